@@ -1,0 +1,154 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let package = Package(
+    name: "QuantFleet",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "quantfleet", targets: ["quantfleet"]),
+        .executable(name: "quantfleet-coordinator", targets: ["quantfleet-coordinator"]),
+        .executable(name: "quantfleet-agent", targets: ["quantfleet-agent"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        // Integer micro-kernels behind one dispatch table chosen at load.
+        .target(name: "CQuantKernels"),
+        // Tensors, ONNX import, operators, sessions. Knows nothing about fleets.
+        .target(
+            name: "Inference",
+            dependencies: [
+                "CQuantKernels",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        .target(
+            name: "Quantization",
+            dependencies: [
+                "Inference",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        // Pure math: comparison metrics, window aggregates, confidence sequences, policy.
+        .target(name: "ShadowEval"),
+        // Wire messages, framing and TLS. Knows nothing about inference.
+        .target(
+            name: "FleetProtocol",
+            dependencies: [
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // What both daemons share: configuration files, content addresses, backoff, window conversion.
+        .target(
+            name: "DaemonSupport",
+            dependencies: [
+                "FleetProtocol", "ShadowEval",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .target(
+            name: "Ledger",
+            dependencies: [
+                "ShadowEval",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .target(
+            name: "Coordinator",
+            dependencies: [
+                "FleetProtocol", "Ledger", "ShadowEval", "DaemonSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .target(
+            name: "Agent",
+            dependencies: [
+                "FleetProtocol", "Inference", "ShadowEval", "DaemonSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        // Operator tooling behind the CLI: replay, ledger reports, the fleet-in-a-box demo.
+        .target(
+            name: "Operations",
+            dependencies: [
+                "Inference", "Quantization", "Ledger", "ShadowEval",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(
+            name: "quantfleet",
+            dependencies: [
+                "Operations", "Inference", "Quantization", "Ledger",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "quantfleet-coordinator",
+            dependencies: [
+                "Coordinator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "quantfleet-agent",
+            dependencies: [
+                "Agent",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference", "Quantization", "CQuantKernels"]),
+        .testTarget(name: "ShadowEvalTests", dependencies: ["ShadowEval"]),
+        .testTarget(
+            name: "FleetProtocolTests",
+            dependencies: [
+                "FleetProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger"]),
+        .testTarget(
+            name: "SystemTests",
+            dependencies: [
+                "FleetProtocol", "Ledger", "Operations",
+                "quantfleet", "quantfleet-coordinator", "quantfleet-agent",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+    ]
+)

@@ -1,0 +1,40 @@
+import DaemonSupport
+import FleetProtocol
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// Builds the agent's ServiceGroup without running it: the coordinator link, the shadow runner and
+/// the Open Inference Protocol server, sharing the serving state, the shadow queue and the spool.
+public enum AgentApp {
+    public static let version = "0.1.0"
+
+    public static func build(configuration: AgentConfiguration, logger: Logger) throws -> ServiceGroup {
+        let state = ServingState()
+        let queue = ShadowQueue(capacity: configuration.shadowQueueCapacity)
+        let notifier = WindowNotifier()
+        let spool = try WindowSpool(path: "\(configuration.dataDir)/spool.sqlite")
+        let cache = try ModelCache(directory: "\(configuration.dataDir)/models", logger: logger)
+
+        let link = CoordinatorLink(
+            configuration: configuration, tls: try FleetTLS.clientContext(configuration.tls),
+            session: LinkSession(cache: cache, spool: spool, state: state, notifier: notifier, logger: logger),
+            logger: logger)
+        let shadow = ShadowRunner(queue: queue, state: state, spool: spool, notifier: notifier, logger: logger)
+
+        let router = Router()
+        InferenceRoutes(state: state, queue: queue).register(on: router)
+        let server = Application(
+            router: router,
+            configuration: .init(
+                address: .hostname(configuration.inference.host, port: configuration.inference.port),
+                serverName: "quantfleet-agent"),
+            logger: logger)
+
+        return ServiceGroup(configuration: .init(
+            services: [.init(service: link), .init(service: shadow), .init(service: server)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+    }
+}

@@ -1,0 +1,50 @@
+import DaemonSupport
+import FleetProtocol
+import Logging
+import NIOSSL
+import ServiceLifecycle
+
+/// Keeps the agent connected to its coordinator: connects over mutual TLS, runs a session, and on
+/// any failure reconnects after a jittered exponential backoff. Serving never waits for the link.
+struct CoordinatorLink: Service {
+    let configuration: AgentConfiguration
+    let tls: NIOSSLContext
+    let session: LinkSession
+    let logger: Logger
+
+    func run() async throws {
+        var backoff = Backoff(configuration.reconnect)
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                let welcomed = WelcomeFlag()
+                do {
+                    let connection = try await FleetClient.connect(
+                        host: configuration.coordinator.host, port: configuration.coordinator.port, tls: tls,
+                        serverHostname: configuration.coordinatorName, maxFrameBytes: configuration.maxFrameBytes,
+                        logger: logger)
+                    try await connection.channel.executeThenClose { inbound, outbound in
+                        try await session.run(inbound: inbound, outbound: outbound) { welcomed.set() }
+                    }
+                    logger.warning("coordinator closed the connection")
+                } catch is CancellationError {
+                    return
+                } catch {
+                    logger.warning("coordinator link failed", metadata: ["error": "\(error)"])
+                }
+                if welcomed.isSet { backoff.reset() }
+                let delay = backoff.nextDelay()
+                logger.info("reconnecting", metadata: ["after_ms": "\(delay / .milliseconds(1))"])
+                try await Task.sleep(for: delay)
+            }
+        }
+    }
+}
+
+import Synchronization
+
+/// Set once a session got past Hello/Welcome, so a healthy link that later drops retries fast.
+private final class WelcomeFlag: Sendable {
+    private let value = Atomic(false)
+    func set() { value.store(true, ordering: .relaxed) }
+    var isSet: Bool { value.load(ordering: .relaxed) }
+}

@@ -1,0 +1,68 @@
+import Inference
+
+/// Why an infer request was refused; each names the tensor and what is wrong with it.
+struct InferenceRequestError: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// OIP datatypes ("FP32", "INT64", ...) and the engine's element types.
+enum OIPDatatype {
+    static func name(of type: ElementType) -> String {
+        switch type {
+        case .float32: "FP32"
+        case .float16: "FP16"
+        case .int8: "INT8"
+        case .uint8: "UINT8"
+        case .int32: "INT32"
+        case .int64: "INT64"
+        case .bool: "BOOL"
+        }
+    }
+
+    static let known: Set<String> = ["FP16", "FP32", "FP64", "INT8", "UINT8", "INT16", "UINT16", "INT32", "UINT32", "INT64", "UINT64", "BOOL"]
+}
+
+extension TensorPayload {
+    /// The tensor in the type the model declares for this input, after checking shape and data.
+    func tensor(for input: TensorInfo) throws -> Tensor {
+        guard OIPDatatype.known.contains(datatype) else {
+            throw InferenceRequestError(description: "input '\(name)': unknown datatype '\(datatype)'")
+        }
+        guard shape.allSatisfy({ $0 >= 0 }) else {
+            throw InferenceRequestError(description: "input '\(name)': negative dimension in shape \(shape)")
+        }
+        let expectedCount = shape.reduce(1, *)
+        guard expectedCount == data.values.count else {
+            throw InferenceRequestError(
+                description: "input '\(name)': shape \(shape) needs \(expectedCount) values, data has \(data.values.count)")
+        }
+        guard shape.count == input.shape.count,
+              zip(shape, input.shape).allSatisfy({ actual, declared in declared.map { $0 == actual } ?? true })
+        else {
+            let declared = input.shape.map { $0.map(String.init) ?? "?" }
+            throw InferenceRequestError(description: "input '\(name)': shape \(shape) does not fit the model's [\(declared.joined(separator: ", "))]")
+        }
+        switch input.elementType {
+        case .float32, .float16:
+            return try Tensor(shape: shape, floats: data.values.map { Float($0) }).converted(to: input.elementType)
+        case .int8, .uint8, .int32, .int64, .bool:
+            guard data.values.allSatisfy({ $0.rounded() == $0 && abs($0) < 9.0e15 }) else {
+                throw InferenceRequestError(description: "input '\(name)': the model wants integers, data has fractions")
+            }
+            return try Tensor(shape: shape, int64s: data.values.map { Int64($0) }).converted(to: input.elementType)
+        }
+    }
+}
+
+extension OutputTensor {
+    init(name: String, tensor: Tensor) {
+        self.name = name
+        shape = tensor.shape
+        datatype = OIPDatatype.name(of: tensor.elementType)
+        switch tensor.elementType {
+        case .float32, .float16: data = .floats(tensor.floats)
+        case .bool: data = .flags(tensor.int64s.map { $0 != 0 })
+        case .int8, .uint8, .int32, .int64: data = .integers(tensor.int64s)
+        }
+    }
+}

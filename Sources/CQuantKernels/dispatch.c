@@ -1,0 +1,97 @@
+#include "kernel_table.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const qf_kernel_table *chosen_kernels;
+static pthread_once_t choose_once = PTHREAD_ONCE_INIT;
+
+static int cpu_runs(const qf_kernel_table *table) {
+    if (table == &qf_scalar_kernels) {
+        return 1;
+    }
+#if defined(__x86_64__) || defined(__i386__)
+    if (table == &qf_avx2_kernels) {
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx2");
+    }
+#endif
+    return 0;
+}
+
+static const qf_kernel_table *table_named(const char *name) {
+    if (name == NULL) {
+        return NULL;
+    }
+    if (strcmp(name, qf_scalar_kernels.name) == 0) {
+        return &qf_scalar_kernels;
+    }
+    if (strcmp(name, qf_avx2_kernels.name) == 0) {
+        return &qf_avx2_kernels;
+    }
+    return NULL;
+}
+
+static void choose_kernels(void) {
+    const qf_kernel_table *requested = table_named(getenv("QUANTFLEET_KERNELS"));
+    if (requested != NULL && cpu_runs(requested)) {
+        chosen_kernels = requested;
+    } else if (cpu_runs(&qf_avx2_kernels)) {
+        chosen_kernels = &qf_avx2_kernels;
+    } else {
+        chosen_kernels = &qf_scalar_kernels;
+    }
+}
+
+static const qf_kernel_table *kernels(void) {
+    pthread_once(&choose_once, choose_kernels);
+    return chosen_kernels;
+}
+
+const char *qf_kernel_path_name(void) {
+    return kernels()->name;
+}
+
+int qf_kernel_path_is_supported(const char *name) {
+    const qf_kernel_table *table = table_named(name);
+    return table != NULL && cpu_runs(table);
+}
+
+/* Folds the zero points in after the raw product:
+ * sum (a - za)(b - zb) = sum a*b - za * colsum(b) - zb * rowsum(a) + K * za * zb. */
+static void gemm_u8s8_with(const qf_kernel_table *table,
+                           const uint8_t *a, size_t lda, size_t m, uint8_t a_zero,
+                           const qf_packed_s8 *b, const int8_t *b_zero, int32_t *c, size_t ldc) {
+    table->gemm_u8s8_raw(a, lda, m, b, c, ldc);
+    for (size_t row = 0; row < m; row++) {
+        int32_t row_sum = 0;
+        if (b_zero != NULL) {
+            for (size_t i = 0; i < b->k; i++) {
+                row_sum += a[row * lda + i];
+            }
+        }
+        int32_t *c_row = c + row * ldc;
+        for (size_t col = 0; col < b->n; col++) {
+            int32_t zb = b_zero != NULL ? b_zero[col] : 0;
+            c_row[col] += -(int32_t)a_zero * b->column_sums[col] - zb * row_sum
+                          + (int32_t)b->k * (int32_t)a_zero * zb;
+        }
+    }
+}
+
+void qf_gemm_u8s8(const uint8_t *a, size_t lda, size_t m, uint8_t a_zero,
+                  const qf_packed_s8 *b, const int8_t *b_zero, int32_t *c, size_t ldc) {
+    gemm_u8s8_with(kernels(), a, lda, m, a_zero, b, b_zero, c, ldc);
+}
+
+int qf_gemm_u8s8_on_path(const char *name,
+                         const uint8_t *a, size_t lda, size_t m, uint8_t a_zero,
+                         const qf_packed_s8 *b, const int8_t *b_zero, int32_t *c, size_t ldc) {
+    const qf_kernel_table *table = table_named(name);
+    if (table == NULL || !cpu_runs(table)) {
+        return 0;
+    }
+    gemm_u8s8_with(table, a, lda, m, a_zero, b, b_zero, c, ldc);
+    return 1;
+}

@@ -1,0 +1,73 @@
+#ifndef CQUANTKERNELS_H
+#define CQUANTKERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Integer GEMM: C[m][n] = sum_k (A[m][k] - a_zero) * (B[k][n] - b_zero[n]), exact in int32.
+ * A is uint8 activations (row-major, leading dimension lda); B is int8 weights packed once.
+ *
+ * Packed B layout (shared by every kernel path, so weights are packed once whatever path runs):
+ *   columns are grouped in panels of QF_PANEL_COLUMNS (8); rows are grouped in pairs.
+ *   panel p, row pair r occupies 16 bytes at offset (p * k_pairs + r) * 16:
+ *     [B[2r][8p+0], B[2r+1][8p+0], B[2r][8p+1], B[2r+1][8p+1], ..., B[2r][8p+7], B[2r+1][8p+7]]
+ *   k_pairs = ceil(K / 2); a missing row (odd K) or column (N not a multiple of 8) is stored as 0.
+ *   This is the operand order of `vpmaddwd` after sign-extending to int16: one instruction
+ *   multiplies a broadcast pair (A[m][2r], A[m][2r+1]) by the pair of every column of the panel.
+ *   (`vpmaddubsw` on raw u8 x s8 would saturate its int16 pair sums, hence the widening.)
+ * column_sums[n] = sum_k B[k][n], used to fold the activation zero point out of the inner loop.
+ *
+ * Range: every raw partial sum is at most K * 255 * 128, so K up to 65,793 is exact in int32.
+ */
+
+enum { QF_PANEL_COLUMNS = 8 };
+
+/** Bytes needed for a packed K x N int8 matrix. */
+size_t qf_packed_s8_size(size_t k, size_t n);
+
+/** Packs row-major int8 B (K x N, leading dimension ldb) into `packed` and writes column sums. */
+void qf_pack_s8(const int8_t *b, size_t ldb, size_t k, size_t n,
+                int8_t *packed, int32_t *column_sums);
+
+/** A packed weight matrix as the kernels read it. */
+typedef struct {
+    const int8_t *data;         /* qf_packed_s8_size(k, n) bytes in the layout above */
+    const int32_t *column_sums; /* n entries */
+    size_t k;
+    size_t n;
+} qf_packed_s8;
+
+/**
+ * C (M x N int32, leading dimension ldc) = (A - a_zero) x (B - b_zero).
+ * b_zero has n entries (per column) or is NULL for all zeros.
+ * Runs the kernel path chosen at first use.
+ */
+void qf_gemm_u8s8(const uint8_t *a, size_t lda, size_t m, uint8_t a_zero,
+                  const qf_packed_s8 *b, const int8_t *b_zero, int32_t *c, size_t ldc);
+
+/**
+ * Name of the kernel path in use: "avx2" or "scalar". Chosen once, at first use, from the CPU's
+ * features; the environment variable QUANTFLEET_KERNELS=scalar|avx2 overrides the choice
+ * (a request the CPU cannot run falls back to the detected path).
+ */
+const char *qf_kernel_path_name(void);
+
+/** Kernel path names this CPU can run, for tests that exercise each one. */
+int qf_kernel_path_is_supported(const char *name);
+
+/** Runs one GEMM on a named path regardless of the dispatch choice (tests compare paths). Returns 0
+ *  if the path is unknown or unsupported here, 1 otherwise. */
+int qf_gemm_u8s8_on_path(const char *name,
+                         const uint8_t *a, size_t lda, size_t m, uint8_t a_zero,
+                         const qf_packed_s8 *b, const int8_t *b_zero, int32_t *c, size_t ldc);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

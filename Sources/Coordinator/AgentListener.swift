@@ -1,0 +1,38 @@
+import FleetProtocol
+import Ledger
+import Logging
+import NIOCore
+import NIOSSL
+import ServiceLifecycle
+
+/// Accepts agents over mutual TLS and runs one `AgentSession` per connection.
+struct AgentListener: Service {
+    let configuration: CoordinatorConfiguration
+    let tls: NIOSSLContext
+    let ledger: Ledger
+    let controller: RolloutController
+    let store: ModelStore
+    let logger: Logger
+
+    func run() async throws {
+        let server = try await FleetServer.bind(
+            host: configuration.listen.host, port: configuration.listen.port, tls: tls,
+            maxFrameBytes: configuration.maxFrameBytes, logger: logger)
+        logger.notice("listening for agents", metadata: ["address": "\(server.localAddress.map { "\($0)" } ?? "?")"])
+        try await cancelWhenGracefulShutdown {
+            try await server.run { connection in
+                var logger = logger
+                logger[metadataKey: "agent"] = "\(connection.identity)"
+                let session = AgentSession(
+                    agentID: connection.identity, ledger: ledger, controller: controller,
+                    streamer: ModelChunkStreamer(store: store, logger: logger),
+                    heartbeatInterval: .milliseconds(configuration.heartbeatIntervalMillis),
+                    maxFrameBytes: configuration.maxFrameBytes, logger: logger)
+                try await connection.channel.executeThenClose { inbound, outbound in
+                    try await session.run(inbound: inbound, outbound: outbound)
+                }
+                logger.info("agent disconnected")
+            }
+        }
+    }
+}

@@ -1,0 +1,150 @@
+import FleetProtocol
+import Foundation
+import Ledger
+import Logging
+import NIOCore
+import ShadowEval
+import Synchronization
+
+/// One connected agent, from Hello to disconnect. The agent's id comes from its verified TLS
+/// certificate (`agentID`), never from a message.
+struct AgentSession {
+    enum SessionError: Error, CustomStringConvertible {
+        case expectedHello(got: String)
+        case noCommonVersion(offered: [UInt32])
+        case unexpected(String)
+        case silent(seconds: Int)
+
+        var description: String {
+            switch self {
+            case .expectedHello(let got): "the first frame must be Hello, got \(got)"
+            case .noCommonVersion(let offered): "no common protocol version (agent offers \(offered), coordinator speaks \(FleetFraming.protocolVersion))"
+            case .unexpected(let what): "unexpected \(what) from an agent"
+            case .silent(let seconds): "no frame for \(seconds) s (three heartbeat intervals)"
+            }
+        }
+    }
+
+    let agentID: String
+    let ledger: Ledger
+    let controller: RolloutController
+    let streamer: ModelChunkStreamer
+    let heartbeatInterval: Duration
+    let maxFrameBytes: Int
+    let logger: Logger
+
+    func run(inbound: NIOAsyncChannelInboundStream<Envelope>, outbound: NIOAsyncChannelOutboundWriter<Envelope>) async throws {
+        let lastFrame = FrameClock()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await converse(inbound, outbound: outbound, lastFrame: lastFrame) }
+            group.addTask { try await keepAlive(outbound, lastFrame: lastFrame) }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func converse(
+        _ inbound: NIOAsyncChannelInboundStream<Envelope>, outbound: NIOAsyncChannelOutboundWriter<Envelope>,
+        lastFrame: FrameClock
+    ) async throws {
+        var frames = inbound.makeAsyncIterator()
+        let hello = try await receiveHello(&frames)
+        guard hello.protocolVersions.contains(FleetFraming.protocolVersion) else {
+            let error = SessionError.noCommonVersion(offered: hello.protocolVersions)
+            try? await outbound.write(Envelope(.error(.with { $0.reason = "\(error)" })))
+            throw error
+        }
+        try ledger.recordAgentSeen(id: agentID, kernelPath: hello.kernelPath, agentVersion: hello.agentVersion, at: Date())
+        try await outbound.write(Envelope(.welcome(.with {
+            $0.protocolVersion = FleetFraming.protocolVersion
+            $0.capabilities = hello.capabilities.filter(Self.capabilities.contains)
+            $0.agentID = agentID
+            $0.heartbeatIntervalMs = UInt32(heartbeatInterval / .milliseconds(1))
+            $0.maxFrameBytes = UInt32(maxFrameBytes)
+        })))
+        logger.info("agent connected", metadata: ["kernel_path": "\(hello.kernelPath)", "version": "\(hello.agentVersion)"])
+        if let assignment = await controller.assignment() {
+            try await outbound.write(Envelope(.assignment(assignment)))
+        }
+        try await serve(&frames, outbound: outbound, lastFrame: lastFrame)
+    }
+
+    static let capabilities: Set<String> = ["model-chunks", "shadow-windows"]
+
+    private func receiveHello(_ frames: inout NIOAsyncChannelInboundStream<Envelope>.AsyncIterator) async throws -> Hello {
+        guard let first = try await frames.next() else { throw SessionError.expectedHello(got: "end of stream") }
+        guard case .hello(let hello)? = first.payload else {
+            throw SessionError.expectedHello(got: first.payload.map { "\($0)".prefix(40).description } ?? "an empty envelope")
+        }
+        return hello
+    }
+
+    private func serve(
+        _ frames: inout NIOAsyncChannelInboundStream<Envelope>.AsyncIterator,
+        outbound: NIOAsyncChannelOutboundWriter<Envelope>, lastFrame: FrameClock
+    ) async throws {
+        var transfers: [String: Task<Void, Never>] = [:]
+        defer { transfers.values.forEach { $0.cancel() } }
+        while let envelope = try await frames.next() {
+            lastFrame.touch()
+            switch envelope.payload {
+            case .modelRequest(let request):
+                // A new request for the same model supersedes the old one (the agent saw a bad chunk).
+                transfers[request.sha256]?.cancel()
+                transfers[request.sha256] = Task { [streamer, logger] in
+                    do { try await streamer.stream(request, to: outbound) } catch is CancellationError {} catch {
+                        logger.warning("model transfer failed", metadata: ["sha256": "\(request.sha256)", "error": "\(error)"])
+                        try? await outbound.write(Envelope(.error(.with { $0.reason = "\(error)" })))
+                    }
+                }
+            case .shadowWindow(let window):
+                try await ingest(window, outbound: outbound)
+            case .modelReady(let ready):
+                logger.info("agent shadowing", metadata: ["assignment": "\(ready.assignmentID)"])
+            case .heartbeat:
+                break
+            case .error(let error):
+                logger.warning("agent reported a protocol error", metadata: ["reason": "\(error.reason)"])
+            case .hello, .welcome, .assignment, .modelChunk, .windowAck, nil:
+                throw SessionError.unexpected(envelope.payload.map { "\($0)".prefix(40).description } ?? "empty envelope")
+            }
+        }
+    }
+
+    /// Acks only after the ledger transaction commits; a duplicate is acked again, never stored twice.
+    private func ingest(_ window: ShadowWindow, outbound: NIOAsyncChannelOutboundWriter<Envelope>) async throws {
+        guard await controller.isKnownAssignment(window.assignmentID) else {
+            logger.warning("window for an unknown assignment kept unacknowledged", metadata: [
+                "assignment": "\(window.assignmentID)", "sequence": "\(window.sequence)",
+            ])
+            try await outbound.write(Envelope(.error(.with { $0.reason = "unknown assignment \(window.assignmentID)" })))
+            return
+        }
+        let result = try ledger.ingest(WindowRecord(agentID: agentID, window: window))
+        try await outbound.write(Envelope(.windowAck(.with {
+            $0.assignmentID = window.assignmentID
+            $0.sequence = window.sequence
+        })))
+        if result == .stored {
+            try await controller.evidenceArrived()
+        }
+    }
+
+    private func keepAlive(_ outbound: NIOAsyncChannelOutboundWriter<Envelope>, lastFrame: FrameClock) async throws {
+        while true {
+            try await Task.sleep(for: heartbeatInterval)
+            if lastFrame.sinceLast > heartbeatInterval * 3 {
+                throw SessionError.silent(seconds: Int((heartbeatInterval * 3).components.seconds))
+            }
+            try await outbound.write(Envelope(.heartbeat(.with { $0.sentAtMs = UInt64(Date().timeIntervalSince1970 * 1000) })))
+        }
+    }
+}
+
+/// When the last frame arrived; shared by the reading task and the heartbeat task.
+final class FrameClock: Sendable {
+    private let last = Mutex(ContinuousClock.now)
+
+    func touch() { last.withLock { $0 = .now } }
+    var sinceLast: Duration { last.withLock { $0 }.duration(to: .now) }
+}

@@ -1,0 +1,89 @@
+import Crypto
+import DaemonSupport
+import Foundation
+
+/// Models kept by content: `<root>/sha256/<hex>`. A model is hashed while it is copied in and is
+/// renamed into place only when complete, so a reader never sees a partial file.
+public struct ModelStore: Sendable {
+    public struct StoredModel: Sendable, Equatable {
+        public let sha256: String
+        public let sizeBytes: Int
+    }
+
+    public enum StoreError: Error, CustomStringConvertible {
+        case unreadable(path: String)
+        case unknownModel(sha256: String)
+        case offsetBeyondEnd(sha256: String, offset: UInt64, size: Int)
+
+        public var description: String {
+            switch self {
+            case .unreadable(let path): "model file \(path) cannot be read"
+            case .unknownModel(let sha256): "model \(sha256) is not in the store"
+            case .offsetBeyondEnd(let sha256, let offset, let size):
+                "offset \(offset) is past the end of model \(sha256) (\(size) bytes)"
+            }
+        }
+    }
+
+    public let root: URL
+    private var objects: URL { root.appendingPathComponent("sha256", isDirectory: true) }
+
+    public init(root: String) throws {
+        self.root = URL(fileURLWithPath: root, isDirectory: true)
+        try FileManager.default.createDirectory(at: objects, withIntermediateDirectories: true)
+    }
+
+    /// Copies the file into the store (a no-op when the same content is already there).
+    public func put(fileAt path: String) throws -> StoredModel {
+        guard let input = FileHandle(forReadingAtPath: path) else { throw StoreError.unreadable(path: path) }
+        defer { try? input.close() }
+        let staging = objects.appendingPathComponent(".incoming-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: staging.path, contents: nil)
+        let output = try FileHandle(forWritingTo: staging)
+        var hasher = SHA256()
+        var size = 0
+        do {
+            while let block = try input.read(upToCount: 1 << 20), !block.isEmpty {
+                hasher.update(data: block)
+                try output.write(contentsOf: block)
+                size += block.count
+            }
+            try output.synchronize()
+            try output.close()
+        } catch {
+            try? FileManager.default.removeItem(at: staging)
+            throw error
+        }
+        let sha256 = ContentAddress.hex(hasher.finalize())
+        let destination = try url(of: sha256)
+        if FileManager.default.fileExists(atPath: destination.path) {
+            try FileManager.default.removeItem(at: staging)
+        } else {
+            try FileManager.default.moveItem(at: staging, to: destination)
+        }
+        return StoredModel(sha256: sha256, sizeBytes: size)
+    }
+
+    public func size(of sha256: String) throws -> Int {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: try url(of: sha256).path)
+        guard let size = attributes?[.size] as? Int else { throw StoreError.unknownModel(sha256: sha256) }
+        return size
+    }
+
+    /// Up to `maxLength` bytes of a model from `offset`.
+    public func read(_ sha256: String, offset: UInt64, maxLength: Int) throws -> Data {
+        guard let handle = FileHandle(forReadingAtPath: try url(of: sha256).path) else {
+            throw StoreError.unknownModel(sha256: sha256)
+        }
+        defer { try? handle.close() }
+        let size = try size(of: sha256)
+        guard offset <= UInt64(size) else { throw StoreError.offsetBeyondEnd(sha256: sha256, offset: offset, size: size) }
+        try handle.seek(toOffset: offset)
+        return try handle.read(upToCount: maxLength) ?? Data()
+    }
+
+    private func url(of sha256: String) throws -> URL {
+        guard ContentAddress.isValid(sha256) else { throw StoreError.unknownModel(sha256: sha256) }
+        return objects.appendingPathComponent(sha256)
+    }
+}

@@ -1,0 +1,42 @@
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+
+/// An agent's (or tool's) connection to the coordinator.
+public enum FleetClient {
+    /// Connects, completes the TLS handshake (verifying the server against the fleet CA and
+    /// `serverHostname` against its DNS names) and returns the connection with the server's CN.
+    ///
+    /// With TLS 1.3 the server checks the client's certificate after the client considers the
+    /// handshake done, so a client the server refuses learns it on its first read (the inbound
+    /// sequence ends with an error or finishes), not from this call.
+    public static func connect(
+        host: String,
+        port: Int,
+        tls: NIOSSLContext,
+        serverHostname: String,
+        maxFrameBytes: Int = FleetFraming.defaultMaxFrameBytes,
+        handshakeTimeout: TimeAmount = FleetPipeline.defaultHandshakeTimeout,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger
+    ) async throws -> FleetConnection {
+        let pending = try await ClientBootstrap(group: group)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(handshakeTimeout)
+            .connect(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let identity = try FleetPipeline.configureClient(
+                        channel,
+                        context: tls,
+                        serverHostname: serverHostname,
+                        maxFrameBytes: maxFrameBytes,
+                        handshakeTimeout: handshakeTimeout,
+                        logger: logger
+                    )
+                    return try PendingFleetConnection.wrapping(channel, identity: identity)
+                }
+            }
+        return try await pending.established()
+    }
+}

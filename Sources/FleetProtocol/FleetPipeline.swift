@@ -1,0 +1,66 @@
+import Logging
+import NIOCore
+import NIOSSL
+
+/// Installs the Fleet handlers on a fresh channel, in order: TLS, peer identity, frame decoder,
+/// frame encoder, `ProtocolViolationHandler`. Anything added afterwards (an `NIOAsyncChannel`, a
+/// handler of `Quantfleet_V1_Envelope`s) reads and writes envelopes.
+///
+/// Both calls must run on the channel's event loop (inside a channel initializer). They return the
+/// peer's identity, which resolves once the TLS handshake completes.
+public enum FleetPipeline {
+    /// How long a peer may take to complete the TLS handshake before the connection is dropped.
+    public static let defaultHandshakeTimeout: TimeAmount = .seconds(10)
+
+    public static func configureServer(
+        _ channel: any Channel,
+        context: NIOSSLContext,
+        maxFrameBytes: Int = FleetFraming.defaultMaxFrameBytes,
+        handshakeTimeout: TimeAmount = defaultHandshakeTimeout,
+        logger: Logger
+    ) throws -> EventLoopFuture<String> {
+        try configure(
+            channel,
+            tls: NIOSSLServerHandler(context: context),
+            maxFrameBytes: maxFrameBytes,
+            handshakeTimeout: handshakeTimeout,
+            logger: logger
+        )
+    }
+
+    /// `serverHostname` is checked against the server certificate's DNS names and sent as SNI.
+    public static func configureClient(
+        _ channel: any Channel,
+        context: NIOSSLContext,
+        serverHostname: String,
+        maxFrameBytes: Int = FleetFraming.defaultMaxFrameBytes,
+        handshakeTimeout: TimeAmount = defaultHandshakeTimeout,
+        logger: Logger
+    ) throws -> EventLoopFuture<String> {
+        try configure(
+            channel,
+            tls: NIOSSLClientHandler(context: context, serverHostname: serverHostname),
+            maxFrameBytes: maxFrameBytes,
+            handshakeTimeout: handshakeTimeout,
+            logger: logger
+        )
+    }
+
+    private static func configure(
+        _ channel: any Channel,
+        tls: NIOSSLHandler,
+        maxFrameBytes: Int,
+        handshakeTimeout: TimeAmount,
+        logger: Logger
+    ) throws -> EventLoopFuture<String> {
+        let identity = PeerIdentityHandler(eventLoop: channel.eventLoop, handshakeTimeout: handshakeTimeout)
+        try channel.pipeline.syncOperations.addHandlers(
+            tls,
+            identity,
+            ByteToMessageHandler(EnvelopeDecoder(maxFrameBytes: maxFrameBytes)),
+            MessageToByteHandler(EnvelopeEncoder(maxFrameBytes: maxFrameBytes)),
+            ProtocolViolationHandler(logger: logger)
+        )
+        return identity.identity
+    }
+}

@@ -1,0 +1,87 @@
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+
+/// The coordinator's listener: accepts TLS connections, and hands each one whose client proved a
+/// fleet certificate to `run`'s handler as a `FleetConnection` carrying the agent's identity.
+///
+/// Each connection is served in its own child task. A client that fails the handshake (no
+/// certificate, another CA, timeout) never reaches the handler; a connection that sends a bad frame
+/// is closed with a logged reason. Neither disturbs the listener or other connections.
+///
+/// ```swift
+/// let server = try await FleetServer.bind(host: "0.0.0.0", port: 7443, tls: context, logger: logger)
+/// try await server.run { connection in
+///     try await connection.channel.executeThenClose { inbound, outbound in
+///         for try await envelope in inbound { ... }
+///     }
+/// }
+/// ```
+public struct FleetServer: Sendable {
+    public typealias ConnectionHandler = @Sendable (FleetConnection) async throws -> Void
+
+    private let listener: NIOAsyncChannel<PendingFleetConnection, Never>
+    private let logger: Logger
+
+    /// The address actually bound (useful with port 0).
+    public var localAddress: SocketAddress? { self.listener.channel.localAddress }
+
+    public static func bind(
+        host: String,
+        port: Int,
+        tls: NIOSSLContext,
+        maxFrameBytes: Int = FleetFraming.defaultMaxFrameBytes,
+        handshakeTimeout: TimeAmount = FleetPipeline.defaultHandshakeTimeout,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger
+    ) async throws -> FleetServer {
+        let listener = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .bind(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let identity = try FleetPipeline.configureServer(
+                        channel,
+                        context: tls,
+                        maxFrameBytes: maxFrameBytes,
+                        handshakeTimeout: handshakeTimeout,
+                        logger: logger
+                    )
+                    return try PendingFleetConnection.wrapping(channel, identity: identity)
+                }
+            }
+        return FleetServer(listener: listener, logger: logger)
+    }
+
+    /// Accepts connections until the listener is closed (`close()`) or this task is cancelled,
+    /// running `handler` concurrently for each. The connection is closed when its handler returns;
+    /// an error thrown by a handler is logged and closes that connection only.
+    public func run(_ handler: @escaping ConnectionHandler) async throws {
+        try await self.listener.executeThenClose { inbound in
+            try await withThrowingDiscardingTaskGroup { group in
+                for try await pending in inbound {
+                    group.addTask { await self.serve(pending, handler: handler) }
+                }
+            }
+        }
+    }
+
+    /// Stops accepting; connections already handed out keep running.
+    public func close() async throws {
+        try await self.listener.channel.close()
+    }
+
+    private func serve(_ pending: PendingFleetConnection, handler: ConnectionHandler) async {
+        guard let connection = try? await pending.established() else { return }
+        var logger = self.logger
+        logger[metadataKey: "agent"] = "\(connection.identity)"
+        logger.debug("connection established", metadata: ["peer": "\(connection.remoteAddress.map { "\($0)" } ?? "unknown")"])
+        do {
+            try await handler(connection)
+        } catch {
+            logger.warning("connection handler failed", metadata: ["reason": "\(error)"])
+        }
+        try? await connection.channel.channel.close()
+    }
+}

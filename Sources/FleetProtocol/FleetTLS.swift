@@ -1,0 +1,104 @@
+import Foundation
+import NIOCore
+import NIOSSL
+
+/// TLS 1.3 with certificates on both sides, verified against the fleet CA only (never the system
+/// roots): an agent is whoever holds a certificate the fleet CA issued, named by its subject CN.
+public enum FleetTLS {
+    /// A context for the coordinator: requires a client certificate issued by `files.trustRoots`.
+    public static func serverContext(_ files: TLSFiles) throws -> NIOSSLContext {
+        let material = try Material(files)
+        var configuration = TLSConfiguration.makeServerConfigurationWithMTLS(
+            certificateChain: material.chain.map { .certificate($0) },
+            privateKey: .privateKey(material.key),
+            trustRoots: .certificates(material.roots)
+        )
+        configuration.minimumTLSVersion = .tlsv13
+        return try NIOSSLContext(configuration: configuration)
+    }
+
+    /// A context for an agent (or operator tool): verifies the server's chain against
+    /// `files.trustRoots` and its DNS name against the `serverHostname` given per connection.
+    public static func clientContext(_ files: TLSFiles) throws -> NIOSSLContext {
+        let material = try Material(files)
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.minimumTLSVersion = .tlsv13
+        configuration.certificateVerification = .fullVerification
+        configuration.trustRoots = .certificates(material.roots)
+        configuration.certificateChain = material.chain.map { .certificate($0) }
+        configuration.privateKey = .privateKey(material.key)
+        return try NIOSSLContext(configuration: configuration)
+    }
+
+    /// The peer's identity from its verified certificate: the subject CN.
+    /// Call after the handshake; fails with `TLSIdentityError` if there is none.
+    public static func peerIdentity(of channel: any Channel) -> EventLoopFuture<String> {
+        channel.nioSSL_peerCertificate().flatMapThrowing { try identity(of: $0) }
+    }
+
+    /// The identity a verified certificate carries: its single, non-empty subject CN.
+    static func identity(of certificate: NIOSSLCertificate?) throws -> String {
+        guard let certificate else { throw TLSIdentityError.noPeerCertificate }
+        let names = certificate.subjectName.filter { $0.type == .commonName }.map(\.value)
+        guard names.count <= 1 else { throw TLSIdentityError.ambiguousCommonName(names) }
+        guard let name = names.first, !name.isEmpty else { throw TLSIdentityError.noCommonName }
+        return name
+    }
+}
+
+/// One side's certificate chain, key and trust roots, loaded with errors that name the file.
+private struct Material {
+    let files: TLSFiles
+    let chain: [NIOSSLCertificate]
+    let key: NIOSSLPrivateKey
+    let roots: [NIOSSLCertificate]
+
+    init(_ files: TLSFiles) throws {
+        self.files = files
+        self.chain = try Self.loadCertificates(role: "certificate", path: files.certificate)
+        try Self.checkReadable(role: "private key", path: files.privateKey)
+        do {
+            self.key = try NIOSSLPrivateKey(file: files.privateKey, format: .pem)
+        } catch {
+            throw TLSLoadError.notPEM(role: "private key", path: files.privateKey, expected: "a private key")
+        }
+        self.roots = try Self.loadCertificates(role: "trust roots", path: files.trustRoots)
+        try self.checkKeyMatchesCertificate()
+    }
+
+    /// BoringSSL refuses, when a context is built, a key that does not belong to the leaf
+    /// certificate; a context with nothing but the two isolates that failure from any other.
+    private func checkKeyMatchesCertificate() throws {
+        let keyPair = TLSConfiguration.makeServerConfiguration(
+            certificateChain: self.chain.map { .certificate($0) },
+            privateKey: .privateKey(self.key)
+        )
+        do {
+            _ = try NIOSSLContext(configuration: keyPair)
+        } catch {
+            throw TLSLoadError.keyDoesNotMatch(
+                certificate: self.files.certificate,
+                privateKey: self.files.privateKey,
+                reason: String(describing: error)
+            )
+        }
+    }
+
+    private static func loadCertificates(role: String, path: String) throws -> [NIOSSLCertificate] {
+        try checkReadable(role: role, path: path)
+        let certificates = try? NIOSSLCertificate.fromPEMFile(path)
+        guard let certificates, !certificates.isEmpty else {
+            throw TLSLoadError.notPEM(role: role, path: path, expected: "a certificate")
+        }
+        return certificates
+    }
+
+    private static func checkReadable(role: String, path: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw TLSLoadError.missingFile(role: role, path: path)
+        }
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw TLSLoadError.unreadableFile(role: role, path: path)
+        }
+    }
+}

@@ -1,0 +1,20 @@
+/// Short names for the generated `quantfleet.v1` messages, so daemon code reads as protocol prose.
+public typealias Envelope = Quantfleet_V1_Envelope
+public typealias Hello = Quantfleet_V1_Hello
+public typealias Welcome = Quantfleet_V1_Welcome
+public typealias ModelRef = Quantfleet_V1_ModelRef
+public typealias Assignment = Quantfleet_V1_Assignment
+public typealias ModelRequest = Quantfleet_V1_ModelRequest
+public typealias ModelChunk = Quantfleet_V1_ModelChunk
+public typealias ModelReady = Quantfleet_V1_ModelReady
+public typealias ShadowWindow = Quantfleet_V1_ShadowWindow
+public typealias WindowAck = Quantfleet_V1_WindowAck
+public typealias Heartbeat = Quantfleet_V1_Heartbeat
+public typealias ProtocolError = Quantfleet_V1_ProtocolError
+
+extension Envelope {
+    public init(_ payload: OneOf_Payload) {
+        self.init()
+        self.payload = payload
+    }
+}

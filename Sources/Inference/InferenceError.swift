@@ -1,0 +1,45 @@
+/// Everything that can go wrong loading or running a model, each naming what was wrong.
+public enum InferenceError: Error, CustomStringConvertible, Equatable {
+    case unreadableModel(path: String, reason: String)
+    case malformedModel(String)
+    case unsupportedOperator(opType: String, domain: String, node: String, opset: Int)
+    case unsupportedElementType(onnxDataType: Int32, tensor: String)
+    case invalidAttribute(node: String, attribute: String, reason: String)
+    case missingFeed(String)
+    case unknownFeed(name: String, expected: [String])
+    case feedTypeMismatch(name: String, expected: ElementType, actual: ElementType)
+    case feedShapeMismatch(name: String, expected: [Int?], actual: [Int])
+    /// An operator's operands were wrong; `nodeFailed` wraps it with the node that ran.
+    case invalidOperand(String)
+    case nodeFailed(node: String, opType: String, reason: String)
+    case unrepresentableValue(value: String, type: ElementType)
+
+    public var description: String {
+        switch self {
+        case let .unreadableModel(path, reason):
+            "cannot read model at \(path): \(reason)"
+        case let .malformedModel(reason):
+            "malformed ONNX model: \(reason)"
+        case let .unsupportedOperator(opType, domain, node, opset):
+            "unsupported operator '\(opType)' (domain '\(domain.isEmpty ? "ai.onnx" : domain)', opset \(opset)) in node '\(node)'"
+        case let .unsupportedElementType(onnxDataType, tensor):
+            "tensor '\(tensor)' has ONNX data type \(onnxDataType), which the engine does not support"
+        case let .invalidAttribute(node, attribute, reason):
+            "node '\(node)': attribute '\(attribute)' \(reason)"
+        case let .missingFeed(name):
+            "no value fed for model input '\(name)'"
+        case let .unknownFeed(name, expected):
+            "fed '\(name)', which is not a model input (inputs: \(expected.joined(separator: ", ")))"
+        case let .feedTypeMismatch(name, expected, actual):
+            "input '\(name)' expects \(expected.rawValue), got \(actual.rawValue)"
+        case let .feedShapeMismatch(name, expected, actual):
+            "input '\(name)' expects shape \(expected.map { $0.map(String.init) ?? "?" }), got \(actual)"
+        case let .invalidOperand(reason):
+            reason
+        case let .nodeFailed(node, opType, reason):
+            "node '\(node)' (\(opType)) failed: \(reason)"
+        case let .unrepresentableValue(value, type):
+            "value \(value) cannot be represented as \(type.rawValue)"
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+
+/// Conversion between ONNX `TensorProto` and `Tensor`; public because the quantizer rewrites initializers.
+extension Tensor {
+    /// Decodes an initializer; float16 data keeps its half-precision values in FP32 storage.
+    public init(onnxTensor proto: Onnx_TensorProto) throws {
+        let name = proto.name
+        if proto.dataLocation == .external {
+            throw InferenceError.malformedModel("tensor '\(name)' keeps its data in an external file, which is not supported")
+        }
+        guard let type = ElementType(onnxDataType: proto.dataType) else {
+            throw InferenceError.unsupportedElementType(onnxDataType: proto.dataType, tensor: name)
+        }
+        guard proto.dims.allSatisfy({ $0 >= 0 }) else {
+            throw InferenceError.malformedModel("tensor '\(name)' has a negative dimension in \(proto.dims)")
+        }
+        let shape = proto.dims.map { Int($0) }
+        let (count, overflow) = shape.reduce((1, false)) { partial, dim in
+            let product = partial.0.multipliedReportingOverflow(by: dim)
+            return (product.partialValue, partial.1 || product.overflow)
+        }
+        guard !overflow else { throw InferenceError.malformedModel("tensor '\(name)' has too many elements: \(shape)") }
+
+        if proto.hasRawData {
+            guard proto.rawData.count == count * type.byteWidth else {
+                throw InferenceError.malformedModel(
+                    "tensor '\(name)' has \(proto.rawData.count) bytes of raw data, shape \(shape) of \(type.rawValue) needs \(count * type.byteWidth)")
+            }
+            let storage = proto.rawData.withUnsafeBytes { TensorStorage(type: type, littleEndianBytes: $0, count: count) }
+            self.init(shape: shape, storage: storage)
+            return
+        }
+        let available = Self.typedFieldCount(of: proto, type: type)
+        guard available == count else {
+            throw InferenceError.malformedModel("tensor '\(name)' has \(available) values, shape \(shape) needs \(count)")
+        }
+        let storage: TensorStorage = switch type {
+        case .float32: .float32(proto.floatData)
+        case .float16: .float16(proto.int32Data.map { Float(Float16(bitPattern: UInt16(truncatingIfNeeded: $0))) })
+        case .int8: .int8(proto.int32Data.map { Int8(truncatingIfNeeded: $0) })
+        case .uint8: .uint8(proto.int32Data.map { UInt8(truncatingIfNeeded: $0) })
+        case .int32: .int32(proto.int32Data)
+        case .int64: .int64(proto.int64Data)
+        case .bool: .bool(proto.int32Data.map { $0 != 0 })
+        }
+        self.init(shape: shape, storage: storage)
+    }
+
+    /// Encodes as an ONNX initializer with packed `raw_data`.
+    public func onnxTensor(named name: String) -> Onnx_TensorProto {
+        var proto = Onnx_TensorProto()
+        proto.name = name
+        proto.dims = shape.map { Int64($0) }
+        proto.dataType = elementType.onnxDataType
+        proto.rawData = storage.littleEndianBytes
+        return proto
+    }
+
+    private static func typedFieldCount(of proto: Onnx_TensorProto, type: ElementType) -> Int {
+        switch type {
+        case .float32: proto.floatData.count
+        case .int64: proto.int64Data.count
+        case .float16, .int8, .uint8, .int32, .bool: proto.int32Data.count
+        }
+    }
+}

@@ -1,0 +1,77 @@
+/// Multidirectional (numpy-style) broadcasting of two operands.
+struct Broadcasting {
+    let shape: [Int]
+    private let leftStrides: [Int]
+    private let rightStrides: [Int]
+
+    init(_ left: [Int], _ right: [Int]) throws {
+        let rank = max(left.count, right.count)
+        let paddedLeft = Array(repeating: 1, count: rank - left.count) + left
+        let paddedRight = Array(repeating: 1, count: rank - right.count) + right
+        shape = try zip(paddedLeft, paddedRight).map { l, r in
+            guard l == r || l == 1 || r == 1 else {
+                throw InferenceError.invalidOperand("shapes \(left) and \(right) cannot be broadcast together")
+            }
+            return l == 1 ? r : l
+        }
+        leftStrides = Self.strides(of: paddedLeft)
+        rightStrides = Self.strides(of: paddedRight)
+    }
+
+    /// Applies `combine` element by element over the broadcast shape.
+    func apply<T>(_ left: [T], _ right: [T], _ combine: (T, T) -> T) -> [T] {
+        let count = shape.reduce(1, *)
+        if left.count == count, right.count == count {
+            return zip(left, right).map(combine)
+        }
+        if right.count == 1 { return left.map { combine($0, right[0]) } }
+        if left.count == 1 { return right.map { combine(left[0], $0) } }
+        if left.count == count, isTrailingBlock(rightStrides, size: right.count) {
+            return (0..<count).map { combine(left[$0], right[$0 % right.count]) }
+        }
+        return general(left, right, count: count, combine)
+    }
+
+    /// True when an operand's elements repeat as one contiguous block over the output's trailing dimensions.
+    private func isTrailingBlock(_ strides: [Int], size: Int) -> Bool {
+        var covered = 1
+        for axis in shape.indices.reversed() where covered < size {
+            guard strides[axis] == covered else { return false }
+            covered *= shape[axis]
+        }
+        return covered == size
+    }
+
+    private func general<T>(_ left: [T], _ right: [T], count: Int, _ combine: (T, T) -> T) -> [T] {
+        var index = Array(repeating: 0, count: shape.count)
+        var leftOffset = 0, rightOffset = 0
+        var result: [T] = []
+        result.reserveCapacity(count)
+        for _ in 0..<count {
+            result.append(combine(left[leftOffset], right[rightOffset]))
+            var axis = shape.count - 1
+            while axis >= 0 {
+                index[axis] += 1
+                leftOffset += leftStrides[axis]
+                rightOffset += rightStrides[axis]
+                if index[axis] < shape[axis] { break }
+                leftOffset -= leftStrides[axis] * shape[axis]
+                rightOffset -= rightStrides[axis] * shape[axis]
+                index[axis] = 0
+                axis -= 1
+            }
+        }
+        return result
+    }
+
+    /// Row-major strides, 0 along broadcast (size 1) dimensions.
+    private static func strides(of shape: [Int]) -> [Int] {
+        var strides = Array(repeating: 0, count: shape.count)
+        var stride = 1
+        for axis in shape.indices.reversed() {
+            strides[axis] = shape[axis] == 1 ? 0 : stride
+            stride *= shape[axis]
+        }
+        return strides
+    }
+}

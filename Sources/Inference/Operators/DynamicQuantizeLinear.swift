@@ -1,0 +1,38 @@
+/// Float -> uint8 with a per-tensor scale and zero point computed from the data at run time,
+/// exactly as ONNX specifies and onnxruntime computes it: the range always includes 0,
+/// rounding is half to even, and x is divided (not multiplied) by the scale.
+struct DynamicQuantizeLinear: Operator {
+    struct Parameters: Equatable {
+        let scale: Float
+        let zeroPoint: UInt8
+    }
+
+    static func parameters(for values: [Float]) -> Parameters {
+        let low = min(values.min() ?? 0, 0), high = max(values.max() ?? 0, 0)
+        let scale = high == low ? 1 : (high - low) / 255
+        let zeroPoint = (0 - low / scale).clamped(0, 255).rounded(.toNearestOrEven)
+        return Parameters(scale: scale, zeroPoint: UInt8(zeroPoint))
+    }
+
+    static func quantize(_ values: [Float], with parameters: Parameters) -> [UInt8] {
+        let zeroPoint = Float(parameters.zeroPoint)
+        return values.map { value in
+            UInt8(((value / parameters.scale).rounded(.toNearestOrEven) + zeroPoint).clamped(0, 255))
+        }
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let x = try inputs.required(0)
+        let values = try x.floatOperand("x")
+        let parameters = Self.parameters(for: values)
+        return [
+            Tensor(shape: x.shape, uint8s: Self.quantize(values, with: parameters)),
+            Tensor(shape: [], floats: [parameters.scale]),
+            Tensor(shape: [], uint8s: [parameters.zeroPoint]),
+        ]
+    }
+}
+
+private extension Float {
+    func clamped(_ low: Float, _ high: Float) -> Float { Swift.min(Swift.max(self, low), high) }
+}

@@ -1,0 +1,57 @@
+/// One graph node, ready to run. Operators are built once at load (attributes parsed, constant
+/// operands prepared) and are immutable, so one session can run them from many threads.
+protocol Operator: Sendable {
+    /// `inputs` follows the node's input list; nil marks an omitted optional operand.
+    /// Returns one tensor per node output.
+    func run(_ inputs: [Tensor?]) throws -> [Tensor]
+}
+
+/// What an operator factory sees at load time.
+struct OperatorContext {
+    let node: NodeDefinition
+    /// The opset version of the node's domain.
+    let opset: Int
+    let constants: [String: Tensor]
+
+    var attributes: NodeAttributes { node.attributes }
+
+    /// The value of input `index` when it is a constant known at load.
+    func constantInput(_ index: Int) -> Tensor? {
+        guard index < node.inputs.count else { return nil }
+        return constants[node.inputs[index]]
+    }
+}
+
+extension Array where Element == Tensor? {
+    /// Input `index`, which the operator cannot do without.
+    func required(_ index: Int) throws -> Tensor {
+        guard index < count, let tensor = self[index] else {
+            throw InferenceError.invalidOperand("required input \(index) is missing")
+        }
+        return tensor
+    }
+
+    /// Input `index` when present.
+    func optional(_ index: Int) -> Tensor? {
+        index < count ? self[index] : nil
+    }
+}
+
+extension Tensor {
+    /// The elements of a floating-point operand (float16 is held in FP32 already).
+    func floatOperand(_ role: String) throws -> [Float] {
+        switch storage {
+        case .float32(let values), .float16(let values): return values
+        default: throw InferenceError.invalidOperand("\(role) must be float32 or float16, got \(elementType.rawValue)")
+        }
+    }
+}
+
+/// Resolves a possibly negative axis against a rank.
+func normalizedAxis(_ axis: Int, rank: Int) throws -> Int {
+    let resolved = axis < 0 ? axis + rank : axis
+    guard (0..<rank).contains(resolved) else {
+        throw InferenceError.invalidOperand("axis \(axis) is out of range for rank \(rank)")
+    }
+    return resolved
+}

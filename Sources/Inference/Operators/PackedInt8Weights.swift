@@ -1,0 +1,58 @@
+import CQuantKernels
+
+/// An int8 weight matrix [K, N] packed once into the layout the C kernels read
+/// (see CQuantKernels.h), with its column sums.
+struct PackedInt8Weights: Sendable {
+    let depth: Int
+    let columns: Int
+    private let packed: [Int8]
+    private let columnSums: [Int32]
+
+    /// The kernel path every session in this process uses, chosen once from CPU features.
+    static var kernelPathName: String { String(cString: qf_kernel_path_name()) }
+
+    init(rowMajor weights: [Int8], depth: Int, columns: Int) {
+        precondition(weights.count == depth * columns, "weights hold \(weights.count) values, not \(depth) x \(columns)")
+        self.depth = depth
+        self.columns = columns
+        var sums = [Int32](repeating: 0, count: columns)
+        packed = [Int8](unsafeUninitializedCapacity: qf_packed_s8_size(depth, columns)) { buffer, initialized in
+            weights.withUnsafeBufferPointer { source in
+                sums.withUnsafeMutableBufferPointer { sums in
+                    qf_pack_s8(source.baseAddress, columns, depth, columns, buffer.baseAddress, sums.baseAddress)
+                }
+            }
+            initialized = buffer.count
+        }
+        columnSums = sums
+    }
+
+    /// (A - aZero) x (B - bZero) for row-major uint8 A [rows, depth]; `bZero` is per column, or nil for zeros.
+    func multiply(_ a: [UInt8], rows: Int, aZero: UInt8, bZero: [Int8]?) -> [Int32] {
+        precondition(a.count == rows * depth && (bZero?.count ?? columns) == columns, "operand sizes do not match the packed weights")
+        return [Int32](unsafeUninitializedCapacity: rows * columns) { c, initialized in
+            withKernelView { weights in
+                a.withUnsafeBufferPointer { a in
+                    if let bZero {
+                        bZero.withUnsafeBufferPointer { bZero in
+                            qf_gemm_u8s8(a.baseAddress, depth, rows, aZero, weights, bZero.baseAddress, c.baseAddress, columns)
+                        }
+                    } else {
+                        qf_gemm_u8s8(a.baseAddress, depth, rows, aZero, weights, nil, c.baseAddress, columns)
+                    }
+                }
+            }
+            initialized = rows * columns
+        }
+    }
+
+    /// The C descriptor of these weights, valid inside `body` only.
+    func withKernelView<Result>(_ body: (UnsafePointer<qf_packed_s8>) throws -> Result) rethrows -> Result {
+        try packed.withUnsafeBufferPointer { data in
+            try columnSums.withUnsafeBufferPointer { sums in
+                var view = qf_packed_s8(data: data.baseAddress, column_sums: sums.baseAddress, k: depth, n: columns)
+                return try body(&view)
+            }
+        }
+    }
+}

@@ -1,0 +1,79 @@
+/// The graph resolved at load: operators built, values numbered into slots, and for each step the
+/// slots whose last reader it is, so intermediate tensors are freed as soon as they are dead.
+struct ExecutionPlan: Sendable {
+    struct Step: Sendable {
+        let node: String
+        let opType: String
+        let operation: any Operator
+        /// nil for an omitted optional operand or output.
+        let inputSlots: [Int?]
+        let outputSlots: [Int?]
+        let releasedSlots: [Int]
+    }
+
+    let steps: [Step]
+    /// Constants in their slots, nil elsewhere; each run starts from a copy.
+    let initialValues: [Tensor?]
+    let inputSlots: [String: Int]
+    let outputSlots: [(name: String, slot: Int)]
+
+    init(_ graph: GraphDefinition) throws {
+        var slots: [String: Int] = [:]
+        var initialValues: [Tensor?] = []
+        func newSlot(_ name: String, value: Tensor? = nil) -> Int {
+            slots[name] = initialValues.count
+            initialValues.append(value)
+            return initialValues.count - 1
+        }
+        for (name, tensor) in graph.constants.sorted(by: { $0.key < $1.key }) {
+            _ = newSlot(name, value: tensor)
+        }
+        var inputSlots: [String: Int] = [:]
+        for input in graph.inputs {
+            inputSlots[input.name] = newSlot(input.name)
+        }
+
+        var resolved: [(node: NodeDefinition, operation: any Operator, inputs: [Int?], outputs: [Int?])] = []
+        for node in graph.nodes {
+            let operation = try OperatorRegistry.makeOperator(for: node, opsets: graph.opsets, constants: graph.constants)
+            let inputs = try node.inputs.map { name -> Int? in
+                if name.isEmpty { return nil }
+                guard let slot = slots[name] else {
+                    throw InferenceError.malformedModel(
+                        "node '\(node.name)' (\(node.opType)) reads '\(name)', which no earlier node, input or initializer defines")
+                }
+                return slot
+            }
+            let outputs = try node.outputs.map { name -> Int? in
+                if name.isEmpty { return nil }
+                guard slots[name] == nil else {
+                    throw InferenceError.malformedModel("value '\(name)' is defined twice (again by node '\(node.name)')")
+                }
+                return newSlot(name)
+            }
+            resolved.append((node, operation, inputs, outputs))
+        }
+
+        let outputSlots = try graph.outputs.map { output in
+            guard let slot = slots[output.name] else {
+                throw InferenceError.malformedModel("graph output '\(output.name)' is never computed")
+            }
+            return (name: output.name, slot: slot)
+        }
+        let kept = Set(outputSlots.map(\.slot)).union(graph.constants.keys.compactMap { slots[$0] })
+        var lastReader: [Int: Int] = [:]
+        for (index, step) in resolved.enumerated() {
+            for slot in step.inputs.compactMap({ $0 }) where !kept.contains(slot) {
+                lastReader[slot] = index
+            }
+        }
+        steps = resolved.enumerated().map { index, step in
+            Step(node: step.node.name, opType: step.node.opType, operation: step.operation,
+                 inputSlots: step.inputs, outputSlots: step.outputs,
+                 releasedSlots: lastReader.filter { $0.value == index }.map(\.key).sorted())
+        }
+        self.initialValues = initialValues
+        self.inputSlots = inputSlots
+        self.outputSlots = outputSlots
+    }
+}

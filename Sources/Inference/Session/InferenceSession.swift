@@ -1,0 +1,75 @@
+import Foundation
+
+/// A loaded model: parsed, validated, planned and with its integer weights packed, once.
+/// Immutable after init, so `run` may be called from many threads at once.
+public final class InferenceSession: Sendable {
+    public let inputs: [TensorInfo]
+    public let outputs: [TensorInfo]
+    private let plan: ExecutionPlan
+
+    public convenience init(contentsOf url: URL) throws {
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw InferenceError.unreadableModel(path: url.path, reason: error.localizedDescription)
+        }
+        try self.init(modelData: data)
+    }
+
+    public init(modelData: Data) throws {
+        let graph = try ONNXModelDecoder.decode(modelData)
+        inputs = graph.inputs
+        outputs = graph.outputs
+        plan = try ExecutionPlan(graph)
+    }
+
+    /// The integer kernel path in use ("avx2" or "scalar").
+    public var kernelPath: String { PackedInt8Weights.kernelPathName }
+
+    /// Runs the graph on `feeds` (one tensor per model input) and returns every model output.
+    public func run(_ feeds: [String: Tensor]) throws -> [String: Tensor] {
+        var values = plan.initialValues
+        for (name, tensor) in feeds {
+            guard let slot = plan.inputSlots[name] else {
+                throw InferenceError.unknownFeed(name: name, expected: inputs.map(\.name))
+            }
+            values[slot] = tensor
+        }
+        for input in inputs {
+            guard let tensor = feeds[input.name] else { throw InferenceError.missingFeed(input.name) }
+            try check(tensor, against: input)
+        }
+        for step in plan.steps {
+            let results: [Tensor]
+            do {
+                results = try step.operation.run(step.inputSlots.map { $0.flatMap { values[$0] } })
+            } catch let error as InferenceError {
+                let reason = if case .invalidOperand(let reason) = error { reason } else { error.description }
+                throw InferenceError.nodeFailed(node: step.node, opType: step.opType, reason: reason)
+            }
+            for (slot, result) in zip(step.outputSlots, results) {
+                if let slot { values[slot] = result }
+            }
+            for slot in step.releasedSlots {
+                values[slot] = nil
+            }
+        }
+        var results: [String: Tensor] = [:]
+        for (name, slot) in plan.outputSlots {
+            results[name] = values[slot]
+        }
+        return results
+    }
+
+    private func check(_ tensor: Tensor, against input: TensorInfo) throws {
+        guard tensor.elementType == input.elementType else {
+            throw InferenceError.feedTypeMismatch(name: input.name, expected: input.elementType, actual: tensor.elementType)
+        }
+        let matches = tensor.shape.count == input.shape.count
+            && zip(tensor.shape, input.shape).allSatisfy { actual, expected in expected.map { $0 == actual } ?? true }
+        guard input.shape.isEmpty || matches else {
+            throw InferenceError.feedShapeMismatch(name: input.name, expected: input.shape, actual: tensor.shape)
+        }
+    }
+}

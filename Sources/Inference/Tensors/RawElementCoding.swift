@@ -1,0 +1,45 @@
+import Foundation
+
+/// Little-endian packed element bytes, the layout of ONNX `raw_data` and of .npy payloads.
+/// The supported hosts (x86-64, arm64) are little-endian, so elements are copied as they are.
+extension TensorStorage {
+    /// Decodes `count` elements of `type`; the caller has checked that `bytes` holds exactly that many.
+    init(type: ElementType, littleEndianBytes bytes: UnsafeRawBufferPointer, count: Int) {
+        precondition(bytes.count == count * type.byteWidth, "element bytes do not match the element count")
+        switch type {
+        case .float32: self = .float32(Self.copy(bytes, count: count))
+        case .float16: self = .float16(Self.copy(bytes, count: count, as: UInt16.self).map { Float(Float16(bitPattern: $0)) })
+        case .int8: self = .int8(Self.copy(bytes, count: count))
+        case .uint8: self = .uint8(Self.copy(bytes, count: count))
+        case .int32: self = .int32(Self.copy(bytes, count: count))
+        case .int64: self = .int64(Self.copy(bytes, count: count))
+        case .bool: self = .bool(Self.copy(bytes, count: count, as: UInt8.self).map { $0 != 0 })
+        }
+    }
+
+    /// The elements as little-endian bytes (float16 as IEEE half bits, bool as 0/1).
+    var littleEndianBytes: Data {
+        switch self {
+        case .float32(let values): Self.bytes(of: values)
+        case .float16(let values): Self.bytes(of: values.map { Float16($0).bitPattern })
+        case .int8(let values): Self.bytes(of: values)
+        case .uint8(let values): Data(values)
+        case .int32(let values): Self.bytes(of: values)
+        case .int64(let values): Self.bytes(of: values)
+        case .bool(let values): Data(values.map { $0 ? 1 : 0 })
+        }
+    }
+
+    private static func copy<T: BitwiseCopyable>(_ bytes: UnsafeRawBufferPointer, count: Int, as _: T.Type = T.self) -> [T] {
+        [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+            if count > 0 {
+                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: bytes)
+            }
+            initialized = count
+        }
+    }
+
+    private static func bytes<T: BitwiseCopyable>(of values: [T]) -> Data {
+        values.withUnsafeBytes { Data($0) }
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import Ledger
+import Quantization
+
+/// Fleet-in-a-box: a coordinator and N agents as separate processes on loopback, a real model
+/// quantized to INT8 here, real traffic replayed through the agents, and the ledger's decision.
+public struct FleetDemo: Sendable {
+    public struct Options: Sendable {
+        public var directory: URL
+        public var agents: Int
+        /// Where `Fixtures/`, `Config/` and `Deploy/` are (the repository root).
+        public var packageRoot: URL
+        /// Where `quantfleet-coordinator` and `quantfleet-agent` are.
+        public var executables: URL
+        public var decisionTimeout: Duration
+
+        public init(directory: URL, agents: Int = 3, packageRoot: URL, executables: URL, decisionTimeout: Duration = .seconds(60)) {
+            self.directory = directory
+            self.agents = agents
+            self.packageRoot = packageRoot
+            self.executables = executables
+            self.decisionTimeout = decisionTimeout
+        }
+    }
+
+    public struct DemoError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public static let modelName = "fashion-mnist-mlp"
+
+    public let options: Options
+    private let say: @Sendable (String) -> Void
+
+    public init(options: Options, say: @escaping @Sendable (String) -> Void) {
+        self.options = options
+        self.say = say
+    }
+
+    /// Runs the whole loop and returns the decision; every process it started is stopped on return.
+    public func run() async throws -> DecisionRecord {
+        let layout = FleetLayout(root: options.directory)
+        let fixtures = options.packageRoot.appendingPathComponent("Fixtures/fashion-mnist")
+        let agentIDs = (1...options.agents).map { "agent-\($0)" }
+        try resetState(of: layout)
+
+        say("1/6 PKI: fleet CA, coordinator and \(agentIDs.count) agent certificates -> \(layout.pki.path)")
+        try layout.makePKI(script: options.packageRoot.appendingPathComponent("Deploy/pki/make-pki.sh"), agents: agentIDs)
+
+        say("2/6 quantizing \(fixtures.lastPathComponent)/mlp-fp32.onnx to INT8 (weights per output channel, activations per tensor at run time)")
+        let candidate = layout.models.appendingPathComponent("mlp-int8.onnx")
+        try FileManager.default.createDirectory(at: layout.models, withIntermediateDirectories: true)
+        let report = try ModelQuantizer.quantize(
+            modelAt: fixtures.appendingPathComponent("mlp-fp32.onnx"), to: candidate, scheme: .int8Dynamic)
+        say("    \(report)")
+
+        let coordinatorPort = try FreePort.allocate()
+        var settings = FleetLayout.CoordinatorSettings(
+            port: coordinatorPort, policy: options.packageRoot.appendingPathComponent("Config/policy.yaml"),
+            modelName: Self.modelName, reference: fixtures.appendingPathComponent("mlp-fp16.onnx"), candidate: candidate)
+        settings.windowSize = 100
+        try layout.writeCoordinatorConfig(settings)
+
+        var processes: [ManagedProcess] = []
+        do {
+            say("3/6 starting quantfleet-coordinator on 127.0.0.1:\(coordinatorPort) and \(agentIDs.count) agents")
+            processes.append(try ManagedProcess(
+                name: "coordinator", executable: options.executables.appendingPathComponent("quantfleet-coordinator"),
+                arguments: ["--config", layout.coordinatorConfig.path], logFile: layout.log("coordinator")))
+            var agentURLs: [URL] = []
+            for id in agentIDs {
+                let port = try FreePort.allocate()
+                try layout.writeAgentConfig(id: id, coordinatorPort: coordinatorPort, inferencePort: port)
+                processes.append(try ManagedProcess(
+                    name: id, executable: options.executables.appendingPathComponent("quantfleet-agent"),
+                    arguments: ["--config", layout.agentConfig(id).path], logFile: layout.log(id)))
+                agentURLs.append(URL(string: "http://127.0.0.1:\(port)")!)
+            }
+
+            say("4/6 waiting for agents to download, verify and load both models")
+            try await waitUntilReady(agentURLs, processes: processes)
+
+            let traffic = fixtures.appendingPathComponent("traffic.npz")
+            say("5/6 replaying \(traffic.lastPathComponent) across \(agentURLs.count) agents (labels sent as a request parameter)")
+            let replay = try await TrafficReplay(options: .init(data: traffic, agents: agentURLs, model: Self.modelName))
+                .run { _ in }
+            say("    \(replay.succeeded) requests answered, \(replay.failed) failed, \(Int(replay.requestsPerSecond)) requests/s")
+            if let error = replay.firstError { say("    first failure: \(error)") }
+
+            say("6/6 waiting for the rollout decision in \(layout.ledger.path)")
+            let decision = try await waitForDecision(ledger: layout.ledger, processes: processes)
+            for process in processes { await process.stop() }
+            return decision
+        } catch {
+            for process in processes { await process.stop() }
+            throw error
+        }
+    }
+
+    /// A re-run starts a fresh fleet (ledger, caches, spools, logs) but keeps the PKI.
+    private func resetState(of layout: FleetLayout) throws {
+        for folder in [layout.coordinatorDirectory, layout.root.appendingPathComponent("agents"), layout.logs, layout.models] {
+            try? FileManager.default.removeItem(at: folder)
+        }
+        try FileManager.default.createDirectory(at: layout.root, withIntermediateDirectories: true)
+    }
+
+    private func waitUntilReady(_ agents: [URL], processes: [ManagedProcess]) async throws {
+        let deadline = ContinuousClock.now + .seconds(90)
+        var waiting = Set(agents)
+        while !waiting.isEmpty {
+            try checkAlive(processes)
+            guard ContinuousClock.now < deadline else {
+                throw DemoError(description: "agents not ready after 90 s: \(waiting.map(\.absoluteString).sorted())")
+            }
+            for agent in waiting where await HealthProbe.isReady(agent) {
+                waiting.remove(agent)
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    private func waitForDecision(ledger: URL, processes: [ManagedProcess]) async throws -> DecisionRecord {
+        let deadline = ContinuousClock.now + options.decisionTimeout
+        var latest: DecisionRecord?
+        while ContinuousClock.now < deadline {
+            try checkAlive(processes)
+            if FileManager.default.fileExists(atPath: ledger.path) {
+                let reader = try Ledger.openReadOnly(path: ledger.path)
+                if let rollout = try reader.rollouts().last {
+                    latest = try reader.latestDecision(forRollout: rollout.id)
+                    if let latest, latest.outcome != "collecting" { return latest }
+                }
+            }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        if let latest { return latest }
+        throw DemoError(description: "no decision in the ledger after \(options.decisionTimeout)")
+    }
+
+    private func checkAlive(_ processes: [ManagedProcess]) throws {
+        for process in processes where !process.isRunning {
+            throw DemoError(description: """
+                \(process.name) exited with status \(process.exitStatus ?? -1); last lines of \(process.logFile.path):
+                \(process.logTail())
+                """)
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+
+/// The files of a fleet on one machine, under one folder: PKI, coordinator (ledger, model store),
+/// one folder per agent (model cache, spool), configuration files and logs. The demo and the
+/// system tests lay out fleets with it; the configuration files are the ones an operator writes.
+public struct FleetLayout: Sendable {
+    public let root: URL
+
+    public init(root: URL) {
+        self.root = root.standardizedFileURL
+    }
+
+    public var pki: URL { root.appendingPathComponent("pki") }
+    public var logs: URL { root.appendingPathComponent("logs") }
+    public var models: URL { root.appendingPathComponent("models") }
+    public var coordinatorDirectory: URL { root.appendingPathComponent("coordinator") }
+    public var ledger: URL { coordinatorDirectory.appendingPathComponent("ledger.sqlite") }
+    public var coordinatorConfig: URL { root.appendingPathComponent("coordinator.yaml") }
+
+    public func agentDirectory(_ id: String) -> URL { root.appendingPathComponent("agents/\(id)") }
+    public func agentConfig(_ id: String) -> URL { agentDirectory(id).appendingPathComponent("agent.yaml") }
+    public func spool(_ id: String) -> URL { agentDirectory(id).appendingPathComponent("data/spool.sqlite") }
+    public func log(_ name: String) -> URL { logs.appendingPathComponent("\(name).log") }
+
+    public struct PKIError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Runs `Deploy/pki/make-pki.sh` for the coordinator and these agents (keeps an existing CA).
+    public func makePKI(script: URL, agents: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [script.path, pki.path] + agents
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw PKIError(description: "\(script.path) failed (exit \(process.terminationStatus)):\n\(text)")
+        }
+    }
+
+    public struct CoordinatorSettings: Sendable {
+        public var port: Int
+        public var policy: URL
+        public var modelName: String
+        public var reference: URL
+        public var candidate: URL
+        public var samplingRate = 1.0
+        public var windowSize = 100
+        public var windowMaxAgeMillis = 1000
+        public var heartbeatIntervalMillis = 2000
+
+        public init(port: Int, policy: URL, modelName: String, reference: URL, candidate: URL) {
+            self.port = port
+            self.policy = policy
+            self.modelName = modelName
+            self.reference = reference
+            self.candidate = candidate
+        }
+    }
+
+    @discardableResult
+    public func writeCoordinatorConfig(_ settings: CoordinatorSettings) throws -> URL {
+        try write("""
+            # quantfleet-coordinator configuration (written by FleetLayout)
+            listen:
+              host: 127.0.0.1
+              port: \(settings.port)
+            tls:
+              certificate: \(pki.path)/coordinator.pem
+              private-key: \(pki.path)/coordinator.key
+              trust-roots: \(pki.path)/ca.pem
+            ledger: \(ledger.path)
+            model-store: \(coordinatorDirectory.path)/models
+            policy: \(settings.policy.path)
+            heartbeat-interval-ms: \(settings.heartbeatIntervalMillis)
+            max-frame-bytes: 4194304
+            rollout:
+              model-name: \(settings.modelName)
+              reference: \(settings.reference.path)
+              reference-precision: fp16
+              candidate: \(settings.candidate.path)
+              candidate-precision: int8
+              sampling-rate: \(settings.samplingRate)
+              window-size: \(settings.windowSize)
+              window-max-age-ms: \(settings.windowMaxAgeMillis)
+
+            """, to: coordinatorConfig)
+        return coordinatorConfig
+    }
+
+    @discardableResult
+    public func writeAgentConfig(id: String, coordinatorPort: Int, inferencePort: Int) throws -> URL {
+        try write("""
+            # quantfleet-agent configuration (written by FleetLayout)
+            coordinator:
+              host: 127.0.0.1
+              port: \(coordinatorPort)
+            coordinator-name: localhost
+            tls:
+              certificate: \(pki.path)/agents/\(id).pem
+              private-key: \(pki.path)/agents/\(id).key
+              trust-roots: \(pki.path)/ca.pem
+            data-dir: \(agentDirectory(id).path)/data
+            inference:
+              host: 127.0.0.1
+              port: \(inferencePort)
+            shadow-queue-capacity: 1024
+            max-frame-bytes: 4194304
+            reconnect:
+              initial-ms: 200
+              maximum-ms: 5000
+
+            """, to: agentConfig(id))
+        return agentConfig(id)
+    }
+
+    private func write(_ text: String, to url: URL) throws {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+    }
+}

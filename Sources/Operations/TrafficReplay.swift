@@ -1,0 +1,142 @@
+import Foundation
+import Inference
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Sends the rows of an .npz file to agents as Open Inference Protocol infer requests, one row per
+/// request, spread round-robin over the agents, with the row's label (if the file has a `label`
+/// array) as the request parameter `label`.
+public struct TrafficReplay: Sendable {
+    public struct Options: Sendable {
+        public var data: URL
+        public var agents: [URL]
+        public var model: String
+        public var concurrency: Int
+        public var limit: Int?
+
+        public init(data: URL, agents: [URL], model: String, concurrency: Int = 8, limit: Int? = nil) {
+            self.data = data
+            self.agents = agents
+            self.model = model
+            self.concurrency = concurrency
+            self.limit = limit
+        }
+    }
+
+    public struct Progress: Sendable {
+        public var total: Int
+        public var succeeded: Int
+        public var failed: Int
+        public var elapsed: Duration
+        public var firstError: String?
+
+        public var requestsPerSecond: Double {
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            return seconds > 0 ? Double(succeeded + failed) / seconds : 0
+        }
+    }
+
+    public struct ReplayError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public let options: Options
+
+    public init(options: Options) {
+        self.options = options
+    }
+
+    public func run(progress: @escaping @Sendable (Progress) -> Void) async throws -> Progress {
+        guard !options.agents.isEmpty else { throw ReplayError(description: "no agent URL given") }
+        let arrays = try NPZ.read(contentsOf: options.data)
+        let metadata = try await fetchMetadata(from: options.agents[0])
+        guard let input = metadata.inputs.first else { throw ReplayError(description: "model '\(options.model)' declares no input") }
+        guard let rows = arrays[input.name] ?? arrays["input"] ?? (arrays.count == 1 ? arrays.values.first : nil) else {
+            throw ReplayError(description: "\(options.data.path) has no array named '\(input.name)' or 'input' (it has \(arrays.keys.sorted()))")
+        }
+        let labels = arrays["label"]?.int64s
+        let rowCount = min(rows.shape.first ?? 0, options.limit ?? .max)
+        guard rowCount > 0 else { throw ReplayError(description: "\(options.data.path): no rows to replay") }
+        if let labels, labels.count < rowCount {
+            throw ReplayError(description: "\(options.data.path): \(labels.count) labels for \(rowCount) rows")
+        }
+        let rowShape = [1] + rows.shape.dropFirst()
+        let rowWidth = rowShape.reduce(1, *)
+        let values = rows.floats
+
+        let tally = ReplayTally(total: rowCount)
+        let next = RowCounter()
+        let session = URLSession(configuration: .ephemeral)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<max(1, options.concurrency) {
+                group.addTask {
+                    while let row = next.take(below: rowCount) {
+                        let body = try InferRequest(
+                            id: "replay-\(row)",
+                            parameters: labels.map { ["label": Int($0[row])] },
+                            inputs: [.init(
+                                name: input.name, shape: rowShape, datatype: input.datatype,
+                                data: Array(values[row * rowWidth..<(row + 1) * rowWidth]))]
+                        ).encoded()
+                        let agent = options.agents[row % options.agents.count]
+                        let outcome = await send(body, to: agent, session: session)
+                        progress(tally.record(outcome))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        return tally.snapshot()
+    }
+
+    private func send(_ body: Data, to agent: URL, session: URLSession) async -> String? {
+        var request = URLRequest(url: agent.appendingPathComponent("v2/models/\(options.model)/infer"))
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = body
+        do {
+            let (data, response) = try await session.data(for: request)
+            guard let status = (response as? HTTPURLResponse)?.statusCode, status == 200 else {
+                let code = (response as? HTTPURLResponse)?.statusCode ?? 0
+                return "\(agent.absoluteString) answered \(code): \(String(decoding: data.prefix(300), as: UTF8.self))"
+            }
+            return nil
+        } catch {
+            return "\(agent.absoluteString): \(error.localizedDescription)"
+        }
+    }
+
+    private struct ModelMetadata: Decodable {
+        struct Input: Decodable {
+            var name: String
+            var datatype: String
+        }
+        var inputs: [Input]
+    }
+
+    private func fetchMetadata(from agent: URL) async throws -> ModelMetadata {
+        let url = agent.appendingPathComponent("v2/models/\(options.model)")
+        let (data, response) = try await URLSession.shared.data(from: url)
+        guard (response as? HTTPURLResponse)?.statusCode == 200 else {
+            throw ReplayError(description: "GET \(url.absoluteString) answered \((response as? HTTPURLResponse)?.statusCode ?? 0): \(String(decoding: data.prefix(300), as: UTF8.self))")
+        }
+        return try JSONDecoder().decode(ModelMetadata.self, from: data)
+    }
+}
+
+/// The JSON body of one OIP infer request.
+private struct InferRequest: Encodable {
+    struct Input: Encodable {
+        var name: String
+        var shape: [Int]
+        var datatype: String
+        var data: [Float]
+    }
+
+    var id: String
+    var parameters: [String: Int]?
+    var inputs: [Input]
+
+    func encoded() throws -> Data { try JSONEncoder().encode(self) }
+}

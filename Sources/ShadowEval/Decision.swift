@@ -1,0 +1,48 @@
+/// What the policy says to do with a rollout.
+public enum Outcome: String, Sendable, Codable, CaseIterable {
+    case ship
+    case needsQAT = "needs-qat"
+    case stayFP16 = "stay-fp16"
+    case collecting
+
+    /// True for outcomes that end the shadowing of a rollout.
+    public var isFinal: Bool { self != .collecting }
+}
+
+/// One evaluation of a rollout's evidence, with everything needed to audit it later.
+public struct Decision: Sendable, Equatable {
+    public var outcome: Outcome
+    /// Which evidence the bounds are about; one of `DecisionMetric`'s raw values.
+    public var metric: String
+    /// Samples behind the bounds: labelled samples for the labelled metric, paired samples otherwise.
+    public var n: Int
+    /// Point estimate of the accuracy drop (a fraction).
+    public var statistic: Double
+    /// Anytime-valid confidence bounds on the drop at `confidence`.
+    public var lowerBound: Double
+    public var upperBound: Double
+    public var confidence: Double
+    public var policyVersion: String
+
+    public init(
+        outcome: Outcome, metric: String, n: Int, statistic: Double,
+        lowerBound: Double, upperBound: Double, confidence: Double, policyVersion: String
+    ) {
+        self.outcome = outcome
+        self.metric = metric
+        self.n = n
+        self.statistic = statistic
+        self.lowerBound = lowerBound
+        self.upperBound = upperBound
+        self.confidence = confidence
+        self.policyVersion = policyVersion
+    }
+}
+
+/// The evidence a decision can rest on.
+public enum DecisionMetric: String, Sendable {
+    /// Paired accuracy drop on labelled samples: P(ref right, cand wrong) - P(cand right, ref wrong).
+    case labelledAccuracyDrop = "labelled-accuracy-drop"
+    /// Rate of top-1 disagreement; for classification an upper bound on the accuracy drop.
+    case top1Disagreement = "top1-disagreement"
+}

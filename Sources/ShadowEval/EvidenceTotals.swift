@@ -1,0 +1,40 @@
+/// Totals over many windows of one rollout: the evidence a decision rests on.
+public struct EvidenceTotals: Sendable, Equatable {
+    public var windows: Int
+    /// Paired samples, and how many of them had different top-1 classes.
+    public var samples: Int
+    public var disagreements: Int
+    /// Labelled samples and the per-model and paired correctness counts over them.
+    public var labelled: Int
+    public var referenceCorrect: Int
+    public var candidateCorrect: Int
+    public var referenceOnlyCorrect: Int
+    public var candidateOnlyCorrect: Int
+
+    public init(
+        windows: Int = 0, samples: Int = 0, disagreements: Int = 0, labelled: Int = 0,
+        referenceCorrect: Int = 0, candidateCorrect: Int = 0,
+        referenceOnlyCorrect: Int = 0, candidateOnlyCorrect: Int = 0
+    ) {
+        self.windows = windows
+        self.samples = samples
+        self.disagreements = disagreements
+        self.labelled = labelled
+        self.referenceCorrect = referenceCorrect
+        self.candidateCorrect = candidateCorrect
+        self.referenceOnlyCorrect = referenceOnlyCorrect
+        self.candidateOnlyCorrect = candidateOnlyCorrect
+    }
+
+    /// Adds one sealed window to the totals.
+    public mutating func add(_ window: WindowSummary) {
+        windows += 1
+        samples += window.count
+        disagreements += window.count - window.top1Agreements
+        labelled += window.labelled
+        referenceCorrect += window.referenceCorrect
+        candidateCorrect += window.candidateCorrect
+        referenceOnlyCorrect += window.referenceOnlyCorrect
+        candidateOnlyCorrect += window.candidateOnlyCorrect
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+
+/// The written rollout policy: thresholds on the accuracy drop, confidence, minimum evidence.
+/// Lives in `Config/policy.yaml`; decoding validates it, so a loaded policy is always sensible.
+public struct Policy: Sendable, Codable, Equatable {
+    /// Recorded with every decision, so each decision can be traced to the rules that made it.
+    public var version: String
+    /// Ship when the upper confidence bound of the drop is below this (a fraction: 0.01 is 1 %).
+    public var shipBelow: Double
+    /// Stay on FP16 when the lower confidence bound of the drop is above this.
+    public var stayFP16Above: Double
+    /// Simultaneous coverage of the confidence sequences, e.g. 0.95.
+    public var confidence: Double
+    /// No decision before this many paired samples.
+    public var minimumSamples: Int
+    /// Labelled evidence replaces top-1 disagreement once this many labels exist.
+    public var minimumLabelled: Int
+
+    enum CodingKeys: String, CodingKey {
+        case version
+        case shipBelow = "ship-below"
+        case stayFP16Above = "stay-fp16-above"
+        case confidence
+        case minimumSamples = "minimum-samples"
+        case minimumLabelled = "minimum-labelled"
+    }
+
+    public init(
+        version: String, shipBelow: Double, stayFP16Above: Double, confidence: Double,
+        minimumSamples: Int, minimumLabelled: Int
+    ) {
+        self.version = version
+        self.shipBelow = shipBelow
+        self.stayFP16Above = stayFP16Above
+        self.confidence = confidence
+        self.minimumSamples = minimumSamples
+        self.minimumLabelled = minimumLabelled
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            version: try container.decode(String.self, forKey: .version),
+            shipBelow: try container.decode(Double.self, forKey: .shipBelow),
+            stayFP16Above: try container.decode(Double.self, forKey: .stayFP16Above),
+            confidence: try container.decode(Double.self, forKey: .confidence),
+            minimumSamples: try container.decode(Int.self, forKey: .minimumSamples),
+            minimumLabelled: try container.decode(Int.self, forKey: .minimumLabelled))
+        try validate()
+    }
+
+    /// Throws the first value that makes the policy meaningless.
+    public func validate() throws(PolicyError) {
+        if version.trimmingCharacters(in: .whitespaces).isEmpty { throw .emptyVersion }
+        guard shipBelow > 0 && shipBelow < 1 else { throw .thresholdOutOfRange(name: "ship-below", value: shipBelow) }
+        guard stayFP16Above > 0 && stayFP16Above < 1 else {
+            throw .thresholdOutOfRange(name: "stay-fp16-above", value: stayFP16Above)
+        }
+        guard shipBelow <= stayFP16Above else {
+            throw .thresholdsOutOfOrder(shipBelow: shipBelow, stayFP16Above: stayFP16Above)
+        }
+        guard confidence > 0 && confidence < 1 else { throw .confidenceOutOfRange(confidence) }
+        guard minimumSamples >= 1 else { throw .minimumNotPositive(name: "minimum-samples", value: minimumSamples) }
+        guard minimumLabelled >= 1 else {
+            throw .minimumNotPositive(name: "minimum-labelled", value: minimumLabelled)
+        }
+    }
+}
+
+/// Why a policy was rejected.
+public enum PolicyError: Error, Equatable, CustomStringConvertible {
+    case emptyVersion
+    case thresholdOutOfRange(name: String, value: Double)
+    case thresholdsOutOfOrder(shipBelow: Double, stayFP16Above: Double)
+    case confidenceOutOfRange(Double)
+    case minimumNotPositive(name: String, value: Int)
+
+    public var description: String {
+        switch self {
+        case .emptyVersion:
+            return "policy: version is empty; every decision records it, so it must name this policy"
+        case .thresholdOutOfRange(let name, let value):
+            return "policy: \(name) is \(value); it is a fraction of accuracy and must be in (0, 1), e.g. 0.01 for 1 %"
+        case .thresholdsOutOfOrder(let shipBelow, let stayFP16Above):
+            return "policy: ship-below (\(shipBelow)) is above stay-fp16-above (\(stayFP16Above)); the ship threshold must be the lower one"
+        case .confidenceOutOfRange(let confidence):
+            return "policy: confidence is \(confidence); it must be in (0, 1), e.g. 0.95"
+        case .minimumNotPositive(let name, let value):
+            return "policy: \(name) is \(value); it must be at least 1"
+        }
+    }
+}

@@ -1,0 +1,69 @@
+/// Turns a rollout's evidence into a decision under a policy.
+public enum PolicyEvaluator {
+    /// Decides on the accuracy drop, measured on labelled samples once there are at least
+    /// `policy.minimumLabelled` of them, otherwise bounded by the top-1 disagreement rate.
+    ///
+    /// With [lower, upper] the anytime-valid confidence interval of the drop:
+    /// - fewer than `policy.minimumSamples` paired samples: `collecting`;
+    /// - upper < `shipBelow`: `ship` (the drop is small, with confidence);
+    /// - lower > `stayFP16Above`: `stay-fp16` (the drop is large, with confidence);
+    /// - lower >= `shipBelow` and upper <= `stayFP16Above`: `needs-qat` (the drop is inside the band);
+    /// - otherwise `collecting`: the interval still straddles a threshold.
+    ///
+    /// Disagreement only bounds the drop from above, so without labels a model is shipped or held
+    /// on an upper bound that may be pessimistic, never on an optimistic one.
+    public static func decide(
+        _ totals: EvidenceTotals, policy: Policy,
+        confidenceSequence: BetaBinomialConfidenceSequence = .rolloutDefault
+    ) -> Decision {
+        let alpha = 1 - policy.confidence
+        let estimate =
+            totals.labelled >= policy.minimumLabelled
+            ? labelledDrop(totals, alpha: alpha, confidenceSequence: confidenceSequence)
+            : disagreement(totals, alpha: alpha, confidenceSequence: confidenceSequence)
+        return Decision(
+            outcome: outcome(for: estimate.bounds, samples: totals.samples, policy: policy),
+            metric: estimate.metric.rawValue, n: estimate.n, statistic: estimate.statistic,
+            lowerBound: estimate.bounds.lowerBound, upperBound: estimate.bounds.upperBound,
+            confidence: policy.confidence, policyVersion: policy.version)
+    }
+
+    private struct DropEstimate {
+        var metric: DecisionMetric
+        var n: Int
+        var statistic: Double
+        var bounds: ClosedRange<Double>
+    }
+
+    private static func disagreement(
+        _ totals: EvidenceTotals, alpha: Double, confidenceSequence: BetaBinomialConfidenceSequence
+    ) -> DropEstimate {
+        let n = totals.samples
+        return DropEstimate(
+            metric: .top1Disagreement, n: n,
+            statistic: n == 0 ? 0 : Double(totals.disagreements) / Double(n),
+            bounds: confidenceSequence.interval(successes: totals.disagreements, trials: n, alpha: alpha))
+    }
+
+    /// The drop is the difference of two rates over the same labelled samples; a union bound over
+    /// two sequences at alpha/2 each keeps the pair's joint coverage at 1 - alpha.
+    private static func labelledDrop(
+        _ totals: EvidenceTotals, alpha: Double, confidenceSequence: BetaBinomialConfidenceSequence
+    ) -> DropEstimate {
+        let n = totals.labelled
+        let losses = confidenceSequence.interval(successes: totals.referenceOnlyCorrect, trials: n, alpha: alpha / 2)
+        let gains = confidenceSequence.interval(successes: totals.candidateOnlyCorrect, trials: n, alpha: alpha / 2)
+        return DropEstimate(
+            metric: .labelledAccuracyDrop, n: n,
+            statistic: Double(totals.referenceOnlyCorrect - totals.candidateOnlyCorrect) / Double(n),
+            bounds: (losses.lowerBound - gains.upperBound)...(losses.upperBound - gains.lowerBound))
+    }
+
+    private static func outcome(for bounds: ClosedRange<Double>, samples: Int, policy: Policy) -> Outcome {
+        if samples < policy.minimumSamples { return .collecting }
+        if bounds.upperBound < policy.shipBelow { return .ship }
+        if bounds.lowerBound > policy.stayFP16Above { return .stayFP16 }
+        if bounds.lowerBound >= policy.shipBelow && bounds.upperBound <= policy.stayFP16Above { return .needsQAT }
+        return .collecting
+    }
+}

@@ -1,0 +1,25 @@
+import Agent
+import ArgumentParser
+import Logging
+
+@main
+struct AgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quantfleet-agent",
+        abstract: "Serves the reference model over the Open Inference Protocol and shadows the candidate.")
+
+    @Option(name: .long, help: "Agent configuration file (YAML), e.g. Config/agent.yaml.")
+    var config: String
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel: Logger.Level = .info
+
+    func run() async throws {
+        var logger = Logger(label: "quantfleet.agent")
+        logger.logLevel = logLevel
+        let configuration = try AgentConfiguration.load(from: config)
+        try await AgentApp.build(configuration: configuration, logger: logger).run()
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

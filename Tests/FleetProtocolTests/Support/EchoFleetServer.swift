@@ -1,0 +1,54 @@
+import FleetProtocol
+import Logging
+import NIOCore
+import NIOSSL
+
+/// A real `FleetServer` on 127.0.0.1 that answers every Heartbeat with a Welcome carrying the
+/// identity it read from the client's certificate, and records every identity it was handed.
+final class EchoFleetServer: Sendable {
+    let server: FleetServer
+    let port: Int
+    let identities = IdentityRecorder()
+    private let runTask: Task<Void, any Error>
+
+    init(tls: TLSFiles, maxFrameBytes: Int = FleetFraming.defaultMaxFrameBytes, logger: Logger) async throws {
+        self.server = try await FleetServer.bind(
+            host: "127.0.0.1", port: 0, tls: try FleetTLS.serverContext(tls),
+            maxFrameBytes: maxFrameBytes, logger: logger)
+        self.port = try XCTUnwrapPort(self.server.localAddress)
+        let identities = self.identities
+        let server = self.server
+        self.runTask = Task {
+            try await server.run { connection in
+                await identities.record(connection.identity)
+                try await connection.channel.executeThenClose { inbound, outbound in
+                    for try await envelope in inbound {
+                        guard case .heartbeat = envelope.payload else { continue }
+                        var welcome = Quantfleet_V1_Welcome()
+                        welcome.agentID = connection.identity
+                        var reply = Quantfleet_V1_Envelope()
+                        reply.payload = .welcome(welcome)
+                        try await outbound.write(reply)
+                    }
+                }
+            }
+        }
+    }
+
+    func stop() async throws {
+        try await self.server.close()
+        try await self.runTask.value
+    }
+}
+
+actor IdentityRecorder {
+    private(set) var seen: [String] = []
+    func record(_ identity: String) { self.seen.append(identity) }
+}
+
+private struct NoBoundPort: Error {}
+
+private func XCTUnwrapPort(_ address: SocketAddress?) throws -> Int {
+    guard let port = address?.port else { throw NoBoundPort() }
+    return port
+}
