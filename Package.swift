@@ -143,8 +143,10 @@ let package = Package(
         .testTarget(
             name: "SystemTests",
             dependencies: [
-                "FleetProtocol", "Ledger", "Operations",
+                "Agent", "FleetProtocol", "Ledger", "Operations", "Quantization", "ShadowEval",
                 "quantfleet", "quantfleet-coordinator", "quantfleet-agent",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

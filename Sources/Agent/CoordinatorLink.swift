@@ -13,8 +13,8 @@ struct CoordinatorLink: Service {
     let logger: Logger
 
     func run() async throws {
-        var backoff = Backoff(configuration.reconnect)
         try await cancelWhenGracefulShutdown {
+            var backoff = Backoff(configuration.reconnect)
             while !Task.isCancelled {
                 let welcomed = WelcomeFlag()
                 do {

@@ -19,19 +19,31 @@ struct AgentListener: Service {
             host: configuration.listen.host, port: configuration.listen.port, tls: tls,
             maxFrameBytes: configuration.maxFrameBytes, logger: logger)
         logger.notice("listening for agents", metadata: ["address": "\(server.localAddress.map { "\($0)" } ?? "?")"])
-        try await cancelWhenGracefulShutdown {
-            try await server.run { connection in
-                var logger = logger
-                logger[metadataKey: "agent"] = "\(connection.identity)"
-                let session = AgentSession(
-                    agentID: connection.identity, ledger: ledger, controller: controller,
-                    streamer: ModelChunkStreamer(store: store, logger: logger),
-                    heartbeatInterval: .milliseconds(configuration.heartbeatIntervalMillis),
-                    maxFrameBytes: configuration.maxFrameBytes, logger: logger)
+        do {
+            try await cancelWhenGracefulShutdown { try await serve(server) }
+        } catch is CancellationError {
+            logger.notice("stopped listening for agents")
+        }
+    }
+
+    private func serve(_ server: FleetServer) async throws {
+        try await server.run { connection in
+            var logger = logger
+            logger[metadataKey: "agent"] = "\(connection.identity)"
+            let session = AgentSession(
+                agentID: connection.identity, ledger: ledger, controller: controller,
+                streamer: ModelChunkStreamer(store: store, logger: logger),
+                heartbeatInterval: .milliseconds(configuration.heartbeatIntervalMillis),
+                maxFrameBytes: configuration.maxFrameBytes, logger: logger)
+            do {
                 try await connection.channel.executeThenClose { inbound, outbound in
                     try await session.run(inbound: inbound, outbound: outbound)
                 }
                 logger.info("agent disconnected")
+            } catch is CancellationError {
+                logger.info("agent session ended: shutting down")
+            } catch {
+                logger.notice("agent session ended", metadata: ["reason": "\(error)"])
             }
         }
     }

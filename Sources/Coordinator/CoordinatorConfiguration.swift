@@ -1,6 +1,6 @@
+import DaemonSupport
 import FleetProtocol
 import Foundation
-import Yams
 
 /// The coordinator's configuration file (YAML). Example: `Config/coordinator.yaml`.
 public struct CoordinatorConfiguration: Sendable, Codable {

@@ -73,7 +73,7 @@ public actor RolloutController {
     private func register(_ path: String, precision: String, name: String) throws -> ModelRef {
         let stored = try store.put(fileAt: path)
         try ledger.registerModel(ModelRecord(
-            sha256: stored.sha256, name: name, precision: precision, sizeBytes: stored.sizeBytes, registeredAt: Date()))
+            sha256: stored.sha256, name: name, precision: precision, sizeBytes: Int64(stored.sizeBytes), registeredAt: Date()))
         var reference = ModelRef()
         reference.sha256 = stored.sha256
         reference.sizeBytes = UInt64(stored.sizeBytes)

@@ -73,7 +73,14 @@ public struct FleetServer: Sendable {
     }
 
     private func serve(_ pending: PendingFleetConnection, handler: ConnectionHandler) async {
-        guard let connection = try? await pending.established() else { return }
+        let connection: FleetConnection
+        do {
+            connection = try await pending.established()
+        } catch {
+            // Handshake failures were logged by the pipeline; this also covers silent disconnects.
+            self.logger.debug("connection refused before identification", metadata: ["reason": "\(error)"])
+            return
+        }
         var logger = self.logger
         logger[metadataKey: "agent"] = "\(connection.identity)"
         logger.debug("connection established", metadata: ["peer": "\(connection.remoteAddress.map { "\($0)" } ?? "unknown")"])

@@ -1,6 +1,7 @@
 import Foundation
 import Ledger
 import Quantization
+import ShadowEval
 
 /// Fleet-in-a-box: a coordinator and N agents as separate processes on loopback, a real model
 /// quantized to INT8 here, real traffic replayed through the agents, and the ledger's decision.
@@ -59,26 +60,15 @@ public struct FleetDemo: Sendable {
             port: coordinatorPort, policy: options.packageRoot.appendingPathComponent("Config/policy.yaml"),
             modelName: Self.modelName, reference: fixtures.appendingPathComponent("mlp-fp16.onnx"), candidate: candidate)
         settings.windowSize = 100
-        try layout.writeCoordinatorConfig(settings)
 
-        var processes: [ManagedProcess] = []
+        let fleet = LocalFleet(layout: layout, executables: options.executables)
         do {
             say("3/6 starting quantfleet-coordinator on 127.0.0.1:\(coordinatorPort) and \(agentIDs.count) agents")
-            processes.append(try ManagedProcess(
-                name: "coordinator", executable: options.executables.appendingPathComponent("quantfleet-coordinator"),
-                arguments: ["--config", layout.coordinatorConfig.path], logFile: layout.log("coordinator")))
-            var agentURLs: [URL] = []
-            for id in agentIDs {
-                let port = try FreePort.allocate()
-                try layout.writeAgentConfig(id: id, coordinatorPort: coordinatorPort, inferencePort: port)
-                processes.append(try ManagedProcess(
-                    name: id, executable: options.executables.appendingPathComponent("quantfleet-agent"),
-                    arguments: ["--config", layout.agentConfig(id).path], logFile: layout.log(id)))
-                agentURLs.append(URL(string: "http://127.0.0.1:\(port)")!)
-            }
+            try fleet.startCoordinator(settings)
+            let agentURLs = try agentIDs.map { try fleet.startAgent($0) }
 
             say("4/6 waiting for agents to download, verify and load both models")
-            try await waitUntilReady(agentURLs, processes: processes)
+            try await fleet.waitUntilReady(agentIDs)
 
             let traffic = fixtures.appendingPathComponent("traffic.npz")
             say("5/6 replaying \(traffic.lastPathComponent) across \(agentURLs.count) agents (labels sent as a request parameter)")
@@ -88,11 +78,12 @@ public struct FleetDemo: Sendable {
             if let error = replay.firstError { say("    first failure: \(error)") }
 
             say("6/6 waiting for the rollout decision in \(layout.ledger.path)")
-            let decision = try await waitForDecision(ledger: layout.ledger, processes: processes)
-            for process in processes { await process.stop() }
+            let decision = try await waitForDecision(ledger: layout.ledger, fleet: fleet)
+            try await waitForEvidence(samples: replay.succeeded, ledger: layout.ledger)
+            await fleet.stop()
             return decision
         } catch {
-            for process in processes { await process.stop() }
+            await fleet.stop()
             throw error
         }
     }
@@ -105,45 +96,33 @@ public struct FleetDemo: Sendable {
         try FileManager.default.createDirectory(at: layout.root, withIntermediateDirectories: true)
     }
 
-    private func waitUntilReady(_ agents: [URL], processes: [ManagedProcess]) async throws {
-        let deadline = ContinuousClock.now + .seconds(90)
-        var waiting = Set(agents)
-        while !waiting.isEmpty {
-            try checkAlive(processes)
-            guard ContinuousClock.now < deadline else {
-                throw DemoError(description: "agents not ready after 90 s: \(waiting.map(\.absoluteString).sorted())")
-            }
-            for agent in waiting where await HealthProbe.isReady(agent) {
-                waiting.remove(agent)
-            }
+    /// The decision may come before the last windows land; give them a moment so the ledger
+    /// the demo leaves behind holds every paired sample.
+    private func waitForEvidence(samples: Int, ledger: URL) async throws {
+        let reader = try Ledger.openReadOnly(path: ledger.path)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            let stored = Int(try reader.query("SELECT coalesce(sum(count), 0) FROM windows").rows.first?.first ?? "") ?? 0
+            if stored >= samples { return }
             try await Task.sleep(for: .milliseconds(200))
         }
     }
 
-    private func waitForDecision(ledger: URL, processes: [ManagedProcess]) async throws -> DecisionRecord {
+    private func waitForDecision(ledger: URL, fleet: LocalFleet) async throws -> DecisionRecord {
         let deadline = ContinuousClock.now + options.decisionTimeout
         var latest: DecisionRecord?
         while ContinuousClock.now < deadline {
-            try checkAlive(processes)
+            try fleet.checkAlive()
             if FileManager.default.fileExists(atPath: ledger.path) {
                 let reader = try Ledger.openReadOnly(path: ledger.path)
                 if let rollout = try reader.rollouts().last {
                     latest = try reader.latestDecision(forRollout: rollout.id)
-                    if let latest, latest.outcome != "collecting" { return latest }
+                    if let latest, latest.decision.outcome != .collecting { return latest }
                 }
             }
             try await Task.sleep(for: .milliseconds(250))
         }
         if let latest { return latest }
         throw DemoError(description: "no decision in the ledger after \(options.decisionTimeout)")
-    }
-
-    private func checkAlive(_ processes: [ManagedProcess]) throws {
-        for process in processes where !process.isRunning {
-            throw DemoError(description: """
-                \(process.name) exited with status \(process.exitStatus ?? -1); last lines of \(process.logFile.path):
-                \(process.logTail())
-                """)
-        }
     }
 }

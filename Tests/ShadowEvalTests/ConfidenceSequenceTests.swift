@@ -94,6 +94,7 @@ final class ConfidenceSequenceTests: XCTestCase {
         XCTAssertEqual(sequence.interval(successes: 0, trials: 0, alpha: 0.05), 0...1)
         let allSuccesses = sequence.interval(successes: 100, trials: 100, alpha: 0.05)
         XCTAssertEqual(allSuccesses.upperBound, 1)
-        XCTAssertGreaterThan(allSuccesses.lowerBound, 0.8)
+        // The prior leans towards small rates, so all-successes is pulled down, still far above 3 %.
+        XCTAssertGreaterThan(allSuccesses.lowerBound, 0.5)
     }
 }

@@ -17,7 +17,8 @@ struct DynamicQuantizeLinear: Operator {
     static func quantize(_ values: [Float], with parameters: Parameters) -> [UInt8] {
         let zeroPoint = Float(parameters.zeroPoint)
         return values.map { value in
-            UInt8(((value / parameters.scale).rounded(.toNearestOrEven) + zeroPoint).clamped(0, 255))
+            // NaN has no quantized value; it maps to the zero point (the value 0) rather than trapping.
+            value.isNaN ? parameters.zeroPoint : UInt8(((value / parameters.scale).rounded(.toNearestOrEven) + zeroPoint).clamped(0, 255))
         }
     }
 

@@ -1,0 +1,87 @@
+import Foundation
+
+/// One numpy .npy array: magic, version, a Python-dict header, then C-order little-endian elements.
+enum NPYFormat {
+    private static let magic: [UInt8] = [0x93] + Array("NUMPY".utf8)
+    private static let descriptors: [(descr: [String], type: ElementType)] = [
+        (["<f4"], .float32), (["<f2"], .float16), (["|i1", "<i1"], .int8), (["|u1", "<u1"], .uint8),
+        (["<i4"], .int32), (["<i8"], .int64), (["|b1", "<b1"], .bool),
+    ]
+
+    static func decode(_ data: Data, member: String) throws -> Tensor {
+        let bytes = [UInt8](data)
+        guard bytes.count >= 10, Array(bytes[0..<6]) == magic else {
+            throw NPZError.invalidArray(member: member, reason: "missing the \\x93NUMPY magic")
+        }
+        let major = bytes[6]
+        let headerStart = major == 1 ? 10 : 12
+        guard major == 1 || major == 2 || major == 3, bytes.count >= headerStart else {
+            throw NPZError.invalidArray(member: member, reason: "unsupported .npy version \(major).\(bytes[7])")
+        }
+        let headerLength = major == 1
+            ? Int(bytes[8]) | Int(bytes[9]) << 8
+            : Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
+        guard headerStart + headerLength <= bytes.count else {
+            throw NPZError.invalidArray(member: member, reason: "header runs past the end of the data")
+        }
+        let header = String(decoding: bytes[headerStart..<(headerStart + headerLength)], as: UTF8.self)
+        let descr = try field("descr", in: header, member: member).trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
+        guard let type = descriptors.first(where: { $0.descr.contains(descr) })?.type else {
+            throw NPZError.unsupportedDataType(member: member, descr: descr)
+        }
+        guard try field("fortran_order", in: header, member: member) == "False" else {
+            throw NPZError.invalidArray(member: member, reason: "Fortran-order arrays are not supported")
+        }
+        let shape = try parseShape(try field("shape", in: header, member: member), member: member)
+        let count = shape.reduce(1, *)
+        let payload = headerStart + headerLength
+        guard bytes.count - payload == count * type.byteWidth else {
+            throw NPZError.invalidArray(
+                member: member, reason: "shape \(shape) of \(descr) needs \(count * type.byteWidth) bytes, found \(bytes.count - payload)")
+        }
+        let storage = bytes[payload...].withUnsafeBytes { TensorStorage(type: type, littleEndianBytes: $0, count: count) }
+        return Tensor(shape: shape, storage: storage)
+    }
+
+    static func encode(_ tensor: Tensor) -> Data {
+        let descr = descriptors.first { $0.type == tensor.elementType }!.descr[0]
+        let shape = tensor.shape.count == 1 ? "(\(tensor.shape[0]),)" : "(\(tensor.shape.map(String.init).joined(separator: ", ")))"
+        var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shape), }"
+        // numpy pads the header with spaces so the elements start on a 64-byte boundary.
+        let unpadded = magic.count + 4 + header.utf8.count + 1
+        header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+        var data = Data(magic + [1, 0])
+        data.append(UInt8(header.utf8.count & 0xFF))
+        data.append(UInt8(header.utf8.count >> 8))
+        data.append(contentsOf: Array(header.utf8))
+        data.append(tensor.storage.littleEndianBytes)
+        return data
+    }
+
+    /// The raw text of `key`'s value in the header dict (a quoted string, a word or a tuple).
+    private static func field(_ key: String, in header: String, member: String) throws -> String {
+        guard let keyRange = header.range(of: "'\(key)':") else {
+            throw NPZError.invalidArray(member: member, reason: "header has no '\(key)': \(header)")
+        }
+        let rest = header[keyRange.upperBound...].drop { $0 == " " }
+        let end: String.Index? = if rest.first == "(" {
+            rest.firstIndex(of: ")").map { rest.index(after: $0) }
+        } else if let quote = rest.first, quote == "'" || quote == "\"" {
+            rest.dropFirst().firstIndex(of: quote).map { rest.index(after: $0) }
+        } else {
+            rest.firstIndex { $0 == "," || $0 == "}" }
+        }
+        guard let end else { throw NPZError.invalidArray(member: member, reason: "cannot read '\(key)' in header \(header)") }
+        return String(rest[..<end]).trimmingCharacters(in: .whitespaces)
+    }
+
+    private static func parseShape(_ text: String, member: String) throws -> [Int] {
+        let inner = text.trimmingCharacters(in: CharacterSet(charactersIn: "()"))
+        return try inner.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.map { dim in
+            guard let size = Int(dim), size >= 0 else {
+                throw NPZError.invalidArray(member: member, reason: "bad dimension '\(dim)' in shape \(text)")
+            }
+            return size
+        }
+    }
+}

@@ -1,0 +1,160 @@
+import Foundation
+import GRDB
+import ShadowEval
+
+/// The coordinator's SQLite ledger: models, rollouts, agents, shadow windows and decisions.
+///
+/// One `DatabasePool` in WAL mode, so readers (the dashboard, `sqlite3`, `quantfleet ledger`) never
+/// block the writer and always see a consistent snapshot. Every write is one transaction.
+public final class Ledger: Sendable {
+    public let path: String
+    private let database: DatabasePool
+
+    /// Opens (creating if needed) the ledger at `path` and brings its schema up to date.
+    public init(path: String) throws {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        // Another process may hold the write lock briefly (a second coordinator by mistake, a
+        // checkpoint); wait rather than fail the ingest.
+        configuration.busyMode = .timeout(10)
+        self.path = path
+        self.database = try DatabasePool(path: path, configuration: configuration)
+        try LedgerSchema.migrator.migrate(database)
+    }
+
+    /// Opens an existing ledger for reading only; see `LedgerReader`.
+    public static func openReadOnly(path: String) throws -> LedgerReader {
+        try LedgerReader(path: path)
+    }
+
+    /// Stores a model; registering the same bytes (same sha256) again changes nothing.
+    public func registerModel(_ model: ModelRecord) throws {
+        try database.write { db in
+            try model.insert(db, onConflict: .ignore)
+        }
+    }
+
+    /// The open rollout for (model, reference, candidate), created with its stage-0 assignment if
+    /// there is none. An existing rollout keeps the settings it was created with.
+    public func ensureRollout(
+        modelName: String, referenceSHA256: String, candidateSHA256: String,
+        samplingRate: Double, windowSize: Int, policyVersion: String
+    ) throws -> RolloutRecord {
+        guard samplingRate > 0 && samplingRate <= 1 else { throw LedgerError.invalidSamplingRate(samplingRate) }
+        guard windowSize >= 1 else { throw LedgerError.invalidWindowSize(windowSize) }
+        return try database.write { db in
+            let existing = try RolloutRecord.fetchOne(
+                db,
+                sql: """
+                    SELECT * FROM rollouts
+                    WHERE model_name = ? AND reference_sha256 = ? AND candidate_sha256 = ? AND status = 'shadowing'
+                    """,
+                arguments: [modelName, referenceSHA256, candidateSHA256])
+            if let existing { return existing }
+            for sha256 in [referenceSHA256, candidateSHA256] where try !ModelRecord.exists(db, key: sha256) {
+                throw LedgerError.unknownModel(sha256: sha256)
+            }
+            let now = Date()
+            let rollout = RolloutRecord(
+                id: Self.makeIdentifier(prefix: "r"), modelName: modelName, referenceSHA256: referenceSHA256,
+                candidateSHA256: candidateSHA256, samplingRate: samplingRate, windowSize: windowSize,
+                policyVersion: policyVersion, status: .shadowing, outcome: nil, createdAt: now, decidedAt: nil)
+            try rollout.insert(db)
+            try AssignmentRecord(id: Self.makeIdentifier(prefix: "a"), rolloutID: rollout.id, stage: 0, createdAt: now)
+                .insert(db)
+            // Read back rather than return `rollout`: stored dates keep milliseconds only, and the
+            // caller must see the same record every later read returns.
+            return try LedgerQueries.rollout(db, id: rollout.id)
+        }
+    }
+
+    public func openRollouts() throws -> [RolloutRecord] {
+        try database.read { db in
+            try RolloutRecord.fetchAll(
+                db, sql: "SELECT * FROM rollouts WHERE status = 'shadowing' ORDER BY created_at, id")
+        }
+    }
+
+    /// The rollout's current assignment: the one of its latest stage.
+    public func assignment(forRollout id: String) throws -> AssignmentRecord {
+        try database.read { db in
+            _ = try LedgerQueries.rollout(db, id: id)
+            guard
+                let assignment = try AssignmentRecord.fetchOne(
+                    db, sql: "SELECT * FROM assignments WHERE rollout_id = ? ORDER BY stage DESC LIMIT 1",
+                    arguments: [id])
+            else { throw LedgerError.unknownRollout(id: id) }
+            return assignment
+        }
+    }
+
+    /// Notes that an agent connected; its first sighting is kept, the rest is updated.
+    public func recordAgentSeen(id: String, kernelPath: String, agentVersion: String, at date: Date) throws {
+        try database.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO agents (id, kernel_path, agent_version, first_seen_at, last_seen_at)
+                    VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (id) DO UPDATE SET
+                        kernel_path = excluded.kernel_path,
+                        agent_version = excluded.agent_version,
+                        last_seen_at = excluded.last_seen_at
+                    """,
+                arguments: [id, kernelPath, agentVersion, date, date])
+        }
+    }
+
+    /// Stores one window unless the ledger already holds its (agent, assignment, sequence).
+    public func ingest(_ window: WindowRecord) throws -> IngestResult {
+        try ingest([window])[0]
+    }
+
+    /// Stores a batch of windows in one transaction: all of them or, on an error, none.
+    public func ingest(_ windows: [WindowRecord]) throws -> [IngestResult] {
+        let ingestedAt = Date()
+        return try database.write { db in
+            try windows.map { try WindowInsertion.insert($0, ingestedAt: ingestedAt, into: db) }
+        }
+    }
+
+    /// Sums over all the rollout's windows, every stage included.
+    public func evidence(forRollout id: String) throws -> EvidenceTotals {
+        try database.read { db in try LedgerQueries.evidence(db, rolloutID: id) }
+    }
+
+    /// Stores one evaluation. A final outcome also closes the rollout; a decided rollout accepts no
+    /// further decisions.
+    public func recordDecision(_ decision: Decision, rolloutID: String, at date: Date) throws {
+        try database.write { db in
+            let rollout = try LedgerQueries.rollout(db, id: rolloutID)
+            if rollout.status == .decided {
+                throw LedgerError.rolloutAlreadyDecided(id: rolloutID, outcome: rollout.outcome?.rawValue ?? "unknown")
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO decisions (rollout_id, decided_at, outcome, metric, n, statistic,
+                                           lower_bound, upper_bound, confidence, policy_version)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    rolloutID, date, decision.outcome.rawValue, decision.metric, decision.n, decision.statistic,
+                    decision.lowerBound, decision.upperBound, decision.confidence, decision.policyVersion,
+                ])
+            guard decision.outcome.isFinal else { return }
+            try db.execute(
+                sql: "UPDATE rollouts SET status = 'decided', outcome = ?, decided_at = ? WHERE id = ?",
+                arguments: [decision.outcome.rawValue, date, rolloutID])
+        }
+    }
+
+    public func latestDecision(forRollout id: String) throws -> DecisionRecord? {
+        try database.read { db in try LedgerQueries.latestDecision(db, rolloutID: id) }
+    }
+
+    /// "<prefix>-" and 12 random hex digits (48 bits): unique enough for rollouts and assignments.
+    private static func makeIdentifier(prefix: String) -> String {
+        let digits = String(UInt64.random(in: 0..<(1 << 48)), radix: 16)
+        return "\(prefix)-" + String(repeating: "0", count: 12 - digits.count) + digits
+    }
+}

@@ -1,0 +1,41 @@
+/// Why the ledger refused an operation.
+public enum LedgerError: Error, Equatable, CustomStringConvertible {
+    case missingFile(path: String)
+    case notALedger(path: String)
+    case unknownModel(sha256: String)
+    case unknownRollout(id: String)
+    case unknownAssignment(id: String, agentID: String, sequence: Int64)
+    case invalidWindow(agentID: String, assignmentID: String, sequence: Int64, reason: String)
+    case invalidSamplingRate(Double)
+    case invalidWindowSize(Int)
+    case rolloutAlreadyDecided(id: String, outcome: String)
+    case unexpectedValue(column: String, value: String)
+    case queryFailed(sql: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .missingFile(let path):
+            return "ledger: no ledger file at \(path); start the coordinator once to create it, or check the path"
+        case .notALedger(let path):
+            return "ledger: \(path) is not a QuantFleet ledger (no completed schema migrations)"
+        case .unknownModel(let sha256):
+            return "ledger: model \(sha256) is not registered; register it before creating a rollout for it"
+        case .unknownRollout(let id):
+            return "ledger: no rollout with id \(id)"
+        case .unknownAssignment(let id, let agentID, let sequence):
+            return "ledger: window \(sequence) from agent \(agentID) names assignment \(id), which does not exist"
+        case .invalidWindow(let agentID, let assignmentID, let sequence, let reason):
+            return "ledger: window \(sequence) from agent \(agentID) for assignment \(assignmentID) is inconsistent: \(reason)"
+        case .invalidSamplingRate(let rate):
+            return "ledger: sampling rate \(rate) must be in (0, 1]"
+        case .invalidWindowSize(let size):
+            return "ledger: window size \(size) must be at least 1"
+        case .rolloutAlreadyDecided(let id, let outcome):
+            return "ledger: rollout \(id) was already decided (\(outcome)); its decision is final"
+        case .unexpectedValue(let column, let value):
+            return "ledger: column \(column) holds \(value), which this version does not understand"
+        case .queryFailed(let sql, let reason):
+            return "ledger: query failed: \(reason)\n  in: \(sql)"
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import GRDB
+import ShadowEval
+
+/// Reads shared by the writer (`Ledger`) and the read-only `LedgerReader`.
+enum LedgerQueries {
+    static func rollouts(_ db: Database) throws -> [RolloutRecord] {
+        try RolloutRecord.fetchAll(db, sql: "SELECT * FROM rollouts ORDER BY created_at, id")
+    }
+
+    static func rollout(_ db: Database, id: String) throws -> RolloutRecord {
+        guard let rollout = try RolloutRecord.fetchOne(db, key: id) else { throw LedgerError.unknownRollout(id: id) }
+        return rollout
+    }
+
+    static func latestDecision(_ db: Database, rolloutID: String) throws -> DecisionRecord? {
+        _ = try rollout(db, id: rolloutID)
+        let row = try Row.fetchOne(
+            db, sql: "SELECT * FROM decisions WHERE rollout_id = ? ORDER BY id DESC LIMIT 1", arguments: [rolloutID])
+        return try row.map(decisionRecord)
+    }
+
+    static func evidence(_ db: Database, rolloutID: String) throws -> EvidenceTotals {
+        _ = try rollout(db, id: rolloutID)
+        let row = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT COUNT(*) AS windows,
+                       COALESCE(SUM(w.count), 0) AS samples,
+                       COALESCE(SUM(w.count - w.top1_agreements), 0) AS disagreements,
+                       COALESCE(SUM(w.labelled), 0) AS labelled,
+                       COALESCE(SUM(w.reference_correct), 0) AS reference_correct,
+                       COALESCE(SUM(w.candidate_correct), 0) AS candidate_correct,
+                       COALESCE(SUM(w.reference_only_correct), 0) AS reference_only_correct,
+                       COALESCE(SUM(w.candidate_only_correct), 0) AS candidate_only_correct
+                FROM windows w JOIN assignments a ON a.id = w.assignment_id
+                WHERE a.rollout_id = ?
+                """,
+            arguments: [rolloutID])!  // an aggregate without GROUP BY always yields one row
+        return EvidenceTotals(
+            windows: row["windows"], samples: row["samples"], disagreements: row["disagreements"],
+            labelled: row["labelled"], referenceCorrect: row["reference_correct"],
+            candidateCorrect: row["candidate_correct"], referenceOnlyCorrect: row["reference_only_correct"],
+            candidateOnlyCorrect: row["candidate_only_correct"])
+    }
+
+    static func windowCounts(_ db: Database, rolloutID: String) throws -> [(agentID: String, windows: Int, samples: Int)] {
+        _ = try rollout(db, id: rolloutID)
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT w.agent_id, COUNT(*) AS windows, SUM(w.count) AS samples
+                FROM windows w JOIN assignments a ON a.id = w.assignment_id
+                WHERE a.rollout_id = ?
+                GROUP BY w.agent_id ORDER BY w.agent_id
+                """,
+            arguments: [rolloutID])
+        return rows.map { (agentID: $0["agent_id"], windows: $0["windows"], samples: $0["samples"]) }
+    }
+
+    private static func decisionRecord(_ row: Row) throws -> DecisionRecord {
+        let outcomeText: String = row["outcome"]
+        guard let outcome = Outcome(rawValue: outcomeText) else {
+            throw LedgerError.unexpectedValue(column: "decisions.outcome", value: outcomeText)
+        }
+        let decision = Decision(
+            outcome: outcome, metric: row["metric"], n: row["n"], statistic: row["statistic"],
+            lowerBound: row["lower_bound"], upperBound: row["upper_bound"], confidence: row["confidence"],
+            policyVersion: row["policy_version"])
+        return DecisionRecord(id: row["id"], rolloutID: row["rollout_id"], decidedAt: row["decided_at"], decision: decision)
+    }
+}

@@ -1,0 +1,123 @@
+import GRDB
+
+/// The ledger's schema, as migrations. Tables are STRICT so a buggy writer cannot slip a string into
+/// a count, and CHECK constraints keep a window's counts consistent with each other. Timestamps are
+/// GRDB's default date text, "yyyy-MM-dd HH:mm:ss.SSS" in UTC, which SQLite's date functions read.
+enum LedgerSchema {
+    static let migrator: DatabaseMigrator = {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: v1)
+        }
+        return migrator
+    }()
+
+    private static let v1 = """
+        CREATE TABLE models (
+            sha256        TEXT NOT NULL PRIMARY KEY,
+            name          TEXT NOT NULL,
+            precision     TEXT NOT NULL,
+            size_bytes    INTEGER NOT NULL CHECK (size_bytes >= 0),
+            registered_at TEXT NOT NULL
+        ) STRICT;
+
+        CREATE TABLE rollouts (
+            id               TEXT NOT NULL PRIMARY KEY,
+            model_name       TEXT NOT NULL,
+            reference_sha256 TEXT NOT NULL REFERENCES models(sha256),
+            candidate_sha256 TEXT NOT NULL REFERENCES models(sha256),
+            sampling_rate    REAL NOT NULL CHECK (sampling_rate > 0 AND sampling_rate <= 1),
+            window_size      INTEGER NOT NULL CHECK (window_size >= 1),
+            policy_version   TEXT NOT NULL,
+            status           TEXT NOT NULL CHECK (status IN ('shadowing', 'decided')),
+            outcome          TEXT CHECK (outcome IN ('ship', 'needs-qat', 'stay-fp16')),
+            created_at       TEXT NOT NULL,
+            decided_at       TEXT,
+            CHECK ((status = 'decided') = (outcome IS NOT NULL AND decided_at IS NOT NULL))
+        ) STRICT;
+        -- At most one open rollout per (model, reference, candidate).
+        CREATE UNIQUE INDEX rollouts_one_open ON rollouts(model_name, reference_sha256, candidate_sha256)
+            WHERE status = 'shadowing';
+
+        CREATE TABLE assignments (
+            id         TEXT NOT NULL PRIMARY KEY,
+            rollout_id TEXT NOT NULL REFERENCES rollouts(id),
+            stage      INTEGER NOT NULL CHECK (stage >= 0),
+            created_at TEXT NOT NULL,
+            UNIQUE (rollout_id, stage)
+        ) STRICT;
+
+        CREATE TABLE agents (
+            id            TEXT NOT NULL PRIMARY KEY,
+            kernel_path   TEXT NOT NULL,
+            agent_version TEXT NOT NULL,
+            first_seen_at TEXT NOT NULL,
+            last_seen_at  TEXT NOT NULL
+        ) STRICT;
+
+        CREATE TABLE windows (
+            agent_id                 TEXT NOT NULL,
+            assignment_id            TEXT NOT NULL REFERENCES assignments(id),
+            sequence                 INTEGER NOT NULL,
+            started_at_ms            INTEGER NOT NULL,
+            ended_at_ms              INTEGER NOT NULL,
+            count                    INTEGER NOT NULL CHECK (count >= 0),
+            top1_agreements          INTEGER NOT NULL CHECK (top1_agreements BETWEEN 0 AND count),
+            -- NULL when the window saw a NaN output (SQLite stores NaN as NULL).
+            kl_divergence_sum        REAL CHECK (kl_divergence_sum >= 0),
+            max_abs_diff             REAL,
+            labelled                 INTEGER NOT NULL CHECK (labelled BETWEEN 0 AND count),
+            reference_correct        INTEGER NOT NULL CHECK (reference_correct BETWEEN 0 AND labelled),
+            candidate_correct        INTEGER NOT NULL CHECK (candidate_correct BETWEEN 0 AND labelled),
+            reference_only_correct   INTEGER NOT NULL CHECK (reference_only_correct BETWEEN 0 AND reference_correct),
+            candidate_only_correct   INTEGER NOT NULL CHECK (candidate_only_correct BETWEEN 0 AND candidate_correct),
+            reference_latency_us_sum INTEGER NOT NULL CHECK (reference_latency_us_sum >= 0),
+            candidate_latency_us_sum INTEGER NOT NULL CHECK (candidate_latency_us_sum >= 0),
+            shadow_drops             INTEGER NOT NULL CHECK (shadow_drops >= 0),
+            kernel_path              TEXT NOT NULL,
+            ingested_at              TEXT NOT NULL,
+            PRIMARY KEY (agent_id, assignment_id, sequence)
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX windows_by_assignment ON windows(assignment_id);
+
+        CREATE TABLE decisions (
+            id             INTEGER PRIMARY KEY AUTOINCREMENT,
+            rollout_id     TEXT NOT NULL REFERENCES rollouts(id),
+            decided_at     TEXT NOT NULL,
+            outcome        TEXT NOT NULL CHECK (outcome IN ('ship', 'needs-qat', 'stay-fp16', 'collecting')),
+            metric         TEXT NOT NULL,
+            n              INTEGER NOT NULL,
+            statistic      REAL NOT NULL,
+            lower_bound    REAL NOT NULL,
+            upper_bound    REAL NOT NULL,
+            confidence     REAL NOT NULL,
+            policy_version TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX decisions_by_rollout ON decisions(rollout_id, id);
+
+        -- One row per rollout with its evidence so far: `SELECT * FROM rollout_evidence`.
+        CREATE VIEW rollout_evidence AS
+        SELECT
+            r.id                                                                    AS rollout_id,
+            r.model_name                                                            AS model_name,
+            r.status                                                                AS status,
+            r.outcome                                                               AS outcome,
+            COUNT(w.sequence)                                                       AS windows,
+            COUNT(DISTINCT w.agent_id)                                              AS agents,
+            COALESCE(SUM(w.count), 0)                                               AS samples,
+            COALESCE(SUM(w.count - w.top1_agreements), 0)                           AS disagreements,
+            CAST(SUM(w.count - w.top1_agreements) AS REAL) / NULLIF(SUM(w.count), 0) AS disagreement_rate,
+            COALESCE(SUM(w.labelled), 0)                                            AS labelled,
+            CAST(SUM(w.reference_correct) AS REAL) / NULLIF(SUM(w.labelled), 0)     AS reference_accuracy,
+            CAST(SUM(w.candidate_correct) AS REAL) / NULLIF(SUM(w.labelled), 0)     AS candidate_accuracy,
+            SUM(w.kl_divergence_sum) / NULLIF(SUM(w.count), 0)                      AS mean_kl,
+            MAX(w.max_abs_diff)                                                     AS max_abs_diff,
+            CAST(SUM(w.reference_latency_us_sum) AS REAL) / NULLIF(SUM(w.count), 0) AS reference_latency_us_mean,
+            CAST(SUM(w.candidate_latency_us_sum) AS REAL) / NULLIF(SUM(w.count), 0) AS candidate_latency_us_mean,
+            COALESCE(SUM(w.shadow_drops), 0)                                        AS shadow_drops
+        FROM rollouts r
+        LEFT JOIN assignments a ON a.rollout_id = r.id
+        LEFT JOIN windows w ON w.assignment_id = a.id
+        GROUP BY r.id;
+        """
+}

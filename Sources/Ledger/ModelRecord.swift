@@ -1,0 +1,28 @@
+import Foundation
+import GRDB
+
+/// A model file known to the ledger, identified by the SHA-256 of its bytes.
+public struct ModelRecord: Sendable, Equatable, Codable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "models"
+
+    public var sha256: String
+    public var name: String
+    /// e.g. "fp16", "int8", "int4".
+    public var precision: String
+    public var sizeBytes: Int64
+    public var registeredAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case sha256, name, precision
+        case sizeBytes = "size_bytes"
+        case registeredAt = "registered_at"
+    }
+
+    public init(sha256: String, name: String, precision: String, sizeBytes: Int64, registeredAt: Date) {
+        self.sha256 = sha256
+        self.name = name
+        self.precision = precision
+        self.sizeBytes = sizeBytes
+        self.registeredAt = registeredAt
+    }
+}

@@ -1,0 +1,36 @@
+import Foundation
+import GRDB
+
+/// The hot path of ingest: one cached statement per connection, reused for every window.
+enum WindowInsertion {
+    private static let sql = """
+        INSERT INTO windows (
+            agent_id, assignment_id, sequence, started_at_ms, ended_at_ms, count, top1_agreements,
+            kl_divergence_sum, max_abs_diff, labelled, reference_correct, candidate_correct,
+            reference_only_correct, candidate_only_correct, reference_latency_us_sum,
+            candidate_latency_us_sum, shadow_drops, kernel_path, ingested_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (agent_id, assignment_id, sequence) DO NOTHING
+        """
+
+    static func insert(_ window: WindowRecord, ingestedAt: Date, into db: Database) throws -> IngestResult {
+        let summary = window.summary
+        let statement = try db.cachedStatement(sql: sql)
+        do {
+            try statement.execute(arguments: [
+                window.agentID, window.assignmentID, window.sequence, summary.startedAtMillis,
+                summary.endedAtMillis, summary.count, summary.top1Agreements, summary.klDivergenceSum,
+                summary.maxAbsDiff, summary.labelled, summary.referenceCorrect, summary.candidateCorrect,
+                summary.referenceOnlyCorrect, summary.candidateOnlyCorrect, summary.referenceLatencyMicrosSum,
+                summary.candidateLatencyMicrosSum, summary.shadowDrops, window.kernelPath, ingestedAt,
+            ])
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY {
+            throw LedgerError.unknownAssignment(id: window.assignmentID, agentID: window.agentID, sequence: window.sequence)
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_CHECK {
+            throw LedgerError.invalidWindow(
+                agentID: window.agentID, assignmentID: window.assignmentID, sequence: window.sequence,
+                reason: error.message ?? "a CHECK constraint failed")
+        }
+        return db.changesCount > 0 ? .stored : .duplicate
+    }
+}

@@ -1,0 +1,27 @@
+import ShadowEval
+
+/// A sealed window as an agent delivers it. (agentID, assignmentID, sequence) identifies it, so a
+/// window the agent resends after a lost acknowledgement is recognised and stored only once.
+public struct WindowRecord: Sendable, Equatable {
+    public var agentID: String
+    public var assignmentID: String
+    public var sequence: Int64
+    /// The integer kernel path the agent ran the candidate on (e.g. "avx512-vnni").
+    public var kernelPath: String
+    public var summary: WindowSummary
+
+    public init(agentID: String, assignmentID: String, sequence: Int64, kernelPath: String, summary: WindowSummary) {
+        self.agentID = agentID
+        self.assignmentID = assignmentID
+        self.sequence = sequence
+        self.kernelPath = kernelPath
+        self.summary = summary
+    }
+}
+
+/// What ingesting one window did.
+public enum IngestResult: Sendable, Equatable {
+    case stored
+    /// The window was already in the ledger; it still counts as acknowledged.
+    case duplicate
+}

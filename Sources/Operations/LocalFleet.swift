@@ -1,0 +1,82 @@
+import Foundation
+
+/// A coordinator and agents running as separate processes on loopback, laid out by `FleetLayout`.
+/// The demo runs one; the system tests run them to kill, restart and inspect real daemons.
+public final class LocalFleet: @unchecked Sendable {
+    // @unchecked: the process table is only touched from the task that owns the fleet.
+    public let layout: FleetLayout
+    public let executables: URL
+    public private(set) var coordinator: ManagedProcess?
+    public private(set) var agents: [String: ManagedProcess] = [:]
+    public private(set) var agentURLs: [String: URL] = [:]
+    /// Set by `startCoordinator`, or by a test that plays the coordinator itself.
+    public var coordinatorPort = 0
+
+    public struct FleetError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public init(layout: FleetLayout, executables: URL) {
+        self.layout = layout
+        self.executables = executables
+    }
+
+    public func startCoordinator(_ settings: FleetLayout.CoordinatorSettings) throws {
+        coordinatorPort = settings.port
+        try layout.writeCoordinatorConfig(settings)
+        coordinator = try ManagedProcess(
+            name: "coordinator", executable: executables.appendingPathComponent("quantfleet-coordinator"),
+            arguments: ["--config", layout.coordinatorConfig.path], logFile: layout.log("coordinator"))
+    }
+
+    /// Starts (or restarts, keeping its port, cache and spool) the agent `id`.
+    @discardableResult
+    public func startAgent(_ id: String) throws -> URL {
+        let url: URL
+        if let known = agentURLs[id] {
+            url = known
+        } else {
+            let port = try FreePort.allocate()
+            try layout.writeAgentConfig(id: id, coordinatorPort: coordinatorPort, inferencePort: port)
+            url = URL(string: "http://127.0.0.1:\(port)")!
+            agentURLs[id] = url
+        }
+        agents[id] = try ManagedProcess(
+            name: id, executable: executables.appendingPathComponent("quantfleet-agent"),
+            arguments: ["--config", layout.agentConfig(id).path], logFile: layout.log(id))
+        return url
+    }
+
+    public var processes: [ManagedProcess] { (coordinator.map { [$0] } ?? []) + agents.values.sorted { $0.name < $1.name } }
+
+    /// Waits until every listed agent answers ready, failing early (with its log) if a process died.
+    public func waitUntilReady(_ ids: [String], timeout: Duration = .seconds(90)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        var waiting = Set(ids)
+        while !waiting.isEmpty {
+            try checkAlive()
+            guard ContinuousClock.now < deadline else {
+                throw FleetError(description: "agents not ready after \(timeout): \(waiting.sorted())")
+            }
+            for id in waiting {
+                if let url = agentURLs[id], await HealthProbe.isReady(url) { waiting.remove(id) }
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    public func checkAlive() throws {
+        for process in processes where !process.isRunning {
+            throw FleetError(description: """
+                \(process.name) exited with status \(process.exitStatus ?? -1); last lines of \(process.logFile.path):
+                \(process.logTail())
+                """)
+        }
+    }
+
+    /// SIGTERM to every process (agents first, so their last windows can still be sent).
+    public func stop() async {
+        for agent in agents.values { await agent.stop() }
+        await coordinator?.stop()
+    }
+}

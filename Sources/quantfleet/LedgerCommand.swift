@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import Ledger
+import Operations
+
+struct LedgerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ledger",
+        abstract: "Read the shadow-accuracy ledger.",
+        subcommands: [Query.self])
+
+    struct Query: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run one read-only SQL statement against a ledger file (writes are refused by SQLite).")
+
+        @Option(help: "The ledger file (the coordinator's ledger.sqlite).")
+        var db: String
+
+        @Flag(help: "Print rows as JSON objects.")
+        var json = false
+
+        @Argument(help: "SQL, e.g. \"SELECT * FROM rollout_evidence\".")
+        var sql: String
+
+        func run() async throws {
+            let result = try Ledger.openReadOnly(path: db).query(sql)
+            if json {
+                let objects = result.rows.map { Dictionary(uniqueKeysWithValues: zip(result.columns, $0)) }
+                let data = try JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])
+                print(String(decoding: data, as: UTF8.self))
+            } else {
+                print(TextTable.render(columns: result.columns, rows: result.rows))
+                print("(\(result.rows.count) row\(result.rows.count == 1 ? "" : "s"))")
+            }
+        }
+    }
+}

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct QuantFleetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quantfleet",
+        abstract: "Stage quantized models onto edge fleets safely: quantize, replay traffic, read the ledger.",
+        subcommands: [DemoCommand.self, QuantizeCommand.self, ReplayCommand.self, RolloutCommand.self, LedgerCommand.self])
+}

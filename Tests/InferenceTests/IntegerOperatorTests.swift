@@ -1,0 +1,85 @@
+import Foundation
+@testable import Inference
+import XCTest
+
+/// The integer operators against float reference computations.
+final class IntegerOperatorTests: XCTestCase {
+    func testDynamicQuantizeLinearMatchesTheONNXExample() {
+        // The example in the ONNX operator documentation.
+        let x: [Float] = [0, 2, -3, -2.5, 1.34, 0.5]
+        let parameters = DynamicQuantizeLinear.parameters(for: x)
+        XCTAssertEqual(parameters.scale, 0.019_607_843, accuracy: 1e-9)
+        XCTAssertEqual(parameters.zeroPoint, 153)
+        XCTAssertEqual(DynamicQuantizeLinear.quantize(x, with: parameters), [153, 255, 0, 26, 221, 179])
+    }
+
+    func testDynamicQuantizeLinearRoundTripsWithinHalfAStep() {
+        var generator = SeededGenerator(seed: 7)
+        let x = (0..<1000).map { _ in Float.random(in: -3...5, using: &generator) }
+        let parameters = DynamicQuantizeLinear.parameters(for: x)
+        let quantized = DynamicQuantizeLinear.quantize(x, with: parameters)
+        for (value, level) in zip(x, quantized) {
+            let restored = (Float(level) - Float(parameters.zeroPoint)) * parameters.scale
+            XCTAssertEqual(restored, value, accuracy: parameters.scale * 0.5 + 1e-6)
+        }
+    }
+
+    func testMatMulIntegerMatchesFloatReferenceWithPerColumnZeroPoints() throws {
+        let (rows, depth, columns) = (5, 19, 11)
+        var generator = SeededGenerator(seed: 3)
+        let a = (0..<(rows * depth)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let b = (0..<(depth * columns)).map { _ in Int8.random(in: -127...127, using: &generator) }
+        let bZero = (0..<columns).map { _ in Int8.random(in: -3...3, using: &generator) }
+        let aZero: UInt8 = 131
+
+        var builder = ONNXModelBuilder()
+        builder.initializers = [
+            "B": Tensor(shape: [depth, columns], int8s: b),
+            "a_zero": Tensor(shape: [], uint8s: [aZero]),
+            "b_zero": Tensor(shape: [columns], int8s: bZero),
+        ]
+        builder.inputs = [TensorInfo(name: "A", elementType: .uint8, shape: [nil, depth])]
+        builder.outputs = [TensorInfo(name: "Y", elementType: .int32, shape: [nil, columns])]
+        builder.addNode("MatMulInteger", name: "mmi", inputs: ["A", "B", "a_zero", "b_zero"], outputs: ["Y"])
+        let session = try InferenceSession(modelData: builder.serialized())
+        let y = try XCTUnwrap(session.run(["A": Tensor(shape: [rows, depth], uint8s: a)])["Y"])
+
+        XCTAssertEqual(y.elementType, .int32)
+        XCTAssertEqual(y.shape, [rows, columns])
+        let reference: [Float] = (0..<(rows * columns)).map { index in
+            let row = index / columns, column = index % columns
+            return (0..<depth).reduce(Float(0)) { sum, inner in
+                sum + (Float(a[row * depth + inner]) - Float(aZero)) * (Float(b[inner * columns + column]) - Float(bZero[column]))
+            }
+        }
+        XCTAssertEqual(y.floats, reference)
+    }
+
+    func testQuantizedMatMulSubgraphApproximatesFloatMatMul() throws {
+        let (rows, depth, columns) = (4, 64, 8)
+        var generator = SeededGenerator(seed: 5)
+        let x = (0..<(rows * depth)).map { _ in Float.random(in: -1...1, using: &generator) }
+        let w = (0..<(depth * columns)).map { _ in Float.random(in: -0.5...0.5, using: &generator) }
+        let scale: Float = 0.5 / 127
+        var builder = ONNXModelBuilder()
+        builder.initializers = [
+            "W": Tensor(shape: [depth, columns], int8s: w.map { Int8(($0 / scale).rounded()) }),
+            "W_scale": Tensor(shape: [columns], floats: Array(repeating: scale, count: columns)),
+            "W_zero": Tensor(shape: [columns], int8s: Array(repeating: 0, count: columns)),
+        ]
+        builder.inputs = [TensorInfo(name: "X", elementType: .float32, shape: [nil, depth])]
+        builder.outputs = [TensorInfo(name: "Y", elementType: .float32, shape: [nil, columns])]
+        builder.addNode("DynamicQuantizeLinear", name: "q", inputs: ["X"], outputs: ["Xq", "Xs", "Xz"])
+        builder.addNode("MatMulInteger", name: "mmi", inputs: ["Xq", "W", "Xz", "W_zero"], outputs: ["P"])
+        builder.addNode("Cast", name: "cast", inputs: ["P"], outputs: ["Pf"], intAttributes: ["to": 1])
+        builder.addNode("Mul", name: "scales", inputs: ["Xs", "W_scale"], outputs: ["S"])
+        builder.addNode("Mul", name: "rescale", inputs: ["Pf", "S"], outputs: ["Y"])
+        let session = try InferenceSession(modelData: builder.serialized())
+        let y = try XCTUnwrap(session.run(["X": Tensor(shape: [rows, depth], floats: x)])["Y"]).floats
+        for index in 0..<(rows * columns) {
+            let row = index / columns, column = index % columns
+            let exact = (0..<depth).reduce(Float(0)) { $0 + x[row * depth + $1] * w[$1 * columns + column] }
+            XCTAssertEqual(y[index], exact, accuracy: 0.05)
+        }
+    }
+}

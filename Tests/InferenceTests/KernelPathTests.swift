@@ -1,0 +1,63 @@
+import CQuantKernels
+import XCTest
+
+/// The C GEMM on every kernel path against an exact Swift reference, on odd and real shapes.
+final class KernelPathTests: XCTestCase {
+    private let shapes: [(m: Int, k: Int, n: Int)] = [
+        (1, 1, 1), (1, 784, 256), (3, 5, 7), (4, 8, 8), (5, 17, 9), (7, 33, 10), (13, 2, 16), (32, 256, 128), (9, 127, 23),
+    ]
+
+    func testEverySupportedPathMatchesExactReference() throws {
+        XCTAssertEqual(qf_kernel_path_is_supported("scalar"), 1)
+        let paths = ["scalar", "avx2"].filter { (path: String) in qf_kernel_path_is_supported(path) == 1 }
+        var generator = SeededGenerator(seed: 42)
+        for (index, shape) in shapes.enumerated() {
+            let a = (0..<(shape.m * shape.k)).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+            let b = (0..<(shape.k * shape.n)).map { _ in Int8.random(in: .min ... .max, using: &generator) }
+            let aZero = UInt8.random(in: .min ... .max, using: &generator)
+            let bZero: [Int8]? = index % 2 == 0 ? nil : (0..<shape.n).map { _ in Int8.random(in: -128...127, using: &generator) }
+            let expected = reference(a, b, shape: shape, aZero: aZero, bZero: bZero)
+            for path in paths {
+                XCTAssertEqual(try gemm(on: path, a, b, shape: shape, aZero: aZero, bZero: bZero), expected,
+                               "path \(path), shape \(shape)")
+            }
+        }
+    }
+
+    func testEnvironmentOverrideChoosesThePath() {
+        let chosen = String(cString: qf_kernel_path_name())
+        if let requested = ProcessInfo.processInfo.environment["QUANTFLEET_KERNELS"], qf_kernel_path_is_supported(requested) == 1 {
+            XCTAssertEqual(chosen, requested)
+        } else {
+            XCTAssertEqual(chosen, qf_kernel_path_is_supported("avx2") == 1 ? "avx2" : "scalar")
+        }
+    }
+
+    private func reference(_ a: [UInt8], _ b: [Int8], shape: (m: Int, k: Int, n: Int), aZero: UInt8, bZero: [Int8]?) -> [Int32] {
+        (0..<(shape.m * shape.n)).map { index in
+            let row = index / shape.n, column = index % shape.n
+            let zb = Int64(bZero?[column] ?? 0)
+            let sum = (0..<shape.k).reduce(Int64(0)) { partial, inner in
+                partial + (Int64(a[row * shape.k + inner]) - Int64(aZero)) * (Int64(b[inner * shape.n + column]) - zb)
+            }
+            return Int32(sum)
+        }
+    }
+
+    private func gemm(on path: String, _ a: [UInt8], _ b: [Int8], shape: (m: Int, k: Int, n: Int),
+                      aZero: UInt8, bZero: [Int8]?) throws -> [Int32] {
+        var packed = [Int8](repeating: 0, count: qf_packed_s8_size(shape.k, shape.n))
+        var sums = [Int32](repeating: 0, count: shape.n)
+        qf_pack_s8(b, shape.n, shape.k, shape.n, &packed, &sums)
+        var c = [Int32](repeating: 0, count: shape.m * shape.n)
+        let ran = packed.withUnsafeBufferPointer { packedData in
+            sums.withUnsafeBufferPointer { sumData in
+                var view = qf_packed_s8(data: packedData.baseAddress, column_sums: sumData.baseAddress, k: shape.k, n: shape.n)
+                guard let bZero else { return qf_gemm_u8s8_on_path(path, a, shape.k, shape.m, aZero, &view, nil, &c, shape.n) }
+                return qf_gemm_u8s8_on_path(path, a, shape.k, shape.m, aZero, &view, bZero, &c, shape.n)
+            }
+        }
+        XCTAssertEqual(ran, 1)
+        return c
+    }
+}

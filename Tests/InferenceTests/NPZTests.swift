@@ -1,0 +1,58 @@
+import Foundation
+import Inference
+import XCTest
+
+final class NPZTests: XCTestCase {
+    func testRoundTripOfEveryElementType() throws {
+        let arrays: [String: Tensor] = [
+            "f32": Tensor(shape: [2, 3], floats: [0, 1.5, -2, .infinity, 1e-30, 7]),
+            "f16": try Tensor(shape: [3], floats: [0.1, 65504, -1]).converted(to: .float16),
+            "i8": Tensor(shape: [2], int8s: [-128, 127]),
+            "u8": Tensor(shape: [1, 1, 2], uint8s: [0, 255]),
+            "i32": Tensor(shape: [2], int32s: [.min, .max]),
+            "i64": Tensor(shape: [], int64s: [-42]),
+            "b": Tensor(shape: [3], bools: [true, false, true]),
+            "empty": Tensor(shape: [0, 4], floats: []),
+        ]
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("all.npz")
+        try NPZ.write(arrays, to: file)
+        XCTAssertEqual(try NPZ.read(contentsOf: file), arrays)
+    }
+
+    func testReadsTheTrafficFixtureWrittenByNumpy() throws {
+        let arrays = try NPZ.read(contentsOf: TestSupport.traffic)
+        let input = try XCTUnwrap(arrays["input"]), label = try XCTUnwrap(arrays["label"])
+        XCTAssertEqual(input.elementType, .uint8)
+        XCTAssertEqual(input.shape.count, 2)
+        XCTAssertEqual(input.shape[1], 784)
+        XCTAssertEqual(label.elementType, .int64)
+        XCTAssertEqual(label.shape, [input.shape[0]])
+        XCTAssertTrue(label.int64s.allSatisfy { (0..<10).contains($0) })
+    }
+
+    func testCompressedArchiveGetsAClearError() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("compressed.npz")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import numpy, sys; numpy.savez_compressed(sys.argv[1], x=numpy.zeros(100))", file.path]
+        try process.run()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, "python3 with numpy is required")
+        XCTAssertThrowsError(try NPZ.read(contentsOf: file)) { error in
+            XCTAssertEqual(error as? NPZError, .compressedMember(name: "x.npy", method: 8))
+            XCTAssertTrue(String(describing: error).contains("savez_compressed"))
+        }
+    }
+
+    func testTruncatedArchiveIsRefused() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("truncated.npz")
+        try Data(contentsOf: TestSupport.traffic).prefix(100_000).write(to: file)
+        XCTAssertThrowsError(try NPZ.read(contentsOf: file)) { XCTAssertNotNil($0 as? NPZError) }
+    }
+}

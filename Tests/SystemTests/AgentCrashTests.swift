@@ -1,0 +1,68 @@
+import Agent
+import Foundation
+import Ledger
+import Operations
+import Quantization
+import XCTest
+
+/// An agent killed with SIGKILL in the middle of real traffic, then restarted: every window it
+/// sealed reaches the ledger exactly once (the spool resends, the ledger ignores duplicates).
+final class AgentCrashTests: XCTestCase {
+    func testKilledAgentLeavesEveryWindowInTheLedgerExactlyOnce() async throws {
+        let layout = FleetLayout(root: try SystemTestSupport.scratchDirectory("crash"))
+        let agents = ["agent-1", "agent-2"]
+        try layout.makePKI(script: SystemTestSupport.packageRoot.appendingPathComponent("Deploy/pki/make-pki.sh"), agents: agents)
+        let candidate = layout.models.appendingPathComponent("mlp-int8.onnx")
+        try FileManager.default.createDirectory(at: layout.models, withIntermediateDirectories: true)
+        _ = try ModelQuantizer.quantize(
+            modelAt: SystemTestSupport.fixtures.appendingPathComponent("mlp-fp32.onnx"), to: candidate, scheme: .int8Dynamic)
+
+        let fleet = LocalFleet(layout: layout, executables: SystemTestSupport.executables)
+        var settings = FleetLayout.CoordinatorSettings(
+            port: try FreePort.allocate(), policy: SystemTestSupport.packageRoot.appendingPathComponent("Config/policy.yaml"),
+            modelName: "fashion-mnist-mlp", reference: SystemTestSupport.fixtures.appendingPathComponent("mlp-fp16.onnx"),
+            candidate: candidate)
+        settings.windowSize = 10
+        settings.windowMaxAgeMillis = 300
+        try fleet.startCoordinator(settings)
+        for agent in agents { try fleet.startAgent(agent) }
+        defer { Task { [fleet] in await fleet.stop() } }
+        try await fleet.waitUntilReady(agents)
+
+        let assignmentID = try XCTUnwrap(
+            Ledger.openReadOnly(path: layout.ledger.path).query("SELECT id FROM assignments").rows.first?.first)
+        let victimSpool = try WindowSpool(path: layout.spool("agent-1").path)
+
+        let urls = agents.compactMap { fleet.agentURLs[$0] }
+        let replay = Task {
+            try await TrafficReplay(options: .init(
+                data: SystemTestSupport.fixtures.appendingPathComponent("traffic.npz"), agents: urls,
+                model: "fashion-mnist-mlp", concurrency: 4, limit: 2400)).run { _ in }
+        }
+        try await SystemTestSupport.eventually(timeout: .seconds(60), "agent-1 seals windows under traffic") {
+            try victimSpool.windowsSealed(assignmentID: assignmentID) >= 20
+        }
+        fleet.agents["agent-1"]?.kill()
+        let sealedBeforeKill = try victimSpool.windowsSealed(assignmentID: assignmentID)
+        try fleet.startAgent("agent-1")
+        try await fleet.waitUntilReady(["agent-1"])
+        let replayed = try await replay.value
+        XCTAssertGreaterThan(replayed.succeeded, 1000)
+
+        // Quiet windows are sealed by age; then every spool drains as acks arrive.
+        let spools = try agents.map { try WindowSpool(path: layout.spool($0).path) }
+        try await SystemTestSupport.eventually(timeout: .seconds(30), "every sealed window acknowledged") {
+            try spools.allSatisfy { try $0.pending().isEmpty }
+        }
+        let ledger = try Ledger.openReadOnly(path: layout.ledger.path)
+        for (agent, spool) in zip(agents, spools) {
+            let sealed = try spool.windowsSealed(assignmentID: assignmentID)
+            let stored = try ledger.query("""
+                SELECT count(*), count(DISTINCT sequence), coalesce(max(sequence), -1) FROM windows
+                WHERE agent_id = '\(agent)' AND assignment_id = '\(assignmentID)'
+                """).rows[0].map { Int($0) ?? -2 }
+            XCTAssertEqual(stored, [sealed, sealed, sealed - 1], "\(agent): windows sealed vs rows stored (count, distinct, max sequence)")
+        }
+        XCTAssertGreaterThan(try victimSpool.windowsSealed(assignmentID: assignmentID), sealedBeforeKill, "agent-1 kept working after the restart")
+    }
+}

@@ -1,0 +1,36 @@
+import Foundation
+import Ledger
+import ShadowEval
+import XCTest
+
+/// The README's demo command, as a user runs it: real processes, TLS, SQLite, model and traffic.
+final class FleetInABoxTests: XCTestCase {
+    func testDemoReachesADecisionAndLeavesALedger() throws {
+        let directory = try SystemTestSupport.scratchDirectory("demo")
+        let (status, output) = try SystemTestSupport.run(
+            SystemTestSupport.executables.appendingPathComponent("quantfleet"),
+            ["demo", "--dir", directory.path, "--root", SystemTestSupport.packageRoot.path])
+        XCTAssertEqual(status, 0, output)
+        XCTAssertTrue(output.contains("decision: ship"), output)
+
+        let ledger = directory.appendingPathComponent("coordinator/ledger.sqlite").path
+        let reader = try Ledger.openReadOnly(path: ledger)
+        let rollout = try XCTUnwrap(reader.rollouts().first)
+        let decision = try XCTUnwrap(reader.latestDecision(forRollout: rollout.id)?.decision)
+        XCTAssertEqual(decision.outcome, .ship)
+        XCTAssertGreaterThanOrEqual(decision.n, 500)
+        XCTAssertLessThan(decision.upperBound, 0.01)
+        XCTAssertEqual(try reader.windowCounts(forRollout: rollout.id).count, 3, "every agent contributed windows")
+
+        // The CLI reads the same ledger: status and a read-only query; a write is refused.
+        let quantfleet = SystemTestSupport.executables.appendingPathComponent("quantfleet")
+        let statusOutput = try SystemTestSupport.run(quantfleet, ["rollout", "status", "--db", ledger])
+        XCTAssertEqual(statusOutput.status, 0, statusOutput.output)
+        XCTAssertTrue(statusOutput.output.contains("ship"), statusOutput.output)
+        let query = try SystemTestSupport.run(quantfleet, ["ledger", "query", "--db", ledger, "SELECT count(*) AS n FROM decisions"])
+        XCTAssertEqual(query.status, 0, query.output)
+        let write = try SystemTestSupport.run(quantfleet, ["ledger", "query", "--db", ledger, "DELETE FROM windows"])
+        XCTAssertNotEqual(write.status, 0, "a write through the read-only query path must fail")
+        XCTAssertGreaterThan(try reader.windowCounts(forRollout: rollout.id).map(\.windows).reduce(0, +), 0)
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import Operations
+import XCTest
+
+/// Where the repository and the built executables are, and a scratch folder per test.
+enum SystemTestSupport {
+    static let packageRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// `swift test` builds the executables the tests depend on next to the test bundle.
+    static var executables: URL {
+        let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        if FileManager.default.isExecutableFile(atPath: besideTests.appendingPathComponent("quantfleet").path) {
+            return besideTests
+        }
+        return packageRoot.appendingPathComponent(".build/debug")
+    }
+
+    static var fixtures: URL { packageRoot.appendingPathComponent("Fixtures/fashion-mnist") }
+
+    static func scratchDirectory(_ name: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("quantfleet-\(name)-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// Runs a command to completion and returns its exit status and combined output.
+    static func run(_ executable: URL, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, output)
+    }
+
+    /// Polls `condition` until it holds or `timeout` passes.
+    static func eventually(
+        timeout: Duration, _ what: String, file: StaticString = #filePath, line: UInt = #line,
+        _ condition: () async throws -> Bool
+    ) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        XCTFail("timed out after \(timeout): \(what)", file: file, line: line)
+        throw CancellationError()
+    }
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what building and testing QuantFleet needs on a fresh Debian machine with Swift:
+#   apt: libsqlite3-dev (GRDB links the system SQLite), openssl (Deploy/pki), sqlite3 (the shell)
+#   pip (only with --test-oracles): numpy, onnx, onnxruntime, the test oracles; never used at run time
+set -euo pipefail
+
+APT_PACKAGES=(libsqlite3-dev openssl sqlite3)
+PIP_PACKAGES=(numpy "onnx==1.22.0" onnxruntime)
+
+SUDO=""
+if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
+
+missing=()
+for package in "${APT_PACKAGES[@]}"; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "installing apt packages: ${missing[*]}"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if [ "${1:-}" = "--test-oracles" ]; then
+    python3 - <<'PY' 2>/dev/null || { echo "installing pip packages: ${PIP_PACKAGES[*]}"; python3 -m pip install -q "${PIP_PACKAGES[@]}"; }
+import numpy, onnx, onnxruntime
+assert onnx.__version__ == "1.22.0"
+PY
+fi
