@@ -27,19 +27,56 @@ final class FixtureModelTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(Double(agreement) / Double(rows), 0.995)
     }
 
-    func testInt8ModelMatchesOnnxruntimeOnTheSameQuantizedFile() throws {
+    /// onnxruntime's AVX2 u8s8 kernel (vpmaddubsw) saturates int16 pair sums when
+    /// 2 x 255 x |w| > 32767, so on CPUs without VNNI its results for full-range int8 weights are
+    /// inexact while ours are exact: on the real file only top-1 agreement is compared.
+    func testInt8ModelAgreesWithOnnxruntimeOnTheQuantizedFile() throws {
         let directory = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let quantized = directory.appendingPathComponent("mlp-int8.onnx")
         _ = try ModelQuantizer.quantize(modelAt: TestSupport.fp32Model, to: quantized, scheme: .int8Dynamic)
-        let pixels = try TestSupport.trafficPixels(rows: rows)
+        let pixels = try TestSupport.trafficPixels(rows: nil)
 
         let ours = try XCTUnwrap(InferenceSession(contentsOf: quantized).run(["pixels": pixels])["probabilities"])
         let theirs = try XCTUnwrap(TestSupport.onnxruntimeOutputs(model: quantized, feeds: ["pixels": pixels])["probabilities"])
         let agreement = zip(TestSupport.argmaxRows(ours), TestSupport.argmaxRows(theirs)).filter(==).count
-        XCTAssertGreaterThanOrEqual(Double(agreement) / Double(rows), 0.995)
-        let maxAbsDiff = zip(ours.floats, theirs.floats).map { abs($0 - $1) }.max() ?? 0
-        XCTAssertLessThan(maxAbsDiff, 1e-3)
+        XCTAssertGreaterThanOrEqual(Double(agreement) / Double(pixels.shape[0]), 0.995)
+    }
+
+    /// With weights inside 7 bits onnxruntime cannot saturate, so both engines must agree closely.
+    func testInt8ModelMatchesOnnxruntimeWhereOnnxruntimeIsExact() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let quantized = directory.appendingPathComponent("mlp-int8.onnx")
+        _ = try ModelQuantizer.quantize(modelAt: TestSupport.fp32Model, to: quantized, scheme: .int8Dynamic)
+        let sevenBit = directory.appendingPathComponent("mlp-int8-7bit.onnx")
+        try Self.halvingWeightRange(of: quantized, to: sevenBit)
+        let pixels = try TestSupport.trafficPixels(rows: rows)
+
+        let ours = try InferenceSession(contentsOf: sevenBit).run(["pixels": pixels])
+        let theirs = try TestSupport.onnxruntimeOutputs(model: sevenBit, feeds: ["pixels": pixels])
+        XCTAssertEqual(ours["label"], theirs["label"])
+        let probabilities = try XCTUnwrap(ours["probabilities"]), expected = try XCTUnwrap(theirs["probabilities"])
+        let maxAbsDiff = zip(probabilities.floats, expected.floats).map { abs($0 - $1) }.max() ?? 0
+        XCTAssertLessThan(maxAbsDiff, 1e-5)
+    }
+
+    /// Rewrites each quantized weight q (scale s) as round(q / 2) with scale 2s: |q| <= 64.
+    private static func halvingWeightRange(of input: URL, to output: URL) throws {
+        var model = try Onnx_ModelProto(serializedBytes: Data(contentsOf: input))
+        model.graph.initializer = try model.graph.initializer.map { proto in
+            let tensor = try Tensor(onnxTensor: proto)
+            if proto.name.hasSuffix("_weight_quantized") {
+                let halved = tensor.int64s.map { Int8((Double($0) / 2).rounded(.toNearestOrEven)) }
+                return Tensor(shape: tensor.shape, int8s: halved).onnxTensor(named: proto.name)
+            }
+            if proto.name.hasSuffix("_weight_scale") {
+                return Tensor(shape: tensor.shape, floats: tensor.floats.map { $0 * 2 }).onnxTensor(named: proto.name)
+            }
+            return proto
+        }
+        let data: Data = try model.serializedBytes()
+        try data.write(to: output)
     }
 
     func testConcurrentRunsAgreeWithASerialRun() throws {

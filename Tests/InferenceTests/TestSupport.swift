@@ -17,10 +17,10 @@ enum TestSupport {
         return directory
     }
 
-    /// The first `rows` traffic images as the float32 `pixels` feed the fixture models take.
-    static func trafficPixels(rows: Int) throws -> Tensor {
+    /// The first `rows` traffic images (all when nil) as the float32 `pixels` feed the fixture models take.
+    static func trafficPixels(rows: Int?) throws -> Tensor {
         let input = try XCTUnwrap(NPZ.read(contentsOf: traffic)["input"])
-        let width = input.shape[1]
+        let width = input.shape[1], rows = rows ?? input.shape[0]
         let pixels = Array(input.floats.prefix(rows * width))
         return Tensor(shape: [rows, width], floats: pixels)
     }

@@ -52,8 +52,9 @@ final class PolicyTests: XCTestCase {
         }
     }
 
-    /// The shipped config must decode into the documented policy. Its YAML is flat `key: value`
-    /// lines, so it is turned into JSON here rather than pulling a YAML parser into ShadowEval.
+    /// The shipped config must decode (decoding validates) and keep the product's 1 % / 3 % bands;
+    /// the minimums are tuning and are not pinned here. Its YAML is flat `key: value` lines, so it
+    /// is turned into JSON here rather than pulling a YAML parser into ShadowEval's tests.
     func testShippedPolicyFileDecodes() throws {
         let configURL = URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -66,9 +67,9 @@ final class PolicyTests: XCTestCase {
                 return "\"\(parts[0])\": \(parts[1].trimmingCharacters(in: .whitespaces))"
             }
         let policy = try decodePolicy("{" + members.joined(separator: ", ") + "}")
-        XCTAssertEqual(
-            policy,
-            Policy(version: "2026-11-29.1", shipBelow: 0.01, stayFP16Above: 0.03, confidence: 0.95,
-                   minimumSamples: 500, minimumLabelled: 500))
+        XCTAssertFalse(policy.version.isEmpty)
+        XCTAssertEqual(policy.shipBelow, 0.01)
+        XCTAssertEqual(policy.stayFP16Above, 0.03)
+        XCTAssertEqual(policy.confidence, 0.95)
     }
 }

@@ -30,7 +30,7 @@ final class ModelTransferTests: XCTestCase {
         try layout.makePKI(script: SystemTestSupport.packageRoot.appendingPathComponent("Deploy/pki/make-pki.sh"), agents: ["agent-1"])
         let reference = try Data(contentsOf: SystemTestSupport.fixtures.appendingPathComponent("mlp-fp16.onnx"))
         let candidate = try Data(contentsOf: SystemTestSupport.fixtures.appendingPathComponent("mlp-fp32.onnx"))
-        let models = [sha256(reference): reference, sha256(candidate): candidate]
+        let candidateAddress = sha256(candidate)
         let transcript = Transcript()
 
         let tls = try FleetTLS.serverContext(TLSFiles(
@@ -38,37 +38,8 @@ final class ModelTransferTests: XCTestCase {
             privateKey: layout.pki.appendingPathComponent("coordinator.key").path,
             trustRoots: layout.pki.appendingPathComponent("ca.pem").path))
         let server = try await FleetServer.bind(host: "127.0.0.1", port: 0, tls: tls, logger: Logger(label: "test.coordinator"))
-        let serving = Task {
-            try await server.run { connection in
-                try await connection.channel.executeThenClose { inbound, outbound in
-                    for try await envelope in inbound {
-                        switch envelope.payload {
-                        case .hello:
-                            try await outbound.write(Envelope(.welcome(.with {
-                                $0.protocolVersion = 1
-                                $0.agentID = connection.identity
-                                $0.heartbeatIntervalMs = 2000
-                            })))
-                            try await outbound.write(Envelope(.assignment(.with {
-                                $0.assignmentID = "a-test"
-                                $0.modelName = "fashion-mnist-mlp"
-                                $0.reference = .with { $0.sha256 = sha256(reference); $0.sizeBytes = UInt64(reference.count) }
-                                $0.candidate = .with { $0.sha256 = sha256(candidate); $0.sizeBytes = UInt64(candidate.count) }
-                                $0.samplingRate = 1
-                                $0.windowSize = 10
-                            })))
-                        case .modelRequest(let request):
-                            let damageThis = await transcript.request(request, candidate: request.sha256 == sha256(candidate))
-                            try await send(models[request.sha256]!, request: request, damage: damageThis ? damage : nil, to: outbound)
-                        case .modelReady:
-                            await transcript.ready()
-                        default:
-                            break
-                        }
-                    }
-                }
-            }
-        }
+        let coordinator = ScriptedCoordinator(reference: reference, candidate: candidate, damage: damage, transcript: transcript)
+        let serving = Task { try await server.run(coordinator.serve) }
         defer { serving.cancel() }
 
         let fleet = LocalFleet(layout: layout, executables: SystemTestSupport.executables)
@@ -82,14 +53,58 @@ final class ModelTransferTests: XCTestCase {
         XCTAssertEqual(requests.last, 0, "the re-fetch starts where the damaged bytes began")
         let readyCount = await transcript.readyCount
         XCTAssertEqual(readyCount, 1, "models are loaded once, after verification")
-        let cached = layout.agentDirectory("agent-1").appendingPathComponent("data/models/\(sha256(candidate)).onnx")
+        let cached = layout.agentDirectory("agent-1").appendingPathComponent("data/models/\(candidateAddress).onnx")
         XCTAssertEqual(try Data(contentsOf: cached), candidate, "the cache holds the true bytes")
         let log = try String(contentsOf: layout.log("agent-1"), encoding: .utf8)
         XCTAssertTrue(log.contains(damage == .chunkBytes ? "chunk failed verification" : "does not match its address"), log)
     }
+}
+
+/// Plays the coordinator's side of the protocol: Welcome, one Assignment, model chunks (the
+/// candidate's first transfer damaged as asked), and notes what the agent asked for.
+private struct ScriptedCoordinator: Sendable {
+    let reference: Data
+    let candidate: Data
+    let damage: ModelTransferTests.Damage
+    let transcript: Transcript
+
+    func serve(_ connection: FleetConnection) async throws {
+        let models = [sha256(reference): reference, sha256(candidate): candidate]
+        try await connection.channel.executeThenClose { inbound, outbound in
+            for try await envelope in inbound {
+                switch envelope.payload {
+                case .hello:
+                    try await outbound.write(Envelope(.welcome(.with {
+                        $0.protocolVersion = 1
+                        $0.agentID = connection.identity
+                        $0.heartbeatIntervalMs = 2000
+                    })))
+                    try await outbound.write(Envelope(.assignment(.with {
+                        $0.assignmentID = "a-test"
+                        $0.modelName = "fashion-mnist-mlp"
+                        $0.reference = .with { $0.sha256 = sha256(reference); $0.sizeBytes = UInt64(reference.count) }
+                        $0.candidate = .with { $0.sha256 = sha256(candidate); $0.sizeBytes = UInt64(candidate.count) }
+                        $0.samplingRate = 1
+                        $0.windowSize = 10
+                    })))
+                case .modelRequest(let request):
+                    guard let model = models[request.sha256] else { continue }
+                    let damageThis = await transcript.request(request, candidate: request.sha256 == sha256(candidate))
+                    try await send(model, request: request, damage: damageThis ? damage : nil, to: outbound)
+                case .modelReady:
+                    await transcript.ready()
+                default:
+                    break
+                }
+            }
+        }
+    }
 
     /// Sends a model in one chunk from the requested offset, damaged if asked.
-    private func send(_ model: Data, request: ModelRequest, damage: Damage?, to outbound: NIOAsyncChannelOutboundWriter<Envelope>) async throws {
+    private func send(
+        _ model: Data, request: ModelRequest, damage: ModelTransferTests.Damage?,
+        to outbound: NIOAsyncChannelOutboundWriter<Envelope>
+    ) async throws {
         let original = model.subdata(in: Int(request.offset)..<model.count)
         var bytes = original
         if damage != nil { bytes[bytes.startIndex + bytes.count / 2] ^= 0xFF }
@@ -101,10 +116,10 @@ final class ModelTransferTests: XCTestCase {
             $0.chunkSha256 = Data(SHA256.hash(data: damage == .chunkBytes ? original : bytes))
         })))
     }
+}
 
-    private func sha256(_ data: Data) -> String {
-        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
-    }
+private func sha256(_ data: Data) -> String {
+    SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
 }
 
 /// What the scripted coordinator saw.

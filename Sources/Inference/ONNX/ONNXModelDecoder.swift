@@ -85,6 +85,9 @@ enum ONNXModelDecoder {
 
     private static func constantValue(of node: NodeDefinition) throws -> Tensor {
         let attributes = node.attributes
+        guard attributes.values.count == 1 else {
+            throw InferenceError.invalidAttribute(node: node.name, attribute: "value", reason: "must be the only attribute of a Constant")
+        }
         switch attributes.values.first {
         case (_, .tensor(let tensor))?: return tensor
         case (_, .float(let value))?: return Tensor(shape: [], floats: [value])

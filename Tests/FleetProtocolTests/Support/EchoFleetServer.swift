@@ -15,7 +15,7 @@ final class EchoFleetServer: Sendable {
         self.server = try await FleetServer.bind(
             host: "127.0.0.1", port: 0, tls: try FleetTLS.serverContext(tls),
             maxFrameBytes: maxFrameBytes, logger: logger)
-        self.port = try XCTUnwrapPort(self.server.localAddress)
+        self.port = try boundPort(self.server.localAddress)
         let identities = self.identities
         let server = self.server
         self.runTask = Task {
@@ -48,7 +48,7 @@ actor IdentityRecorder {
 
 private struct NoBoundPort: Error {}
 
-private func XCTUnwrapPort(_ address: SocketAddress?) throws -> Int {
+private func boundPort(_ address: SocketAddress?) throws -> Int {
     guard let port = address?.port else { throw NoBoundPort() }
     return port
 }
