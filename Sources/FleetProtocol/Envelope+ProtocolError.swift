@@ -3,8 +3,6 @@ extension Quantfleet_V1_Envelope {
     public static func protocolError(reason: String) -> Quantfleet_V1_Envelope {
         var error = Quantfleet_V1_ProtocolError()
         error.reason = reason
-        var envelope = Quantfleet_V1_Envelope()
-        envelope.payload = .error(error)
-        return envelope
+        return Quantfleet_V1_Envelope(.error(error))
     }
 }

@@ -26,9 +26,7 @@ final class EchoFleetServer: Sendable {
                         guard case .heartbeat = envelope.payload else { continue }
                         var welcome = Quantfleet_V1_Welcome()
                         welcome.agentID = connection.identity
-                        var reply = Quantfleet_V1_Envelope()
-                        reply.payload = .welcome(welcome)
-                        try await outbound.write(reply)
+                        try await outbound.write(Quantfleet_V1_Envelope(.welcome(welcome)))
                     }
                 }
             }

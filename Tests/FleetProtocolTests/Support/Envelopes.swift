@@ -7,9 +7,7 @@ enum Envelopes {
     static func heartbeat(_ sentAtMs: UInt64) -> Quantfleet_V1_Envelope {
         var heartbeat = Quantfleet_V1_Heartbeat()
         heartbeat.sentAtMs = sentAtMs
-        var envelope = Quantfleet_V1_Envelope()
-        envelope.payload = .heartbeat(heartbeat)
-        return envelope
+        return Quantfleet_V1_Envelope(.heartbeat(heartbeat))
     }
 
     static func chunk(dataBytes: Int) -> Quantfleet_V1_Envelope {
@@ -18,9 +16,7 @@ enum Envelopes {
         chunk.offset = 262_144
         chunk.totalSize = 1_000_000
         chunk.data = Data(repeating: 7, count: dataBytes)
-        var envelope = Quantfleet_V1_Envelope()
-        envelope.payload = .modelChunk(chunk)
-        return envelope
+        return Quantfleet_V1_Envelope(.modelChunk(chunk))
     }
 
     /// A frame whose prefix announces `length` bytes, followed by `body`.
