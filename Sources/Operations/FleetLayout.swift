@@ -27,10 +27,10 @@ public struct FleetLayout: Sendable {
     }
 
     /// Runs `Deploy/pki/make-pki.sh` for the coordinator and these agents (keeps an existing CA).
-    public func makePKI(script: URL, agents: [String]) throws {
+    public func makePKI(script: URL, agents: [String], caName: String? = nil) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [script.path, pki.path] + agents
+        process.arguments = [script.path, pki.path] + (caName.map { ["--ca-name", $0] } ?? []) + agents
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output

@@ -20,7 +20,9 @@ public final class ManagedProcess: @unchecked Sendable {
         self.name = name
         self.logFile = logFile
         try FileManager.default.createDirectory(at: logFile.deletingLastPathComponent(), withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        guard FileManager.default.createFile(atPath: logFile.path, contents: nil) else {
+            throw LaunchError(description: "\(name): cannot create the log file \(logFile.path)")
+        }
         let log = try FileHandle(forWritingTo: logFile)
         try log.seekToEnd()
         process.executableURL = executable

@@ -2,32 +2,15 @@ import Agent
 import Foundation
 import Ledger
 import Operations
-import Quantization
 import XCTest
 
 /// An agent killed with SIGKILL in the middle of real traffic, then restarted: every window it
 /// sealed reaches the ledger exactly once (the spool resends, the ledger ignores duplicates).
 final class AgentCrashTests: XCTestCase {
     func testKilledAgentLeavesEveryWindowInTheLedgerExactlyOnce() async throws {
-        let layout = FleetLayout(root: try SystemTestSupport.scratchDirectory("crash"))
         let agents = ["agent-1", "agent-2"]
-        try layout.makePKI(script: SystemTestSupport.packageRoot.appendingPathComponent("Deploy/pki/make-pki.sh"), agents: agents)
-        let candidate = layout.models.appendingPathComponent("mlp-int8.onnx")
-        try FileManager.default.createDirectory(at: layout.models, withIntermediateDirectories: true)
-        _ = try ModelQuantizer.quantize(
-            modelAt: SystemTestSupport.fixtures.appendingPathComponent("mlp-fp32.onnx"), to: candidate, scheme: .int8Dynamic)
-
-        let fleet = LocalFleet(layout: layout, executables: SystemTestSupport.executables)
-        var settings = FleetLayout.CoordinatorSettings(
-            port: try FreePort.allocate(), policy: SystemTestSupport.packageRoot.appendingPathComponent("Config/policy.yaml"),
-            modelName: "fashion-mnist-mlp", reference: SystemTestSupport.fixtures.appendingPathComponent("mlp-fp16.onnx"),
-            candidate: candidate)
-        settings.windowSize = 10
-        settings.windowMaxAgeMillis = 300
-        try fleet.startCoordinator(settings)
-        for agent in agents { try fleet.startAgent(agent) }
-        defer { Task { [fleet] in await fleet.stop() } }
-        try await fleet.waitUntilReady(agents)
+        let fleet = try await SystemTestSupport.startFleet("crash", certified: agents, running: agents, for: self)
+        let layout = fleet.layout
 
         let assignmentID = try XCTUnwrap(
             Ledger.openReadOnly(path: layout.ledger.path).query("SELECT id FROM assignments").rows.first?.first)
@@ -36,8 +19,8 @@ final class AgentCrashTests: XCTestCase {
         let urls = agents.compactMap { fleet.agentURLs[$0] }
         let replay = Task {
             try await TrafficReplay(options: .init(
-                data: SystemTestSupport.fixtures.appendingPathComponent("traffic.npz"), agents: urls,
-                model: "fashion-mnist-mlp", concurrency: 4, limit: 2400)).run { _ in }
+                data: SystemTestSupport.traffic, agents: urls, model: SystemTestSupport.modelName,
+                concurrency: 4, limit: 2400)).run { _ in }
         }
         try await SystemTestSupport.eventually(timeout: .seconds(60), "agent-1 seals windows under traffic") {
             try victimSpool.windowsSealed(assignmentID: assignmentID) >= 20

@@ -3,42 +3,19 @@ import Foundation
 import Ledger
 import NIOSSL
 import Operations
-import Quantization
 import XCTest
 
 /// The real coordinator process under bad clients, with a real agent shadowing traffic beside
 /// them: each bad connection is closed on its own, and the agent's work goes on undisturbed.
 final class CoordinatorHardeningTests: XCTestCase {
     func testBadClientsAreRefusedOneByOneWhileAnAgentKeepsWorking() async throws {
-        let root = try SystemTestSupport.scratchDirectory("hardening")
-        let layout = FleetLayout(root: root)
-        let script = SystemTestSupport.packageRoot.appendingPathComponent("Deploy/pki/make-pki.sh")
-        try layout.makePKI(script: script, agents: ["agent-1", "agent-2"])
-        let otherCA = FleetLayout(root: root.appendingPathComponent("other"))
-        let other = Process()
-        other.executableURL = URL(fileURLWithPath: "/bin/bash")
-        other.arguments = [script.path, otherCA.pki.path, "--ca-name", "Some Other CA", "agent-9"]
-        try other.run()
-        other.waitUntilExit()
-        XCTAssertEqual(other.terminationStatus, 0)
+        let fleet = try await SystemTestSupport.startFleet(
+            "hardening", certified: ["agent-1", "agent-2"], running: ["agent-1"], for: self)
+        let layout = fleet.layout
+        let otherCA = FleetLayout(root: layout.root.appendingPathComponent("other"))
+        try otherCA.makePKI(script: SystemTestSupport.pkiScript, agents: ["agent-9"], caName: "Some Other CA")
 
-        let candidate = layout.models.appendingPathComponent("mlp-int8.onnx")
-        try FileManager.default.createDirectory(at: layout.models, withIntermediateDirectories: true)
-        _ = try ModelQuantizer.quantize(
-            modelAt: SystemTestSupport.fixtures.appendingPathComponent("mlp-fp32.onnx"), to: candidate, scheme: .int8Dynamic)
-        let fleet = LocalFleet(layout: layout, executables: SystemTestSupport.executables)
-        var settings = FleetLayout.CoordinatorSettings(
-            port: try FreePort.allocate(), policy: SystemTestSupport.packageRoot.appendingPathComponent("Config/policy.yaml"),
-            modelName: "fashion-mnist-mlp", reference: SystemTestSupport.fixtures.appendingPathComponent("mlp-fp16.onnx"),
-            candidate: candidate)
-        settings.windowSize = 10
-        settings.windowMaxAgeMillis = 300
-        try fleet.startCoordinator(settings)
-        try fleet.startAgent("agent-1")
-        defer { Task { [fleet] in await fleet.stop() } }
-        try await fleet.waitUntilReady(["agent-1"])
-
-        let port = settings.port
+        let port = fleet.coordinatorPort
         let hello = try Envelope(.hello(.with { $0.protocolVersions = [1] })).serializedBytes() as [UInt8]
         let helloFrame = RawTLSProbe.frame(announcing: UInt32(hello.count), body: hello)
 
@@ -61,8 +38,7 @@ final class CoordinatorHardeningTests: XCTestCase {
         // The coordinator and the agent carried on: traffic still turns into ledger windows.
         try fleet.checkAlive()
         let replay = try await TrafficReplay(options: .init(
-            data: SystemTestSupport.fixtures.appendingPathComponent("traffic.npz"), agents: [fleet.agentURLs["agent-1"]!],
-            model: "fashion-mnist-mlp", concurrency: 2, limit: 50)).run { _ in }
+            data: SystemTestSupport.traffic, agents: [fleet.agentURLs["agent-1"]!], model: SystemTestSupport.modelName, concurrency: 2, limit: 50)).run { _ in }
         XCTAssertEqual(replay.succeeded, 50)
         let ledger = try Ledger.openReadOnly(path: layout.ledger.path)
         try await SystemTestSupport.eventually(timeout: .seconds(15), "the agent's 50 samples reach the ledger") {

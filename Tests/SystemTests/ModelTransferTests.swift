@@ -27,7 +27,7 @@ final class ModelTransferTests: XCTestCase {
 
     private func runTransfer(damaging damage: Damage) async throws {
         let layout = FleetLayout(root: try SystemTestSupport.scratchDirectory("transfer"))
-        try layout.makePKI(script: SystemTestSupport.packageRoot.appendingPathComponent("Deploy/pki/make-pki.sh"), agents: ["agent-1"])
+        try layout.makePKI(script: SystemTestSupport.pkiScript, agents: ["agent-1"])
         let reference = try Data(contentsOf: SystemTestSupport.fixtures.appendingPathComponent("mlp-fp16.onnx"))
         let candidate = try Data(contentsOf: SystemTestSupport.fixtures.appendingPathComponent("mlp-fp32.onnx"))
         let candidateAddress = sha256(candidate)
@@ -40,12 +40,12 @@ final class ModelTransferTests: XCTestCase {
         let server = try await FleetServer.bind(host: "127.0.0.1", port: 0, tls: tls, logger: Logger(label: "test.coordinator"))
         let coordinator = ScriptedCoordinator(reference: reference, candidate: candidate, damage: damage, transcript: transcript)
         let serving = Task { try await server.run(coordinator.serve) }
-        defer { serving.cancel() }
+        addTeardownBlock { serving.cancel() }
 
         let fleet = LocalFleet(layout: layout, executables: SystemTestSupport.executables)
         fleet.coordinatorPort = try XCTUnwrap(server.localAddress?.port)
+        addTeardownBlock { await fleet.stop() }
         try fleet.startAgent("agent-1")
-        defer { Task { [fleet] in await fleet.stop() } }
         try await fleet.waitUntilReady(["agent-1"], timeout: .seconds(60))
 
         let requests = await transcript.candidateRequests

@@ -1,5 +1,6 @@
 import Foundation
 import Operations
+import Quantization
 import XCTest
 
 /// Where the repository and the built executables are, and a scratch folder per test.
@@ -17,6 +18,35 @@ enum SystemTestSupport {
     }
 
     static var fixtures: URL { packageRoot.appendingPathComponent("Fixtures/fashion-mnist") }
+
+    static let modelName = "fashion-mnist-mlp"
+    static var pkiScript: URL { packageRoot.appendingPathComponent("Deploy/pki/make-pki.sh") }
+    static var traffic: URL { fixtures.appendingPathComponent("traffic.npz") }
+
+    /// A real fleet on the Fashion-MNIST fixture: PKI for `certified` agents, the INT8 candidate
+    /// quantized here, the coordinator and the `running` agents started and ready. Small, quick
+    /// windows so that tests see many of them. Every process is stopped when the test ends.
+    static func startFleet(
+        _ name: String, certified: [String], running: [String], for test: XCTestCase
+    ) async throws -> LocalFleet {
+        let layout = FleetLayout(root: try scratchDirectory(name))
+        try layout.makePKI(script: pkiScript, agents: certified)
+        let candidate = layout.models.appendingPathComponent("mlp-int8.onnx")
+        try FileManager.default.createDirectory(at: layout.models, withIntermediateDirectories: true)
+        _ = try ModelQuantizer.quantize(
+            modelAt: fixtures.appendingPathComponent("mlp-fp32.onnx"), to: candidate, scheme: .int8Dynamic)
+        var settings = FleetLayout.CoordinatorSettings(
+            port: try FreePort.allocate(), policy: packageRoot.appendingPathComponent("Config/policy.yaml"),
+            modelName: modelName, reference: fixtures.appendingPathComponent("mlp-fp16.onnx"), candidate: candidate)
+        settings.windowSize = 10
+        settings.windowMaxAgeMillis = 300
+        let fleet = LocalFleet(layout: layout, executables: executables)
+        test.addTeardownBlock { await fleet.stop() }
+        try fleet.startCoordinator(settings)
+        for agent in running { try fleet.startAgent(agent) }
+        try await fleet.waitUntilReady(running)
+        return fleet
+    }
 
     static func scratchDirectory(_ name: String) throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("quantfleet-\(name)-\(UUID().uuidString.prefix(8))")
