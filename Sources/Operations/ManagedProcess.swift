@@ -20,7 +20,10 @@ public final class ManagedProcess: @unchecked Sendable {
         self.name = name
         self.logFile = logFile
         try FileManager.default.createDirectory(at: logFile.deletingLastPathComponent(), withIntermediateDirectories: true)
-        guard FileManager.default.createFile(atPath: logFile.path, contents: nil) else {
+        // A restarted process appends to the same log, so a crash and its recovery read as one story.
+        guard FileManager.default.fileExists(atPath: logFile.path)
+            || FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        else {
             throw LaunchError(description: "\(name): cannot create the log file \(logFile.path)")
         }
         let log = try FileHandle(forWritingTo: logFile)
