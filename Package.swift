@@ -78,6 +78,8 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
             ]
         ),
         .target(
@@ -96,12 +98,18 @@ let package = Package(
         // Operator tooling behind the CLI: replay, ledger reports, the fleet-in-a-box demo.
         .target(
             name: "Operations",
-            dependencies: ["Inference", "Quantization", "Ledger", "ShadowEval"]
+            dependencies: [
+                "Inference", "Quantization", "Ledger", "ShadowEval", "FleetProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
         ),
         .executableTarget(
             name: "quantfleet",
             dependencies: [
-                "Operations", "Inference", "Quantization", "Ledger",
+                "Operations", "Inference", "Quantization", "Ledger", "FleetProtocol", "ShadowEval",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -120,6 +128,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Quantization", "CQuantKernels"]),
+        .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "Inference"]),
         .testTarget(name: "ShadowEvalTests", dependencies: ["ShadowEval"]),
         .testTarget(
             name: "FleetProtocolTests",

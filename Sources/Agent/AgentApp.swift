@@ -19,7 +19,7 @@ public enum AgentApp {
 
         let link = CoordinatorLink(
             configuration: configuration, tls: try FleetTLS.clientContext(configuration.tls),
-            session: LinkSession(cache: cache, spool: spool, state: state, notifier: notifier, logger: logger),
+            session: LinkSession(labels: configuration.labels, cache: cache, spool: spool, state: state, notifier: notifier, logger: logger),
             logger: logger)
         let shadow = ShadowRunner(queue: queue, state: state, spool: spool, notifier: notifier, logger: logger)
 

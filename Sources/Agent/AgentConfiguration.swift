@@ -20,13 +20,29 @@ public struct AgentConfiguration: Sendable, Codable {
     public var shadowQueueCapacity: Int
     public var maxFrameBytes: Int
     public var reconnect: Backoff.Configuration
+    /// Reported in Hello; staged rollouts target agents by them (e.g. site, device-class).
+    public var labels: [String: String]
 
     enum CodingKeys: String, CodingKey {
-        case coordinator, tls, inference, reconnect
+        case coordinator, tls, inference, reconnect, labels
         case coordinatorName = "coordinator-name"
         case dataDir = "data-dir"
         case shadowQueueCapacity = "shadow-queue-capacity"
         case maxFrameBytes = "max-frame-bytes"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        coordinator = try container.decode(Endpoint.self, forKey: .coordinator)
+        coordinatorName = try container.decode(String.self, forKey: .coordinatorName)
+        tls = try container.decode(TLSFiles.self, forKey: .tls)
+        dataDir = try container.decode(String.self, forKey: .dataDir)
+        inference = try container.decode(Endpoint.self, forKey: .inference)
+        shadowQueueCapacity = try container.decode(Int.self, forKey: .shadowQueueCapacity)
+        maxFrameBytes = try container.decode(Int.self, forKey: .maxFrameBytes)
+        reconnect = try container.decode(Backoff.Configuration.self, forKey: .reconnect)
+        // Optional: an agent without labels is matched only by rollouts that target every agent.
+        labels = try container.decodeIfPresent([String: String].self, forKey: .labels) ?? [:]
     }
 
     /// Reads a YAML file; relative paths inside it are taken relative to the file's folder.

@@ -20,6 +20,7 @@ struct LinkSession {
         }
     }
 
+    let labels: [String: String]
     let cache: ModelCache
     let spool: WindowSpool
     let state: ServingState
@@ -38,6 +39,7 @@ struct LinkSession {
             $0.agentVersion = AgentApp.version
             $0.kernelPath = InferenceSession.integerKernelPath
             $0.cachedModels = cached
+            $0.labels = labels
         })))
         // Windows and heartbeats flow only once the coordinator has welcomed us.
         let (welcomed, welcome) = AsyncStream.makeStream(of: Duration.self)

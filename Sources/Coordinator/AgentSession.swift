@@ -54,7 +54,8 @@ struct AgentSession {
             try? await outbound.write(Envelope(.error(.with { $0.reason = "\(error)" })))
             throw error
         }
-        try ledger.recordAgentSeen(id: agentID, kernelPath: hello.kernelPath, agentVersion: hello.agentVersion, at: Date())
+        try ledger.recordAgentSeen(
+            id: agentID, kernelPath: hello.kernelPath, agentVersion: hello.agentVersion, labels: hello.labels, at: Date())
         try await outbound.write(Envelope(.welcome(.with {
             $0.protocolVersion = FleetFraming.protocolVersion
             $0.capabilities = hello.capabilities.filter(Self.capabilities.contains)
@@ -62,11 +63,28 @@ struct AgentSession {
             $0.heartbeatIntervalMs = UInt32(heartbeatInterval / .milliseconds(1))
             $0.maxFrameBytes = UInt32(maxFrameBytes)
         })))
-        logger.info("agent connected", metadata: ["kernel_path": "\(hello.kernelPath)", "version": "\(hello.agentVersion)"])
-        if let assignment = await controller.assignment() {
-            try await outbound.write(Envelope(.assignment(assignment)))
+        logger.info("agent connected", metadata: [
+            "kernel_path": "\(hello.kernelPath)", "version": "\(hello.agentVersion)", "labels": "\(hello.labels)",
+        ])
+        // Subscribed before enrolling, so the assignment an enrollment brings is never missed.
+        let changes = controller.broadcast.subscribe(agentID: agentID)
+        try await controller.agentConnected(agentID)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await sendAssignments(on: changes, to: outbound) }
+            try await serve(&frames, outbound: outbound, lastFrame: lastFrame)
+            group.cancelAll()
         }
-        try await serve(&frames, outbound: outbound, lastFrame: lastFrame)
+    }
+
+    /// Sends the agent its assignment now and again whenever it changes (a stage advanced, the
+    /// agent was enrolled).
+    private func sendAssignments(on changes: AsyncStream<Void>, to outbound: NIOAsyncChannelOutboundWriter<Envelope>) async throws {
+        var sent: Assignment?
+        for await _ in changes {
+            guard let assignment = try await controller.assignment(for: agentID), assignment != sent else { continue }
+            try await outbound.write(Envelope(.assignment(assignment)))
+            sent = assignment
+        }
     }
 
     static let capabilities: Set<String> = ["model-chunks", "shadow-windows"]
@@ -102,7 +120,7 @@ struct AgentSession {
             case .modelReady(let ready):
                 logger.info("agent shadowing", metadata: ["assignment": "\(ready.assignmentID)"])
             case .heartbeat:
-                break
+                try ledger.recordAgentHeartbeat(id: agentID, at: Date())
             case .error(let error):
                 logger.warning("agent reported a protocol error", metadata: ["reason": "\(error.reason)"])
             case .hello, .welcome, .assignment, .modelChunk, .windowAck, nil:
@@ -113,7 +131,7 @@ struct AgentSession {
 
     /// Acks only after the ledger transaction commits; a duplicate is acked again, never stored twice.
     private func ingest(_ window: ShadowWindow, outbound: NIOAsyncChannelOutboundWriter<Envelope>) async throws {
-        guard await controller.isKnownAssignment(window.assignmentID) else {
+        guard try await controller.isKnownAssignment(window.assignmentID) else {
             logger.warning("window for an unknown assignment kept unacknowledged", metadata: [
                 "assignment": "\(window.assignmentID)", "sequence": "\(window.sequence)",
             ])
@@ -126,7 +144,7 @@ struct AgentSession {
             $0.sequence = window.sequence
         })))
         if result == .stored {
-            try await controller.evidenceArrived()
+            try await controller.evidenceArrived(assignmentID: window.assignmentID)
         }
     }
 

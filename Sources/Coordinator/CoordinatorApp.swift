@@ -19,11 +19,20 @@ public enum CoordinatorApp {
         let listener = AgentListener(
             configuration: configuration, tls: try FleetTLS.serverContext(configuration.tls),
             ledger: ledger, controller: controller, store: store, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: listener)]
+        if let admin = configuration.admin {
+            var adminLogger = logger
+            adminLogger[metadataKey: "service"] = "admin"
+            services.append(.init(service: try buildAdminApplication(
+                listen: admin, tls: configuration.tls, ledger: ledger, controller: controller,
+                stagingDirectory: store.root.appendingPathComponent("uploads"), logger: adminLogger)))
+        }
         logger.info("coordinator ready", metadata: [
             "ledger": "\(configuration.ledger)", "policy": "\(policy.version)", "store": "\(configuration.modelStore)",
+            "admin": "\(configuration.admin.map { "\($0.host):\($0.port)" } ?? "off")",
         ])
         return ServiceGroup(configuration: .init(
-            services: [.init(service: listener)],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
     }

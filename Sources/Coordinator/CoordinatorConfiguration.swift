@@ -37,9 +37,11 @@ public struct CoordinatorConfiguration: Sendable, Codable {
     public var heartbeatIntervalMillis: Int
     public var maxFrameBytes: Int
     public var rollout: StartupRollout?
+    /// The admin API (HTTPS, operator client certificates); absent: no admin API.
+    public var admin: Listen?
 
     enum CodingKeys: String, CodingKey {
-        case listen, tls, ledger, policy, rollout
+        case listen, tls, ledger, policy, rollout, admin
         case modelStore = "model-store"
         case heartbeatIntervalMillis = "heartbeat-interval-ms"
         case maxFrameBytes = "max-frame-bytes"

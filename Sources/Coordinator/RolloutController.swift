@@ -5,16 +5,26 @@ import Ledger
 import Logging
 import ShadowEval
 
-/// Owns the open rollout: registers its models, hands agents their assignment, and re-evaluates
-/// the policy each time evidence lands in the ledger. An actor, so that two agents' windows never
-/// race to write contradicting decisions.
+/// Owns the rollouts: registers models, tells each agent what to shadow, and re-evaluates the
+/// policy each time evidence lands in the ledger. Two kinds of rollout:
+///
+/// - the one the configuration file opens at start-up (`rollout:`), shadowed by every agent and
+///   decided once;
+/// - staged rollouts created through the admin API, each stage gated by the policy on that stage's
+///   own evidence (`RolloutController+Stages.swift`).
+///
+/// All state is in the ledger; this actor only serialises the writers, so that two agents' windows
+/// never race to write contradicting decisions.
 public actor RolloutController {
-    private let ledger: Ledger
-    private let store: ModelStore
-    private let policy: Policy
-    private let logger: Logger
-    private var current: (rollout: RolloutRecord, assignment: Assignment)?
-    private var decided = false
+    let ledger: Ledger
+    let store: ModelStore
+    let policy: Policy
+    let logger: Logger
+    nonisolated let broadcast = AssignmentBroadcast()
+    /// The configuration file's rollout, if it is open.
+    private var configured: (rollout: RolloutRecord, assignment: Assignment)?
+    /// Its agents keep shadowing after the decision; no further decision is taken.
+    private var configuredDecided = false
 
     public init(ledger: Ledger, store: ModelStore, policy: Policy, logger: Logger) {
         self.ledger = ledger
@@ -23,62 +33,96 @@ public actor RolloutController {
         self.logger = logger
     }
 
-    /// Stores both models and opens (or resumes, after a restart) the rollout in the ledger.
+    /// Stores both models and opens (or resumes, after a restart) the configuration file's rollout.
     public func open(_ startup: CoordinatorConfiguration.StartupRollout) throws {
-        let reference = try register(startup.reference, precision: startup.referencePrecision, name: startup.modelName)
-        let candidate = try register(startup.candidate, precision: startup.candidatePrecision, name: startup.modelName)
+        let reference = try register(fileAt: startup.reference, precision: startup.referencePrecision, name: startup.modelName)
+        let candidate = try register(fileAt: startup.candidate, precision: startup.candidatePrecision, name: startup.modelName)
         let rollout = try ledger.ensureRollout(
             modelName: startup.modelName, referenceSHA256: reference.sha256, candidateSHA256: candidate.sha256,
             samplingRate: startup.samplingRate, windowSize: startup.windowSize, policyVersion: policy.version)
         let assignmentRecord = try ledger.assignment(forRollout: rollout.id)
-        var assignment = Assignment()
-        assignment.assignmentID = assignmentRecord.id
-        assignment.modelName = startup.modelName
-        assignment.reference = reference
-        assignment.candidate = candidate
-        assignment.samplingRate = startup.samplingRate
-        assignment.windowSize = UInt32(startup.windowSize)
-        assignment.windowMaxAgeMs = UInt32(startup.windowMaxAgeMillis)
-        current = (rollout, assignment)
+        let assignment = Self.assignment(
+            id: assignmentRecord.id, rollout: rollout, reference: Self.modelRef(reference),
+            candidate: Self.modelRef(candidate), windowMaxAgeMillis: startup.windowMaxAgeMillis)
+        configured = (rollout, assignment)
         logger.info("rollout open", metadata: [
             "rollout": "\(rollout.id)", "assignment": "\(assignment.assignmentID)",
             "reference": "\(reference.sha256)", "candidate": "\(candidate.sha256)",
         ])
     }
 
-    /// The assignment an agent should be shadowing, if a rollout is open.
-    public func assignment() -> Assignment? {
-        current?.assignment
+    /// What `agentID` should be shadowing: its staged rollout's current stage, else the
+    /// configuration file's rollout, else nothing.
+    func assignment(for agentID: String) throws -> Assignment? {
+        if let rolloutID = try ledger.openRollout(ofAgent: agentID), let plan = try ledger.plan(forRollout: rolloutID) {
+            return try stagedAssignment(plan)
+        }
+        return configured?.assignment
     }
 
-    public func isKnownAssignment(_ id: String) -> Bool {
-        current?.assignment.assignmentID == id
+    /// Windows of any stage of any rollout are accepted (an agent's spool may still hold windows of
+    /// a stage that has since advanced); only the current stage's count toward a decision.
+    func isKnownAssignment(_ id: String) throws -> Bool {
+        try configured?.assignment.assignmentID == id || ledger.assignment(id: id) != nil
     }
 
-    /// Re-evaluates the policy on everything the ledger holds for the rollout and records the decision.
-    public func evidenceArrived() throws {
-        guard let (rollout, _) = current, !decided else { return }
-        let decision = PolicyEvaluator.decide(try ledger.evidence(forRollout: rollout.id), policy: policy)
-        try ledger.recordDecision(decision, rolloutID: rollout.id, at: Date())
-        if decision.outcome != .collecting {
-            decided = true
-            logger.notice("rollout decided", metadata: [
-                "rollout": "\(rollout.id)", "outcome": "\(decision.outcome.rawValue)", "metric": "\(decision.metric)",
-                "n": "\(decision.n)", "statistic": "\(decision.statistic)",
-                "bounds": "[\(decision.lowerBound), \(decision.upperBound)]",
-            ])
+    /// Re-evaluates the policy for the rollout the stored window belongs to.
+    func evidenceArrived(assignmentID: String) throws {
+        if let (rollout, assignment) = configured, assignment.assignmentID == assignmentID {
+            if !configuredDecided { try decideConfigured(rollout) }
+        } else if let assignment = try ledger.assignment(id: assignmentID),
+                  let plan = try ledger.plan(forRollout: assignment.rolloutID),
+                  plan.state == .running, plan.stage == assignment.stage
+        {
+            try decideStage(plan)
         }
     }
 
-    private func register(_ path: String, precision: String, name: String) throws -> ModelRef {
+    private func decideConfigured(_ rollout: RolloutRecord) throws {
+        let decision = PolicyEvaluator.decide(try ledger.evidence(forRollout: rollout.id), policy: policy)
+        try ledger.recordDecision(decision, rolloutID: rollout.id, at: Date())
+        guard decision.outcome != .collecting else { return }
+        configuredDecided = true
+        logDecision(decision, rolloutID: rollout.id, stage: nil)
+    }
+
+    func logDecision(_ decision: Decision, rolloutID: String, stage: Int?) {
+        logger.notice("rollout decided", metadata: [
+            "rollout": "\(rolloutID)", "stage": "\(stage.map(String.init) ?? "-")", "outcome": "\(decision.outcome.rawValue)",
+            "metric": "\(decision.metric)", "n": "\(decision.n)", "statistic": "\(decision.statistic)",
+            "bounds": "[\(decision.lowerBound), \(decision.upperBound)]",
+        ])
+    }
+
+    /// Copies a model file into the store and registers it in the ledger.
+    func register(fileAt path: String, precision: String, name: String) throws -> ModelRecord {
         let stored = try store.put(fileAt: path)
-        try ledger.registerModel(ModelRecord(
-            sha256: stored.sha256, name: name, precision: precision, sizeBytes: Int64(stored.sizeBytes), registeredAt: Date()))
+        let model = ModelRecord(
+            sha256: stored.sha256, name: name, precision: precision, sizeBytes: Int64(stored.sizeBytes), registeredAt: Date())
+        try ledger.registerModel(model)
+        return try ledger.model(sha256: stored.sha256)
+    }
+
+    static func modelRef(_ model: ModelRecord) -> ModelRef {
         var reference = ModelRef()
-        reference.sha256 = stored.sha256
-        reference.sizeBytes = UInt64(stored.sizeBytes)
+        reference.sha256 = model.sha256
+        reference.sizeBytes = UInt64(model.sizeBytes)
         reference.format = "onnx"
-        reference.precision = precision
+        reference.precision = model.precision
         return reference
+    }
+
+    static func assignment(
+        id: String, rollout: RolloutRecord, reference: ModelRef, candidate: ModelRef, windowMaxAgeMillis: Int
+    ) -> Assignment {
+        var assignment = Assignment()
+        assignment.assignmentID = id
+        assignment.modelName = rollout.modelName
+        assignment.reference = reference
+        assignment.candidate = candidate
+        assignment.samplingRate = rollout.samplingRate
+        assignment.windowSize = UInt32(rollout.windowSize)
+        assignment.windowMaxAgeMs = UInt32(windowMaxAgeMillis)
+        return assignment
     }
 }

@@ -7,6 +7,12 @@ import NIOSSL
 public enum FleetTLS {
     /// A context for the coordinator: requires a client certificate issued by `files.trustRoots`.
     public static func serverContext(_ files: TLSFiles) throws -> NIOSSLContext {
+        try NIOSSLContext(configuration: serverConfiguration(files))
+    }
+
+    /// The same server policy as a configuration, for servers that build their own context
+    /// (the coordinator's admin API runs on Hummingbird's TLS channel).
+    public static func serverConfiguration(_ files: TLSFiles) throws -> TLSConfiguration {
         let material = try Material(files)
         var configuration = TLSConfiguration.makeServerConfigurationWithMTLS(
             certificateChain: material.chain.map { .certificate($0) },
@@ -14,7 +20,7 @@ public enum FleetTLS {
             trustRoots: .certificates(material.roots)
         )
         configuration.minimumTLSVersion = .tlsv13
-        return try NIOSSLContext(configuration: configuration)
+        return configuration
     }
 
     /// A context for an agent (or operator tool): verifies the server's chain against

@@ -6,6 +6,8 @@ public enum InferenceError: Error, CustomStringConvertible, Equatable {
     case unsupportedElementType(onnxDataType: Int32, tensor: String)
     case invalidAttribute(node: String, attribute: String, reason: String)
     case missingFeed(String)
+    /// An array file (such as an .npz) lacks the array a model input needs.
+    case missingArray(input: String, available: [String])
     case unknownFeed(name: String, expected: [String])
     case feedTypeMismatch(name: String, expected: ElementType, actual: ElementType)
     case feedShapeMismatch(name: String, expected: [Int?], actual: [Int])
@@ -28,6 +30,8 @@ public enum InferenceError: Error, CustomStringConvertible, Equatable {
             "node '\(node)': attribute '\(attribute)' \(reason)"
         case let .missingFeed(name):
             "no value fed for model input '\(name)'"
+        case let .missingArray(input, available):
+            "the data has no array named '\(input)' for that model input (it holds: \(available.joined(separator: ", ")))"
         case let .unknownFeed(name, expected):
             "fed '\(name)', which is not a model input (inputs: \(expected.joined(separator: ", ")))"
         case let .feedTypeMismatch(name, expected, actual):

@@ -7,5 +7,7 @@ public struct DecisionRecord: Sendable, Equatable {
     public var id: Int64
     public var rolloutID: String
     public var decidedAt: Date
+    /// The stage it judged; nil for a rollout without stages.
+    public var stage: Int?
     public var decision: Decision
 }

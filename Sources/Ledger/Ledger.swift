@@ -8,7 +8,8 @@ import ShadowEval
 /// block the writer and always see a consistent snapshot. Every write is one transaction.
 public final class Ledger: Sendable {
     public let path: String
-    private let database: DatabasePool
+    /// Internal so the staged-rollout extension (`Ledger+Stages.swift`) shares the one pool.
+    let database: DatabasePool
 
     /// Opens (creating if needed) the ledger at `path` and brings its schema up to date.
     public init(path: String) throws {
@@ -89,19 +90,22 @@ public final class Ledger: Sendable {
         }
     }
 
-    /// Notes that an agent connected; its first sighting is kept, the rest is updated.
-    public func recordAgentSeen(id: String, kernelPath: String, agentVersion: String, at date: Date) throws {
+    /// Notes that an agent connected; its first sighting is kept, the rest (labels too) is updated.
+    public func recordAgentSeen(
+        id: String, kernelPath: String, agentVersion: String, labels: [String: String] = [:], at date: Date
+    ) throws {
         try database.write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO agents (id, kernel_path, agent_version, first_seen_at, last_seen_at)
-                    VALUES (?, ?, ?, ?, ?)
+                    INSERT INTO agents (id, kernel_path, agent_version, first_seen_at, last_seen_at, labels)
+                    VALUES (?, ?, ?, ?, ?, ?)
                     ON CONFLICT (id) DO UPDATE SET
                         kernel_path = excluded.kernel_path,
                         agent_version = excluded.agent_version,
-                        last_seen_at = excluded.last_seen_at
+                        last_seen_at = excluded.last_seen_at,
+                        labels = excluded.labels
                     """,
-                arguments: [id, kernelPath, agentVersion, date, date])
+                arguments: [id, kernelPath, agentVersion, date, date, try LabelCoding.encode(labels)])
         }
     }
 
@@ -153,7 +157,7 @@ public final class Ledger: Sendable {
     }
 
     /// "<prefix>-" and 12 random hex digits (48 bits): unique enough for rollouts and assignments.
-    private static func makeIdentifier(prefix: String) -> String {
+    static func makeIdentifier(prefix: String) -> String {
         let digits = String(UInt64.random(in: 0..<(1 << 48)), radix: 16)
         return "\(prefix)-" + String(repeating: "0", count: 12 - digits.count) + digits
     }

@@ -11,6 +11,11 @@ public enum LedgerError: Error, Equatable, CustomStringConvertible {
     case rolloutAlreadyDecided(id: String, outcome: String)
     case unexpectedValue(column: String, value: String)
     case queryFailed(sql: String, reason: String)
+    case invalidStages([Int], reason: String)
+    case rolloutAlreadyOpen(id: String)
+    case notStaged(id: String)
+    case invalidTransition(id: String, state: String, action: String)
+    case agentInAnotherRollout(agentID: String, rolloutID: String)
 
     public var description: String {
         switch self {
@@ -36,6 +41,16 @@ public enum LedgerError: Error, Equatable, CustomStringConvertible {
             return "ledger: column \(column) holds \(value), which this version does not understand"
         case .queryFailed(let sql, let reason):
             return "ledger: query failed: \(reason)\n  in: \(sql)"
+        case .invalidStages(let stages, let reason):
+            return "ledger: stages \(stages) are invalid: \(reason)"
+        case .rolloutAlreadyOpen(let id):
+            return "ledger: rollout \(id) is already open for this model, reference and candidate; abort it first"
+        case .notStaged(let id):
+            return "ledger: rollout \(id) has no stages (it was opened from the coordinator's configuration file)"
+        case .invalidTransition(let id, let state, let action):
+            return "ledger: rollout \(id) is \(state); it cannot \(action) from there"
+        case .agentInAnotherRollout(let agentID, let rolloutID):
+            return "ledger: agent \(agentID) is already in open rollout \(rolloutID); an agent shadows one rollout at a time"
         }
     }
 }

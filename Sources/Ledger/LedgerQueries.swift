@@ -20,7 +20,8 @@ enum LedgerQueries {
         return try row.map(decisionRecord)
     }
 
-    static func evidence(_ db: Database, rolloutID: String) throws -> EvidenceTotals {
+    /// Sums over the rollout's windows: of one stage, or (`stage` nil) of every stage.
+    static func evidence(_ db: Database, rolloutID: String, stage: Int? = nil) throws -> EvidenceTotals {
         _ = try rollout(db, id: rolloutID)
         let row = try Row.fetchOne(
             db,
@@ -34,9 +35,9 @@ enum LedgerQueries {
                        COALESCE(SUM(w.reference_only_correct), 0) AS reference_only_correct,
                        COALESCE(SUM(w.candidate_only_correct), 0) AS candidate_only_correct
                 FROM windows w JOIN assignments a ON a.id = w.assignment_id
-                WHERE a.rollout_id = ?
+                WHERE a.rollout_id = ? AND (? IS NULL OR a.stage = ?)
                 """,
-            arguments: [rolloutID])!  // an aggregate without GROUP BY always yields one row
+            arguments: [rolloutID, stage, stage])!  // an aggregate without GROUP BY always yields one row
         return EvidenceTotals(
             windows: row["windows"], samples: row["samples"], disagreements: row["disagreements"],
             labelled: row["labelled"], referenceCorrect: row["reference_correct"],
@@ -67,6 +68,6 @@ enum LedgerQueries {
             outcome: outcome, metric: row["metric"], n: row["n"], statistic: row["statistic"],
             lowerBound: row["lower_bound"], upperBound: row["upper_bound"], confidence: row["confidence"],
             policyVersion: row["policy_version"])
-        return DecisionRecord(id: row["id"], rolloutID: row["rollout_id"], decidedAt: row["decided_at"], decision: decision)
+        return DecisionRecord(id: row["id"], rolloutID: row["rollout_id"], decidedAt: row["decided_at"], stage: row["stage"], decision: decision)
     }
 }

@@ -9,6 +9,9 @@ enum LedgerSchema {
         migrator.registerMigration("v1") { db in
             try db.execute(sql: v1)
         }
+        migrator.registerMigration("v2") { db in
+            try db.execute(sql: v2)
+        }
         return migrator
     }()
 
@@ -119,5 +122,47 @@ enum LedgerSchema {
         LEFT JOIN assignments a ON a.rollout_id = r.id
         LEFT JOIN windows w ON w.assignment_id = a.id
         GROUP BY r.id;
+        """
+
+    /// Staged rollouts. A staged rollout is a v1 rollout plus a plan: its target (agent labels), its
+    /// stages (percentages of the target), the stage it is in, and its state. Each stage has its own
+    /// assignment (v1's `assignments.stage`), so its evidence is the windows of that assignment.
+    /// `rollouts.status` keeps its v1 meaning: 'shadowing' while open, 'decided' once closed.
+    private static let v2 = """
+        ALTER TABLE agents ADD COLUMN labels TEXT NOT NULL DEFAULT '{}';   -- JSON object, from Hello
+        ALTER TABLE decisions ADD COLUMN stage INTEGER;                    -- NULL for unstaged rollouts
+
+        CREATE TABLE rollout_plans (
+            rollout_id        TEXT NOT NULL PRIMARY KEY REFERENCES rollouts(id),
+            target            TEXT NOT NULL,   -- JSON object of label -> value; '{}' targets every agent
+            stages            TEXT NOT NULL,   -- JSON array of percentages of the target, e.g. [5, 25, 100]
+            stage             INTEGER NOT NULL CHECK (stage >= 0),
+            state             TEXT NOT NULL CHECK (state IN
+                                  ('created', 'running', 'paused', 'held', 'promoted', 'rolled-back', 'aborted')),
+            window_max_age_ms INTEGER NOT NULL CHECK (window_max_age_ms >= 1),
+            created_by        TEXT NOT NULL
+        ) STRICT;
+
+        -- The agents of a staged rollout, with the stage each joined in. Sticky: never removed.
+        CREATE TABLE stage_members (
+            rollout_id  TEXT NOT NULL REFERENCES rollouts(id),
+            agent_id    TEXT NOT NULL REFERENCES agents(id),
+            stage       INTEGER NOT NULL CHECK (stage >= 0),
+            enrolled_at TEXT NOT NULL,
+            PRIMARY KEY (rollout_id, agent_id)
+        ) STRICT;
+        CREATE INDEX stage_members_by_agent ON stage_members(agent_id);
+
+        -- Who did what to a rollout and why: operators (actor 'operator:<name>') and the controller.
+        CREATE TABLE rollout_events (
+            id         INTEGER PRIMARY KEY AUTOINCREMENT,
+            rollout_id TEXT NOT NULL REFERENCES rollouts(id),
+            at         TEXT NOT NULL,
+            actor      TEXT NOT NULL,
+            action     TEXT NOT NULL,
+            stage      INTEGER,
+            reason     TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX rollout_events_by_rollout ON rollout_events(rollout_id, id);
         """
 }

@@ -52,6 +52,10 @@ public struct FleetLayout: Sendable {
         public var windowSize = 100
         public var windowMaxAgeMillis = 1000
         public var heartbeatIntervalMillis = 2000
+        /// Open the rollout above at start-up (`rollout:`); off when rollouts come through the admin API.
+        public var opensRollout = true
+        /// Serve the admin API on this loopback port.
+        public var adminPort: Int?
 
         public init(port: Int, policy: URL, modelName: String, reference: URL, candidate: URL) {
             self.port = port
@@ -78,6 +82,8 @@ public struct FleetLayout: Sendable {
             policy: \(settings.policy.path)
             heartbeat-interval-ms: \(settings.heartbeatIntervalMillis)
             max-frame-bytes: 4194304
+
+            """ + (settings.opensRollout ? """
             rollout:
               model-name: \(settings.modelName)
               reference: \(settings.reference.path)
@@ -88,12 +94,17 @@ public struct FleetLayout: Sendable {
               window-size: \(settings.windowSize)
               window-max-age-ms: \(settings.windowMaxAgeMillis)
 
-            """, to: coordinatorConfig)
+            """ : "") + (settings.adminPort.map { """
+            admin:
+              host: 127.0.0.1
+              port: \($0)
+
+            """ } ?? ""), to: coordinatorConfig)
         return coordinatorConfig
     }
 
     @discardableResult
-    public func writeAgentConfig(id: String, coordinatorPort: Int, inferencePort: Int) throws -> URL {
+    public func writeAgentConfig(id: String, coordinatorPort: Int, inferencePort: Int, labels: [String: String] = [:]) throws -> URL {
         try write("""
             # quantfleet-agent configuration (written by FleetLayout)
             coordinator:
@@ -113,6 +124,7 @@ public struct FleetLayout: Sendable {
             reconnect:
               initial-ms: 200
               maximum-ms: 5000
+            labels: {\(labels.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \"\($0.value)\"" }.joined(separator: ", "))}
 
             """, to: agentConfig(id))
         return agentConfig(id)

@@ -21,7 +21,10 @@ public final class LocalFleet: @unchecked Sendable {
         self.executables = executables
     }
 
+    private var coordinatorSettings: FleetLayout.CoordinatorSettings?
+
     public func startCoordinator(_ settings: FleetLayout.CoordinatorSettings) throws {
+        coordinatorSettings = settings
         coordinatorPort = settings.port
         try layout.writeCoordinatorConfig(settings)
         coordinator = try ManagedProcess(
@@ -29,15 +32,21 @@ public final class LocalFleet: @unchecked Sendable {
             arguments: ["--config", layout.coordinatorConfig.path], logFile: layout.log("coordinator"))
     }
 
-    /// Starts (or restarts, keeping its port, cache and spool) the agent `id`.
+    /// Starts the coordinator again as it last ran (same configuration, ledger and ports), e.g. after `kill()`.
+    public func restartCoordinator() throws {
+        guard let settings = coordinatorSettings else { throw FleetError(description: "no coordinator was started to restart") }
+        try startCoordinator(settings)
+    }
+
+    /// Starts (or restarts, keeping its port, labels, cache and spool) the agent `id`.
     @discardableResult
-    public func startAgent(_ id: String) throws -> URL {
+    public func startAgent(_ id: String, labels: [String: String] = [:]) throws -> URL {
         let url: URL
         if let known = agentURLs[id] {
             url = known
         } else {
             let port = try FreePort.allocate()
-            try layout.writeAgentConfig(id: id, coordinatorPort: coordinatorPort, inferencePort: port)
+            try layout.writeAgentConfig(id: id, coordinatorPort: coordinatorPort, inferencePort: port, labels: labels)
             url = URL(string: "http://127.0.0.1:\(port)")!
             agentURLs[id] = url
         }

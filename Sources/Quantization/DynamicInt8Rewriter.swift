@@ -8,9 +8,11 @@ struct DynamicInt8Rewriter {
     private(set) var skippedNodes: [QuantizationReport.SkippedNode] = []
     private var initializers: [String: Onnx_TensorProto]
     private var newInitializers: [Onnx_TensorProto] = []
+    private let rules: FloatKeepingRules
 
-    init(graph: Onnx_GraphProto) {
+    init(graph: Onnx_GraphProto, rules: FloatKeepingRules) {
         initializers = Dictionary(graph.initializer.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        self.rules = rules
     }
 
     mutating func rewrite(_ graph: inout Onnx_GraphProto) {
@@ -18,6 +20,11 @@ struct DynamicInt8Rewriter {
         for node in graph.node {
             guard node.domain.isEmpty || node.domain == "ai.onnx", node.opType == "MatMul" || node.opType == "Gemm" else {
                 nodes.append(node)
+                continue
+            }
+            if let reason = rules.reasonToKeepFloat(node) {
+                nodes.append(node)
+                skippedNodes.append(.init(name: GraphEditing.displayName(of: node), opType: node.opType, reason: reason))
                 continue
             }
             switch quantizedReplacement(for: node) {
@@ -31,7 +38,7 @@ struct DynamicInt8Rewriter {
         }
         graph.node = nodes
         graph.initializer += newInitializers
-        Self.dropUnusedInitializers(&graph)
+        GraphEditing.dropUnusedInitializers(&graph)
     }
 
     private struct Skip: Error { let reason: String }
@@ -41,7 +48,8 @@ struct DynamicInt8Rewriter {
             return .failure(Skip(reason: "expected two inputs and one output"))
         }
         let gemm = node.opType == "Gemm" ? GemmAttributes(node) : nil
-        if let gemm, let unsupported = gemm.unsupportedReason { return .failure(Skip(reason: unsupported)) }
+        if let gemm, gemm.transposesA { return .failure(Skip(reason: "Gemm with transA = 1")) }
+        if let gemm, gemm.alpha != 1 || gemm.beta != 1 { return .failure(Skip(reason: "Gemm with alpha or beta other than 1")) }
         guard let proto = initializers[node.input[1]] else {
             return .failure(Skip(reason: "weight '\(node.input[1])' is not a constant initializer"))
         }
@@ -51,7 +59,7 @@ struct DynamicInt8Rewriter {
         }
         let (rows, columns) = gemm?.transposesB == true ? (weight.shape[1], weight.shape[0]) : (weight.shape[0], weight.shape[1])
         let values = gemm?.transposesB == true ? Self.transposed(weight.floats, rows: columns, columns: rows) : weight.floats
-        let quantized = SymmetricPerColumnQuantization(rowMajor: values, rows: rows, columns: columns)
+        let quantized = SymmetricInt8Quantization(values, shape: [rows, columns], channelAxis: 1)
 
         let output = node.output[0]
         let prefix = node.name.isEmpty ? output : node.name
@@ -63,72 +71,23 @@ struct DynamicInt8Rewriter {
         ]
         let product = gemm?.bias == nil ? output : name("product")
         var nodes = [
-            Self.node("DynamicQuantizeLinear", name("quantize_input"), [node.input[0]],
+            GraphEditing.node("DynamicQuantizeLinear", name("quantize_input"), [node.input[0]],
                       [name("input_quantized"), name("input_scale"), name("input_zero_point")]),
-            Self.node("MatMulInteger", name("matmul_integer"),
+            GraphEditing.node("MatMulInteger", name("matmul_integer"),
                       [name("input_quantized"), name("weight_quantized"), name("input_zero_point"), name("weight_zero_point")],
                       [name("product_int32")]),
-            Self.node("Cast", name("cast_product"), [name("product_int32")], [name("product_unscaled")],
-                      attributes: [Self.intAttribute("to", Int64(ElementType.float32.onnxDataType))]),
-            Self.node("Mul", name("combine_scales"), [name("input_scale"), name("weight_scale")], [name("scale")]),
-            Self.node("Mul", name("rescale"), [name("product_unscaled"), name("scale")], [product]),
+            GraphEditing.node("Cast", name("cast_product"), [name("product_int32")], [name("product_unscaled")],
+                      attributes: [GraphEditing.intAttribute("to", Int64(ElementType.float32.onnxDataType))]),
+            GraphEditing.node("Mul", name("combine_scales"), [name("input_scale"), name("weight_scale")], [name("scale")]),
+            GraphEditing.node("Mul", name("rescale"), [name("product_unscaled"), name("scale")], [product]),
         ]
         if let bias = gemm?.bias {
-            nodes.append(Self.node("Add", name("add_bias"), [product, bias], [output]))
+            nodes.append(GraphEditing.node("Add", name("add_bias"), [product, bias], [output]))
         }
         return .success(nodes)
     }
 
-    /// The Gemm forms that are a MatMul plus bias: Y = A x B(^T) + C with alpha = beta = 1.
-    private struct GemmAttributes {
-        let transposesB: Bool
-        let bias: String?
-        let unsupportedReason: String?
-
-        init(_ node: Onnx_NodeProto) {
-            let ints = Dictionary(node.attribute.map { ($0.name, $0.i) }, uniquingKeysWith: { first, _ in first })
-            let floats = Dictionary(node.attribute.map { ($0.name, $0.f) }, uniquingKeysWith: { first, _ in first })
-            transposesB = (ints["transB"] ?? 0) != 0
-            bias = node.input.count > 2 && !node.input[2].isEmpty ? node.input[2] : nil
-            unsupportedReason = if (ints["transA"] ?? 0) != 0 {
-                "Gemm with transA = 1"
-            } else if (floats["alpha"] ?? 1) != 1 || (floats["beta"] ?? 1) != 1 {
-                "Gemm with alpha or beta other than 1"
-            } else {
-                nil
-            }
-        }
-    }
-
     private static func transposed(_ values: [Float], rows: Int, columns: Int) -> [Float] {
         (0..<(rows * columns)).map { index in values[(index % rows) * columns + index / rows] }
-    }
-
-    private static func node(_ opType: String, _ name: String, _ inputs: [String], _ outputs: [String],
-                             attributes: [Onnx_AttributeProto] = []) -> Onnx_NodeProto {
-        var node = Onnx_NodeProto()
-        node.opType = opType
-        node.name = name
-        node.input = inputs
-        node.output = outputs
-        node.attribute = attributes
-        return node
-    }
-
-    private static func intAttribute(_ name: String, _ value: Int64) -> Onnx_AttributeProto {
-        var attribute = Onnx_AttributeProto()
-        attribute.name = name
-        attribute.type = .int
-        attribute.i = value
-        return attribute
-    }
-
-    /// Float weights that only the replaced nodes read would otherwise stay in the file.
-    private static func dropUnusedInitializers(_ graph: inout Onnx_GraphProto) {
-        let used = Set(graph.node.flatMap(\.input)).union(graph.output.map(\.name))
-        let unused = Set(graph.initializer.map(\.name)).subtracting(used)
-        graph.initializer.removeAll { unused.contains($0.name) }
-        // Models before IR version 4 also list initializers as graph inputs.
-        graph.input.removeAll { unused.contains($0.name) }
     }
 }

@@ -5,6 +5,15 @@ import SwiftProtobuf
 /// Quantizes ONNX model files; the output is standard ONNX that onnxruntime also runs.
 public enum ModelQuantizer {
     public static func quantize(modelAt input: URL, to output: URL, scheme: QuantizationScheme) throws -> QuantizationReport {
+        try quantize(modelAt: input, to: output, options: QuantizationOptions(scheme: scheme))
+    }
+
+    /// - Parameter progress: told after each calibration batch (int8-static only).
+    public static func quantize(
+        modelAt input: URL, to output: URL, options: QuantizationOptions,
+        progress: @escaping @Sendable (CalibrationProgress) -> Void = { _ in }
+    ) throws -> QuantizationReport {
+        try check(options)
         let original: Data
         do {
             original = try Data(contentsOf: input)
@@ -18,12 +27,8 @@ public enum ModelQuantizer {
             throw QuantizationError.malformedModel("\(input.path) is not a readable ONNX protobuf (\(error))")
         }
         guard model.hasGraph else { throw QuantizationError.malformedModel("\(input.path) has no graph") }
+        try checkOpset(of: model, options: options)
 
-        switch scheme {
-        case .int8Dynamic:
-            let opset = model.opsetImport.first { $0.domain.isEmpty || $0.domain == "ai.onnx" }.map { Int($0.version) } ?? 0
-            guard opset >= 11 else { throw QuantizationError.unsupportedOpset(opset) }
-        }
         var graph = model.graph
         let widened: Bool
         do {
@@ -31,8 +36,58 @@ public enum ModelQuantizer {
         } catch {
             throw QuantizationError.malformedModel("cannot widen FP16 tensors: \(error)")
         }
-        var rewriter = DynamicInt8Rewriter(graph: graph)
-        rewriter.rewrite(&graph)
+        let unknown = FloatKeepingRules.unknownExclusions(in: graph, options: options)
+        guard unknown.isEmpty else {
+            throw QuantizationError.invalidOption(
+                "--exclude-node \(unknown.joined(separator: ", ")): no node has that name (nodes: \(graph.node.map(GraphEditing.displayName(of:)).joined(separator: ", ")))")
+        }
+        let rules = FloatKeepingRules(graph: graph, options: options)
+
+        let floatModel = { (graph: Onnx_GraphProto) in
+            var floatModel = model
+            floatModel.graph = graph
+            return floatModel
+        }(graph)
+        var quantizedNodes: [String] = [], skippedNodes: [QuantizationReport.SkippedNode] = []
+        var calibrationRows: Int?
+        var layers: [LayerReport] = []
+        switch options.scheme {
+        case .int8Dynamic:
+            var rewriter = DynamicInt8Rewriter(graph: graph, rules: rules)
+            rewriter.rewrite(&graph)
+            (quantizedNodes, skippedNodes) = (rewriter.quantizedNodes, rewriter.skippedNodes)
+            let selection = WeightedNodeSelection(graph: floatModel.graph, rules: rules, opTypes: ["MatMul", "Gemm"])
+            let quantized = Set(quantizedNodes)
+            layers = LayerAnalysis.weightReports(
+                for: selection.chosenInOrder.filter { quantized.contains($0.name) }, options: options)
+        case .int8Static:
+            let selection = WeightedNodeSelection(graph: graph, rules: rules, opTypes: WeightedNode.opTypes)
+            (quantizedNodes, skippedNodes) = (selection.quantizedNames, selection.skipped)
+            layers = LayerAnalysis.weightReports(for: selection.chosenInOrder, options: options)
+            if !selection.chosen.isEmpty, let calibration = options.calibration {
+                let calibrator = ActivationCalibrator(method: options.method, batchRows: options.calibrationBatchRows, progress: progress)
+                let activations = Array(Set(selection.chosen.values.map(\.activation))).sorted()
+                let measured = try calibrator.ranges(of: activations, in: floatModel, rows: calibration)
+                calibrationRows = measured.rows
+                StaticQDQRewriter(perChannel: options.perChannel, activationRanges: measured.ranges)
+                    .rewrite(&graph, chosen: selection.chosen)
+                if options.measureLayerOutputs {
+                    var quantizedModel = model
+                    quantizedModel.graph = graph
+                    try LayerAnalysis.measureOutputSQNR(
+                        &layers, nodes: selection.chosenInOrder, float: floatModel, quantized: quantizedModel,
+                        rows: calibration, batchRows: options.calibrationBatchRows)
+                }
+            }
+        case .int4Weight:
+            let selection = WeightedNodeSelection(graph: graph, rules: rules, opTypes: ["MatMul", "Gemm"])
+            (quantizedNodes, skippedNodes) = (selection.quantizedNames, selection.skipped)
+            layers = LayerAnalysis.weightReports(for: selection.chosenInOrder, options: options)
+            if !selection.chosen.isEmpty {
+                try Int4WeightRewriter.upgrade(&model)
+                Int4WeightRewriter(blockSize: options.blockSize).rewrite(&graph, chosen: selection.chosen)
+            }
+        }
         model.graph = graph
 
         let quantized: Data = try model.serializedBytes()
@@ -42,7 +97,37 @@ public enum ModelQuantizer {
             throw QuantizationError.unwritableOutput(path: output.path, reason: error.localizedDescription)
         }
         return QuantizationReport(
-            scheme: scheme, quantizedNodes: rewriter.quantizedNodes, skippedNodes: rewriter.skippedNodes,
-            widenedFromFloat16: widened, bytesBefore: original.count, bytesAfter: quantized.count)
+            scheme: options.scheme, quantizedNodes: quantizedNodes, skippedNodes: skippedNodes,
+            widenedFromFloat16: widened, calibrationRows: calibrationRows, layers: layers,
+            bytesBefore: original.count, bytesAfter: quantized.count)
+    }
+
+    private static func check(_ options: QuantizationOptions) throws(QuantizationError) {
+        if options.scheme == .int8Static, options.calibration == nil {
+            throw .invalidOption("int8-static needs --calibration DATA.npz: rows on which to measure activation ranges")
+        }
+        if options.scheme != .int8Static, options.calibration != nil {
+            throw .invalidOption("--calibration applies to int8-static only; \(options.scheme.rawValue) needs no calibration data")
+        }
+        if options.scheme == .int4Weight, !QuantizationOptions.supportedBlockSizes.contains(options.blockSize) {
+            throw .invalidOption("--block-size \(options.blockSize) is not supported; use one of \(QuantizationOptions.supportedBlockSizes.map(String.init).joined(separator: ", "))")
+        }
+        if options.calibrationBatchRows < 1 {
+            throw .invalidOption("calibration batches need at least one row, got \(options.calibrationBatchRows)")
+        }
+    }
+
+    private static func checkOpset(of model: Onnx_ModelProto, options: QuantizationOptions) throws(QuantizationError) {
+        let opset = GraphEditing.defaultOpset(of: model)
+        switch options.scheme {
+        case .int8Dynamic where opset < 11:
+            throw .unsupportedOpset(found: opset, needed: 11, scheme: .int8Dynamic, why: "DynamicQuantizeLinear is opset 11")
+        case .int8Static where options.perChannel && opset < 13:
+            throw .unsupportedOpset(found: opset, needed: 13, scheme: .int8Static, why: "per-channel DequantizeLinear (its axis) is opset 13")
+        case .int8Static where opset < 10:
+            throw .unsupportedOpset(found: opset, needed: 10, scheme: .int8Static, why: "QuantizeLinear is opset 10")
+        default:
+            return
+        }
     }
 }

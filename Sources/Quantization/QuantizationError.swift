@@ -1,8 +1,16 @@
 public enum QuantizationError: Error, CustomStringConvertible, Equatable {
     case unreadableModel(path: String, reason: String)
     case malformedModel(String)
-    case unsupportedOpset(Int)
+    case unsupportedOpset(found: Int, needed: Int, scheme: QuantizationScheme, why: String)
     case unwritableOutput(path: String, reason: String)
+    /// A command-line option is missing, out of range, or does not fit the scheme.
+    case invalidOption(String)
+    /// A calibration or validation .npz cannot feed the model.
+    case unusableData(path: String, reason: String)
+    /// Our engine could not run the model on the calibration rows.
+    case calibrationFailed(String)
+    /// Accuracy-aware quantization found no recipe that meets the drop goal.
+    case goalUnreachable(String)
 
     public var description: String {
         switch self {
@@ -10,10 +18,18 @@ public enum QuantizationError: Error, CustomStringConvertible, Equatable {
             "cannot read model at \(path): \(reason)"
         case let .malformedModel(reason):
             "malformed ONNX model: \(reason)"
-        case let .unsupportedOpset(version):
-            "the model uses default-domain opset \(version); int8-dynamic needs opset 11 or later (convert it with onnx.version_converter first)"
+        case let .unsupportedOpset(found, needed, scheme, why):
+            "the model uses default-domain opset \(found); \(scheme.rawValue) needs opset \(needed) or later (\(why)); convert it with onnx.version_converter first"
         case let .unwritableOutput(path, reason):
             "cannot write quantized model to \(path): \(reason)"
+        case let .invalidOption(reason):
+            reason
+        case let .unusableData(path, reason):
+            "data \(path): \(reason)"
+        case let .calibrationFailed(reason):
+            "calibration failed: \(reason)"
+        case let .goalUnreachable(reason):
+            reason
         }
     }
 }

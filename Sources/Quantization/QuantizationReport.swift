@@ -8,11 +8,16 @@ public struct QuantizationReport: Sendable, Equatable {
     }
 
     public let scheme: QuantizationScheme
-    /// Names of the MatMul/Gemm nodes replaced by integer subgraphs.
+    /// Names of the MatMul/Gemm/Conv nodes whose weights (and, for int8 schemes, inputs) were quantized.
     public let quantizedNodes: [String]
     public let skippedNodes: [SkippedNode]
     /// True when the input held FP16 values, which were widened to FP32 before quantizing.
     public let widenedFromFloat16: Bool
+    /// Rows the activation ranges were measured on (int8-static).
+    public let calibrationRows: Int?
+    /// One per quantized node, in graph order.
+    public let layers: [LayerReport]
+    /// Exact file sizes.
     public let bytesBefore: Int
     public let bytesAfter: Int
 }

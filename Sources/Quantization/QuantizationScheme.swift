@@ -3,4 +3,22 @@ public enum QuantizationScheme: String, Sendable, CaseIterable {
     /// Weights int8, symmetric, per output channel; activations uint8, quantized per tensor at
     /// run time (DynamicQuantizeLinear + MatMulInteger), as onnxruntime's quantize_dynamic writes it.
     case int8Dynamic = "int8-dynamic"
+    /// Weights int8, symmetric (per output channel by default); activations uint8, asymmetric, per
+    /// tensor, with ranges fixed by calibration; written as QuantizeLinear/DequantizeLinear pairs (QDQ).
+    case int8Static = "int8-static"
+    /// Weights only, int4 symmetric in blocks along the reduction axis; activations stay float.
+    /// Written as opset-21 blocked DequantizeLinear.
+    case int4Weight = "int4-weight"
+}
+
+/// How calibration turns observed activation values into a quantization range.
+public enum CalibrationMethod: String, Sendable, CaseIterable {
+    /// The smallest and largest value seen: no clipping, coarsest steps.
+    case minmax
+    /// The 0.001st and 99.999th percentiles: clips rare outliers.
+    case percentile
+    /// The range whose quantized histogram has the least KL divergence from the observed one.
+    case entropy
+    /// The range with the least expected squared error (clipping plus rounding).
+    case mse
 }

@@ -23,7 +23,8 @@ public struct BetaBinomialConfidenceSequence: Sendable, Equatable {
     /// them only for rates far above 3 %, where the decision (stay-fp16) is clear anyway.
     public static let rolloutDefault = BetaBinomialConfidenceSequence(a: 0.5, b: 24.5)
 
-    /// Bisection steps: 64 halvings of [0, 1] reach far below any meaningful rate resolution.
+    /// Most narrowing steps per interval end: 64 halvings of [0, 1] reach far below any meaningful
+    /// rate resolution, and Newton steps usually stop far sooner.
     static let bisectionSteps = 64
 
     public init(a: Double, b: Double) {
@@ -35,13 +36,7 @@ public struct BetaBinomialConfidenceSequence: Sendable, Equatable {
     /// log M(p) after `successes` in `trials`.
     public func logMixtureMartingale(rate p: Double, successes s: Int, trials n: Int) -> Double {
         precondition(0...n ~= s, "successes \(s) outside 0...\(n)")
-        let failures = Double(n - s)
-        let successes = Double(s)
-        let mixture = logBeta(a + successes, b + failures) - logBeta(a, b)
-        // 0 * log(0) is 0 here: a rate of 0 explains zero successes perfectly.
-        let successTerm = s == 0 ? 0 : successes * log(p)
-        let failureTerm = n == s ? 0 : failures * log1p(-p)
-        return mixture - successTerm - failureTerm
+        return logMixture(successes: s, trials: n) - logLikelihood(rate: p, successes: s, trials: n)
     }
 
     /// True when `rate` is still inside the confidence set at level `alpha`.
@@ -56,23 +51,51 @@ public struct BetaBinomialConfidenceSequence: Sendable, Equatable {
         precondition(0...trials ~= successes, "successes \(successes) outside 0...\(trials)")
         guard trials > 0 else { return 0...1 }
         let estimate = Double(successes) / Double(trials)
-        let isInside = { (rate: Double) in
-            contains(rate: rate, successes: successes, trials: trials, alpha: alpha)
+        // The mixture term does not depend on the rate: computed once per interval, not per step
+        // (it is the lgamma work; a step costs two logarithms).
+        let threshold = log(1 / alpha)
+        let mixture = logMixture(successes: successes, trials: trials)
+        let excess = { (rate: Double) -> (value: Double, slope: Double) in
+            let value = mixture - self.logLikelihood(rate: rate, successes: successes, trials: trials) - threshold
+            let slope = Double(trials - successes) / (1 - rate) - Double(successes) / rate
+            return (value, slope)
         }
-        let lower = successes == 0 ? 0 : boundary(inside: estimate, outside: 0, isInside: isInside)
-        let upper = successes == trials ? 1 : boundary(inside: estimate, outside: 1, isInside: isInside)
+        let lower = successes == 0 ? 0 : boundary(inside: estimate, outside: 0, excess: excess)
+        let upper = successes == trials ? 1 : boundary(inside: estimate, outside: 1, excess: excess)
         return lower...upper
     }
 
-    /// Bisects between a rate inside the set and one outside it; returns the outside end.
-    private func boundary(inside: Double, outside: Double, isInside: (Double) -> Bool) -> Double {
+    /// Narrows [inside, outside] onto the end of the set, where log M(p) - log(1/alpha) crosses 0,
+    /// and returns the outside end. log M is convex in p, so a Newton step taken from the outside
+    /// lands between the end and the outside point: still outside, and quadratically closer. Steps
+    /// that leave the bracket (the first ones, from 0 or 1, where log M is infinite), or that
+    /// rounding puts inside, fall back to bisection, so it never does worse than bisection.
+    private func boundary(
+        inside: Double, outside: Double, excess: (Double) -> (value: Double, slope: Double)
+    ) -> Double {
         var inside = inside
         var outside = outside
         for _ in 0..<Self.bisectionSteps {
-            let middle = (inside + outside) / 2
-            if isInside(middle) { inside = middle } else { outside = middle }
+            let (value, slope) = excess(outside)
+            let newton = outside - value / slope
+            let isBetween = min(inside, outside) < newton && newton < max(inside, outside)
+            let next = isBetween ? newton : (inside + outside) / 2
+            if next == outside || next == inside { break }
+            if excess(next).value < 0 { inside = next } else { outside = next }
         }
         return outside
+    }
+
+    /// log of the marginal likelihood of the counts under the prior, B(a + s, b + n - s) / B(a, b).
+    private func logMixture(successes s: Int, trials n: Int) -> Double {
+        logBeta(a + Double(s), b + Double(n - s)) - logBeta(a, b)
+    }
+
+    /// log of p^s (1 - p)^(n - s); 0 * log(0) is 0 here: a rate of 0 explains zero successes perfectly.
+    private func logLikelihood(rate p: Double, successes s: Int, trials n: Int) -> Double {
+        let successTerm = s == 0 ? 0 : Double(s) * log(p)
+        let failureTerm = n == s ? 0 : Double(n - s) * log1p(-p)
+        return successTerm + failureTerm
     }
 
     private func logBeta(_ x: Double, _ y: Double) -> Double {

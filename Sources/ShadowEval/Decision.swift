@@ -23,10 +23,13 @@ public struct Decision: Sendable, Equatable {
     public var upperBound: Double
     public var confidence: Double
     public var policyVersion: String
+    /// Why, in words: which bound cleared (or did not clear) which threshold. Empty for decisions
+    /// recorded before reasons existed.
+    public var reason: String
 
     public init(
         outcome: Outcome, metric: String, n: Int, statistic: Double,
-        lowerBound: Double, upperBound: Double, confidence: Double, policyVersion: String
+        lowerBound: Double, upperBound: Double, confidence: Double, policyVersion: String, reason: String = ""
     ) {
         self.outcome = outcome
         self.metric = metric
@@ -36,6 +39,7 @@ public struct Decision: Sendable, Equatable {
         self.upperBound = upperBound
         self.confidence = confidence
         self.policyVersion = policyVersion
+        self.reason = reason
     }
 }
 

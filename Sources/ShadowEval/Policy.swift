@@ -15,19 +15,25 @@ public struct Policy: Sendable, Codable, Equatable {
     public var minimumSamples: Int
     /// Labelled evidence replaces top-1 disagreement once this many labels exist.
     public var minimumLabelled: Int
+    /// Breakdowns that must pass too; nil judges only the whole rollout.
+    public var slices: SlicePolicy?
+    /// Cost limits besides accuracy; nil sets none.
+    public var guards: PolicyGuards?
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case version
         case shipBelow = "ship-below"
         case stayFP16Above = "stay-fp16-above"
         case confidence
         case minimumSamples = "minimum-samples"
         case minimumLabelled = "minimum-labelled"
+        case slices
+        case guards
     }
 
     public init(
         version: String, shipBelow: Double, stayFP16Above: Double, confidence: Double,
-        minimumSamples: Int, minimumLabelled: Int
+        minimumSamples: Int, minimumLabelled: Int, slices: SlicePolicy? = nil, guards: PolicyGuards? = nil
     ) {
         self.version = version
         self.shipBelow = shipBelow
@@ -35,6 +41,8 @@ public struct Policy: Sendable, Codable, Equatable {
         self.confidence = confidence
         self.minimumSamples = minimumSamples
         self.minimumLabelled = minimumLabelled
+        self.slices = slices
+        self.guards = guards
     }
 
     public init(from decoder: any Decoder) throws {
@@ -45,7 +53,9 @@ public struct Policy: Sendable, Codable, Equatable {
             stayFP16Above: try container.decode(Double.self, forKey: .stayFP16Above),
             confidence: try container.decode(Double.self, forKey: .confidence),
             minimumSamples: try container.decode(Int.self, forKey: .minimumSamples),
-            minimumLabelled: try container.decode(Int.self, forKey: .minimumLabelled))
+            minimumLabelled: try container.decode(Int.self, forKey: .minimumLabelled),
+            slices: try container.decodeIfPresent(SlicePolicy.self, forKey: .slices),
+            guards: try container.decodeIfPresent(PolicyGuards.self, forKey: .guards))
         try validate()
     }
 
@@ -64,6 +74,19 @@ public struct Policy: Sendable, Codable, Equatable {
         guard minimumLabelled >= 1 else {
             throw .minimumNotPositive(name: "minimum-labelled", value: minimumLabelled)
         }
+        if let slices {
+            guard !slices.dimensions.isEmpty else { throw .noSliceDimensions }
+            guard slices.minimumSamples >= 1 else {
+                throw .minimumNotPositive(name: "slices.minimum-samples", value: slices.minimumSamples)
+            }
+        }
+        let ratios = [
+            ("guards.max-latency-ratio", guards?.maximumLatencyRatio),
+            ("guards.max-memory-ratio", guards?.maximumMemoryRatio),
+        ]
+        for case let (name, ratio?) in ratios where !(ratio > 0 && ratio.isFinite) {
+            throw .ratioNotPositive(name: name, value: ratio)
+        }
     }
 }
 
@@ -74,6 +97,20 @@ public enum PolicyError: Error, Equatable, CustomStringConvertible {
     case thresholdsOutOfOrder(shipBelow: Double, stayFP16Above: Double)
     case confidenceOutOfRange(Double)
     case minimumNotPositive(name: String, value: Int)
+    case noSliceDimensions
+    case ratioNotPositive(name: String, value: Double)
+
+    /// The policy key the error is about.
+    public var key: String? {
+        switch self {
+        case .emptyVersion: return "version"
+        case .thresholdOutOfRange(let name, _), .minimumNotPositive(let name, _), .ratioNotPositive(let name, _):
+            return name
+        case .noSliceDimensions: return "slices.dimensions"
+        case .thresholdsOutOfOrder: return "ship-below"
+        case .confidenceOutOfRange: return "confidence"
+        }
+    }
 
     public var description: String {
         switch self {
@@ -87,6 +124,10 @@ public enum PolicyError: Error, Equatable, CustomStringConvertible {
             return "policy: confidence is \(confidence); it must be in (0, 1), e.g. 0.95"
         case .minimumNotPositive(let name, let value):
             return "policy: \(name) is \(value); it must be at least 1"
+        case .noSliceDimensions:
+            return "policy: slices.dimensions is empty; list some of \(SliceDimension.allCases.map(\.rawValue)) or remove slices"
+        case .ratioNotPositive(let name, let value):
+            return "policy: \(name) is \(value); it is candidate / reference and must be a positive number, e.g. 1.0"
         }
     }
 }

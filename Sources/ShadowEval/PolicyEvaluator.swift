@@ -1,3 +1,5 @@
+import Foundation
+
 /// Turns a rollout's evidence into a decision under a policy.
 public enum PolicyEvaluator {
     /// Decides on the accuracy drop, measured on labelled samples once there are at least
@@ -16,16 +18,30 @@ public enum PolicyEvaluator {
         _ totals: EvidenceTotals, policy: Policy,
         confidenceSequence: BetaBinomialConfidenceSequence = .rolloutDefault
     ) -> Decision {
-        let alpha = 1 - policy.confidence
-        let estimate =
-            totals.labelled >= policy.minimumLabelled
-            ? labelledDrop(totals, alpha: alpha, confidenceSequence: confidenceSequence)
-            : disagreement(totals, alpha: alpha, confidenceSequence: confidenceSequence)
+        let estimate = estimate(totals, policy: policy, confidenceSequence: confidenceSequence)
+        let outcome = outcome(for: estimate.bounds, samples: totals.samples, policy: policy)
         return Decision(
-            outcome: outcome(for: estimate.bounds, samples: totals.samples, policy: policy),
+            outcome: outcome,
             metric: estimate.metric.rawValue, n: estimate.n, statistic: estimate.statistic,
             lowerBound: estimate.bounds.lowerBound, upperBound: estimate.bounds.upperBound,
-            confidence: policy.confidence, policyVersion: policy.version)
+            confidence: policy.confidence, policyVersion: policy.version,
+            reason: reason(for: outcome, estimate: estimate, samples: totals.samples, policy: policy))
+    }
+
+    /// The outcome `decide` would return, without the audit record: simulations evaluate the
+    /// policy millions of times, and formatting each reason would cost more than the bounds.
+    static func outcome(_ totals: EvidenceTotals, policy: Policy) -> Outcome {
+        let estimate = estimate(totals, policy: policy, confidenceSequence: .rolloutDefault)
+        return outcome(for: estimate.bounds, samples: totals.samples, policy: policy)
+    }
+
+    private static func estimate(
+        _ totals: EvidenceTotals, policy: Policy, confidenceSequence: BetaBinomialConfidenceSequence
+    ) -> DropEstimate {
+        let alpha = 1 - policy.confidence
+        return totals.labelled >= policy.minimumLabelled
+            ? labelledDrop(totals, alpha: alpha, confidenceSequence: confidenceSequence)
+            : disagreement(totals, alpha: alpha, confidenceSequence: confidenceSequence)
     }
 
     private struct DropEstimate {
@@ -65,5 +81,23 @@ public enum PolicyEvaluator {
         if bounds.lowerBound > policy.stayFP16Above { return .stayFP16 }
         if bounds.lowerBound >= policy.shipBelow && bounds.upperBound <= policy.stayFP16Above { return .needsQAT }
         return .collecting
+    }
+
+    private static func reason(for outcome: Outcome, estimate: DropEstimate, samples: Int, policy: Policy) -> String {
+        let percent = { (fraction: Double) in String(format: "%.2f %%", fraction * 100) }
+        let bounds = "\(percent(policy.confidence)) bounds [\(percent(estimate.bounds.lowerBound)), "
+            + "\(percent(estimate.bounds.upperBound))] on \(estimate.metric.rawValue) over \(estimate.n) samples"
+        switch outcome {
+        case .collecting where samples < policy.minimumSamples:
+            return "\(samples) paired samples, fewer than minimum-samples \(policy.minimumSamples)"
+        case .collecting:
+            return "\(bounds) still straddle ship-below \(percent(policy.shipBelow)) or stay-fp16-above \(percent(policy.stayFP16Above))"
+        case .ship:
+            return "upper bound below ship-below \(percent(policy.shipBelow)): \(bounds)"
+        case .stayFP16:
+            return "lower bound above stay-fp16-above \(percent(policy.stayFP16Above)): \(bounds)"
+        case .needsQAT:
+            return "inside [\(percent(policy.shipBelow)), \(percent(policy.stayFP16Above))]: \(bounds)"
+        }
     }
 }

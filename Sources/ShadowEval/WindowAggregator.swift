@@ -1,54 +1,70 @@
-/// Accumulates paired samples into a `WindowSummary` until the owner seals the window.
+/// Turns paired samples into a `WindowAggregate` until the owner seals the window.
 public struct WindowAggregator: Sendable {
-    private var summary = WindowSummary()
+    private var aggregate = WindowAggregate()
+    /// Decides which samples count as disagreements, and whether labels and class slices apply.
+    public let taskKind: TaskKind
 
-    public init() {}
+    public init(taskKind: TaskKind = .topOneClassification) {
+        self.taskKind = taskKind
+    }
 
     /// True when nothing, not even a drop, has been recorded since the last seal.
-    public var isEmpty: Bool { summary.count == 0 && summary.shadowDrops == 0 }
+    public var isEmpty: Bool { aggregate.count == 0 && aggregate.shadowDrops == 0 }
 
     /// Paired samples recorded since the last seal.
-    public var count: Int { summary.count }
+    public var count: Int { aggregate.count }
 
-    /// Records one paired sample. `label` is the ground-truth class when the application supplied one.
+    /// Records one paired sample. `label` is the ground-truth class when the application supplied one;
+    /// it is ignored for task kinds without classes.
     public mutating func add(
         reference: [Float], candidate: [Float], label: Int?,
         referenceLatencyMicros: Int, candidateLatencyMicros: Int, at millis: Int64
     ) {
-        let referenceClass = OutputComparison.top1(reference)
-        let candidateClass = OutputComparison.top1(candidate)
-        if summary.count == 0 {
-            summary.startedAtMillis = millis
-            summary.endedAtMillis = millis
-        } else {
-            summary.startedAtMillis = min(summary.startedAtMillis, millis)
-            summary.endedAtMillis = max(summary.endedAtMillis, millis)
-        }
-        summary.count += 1
-        if referenceClass == candidateClass { summary.top1Agreements += 1 }
-        summary.klDivergenceSum += OutputComparison.klDivergence(reference: reference, candidate: candidate)
-        summary.maxAbsDiff = max(summary.maxAbsDiff, OutputComparison.maxAbsDifference(reference, candidate))
-        summary.referenceLatencyMicrosSum += referenceLatencyMicros
-        summary.candidateLatencyMicrosSum += candidateLatencyMicros
+        var sample = WindowAggregate()
+        sample.startedAtMillis = millis
+        sample.endedAtMillis = millis
+        sample.agreement.record(agree: !taskKind.isMateriallyDifferent(reference: reference, candidate: candidate))
 
-        guard let label else { return }
-        let referenceRight = referenceClass == label
-        let candidateRight = candidateClass == label
-        summary.labelled += 1
-        if referenceRight { summary.referenceCorrect += 1 }
-        if candidateRight { summary.candidateCorrect += 1 }
-        if referenceRight && !candidateRight { summary.referenceOnlyCorrect += 1 }
-        if candidateRight && !referenceRight { summary.candidateOnlyCorrect += 1 }
+        let divergence = OutputComparison.klDivergence(reference: reference, candidate: candidate)
+        sample.klDivergences.record(divergence)
+        if divergence.isFinite {
+            sample.klDivergenceSumUnits = Int64((divergence / WindowAggregate.klDivergenceUnit).rounded())
+        }
+        let difference = OutputComparison.maxAbsDifference(reference, candidate)
+        sample.maxAbsDiffs.record(difference)
+        if !difference.isNaN { sample.maxAbsDiff = difference }
+
+        sample.referenceLatencyMicrosSum = referenceLatencyMicros
+        sample.candidateLatencyMicrosSum = candidateLatencyMicros
+        sample.referenceLatencyMicros.record(Double(referenceLatencyMicros))
+        sample.candidateLatencyMicros.record(Double(candidateLatencyMicros))
+
+        if taskKind.hasClasses {
+            let referenceClass = OutputComparison.top1(reference)
+            sample.agreementByReferenceClass[referenceClass] = sample.agreement
+            if let label {
+                let candidateClass = OutputComparison.top1(candidate)
+                sample.labels.record(referenceRight: referenceClass == label, candidateRight: candidateClass == label)
+                sample.labelsByClass[label] = sample.labels
+            }
+        }
+        // One sample is a window of one: recording is merging, so a window equals its samples merged.
+        aggregate.merge(sample)
     }
 
     /// Records a sampled request the shadow runner had to drop.
     public mutating func recordDrop() {
-        summary.shadowDrops += 1
+        aggregate.shadowDrops += 1
     }
 
-    /// Returns the window recorded so far and starts a new, empty one.
+    /// Returns the window recorded so far, in the form the wire carries today, and starts a new one.
     public mutating func seal() -> WindowSummary {
-        defer { summary = WindowSummary() }
-        return summary
+        sealAggregate().summary
+    }
+
+    /// Returns the window recorded so far, mergeable, and starts a new one.
+    public mutating func sealAggregate() -> WindowAggregate {
+        defer { aggregate = WindowAggregate() }
+        return aggregate
     }
 }

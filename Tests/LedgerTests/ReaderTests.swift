@@ -8,7 +8,7 @@ final class ReaderTests: XCTestCase {
         let fixture = try makeFixture()
         _ = try fixture.makeRollout()
         let reader = try Ledger.openReadOnly(path: fixture.path)
-        for sql in ["DELETE FROM models", "INSERT INTO agents VALUES ('x', 'y', 'z', 'now', 'now')", "DROP TABLE windows"] {
+        for sql in ["DELETE FROM models", "INSERT INTO agents (id, kernel_path, agent_version, first_seen_at, last_seen_at) VALUES ('x', 'y', 'z', 'now', 'now')", "DROP TABLE windows"] {
             XCTAssertThrowsError(try reader.query(sql), sql) { error in
                 guard case .queryFailed(_, let reason)? = error as? LedgerError else {
                     return XCTFail("unexpected error \(error)")

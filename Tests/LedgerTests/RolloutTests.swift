@@ -11,9 +11,10 @@ final class RolloutTests: XCTestCase {
         XCTAssertEqual(
             objects.rows,
             [["table", "agents"], ["table", "assignments"], ["table", "decisions"], ["table", "grdb_migrations"],
-             ["table", "models"], ["view", "rollout_evidence"], ["table", "rollouts"], ["table", "windows"]])
+             ["table", "models"], ["table", "rollout_events"], ["view", "rollout_evidence"], ["table", "rollout_plans"],
+             ["table", "rollouts"], ["table", "stage_members"], ["table", "windows"]])
         XCTAssertEqual(try reader.query("PRAGMA journal_mode").rows, [["wal"]])
-        XCTAssertEqual(try reader.query("SELECT identifier FROM grdb_migrations").rows, [["v1"]])
+        XCTAssertEqual(try reader.query("SELECT identifier FROM grdb_migrations").rows, [["v1"], ["v2"]])
     }
 
     func testRegisteringAModelTwiceKeepsOneRow() throws {

@@ -32,19 +32,25 @@ final class AgentCrashTests: XCTestCase {
         let replayed = try await replay.value
         XCTAssertGreaterThan(replayed.succeeded, 1000)
 
-        // Quiet windows are sealed by age; then every spool drains as acks arrive.
+        // Quiet windows are sealed by age, then acknowledged: wait until every agent's spool is
+        // empty and the ledger holds as many windows as the agent sealed. A lost window never
+        // arrives (timeout); a duplicate cannot be stored twice (the key), so counts settle exactly.
         let spools = try agents.map { try WindowSpool(path: layout.spool($0).path) }
-        try await SystemTestSupport.eventually(timeout: .seconds(30), "every sealed window acknowledged") {
-            try spools.allSatisfy { try $0.pending().isEmpty }
-        }
         let ledger = try Ledger.openReadOnly(path: layout.ledger.path)
-        for (agent, spool) in zip(agents, spools) {
-            let sealed = try spool.windowsSealed(assignmentID: assignmentID)
-            let stored = try ledger.query("""
+        func stored(_ agent: String) throws -> [Int] {
+            try ledger.query("""
                 SELECT count(*), count(DISTINCT sequence), coalesce(max(sequence), -1) FROM windows
                 WHERE agent_id = '\(agent)' AND assignment_id = '\(assignmentID)'
                 """).rows[0].map { Int($0) ?? -2 }
-            XCTAssertEqual(stored, [sealed, sealed, sealed - 1], "\(agent): windows sealed vs rows stored (count, distinct, max sequence)")
+        }
+        try await SystemTestSupport.eventually(timeout: .seconds(30), "every sealed window stored once") {
+            try zip(agents, spools).allSatisfy { agent, spool in
+                try spool.pending().isEmpty && stored(agent).first == spool.windowsSealed(assignmentID: assignmentID)
+            }
+        }
+        for (agent, spool) in zip(agents, spools) {
+            let sealed = try spool.windowsSealed(assignmentID: assignmentID)
+            XCTAssertEqual(try stored(agent), [sealed, sealed, sealed - 1], "\(agent): windows sealed vs rows stored (count, distinct, max sequence)")
         }
         XCTAssertGreaterThan(try victimSpool.windowsSealed(assignmentID: assignmentID), sealedBeforeKill, "agent-1 kept working after the restart")
     }

@@ -24,10 +24,12 @@ enum SystemTestSupport {
     static var traffic: URL { fixtures.appendingPathComponent("traffic.npz") }
 
     /// A real fleet on the Fashion-MNIST fixture: PKI for `certified` agents, the INT8 candidate
-    /// quantized here, the coordinator and the `running` agents started and ready. Small, quick
-    /// windows so that tests see many of them. Every process is stopped when the test ends.
+    /// quantized here, the coordinator and the `running` agents started (with `labels`) and, when
+    /// the coordinator opens a rollout itself, ready. Small, quick windows so that tests see many of
+    /// them; `configure` adjusts the coordinator. Every process is stopped when the test ends.
     static func startFleet(
-        _ name: String, certified: [String], running: [String], for test: XCTestCase
+        _ name: String, certified: [String], running: [String], labels: (String) -> [String: String] = { _ in [:] },
+        for test: XCTestCase, configure: (inout FleetLayout.CoordinatorSettings) -> Void = { _ in }
     ) async throws -> LocalFleet {
         let layout = FleetLayout(root: try scratchDirectory(name))
         try layout.makePKI(script: pkiScript, agents: certified)
@@ -40,11 +42,12 @@ enum SystemTestSupport {
             modelName: modelName, reference: fixtures.appendingPathComponent("mlp-fp16.onnx"), candidate: candidate)
         settings.windowSize = 10
         settings.windowMaxAgeMillis = 300
+        configure(&settings)
         let fleet = LocalFleet(layout: layout, executables: executables)
         test.addTeardownBlock { await fleet.stop() }
         try fleet.startCoordinator(settings)
-        for agent in running { try fleet.startAgent(agent) }
-        try await fleet.waitUntilReady(running)
+        for agent in running { try fleet.startAgent(agent, labels: labels(agent)) }
+        if settings.opensRollout { try await fleet.waitUntilReady(running) }
         return fleet
     }
 

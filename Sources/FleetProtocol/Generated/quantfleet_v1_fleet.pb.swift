@@ -155,6 +155,9 @@ public nonisolated struct Quantfleet_V1_Hello: Sendable {
   /// sha256 hex of models already verified in the cache
   public var cachedModels: [String] = []
 
+  /// from the agent's configuration, e.g. site, device-class;
+  public var labels: Dictionary<String,String> = [:]
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -662,7 +665,7 @@ nonisolated extension Quantfleet_V1_Envelope: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Quantfleet_V1_Hello: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Hello"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_versions\0\u{1}capabilities\0\u{3}agent_version\0\u{3}kernel_path\0\u{3}cached_models\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_versions\0\u{1}capabilities\0\u{3}agent_version\0\u{3}kernel_path\0\u{3}cached_models\0\u{1}labels\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -675,6 +678,7 @@ nonisolated extension Quantfleet_V1_Hello: SwiftProtobuf.Message, SwiftProtobuf.
       case 3: try { try decoder.decodeSingularStringField(value: &self.agentVersion) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.kernelPath) }()
       case 5: try { try decoder.decodeRepeatedStringField(value: &self.cachedModels) }()
+      case 6: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.labels) }()
       default: break
       }
     }
@@ -696,6 +700,9 @@ nonisolated extension Quantfleet_V1_Hello: SwiftProtobuf.Message, SwiftProtobuf.
     if !self.cachedModels.isEmpty {
       try visitor.visitRepeatedStringField(value: self.cachedModels, fieldNumber: 5)
     }
+    if !self.labels.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.labels, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -705,6 +712,7 @@ nonisolated extension Quantfleet_V1_Hello: SwiftProtobuf.Message, SwiftProtobuf.
     if lhs.agentVersion != rhs.agentVersion {return false}
     if lhs.kernelPath != rhs.kernelPath {return false}
     if lhs.cachedModels != rhs.cachedModels {return false}
+    if lhs.labels != rhs.labels {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -60,6 +60,22 @@ struct NodeAttributes: Sendable {
         }
     }
 
+    func string(_ name: String, default defaultValue: String) throws -> String {
+        switch values[name] {
+        case nil: return defaultValue
+        case .string(let value)?: return value
+        case _?: throw InferenceError.invalidAttribute(node: node, attribute: name, reason: "must be a string")
+        }
+    }
+
+    func ints(_ name: String) throws -> [Int]? {
+        switch values[name] {
+        case nil: return nil
+        case .ints(let values)?: return values.map { Int($0) }
+        case _?: throw InferenceError.invalidAttribute(node: node, attribute: name, reason: "must be a list of integers")
+        }
+    }
+
     func tensor(_ name: String) throws -> Tensor? {
         switch values[name] {
         case nil: return nil

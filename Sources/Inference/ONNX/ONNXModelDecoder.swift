@@ -46,8 +46,8 @@ enum ONNXModelDecoder {
         for entry in imports {
             opsets[normalizedDomain(entry.domain)] = Int(entry.version)
         }
-        guard opsets[""] != nil else {
-            throw InferenceError.malformedModel("the model imports no opset for the default ONNX domain")
+        guard !opsets.isEmpty else {
+            throw InferenceError.malformedModel("the model imports no operator set")
         }
         return opsets
     }

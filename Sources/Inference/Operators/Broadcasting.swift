@@ -19,7 +19,7 @@ struct Broadcasting {
     }
 
     /// Applies `combine` element by element over the broadcast shape.
-    func apply<T>(_ left: [T], _ right: [T], _ combine: (T, T) -> T) -> [T] {
+    func apply<T, Result>(_ left: [T], _ right: [T], _ combine: (T, T) -> Result) -> [Result] {
         let count = shape.reduce(1, *)
         if left.count == count, right.count == count {
             return zip(left, right).map(combine)
@@ -42,10 +42,10 @@ struct Broadcasting {
         return covered == size
     }
 
-    private func general<T>(_ left: [T], _ right: [T], count: Int, _ combine: (T, T) -> T) -> [T] {
+    private func general<T, Result>(_ left: [T], _ right: [T], count: Int, _ combine: (T, T) -> Result) -> [Result] {
         var index = Array(repeating: 0, count: shape.count)
         var leftOffset = 0, rightOffset = 0
-        var result: [T] = []
+        var result: [Result] = []
         result.reserveCapacity(count)
         for _ in 0..<count {
             result.append(combine(left[leftOffset], right[rightOffset]))
@@ -62,6 +62,17 @@ struct Broadcasting {
             }
         }
         return result
+    }
+
+    /// For each element of `output` (row-major), the position of the `operand` element that
+    /// broadcasts onto it; `operand` must broadcast to `output` (Expand, Where).
+    static func positions(of operand: [Int], in output: [Int]) throws -> [Int] {
+        let combined = try Broadcasting(operand, output)
+        guard combined.shape == output else {
+            throw InferenceError.invalidOperand("shape \(operand) does not broadcast to \(output)")
+        }
+        let count = output.reduce(1, *)
+        return combined.general(Array(0..<operand.reduce(1, *)), Array(repeating: 0, count: count), count: count) { position, _ in position }
     }
 
     /// Row-major strides, 0 along broadcast (size 1) dimensions.

@@ -1,27 +1,48 @@
-/// Float MatMul of A [..., M, K] by a 2-D B [K, N]; leading dimensions of A are batch rows.
+/// Float MatMul with numpy semantics: 1-D operands are promoted to matrices (and the added axis
+/// dropped again), leading (batch) dimensions broadcast. A 2-D B folds A's batch into its rows.
 struct MatMul: Operator {
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let a = try inputs.required(0), b = try inputs.required(1)
-        let (rows, depth, columns) = try matrixDimensions(a.shape, b.shape)
-        let product = multiply(try a.floatOperand("A"), try b.floatOperand("B"), rows: rows, depth: depth, columns: columns)
-        return [Tensor(shape: a.shape.dropLast() + [columns], floats: product)]
+        let aValues = try a.floatOperand("A"), bValues = try b.floatOperand("B")
+        guard !a.shape.isEmpty, !b.shape.isEmpty else { throw InferenceError.invalidOperand("MatMul operands must not be scalars") }
+        let aShape = a.shape.count == 1 ? [1] + a.shape : a.shape
+        let bShape = b.shape.count == 1 ? b.shape + [1] : b.shape
+        let (rows, depth, columns) = (aShape[aShape.count - 2], aShape[aShape.count - 1], bShape[bShape.count - 1])
+        guard bShape[bShape.count - 2] == depth else {
+            throw InferenceError.invalidOperand("inner dimensions differ: A \(a.shape), B \(b.shape)")
+        }
+        let batch = try Broadcasting(Array(aShape.dropLast(2)), Array(bShape.dropLast(2))).shape
+        var shape = batch + [rows, columns]
+        let values: [Float]
+        if bShape.count == 2 {
+            let allRows = aShape.dropLast().reduce(1, *)
+            values = Self.product(aValues, bValues, rows: allRows, depth: depth, columns: columns)
+        } else {
+            let aBatches = try Broadcasting.positions(of: Array(aShape.dropLast(2)), in: batch)
+            let bBatches = try Broadcasting.positions(of: Array(bShape.dropLast(2)), in: batch)
+            values = [Float](unsafeUninitializedCapacity: aBatches.count * rows * columns) { c, initialized in
+                aValues.withUnsafeBufferPointer { a in
+                    bValues.withUnsafeBufferPointer { b in
+                        for (index, (aBatch, bBatch)) in zip(aBatches, bBatches).enumerated() {
+                            multiplyFloatMatrices(a.baseAddress! + aBatch * rows * depth, b.baseAddress! + bBatch * depth * columns,
+                                                  into: c.baseAddress! + index * rows * columns, rows: rows, depth: depth, columns: columns)
+                        }
+                    }
+                }
+                initialized = aBatches.count * rows * columns
+            }
+        }
+        if a.shape.count == 1 { shape.remove(at: shape.count - 2) }
+        if b.shape.count == 1 { shape.removeLast() }
+        return [Tensor(shape: shape, floats: values, as: a.elementType)]
     }
 
-    private func multiply(_ a: [Float], _ b: [Float], rows: Int, depth: Int, columns: Int) -> [Float] {
+    static func product(_ a: [Float], _ b: [Float], rows: Int, depth: Int, columns: Int) -> [Float] {
         [Float](unsafeUninitializedCapacity: rows * columns) { c, initialized in
-            c.initialize(repeating: 0)
-            a.withUnsafeBufferPointer { a in
-                b.withUnsafeBufferPointer { b in
-                    // Row of A times rows of B: the innermost loop runs over contiguous memory in B and C.
-                    for row in 0..<rows {
-                        let cRow = UnsafeMutableBufferPointer(rebasing: c[(row * columns)..<((row + 1) * columns)])
-                        for inner in 0..<depth {
-                            let scale = a[row * depth + inner]
-                            let bRow = inner * columns
-                            for column in 0..<columns {
-                                cRow[column] += scale * b[bRow + column]
-                            }
-                        }
+            if rows * columns > 0 {
+                a.withUnsafeBufferPointer { a in
+                    b.withUnsafeBufferPointer { b in
+                        multiplyFloatMatrices(a.baseAddress!, b.baseAddress!, into: c.baseAddress!, rows: rows, depth: depth, columns: columns)
                     }
                 }
             }

@@ -13,18 +13,59 @@ enum OperatorRegistry {
             Key(domain: "", opType: "Relu"): { _ in Relu() },
             Key(domain: "", opType: "Identity"): { _ in Identity() },
             Key(domain: "", opType: "Softmax"): { try Softmax($0) },
+            Key(domain: "", opType: "LogSoftmax"): { try Softmax($0, logarithm: true) },
+            Key(domain: "", opType: "LayerNormalization"): { try LayerNormalization($0) },
+            Key(domain: "", opType: "TopK"): { try TopK($0) },
             Key(domain: "", opType: "ArgMax"): { try ArgMax($0) },
             Key(domain: "", opType: "Cast"): { try Cast($0) },
             Key(domain: "", opType: "Reshape"): { try Reshape($0) },
             Key(domain: "", opType: "DynamicQuantizeLinear"): { _ in DynamicQuantizeLinear() },
             Key(domain: "", opType: "MatMulInteger"): { try MatMulInteger($0) },
+            Key(domain: "", opType: "QuantizeLinear"): { try QuantizeLinear($0) },
+            Key(domain: "", opType: "DequantizeLinear"): { try DequantizeLinear($0) },
+            Key(domain: "", opType: "Clip"): { try Clip($0) },
+            Key(domain: "", opType: "Gemm"): { try Gemm($0) },
+            Key(domain: "", opType: "Conv"): { try Conv($0) },
+            Key(domain: "", opType: "BatchNormalization"): { try BatchNormalization($0) },
+            Key(domain: "", opType: "MaxPool"): { try Pooling($0, kind: .max) },
+            Key(domain: "", opType: "AveragePool"): { try Pooling($0, kind: .average) },
+            Key(domain: "", opType: "GlobalAveragePool"): { _ in GlobalPooling(takesMaximum: false) },
+            Key(domain: "", opType: "GlobalMaxPool"): { _ in GlobalPooling(takesMaximum: true) },
+            Key(domain: "", opType: "Where"): { _ in Where() },
+            Key(domain: "", opType: "Transpose"): { try Transpose($0) },
+            Key(domain: "", opType: "Flatten"): { try Flatten($0) },
+            Key(domain: "", opType: "Squeeze"): { try Squeeze($0) },
+            Key(domain: "", opType: "Unsqueeze"): { try Unsqueeze($0) },
+            Key(domain: "", opType: "Concat"): { try Concat($0) },
+            Key(domain: "", opType: "Split"): { try Split($0) },
+            Key(domain: "", opType: "Slice"): { try Slice($0) },
+            Key(domain: "", opType: "Gather"): { try Gather($0) },
+            Key(domain: "", opType: "Shape"): { try ShapeOf($0) },
+            Key(domain: "", opType: "Size"): { _ in SizeOf() },
+            Key(domain: "", opType: "ConstantOfShape"): { try ConstantOfShape($0) },
+            Key(domain: "", opType: "Expand"): { _ in Expand() },
+            Key(domain: "", opType: "Range"): { _ in RangeSequence() },
             Key(domain: "ai.onnx.ml", opType: "ArrayFeatureExtractor"): { _ in ArrayFeatureExtractor() },
         ]
         for kind in ElementwiseArithmetic.Kind.allCases {
             table[Key(domain: "", opType: kind.rawValue)] = { _ in ElementwiseArithmetic(kind: kind) }
         }
+        for kind in Reduction.Kind.allCases {
+            table[Key(domain: "", opType: kind.rawValue)] = { try Reduction($0, kind: kind) }
+        }
+        for kind in Comparison.Kind.allCases {
+            table[Key(domain: "", opType: kind.rawValue)] = { _ in Comparison(kind: kind) }
+        }
+        for opType in ElementwiseFunction.opTypes {
+            table[Key(domain: "", opType: opType)] = { try ElementwiseFunction($0) }
+        }
         return table
     }()
+
+    /// True when a node of this type loads: it has an operator, or (Constant) the decoder folds it.
+    static func supports(opType: String, domain: String) -> Bool {
+        (domain.isEmpty && opType == "Constant") || factories[Key(domain: domain, opType: opType)] != nil
+    }
 
     static func makeOperator(for node: NodeDefinition, opsets: [String: Int], constants: [String: Tensor]) throws -> any Operator {
         let opset = opsets[node.domain] ?? 0

@@ -1,13 +1,16 @@
 import Foundation
 
-/// Softmax over one axis (opset 13+), or over the dimensions from `axis` on, flattened (opset 1-12).
+/// Softmax and LogSoftmax over one axis (opset 13+), or over the dimensions from `axis` on,
+/// flattened (opset 1-12).
 struct Softmax: Operator {
     let axis: Int
     let flattensTrailingDimensions: Bool
+    let takesLogarithm: Bool
 
-    init(_ context: OperatorContext) throws {
+    init(_ context: OperatorContext, logarithm: Bool = false) throws {
         flattensTrailingDimensions = context.opset < 13
         axis = try context.attributes.int("axis", default: flattensTrailingDimensions ? 1 : -1)
+        takesLogarithm = logarithm
     }
 
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
@@ -21,16 +24,12 @@ struct Softmax: Operator {
             for offset in 0..<inner {
                 let indices = (0..<length).map { block * length * inner + $0 * inner + offset }
                 let largest = indices.map { values[$0] }.max() ?? 0
-                var total: Float = 0
+                let total = indices.reduce(Float(0)) { $0 + exp(values[$1] - largest) }
                 for index in indices {
-                    values[index] = exp(values[index] - largest)
-                    total += values[index]
-                }
-                for index in indices {
-                    values[index] /= total
+                    values[index] = takesLogarithm ? values[index] - largest - log(total) : exp(values[index] - largest) / total
                 }
             }
         }
-        return [Tensor(shape: x.shape, floats: values)]
+        return [Tensor(shape: x.shape, floats: values, as: x.elementType)]
     }
 }

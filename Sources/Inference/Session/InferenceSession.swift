@@ -5,7 +5,7 @@ import Foundation
 public final class InferenceSession: Sendable {
     public let inputs: [TensorInfo]
     public let outputs: [TensorInfo]
-    private let plan: ExecutionPlan
+    let plan: ExecutionPlan
 
     public convenience init(contentsOf url: URL) throws {
         let data: Data

@@ -1,0 +1,24 @@
+import FleetProtocol
+import Foundation
+import Hummingbird
+import HummingbirdTLS
+import Ledger
+import Logging
+
+/// Builds the coordinator's admin API without running it: HTTPS with mutual TLS against the fleet
+/// CA (the coordinator's own certificate), JSON endpoints (`AdminRoutes`), operators only
+/// (`OperatorAuthentication`). A ServiceGroup member like the agent listener, so it shuts down
+/// gracefully with the coordinator.
+public func buildAdminApplication(
+    listen: CoordinatorConfiguration.Listen, tls: TLSFiles, ledger: Ledger, controller: RolloutController,
+    stagingDirectory: URL, logger: Logger
+) throws -> some ApplicationProtocol {
+    let router = Router(context: AdminRequestContext.self)
+    router.add(middleware: OperatorAuthentication())
+    AdminRoutes(ledger: ledger, controller: controller, stagingDirectory: stagingDirectory).register(on: router)
+    return Application(
+        router: router,
+        server: try .tls(.http1(), tlsConfiguration: FleetTLS.serverConfiguration(tls)),
+        configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "quantfleet-coordinator"),
+        logger: logger)
+}

@@ -1,0 +1,28 @@
+/// Clip to [min, max]: attributes before opset 11, optional inputs from opset 11 on.
+struct Clip: Operator {
+    private let attributeBounds: (low: Float, high: Float)?
+
+    init(_ context: OperatorContext) throws {
+        attributeBounds = context.opset < 11
+            ? (try context.attributes.float("min", default: -.greatestFiniteMagnitude),
+               try context.attributes.float("max", default: .greatestFiniteMagnitude))
+            : nil
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let x = try inputs.required(0)
+        if x.elementType.isFloatingPoint {
+            let (low, high) = try attributeBounds ?? (Self.bound(inputs.optional(1))?.floats[0] ?? -.infinity,
+                                                     Self.bound(inputs.optional(2))?.floats[0] ?? .infinity)
+            return [Tensor(shape: x.shape, floats: x.floats.map { min(max($0, low), high) }, as: x.elementType)]
+        }
+        let low = try Self.bound(inputs.optional(1))?.int64s[0] ?? .min, high = try Self.bound(inputs.optional(2))?.int64s[0] ?? .max
+        return [try Tensor(shape: x.shape, int64s: x.int64s.map { min(max($0, low), high) }).converted(to: x.elementType)]
+    }
+
+    private static func bound(_ tensor: Tensor?) throws -> Tensor? {
+        guard let tensor else { return nil }
+        guard tensor.count == 1 else { throw InferenceError.invalidOperand("min and max must be scalars, got shape \(tensor.shape)") }
+        return tensor
+    }
+}

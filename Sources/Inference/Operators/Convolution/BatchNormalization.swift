@@ -1,0 +1,33 @@
+/// Inference-mode BatchNormalization over channel axis 1: y = scale * (x - mean) / sqrt(var + epsilon) + bias.
+struct BatchNormalization: Operator {
+    let epsilon: Float
+
+    init(_ context: OperatorContext) throws {
+        epsilon = try context.attributes.float("epsilon", default: 1e-5)
+        if try context.attributes.int("training_mode", default: 0) != 0 || context.node.outputs.count > 1 {
+            throw InferenceError.invalidAttribute(node: context.node.name, attribute: "training_mode",
+                                                  reason: "is set (or running statistics are requested); only inference mode is supported")
+        }
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let x = try inputs.required(0)
+        guard x.shape.count >= 2 else { throw InferenceError.invalidOperand("X must be [N, C, ...], got \(x.shape)") }
+        let channels = x.shape[1]
+        let parameters = try (1...4).map { index in
+            let values = try inputs.required(index).floats
+            guard values.count == channels else { throw InferenceError.invalidOperand("input \(index) must hold \(channels) values") }
+            return values
+        }
+        let (scale, bias, mean, variance) = (parameters[0], parameters[1], parameters[2], parameters[3])
+        let multipliers = (0..<channels).map { scale[$0] / (variance[$0] + epsilon).squareRoot() }
+        let offsets = (0..<channels).map { bias[$0] - mean[$0] * multipliers[$0] }
+        let inner = x.shape.dropFirst(2).reduce(1, *)
+        var values = try x.floatOperand("X")
+        for index in values.indices {
+            let channel = (index / inner) % channels
+            values[index] = values[index] * multipliers[channel] + offsets[channel]
+        }
+        return [Tensor(shape: x.shape, floats: values, as: x.elementType)]
+    }
+}

@@ -1,0 +1,70 @@
+/// Float convolution over 1 to 3 spatial dimensions with groups, strides, dilations, pads and
+/// auto_pad: each group's input is unrolled (im2col) into a [C/group x kernel, output] matrix and
+/// multiplied by the group's weights [M/group, C/group x kernel] on the float GEMM.
+struct Conv: Operator {
+    let window: SlidingWindow.Attributes
+    let groups: Int
+
+    init(_ context: OperatorContext) throws {
+        window = try SlidingWindow.Attributes(context)
+        groups = try context.attributes.int("group", default: 1)
+        guard groups > 0 else { throw InferenceError.invalidAttribute(node: context.node.name, attribute: "group", reason: "must be positive") }
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let x = try inputs.required(0), w = try inputs.required(1)
+        guard x.shape.count >= 3, w.shape.count == x.shape.count else {
+            throw InferenceError.invalidOperand("X \(x.shape) and W \(w.shape) must both be [N, C, spatial...] of one rank >= 3")
+        }
+        let (batch, channels, filters) = (x.shape[0], x.shape[1], w.shape[0])
+        guard channels % groups == 0, filters % groups == 0, w.shape[1] == channels / groups else {
+            throw InferenceError.invalidOperand("W \(w.shape) does not fit X \(x.shape) in \(groups) group(s)")
+        }
+        let kernel = Array(w.shape.dropFirst(2))
+        if let declared = window.kernel, declared != kernel {
+            throw InferenceError.invalidOperand("kernel_shape \(declared) differs from W's spatial shape \(kernel)")
+        }
+        let geometry = try SlidingWindow(inputSize: Array(x.shape.dropFirst(2)), kernel: kernel, attributes: window)
+        let bias = try inputs.optional(2).map { try $0.floatOperand("B") }
+        guard bias.map({ $0.count == filters }) ?? true else { throw InferenceError.invalidOperand("B must hold \(filters) values") }
+
+        let xValues = try x.floatOperand("X"), weights = try w.floatOperand("W")
+        let (groupChannels, groupFilters) = (channels / groups, filters / groups)
+        let (inputCount, kernelCount, outputCount) = (geometry.inputSize.reduce(1, *), geometry.kernelCount, geometry.outputCount)
+        let depth = groupChannels * kernelCount
+        var columns = [Float](repeating: 0, count: depth * outputCount)
+        var output = [Float](repeating: 0, count: batch * filters * outputCount)
+        let table = geometry.inputPositions
+        xValues.withUnsafeBufferPointer { x in
+            weights.withUnsafeBufferPointer { w in
+                columns.withUnsafeMutableBufferPointer { columns in
+                    output.withUnsafeMutableBufferPointer { output in
+                        for image in 0..<batch {
+                            for group in 0..<groups {
+                                let firstChannel = image * channels + group * groupChannels
+                                for channel in 0..<groupChannels {
+                                    let source = x.baseAddress! + (firstChannel + channel) * inputCount
+                                    for entry in 0..<(kernelCount * outputCount) {
+                                        let position = table[entry]
+                                        columns[channel * kernelCount * outputCount + entry] = position >= 0 ? source[position] : 0
+                                    }
+                                }
+                                let firstFilter = image * filters + group * groupFilters
+                                multiplyFloatMatrices(w.baseAddress! + group * groupFilters * depth, columns.baseAddress!,
+                                                      into: output.baseAddress! + firstFilter * outputCount,
+                                                      rows: groupFilters, depth: depth, columns: outputCount)
+                            }
+                            if let bias {
+                                for filter in 0..<filters {
+                                    let row = (image * filters + filter) * outputCount
+                                    for position in row..<(row + outputCount) { output[position] += bias[filter] }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return [Tensor(shape: [batch, filters] + geometry.outputSize, floats: output, as: x.elementType)]
+    }
+}

@@ -1,0 +1,84 @@
+/// MaxPool and AveragePool over 1 to 3 spatial dimensions. MaxPool's optional Indices output holds
+/// flat row-major positions in X (storage_order 0). AveragePool divides by the positions inside the
+/// input, or, with count_include_pad, inside the input and its pads.
+struct Pooling: Operator {
+    enum Kind: String, CaseIterable {
+        case max = "MaxPool", average = "AveragePool"
+    }
+
+    let kind: Kind
+    let window: SlidingWindow.Attributes
+    let kernel: [Int]
+    let countsPadding: Bool
+
+    init(_ context: OperatorContext, kind: Kind) throws {
+        self.kind = kind
+        window = try SlidingWindow.Attributes(context)
+        guard let kernel = window.kernel else {
+            throw InferenceError.invalidAttribute(node: context.node.name, attribute: "kernel_shape", reason: "is required")
+        }
+        self.kernel = kernel
+        countsPadding = try context.attributes.int("count_include_pad", default: 0) != 0
+        if try context.attributes.int("storage_order", default: 0) != 0 {
+            throw InferenceError.invalidAttribute(node: context.node.name, attribute: "storage_order", reason: "1 (column-major indices) is not supported")
+        }
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let x = try inputs.required(0)
+        guard x.shape.count >= 3 else { throw InferenceError.invalidOperand("X must be [N, C, spatial...], got \(x.shape)") }
+        let geometry = try SlidingWindow(inputSize: Array(x.shape.dropFirst(2)), kernel: kernel, attributes: window)
+        let values = try x.floatOperand("X")
+        let planes = x.shape[0] * x.shape[1]
+        let (inputCount, kernelCount, outputCount) = (geometry.inputSize.reduce(1, *), geometry.kernelCount, geometry.outputCount)
+        let table = geometry.inputPositions
+        var output = [Float](repeating: 0, count: planes * outputCount)
+        var indices = [Int64](repeating: 0, count: kind == .max ? planes * outputCount : 0)
+        for plane in 0..<planes {
+            let base = plane * inputCount
+            for position in 0..<outputCount {
+                var best = -Float.infinity, bestIndex = 0, total: Float = 0, counted = 0
+                for kernelPosition in 0..<kernelCount {
+                    let source = table[kernelPosition * outputCount + position]
+                    if source >= 0 {
+                        let value = values[base + source]
+                        if value > best { (best, bestIndex) = (value, base + source) }
+                        total += value
+                        counted += 1
+                    } else if source == SlidingWindow.padding, countsPadding {
+                        counted += 1
+                    }
+                }
+                let target = plane * outputCount + position
+                switch kind {
+                case .max:
+                    output[target] = best
+                    indices[target] = Int64(bestIndex)
+                case .average:
+                    output[target] = counted > 0 ? total / Float(counted) : 0
+                }
+            }
+        }
+        let shape = Array(x.shape.prefix(2)) + geometry.outputSize
+        let pooled = Tensor(shape: shape, floats: output, as: x.elementType)
+        return kind == .max ? [pooled, Tensor(shape: shape, int64s: indices)] : [pooled]
+    }
+}
+
+/// GlobalAveragePool and GlobalMaxPool: one value per [N, C] plane, spatial dimensions kept as 1.
+struct GlobalPooling: Operator {
+    let takesMaximum: Bool
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let x = try inputs.required(0)
+        guard x.shape.count >= 3 else { throw InferenceError.invalidOperand("X must be [N, C, spatial...], got \(x.shape)") }
+        let values = try x.floatOperand("X")
+        let planeSize = x.shape.dropFirst(2).reduce(1, *)
+        let results = (0..<(x.shape[0] * x.shape[1])).map { plane in
+            let slice = values[(plane * planeSize)..<((plane + 1) * planeSize)]
+            return takesMaximum ? slice.max() ?? 0 : slice.reduce(0, +) / Float(planeSize)
+        }
+        let shape = Array(x.shape.prefix(2)) + Array(repeating: 1, count: x.shape.count - 2)
+        return [Tensor(shape: shape, floats: results, as: x.elementType)]
+    }
+}

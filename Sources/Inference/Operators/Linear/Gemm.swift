@@ -1,0 +1,48 @@
+/// Y = alpha * A' x B' + beta * C, where ' is an optional transpose and C broadcasts to [M, N].
+/// A constant B is transposed (when transB) once at load.
+struct Gemm: Operator {
+    let alpha: Float
+    let beta: Float
+    let transposesA: Bool
+    let transposesB: Bool
+    /// B as [K, N], prepared at load when it is a constant.
+    private let constantB: (values: [Float], depth: Int, columns: Int)?
+
+    init(_ context: OperatorContext) throws {
+        alpha = try context.attributes.float("alpha", default: 1)
+        beta = try context.attributes.float("beta", default: 1)
+        transposesA = try context.attributes.int("transA", default: 0) != 0
+        let transposesB = try context.attributes.int("transB", default: 0) != 0
+        self.transposesB = transposesB
+        constantB = try context.constantInput(1).map { try Self.matrix($0, transposed: transposesB, role: "B") }
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let a = try Self.matrix(try inputs.required(0), transposed: transposesA, role: "A")
+        let b = try constantB ?? Self.matrix(try inputs.required(1), transposed: transposesB, role: "B")
+        guard a.columns == b.depth else {
+            throw InferenceError.invalidOperand("inner dimensions differ: A' is \(a.depth) x \(a.columns), B' is \(b.depth) x \(b.columns)")
+        }
+        let (rows, columns) = (a.depth, b.columns)
+        var values = MatMul.product(a.values, b.values, rows: rows, depth: a.columns, columns: columns)
+        if alpha != 1 {
+            for index in values.indices { values[index] *= alpha }
+        }
+        if let c = inputs.optional(2), beta != 0 {
+            let bias = try c.floatOperand("C")
+            let positions = try Broadcasting.positions(of: c.shape, in: [rows, columns])
+            for index in values.indices { values[index] += beta * bias[positions[index]] }
+        }
+        return [Tensor(shape: [rows, columns], floats: values, as: try inputs.required(0).elementType)]
+    }
+
+    /// A 2-D operand as row-major values with (rows, columns) after the optional transpose.
+    private static func matrix(_ tensor: Tensor, transposed: Bool, role: String) throws -> (values: [Float], depth: Int, columns: Int) {
+        guard tensor.shape.count == 2 else { throw InferenceError.invalidOperand("\(role) must be 2-D, got \(tensor.shape)") }
+        let values = try tensor.floatOperand(role)
+        guard transposed else { return (values, tensor.shape[0], tensor.shape[1]) }
+        let (rows, columns) = (tensor.shape[1], tensor.shape[0])
+        let transposedValues = Transpose.positions(shape: [rows, columns], sourceStrides: [1, rows], offset: 0).map { values[$0] }
+        return (transposedValues, rows, columns)
+    }
+}

@@ -1,0 +1,35 @@
+/// y = (x - zero_point) * scale for int8, uint8 or int32 x, per tensor, per axis or per block.
+/// The result has the scale's type (float32 or float16).
+struct DequantizeLinear: Operator {
+    let axis: Int
+    let blockSize: Int
+
+    init(_ context: OperatorContext) throws {
+        (axis, blockSize) = try QuantizationParameterLayout.attributes(of: context)
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let x = try inputs.required(0), scale = try inputs.required(1)
+        guard [.int8, .uint8, .int32].contains(x.elementType) else {
+            throw InferenceError.invalidOperand("x must be int8, uint8 or int32, got \(x.elementType.rawValue)")
+        }
+        let scales = try scale.floatOperand("x_scale")
+        let zeroPoints: [Float]
+        if let zeroPoint = inputs.optional(2) {
+            guard zeroPoint.elementType == x.elementType, zeroPoint.shape == scale.shape else {
+                throw InferenceError.invalidOperand(
+                    "x_zero_point must be \(x.elementType.rawValue) shaped like x_scale \(scale.shape), got \(zeroPoint.elementType.rawValue) \(zeroPoint.shape)")
+            }
+            zeroPoints = zeroPoint.floats
+        } else {
+            zeroPoints = Array(repeating: 0, count: scales.count)
+        }
+        let layout = try QuantizationParameterLayout(shape: x.shape, parameterShape: scale.shape, axis: axis, blockSize: blockSize)
+        let quantized = x.floats
+        let values = quantized.indices.map { index in
+            let parameter = layout.parameterIndex(of: index)
+            return (quantized[index] - zeroPoints[parameter]) * scales[parameter]
+        }
+        return [try Tensor(shape: x.shape, floats: values).converted(to: scale.elementType)]
+    }
+}

@@ -1,0 +1,46 @@
+/// y = saturate(round_half_even(x / scale) + zero_point) to int8 or uint8, per tensor, per axis or
+/// per block. The output type is the zero point's, else the `output_dtype` attribute's, else uint8.
+struct QuantizeLinear: Operator {
+    let axis: Int
+    let blockSize: Int
+    let declaredOutputType: ElementType?
+
+    init(_ context: OperatorContext) throws {
+        (axis, blockSize) = try QuantizationParameterLayout.attributes(of: context)
+        let code = try context.attributes.int("output_dtype", default: 0)
+        if code == 0 {
+            declaredOutputType = nil
+        } else {
+            guard let type = ElementType(onnxDataType: Int32(truncatingIfNeeded: code)), type == .int8 || type == .uint8 else {
+                throw InferenceError.invalidAttribute(node: context.node.name, attribute: "output_dtype",
+                                                      reason: "names ONNX data type \(code); the engine quantizes to int8 or uint8 only")
+            }
+            declaredOutputType = type
+        }
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let x = try inputs.required(0), scale = try inputs.required(1)
+        let values = try x.floatOperand("x"), scales = try scale.floatOperand("y_scale")
+        let zeroPoint = inputs.optional(2)
+        let outputType = zeroPoint?.elementType ?? declaredOutputType ?? .uint8
+        let range: ClosedRange<Float>
+        switch outputType {
+        case .int8: range = -128...127
+        case .uint8: range = 0...255
+        default: throw InferenceError.invalidOperand("y_zero_point must be int8 or uint8, got \(outputType.rawValue)")
+        }
+        if let zeroPoint, zeroPoint.shape != scale.shape {
+            throw InferenceError.invalidOperand("y_zero_point shape \(zeroPoint.shape) differs from y_scale shape \(scale.shape)")
+        }
+        let zeroPoints = zeroPoint?.floats ?? Array(repeating: 0, count: scales.count)
+        let layout = try QuantizationParameterLayout(shape: x.shape, parameterShape: scale.shape, axis: axis, blockSize: blockSize)
+        let levels = values.indices.map { index in
+            let parameter = layout.parameterIndex(of: index)
+            let level = (values[index] / scales[parameter]).rounded(.toNearestOrEven) + zeroPoints[parameter]
+            // NaN has no level; like DynamicQuantizeLinear it maps to the zero point.
+            return level.isNaN ? zeroPoints[parameter] : min(max(level, range.lowerBound), range.upperBound)
+        }
+        return [try Tensor(shape: x.shape, floats: levels).converted(to: outputType)]
+    }
+}

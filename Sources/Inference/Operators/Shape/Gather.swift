@@ -1,0 +1,35 @@
+/// Gather along `axis` with int32/int64 indices (negative ones count from the end).
+struct Gather: Operator {
+    let axis: Int
+
+    init(_ context: OperatorContext) throws {
+        axis = try context.attributes.int("axis", default: 0)
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let data = try inputs.required(0), indices = try inputs.required(1)
+        guard indices.elementType == .int64 || indices.elementType == .int32 else {
+            throw InferenceError.invalidOperand("indices must be int32 or int64, got \(indices.elementType.rawValue)")
+        }
+        let axis = try normalizedAxis(axis, rank: data.shape.count)
+        let length = data.shape[axis]
+        let resolved = try indices.int64s.map { index in
+            let position = index < 0 ? Int(index) + length : Int(index)
+            guard (0..<length).contains(position) else {
+                throw InferenceError.invalidOperand("index \(index) is out of range for axis \(axis) of size \(length)")
+            }
+            return position
+        }
+        let outer = data.shape[..<axis].reduce(1, *), inner = data.shape[(axis + 1)...].reduce(1, *)
+        var positions: [Int] = []
+        positions.reserveCapacity(outer * resolved.count * inner)
+        for block in 0..<outer {
+            for index in resolved {
+                let start = (block * length + index) * inner
+                positions.append(contentsOf: start..<(start + inner))
+            }
+        }
+        let shape = Array(data.shape[..<axis]) + indices.shape + Array(data.shape[(axis + 1)...])
+        return [data.gathered(positions, shape: shape)]
+    }
+}

@@ -1,0 +1,42 @@
+/// Permutes the axes (default: reversed).
+struct Transpose: Operator {
+    let permutation: [Int]?
+
+    init(_ context: OperatorContext) throws {
+        permutation = try context.attributes.ints("perm")
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let x = try inputs.required(0)
+        let rank = x.shape.count
+        let permutation = permutation ?? Array((0..<rank).reversed())
+        guard permutation.sorted() == Array(0..<rank) else {
+            throw InferenceError.invalidOperand("perm \(permutation) is not a permutation of the \(rank) axes of \(x.shape)")
+        }
+        let shape = permutation.map { x.shape[$0] }
+        let sourceStrides = permutation.map { x.strides[$0] }
+        return [x.gathered(Self.positions(shape: shape, sourceStrides: sourceStrides, offset: 0), shape: shape)]
+    }
+
+    /// Source positions of every element of `shape` (row-major) when stepping axis i moves `sourceStrides[i]`.
+    static func positions(shape: [Int], sourceStrides: [Int], offset: Int) -> [Int] {
+        let count = shape.reduce(1, *)
+        guard count > 0 else { return [] }
+        var positions = [Int](repeating: 0, count: count)
+        var index = [Int](repeating: 0, count: shape.count)
+        var source = offset
+        for output in 0..<count {
+            positions[output] = source
+            var axis = shape.count - 1
+            while axis >= 0 {
+                index[axis] += 1
+                source += sourceStrides[axis]
+                if index[axis] < shape[axis] { break }
+                source -= sourceStrides[axis] * shape[axis]
+                index[axis] = 0
+                axis -= 1
+            }
+        }
+        return positions
+    }
+}

@@ -1,0 +1,264 @@
+import Foundation
+import GRDB
+import ShadowEval
+
+/// Staged rollouts (migration v2): plans, stage membership, per-stage evidence and decisions, and
+/// the history of who did what. Every change of state is one transaction with its event row, so a
+/// restarted coordinator finds the same stage, the same agents and the same evidence.
+extension Ledger {
+    /// Creates an open rollout with its stage-0 assignment and its plan in state `created`.
+    public func createStagedRollout(_ request: StagedRolloutRequest, actor: String, at date: Date = Date()) throws -> RolloutRecord {
+        guard request.samplingRate > 0 && request.samplingRate <= 1 else {
+            throw LedgerError.invalidSamplingRate(request.samplingRate)
+        }
+        guard request.windowSize >= 1 else { throw LedgerError.invalidWindowSize(request.windowSize) }
+        try RolloutPlan.validate(stages: request.stages)
+        return try database.write { db in
+            for sha256 in [request.referenceSHA256, request.candidateSHA256] where try !ModelRecord.exists(db, key: sha256) {
+                throw LedgerError.unknownModel(sha256: sha256)
+            }
+            if let open = try String.fetchOne(
+                db,
+                sql: """
+                    SELECT id FROM rollouts
+                    WHERE model_name = ? AND reference_sha256 = ? AND candidate_sha256 = ? AND status = 'shadowing'
+                    """,
+                arguments: [request.modelName, request.referenceSHA256, request.candidateSHA256])
+            {
+                throw LedgerError.rolloutAlreadyOpen(id: open)
+            }
+            let rollout = RolloutRecord(
+                id: Self.makeIdentifier(prefix: "r"), modelName: request.modelName,
+                referenceSHA256: request.referenceSHA256, candidateSHA256: request.candidateSHA256,
+                samplingRate: request.samplingRate, windowSize: request.windowSize,
+                policyVersion: request.policyVersion, status: .shadowing, outcome: nil, createdAt: date, decidedAt: nil)
+            try rollout.insert(db)
+            try AssignmentRecord(id: Self.makeIdentifier(prefix: "a"), rolloutID: rollout.id, stage: 0, createdAt: date)
+                .insert(db)
+            try db.execute(
+                sql: """
+                    INSERT INTO rollout_plans (rollout_id, target, stages, stage, state, window_max_age_ms, created_by)
+                    VALUES (?, ?, ?, 0, 'created', ?, ?)
+                    """,
+                arguments: [
+                    rollout.id, try LabelCoding.encode(request.target),
+                    String(decoding: try JSONEncoder().encode(request.stages), as: UTF8.self),
+                    request.windowMaxAgeMillis, actor,
+                ])
+            try Self.recordEvent(db, rolloutID: rollout.id, at: date, actor: actor, action: "create", stage: nil,
+                                 reason: "stages \(request.stages) of target \(try LabelCoding.encode(request.target))")
+            return try LedgerQueries.rollout(db, id: rollout.id)
+        }
+    }
+
+    /// The plan of a staged rollout; nil for a rollout opened from the configuration file.
+    public func plan(forRollout id: String) throws -> RolloutPlan? {
+        try database.read { db in
+            _ = try LedgerQueries.rollout(db, id: id)
+            return try Self.plan(db, rolloutID: id)
+        }
+    }
+
+    /// The plans of every staged rollout that is still open, oldest first.
+    public func openPlans() throws -> [RolloutPlan] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT p.* FROM rollout_plans p JOIN rollouts r ON r.id = p.rollout_id
+                WHERE r.status = 'shadowing' ORDER BY r.created_at, r.id
+                """).map(Self.plan(from:))
+        }
+    }
+
+    /// Moves an open plan from one of `allowed` states to `state`, with its event, in one transaction.
+    @discardableResult
+    public func changeState(
+        rolloutID: String, from allowed: Set<RolloutState>, to state: RolloutState,
+        actor: String, action: String, reason: String, at date: Date = Date()
+    ) throws -> RolloutPlan {
+        try database.write { db in
+            var plan = try Self.requirePlan(db, rolloutID: rolloutID, allowed: allowed, action: action)
+            plan.state = state
+            try db.execute(sql: "UPDATE rollout_plans SET state = ? WHERE rollout_id = ?", arguments: [state.rawValue, rolloutID])
+            if !state.isOpen {
+                let outcome: Outcome = state == .promoted ? .ship : .stayFP16
+                try db.execute(
+                    sql: "UPDATE rollouts SET status = 'decided', outcome = ?, decided_at = ? WHERE id = ?",
+                    arguments: [outcome.rawValue, date, rolloutID])
+            }
+            try Self.recordEvent(db, rolloutID: rolloutID, at: date, actor: actor, action: action, stage: plan.stage, reason: reason)
+            return plan
+        }
+    }
+
+    /// Moves a running rollout to its next stage, with a fresh assignment for that stage's evidence.
+    @discardableResult
+    public func advanceStage(rolloutID: String, actor: String, reason: String, at date: Date = Date()) throws -> RolloutPlan {
+        try database.write { db in
+            var plan = try Self.requirePlan(db, rolloutID: rolloutID, allowed: [.running], action: "advance")
+            guard !plan.isLastStage else {
+                throw LedgerError.invalidTransition(id: rolloutID, state: "at its last stage", action: "advance")
+            }
+            plan.stage += 1
+            try db.execute(sql: "UPDATE rollout_plans SET stage = ? WHERE rollout_id = ?", arguments: [plan.stage, rolloutID])
+            try AssignmentRecord(id: Self.makeIdentifier(prefix: "a"), rolloutID: rolloutID, stage: plan.stage, createdAt: date)
+                .insert(db)
+            try Self.recordEvent(db, rolloutID: rolloutID, at: date, actor: actor, action: "advance", stage: plan.stage, reason: reason)
+            return plan
+        }
+    }
+
+    /// Adds agents to a rollout at `stage`. An agent already in another open rollout is refused.
+    public func enroll(agentIDs: [String], rolloutID: String, stage: Int, at date: Date = Date()) throws {
+        try database.write { db in
+            for agentID in agentIDs {
+                if let other = try Self.openRollout(db, ofAgent: agentID), other != rolloutID {
+                    throw LedgerError.agentInAnotherRollout(agentID: agentID, rolloutID: other)
+                }
+                try db.execute(
+                    sql: """
+                        INSERT INTO stage_members (rollout_id, agent_id, stage, enrolled_at) VALUES (?, ?, ?, ?)
+                        ON CONFLICT (rollout_id, agent_id) DO NOTHING
+                        """,
+                    arguments: [rolloutID, agentID, stage, date])
+            }
+        }
+    }
+
+    /// The rollout's agents and the stage each joined in, ordered by agent id.
+    public func members(ofRollout id: String) throws -> [(agentID: String, stage: Int)] {
+        try database.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT agent_id, stage FROM stage_members WHERE rollout_id = ? ORDER BY agent_id", arguments: [id]
+            ).map { (agentID: $0["agent_id"], stage: $0["stage"]) }
+        }
+    }
+
+    /// The open staged rollout the agent is in, if any.
+    public func openRollout(ofAgent agentID: String) throws -> String? {
+        try database.read { db in try Self.openRollout(db, ofAgent: agentID) }
+    }
+
+    /// The rollout's assignment for one stage.
+    public func assignment(forRollout id: String, stage: Int) throws -> AssignmentRecord {
+        try database.read { db in
+            guard let assignment = try AssignmentRecord.fetchOne(
+                db, sql: "SELECT * FROM assignments WHERE rollout_id = ? AND stage = ?", arguments: [id, stage])
+            else { throw LedgerError.unknownRollout(id: id) }
+            return assignment
+        }
+    }
+
+    /// The assignment with this id, if any (a window may name an earlier stage's assignment).
+    public func assignment(id: String) throws -> AssignmentRecord? {
+        try database.read { db in try AssignmentRecord.fetchOne(db, key: id) }
+    }
+
+    /// Sums over the windows of one stage.
+    public func evidence(forRollout id: String, stage: Int) throws -> EvidenceTotals {
+        try database.read { db in try LedgerQueries.evidence(db, rolloutID: id, stage: stage) }
+    }
+
+    /// Stores one evaluation of a stage. The plan decides what follows; the rollout stays open.
+    public func recordStageDecision(_ decision: Decision, rolloutID: String, stage: Int, at date: Date = Date()) throws {
+        try database.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO decisions (rollout_id, decided_at, outcome, metric, n, statistic,
+                                           lower_bound, upper_bound, confidence, policy_version, stage)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    rolloutID, date, decision.outcome.rawValue, decision.metric, decision.n, decision.statistic,
+                    decision.lowerBound, decision.upperBound, decision.confidence, decision.policyVersion, stage,
+                ])
+        }
+    }
+
+    public func events(forRollout id: String) throws -> [RolloutEvent] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM rollout_events WHERE rollout_id = ? ORDER BY id", arguments: [id]).map {
+                RolloutEvent(id: $0["id"], rolloutID: $0["rollout_id"], at: $0["at"], actor: $0["actor"],
+                             action: $0["action"], stage: $0["stage"], reason: $0["reason"])
+            }
+        }
+    }
+
+    public func rollouts() throws -> [RolloutRecord] {
+        try database.read(LedgerQueries.rollouts)
+    }
+
+    public func rollout(id: String) throws -> RolloutRecord {
+        try database.read { db in try LedgerQueries.rollout(db, id: id) }
+    }
+
+    public func models() throws -> [ModelRecord] {
+        try database.read { db in try ModelRecord.fetchAll(db, sql: "SELECT * FROM models ORDER BY registered_at, sha256") }
+    }
+
+    public func model(sha256: String) throws -> ModelRecord {
+        try database.read { db in
+            guard let model = try ModelRecord.fetchOne(db, key: sha256) else { throw LedgerError.unknownModel(sha256: sha256) }
+            return model
+        }
+    }
+
+    /// Moves an agent's last sighting forward (on its heartbeats, so `agents list` shows who is alive).
+    public func recordAgentHeartbeat(id: String, at date: Date) throws {
+        try database.write { db in
+            try db.execute(sql: "UPDATE agents SET last_seen_at = ? WHERE id = ?", arguments: [date, id])
+        }
+    }
+
+    /// Every agent that ever said Hello, ordered by id.
+    public func agents() throws -> [AgentRecord] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM agents ORDER BY id").map { row in
+                AgentRecord(
+                    id: row["id"],
+                    labels: try LabelCoding.decode([String: String].self, from: row["labels"], column: "agents.labels"),
+                    kernelPath: row["kernel_path"], agentVersion: row["agent_version"],
+                    firstSeenAt: row["first_seen_at"], lastSeenAt: row["last_seen_at"])
+            }
+        }
+    }
+
+    private static func plan(_ db: Database, rolloutID: String) throws -> RolloutPlan? {
+        try Row.fetchOne(db, sql: "SELECT * FROM rollout_plans WHERE rollout_id = ?", arguments: [rolloutID]).map(plan(from:))
+    }
+
+    private static func requirePlan(_ db: Database, rolloutID: String, allowed: Set<RolloutState>, action: String) throws -> RolloutPlan {
+        _ = try LedgerQueries.rollout(db, id: rolloutID)
+        guard let plan = try plan(db, rolloutID: rolloutID) else { throw LedgerError.notStaged(id: rolloutID) }
+        guard allowed.contains(plan.state) else {
+            throw LedgerError.invalidTransition(id: rolloutID, state: plan.state.rawValue, action: action)
+        }
+        return plan
+    }
+
+    private static func plan(from row: Row) throws -> RolloutPlan {
+        let stateText: String = row["state"]
+        guard let state = RolloutState(rawValue: stateText) else {
+            throw LedgerError.unexpectedValue(column: "rollout_plans.state", value: stateText)
+        }
+        return RolloutPlan(
+            rolloutID: row["rollout_id"],
+            target: try LabelCoding.decode([String: String].self, from: row["target"], column: "rollout_plans.target"),
+            stages: try LabelCoding.decode([Int].self, from: row["stages"], column: "rollout_plans.stages"),
+            stage: row["stage"], state: state, windowMaxAgeMillis: row["window_max_age_ms"], createdBy: row["created_by"])
+    }
+
+    private static func openRollout(_ db: Database, ofAgent agentID: String) throws -> String? {
+        try String.fetchOne(db, sql: """
+            SELECT m.rollout_id FROM stage_members m JOIN rollouts r ON r.id = m.rollout_id
+            WHERE m.agent_id = ? AND r.status = 'shadowing'
+            """, arguments: [agentID])
+    }
+
+    private static func recordEvent(
+        _ db: Database, rolloutID: String, at date: Date, actor: String, action: String, stage: Int?, reason: String
+    ) throws {
+        try db.execute(
+            sql: "INSERT INTO rollout_events (rollout_id, at, actor, action, stage, reason) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [rolloutID, date, actor, action, stage, reason])
+    }
+}

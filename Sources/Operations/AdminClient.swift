@@ -1,0 +1,91 @@
+import FleetProtocol
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+
+/// Talks to the coordinator's admin API over HTTPS with an operator certificate: one request per
+/// connection (operator commands are rare), the server verified against the fleet CA and by name.
+public struct AdminClient: Sendable {
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public let coordinator: URL
+    private let host: String
+    private let port: Int
+    private let tls: NIOSSLContext
+
+    /// `coordinator` is e.g. https://localhost:7444; its host must be a DNS name in the
+    /// coordinator's certificate.
+    public init(coordinator: URL, certificate: String, privateKey: String, trustRoots: String) throws {
+        guard coordinator.scheme == "https", let host = coordinator.host, !host.isEmpty else {
+            throw Failure(description: "--coordinator \(coordinator) must be an https:// URL such as https://localhost:7444")
+        }
+        self.coordinator = coordinator
+        self.host = host
+        self.port = coordinator.port ?? 443
+        self.tls = try FleetTLS.clientContext(TLSFiles(certificate: certificate, privateKey: privateKey, trustRoots: trustRoots))
+    }
+
+    /// The admin API uses two verbs: GET reads, POST changes.
+    public enum Method: String, Sendable {
+        case get = "GET"
+        case post = "POST"
+    }
+
+    public func get<Response: Decodable>(_ path: String, as type: Response.Type = Response.self) async throws -> Response {
+        try decode(type, from: try await send(.get, path))
+    }
+
+    /// The raw JSON of a successful response; a refusal throws with the server's message.
+    public func send(_ method: Method, _ path: String, body: Data = Data(), contentType: String? = nil) async throws -> Data {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(.seconds(10))
+            .connect(host: host, port: port) { [tls, host] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: host))
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
+                }
+            }
+        let (status, data) = try await channel.executeThenClose { inbound, outbound in
+            var head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method.rawValue), uri: path)
+            head.headers.add(name: "host", value: "\(host):\(port)")
+            head.headers.add(name: "content-length", value: "\(body.count)")
+            head.headers.add(name: "connection", value: "close")
+            if let contentType { head.headers.add(name: "content-type", value: contentType) }
+            try await outbound.write(.head(head))
+            if !body.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+            try await outbound.write(.end(nil))
+            var status: HTTPResponseStatus?
+            var data = Data()
+            for try await part in inbound {
+                switch part {
+                case .head(let head): status = head.status
+                case .body(let buffer): data.append(contentsOf: buffer.readableBytesView)
+                case .end: return (status, data)
+                }
+            }
+            return (status, data)
+        }
+        guard let status else { throw Failure(description: "\(coordinator) closed the connection without answering") }
+        guard (200..<300).contains(status.code) else {
+            let message = (try? JSONDecoder().decode(AdminAPI.ErrorBody.self, from: data))?.error.message
+                ?? String(decoding: data, as: UTF8.self)
+            throw Failure(description: "\(method.rawValue) \(path): \(status.code) \(status.reasonPhrase): \(message)")
+        }
+        return data
+    }
+
+    private func decode<Response: Decodable>(_ type: Response.Type, from data: Data) throws -> Response {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        do {
+            return try decoder.decode(type, from: data)
+        } catch {
+            throw Failure(description: "the coordinator's answer is not a \(type): \(error)")
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import Inference
+
+/// Small builders and clean-ups every graph rewriter needs.
+enum GraphEditing {
+    static func node(_ opType: String, _ name: String, _ inputs: [String], _ outputs: [String],
+                     attributes: [Onnx_AttributeProto] = []) -> Onnx_NodeProto {
+        var node = Onnx_NodeProto()
+        node.opType = opType
+        node.name = name
+        node.input = inputs
+        node.output = outputs
+        node.attribute = attributes
+        return node
+    }
+
+    /// How reports and `--exclude-node` name a node: its name, else its first output.
+    static func displayName(of node: Onnx_NodeProto) -> String {
+        node.name.isEmpty ? node.output.first ?? node.opType : node.name
+    }
+
+    static func intAttribute(_ name: String, _ value: Int64) -> Onnx_AttributeProto {
+        var attribute = Onnx_AttributeProto()
+        attribute.name = name
+        attribute.type = .int
+        attribute.i = value
+        return attribute
+    }
+
+    /// The default-domain opset the model imports, 0 when it imports none.
+    static func defaultOpset(of model: Onnx_ModelProto) -> Int {
+        model.opsetImport.first { $0.domain.isEmpty || $0.domain == "ai.onnx" }.map { Int($0.version) } ?? 0
+    }
+
+    /// Float weights that only the replaced nodes read would otherwise stay in the file.
+    static func dropUnusedInitializers(_ graph: inout Onnx_GraphProto) {
+        let used = Set(graph.node.flatMap(\.input)).union(graph.output.map(\.name))
+        let unused = Set(graph.initializer.map(\.name)).subtracting(used)
+        graph.initializer.removeAll { unused.contains($0.name) }
+        // Models before IR version 4 also list initializers as graph inputs.
+        graph.input.removeAll { unused.contains($0.name) }
+    }
+}

@@ -1,0 +1,47 @@
+/// Which breakdowns of the evidence must pass besides the whole, and how much evidence a breakdown
+/// needs before it is judged (`slices:` in the policy file).
+public struct SlicePolicy: Sendable, Codable, Equatable {
+    public var dimensions: [SliceDimension]
+    /// A slice with fewer paired samples is reported but not judged: its bounds would be too wide
+    /// to fail anything, and judging it would still cost every other slice a share of alpha.
+    public var minimumSamples: Int
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case dimensions
+        case minimumSamples = "minimum-samples"
+    }
+
+    public init(dimensions: [SliceDimension], minimumSamples: Int) {
+        self.dimensions = dimensions
+        self.minimumSamples = minimumSamples
+    }
+}
+
+/// What a slice is cut by.
+public enum SliceDimension: String, Sendable, Codable, CaseIterable {
+    /// Ground-truth class for labelled evidence, the reference's top-1 class otherwise.
+    case `class`
+    /// The device class an agent reports (a product line).
+    case deviceClass = "device-class"
+    /// The integer kernel path the agent's CPU selected (scalar, avx2, ...).
+    case kernelPath = "kernel-path"
+}
+
+/// Limits on the candidate's cost next to the reference's (`guards:` in the policy file). A
+/// candidate that breaks one stays on FP16 whatever its accuracy: it was meant to be cheaper.
+public struct PolicyGuards: Sendable, Codable, Equatable {
+    /// Largest allowed candidate mean latency / reference mean latency, e.g. 1.0.
+    public var maximumLatencyRatio: Double?
+    /// Largest allowed candidate memory / reference memory, e.g. 0.5.
+    public var maximumMemoryRatio: Double?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case maximumLatencyRatio = "max-latency-ratio"
+        case maximumMemoryRatio = "max-memory-ratio"
+    }
+
+    public init(maximumLatencyRatio: Double? = nil, maximumMemoryRatio: Double? = nil) {
+        self.maximumLatencyRatio = maximumLatencyRatio
+        self.maximumMemoryRatio = maximumMemoryRatio
+    }
+}

@@ -1,0 +1,155 @@
+/// One breakdown of a rollout's evidence: "class 7", "device-class pi5", "kernel-path avx2".
+public struct SliceKey: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var dimension: SliceDimension
+    public var value: String
+
+    public init(_ dimension: SliceDimension, _ value: String) {
+        self.dimension = dimension
+        self.value = value
+    }
+
+    public var description: String { "\(dimension.rawValue) \(value)" }
+}
+
+/// The candidate's and the reference's cost, measured beside the accuracy evidence.
+public struct CostEvidence: Sendable, Equatable {
+    public var referenceMeanLatencyMicros: Double?
+    public var candidateMeanLatencyMicros: Double?
+    public var referenceMemoryBytes: Int?
+    public var candidateMemoryBytes: Int?
+
+    public init(
+        referenceMeanLatencyMicros: Double? = nil, candidateMeanLatencyMicros: Double? = nil,
+        referenceMemoryBytes: Int? = nil, candidateMemoryBytes: Int? = nil
+    ) {
+        self.referenceMeanLatencyMicros = referenceMeanLatencyMicros
+        self.candidateMeanLatencyMicros = candidateMeanLatencyMicros
+        self.referenceMemoryBytes = referenceMemoryBytes
+        self.candidateMemoryBytes = candidateMemoryBytes
+    }
+}
+
+/// Everything a rollout decision rests on: the whole, its slices, and the cost.
+public struct RolloutEvidence: Sendable, Equatable {
+    public var overall: EvidenceTotals
+    /// Totals per slice; only the dimensions the policy names are judged.
+    public var slices: [SliceKey: EvidenceTotals]
+    public var cost: CostEvidence
+
+    public init(overall: EvidenceTotals, slices: [SliceKey: EvidenceTotals] = [:], cost: CostEvidence = CostEvidence()) {
+        self.overall = overall
+        self.slices = slices
+        self.cost = cost
+    }
+}
+
+/// A decision over the whole rollout with the decisions behind it.
+public struct RolloutDecision: Sendable, Equatable {
+    /// The rollout's outcome, with the evidence of the decision that set it and the reason in words.
+    public var decision: Decision
+    public var overall: Decision
+    /// Judged slices (those with enough samples), each at its share of alpha.
+    public var slices: [SliceKey: Decision]
+    /// Guards the candidate broke, in words; any broken guard keeps FP16.
+    public var brokenGuards: [String]
+}
+
+extension PolicyEvaluator {
+    /// Decides on the whole rollout and on every slice of the policy's dimensions that has at
+    /// least `slices.minimumSamples` samples, then applies the guards.
+    ///
+    /// Multiplicity: with k judged slices, the whole and each slice are bounded at alpha / (k + 1),
+    /// so by the union bound all k + 1 confidence sequences hold together with probability 1 - alpha.
+    /// The rollout takes the most cautious outcome among them (stay-fp16, then needs-qat, then
+    /// collecting, then ship): it ships only when the whole and every judged slice ship, and fails
+    /// when any of them fails.
+    public static func decide(_ evidence: RolloutEvidence, policy: Policy) -> RolloutDecision {
+        let judged = judgedSlices(evidence, policy: policy)
+        var shared = policy
+        shared.confidence = 1 - (1 - policy.confidence) / Double(judged.count + 1)
+        let overall = decide(evidence.overall, policy: shared)
+        let slices = Dictionary(uniqueKeysWithValues: judged.map { key, totals in (key, decide(totals, policy: shared)) })
+
+        var deciding = overall
+        for key in slices.keys.sorted(by: { $0.description < $1.description }) {
+            let slice = slices[key]!
+            if caution(slice.outcome) > caution(deciding.outcome) {
+                deciding = slice
+                deciding.reason = "slice \(key): " + slice.reason
+            }
+        }
+        let broken = brokenGuards(evidence.cost, guards: policy.guards)
+        if !broken.isEmpty {
+            deciding.outcome = .stayFP16
+            deciding.reason = "guard broken: " + broken.joined(separator: "; ")
+        }
+        return RolloutDecision(decision: deciding, overall: overall, slices: slices, brokenGuards: broken)
+    }
+
+    private static func judgedSlices(_ evidence: RolloutEvidence, policy: Policy) -> [(SliceKey, EvidenceTotals)] {
+        guard let slicePolicy = policy.slices else { return [] }
+        return evidence.slices.filter { key, totals in
+            slicePolicy.dimensions.contains(key.dimension) && totals.samples >= slicePolicy.minimumSamples
+        }.sorted { $0.key.description < $1.key.description }
+    }
+
+    private static func caution(_ outcome: Outcome) -> Int {
+        switch outcome {
+        case .ship: return 0
+        case .collecting: return 1
+        case .needsQAT: return 2
+        case .stayFP16: return 3
+        }
+    }
+
+    private static func brokenGuards(_ cost: CostEvidence, guards: PolicyGuards?) -> [String] {
+        guard let guards else { return [] }
+        var broken: [String] = []
+        if let limit = guards.maximumLatencyRatio,
+            let reference = cost.referenceMeanLatencyMicros, let candidate = cost.candidateMeanLatencyMicros,
+            reference > 0, candidate / reference > limit
+        {
+            broken.append("candidate latency is \(ratio(candidate / reference)) the reference's, above max-latency-ratio \(limit)")
+        }
+        if let limit = guards.maximumMemoryRatio,
+            let reference = cost.referenceMemoryBytes, let candidate = cost.candidateMemoryBytes,
+            reference > 0, Double(candidate) / Double(reference) > limit
+        {
+            broken.append(
+                "candidate memory is \(ratio(Double(candidate) / Double(reference))) the reference's, above max-memory-ratio \(limit)")
+        }
+        return broken
+    }
+
+    private static func ratio(_ value: Double) -> String {
+        "\((value * 100).rounded() / 100)x"
+    }
+}
+
+extension WindowAggregate {
+    /// The evidence of the whole aggregate.
+    public var evidence: EvidenceTotals { EvidenceTotals(agreement: agreement, labels: labels) }
+
+    /// The evidence per class: "class 3" holds the labelled samples whose true class is 3 and the
+    /// paired samples whose reference answered 3 (the only class unlabelled traffic has), so the
+    /// labelled drop of a class is exact and its disagreement rate is the reference's view of it.
+    public var classSlices: [SliceKey: EvidenceTotals] {
+        let classes = Set(labelsByClass.keys).union(agreementByReferenceClass.keys)
+        return Dictionary(uniqueKeysWithValues: classes.map { value in
+            (SliceKey(.class, String(value)),
+             EvidenceTotals(
+                agreement: agreementByReferenceClass[value] ?? AgreementCounts(),
+                labels: labelsByClass[value] ?? PairedOutcomes()))
+        })
+    }
+}
+
+extension EvidenceTotals {
+    /// Totals of one slice from its agreement and labelled counts.
+    public init(agreement: AgreementCounts, labels: PairedOutcomes = PairedOutcomes()) {
+        self.init(
+            samples: agreement.samples, disagreements: agreement.disagreements, labelled: labels.total,
+            referenceCorrect: labels.referenceRight, candidateCorrect: labels.candidateRight,
+            referenceOnlyCorrect: labels.onlyReferenceRight, candidateOnlyCorrect: labels.onlyCandidateRight)
+    }
+}

@@ -1,0 +1,124 @@
+import ArgumentParser
+import Foundation
+import Inference
+
+/// `quantfleet bench MODEL [--data IN.npz] [--threads N] [--batch N] [--json]`
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure a model's latency per run: warm-up runs, then the median and 99th percentile.",
+        discussion: """
+            Inputs are the first --batch rows of each array in --data, or, without --data, deterministic \
+            values in [0, 1) shaped by the model's inputs (a dynamic leading dimension becomes --batch).
+            """)
+
+    @Argument(help: "The ONNX model to measure.")
+    var model: String
+
+    @Option(help: "An .npz file with one array per model input (leading batch axis).")
+    var data: String?
+
+    @Option(help: "Rows per run.")
+    var batch = 1
+
+    @Option(help: "Threads to use. The engine runs each request on one thread (no intra-op threads yet), so only 1 is honoured.")
+    var threads = 1
+
+    @Option(help: "Runs before measuring.")
+    var warmup = 10
+
+    @Option(help: "Measured runs.")
+    var iterations = 100
+
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
+
+    func validate() throws {
+        guard batch > 0, threads > 0, warmup >= 0, iterations > 0 else {
+            throw ValidationError("--batch, --threads and --iterations must be positive, --warmup not negative")
+        }
+    }
+
+    func run() async throws {
+        let session = try InferenceSession(contentsOf: URL(fileURLWithPath: model))
+        let feeds = try data.map { try session.feeds(from: NPZ.read(contentsOf: URL(fileURLWithPath: $0))).mapValues { try $0.leadingRows(batch) } }
+            ?? Self.syntheticFeeds(for: session.inputs, batch: batch)
+        for _ in 0..<warmup {
+            _ = try session.run(feeds)
+        }
+        let clock = ContinuousClock()
+        var latencies: [Double] = []
+        for _ in 0..<iterations {
+            let elapsed = try clock.measure { _ = try session.run(feeds) }
+            latencies.append(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1e3)
+        }
+        let report = BenchReport(model: model, batch: batch, threads: 1, requestedThreads: threads, iterations: iterations,
+                                 latenciesMilliseconds: latencies, kernelPath: session.kernelPath)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            print("model:       \(model) (batch \(batch), \(iterations) runs after \(warmup) warm-up)")
+            print("threads:     1\(threads > 1 ? " (\(threads) requested; the engine has no intra-op threads yet)" : "")")
+            print("median:      \(String(format: "%.3f", report.medianMilliseconds)) ms")
+            print("p99:         \(String(format: "%.3f", report.p99Milliseconds)) ms")
+            print("kernel path: \(report.kernelPath)")
+        }
+    }
+
+    /// Deterministic values in [0, 1) converted to each input's type, for models benchmarked without data.
+    private static func syntheticFeeds(for inputs: [TensorInfo], batch: Int) throws -> [String: Tensor] {
+        var feeds: [String: Tensor] = [:]
+        for input in inputs {
+            let shape = try input.shape.enumerated().map { axis, size -> Int in
+                if let size { return size }
+                guard axis == 0 else {
+                    throw ValidationError("input '\(input.name)' has a dynamic dimension at axis \(axis); pass --data to fix its size")
+                }
+                return batch
+            }
+            let count = shape.reduce(1, *)
+            let values = (0..<count).map { Float(($0 * 7919) % 1000) / 1000 }
+            feeds[input.name] = try Tensor(shape: shape, floats: values).converted(to: input.elementType)
+        }
+        return feeds
+    }
+}
+
+/// What `bench --json` prints; latencies in milliseconds.
+struct BenchReport: Encodable {
+    let model: String
+    let batch: Int
+    let threads: Int
+    let requestedThreads: Int
+    let iterations: Int
+    let medianMilliseconds: Double
+    let p99Milliseconds: Double
+    let meanMilliseconds: Double
+    let kernelPath: String
+
+    init(model: String, batch: Int, threads: Int, requestedThreads: Int, iterations: Int, latenciesMilliseconds: [Double], kernelPath: String) {
+        let sorted = latenciesMilliseconds.sorted()
+        self.model = model
+        self.batch = batch
+        self.threads = threads
+        self.requestedThreads = requestedThreads
+        self.iterations = iterations
+        medianMilliseconds = sorted.count % 2 == 1
+            ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        // Nearest-rank percentile: the smallest latency at or above 99 % of the runs.
+        p99Milliseconds = sorted[min(sorted.count - 1, Int((0.99 * Double(sorted.count)).rounded(.up)) - 1)]
+        meanMilliseconds = sorted.reduce(0, +) / Double(sorted.count)
+        self.kernelPath = kernelPath
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case model, batch, threads, iterations
+        case requestedThreads = "requested_threads"
+        case medianMilliseconds = "median_ms"
+        case p99Milliseconds = "p99_ms"
+        case meanMilliseconds = "mean_ms"
+        case kernelPath = "kernel_path"
+    }
+}
