@@ -25,7 +25,7 @@ struct InferenceRoutes: Sendable {
             do {
                 body = try await request.decode(as: InferenceRequestBody.self, context: context)
             } catch {
-                throw HTTPError(.badRequest, message: "the body is not an OIP infer request: \(error)")
+                throw OIPError(.badRequest, "the body is not an OIP infer request: \(error)")
             }
             return try infer(body, on: active)
         }
@@ -33,10 +33,10 @@ struct InferenceRoutes: Sendable {
 
     private func active(named name: String) throws -> ServingState.Active {
         guard let active = state.current else {
-            throw HTTPError(.serviceUnavailable, message: "no model loaded yet: waiting for the coordinator's assignment")
+            throw OIPError(.serviceUnavailable, "no model loaded yet: waiting for the coordinator's assignment")
         }
         guard active.assignment.modelName == name else {
-            throw HTTPError(.notFound, message: "unknown model '\(name)'; this agent serves '\(active.assignment.modelName)'")
+            throw OIPError(.notFound, "unknown model '\(name)'; this agent serves '\(active.assignment.modelName)'")
         }
         return active
     }
@@ -54,12 +54,12 @@ struct InferenceRoutes: Sendable {
         var feeds: [String: Tensor] = [:]
         for payload in body.inputs {
             guard let input = active.reference.inputs.first(where: { $0.name == payload.name }) else {
-                throw HTTPError(.badRequest, message: "unknown input '\(payload.name)'; the model takes \(active.reference.inputs.map(\.name))")
+                throw OIPError(.badRequest, "unknown input '\(payload.name)'; the model takes \(active.reference.inputs.map(\.name))")
             }
             do {
                 feeds[payload.name] = try payload.tensor(for: input)
             } catch let error as InferenceRequestError {
-                throw HTTPError(.badRequest, message: error.description)
+                throw OIPError(.badRequest, error.description)
             }
         }
         let started = ContinuousClock.now
@@ -67,7 +67,7 @@ struct InferenceRoutes: Sendable {
         do {
             outputs = try active.reference.run(feeds)
         } catch {
-            throw HTTPError(.badRequest, message: "inference failed: \(error)")
+            throw OIPError(.badRequest, "inference failed: \(error)")
         }
         let latency = Int(started.duration(to: .now) / .microseconds(1))
 

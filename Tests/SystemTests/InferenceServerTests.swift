@@ -1,0 +1,58 @@
+import Foundation
+import XCTest
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A real agent's Open Inference Protocol server: metadata, an answer, and bad requests refused
+/// with the protocol's `{"error": "..."}` body naming what is wrong.
+final class InferenceServerTests: XCTestCase {
+    func testAgentServesMetadataAnswersAndRefusesBadRequestsClearly() async throws {
+        let fleet = try await SystemTestSupport.startFleet("oip", certified: ["agent-1"], running: ["agent-1"], for: self)
+        let agent = try XCTUnwrap(fleet.agentURLs["agent-1"])
+        let model = agent.appendingPathComponent("v2/models/\(SystemTestSupport.modelName)")
+
+        let (metadata, metadataStatus) = try await request("GET", model)
+        XCTAssertEqual(metadataStatus, 200)
+        let inputs = try XCTUnwrap(metadata["inputs"] as? [[String: Any]])
+        XCTAssertEqual(inputs.first?["name"] as? String, "pixels")
+        XCTAssertEqual(inputs.first?["shape"] as? [Int], [-1, 784])
+
+        let pixels = [Int](repeating: 0, count: 784)
+        let (answer, answerStatus) = try await request("POST", model.appendingPathComponent("infer"), body: [
+            "id": "one", "inputs": [["name": "pixels", "shape": [1, 784], "datatype": "UINT8", "data": pixels]],
+        ])
+        XCTAssertEqual(answerStatus, 200, "\(answer)")
+        let outputs = try XCTUnwrap(answer["outputs"] as? [[String: Any]])
+        XCTAssertEqual(Set(outputs.compactMap { $0["name"] as? String }), ["label", "probabilities"])
+        XCTAssertEqual(answer["id"] as? String, "one")
+
+        let refusals: [(URL, [String: Any]?, Int, String)] = [
+            (agent.appendingPathComponent("v2/models/other"), nil, 404, "unknown model 'other'"),
+            (model.appendingPathComponent("infer"), ["inputs": [["name": "pixels", "shape": [1, 784], "datatype": "FP32", "data": [1, 2]]]],
+             400, "shape [1, 784] needs 784 values, data has 2"),
+            (model.appendingPathComponent("infer"), ["inputs": [["name": "image", "shape": [1], "datatype": "FP32", "data": [1]]]],
+             400, "unknown input 'image'"),
+            (model.appendingPathComponent("infer"), ["inputs": [["name": "pixels", "shape": [1, 10], "datatype": "FP32", "data": Array(repeating: 0, count: 10)]]],
+             400, "does not fit the model's [?, 784]"),
+        ]
+        for (url, body, status, message) in refusals {
+            let (reply, replyStatus) = try await request(body == nil ? "GET" : "POST", url, body: body)
+            XCTAssertEqual(replyStatus, status, "\(url.path): \(reply)")
+            let error = try XCTUnwrap(reply["error"] as? String, "OIP error bodies are {\"error\": \"...\"}: \(reply)")
+            XCTAssertTrue(error.contains(message), "\(error) should say \(message)")
+        }
+    }
+
+    private func request(_ method: String, _ url: URL, body: [String: Any]? = nil) async throws -> ([String: Any], Int) {
+        var request = URLRequest(url: url)
+        request.httpMethod = method
+        if let body {
+            request.httpBody = try JSONSerialization.data(withJSONObject: body)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? ["raw": String(decoding: data, as: UTF8.self)]
+        return (object, (response as? HTTPURLResponse)?.statusCode ?? 0)
+    }
+}
