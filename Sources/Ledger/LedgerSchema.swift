@@ -12,6 +12,9 @@ enum LedgerSchema {
         migrator.registerMigration("v2") { db in
             try db.execute(sql: v2)
         }
+        migrator.registerMigration("v3") { db in
+            try db.execute(sql: v3)
+        }
         return migrator
     }()
 
@@ -164,5 +167,80 @@ enum LedgerSchema {
             reason     TEXT NOT NULL
         ) STRICT;
         CREATE INDEX rollout_events_by_rollout ON rollout_events(rollout_id, id);
+        """
+
+    /// Views for engineers: each answers a common question with one SELECT, e.g.
+    /// `SELECT * FROM stage_evidence WHERE json_extract(labels, '$.site') = 'plant-7'`.
+    private static let v3 = """
+        -- One row per rollout: where it stands and its latest decision.
+        CREATE VIEW rollout_summary AS
+        SELECT
+            r.id                                   AS rollout_id,
+            r.model_name                           AS model_name,
+            r.status                               AS status,
+            r.outcome                              AS outcome,
+            p.state                                AS plan_state,
+            p.stage                                AS current_stage,
+            p.stages                               AS stages,
+            r.created_at                           AS created_at,
+            r.decided_at                           AS decided_at,
+            d.outcome                              AS latest_decision,
+            d.metric                               AS latest_metric,
+            d.n                                    AS latest_n,
+            d.statistic                            AS latest_statistic,
+            d.lower_bound                          AS latest_lower_bound,
+            d.upper_bound                          AS latest_upper_bound,
+            d.policy_version                       AS policy_version
+        FROM rollouts r
+        LEFT JOIN rollout_plans p ON p.rollout_id = r.id
+        LEFT JOIN decisions d ON d.id = (SELECT MAX(id) FROM decisions WHERE rollout_id = r.id);
+
+        -- Evidence per rollout, stage, agent and kernel path: the slices a stage is judged on.
+        CREATE VIEW stage_evidence AS
+        SELECT
+            a.rollout_id                                                            AS rollout_id,
+            a.stage                                                                 AS stage,
+            w.agent_id                                                              AS agent_id,
+            g.labels                                                                AS labels,
+            w.kernel_path                                                           AS kernel_path,
+            COUNT(*)                                                                AS windows,
+            SUM(w.count)                                                            AS samples,
+            CAST(SUM(w.count - w.top1_agreements) AS REAL) / NULLIF(SUM(w.count), 0) AS disagreement_rate,
+            SUM(w.labelled)                                                         AS labelled,
+            CAST(SUM(w.reference_correct) AS REAL) / NULLIF(SUM(w.labelled), 0)     AS reference_accuracy,
+            CAST(SUM(w.candidate_correct) AS REAL) / NULLIF(SUM(w.labelled), 0)     AS candidate_accuracy,
+            SUM(w.kl_divergence_sum) / NULLIF(SUM(w.count), 0)                      AS mean_kl,
+            MAX(w.ended_at_ms)                                                      AS last_window_ms
+        FROM windows w
+        JOIN assignments a ON a.id = w.assignment_id
+        LEFT JOIN agents g ON g.id = w.agent_id
+        GROUP BY a.rollout_id, a.stage, w.agent_id, w.kernel_path;
+
+        -- One row per agent: when it was last seen and how its shadowing went.
+        CREATE VIEW agent_health AS
+        SELECT
+            g.id                                                                    AS agent_id,
+            g.labels                                                                AS labels,
+            g.kernel_path                                                           AS kernel_path,
+            g.agent_version                                                         AS agent_version,
+            g.first_seen_at                                                         AS first_seen_at,
+            g.last_seen_at                                                          AS last_seen_at,
+            COUNT(w.sequence)                                                       AS windows,
+            COALESCE(SUM(w.count), 0)                                               AS samples,
+            COALESCE(SUM(w.shadow_drops), 0)                                        AS shadow_drops,
+            CAST(SUM(w.shadow_drops) AS REAL) / NULLIF(SUM(w.count) + SUM(w.shadow_drops), 0) AS shadow_drop_rate,
+            MAX(w.ended_at_ms)                                                      AS last_window_ms
+        FROM agents g
+        LEFT JOIN windows w ON w.agent_id = g.id
+        GROUP BY g.id;
+
+        -- Every evaluation, newest first, with the rollout it belongs to.
+        CREATE VIEW decision_history AS
+        SELECT
+            d.id, d.rollout_id, r.model_name, d.stage, d.decided_at, d.outcome, d.metric, d.n,
+            d.statistic, d.lower_bound, d.upper_bound, d.confidence, d.policy_version
+        FROM decisions d
+        JOIN rollouts r ON r.id = d.rollout_id
+        ORDER BY d.id DESC;
         """
 }

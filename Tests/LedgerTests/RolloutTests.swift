@@ -10,11 +10,12 @@ final class RolloutTests: XCTestCase {
             "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND type IN ('table', 'view') ORDER BY name")
         XCTAssertEqual(
             objects.rows,
-            [["table", "agents"], ["table", "assignments"], ["table", "decisions"], ["table", "grdb_migrations"],
-             ["table", "models"], ["table", "rollout_events"], ["view", "rollout_evidence"], ["table", "rollout_plans"],
-             ["table", "rollouts"], ["table", "stage_members"], ["table", "windows"]])
+            [["view", "agent_health"], ["table", "agents"], ["table", "assignments"], ["view", "decision_history"],
+             ["table", "decisions"], ["table", "grdb_migrations"], ["table", "models"], ["table", "rollout_events"],
+             ["view", "rollout_evidence"], ["table", "rollout_plans"], ["view", "rollout_summary"], ["table", "rollouts"],
+             ["view", "stage_evidence"], ["table", "stage_members"], ["table", "windows"]])
         XCTAssertEqual(try reader.query("PRAGMA journal_mode").rows, [["wal"]])
-        XCTAssertEqual(try reader.query("SELECT identifier FROM grdb_migrations").rows, [["v1"], ["v2"]])
+        XCTAssertEqual(try reader.query("SELECT identifier FROM grdb_migrations").rows, [["v1"], ["v2"], ["v3"]])
     }
 
     func testRegisteringAModelTwiceKeepsOneRow() throws {
