@@ -127,8 +127,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "InferenceTests", dependencies: ["Inference", "Quantization", "CQuantKernels"]),
-        .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "Inference"]),
+        // onnxruntime as an oracle, shared by the engine's and the quantizer's tests.
+        .target(name: "ONNXRuntimeOracle", dependencies: ["Inference"], path: "Tests/ONNXRuntimeOracle"),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference", "Quantization", "CQuantKernels", "ONNXRuntimeOracle"]),
+        .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "Inference", "ONNXRuntimeOracle"]),
         .testTarget(name: "ShadowEvalTests", dependencies: ["ShadowEval"]),
         .testTarget(
             name: "FleetProtocolTests",
@@ -145,7 +147,7 @@ let package = Package(
         .testTarget(
             name: "SystemTests",
             dependencies: [
-                "Agent", "FleetProtocol", "Ledger", "Operations", "Quantization", "ShadowEval",
+                "Agent", "DaemonSupport", "FleetProtocol", "Ledger", "Operations", "Quantization", "ShadowEval",
                 "quantfleet", "quantfleet-coordinator", "quantfleet-agent",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,6 +1,7 @@
 import Foundation
 import Inference
 import Quantization
+import ONNXRuntimeOracle
 import XCTest
 
 /// The Fashion-MNIST fixtures through our engine against onnxruntime on real traffic rows.
@@ -10,7 +11,7 @@ final class FixtureModelTests: XCTestCase {
     func testFP32ModelMatchesOnnxruntime() throws {
         let pixels = try TestSupport.trafficPixels(rows: rows)
         let ours = try InferenceSession(contentsOf: TestSupport.fp32Model).run(["pixels": pixels])
-        let theirs = try TestSupport.onnxruntimeOutputs(model: TestSupport.fp32Model, feeds: ["pixels": pixels])
+        let theirs = try ONNXRuntimeOracle.outputs(model: TestSupport.fp32Model, feeds: ["pixels": pixels])
         let probabilities = try XCTUnwrap(ours["probabilities"])
         XCTAssertEqual(probabilities.shape, [rows, 10])
         XCTAssertLessThan(TestSupport.maxRowRelativeError(probabilities, try XCTUnwrap(theirs["probabilities"])), 1e-4)
@@ -20,7 +21,7 @@ final class FixtureModelTests: XCTestCase {
     func testFP16ModelIsCloseToOnnxruntime() throws {
         let pixels = try TestSupport.trafficPixels(rows: rows)
         let ours = try InferenceSession(contentsOf: TestSupport.fp16Model).run(["pixels": pixels])
-        let theirs = try TestSupport.onnxruntimeOutputs(model: TestSupport.fp16Model, feeds: ["pixels": pixels])
+        let theirs = try ONNXRuntimeOracle.outputs(model: TestSupport.fp16Model, feeds: ["pixels": pixels])
         let probabilities = try XCTUnwrap(ours["probabilities"]), expected = try XCTUnwrap(theirs["probabilities"])
         XCTAssertLessThan(TestSupport.maxRowRelativeError(probabilities, expected), 2e-2)
         let agreement = zip(TestSupport.argmaxRows(probabilities), TestSupport.argmaxRows(expected)).filter(==).count
@@ -38,7 +39,7 @@ final class FixtureModelTests: XCTestCase {
         let pixels = try TestSupport.trafficPixels(rows: nil)
 
         let ours = try XCTUnwrap(InferenceSession(contentsOf: quantized).run(["pixels": pixels])["probabilities"])
-        let theirs = try XCTUnwrap(TestSupport.onnxruntimeOutputs(model: quantized, feeds: ["pixels": pixels])["probabilities"])
+        let theirs = try XCTUnwrap(ONNXRuntimeOracle.outputs(model: quantized, feeds: ["pixels": pixels])["probabilities"])
         let agreement = zip(TestSupport.argmaxRows(ours), TestSupport.argmaxRows(theirs)).filter(==).count
         XCTAssertGreaterThanOrEqual(Double(agreement) / Double(pixels.shape[0]), 0.995)
     }
@@ -54,7 +55,7 @@ final class FixtureModelTests: XCTestCase {
         let pixels = try TestSupport.trafficPixels(rows: rows)
 
         let ours = try InferenceSession(contentsOf: sevenBit).run(["pixels": pixels])
-        let theirs = try TestSupport.onnxruntimeOutputs(model: sevenBit, feeds: ["pixels": pixels])
+        let theirs = try ONNXRuntimeOracle.outputs(model: sevenBit, feeds: ["pixels": pixels])
         XCTAssertEqual(ours["label"], theirs["label"])
         let probabilities = try XCTUnwrap(ours["probabilities"]), expected = try XCTUnwrap(theirs["probabilities"])
         let maxAbsDiff = zip(probabilities.floats, expected.floats).map { abs($0 - $1) }.max() ?? 0

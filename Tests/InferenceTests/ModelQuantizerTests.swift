@@ -1,6 +1,7 @@
 import Foundation
 import Inference
 import Quantization
+import ONNXRuntimeOracle
 import XCTest
 
 final class ModelQuantizerTests: XCTestCase {
@@ -33,7 +34,7 @@ final class ModelQuantizerTests: XCTestCase {
 
         let pixels = try TestSupport.trafficPixels(rows: 200)
         let ours = try XCTUnwrap(InferenceSession(contentsOf: output).run(["pixels": pixels])["label"])
-        let theirs = try XCTUnwrap(TestSupport.onnxruntimeOutputs(model: output, feeds: ["pixels": pixels])["label"])
+        let theirs = try XCTUnwrap(ONNXRuntimeOracle.outputs(model: output, feeds: ["pixels": pixels])["label"])
         let agreement = zip(ours.int64s, theirs.int64s).filter(==).count
         XCTAssertGreaterThanOrEqual(Double(agreement) / 200, 0.995)
     }

@@ -1,5 +1,6 @@
 import Foundation
 @testable import Inference
+import ONNXRuntimeOracle
 import XCTest
 
 /// ONNX's own backend node tests (shipped in the onnx 1.22.0 wheel) run through the engine: every
@@ -64,11 +65,11 @@ enum NodeTestSuite {
             .trimmingCharacters(in: .whitespacesAndNewlines)
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw TestSupport.OracleFailure(message: "python3 cannot import onnx; run Tools/install-dependencies.sh --test-oracles")
+            throw ONNXRuntimeOracle.Failure(message: "python3 cannot import onnx; run Tools/install-dependencies.sh --test-oracles")
         }
         let root = URL(fileURLWithPath: package).appendingPathComponent("backend/test/data/node")
         guard FileManager.default.fileExists(atPath: root.path) else {
-            throw TestSupport.OracleFailure(message: "\(root.path) is missing: the node tests ship in onnx==1.22.0 only")
+            throw ONNXRuntimeOracle.Failure(message: "\(root.path) is missing: the node tests ship in onnx==1.22.0 only")
         }
         return root
     }
@@ -88,7 +89,7 @@ enum NodeTestSuite {
             if content.isEmpty { continue }
             let parts = content.split(separator: " ", maxSplits: 1)
             guard parts.count == 2, !parts[1].trimmingCharacters(in: .whitespaces).isEmpty else {
-                throw TestSupport.OracleFailure(message: "\(expectedFailuresFile.lastPathComponent):\(number + 1): expected 'test_name reason'")
+                throw ONNXRuntimeOracle.Failure(message: "\(expectedFailuresFile.lastPathComponent):\(number + 1): expected 'test_name reason'")
             }
             failures[String(parts[0])] = parts[1].trimmingCharacters(in: .whitespaces)
         }

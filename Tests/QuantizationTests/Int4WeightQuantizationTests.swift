@@ -1,6 +1,7 @@
 import Foundation
 import Inference
 @testable import Quantization
+import ONNXRuntimeOracle
 import XCTest
 
 /// int4-weight: blocked opset-21 DequantizeLinear that onnxruntime runs, and the block layout.
@@ -9,7 +10,7 @@ final class Int4WeightQuantizationTests: XCTestCase {
         let directory = try QuantizationFixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let (pixels, _) = try QuantizationFixtures.fashionRows(0..<500)
-        let reference = try XCTUnwrap(QuantizationFixtures.onnxruntimeOutputs(
+        let reference = try XCTUnwrap(ONNXRuntimeOracle.outputs(
             model: QuantizationFixtures.fashionModel, feeds: ["pixels": pixels])["label"])
         for blockSize in QuantizationOptions.supportedBlockSizes {
             let output = directory.appendingPathComponent("int4-\(blockSize).onnx")
@@ -21,7 +22,7 @@ final class Int4WeightQuantizationTests: XCTestCase {
 
             let model = try Onnx_ModelProto(serializedBytes: Data(contentsOf: output))
             XCTAssertEqual(model.opsetImport.first { $0.domain.isEmpty }?.version, 21)
-            let candidate = try XCTUnwrap(QuantizationFixtures.onnxruntimeOutputs(model: output, feeds: ["pixels": pixels])["label"])
+            let candidate = try XCTUnwrap(ONNXRuntimeOracle.outputs(model: output, feeds: ["pixels": pixels])["label"])
             let agreement = Double(zip(reference.int64s, candidate.int64s).filter(==).count) / 500
             XCTAssertGreaterThanOrEqual(agreement, 0.95, "block size \(blockSize)")
         }

@@ -27,33 +27,6 @@ enum QuantizationFixtures {
         return (Tensor(shape: [range.count, width], floats: pixels), Array(labels.int64s[range]))
     }
 
-    /// Runs `model` with onnxruntime through Tools/ort_oracle.py; fails (never skips) when python3
-    /// or onnxruntime is missing, since CI installs them (Tools/install-dependencies.sh --test-oracles).
-    static func onnxruntimeOutputs(model: URL, feeds: [String: Tensor]) throws -> [String: Tensor] {
-        let directory = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let inputs = directory.appendingPathComponent("in.npz"), outputs = directory.appendingPathComponent("out.npz")
-        try NPZ.write(feeds, to: inputs)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", packageRoot.appendingPathComponent("Tools/ort_oracle.py").path,
-                             model.path, inputs.path, outputs.path]
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw OracleFailure(message: "Tools/ort_oracle.py exited with \(process.terminationStatus): \(message)")
-        }
-        return try NPZ.read(contentsOf: outputs)
-    }
-
-    struct OracleFailure: Error, CustomStringConvertible {
-        let message: String
-        var description: String { message }
-    }
-
     /// The coefficient of determination of `predictions` for `targets`.
     static func rSquared(_ predictions: [Float], _ targets: [Float]) -> Double {
         let mean = targets.reduce(0.0) { $0 + Double($1) } / Double(targets.count)

@@ -2,6 +2,7 @@ import Foundation
 import Inference
 import Quantization
 import Synchronization
+import ONNXRuntimeOracle
 import XCTest
 
 /// int8-static end to end: calibrated with our engine, written as QDQ, run by onnxruntime.
@@ -29,9 +30,9 @@ final class StaticQuantizationTests: XCTestCase {
         XCTAssertEqual(weightScale.dims, [256], "per output channel by default")
 
         let (pixels, _) = try QuantizationFixtures.fashionRows(1000..<1600)
-        let reference = try XCTUnwrap(QuantizationFixtures.onnxruntimeOutputs(
+        let reference = try XCTUnwrap(ONNXRuntimeOracle.outputs(
             model: QuantizationFixtures.fashionModel, feeds: ["pixels": pixels])["label"])
-        let candidate = try XCTUnwrap(QuantizationFixtures.onnxruntimeOutputs(model: output, feeds: ["pixels": pixels])["label"])
+        let candidate = try XCTUnwrap(ONNXRuntimeOracle.outputs(model: output, feeds: ["pixels": pixels])["label"])
         let agreement = Double(zip(reference.int64s, candidate.int64s).filter(==).count) / 600
         XCTAssertGreaterThanOrEqual(agreement, 0.98)
     }
@@ -41,7 +42,7 @@ final class StaticQuantizationTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: directory) }
         let test = try NPZ.read(contentsOf: QuantizationFixtures.diabetesTest)
         let features = try XCTUnwrap(test["features"]), targets = try XCTUnwrap(test["target"]).floats
-        let float = try XCTUnwrap(QuantizationFixtures.onnxruntimeOutputs(
+        let float = try XCTUnwrap(ONNXRuntimeOracle.outputs(
             model: QuantizationFixtures.diabetesModel, feeds: ["features": features])["prediction"])
         let floatR2 = QuantizationFixtures.rSquared(float.floats, targets)
 
@@ -53,7 +54,7 @@ final class StaticQuantizationTests: XCTestCase {
             XCTAssertEqual(report.quantizedNodes, ["MatMul0"], "\(method)")
             XCTAssertEqual(report.skippedNodes.map(\.name), ["MatMul1"], "the regression head stays in float")
 
-            let quantized = try XCTUnwrap(QuantizationFixtures.onnxruntimeOutputs(model: output, feeds: ["features": features])["prediction"])
+            let quantized = try XCTUnwrap(ONNXRuntimeOracle.outputs(model: output, feeds: ["features": features])["prediction"])
             let r2 = QuantizationFixtures.rSquared(quantized.floats, targets)
             XCTAssertGreaterThan(r2, floatR2 - 0.01, "\(method): R^2 \(r2) against float \(floatR2)")
         }

@@ -1,4 +1,5 @@
 import Crypto
+import DaemonSupport
 import FleetProtocol
 import Foundation
 import Logging
@@ -30,7 +31,7 @@ final class ModelTransferTests: XCTestCase {
         try layout.makePKI(script: SystemTestSupport.pkiScript, agents: ["agent-1"])
         let reference = try Data(contentsOf: SystemTestSupport.fixtures.appendingPathComponent("mlp-fp16.onnx"))
         let candidate = try Data(contentsOf: SystemTestSupport.fixtures.appendingPathComponent("mlp-fp32.onnx"))
-        let candidateAddress = sha256(candidate)
+        let candidateAddress = ContentAddress.sha256(of: candidate)
         let transcript = Transcript()
 
         let tls = try FleetTLS.serverContext(TLSFiles(
@@ -69,7 +70,7 @@ private struct ScriptedCoordinator: Sendable {
     let transcript: Transcript
 
     func serve(_ connection: FleetConnection) async throws {
-        let models = [sha256(reference): reference, sha256(candidate): candidate]
+        let models = [ContentAddress.sha256(of: reference): reference, ContentAddress.sha256(of: candidate): candidate]
         try await connection.channel.executeThenClose { inbound, outbound in
             for try await envelope in inbound {
                 switch envelope.payload {
@@ -82,14 +83,14 @@ private struct ScriptedCoordinator: Sendable {
                     try await outbound.write(Envelope(.assignment(.with {
                         $0.assignmentID = "a-test"
                         $0.modelName = "fashion-mnist-mlp"
-                        $0.reference = .with { $0.sha256 = sha256(reference); $0.sizeBytes = UInt64(reference.count) }
-                        $0.candidate = .with { $0.sha256 = sha256(candidate); $0.sizeBytes = UInt64(candidate.count) }
+                        $0.reference = .with { $0.sha256 = ContentAddress.sha256(of: reference); $0.sizeBytes = UInt64(reference.count) }
+                        $0.candidate = .with { $0.sha256 = ContentAddress.sha256(of: candidate); $0.sizeBytes = UInt64(candidate.count) }
                         $0.samplingRate = 1
                         $0.windowSize = 10
                     })))
                 case .modelRequest(let request):
                     guard let model = models[request.sha256] else { continue }
-                    let damageThis = await transcript.request(request, candidate: request.sha256 == sha256(candidate))
+                    let damageThis = await transcript.request(request, candidate: request.sha256 == ContentAddress.sha256(of: candidate))
                     try await send(model, request: request, damage: damageThis ? damage : nil, to: outbound)
                 case .modelReady:
                     await transcript.ready()
@@ -116,10 +117,6 @@ private struct ScriptedCoordinator: Sendable {
             $0.chunkSha256 = Data(SHA256.hash(data: damage == .chunkBytes ? original : bytes))
         })))
     }
-}
-
-private func sha256(_ data: Data) -> String {
-    SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
 }
 
 /// What the scripted coordinator saw.
