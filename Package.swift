@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // Integer micro-kernels behind one dispatch table chosen at load.
@@ -53,13 +54,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // What both daemons share: configuration files, content addresses, backoff, window conversion.
+        // What both daemons share: configuration files, content addresses, backoff, window conversion,
+        // manifest signing, the Prometheus endpoint.
         .target(
             name: "DaemonSupport",
             dependencies: [
                 "FleetProtocol", "ShadowEval",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .target(
@@ -144,10 +148,11 @@ let package = Package(
             ]
         ),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger"]),
+        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "DaemonSupport", "FleetProtocol", "Ledger"]),
         .testTarget(
             name: "SystemTests",
             dependencies: [
-                "Agent", "DaemonSupport", "FleetProtocol", "Ledger", "Operations", "Quantization", "ShadowEval",
+                "Agent", "DaemonSupport", "FleetProtocol", "Inference", "Ledger", "Operations", "Quantization", "ShadowEval",
                 "quantfleet", "quantfleet-coordinator", "quantfleet-agent",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

@@ -7,6 +7,8 @@
 #   DIR/coordinator.pem, DIR/coordinator.key      server certificate, DNS SANs (default: localhost)
 #   DIR/agents/<id>.pem, DIR/agents/<id>.key      client certificate, CN <id>, SAN URI quantfleet:agent:<id>
 #   DIR/operators/operator.pem, .key              client certificate, CN operator:<name> (default name: admin)
+#   DIR/signing.key, DIR/signing.pub.pem          Ed25519 key the coordinator signs model manifests with
+#                                                 (kept if it exists); agents are given the public half
 #
 # Idempotent: an existing CA is never replaced, and an existing leaf certificate is kept while it
 # still verifies against that CA (and, for the coordinator, lists the requested DNS names).
@@ -123,6 +125,14 @@ else
     make_leaf "$DIR/coordinator" "coordinator" \
         "extendedKeyUsage = serverAuth
 subjectAltName = $dns_sans"
+fi
+
+if [[ -f $DIR/signing.key ]]; then
+    echo "keeping model-signing key $DIR/signing.key"
+else
+    (umask 077 && openssl genpkey -algorithm ed25519 -out "$DIR/signing.key" 2>/dev/null)
+    openssl pkey -in "$DIR/signing.key" -pubout -out "$DIR/signing.pub.pem"
+    echo "issued model-signing key $DIR/signing.key (public half $DIR/signing.pub.pem)"
 fi
 
 if leaf_is_current "$DIR/operators/operator"; then

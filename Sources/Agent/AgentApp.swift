@@ -6,7 +6,8 @@ import Logging
 import ServiceLifecycle
 
 /// Builds the agent's ServiceGroup without running it: the coordinator link, the shadow runner and
-/// the Open Inference Protocol server, sharing the serving state, the shadow queue and the spool.
+/// the Open Inference Protocol server (with `/metrics`), sharing the serving state, the shadow queue,
+/// the spool and the metrics.
 public enum AgentApp {
     public static let version = "0.1.0"
 
@@ -16,15 +17,19 @@ public enum AgentApp {
         let notifier = WindowNotifier()
         let spool = try WindowSpool(path: "\(configuration.dataDir)/spool.sqlite")
         let cache = try ModelCache(directory: "\(configuration.dataDir)/models", logger: logger)
+        let metrics = AgentMetrics()
+        let signingKey = try configuration.coordinatorSigningKey.map(ManifestSigning.publicKey(pemFile:))
 
         let link = CoordinatorLink(
             configuration: configuration, tls: try FleetTLS.clientContext(configuration.tls),
-            session: LinkSession(labels: configuration.labels, cache: cache, spool: spool, state: state, notifier: notifier, logger: logger),
+            session: LinkSession(
+                labels: configuration.labels, cache: cache, spool: spool, state: state, notifier: notifier,
+                signingKey: signingKey, metrics: metrics, logger: logger),
             logger: logger)
-        let shadow = ShadowRunner(queue: queue, state: state, spool: spool, notifier: notifier, logger: logger)
+        let shadow = ShadowRunner(queue: queue, state: state, spool: spool, notifier: notifier, metrics: metrics, logger: logger)
 
         let router = Router()
-        InferenceRoutes(state: state, queue: queue).register(on: router)
+        InferenceRoutes(state: state, queue: queue, metrics: metrics).register(on: router)
         let server = Application(
             router: router,
             configuration: .init(

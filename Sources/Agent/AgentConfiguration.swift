@@ -22,6 +22,9 @@ public struct AgentConfiguration: Sendable, Codable {
     public var reconnect: Backoff.Configuration
     /// Reported in Hello; staged rollouts target agents by them (e.g. site, device-class).
     public var labels: [String: String]
+    /// The coordinator's Ed25519 public key (PEM). When set, only models whose manifest it signed
+    /// are loaded.
+    public var coordinatorSigningKey: String?
 
     enum CodingKeys: String, CodingKey {
         case coordinator, tls, inference, reconnect, labels
@@ -29,6 +32,7 @@ public struct AgentConfiguration: Sendable, Codable {
         case dataDir = "data-dir"
         case shadowQueueCapacity = "shadow-queue-capacity"
         case maxFrameBytes = "max-frame-bytes"
+        case coordinatorSigningKey = "coordinator-signing-key"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -43,6 +47,7 @@ public struct AgentConfiguration: Sendable, Codable {
         reconnect = try container.decode(Backoff.Configuration.self, forKey: .reconnect)
         // Optional: an agent without labels is matched only by rollouts that target every agent.
         labels = try container.decodeIfPresent([String: String].self, forKey: .labels) ?? [:]
+        coordinatorSigningKey = try container.decodeIfPresent(String.self, forKey: .coordinatorSigningKey)
     }
 
     /// Reads a YAML file; relative paths inside it are taken relative to the file's folder.
@@ -51,6 +56,9 @@ public struct AgentConfiguration: Sendable, Codable {
         let base = ConfigurationFile.folder(of: path)
         configuration.tls = configuration.tls.resolved(against: base)
         configuration.dataDir = ConfigurationFile.resolve(configuration.dataDir, against: base)
+        configuration.coordinatorSigningKey = configuration.coordinatorSigningKey.map {
+            ConfigurationFile.resolve($0, against: base)
+        }
         return configuration
     }
 }

@@ -1,3 +1,5 @@
+import Crypto
+import DaemonSupport
 import FleetProtocol
 import Foundation
 import Inference
@@ -25,6 +27,9 @@ struct LinkSession {
     let spool: WindowSpool
     let state: ServingState
     let notifier: WindowNotifier
+    /// The coordinator's manifest-signing key; nil accepts unsigned models.
+    let signingKey: Curve25519.Signing.PublicKey?
+    let metrics: AgentMetrics
     let logger: Logger
 
     /// Runs until the connection ends; `onWelcome` fires once the coordinator accepted us.
@@ -41,6 +46,7 @@ struct LinkSession {
             $0.cachedModels = cached
             $0.labels = labels
         })))
+        defer { metrics.coordinatorConnected.set(to: 0) }
         // Windows and heartbeats flow only once the coordinator has welcomed us.
         let (welcomed, welcome) = AsyncStream.makeStream(of: Duration.self)
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -78,6 +84,7 @@ struct LinkSession {
                     logger.info("connected to coordinator", metadata: [
                         "agent_id": "\(welcome.agentID)", "protocol": "\(welcome.protocolVersion)",
                     ])
+                    metrics.coordinatorConnected.set(to: 1)
                     welcomed(.milliseconds(max(100, Int(welcome.heartbeatIntervalMs))))
                     continue
                 case .error(let error): throw LinkError.refused(reason: error.reason)
@@ -89,7 +96,9 @@ struct LinkSession {
                 try await accept(assignment, downloads: &downloads, outbound: outbound)
             case .modelChunk(let chunk):
                 switch try await cache.receive(chunk) {
-                case .progressing, .ignored:
+                case .progressing:
+                    metrics.modelBytesReceived.increment(by: Int64(chunk.data.count))
+                case .ignored:
                     break
                 case .refetch(let offset):
                     try await outbound.write(Envelope(.modelRequest(.with {
@@ -97,9 +106,15 @@ struct LinkSession {
                         $0.offset = offset
                     })))
                 case .complete:
+                    metrics.modelBytesReceived.increment(by: Int64(chunk.data.count))
                     downloads.pending.remove(chunk.sha256)
                     if downloads.pending.isEmpty, let assignment = downloads.assignment {
-                        try await activate(assignment, outbound: outbound)
+                        try await activate(assignment, arrived: downloads.arrived, outbound: outbound)
+                    }
+                case .rejected(let reason):
+                    if let assignment = downloads.assignment, downloads.pending.contains(chunk.sha256) {
+                        downloads = AssignmentDownloads()
+                        try await reject(chunk.sha256, of: assignment, reason: reason, outbound: outbound)
                     }
                 }
             case .windowAck(let ack):
@@ -108,7 +123,7 @@ struct LinkSession {
                 break
             case .error(let error):
                 logger.warning("coordinator reported an error", metadata: ["reason": "\(error.reason)"])
-            case .hello, .welcome, .modelRequest, .shadowWindow, .modelReady, nil:
+            case .hello, .welcome, .modelRequest, .shadowWindow, .modelReady, .servingChanged, .modelRejected, nil:
                 throw LinkError.unexpected(Self.name(of: envelope))
             }
         }
@@ -117,20 +132,37 @@ struct LinkSession {
     /// Models of the assignment still being downloaded.
     private struct AssignmentDownloads {
         var assignment: Assignment?
+        var arrived = ContinuousClock.now
         var pending: Set<String> = []
     }
 
+    /// Takes an assignment: verifies the signed manifests of the models its mode needs, then
+    /// switches between resident models at once, or downloads what is missing and loads it.
     private func accept(
         _ assignment: Assignment, downloads: inout AssignmentDownloads, outbound: NIOAsyncChannelOutboundWriter<Envelope>
     ) async throws {
+        let arrived = ContinuousClock.now
         logger.info("assignment received", metadata: [
-            "assignment": "\(assignment.assignmentID)", "model": "\(assignment.modelName)",
+            "assignment": "\(assignment.assignmentID)", "model": "\(assignment.modelName)", "mode": "\(assignment.mode)",
             "sampling_rate": "\(assignment.samplingRate)", "window_size": "\(assignment.windowSize)",
         ])
         if state.current?.assignment == assignment { return }
-        downloads.assignment = assignment
-        downloads.pending = []
-        for model in [assignment.reference, assignment.candidate] where !(await cache.has(model.sha256)) {
+        let needed = ServingState.Active.needed(by: assignment)
+        if let signingKey {
+            for model in needed {
+                do {
+                    try ManifestSigning.verify(model, with: signingKey)
+                } catch {
+                    downloads = AssignmentDownloads()
+                    return try await reject(model.sha256, of: assignment, reason: "\(error)", outbound: outbound)
+                }
+            }
+        }
+        if state.switchResident(to: assignment) {
+            return try await announce(assignment, arrived: arrived, loadedFromDisk: false, outbound: outbound)
+        }
+        downloads = AssignmentDownloads(assignment: assignment, arrived: arrived)
+        for model in needed where !(await cache.has(model.sha256)) {
             guard downloads.pending.insert(model.sha256).inserted else { continue }
             let offset = await cache.resumeOffset(model.sha256)
             try await outbound.write(Envelope(.modelRequest(.with {
@@ -139,23 +171,70 @@ struct LinkSession {
             })))
         }
         if downloads.pending.isEmpty {
-            try await activate(assignment, outbound: outbound)
+            try await activate(assignment, arrived: arrived, outbound: outbound)
         }
     }
 
-    /// Verifies both models against their addresses, loads them, and starts serving and shadowing.
-    private func activate(_ assignment: Assignment, outbound: NIOAsyncChannelOutboundWriter<Envelope>) async throws {
+    /// Verifies the models against their addresses, loads them, and serves the assignment.
+    private func activate(
+        _ assignment: Assignment, arrived: ContinuousClock.Instant, outbound: NIOAsyncChannelOutboundWriter<Envelope>
+    ) async throws {
         let reference = try InferenceSession(contentsOf: try await cache.verifiedFile(assignment.reference.sha256))
-        let candidate = try InferenceSession(contentsOf: try await cache.verifiedFile(assignment.candidate.sha256))
+        let candidate = assignment.mode == .rolledBack
+            ? nil : try InferenceSession(contentsOf: try await cache.verifiedFile(assignment.candidate.sha256))
         try state.activate(assignment, reference: reference, candidate: candidate)
-        logger.notice("serving reference, shadowing candidate", metadata: [
-            "reference": "\(assignment.reference.sha256)", "candidate": "\(assignment.candidate.sha256)",
-            "kernel_path": "\(candidate.kernelPath)",
+        try await announce(assignment, arrived: arrived, loadedFromDisk: true, outbound: outbound)
+    }
+
+    /// Tells the coordinator what now serves: shadowing started, or the primary model switched (with
+    /// how long the switch took). A promotion also starts the former reference's residency clock.
+    private func announce(
+        _ assignment: Assignment, arrived: ContinuousClock.Instant, loadedFromDisk: Bool,
+        outbound: NIOAsyncChannelOutboundWriter<Envelope>
+    ) async throws {
+        let switched = arrived.duration(to: .now)
+        let primary = assignment.mode == .promoted ? assignment.candidate : assignment.reference
+        logger.notice("serving", metadata: [
+            "assignment": "\(assignment.assignmentID)", "mode": "\(assignment.mode)", "primary": "\(primary.sha256)",
+            "switch_us": "\(switched / .microseconds(1))", "loaded_from_disk": "\(loadedFromDisk)",
         ])
-        try await outbound.write(Envelope(.modelReady(.with {
+        guard assignment.mode != .shadow else {
+            try await outbound.write(Envelope(.modelReady(.with {
+                $0.assignmentID = assignment.assignmentID
+                $0.referenceSha256 = assignment.reference.sha256
+                $0.candidateSha256 = assignment.candidate.sha256
+            })))
+            return
+        }
+        metrics.servingSwitch.record(switched)
+        if assignment.mode == .promoted {
+            let resident = Duration.milliseconds(Int64(assignment.referenceResidentMs))
+            Task { [state] in
+                try await Task.sleep(for: resident)
+                state.releaseReference(of: assignment)
+            }
+        }
+        try await outbound.write(Envelope(.servingChanged(.with {
             $0.assignmentID = assignment.assignmentID
-            $0.referenceSha256 = assignment.reference.sha256
-            $0.candidateSha256 = assignment.candidate.sha256
+            $0.mode = assignment.mode
+            $0.primarySha256 = primary.sha256
+            $0.switchMicros = UInt64(max(0, switched / .microseconds(1)))
+            $0.loadedFromDisk = loadedFromDisk
+        })))
+    }
+
+    /// Refuses a model of an assignment: it is never loaded, and the coordinator hears why.
+    private func reject(
+        _ sha256: String, of assignment: Assignment, reason: String, outbound: NIOAsyncChannelOutboundWriter<Envelope>
+    ) async throws {
+        metrics.modelsRejected.increment()
+        logger.error("model refused", metadata: [
+            "assignment": "\(assignment.assignmentID)", "sha256": "\(sha256)", "reason": "\(reason)",
+        ])
+        try await outbound.write(Envelope(.modelRejected(.with {
+            $0.assignmentID = assignment.assignmentID
+            $0.sha256 = sha256
+            $0.reason = reason
         })))
     }
 

@@ -18,7 +18,13 @@ actor ModelCache {
         case refetch(offset: UInt64)
         /// Not the chunk we wait for (a stale stream after a refetch): dropped.
         case ignored
+        /// The assembled model failed verification `maximumAttempts` times: the source serves other
+        /// bytes than the address names (a tampered store), so asking again cannot help.
+        case rejected(reason: String)
     }
+
+    /// Whole downloads of one model that may fail verification before it is refused.
+    static let maximumAttempts = 3
 
     enum CacheError: Error, CustomStringConvertible {
         case notCached(sha256: String)
@@ -34,6 +40,8 @@ actor ModelCache {
 
     private let directory: URL
     private let logger: Logger
+    /// Failed whole-model verifications per address, since the agent started.
+    private var failedAttempts: [String: Int] = [:]
 
     init(directory: String, logger: Logger) throws {
         self.directory = URL(fileURLWithPath: directory, isDirectory: true)
@@ -73,10 +81,15 @@ actor ModelCache {
 
         let actual = try ContentAddress.sha256(ofFileAt: partialURL(chunk.sha256))
         guard actual == chunk.sha256 else {
-            logger.warning("assembled model does not match its address; downloading again", metadata: [
-                "sha256": "\(chunk.sha256)", "actual": "\(actual)",
-            ])
             try FileManager.default.removeItem(at: partialURL(chunk.sha256))
+            let attempts = failedAttempts[chunk.sha256, default: 0] + 1
+            failedAttempts[chunk.sha256] = attempts
+            guard attempts < Self.maximumAttempts else {
+                return .rejected(reason: "downloaded \(attempts) times, the model hashes to \(actual) each time, not to its address")
+            }
+            logger.warning("assembled model does not match its address; downloading again", metadata: [
+                "sha256": "\(chunk.sha256)", "actual": "\(actual)", "attempt": "\(attempts)",
+            ])
             return .refetch(offset: 0)
         }
         try FileManager.default.moveItem(at: partialURL(chunk.sha256), to: completeURL(chunk.sha256))

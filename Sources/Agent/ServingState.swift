@@ -2,15 +2,40 @@ import FleetProtocol
 import Inference
 import Synchronization
 
-/// The models the agent currently serves and shadows. Swapped atomically when an assignment's
-/// models are verified and loaded; read on every request.
+/// The models the agent serves and compares, read on every request. The assignment's mode says
+/// which one answers: the reference while the candidate is shadowed, the candidate once promoted
+/// (with the former reference still loaded and shadowed for a while), the reference again after a
+/// rollback. Switching between loaded models is one swap under a lock: no download, no load.
 final class ServingState: Sendable {
     struct Active: Sendable {
         let assignment: Assignment
-        let reference: InferenceSession
-        let candidate: InferenceSession
+        /// Loaded sessions; a model the mode no longer needs is released (nil).
+        let reference: InferenceSession?
+        let candidate: InferenceSession?
         /// The float output compared between the two models (e.g. class probabilities).
         let comparedOutput: String
+
+        var mode: ServingMode { assignment.mode }
+
+        /// The model that answers requests.
+        var primary: InferenceSession { mode == .promoted ? candidate! : reference! }
+
+        /// The model run in shadow on sampled requests, if any.
+        var shadowed: InferenceSession? {
+            switch mode {
+            case .promoted: reference
+            case .rolledBack: nil
+            case .shadow, .UNRECOGNIZED: candidate
+            }
+        }
+
+        /// Windows always pair (reference, candidate); after promotion the primary is the candidate.
+        var primaryIsCandidate: Bool { mode == .promoted }
+
+        /// The models this mode needs loaded.
+        static func needed(by assignment: Assignment) -> [ModelRef] {
+            assignment.mode == .rolledBack ? [assignment.reference] : [assignment.reference, assignment.candidate]
+        }
     }
 
     enum ActivationError: Error, CustomStringConvertible {
@@ -28,14 +53,46 @@ final class ServingState: Sendable {
 
     var current: Active? { active.withLock { $0 } }
 
-    func activate(_ assignment: Assignment, reference: InferenceSession, candidate: InferenceSession) throws {
-        let candidateFloats = Set(candidate.outputs.filter { $0.elementType == .float32 }.map(\.name))
-        guard let compared = reference.outputs.first(where: { $0.elementType == .float32 && candidateFloats.contains($0.name) })
-        else {
-            throw ActivationError.noComparableOutput(
-                reference: reference.outputs.map(\.name), candidate: candidate.outputs.map(\.name))
+    /// Serves `assignment` with freshly loaded sessions (`candidate` is nil after a rollback).
+    func activate(_ assignment: Assignment, reference: InferenceSession, candidate: InferenceSession?) throws {
+        let compared: String
+        if let candidate {
+            let candidateFloats = Set(candidate.outputs.filter { $0.elementType == .float32 }.map(\.name))
+            guard let output = reference.outputs.first(where: { $0.elementType == .float32 && candidateFloats.contains($0.name) })
+            else {
+                throw ActivationError.noComparableOutput(
+                    reference: reference.outputs.map(\.name), candidate: candidate.outputs.map(\.name))
+            }
+            compared = output.name
+        } else {
+            compared = reference.outputs.first { $0.elementType == .float32 }?.name ?? ""
         }
-        let next = Active(assignment: assignment, reference: reference, candidate: candidate, comparedOutput: compared.name)
+        let next = Active(assignment: assignment, reference: reference, candidate: candidate, comparedOutput: compared)
         active.withLock { $0 = next }
+    }
+
+    /// Switches to `assignment`'s mode with the sessions already loaded for the same two models;
+    /// false when a model it needs is not resident (the caller loads it).
+    func switchResident(to assignment: Assignment) -> Bool {
+        active.withLock { active in
+            guard let current = active,
+                  current.assignment.reference.sha256 == assignment.reference.sha256,
+                  current.assignment.candidate.sha256 == assignment.candidate.sha256,
+                  current.reference != nil, assignment.mode == .rolledBack || current.candidate != nil
+            else { return false }
+            active = Active(
+                assignment: assignment, reference: current.reference,
+                candidate: assignment.mode == .rolledBack ? nil : current.candidate, comparedOutput: current.comparedOutput)
+            return true
+        }
+    }
+
+    /// Ends the promoted assignment's residency: the former reference is no longer shadowed and
+    /// its memory is released. A later rollback loads it again from the cache (no download).
+    func releaseReference(of assignment: Assignment) {
+        active.withLock { active in
+            guard let current = active, current.assignment == assignment, current.mode == .promoted else { return }
+            active = Active(assignment: assignment, reference: nil, candidate: current.candidate, comparedOutput: current.comparedOutput)
+        }
     }
 }

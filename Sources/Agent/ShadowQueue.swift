@@ -1,14 +1,14 @@
 import Inference
 import Synchronization
 
-/// One request the reference already answered, waiting for the candidate to run in shadow.
+/// One request the primary model already answered, waiting for the other one to run in shadow.
 struct ShadowSample: Sendable {
     let assignmentID: String
     let feeds: [String: Tensor]
-    let referenceOutput: Tensor
+    let primaryOutput: Tensor
     /// Ground truth per row, when the caller sent a `label` parameter.
     let labels: [Int]?
-    let referenceLatencyMicros: Int
+    let primaryLatencyMicros: Int
 }
 
 /// Bounded hand-off from the request path to the shadow runner. `offer` never waits: when the

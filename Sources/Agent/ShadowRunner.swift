@@ -5,13 +5,15 @@ import Logging
 import ServiceLifecycle
 import ShadowEval
 
-/// Runs the candidate on sampled requests, pairs its output with the reference's, and seals
-/// windows into the spool (by size, or by age when traffic is quiet).
+/// Runs the shadowed model on sampled requests (the candidate, or the former reference after a
+/// promotion), pairs its output with the primary's as (reference, candidate), and seals windows into
+/// the spool (by size, or by age when traffic is quiet).
 struct ShadowRunner: Service {
     let queue: ShadowQueue
     let state: ServingState
     let spool: WindowSpool
     let notifier: WindowNotifier
+    let metrics: AgentMetrics
     let logger: Logger
 
     private struct OpenWindow {
@@ -43,7 +45,7 @@ struct ShadowRunner: Service {
                 var window = open ?? OpenWindow(
                     assignmentID: sample.assignmentID, windowSize: max(1, Int(active.assignment.windowSize)),
                     maxAge: .milliseconds(max(100, Int(active.assignment.windowMaxAgeMs))),
-                    kernelPath: active.candidate.kernelPath)
+                    kernelPath: active.candidate?.kernelPath ?? InferenceSession.integerKernelPath)
                 shadow(sample, on: active, into: &window.aggregator)
                 if window.aggregator.count >= window.windowSize {
                     try seal(window)
@@ -63,22 +65,29 @@ struct ShadowRunner: Service {
     }
 
     private func shadow(_ sample: ShadowSample, on active: ServingState.Active, into aggregator: inout WindowAggregator) {
+        guard let shadowed = active.shadowed else { return }
         let started = ContinuousClock.now
-        let candidateOutput: Tensor
+        let shadowOutput: Tensor
         do {
-            guard let output = try active.candidate.run(sample.feeds)[active.comparedOutput] else { return }
-            candidateOutput = output
+            guard let output = try shadowed.run(sample.feeds)[active.comparedOutput] else { return }
+            shadowOutput = output
         } catch {
-            logger.warning("candidate failed on a sampled request", metadata: ["error": "\(error)"])
+            logger.warning("shadowed model failed on a sampled request", metadata: ["error": "\(error)"])
             return
         }
-        let candidateMicros = Int(started.duration(to: .now) / .microseconds(1))
-        let reference = sample.referenceOutput.floats
+        let shadowLatency = started.duration(to: .now)
+        metrics.shadowLatency.record(shadowLatency)
+        let shadowMicros = Int(shadowLatency / .microseconds(1))
+        let (referenceOutput, candidateOutput) = active.primaryIsCandidate
+            ? (shadowOutput, sample.primaryOutput) : (sample.primaryOutput, shadowOutput)
+        let (referenceMicros, candidateMicros) = active.primaryIsCandidate
+            ? (shadowMicros, sample.primaryLatencyMicros) : (sample.primaryLatencyMicros, shadowMicros)
+        let reference = referenceOutput.floats
         let candidate = candidateOutput.floats
-        let rows = max(1, sample.referenceOutput.shape.first ?? 1)
+        let rows = max(1, referenceOutput.shape.first ?? 1)
         guard reference.count == candidate.count, reference.count % rows == 0 else {
             logger.warning("reference and candidate outputs differ in shape", metadata: [
-                "reference": "\(sample.referenceOutput.shape)", "candidate": "\(candidateOutput.shape)",
+                "reference": "\(referenceOutput.shape)", "candidate": "\(candidateOutput.shape)",
             ])
             return
         }
@@ -89,7 +98,7 @@ struct ShadowRunner: Service {
             aggregator.add(
                 reference: Array(reference[span]), candidate: Array(candidate[span]),
                 label: sample.labels.flatMap { row < $0.count ? $0[row] : nil },
-                referenceLatencyMicros: sample.referenceLatencyMicros / rows,
+                referenceLatencyMicros: referenceMicros / rows,
                 candidateLatencyMicros: candidateMicros / rows, at: now)
         }
     }
@@ -97,9 +106,12 @@ struct ShadowRunner: Service {
     private func seal(_ window: OpenWindow) throws {
         var aggregator = window.aggregator
         var summary = aggregator.seal()
-        summary.shadowDrops += queue.takeDrops()
+        let drops = queue.takeDrops()
+        summary.shadowDrops += drops
+        metrics.shadowDrops.increment(by: Int64(drops))
         guard summary.count > 0 || summary.shadowDrops > 0 else { return }
         let sealed = try spool.seal(summary, assignmentID: window.assignmentID, kernelPath: window.kernelPath)
+        metrics.windowsSealed.increment()
         logger.debug("window sealed", metadata: ["sequence": "\(sealed.sequence)", "count": "\(sealed.count)"])
         notifier.signal()
     }

@@ -12,6 +12,8 @@ struct AgentListener: Service {
     let ledger: Ledger
     let controller: RolloutController
     let store: ModelStore
+    let slots: TransferSlots
+    let metrics: CoordinatorMetrics
     let logger: Logger
 
     func run() async throws {
@@ -32,9 +34,9 @@ struct AgentListener: Service {
             logger[metadataKey: "agent"] = "\(connection.identity)"
             let session = AgentSession(
                 agentID: connection.identity, ledger: ledger, controller: controller,
-                streamer: ModelChunkStreamer(store: store, logger: logger),
+                streamer: ModelChunkStreamer(store: store, slots: slots, metrics: metrics, logger: logger),
                 heartbeatInterval: .milliseconds(configuration.heartbeatIntervalMillis),
-                maxFrameBytes: configuration.maxFrameBytes, logger: logger)
+                maxFrameBytes: configuration.maxFrameBytes, metrics: metrics, logger: logger)
             do {
                 try await connection.channel.executeThenClose { inbound, outbound in
                     try await session.run(inbound: inbound, outbound: outbound)

@@ -31,6 +31,7 @@ struct AgentSession {
     let streamer: ModelChunkStreamer
     let heartbeatInterval: Duration
     let maxFrameBytes: Int
+    let metrics: CoordinatorMetrics
     let logger: Logger
 
     func run(inbound: NIOAsyncChannelInboundStream<Envelope>, outbound: NIOAsyncChannelOutboundWriter<Envelope>) async throws {
@@ -66,6 +67,8 @@ struct AgentSession {
         logger.info("agent connected", metadata: [
             "kernel_path": "\(hello.kernelPath)", "version": "\(hello.agentVersion)", "labels": "\(hello.labels)",
         ])
+        metrics.agentsConnected.increment()
+        defer { metrics.agentsConnected.decrement() }
         // Subscribed before enrolling, so the assignment an enrollment brings is never missed.
         let changes = controller.broadcast.subscribe(agentID: agentID)
         try await controller.agentConnected(agentID)
@@ -119,6 +122,16 @@ struct AgentSession {
                 try await ingest(window, outbound: outbound)
             case .modelReady(let ready):
                 logger.info("agent shadowing", metadata: ["assignment": "\(ready.assignmentID)"])
+            case .servingChanged(let change):
+                try record(change)
+            case .modelRejected(let rejection):
+                metrics.modelsRejected.increment()
+                logger.error("agent refused a model", metadata: [
+                    "assignment": "\(rejection.assignmentID)", "sha256": "\(rejection.sha256)", "reason": "\(rejection.reason)",
+                ])
+                try ledger.recordAgentReport(
+                    assignmentID: rejection.assignmentID, agentID: agentID, action: "model-rejected",
+                    reason: "refused model \(rejection.sha256): \(rejection.reason)")
             case .heartbeat:
                 try ledger.recordAgentHeartbeat(id: agentID, at: Date())
             case .error(let error):
@@ -144,8 +157,20 @@ struct AgentSession {
             $0.sequence = window.sequence
         })))
         if result == .stored {
+            metrics.windowsIngested.increment()
             try await controller.evidenceArrived(assignmentID: window.assignmentID)
         }
+    }
+
+    private func record(_ change: ServingChanged) throws {
+        logger.notice("agent switched its primary model", metadata: [
+            "assignment": "\(change.assignmentID)", "mode": "\(change.mode)", "primary": "\(change.primarySha256)",
+            "switch_us": "\(change.switchMicros)", "loaded_from_disk": "\(change.loadedFromDisk)",
+        ])
+        guard try ledger.assignment(id: change.assignmentID) != nil else { return }
+        try ledger.recordServingChange(ServingChangeRecord(
+            agentID: agentID, assignmentID: change.assignmentID, at: Date(), mode: change.mode.ledgerName,
+            primarySHA256: change.primarySha256, switchMicros: Int64(change.switchMicros), loadedFromDisk: change.loadedFromDisk))
     }
 
     private func keepAlive(_ outbound: NIOAsyncChannelOutboundWriter<Envelope>, lastFrame: FrameClock) async throws {
@@ -165,4 +190,15 @@ final class FrameClock: Sendable {
 
     func touch() { last.withLock { $0 = .now } }
     var sinceLast: Duration { last.withLock { $0 }.duration(to: .now) }
+}
+
+extension ServingMode {
+    /// The name the ledger's `serving_changes.mode` stores.
+    var ledgerName: String {
+        switch self {
+        case .shadow, .UNRECOGNIZED: "shadow"
+        case .promoted: "promoted"
+        case .rolledBack: "rolled-back"
+        }
+    }
 }

@@ -1,5 +1,6 @@
 import DaemonSupport
 import FleetProtocol
+import Hummingbird
 import Ledger
 import Logging
 import ServiceLifecycle
@@ -12,13 +13,18 @@ public enum CoordinatorApp {
         try policy.validate()
         let ledger = try Ledger(path: configuration.ledger)
         let store = try ModelStore(root: configuration.modelStore)
-        let controller = RolloutController(ledger: ledger, store: store, policy: policy, logger: logger)
+        let metrics = CoordinatorMetrics()
+        let settings = RolloutController.Settings(
+            signingKey: try configuration.signingKey.map(ManifestSigning.privateKey(pemFile:)),
+            referenceResidentMillis: configuration.referenceResidentMillis)
+        let controller = RolloutController(ledger: ledger, store: store, policy: policy, settings: settings, metrics: metrics, logger: logger)
         if let rollout = configuration.rollout {
             try await controller.open(rollout)
         }
         let listener = AgentListener(
             configuration: configuration, tls: try FleetTLS.serverContext(configuration.tls),
-            ledger: ledger, controller: controller, store: store, logger: logger)
+            ledger: ledger, controller: controller, store: store,
+            slots: TransferSlots(limit: configuration.maxConcurrentTransfers, metrics: metrics), metrics: metrics, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: listener)]
         if let admin = configuration.admin {
             var adminLogger = logger
@@ -27,9 +33,18 @@ public enum CoordinatorApp {
                 listen: admin, tls: configuration.tls, ledger: ledger, controller: controller,
                 stagingDirectory: store.root.appendingPathComponent("uploads"), logger: adminLogger)))
         }
+        if let listen = configuration.metrics {
+            let router = Router()
+            MetricsEndpoint.register(metrics.registry, on: router)
+            services.append(.init(service: Application(
+                router: router, configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "quantfleet-metrics"),
+                logger: logger)))
+        }
         logger.info("coordinator ready", metadata: [
             "ledger": "\(configuration.ledger)", "policy": "\(policy.version)", "store": "\(configuration.modelStore)",
             "admin": "\(configuration.admin.map { "\($0.host):\($0.port)" } ?? "off")",
+            "metrics": "\(configuration.metrics.map { "\($0.host):\($0.port)" } ?? "off")",
+            "signing": "\(configuration.signingKey == nil ? "off" : "ed25519")",
         ])
         return ServiceGroup(configuration: .init(
             services: services,

@@ -39,12 +39,49 @@ public struct CoordinatorConfiguration: Sendable, Codable {
     public var rollout: StartupRollout?
     /// The admin API (HTTPS, operator client certificates); absent: no admin API.
     public var admin: Listen?
+    /// Prometheus metrics over plain HTTP at `/metrics`; keep it on loopback or a scrape network.
+    public var metrics: Listen?
+    /// The Ed25519 private key (PEM) that signs model manifests; agents verify with its public half.
+    public var signingKey: String?
+    /// Model transfers streamed at once, across all agents.
+    public var maxConcurrentTransfers: Int
+    /// After a promotion, how long agents keep the former reference loaded and shadowed, so that a
+    /// rollback is a pointer switch.
+    public var referenceResidentMillis: Int
 
     enum CodingKeys: String, CodingKey {
-        case listen, tls, ledger, policy, rollout, admin
+        case listen, tls, ledger, policy, rollout, admin, metrics
         case modelStore = "model-store"
         case heartbeatIntervalMillis = "heartbeat-interval-ms"
         case maxFrameBytes = "max-frame-bytes"
+        case signingKey = "signing-key"
+        case maxConcurrentTransfers = "max-concurrent-transfers"
+        case referenceResidentMillis = "reference-resident-ms"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        listen = try container.decode(Listen.self, forKey: .listen)
+        tls = try container.decode(TLSFiles.self, forKey: .tls)
+        ledger = try container.decode(String.self, forKey: .ledger)
+        modelStore = try container.decode(String.self, forKey: .modelStore)
+        policy = try container.decode(String.self, forKey: .policy)
+        heartbeatIntervalMillis = try container.decode(Int.self, forKey: .heartbeatIntervalMillis)
+        maxFrameBytes = try container.decode(Int.self, forKey: .maxFrameBytes)
+        rollout = try container.decodeIfPresent(StartupRollout.self, forKey: .rollout)
+        admin = try container.decodeIfPresent(Listen.self, forKey: .admin)
+        metrics = try container.decodeIfPresent(Listen.self, forKey: .metrics)
+        signingKey = try container.decodeIfPresent(String.self, forKey: .signingKey)
+        maxConcurrentTransfers = try container.decodeIfPresent(Int.self, forKey: .maxConcurrentTransfers) ?? 4
+        guard maxConcurrentTransfers >= 1 else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .maxConcurrentTransfers, in: container, debugDescription: "must be at least 1")
+        }
+        referenceResidentMillis = try container.decodeIfPresent(Int.self, forKey: .referenceResidentMillis) ?? 600_000
+        guard referenceResidentMillis >= 0 else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .referenceResidentMillis, in: container, debugDescription: "must not be negative")
+        }
     }
 
     /// Reads a YAML file; relative paths inside it are taken relative to the file's folder.
@@ -55,6 +92,7 @@ public struct CoordinatorConfiguration: Sendable, Codable {
         configuration.ledger = ConfigurationFile.resolve(configuration.ledger, against: base)
         configuration.modelStore = ConfigurationFile.resolve(configuration.modelStore, against: base)
         configuration.policy = ConfigurationFile.resolve(configuration.policy, against: base)
+        configuration.signingKey = configuration.signingKey.map { ConfigurationFile.resolve($0, against: base) }
         if var rollout = configuration.rollout {
             rollout.reference = ConfigurationFile.resolve(rollout.reference, against: base)
             rollout.candidate = ConfigurationFile.resolve(rollout.candidate, against: base)

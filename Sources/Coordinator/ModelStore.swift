@@ -70,16 +70,33 @@ public struct ModelStore: Sendable {
         return size
     }
 
-    /// Up to `maxLength` bytes of a model from `offset`.
-    public func read(_ sha256: String, offset: UInt64, maxLength: Int) throws -> Data {
+    /// An open model file, read sequentially by one transfer.
+    public final class Reader {
+        public let size: Int
+        private let handle: FileHandle
+
+        fileprivate init(handle: FileHandle, size: Int) {
+            self.handle = handle
+            self.size = size
+        }
+
+        deinit { try? handle.close() }
+
+        /// Up to `maxLength` bytes from `offset`.
+        public func read(at offset: UInt64, maxLength: Int) throws -> Data {
+            try handle.seek(toOffset: offset)
+            return try handle.read(upToCount: maxLength) ?? Data()
+        }
+    }
+
+    /// Opens a model for a transfer starting at `offset`.
+    public func open(_ sha256: String, from offset: UInt64) throws -> Reader {
+        let size = try size(of: sha256)
+        guard offset <= UInt64(size) else { throw StoreError.offsetBeyondEnd(sha256: sha256, offset: offset, size: size) }
         guard let handle = FileHandle(forReadingAtPath: try url(of: sha256).path) else {
             throw StoreError.unknownModel(sha256: sha256)
         }
-        defer { try? handle.close() }
-        let size = try size(of: sha256)
-        guard offset <= UInt64(size) else { throw StoreError.offsetBeyondEnd(sha256: sha256, offset: offset, size: size) }
-        try handle.seek(toOffset: offset)
-        return try handle.read(upToCount: maxLength) ?? Data()
+        return Reader(handle: handle, size: size)
     }
 
     private func url(of sha256: String) throws -> URL {

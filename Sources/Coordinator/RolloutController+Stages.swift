@@ -55,6 +55,15 @@ extension RolloutController {
         broadcast.announce()
     }
 
+    /// Back to the reference, on an operator's word: during the stages (agents stop shadowing) or
+    /// after promotion (agents switch back to the still-resident reference at once).
+    public func rollBack(_ rolloutID: String, by actor: String, reason: String) throws {
+        try ledger.changeState(
+            rolloutID: rolloutID, from: [.running, .paused, .held, .promoted], to: .rolledBack,
+            actor: actor, action: "roll-back", reason: reason)
+        broadcast.announce()
+    }
+
     /// Promotion before the last stage has shipped, on an operator's word.
     public func forcePromote(_ rolloutID: String, by actor: String, reason: String) throws {
         try ledger.changeState(
@@ -73,20 +82,33 @@ extension RolloutController {
         }
     }
 
+    /// The current stage's assignment, in the serving mode the rollout's state implies.
     func stagedAssignment(_ plan: RolloutPlan) throws -> Assignment {
         let rollout = try ledger.rollout(id: plan.rolloutID)
-        return Self.assignment(
+        var assignment = Self.assignment(
             id: try ledger.assignment(forRollout: plan.rolloutID, stage: plan.stage).id, rollout: rollout,
             reference: Self.modelRef(try ledger.model(sha256: rollout.referenceSHA256)),
             candidate: Self.modelRef(try ledger.model(sha256: rollout.candidateSHA256)),
             windowMaxAgeMillis: plan.windowMaxAgeMillis)
+        switch plan.state {
+        case .created, .running, .paused, .held:
+            assignment.mode = .shadow
+        case .promoted:
+            assignment.mode = .promoted
+            assignment.referenceResidentMs = UInt64(settings.referenceResidentMillis)
+        case .rolledBack, .aborted:
+            assignment.mode = .rolledBack
+        }
+        return assignment
     }
 
     /// Evaluates the current stage on its own windows: `ship` advances (or, after the last stage,
-    /// promotes), `needs-qat` holds, `stay-fp16` rolls back.
+    /// promotes), `needs-qat` holds, `stay-fp16` or a broken guard (e.g. the candidate slower than
+    /// the reference) rolls back.
     func decideStage(_ plan: RolloutPlan) throws {
-        let decision = PolicyEvaluator.decide(try ledger.evidence(forRollout: plan.rolloutID, stage: plan.stage), policy: policy)
+        let decision = PolicyEvaluator.decide(try ledger.evidence(forRollout: plan.rolloutID, stage: plan.stage), policy: policy).decision
         try ledger.recordStageDecision(decision, rolloutID: plan.rolloutID, stage: plan.stage)
+        metrics.decided(decision.outcome)
         guard decision.outcome != .collecting else { return }
         logDecision(decision, rolloutID: plan.rolloutID, stage: plan.stage)
         let evidence = "\(decision.metric) n=\(decision.n) bounds [\(decision.lowerBound), \(decision.upperBound)] policy \(decision.policyVersion)"
@@ -107,7 +129,7 @@ extension RolloutController {
         case .stayFP16:
             try ledger.changeState(
                 rolloutID: plan.rolloutID, from: [.running], to: .rolledBack, actor: Self.controllerActor,
-                action: "roll-back", reason: "stay-fp16: \(evidence)")
+                action: "roll-back", reason: "stay-fp16: \(decision.reason); \(evidence)")
         case .collecting:
             return
         }

@@ -1,3 +1,4 @@
+import Crypto
 import DaemonSupport
 import FleetProtocol
 import Foundation
@@ -19,6 +20,8 @@ public actor RolloutController {
     let ledger: Ledger
     let store: ModelStore
     let policy: Policy
+    let settings: Settings
+    let metrics: CoordinatorMetrics
     let logger: Logger
     nonisolated let broadcast = AssignmentBroadcast()
     /// The configuration file's rollout, if it is open.
@@ -26,10 +29,28 @@ public actor RolloutController {
     /// Its agents keep shadowing after the decision; no further decision is taken.
     private var configuredDecided = false
 
-    public init(ledger: Ledger, store: ModelStore, policy: Policy, logger: Logger) {
+    /// How the controller signs models and what it tells agents on promotion.
+    public struct Settings: Sendable {
+        /// Signs each registered model's manifest; nil registers models unsigned.
+        public var signingKey: Curve25519.Signing.PrivateKey?
+        /// After a promotion, how long agents keep the former reference loaded and shadowed.
+        public var referenceResidentMillis: Int
+
+        public init(signingKey: Curve25519.Signing.PrivateKey? = nil, referenceResidentMillis: Int = 600_000) {
+            self.signingKey = signingKey
+            self.referenceResidentMillis = referenceResidentMillis
+        }
+    }
+
+    public init(
+        ledger: Ledger, store: ModelStore, policy: Policy, settings: Settings = Settings(),
+        metrics: CoordinatorMetrics = CoordinatorMetrics(), logger: Logger
+    ) {
         self.ledger = ledger
         self.store = store
         self.policy = policy
+        self.settings = settings
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -51,10 +72,11 @@ public actor RolloutController {
         ])
     }
 
-    /// What `agentID` should be shadowing: its staged rollout's current stage, else the
+    /// What `agentID` should serve: its newest staged rollout's current stage (shadowing while it
+    /// is open, the candidate once promoted, the reference once rolled back or aborted), else the
     /// configuration file's rollout, else nothing.
     func assignment(for agentID: String) throws -> Assignment? {
-        if let rolloutID = try ledger.openRollout(ofAgent: agentID), let plan = try ledger.plan(forRollout: rolloutID) {
+        if let plan = try ledger.latestPlan(ofAgent: agentID) {
             return try stagedAssignment(plan)
         }
         return configured?.assignment
@@ -81,6 +103,7 @@ public actor RolloutController {
     private func decideConfigured(_ rollout: RolloutRecord) throws {
         let decision = PolicyEvaluator.decide(try ledger.evidence(forRollout: rollout.id), policy: policy)
         try ledger.recordDecision(decision, rolloutID: rollout.id, at: Date())
+        metrics.decided(decision.outcome)
         guard decision.outcome != .collecting else { return }
         configuredDecided = true
         logDecision(decision, rolloutID: rollout.id, stage: nil)
@@ -94,11 +117,23 @@ public actor RolloutController {
         ])
     }
 
-    /// Copies a model file into the store and registers it in the ledger.
+    /// Copies a model file into the store and registers it in the ledger, with a signed manifest
+    /// when the coordinator has a signing key.
     func register(fileAt path: String, precision: String, name: String) throws -> ModelRecord {
         let stored = try store.put(fileAt: path)
-        let model = ModelRecord(
+        var model = ModelRecord(
             sha256: stored.sha256, name: name, precision: precision, sizeBytes: Int64(stored.sizeBytes), registeredAt: Date())
+        if let key = settings.signingKey {
+            let signed = try ManifestSigning.sign(ModelManifest.with {
+                $0.sha256 = model.sha256
+                $0.sizeBytes = UInt64(model.sizeBytes)
+                $0.name = name
+                $0.precision = precision
+                $0.registeredAtMs = UInt64(model.registeredAt.timeIntervalSince1970 * 1000)
+            }, with: key)
+            model.manifest = signed.manifest
+            model.signature = signed.signature
+        }
         try ledger.registerModel(model)
         return try ledger.model(sha256: stored.sha256)
     }
@@ -109,6 +144,12 @@ public actor RolloutController {
         reference.sizeBytes = UInt64(model.sizeBytes)
         reference.format = "onnx"
         reference.precision = model.precision
+        if let manifest = model.manifest, let signature = model.signature {
+            reference.manifest = SignedManifest.with {
+                $0.manifest = manifest
+                $0.signature = signature
+            }
+        }
         return reference
     }
 

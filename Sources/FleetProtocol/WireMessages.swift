@@ -11,6 +11,11 @@ public typealias ShadowWindow = Quantfleet_V1_ShadowWindow
 public typealias WindowAck = Quantfleet_V1_WindowAck
 public typealias Heartbeat = Quantfleet_V1_Heartbeat
 public typealias ProtocolError = Quantfleet_V1_ProtocolError
+public typealias ModelManifest = Quantfleet_V1_ModelManifest
+public typealias SignedManifest = Quantfleet_V1_SignedManifest
+public typealias ServingMode = Quantfleet_V1_ServingMode
+public typealias ServingChanged = Quantfleet_V1_ServingChanged
+public typealias ModelRejected = Quantfleet_V1_ModelRejected
 
 extension Envelope {
     public init(_ payload: OneOf_Payload) {

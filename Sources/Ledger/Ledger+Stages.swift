@@ -153,9 +153,13 @@ extension Ledger {
         try database.read { db in try AssignmentRecord.fetchOne(db, key: id) }
     }
 
-    /// Sums over the windows of one stage.
-    public func evidence(forRollout id: String, stage: Int) throws -> EvidenceTotals {
-        try database.read { db in try LedgerQueries.evidence(db, rolloutID: id, stage: stage) }
+    /// Sums over the windows of one stage, and the models' mean latencies there (for the guards).
+    public func evidence(forRollout id: String, stage: Int) throws -> RolloutEvidence {
+        try database.read { db in
+            RolloutEvidence(
+                overall: try LedgerQueries.evidence(db, rolloutID: id, stage: stage),
+                cost: try LedgerQueries.cost(db, rolloutID: id, stage: stage))
+        }
     }
 
     /// Stores one evaluation of a stage. The plan decides what follows; the rollout stays open.
@@ -235,7 +239,7 @@ extension Ledger {
         return plan
     }
 
-    private static func plan(from row: Row) throws -> RolloutPlan {
+    static func plan(from row: Row) throws -> RolloutPlan {
         let stateText: String = row["state"]
         guard let state = RolloutState(rawValue: stateText) else {
             throw LedgerError.unexpectedValue(column: "rollout_plans.state", value: stateText)
@@ -254,7 +258,7 @@ extension Ledger {
             """, arguments: [agentID])
     }
 
-    private static func recordEvent(
+    static func recordEvent(
         _ db: Database, rolloutID: String, at date: Date, actor: String, action: String, stage: Int?, reason: String
     ) throws {
         try db.execute(

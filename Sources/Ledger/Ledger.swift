@@ -30,9 +30,14 @@ public final class Ledger: Sendable {
     }
 
     /// Stores a model; registering the same bytes (same sha256) again changes nothing.
+    /// Registers a model once; a model first registered unsigned gets the signature when it comes.
     public func registerModel(_ model: ModelRecord) throws {
         try database.write { db in
             try model.insert(db, onConflict: .ignore)
+            guard let manifest = model.manifest, let signature = model.signature else { return }
+            try db.execute(
+                sql: "UPDATE models SET manifest = ?, signature = ? WHERE sha256 = ? AND signature IS NULL",
+                arguments: [manifest, signature, model.sha256])
         }
     }
 

@@ -45,6 +45,20 @@ enum LedgerQueries {
             candidateOnlyCorrect: row["candidate_only_correct"])
     }
 
+    /// Mean per-sample latency of each model over the rollout's (or stage's) windows.
+    static func cost(_ db: Database, rolloutID: String, stage: Int? = nil) throws -> CostEvidence {
+        let row = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT CAST(SUM(w.reference_latency_us_sum) AS REAL) / NULLIF(SUM(w.count), 0) AS reference_mean,
+                       CAST(SUM(w.candidate_latency_us_sum) AS REAL) / NULLIF(SUM(w.count), 0) AS candidate_mean
+                FROM windows w JOIN assignments a ON a.id = w.assignment_id
+                WHERE a.rollout_id = ? AND (? IS NULL OR a.stage = ?)
+                """,
+            arguments: [rolloutID, stage, stage])!  // an aggregate without GROUP BY always yields one row
+        return CostEvidence(referenceMeanLatencyMicros: row["reference_mean"], candidateMeanLatencyMicros: row["candidate_mean"])
+    }
+
     static func windowCounts(_ db: Database, rolloutID: String) throws -> [(agentID: String, windows: Int, samples: Int)] {
         _ = try rollout(db, id: rolloutID)
         let rows = try Row.fetchAll(

@@ -15,6 +15,9 @@ enum LedgerSchema {
         migrator.registerMigration("v3") { db in
             try db.execute(sql: v3)
         }
+        migrator.registerMigration("v4") { db in
+            try db.execute(sql: v4)
+        }
         return migrator
     }()
 
@@ -242,5 +245,26 @@ enum LedgerSchema {
         FROM decisions d
         JOIN rollouts r ON r.id = d.rollout_id
         ORDER BY d.id DESC;
+        """
+
+    /// Signed manifests and what agents serve after a promotion or a rollback.
+    private static let v4 = """
+        -- The coordinator's signed statement of a model (a serialized quantfleet.v1.ModelManifest and
+        -- its Ed25519 signature); NULL for models registered while the coordinator had no signing key.
+        ALTER TABLE models ADD COLUMN manifest BLOB;
+        ALTER TABLE models ADD COLUMN signature BLOB;
+
+        -- Each switch of the model answering an agent's requests, as the agent measured it.
+        CREATE TABLE serving_changes (
+            id               INTEGER PRIMARY KEY AUTOINCREMENT,
+            agent_id         TEXT NOT NULL REFERENCES agents(id),
+            assignment_id    TEXT NOT NULL REFERENCES assignments(id),
+            at               TEXT NOT NULL,
+            mode             TEXT NOT NULL CHECK (mode IN ('shadow', 'promoted', 'rolled-back')),
+            primary_sha256   TEXT NOT NULL,
+            switch_micros    INTEGER NOT NULL CHECK (switch_micros >= 0),
+            loaded_from_disk INTEGER NOT NULL CHECK (loaded_from_disk IN (0, 1))
+        ) STRICT;
+        CREATE INDEX serving_changes_by_assignment ON serving_changes(assignment_id, id);
         """
 }

@@ -11,18 +11,26 @@ public struct ModelRecord: Sendable, Equatable, Codable, FetchableRecord, Persis
     public var precision: String
     public var sizeBytes: Int64
     public var registeredAt: Date
+    /// The coordinator's signed manifest of the model (serialized), and the Ed25519 signature over it.
+    public var manifest: Data?
+    public var signature: Data?
 
     enum CodingKeys: String, CodingKey {
-        case sha256, name, precision
+        case sha256, name, precision, manifest, signature
         case sizeBytes = "size_bytes"
         case registeredAt = "registered_at"
     }
 
-    public init(sha256: String, name: String, precision: String, sizeBytes: Int64, registeredAt: Date) {
+    public init(
+        sha256: String, name: String, precision: String, sizeBytes: Int64, registeredAt: Date,
+        manifest: Data? = nil, signature: Data? = nil
+    ) {
         self.sha256 = sha256
         self.name = name
         self.precision = precision
         self.sizeBytes = sizeBytes
         self.registeredAt = registeredAt
+        self.manifest = manifest
+        self.signature = signature
     }
 }

@@ -108,6 +108,17 @@ public struct AgentRecord: Sendable, Equatable {
     public var agentVersion: String
     public var firstSeenAt: Date
     public var lastSeenAt: Date
+
+    public init(
+        id: String, labels: [String: String], kernelPath: String, agentVersion: String, firstSeenAt: Date, lastSeenAt: Date
+    ) {
+        self.id = id
+        self.labels = labels
+        self.kernelPath = kernelPath
+        self.agentVersion = agentVersion
+        self.firstSeenAt = firstSeenAt
+        self.lastSeenAt = lastSeenAt
+    }
 }
 
 /// Labels are stored as a JSON object with sorted keys, so equal label sets are equal text.

@@ -56,6 +56,10 @@ public struct FleetLayout: Sendable {
         public var opensRollout = true
         /// Serve the admin API on this loopback port.
         public var adminPort: Int?
+        /// Serve Prometheus metrics on this loopback port.
+        public var metricsPort: Int?
+        public var maxConcurrentTransfers = 4
+        public var referenceResidentMillis = 600_000
 
         public init(port: Int, policy: URL, modelName: String, reference: URL, candidate: URL) {
             self.port = port
@@ -82,6 +86,9 @@ public struct FleetLayout: Sendable {
             policy: \(settings.policy.path)
             heartbeat-interval-ms: \(settings.heartbeatIntervalMillis)
             max-frame-bytes: 4194304
+            signing-key: \(pki.path)/signing.key
+            max-concurrent-transfers: \(settings.maxConcurrentTransfers)
+            reference-resident-ms: \(settings.referenceResidentMillis)
 
             """ + (settings.opensRollout ? """
             rollout:
@@ -99,6 +106,11 @@ public struct FleetLayout: Sendable {
               host: 127.0.0.1
               port: \($0)
 
+            """ } ?? "") + (settings.metricsPort.map { """
+            metrics:
+              host: 127.0.0.1
+              port: \($0)
+
             """ } ?? ""), to: coordinatorConfig)
         return coordinatorConfig
     }
@@ -111,6 +123,7 @@ public struct FleetLayout: Sendable {
               host: 127.0.0.1
               port: \(coordinatorPort)
             coordinator-name: localhost
+            coordinator-signing-key: \(pki.path)/signing.pub.pem
             tls:
               certificate: \(pki.path)/agents/\(id).pem
               private-key: \(pki.path)/agents/\(id).key

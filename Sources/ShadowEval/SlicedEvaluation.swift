@@ -56,7 +56,8 @@ public struct RolloutDecision: Sendable, Equatable {
 
 extension PolicyEvaluator {
     /// Decides on the whole rollout and on every slice of the policy's dimensions that has at
-    /// least `slices.minimumSamples` samples, then applies the guards.
+    /// least `slices.minimumSamples` samples, then applies the guards (once there are
+    /// `minimumSamples` paired samples).
     ///
     /// Multiplicity: with k judged slices, the whole and each slice are bounded at alpha / (k + 1),
     /// so by the union bound all k + 1 confidence sequences hold together with probability 1 - alpha.
@@ -78,7 +79,8 @@ extension PolicyEvaluator {
                 deciding.reason = "slice \(key): " + slice.reason
             }
         }
-        let broken = brokenGuards(evidence.cost, guards: policy.guards)
+        // Cost, like accuracy, is judged only on enough samples: a cold first window is no verdict.
+        let broken = evidence.overall.samples >= policy.minimumSamples ? brokenGuards(evidence.cost, guards: policy.guards) : []
         if !broken.isEmpty {
             deciding.outcome = .stayFP16
             deciding.reason = "guard broken: " + broken.joined(separator: "; ")

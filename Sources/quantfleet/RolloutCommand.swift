@@ -8,7 +8,7 @@ struct RolloutCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rollout",
         abstract: "Staged rollouts through the coordinator's admin API, and their decisions.",
-        subcommands: [Create.self, Start.self, Status.self, Pause.self, Resume.self, Abort.self, Promote.self])
+        subcommands: [Create.self, Start.self, Status.self, Pause.self, Resume.self, Abort.self, Rollback.self, Promote.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a staged rollout of pushed models (start it with `rollout start`).")
@@ -108,6 +108,12 @@ struct RolloutCommand: AsyncParsableCommand {
         @OptionGroup var action: RolloutAction
     }
 
+    struct Rollback: RolloutVerb {
+        static let configuration = CommandConfiguration(
+            abstract: "Back to the reference: agents stop shadowing, or, after promotion, switch back at once.")
+        @OptionGroup var action: RolloutAction
+    }
+
     struct Promote: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Promote now, whatever the current stage's evidence says (needs --force and --reason; both are recorded).")
@@ -120,7 +126,7 @@ struct RolloutCommand: AsyncParsableCommand {
     }
 }
 
-/// start, pause, resume and abort: the API's verb is the type's name, as ArgumentParser also
+/// start, pause, resume, abort and rollback: the API's verb is the type's name, as ArgumentParser also
 /// derives the command's name from it.
 protocol RolloutVerb: AsyncParsableCommand {
     var action: RolloutAction { get }

@@ -85,8 +85,8 @@ final class StageLedgerTests: XCTestCase {
         let stage1 = try fixture.ledger.assignment(forRollout: id, stage: 1)
         XCTAssertNotEqual(stage0.id, stage1.id)
         _ = try fixture.ledger.ingest(LedgerFixture.window(assignment: stage1.id, sequence: 0, count: 40, agreements: 40))
-        XCTAssertEqual(try fixture.ledger.evidence(forRollout: id, stage: 0).samples, 100)
-        XCTAssertEqual(try fixture.ledger.evidence(forRollout: id, stage: 1).samples, 40)
+        XCTAssertEqual(try fixture.ledger.evidence(forRollout: id, stage: 0).overall.samples, 100)
+        XCTAssertEqual(try fixture.ledger.evidence(forRollout: id, stage: 1).overall.samples, 40)
         XCTAssertEqual(try fixture.ledger.evidence(forRollout: id).samples, 140)
 
         let decision = Decision(

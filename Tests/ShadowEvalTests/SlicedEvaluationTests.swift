@@ -51,6 +51,15 @@ final class SlicedEvaluationTests: XCTestCase {
         XCTAssertEqual(result.brokenGuards, ["candidate latency is 1.5x the reference's, above max-latency-ratio 1.0"])
     }
 
+    func testGuardsWaitForMinimumSamples() {
+        let evidence = RolloutEvidence(
+            overall: totals(samples: 499, disagreements: 0),
+            cost: CostEvidence(referenceMeanLatencyMicros: 1000, candidateMeanLatencyMicros: 1500))
+        let result = PolicyEvaluator.decide(evidence, policy: policy)
+        XCTAssertEqual(result.brokenGuards, [])
+        XCTAssertEqual(result.decision.outcome, .collecting)
+    }
+
     func testDecisionsCarryAReason() {
         let ship = PolicyEvaluator.decide(totals(samples: 5000, disagreements: 10), policy: policy)
         XCTAssertTrue(ship.reason.hasPrefix("upper bound below ship-below 1.00 %: 95.00 % bounds ["), ship.reason)

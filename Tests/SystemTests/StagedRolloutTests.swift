@@ -2,7 +2,6 @@ import Agent
 import FleetProtocol
 import Foundation
 import Operations
-import Synchronization
 import XCTest
 
 /// Operators drive a staged rollout through the admin API with the real CLI, over real processes:
@@ -15,16 +14,7 @@ final class StagedRolloutTests: XCTestCase {
 
     func testStagedRolloutSurvivesACoordinatorKillPromotesAndRefusesOverlaps() async throws {
         let adminPort = try FreePort.allocate()
-        let policy = try SystemTestSupport.scratchDirectory("staged-policy").appendingPathComponent("policy.yaml")
-        // Small stages need small evidence: the thresholds are looser than Config/policy.yaml's.
-        try """
-            version: "system-test-stages.1"
-            ship-below: 0.05
-            stay-fp16-above: 0.2
-            confidence: 0.95
-            minimum-samples: 300
-            minimum-labelled: 300
-            """.write(to: policy, atomically: true, encoding: .utf8)
+        let policy = try RolloutDriver.loosePolicy("system-test-stages")
         let fleet = try await SystemTestSupport.startFleet(
             "staged", certified: agents, running: agents,
             labels: { ["site": Self.site(of: $0)] }, for: self
@@ -33,42 +23,27 @@ final class StagedRolloutTests: XCTestCase {
             settings.adminPort = adminPort
             settings.policy = policy
         }
-        let pki = fleet.layout.pki
-        func cli(_ arguments: [String], as holder: String = "operators/operator") throws -> (status: Int32, output: String) {
-            try SystemTestSupport.run(
-                SystemTestSupport.executables.appendingPathComponent("quantfleet"),
-                arguments + [
-                    "--coordinator", "https://localhost:\(adminPort)", "--cert", pki.appendingPathComponent("\(holder).pem").path,
-                    "--key", pki.appendingPathComponent("\(holder).key").path, "--ca", pki.appendingPathComponent("ca.pem").path,
-                ])
-        }
-        let admin = try AdminClient(
-            coordinator: URL(string: "https://localhost:\(adminPort)")!,
-            certificate: pki.appendingPathComponent("operators/operator.pem").path,
-            privateKey: pki.appendingPathComponent("operators/operator.key").path,
-            trustRoots: pki.appendingPathComponent("ca.pem").path)
-        try await SystemTestSupport.eventually(timeout: .seconds(30), "every agent connected") {
-            (try? await admin.get("/v1/agents", as: [AdminAPI.Agent].self).filter(\.connected).count) == agents.count
-        }
+        let driver = try RolloutDriver(fleet: fleet, adminPort: adminPort)
+        try await driver.waitForAgents(agents.count)
 
         // An agent's certificate comes from the same CA, but is not an operator's.
-        let refused = try cli(["agents", "list"], as: "agents/agent-1")
+        let refused = try driver.cli(["agents", "list"], as: "agents/agent-1")
         XCTAssertNotEqual(refused.status, 0, refused.output)
         XCTAssertTrue(refused.output.contains("403") && refused.output.contains("not an operator certificate"), refused.output)
 
-        let listed = try cli(["agents", "list"])
+        let listed = try driver.cli(["agents", "list"])
         XCTAssertEqual(listed.status, 0, listed.output)
         XCTAssertTrue(listed.output.contains("site=north") && listed.output.contains("site=south"), listed.output)
 
-        let reference = try pushModel(SystemTestSupport.fixtures.appendingPathComponent("mlp-fp32.onnx"), precision: "fp32", cli: cli)
-        let candidate = try pushModel(fleet.layout.models.appendingPathComponent("mlp-int8.onnx"), precision: "int8", cli: cli)
-        let rolloutID = try createAndStart(reference: reference, candidate: candidate, cli: cli)
-        let status = { try await admin.get("/v1/rollouts/\(rolloutID)", as: AdminAPI.Rollout.self) }
+        let reference = try driver.pushModel(SystemTestSupport.fixtures.appendingPathComponent("mlp-fp32.onnx"), precision: "fp32")
+        let candidate = try driver.pushModel(fleet.layout.models.appendingPathComponent("mlp-int8.onnx"), precision: "int8")
+        let rolloutID = try driver.createAndStart(reference: reference, candidate: candidate, stages: [25, 50, 100])
+        let status = { try await driver.status(rolloutID) }
         let firstStage = try await status()
         XCTAssertEqual(firstStage.members.count, 1, "25 % of four agents is one")
 
         // Stage 1 ships, stage 2 begins; traffic stops before the kill so that nothing moves meanwhile.
-        var traffic = replayUntilStopped(fleet)
+        var traffic = driver.replayUntilStopped(agents)
         try await SystemTestSupport.eventually(timeout: .seconds(60), "the rollout reaches its second stage") {
             try await status().stage == 1
         }
@@ -95,7 +70,7 @@ final class StagedRolloutTests: XCTestCase {
         XCTAssertEqual(afterRestart.members, beforeKill.members, "the same agents after the restart")
         XCTAssertEqual(afterRestart.state, "running")
 
-        traffic = replayUntilStopped(fleet)
+        traffic = driver.replayUntilStopped(agents)
         try await SystemTestSupport.eventually(timeout: .seconds(90), "the last stage ships and promotes") {
             try await status().state == "promoted"
         }
@@ -109,102 +84,35 @@ final class StagedRolloutTests: XCTestCase {
         XCTAssertEqual(promoted.decision?.stage, 2)
         XCTAssertEqual(promoted.decision?.outcome, "ship")
 
-        let table = try cli(["rollout", "status", rolloutID])
+        let table = try driver.cli(["rollout", "status", rolloutID])
         XCTAssertEqual(table.status, 0, table.output)
         XCTAssertTrue(table.output.contains("state promoted") && table.output.contains("controller"), table.output)
 
         // Operators next: an agent shadows one rollout at a time, promotion needs --force, and
         // abort records who and why.
-        let second = try createAndStart(reference: reference, candidate: candidate, cli: cli)
-        let fp16 = try pushModel(SystemTestSupport.fixtures.appendingPathComponent("mlp-fp16.onnx"), precision: "fp16", cli: cli)
-        let overlapping = try cli([
+        let second = try driver.createAndStart(reference: reference, candidate: candidate, stages: [25, 50, 100])
+        let fp16 = try driver.pushModel(SystemTestSupport.fixtures.appendingPathComponent("mlp-fp16.onnx"), precision: "fp16")
+        let overlapping = try driver.cli([
             "rollout", "create", "--model-name", SystemTestSupport.modelName, "--reference", reference, "--candidate", fp16, "--json",
         ])
-        let third = try decoder.decode(AdminAPI.Rollout.self, from: Data(overlapping.output.utf8)).id
-        let refusedStart = try cli(["rollout", "start", third])
+        let third = try RolloutDriver.decoder.decode(AdminAPI.Rollout.self, from: Data(overlapping.output.utf8)).id
+        let refusedStart = try driver.cli(["rollout", "start", third])
         XCTAssertNotEqual(refusedStart.status, 0)
         XCTAssertTrue(refusedStart.output.contains("409") && refusedStart.output.contains("is already in open rollout \(second)"), refusedStart.output)
-        let unforced = try cli(["rollout", "promote", second, "--reason", "looks fine"])
+        let unforced = try driver.cli(["rollout", "promote", second, "--reason", "looks fine"])
         XCTAssertNotEqual(unforced.status, 0)
         XCTAssertTrue(unforced.output.contains("409") && unforced.output.contains("force"), unforced.output)
-        let aborted = try cli(["rollout", "abort", second, "--reason", "superseded", "--json"])
+        let aborted = try driver.cli(["rollout", "abort", second, "--reason", "superseded", "--json"])
         XCTAssertEqual(aborted.status, 0, aborted.output)
-        let abortedRollout = try decoder.decode(AdminAPI.Rollout.self, from: Data(aborted.output.utf8))
+        let abortedRollout = try RolloutDriver.decoder.decode(AdminAPI.Rollout.self, from: Data(aborted.output.utf8))
         XCTAssertEqual(abortedRollout.state, "aborted")
         XCTAssertEqual(abortedRollout.events.last.map { "\($0.actor) \($0.action) \($0.reason)" }, "operator:admin abort superseded")
-        let nowFree = try cli(["rollout", "start", third])
+        let nowFree = try driver.cli(["rollout", "start", third])
         XCTAssertEqual(nowFree.status, 0, nowFree.output)
-    }
-
-    private func createAndStart(
-        reference: String, candidate: String, cli: ([String], String) throws -> (status: Int32, output: String)
-    ) throws -> String {
-        let created = try cli([
-            "rollout", "create", "--model-name", SystemTestSupport.modelName, "--reference", reference, "--candidate", candidate,
-            "--stages", "25,50,100", "--window-size", "10", "--window-max-age-ms", "300", "--json",
-        ], "operators/operator")
-        XCTAssertEqual(created.status, 0, created.output)
-        let id = try decoder.decode(AdminAPI.Rollout.self, from: Data(created.output.utf8)).id
-        let started = try cli(["rollout", "start", id, "--reason", "system test"], "operators/operator")
-        XCTAssertEqual(started.status, 0, started.output)
-        XCTAssertTrue(started.output.contains("state running"), started.output)
-        return id
-    }
-
-    private var decoder: JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return decoder
-    }
-
-    private func pushModel(
-        _ file: URL, precision: String, cli: ([String], String) throws -> (status: Int32, output: String)
-    ) throws -> String {
-        let pushed = try cli(
-            ["model", "push", file.path, "--name", SystemTestSupport.modelName, "--precision", precision, "--json"],
-            "operators/operator")
-        XCTAssertEqual(pushed.status, 0, pushed.output)
-        return try decoder.decode(AdminAPI.Model.self, from: Data(pushed.output.utf8)).sha256
     }
 
     /// Even agents are in the north, odd ones in the south.
     private static func site(of agentID: String) -> String {
         (Int(agentID.dropFirst("agent-".count)) ?? 0) % 2 == 0 ? "north" : "south"
-    }
-
-    /// Labelled traffic, round after round, to the agents serving the model: those of the current
-    /// stage (the others have no assignment yet and answer 503). Stopped between rounds, never by
-    /// cancelling a request: FoundationNetworking on Linux crashes on a cancelled in-flight request.
-    private func replayUntilStopped(_ fleet: LocalFleet) -> TrafficLoop {
-        let urls = agents.compactMap { fleet.agentURLs[$0] }
-        let loop = TrafficLoop()
-        loop.task = Task {
-            while !loop.isStopped {
-                var serving: [URL] = []
-                for url in urls where await HealthProbe.isReady(url) { serving.append(url) }
-                guard !serving.isEmpty else {
-                    try? await Task.sleep(for: .milliseconds(200))
-                    continue
-                }
-                _ = try? await TrafficReplay(options: .init(
-                    data: SystemTestSupport.traffic, agents: serving, model: SystemTestSupport.modelName,
-                    concurrency: 4, limit: 300)).run { _ in }
-            }
-        }
-        return loop
-    }
-}
-
-/// A background replay that finishes its current round when stopped.
-private final class TrafficLoop: @unchecked Sendable {
-    // @unchecked: `task` is set once, before anyone stops the loop; the flag is atomic.
-    private let stopped = Atomic(false)
-    var task: Task<Void, Never>?
-
-    var isStopped: Bool { stopped.load(ordering: .relaxed) }
-
-    func stop() async {
-        stopped.store(true, ordering: .relaxed)
-        await task?.value
     }
 }

@@ -1,16 +1,20 @@
+import DaemonSupport
 import FleetProtocol
 import Foundation
 import Hummingbird
 import Inference
 
 /// The Open Inference Protocol (KServe v2) REST surface: health, model metadata and infer. The
-/// reference model answers; a sampled copy of the request goes to the shadow queue, never waited on.
+/// primary model answers (the reference, or the candidate once promoted); a sampled copy of the request
+/// goes to the shadow queue, never waited on.
 struct InferenceRoutes: Sendable {
     let state: ServingState
     let queue: ShadowQueue
+    let metrics: AgentMetrics
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/v2/health/live") { _, _ in HTTPResponse.Status.ok }
+        MetricsEndpoint.register(metrics.registry, on: router)
         router.get("/v2/health/ready") { _, _ in state.current == nil ? HTTPResponse.Status.serviceUnavailable : .ok }
         router.get("/v2/models/:name") { _, context in
             try metadata(of: try active(named: context.parameters.require("name")))
@@ -45,16 +49,22 @@ struct InferenceRoutes: Sendable {
         func describe(_ info: TensorInfo) -> ModelMetadataBody.TensorMetadata {
             .init(name: info.name, datatype: OIPDatatype.name(of: info.elementType), shape: info.shape.map { $0 ?? -1 })
         }
+        let primary = active.primary
         return ModelMetadataBody(
-            name: active.assignment.modelName, versions: [active.assignment.reference.sha256], platform: "onnx",
-            inputs: active.reference.inputs.map(describe), outputs: active.reference.outputs.map(describe))
+            name: active.assignment.modelName, versions: [primarySHA256(active)], platform: "onnx",
+            inputs: primary.inputs.map(describe), outputs: primary.outputs.map(describe))
+    }
+
+    private func primarySHA256(_ active: ServingState.Active) -> String {
+        active.primaryIsCandidate ? active.assignment.candidate.sha256 : active.assignment.reference.sha256
     }
 
     private func infer(_ body: InferenceRequestBody, on active: ServingState.Active) throws -> InferenceResponseBody {
+        let primary = active.primary
         var feeds: [String: Tensor] = [:]
         for payload in body.inputs {
-            guard let input = active.reference.inputs.first(where: { $0.name == payload.name }) else {
-                throw OIPError(.badRequest, "unknown input '\(payload.name)'; the model takes \(active.reference.inputs.map(\.name))")
+            guard let input = primary.inputs.first(where: { $0.name == payload.name }) else {
+                throw OIPError(.badRequest, "unknown input '\(payload.name)'; the model takes \(primary.inputs.map(\.name))")
             }
             do {
                 feeds[payload.name] = try payload.tensor(for: input)
@@ -65,21 +75,25 @@ struct InferenceRoutes: Sendable {
         let started = ContinuousClock.now
         let outputs: [String: Tensor]
         do {
-            outputs = try active.reference.run(feeds)
+            outputs = try primary.run(feeds)
         } catch {
             throw OIPError(.badRequest, "inference failed: \(error)")
         }
         let latency = Int(started.duration(to: .now) / .microseconds(1))
+        metrics.requests.increment()
+        metrics.primaryLatency.record(.microseconds(latency))
 
-        if let compared = outputs[active.comparedOutput], Double.random(in: 0..<1) < active.assignment.samplingRate {
+        if active.shadowed != nil, let compared = outputs[active.comparedOutput],
+           Double.random(in: 0..<1) < active.assignment.samplingRate
+        {
             queue.offer(ShadowSample(
-                assignmentID: active.assignment.assignmentID, feeds: feeds, referenceOutput: compared,
-                labels: body.parameters?["label"]?.integers, referenceLatencyMicros: latency))
+                assignmentID: active.assignment.assignmentID, feeds: feeds, primaryOutput: compared,
+                labels: body.parameters?["label"]?.integers, primaryLatencyMicros: latency))
         }
         let wanted = body.outputs.map { Set($0.map(\.name)) }
         return InferenceResponseBody(
-            modelName: active.assignment.modelName, modelVersion: active.assignment.reference.sha256, id: body.id,
-            outputs: active.reference.outputs.compactMap { info in
+            modelName: active.assignment.modelName, modelVersion: primarySHA256(active), id: body.id,
+            outputs: primary.outputs.compactMap { info in
                 guard wanted?.contains(info.name) ?? true, let tensor = outputs[info.name] else { return nil }
                 return OutputTensor(name: info.name, tensor: tensor)
             })

@@ -27,6 +27,9 @@ struct AdminRoutes: Sendable {
         action("pause", on: api) { controller, id, actor, body in try await controller.pause(id, by: actor, reason: body.reason ?? "") }
         action("resume", on: api) { controller, id, actor, body in try await controller.resume(id, by: actor, reason: body.reason ?? "") }
         action("abort", on: api) { controller, id, actor, body in try await controller.abort(id, by: actor, reason: body.reason ?? "") }
+        action("rollback", on: api) { controller, id, actor, body in
+            try await controller.rollBack(id, by: actor, reason: body.reason ?? "")
+        }
         action("promote", on: api) { controller, id, actor, body in
             guard body.force == true else {
                 throw HTTPError(.conflict, message: "rollouts promote themselves when their last stage ships; "

@@ -28,6 +28,51 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+/// Which model answers the device's requests and which one is compared beside it.
+public nonisolated enum Quantfleet_V1_ServingMode: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+
+  /// the reference answers; the candidate runs in shadow
+  case shadow // = 0
+
+  /// the candidate answers; the reference stays loaded and shadowed for
+  case promoted // = 1
+
+  /// `reference_resident_ms`, so a rollback is a pointer switch
+  case rolledBack // = 2
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .shadow
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .shadow
+    case 1: self = .promoted
+    case 2: self = .rolledBack
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .shadow: return 0
+    case .promoted: return 1
+    case .rolledBack: return 2
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Quantfleet_V1_ServingMode] = [
+    .shadow,
+    .promoted,
+    .rolledBack,
+  ]
+
+}
+
 /// Every frame carries exactly one Envelope.
 public nonisolated struct Quantfleet_V1_Envelope: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -116,6 +161,22 @@ public nonisolated struct Quantfleet_V1_Envelope: Sendable {
     set {payload = .error(newValue)}
   }
 
+  public var servingChanged: Quantfleet_V1_ServingChanged {
+    get {
+      if case .servingChanged(let v)? = payload {return v}
+      return Quantfleet_V1_ServingChanged()
+    }
+    set {payload = .servingChanged(newValue)}
+  }
+
+  public var modelRejected: Quantfleet_V1_ModelRejected {
+    get {
+      if case .modelRejected(let v)? = payload {return v}
+      return Quantfleet_V1_ModelRejected()
+    }
+    set {payload = .modelRejected(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Payload: Equatable, Sendable {
@@ -129,6 +190,8 @@ public nonisolated struct Quantfleet_V1_Envelope: Sendable {
     case heartbeat(Quantfleet_V1_Heartbeat)
     case modelReady(Quantfleet_V1_ModelReady)
     case error(Quantfleet_V1_ProtocolError)
+    case servingChanged(Quantfleet_V1_ServingChanged)
+    case modelRejected(Quantfleet_V1_ModelRejected)
 
   }
 
@@ -203,55 +266,132 @@ public nonisolated struct Quantfleet_V1_ModelRef: Sendable {
   /// "fp32", "fp16", "int8", "int4"
   public var precision: String = String()
 
+  /// absent when the coordinator has no signing key
+  public var manifest: Quantfleet_V1_SignedManifest {
+    get {_manifest ?? Quantfleet_V1_SignedManifest()}
+    set {_manifest = newValue}
+  }
+  /// Returns true if `manifest` has been explicitly set.
+  public var hasManifest: Bool {self._manifest != nil}
+  /// Clears the value of `manifest`. Subsequent reads from it will return its default value.
+  public mutating func clearManifest() {self._manifest = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _manifest: Quantfleet_V1_SignedManifest? = nil
+}
+
+/// What the coordinator vouches for when it registers a model. Agents verify the signature with the
+/// coordinator's Ed25519 public key (from their configuration) and then that the downloaded bytes hash
+/// to `sha256` before loading, so neither a swapped file in the model store nor an edited ledger row
+/// gets a model run.
+public nonisolated struct Quantfleet_V1_ModelManifest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var sha256: String = String()
+
+  public var sizeBytes: UInt64 = 0
+
+  public var name: String = String()
+
+  public var precision: String = String()
+
+  public var registeredAtMs: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Quantfleet_V1_SignedManifest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// a serialized ModelManifest: the exact bytes signed
+  public var manifest: Data = Data()
+
+  /// Ed25519 over `manifest`, 64 bytes
+  public var signature: Data = Data()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 }
 
 /// Coordinator -> agent: shadow `candidate` beside `reference` for requests to `model_name`.
-public nonisolated struct Quantfleet_V1_Assignment: Sendable {
+public nonisolated struct Quantfleet_V1_Assignment: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var assignmentID: String = String()
+  public var assignmentID: String {
+    get {_storage._assignmentID}
+    set {_uniqueStorage()._assignmentID = newValue}
+  }
 
   /// the name the agent serves over the Open Inference Protocol
-  public var modelName: String = String()
+  public var modelName: String {
+    get {_storage._modelName}
+    set {_uniqueStorage()._modelName = newValue}
+  }
 
   public var reference: Quantfleet_V1_ModelRef {
-    get {_reference ?? Quantfleet_V1_ModelRef()}
-    set {_reference = newValue}
+    get {_storage._reference ?? Quantfleet_V1_ModelRef()}
+    set {_uniqueStorage()._reference = newValue}
   }
   /// Returns true if `reference` has been explicitly set.
-  public var hasReference: Bool {self._reference != nil}
+  public var hasReference: Bool {_storage._reference != nil}
   /// Clears the value of `reference`. Subsequent reads from it will return its default value.
-  public mutating func clearReference() {self._reference = nil}
+  public mutating func clearReference() {_uniqueStorage()._reference = nil}
 
   public var candidate: Quantfleet_V1_ModelRef {
-    get {_candidate ?? Quantfleet_V1_ModelRef()}
-    set {_candidate = newValue}
+    get {_storage._candidate ?? Quantfleet_V1_ModelRef()}
+    set {_uniqueStorage()._candidate = newValue}
   }
   /// Returns true if `candidate` has been explicitly set.
-  public var hasCandidate: Bool {self._candidate != nil}
+  public var hasCandidate: Bool {_storage._candidate != nil}
   /// Clears the value of `candidate`. Subsequent reads from it will return its default value.
-  public mutating func clearCandidate() {self._candidate = nil}
+  public mutating func clearCandidate() {_uniqueStorage()._candidate = nil}
 
   /// fraction of requests shadowed, in [0, 1]
-  public var samplingRate: Double = 0
+  public var samplingRate: Double {
+    get {_storage._samplingRate}
+    set {_uniqueStorage()._samplingRate = newValue}
+  }
 
   /// samples per shadow window
-  public var windowSize: UInt32 = 0
+  public var windowSize: UInt32 {
+    get {_storage._windowSize}
+    set {_uniqueStorage()._windowSize = newValue}
+  }
 
   /// a partial window is sealed after this long without a full one
-  public var windowMaxAgeMs: UInt32 = 0
+  public var windowMaxAgeMs: UInt32 {
+    get {_storage._windowMaxAgeMs}
+    set {_uniqueStorage()._windowMaxAgeMs = newValue}
+  }
+
+  public var mode: Quantfleet_V1_ServingMode {
+    get {_storage._mode}
+    set {_uniqueStorage()._mode = newValue}
+  }
+
+  /// PROMOTED: how long the former reference stays loaded and shadowed
+  public var referenceResidentMs: UInt64 {
+    get {_storage._referenceResidentMs}
+    set {_uniqueStorage()._referenceResidentMs = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _reference: Quantfleet_V1_ModelRef? = nil
-  fileprivate var _candidate: Quantfleet_V1_ModelRef? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 /// Agent -> coordinator: send bytes of a model from `offset` on.
@@ -443,6 +583,47 @@ public nonisolated struct Quantfleet_V1_Heartbeat: Sendable {
   public init() {}
 }
 
+/// Agent -> coordinator: the model answering requests changed (promotion or rollback).
+public nonisolated struct Quantfleet_V1_ServingChanged: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var assignmentID: String = String()
+
+  public var mode: Quantfleet_V1_ServingMode = .shadow
+
+  public var primarySha256: String = String()
+
+  /// from the assignment's arrival to the new model answering
+  public var switchMicros: UInt64 = 0
+
+  /// false: both models were resident, the switch was a pointer swap
+  public var loadedFromDisk: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Agent -> coordinator: a model of an assignment was refused and will not be loaded.
+public nonisolated struct Quantfleet_V1_ModelRejected: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var assignmentID: String = String()
+
+  public var sha256: String = String()
+
+  /// e.g. a manifest signature that does not verify
+  public var reason: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 /// Sent before the sender closes a connection on a protocol violation.
 public nonisolated struct Quantfleet_V1_ProtocolError: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -460,9 +641,13 @@ public nonisolated struct Quantfleet_V1_ProtocolError: Sendable {
 
 fileprivate nonisolated let _protobuf_package = "quantfleet.v1"
 
+nonisolated extension Quantfleet_V1_ServingMode: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SERVING_MODE_SHADOW\0\u{1}SERVING_MODE_PROMOTED\0\u{1}SERVING_MODE_ROLLED_BACK\0")
+}
+
 nonisolated extension Quantfleet_V1_Envelope: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Envelope"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}hello\0\u{1}welcome\0\u{1}assignment\0\u{3}model_request\0\u{3}model_chunk\0\u{3}shadow_window\0\u{3}window_ack\0\u{1}heartbeat\0\u{3}model_ready\0\u{1}error\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}hello\0\u{1}welcome\0\u{1}assignment\0\u{3}model_request\0\u{3}model_chunk\0\u{3}shadow_window\0\u{3}window_ack\0\u{1}heartbeat\0\u{3}model_ready\0\u{1}error\0\u{3}serving_changed\0\u{3}model_rejected\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -600,6 +785,32 @@ nonisolated extension Quantfleet_V1_Envelope: SwiftProtobuf.Message, SwiftProtob
           self.payload = .error(v)
         }
       }()
+      case 11: try {
+        var v: Quantfleet_V1_ServingChanged?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .servingChanged(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .servingChanged(v)
+        }
+      }()
+      case 12: try {
+        var v: Quantfleet_V1_ModelRejected?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .modelRejected(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .modelRejected(v)
+        }
+      }()
       default: break
       }
     }
@@ -650,6 +861,14 @@ nonisolated extension Quantfleet_V1_Envelope: SwiftProtobuf.Message, SwiftProtob
     case .error?: try {
       guard case .error(let v)? = self.payload else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+    }()
+    case .servingChanged?: try {
+      guard case .servingChanged(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
+    }()
+    case .modelRejected?: try {
+      guard case .modelRejected(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
     }()
     case nil: break
     }
@@ -770,7 +989,7 @@ nonisolated extension Quantfleet_V1_Welcome: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Quantfleet_V1_ModelRef: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ModelRef"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sha256\0\u{3}size_bytes\0\u{1}format\0\u{1}precision\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sha256\0\u{3}size_bytes\0\u{1}format\0\u{1}precision\0\u{1}manifest\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -782,12 +1001,17 @@ nonisolated extension Quantfleet_V1_ModelRef: SwiftProtobuf.Message, SwiftProtob
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.sizeBytes) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.format) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.precision) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._manifest) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.sha256.isEmpty {
       try visitor.visitSingularStringField(value: self.sha256, fieldNumber: 1)
     }
@@ -800,6 +1024,9 @@ nonisolated extension Quantfleet_V1_ModelRef: SwiftProtobuf.Message, SwiftProtob
     if !self.precision.isEmpty {
       try visitor.visitSingularStringField(value: self.precision, fieldNumber: 4)
     }
+    try { if let v = self._manifest {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -808,14 +1035,15 @@ nonisolated extension Quantfleet_V1_ModelRef: SwiftProtobuf.Message, SwiftProtob
     if lhs.sizeBytes != rhs.sizeBytes {return false}
     if lhs.format != rhs.format {return false}
     if lhs.precision != rhs.precision {return false}
+    if lhs._manifest != rhs._manifest {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
 }
 
-nonisolated extension Quantfleet_V1_Assignment: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".Assignment"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}assignment_id\0\u{3}model_name\0\u{1}reference\0\u{1}candidate\0\u{3}sampling_rate\0\u{3}window_size\0\u{3}window_max_age_ms\0")
+nonisolated extension Quantfleet_V1_ModelManifest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ModelManifest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sha256\0\u{3}size_bytes\0\u{1}name\0\u{1}precision\0\u{3}registered_at_ms\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -823,55 +1051,202 @@ nonisolated extension Quantfleet_V1_Assignment: SwiftProtobuf.Message, SwiftProt
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.assignmentID) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.modelName) }()
-      case 3: try { try decoder.decodeSingularMessageField(value: &self._reference) }()
-      case 4: try { try decoder.decodeSingularMessageField(value: &self._candidate) }()
-      case 5: try { try decoder.decodeSingularDoubleField(value: &self.samplingRate) }()
-      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.windowSize) }()
-      case 7: try { try decoder.decodeSingularUInt32Field(value: &self.windowMaxAgeMs) }()
+      case 1: try { try decoder.decodeSingularStringField(value: &self.sha256) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.sizeBytes) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.precision) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.registeredAtMs) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.assignmentID.isEmpty {
-      try visitor.visitSingularStringField(value: self.assignmentID, fieldNumber: 1)
+    if !self.sha256.isEmpty {
+      try visitor.visitSingularStringField(value: self.sha256, fieldNumber: 1)
     }
-    if !self.modelName.isEmpty {
-      try visitor.visitSingularStringField(value: self.modelName, fieldNumber: 2)
+    if self.sizeBytes != 0 {
+      try visitor.visitSingularUInt64Field(value: self.sizeBytes, fieldNumber: 2)
     }
-    try { if let v = self._reference {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
-    } }()
-    try { if let v = self._candidate {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
-    } }()
-    if self.samplingRate.bitPattern != 0 {
-      try visitor.visitSingularDoubleField(value: self.samplingRate, fieldNumber: 5)
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 3)
     }
-    if self.windowSize != 0 {
-      try visitor.visitSingularUInt32Field(value: self.windowSize, fieldNumber: 6)
+    if !self.precision.isEmpty {
+      try visitor.visitSingularStringField(value: self.precision, fieldNumber: 4)
     }
-    if self.windowMaxAgeMs != 0 {
-      try visitor.visitSingularUInt32Field(value: self.windowMaxAgeMs, fieldNumber: 7)
+    if self.registeredAtMs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.registeredAtMs, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Quantfleet_V1_ModelManifest, rhs: Quantfleet_V1_ModelManifest) -> Bool {
+    if lhs.sha256 != rhs.sha256 {return false}
+    if lhs.sizeBytes != rhs.sizeBytes {return false}
+    if lhs.name != rhs.name {return false}
+    if lhs.precision != rhs.precision {return false}
+    if lhs.registeredAtMs != rhs.registeredAtMs {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Quantfleet_V1_SignedManifest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SignedManifest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}manifest\0\u{1}signature\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.manifest) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.signature) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.manifest.isEmpty {
+      try visitor.visitSingularBytesField(value: self.manifest, fieldNumber: 1)
+    }
+    if !self.signature.isEmpty {
+      try visitor.visitSingularBytesField(value: self.signature, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Quantfleet_V1_SignedManifest, rhs: Quantfleet_V1_SignedManifest) -> Bool {
+    if lhs.manifest != rhs.manifest {return false}
+    if lhs.signature != rhs.signature {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Quantfleet_V1_Assignment: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Assignment"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}assignment_id\0\u{3}model_name\0\u{1}reference\0\u{1}candidate\0\u{3}sampling_rate\0\u{3}window_size\0\u{3}window_max_age_ms\0\u{1}mode\0\u{3}reference_resident_ms\0")
+
+  fileprivate class _StorageClass {
+    var _assignmentID: String = String()
+    var _modelName: String = String()
+    var _reference: Quantfleet_V1_ModelRef? = nil
+    var _candidate: Quantfleet_V1_ModelRef? = nil
+    var _samplingRate: Double = 0
+    var _windowSize: UInt32 = 0
+    var _windowMaxAgeMs: UInt32 = 0
+    var _mode: Quantfleet_V1_ServingMode = .shadow
+    var _referenceResidentMs: UInt64 = 0
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _assignmentID = source._assignmentID
+      _modelName = source._modelName
+      _reference = source._reference
+      _candidate = source._candidate
+      _samplingRate = source._samplingRate
+      _windowSize = source._windowSize
+      _windowMaxAgeMs = source._windowMaxAgeMs
+      _mode = source._mode
+      _referenceResidentMs = source._referenceResidentMs
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._assignmentID) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._modelName) }()
+        case 3: try { try decoder.decodeSingularMessageField(value: &_storage._reference) }()
+        case 4: try { try decoder.decodeSingularMessageField(value: &_storage._candidate) }()
+        case 5: try { try decoder.decodeSingularDoubleField(value: &_storage._samplingRate) }()
+        case 6: try { try decoder.decodeSingularUInt32Field(value: &_storage._windowSize) }()
+        case 7: try { try decoder.decodeSingularUInt32Field(value: &_storage._windowMaxAgeMs) }()
+        case 8: try { try decoder.decodeSingularEnumField(value: &_storage._mode) }()
+        case 9: try { try decoder.decodeSingularUInt64Field(value: &_storage._referenceResidentMs) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._assignmentID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._assignmentID, fieldNumber: 1)
+      }
+      if !_storage._modelName.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._modelName, fieldNumber: 2)
+      }
+      try { if let v = _storage._reference {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+      } }()
+      try { if let v = _storage._candidate {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+      } }()
+      if _storage._samplingRate.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._samplingRate, fieldNumber: 5)
+      }
+      if _storage._windowSize != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._windowSize, fieldNumber: 6)
+      }
+      if _storage._windowMaxAgeMs != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._windowMaxAgeMs, fieldNumber: 7)
+      }
+      if _storage._mode != .shadow {
+        try visitor.visitSingularEnumField(value: _storage._mode, fieldNumber: 8)
+      }
+      if _storage._referenceResidentMs != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._referenceResidentMs, fieldNumber: 9)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Quantfleet_V1_Assignment, rhs: Quantfleet_V1_Assignment) -> Bool {
-    if lhs.assignmentID != rhs.assignmentID {return false}
-    if lhs.modelName != rhs.modelName {return false}
-    if lhs._reference != rhs._reference {return false}
-    if lhs._candidate != rhs._candidate {return false}
-    if lhs.samplingRate != rhs.samplingRate {return false}
-    if lhs.windowSize != rhs.windowSize {return false}
-    if lhs.windowMaxAgeMs != rhs.windowMaxAgeMs {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._assignmentID != rhs_storage._assignmentID {return false}
+        if _storage._modelName != rhs_storage._modelName {return false}
+        if _storage._reference != rhs_storage._reference {return false}
+        if _storage._candidate != rhs_storage._candidate {return false}
+        if _storage._samplingRate != rhs_storage._samplingRate {return false}
+        if _storage._windowSize != rhs_storage._windowSize {return false}
+        if _storage._windowMaxAgeMs != rhs_storage._windowMaxAgeMs {return false}
+        if _storage._mode != rhs_storage._mode {return false}
+        if _storage._referenceResidentMs != rhs_storage._referenceResidentMs {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1240,6 +1615,96 @@ nonisolated extension Quantfleet_V1_Heartbeat: SwiftProtobuf.Message, SwiftProto
 
   public static func ==(lhs: Quantfleet_V1_Heartbeat, rhs: Quantfleet_V1_Heartbeat) -> Bool {
     if lhs.sentAtMs != rhs.sentAtMs {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Quantfleet_V1_ServingChanged: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ServingChanged"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}assignment_id\0\u{1}mode\0\u{3}primary_sha256\0\u{3}switch_micros\0\u{3}loaded_from_disk\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.assignmentID) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.mode) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.primarySha256) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.switchMicros) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.loadedFromDisk) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.assignmentID.isEmpty {
+      try visitor.visitSingularStringField(value: self.assignmentID, fieldNumber: 1)
+    }
+    if self.mode != .shadow {
+      try visitor.visitSingularEnumField(value: self.mode, fieldNumber: 2)
+    }
+    if !self.primarySha256.isEmpty {
+      try visitor.visitSingularStringField(value: self.primarySha256, fieldNumber: 3)
+    }
+    if self.switchMicros != 0 {
+      try visitor.visitSingularUInt64Field(value: self.switchMicros, fieldNumber: 4)
+    }
+    if self.loadedFromDisk != false {
+      try visitor.visitSingularBoolField(value: self.loadedFromDisk, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Quantfleet_V1_ServingChanged, rhs: Quantfleet_V1_ServingChanged) -> Bool {
+    if lhs.assignmentID != rhs.assignmentID {return false}
+    if lhs.mode != rhs.mode {return false}
+    if lhs.primarySha256 != rhs.primarySha256 {return false}
+    if lhs.switchMicros != rhs.switchMicros {return false}
+    if lhs.loadedFromDisk != rhs.loadedFromDisk {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Quantfleet_V1_ModelRejected: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ModelRejected"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}assignment_id\0\u{1}sha256\0\u{1}reason\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.assignmentID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.sha256) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.assignmentID.isEmpty {
+      try visitor.visitSingularStringField(value: self.assignmentID, fieldNumber: 1)
+    }
+    if !self.sha256.isEmpty {
+      try visitor.visitSingularStringField(value: self.sha256, fieldNumber: 2)
+    }
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Quantfleet_V1_ModelRejected, rhs: Quantfleet_V1_ModelRejected) -> Bool {
+    if lhs.assignmentID != rhs.assignmentID {return false}
+    if lhs.sha256 != rhs.sha256 {return false}
+    if lhs.reason != rhs.reason {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

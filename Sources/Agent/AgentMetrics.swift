@@ -1,0 +1,42 @@
+import DaemonSupport
+import Prometheus
+
+/// The agent's Prometheus metrics, served at `/metrics` beside the inference routes.
+struct AgentMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    let requests: Counter
+    let primaryLatency: DurationHistogram
+    let shadowLatency: DurationHistogram
+    let shadowDrops: Counter
+    let windowsSealed: Counter
+    let servingSwitch: DurationHistogram
+    let modelBytesReceived: Counter
+    let modelsRejected: Counter
+    let coordinatorConnected: Gauge
+
+    init() {
+        func name(_ metric: String, unit: String = "", _ help: String) -> MetricNameDescriptor {
+            .quantfleet("agent", metric, unit: unit, help: help)
+        }
+        let latency = name("inference_latency", unit: "seconds", "Inference latency per request, by model role.")
+        requests = registry.makeCounter(descriptor: name("requests", unit: "total", "Requests answered by the primary model."))
+        primaryLatency = registry.makeDurationHistogram(
+            descriptor: latency, labels: [("model", "primary")], buckets: MetricsEndpoint.latencyBuckets)
+        shadowLatency = registry.makeDurationHistogram(
+            descriptor: latency, labels: [("model", "shadow")], buckets: MetricsEndpoint.latencyBuckets)
+        shadowDrops = registry.makeCounter(descriptor: name(
+            "shadow_queue_drops", unit: "total", "Sampled requests not shadowed because the shadow queue was full."))
+        windowsSealed = registry.makeCounter(descriptor: name("windows_sealed", unit: "total", "Shadow windows sealed into the spool."))
+        servingSwitch = registry.makeDurationHistogram(
+            descriptor: name(
+                "serving_switch", unit: "seconds",
+                "From a promotion or rollback assignment's arrival to the new model answering."),
+            buckets: MetricsEndpoint.latencyBuckets)
+        modelBytesReceived = registry.makeCounter(descriptor: name(
+            "model_bytes_received", unit: "total", "Model bytes downloaded and verified chunk by chunk."))
+        modelsRejected = registry.makeCounter(descriptor: name(
+            "models_rejected", unit: "total", "Models refused: a manifest that does not verify, or content that never matches."))
+        coordinatorConnected = registry.makeGauge(descriptor: name(
+            "coordinator_connected", "1 while a session with the coordinator is up."))
+    }
+}

@@ -1,0 +1,40 @@
+import DaemonSupport
+import Prometheus
+import ShadowEval
+
+/// The coordinator's Prometheus metrics, served at `/metrics` on the `metrics:` listener.
+public struct CoordinatorMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    let agentsConnected: Gauge
+    let windowsIngested: Counter
+    let modelBytesPushed: Counter
+    let transfersActive: Gauge
+    let transfersWaiting: Gauge
+    let modelsRejected: Counter
+    private let decisions: [Outcome: Counter]
+
+    public init() {
+        func name(_ metric: String, unit: String = "", _ help: String) -> MetricNameDescriptor {
+            .quantfleet("coordinator", metric, unit: unit, help: help)
+        }
+        agentsConnected = registry.makeGauge(descriptor: name("agents_connected", "Agents with an open session."))
+        windowsIngested = registry.makeCounter(descriptor: name(
+            "windows_ingested", unit: "total", "Shadow windows stored in the ledger (duplicates not counted)."))
+        modelBytesPushed = registry.makeCounter(descriptor: name("model_bytes_pushed", unit: "total", "Model bytes sent to agents."))
+        transfersActive = registry.makeGauge(descriptor: name("model_transfers_active", "Model transfers streaming now."))
+        transfersWaiting = registry.makeGauge(descriptor: name(
+            "model_transfers_waiting", "Model transfers waiting for a slot (max-concurrent-transfers)."))
+        modelsRejected = registry.makeCounter(descriptor: name(
+            "models_rejected", unit: "total", "Models agents refused (bad signature or content)."))
+        let decided = name("decisions", unit: "total", "Policy evaluations, by outcome.")
+        var decisions: [Outcome: Counter] = [:]
+        for outcome in Outcome.allCases {
+            decisions[outcome] = registry.makeCounter(descriptor: decided, labels: [("outcome", outcome.rawValue)])
+        }
+        self.decisions = decisions
+    }
+
+    func decided(_ outcome: Outcome) {
+        decisions[outcome]?.increment()
+    }
+}

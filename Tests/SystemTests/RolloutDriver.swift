@@ -1,0 +1,123 @@
+import FleetProtocol
+import Foundation
+import Operations
+import Synchronization
+import XCTest
+
+/// Drives staged rollouts as an operator would: the real `quantfleet` CLI with the operator's
+/// certificate, the admin API for status, and labelled traffic to whichever agents serve.
+struct RolloutDriver {
+    let fleet: LocalFleet
+    let adminPort: Int
+    let admin: AdminClient
+
+    init(fleet: LocalFleet, adminPort: Int) throws {
+        self.fleet = fleet
+        self.adminPort = adminPort
+        let pki = fleet.layout.pki
+        admin = try AdminClient(
+            coordinator: URL(string: "https://localhost:\(adminPort)")!,
+            certificate: pki.appendingPathComponent("operators/operator.pem").path,
+            privateKey: pki.appendingPathComponent("operators/operator.key").path,
+            trustRoots: pki.appendingPathComponent("ca.pem").path)
+    }
+
+    /// A policy with looser thresholds than Config/policy.yaml's, so that small stages decide on
+    /// small evidence.
+    static func loosePolicy(_ name: String, extra: String = "") throws -> URL {
+        let policy = try SystemTestSupport.scratchDirectory(name).appendingPathComponent("policy.yaml")
+        try """
+            version: "\(name).1"
+            ship-below: 0.05
+            stay-fp16-above: 0.2
+            confidence: 0.95
+            minimum-samples: 300
+            minimum-labelled: 300
+            \(extra)
+            """.write(to: policy, atomically: true, encoding: .utf8)
+        return policy
+    }
+
+    /// Runs the CLI against this coordinator's admin API with the certificate `holder` (a path under the PKI).
+    func cli(_ arguments: [String], as holder: String = "operators/operator") throws -> (status: Int32, output: String) {
+        let pki = fleet.layout.pki
+        return try SystemTestSupport.run(
+            SystemTestSupport.executables.appendingPathComponent("quantfleet"),
+            arguments + [
+                "--coordinator", "https://localhost:\(adminPort)", "--cert", pki.appendingPathComponent("\(holder).pem").path,
+                "--key", pki.appendingPathComponent("\(holder).key").path, "--ca", pki.appendingPathComponent("ca.pem").path,
+            ])
+    }
+
+    func waitForAgents(_ count: Int) async throws {
+        try await SystemTestSupport.eventually(timeout: .seconds(60), "\(count) agents connected") {
+            (try? await admin.get("/v1/agents", as: [AdminAPI.Agent].self).filter(\.connected).count) == count
+        }
+    }
+
+    func pushModel(_ file: URL, precision: String) throws -> String {
+        let pushed = try cli(["model", "push", file.path, "--name", SystemTestSupport.modelName, "--precision", precision, "--json"])
+        XCTAssertEqual(pushed.status, 0, pushed.output)
+        return try Self.decoder.decode(AdminAPI.Model.self, from: Data(pushed.output.utf8)).sha256
+    }
+
+    func createAndStart(reference: String, candidate: String, stages: [Int]) throws -> String {
+        let created = try cli([
+            "rollout", "create", "--model-name", SystemTestSupport.modelName, "--reference", reference, "--candidate", candidate,
+            "--stages", stages.map(String.init).joined(separator: ","), "--window-size", "10", "--window-max-age-ms", "300",
+            "--json",
+        ])
+        XCTAssertEqual(created.status, 0, created.output)
+        let id = try Self.decoder.decode(AdminAPI.Rollout.self, from: Data(created.output.utf8)).id
+        let started = try cli(["rollout", "start", id, "--reason", "system test"])
+        XCTAssertEqual(started.status, 0, started.output)
+        XCTAssertTrue(started.output.contains("state running"), started.output)
+        return id
+    }
+
+    func status(_ rolloutID: String) async throws -> AdminAPI.Rollout {
+        try await admin.get("/v1/rollouts/\(rolloutID)", as: AdminAPI.Rollout.self)
+    }
+
+    static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+
+    /// Labelled traffic, round after round, to the agents serving the model (the others have no
+    /// assignment yet and answer 503). Stopped between rounds, never by cancelling a request:
+    /// FoundationNetworking on Linux crashes on a cancelled in-flight request.
+    func replayUntilStopped(_ agents: [String]) -> TrafficLoop {
+        let urls = agents.compactMap { fleet.agentURLs[$0] }
+        let loop = TrafficLoop()
+        loop.task = Task {
+            while !loop.isStopped {
+                var serving: [URL] = []
+                for url in urls where await HealthProbe.isReady(url) { serving.append(url) }
+                guard !serving.isEmpty else {
+                    try? await Task.sleep(for: .milliseconds(200))
+                    continue
+                }
+                _ = try? await TrafficReplay(options: .init(
+                    data: SystemTestSupport.traffic, agents: serving, model: SystemTestSupport.modelName,
+                    concurrency: 4, limit: 300)).run { _ in }
+            }
+        }
+        return loop
+    }
+}
+
+/// A background replay that finishes its current round when stopped.
+final class TrafficLoop: @unchecked Sendable {
+    // @unchecked: `task` is set once, before anyone stops the loop; the flag is atomic.
+    private let stopped = Atomic(false)
+    var task: Task<Void, Never>?
+
+    var isStopped: Bool { stopped.load(ordering: .relaxed) }
+
+    func stop() async {
+        stopped.store(true, ordering: .relaxed)
+        await task?.value
+    }
+}
