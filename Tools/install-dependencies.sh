@@ -2,10 +2,14 @@
 # Installs what building and testing QuantFleet needs on a fresh Debian machine with Swift:
 #   apt: libsqlite3-dev (GRDB links the system SQLite), openssl (Deploy/pki), sqlite3 (the shell)
 #   pip (only with --test-oracles): numpy, onnx, onnxruntime, the test oracles; never used at run time
+#   apt (only with --test-oracles): chromium, which renders `quantfleet rollout report` pages in RolloutReportTests
 set -euo pipefail
 
 APT_PACKAGES=(libsqlite3-dev openssl sqlite3)
+ORACLE_APT_PACKAGES=(chromium)
 PIP_PACKAGES=(numpy "onnx==1.22.0" onnxruntime)
+
+if [ "${1:-}" = "--test-oracles" ]; then APT_PACKAGES+=("${ORACLE_APT_PACKAGES[@]}"); fi
 
 SUDO=""
 if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi

@@ -111,7 +111,9 @@ extension RolloutController {
         metrics.decided(decision.outcome)
         guard decision.outcome != .collecting else { return }
         logDecision(decision, rolloutID: plan.rolloutID, stage: plan.stage)
-        let evidence = "\(decision.metric) n=\(decision.n) bounds [\(decision.lowerBound), \(decision.upperBound)] policy \(decision.policyVersion)"
+        func percent(_ value: Double) -> String { String(format: "%.2f %%", value * 100) }
+        let evidence = "\(decision.metric) n=\(decision.n) bounds [\(percent(decision.lowerBound)), \(percent(decision.upperBound))] "
+            + "policy \(decision.policyVersion)"
         switch decision.outcome {
         case .ship where plan.isLastStage:
             try ledger.changeState(
@@ -120,7 +122,7 @@ extension RolloutController {
         case .ship:
             let next = try ledger.advanceStage(
                 rolloutID: plan.rolloutID, actor: Self.controllerActor,
-                reason: "ship at stage \(plan.stage) (\(plan.percent) %): \(evidence)")
+                reason: "ship at stage \(plan.stage + 1) (\(plan.percent) %): \(evidence)")
             try fillStage(next)
         case .needsQAT:
             try ledger.changeState(

@@ -12,7 +12,7 @@ extension Ledger {
                 JOIN rollout_plans p ON p.rollout_id = m.rollout_id
                 JOIN rollouts r ON r.id = m.rollout_id
                 WHERE m.agent_id = ? ORDER BY r.created_at DESC, r.id DESC LIMIT 1
-                """, arguments: [agentID]).map(Self.plan(from:))
+                """, arguments: [agentID]).map(LedgerQueries.plan(from:))
         }
     }
 

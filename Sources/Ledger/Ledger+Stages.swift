@@ -55,7 +55,7 @@ extension Ledger {
     public func plan(forRollout id: String) throws -> RolloutPlan? {
         try database.read { db in
             _ = try LedgerQueries.rollout(db, id: id)
-            return try Self.plan(db, rolloutID: id)
+            return try LedgerQueries.plan(db, rolloutID: id)
         }
     }
 
@@ -65,7 +65,7 @@ extension Ledger {
             try Row.fetchAll(db, sql: """
                 SELECT p.* FROM rollout_plans p JOIN rollouts r ON r.id = p.rollout_id
                 WHERE r.status = 'shadowing' ORDER BY r.created_at, r.id
-                """).map(Self.plan(from:))
+                """).map(LedgerQueries.plan(from:))
         }
     }
 
@@ -165,26 +165,12 @@ extension Ledger {
     /// Stores one evaluation of a stage. The plan decides what follows; the rollout stays open.
     public func recordStageDecision(_ decision: Decision, rolloutID: String, stage: Int, at date: Date = Date()) throws {
         try database.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO decisions (rollout_id, decided_at, outcome, metric, n, statistic,
-                                           lower_bound, upper_bound, confidence, policy_version, stage)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    rolloutID, date, decision.outcome.rawValue, decision.metric, decision.n, decision.statistic,
-                    decision.lowerBound, decision.upperBound, decision.confidence, decision.policyVersion, stage,
-                ])
+            try LedgerQueries.insert(decision, rolloutID: rolloutID, stage: stage, at: date, into: db)
         }
     }
 
     public func events(forRollout id: String) throws -> [RolloutEvent] {
-        try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM rollout_events WHERE rollout_id = ? ORDER BY id", arguments: [id]).map {
-                RolloutEvent(id: $0["id"], rolloutID: $0["rollout_id"], at: $0["at"], actor: $0["actor"],
-                             action: $0["action"], stage: $0["stage"], reason: $0["reason"])
-            }
-        }
+        try database.read { db in try LedgerQueries.events(db, rolloutID: id) }
     }
 
     public func rollouts() throws -> [RolloutRecord] {
@@ -226,29 +212,13 @@ extension Ledger {
         }
     }
 
-    private static func plan(_ db: Database, rolloutID: String) throws -> RolloutPlan? {
-        try Row.fetchOne(db, sql: "SELECT * FROM rollout_plans WHERE rollout_id = ?", arguments: [rolloutID]).map(plan(from:))
-    }
-
     private static func requirePlan(_ db: Database, rolloutID: String, allowed: Set<RolloutState>, action: String) throws -> RolloutPlan {
         _ = try LedgerQueries.rollout(db, id: rolloutID)
-        guard let plan = try plan(db, rolloutID: rolloutID) else { throw LedgerError.notStaged(id: rolloutID) }
+        guard let plan = try LedgerQueries.plan(db, rolloutID: rolloutID) else { throw LedgerError.notStaged(id: rolloutID) }
         guard allowed.contains(plan.state) else {
             throw LedgerError.invalidTransition(id: rolloutID, state: plan.state.rawValue, action: action)
         }
         return plan
-    }
-
-    static func plan(from row: Row) throws -> RolloutPlan {
-        let stateText: String = row["state"]
-        guard let state = RolloutState(rawValue: stateText) else {
-            throw LedgerError.unexpectedValue(column: "rollout_plans.state", value: stateText)
-        }
-        return RolloutPlan(
-            rolloutID: row["rollout_id"],
-            target: try LabelCoding.decode([String: String].self, from: row["target"], column: "rollout_plans.target"),
-            stages: try LabelCoding.decode([Int].self, from: row["stages"], column: "rollout_plans.stages"),
-            stage: row["stage"], state: state, windowMaxAgeMillis: row["window_max_age_ms"], createdBy: row["created_by"])
     }
 
     private static func openRollout(_ db: Database, ofAgent agentID: String) throws -> String? {

@@ -140,16 +140,7 @@ public final class Ledger: Sendable {
             if rollout.status == .decided {
                 throw LedgerError.rolloutAlreadyDecided(id: rolloutID, outcome: rollout.outcome?.rawValue ?? "unknown")
             }
-            try db.execute(
-                sql: """
-                    INSERT INTO decisions (rollout_id, decided_at, outcome, metric, n, statistic,
-                                           lower_bound, upper_bound, confidence, policy_version)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    rolloutID, date, decision.outcome.rawValue, decision.metric, decision.n, decision.statistic,
-                    decision.lowerBound, decision.upperBound, decision.confidence, decision.policyVersion,
-                ])
+            try LedgerQueries.insert(decision, rolloutID: rolloutID, stage: nil, at: date, into: db)
             guard decision.outcome.isFinal else { return }
             try db.execute(
                 sql: "UPDATE rollouts SET status = 'decided', outcome = ?, decided_at = ? WHERE id = ?",

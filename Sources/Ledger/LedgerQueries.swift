@@ -73,6 +73,52 @@ enum LedgerQueries {
         return rows.map { (agentID: $0["agent_id"], windows: $0["windows"], samples: $0["samples"]) }
     }
 
+    /// The plan of a staged rollout; nil for one opened from the configuration file.
+    static func plan(_ db: Database, rolloutID: String) throws -> RolloutPlan? {
+        try Row.fetchOne(db, sql: "SELECT * FROM rollout_plans WHERE rollout_id = ?", arguments: [rolloutID]).map(plan(from:))
+    }
+
+    static func plan(from row: Row) throws -> RolloutPlan {
+        let stateText: String = row["state"]
+        guard let state = RolloutState(rawValue: stateText) else {
+            throw LedgerError.unexpectedValue(column: "rollout_plans.state", value: stateText)
+        }
+        return RolloutPlan(
+            rolloutID: row["rollout_id"],
+            target: try LabelCoding.decode([String: String].self, from: row["target"], column: "rollout_plans.target"),
+            stages: try LabelCoding.decode([Int].self, from: row["stages"], column: "rollout_plans.stages"),
+            stage: row["stage"], state: state, windowMaxAgeMillis: row["window_max_age_ms"], createdBy: row["created_by"])
+    }
+
+    /// Who did what to the rollout and why, oldest first.
+    static func events(_ db: Database, rolloutID: String) throws -> [RolloutEvent] {
+        try Row.fetchAll(db, sql: "SELECT * FROM rollout_events WHERE rollout_id = ? ORDER BY id", arguments: [rolloutID]).map {
+            RolloutEvent(id: $0["id"], rolloutID: $0["rollout_id"], at: $0["at"], actor: $0["actor"],
+                         action: $0["action"], stage: $0["stage"], reason: $0["reason"])
+        }
+    }
+
+    /// Stores one evaluation with its audit trail: bounds, n, policy version and bands, reason.
+    static func insert(_ decision: Decision, rolloutID: String, stage: Int?, at date: Date, into db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO decisions (rollout_id, decided_at, outcome, metric, n, statistic, lower_bound, upper_bound,
+                                       confidence, policy_version, stage, reason, ship_below, stay_fp16_above)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                rolloutID, date, decision.outcome.rawValue, decision.metric, decision.n, decision.statistic,
+                decision.lowerBound, decision.upperBound, decision.confidence, decision.policyVersion, stage,
+                decision.reason, decision.shipBelow, decision.stayFP16Above,
+            ])
+    }
+
+    /// Every evaluation of the rollout, oldest first.
+    static func decisions(_ db: Database, rolloutID: String) throws -> [DecisionRecord] {
+        try Row.fetchAll(db, sql: "SELECT * FROM decisions WHERE rollout_id = ? ORDER BY id", arguments: [rolloutID])
+            .map(decisionRecord)
+    }
+
     private static func decisionRecord(_ row: Row) throws -> DecisionRecord {
         let outcomeText: String = row["outcome"]
         guard let outcome = Outcome(rawValue: outcomeText) else {
@@ -81,7 +127,8 @@ enum LedgerQueries {
         let decision = Decision(
             outcome: outcome, metric: row["metric"], n: row["n"], statistic: row["statistic"],
             lowerBound: row["lower_bound"], upperBound: row["upper_bound"], confidence: row["confidence"],
-            policyVersion: row["policy_version"])
+            policyVersion: row["policy_version"], reason: row["reason"] ?? "",
+            shipBelow: row["ship_below"], stayFP16Above: row["stay_fp16_above"])
         return DecisionRecord(id: row["id"], rolloutID: row["rollout_id"], decidedAt: row["decided_at"], stage: row["stage"], decision: decision)
     }
 }

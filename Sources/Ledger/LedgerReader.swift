@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import ShadowEval
 
 /// A read-only view of a ledger for engineers and the CLI. The connection is opened read-only, so
 /// SQLite itself refuses any write, whatever SQL is passed to `query`.
@@ -57,6 +58,77 @@ public final class LedgerReader: Sendable {
         case .double(let double): return String(double)
         case .string(let string): return string
         case .blob(let data): return "x'" + data.map { String(format: "%02x", $0) }.joined() + "'"
+        }
+    }
+}
+
+/// One agent's evidence in one stage of a rollout: a row of the `stage_evidence` view.
+public struct AgentStageEvidence: Sendable, Equatable {
+    /// 0-based, as stored; a rollout without stages has its evidence in stage 0.
+    public var stage: Int
+    public var agentID: String
+    /// The agent's labels from its last Hello (empty if the agent never said Hello).
+    public var labels: [String: String]
+    public var kernelPath: String
+    public var windows: Int
+    public var samples: Int
+    /// Top-1 disagreement as a fraction; nil without samples.
+    public var disagreementRate: Double?
+    public var labelled: Int
+    public var referenceAccuracy: Double?
+    public var candidateAccuracy: Double?
+    /// Mean KL divergence per sample; nil when a window saw a NaN output.
+    public var meanKL: Double?
+}
+
+/// Reads for the rollout report (`quantfleet rollout report`): a rollout's whole history, not just
+/// its latest decision.
+extension LedgerReader {
+    public func rollout(id: String) throws -> RolloutRecord {
+        try database.read { db in try LedgerQueries.rollout(db, id: id) }
+    }
+
+    /// Every evaluation of the rollout, oldest first, so bounds can be drawn as they narrowed.
+    public func decisions(forRollout id: String) throws -> [DecisionRecord] {
+        try database.read { db in
+            _ = try LedgerQueries.rollout(db, id: id)
+            return try LedgerQueries.decisions(db, rolloutID: id)
+        }
+    }
+
+    /// The staged part of the rollout; nil for a rollout opened from the coordinator's configuration.
+    public func plan(forRollout id: String) throws -> RolloutPlan? {
+        try database.read { db in
+            _ = try LedgerQueries.rollout(db, id: id)
+            return try LedgerQueries.plan(db, rolloutID: id)
+        }
+    }
+
+    /// Who did what to the rollout and why, oldest first.
+    public func events(forRollout id: String) throws -> [RolloutEvent] {
+        try database.read { db in
+            _ = try LedgerQueries.rollout(db, id: id)
+            return try LedgerQueries.events(db, rolloutID: id)
+        }
+    }
+
+    /// Evidence per stage, agent and kernel path (the `stage_evidence` view), by stage then agent.
+    public func stageEvidence(forRollout id: String) throws -> [AgentStageEvidence] {
+        try database.read { db in
+            _ = try LedgerQueries.rollout(db, id: id)
+            return try Row.fetchAll(
+                db, sql: "SELECT * FROM stage_evidence WHERE rollout_id = ? ORDER BY stage, agent_id, kernel_path", arguments: [id]
+            ).map { row in
+                // An agent that sent windows but never said Hello has no labels row: the view's LEFT JOIN gives NULL.
+                let labelsText: String? = row["labels"]
+                return AgentStageEvidence(
+                    stage: row["stage"], agentID: row["agent_id"],
+                    labels: try labelsText.map { try LabelCoding.decode([String: String].self, from: $0, column: "agents.labels") } ?? [:],
+                    kernelPath: row["kernel_path"], windows: row["windows"], samples: row["samples"],
+                    disagreementRate: row["disagreement_rate"], labelled: row["labelled"],
+                    referenceAccuracy: row["reference_accuracy"], candidateAccuracy: row["candidate_accuracy"],
+                    meanKL: row["mean_kl"])
+            }
         }
     }
 }

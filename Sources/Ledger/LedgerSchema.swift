@@ -247,8 +247,22 @@ enum LedgerSchema {
         ORDER BY d.id DESC;
         """
 
-    /// Signed manifests and what agents serve after a promotion or a rollback.
+    /// Signed manifests, what agents serve after a promotion or a rollback, and decisions that
+    /// keep their reason and the policy bands they were held against.
     private static let v4 = """
+        ALTER TABLE decisions ADD COLUMN reason TEXT;                  -- NULL before v4
+        ALTER TABLE decisions ADD COLUMN ship_below REAL;              -- the policy's bands, fractions
+        ALTER TABLE decisions ADD COLUMN stay_fp16_above REAL;
+        DROP VIEW decision_history;
+        CREATE VIEW decision_history AS
+        SELECT
+            d.id, d.rollout_id, r.model_name, d.stage, d.decided_at, d.outcome, d.metric, d.n,
+            d.statistic, d.lower_bound, d.upper_bound, d.confidence, d.policy_version,
+            d.ship_below, d.stay_fp16_above, d.reason
+        FROM decisions d
+        JOIN rollouts r ON r.id = d.rollout_id
+        ORDER BY d.id DESC;
+
         -- The coordinator's signed statement of a model (a serialized quantfleet.v1.ModelManifest and
         -- its Ed25519 signature); NULL for models registered while the coordinator had no signing key.
         ALTER TABLE models ADD COLUMN manifest BLOB;

@@ -39,6 +39,22 @@ public struct AdminClient: Sendable {
         try decode(type, from: try await send(.get, path))
     }
 
+    /// POSTs `body` as JSON and decodes the answer.
+    public func post<Body: Encodable, Response: Decodable>(
+        _ path: String, json body: Body, as type: Response.Type = Response.self
+    ) async throws -> Response {
+        try decode(type, from: try await send(.post, path, body: try JSONEncoder().encode(body), contentType: "application/json"))
+    }
+
+    /// Uploads a model file; the answer is the JSON of an `AdminAPI.Model`.
+    public func pushModel(_ file: URL, name: String, precision: String) async throws -> Data {
+        var query = URLComponents()
+        query.queryItems = [.init(name: "name", value: name), .init(name: "precision", value: precision)]
+        return try await send(
+            .post, "/v1/models?\(query.percentEncodedQuery ?? "")", body: try Data(contentsOf: file),
+            contentType: "application/octet-stream")
+    }
+
     /// The raw JSON of a successful response; a refusal throws with the server's message.
     public func send(_ method: Method, _ path: String, body: Data = Data(), contentType: String? = nil) async throws -> Data {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -79,7 +95,7 @@ public struct AdminClient: Sendable {
         return data
     }
 
-    private func decode<Response: Decodable>(_ type: Response.Type, from data: Data) throws -> Response {
+    public func decode<Response: Decodable>(_ type: Response.Type, from data: Data) throws -> Response {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         do {

@@ -14,13 +14,20 @@ public struct FleetDemo: Sendable {
         /// Where `quantfleet-coordinator` and `quantfleet-agent` are.
         public var executables: URL
         public var decisionTimeout: Duration
+        /// Stage percentages of a staged rollout through the admin API; nil: the configuration
+        /// file's rollout, shadowed by every agent and decided once.
+        public var stages: [Int]?
 
-        public init(directory: URL, agents: Int = 3, packageRoot: URL, executables: URL, decisionTimeout: Duration = .seconds(60)) {
+        public init(
+            directory: URL, agents: Int = 3, packageRoot: URL, executables: URL, decisionTimeout: Duration = .seconds(60),
+            stages: [Int]? = nil
+        ) {
             self.directory = directory
             self.agents = agents
             self.packageRoot = packageRoot
             self.executables = executables
             self.decisionTimeout = decisionTimeout
+            self.stages = stages
         }
     }
 
@@ -31,7 +38,7 @@ public struct FleetDemo: Sendable {
     public static let modelName = "fashion-mnist-mlp"
 
     public let options: Options
-    private let say: @Sendable (String) -> Void
+    let say: @Sendable (String) -> Void
 
     public init(options: Options, say: @escaping @Sendable (String) -> Void) {
         self.options = options
@@ -53,19 +60,31 @@ public struct FleetDemo: Sendable {
         try FileManager.default.createDirectory(at: layout.models, withIntermediateDirectories: true)
         let report = try ModelQuantizer.quantize(
             modelAt: fixtures.appendingPathComponent("mlp-fp32.onnx"), to: candidate, scheme: .int8Dynamic)
-        say("    \(report)")
+        say("    \(report.quantizedNodes.count) nodes quantized (\(report.quantizedNodes.joined(separator: ", "))), "
+            + "\(report.bytesBefore) -> \(report.bytesAfter) bytes")
 
         let coordinatorPort = try FreePort.allocate()
         var settings = FleetLayout.CoordinatorSettings(
             port: coordinatorPort, policy: options.packageRoot.appendingPathComponent("Config/policy.yaml"),
             modelName: Self.modelName, reference: fixtures.appendingPathComponent("mlp-fp16.onnx"), candidate: candidate)
         settings.windowSize = 100
+        if options.stages != nil {
+            settings.opensRollout = false
+            settings.adminPort = try FreePort.allocate()
+        }
 
         let fleet = LocalFleet(layout: layout, executables: options.executables)
         do {
             say("3/6 starting quantfleet-coordinator on 127.0.0.1:\(coordinatorPort) and \(agentIDs.count) agents")
             try fleet.startCoordinator(settings)
             let agentURLs = try agentIDs.map { try fleet.startAgent($0) }
+            if let stages = options.stages, let adminPort = settings.adminPort {
+                let decision = try await runStages(
+                    stages, layout: layout, fleet: fleet, agentURLs: agentURLs, reference: settings.reference,
+                    candidate: candidate, adminPort: adminPort)
+                await fleet.stop()
+                return decision
+            }
 
             say("4/6 waiting for agents to download, verify and load both models")
             try await fleet.waitUntilReady(agentIDs)

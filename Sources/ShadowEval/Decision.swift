@@ -26,10 +26,15 @@ public struct Decision: Sendable, Equatable {
     /// Why, in words: which bound cleared (or did not clear) which threshold. Empty for decisions
     /// recorded before reasons existed.
     public var reason: String
+    /// The policy's bands the bounds were held against (fractions); nil for decisions recorded
+    /// before the ledger kept them.
+    public var shipBelow: Double?
+    public var stayFP16Above: Double?
 
     public init(
         outcome: Outcome, metric: String, n: Int, statistic: Double,
-        lowerBound: Double, upperBound: Double, confidence: Double, policyVersion: String, reason: String = ""
+        lowerBound: Double, upperBound: Double, confidence: Double, policyVersion: String, reason: String = "",
+        shipBelow: Double? = nil, stayFP16Above: Double? = nil
     ) {
         self.outcome = outcome
         self.metric = metric
@@ -40,6 +45,8 @@ public struct Decision: Sendable, Equatable {
         self.confidence = confidence
         self.policyVersion = policyVersion
         self.reason = reason
+        self.shipBelow = shipBelow
+        self.stayFP16Above = stayFP16Above
     }
 }
 

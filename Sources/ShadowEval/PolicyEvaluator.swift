@@ -25,7 +25,8 @@ public enum PolicyEvaluator {
             metric: estimate.metric.rawValue, n: estimate.n, statistic: estimate.statistic,
             lowerBound: estimate.bounds.lowerBound, upperBound: estimate.bounds.upperBound,
             confidence: policy.confidence, policyVersion: policy.version,
-            reason: reason(for: outcome, estimate: estimate, samples: totals.samples, policy: policy))
+            reason: reason(for: outcome, estimate: estimate, samples: totals.samples, policy: policy),
+            shipBelow: policy.shipBelow, stayFP16Above: policy.stayFP16Above)
     }
 
     /// The outcome `decide` would return, without the audit record: simulations evaluate the

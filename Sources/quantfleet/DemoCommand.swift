@@ -13,6 +13,9 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Number of agent processes.")
     var agents: Int = 3
 
+    @Option(help: "Roll out in stages through the admin API, e.g. 5,25,100 (percent of the agents); prints the stage timeline.")
+    var stages: String?
+
     @Option(help: "Repository root holding Fixtures/, Config/ and Deploy/.")
     var root: String = FileManager.default.currentDirectoryPath
 
@@ -21,7 +24,7 @@ struct DemoCommand: AsyncParsableCommand {
         let demo = FleetDemo(
             options: .init(
                 directory: URL(fileURLWithPath: dir), agents: agents,
-                packageRoot: URL(fileURLWithPath: root), executables: executables),
+                packageRoot: URL(fileURLWithPath: root), executables: executables, stages: try stages.map(StageList.parse)),
             say: { print($0) })
         let decision = try await demo.run().decision
         let ledger = FleetLayout(root: URL(fileURLWithPath: dir)).ledger.path

@@ -24,11 +24,7 @@ struct ModelCommand: AsyncParsableCommand {
         var precision: String
 
         func run() async throws {
-            var query = URLComponents()
-            query.queryItems = [.init(name: "name", value: name), .init(name: "precision", value: precision)]
-            let data = try await admin.client().send(
-                .post, "/v1/models?\(query.percentEncodedQuery ?? "")",
-                body: try Data(contentsOf: URL(fileURLWithPath: file)), contentType: "application/octet-stream")
+            let data = try await admin.client().pushModel(URL(fileURLWithPath: file), name: name, precision: precision)
             try admin.show(data, as: AdminAPI.Model.self) { ModelTable.render([$0]) }
         }
     }

@@ -8,7 +8,7 @@ struct RolloutCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rollout",
         abstract: "Staged rollouts through the coordinator's admin API, and their decisions.",
-        subcommands: [Create.self, Start.self, Status.self, Pause.self, Resume.self, Abort.self, Rollback.self, Promote.self])
+        subcommands: [Create.self, Start.self, Status.self, Pause.self, Resume.self, Abort.self, Rollback.self, Promote.self, Report.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a staged rollout of pushed models (start it with `rollout start`).")
@@ -40,12 +40,7 @@ struct RolloutCommand: AsyncParsableCommand {
         var windowMaxAgeMs: Int = 1000
 
         func run() async throws {
-            let stagePercents = try stages.split(separator: ",").map { text in
-                guard let percent = Int(text.trimmingCharacters(in: .whitespaces)) else {
-                    throw ValidationError("--stages \(stages): '\(text)' is not a whole percentage")
-                }
-                return percent
-            }
+            let stagePercents = try StageList.parse(stages)
             var labels: [String: String] = [:]
             for pair in target {
                 let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)

@@ -131,6 +131,33 @@ final class FleetRolloutTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(rejected, 2)
     }
 
+    func testABrokenLatencyGuardRollsBackAtTheFirstStage() async throws {
+        let adminPort = try FreePort.allocate()
+        // The INT8 candidate is about twice as fast as the reference here; demand ten times.
+        let policy = try RolloutDriver.loosePolicy("system-test-guard", extra: "guards:\n  max-latency-ratio: 0.1")
+        let pair = ["agent-1", "agent-2"]
+        let fleet = try await SystemTestSupport.startFleet("latency-guard", certified: pair, running: pair, for: self) { settings in
+            settings.opensRollout = false
+            settings.adminPort = adminPort
+            settings.policy = policy
+        }
+        let driver = try RolloutDriver(fleet: fleet, adminPort: adminPort)
+        try await driver.waitForAgents(pair.count)
+        let reference = try driver.pushModel(SystemTestSupport.fixtures.appendingPathComponent("mlp-fp32.onnx"), precision: "fp32")
+        let candidate = try driver.pushModel(fleet.layout.models.appendingPathComponent("mlp-int8.onnx"), precision: "int8")
+        let rollout = try driver.createAndStart(reference: reference, candidate: candidate, stages: [50, 100])
+        let traffic = driver.replayUntilStopped(pair)
+        try await SystemTestSupport.eventually(timeout: .seconds(90), "the guard rolls the rollout back") {
+            try await driver.status(rollout).state == "rolled-back"
+        }
+        await traffic.stop()
+        let closed = try await driver.status(rollout)
+        XCTAssertEqual(closed.stage, 0)
+        let last = try XCTUnwrap(closed.events.last)
+        XCTAssertEqual("\(last.actor) \(last.action)", "controller roll-back")
+        XCTAssertTrue(last.reason.contains("guard broken: candidate latency is") && last.reason.contains("max-latency-ratio 0.1"), last.reason)
+    }
+
     /// Every agent's OIP metadata names `sha256` as the model version it serves.
     private func assertServedVersion(_ sha256: String, fleet: LocalFleet) async throws {
         for agent in agents {

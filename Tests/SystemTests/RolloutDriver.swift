@@ -1,7 +1,6 @@
 import FleetProtocol
 import Foundation
 import Operations
-import Synchronization
 import XCTest
 
 /// Drives staged rollouts as an operator would: the real `quantfleet` CLI with the operator's
@@ -85,39 +84,9 @@ struct RolloutDriver {
         return decoder
     }
 
-    /// Labelled traffic, round after round, to the agents serving the model (the others have no
-    /// assignment yet and answer 503). Stopped between rounds, never by cancelling a request:
-    /// FoundationNetworking on Linux crashes on a cancelled in-flight request.
-    func replayUntilStopped(_ agents: [String]) -> TrafficLoop {
-        let urls = agents.compactMap { fleet.agentURLs[$0] }
-        let loop = TrafficLoop()
-        loop.task = Task {
-            while !loop.isStopped {
-                var serving: [URL] = []
-                for url in urls where await HealthProbe.isReady(url) { serving.append(url) }
-                guard !serving.isEmpty else {
-                    try? await Task.sleep(for: .milliseconds(200))
-                    continue
-                }
-                _ = try? await TrafficReplay(options: .init(
-                    data: SystemTestSupport.traffic, agents: serving, model: SystemTestSupport.modelName,
-                    concurrency: 4, limit: 300)).run { _ in }
-            }
-        }
-        return loop
-    }
-}
-
-/// A background replay that finishes its current round when stopped.
-final class TrafficLoop: @unchecked Sendable {
-    // @unchecked: `task` is set once, before anyone stops the loop; the flag is atomic.
-    private let stopped = Atomic(false)
-    var task: Task<Void, Never>?
-
-    var isStopped: Bool { stopped.load(ordering: .relaxed) }
-
-    func stop() async {
-        stopped.store(true, ordering: .relaxed)
-        await task?.value
+    /// Labelled traffic to whichever of `agents` serve, until stopped.
+    func replayUntilStopped(_ agents: [String]) -> TrafficRounds {
+        TrafficRounds.start(
+            agents: agents.compactMap { fleet.agentURLs[$0] }, data: SystemTestSupport.traffic, model: SystemTestSupport.modelName)
     }
 }
