@@ -63,6 +63,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
@@ -120,14 +121,14 @@ let package = Package(
         .executableTarget(
             name: "quantfleet-coordinator",
             dependencies: [
-                "Coordinator",
+                "Coordinator", "DaemonSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "quantfleet-agent",
             dependencies: [
-                "Agent",
+                "Agent", "DaemonSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -149,6 +150,14 @@ let package = Package(
         ),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "DaemonSupport", "FleetProtocol", "Ledger"]),
+        .testTarget(
+            name: "DaemonSupportTests",
+            dependencies: [
+                "DaemonSupport", "FleetProtocol",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "SystemTests",
             dependencies: [

@@ -1,5 +1,6 @@
 import Agent
 import ArgumentParser
+import DaemonSupport
 import Logging
 
 @main
@@ -14,7 +15,11 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: Logger.Level = .info
 
+    @Option(name: .long, help: "Log lines as text, or as JSON objects for log shippers.")
+    var logFormat: LogFormat = .text
+
     func run() async throws {
+        logFormat.bootstrap()
         var logger = Logger(label: "quantfleet.agent")
         logger.logLevel = logLevel
         let configuration = try AgentConfiguration.load(from: config)
@@ -23,3 +28,4 @@ struct AgentCommand: AsyncParsableCommand {
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+extension LogFormat: ExpressibleByArgument {}

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Coordinator
+import DaemonSupport
 import Logging
 
 @main
@@ -14,7 +15,11 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: Logger.Level = .info
 
+    @Option(name: .long, help: "Log lines as text, or as JSON objects for log shippers.")
+    var logFormat: LogFormat = .text
+
     func run() async throws {
+        logFormat.bootstrap()
         var logger = Logger(label: "quantfleet.coordinator")
         logger.logLevel = logLevel
         let configuration = try CoordinatorConfiguration.load(from: config)
@@ -23,3 +28,4 @@ struct CoordinatorCommand: AsyncParsableCommand {
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+extension LogFormat: ExpressibleByArgument {}

@@ -8,7 +8,8 @@ import Operations
 import XCTest
 
 /// A real agent process against a coordinator played by the test over real mutual TLS, so the test
-/// can damage model bytes in flight: the agent must detect them, fetch again, and never load them.
+/// can damage model bytes in flight or drop the connection mid-model: the agent must detect the
+/// damage, fetch again (resuming by offset after a drop), and never load unverified bytes.
 final class ModelTransferTests: XCTestCase {
     /// How the scripted coordinator damages the first transfer of the candidate.
     enum Damage: Sendable {
@@ -16,6 +17,8 @@ final class ModelTransferTests: XCTestCase {
         case chunkBytes
         /// Flip a byte and send a matching chunk hash: caught by the whole-model check.
         case modelBytes
+        /// Send the first half intact, then close the connection.
+        case dropConnection
     }
 
     func testCorruptChunkIsDetectedAndFetchedAgain() async throws {
@@ -24,6 +27,10 @@ final class ModelTransferTests: XCTestCase {
 
     func testCorruptModelIsDetectedAndFetchedAgainFromTheStart() async throws {
         try await runTransfer(damaging: .modelBytes)
+    }
+
+    func testDroppedConnectionResumesFromTheOffsetReached() async throws {
+        try await runTransfer(damaging: .dropConnection)
     }
 
     private func runTransfer(damaging damage: Damage) async throws {
@@ -39,7 +46,9 @@ final class ModelTransferTests: XCTestCase {
             privateKey: layout.pki.appendingPathComponent("coordinator.key").path,
             trustRoots: layout.pki.appendingPathComponent("ca.pem").path))
         let server = try await FleetServer.bind(host: "127.0.0.1", port: 0, tls: tls, logger: Logger(label: "test.coordinator"))
-        let coordinator = ScriptedCoordinator(reference: reference, candidate: candidate, damage: damage, transcript: transcript)
+        let coordinator = ScriptedCoordinator(
+            reference: reference, candidate: candidate, damage: damage, transcript: transcript,
+            signingKey: try ManifestSigning.privateKey(pemFile: layout.pki.appendingPathComponent("signing.key").path))
         let serving = Task { try await server.run(coordinator.serve) }
         addTeardownBlock { serving.cancel() }
 
@@ -51,13 +60,18 @@ final class ModelTransferTests: XCTestCase {
 
         let requests = await transcript.candidateRequests
         XCTAssertEqual(requests.count, 2, "one damaged transfer, one clean re-fetch: \(requests)")
-        XCTAssertEqual(requests.last, 0, "the re-fetch starts where the damaged bytes began")
+        let resumeAt = damage == .dropConnection ? UInt64(candidate.count / 2) : 0
+        XCTAssertEqual(requests.last, resumeAt, "the re-fetch starts where the damaged or missing bytes began")
         let readyCount = await transcript.readyCount
         XCTAssertEqual(readyCount, 1, "models are loaded once, after verification")
         let cached = layout.agentDirectory("agent-1").appendingPathComponent("data/models/\(candidateAddress).onnx")
         XCTAssertEqual(try Data(contentsOf: cached), candidate, "the cache holds the true bytes")
         let log = try String(contentsOf: layout.log("agent-1"), encoding: .utf8)
-        XCTAssertTrue(log.contains(damage == .chunkBytes ? "chunk failed verification" : "does not match its address"), log)
+        switch damage {
+        case .chunkBytes: XCTAssertTrue(log.contains("chunk failed verification"), log)
+        case .modelBytes: XCTAssertTrue(log.contains("does not match its address"), log)
+        case .dropConnection: XCTAssertEqual(log.components(separatedBy: "connected to coordinator").count - 1, 2, log)
+        }
     }
 }
 
@@ -68,6 +82,8 @@ private struct ScriptedCoordinator: Sendable {
     let candidate: Data
     let damage: ModelTransferTests.Damage
     let transcript: Transcript
+    /// The fleet's model-signing key: the agent loads only models whose manifest it signed.
+    let signingKey: Curve25519.Signing.PrivateKey
 
     func serve(_ connection: FleetConnection) async throws {
         let models = [ContentAddress.sha256(of: reference): reference, ContentAddress.sha256(of: candidate): candidate]
@@ -80,17 +96,21 @@ private struct ScriptedCoordinator: Sendable {
                         $0.agentID = connection.identity
                         $0.heartbeatIntervalMs = 2000
                     })))
-                    try await outbound.write(Envelope(.assignment(.with {
+                    try await outbound.write(Envelope(.assignment(try .with {
                         $0.assignmentID = "a-test"
                         $0.modelName = "fashion-mnist-mlp"
-                        $0.reference = .with { $0.sha256 = ContentAddress.sha256(of: reference); $0.sizeBytes = UInt64(reference.count) }
-                        $0.candidate = .with { $0.sha256 = ContentAddress.sha256(of: candidate); $0.sizeBytes = UInt64(candidate.count) }
+                        $0.reference = try signed(reference)
+                        $0.candidate = try signed(candidate)
                         $0.samplingRate = 1
                         $0.windowSize = 10
                     })))
                 case .modelRequest(let request):
                     guard let model = models[request.sha256] else { continue }
                     let damageThis = await transcript.request(request, candidate: request.sha256 == ContentAddress.sha256(of: candidate))
+                    if damageThis && damage == .dropConnection {
+                        try await send(model, request: request, damage: nil, upTo: model.count / 2, to: outbound)
+                        return  // closes the connection with half the model sent
+                    }
                     try await send(model, request: request, damage: damageThis ? damage : nil, to: outbound)
                 case .modelReady:
                     await transcript.ready()
@@ -101,12 +121,24 @@ private struct ScriptedCoordinator: Sendable {
         }
     }
 
-    /// Sends a model in one chunk from the requested offset, damaged if asked.
+    private func signed(_ model: Data) throws -> ModelRef {
+        let sha256 = ContentAddress.sha256(of: model)
+        return try ModelRef.with {
+            $0.sha256 = sha256
+            $0.sizeBytes = UInt64(model.count)
+            $0.manifest = try ManifestSigning.sign(ModelManifest.with {
+                $0.sha256 = sha256
+                $0.sizeBytes = UInt64(model.count)
+            }, with: signingKey)
+        }
+    }
+
+    /// Sends a model in one chunk from the requested offset (to `end`, else the end), damaged if asked.
     private func send(
-        _ model: Data, request: ModelRequest, damage: ModelTransferTests.Damage?,
+        _ model: Data, request: ModelRequest, damage: ModelTransferTests.Damage?, upTo end: Int? = nil,
         to outbound: NIOAsyncChannelOutboundWriter<Envelope>
     ) async throws {
-        let original = model.subdata(in: Int(request.offset)..<model.count)
+        let original = model.subdata(in: Int(request.offset)..<(end ?? model.count))
         var bytes = original
         if damage != nil { bytes[bytes.startIndex + bytes.count / 2] ^= 0xFF }
         try await outbound.write(Envelope(.modelChunk(.with {
