@@ -5,6 +5,7 @@ import Foundation
 import Inference
 import Logging
 import NIOCore
+import ShadowEval
 
 /// The agent's side of one connection: Hello, then assignments, model downloads, windows and acks.
 struct LinkSession {
@@ -109,7 +110,7 @@ struct LinkSession {
                     metrics.modelBytesReceived.increment(by: Int64(chunk.data.count))
                     downloads.pending.remove(chunk.sha256)
                     if downloads.pending.isEmpty, let assignment = downloads.assignment {
-                        try await activate(assignment, arrived: downloads.arrived, outbound: outbound)
+                        try await activate(assignment, task: downloads.task, arrived: downloads.arrived, outbound: outbound)
                     }
                 case .rejected(let reason):
                     if let assignment = downloads.assignment, downloads.pending.contains(chunk.sha256) {
@@ -132,6 +133,7 @@ struct LinkSession {
     /// Models of the assignment still being downloaded.
     private struct AssignmentDownloads {
         var assignment: Assignment?
+        var task = TaskKind.topOneClassification
         var arrived = ContinuousClock.now
         var pending: Set<String> = []
     }
@@ -148,6 +150,13 @@ struct LinkSession {
         ])
         if state.current?.assignment == assignment { return }
         let needed = ServingState.Active.needed(by: assignment)
+        let task: TaskKind
+        do {
+            task = try TaskKind(assignment.task)
+        } catch {
+            downloads = AssignmentDownloads()
+            return try await reject(assignment.candidate.sha256, of: assignment, reason: "its task is invalid: \(error)", outbound: outbound)
+        }
         if let signingKey {
             for model in needed {
                 do {
@@ -158,10 +167,10 @@ struct LinkSession {
                 }
             }
         }
-        if state.switchResident(to: assignment) {
+        if state.switchResident(to: assignment, task: task) {
             return try await announce(assignment, arrived: arrived, loadedFromDisk: false, outbound: outbound)
         }
-        downloads = AssignmentDownloads(assignment: assignment, arrived: arrived)
+        downloads = AssignmentDownloads(assignment: assignment, task: task, arrived: arrived)
         for model in needed where !(await cache.has(model.sha256)) {
             guard downloads.pending.insert(model.sha256).inserted else { continue }
             let offset = await cache.resumeOffset(model.sha256)
@@ -171,18 +180,18 @@ struct LinkSession {
             })))
         }
         if downloads.pending.isEmpty {
-            try await activate(assignment, arrived: arrived, outbound: outbound)
+            try await activate(assignment, task: task, arrived: arrived, outbound: outbound)
         }
     }
 
     /// Verifies the models against their addresses, loads them, and serves the assignment.
     private func activate(
-        _ assignment: Assignment, arrived: ContinuousClock.Instant, outbound: NIOAsyncChannelOutboundWriter<Envelope>
+        _ assignment: Assignment, task: TaskKind, arrived: ContinuousClock.Instant, outbound: NIOAsyncChannelOutboundWriter<Envelope>
     ) async throws {
         let reference = try InferenceSession(contentsOf: try await cache.verifiedFile(assignment.reference.sha256))
         let candidate = assignment.mode == .rolledBack
             ? nil : try InferenceSession(contentsOf: try await cache.verifiedFile(assignment.candidate.sha256))
-        try state.activate(assignment, reference: reference, candidate: candidate)
+        try state.activate(assignment, task: task, reference: reference, candidate: candidate)
         try await announce(assignment, arrived: arrived, loadedFromDisk: true, outbound: outbound)
     }
 

@@ -1,5 +1,6 @@
 import FleetProtocol
 import Inference
+import ShadowEval
 import Synchronization
 
 /// The models the agent serves and compares, read on every request. The assignment's mode says
@@ -14,6 +15,8 @@ final class ServingState: Sendable {
         let candidate: InferenceSession?
         /// The float output compared between the two models (e.g. class probabilities).
         let comparedOutput: String
+        /// When the two outputs differ materially (from the models' registration).
+        let task: TaskKind
 
         var mode: ServingMode { assignment.mode }
 
@@ -54,7 +57,7 @@ final class ServingState: Sendable {
     var current: Active? { active.withLock { $0 } }
 
     /// Serves `assignment` with freshly loaded sessions (`candidate` is nil after a rollback).
-    func activate(_ assignment: Assignment, reference: InferenceSession, candidate: InferenceSession?) throws {
+    func activate(_ assignment: Assignment, task: TaskKind, reference: InferenceSession, candidate: InferenceSession?) throws {
         let compared: String
         if let candidate {
             let candidateFloats = Set(candidate.outputs.filter { $0.elementType == .float32 }.map(\.name))
@@ -67,13 +70,13 @@ final class ServingState: Sendable {
         } else {
             compared = reference.outputs.first { $0.elementType == .float32 }?.name ?? ""
         }
-        let next = Active(assignment: assignment, reference: reference, candidate: candidate, comparedOutput: compared)
+        let next = Active(assignment: assignment, reference: reference, candidate: candidate, comparedOutput: compared, task: task)
         active.withLock { $0 = next }
     }
 
     /// Switches to `assignment`'s mode with the sessions already loaded for the same two models;
     /// false when a model it needs is not resident (the caller loads it).
-    func switchResident(to assignment: Assignment) -> Bool {
+    func switchResident(to assignment: Assignment, task: TaskKind) -> Bool {
         active.withLock { active in
             guard let current = active,
                   current.assignment.reference.sha256 == assignment.reference.sha256,
@@ -82,7 +85,8 @@ final class ServingState: Sendable {
             else { return false }
             active = Active(
                 assignment: assignment, reference: current.reference,
-                candidate: assignment.mode == .rolledBack ? nil : current.candidate, comparedOutput: current.comparedOutput)
+                candidate: assignment.mode == .rolledBack ? nil : current.candidate, comparedOutput: current.comparedOutput,
+                task: task)
             return true
         }
     }
@@ -92,7 +96,9 @@ final class ServingState: Sendable {
     func releaseReference(of assignment: Assignment) {
         active.withLock { active in
             guard let current = active, current.assignment == assignment, current.mode == .promoted else { return }
-            active = Active(assignment: assignment, reference: nil, candidate: current.candidate, comparedOutput: current.comparedOutput)
+            active = Active(
+                assignment: assignment, reference: nil, candidate: current.candidate, comparedOutput: current.comparedOutput,
+                task: current.task)
         }
     }
 }

@@ -21,8 +21,8 @@ struct ShadowRunner: Service {
         var windowSize: Int
         var maxAge: Duration
         var kernelPath: String
+        var aggregator: WindowAggregator
         var openedAt = ContinuousClock.now
-        var aggregator = WindowAggregator()
     }
 
     func run() async throws {
@@ -45,7 +45,8 @@ struct ShadowRunner: Service {
                 var window = open ?? OpenWindow(
                     assignmentID: sample.assignmentID, windowSize: max(1, Int(active.assignment.windowSize)),
                     maxAge: .milliseconds(max(100, Int(active.assignment.windowMaxAgeMs))),
-                    kernelPath: active.candidate?.kernelPath ?? InferenceSession.integerKernelPath)
+                    kernelPath: active.candidate?.kernelPath ?? InferenceSession.integerKernelPath,
+                    aggregator: WindowAggregator(taskKind: active.task))
                 shadow(sample, on: active, into: &window.aggregator)
                 if window.aggregator.count >= window.windowSize {
                     try seal(window)
@@ -105,12 +106,12 @@ struct ShadowRunner: Service {
 
     private func seal(_ window: OpenWindow) throws {
         var aggregator = window.aggregator
-        var summary = aggregator.seal()
+        var aggregate = aggregator.seal()
         let drops = queue.takeDrops()
-        summary.shadowDrops += drops
+        aggregate.shadowDrops += drops
         metrics.shadowDrops.increment(by: Int64(drops))
-        guard summary.count > 0 || summary.shadowDrops > 0 else { return }
-        let sealed = try spool.seal(summary, assignmentID: window.assignmentID, kernelPath: window.kernelPath)
+        guard aggregate.count > 0 || aggregate.shadowDrops > 0 else { return }
+        let sealed = try spool.seal(aggregate, assignmentID: window.assignmentID, kernelPath: window.kernelPath)
         metrics.windowsSealed.increment()
         logger.debug("window sealed", metadata: ["sequence": "\(sealed.sequence)", "count": "\(sealed.count)"])
         notifier.signal()

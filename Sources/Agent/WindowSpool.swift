@@ -37,11 +37,11 @@ public final class WindowSpool: Sendable {
     }
 
     /// Gives the window the next sequence number of its assignment and stores it, in one transaction.
-    public func seal(_ summary: WindowSummary, assignmentID: String, kernelPath: String) throws -> ShadowWindow {
+    public func seal(_ aggregate: WindowAggregate, assignmentID: String, kernelPath: String) throws -> ShadowWindow {
         try database.write { db in
             let sequence = try Int64.fetchOne(
                 db, sql: "SELECT next_sequence FROM window_sequences WHERE assignment_id = ?", arguments: [assignmentID]) ?? 0
-            let window = ShadowWindow(summary, assignmentID: assignmentID, sequence: UInt64(sequence), kernelPath: kernelPath)
+            let window = ShadowWindow(aggregate, assignmentID: assignmentID, sequence: UInt64(sequence), kernelPath: kernelPath)
             try db.execute(
                 sql: """
                     INSERT INTO window_sequences (assignment_id, next_sequence) VALUES (?, ?)

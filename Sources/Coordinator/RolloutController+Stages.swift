@@ -85,11 +85,11 @@ extension RolloutController {
     /// The current stage's assignment, in the serving mode the rollout's state implies.
     func stagedAssignment(_ plan: RolloutPlan) throws -> Assignment {
         let rollout = try ledger.rollout(id: plan.rolloutID)
+        let candidate = try ledger.model(sha256: rollout.candidateSHA256)
         var assignment = Self.assignment(
             id: try ledger.assignment(forRollout: plan.rolloutID, stage: plan.stage).id, rollout: rollout,
-            reference: Self.modelRef(try ledger.model(sha256: rollout.referenceSHA256)),
-            candidate: Self.modelRef(try ledger.model(sha256: rollout.candidateSHA256)),
-            windowMaxAgeMillis: plan.windowMaxAgeMillis)
+            reference: Self.modelRef(try ledger.model(sha256: rollout.referenceSHA256)), candidate: Self.modelRef(candidate),
+            task: candidate.task, windowMaxAgeMillis: plan.windowMaxAgeMillis)
         switch plan.state {
         case .created, .running, .paused, .held:
             assignment.mode = .shadow
@@ -106,8 +106,9 @@ extension RolloutController {
     /// promotes), `needs-qat` holds, `stay-fp16` or a broken guard (e.g. the candidate slower than
     /// the reference) rolls back.
     func decideStage(_ plan: RolloutPlan) throws {
-        let decision = PolicyEvaluator.decide(try ledger.evidence(forRollout: plan.rolloutID, stage: plan.stage), policy: policy).decision
-        try ledger.recordStageDecision(decision, rolloutID: plan.rolloutID, stage: plan.stage)
+        let judged = PolicyEvaluator.decide(try ledger.rolloutEvidence(forRollout: plan.rolloutID, stage: plan.stage), policy: policy)
+        let decision = judged.decision
+        try ledger.recordStageDecision(decision, slices: judged.slices, rolloutID: plan.rolloutID, stage: plan.stage)
         metrics.decided(decision.outcome)
         guard decision.outcome != .collecting else { return }
         logDecision(decision, rolloutID: plan.rolloutID, stage: plan.stage)

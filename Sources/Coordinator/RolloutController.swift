@@ -64,7 +64,7 @@ public actor RolloutController {
         let assignmentRecord = try ledger.assignment(forRollout: rollout.id)
         let assignment = Self.assignment(
             id: assignmentRecord.id, rollout: rollout, reference: Self.modelRef(reference),
-            candidate: Self.modelRef(candidate), windowMaxAgeMillis: startup.windowMaxAgeMillis)
+            candidate: Self.modelRef(candidate), task: candidate.task, windowMaxAgeMillis: startup.windowMaxAgeMillis)
         configured = (rollout, assignment)
         logger.info("rollout open", metadata: [
             "rollout": "\(rollout.id)", "assignment": "\(assignment.assignmentID)",
@@ -101,8 +101,9 @@ public actor RolloutController {
     }
 
     private func decideConfigured(_ rollout: RolloutRecord) throws {
-        let decision = PolicyEvaluator.decide(try ledger.evidence(forRollout: rollout.id), policy: policy)
-        try ledger.recordDecision(decision, rolloutID: rollout.id, at: Date())
+        let judged = PolicyEvaluator.decide(try ledger.rolloutEvidence(forRollout: rollout.id), policy: policy)
+        let decision = judged.decision
+        try ledger.recordDecision(decision, slices: judged.slices, rolloutID: rollout.id, at: Date())
         metrics.decided(decision.outcome)
         guard decision.outcome != .collecting else { return }
         configuredDecided = true
@@ -119,10 +120,11 @@ public actor RolloutController {
 
     /// Copies a model file into the store and registers it in the ledger, with a signed manifest
     /// when the coordinator has a signing key.
-    func register(fileAt path: String, precision: String, name: String) throws -> ModelRecord {
+    func register(fileAt path: String, precision: String, name: String, task: TaskKind = .topOneClassification) throws -> ModelRecord {
         let stored = try store.put(fileAt: path)
         var model = ModelRecord(
-            sha256: stored.sha256, name: name, precision: precision, sizeBytes: Int64(stored.sizeBytes), registeredAt: Date())
+            sha256: stored.sha256, name: name, precision: precision, sizeBytes: Int64(stored.sizeBytes), registeredAt: Date(),
+            task: task)
         if let key = settings.signingKey {
             let signed = try ManifestSigning.sign(ModelManifest.with {
                 $0.sha256 = model.sha256
@@ -153,8 +155,9 @@ public actor RolloutController {
         return reference
     }
 
+    /// What the candidate's registration says its outputs mean.
     static func assignment(
-        id: String, rollout: RolloutRecord, reference: ModelRef, candidate: ModelRef, windowMaxAgeMillis: Int
+        id: String, rollout: RolloutRecord, reference: ModelRef, candidate: ModelRef, task: TaskKind?, windowMaxAgeMillis: Int
     ) -> Assignment {
         var assignment = Assignment()
         assignment.assignmentID = id
@@ -164,6 +167,7 @@ public actor RolloutController {
         assignment.samplingRate = rollout.samplingRate
         assignment.windowSize = UInt32(rollout.windowSize)
         assignment.windowMaxAgeMs = UInt32(windowMaxAgeMillis)
+        assignment.task = TaskSpec(task ?? .topOneClassification)
         return assignment
     }
 }

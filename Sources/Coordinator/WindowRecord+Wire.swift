@@ -8,6 +8,7 @@ extension WindowRecord {
     init(agentID: String, window: ShadowWindow) {
         self.init(
             agentID: agentID, assignmentID: window.assignmentID, sequence: Int64(window.sequence),
-            kernelPath: window.kernelPath, summary: WindowSummary(window))
+            kernelPath: window.kernelPath, summary: WindowSummary(window),
+            agreementByClass: window.agreementByClass, labelsByClass: window.labelsByClass)
     }
 }

@@ -3,6 +3,24 @@ import ShadowEval
 
 /// Shadow windows as the agent aggregates them (ShadowEval) and as they travel (FleetProtocol).
 extension ShadowWindow {
+    /// The window with its class breakdown.
+    public init(_ aggregate: WindowAggregate, assignmentID: String, sequence: UInt64, kernelPath: String) {
+        self.init(aggregate.summary, assignmentID: assignmentID, sequence: sequence, kernelPath: kernelPath)
+        classes = Set(aggregate.agreementByReferenceClass.keys).union(aggregate.labelsByClass.keys).sorted().map { index in
+            let agreement = aggregate.agreementByReferenceClass[index] ?? AgreementCounts()
+            let labels = aggregate.labelsByClass[index] ?? PairedOutcomes()
+            return ClassSlice.with {
+                $0.classIndex = UInt32(index)
+                $0.samples = UInt32(agreement.samples)
+                $0.agreements = UInt32(agreement.agreements)
+                $0.bothRight = UInt32(labels.bothRight)
+                $0.referenceOnlyRight = UInt32(labels.onlyReferenceRight)
+                $0.candidateOnlyRight = UInt32(labels.onlyCandidateRight)
+                $0.bothWrong = UInt32(labels.bothWrong)
+            }
+        }
+    }
+
     public init(_ summary: WindowSummary, assignmentID: String, sequence: UInt64, kernelPath: String) {
         self.init()
         self.assignmentID = assignmentID
@@ -36,5 +54,22 @@ extension WindowSummary {
             referenceLatencyMicrosSum: Int(window.referenceLatencyUsSum),
             candidateLatencyMicrosSum: Int(window.candidateLatencyUsSum), shadowDrops: Int(window.shadowDrops),
             startedAtMillis: Int64(window.startedAtMs), endedAtMillis: Int64(window.endedAtMs))
+    }
+}
+
+extension ShadowWindow {
+    /// The class breakdown as ShadowEval counts it.
+    public var agreementByClass: [Int: AgreementCounts] {
+        Dictionary(uniqueKeysWithValues: classes.filter { $0.samples > 0 }.map {
+            (Int($0.classIndex), AgreementCounts(samples: Int($0.samples), agreements: Int($0.agreements)))
+        })
+    }
+
+    public var labelsByClass: [Int: PairedOutcomes] {
+        Dictionary(uniqueKeysWithValues: classes.filter { $0.bothRight + $0.referenceOnlyRight + $0.candidateOnlyRight + $0.bothWrong > 0 }.map {
+            (Int($0.classIndex), PairedOutcomes(
+                bothRight: Int($0.bothRight), onlyReferenceRight: Int($0.referenceOnlyRight),
+                onlyCandidateRight: Int($0.candidateOnlyRight), bothWrong: Int($0.bothWrong)))
+        })
     }
 }

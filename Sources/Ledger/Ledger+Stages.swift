@@ -153,19 +153,23 @@ extension Ledger {
         try database.read { db in try AssignmentRecord.fetchOne(db, key: id) }
     }
 
-    /// Sums over the windows of one stage, and the models' mean latencies there (for the guards).
-    public func evidence(forRollout id: String, stage: Int) throws -> RolloutEvidence {
+    /// Everything a decision rests on, over one stage's windows (or, `stage` nil, every window of the
+    /// rollout): the sums, the sums per slice, and the models' mean latencies (for the guards).
+    public func rolloutEvidence(forRollout id: String, stage: Int? = nil) throws -> RolloutEvidence {
         try database.read { db in
             RolloutEvidence(
                 overall: try LedgerQueries.evidence(db, rolloutID: id, stage: stage),
+                slices: try LedgerQueries.sliceEvidence(db, rolloutID: id, stage: stage),
                 cost: try LedgerQueries.cost(db, rolloutID: id, stage: stage))
         }
     }
 
     /// Stores one evaluation of a stage. The plan decides what follows; the rollout stays open.
-    public func recordStageDecision(_ decision: Decision, rolloutID: String, stage: Int, at date: Date = Date()) throws {
+    public func recordStageDecision(
+        _ decision: Decision, slices: [SliceKey: Decision] = [:], rolloutID: String, stage: Int, at date: Date = Date()
+    ) throws {
         try database.write { db in
-            try LedgerQueries.insert(decision, rolloutID: rolloutID, stage: stage, at: date, into: db)
+            try LedgerQueries.insert(decision, slices: slices, rolloutID: rolloutID, stage: stage, at: date, into: db)
         }
     }
 

@@ -134,18 +134,23 @@ public final class Ledger: Sendable {
 
     /// Stores one evaluation. A final outcome also closes the rollout; a decided rollout accepts no
     /// further decisions.
-    public func recordDecision(_ decision: Decision, rolloutID: String, at date: Date) throws {
+    public func recordDecision(_ decision: Decision, slices: [SliceKey: Decision] = [:], rolloutID: String, at date: Date) throws {
         try database.write { db in
             let rollout = try LedgerQueries.rollout(db, id: rolloutID)
             if rollout.status == .decided {
                 throw LedgerError.rolloutAlreadyDecided(id: rolloutID, outcome: rollout.outcome?.rawValue ?? "unknown")
             }
-            try LedgerQueries.insert(decision, rolloutID: rolloutID, stage: nil, at: date, into: db)
+            try LedgerQueries.insert(decision, slices: slices, rolloutID: rolloutID, stage: nil, at: date, into: db)
             guard decision.outcome.isFinal else { return }
             try db.execute(
                 sql: "UPDATE rollouts SET status = 'decided', outcome = ?, decided_at = ? WHERE id = ?",
                 arguments: [decision.outcome.rawValue, date, rolloutID])
         }
+    }
+
+    /// The latest evaluation of each stage, first stage first.
+    public func stageDecisions(forRollout id: String) throws -> [DecisionRecord] {
+        try database.read { db in try LedgerQueries.stageDecisions(db, rolloutID: id) }
     }
 
     public func latestDecision(forRollout id: String) throws -> DecisionRecord? {

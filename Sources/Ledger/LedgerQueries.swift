@@ -25,20 +25,59 @@ enum LedgerQueries {
         _ = try rollout(db, id: rolloutID)
         let row = try Row.fetchOne(
             db,
-            sql: """
-                SELECT COUNT(*) AS windows,
-                       COALESCE(SUM(w.count), 0) AS samples,
-                       COALESCE(SUM(w.count - w.top1_agreements), 0) AS disagreements,
-                       COALESCE(SUM(w.labelled), 0) AS labelled,
-                       COALESCE(SUM(w.reference_correct), 0) AS reference_correct,
-                       COALESCE(SUM(w.candidate_correct), 0) AS candidate_correct,
-                       COALESCE(SUM(w.reference_only_correct), 0) AS reference_only_correct,
-                       COALESCE(SUM(w.candidate_only_correct), 0) AS candidate_only_correct
-                FROM windows w JOIN assignments a ON a.id = w.assignment_id
-                WHERE a.rollout_id = ? AND (? IS NULL OR a.stage = ?)
-                """,
+            sql: "SELECT \(windowTotals) FROM windows w JOIN assignments a ON a.id = w.assignment_id \(inRollout)",
             arguments: [rolloutID, stage, stage])!  // an aggregate without GROUP BY always yields one row
-        return EvidenceTotals(
+        return totals(row)
+    }
+
+    /// The same sums per slice: per kernel path and device class (whole windows), per class (the
+    /// windows' class breakdowns). Agents without a `device-class` label are in no device slice.
+    static func sliceEvidence(_ db: Database, rolloutID: String, stage: Int? = nil) throws -> [SliceKey: EvidenceTotals] {
+        let arguments: StatementArguments = [rolloutID, stage, stage]
+        let byKernelPath = try Row.fetchAll(db, sql: """
+            SELECT w.kernel_path AS slice, \(windowTotals) FROM windows w JOIN assignments a ON a.id = w.assignment_id
+            \(inRollout) GROUP BY w.kernel_path
+            """, arguments: arguments)
+        let byDeviceClass = try Row.fetchAll(db, sql: """
+            SELECT json_extract(g.labels, '$."device-class"') AS slice, \(windowTotals)
+            FROM windows w JOIN assignments a ON a.id = w.assignment_id JOIN agents g ON g.id = w.agent_id
+            \(inRollout) AND slice IS NOT NULL GROUP BY slice
+            """, arguments: arguments)
+        let byClass = try Row.fetchAll(db, sql: """
+            SELECT CAST(c.class AS TEXT) AS slice,
+                   COUNT(*) AS windows,
+                   SUM(c.samples) AS samples,
+                   SUM(c.samples - c.agreements) AS disagreements,
+                   SUM(c.both_right + c.reference_only_right + c.candidate_only_right + c.both_wrong) AS labelled,
+                   SUM(c.both_right + c.reference_only_right) AS reference_correct,
+                   SUM(c.both_right + c.candidate_only_right) AS candidate_correct,
+                   SUM(c.reference_only_right) AS reference_only_correct,
+                   SUM(c.candidate_only_right) AS candidate_only_correct
+            FROM window_classes c JOIN assignments a ON a.id = c.assignment_id
+            \(inRollout) GROUP BY c.class
+            """, arguments: arguments)
+        var slices: [SliceKey: EvidenceTotals] = [:]
+        for (dimension, rows) in [(SliceDimension.kernelPath, byKernelPath), (.deviceClass, byDeviceClass), (.class, byClass)] {
+            for row in rows { slices[SliceKey(dimension, row["slice"])] = totals(row) }
+        }
+        return slices
+    }
+
+    private static let inRollout = "WHERE a.rollout_id = ? AND (? IS NULL OR a.stage = ?)"
+
+    private static let windowTotals = """
+        COUNT(*) AS windows,
+        COALESCE(SUM(w.count), 0) AS samples,
+        COALESCE(SUM(w.count - w.top1_agreements), 0) AS disagreements,
+        COALESCE(SUM(w.labelled), 0) AS labelled,
+        COALESCE(SUM(w.reference_correct), 0) AS reference_correct,
+        COALESCE(SUM(w.candidate_correct), 0) AS candidate_correct,
+        COALESCE(SUM(w.reference_only_correct), 0) AS reference_only_correct,
+        COALESCE(SUM(w.candidate_only_correct), 0) AS candidate_only_correct
+        """
+
+    private static func totals(_ row: Row) -> EvidenceTotals {
+        EvidenceTotals(
             windows: row["windows"], samples: row["samples"], disagreements: row["disagreements"],
             labelled: row["labelled"], referenceCorrect: row["reference_correct"],
             candidateCorrect: row["candidate_correct"], referenceOnlyCorrect: row["reference_only_correct"],
@@ -52,8 +91,7 @@ enum LedgerQueries {
             sql: """
                 SELECT CAST(SUM(w.reference_latency_us_sum) AS REAL) / NULLIF(SUM(w.count), 0) AS reference_mean,
                        CAST(SUM(w.candidate_latency_us_sum) AS REAL) / NULLIF(SUM(w.count), 0) AS candidate_mean
-                FROM windows w JOIN assignments a ON a.id = w.assignment_id
-                WHERE a.rollout_id = ? AND (? IS NULL OR a.stage = ?)
+                FROM windows w JOIN assignments a ON a.id = w.assignment_id \(inRollout)
                 """,
             arguments: [rolloutID, stage, stage])!  // an aggregate without GROUP BY always yields one row
         return CostEvidence(referenceMeanLatencyMicros: row["reference_mean"], candidateMeanLatencyMicros: row["candidate_mean"])
@@ -99,18 +137,36 @@ enum LedgerQueries {
     }
 
     /// Stores one evaluation with its audit trail: bounds, n, policy version and bands, reason.
-    static func insert(_ decision: Decision, rolloutID: String, stage: Int?, at date: Date, into db: Database) throws {
+    static func insert(
+        _ decision: Decision, slices: [SliceKey: Decision], rolloutID: String, stage: Int?, at date: Date, into db: Database
+    ) throws {
+        let judged = slices.isEmpty ? nil : String(decoding: try sliceCoder.encode(SliceDecision.list(slices)), as: UTF8.self)
         try db.execute(
             sql: """
                 INSERT INTO decisions (rollout_id, decided_at, outcome, metric, n, statistic, lower_bound, upper_bound,
-                                       confidence, policy_version, stage, reason, ship_below, stay_fp16_above)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                       confidence, policy_version, stage, reason, ship_below, stay_fp16_above, slices)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 rolloutID, date, decision.outcome.rawValue, decision.metric, decision.n, decision.statistic,
                 decision.lowerBound, decision.upperBound, decision.confidence, decision.policyVersion, stage,
-                decision.reason, decision.shipBelow, decision.stayFP16Above,
+                decision.reason, decision.shipBelow, decision.stayFP16Above, judged,
             ])
+    }
+
+    private static let sliceCoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return encoder
+    }()
+
+    /// The latest evaluation of each stage, first stage first.
+    static func stageDecisions(_ db: Database, rolloutID: String) throws -> [DecisionRecord] {
+        _ = try rollout(db, id: rolloutID)
+        return try Row.fetchAll(db, sql: """
+            SELECT * FROM decisions WHERE id IN (SELECT MAX(id) FROM decisions WHERE rollout_id = ? GROUP BY stage)
+            ORDER BY stage
+            """, arguments: [rolloutID]).map(decisionRecord)
     }
 
     /// Every evaluation of the rollout, oldest first.
@@ -129,6 +185,10 @@ enum LedgerQueries {
             lowerBound: row["lower_bound"], upperBound: row["upper_bound"], confidence: row["confidence"],
             policyVersion: row["policy_version"], reason: row["reason"] ?? "",
             shipBelow: row["ship_below"], stayFP16Above: row["stay_fp16_above"])
-        return DecisionRecord(id: row["id"], rolloutID: row["rollout_id"], decidedAt: row["decided_at"], stage: row["stage"], decision: decision)
+        let slicesText: String? = row["slices"]
+        let slices = try slicesText.map { try LabelCoding.decode([SliceDecision].self, from: $0, column: "decisions.slices") } ?? []
+        return DecisionRecord(
+            id: row["id"], rolloutID: row["rollout_id"], decidedAt: row["decided_at"], stage: row["stage"], decision: decision,
+            slices: slices)
     }
 }

@@ -88,6 +88,11 @@ extension LedgerReader {
         try database.read { db in try LedgerQueries.rollout(db, id: id) }
     }
 
+    /// The latest evaluation of each stage, first stage first.
+    public func stageDecisions(forRollout id: String) throws -> [DecisionRecord] {
+        try database.read { db in try LedgerQueries.stageDecisions(db, rolloutID: id) }
+    }
+
     /// Every evaluation of the rollout, oldest first, so bounds can be drawn as they narrowed.
     public func decisions(forRollout id: String) throws -> [DecisionRecord] {
         try database.read { db in

@@ -267,6 +267,8 @@ enum LedgerSchema {
         -- its Ed25519 signature); NULL for models registered while the coordinator had no signing key.
         ALTER TABLE models ADD COLUMN manifest BLOB;
         ALTER TABLE models ADD COLUMN signature BLOB;
+        -- What the model's outputs mean (JSON of a ShadowEval TaskKind); NULL: top-1 classification.
+        ALTER TABLE models ADD COLUMN task TEXT;
 
         -- Each switch of the model answering an agent's requests, as the agent measured it.
         CREATE TABLE serving_changes (
@@ -280,5 +282,26 @@ enum LedgerSchema {
             loaded_from_disk INTEGER NOT NULL CHECK (loaded_from_disk IN (0, 1))
         ) STRICT;
         CREATE INDEX serving_changes_by_assignment ON serving_changes(assignment_id, id);
+
+        -- Each window broken down by class (classification): agreement by the reference's top-1
+        -- class, paired correctness by ground-truth class. The slices a policy judges by class.
+        CREATE TABLE window_classes (
+            agent_id             TEXT NOT NULL,
+            assignment_id        TEXT NOT NULL,
+            sequence             INTEGER NOT NULL,
+            class                INTEGER NOT NULL CHECK (class >= 0),
+            samples              INTEGER NOT NULL CHECK (samples >= 0),
+            agreements           INTEGER NOT NULL CHECK (agreements BETWEEN 0 AND samples),
+            both_right           INTEGER NOT NULL CHECK (both_right >= 0),
+            reference_only_right INTEGER NOT NULL CHECK (reference_only_right >= 0),
+            candidate_only_right INTEGER NOT NULL CHECK (candidate_only_right >= 0),
+            both_wrong           INTEGER NOT NULL CHECK (both_wrong >= 0),
+            PRIMARY KEY (agent_id, assignment_id, sequence, class),
+            FOREIGN KEY (agent_id, assignment_id, sequence) REFERENCES windows(agent_id, assignment_id, sequence)
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX window_classes_by_assignment ON window_classes(assignment_id);
+
+        -- Each evaluation's judged slices: JSON array of {dimension, value, decision}.
+        ALTER TABLE decisions ADD COLUMN slices TEXT;
         """
 }

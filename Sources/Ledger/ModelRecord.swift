@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import ShadowEval
 
 /// A model file known to the ledger, identified by the SHA-256 of its bytes.
 public struct ModelRecord: Sendable, Equatable, Codable, FetchableRecord, PersistableRecord {
@@ -14,16 +15,18 @@ public struct ModelRecord: Sendable, Equatable, Codable, FetchableRecord, Persis
     /// The coordinator's signed manifest of the model (serialized), and the Ed25519 signature over it.
     public var manifest: Data?
     public var signature: Data?
+    /// What its outputs mean (stored as JSON); nil for models registered before tasks were.
+    public var task: TaskKind?
 
     enum CodingKeys: String, CodingKey {
-        case sha256, name, precision, manifest, signature
+        case sha256, name, precision, manifest, signature, task
         case sizeBytes = "size_bytes"
         case registeredAt = "registered_at"
     }
 
     public init(
         sha256: String, name: String, precision: String, sizeBytes: Int64, registeredAt: Date,
-        manifest: Data? = nil, signature: Data? = nil
+        manifest: Data? = nil, signature: Data? = nil, task: TaskKind? = nil
     ) {
         self.sha256 = sha256
         self.name = name
@@ -32,5 +35,6 @@ public struct ModelRecord: Sendable, Equatable, Codable, FetchableRecord, Persis
         self.registeredAt = registeredAt
         self.manifest = manifest
         self.signature = signature
+        self.task = task
     }
 }

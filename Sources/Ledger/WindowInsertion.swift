@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import ShadowEval
 
 /// The hot path of ingest: one cached statement per connection, reused for every window.
 enum WindowInsertion {
@@ -11,6 +12,12 @@ enum WindowInsertion {
             candidate_latency_us_sum, shadow_drops, kernel_path, ingested_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (agent_id, assignment_id, sequence) DO NOTHING
+        """
+    private static let classSQL = """
+        INSERT INTO window_classes (
+            agent_id, assignment_id, sequence, class, samples, agreements,
+            both_right, reference_only_right, candidate_only_right, both_wrong)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
 
     static func insert(_ window: WindowRecord, ingestedAt: Date, into db: Database) throws -> IngestResult {
@@ -31,6 +38,26 @@ enum WindowInsertion {
                 agentID: window.agentID, assignmentID: window.assignmentID, sequence: window.sequence,
                 reason: error.message ?? "a CHECK constraint failed")
         }
-        return db.changesCount > 0 ? .stored : .duplicate
+        guard db.changesCount > 0 else { return .duplicate }
+        try insertClasses(of: window, into: db)
+        return .stored
+    }
+
+    private static func insertClasses(of window: WindowRecord, into db: Database) throws {
+        let statement = try db.cachedStatement(sql: classSQL)
+        for index in Set(window.agreementByClass.keys).union(window.labelsByClass.keys).sorted() {
+            let agreement = window.agreementByClass[index] ?? AgreementCounts()
+            let labels = window.labelsByClass[index] ?? PairedOutcomes()
+            do {
+                try statement.execute(arguments: [
+                    window.agentID, window.assignmentID, window.sequence, index, agreement.samples, agreement.agreements,
+                    labels.bothRight, labels.onlyReferenceRight, labels.onlyCandidateRight, labels.bothWrong,
+                ])
+            } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_CHECK {
+                throw LedgerError.invalidWindow(
+                    agentID: window.agentID, assignmentID: window.assignmentID, sequence: window.sequence,
+                    reason: "class \(index): " + (error.message ?? "a CHECK constraint failed"))
+            }
+        }
     }
 }

@@ -9,13 +9,22 @@ public struct WindowRecord: Sendable, Equatable {
     /// The integer kernel path the agent ran the candidate on (e.g. "avx512-vnni").
     public var kernelPath: String
     public var summary: WindowSummary
+    /// The window's samples by class: agreement by the reference's top-1 class, paired correctness
+    /// by ground-truth class. Empty for task kinds without classes.
+    public var agreementByClass: [Int: AgreementCounts]
+    public var labelsByClass: [Int: PairedOutcomes]
 
-    public init(agentID: String, assignmentID: String, sequence: Int64, kernelPath: String, summary: WindowSummary) {
+    public init(
+        agentID: String, assignmentID: String, sequence: Int64, kernelPath: String, summary: WindowSummary,
+        agreementByClass: [Int: AgreementCounts] = [:], labelsByClass: [Int: PairedOutcomes] = [:]
+    ) {
         self.agentID = agentID
         self.assignmentID = assignmentID
         self.sequence = sequence
         self.kernelPath = kernelPath
         self.summary = summary
+        self.agreementByClass = agreementByClass
+        self.labelsByClass = labelsByClass
     }
 }
 

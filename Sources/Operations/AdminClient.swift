@@ -46,10 +46,11 @@ public struct AdminClient: Sendable {
         try decode(type, from: try await send(.post, path, body: try JSONEncoder().encode(body), contentType: "application/json"))
     }
 
-    /// Uploads a model file; the answer is the JSON of an `AdminAPI.Model`.
-    public func pushModel(_ file: URL, name: String, precision: String) async throws -> Data {
+    /// Uploads a model file with its registration (`task` and its parameters, see the OpenAPI file);
+    /// the answer is the JSON of an `AdminAPI.Model`.
+    public func pushModel(_ file: URL, name: String, precision: String, task: [URLQueryItem] = []) async throws -> Data {
         var query = URLComponents()
-        query.queryItems = [.init(name: "name", value: name), .init(name: "precision", value: precision)]
+        query.queryItems = [.init(name: "name", value: name), .init(name: "precision", value: precision)] + task
         return try await send(
             .post, "/v1/models?\(query.percentEncodedQuery ?? "")", body: try Data(contentsOf: file),
             contentType: "application/octet-stream")

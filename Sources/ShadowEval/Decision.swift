@@ -10,7 +10,7 @@ public enum Outcome: String, Sendable, Codable, CaseIterable {
 }
 
 /// One evaluation of a rollout's evidence, with everything needed to audit it later.
-public struct Decision: Sendable, Equatable {
+public struct Decision: Sendable, Equatable, Codable {
     public var outcome: Outcome
     /// Which evidence the bounds are about; one of `DecisionMetric`'s raw values.
     public var metric: String
@@ -54,6 +54,8 @@ public struct Decision: Sendable, Equatable {
 public enum DecisionMetric: String, Sendable {
     /// Paired accuracy drop on labelled samples: P(ref right, cand wrong) - P(cand right, ref wrong).
     case labelledAccuracyDrop = "labelled-accuracy-drop"
-    /// Rate of top-1 disagreement; for classification an upper bound on the accuracy drop.
-    case top1Disagreement = "top1-disagreement"
+    /// Rate of materially different answers, as the model's task defines them (classification:
+    /// top-1 differs, an upper bound on the accuracy drop; regression: beyond the tolerance;
+    /// embeddings: cosine below the floor).
+    case disagreement
 }

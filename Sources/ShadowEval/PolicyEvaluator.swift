@@ -57,7 +57,7 @@ public enum PolicyEvaluator {
     ) -> DropEstimate {
         let n = totals.samples
         return DropEstimate(
-            metric: .top1Disagreement, n: n,
+            metric: .disagreement, n: n,
             statistic: n == 0 ? 0 : Double(totals.disagreements) / Double(n),
             bounds: confidenceSequence.interval(successes: totals.disagreements, trials: n, alpha: alpha))
     }

@@ -56,8 +56,8 @@ public struct RolloutDecision: Sendable, Equatable {
 
 extension PolicyEvaluator {
     /// Decides on the whole rollout and on every slice of the policy's dimensions that has at
-    /// least `slices.minimumSamples` samples, then applies the guards (once there are
-    /// `minimumSamples` paired samples).
+    /// least `slices.minimumSamples` samples (the slice's own minimum), then applies the guards
+    /// (once there are `minimumSamples` paired samples).
     ///
     /// Multiplicity: with k judged slices, the whole and each slice are bounded at alpha / (k + 1),
     /// so by the union bound all k + 1 confidence sequences hold together with probability 1 - alpha.
@@ -69,13 +69,20 @@ extension PolicyEvaluator {
         var shared = policy
         shared.confidence = 1 - (1 - policy.confidence) / Double(judged.count + 1)
         let overall = decide(evidence.overall, policy: shared)
-        let slices = Dictionary(uniqueKeysWithValues: judged.map { key, totals in (key, decide(totals, policy: shared)) })
+        // A judged slice has its own minimum: `slices.minimum-samples` (labels count from there too).
+        var perSlice = shared
+        if let minimum = policy.slices?.minimumSamples {
+            perSlice.minimumSamples = minimum
+            perSlice.minimumLabelled = min(policy.minimumLabelled, minimum)
+        }
+        let slices = Dictionary(uniqueKeysWithValues: judged.map { key, totals in (key, decide(totals, policy: perSlice)) })
 
+        // The record keeps the whole's evidence; a more cautious slice sets the outcome and says why.
         var deciding = overall
         for key in slices.keys.sorted(by: { $0.description < $1.description }) {
             let slice = slices[key]!
             if caution(slice.outcome) > caution(deciding.outcome) {
-                deciding = slice
+                deciding.outcome = slice.outcome
                 deciding.reason = "slice \(key): " + slice.reason
             }
         }
@@ -88,10 +95,14 @@ extension PolicyEvaluator {
         return RolloutDecision(decision: deciding, overall: overall, slices: slices, brokenGuards: broken)
     }
 
+    /// Slices of the policy's dimensions with enough samples, except a slice that holds every sample
+    /// (the only value of its dimension, e.g. one kernel path across the fleet): it is the whole
+    /// again, and judging it twice would only spend confidence.
     private static func judgedSlices(_ evidence: RolloutEvidence, policy: Policy) -> [(SliceKey, EvidenceTotals)] {
         guard let slicePolicy = policy.slices else { return [] }
         return evidence.slices.filter { key, totals in
             slicePolicy.dimensions.contains(key.dimension) && totals.samples >= slicePolicy.minimumSamples
+                && totals.samples < evidence.overall.samples
         }.sorted { $0.key.description < $1.key.description }
     }
 

@@ -57,13 +57,8 @@ public struct WindowAggregator: Sendable {
         aggregate.shadowDrops += 1
     }
 
-    /// Returns the window recorded so far, in the form the wire carries today, and starts a new one.
-    public mutating func seal() -> WindowSummary {
-        sealAggregate().summary
-    }
-
     /// Returns the window recorded so far, mergeable, and starts a new one.
-    public mutating func sealAggregate() -> WindowAggregate {
+    public mutating func seal() -> WindowAggregate {
         defer { aggregate = WindowAggregate() }
         return aggregate
     }

@@ -23,8 +23,29 @@ struct ModelCommand: AsyncParsableCommand {
         @Option(help: "fp32, fp16, int8 or int4.")
         var precision: String
 
+        @Option(help: "What the outputs mean, so when two models differ materially: classification, regression or embedding.")
+        var task: String = "classification"
+
+        @Option(help: "classification: also material when the reference's top class loses more probability than this (0-1).")
+        var maxProbabilityShift: Double?
+
+        @Option(help: "regression: material when an output misses by more than absolute + relative x |reference|.")
+        var absoluteTolerance: Double?
+
+        @Option(help: "regression: see --absolute-tolerance.")
+        var relativeTolerance: Double?
+
+        @Option(help: "embedding: material when the cosine similarity falls below this.")
+        var minCosine: Double?
+
         func run() async throws {
-            let data = try await admin.client().pushModel(URL(fileURLWithPath: file), name: name, precision: precision)
+            let parameters = [
+                ("max-probability-shift", maxProbabilityShift), ("absolute-tolerance", absoluteTolerance),
+                ("relative-tolerance", relativeTolerance), ("min-cosine", minCosine),
+            ].compactMap { name, value in value.map { URLQueryItem(name: name, value: "\($0)") } }
+            let data = try await admin.client().pushModel(
+                URL(fileURLWithPath: file), name: name, precision: precision,
+                task: [URLQueryItem(name: "task", value: task)] + parameters)
             try admin.show(data, as: AdminAPI.Model.self) { ModelTable.render([$0]) }
         }
     }
@@ -44,7 +65,10 @@ struct ModelCommand: AsyncParsableCommand {
 enum ModelTable {
     static func render(_ models: [AdminAPI.Model]) -> String {
         TextTable.render(
-            columns: ["sha256", "name", "precision", "bytes", "registered"],
-            rows: models.map { [$0.sha256, $0.name, $0.precision, "\($0.sizeBytes)", $0.registeredAt.formatted(.iso8601)] })
+            columns: ["sha256", "name", "precision", "bytes", "registered", "signed", "task"],
+            rows: models.map {
+                [$0.sha256, $0.name, $0.precision, "\($0.sizeBytes)", $0.registeredAt.formatted(.iso8601),
+                 $0.signed == true ? "yes" : "no", $0.task ?? "-"]
+            })
     }
 }

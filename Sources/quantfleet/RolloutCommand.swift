@@ -167,19 +167,27 @@ enum RolloutReport {
         if let decision = rollout.decision {
             lines.append("  decision  \(decision.outcome)" + (decision.stage.map { " at stage \($0 + 1)" } ?? "")
                 + "  \(decision.metric): n = \(decision.n), drop = \(Percent(decision.statistic)), "
-                + "\(Percent(decision.confidence, digits: 0)) bounds [\(Percent(decision.lowerBound)), \(Percent(decision.upperBound))]")
+                + "\(Percent(decision.confidence, digits: 1)) bounds [\(Percent(decision.lowerBound)), \(Percent(decision.upperBound))]")
+            if let reason = decision.reason, !reason.isEmpty { lines.append("  why       \(reason)") }
+            let evaluated = rollout.stageDecisions ?? [decision]
+            lines.append(indented(DecisionTable.render(evaluated.flatMap(DecisionTable.rows))))
         } else {
             lines.append("  decision  none yet")
         }
         if !rollout.events.isEmpty {
-            lines.append(TextTable.render(
+            lines.append(indented(TextTable.render(
                 columns: ["at", "who", "action", "stage", "why"],
                 rows: rollout.events.map {
                     [$0.at.formatted(.iso8601), $0.actor, $0.action, $0.stage.map { "\($0 + 1)" } ?? "-", $0.reason]
-                }).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+                })))
         }
         return lines.joined(separator: "\n")
     }
+}
+
+/// A table set in by two spaces, under a rollout's heading.
+func indented(_ table: String) -> String {
+    table.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")
 }
 
 /// `rollout status --db`: the ledger file read directly (read-only), no coordinator needed.
@@ -198,15 +206,16 @@ enum LedgerStatus {
             if let decision = try reader.latestDecision(forRollout: rollout.id)?.decision {
                 Swift.print("  decision  \(decision.outcome.rawValue)  (policy \(decision.policyVersion))")
                 Swift.print("  evidence  \(decision.metric): n = \(decision.n), drop = \(Percent(decision.statistic)), "
-                    + "\(Percent(decision.confidence, digits: 0)) bounds [\(Percent(decision.lowerBound)), \(Percent(decision.upperBound))]")
+                    + "\(Percent(decision.confidence, digits: 1)) bounds [\(Percent(decision.lowerBound)), \(Percent(decision.upperBound))]")
+                if !decision.reason.isEmpty { Swift.print("  why       \(decision.reason)") }
+                Swift.print(indented(DecisionTable.render(try reader.stageDecisions(forRollout: rollout.id).flatMap(DecisionTable.rows))))
             } else {
                 Swift.print("  decision  none yet")
             }
             let counts = try reader.windowCounts(forRollout: rollout.id)
-            Swift.print(TextTable.render(
+            Swift.print(indented(TextTable.render(
                 columns: ["agent", "windows", "samples"],
-                rows: counts.map { [$0.agentID, "\($0.windows)", "\($0.samples)"] })
-                .split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+                rows: counts.map { [$0.agentID, "\($0.windows)", "\($0.samples)"] })))
             Swift.print()
         }
     }

@@ -5,7 +5,7 @@ import XCTest
 
 final class DecisionTests: XCTestCase {
     private func decision(_ outcome: Outcome, n: Int) -> Decision {
-        Decision(outcome: outcome, metric: "top1-disagreement", n: n, statistic: 0.002, lowerBound: 0.0005,
+        Decision(outcome: outcome, metric: "disagreement", n: n, statistic: 0.002, lowerBound: 0.0005,
                  upperBound: 0.0048, confidence: 0.95, policyVersion: "test.1",
                  reason: "upper bound below ship-below 1.00 %", shipBelow: 0.01, stayFP16Above: 0.03)
     }

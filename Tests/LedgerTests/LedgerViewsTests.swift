@@ -19,7 +19,7 @@ final class LedgerViewsTests: XCTestCase {
                                  labelled: 5, referenceOnly: 0, candidateOnly: 1),
         ])
         let decision = Decision(
-            outcome: .collecting, metric: "top1-disagreement", n: 250, statistic: 0.056, lowerBound: 0.03, upperBound: 0.09,
+            outcome: .collecting, metric: "disagreement", n: 250, statistic: 0.056, lowerBound: 0.03, upperBound: 0.09,
             confidence: 0.95, policyVersion: "test.1")
         try fixture.ledger.recordDecision(decision, rolloutID: rollout.id, at: seen)
         let reader = try Ledger.openReadOnly(path: fixture.path)

@@ -85,12 +85,12 @@ final class StageLedgerTests: XCTestCase {
         let stage1 = try fixture.ledger.assignment(forRollout: id, stage: 1)
         XCTAssertNotEqual(stage0.id, stage1.id)
         _ = try fixture.ledger.ingest(LedgerFixture.window(assignment: stage1.id, sequence: 0, count: 40, agreements: 40))
-        XCTAssertEqual(try fixture.ledger.evidence(forRollout: id, stage: 0).overall.samples, 100)
-        XCTAssertEqual(try fixture.ledger.evidence(forRollout: id, stage: 1).overall.samples, 40)
+        XCTAssertEqual(try fixture.ledger.rolloutEvidence(forRollout: id, stage: 0).overall.samples, 100)
+        XCTAssertEqual(try fixture.ledger.rolloutEvidence(forRollout: id, stage: 1).overall.samples, 40)
         XCTAssertEqual(try fixture.ledger.evidence(forRollout: id).samples, 140)
 
         let decision = Decision(
-            outcome: .collecting, metric: "top1-disagreement", n: 40, statistic: 0, lowerBound: 0, upperBound: 0.2,
+            outcome: .collecting, metric: "disagreement", n: 40, statistic: 0, lowerBound: 0, upperBound: 0.2,
             confidence: 0.95, policyVersion: "test.1")
         try fixture.ledger.recordStageDecision(decision, rolloutID: id, stage: 1)
         XCTAssertEqual(try fixture.ledger.latestDecision(forRollout: id)?.stage, 1)

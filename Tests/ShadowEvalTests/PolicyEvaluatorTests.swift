@@ -27,7 +27,7 @@ final class PolicyEvaluatorTests: XCTestCase {
     func testSmallDisagreementShips() {
         let decision = decide(samples: 5000, disagreements: 10)
         XCTAssertEqual(decision.outcome, .ship)
-        XCTAssertEqual(decision.metric, "top1-disagreement")
+        XCTAssertEqual(decision.metric, "disagreement")
         XCTAssertEqual(decision.statistic, 0.002, accuracy: 1e-12)
         XCTAssertLessThan(decision.upperBound, 0.01)
         XCTAssertEqual(decision.confidence, 0.95)
@@ -81,7 +81,7 @@ final class PolicyEvaluatorTests: XCTestCase {
 
     func testTooFewLabelsFallsBackToDisagreement() {
         let totals = EvidenceTotals(samples: 5000, disagreements: 10, labelled: 499, referenceOnlyCorrect: 5)
-        XCTAssertEqual(PolicyEvaluator.decide(totals, policy: policy).metric, "top1-disagreement")
+        XCTAssertEqual(PolicyEvaluator.decide(totals, policy: policy).metric, "disagreement")
     }
 
     func testNoEvidenceAtAll() {

@@ -28,6 +28,15 @@ final class SlicedEvaluationTests: XCTestCase {
         XCTAssertEqual(result.decision.outcome, .ship)
     }
 
+    func testASliceHoldingEverySampleIsTheWholeAndIsNotJudgedAgain() {
+        let evidence = RolloutEvidence(
+            overall: totals(samples: 20_000, disagreements: 20),
+            slices: [SliceKey(.deviceClass, "pi5"): totals(samples: 20_000, disagreements: 20)])
+        let result = PolicyEvaluator.decide(evidence, policy: policy)
+        XCTAssertEqual(result.slices, [:])
+        XCTAssertEqual(result.overall.confidence, 0.95, accuracy: 1e-12, "no confidence spent on a copy of the whole")
+    }
+
     func testOneBadSliceFailsTheRollout() {
         let evidence = RolloutEvidence(
             overall: totals(samples: 20_000, disagreements: 200),
@@ -106,7 +115,7 @@ extension SlicedEvaluationTests {
         // Both say 1, no label.
         aggregator.add(reference: [0.1, 0.9], candidate: [0.2, 0.8], label: nil,
                        referenceLatencyMicros: 1, candidateLatencyMicros: 1, at: 2)
-        let window = aggregator.sealAggregate()
+        let window = aggregator.seal()
         XCTAssertEqual(window.evidence, EvidenceTotals(samples: 2, disagreements: 1, labelled: 1, referenceCorrect: 1,
                                                        referenceOnlyCorrect: 1))
         XCTAssertEqual(window.classSlices[SliceKey(.class, "0")],

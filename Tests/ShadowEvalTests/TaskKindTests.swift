@@ -50,7 +50,7 @@ final class TaskKindTests: XCTestCase {
                        referenceLatencyMicros: 10, candidateLatencyMicros: 5, at: 1)
         aggregator.add(reference: [1, 2], candidate: [1, 2.5], label: nil,
                        referenceLatencyMicros: 10, candidateLatencyMicros: 5, at: 2)
-        let window = aggregator.sealAggregate()
+        let window = aggregator.seal()
         XCTAssertEqual(window.agreement, AgreementCounts(samples: 2, agreements: 1))
         XCTAssertEqual(window.labels.total, 0)
         XCTAssertTrue(window.agreementByReferenceClass.isEmpty)

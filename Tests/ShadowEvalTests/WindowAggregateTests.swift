@@ -36,7 +36,7 @@ final class WindowAggregateTests: XCTestCase {
                 referenceLatencyMicros: sample.referenceLatency, candidateLatencyMicros: sample.candidateLatency,
                 at: sample.millis)
         }
-        return aggregator.sealAggregate()
+        return aggregator.seal()
     }
 
     func testManyWindowsMergedEqualOneBigWindow() {

@@ -22,7 +22,7 @@ final class WindowAggregatorTests: XCTestCase {
         aggregator.recordDrop()
         XCTAssertEqual(aggregator.count, 4)
 
-        let summary = aggregator.seal()
+        let summary = aggregator.seal().summary
         XCTAssertEqual(summary.count, 4)
         XCTAssertEqual(summary.top1Agreements, 2)
         XCTAssertEqual(summary.labelled, 3)
@@ -46,7 +46,7 @@ final class WindowAggregatorTests: XCTestCase {
         _ = aggregator.seal()
         XCTAssertTrue(aggregator.isEmpty)
         XCTAssertEqual(aggregator.count, 0)
-        XCTAssertEqual(aggregator.seal(), WindowSummary())
+        XCTAssertEqual(aggregator.seal(), WindowAggregate())
     }
 
     func testDropsAloneMakeAWindowNonEmpty() {

@@ -158,6 +158,53 @@ final class FleetRolloutTests: XCTestCase {
         XCTAssertTrue(last.reason.contains("guard broken: candidate latency is") && last.reason.contains("max-latency-ratio 0.1"), last.reason)
     }
 
+    /// Windows travel with their class breakdown; the policy judges each class with enough samples,
+    /// records every judged slice with the decision, and `rollout status` shows them per stage.
+    func testClassSlicesAreJudgedRecordedAndShown() async throws {
+        let adminPort = try FreePort.allocate()
+        let policy = try RolloutDriver.loosePolicy(
+            "system-test-slices", extra: "slices:\n  dimensions: [class, device-class]\n  minimum-samples: 10")
+        let pair = ["agent-1", "agent-2"]
+        let fleet = try await SystemTestSupport.startFleet(
+            "slices", certified: pair, running: pair, labels: { ["device-class": $0 == "agent-1" ? "pi5" : "jetson"] }, for: self
+        ) { settings in
+            settings.opensRollout = false
+            settings.adminPort = adminPort
+            settings.policy = policy
+        }
+        let driver = try RolloutDriver(fleet: fleet, adminPort: adminPort)
+        try await driver.waitForAgents(pair.count)
+        let crushed = fleet.layout.models.appendingPathComponent("mlp-2bit.onnx")
+        try Self.crushWeights(of: SystemTestSupport.fixtures.appendingPathComponent("mlp-fp32.onnx"), to: crushed, bits: 2)
+        let reference = try driver.pushModel(SystemTestSupport.fixtures.appendingPathComponent("mlp-fp32.onnx"), precision: "fp32")
+        let damaged = try driver.pushModel(crushed, precision: "int2")
+        let rollout = try driver.createAndStart(reference: reference, candidate: damaged, stages: [100])
+        let traffic = driver.replayUntilStopped(pair)
+        try await SystemTestSupport.eventually(timeout: .seconds(90), "the rollout is decided") {
+            try await driver.status(rollout).state == "rolled-back"
+        }
+        await traffic.stop()
+
+        let closed = try await driver.status(rollout)
+        let decision = try XCTUnwrap(closed.decision)
+        let slices = decision.slices ?? []
+        XCTAssertTrue(slices.contains { $0.slice.hasPrefix("class ") }, "\(slices)")
+        XCTAssertTrue(slices.contains { $0.slice == "device-class pi5" } && slices.contains { $0.slice == "device-class jetson" })
+        XCTAssertTrue(slices.allSatisfy { $0.n >= 10 }, "only slices with the policy's minimum are judged")
+        XCTAssertEqual(decision.shipBelow, 0.05)
+        XCTAssertEqual(decision.stayFP16Above, 0.2)
+
+        let status = try driver.cli(["rollout", "status", rollout])
+        XCTAssertEqual(status.status, 0, status.output)
+        XCTAssertTrue(status.output.contains("device-class pi5") && status.output.contains("stay-fp16 (> 20 %)"), status.output)
+
+        // The class breakdowns add up to the windows they came from.
+        let ledger = try Ledger.openReadOnly(path: fleet.layout.ledger.path)
+        let sums = try ledger.query("SELECT (SELECT SUM(samples) FROM window_classes), (SELECT SUM(count) FROM windows)").rows
+        XCTAssertEqual(sums.first?.first, sums.first?.last)
+        XCTAssertNotEqual(sums.first?.first, "0")
+    }
+
     /// Every agent's OIP metadata names `sha256` as the model version it serves.
     private func assertServedVersion(_ sha256: String, fleet: LocalFleet) async throws {
         for agent in agents {

@@ -54,8 +54,10 @@ struct RolloutDriver {
         }
     }
 
-    func pushModel(_ file: URL, precision: String) throws -> String {
-        let pushed = try cli(["model", "push", file.path, "--name", SystemTestSupport.modelName, "--precision", precision, "--json"])
+    /// Registers a model under the fixture's model name; `registration` adds e.g. `--task regression`.
+    func pushModel(_ file: URL, precision: String, registration: [String] = []) throws -> String {
+        let pushed = try cli(
+            ["model", "push", file.path, "--name", SystemTestSupport.modelName, "--precision", precision, "--json"] + registration)
         XCTAssertEqual(pushed.status, 0, pushed.output)
         return try Self.decoder.decode(AdminAPI.Model.self, from: Data(pushed.output.utf8)).sha256
     }
@@ -84,9 +86,8 @@ struct RolloutDriver {
         return decoder
     }
 
-    /// Labelled traffic to whichever of `agents` serve, until stopped.
-    func replayUntilStopped(_ agents: [String]) -> TrafficRounds {
-        TrafficRounds.start(
-            agents: agents.compactMap { fleet.agentURLs[$0] }, data: SystemTestSupport.traffic, model: SystemTestSupport.modelName)
+    /// Traffic (labelled Fashion-MNIST unless `data` says otherwise) to whichever of `agents` serve, until stopped.
+    func replayUntilStopped(_ agents: [String], data: URL = SystemTestSupport.traffic) -> TrafficRounds {
+        TrafficRounds.start(agents: agents.compactMap { fleet.agentURLs[$0] }, data: data, model: SystemTestSupport.modelName)
     }
 }

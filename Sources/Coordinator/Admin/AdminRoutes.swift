@@ -2,6 +2,7 @@ import FleetProtocol
 import Foundation
 import Hummingbird
 import Ledger
+import ShadowEval
 import NIOCore
 
 /// The admin API's endpoints (`Protocols/admin/openapi.yaml`). Every operator action goes through
@@ -62,6 +63,7 @@ struct AdminRoutes: Sendable {
             throw HTTPError(.badRequest, message: "give the model's name as the query parameter `name`")
         }
         let precision = request.uri.queryParameters.get("precision") ?? "fp32"
+        let task = try taskKind(from: request.uri.queryParameters)
         try FileManager.default.createDirectory(at: stagingDirectory, withIntermediateDirectories: true)
         let staging = stagingDirectory.appendingPathComponent("upload-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: staging) }
@@ -82,9 +84,27 @@ struct AdminRoutes: Sendable {
             throw error
         }
         guard received > 0 else { throw HTTPError(.badRequest, message: "the request body (the model file) is empty") }
-        let model = try await controller.register(fileAt: staging.path, precision: precision, name: name)
+        let model = try await controller.register(fileAt: staging.path, precision: precision, name: name, task: task)
         context.logger.notice("model pushed", metadata: ["sha256": "\(model.sha256)", "by": "\(context.operatorIdentity)"])
         return EditedResponse(status: .created, response: AdminAPI.Model(model))
+    }
+
+    /// `task` and its parameters (`max-probability-shift`, `absolute-tolerance`, `relative-tolerance`,
+    /// `min-cosine`); top-1 classification when absent.
+    private func taskKind(from query: Parameters) throws -> TaskKind {
+        func number(_ name: String) throws -> Double? {
+            guard let text = query.get(name) else { return nil }
+            guard let value = Double(text) else { throw HTTPError(.badRequest, message: "\(name)=\(text) is not a number") }
+            return value
+        }
+        do {
+            return try TaskKind(
+                name: query.get("task") ?? "classification", maximumProbabilityShift: try number("max-probability-shift"),
+                absoluteTolerance: try number("absolute-tolerance"), relativeTolerance: try number("relative-tolerance"),
+                minimumCosine: try number("min-cosine"))
+        } catch let error as TaskKind.RegistrationError {
+            throw HTTPError(.badRequest, message: error.description)
+        }
     }
 
     private func agents() throws -> [AdminAPI.Agent] {
@@ -105,15 +125,25 @@ struct AdminRoutes: Sendable {
             outcome: rollout.outcome?.rawValue, stage: plan?.stage, stages: plan?.stages, target: plan?.target,
             createdBy: plan?.createdBy,
             members: try ledger.members(ofRollout: rollout.id).map { AdminAPI.Member(agentID: $0.agentID, stage: $0.stage) },
-            decision: try ledger.latestDecision(forRollout: rollout.id).map { record in
-                let decision = record.decision
-                return AdminAPI.Decision(
-                    stage: record.stage, outcome: decision.outcome.rawValue, metric: decision.metric, n: decision.n,
-                    statistic: decision.statistic, lowerBound: decision.lowerBound, upperBound: decision.upperBound,
-                    confidence: decision.confidence, policyVersion: decision.policyVersion, decidedAt: record.decidedAt)
-            },
+            decision: try ledger.latestDecision(forRollout: rollout.id).map(Self.decision),
+            stageDecisions: try ledger.stageDecisions(forRollout: rollout.id).map(Self.decision),
             events: try ledger.events(forRollout: rollout.id).map {
                 AdminAPI.Event(at: $0.at, actor: $0.actor, action: $0.action, stage: $0.stage, reason: $0.reason)
+            })
+    }
+
+    private static func decision(_ record: DecisionRecord) -> AdminAPI.Decision {
+        let decision = record.decision
+        return AdminAPI.Decision(
+            stage: record.stage, outcome: decision.outcome.rawValue, metric: decision.metric, n: decision.n,
+            statistic: decision.statistic, lowerBound: decision.lowerBound, upperBound: decision.upperBound,
+            confidence: decision.confidence, policyVersion: decision.policyVersion, decidedAt: record.decidedAt,
+            reason: decision.reason, shipBelow: decision.shipBelow, stayFP16Above: decision.stayFP16Above,
+            slices: record.slices.map {
+                AdminAPI.SliceDecision(
+                    slice: $0.slice.description, outcome: $0.decision.outcome.rawValue, metric: $0.decision.metric,
+                    n: $0.decision.n, statistic: $0.decision.statistic, lowerBound: $0.decision.lowerBound,
+                    upperBound: $0.decision.upperBound)
             })
     }
 
@@ -176,6 +206,7 @@ extension AdminAPI.Model {
     init(_ record: ModelRecord) {
         self.init(
             sha256: record.sha256, name: record.name, precision: record.precision, sizeBytes: record.sizeBytes,
-            registeredAt: record.registeredAt)
+            registeredAt: record.registeredAt, task: (record.task ?? .topOneClassification).summary,
+            signed: record.signature != nil)
     }
 }

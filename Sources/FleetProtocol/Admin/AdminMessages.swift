@@ -13,13 +13,22 @@ public enum AdminAPI {
         public var precision: String
         public var sizeBytes: Int64
         public var registeredAt: Date
+        /// When its outputs differ materially from another model's, in words, e.g. "classification: top-1 differs".
+        public var task: String?
+        /// True when the coordinator signed its manifest.
+        public var signed: Bool?
 
-        public init(sha256: String, name: String, precision: String, sizeBytes: Int64, registeredAt: Date) {
+        public init(
+            sha256: String, name: String, precision: String, sizeBytes: Int64, registeredAt: Date, task: String? = nil,
+            signed: Bool? = nil
+        ) {
             self.sha256 = sha256
             self.name = name
             self.precision = precision
             self.sizeBytes = sizeBytes
             self.registeredAt = registeredAt
+            self.task = task
+            self.signed = signed
         }
     }
 
@@ -112,10 +121,17 @@ public enum AdminAPI {
         public var confidence: Double
         public var policyVersion: String
         public var decidedAt: Date
+        /// Why, in words; the policy's bands the bounds were held against.
+        public var reason: String?
+        public var shipBelow: Double?
+        public var stayFP16Above: Double?
+        /// The slices judged beside the whole, each with its own bounds and outcome.
+        public var slices: [SliceDecision]?
 
         public init(
             stage: Int?, outcome: String, metric: String, n: Int, statistic: Double, lowerBound: Double,
-            upperBound: Double, confidence: Double, policyVersion: String, decidedAt: Date
+            upperBound: Double, confidence: Double, policyVersion: String, decidedAt: Date, reason: String? = nil,
+            shipBelow: Double? = nil, stayFP16Above: Double? = nil, slices: [SliceDecision]? = nil
         ) {
             self.stage = stage
             self.outcome = outcome
@@ -127,6 +143,31 @@ public enum AdminAPI {
             self.confidence = confidence
             self.policyVersion = policyVersion
             self.decidedAt = decidedAt
+            self.reason = reason
+            self.shipBelow = shipBelow
+            self.stayFP16Above = stayFP16Above
+            self.slices = slices
+        }
+    }
+
+    /// One slice of an evaluation, e.g. "class 3" or "device-class pi5".
+    public struct SliceDecision: Codable, Sendable, Equatable {
+        public var slice: String
+        public var outcome: String
+        public var metric: String
+        public var n: Int
+        public var statistic: Double
+        public var lowerBound: Double
+        public var upperBound: Double
+
+        public init(slice: String, outcome: String, metric: String, n: Int, statistic: Double, lowerBound: Double, upperBound: Double) {
+            self.slice = slice
+            self.outcome = outcome
+            self.metric = metric
+            self.n = n
+            self.statistic = statistic
+            self.lowerBound = lowerBound
+            self.upperBound = upperBound
         }
     }
 
@@ -161,12 +202,14 @@ public enum AdminAPI {
         public var createdBy: String?
         public var members: [Member]
         public var decision: Decision?
+        /// The latest evaluation of each stage, first stage first (the last is `decision`).
+        public var stageDecisions: [Decision]?
         public var events: [Event]
 
         public init(
             id: String, modelName: String, reference: String, candidate: String, state: String, outcome: String?,
             stage: Int?, stages: [Int]?, target: [String: String]?, createdBy: String?, members: [Member],
-            decision: Decision?, events: [Event]
+            decision: Decision?, stageDecisions: [Decision]? = nil, events: [Event]
         ) {
             self.id = id
             self.modelName = modelName
@@ -180,6 +223,7 @@ public enum AdminAPI {
             self.createdBy = createdBy
             self.members = members
             self.decision = decision
+            self.stageDecisions = stageDecisions
             self.events = events
         }
     }

@@ -387,11 +387,87 @@ public nonisolated struct Quantfleet_V1_Assignment: @unchecked Sendable {
     set {_uniqueStorage()._referenceResidentMs = newValue}
   }
 
+  /// from the models' registration; absent: top-1 classification
+  public var task: Quantfleet_V1_TaskSpec {
+    get {_storage._task ?? Quantfleet_V1_TaskSpec()}
+    set {_uniqueStorage()._task = newValue}
+  }
+  /// Returns true if `task` has been explicitly set.
+  public var hasTask: Bool {_storage._task != nil}
+  /// Clears the value of `task`. Subsequent reads from it will return its default value.
+  public mutating func clearTask() {_uniqueStorage()._task = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// What the model's outputs mean, and so when the candidate's answer differs materially from the
+/// reference's (a window's `top1_agreements` counts the samples that do not).
+public nonisolated struct Quantfleet_V1_TaskSpec: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var kind: Quantfleet_V1_TaskSpec.Kind = .classification
+
+  public var maxProbabilityShift: Double = 0
+
+  public var absoluteTolerance: Double = 0
+
+  public var relativeTolerance: Double = 0
+
+  public var minCosine: Double = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum Kind: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
+
+    /// top-1 differs, or the reference's top class loses more than
+    case classification // = 0
+
+    /// max_probability_shift of probability (when > 0); labels count
+    case regression // = 1
+
+    /// cosine(r, c) < min_cosine
+    case embedding // = 2
+    case UNRECOGNIZED(Int)
+
+    public init() {
+      self = .classification
+    }
+
+    public init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .classification
+      case 1: self = .regression
+      case 2: self = .embedding
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    public var rawValue: Int {
+      switch self {
+      case .classification: return 0
+      case .regression: return 1
+      case .embedding: return 2
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    public static let allCases: [Quantfleet_V1_TaskSpec.Kind] = [
+      .classification,
+      .regression,
+      .embedding,
+    ]
+
+  }
+
+  public init() {}
 }
 
 /// Agent -> coordinator: send bytes of a model from `offset` on.
@@ -550,11 +626,44 @@ public nonisolated struct Quantfleet_V1_ShadowWindow: @unchecked Sendable {
     set {_uniqueStorage()._kernelPath = newValue}
   }
 
+  /// the same samples broken down by class (classification only)
+  public var classes: [Quantfleet_V1_ClassSlice] {
+    get {_storage._classes}
+    set {_uniqueStorage()._classes = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// One class's share of a window. Agreement counts the samples whose reference top-1 was the class;
+/// the paired cells count the labelled samples whose ground truth was the class. Summed over classes
+/// they give the window's totals.
+public nonisolated struct Quantfleet_V1_ClassSlice: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var classIndex: UInt32 = 0
+
+  public var samples: UInt32 = 0
+
+  public var agreements: UInt32 = 0
+
+  public var bothRight: UInt32 = 0
+
+  public var referenceOnlyRight: UInt32 = 0
+
+  public var candidateOnlyRight: UInt32 = 0
+
+  public var bothWrong: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 public nonisolated struct Quantfleet_V1_WindowAck: Sendable {
@@ -1128,7 +1237,7 @@ nonisolated extension Quantfleet_V1_SignedManifest: SwiftProtobuf.Message, Swift
 
 nonisolated extension Quantfleet_V1_Assignment: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Assignment"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}assignment_id\0\u{3}model_name\0\u{1}reference\0\u{1}candidate\0\u{3}sampling_rate\0\u{3}window_size\0\u{3}window_max_age_ms\0\u{1}mode\0\u{3}reference_resident_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}assignment_id\0\u{3}model_name\0\u{1}reference\0\u{1}candidate\0\u{3}sampling_rate\0\u{3}window_size\0\u{3}window_max_age_ms\0\u{1}mode\0\u{3}reference_resident_ms\0\u{1}task\0")
 
   fileprivate class _StorageClass {
     var _assignmentID: String = String()
@@ -1140,6 +1249,7 @@ nonisolated extension Quantfleet_V1_Assignment: SwiftProtobuf.Message, SwiftProt
     var _windowMaxAgeMs: UInt32 = 0
     var _mode: Quantfleet_V1_ServingMode = .shadow
     var _referenceResidentMs: UInt64 = 0
+    var _task: Quantfleet_V1_TaskSpec? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1159,6 +1269,7 @@ nonisolated extension Quantfleet_V1_Assignment: SwiftProtobuf.Message, SwiftProt
       _windowMaxAgeMs = source._windowMaxAgeMs
       _mode = source._mode
       _referenceResidentMs = source._referenceResidentMs
+      _task = source._task
     }
   }
 
@@ -1186,6 +1297,7 @@ nonisolated extension Quantfleet_V1_Assignment: SwiftProtobuf.Message, SwiftProt
         case 7: try { try decoder.decodeSingularUInt32Field(value: &_storage._windowMaxAgeMs) }()
         case 8: try { try decoder.decodeSingularEnumField(value: &_storage._mode) }()
         case 9: try { try decoder.decodeSingularUInt64Field(value: &_storage._referenceResidentMs) }()
+        case 10: try { try decoder.decodeSingularMessageField(value: &_storage._task) }()
         default: break
         }
       }
@@ -1225,6 +1337,9 @@ nonisolated extension Quantfleet_V1_Assignment: SwiftProtobuf.Message, SwiftProt
       if _storage._referenceResidentMs != 0 {
         try visitor.visitSingularUInt64Field(value: _storage._referenceResidentMs, fieldNumber: 9)
       }
+      try { if let v = _storage._task {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1243,6 +1358,7 @@ nonisolated extension Quantfleet_V1_Assignment: SwiftProtobuf.Message, SwiftProt
         if _storage._windowMaxAgeMs != rhs_storage._windowMaxAgeMs {return false}
         if _storage._mode != rhs_storage._mode {return false}
         if _storage._referenceResidentMs != rhs_storage._referenceResidentMs {return false}
+        if _storage._task != rhs_storage._task {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -1250,6 +1366,60 @@ nonisolated extension Quantfleet_V1_Assignment: SwiftProtobuf.Message, SwiftProt
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
+}
+
+nonisolated extension Quantfleet_V1_TaskSpec: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TaskSpec"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kind\0\u{3}max_probability_shift\0\u{3}absolute_tolerance\0\u{3}relative_tolerance\0\u{3}min_cosine\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.kind) }()
+      case 2: try { try decoder.decodeSingularDoubleField(value: &self.maxProbabilityShift) }()
+      case 3: try { try decoder.decodeSingularDoubleField(value: &self.absoluteTolerance) }()
+      case 4: try { try decoder.decodeSingularDoubleField(value: &self.relativeTolerance) }()
+      case 5: try { try decoder.decodeSingularDoubleField(value: &self.minCosine) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.kind != .classification {
+      try visitor.visitSingularEnumField(value: self.kind, fieldNumber: 1)
+    }
+    if self.maxProbabilityShift.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.maxProbabilityShift, fieldNumber: 2)
+    }
+    if self.absoluteTolerance.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.absoluteTolerance, fieldNumber: 3)
+    }
+    if self.relativeTolerance.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.relativeTolerance, fieldNumber: 4)
+    }
+    if self.minCosine.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.minCosine, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Quantfleet_V1_TaskSpec, rhs: Quantfleet_V1_TaskSpec) -> Bool {
+    if lhs.kind != rhs.kind {return false}
+    if lhs.maxProbabilityShift != rhs.maxProbabilityShift {return false}
+    if lhs.absoluteTolerance != rhs.absoluteTolerance {return false}
+    if lhs.relativeTolerance != rhs.relativeTolerance {return false}
+    if lhs.minCosine != rhs.minCosine {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Quantfleet_V1_TaskSpec.Kind: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0KIND_CLASSIFICATION\0\u{1}KIND_REGRESSION\0\u{1}KIND_EMBEDDING\0")
 }
 
 nonisolated extension Quantfleet_V1_ModelRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -1379,7 +1549,7 @@ nonisolated extension Quantfleet_V1_ModelReady: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Quantfleet_V1_ShadowWindow: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ShadowWindow"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}assignment_id\0\u{1}sequence\0\u{3}started_at_ms\0\u{3}ended_at_ms\0\u{1}count\0\u{3}top1_agreements\0\u{3}kl_divergence_sum\0\u{3}max_abs_diff\0\u{1}labelled\0\u{3}reference_correct\0\u{3}candidate_correct\0\u{3}reference_only_correct\0\u{3}candidate_only_correct\0\u{3}reference_latency_us_sum\0\u{3}candidate_latency_us_sum\0\u{3}shadow_drops\0\u{3}kernel_path\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}assignment_id\0\u{1}sequence\0\u{3}started_at_ms\0\u{3}ended_at_ms\0\u{1}count\0\u{3}top1_agreements\0\u{3}kl_divergence_sum\0\u{3}max_abs_diff\0\u{1}labelled\0\u{3}reference_correct\0\u{3}candidate_correct\0\u{3}reference_only_correct\0\u{3}candidate_only_correct\0\u{3}reference_latency_us_sum\0\u{3}candidate_latency_us_sum\0\u{3}shadow_drops\0\u{3}kernel_path\0\u{1}classes\0")
 
   fileprivate class _StorageClass {
     var _assignmentID: String = String()
@@ -1399,6 +1569,7 @@ nonisolated extension Quantfleet_V1_ShadowWindow: SwiftProtobuf.Message, SwiftPr
     var _candidateLatencyUsSum: UInt64 = 0
     var _shadowDrops: UInt32 = 0
     var _kernelPath: String = String()
+    var _classes: [Quantfleet_V1_ClassSlice] = []
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1426,6 +1597,7 @@ nonisolated extension Quantfleet_V1_ShadowWindow: SwiftProtobuf.Message, SwiftPr
       _candidateLatencyUsSum = source._candidateLatencyUsSum
       _shadowDrops = source._shadowDrops
       _kernelPath = source._kernelPath
+      _classes = source._classes
     }
   }
 
@@ -1461,6 +1633,7 @@ nonisolated extension Quantfleet_V1_ShadowWindow: SwiftProtobuf.Message, SwiftPr
         case 15: try { try decoder.decodeSingularUInt64Field(value: &_storage._candidateLatencyUsSum) }()
         case 16: try { try decoder.decodeSingularUInt32Field(value: &_storage._shadowDrops) }()
         case 17: try { try decoder.decodeSingularStringField(value: &_storage._kernelPath) }()
+        case 18: try { try decoder.decodeRepeatedMessageField(value: &_storage._classes) }()
         default: break
         }
       }
@@ -1520,6 +1693,9 @@ nonisolated extension Quantfleet_V1_ShadowWindow: SwiftProtobuf.Message, SwiftPr
       if !_storage._kernelPath.isEmpty {
         try visitor.visitSingularStringField(value: _storage._kernelPath, fieldNumber: 17)
       }
+      if !_storage._classes.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._classes, fieldNumber: 18)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1546,10 +1722,71 @@ nonisolated extension Quantfleet_V1_ShadowWindow: SwiftProtobuf.Message, SwiftPr
         if _storage._candidateLatencyUsSum != rhs_storage._candidateLatencyUsSum {return false}
         if _storage._shadowDrops != rhs_storage._shadowDrops {return false}
         if _storage._kernelPath != rhs_storage._kernelPath {return false}
+        if _storage._classes != rhs_storage._classes {return false}
         return true
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Quantfleet_V1_ClassSlice: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ClassSlice"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}class_index\0\u{1}samples\0\u{1}agreements\0\u{3}both_right\0\u{3}reference_only_right\0\u{3}candidate_only_right\0\u{3}both_wrong\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.classIndex) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.samples) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.agreements) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.bothRight) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.referenceOnlyRight) }()
+      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.candidateOnlyRight) }()
+      case 7: try { try decoder.decodeSingularUInt32Field(value: &self.bothWrong) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.classIndex != 0 {
+      try visitor.visitSingularUInt32Field(value: self.classIndex, fieldNumber: 1)
+    }
+    if self.samples != 0 {
+      try visitor.visitSingularUInt32Field(value: self.samples, fieldNumber: 2)
+    }
+    if self.agreements != 0 {
+      try visitor.visitSingularUInt32Field(value: self.agreements, fieldNumber: 3)
+    }
+    if self.bothRight != 0 {
+      try visitor.visitSingularUInt32Field(value: self.bothRight, fieldNumber: 4)
+    }
+    if self.referenceOnlyRight != 0 {
+      try visitor.visitSingularUInt32Field(value: self.referenceOnlyRight, fieldNumber: 5)
+    }
+    if self.candidateOnlyRight != 0 {
+      try visitor.visitSingularUInt32Field(value: self.candidateOnlyRight, fieldNumber: 6)
+    }
+    if self.bothWrong != 0 {
+      try visitor.visitSingularUInt32Field(value: self.bothWrong, fieldNumber: 7)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Quantfleet_V1_ClassSlice, rhs: Quantfleet_V1_ClassSlice) -> Bool {
+    if lhs.classIndex != rhs.classIndex {return false}
+    if lhs.samples != rhs.samples {return false}
+    if lhs.agreements != rhs.agreements {return false}
+    if lhs.bothRight != rhs.bothRight {return false}
+    if lhs.referenceOnlyRight != rhs.referenceOnlyRight {return false}
+    if lhs.candidateOnlyRight != rhs.candidateOnlyRight {return false}
+    if lhs.bothWrong != rhs.bothWrong {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

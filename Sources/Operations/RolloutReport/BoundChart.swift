@@ -224,7 +224,7 @@ public struct BoundChart: Sendable {
     var metricLabel: String {
         switch DecisionMetric(rawValue: series.metric) {
         case .labelledAccuracyDrop: return "accuracy drop"
-        case .top1Disagreement: return "top-1 disagreement"
+        case .disagreement: return "disagreement"
         case nil: return series.metric
         }
     }
@@ -232,7 +232,7 @@ public struct BoundChart: Sendable {
     private var xAxisLabel: String {
         switch DecisionMetric(rawValue: series.metric) {
         case .labelledAccuracyDrop: return "labelled samples n"
-        case .top1Disagreement, nil: return "paired samples n"
+        case .disagreement, nil: return "paired samples n"
         }
     }
 

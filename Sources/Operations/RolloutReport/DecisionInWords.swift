@@ -72,7 +72,7 @@ struct DecisionInWords {
     private func metricPhrase(_ metric: String) -> String {
         switch DecisionMetric(rawValue: metric) {
         case .labelledAccuracyDrop: return "labelled accuracy drop"
-        case .top1Disagreement: return "top-1 disagreement (an upper bound on the accuracy drop)"
+        case .disagreement: return "disagreement (for classification: top-1 disagreement, an upper bound on the accuracy drop)"
         case nil: return metric
         }
     }
