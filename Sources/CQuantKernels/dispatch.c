@@ -14,7 +14,7 @@ static int cpu_runs(const qf_kernel_table *table) {
 #if defined(__x86_64__) || defined(__i386__)
     if (table == &qf_avx2_kernels) {
         __builtin_cpu_init();
-        return __builtin_cpu_supports("avx2");
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     }
 #endif
     return 0;
@@ -93,5 +93,20 @@ int qf_gemm_u8s8_on_path(const char *name,
         return 0;
     }
     gemm_u8s8_with(table, a, lda, m, a_zero, b, b_zero, c, ldc);
+    return 1;
+}
+
+void qf_sgemm(const float *a, size_t lda, const float *b, size_t ldb, float *c, size_t ldc,
+              size_t m, size_t k, size_t n) {
+    kernels()->sgemm(a, lda, b, ldb, c, ldc, m, k, n);
+}
+
+int qf_sgemm_on_path(const char *name, const float *a, size_t lda, const float *b, size_t ldb,
+                     float *c, size_t ldc, size_t m, size_t k, size_t n) {
+    const qf_kernel_table *table = table_named(name);
+    if (table == NULL || !cpu_runs(table)) {
+        return 0;
+    }
+    table->sgemm(a, lda, b, ldb, c, ldc, m, k, n);
     return 1;
 }

@@ -27,4 +27,4 @@ static void gemm_u8s8_raw_scalar(const uint8_t *a, size_t lda, size_t m,
     }
 }
 
-const qf_kernel_table qf_scalar_kernels = {"scalar", gemm_u8s8_raw_scalar};
+const qf_kernel_table qf_scalar_kernels = {"scalar", gemm_u8s8_raw_scalar, qf_sgemm_scalar_path};

@@ -7,12 +7,22 @@
 typedef void (*qf_gemm_u8s8_raw_fn)(const uint8_t *a, size_t lda, size_t m,
                                     const qf_packed_s8 *b, int32_t *c, size_t ldc);
 
+typedef void (*qf_sgemm_fn)(const float *a, size_t lda, const float *b, size_t ldb,
+                            float *c, size_t ldc, size_t m, size_t k, size_t n);
+
 typedef struct {
     const char *name;
     qf_gemm_u8s8_raw_fn gemm_u8s8_raw;
+    qf_sgemm_fn sgemm;
 } qf_kernel_table;
 
 extern const qf_kernel_table qf_scalar_kernels;
 extern const qf_kernel_table qf_avx2_kernels;
+
+/* Each path's float GEMM, in its own file (sgemm_*.c), referenced by that path's table. */
+void qf_sgemm_scalar_path(const float *a, size_t lda, const float *b, size_t ldb,
+                          float *c, size_t ldc, size_t m, size_t k, size_t n);
+void qf_sgemm_avx2_path(const float *a, size_t lda, const float *b, size_t ldb,
+                        float *c, size_t ldc, size_t m, size_t k, size_t n);
 
 #endif

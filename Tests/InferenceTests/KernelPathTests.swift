@@ -24,6 +24,26 @@ final class KernelPathTests: XCTestCase {
         }
     }
 
+    /// Float GEMM: every path against a double-precision reference, on shapes that hit the full
+    /// 4 x 24 tile, its row and column edges, and shapes smaller than one tile.
+    func testEveryFloatPathMatchesADoubleReference() {
+        let paths = ["scalar", "avx2"].filter { (path: String) in qf_kernel_path_is_supported(path) == 1 }
+        var generator = SeededGenerator(seed: 7)
+        for shape in shapes + [(m: 8, k: 64, n: 48), (m: 6, k: 31, n: 50), (m: 32, k: 784, n: 256)] {
+            let a = (0..<(shape.m * shape.k)).map { _ in Float.random(in: -1...1, using: &generator) }
+            let b = (0..<(shape.k * shape.n)).map { _ in Float.random(in: -1...1, using: &generator) }
+            let expected = (0..<(shape.m * shape.n)).map { index in
+                (0..<shape.k).reduce(0.0) { $0 + Double(a[index / shape.n * shape.k + $1]) * Double(b[$1 * shape.n + index % shape.n]) }
+            }
+            for path in paths {
+                var c = [Float](repeating: .nan, count: shape.m * shape.n)
+                XCTAssertEqual(qf_sgemm_on_path(path, a, shape.k, b, shape.n, &c, shape.n, shape.m, shape.k, shape.n), 1)
+                let worst = zip(c, expected).map { abs(Double($0) - $1) }.max() ?? 0
+                XCTAssertLessThan(worst, 1e-5 * Double(shape.k), "path \(path), shape \(shape)")
+            }
+        }
+    }
+
     func testEnvironmentOverrideChoosesThePath() {
         let chosen = String(cString: qf_kernel_path_name())
         if let requested = ProcessInfo.processInfo.environment["QUANTFLEET_KERNELS"], qf_kernel_path_is_supported(requested) == 1 {

@@ -66,6 +66,17 @@ int qf_gemm_u8s8_on_path(const char *name,
                          const uint8_t *a, size_t lda, size_t m, uint8_t a_zero,
                          const qf_packed_s8 *b, const int8_t *b_zero, int32_t *c, size_t ldc);
 
+/**
+ * Float GEMM: C (M x N, leading dimension ldc) = A (M x K, lda) x B (K x N, ldb), all row-major,
+ * C overwritten. Runs the kernel path chosen at first use (avx2 also needs FMA).
+ */
+void qf_sgemm(const float *a, size_t lda, const float *b, size_t ldb, float *c, size_t ldc,
+              size_t m, size_t k, size_t n);
+
+/** qf_sgemm on a named path (tests compare paths); returns 0 if the path cannot run here. */
+int qf_sgemm_on_path(const char *name, const float *a, size_t lda, const float *b, size_t ldb,
+                     float *c, size_t ldc, size_t m, size_t k, size_t n);
+
 #ifdef __cplusplus
 }
 #endif
