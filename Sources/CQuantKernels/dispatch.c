@@ -110,3 +110,11 @@ int qf_sgemm_on_path(const char *name, const float *a, size_t lda, const float *
     table->sgemm(a, lda, b, ldb, c, ldc, m, k, n);
     return 1;
 }
+
+void qf_range_f32(const float *x, size_t n, float *low, float *high) {
+    kernels()->range_f32(x, n, low, high);
+}
+
+void qf_quantize_u8(const float *x, size_t n, float scale, uint8_t zero_point, uint8_t *y) {
+    kernels()->quantize_u8(x, n, scale, zero_point, y);
+}

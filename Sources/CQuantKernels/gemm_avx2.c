@@ -2,6 +2,7 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
+#include <stdlib.h>
 
 #define QF_AVX2 __attribute__((target("avx2")))
 
@@ -30,50 +31,88 @@ static inline QF_AVX2 void store_panel(int32_t *c_row, size_t first_col, size_t 
     }
 }
 
-/* Four rows share each loaded weight block; each row keeps one accumulator of 8 columns. */
-static QF_AVX2 void gemm_u8s8_raw_avx2(const uint8_t *a, size_t lda, size_t m,
-                                       const qf_packed_s8 *b, int32_t *c, size_t ldc) {
-    size_t panels = (b->n + QF_PANEL_COLUMNS - 1) / QF_PANEL_COLUMNS;
-    size_t k_pairs = (b->k + 1) / 2;
-    size_t row = 0;
-    for (; row + ROWS_PER_BLOCK <= m; row += ROWS_PER_BLOCK) {
-        const uint8_t *a0 = a + row * lda, *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda;
-        for (size_t panel = 0; panel < panels; panel++) {
-            const int8_t *block = b->data + panel * k_pairs * 2 * QF_PANEL_COLUMNS;
-            __m256i sum0 = _mm256_setzero_si256(), sum1 = sum0, sum2 = sum0, sum3 = sum0;
-            for (size_t pair = 0; pair < k_pairs; pair++, block += 2 * QF_PANEL_COLUMNS) {
-                __m256i weights = widened_block(block);
-                sum0 = _mm256_add_epi32(sum0, _mm256_madd_epi16(_mm256_set1_epi32(activation_pair(a0, pair, b->k)), weights));
-                sum1 = _mm256_add_epi32(sum1, _mm256_madd_epi16(_mm256_set1_epi32(activation_pair(a1, pair, b->k)), weights));
-                sum2 = _mm256_add_epi32(sum2, _mm256_madd_epi16(_mm256_set1_epi32(activation_pair(a2, pair, b->k)), weights));
-                sum3 = _mm256_add_epi32(sum3, _mm256_madd_epi16(_mm256_set1_epi32(activation_pair(a3, pair, b->k)), weights));
-            }
-            size_t first_col = panel * QF_PANEL_COLUMNS;
-            store_panel(c + row * ldc, first_col, b->n, sum0);
-            store_panel(c + (row + 1) * ldc, first_col, b->n, sum1);
-            store_panel(c + (row + 2) * ldc, first_col, b->n, sum2);
-            store_panel(c + (row + 3) * ldc, first_col, b->n, sum3);
-        }
-    }
-    for (; row < m; row++) {
-        const uint8_t *a_row = a + row * lda;
-        for (size_t panel = 0; panel < panels; panel++) {
-            const int8_t *block = b->data + panel * k_pairs * 2 * QF_PANEL_COLUMNS;
-            __m256i sum = _mm256_setzero_si256();
-            for (size_t pair = 0; pair < k_pairs; pair++, block += 2 * QF_PANEL_COLUMNS) {
-                __m256i pair_vector = _mm256_set1_epi32(activation_pair(a_row, pair, b->k));
-                sum = _mm256_add_epi32(sum, _mm256_madd_epi16(pair_vector, widened_block(block)));
-            }
-            store_panel(c + row * ldc, panel * QF_PANEL_COLUMNS, b->n, sum);
+/* A block's activation pairs, built once and read by every panel (building them per panel cost
+ * more than the multiplies). */
+static void pair_rows(const uint8_t *a, size_t lda, size_t rows, size_t k, int32_t *pairs) {
+    size_t k_pairs = (k + 1) / 2;
+    for (size_t r = 0; r < rows; r++) {
+        for (size_t pair = 0; pair < k_pairs; pair++) {
+            pairs[r * k_pairs + pair] = activation_pair(a + r * lda, pair, k);
         }
     }
 }
 
-const qf_kernel_table qf_avx2_kernels = {"avx2", gemm_u8s8_raw_avx2, qf_sgemm_avx2_path};
+#define QF_MADD(sum, pairs, weights) \
+    sum = _mm256_add_epi32(sum, _mm256_madd_epi16(_mm256_set1_epi32(pairs), weights))
+
+/* Four rows x two panels (16 columns): eight accumulators, each loaded weight block feeds four rows. */
+static QF_AVX2 void four_rows_two_panels(const int32_t *pairs, size_t k_pairs, const int8_t *block0, const int8_t *block1,
+                                         int32_t *c, size_t ldc, size_t first_col, size_t n) {
+    const int32_t *p0 = pairs, *p1 = p0 + k_pairs, *p2 = p1 + k_pairs, *p3 = p2 + k_pairs;
+    __m256i s00 = _mm256_setzero_si256(), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+    for (size_t pair = 0; pair < k_pairs; pair++) {
+        __m256i w0 = widened_block(block0 + pair * 2 * QF_PANEL_COLUMNS);
+        __m256i w1 = widened_block(block1 + pair * 2 * QF_PANEL_COLUMNS);
+        QF_MADD(s00, p0[pair], w0); QF_MADD(s01, p0[pair], w1);
+        QF_MADD(s10, p1[pair], w0); QF_MADD(s11, p1[pair], w1);
+        QF_MADD(s20, p2[pair], w0); QF_MADD(s21, p2[pair], w1);
+        QF_MADD(s30, p3[pair], w0); QF_MADD(s31, p3[pair], w1);
+    }
+    store_panel(c, first_col, n, s00); store_panel(c, first_col + QF_PANEL_COLUMNS, n, s01);
+    store_panel(c + ldc, first_col, n, s10); store_panel(c + ldc, first_col + QF_PANEL_COLUMNS, n, s11);
+    store_panel(c + 2 * ldc, first_col, n, s20); store_panel(c + 2 * ldc, first_col + QF_PANEL_COLUMNS, n, s21);
+    store_panel(c + 3 * ldc, first_col, n, s30); store_panel(c + 3 * ldc, first_col + QF_PANEL_COLUMNS, n, s31);
+}
+
+/* Any rows (up to four) x one panel: the edges. */
+static QF_AVX2 void rows_one_panel(const int32_t *pairs, size_t rows, size_t k_pairs, const int8_t *block,
+                                   int32_t *c, size_t ldc, size_t first_col, size_t n) {
+    for (size_t r = 0; r < rows; r++) {
+        const int32_t *p = pairs + r * k_pairs;
+        __m256i sum0 = _mm256_setzero_si256(), sum1 = sum0;
+        size_t pair = 0;
+        for (; pair + 2 <= k_pairs; pair += 2) {  /* two chains, so the adds overlap */
+            QF_MADD(sum0, p[pair], widened_block(block + pair * 2 * QF_PANEL_COLUMNS));
+            QF_MADD(sum1, p[pair + 1], widened_block(block + (pair + 1) * 2 * QF_PANEL_COLUMNS));
+        }
+        if (pair < k_pairs) QF_MADD(sum0, p[pair], widened_block(block + pair * 2 * QF_PANEL_COLUMNS));
+        store_panel(c + r * ldc, first_col, n, _mm256_add_epi32(sum0, sum1));
+    }
+}
+
+static QF_AVX2 void gemm_u8s8_raw_avx2(const uint8_t *a, size_t lda, size_t m,
+                                       const qf_packed_s8 *b, int32_t *c, size_t ldc) {
+    size_t panels = (b->n + QF_PANEL_COLUMNS - 1) / QF_PANEL_COLUMNS;
+    size_t k_pairs = (b->k + 1) / 2;
+    size_t panel_bytes = k_pairs * 2 * QF_PANEL_COLUMNS;
+    int32_t *pairs = malloc(ROWS_PER_BLOCK * (k_pairs > 0 ? k_pairs : 1) * sizeof(int32_t));
+    if (pairs == NULL) {
+        abort();  /* a few KB per call; there is no sensible way to go on without them */
+    }
+    for (size_t row = 0; row < m; row += ROWS_PER_BLOCK) {
+        size_t rows = m - row < ROWS_PER_BLOCK ? m - row : ROWS_PER_BLOCK;
+        pair_rows(a + row * lda, lda, rows, b->k, pairs);
+        size_t panel = 0;
+        if (rows == ROWS_PER_BLOCK) {
+            for (; panel + 2 <= panels; panel += 2) {
+                four_rows_two_panels(pairs, k_pairs, b->data + panel * panel_bytes, b->data + (panel + 1) * panel_bytes,
+                                     c + row * ldc, ldc, panel * QF_PANEL_COLUMNS, b->n);
+            }
+        }
+        for (; panel < panels; panel++) {
+            rows_one_panel(pairs, rows, k_pairs, b->data + panel * panel_bytes, c + row * ldc, ldc,
+                           panel * QF_PANEL_COLUMNS, b->n);
+        }
+    }
+    free(pairs);
+}
+
+const qf_kernel_table qf_avx2_kernels = {
+    "avx2", gemm_u8s8_raw_avx2, qf_sgemm_avx2_path, qf_range_f32_avx2_path, qf_quantize_u8_avx2_path};
 
 #else
 
 /* Not an x86 build: the table exists so dispatch links, but it is never chosen (see dispatch.c). */
-const qf_kernel_table qf_avx2_kernels = {"avx2", 0, 0};
+const qf_kernel_table qf_avx2_kernels = {"avx2", 0, 0, 0, 0};
 
 #endif

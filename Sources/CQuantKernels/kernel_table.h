@@ -10,10 +10,15 @@ typedef void (*qf_gemm_u8s8_raw_fn)(const uint8_t *a, size_t lda, size_t m,
 typedef void (*qf_sgemm_fn)(const float *a, size_t lda, const float *b, size_t ldb,
                             float *c, size_t ldc, size_t m, size_t k, size_t n);
 
+typedef void (*qf_range_f32_fn)(const float *x, size_t n, float *low, float *high);
+typedef void (*qf_quantize_u8_fn)(const float *x, size_t n, float scale, uint8_t zero_point, uint8_t *y);
+
 typedef struct {
     const char *name;
     qf_gemm_u8s8_raw_fn gemm_u8s8_raw;
     qf_sgemm_fn sgemm;
+    qf_range_f32_fn range_f32;
+    qf_quantize_u8_fn quantize_u8;
 } qf_kernel_table;
 
 extern const qf_kernel_table qf_scalar_kernels;
@@ -24,5 +29,11 @@ void qf_sgemm_scalar_path(const float *a, size_t lda, const float *b, size_t ldb
                           float *c, size_t ldc, size_t m, size_t k, size_t n);
 void qf_sgemm_avx2_path(const float *a, size_t lda, const float *b, size_t ldb,
                         float *c, size_t ldc, size_t m, size_t k, size_t n);
+
+/* And its activation quantizers (quantize_*.c). */
+void qf_range_f32_scalar_path(const float *x, size_t n, float *low, float *high);
+void qf_range_f32_avx2_path(const float *x, size_t n, float *low, float *high);
+void qf_quantize_u8_scalar_path(const float *x, size_t n, float scale, uint8_t zero_point, uint8_t *y);
+void qf_quantize_u8_avx2_path(const float *x, size_t n, float scale, uint8_t zero_point, uint8_t *y);
 
 #endif

@@ -73,6 +73,13 @@ int qf_gemm_u8s8_on_path(const char *name,
 void qf_sgemm(const float *a, size_t lda, const float *b, size_t ldb, float *c, size_t ldc,
               size_t m, size_t k, size_t n);
 
+/** min(0, min x) and max(0, max x), NaN skipped: the range DynamicQuantizeLinear quantizes. */
+void qf_range_f32(const float *x, size_t n, float *low, float *high);
+
+/** y = clamp(round_half_even(x / scale) + zero_point, 0, 255), NaN -> zero_point (x divided, not
+ *  multiplied by 1/scale, as ONNX and onnxruntime do). */
+void qf_quantize_u8(const float *x, size_t n, float scale, uint8_t zero_point, uint8_t *y);
+
 /** qf_sgemm on a named path (tests compare paths); returns 0 if the path cannot run here. */
 int qf_sgemm_on_path(const char *name, const float *a, size_t lda, const float *b, size_t ldb,
                      float *c, size_t ldc, size_t m, size_t k, size_t n);

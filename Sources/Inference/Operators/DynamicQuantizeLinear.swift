@@ -1,3 +1,5 @@
+import CQuantKernels
+
 /// Float -> uint8 with a per-tensor scale and zero point computed from the data at run time,
 /// exactly as ONNX specifies and onnxruntime computes it: the range always includes 0,
 /// rounding is half to even, and x is divided (not multiplied) by the scale.
@@ -8,17 +10,18 @@ struct DynamicQuantizeLinear: Operator {
     }
 
     static func parameters(for values: [Float]) -> Parameters {
-        let low = min(values.min() ?? 0, 0), high = max(values.max() ?? 0, 0)
+        var low: Float = 0, high: Float = 0
+        qf_range_f32(values, values.count, &low, &high)
         let scale = high == low ? 1 : (high - low) / 255
         let zeroPoint = (0 - low / scale).clamped(0, 255).rounded(.toNearestOrEven)
         return Parameters(scale: scale, zeroPoint: UInt8(zeroPoint))
     }
 
+    /// NaN has no quantized value; it maps to the zero point (the value 0) rather than trapping.
     static func quantize(_ values: [Float], with parameters: Parameters) -> [UInt8] {
-        let zeroPoint = Float(parameters.zeroPoint)
-        return values.map { value in
-            // NaN has no quantized value; it maps to the zero point (the value 0) rather than trapping.
-            value.isNaN ? parameters.zeroPoint : UInt8(((value / parameters.scale).rounded(.toNearestOrEven) + zeroPoint).clamped(0, 255))
+        [UInt8](unsafeUninitializedCapacity: values.count) { output, initialized in
+            qf_quantize_u8(values, values.count, parameters.scale, parameters.zeroPoint, output.baseAddress)
+            initialized = values.count
         }
     }
 
