@@ -13,26 +13,36 @@
  */
 enum { TILE_ROWS = 4, TILE_VECTORS = 3, TILE_COLUMNS = 8 * TILE_VECTORS };
 
-static QF_AVX2_FMA void sgemm_full_tile(const float *a, size_t lda, const float *b, size_t ldb,
-                                        float *c, size_t ldc, size_t k) {
-    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
-    __m256 c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
+/* `rows` (1 to 4) rows x 24 columns; inlined with a constant `rows`, so the accumulators stay in registers. */
+static inline __attribute__((always_inline)) QF_AVX2_FMA void sgemm_tile(
+    const float *a, size_t lda, const float *b, size_t ldb, float *c, size_t ldc, size_t k, const size_t rows) {
+    __m256 acc[TILE_ROWS][TILE_VECTORS];
+    for (size_t r = 0; r < rows; r++) {
+        for (size_t v = 0; v < TILE_VECTORS; v++) acc[r][v] = _mm256_setzero_ps();
+    }
     for (size_t p = 0; p < k; p++) {
         const float *b_row = b + p * ldb;
         __m256 b0 = _mm256_loadu_ps(b_row), b1 = _mm256_loadu_ps(b_row + 8), b2 = _mm256_loadu_ps(b_row + 16);
-        __m256 a0 = _mm256_broadcast_ss(a + p);
-        c00 = _mm256_fmadd_ps(a0, b0, c00); c01 = _mm256_fmadd_ps(a0, b1, c01); c02 = _mm256_fmadd_ps(a0, b2, c02);
-        __m256 a1 = _mm256_broadcast_ss(a + lda + p);
-        c10 = _mm256_fmadd_ps(a1, b0, c10); c11 = _mm256_fmadd_ps(a1, b1, c11); c12 = _mm256_fmadd_ps(a1, b2, c12);
-        __m256 a2 = _mm256_broadcast_ss(a + 2 * lda + p);
-        c20 = _mm256_fmadd_ps(a2, b0, c20); c21 = _mm256_fmadd_ps(a2, b1, c21); c22 = _mm256_fmadd_ps(a2, b2, c22);
-        __m256 a3 = _mm256_broadcast_ss(a + 3 * lda + p);
-        c30 = _mm256_fmadd_ps(a3, b0, c30); c31 = _mm256_fmadd_ps(a3, b1, c31); c32 = _mm256_fmadd_ps(a3, b2, c32);
+        for (size_t r = 0; r < rows; r++) {
+            __m256 a_value = _mm256_broadcast_ss(a + r * lda + p);
+            acc[r][0] = _mm256_fmadd_ps(a_value, b0, acc[r][0]);
+            acc[r][1] = _mm256_fmadd_ps(a_value, b1, acc[r][1]);
+            acc[r][2] = _mm256_fmadd_ps(a_value, b2, acc[r][2]);
+        }
     }
-    _mm256_storeu_ps(c, c00); _mm256_storeu_ps(c + 8, c01); _mm256_storeu_ps(c + 16, c02);
-    _mm256_storeu_ps(c + ldc, c10); _mm256_storeu_ps(c + ldc + 8, c11); _mm256_storeu_ps(c + ldc + 16, c12);
-    _mm256_storeu_ps(c + 2 * ldc, c20); _mm256_storeu_ps(c + 2 * ldc + 8, c21); _mm256_storeu_ps(c + 2 * ldc + 16, c22);
-    _mm256_storeu_ps(c + 3 * ldc, c30); _mm256_storeu_ps(c + 3 * ldc + 8, c31); _mm256_storeu_ps(c + 3 * ldc + 16, c32);
+    for (size_t r = 0; r < rows; r++) {
+        for (size_t v = 0; v < TILE_VECTORS; v++) _mm256_storeu_ps(c + r * ldc + 8 * v, acc[r][v]);
+    }
+}
+
+static QF_AVX2_FMA void sgemm_full_width(const float *a, size_t lda, const float *b, size_t ldb,
+                                         float *c, size_t ldc, size_t k, size_t rows) {
+    switch (rows) {
+    case 4: sgemm_tile(a, lda, b, ldb, c, ldc, k, 4); break;
+    case 3: sgemm_tile(a, lda, b, ldb, c, ldc, k, 3); break;
+    case 2: sgemm_tile(a, lda, b, ldb, c, ldc, k, 2); break;
+    default: sgemm_tile(a, lda, b, ldb, c, ldc, k, 1); break;
+    }
 }
 
 /* Lanes [0, count) of a vector, for the columns past the last full vector. */
@@ -61,14 +71,15 @@ static QF_AVX2_FMA void sgemm_edge_tile(const float *a, size_t lda, const float 
 
 QF_AVX2_FMA void qf_sgemm_avx2_path(const float *a, size_t lda, const float *b, size_t ldb,
                                     float *c, size_t ldc, size_t m, size_t k, size_t n) {
-    for (size_t row = 0; row < m; row += TILE_ROWS) {
-        size_t rows = m - row < TILE_ROWS ? m - row : TILE_ROWS;
-        for (size_t col = 0; col < n; col += TILE_COLUMNS) {
-            size_t columns = n - col < TILE_COLUMNS ? n - col : TILE_COLUMNS;
+    /* Column strips outside, row tiles inside: a strip of B (K x 24) stays in cache for every row tile. */
+    for (size_t col = 0; col < n; col += TILE_COLUMNS) {
+        size_t columns = n - col < TILE_COLUMNS ? n - col : TILE_COLUMNS;
+        for (size_t row = 0; row < m; row += TILE_ROWS) {
+            size_t rows = m - row < TILE_ROWS ? m - row : TILE_ROWS;
             const float *a_tile = a + row * lda;
             float *c_tile = c + row * ldc + col;
-            if (rows == TILE_ROWS && columns == TILE_COLUMNS) {
-                sgemm_full_tile(a_tile, lda, b + col, ldb, c_tile, ldc, k);
+            if (columns == TILE_COLUMNS) {
+                sgemm_full_width(a_tile, lda, b + col, ldb, c_tile, ldc, k, rows);
             } else {
                 sgemm_edge_tile(a_tile, lda, b + col, ldb, c_tile, ldc, rows, columns, k);
             }

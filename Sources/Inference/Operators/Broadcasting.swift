@@ -18,18 +18,46 @@ struct Broadcasting {
         rightStrides = Self.strides(of: paddedRight)
     }
 
-    /// Applies `combine` element by element over the broadcast shape.
+    /// Applies `combine` element by element over the broadcast shape. Always inlined, so that a
+    /// literal `combine` is inlined into the loops and they vectorise.
+    @inline(__always)
     func apply<T, Result>(_ left: [T], _ right: [T], _ combine: (T, T) -> Result) -> [Result] {
         let count = shape.reduce(1, *)
-        if left.count == count, right.count == count {
-            return zip(left, right).map(combine)
+        if left.count == count, right.count == count || right.count == 1 || isTrailingBlock(rightStrides, size: right.count) {
+            return Self.repeating(right, over: left, count: count) { combine($0, $1) }
         }
-        if right.count == 1 { return left.map { combine($0, right[0]) } }
-        if left.count == 1 { return right.map { combine(left[0], $0) } }
-        if left.count == count, isTrailingBlock(rightStrides, size: right.count) {
-            return (0..<count).map { combine(left[$0], right[$0 % right.count]) }
+        if right.count == count, left.count == 1 || isTrailingBlock(leftStrides, size: left.count) {
+            return Self.repeating(left, over: right, count: count) { combine($1, $0) }
         }
         return general(left, right, count: count, combine)
+    }
+
+    /// `full` (all `count` elements) combined with `block` repeated over it: the same shape, a
+    /// scalar, or a trailing block such as a bias row. Plain loops over buffers, so they vectorise.
+    @inline(__always)
+    private static func repeating<T, Result>(
+        _ block: [T], over full: [T], count: Int, _ combine: (T, T) -> Result
+    ) -> [Result] {
+        [Result](unsafeUninitializedCapacity: count) { output, initialized in
+            full.withUnsafeBufferPointer { full in
+                block.withUnsafeBufferPointer { block in
+                    let width = block.count
+                    if width == 1 {
+                        let value = block[0]
+                        for index in 0..<count { (output.baseAddress! + index).initialize(to: combine(full[index], value)) }
+                        return
+                    }
+                    var start = 0
+                    while start < count {
+                        for offset in 0..<width {
+                            (output.baseAddress! + start + offset).initialize(to: combine(full[start + offset], block[offset]))
+                        }
+                        start += width
+                    }
+                }
+            }
+            initialized = count
+        }
     }
 
     /// True when an operand's elements repeat as one contiguous block over the output's trailing dimensions.

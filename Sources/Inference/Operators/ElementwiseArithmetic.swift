@@ -16,6 +16,18 @@ struct ElementwiseArithmetic: Operator {
             }
         }
 
+        /// The same as `broadcasting.apply(left, right, floatCombine)`, with each operation a literal
+        /// closure, so the optimiser inlines it into the loop (through `floatCombine` it ran 5x slower).
+        func combineFloats(_ left: [Float], _ right: [Float], with broadcasting: Broadcasting) -> [Float] {
+            switch self {
+            case .add: broadcasting.apply(left, right) { $0 + $1 }
+            case .subtract: broadcasting.apply(left, right) { $0 - $1 }
+            case .multiply: broadcasting.apply(left, right) { $0 * $1 }
+            case .divide: broadcasting.apply(left, right) { $0 / $1 }
+            case .power: broadcasting.apply(left, right) { Foundation.pow($0, $1) }
+            }
+        }
+
         /// nil where the integer result is undefined (division by zero, negative exponent).
         var integerCombine: (Int64, Int64) -> Int64? {
             switch self {
@@ -40,7 +52,7 @@ struct ElementwiseArithmetic: Operator {
         let broadcasting = try Broadcasting(left.shape, right.shape)
         if left.elementType.isFloatingPoint && right.elementType.isFloatingPoint {
             // FP16 values are held in FP32, so the two float types mix; the result is FP16 only if both are.
-            let values = broadcasting.apply(left.floats, right.floats, kind.floatCombine)
+            let values = kind.combineFloats(left.floats, right.floats, with: broadcasting)
             let type: ElementType = left.elementType == right.elementType ? left.elementType : .float32
             return [Tensor(shape: broadcasting.shape, floats: values, as: type)]
         }
