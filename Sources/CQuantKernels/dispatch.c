@@ -118,3 +118,18 @@ void qf_range_f32(const float *x, size_t n, float *low, float *high) {
 void qf_quantize_u8(const float *x, size_t n, float scale, uint8_t zero_point, uint8_t *y) {
     kernels()->quantize_u8(x, n, scale, zero_point, y);
 }
+
+void qf_sgemm_packed(const float *a, size_t lda, const float *packed, size_t k, size_t n,
+                     float *c, size_t ldc, size_t m) {
+    kernels()->sgemm_packed(a, lda, packed, k, n, c, ldc, m);
+}
+
+int qf_sgemm_packed_on_path(const char *name, const float *a, size_t lda, const float *packed, size_t k, size_t n,
+                            float *c, size_t ldc, size_t m) {
+    const qf_kernel_table *table = table_named(name);
+    if (table == NULL || !cpu_runs(table)) {
+        return 0;
+    }
+    table->sgemm_packed(a, lda, packed, k, n, c, ldc, m);
+    return 1;
+}

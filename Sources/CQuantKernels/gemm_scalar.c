@@ -28,4 +28,4 @@ static void gemm_u8s8_raw_scalar(const uint8_t *a, size_t lda, size_t m,
 }
 
 const qf_kernel_table qf_scalar_kernels = {
-    "scalar", gemm_u8s8_raw_scalar, qf_sgemm_scalar_path, qf_range_f32_scalar_path, qf_quantize_u8_scalar_path};
+    "scalar", gemm_u8s8_raw_scalar, qf_sgemm_scalar_path, qf_sgemm_packed_scalar_path, qf_range_f32_scalar_path, qf_quantize_u8_scalar_path};

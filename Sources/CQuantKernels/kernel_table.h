@@ -10,6 +10,8 @@ typedef void (*qf_gemm_u8s8_raw_fn)(const uint8_t *a, size_t lda, size_t m,
 typedef void (*qf_sgemm_fn)(const float *a, size_t lda, const float *b, size_t ldb,
                             float *c, size_t ldc, size_t m, size_t k, size_t n);
 
+typedef void (*qf_sgemm_packed_fn)(const float *a, size_t lda, const float *packed, size_t k, size_t n,
+                                   float *c, size_t ldc, size_t m);
 typedef void (*qf_range_f32_fn)(const float *x, size_t n, float *low, float *high);
 typedef void (*qf_quantize_u8_fn)(const float *x, size_t n, float scale, uint8_t zero_point, uint8_t *y);
 
@@ -17,6 +19,7 @@ typedef struct {
     const char *name;
     qf_gemm_u8s8_raw_fn gemm_u8s8_raw;
     qf_sgemm_fn sgemm;
+    qf_sgemm_packed_fn sgemm_packed;
     qf_range_f32_fn range_f32;
     qf_quantize_u8_fn quantize_u8;
 } qf_kernel_table;
@@ -29,6 +32,11 @@ void qf_sgemm_scalar_path(const float *a, size_t lda, const float *b, size_t ldb
                           float *c, size_t ldc, size_t m, size_t k, size_t n);
 void qf_sgemm_avx2_path(const float *a, size_t lda, const float *b, size_t ldb,
                         float *c, size_t ldc, size_t m, size_t k, size_t n);
+
+void qf_sgemm_packed_scalar_path(const float *a, size_t lda, const float *packed, size_t k, size_t n,
+                                 float *c, size_t ldc, size_t m);
+void qf_sgemm_packed_avx2_path(const float *a, size_t lda, const float *packed, size_t k, size_t n,
+                               float *c, size_t ldc, size_t m);
 
 /* And its activation quantizers (quantize_*.c). */
 void qf_range_f32_scalar_path(const float *x, size_t n, float *low, float *high);

@@ -11,7 +11,8 @@
  * 4 rows x 24 columns: 12 accumulators, 3 weight vectors and one broadcast fill the 16 ymm
  * registers, and each loaded weight vector feeds four FMAs.
  */
-enum { TILE_ROWS = 4, TILE_VECTORS = 3, TILE_COLUMNS = 8 * TILE_VECTORS };
+enum { TILE_ROWS = 4, TILE_VECTORS = 3, TILE_COLUMNS = QF_FLOAT_STRIP_COLUMNS };
+_Static_assert(TILE_COLUMNS == 8 * TILE_VECTORS, "a tile is as wide as a packed strip: three 8-float vectors");
 
 /* `rows` (1 to 4) rows x 24 columns; inlined with a constant `rows`, so the accumulators stay in registers. */
 static inline __attribute__((always_inline)) QF_AVX2_FMA void sgemm_tile(
@@ -82,6 +83,28 @@ QF_AVX2_FMA void qf_sgemm_avx2_path(const float *a, size_t lda, const float *b, 
                 sgemm_full_width(a_tile, lda, b + col, ldb, c_tile, ldc, k, rows);
             } else {
                 sgemm_edge_tile(a_tile, lda, b + col, ldb, c_tile, ldc, rows, columns, k);
+            }
+        }
+    }
+}
+
+/* Packed B: every strip is a full 24-column tile read from consecutive addresses; the last strip's
+ * padding columns are computed into a scratch tile and only the real ones copied out. */
+QF_AVX2_FMA void qf_sgemm_packed_avx2_path(const float *a, size_t lda, const float *packed, size_t k, size_t n,
+                                           float *c, size_t ldc, size_t m) {
+    for (size_t col = 0; col < n; col += TILE_COLUMNS) {
+        const float *strip = packed + col / TILE_COLUMNS * k * TILE_COLUMNS;
+        size_t columns = n - col < TILE_COLUMNS ? n - col : TILE_COLUMNS;
+        for (size_t row = 0; row < m; row += TILE_ROWS) {
+            size_t rows = m - row < TILE_ROWS ? m - row : TILE_ROWS;
+            if (columns == TILE_COLUMNS) {
+                sgemm_full_width(a + row * lda, lda, strip, TILE_COLUMNS, c + row * ldc + col, ldc, k, rows);
+            } else {
+                float scratch[TILE_ROWS * TILE_COLUMNS];
+                sgemm_full_width(a + row * lda, lda, strip, TILE_COLUMNS, scratch, TILE_COLUMNS, k, rows);
+                for (size_t r = 0; r < rows; r++) {
+                    for (size_t lane = 0; lane < columns; lane++) c[(row + r) * ldc + col + lane] = scratch[r * TILE_COLUMNS + lane];
+                }
             }
         }
     }

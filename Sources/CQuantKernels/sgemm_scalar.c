@@ -17,3 +17,37 @@ void qf_sgemm_scalar_path(const float *a, size_t lda, const float *b, size_t ldb
         }
     }
 }
+
+size_t qf_packed_f32_size(size_t k, size_t n) {
+    return (n + QF_FLOAT_STRIP_COLUMNS - 1) / QF_FLOAT_STRIP_COLUMNS * k * QF_FLOAT_STRIP_COLUMNS;
+}
+
+void qf_pack_f32(const float *b, size_t ldb, size_t k, size_t n, float *packed) {
+    for (size_t first = 0; first < n; first += QF_FLOAT_STRIP_COLUMNS) {
+        for (size_t p = 0; p < k; p++) {
+            for (size_t lane = 0; lane < QF_FLOAT_STRIP_COLUMNS; lane++) {
+                *packed++ = first + lane < n ? b[p * ldb + first + lane] : 0;
+            }
+        }
+    }
+}
+
+void qf_sgemm_packed_scalar_path(const float *a, size_t lda, const float *packed, size_t k, size_t n,
+                                 float *c, size_t ldc, size_t m) {
+    for (size_t first = 0; first < n; first += QF_FLOAT_STRIP_COLUMNS) {
+        const float *strip = packed + first / QF_FLOAT_STRIP_COLUMNS * k * QF_FLOAT_STRIP_COLUMNS;
+        size_t lanes = n - first < QF_FLOAT_STRIP_COLUMNS ? n - first : QF_FLOAT_STRIP_COLUMNS;
+        for (size_t row = 0; row < m; row++) {
+            float sums[QF_FLOAT_STRIP_COLUMNS] = {0};
+            for (size_t p = 0; p < k; p++) {
+                float scale = a[row * lda + p];
+                for (size_t lane = 0; lane < QF_FLOAT_STRIP_COLUMNS; lane++) {
+                    sums[lane] += scale * strip[p * QF_FLOAT_STRIP_COLUMNS + lane];
+                }
+            }
+            for (size_t lane = 0; lane < lanes; lane++) {
+                c[row * ldc + first + lane] = sums[lane];
+            }
+        }
+    }
+}

@@ -35,11 +35,17 @@ final class KernelPathTests: XCTestCase {
             let expected = (0..<(shape.m * shape.n)).map { index in
                 (0..<shape.k).reduce(0.0) { $0 + Double(a[index / shape.n * shape.k + $1]) * Double(b[$1 * shape.n + index % shape.n]) }
             }
+            var packed = [Float](repeating: .nan, count: qf_packed_f32_size(shape.k, shape.n))
+            qf_pack_f32(b, shape.n, shape.k, shape.n, &packed)
             for path in paths {
                 var c = [Float](repeating: .nan, count: shape.m * shape.n)
                 XCTAssertEqual(qf_sgemm_on_path(path, a, shape.k, b, shape.n, &c, shape.n, shape.m, shape.k, shape.n), 1)
-                let worst = zip(c, expected).map { abs(Double($0) - $1) }.max() ?? 0
-                XCTAssertLessThan(worst, 1e-5 * Double(shape.k), "path \(path), shape \(shape)")
+                var fromPacked = [Float](repeating: .nan, count: shape.m * shape.n)
+                XCTAssertEqual(qf_sgemm_packed_on_path(path, a, shape.k, packed, shape.k, shape.n, &fromPacked, shape.n, shape.m), 1)
+                for (name, result) in [("unpacked", c), ("packed", fromPacked)] {
+                    let worst = zip(result, expected).map { abs(Double($0) - $1) }.max() ?? 0
+                    XCTAssertLessThan(worst, 1e-5 * Double(shape.k), "path \(path) \(name), shape \(shape)")
+                }
             }
         }
     }

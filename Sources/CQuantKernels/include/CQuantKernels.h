@@ -73,6 +73,27 @@ int qf_gemm_u8s8_on_path(const char *name,
 void qf_sgemm(const float *a, size_t lda, const float *b, size_t ldb, float *c, size_t ldc,
               size_t m, size_t k, size_t n);
 
+/*
+ * Float weights packed once at load: columns in strips of QF_FLOAT_STRIP_COLUMNS (24), each strip
+ * K rows of 24 contiguous floats (missing columns of the last strip are 0), so the kernel streams a
+ * strip from consecutive addresses instead of one 96-byte piece per row of B.
+ */
+enum { QF_FLOAT_STRIP_COLUMNS = 24 };
+
+/** Floats needed for a packed K x N matrix. */
+size_t qf_packed_f32_size(size_t k, size_t n);
+
+/** Packs row-major B (K x N, leading dimension ldb). */
+void qf_pack_f32(const float *b, size_t ldb, size_t k, size_t n, float *packed);
+
+/** C (M x N, ldc) = A (M x K, lda) x packed B, on the chosen kernel path. */
+void qf_sgemm_packed(const float *a, size_t lda, const float *packed, size_t k, size_t n,
+                     float *c, size_t ldc, size_t m);
+
+/** qf_sgemm_packed on a named path; returns 0 if the path cannot run here. */
+int qf_sgemm_packed_on_path(const char *name, const float *a, size_t lda, const float *packed, size_t k, size_t n,
+                            float *c, size_t ldc, size_t m);
+
 /** min(0, min x) and max(0, max x), NaN skipped: the range DynamicQuantizeLinear quantizes. */
 void qf_range_f32(const float *x, size_t n, float *low, float *high);
 

@@ -1,8 +1,23 @@
 /// Float MatMul with numpy semantics: 1-D operands are promoted to matrices (and the added axis
-/// dropped again), leading (batch) dimensions broadcast. A 2-D B folds A's batch into its rows.
+/// dropped again), leading (batch) dimensions broadcast. A 2-D B folds A's batch into its rows; a
+/// 2-D float B known at load (weights) is packed then, once.
 struct MatMul: Operator {
+    private let packedB: PackedFloatWeights?
+
+    init(_ context: OperatorContext) {
+        if let b = context.constantInput(1), b.shape.count == 2, b.elementType == .float32 {
+            packedB = PackedFloatWeights(rowMajor: b.floats, depth: b.shape[0], columns: b.shape[1])
+        } else {
+            packedB = nil
+        }
+    }
+
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let a = try inputs.required(0), b = try inputs.required(1)
+        if let packedB, a.shape.count >= 2, a.shape.last == packedB.depth {
+            let rows = a.shape.dropLast().reduce(1, *)
+            return [Tensor(shape: a.shape.dropLast() + [packedB.columns], floats: packedB.multiply(try a.floatOperand("A"), rows: rows), as: a.elementType)]
+        }
         let aValues = try a.floatOperand("A"), bValues = try b.floatOperand("B")
         guard !a.shape.isEmpty, !b.shape.isEmpty else { throw InferenceError.invalidOperand("MatMul operands must not be scalars") }
         let aShape = a.shape.count == 1 ? [1] + a.shape : a.shape

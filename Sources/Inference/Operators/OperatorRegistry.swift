@@ -9,7 +9,7 @@ enum OperatorRegistry {
 
     private static let factories: [Key: Factory] = {
         var table: [Key: Factory] = [
-            Key(domain: "", opType: "MatMul"): { _ in MatMul() },
+            Key(domain: "", opType: "MatMul"): { MatMul($0) },
             Key(domain: "", opType: "Relu"): { _ in Relu() },
             Key(domain: "", opType: "Identity"): { _ in Identity() },
             Key(domain: "", opType: "Softmax"): { try Softmax($0) },

@@ -1,0 +1,28 @@
+import CQuantKernels
+
+/// A constant float weight matrix [K, N] packed once at load into the strips the C kernels stream
+/// (see CQuantKernels.h), so a product never re-reads B row by row.
+struct PackedFloatWeights: Sendable {
+    let depth: Int
+    let columns: Int
+    private let packed: [Float]
+
+    init(rowMajor weights: [Float], depth: Int, columns: Int) {
+        precondition(weights.count == depth * columns, "weights hold \(weights.count) values, not \(depth) x \(columns)")
+        self.depth = depth
+        self.columns = columns
+        packed = [Float](unsafeUninitializedCapacity: qf_packed_f32_size(depth, columns)) { buffer, initialized in
+            qf_pack_f32(weights, columns, depth, columns, buffer.baseAddress)
+            initialized = buffer.count
+        }
+    }
+
+    /// A [rows, depth] x B, row-major.
+    func multiply(_ a: [Float], rows: Int) -> [Float] {
+        precondition(a.count == rows * depth, "A holds \(a.count) values, not \(rows) x \(depth)")
+        return [Float](unsafeUninitializedCapacity: rows * columns) { c, initialized in
+            qf_sgemm_packed(a, depth, packed, depth, columns, c.baseAddress, columns, rows)
+            initialized = rows * columns
+        }
+    }
+}
