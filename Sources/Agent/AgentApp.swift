@@ -2,6 +2,7 @@ import DaemonSupport
 import FleetProtocol
 import Foundation
 import Hummingbird
+import Inference
 import Logging
 import ServiceLifecycle
 
@@ -24,9 +25,11 @@ public enum AgentApp {
             configuration: configuration, tls: try FleetTLS.clientContext(configuration.tls),
             session: LinkSession(
                 labels: configuration.labels, cache: cache, spool: spool, state: state, notifier: notifier,
-                signingKey: signingKey, metrics: metrics, logger: logger),
+                signingKey: signingKey, noiseFloorPath: Self.noiseFloorPath(configuration), metrics: metrics, logger: logger),
             logger: logger)
-        let shadow = ShadowRunner(queue: queue, state: state, spool: spool, notifier: notifier, metrics: metrics, logger: logger)
+        let shadow = ShadowRunner(
+            queue: queue, state: state, spool: spool, notifier: notifier, noiseFloorRate: configuration.noiseFloorRate,
+            metrics: metrics, logger: logger)
 
         let router = Router()
         InferenceRoutes(state: state, queue: queue, metrics: metrics).register(on: router)
@@ -41,5 +44,12 @@ public enum AgentApp {
             services: [.init(service: link), .init(service: shadow), .init(service: server)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
+    }
+
+    /// The other float kernel path, for the noise floor: scalar beside AVX2 (which fuses multiply
+    /// and add, so the two round differently). None when the CPU has only the scalar path.
+    static func noiseFloorPath(_ configuration: AgentConfiguration) -> String? {
+        guard configuration.noiseFloorRate > 0, InferenceSession.integerKernelPath != "scalar" else { return nil }
+        return "scalar"
     }
 }

@@ -25,6 +25,9 @@ public struct AgentConfiguration: Sendable, Codable {
     /// The coordinator's Ed25519 public key (PEM). When set, only models whose manifest it signed
     /// are loaded.
     public var coordinatorSigningKey: String?
+    /// Fraction of shadowed requests on which the reference also runs on another float kernel path
+    /// (the noise floor: what the float model differs from itself); 0 turns it off.
+    public var noiseFloorRate: Double
 
     enum CodingKeys: String, CodingKey {
         case coordinator, tls, inference, reconnect, labels
@@ -33,6 +36,7 @@ public struct AgentConfiguration: Sendable, Codable {
         case shadowQueueCapacity = "shadow-queue-capacity"
         case maxFrameBytes = "max-frame-bytes"
         case coordinatorSigningKey = "coordinator-signing-key"
+        case noiseFloorRate = "noise-floor-rate"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -48,6 +52,10 @@ public struct AgentConfiguration: Sendable, Codable {
         // Optional: an agent without labels is matched only by rollouts that target every agent.
         labels = try container.decodeIfPresent([String: String].self, forKey: .labels) ?? [:]
         coordinatorSigningKey = try container.decodeIfPresent(String.self, forKey: .coordinatorSigningKey)
+        noiseFloorRate = try container.decodeIfPresent(Double.self, forKey: .noiseFloorRate) ?? 0.05
+        guard (0...1).contains(noiseFloorRate) else {
+            throw DecodingError.dataCorruptedError(forKey: .noiseFloorRate, in: container, debugDescription: "must be in [0, 1]")
+        }
     }
 
     /// Reads a YAML file; relative paths inside it are taken relative to the file's folder.

@@ -30,6 +30,8 @@ struct LinkSession {
     let notifier: WindowNotifier
     /// The coordinator's manifest-signing key; nil accepts unsigned models.
     let signingKey: Curve25519.Signing.PublicKey?
+    /// The float kernel path the noise floor runs the reference on; nil: no floor.
+    let noiseFloorPath: String?
     let metrics: AgentMetrics
     let logger: Logger
 
@@ -188,10 +190,12 @@ struct LinkSession {
     private func activate(
         _ assignment: Assignment, task: TaskKind, arrived: ContinuousClock.Instant, outbound: NIOAsyncChannelOutboundWriter<Envelope>
     ) async throws {
-        let reference = try InferenceSession(contentsOf: try await cache.verifiedFile(assignment.reference.sha256))
+        let referenceFile = try await cache.verifiedFile(assignment.reference.sha256)
+        let reference = try InferenceSession(contentsOf: referenceFile)
         let candidate = assignment.mode == .rolledBack
             ? nil : try InferenceSession(contentsOf: try await cache.verifiedFile(assignment.candidate.sha256))
-        try state.activate(assignment, task: task, reference: reference, candidate: candidate)
+        let referenceElsewhere = try noiseFloorPath.map { try InferenceSession(contentsOf: referenceFile, floatKernelPath: $0) }
+        try state.activate(assignment, task: task, reference: reference, candidate: candidate, referenceElsewhere: referenceElsewhere)
         try await announce(assignment, arrived: arrived, loadedFromDisk: true, outbound: outbound)
     }
 

@@ -13,6 +13,9 @@ final class ServingState: Sendable {
         /// Loaded sessions; a model the mode no longer needs is released (nil).
         let reference: InferenceSession?
         let candidate: InferenceSession?
+        /// The reference loaded again on another float kernel path, for the noise floor; nil when
+        /// there is no other path here or the floor is off.
+        let referenceElsewhere: InferenceSession?
         /// The float output compared between the two models (e.g. class probabilities).
         let comparedOutput: String
         /// When the two outputs differ materially (from the models' registration).
@@ -57,7 +60,10 @@ final class ServingState: Sendable {
     var current: Active? { active.withLock { $0 } }
 
     /// Serves `assignment` with freshly loaded sessions (`candidate` is nil after a rollback).
-    func activate(_ assignment: Assignment, task: TaskKind, reference: InferenceSession, candidate: InferenceSession?) throws {
+    func activate(
+        _ assignment: Assignment, task: TaskKind, reference: InferenceSession, candidate: InferenceSession?,
+        referenceElsewhere: InferenceSession?
+    ) throws {
         let compared: String
         if let candidate {
             let candidateFloats = Set(candidate.outputs.filter { $0.elementType == .float32 }.map(\.name))
@@ -70,7 +76,9 @@ final class ServingState: Sendable {
         } else {
             compared = reference.outputs.first { $0.elementType == .float32 }?.name ?? ""
         }
-        let next = Active(assignment: assignment, reference: reference, candidate: candidate, comparedOutput: compared, task: task)
+        let next = Active(
+            assignment: assignment, reference: reference, candidate: candidate,
+            referenceElsewhere: candidate == nil ? nil : referenceElsewhere, comparedOutput: compared, task: task)
         active.withLock { $0 = next }
     }
 
@@ -83,9 +91,10 @@ final class ServingState: Sendable {
                   current.assignment.candidate.sha256 == assignment.candidate.sha256,
                   current.reference != nil, assignment.mode == .rolledBack || current.candidate != nil
             else { return false }
+            let rolledBack = assignment.mode == .rolledBack
             active = Active(
-                assignment: assignment, reference: current.reference,
-                candidate: assignment.mode == .rolledBack ? nil : current.candidate, comparedOutput: current.comparedOutput,
+                assignment: assignment, reference: current.reference, candidate: rolledBack ? nil : current.candidate,
+                referenceElsewhere: rolledBack ? nil : current.referenceElsewhere, comparedOutput: current.comparedOutput,
                 task: task)
             return true
         }
@@ -97,8 +106,8 @@ final class ServingState: Sendable {
         active.withLock { active in
             guard let current = active, current.assignment == assignment, current.mode == .promoted else { return }
             active = Active(
-                assignment: assignment, reference: nil, candidate: current.candidate, comparedOutput: current.comparedOutput,
-                task: current.task)
+                assignment: assignment, reference: nil, candidate: current.candidate, referenceElsewhere: nil,
+                comparedOutput: current.comparedOutput, task: current.task)
         }
     }
 }

@@ -1,4 +1,5 @@
 import DaemonSupport
+import FleetProtocol
 import Foundation
 import Inference
 import Logging
@@ -13,6 +14,8 @@ struct ShadowRunner: Service {
     let state: ServingState
     let spool: WindowSpool
     let notifier: WindowNotifier
+    /// Fraction of shadowed samples the reference also runs on its other kernel path.
+    let noiseFloorRate: Double
     let metrics: AgentMetrics
     let logger: Logger
 
@@ -22,6 +25,8 @@ struct ShadowRunner: Service {
         var maxAge: Duration
         var kernelPath: String
         var aggregator: WindowAggregator
+        /// Resident bytes of the two models while the window was open (for the memory guard).
+        var memory: (reference: Int, candidate: Int)
         var openedAt = ContinuousClock.now
     }
 
@@ -46,7 +51,8 @@ struct ShadowRunner: Service {
                     assignmentID: sample.assignmentID, windowSize: max(1, Int(active.assignment.windowSize)),
                     maxAge: .milliseconds(max(100, Int(active.assignment.windowMaxAgeMs))),
                     kernelPath: active.candidate?.kernelPath ?? InferenceSession.integerKernelPath,
-                    aggregator: WindowAggregator(taskKind: active.task))
+                    aggregator: WindowAggregator(taskKind: active.task),
+                    memory: (active.reference?.residentBytes ?? 0, active.candidate?.residentBytes ?? 0))
                 shadow(sample, on: active, into: &window.aggregator)
                 if window.aggregator.count >= window.windowSize {
                     try seal(window)
@@ -93,6 +99,7 @@ struct ShadowRunner: Service {
             return
         }
         let width = reference.count / rows
+        let elsewhere = noiseFloor(sample, on: active)
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         for row in 0..<rows {
             let span = row * width..<(row + 1) * width
@@ -101,7 +108,16 @@ struct ShadowRunner: Service {
                 label: sample.labels.flatMap { row < $0.count ? $0[row] : nil },
                 referenceLatencyMicros: referenceMicros / rows,
                 candidateLatencyMicros: candidateMicros / rows, at: now)
+            if let elsewhere, elsewhere.count == reference.count {
+                aggregator.addNoiseFloor(reference: Array(reference[span]), elsewhere: Array(elsewhere[span]))
+            }
         }
+    }
+
+    /// The reference's output on this sample from its other kernel path, on a `noiseFloorRate` share.
+    private func noiseFloor(_ sample: ShadowSample, on active: ServingState.Active) -> [Float]? {
+        guard let elsewhere = active.referenceElsewhere, Double.random(in: 0..<1) < noiseFloorRate else { return nil }
+        return (try? elsewhere.run(sample.feeds)[active.comparedOutput])?.floats
     }
 
     private func seal(_ window: OpenWindow) throws {
@@ -111,7 +127,10 @@ struct ShadowRunner: Service {
         aggregate.shadowDrops += drops
         metrics.shadowDrops.increment(by: Int64(drops))
         guard aggregate.count > 0 || aggregate.shadowDrops > 0 else { return }
-        let sealed = try spool.seal(aggregate, assignmentID: window.assignmentID, kernelPath: window.kernelPath)
+        var unsequenced = ShadowWindow(aggregate, assignmentID: window.assignmentID, sequence: 0, kernelPath: window.kernelPath)
+        unsequenced.referenceMemoryBytes = UInt64(window.memory.reference)
+        unsequenced.candidateMemoryBytes = UInt64(window.memory.candidate)
+        let sealed = try spool.seal(unsequenced)
         metrics.windowsSealed.increment()
         logger.debug("window sealed", metadata: ["sequence": "\(sealed.sequence)", "count": "\(sealed.count)"])
         notifier.signal()

@@ -37,20 +37,21 @@ public final class WindowSpool: Sendable {
     }
 
     /// Gives the window the next sequence number of its assignment and stores it, in one transaction.
-    public func seal(_ aggregate: WindowAggregate, assignmentID: String, kernelPath: String) throws -> ShadowWindow {
+    public func seal(_ unsequenced: ShadowWindow) throws -> ShadowWindow {
         try database.write { db in
             let sequence = try Int64.fetchOne(
-                db, sql: "SELECT next_sequence FROM window_sequences WHERE assignment_id = ?", arguments: [assignmentID]) ?? 0
-            let window = ShadowWindow(aggregate, assignmentID: assignmentID, sequence: UInt64(sequence), kernelPath: kernelPath)
+                db, sql: "SELECT next_sequence FROM window_sequences WHERE assignment_id = ?", arguments: [unsequenced.assignmentID]) ?? 0
+            var window = unsequenced
+            window.sequence = UInt64(sequence)
             try db.execute(
                 sql: """
                     INSERT INTO window_sequences (assignment_id, next_sequence) VALUES (?, ?)
                     ON CONFLICT (assignment_id) DO UPDATE SET next_sequence = excluded.next_sequence
                     """,
-                arguments: [assignmentID, sequence + 1])
+                arguments: [window.assignmentID, sequence + 1])
             try db.execute(
                 sql: "INSERT INTO pending_windows (assignment_id, sequence, payload) VALUES (?, ?, ?)",
-                arguments: [assignmentID, sequence, try window.serializedBytes() as Data])
+                arguments: [window.assignmentID, sequence, try window.serializedBytes() as Data])
             return window
         }
     }

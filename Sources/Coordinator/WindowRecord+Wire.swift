@@ -9,6 +9,9 @@ extension WindowRecord {
         self.init(
             agentID: agentID, assignmentID: window.assignmentID, sequence: Int64(window.sequence),
             kernelPath: window.kernelPath, summary: WindowSummary(window),
-            agreementByClass: window.agreementByClass, labelsByClass: window.labelsByClass)
+            agreementByClass: window.agreementByClass, labelsByClass: window.labelsByClass,
+            referenceMemoryBytes: window.referenceMemoryBytes > 0 ? Int(window.referenceMemoryBytes) : nil,
+            candidateMemoryBytes: window.candidateMemoryBytes > 0 ? Int(window.candidateMemoryBytes) : nil,
+            floor: AgreementCounts(samples: Int(window.floorSamples), agreements: Int(window.floorAgreements)))
     }
 }

@@ -6,6 +6,8 @@ extension ShadowWindow {
     /// The window with its class breakdown.
     public init(_ aggregate: WindowAggregate, assignmentID: String, sequence: UInt64, kernelPath: String) {
         self.init(aggregate.summary, assignmentID: assignmentID, sequence: sequence, kernelPath: kernelPath)
+        floorSamples = UInt32(aggregate.noiseFloor.samples)
+        floorAgreements = UInt32(aggregate.noiseFloor.agreements)
         classes = Set(aggregate.agreementByReferenceClass.keys).union(aggregate.labelsByClass.keys).sorted().map { index in
             let agreement = aggregate.agreementByReferenceClass[index] ?? AgreementCounts()
             let labels = aggregate.labelsByClass[index] ?? PairedOutcomes()

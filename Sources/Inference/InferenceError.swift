@@ -1,6 +1,7 @@
 /// Everything that can go wrong loading or running a model, each naming what was wrong.
 public enum InferenceError: Error, CustomStringConvertible, Equatable {
     case unreadableModel(path: String, reason: String)
+    case unsupportedKernelPath(String)
     case malformedModel(String)
     case unsupportedOperator(opType: String, domain: String, node: String, opset: Int)
     case unsupportedElementType(onnxDataType: Int32, tensor: String)
@@ -20,6 +21,8 @@ public enum InferenceError: Error, CustomStringConvertible, Equatable {
         switch self {
         case let .unreadableModel(path, reason):
             "cannot read model at \(path): \(reason)"
+        case let .unsupportedKernelPath(name):
+            "kernel path '\(name)' cannot run on this CPU (or does not exist): use scalar or avx2"
         case let .malformedModel(reason):
             "malformed ONNX model: \(reason)"
         case let .unsupportedOperator(opType, domain, node, opset):

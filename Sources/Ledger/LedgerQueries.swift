@@ -52,7 +52,8 @@ enum LedgerQueries {
                    SUM(c.both_right + c.reference_only_right) AS reference_correct,
                    SUM(c.both_right + c.candidate_only_right) AS candidate_correct,
                    SUM(c.reference_only_right) AS reference_only_correct,
-                   SUM(c.candidate_only_right) AS candidate_only_correct
+                   SUM(c.candidate_only_right) AS candidate_only_correct,
+                   0 AS floor_samples, 0 AS floor_disagreements
             FROM window_classes c JOIN assignments a ON a.id = c.assignment_id
             \(inRollout) GROUP BY c.class
             """, arguments: arguments)
@@ -73,7 +74,9 @@ enum LedgerQueries {
         COALESCE(SUM(w.reference_correct), 0) AS reference_correct,
         COALESCE(SUM(w.candidate_correct), 0) AS candidate_correct,
         COALESCE(SUM(w.reference_only_correct), 0) AS reference_only_correct,
-        COALESCE(SUM(w.candidate_only_correct), 0) AS candidate_only_correct
+        COALESCE(SUM(w.candidate_only_correct), 0) AS candidate_only_correct,
+        COALESCE(SUM(w.floor_samples), 0) AS floor_samples,
+        COALESCE(SUM(w.floor_samples - w.floor_agreements), 0) AS floor_disagreements
         """
 
     private static func totals(_ row: Row) -> EvidenceTotals {
@@ -81,20 +84,25 @@ enum LedgerQueries {
             windows: row["windows"], samples: row["samples"], disagreements: row["disagreements"],
             labelled: row["labelled"], referenceCorrect: row["reference_correct"],
             candidateCorrect: row["candidate_correct"], referenceOnlyCorrect: row["reference_only_correct"],
-            candidateOnlyCorrect: row["candidate_only_correct"])
+            candidateOnlyCorrect: row["candidate_only_correct"], floorSamples: row["floor_samples"],
+            floorDisagreements: row["floor_disagreements"])
     }
 
-    /// Mean per-sample latency of each model over the rollout's (or stage's) windows.
+    /// Mean per-sample latency of each model over the rollout's (or stage's) windows, and the most
+    /// memory each kept resident on any agent.
     static func cost(_ db: Database, rolloutID: String, stage: Int? = nil) throws -> CostEvidence {
         let row = try Row.fetchOne(
             db,
             sql: """
                 SELECT CAST(SUM(w.reference_latency_us_sum) AS REAL) / NULLIF(SUM(w.count), 0) AS reference_mean,
-                       CAST(SUM(w.candidate_latency_us_sum) AS REAL) / NULLIF(SUM(w.count), 0) AS candidate_mean
+                       CAST(SUM(w.candidate_latency_us_sum) AS REAL) / NULLIF(SUM(w.count), 0) AS candidate_mean,
+                       MAX(w.reference_memory_bytes) AS reference_memory, MAX(w.candidate_memory_bytes) AS candidate_memory
                 FROM windows w JOIN assignments a ON a.id = w.assignment_id \(inRollout)
                 """,
             arguments: [rolloutID, stage, stage])!  // an aggregate without GROUP BY always yields one row
-        return CostEvidence(referenceMeanLatencyMicros: row["reference_mean"], candidateMeanLatencyMicros: row["candidate_mean"])
+        return CostEvidence(
+            referenceMeanLatencyMicros: row["reference_mean"], candidateMeanLatencyMicros: row["candidate_mean"],
+            referenceMemoryBytes: row["reference_memory"], candidateMemoryBytes: row["candidate_memory"])
     }
 
     static func windowCounts(_ db: Database, rolloutID: String) throws -> [(agentID: String, windows: Int, samples: Int)] {

@@ -303,5 +303,15 @@ enum LedgerSchema {
 
         -- Each evaluation's judged slices: JSON array of {dimension, value, decision}.
         ALTER TABLE decisions ADD COLUMN slices TEXT;
+
+        -- What each model kept resident on the agent (constants + packed weights); NULL: not measured.
+        ALTER TABLE windows ADD COLUMN reference_memory_bytes INTEGER CHECK (reference_memory_bytes >= 0);
+        ALTER TABLE windows ADD COLUMN candidate_memory_bytes INTEGER CHECK (candidate_memory_bytes >= 0);
+
+        -- The noise floor: requests the agent also ran the reference for on another kernel path,
+        -- and how many of those agreed with themselves.
+        ALTER TABLE windows ADD COLUMN floor_samples INTEGER NOT NULL DEFAULT 0 CHECK (floor_samples >= 0);
+        ALTER TABLE windows ADD COLUMN floor_agreements INTEGER NOT NULL DEFAULT 0
+            CHECK (floor_agreements BETWEEN 0 AND floor_samples);
         """
 }

@@ -9,8 +9,9 @@ enum WindowInsertion {
             agent_id, assignment_id, sequence, started_at_ms, ended_at_ms, count, top1_agreements,
             kl_divergence_sum, max_abs_diff, labelled, reference_correct, candidate_correct,
             reference_only_correct, candidate_only_correct, reference_latency_us_sum,
-            candidate_latency_us_sum, shadow_drops, kernel_path, ingested_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            candidate_latency_us_sum, shadow_drops, kernel_path, ingested_at,
+            reference_memory_bytes, candidate_memory_bytes, floor_samples, floor_agreements)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (agent_id, assignment_id, sequence) DO NOTHING
         """
     private static let classSQL = """
@@ -30,6 +31,7 @@ enum WindowInsertion {
                 summary.maxAbsDiff, summary.labelled, summary.referenceCorrect, summary.candidateCorrect,
                 summary.referenceOnlyCorrect, summary.candidateOnlyCorrect, summary.referenceLatencyMicrosSum,
                 summary.candidateLatencyMicrosSum, summary.shadowDrops, window.kernelPath, ingestedAt,
+                window.referenceMemoryBytes, window.candidateMemoryBytes, window.floor.samples, window.floor.agreements,
             ])
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY {
             throw LedgerError.unknownAssignment(id: window.assignmentID, agentID: window.agentID, sequence: window.sequence)

@@ -13,10 +13,16 @@ public struct WindowRecord: Sendable, Equatable {
     /// by ground-truth class. Empty for task kinds without classes.
     public var agreementByClass: [Int: AgreementCounts]
     public var labelsByClass: [Int: PairedOutcomes]
+    /// Resident bytes of each model on the agent; nil when not measured.
+    public var referenceMemoryBytes: Int?
+    public var candidateMemoryBytes: Int?
+    /// The reference against itself on another kernel path: samples, and how many agreed.
+    public var floor: AgreementCounts
 
     public init(
         agentID: String, assignmentID: String, sequence: Int64, kernelPath: String, summary: WindowSummary,
-        agreementByClass: [Int: AgreementCounts] = [:], labelsByClass: [Int: PairedOutcomes] = [:]
+        agreementByClass: [Int: AgreementCounts] = [:], labelsByClass: [Int: PairedOutcomes] = [:],
+        referenceMemoryBytes: Int? = nil, candidateMemoryBytes: Int? = nil, floor: AgreementCounts = AgreementCounts()
     ) {
         self.agentID = agentID
         self.assignmentID = assignmentID
@@ -25,6 +31,9 @@ public struct WindowRecord: Sendable, Equatable {
         self.summary = summary
         self.agreementByClass = agreementByClass
         self.labelsByClass = labelsByClass
+        self.referenceMemoryBytes = referenceMemoryBytes
+        self.candidateMemoryBytes = candidateMemoryBytes
+        self.floor = floor
     }
 }
 

@@ -58,4 +58,6 @@ public enum DecisionMetric: String, Sendable {
     /// top-1 differs, an upper bound on the accuracy drop; regression: beyond the tolerance;
     /// embeddings: cosine below the floor).
     case disagreement
+    /// The disagreement rate minus the reference's with itself on another kernel path.
+    case excessDisagreement = "excess-disagreement"
 }

@@ -10,11 +10,15 @@ public struct EvidenceTotals: Sendable, Equatable {
     public var candidateCorrect: Int
     public var referenceOnlyCorrect: Int
     public var candidateOnlyCorrect: Int
+    /// The noise floor: samples the agents ran the reference twice, on two kernel paths, and how
+    /// many of those differed materially from themselves.
+    public var floorSamples: Int
+    public var floorDisagreements: Int
 
     public init(
         windows: Int = 0, samples: Int = 0, disagreements: Int = 0, labelled: Int = 0,
         referenceCorrect: Int = 0, candidateCorrect: Int = 0,
-        referenceOnlyCorrect: Int = 0, candidateOnlyCorrect: Int = 0
+        referenceOnlyCorrect: Int = 0, candidateOnlyCorrect: Int = 0, floorSamples: Int = 0, floorDisagreements: Int = 0
     ) {
         self.windows = windows
         self.samples = samples
@@ -24,6 +28,8 @@ public struct EvidenceTotals: Sendable, Equatable {
         self.candidateCorrect = candidateCorrect
         self.referenceOnlyCorrect = referenceOnlyCorrect
         self.candidateOnlyCorrect = candidateOnlyCorrect
+        self.floorSamples = floorSamples
+        self.floorDisagreements = floorDisagreements
     }
 
     /// Adds one sealed window to the totals.

@@ -19,6 +19,9 @@ public struct Policy: Sendable, Codable, Equatable {
     public var slices: SlicePolicy?
     /// Cost limits besides accuracy; nil sets none.
     public var guards: PolicyGuards?
+    /// Judge unlabelled evidence on the candidate's disagreement in excess of the reference's with
+    /// itself on another kernel path (the noise floor agents measure), not on all of it.
+    public var subtractsNoiseFloor: Bool
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case version
@@ -29,11 +32,13 @@ public struct Policy: Sendable, Codable, Equatable {
         case minimumLabelled = "minimum-labelled"
         case slices
         case guards
+        case subtractsNoiseFloor = "subtract-noise-floor"
     }
 
     public init(
         version: String, shipBelow: Double, stayFP16Above: Double, confidence: Double,
-        minimumSamples: Int, minimumLabelled: Int, slices: SlicePolicy? = nil, guards: PolicyGuards? = nil
+        minimumSamples: Int, minimumLabelled: Int, slices: SlicePolicy? = nil, guards: PolicyGuards? = nil,
+        subtractsNoiseFloor: Bool = false
     ) {
         self.version = version
         self.shipBelow = shipBelow
@@ -43,6 +48,7 @@ public struct Policy: Sendable, Codable, Equatable {
         self.minimumLabelled = minimumLabelled
         self.slices = slices
         self.guards = guards
+        self.subtractsNoiseFloor = subtractsNoiseFloor
     }
 
     public init(from decoder: any Decoder) throws {
@@ -55,7 +61,8 @@ public struct Policy: Sendable, Codable, Equatable {
             minimumSamples: try container.decode(Int.self, forKey: .minimumSamples),
             minimumLabelled: try container.decode(Int.self, forKey: .minimumLabelled),
             slices: try container.decodeIfPresent(SlicePolicy.self, forKey: .slices),
-            guards: try container.decodeIfPresent(PolicyGuards.self, forKey: .guards))
+            guards: try container.decodeIfPresent(PolicyGuards.self, forKey: .guards),
+            subtractsNoiseFloor: try container.decodeIfPresent(Bool.self, forKey: .subtractsNoiseFloor) ?? false)
         try validate()
     }
 

@@ -42,7 +42,7 @@ public enum PolicyEvaluator {
         let alpha = 1 - policy.confidence
         return totals.labelled >= policy.minimumLabelled
             ? labelledDrop(totals, alpha: alpha, confidenceSequence: confidenceSequence)
-            : disagreement(totals, alpha: alpha, confidenceSequence: confidenceSequence)
+            : disagreement(totals, alpha: alpha, subtractsNoiseFloor: policy.subtractsNoiseFloor, confidenceSequence: confidenceSequence)
     }
 
     private struct DropEstimate {
@@ -53,13 +53,22 @@ public enum PolicyEvaluator {
     }
 
     private static func disagreement(
-        _ totals: EvidenceTotals, alpha: Double, confidenceSequence: BetaBinomialConfidenceSequence
+        _ totals: EvidenceTotals, alpha: Double, subtractsNoiseFloor: Bool, confidenceSequence: BetaBinomialConfidenceSequence
     ) -> DropEstimate {
         let n = totals.samples
+        let rate = n == 0 ? 0 : Double(totals.disagreements) / Double(n)
+        guard subtractsNoiseFloor, totals.floorSamples > 0 else {
+            return DropEstimate(
+                metric: .disagreement, n: n, statistic: rate,
+                bounds: confidenceSequence.interval(successes: totals.disagreements, trials: n, alpha: alpha))
+        }
+        let floor = AgreementCounts(samples: totals.floorSamples, agreements: totals.floorSamples - totals.floorDisagreements)
         return DropEstimate(
-            metric: .disagreement, n: n,
-            statistic: n == 0 ? 0 : Double(totals.disagreements) / Double(n),
-            bounds: confidenceSequence.interval(successes: totals.disagreements, trials: n, alpha: alpha))
+            metric: .excessDisagreement, n: n,
+            statistic: rate - Double(totals.floorDisagreements) / Double(totals.floorSamples),
+            bounds: NoiseFloor.excessDisagreement(
+                candidate: AgreementCounts(samples: n, agreements: n - totals.disagreements), referenceWithItself: floor,
+                confidence: 1 - alpha, confidenceSequence: confidenceSequence))
     }
 
     /// The drop is the difference of two rates over the same labelled samples; a union bound over

@@ -31,6 +31,8 @@ public struct WindowAggregate: Sendable, Equatable, Codable {
     public var maxAbsDiffs = LogHistogram()
     /// Sampled requests the shadow runner dropped because its queue was full.
     public var shadowDrops = 0
+    /// The reference against itself on another kernel path, on a sample of requests (noise floor).
+    public var noiseFloor = AgreementCounts()
     /// Unix milliseconds of the first and last paired sample (0 when there are none).
     public var startedAtMillis: Int64 = 0
     public var endedAtMillis: Int64 = 0
@@ -70,6 +72,7 @@ public struct WindowAggregate: Sendable, Equatable, Codable {
         klDivergences.merge(other.klDivergences)
         maxAbsDiffs.merge(other.maxAbsDiffs)
         shadowDrops += other.shadowDrops
+        noiseFloor.merge(other.noiseFloor)
     }
 
     /// The aggregate merged from `aggregates`; any order gives the same value.

@@ -52,6 +52,11 @@ public struct WindowAggregator: Sendable {
         aggregate.merge(sample)
     }
 
+    /// Records the reference's output on one input next to its output on another kernel path.
+    public mutating func addNoiseFloor(reference: [Float], elsewhere: [Float]) {
+        aggregate.noiseFloor.record(agree: !taskKind.isMateriallyDifferent(reference: reference, candidate: elsewhere))
+    }
+
     /// Records a sampled request the shadow runner had to drop.
     public mutating func recordDrop() {
         aggregate.shadowDrops += 1

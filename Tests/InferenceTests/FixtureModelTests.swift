@@ -44,6 +44,23 @@ final class FixtureModelTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(Double(agreement) / Double(pixels.shape[0]), 0.995)
     }
 
+    /// What a session keeps resident: constants plus packed copies. The MLP's 235,146 float weights
+    /// are held once as constants and once packed (strips padded to 24 columns); INT8 keeps int8
+    /// weights twice (constants and the packed layout) and its float biases and scales.
+    func testResidentBytesCountConstantsAndPackedWeights() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let quantized = directory.appendingPathComponent("mlp-int8.onnx")
+        _ = try ModelQuantizer.quantize(modelAt: TestSupport.fp32Model, to: quantized, scheme: .int8Dynamic)
+        let float = try InferenceSession(contentsOf: TestSupport.fp32Model).residentBytes
+        let int8 = try InferenceSession(contentsOf: quantized).residentBytes
+        let weights = 784 * 256 + 256 * 128 + 128 * 10
+        XCTAssertGreaterThanOrEqual(float, 2 * 4 * weights, "constants and packed copy, 4 bytes each")
+        XCTAssertLessThan(float, 2 * 4 * weights + 4 * 24 * (784 + 256 + 128) + 64 * 1024)
+        XCTAssertGreaterThanOrEqual(int8, 2 * weights)
+        XCTAssertLessThan(Double(int8) / Double(float), 0.3)
+    }
+
     /// With weights inside 7 bits onnxruntime cannot saturate, so both engines must agree closely.
     func testInt8ModelMatchesOnnxruntimeWhereOnnxruntimeIsExact() throws {
         let directory = try TestSupport.temporaryDirectory()

@@ -1,4 +1,5 @@
 import CQuantKernels
+import Inference
 import XCTest
 
 /// The C GEMM on every kernel path against an exact Swift reference, on odd and real shapes.
@@ -85,5 +86,24 @@ final class KernelPathTests: XCTestCase {
         }
         XCTAssertEqual(ran, 1)
         return c
+    }
+}
+
+/// A session can run its float products on a named path: the agent's noise floor compares the
+/// reference with itself on another kernel path.
+final class SessionKernelPathTests: XCTestCase {
+    func testTheScalarPathRoundsDifferentlyButCloselyAndAnUnknownPathIsRefused() throws {
+        let pixels = try TestSupport.trafficPixels(rows: 32)
+        let chosen = try XCTUnwrap(InferenceSession(contentsOf: TestSupport.fp32Model).run(["pixels": pixels])["probabilities"]).floats
+        let scalar = try XCTUnwrap(
+            InferenceSession(contentsOf: TestSupport.fp32Model, floatKernelPath: "scalar").run(["pixels": pixels])["probabilities"]).floats
+        let worst = zip(chosen, scalar).map { abs($0 - $1) }.max() ?? 1
+        XCTAssertLessThan(worst, 1e-5)
+        if qf_kernel_path_is_supported("avx2") == 1 {
+            XCTAssertGreaterThan(worst, 0, "FMA rounds once, the scalar path twice: some output differs in the last bits")
+        }
+        XCTAssertThrowsError(try InferenceSession(contentsOf: TestSupport.fp32Model, floatKernelPath: "neon")) {
+            XCTAssertEqual("\($0)", "kernel path 'neon' cannot run on this CPU (or does not exist): use scalar or avx2")
+        }
     }
 }

@@ -52,3 +52,26 @@ final class SliceEvidenceTests: XCTestCase {
         XCTAssertEqual(try fixture.ledger.stageDecisions(forRollout: rollout.id).map(\.id), [stored.id])
     }
 }
+
+/// The cost a guard judges: mean latency per sample, and the most memory either model kept resident.
+final class CostEvidenceTests: XCTestCase {
+    func testCostIsMeanLatencyAndLargestResidentMemory() throws {
+        let fixture = try makeFixture()
+        let rollout = try fixture.makeRollout()
+        let assignment = try fixture.ledger.assignment(forRollout: rollout.id).id
+        var first = LedgerFixture.window(assignment: assignment, sequence: 0, count: 100)
+        first.referenceMemoryBytes = 4_000_000
+        first.candidateMemoryBytes = 1_000_000
+        var second = LedgerFixture.window(agent: "agent-2", assignment: assignment, sequence: 0, count: 100)
+        second.referenceMemoryBytes = 4_000_000
+        second.candidateMemoryBytes = 1_200_000
+        _ = try fixture.ledger.ingest(first)
+        _ = try fixture.ledger.ingest(second)
+        _ = try fixture.ledger.ingest(LedgerFixture.window(agent: "agent-3", assignment: assignment, sequence: 0, count: 100))
+        let cost = try fixture.ledger.rolloutEvidence(forRollout: rollout.id).cost
+        XCTAssertEqual(cost.referenceMemoryBytes, 4_000_000)
+        XCTAssertEqual(cost.candidateMemoryBytes, 1_200_000, "the heaviest agent counts; unmeasured windows do not")
+        XCTAssertEqual(try XCTUnwrap(cost.referenceMeanLatencyMicros), 100, accuracy: 1e-9)
+        XCTAssertEqual(try XCTUnwrap(cost.candidateMeanLatencyMicros), 40, accuracy: 1e-9)
+    }
+}

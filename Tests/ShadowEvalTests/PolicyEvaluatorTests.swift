@@ -18,6 +18,25 @@ final class PolicyEvaluatorTests: XCTestCase {
         return PolicyEvaluator.decide(totals, policy: policy)
     }
 
+    /// With `subtract-noise-floor`, what the reference disagrees with itself on another kernel path
+    /// is not charged to the candidate: 2.5 % disagreement over a 2 % floor ships at a 1 % band.
+    func testTheNoiseFloorIsSubtractedWhenThePolicySaysSo() throws {
+        let totals = EvidenceTotals(samples: 200_000, disagreements: 5_000, floorSamples: 200_000, floorDisagreements: 4_000)
+        XCTAssertEqual(PolicyEvaluator.decide(totals, policy: policy).outcome, .needsQAT, "the whole 2.5 % is charged")
+        var subtracting = policy
+        subtracting.subtractsNoiseFloor = true
+        let decision = PolicyEvaluator.decide(totals, policy: subtracting)
+        XCTAssertEqual(decision.metric, DecisionMetric.excessDisagreement.rawValue)
+        XCTAssertEqual(decision.statistic, 0.005, accuracy: 1e-12)
+        XCTAssertEqual(decision.outcome, .ship)
+        XCTAssertLessThan(decision.lowerBound, 0.005)
+        let noFloor = EvidenceTotals(samples: 200_000, disagreements: 1_000)
+        XCTAssertEqual(PolicyEvaluator.decide(noFloor, policy: subtracting).metric, DecisionMetric.disagreement.rawValue,
+                       "without floor samples there is nothing to subtract")
+        XCTAssertTrue(try Policy(yaml: "version: v\nship-below: 0.01\nstay-fp16-above: 0.03\nconfidence: 0.95\n"
+            + "minimum-samples: 10\nminimum-labelled: 10\nsubtract-noise-floor: true\n").subtractsNoiseFloor)
+    }
+
     func testTooFewSamplesIsCollectingEvenWithPerfectAgreement() {
         let decision = decide(samples: 499, disagreements: 0)
         XCTAssertEqual(decision.outcome, .collecting)

@@ -60,6 +60,17 @@ final class SlicedEvaluationTests: XCTestCase {
         XCTAssertEqual(result.brokenGuards, ["candidate latency is 1.5x the reference's, above max-latency-ratio 1.0"])
     }
 
+    func testAHeavyCandidateBreaksTheMemoryGuard() {
+        var guarded = policy
+        guarded.guards = PolicyGuards(maximumMemoryRatio: 0.5)
+        let evidence = RolloutEvidence(
+            overall: totals(samples: 20_000, disagreements: 20),
+            cost: CostEvidence(referenceMemoryBytes: 1_000_000, candidateMemoryBytes: 600_000))
+        let result = PolicyEvaluator.decide(evidence, policy: guarded)
+        XCTAssertEqual(result.decision.outcome, .stayFP16)
+        XCTAssertEqual(result.brokenGuards, ["candidate memory is 0.6x the reference's, above max-memory-ratio 0.5"])
+    }
+
     func testGuardsWaitForMinimumSamples() {
         let evidence = RolloutEvidence(
             overall: totals(samples: 499, disagreements: 0),

@@ -21,6 +21,13 @@ final class FleetInABoxTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(decision.n, 500)
         XCTAssertLessThan(decision.upperBound, 0.01)
         XCTAssertEqual(try reader.windowCounts(forRollout: rollout.id).count, 3, "every agent contributed windows")
+        // The noise floor: each agent ran the reference on its other float kernel path for ~5 % of
+        // the shadowed requests; FMA and separate rounding may flip a near-tie, never many.
+        let floor = try reader.query("SELECT SUM(floor_samples), SUM(floor_samples - floor_agreements), SUM(count) FROM windows").rows[0]
+        let (floorSamples, floorFlips, samples) = (Int(floor[0]) ?? 0, Int(floor[1]) ?? -1, Int(floor[2]) ?? 0)
+        XCTAssertGreaterThan(floorSamples, samples / 40, "about 5 % of \(samples) samples")
+        XCTAssertLessThan(floorSamples, samples / 10)
+        XCTAssertLessThanOrEqual(floorFlips, floorSamples / 100)
 
         // The CLI reads the same ledger: status and a read-only query; a write is refused.
         let quantfleet = SystemTestSupport.executables.appendingPathComponent("quantfleet")

@@ -131,10 +131,12 @@ final class FleetRolloutTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(rejected, 2)
     }
 
-    func testABrokenLatencyGuardRollsBackAtTheFirstStage() async throws {
+    func testBrokenLatencyAndMemoryGuardsRollBackAtTheFirstStage() async throws {
         let adminPort = try FreePort.allocate()
-        // The INT8 candidate is about twice as fast as the reference here; demand ten times.
-        let policy = try RolloutDriver.loosePolicy("system-test-guard", extra: "guards:\n  max-latency-ratio: 0.1")
+        // The INT8 candidate is about twice as fast and keeps about a fifth of the reference's bytes
+        // resident here; demand ten and twenty times.
+        let policy = try RolloutDriver.loosePolicy(
+            "system-test-guard", extra: "guards:\n  max-latency-ratio: 0.1\n  max-memory-ratio: 0.05")
         let pair = ["agent-1", "agent-2"]
         let fleet = try await SystemTestSupport.startFleet("latency-guard", certified: pair, running: pair, for: self) { settings in
             settings.opensRollout = false
@@ -156,6 +158,7 @@ final class FleetRolloutTests: XCTestCase {
         let last = try XCTUnwrap(closed.events.last)
         XCTAssertEqual("\(last.actor) \(last.action)", "controller roll-back")
         XCTAssertTrue(last.reason.contains("guard broken: candidate latency is") && last.reason.contains("max-latency-ratio 0.1"), last.reason)
+        XCTAssertTrue(last.reason.contains("candidate memory is") && last.reason.contains("max-memory-ratio 0.05"), last.reason)
     }
 
     /// Windows travel with their class breakdown; the policy judges each class with enough samples,

@@ -632,6 +632,30 @@ public nonisolated struct Quantfleet_V1_ShadowWindow: @unchecked Sendable {
     set {_uniqueStorage()._classes = newValue}
   }
 
+  /// what each loaded model keeps resident: constants + packed weights
+  public var referenceMemoryBytes: UInt64 {
+    get {_storage._referenceMemoryBytes}
+    set {_uniqueStorage()._referenceMemoryBytes = newValue}
+  }
+
+  /// (0: not measured)
+  public var candidateMemoryBytes: UInt64 {
+    get {_storage._candidateMemoryBytes}
+    set {_uniqueStorage()._candidateMemoryBytes = newValue}
+  }
+
+  /// noise floor: requests the reference also ran on another kernel path
+  public var floorSamples: UInt32 {
+    get {_storage._floorSamples}
+    set {_uniqueStorage()._floorSamples = newValue}
+  }
+
+  /// and agreed with itself (not materially different)
+  public var floorAgreements: UInt32 {
+    get {_storage._floorAgreements}
+    set {_uniqueStorage()._floorAgreements = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1549,7 +1573,7 @@ nonisolated extension Quantfleet_V1_ModelReady: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Quantfleet_V1_ShadowWindow: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ShadowWindow"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}assignment_id\0\u{1}sequence\0\u{3}started_at_ms\0\u{3}ended_at_ms\0\u{1}count\0\u{3}top1_agreements\0\u{3}kl_divergence_sum\0\u{3}max_abs_diff\0\u{1}labelled\0\u{3}reference_correct\0\u{3}candidate_correct\0\u{3}reference_only_correct\0\u{3}candidate_only_correct\0\u{3}reference_latency_us_sum\0\u{3}candidate_latency_us_sum\0\u{3}shadow_drops\0\u{3}kernel_path\0\u{1}classes\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}assignment_id\0\u{1}sequence\0\u{3}started_at_ms\0\u{3}ended_at_ms\0\u{1}count\0\u{3}top1_agreements\0\u{3}kl_divergence_sum\0\u{3}max_abs_diff\0\u{1}labelled\0\u{3}reference_correct\0\u{3}candidate_correct\0\u{3}reference_only_correct\0\u{3}candidate_only_correct\0\u{3}reference_latency_us_sum\0\u{3}candidate_latency_us_sum\0\u{3}shadow_drops\0\u{3}kernel_path\0\u{1}classes\0\u{3}reference_memory_bytes\0\u{3}candidate_memory_bytes\0\u{3}floor_samples\0\u{3}floor_agreements\0")
 
   fileprivate class _StorageClass {
     var _assignmentID: String = String()
@@ -1570,6 +1594,10 @@ nonisolated extension Quantfleet_V1_ShadowWindow: SwiftProtobuf.Message, SwiftPr
     var _shadowDrops: UInt32 = 0
     var _kernelPath: String = String()
     var _classes: [Quantfleet_V1_ClassSlice] = []
+    var _referenceMemoryBytes: UInt64 = 0
+    var _candidateMemoryBytes: UInt64 = 0
+    var _floorSamples: UInt32 = 0
+    var _floorAgreements: UInt32 = 0
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1598,6 +1626,10 @@ nonisolated extension Quantfleet_V1_ShadowWindow: SwiftProtobuf.Message, SwiftPr
       _shadowDrops = source._shadowDrops
       _kernelPath = source._kernelPath
       _classes = source._classes
+      _referenceMemoryBytes = source._referenceMemoryBytes
+      _candidateMemoryBytes = source._candidateMemoryBytes
+      _floorSamples = source._floorSamples
+      _floorAgreements = source._floorAgreements
     }
   }
 
@@ -1634,6 +1666,10 @@ nonisolated extension Quantfleet_V1_ShadowWindow: SwiftProtobuf.Message, SwiftPr
         case 16: try { try decoder.decodeSingularUInt32Field(value: &_storage._shadowDrops) }()
         case 17: try { try decoder.decodeSingularStringField(value: &_storage._kernelPath) }()
         case 18: try { try decoder.decodeRepeatedMessageField(value: &_storage._classes) }()
+        case 19: try { try decoder.decodeSingularUInt64Field(value: &_storage._referenceMemoryBytes) }()
+        case 20: try { try decoder.decodeSingularUInt64Field(value: &_storage._candidateMemoryBytes) }()
+        case 21: try { try decoder.decodeSingularUInt32Field(value: &_storage._floorSamples) }()
+        case 22: try { try decoder.decodeSingularUInt32Field(value: &_storage._floorAgreements) }()
         default: break
         }
       }
@@ -1696,6 +1732,18 @@ nonisolated extension Quantfleet_V1_ShadowWindow: SwiftProtobuf.Message, SwiftPr
       if !_storage._classes.isEmpty {
         try visitor.visitRepeatedMessageField(value: _storage._classes, fieldNumber: 18)
       }
+      if _storage._referenceMemoryBytes != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._referenceMemoryBytes, fieldNumber: 19)
+      }
+      if _storage._candidateMemoryBytes != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._candidateMemoryBytes, fieldNumber: 20)
+      }
+      if _storage._floorSamples != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._floorSamples, fieldNumber: 21)
+      }
+      if _storage._floorAgreements != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._floorAgreements, fieldNumber: 22)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1723,6 +1771,10 @@ nonisolated extension Quantfleet_V1_ShadowWindow: SwiftProtobuf.Message, SwiftPr
         if _storage._shadowDrops != rhs_storage._shadowDrops {return false}
         if _storage._kernelPath != rhs_storage._kernelPath {return false}
         if _storage._classes != rhs_storage._classes {return false}
+        if _storage._referenceMemoryBytes != rhs_storage._referenceMemoryBytes {return false}
+        if _storage._candidateMemoryBytes != rhs_storage._candidateMemoryBytes {return false}
+        if _storage._floorSamples != rhs_storage._floorSamples {return false}
+        if _storage._floorAgreements != rhs_storage._floorAgreements {return false}
         return true
       }
       if !storagesAreEqual {return false}

@@ -3,8 +3,10 @@
 /// 2-D float B known at load (weights) is packed then, once.
 struct MatMul: Operator {
     private let packedB: PackedFloatWeights?
+    private let path: FloatKernelPath
 
     init(_ context: OperatorContext) {
+        path = context.floatPath
         if let b = context.constantInput(1), b.shape.count == 2, b.elementType == .float32 {
             packedB = PackedFloatWeights(rowMajor: b.floats, depth: b.shape[0], columns: b.shape[1])
         } else {
@@ -12,11 +14,13 @@ struct MatMul: Operator {
         }
     }
 
+    var preparedBytes: Int { packedB?.residentBytes ?? 0 }
+
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let a = try inputs.required(0), b = try inputs.required(1)
         if let packedB, a.shape.count >= 2, a.shape.last == packedB.depth {
             let rows = a.shape.dropLast().reduce(1, *)
-            return [Tensor(shape: a.shape.dropLast() + [packedB.columns], floats: packedB.multiply(try a.floatOperand("A"), rows: rows), as: a.elementType)]
+            return [Tensor(shape: a.shape.dropLast() + [packedB.columns], floats: packedB.multiply(try a.floatOperand("A"), rows: rows, on: path), as: a.elementType)]
         }
         let aValues = try a.floatOperand("A"), bValues = try b.floatOperand("B")
         guard !a.shape.isEmpty, !b.shape.isEmpty else { throw InferenceError.invalidOperand("MatMul operands must not be scalars") }
@@ -31,7 +35,7 @@ struct MatMul: Operator {
         let values: [Float]
         if bShape.count == 2 {
             let allRows = aShape.dropLast().reduce(1, *)
-            values = Self.product(aValues, bValues, rows: allRows, depth: depth, columns: columns)
+            values = Self.product(aValues, bValues, rows: allRows, depth: depth, columns: columns, on: path)
         } else {
             let aBatches = try Broadcasting.positions(of: Array(aShape.dropLast(2)), in: batch)
             let bBatches = try Broadcasting.positions(of: Array(bShape.dropLast(2)), in: batch)
@@ -39,7 +43,7 @@ struct MatMul: Operator {
                 aValues.withUnsafeBufferPointer { a in
                     bValues.withUnsafeBufferPointer { b in
                         for (index, (aBatch, bBatch)) in zip(aBatches, bBatches).enumerated() {
-                            multiplyFloatMatrices(a.baseAddress! + aBatch * rows * depth, b.baseAddress! + bBatch * depth * columns,
+                            path.multiply(a.baseAddress! + aBatch * rows * depth, b.baseAddress! + bBatch * depth * columns,
                                                   into: c.baseAddress! + index * rows * columns, rows: rows, depth: depth, columns: columns)
                         }
                     }
@@ -52,12 +56,12 @@ struct MatMul: Operator {
         return [Tensor(shape: shape, floats: values, as: a.elementType)]
     }
 
-    static func product(_ a: [Float], _ b: [Float], rows: Int, depth: Int, columns: Int) -> [Float] {
+    static func product(_ a: [Float], _ b: [Float], rows: Int, depth: Int, columns: Int, on path: FloatKernelPath) -> [Float] {
         [Float](unsafeUninitializedCapacity: rows * columns) { c, initialized in
             if rows * columns > 0 {
                 a.withUnsafeBufferPointer { a in
                     b.withUnsafeBufferPointer { b in
-                        multiplyFloatMatrices(a.baseAddress!, b.baseAddress!, into: c.baseAddress!, rows: rows, depth: depth, columns: columns)
+                        path.multiply(a.baseAddress!, b.baseAddress!, into: c.baseAddress!, rows: rows, depth: depth, columns: columns)
                     }
                 }
             }

@@ -15,6 +15,8 @@ struct MatMulInteger: Operator {
         constantWeights = try context.constantInput(1).map(Self.pack)
     }
 
+    var preparedBytes: Int { constantWeights?.packed.residentBytes ?? 0 }
+
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let a = try inputs.required(0)
         let activations: [UInt8]

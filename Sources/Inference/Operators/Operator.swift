@@ -4,6 +4,13 @@ protocol Operator: Sendable {
     /// `inputs` follows the node's input list; nil marks an omitted optional operand.
     /// Returns one tensor per node output.
     func run(_ inputs: [Tensor?]) throws -> [Tensor]
+
+    /// Bytes of weights the operator prepared at load (packed copies), beside the graph's constants.
+    var preparedBytes: Int { get }
+}
+
+extension Operator {
+    var preparedBytes: Int { 0 }
 }
 
 /// What an operator factory sees at load time.
@@ -12,6 +19,8 @@ struct OperatorContext {
     /// The opset version of the node's domain.
     let opset: Int
     let constants: [String: Tensor]
+    /// The float GEMM the session's operators run.
+    var floatPath: FloatKernelPath = .chosen
 
     var attributes: NodeAttributes { node.attributes }
 

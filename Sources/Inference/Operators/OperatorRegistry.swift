@@ -67,11 +67,13 @@ enum OperatorRegistry {
         (domain.isEmpty && opType == "Constant") || factories[Key(domain: domain, opType: opType)] != nil
     }
 
-    static func makeOperator(for node: NodeDefinition, opsets: [String: Int], constants: [String: Tensor]) throws -> any Operator {
+    static func makeOperator(
+        for node: NodeDefinition, opsets: [String: Int], constants: [String: Tensor], floatPath: FloatKernelPath = .chosen
+    ) throws -> any Operator {
         let opset = opsets[node.domain] ?? 0
         guard let factory = factories[Key(domain: node.domain, opType: node.opType)] else {
             throw InferenceError.unsupportedOperator(opType: node.opType, domain: node.domain, node: node.name, opset: opset)
         }
-        return try factory(OperatorContext(node: node, opset: opset, constants: constants))
+        return try factory(OperatorContext(node: node, opset: opset, constants: constants, floatPath: floatPath))
     }
 }

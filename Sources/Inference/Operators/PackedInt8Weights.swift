@@ -27,6 +27,8 @@ struct PackedInt8Weights: Sendable {
         columnSums = sums
     }
 
+    var residentBytes: Int { packed.count + columnSums.count * MemoryLayout<Int32>.stride }
+
     /// (A - aZero) x (B - bZero) for row-major uint8 A [rows, depth]; `bZero` is per column, or nil for zeros.
     func multiply(_ a: [UInt8], rows: Int, aZero: UInt8, bZero: [Int8]?) -> [Int32] {
         precondition(a.count == rows * depth && (bZero?.count ?? columns) == columns, "operand sizes do not match the packed weights")

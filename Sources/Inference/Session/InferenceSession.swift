@@ -7,21 +7,29 @@ public final class InferenceSession: Sendable {
     public let outputs: [TensorInfo]
     let plan: ExecutionPlan
 
-    public convenience init(contentsOf url: URL) throws {
+    /// `floatKernelPath` names the float GEMM path ("scalar", "avx2"); nil runs the one chosen at
+    /// start-up. The agent loads its reference a second time on another path for the noise floor.
+    public convenience init(contentsOf url: URL, floatKernelPath: String? = nil) throws {
         let data: Data
         do {
             data = try Data(contentsOf: url)
         } catch {
             throw InferenceError.unreadableModel(path: url.path, reason: error.localizedDescription)
         }
-        try self.init(modelData: data)
+        try self.init(modelData: data, floatKernelPath: floatKernelPath)
     }
 
-    public init(modelData: Data) throws {
+    public init(modelData: Data, floatKernelPath: String? = nil) throws {
         let graph = try ONNXModelDecoder.decode(modelData)
         inputs = graph.inputs
         outputs = graph.outputs
-        plan = try ExecutionPlan(graph)
+        plan = try ExecutionPlan(graph, floatPath: try FloatKernelPath(name: floatKernelPath))
+    }
+
+    /// Bytes the loaded model keeps in memory: its constants and the weights packed from them.
+    /// (Per-run intermediate tensors come and go; the agent's memory guard compares this.)
+    public var residentBytes: Int {
+        plan.initialValues.reduce(0) { $0 + ($1?.storage.residentBytes ?? 0) } + plan.steps.reduce(0) { $0 + $1.operation.preparedBytes }
     }
 
     /// The integer kernel path in use ("avx2" or "scalar").

@@ -32,6 +32,15 @@ enum TensorStorage: Sendable, Equatable {
         }
     }
 
+    /// Bytes the buffer holds in memory (FP16 is held as FP32).
+    var residentBytes: Int {
+        switch self {
+        case .float32, .float16, .int32: count * 4
+        case .int8, .uint8, .bool: count
+        case .int64: count * 8
+        }
+    }
+
     var floats: [Float] {
         switch self {
         case .float32(let values), .float16(let values): values

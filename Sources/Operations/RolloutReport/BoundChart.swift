@@ -225,6 +225,7 @@ public struct BoundChart: Sendable {
         switch DecisionMetric(rawValue: series.metric) {
         case .labelledAccuracyDrop: return "accuracy drop"
         case .disagreement: return "disagreement"
+        case .excessDisagreement: return "disagreement above the noise floor"
         case nil: return series.metric
         }
     }
@@ -232,7 +233,7 @@ public struct BoundChart: Sendable {
     private var xAxisLabel: String {
         switch DecisionMetric(rawValue: series.metric) {
         case .labelledAccuracyDrop: return "labelled samples n"
-        case .disagreement, nil: return "paired samples n"
+        case .disagreement, .excessDisagreement, nil: return "paired samples n"
         }
     }
 

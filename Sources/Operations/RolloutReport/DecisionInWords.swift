@@ -73,6 +73,7 @@ struct DecisionInWords {
         switch DecisionMetric(rawValue: metric) {
         case .labelledAccuracyDrop: return "labelled accuracy drop"
         case .disagreement: return "disagreement (for classification: top-1 disagreement, an upper bound on the accuracy drop)"
+        case .excessDisagreement: return "disagreement above the reference's own on another kernel path (noise floor)"
         case nil: return metric
         }
     }

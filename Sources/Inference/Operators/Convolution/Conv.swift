@@ -4,8 +4,10 @@
 struct Conv: Operator {
     let window: SlidingWindow.Attributes
     let groups: Int
+    private let path: FloatKernelPath
 
     init(_ context: OperatorContext) throws {
+        path = context.floatPath
         window = try SlidingWindow.Attributes(context)
         groups = try context.attributes.int("group", default: 1)
         guard groups > 0 else { throw InferenceError.invalidAttribute(node: context.node.name, attribute: "group", reason: "must be positive") }
@@ -50,7 +52,7 @@ struct Conv: Operator {
                                     }
                                 }
                                 let firstFilter = image * filters + group * groupFilters
-                                multiplyFloatMatrices(w.baseAddress! + group * groupFilters * depth, columns.baseAddress!,
+                                path.multiply(w.baseAddress! + group * groupFilters * depth, columns.baseAddress!,
                                                       into: output.baseAddress! + firstFilter * outputCount,
                                                       rows: groupFilters, depth: depth, columns: outputCount)
                             }

@@ -17,11 +17,15 @@ struct PackedFloatWeights: Sendable {
         }
     }
 
+    var residentBytes: Int { packed.count * MemoryLayout<Float>.stride }
+
     /// A [rows, depth] x B, row-major.
-    func multiply(_ a: [Float], rows: Int) -> [Float] {
+    func multiply(_ a: [Float], rows: Int, on path: FloatKernelPath) -> [Float] {
         precondition(a.count == rows * depth, "A holds \(a.count) values, not \(rows) x \(depth)")
         return [Float](unsafeUninitializedCapacity: rows * columns) { c, initialized in
-            qf_sgemm_packed(a, depth, packed, depth, columns, c.baseAddress, columns, rows)
+            if rows * columns > 0 {
+                path.multiply(a, packed: packed, into: c.baseAddress!, rows: rows, depth: depth, columns: columns)
+            }
             initialized = rows * columns
         }
     }

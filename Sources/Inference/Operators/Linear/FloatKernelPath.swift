@@ -1,0 +1,37 @@
+import CQuantKernels
+
+/// Which float GEMM a session's operators run: the path chosen at start-up, or a named one. The
+/// paths round differently (AVX2 fuses multiply and add; scalar rounds twice), which is what the
+/// agent's noise floor measures: the reference compared with itself on another kernel path.
+public enum FloatKernelPath: Sendable, Equatable {
+    case chosen
+    case named(String)
+
+    /// Checks that this CPU can run the path.
+    init(name: String?) throws {
+        guard let name else {
+            self = .chosen
+            return
+        }
+        guard qf_kernel_path_is_supported(name) == 1 else { throw InferenceError.unsupportedKernelPath(name) }
+        self = .named(name)
+    }
+
+    /// C = A x B, row-major, unpacked.
+    func multiply(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into c: UnsafeMutablePointer<Float>,
+                  rows: Int, depth: Int, columns: Int) {
+        switch self {
+        case .chosen: qf_sgemm(a, depth, b, columns, c, columns, rows, depth, columns)
+        case .named(let name): _ = qf_sgemm_on_path(name, a, depth, b, columns, c, columns, rows, depth, columns)
+        }
+    }
+
+    /// C = A x packed B.
+    func multiply(_ a: UnsafePointer<Float>, packed: UnsafePointer<Float>, into c: UnsafeMutablePointer<Float>,
+                  rows: Int, depth: Int, columns: Int) {
+        switch self {
+        case .chosen: qf_sgemm_packed(a, depth, packed, depth, columns, c, columns, rows)
+        case .named(let name): _ = qf_sgemm_packed_on_path(name, a, depth, packed, depth, columns, c, columns, rows)
+        }
+    }
+}
