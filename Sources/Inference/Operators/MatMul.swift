@@ -7,7 +7,7 @@ struct MatMul: Operator {
 
     init(_ context: OperatorContext) {
         path = context.floatPath
-        if let b = context.constantInput(1), b.shape.count == 2, b.elementType == .float32 {
+        if let b = context.constantInput(1), b.shape.count == 2, b.elementType.isFloatingPoint {
             packedB = PackedFloatWeights(rowMajor: b.floats, depth: b.shape[0], columns: b.shape[1])
         } else {
             packedB = nil
