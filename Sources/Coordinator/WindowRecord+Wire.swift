@@ -12,6 +12,7 @@ extension WindowRecord {
             agreementByClass: window.agreementByClass, labelsByClass: window.labelsByClass,
             referenceMemoryBytes: window.referenceMemoryBytes > 0 ? Int(window.referenceMemoryBytes) : nil,
             candidateMemoryBytes: window.candidateMemoryBytes > 0 ? Int(window.candidateMemoryBytes) : nil,
-            floor: AgreementCounts(samples: Int(window.floorSamples), agreements: Int(window.floorAgreements)))
+            floor: AgreementCounts(samples: Int(window.floorSamples), agreements: Int(window.floorAgreements)),
+            measures: window.measures)
     }
 }

@@ -1,4 +1,5 @@
 import FleetProtocol
+import Foundation
 import ShadowEval
 
 /// Shadow windows as the agent aggregates them (ShadowEval) and as they travel (FleetProtocol).
@@ -8,6 +9,11 @@ extension ShadowWindow {
         self.init(aggregate.summary, assignmentID: assignmentID, sequence: sequence, kernelPath: kernelPath)
         floorSamples = UInt32(aggregate.noiseFloor.samples)
         floorAgreements = UInt32(aggregate.noiseFloor.agreements)
+        marginFlips = UInt32(aggregate.marginFlips)
+        top5SharedClasses = UInt32(aggregate.topFiveSharedClasses)
+        neighbourSamples = UInt32(aggregate.neighbours.samples)
+        neighbourAgreements = UInt32(aggregate.neighbours.agreements)
+        sketches = (try? JSONEncoder().encode(aggregate.sketches)) ?? Data()
         classes = Set(aggregate.agreementByReferenceClass.keys).union(aggregate.labelsByClass.keys).sorted().map { index in
             let agreement = aggregate.agreementByReferenceClass[index] ?? AgreementCounts()
             let labels = aggregate.labelsByClass[index] ?? PairedOutcomes()
@@ -73,5 +79,16 @@ extension ShadowWindow {
                 bothRight: Int($0.bothRight), onlyReferenceRight: Int($0.referenceOnlyRight),
                 onlyCandidateRight: Int($0.candidateOnlyRight), bothWrong: Int($0.bothWrong)))
         })
+    }
+}
+
+extension ShadowWindow {
+    /// The window's measures beside the counts, as the ledger keeps them; a window without sketches
+    /// (or with sketches that do not decode) keeps none.
+    public var measures: WindowMeasures {
+        WindowMeasures(
+            marginFlips: Int(marginFlips), topFiveSharedClasses: Int(top5SharedClasses),
+            neighbours: AgreementCounts(samples: Int(neighbourSamples), agreements: Int(neighbourAgreements)),
+            sketches: sketches.isEmpty ? nil : try? JSONDecoder().decode(WindowSketches.self, from: sketches))
     }
 }

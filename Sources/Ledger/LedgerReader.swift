@@ -88,6 +88,28 @@ extension LedgerReader {
         try database.read { db in try LedgerQueries.rollout(db, id: id) }
     }
 
+    /// Every window's measures of the rollout merged, with the paired samples they cover.
+    public func measures(forRollout id: String) throws -> (samples: Int, measures: WindowMeasures) {
+        try database.read { db in
+            _ = try LedgerQueries.rollout(db, id: id)
+            var merged = WindowMeasures()
+            var samples = 0
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT w.count, w.margin_flips, w.top5_shared_classes, w.neighbour_samples, w.neighbour_agreements, w.sketches
+                FROM windows w JOIN assignments a ON a.id = w.assignment_id WHERE a.rollout_id = ?
+                """, arguments: [id])
+            while let row = try rows.next() {
+                samples += row["count"] as Int
+                let text: String? = row["sketches"]
+                merged.merge(WindowMeasures(
+                    marginFlips: row["margin_flips"], topFiveSharedClasses: row["top5_shared_classes"],
+                    neighbours: AgreementCounts(samples: row["neighbour_samples"], agreements: row["neighbour_agreements"]),
+                    sketches: try text.map { try LabelCoding.decode(WindowSketches.self, from: $0, column: "windows.sketches") }))
+            }
+            return (samples, merged)
+        }
+    }
+
     /// The latest evaluation of each stage, first stage first.
     public func stageDecisions(forRollout id: String) throws -> [DecisionRecord] {
         try database.read { db in try LedgerQueries.stageDecisions(db, rolloutID: id) }

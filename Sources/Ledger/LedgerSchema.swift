@@ -313,5 +313,15 @@ enum LedgerSchema {
         ALTER TABLE windows ADD COLUMN floor_samples INTEGER NOT NULL DEFAULT 0 CHECK (floor_samples >= 0);
         ALTER TABLE windows ADD COLUMN floor_agreements INTEGER NOT NULL DEFAULT 0
             CHECK (floor_agreements BETWEEN 0 AND floor_samples);
+
+        -- Measures beyond the decision counts: margin flips and classes shared by the top-5 lists
+        -- (classification), nearest-neighbour agreement (embeddings), and the error and latency
+        -- quantile sketches as JSON (ShadowEval WindowSketches; they merge exactly).
+        ALTER TABLE windows ADD COLUMN margin_flips INTEGER NOT NULL DEFAULT 0 CHECK (margin_flips >= 0);
+        ALTER TABLE windows ADD COLUMN top5_shared_classes INTEGER NOT NULL DEFAULT 0 CHECK (top5_shared_classes >= 0);
+        ALTER TABLE windows ADD COLUMN neighbour_samples INTEGER NOT NULL DEFAULT 0 CHECK (neighbour_samples >= 0);
+        ALTER TABLE windows ADD COLUMN neighbour_agreements INTEGER NOT NULL DEFAULT 0
+            CHECK (neighbour_agreements BETWEEN 0 AND neighbour_samples);
+        ALTER TABLE windows ADD COLUMN sketches TEXT;
         """
 }

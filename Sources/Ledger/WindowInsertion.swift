@@ -10,8 +10,9 @@ enum WindowInsertion {
             kl_divergence_sum, max_abs_diff, labelled, reference_correct, candidate_correct,
             reference_only_correct, candidate_only_correct, reference_latency_us_sum,
             candidate_latency_us_sum, shadow_drops, kernel_path, ingested_at,
-            reference_memory_bytes, candidate_memory_bytes, floor_samples, floor_agreements)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            reference_memory_bytes, candidate_memory_bytes, floor_samples, floor_agreements,
+            margin_flips, top5_shared_classes, neighbour_samples, neighbour_agreements, sketches)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (agent_id, assignment_id, sequence) DO NOTHING
         """
     private static let classSQL = """
@@ -32,6 +33,8 @@ enum WindowInsertion {
                 summary.referenceOnlyCorrect, summary.candidateOnlyCorrect, summary.referenceLatencyMicrosSum,
                 summary.candidateLatencyMicrosSum, summary.shadowDrops, window.kernelPath, ingestedAt,
                 window.referenceMemoryBytes, window.candidateMemoryBytes, window.floor.samples, window.floor.agreements,
+                window.measures.marginFlips, window.measures.topFiveSharedClasses, window.measures.neighbours.samples,
+                window.measures.neighbours.agreements, try window.measures.sketches.map(Self.sketchText),
             ])
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY {
             throw LedgerError.unknownAssignment(id: window.assignmentID, agentID: window.agentID, sequence: window.sequence)
@@ -43,6 +46,10 @@ enum WindowInsertion {
         guard db.changesCount > 0 else { return .duplicate }
         try insertClasses(of: window, into: db)
         return .stored
+    }
+
+    private static func sketchText(_ sketches: WindowSketches) throws -> String {
+        String(decoding: try JSONEncoder().encode(sketches), as: UTF8.self)
     }
 
     private static func insertClasses(of window: WindowRecord, into db: Database) throws {

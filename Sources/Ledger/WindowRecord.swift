@@ -18,11 +18,13 @@ public struct WindowRecord: Sendable, Equatable {
     public var candidateMemoryBytes: Int?
     /// The reference against itself on another kernel path: samples, and how many agreed.
     public var floor: AgreementCounts
+    public var measures: WindowMeasures
 
     public init(
         agentID: String, assignmentID: String, sequence: Int64, kernelPath: String, summary: WindowSummary,
         agreementByClass: [Int: AgreementCounts] = [:], labelsByClass: [Int: PairedOutcomes] = [:],
-        referenceMemoryBytes: Int? = nil, candidateMemoryBytes: Int? = nil, floor: AgreementCounts = AgreementCounts()
+        referenceMemoryBytes: Int? = nil, candidateMemoryBytes: Int? = nil, floor: AgreementCounts = AgreementCounts(),
+        measures: WindowMeasures = WindowMeasures()
     ) {
         self.agentID = agentID
         self.assignmentID = assignmentID
@@ -34,6 +36,7 @@ public struct WindowRecord: Sendable, Equatable {
         self.referenceMemoryBytes = referenceMemoryBytes
         self.candidateMemoryBytes = candidateMemoryBytes
         self.floor = floor
+        self.measures = measures
     }
 }
 

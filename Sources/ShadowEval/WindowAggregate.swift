@@ -33,6 +33,13 @@ public struct WindowAggregate: Sendable, Equatable, Codable {
     public var shadowDrops = 0
     /// The reference against itself on another kernel path, on a sample of requests (noise floor).
     public var noiseFloor = AgreementCounts()
+    /// Classification: samples whose reference margin changed sign (the runner-up overtook the top
+    /// class), and the classes the two top-5 lists share, summed (divided by 5 n: the mean overlap).
+    public var marginFlips = 0
+    public var topFiveSharedClasses = 0
+    /// Embeddings: samples whose nearest neighbour in their window (by cosine) is the same under both
+    /// models; judged when the window is sealed, since it needs the window's other samples.
+    public var neighbours = AgreementCounts()
     /// Unix milliseconds of the first and last paired sample (0 when there are none).
     public var startedAtMillis: Int64 = 0
     public var endedAtMillis: Int64 = 0
@@ -73,6 +80,16 @@ public struct WindowAggregate: Sendable, Equatable, Codable {
         maxAbsDiffs.merge(other.maxAbsDiffs)
         shadowDrops += other.shadowDrops
         noiseFloor.merge(other.noiseFloor)
+        marginFlips += other.marginFlips
+        topFiveSharedClasses += other.topFiveSharedClasses
+        neighbours.merge(other.neighbours)
+    }
+
+    /// The distributions, as the wire and the ledger carry them.
+    public var sketches: WindowSketches {
+        WindowSketches(
+            klDivergences: klDivergences, maxAbsDiffs: maxAbsDiffs,
+            referenceLatencyMicros: referenceLatencyMicros, candidateLatencyMicros: candidateLatencyMicros)
     }
 
     /// The aggregate merged from `aggregates`; any order gives the same value.

@@ -1,6 +1,8 @@
 /// Turns paired samples into a `WindowAggregate` until the owner seals the window.
 public struct WindowAggregator: Sendable {
     private var aggregate = WindowAggregate()
+    /// Embedding pairs of the open window, for the nearest-neighbour check at seal.
+    private var embeddings: [(reference: [Float], candidate: [Float])] = []
     /// Decides which samples count as disagreements, and whether labels and class slices apply.
     public let taskKind: TaskKind
 
@@ -40,6 +42,9 @@ public struct WindowAggregator: Sendable {
         sample.candidateLatencyMicros.record(Double(candidateLatencyMicros))
 
         if taskKind.hasClasses {
+            sample.marginFlips = OutputComparison.isMarginFlip(reference: reference, candidate: candidate) ? 1 : 0
+            let k = min(5, reference.count)
+            sample.topFiveSharedClasses = Int((OutputComparison.topKOverlap(reference: reference, candidate: candidate, k: k) * Double(k)).rounded())
             let referenceClass = OutputComparison.top1(reference)
             sample.agreementByReferenceClass[referenceClass] = sample.agreement
             if let label {
@@ -48,6 +53,7 @@ public struct WindowAggregator: Sendable {
                 sample.labelsByClass[label] = sample.labels
             }
         }
+        if case .embedding = taskKind { embeddings.append((reference, candidate)) }
         // One sample is a window of one: recording is merging, so a window equals its samples merged.
         aggregate.merge(sample)
     }
@@ -64,7 +70,30 @@ public struct WindowAggregator: Sendable {
 
     /// Returns the window recorded so far, mergeable, and starts a new one.
     public mutating func seal() -> WindowAggregate {
-        defer { aggregate = WindowAggregate() }
+        defer {
+            aggregate = WindowAggregate()
+            embeddings = []
+        }
+        aggregate.neighbours = Self.neighbourAgreement(embeddings)
         return aggregate
+    }
+
+    /// For each embedding, whether its nearest other embedding of the window (by cosine) is the same
+    /// one under both models: quantization that reorders neighbours breaks retrieval even when every
+    /// cosine with the reference stays high.
+    static func neighbourAgreement(_ pairs: [(reference: [Float], candidate: [Float])]) -> AgreementCounts {
+        guard pairs.count >= 3 else { return AgreementCounts() }
+        func nearest(_ index: Int, _ vectors: [[Float]]) -> Int {
+            var best = -1, bestCosine = -Double.infinity
+            for other in vectors.indices where other != index {
+                let cosine = OutputComparison.cosineSimilarity(vectors[index], vectors[other])
+                if cosine > bestCosine { (best, bestCosine) = (other, cosine) }
+            }
+            return best
+        }
+        let references = pairs.map(\.reference), candidates = pairs.map(\.candidate)
+        var counts = AgreementCounts()
+        for index in pairs.indices { counts.record(agree: nearest(index, references) == nearest(index, candidates)) }
+        return counts
     }
 }

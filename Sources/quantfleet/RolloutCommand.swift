@@ -212,6 +212,8 @@ enum LedgerStatus {
             } else {
                 Swift.print("  decision  none yet")
             }
+            let (samples, measures) = try reader.measures(forRollout: rollout.id)
+            for line in MeasuresLine.render(samples: samples, measures) { Swift.print("  \(line)") }
             let counts = try reader.windowCounts(forRollout: rollout.id)
             Swift.print(indented(TextTable.render(
                 columns: ["agent", "windows", "samples"],

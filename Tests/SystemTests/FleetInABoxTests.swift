@@ -34,6 +34,8 @@ final class FleetInABoxTests: XCTestCase {
         let statusOutput = try SystemTestSupport.run(quantfleet, ["rollout", "status", "--db", ledger])
         XCTAssertEqual(statusOutput.status, 0, statusOutput.output)
         XCTAssertTrue(statusOutput.output.contains("ship"), statusOutput.output)
+        XCTAssertTrue(statusOutput.output.contains("latency p50/p99 reference") && statusOutput.output.contains("margin flips"),
+                      statusOutput.output)
         let query = try SystemTestSupport.run(quantfleet, ["ledger", "query", "--db", ledger, "SELECT count(*) AS n FROM decisions"])
         XCTAssertEqual(query.status, 0, query.output)
         let write = try SystemTestSupport.run(quantfleet, ["ledger", "query", "--db", ledger, "DELETE FROM windows"])

@@ -656,6 +656,36 @@ public nonisolated struct Quantfleet_V1_ShadowWindow: @unchecked Sendable {
     set {_uniqueStorage()._floorAgreements = newValue}
   }
 
+  /// classification: the reference's runner-up overtook its top class
+  public var marginFlips: UInt32 {
+    get {_storage._marginFlips}
+    set {_uniqueStorage()._marginFlips = newValue}
+  }
+
+  /// classification: classes both top-5 lists share, summed over samples
+  public var top5SharedClasses: UInt32 {
+    get {_storage._top5SharedClasses}
+    set {_uniqueStorage()._top5SharedClasses = newValue}
+  }
+
+  /// embeddings: samples whose nearest neighbour in the window was checked
+  public var neighbourSamples: UInt32 {
+    get {_storage._neighbourSamples}
+    set {_uniqueStorage()._neighbourSamples = newValue}
+  }
+
+  /// and was the same one under both models
+  public var neighbourAgreements: UInt32 {
+    get {_storage._neighbourAgreements}
+    set {_uniqueStorage()._neighbourAgreements = newValue}
+  }
+
+  /// JSON of the error and latency quantile sketches (ShadowEval
+  public var sketches: Data {
+    get {_storage._sketches}
+    set {_uniqueStorage()._sketches = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1573,7 +1603,7 @@ nonisolated extension Quantfleet_V1_ModelReady: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Quantfleet_V1_ShadowWindow: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ShadowWindow"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}assignment_id\0\u{1}sequence\0\u{3}started_at_ms\0\u{3}ended_at_ms\0\u{1}count\0\u{3}top1_agreements\0\u{3}kl_divergence_sum\0\u{3}max_abs_diff\0\u{1}labelled\0\u{3}reference_correct\0\u{3}candidate_correct\0\u{3}reference_only_correct\0\u{3}candidate_only_correct\0\u{3}reference_latency_us_sum\0\u{3}candidate_latency_us_sum\0\u{3}shadow_drops\0\u{3}kernel_path\0\u{1}classes\0\u{3}reference_memory_bytes\0\u{3}candidate_memory_bytes\0\u{3}floor_samples\0\u{3}floor_agreements\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}assignment_id\0\u{1}sequence\0\u{3}started_at_ms\0\u{3}ended_at_ms\0\u{1}count\0\u{3}top1_agreements\0\u{3}kl_divergence_sum\0\u{3}max_abs_diff\0\u{1}labelled\0\u{3}reference_correct\0\u{3}candidate_correct\0\u{3}reference_only_correct\0\u{3}candidate_only_correct\0\u{3}reference_latency_us_sum\0\u{3}candidate_latency_us_sum\0\u{3}shadow_drops\0\u{3}kernel_path\0\u{1}classes\0\u{3}reference_memory_bytes\0\u{3}candidate_memory_bytes\0\u{3}floor_samples\0\u{3}floor_agreements\0\u{3}margin_flips\0\u{3}top5_shared_classes\0\u{3}neighbour_samples\0\u{3}neighbour_agreements\0\u{1}sketches\0")
 
   fileprivate class _StorageClass {
     var _assignmentID: String = String()
@@ -1598,6 +1628,11 @@ nonisolated extension Quantfleet_V1_ShadowWindow: SwiftProtobuf.Message, SwiftPr
     var _candidateMemoryBytes: UInt64 = 0
     var _floorSamples: UInt32 = 0
     var _floorAgreements: UInt32 = 0
+    var _marginFlips: UInt32 = 0
+    var _top5SharedClasses: UInt32 = 0
+    var _neighbourSamples: UInt32 = 0
+    var _neighbourAgreements: UInt32 = 0
+    var _sketches: Data = Data()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1630,6 +1665,11 @@ nonisolated extension Quantfleet_V1_ShadowWindow: SwiftProtobuf.Message, SwiftPr
       _candidateMemoryBytes = source._candidateMemoryBytes
       _floorSamples = source._floorSamples
       _floorAgreements = source._floorAgreements
+      _marginFlips = source._marginFlips
+      _top5SharedClasses = source._top5SharedClasses
+      _neighbourSamples = source._neighbourSamples
+      _neighbourAgreements = source._neighbourAgreements
+      _sketches = source._sketches
     }
   }
 
@@ -1670,6 +1710,11 @@ nonisolated extension Quantfleet_V1_ShadowWindow: SwiftProtobuf.Message, SwiftPr
         case 20: try { try decoder.decodeSingularUInt64Field(value: &_storage._candidateMemoryBytes) }()
         case 21: try { try decoder.decodeSingularUInt32Field(value: &_storage._floorSamples) }()
         case 22: try { try decoder.decodeSingularUInt32Field(value: &_storage._floorAgreements) }()
+        case 23: try { try decoder.decodeSingularUInt32Field(value: &_storage._marginFlips) }()
+        case 24: try { try decoder.decodeSingularUInt32Field(value: &_storage._top5SharedClasses) }()
+        case 25: try { try decoder.decodeSingularUInt32Field(value: &_storage._neighbourSamples) }()
+        case 26: try { try decoder.decodeSingularUInt32Field(value: &_storage._neighbourAgreements) }()
+        case 27: try { try decoder.decodeSingularBytesField(value: &_storage._sketches) }()
         default: break
         }
       }
@@ -1744,6 +1789,21 @@ nonisolated extension Quantfleet_V1_ShadowWindow: SwiftProtobuf.Message, SwiftPr
       if _storage._floorAgreements != 0 {
         try visitor.visitSingularUInt32Field(value: _storage._floorAgreements, fieldNumber: 22)
       }
+      if _storage._marginFlips != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._marginFlips, fieldNumber: 23)
+      }
+      if _storage._top5SharedClasses != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._top5SharedClasses, fieldNumber: 24)
+      }
+      if _storage._neighbourSamples != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._neighbourSamples, fieldNumber: 25)
+      }
+      if _storage._neighbourAgreements != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._neighbourAgreements, fieldNumber: 26)
+      }
+      if !_storage._sketches.isEmpty {
+        try visitor.visitSingularBytesField(value: _storage._sketches, fieldNumber: 27)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1775,6 +1835,11 @@ nonisolated extension Quantfleet_V1_ShadowWindow: SwiftProtobuf.Message, SwiftPr
         if _storage._candidateMemoryBytes != rhs_storage._candidateMemoryBytes {return false}
         if _storage._floorSamples != rhs_storage._floorSamples {return false}
         if _storage._floorAgreements != rhs_storage._floorAgreements {return false}
+        if _storage._marginFlips != rhs_storage._marginFlips {return false}
+        if _storage._top5SharedClasses != rhs_storage._top5SharedClasses {return false}
+        if _storage._neighbourSamples != rhs_storage._neighbourSamples {return false}
+        if _storage._neighbourAgreements != rhs_storage._neighbourAgreements {return false}
+        if _storage._sketches != rhs_storage._sketches {return false}
         return true
       }
       if !storagesAreEqual {return false}

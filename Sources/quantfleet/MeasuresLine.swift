@@ -1,0 +1,30 @@
+import ShadowEval
+
+/// A rollout's measures in one line: latency and error quantiles from the merged sketches, margin
+/// flips and top-5 overlap for classifiers, nearest-neighbour agreement for embeddings.
+enum MeasuresLine {
+    static func render(samples: Int, _ measures: WindowMeasures) -> [String] {
+        var lines: [String] = []
+        if let sketches = measures.sketches {
+            func milliseconds(_ sketch: LogHistogram) -> String {
+                let p50 = sketch.quantile(0.5).map { String(format: "%.2f", $0 / 1000) } ?? "-"
+                let p99 = sketch.quantile(0.99).map { String(format: "%.2f", $0 / 1000) } ?? "-"
+                return "\(p50)/\(p99) ms"
+            }
+            lines.append("latency p50/p99 reference \(milliseconds(sketches.referenceLatencyMicros)), "
+                + "candidate \(milliseconds(sketches.candidateLatencyMicros))")
+            let kl = sketches.klDivergences.quantile(0.99).map { String(format: "%.4f", $0) } ?? "-"
+            let difference = sketches.maxAbsDiffs.quantile(0.99).map { String(format: "%.4f", $0) } ?? "-"
+            lines.append("errors p99 KL \(kl) nats, max |reference - candidate| \(difference)")
+        }
+        if samples > 0, measures.topFiveSharedClasses > 0 {
+            lines.append("classes  margin flips \(Percent(Double(measures.marginFlips) / Double(samples))), "
+                + "top-5 overlap \(Percent(Double(measures.topFiveSharedClasses) / Double(5 * samples)))")
+        }
+        if measures.neighbours.samples > 0 {
+            lines.append("neighbours  same nearest neighbour in \(Percent(Double(measures.neighbours.agreements) / Double(measures.neighbours.samples))) "
+                + "of \(measures.neighbours.samples) samples")
+        }
+        return lines
+    }
+}
