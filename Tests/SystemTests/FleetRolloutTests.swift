@@ -18,21 +18,15 @@ final class FleetRolloutTests: XCTestCase {
     private let stages = [5, 10, 25, 50, 100]
 
     func testFiveStagesOverTwelveAgentsPromoteRollBackAndRefuseBadModels() async throws {
-        let adminPort = try FreePort.allocate()
         let metricsPort = try FreePort.allocate()
-        let policy = try RolloutDriver.loosePolicy("system-test-fleet")
-        let fleet = try await SystemTestSupport.startFleet(
-            "fleet-rollout", certified: agents, running: agents,
-            labels: { ["site": Self.site(of: $0), "device-class": "x86-dev"] }, for: self
+        let driver = try await RolloutDriver.start(
+            "fleet-rollout", agents: agents, labels: { ["site": Self.site(of: $0), "device-class": "x86-dev"] },
+            policy: try RolloutDriver.loosePolicy("system-test-fleet"), for: self
         ) { settings in
-            settings.opensRollout = false
-            settings.adminPort = adminPort
             settings.metricsPort = metricsPort
-            settings.policy = policy
             settings.maxConcurrentTransfers = 2
         }
-        let driver = try RolloutDriver(fleet: fleet, adminPort: adminPort)
-        try await driver.waitForAgents(agents.count)
+        let fleet = driver.fleet
         let ledger = try Ledger(path: fleet.layout.ledger.path)
         let reference = try driver.pushModel(SystemTestSupport.fixtures.appendingPathComponent("mlp-fp32.onnx"), precision: "fp32")
         let candidate = try driver.pushModel(fleet.layout.models.appendingPathComponent("mlp-int8.onnx"), precision: "int8")
@@ -132,19 +126,13 @@ final class FleetRolloutTests: XCTestCase {
     }
 
     func testBrokenLatencyAndMemoryGuardsRollBackAtTheFirstStage() async throws {
-        let adminPort = try FreePort.allocate()
         // The INT8 candidate is about twice as fast and keeps about a fifth of the reference's bytes
         // resident here; demand ten and twenty times.
         let policy = try RolloutDriver.loosePolicy(
             "system-test-guard", extra: "guards:\n  max-latency-ratio: 0.1\n  max-memory-ratio: 0.05")
         let pair = ["agent-1", "agent-2"]
-        let fleet = try await SystemTestSupport.startFleet("latency-guard", certified: pair, running: pair, for: self) { settings in
-            settings.opensRollout = false
-            settings.adminPort = adminPort
-            settings.policy = policy
-        }
-        let driver = try RolloutDriver(fleet: fleet, adminPort: adminPort)
-        try await driver.waitForAgents(pair.count)
+        let driver = try await RolloutDriver.start("latency-guard", agents: pair, policy: policy, for: self)
+        let fleet = driver.fleet
         let reference = try driver.pushModel(SystemTestSupport.fixtures.appendingPathComponent("mlp-fp32.onnx"), precision: "fp32")
         let candidate = try driver.pushModel(fleet.layout.models.appendingPathComponent("mlp-int8.onnx"), precision: "int8")
         let rollout = try driver.createAndStart(reference: reference, candidate: candidate, stages: [50, 100])
@@ -164,19 +152,12 @@ final class FleetRolloutTests: XCTestCase {
     /// Windows travel with their class breakdown; the policy judges each class with enough samples,
     /// records every judged slice with the decision, and `rollout status` shows them per stage.
     func testClassSlicesAreJudgedRecordedAndShown() async throws {
-        let adminPort = try FreePort.allocate()
         let policy = try RolloutDriver.loosePolicy(
             "system-test-slices", extra: "slices:\n  dimensions: [class, device-class]\n  minimum-samples: 10")
         let pair = ["agent-1", "agent-2"]
-        let fleet = try await SystemTestSupport.startFleet(
-            "slices", certified: pair, running: pair, labels: { ["device-class": $0 == "agent-1" ? "pi5" : "jetson"] }, for: self
-        ) { settings in
-            settings.opensRollout = false
-            settings.adminPort = adminPort
-            settings.policy = policy
-        }
-        let driver = try RolloutDriver(fleet: fleet, adminPort: adminPort)
-        try await driver.waitForAgents(pair.count)
+        let driver = try await RolloutDriver.start(
+            "slices", agents: pair, labels: { ["device-class": $0 == "agent-1" ? "pi5" : "jetson"] }, policy: policy, for: self)
+        let fleet = driver.fleet
         let crushed = fleet.layout.models.appendingPathComponent("mlp-2bit.onnx")
         try Self.crushWeights(of: SystemTestSupport.fixtures.appendingPathComponent("mlp-fp32.onnx"), to: crushed, bits: 2)
         let reference = try driver.pushModel(SystemTestSupport.fixtures.appendingPathComponent("mlp-fp32.onnx"), precision: "fp32")

@@ -21,6 +21,24 @@ struct RolloutDriver {
             trustRoots: pki.appendingPathComponent("ca.pem").path)
     }
 
+    /// A fleet whose rollouts come through the admin API: `agents` running with `labels`, the
+    /// coordinator on `policy` with its admin API on (and `configure`d), every agent connected.
+    static func start(
+        _ name: String, agents: [String], labels: (String) -> [String: String] = { _ in [:] }, policy: URL,
+        for test: XCTestCase, configure: (inout FleetLayout.CoordinatorSettings) -> Void = { _ in }
+    ) async throws -> RolloutDriver {
+        let adminPort = try FreePort.allocate()
+        let fleet = try await SystemTestSupport.startFleet(name, certified: agents, running: agents, labels: labels, for: test) { settings in
+            settings.opensRollout = false
+            settings.adminPort = adminPort
+            settings.policy = policy
+            configure(&settings)
+        }
+        let driver = try RolloutDriver(fleet: fleet, adminPort: adminPort)
+        try await driver.waitForAgents(agents.count)
+        return driver
+    }
+
     /// A policy with looser thresholds than Config/policy.yaml's, so that small stages decide on
     /// small evidence.
     static func loosePolicy(_ name: String, extra: String = "") throws -> URL {

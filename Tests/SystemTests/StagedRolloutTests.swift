@@ -13,18 +13,10 @@ final class StagedRolloutTests: XCTestCase {
     private let agents = (1...4).map { "agent-\($0)" }
 
     func testStagedRolloutSurvivesACoordinatorKillPromotesAndRefusesOverlaps() async throws {
-        let adminPort = try FreePort.allocate()
-        let policy = try RolloutDriver.loosePolicy("system-test-stages")
-        let fleet = try await SystemTestSupport.startFleet(
-            "staged", certified: agents, running: agents,
-            labels: { ["site": Self.site(of: $0)] }, for: self
-        ) { settings in
-            settings.opensRollout = false
-            settings.adminPort = adminPort
-            settings.policy = policy
-        }
-        let driver = try RolloutDriver(fleet: fleet, adminPort: adminPort)
-        try await driver.waitForAgents(agents.count)
+        let driver = try await RolloutDriver.start(
+            "staged", agents: agents, labels: { ["site": Self.site(of: $0)] },
+            policy: try RolloutDriver.loosePolicy("system-test-stages"), for: self)
+        let fleet = driver.fleet
 
         // An agent's certificate comes from the same CA, but is not an operator's.
         let refused = try driver.cli(["agents", "list"], as: "agents/agent-1")

@@ -8,16 +8,10 @@ import XCTest
 /// its registered tolerance can catch an INT8 error, and it must.
 final class TaskKindRolloutTests: XCTestCase {
     func testARegressionToleranceFromTheRegistrationJudgesTheCandidate() async throws {
-        let adminPort = try FreePort.allocate()
-        let policy = try RolloutDriver.loosePolicy("system-test-regression")
         let agents = ["agent-1"]
-        let fleet = try await SystemTestSupport.startFleet("regression", certified: agents, running: agents, for: self) { settings in
-            settings.opensRollout = false
-            settings.adminPort = adminPort
-            settings.policy = policy
-        }
-        let driver = try RolloutDriver(fleet: fleet, adminPort: adminPort)
-        try await driver.waitForAgents(agents.count)
+        let driver = try await RolloutDriver.start(
+            "regression", agents: agents, policy: try RolloutDriver.loosePolicy("system-test-regression"), for: self)
+        let fleet = driver.fleet
         let diabetes = SystemTestSupport.packageRoot.appendingPathComponent("Fixtures/diabetes")
         let candidateFile = fleet.layout.models.appendingPathComponent("diabetes-int8.onnx")
         _ = try ModelQuantizer.quantize(
