@@ -9,10 +9,12 @@ struct DynamicInt8Rewriter {
     private var initializers: [String: Onnx_TensorProto]
     private var newInitializers: [Onnx_TensorProto] = []
     private let rules: FloatKeepingRules
+    private let reducedRange: Bool
 
-    init(graph: Onnx_GraphProto, rules: FloatKeepingRules) {
+    init(graph: Onnx_GraphProto, rules: FloatKeepingRules, reducedRange: Bool) {
         initializers = Dictionary(graph.initializer.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.rules = rules
+        self.reducedRange = reducedRange
     }
 
     mutating func rewrite(_ graph: inout Onnx_GraphProto) {
@@ -59,7 +61,7 @@ struct DynamicInt8Rewriter {
         }
         let (rows, columns) = gemm?.transposesB == true ? (weight.shape[1], weight.shape[0]) : (weight.shape[0], weight.shape[1])
         let values = gemm?.transposesB == true ? Self.transposed(weight.floats, rows: columns, columns: rows) : weight.floats
-        let quantized = SymmetricInt8Quantization(values, shape: [rows, columns], channelAxis: 1)
+        let quantized = SymmetricInt8Quantization(values, shape: [rows, columns], channelAxis: 1, reducedRange: reducedRange)
 
         let output = node.output[0]
         let prefix = node.name.isEmpty ? output : node.name

@@ -53,7 +53,7 @@ public enum ModelQuantizer {
         var layers: [LayerReport] = []
         switch options.scheme {
         case .int8Dynamic:
-            var rewriter = DynamicInt8Rewriter(graph: graph, rules: rules)
+            var rewriter = DynamicInt8Rewriter(graph: graph, rules: rules, reducedRange: options.reduceRange)
             rewriter.rewrite(&graph)
             (quantizedNodes, skippedNodes) = (rewriter.quantizedNodes, rewriter.skippedNodes)
             let selection = WeightedNodeSelection(graph: floatModel.graph, rules: rules, opTypes: ["MatMul", "Gemm"])
@@ -69,7 +69,7 @@ public enum ModelQuantizer {
                 let activations = Array(Set(selection.chosen.values.map(\.activation))).sorted()
                 let measured = try calibrator.ranges(of: activations, in: floatModel, rows: calibration)
                 calibrationRows = measured.rows
-                StaticQDQRewriter(perChannel: options.perChannel, activationRanges: measured.ranges)
+                StaticQDQRewriter(perChannel: options.perChannel, reducedRange: options.reduceRange, activationRanges: measured.ranges)
                     .rewrite(&graph, chosen: selection.chosen)
                 if options.measureLayerOutputs {
                     var quantizedModel = model

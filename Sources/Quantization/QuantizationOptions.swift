@@ -19,13 +19,15 @@ public struct QuantizationOptions: Sendable {
     /// Also run the float and quantized models on the calibration rows to report each layer's
     /// output SQNR (int8-static); costs one more pass.
     public var measureLayerOutputs: Bool
+    /// int8 weights in 7 bits ([-63, 63]) so runtimes with saturating int16 kernels stay exact.
+    public var reduceRange: Bool
 
     public static let supportedBlockSizes = [32, 64, 128]
 
     public init(
         scheme: QuantizationScheme, calibration: URL? = nil, method: CalibrationMethod = .minmax,
         perChannel: Bool = true, excludedOpTypes: Set<String> = [], excludedNodes: Set<String> = [],
-        blockSize: Int = 32, calibrationBatchRows: Int = 256, measureLayerOutputs: Bool = false
+        blockSize: Int = 32, calibrationBatchRows: Int = 256, measureLayerOutputs: Bool = false, reduceRange: Bool = false
     ) {
         self.scheme = scheme
         self.calibration = calibration
@@ -36,6 +38,7 @@ public struct QuantizationOptions: Sendable {
         self.blockSize = blockSize
         self.calibrationBatchRows = calibrationBatchRows
         self.measureLayerOutputs = measureLayerOutputs
+        self.reduceRange = reduceRange
     }
 }
 

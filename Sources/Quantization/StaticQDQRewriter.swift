@@ -6,6 +6,7 @@ import Inference
 /// kernels; any runtime can also run it as float.
 struct StaticQDQRewriter {
     let perChannel: Bool
+    let reducedRange: Bool
     let activationRanges: [String: ClosedRange<Float>]
 
     /// Rewrites `graph` in place; `chosen` maps node positions in `graph.node` to their weights.
@@ -62,7 +63,8 @@ struct StaticQDQRewriter {
     private func weightDequantization(_ weighted: WeightedNode) -> (Onnx_NodeProto, [Onnx_TensorProto], String) {
         let weight = weighted.weightName
         let axis = perChannel ? weighted.outputChannelAxis : nil
-        let quantized = SymmetricInt8Quantization(weighted.weight.floats, shape: weighted.weight.shape, channelAxis: axis)
+        let quantized = SymmetricInt8Quantization(
+            weighted.weight.floats, shape: weighted.weight.shape, channelAxis: axis, reducedRange: reducedRange)
         let scaleShape = axis == nil ? [] : [quantized.scales.count]
         let names = (values: "\(weight)_quantized", scale: "\(weight)_scale", zeroPoint: "\(weight)_zero_point")
         let output = "\(weight)_dequantized"

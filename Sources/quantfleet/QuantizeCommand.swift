@@ -36,6 +36,9 @@ public struct QuantizeCommand: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "One weight scale per output channel (int8 schemes).")
     var perChannel = true
 
+    @Flag(help: "int8 weights in 7 bits ([-63, 63]), so runtimes whose AVX2 kernels saturate int16 pair sums (CPUs without VNNI) stay exact.")
+    var reduceRange = false
+
     @Option(name: .customLong("exclude-op"), help: "Keep every node of this operator type in float (repeatable).")
     var excludedOpTypes: [String] = []
 
@@ -69,7 +72,7 @@ public struct QuantizeCommand: AsyncParsableCommand {
         let options = QuantizationOptions(
             scheme: scheme, calibration: calibration.map { URL(fileURLWithPath: $0) }, method: method,
             perChannel: perChannel, excludedOpTypes: Set(excludedOpTypes), excludedNodes: Set(excludedNodes),
-            blockSize: blockSize, measureLayerOutputs: report)
+            blockSize: blockSize, measureLayerOutputs: report, reduceRange: reduceRange)
         let input = URL(fileURLWithPath: model), destination = URL(fileURLWithPath: output)
         let report: QuantizationReport
         if let maxDrop, let validation {

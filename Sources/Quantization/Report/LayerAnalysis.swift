@@ -13,7 +13,8 @@ enum LayerAnalysis {
                                                blockSize: options.blockSize).dequantized
             case .int8Dynamic, .int8Static:
                 SymmetricInt8Quantization(weight.floats, shape: weight.shape,
-                                          channelAxis: options.perChannel ? node.outputChannelAxis : nil).dequantized
+                                          channelAxis: options.perChannel ? node.outputChannelAxis : nil,
+                                          reducedRange: options.reduceRange).dequantized
             }
             return LayerReport(node, dequantizedWeights: dequantized)
         }
