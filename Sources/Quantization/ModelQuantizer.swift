@@ -69,7 +69,9 @@ public enum ModelQuantizer {
                 let activations = Array(Set(selection.chosen.values.map(\.activation))).sorted()
                 let measured = try calibrator.ranges(of: activations, in: floatModel, rows: calibration)
                 calibrationRows = measured.rows
-                StaticQDQRewriter(perChannel: options.perChannel, reducedRange: options.reduceRange, activationRanges: measured.ranges)
+                StaticQDQRewriter(
+                    perChannel: options.perChannel, reducedRange: options.reduceRange, activationType: options.activations,
+                    activationRanges: measured.ranges)
                     .rewrite(&graph, chosen: selection.chosen)
                 if options.measureLayerOutputs {
                     var quantizedModel = model

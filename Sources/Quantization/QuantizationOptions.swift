@@ -21,13 +21,16 @@ public struct QuantizationOptions: Sendable {
     public var measureLayerOutputs: Bool
     /// int8 weights in 7 bits ([-63, 63]) so runtimes with saturating int16 kernels stay exact.
     public var reduceRange: Bool
+    /// int8-static: uint8 asymmetric or int8 symmetric activations.
+    public var activations: ActivationType
 
     public static let supportedBlockSizes = [32, 64, 128]
 
     public init(
         scheme: QuantizationScheme, calibration: URL? = nil, method: CalibrationMethod = .minmax,
         perChannel: Bool = true, excludedOpTypes: Set<String> = [], excludedNodes: Set<String> = [],
-        blockSize: Int = 32, calibrationBatchRows: Int = 256, measureLayerOutputs: Bool = false, reduceRange: Bool = false
+        blockSize: Int = 32, calibrationBatchRows: Int = 256, measureLayerOutputs: Bool = false, reduceRange: Bool = false,
+        activations: ActivationType = .uint8
     ) {
         self.scheme = scheme
         self.calibration = calibration
@@ -39,6 +42,7 @@ public struct QuantizationOptions: Sendable {
         self.calibrationBatchRows = calibrationBatchRows
         self.measureLayerOutputs = measureLayerOutputs
         self.reduceRange = reduceRange
+        self.activations = activations
     }
 }
 

@@ -22,3 +22,12 @@ public enum CalibrationMethod: String, Sendable, CaseIterable {
     /// The range with the least expected squared error (clipping plus rounding).
     case mse
 }
+
+/// How int8-static quantizes activations.
+public enum ActivationType: String, Sendable, CaseIterable {
+    /// uint8 with a zero point: the calibrated range, stretched to contain 0, spans all 256 levels.
+    case uint8
+    /// int8 with zero point 0: scale = max |range| / 127. Symmetric, as accelerators and integer
+    /// pipelines without zero-point arithmetic require; one level of resolution is given up.
+    case int8
+}

@@ -1,12 +1,13 @@
 import Inference
 
 /// Puts QuantizeLinear/DequantizeLinear pairs (QDQ) in front of the chosen weighted nodes: each
-/// activation uint8 asymmetric per tensor with its calibrated range, each weight stored as int8
+/// activation per tensor with its calibrated range, uint8 asymmetric or int8 symmetric, each weight stored as int8
 /// and dequantized per output channel (or per tensor). onnxruntime fuses the pattern into integer
 /// kernels; any runtime can also run it as float.
 struct StaticQDQRewriter {
     let perChannel: Bool
     let reducedRange: Bool
+    let activationType: ActivationType
     let activationRanges: [String: ClosedRange<Float>]
 
     /// Rewrites `graph` in place; `chosen` maps node positions in `graph.node` to their weights.
@@ -46,17 +47,28 @@ struct StaticQDQRewriter {
     }
 
     private func activationPair(_ activation: String) -> ([Onnx_NodeProto], [Onnx_TensorProto], String) {
-        let parameters = ActivationQuantization(range: activationRanges[activation]!)
+        let range = activationRanges[activation]!
         let scale = "\(activation)_scale", zeroPoint = "\(activation)_zero_point"
         let quantized = "\(activation)_quantized", output = "\(activation)_dequantized"
         let nodes = [
             GraphEditing.node("QuantizeLinear", "\(activation)_QuantizeLinear", [activation, scale, zeroPoint], [quantized]),
             GraphEditing.node("DequantizeLinear", "\(activation)_DequantizeLinear", [quantized, scale, zeroPoint], [output]),
         ]
-        let constants = [
-            Tensor(shape: [], floats: [parameters.scale]).onnxTensor(named: scale),
-            Tensor(shape: [], uint8s: [parameters.zeroPoint]).onnxTensor(named: zeroPoint),
-        ]
+        let constants: [Onnx_TensorProto]
+        switch activationType {
+        case .uint8:
+            let parameters = ActivationQuantization(range: range)
+            constants = [
+                Tensor(shape: [], floats: [parameters.scale]).onnxTensor(named: scale),
+                Tensor(shape: [], uint8s: [parameters.zeroPoint]).onnxTensor(named: zeroPoint),
+            ]
+        case .int8:
+            let bound = max(abs(range.lowerBound), abs(range.upperBound))
+            constants = [
+                Tensor(shape: [], floats: [bound > 0 ? bound / 127 : 1]).onnxTensor(named: scale),
+                Tensor(shape: [], int8s: [0]).onnxTensor(named: zeroPoint),
+            ]
+        }
         return (nodes, constants, output)
     }
 

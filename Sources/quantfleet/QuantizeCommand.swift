@@ -5,6 +5,7 @@ import Quantization
 
 extension QuantizationScheme: ExpressibleByArgument {}
 extension CalibrationMethod: ExpressibleByArgument {}
+extension ActivationType: ExpressibleByArgument {}
 extension AccuracyGoal.Metric: ExpressibleByArgument {}
 
 /// `quantfleet quantize MODEL -o OUT --scheme int8-dynamic|int8-static|int4-weight`
@@ -35,6 +36,9 @@ public struct QuantizeCommand: AsyncParsableCommand {
 
     @Flag(inversion: .prefixedNo, help: "One weight scale per output channel (int8 schemes).")
     var perChannel = true
+
+    @Option(help: "int8-static activations: uint8 (asymmetric, zero point) or int8 (symmetric, zero point 0).")
+    var activations: ActivationType = .uint8
 
     @Flag(help: "int8 weights in 7 bits ([-63, 63]), so runtimes whose AVX2 kernels saturate int16 pair sums (CPUs without VNNI) stay exact.")
     var reduceRange = false
@@ -72,7 +76,7 @@ public struct QuantizeCommand: AsyncParsableCommand {
         let options = QuantizationOptions(
             scheme: scheme, calibration: calibration.map { URL(fileURLWithPath: $0) }, method: method,
             perChannel: perChannel, excludedOpTypes: Set(excludedOpTypes), excludedNodes: Set(excludedNodes),
-            blockSize: blockSize, measureLayerOutputs: report, reduceRange: reduceRange)
+            blockSize: blockSize, measureLayerOutputs: report, reduceRange: reduceRange, activations: activations)
         let input = URL(fileURLWithPath: model), destination = URL(fileURLWithPath: output)
         let report: QuantizationReport
         if let maxDrop, let validation {

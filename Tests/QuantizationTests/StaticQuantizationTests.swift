@@ -37,6 +37,37 @@ final class StaticQuantizationTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(agreement, 0.98)
     }
 
+    /// Symmetric int8 activations: zero points are int8 zeros, onnxruntime runs the file, and both
+    /// engines agree with the float model and with each other.
+    func testSymmetricInt8ActivationsRunInOnnxruntimeAndOurEngine() throws {
+        let directory = try QuantizationFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let calibration = directory.appendingPathComponent("calibration.npz")
+        try NPZ.write(["pixels": QuantizationFixtures.fashionRows(0..<300).pixels], to: calibration)
+        let output = directory.appendingPathComponent("int8-static-symmetric.onnx")
+        _ = try ModelQuantizer.quantize(
+            modelAt: QuantizationFixtures.fashionModel, to: output,
+            options: QuantizationOptions(scheme: .int8Static, calibration: calibration, activations: .int8))
+
+        let model = try Onnx_ModelProto(serializedBytes: Data(contentsOf: output))
+        let activationZeroPoints = model.graph.initializer.filter { $0.name.hasSuffix("_zero_point") && $0.dims.isEmpty }
+        XCTAssertEqual(activationZeroPoints.count, 3)
+        for proto in activationZeroPoints {
+            let zero = try Tensor(onnxTensor: proto)
+            XCTAssertEqual(zero.elementType, .int8, proto.name)
+            XCTAssertEqual(zero.int64s, [0], proto.name)
+        }
+
+        let (pixels, _) = try QuantizationFixtures.fashionRows(1000..<1600)
+        let reference = try XCTUnwrap(ONNXRuntimeOracle.outputs(model: QuantizationFixtures.fashionModel, feeds: ["pixels": pixels])["label"])
+        let theirs = try XCTUnwrap(ONNXRuntimeOracle.outputs(model: output, feeds: ["pixels": pixels])["label"])
+        let ours = try XCTUnwrap(InferenceSession(contentsOf: output).run(["pixels": pixels])["label"])
+        func agreement(_ a: Tensor, _ b: Tensor) -> Double { Double(zip(a.int64s, b.int64s).filter(==).count) / 600 }
+        XCTAssertGreaterThanOrEqual(agreement(reference, theirs), 0.98)
+        XCTAssertGreaterThanOrEqual(agreement(reference, ours), 0.98)
+        XCTAssertGreaterThanOrEqual(agreement(theirs, ours), 0.99)
+    }
+
     func testDiabetesKeepsScalingAndHeadInFloatAndHoldsRSquaredWithEveryMethod() throws {
         let directory = try QuantizationFixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
