@@ -4,31 +4,65 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1 << 20) /* the kernel's bit; older C libraries lack the name */
+#endif
+#elif defined(__aarch64__) && defined(__APPLE__)
+#include <sys/sysctl.h>
+#endif
+
+/* Every path compiled into this build, fastest first: the default is the first one the CPU runs. */
+static const qf_kernel_table *const compiled_tables[] = {
+#if defined(__x86_64__) || defined(__i386__)
+    &qf_avx2_kernels,
+#endif
+#if defined(__aarch64__)
+    &qf_neon_dotprod_kernels,
+    &qf_neon_kernels,
+#endif
+    &qf_scalar_kernels,
+};
+enum { COMPILED_TABLES = sizeof compiled_tables / sizeof compiled_tables[0] };
+
 static const qf_kernel_table *chosen_kernels;
 static pthread_once_t choose_once = PTHREAD_ONCE_INIT;
 
+#if defined(__aarch64__)
+static int cpu_has_dot_product(void) {
+#if defined(__linux__)
+    return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0;
+#elif defined(__APPLE__)
+    int present = 0;
+    size_t size = sizeof present;
+    return sysctlbyname("hw.optional.arm.FEAT_DotProd", &present, &size, NULL, 0) == 0 && present;
+#else
+    return 0;
+#endif
+}
+#endif
+
 static int cpu_runs(const qf_kernel_table *table) {
-    if (table == &qf_scalar_kernels) {
-        return 1;
-    }
 #if defined(__x86_64__) || defined(__i386__)
     if (table == &qf_avx2_kernels) {
         __builtin_cpu_init();
         return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     }
 #endif
-    return 0;
+#if defined(__aarch64__)
+    if (table == &qf_neon_dotprod_kernels) {
+        return cpu_has_dot_product();
+    }
+#endif
+    return 1; /* scalar, and plain neon: Advanced SIMD is part of every AArch64 CPU */
 }
 
 static const qf_kernel_table *table_named(const char *name) {
-    if (name == NULL) {
-        return NULL;
-    }
-    if (strcmp(name, qf_scalar_kernels.name) == 0) {
-        return &qf_scalar_kernels;
-    }
-    if (strcmp(name, qf_avx2_kernels.name) == 0) {
-        return &qf_avx2_kernels;
+    for (size_t i = 0; name != NULL && i < COMPILED_TABLES; i++) {
+        if (strcmp(name, compiled_tables[i]->name) == 0) {
+            return compiled_tables[i];
+        }
     }
     return NULL;
 }
@@ -37,10 +71,12 @@ static void choose_kernels(void) {
     const qf_kernel_table *requested = table_named(getenv("QUANTFLEET_KERNELS"));
     if (requested != NULL && cpu_runs(requested)) {
         chosen_kernels = requested;
-    } else if (cpu_runs(&qf_avx2_kernels)) {
-        chosen_kernels = &qf_avx2_kernels;
-    } else {
-        chosen_kernels = &qf_scalar_kernels;
+        return;
+    }
+    for (size_t i = 0; i < COMPILED_TABLES && chosen_kernels == NULL; i++) {
+        if (cpu_runs(compiled_tables[i])) {
+            chosen_kernels = compiled_tables[i];
+        }
     }
 }
 
@@ -53,9 +89,14 @@ const char *qf_kernel_path_name(void) {
     return kernels()->name;
 }
 
-int qf_kernel_path_is_supported(const char *name) {
+/* The table a test asked for by name, or NULL if it is unknown or cannot run here. */
+static const qf_kernel_table *runnable_table(const char *name) {
     const qf_kernel_table *table = table_named(name);
-    return table != NULL && cpu_runs(table);
+    return table != NULL && cpu_runs(table) ? table : NULL;
+}
+
+int qf_kernel_path_is_supported(const char *name) {
+    return runnable_table(name) != NULL;
 }
 
 /* Folds the zero points in after the raw product:
@@ -88,8 +129,8 @@ void qf_gemm_u8s8(const uint8_t *a, size_t lda, size_t m, uint8_t a_zero,
 int qf_gemm_u8s8_on_path(const char *name,
                          const uint8_t *a, size_t lda, size_t m, uint8_t a_zero,
                          const qf_packed_s8 *b, const int8_t *b_zero, int32_t *c, size_t ldc) {
-    const qf_kernel_table *table = table_named(name);
-    if (table == NULL || !cpu_runs(table)) {
+    const qf_kernel_table *table = runnable_table(name);
+    if (table == NULL) {
         return 0;
     }
     gemm_u8s8_with(table, a, lda, m, a_zero, b, b_zero, c, ldc);
@@ -103,8 +144,8 @@ void qf_sgemm(const float *a, size_t lda, const float *b, size_t ldb, float *c, 
 
 int qf_sgemm_on_path(const char *name, const float *a, size_t lda, const float *b, size_t ldb,
                      float *c, size_t ldc, size_t m, size_t k, size_t n) {
-    const qf_kernel_table *table = table_named(name);
-    if (table == NULL || !cpu_runs(table)) {
+    const qf_kernel_table *table = runnable_table(name);
+    if (table == NULL) {
         return 0;
     }
     table->sgemm(a, lda, b, ldb, c, ldc, m, k, n);
@@ -119,6 +160,24 @@ void qf_quantize_u8(const float *x, size_t n, float scale, uint8_t zero_point, u
     kernels()->quantize_u8(x, n, scale, zero_point, y);
 }
 
+int qf_range_f32_on_path(const char *name, const float *x, size_t n, float *low, float *high) {
+    const qf_kernel_table *table = runnable_table(name);
+    if (table == NULL) {
+        return 0;
+    }
+    table->range_f32(x, n, low, high);
+    return 1;
+}
+
+int qf_quantize_u8_on_path(const char *name, const float *x, size_t n, float scale, uint8_t zero_point, uint8_t *y) {
+    const qf_kernel_table *table = runnable_table(name);
+    if (table == NULL) {
+        return 0;
+    }
+    table->quantize_u8(x, n, scale, zero_point, y);
+    return 1;
+}
+
 void qf_sgemm_packed(const float *a, size_t lda, const float *packed, size_t k, size_t n,
                      float *c, size_t ldc, size_t m) {
     kernels()->sgemm_packed(a, lda, packed, k, n, c, ldc, m);
@@ -126,8 +185,8 @@ void qf_sgemm_packed(const float *a, size_t lda, const float *packed, size_t k, 
 
 int qf_sgemm_packed_on_path(const char *name, const float *a, size_t lda, const float *packed, size_t k, size_t n,
                             float *c, size_t ldc, size_t m) {
-    const qf_kernel_table *table = table_named(name);
-    if (table == NULL || !cpu_runs(table)) {
+    const qf_kernel_table *table = runnable_table(name);
+    if (table == NULL) {
         return 0;
     }
     table->sgemm_packed(a, lda, packed, k, n, c, ldc, m);

@@ -110,9 +110,4 @@ static QF_AVX2 void gemm_u8s8_raw_avx2(const uint8_t *a, size_t lda, size_t m,
 const qf_kernel_table qf_avx2_kernels = {
     "avx2", gemm_u8s8_raw_avx2, qf_sgemm_avx2_path, qf_sgemm_packed_avx2_path, qf_range_f32_avx2_path, qf_quantize_u8_avx2_path};
 
-#else
-
-/* Not an x86 build: the table exists so dispatch links, but it is never chosen (see dispatch.c). */
-const qf_kernel_table qf_avx2_kernels = {"avx2", 0, 0, 0, 0, 0};
-
 #endif

@@ -20,7 +20,11 @@ extern "C" {
  *   This is the operand order of `vpmaddwd` after sign-extending to int16: one instruction
  *   multiplies a broadcast pair (A[m][2r], A[m][2r+1]) by the pair of every column of the panel.
  *   (`vpmaddubsw` on raw u8 x s8 would saturate its int16 pair sums, hence the widening.)
- * column_sums[n] = sum_k B[k][n], used to fold the activation zero point out of the inner loop.
+ *   NEON de-interleaves a row pair with one `ld2` into the even and the odd row of the panel; the
+ *   dot-product path zips two row pairs (16-bit elements) into four consecutive rows per column,
+ *   the operand order of `sdot`, and runs it on A - 128 (see column_sums below).
+ * column_sums[n] = sum_k B[k][n], used to fold the activation zero point out of the inner loop
+ * (and, on neon-dotprod, the 128 its signed activations were shifted by).
  *
  * Range: every raw partial sum is at most K * 255 * 128, so K up to 65,793 is exact in int32.
  */
@@ -51,9 +55,10 @@ void qf_gemm_u8s8(const uint8_t *a, size_t lda, size_t m, uint8_t a_zero,
                   const qf_packed_s8 *b, const int8_t *b_zero, int32_t *c, size_t ldc);
 
 /**
- * Name of the kernel path in use: "avx2" or "scalar". Chosen once, at first use, from the CPU's
- * features; the environment variable QUANTFLEET_KERNELS=scalar|avx2 overrides the choice
- * (a request the CPU cannot run falls back to the detected path).
+ * Name of the kernel path in use: "avx2" (x86 with AVX2 and FMA), "neon-dotprod" (AArch64 with the
+ * dot-product extension), "neon" (any AArch64) or "scalar" (anywhere). Chosen once, at first use,
+ * from the CPU's features; the environment variable QUANTFLEET_KERNELS=<one of these names>
+ * overrides the choice (a request the CPU cannot run falls back to the detected path).
  */
 const char *qf_kernel_path_name(void);
 
@@ -100,6 +105,10 @@ void qf_range_f32(const float *x, size_t n, float *low, float *high);
 /** y = clamp(round_half_even(x / scale) + zero_point, 0, 255), NaN -> zero_point (x divided, not
  *  multiplied by 1/scale, as ONNX and onnxruntime do). */
 void qf_quantize_u8(const float *x, size_t n, float scale, uint8_t zero_point, uint8_t *y);
+
+/** qf_range_f32 and qf_quantize_u8 on a named path; return 0 if the path cannot run here. */
+int qf_range_f32_on_path(const char *name, const float *x, size_t n, float *low, float *high);
+int qf_quantize_u8_on_path(const char *name, const float *x, size_t n, float scale, uint8_t zero_point, uint8_t *y);
 
 /** qf_sgemm on a named path (tests compare paths); returns 0 if the path cannot run here. */
 int qf_sgemm_on_path(const char *name, const float *a, size_t lda, const float *b, size_t ldb,

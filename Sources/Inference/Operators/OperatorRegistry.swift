@@ -26,6 +26,8 @@ enum OperatorRegistry {
             Key(domain: "", opType: "Clip"): { try Clip($0) },
             Key(domain: "", opType: "Gemm"): { try Gemm($0) },
             Key(domain: "", opType: "Conv"): { try Conv($0) },
+            Key(domain: "", opType: "ConvTranspose"): { try ConvTranspose($0) },
+            Key(domain: "", opType: "Resize"): { try Resize($0) },
             Key(domain: "", opType: "BatchNormalization"): { try BatchNormalization($0) },
             Key(domain: "", opType: "MaxPool"): { try Pooling($0, kind: .max) },
             Key(domain: "", opType: "AveragePool"): { try Pooling($0, kind: .average) },

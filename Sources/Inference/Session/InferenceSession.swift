@@ -20,7 +20,8 @@ public final class InferenceSession: Sendable {
     }
 
     public init(modelData: Data, floatKernelPath: String? = nil) throws {
-        let graph = try ONNXModelDecoder.decode(modelData)
+        var graph = try ONNXModelDecoder.decode(modelData)
+        graph.foldBatchNormalizations()
         inputs = graph.inputs
         outputs = graph.outputs
         plan = try ExecutionPlan(graph, floatPath: try FloatKernelPath(name: floatKernelPath))
