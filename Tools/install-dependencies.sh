@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Installs what building and testing QuantFleet needs on a fresh Debian machine with Swift:
 #   apt: libsqlite3-dev (GRDB links the system SQLite), openssl (Deploy/pki), sqlite3 (the shell)
-#   pip (only with --test-oracles): numpy, onnx, onnxruntime, the test oracles; never used at run time
+#   pip (only with --test-oracles): numpy, onnx, onnxruntime, the test oracles; never used at run time;
+#     tokenizers and pillow, which Tools/make-model-fixtures.py needs to tokenize text and decode images
 #   apt (only with --test-oracles): chromium, which renders `quantfleet rollout report` pages in RolloutReportTests
+#     opencv-doc, whose scanned pages, scene-text photos and tutorials are Tools/make-model-fixtures.py's inputs
+#     gcc-aarch64-linux-gnu, libc6-dev-arm64-cross and qemu-user, which build and run the C kernels' own tests for
+#     arm64 (Tools/test-c-kernels.sh aarch64, run by CrossArchitectureKernelTests)
 set -euo pipefail
 
 APT_PACKAGES=(libsqlite3-dev openssl sqlite3)
-ORACLE_APT_PACKAGES=(chromium)
-PIP_PACKAGES=(numpy "onnx==1.22.0" onnxruntime)
+ORACLE_APT_PACKAGES=(chromium opencv-doc gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user)
+PIP_PACKAGES=(numpy "onnx==1.22.0" onnxruntime tokenizers pillow)
 
 if [ "${1:-}" = "--test-oracles" ]; then APT_PACKAGES+=("${ORACLE_APT_PACKAGES[@]}"); fi
 
@@ -26,7 +30,7 @@ fi
 
 if [ "${1:-}" = "--test-oracles" ]; then
     python3 - <<'PY' 2>/dev/null || { echo "installing pip packages: ${PIP_PACKAGES[*]}"; python3 -m pip install -q "${PIP_PACKAGES[@]}"; }
-import numpy, onnx, onnxruntime
+import numpy, onnx, onnxruntime, tokenizers, PIL
 assert onnx.__version__ == "1.22.0"
 PY
 fi

@@ -3,7 +3,7 @@
 
 usage: Tools/ort_bench.py MODEL IN.npz --batch N --threads N [--warmup N] [--iterations N]
 IN.npz holds one array per model input (leading batch axis); the first --batch rows are fed.
-Prints one JSON object with median_ms, p99_ms, mean_ms. Needs: pip install numpy onnxruntime.
+Prints one JSON object with median_ms, p99_ms, mean_ms (and threads, batch, warmup, iterations). Needs: pip install numpy onnxruntime.
 """
 import argparse
 import json
@@ -45,6 +45,8 @@ def main() -> None:
         "mean_ms": sum(latencies) / len(latencies),
         "threads": args.threads,
         "batch": args.batch,
+        "warmup": args.warmup,
+        "iterations": args.iterations,
     }))
 
 

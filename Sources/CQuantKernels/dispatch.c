@@ -67,12 +67,14 @@ static const qf_kernel_table *table_named(const char *name) {
     return NULL;
 }
 
+/* The table a caller asked for by name, or NULL if it is unknown or cannot run here. */
+static const qf_kernel_table *runnable_table(const char *name) {
+    const qf_kernel_table *table = table_named(name);
+    return table != NULL && cpu_runs(table) ? table : NULL;
+}
+
 static void choose_kernels(void) {
-    const qf_kernel_table *requested = table_named(getenv("QUANTFLEET_KERNELS"));
-    if (requested != NULL && cpu_runs(requested)) {
-        chosen_kernels = requested;
-        return;
-    }
+    chosen_kernels = runnable_table(getenv("QUANTFLEET_KERNELS"));
     for (size_t i = 0; i < COMPILED_TABLES && chosen_kernels == NULL; i++) {
         if (cpu_runs(compiled_tables[i])) {
             chosen_kernels = compiled_tables[i];
@@ -87,12 +89,6 @@ static const qf_kernel_table *kernels(void) {
 
 const char *qf_kernel_path_name(void) {
     return kernels()->name;
-}
-
-/* The table a test asked for by name, or NULL if it is unknown or cannot run here. */
-static const qf_kernel_table *runnable_table(const char *name) {
-    const qf_kernel_table *table = table_named(name);
-    return table != NULL && cpu_runs(table) ? table : NULL;
 }
 
 int qf_kernel_path_is_supported(const char *name) {

@@ -11,6 +11,8 @@ struct FloatKeepingRules {
     private let excludedNodes: Set<String>
     /// Values that reach a graph output through linear, shape-only or cast ops alone.
     private let linearToOutput: Set<String>
+    /// Values from which some weighted node (MatMul, Gemm, Conv) is reachable.
+    private let feedWeightedNodes: Set<String>
 
     /// Ops after which a value still is, up to an affine map, what the graph outputs.
     private static let linearOps: Set<String> = [
@@ -31,15 +33,30 @@ struct FloatKeepingRules {
             }
         }
         linearToOutput = reached
+        feedWeightedNodes = Self.ancestors(of: graph.node.filter { WeightedNode.opTypes.contains($0.opType) }.flatMap(\.input),
+                                           producers: producers)
+    }
+
+    /// Every value that `values` are computed from, themselves included.
+    private static func ancestors(of values: [String], producers: [String: Onnx_NodeProto]) -> Set<String> {
+        var reached = Set(values.filter { !$0.isEmpty })
+        var pending = Array(reached)
+        while let value = pending.popLast() {
+            for input in producers[value]?.input ?? [] where !input.isEmpty && reached.insert(input).inserted {
+                pending.append(input)
+            }
+        }
+        return reached
     }
 
     /// Why `node` stays in float, or nil when it may be quantized.
     func reasonToKeepFloat(_ node: Onnx_NodeProto) -> String? {
         if excludedNodes.contains(GraphEditing.displayName(of: node)) { return "excluded by --exclude-node" }
         if excludedOpTypes.contains(node.opType) { return "excluded by --exclude-op \(node.opType)" }
-        if let output = node.output.first, linearToOutput.contains(output) {
+        if let output = node.output.first, linearToOutput.contains(output), !feedWeightedNodes.contains(output) {
             // A regression head's error lands on the prediction unsoftened by any nonlinearity;
-            // the layer is small, so float costs little.
+            // the layer is small, so float costs little. Only the last weighted layers count: in a
+            // residual network every layer reaches the output through linear adds.
             return "final head: its output reaches a graph output without a nonlinearity (default; kept in float)"
         }
         return nil

@@ -31,6 +31,23 @@ enum GraphEditing {
         model.opsetImport.first { $0.domain.isEmpty || $0.domain == "ai.onnx" }.map { Int($0.version) } ?? 0
     }
 
+    /// Turns tensor-valued Constant nodes into initializers, so weights that an exporter wrote as
+    /// Constant nodes (paddle2onnx does) are quantizable like any initializer.
+    static func hoistConstantTensors(_ graph: inout Onnx_GraphProto) {
+        var kept: [Onnx_NodeProto] = []
+        for node in graph.node {
+            guard node.opType == "Constant", node.domain.isEmpty || node.domain == "ai.onnx", node.output.count == 1,
+                  node.attribute.count == 1, node.attribute[0].name == "value", node.attribute[0].type == .tensor else {
+                kept.append(node)
+                continue
+            }
+            var tensor = node.attribute[0].t
+            tensor.name = node.output[0]
+            graph.initializer.append(tensor)
+        }
+        graph.node = kept
+    }
+
     /// Float weights that only the replaced nodes read would otherwise stay in the file.
     static func dropUnusedInitializers(_ graph: inout Onnx_GraphProto) {
         let used = Set(graph.node.flatMap(\.input)).union(graph.output.map(\.name))

@@ -5,30 +5,13 @@ import Inference
 struct Int4WeightRewriter {
     let blockSize: Int
 
-    /// Ops whose signature changed between opset 13 and 21 in ways a version bump would break
-    /// (their `axes` attribute became an input in opset 18).
-    static let opsChangedSince13: Set<String> = [
-        "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2",
-        "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare",
-    ]
     static let neededOpset = 21
     /// INT4 tensors exist from IR version 10.
     static let neededIRVersion: Int64 = 10
 
     /// Raises the model to opset 21 and IR 10 when that cannot change what its other nodes mean.
     static func upgrade(_ model: inout Onnx_ModelProto) throws(QuantizationError) {
-        let opset = GraphEditing.defaultOpset(of: model)
-        if opset < neededOpset {
-            let changed = Set(model.graph.node.map(\.opType)).intersection(opsChangedSince13)
-            guard opset >= 13, changed.isEmpty else {
-                let why = changed.isEmpty ? "blocked DequantizeLinear is opset 21; upgrading below 13 automatically is unsafe"
-                    : "blocked DequantizeLinear is opset 21, and \(changed.sorted().joined(separator: ", ")) changed meaning since"
-                throw .unsupportedOpset(found: opset, needed: neededOpset, scheme: .int4Weight, why: why)
-            }
-            for index in model.opsetImport.indices where model.opsetImport[index].domain.isEmpty || model.opsetImport[index].domain == "ai.onnx" {
-                model.opsetImport[index].version = Int64(neededOpset)
-            }
-        }
+        try OpsetUpgrade.raise(&model, to: neededOpset, scheme: .int4Weight, why: "blocked DequantizeLinear is opset 21")
         model.irVersion = max(model.irVersion, neededIRVersion)
     }
 

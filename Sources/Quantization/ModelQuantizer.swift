@@ -27,9 +27,10 @@ public enum ModelQuantizer {
             throw QuantizationError.malformedModel("\(input.path) is not a readable ONNX protobuf (\(error))")
         }
         guard model.hasGraph else { throw QuantizationError.malformedModel("\(input.path) has no graph") }
-        try checkOpset(of: model, options: options)
+        try raiseOpsetIfNeeded(&model, options: options)
 
         var graph = model.graph
+        GraphEditing.hoistConstantTensors(&graph)
         let widened: Bool
         do {
             widened = try Float16Widening.widen(&graph)
@@ -119,13 +120,13 @@ public enum ModelQuantizer {
         }
     }
 
-    private static func checkOpset(of model: Onnx_ModelProto, options: QuantizationOptions) throws(QuantizationError) {
+    private static func raiseOpsetIfNeeded(_ model: inout Onnx_ModelProto, options: QuantizationOptions) throws(QuantizationError) {
         let opset = GraphEditing.defaultOpset(of: model)
         switch options.scheme {
         case .int8Dynamic where opset < 11:
             throw .unsupportedOpset(found: opset, needed: 11, scheme: .int8Dynamic, why: "DynamicQuantizeLinear is opset 11")
         case .int8Static where options.perChannel && opset < 13:
-            throw .unsupportedOpset(found: opset, needed: 13, scheme: .int8Static, why: "per-channel DequantizeLinear (its axis) is opset 13")
+            try OpsetUpgrade.raise(&model, to: 13, scheme: .int8Static, why: "per-channel DequantizeLinear (its axis) is opset 13")
         case .int8Static where opset < 10:
             throw .unsupportedOpset(found: opset, needed: 10, scheme: .int8Static, why: "QuantizeLinear is opset 10")
         default:
