@@ -14,6 +14,8 @@ struct ElementwiseArithmetic: Operator {
             case .subtract: broadcasting.apply(left, right) { $0 - $1 }
             case .multiply: broadcasting.apply(left, right) { $0 * $1 }
             case .divide: broadcasting.apply(left, right) { $0 / $1 }
+            // Squaring (LayerNorm's variance) is exact as a product and several times cheaper than powf.
+            case .power where right == [2]: broadcasting.apply(left, right) { base, _ in base * base }
             case .power: broadcasting.apply(left, right) { Foundation.pow($0, $1) }
             }
         }

@@ -20,16 +20,31 @@ struct Softmax: Operator {
         let length = flattensTrailingDimensions ? x.shape[axis...].reduce(1, *) : x.shape[axis]
         let inner = flattensTrailingDimensions ? 1 : x.shape[(axis + 1)...].reduce(1, *)
         let outer = x.shape[..<axis].reduce(1, *)
-        for block in 0..<outer {
-            for offset in 0..<inner {
-                let indices = (0..<length).map { block * length * inner + $0 * inner + offset }
-                let largest = indices.map { values[$0] }.max() ?? 0
-                let total = indices.reduce(Float(0)) { $0 + exp(values[$1] - largest) }
-                for index in indices {
-                    values[index] = takesLogarithm ? values[index] - largest - log(total) : exp(values[index] - largest) / total
+        values.withUnsafeMutableBufferPointer { values in
+            for block in 0..<outer {
+                for offset in 0..<inner {
+                    normalize(values.baseAddress! + block * length * inner + offset, count: length, stride: inner)
                 }
             }
         }
         return [Tensor(shape: x.shape, floats: values, as: x.elementType)]
+    }
+
+    /// One softmax row in place: each exponential is computed once and kept.
+    private func normalize(_ row: UnsafeMutablePointer<Float>, count: Int, stride: Int) {
+        var largest = -Float.infinity
+        for index in 0..<count { largest = max(largest, row[index * stride]) }
+        var total: Float = 0
+        for index in 0..<count {
+            let shifted = row[index * stride] - largest
+            // Masked positions (-10000 and below) underflow; expf's slow underflow path costs more than the test.
+            let value = shifted < -104 ? 0 : exp(shifted)
+            row[index * stride] = takesLogarithm ? shifted : value
+            total += value
+        }
+        let logTotal = log(total)
+        for index in 0..<count {
+            if takesLogarithm { row[index * stride] -= logTotal } else { row[index * stride] /= total }
+        }
     }
 }
