@@ -188,3 +188,51 @@ int qf_sgemm_packed_on_path(const char *name, const float *a, size_t lda, const 
     table->sgemm_packed(a, lda, packed, k, n, c, ldc, m);
     return 1;
 }
+
+void qf_depthwise_conv2d_f32(const qf_conv2d_geometry *geometry, const float *input, const float *weights,
+                             const float *bias, float *output) {
+    kernels()->depthwise_conv2d_f32(geometry, input, weights, bias, output);
+}
+
+int qf_depthwise_conv2d_f32_on_path(const char *name, const qf_conv2d_geometry *geometry, const float *input,
+                                    const float *weights, const float *bias, float *output) {
+    const qf_kernel_table *table = runnable_table(name);
+    if (table == NULL) {
+        return 0;
+    }
+    table->depthwise_conv2d_f32(geometry, input, weights, bias, output);
+    return 1;
+}
+
+/* The element-wise functions: the chosen path's, and a named path's. */
+#define QF_ELEMENTWISE_ENTRY(function)                                                  \
+    void qf_##function(const float *x, float *y, size_t n) {                            \
+        kernels()->function(x, y, n);                                                   \
+    }                                                                                   \
+    int qf_##function##_on_path(const char *name, const float *x, float *y, size_t n) { \
+        const qf_kernel_table *table = runnable_table(name);                            \
+        if (table == NULL) {                                                            \
+            return 0;                                                                   \
+        }                                                                               \
+        table->function(x, y, n);                                                       \
+        return 1;                                                                       \
+    }
+
+QF_ELEMENTWISE_ENTRY(exp_f32)
+QF_ELEMENTWISE_ENTRY(erf_f32)
+QF_ELEMENTWISE_ENTRY(tanh_f32)
+QF_ELEMENTWISE_ENTRY(sigmoid_f32)
+QF_ELEMENTWISE_ENTRY(gelu_erf_f32)
+
+void qf_softmax_rows_f32(float *x, size_t rows, size_t length) {
+    kernels()->softmax_rows_f32(x, rows, length);
+}
+
+int qf_softmax_rows_f32_on_path(const char *name, float *x, size_t rows, size_t length) {
+    const qf_kernel_table *table = runnable_table(name);
+    if (table == NULL) {
+        return 0;
+    }
+    table->softmax_rows_f32(x, rows, length);
+    return 1;
+}

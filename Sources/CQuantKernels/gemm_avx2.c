@@ -108,6 +108,19 @@ static QF_AVX2 void gemm_u8s8_raw_avx2(const uint8_t *a, size_t lda, size_t m,
 }
 
 const qf_kernel_table qf_avx2_kernels = {
-    "avx2", gemm_u8s8_raw_avx2, qf_sgemm_avx2_path, qf_sgemm_packed_avx2_path, qf_range_f32_avx2_path, qf_quantize_u8_avx2_path};
+    .name = "avx2",
+    .gemm_u8s8_raw = gemm_u8s8_raw_avx2,
+    .sgemm = qf_sgemm_avx2_path,
+    .sgemm_packed = qf_sgemm_packed_avx2_path,
+    .range_f32 = qf_range_f32_avx2_path,
+    .quantize_u8 = qf_quantize_u8_avx2_path,
+    .depthwise_conv2d_f32 = qf_depthwise_conv2d_f32_avx2_path,
+    .exp_f32 = qf_exp_f32_avx2_path,
+    .erf_f32 = qf_erf_f32_avx2_path,
+    .tanh_f32 = qf_tanh_f32_avx2_path,
+    .sigmoid_f32 = qf_sigmoid_f32_avx2_path,
+    .gelu_erf_f32 = qf_gelu_erf_f32_avx2_path,
+    .softmax_rows_f32 = qf_softmax_rows_f32_avx2_path,
+};
 
 #endif

@@ -136,6 +136,19 @@ static void gemm_u8s8_raw_neon(const uint8_t *a, size_t lda, size_t m, const qf_
 }
 
 const qf_kernel_table qf_neon_kernels = {
-    "neon", gemm_u8s8_raw_neon, qf_sgemm_neon_path, qf_sgemm_packed_neon_path, qf_range_f32_neon_path, qf_quantize_u8_neon_path};
+    .name = "neon",
+    .gemm_u8s8_raw = gemm_u8s8_raw_neon,
+    .sgemm = qf_sgemm_neon_path,
+    .sgemm_packed = qf_sgemm_packed_neon_path,
+    .range_f32 = qf_range_f32_neon_path,
+    .quantize_u8 = qf_quantize_u8_neon_path,
+    .depthwise_conv2d_f32 = qf_depthwise_conv2d_f32_neon_path,
+    .exp_f32 = qf_exp_f32_neon_path,
+    .erf_f32 = qf_erf_f32_neon_path,
+    .tanh_f32 = qf_tanh_f32_neon_path,
+    .sigmoid_f32 = qf_sigmoid_f32_neon_path,
+    .gelu_erf_f32 = qf_gelu_erf_f32_neon_path,
+    .softmax_rows_f32 = qf_softmax_rows_f32_neon_path,
+};
 
 #endif

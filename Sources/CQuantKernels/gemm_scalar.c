@@ -28,4 +28,17 @@ static void gemm_u8s8_raw_scalar(const uint8_t *a, size_t lda, size_t m,
 }
 
 const qf_kernel_table qf_scalar_kernels = {
-    "scalar", gemm_u8s8_raw_scalar, qf_sgemm_scalar_path, qf_sgemm_packed_scalar_path, qf_range_f32_scalar_path, qf_quantize_u8_scalar_path};
+    .name = "scalar",
+    .gemm_u8s8_raw = gemm_u8s8_raw_scalar,
+    .sgemm = qf_sgemm_scalar_path,
+    .sgemm_packed = qf_sgemm_packed_scalar_path,
+    .range_f32 = qf_range_f32_scalar_path,
+    .quantize_u8 = qf_quantize_u8_scalar_path,
+    .depthwise_conv2d_f32 = qf_depthwise_conv2d_f32_scalar_path,
+    .exp_f32 = qf_exp_f32_scalar_path,
+    .erf_f32 = qf_erf_f32_scalar_path,
+    .tanh_f32 = qf_tanh_f32_scalar_path,
+    .sigmoid_f32 = qf_sigmoid_f32_scalar_path,
+    .gelu_erf_f32 = qf_gelu_erf_f32_scalar_path,
+    .softmax_rows_f32 = qf_softmax_rows_f32_scalar_path,
+};

@@ -14,6 +14,10 @@ typedef void (*qf_sgemm_packed_fn)(const float *a, size_t lda, const float *pack
                                    float *c, size_t ldc, size_t m);
 typedef void (*qf_range_f32_fn)(const float *x, size_t n, float *low, float *high);
 typedef void (*qf_quantize_u8_fn)(const float *x, size_t n, float scale, uint8_t zero_point, uint8_t *y);
+typedef void (*qf_depthwise_conv2d_f32_fn)(const qf_conv2d_geometry *geometry, const float *input,
+                                           const float *weights, const float *bias, float *output);
+typedef void (*qf_unary_f32_fn)(const float *x, float *y, size_t n);
+typedef void (*qf_softmax_rows_f32_fn)(float *x, size_t rows, size_t length);
 
 typedef struct {
     const char *name;
@@ -22,6 +26,9 @@ typedef struct {
     qf_sgemm_packed_fn sgemm_packed;
     qf_range_f32_fn range_f32;
     qf_quantize_u8_fn quantize_u8;
+    qf_depthwise_conv2d_f32_fn depthwise_conv2d_f32;
+    qf_unary_f32_fn exp_f32, erf_f32, tanh_f32, sigmoid_f32, gelu_erf_f32;
+    qf_softmax_rows_f32_fn softmax_rows_f32;
 } qf_kernel_table;
 
 /* Put before the constant-count row, panel and vector loops of a register tile: unrolled, its
@@ -60,5 +67,68 @@ void qf_range_f32_neon_path(const float *x, size_t n, float *low, float *high);
 void qf_quantize_u8_scalar_path(const float *x, size_t n, float scale, uint8_t zero_point, uint8_t *y);
 void qf_quantize_u8_avx2_path(const float *x, size_t n, float scale, uint8_t zero_point, uint8_t *y);
 void qf_quantize_u8_neon_path(const float *x, size_t n, float scale, uint8_t zero_point, uint8_t *y);
+
+
+/* Depthwise convolution (depthwise_*.c). */
+void qf_depthwise_conv2d_f32_scalar_path(const qf_conv2d_geometry *geometry, const float *input,
+                                         const float *weights, const float *bias, float *output);
+void qf_depthwise_conv2d_f32_avx2_path(const qf_conv2d_geometry *geometry, const float *input,
+                                       const float *weights, const float *bias, float *output);
+void qf_depthwise_conv2d_f32_neon_path(const qf_conv2d_geometry *geometry, const float *input,
+                                       const float *weights, const float *bias, float *output);
+
+/* Vector math (vmath_*.c): exp, erf, tanh, sigmoid, gelu and softmax of each path. */
+#define QF_DECLARE_VMATH(path)                                                 \
+    void qf_exp_f32_##path##_path(const float *x, float *y, size_t n);         \
+    void qf_erf_f32_##path##_path(const float *x, float *y, size_t n);         \
+    void qf_tanh_f32_##path##_path(const float *x, float *y, size_t n);        \
+    void qf_sigmoid_f32_##path##_path(const float *x, float *y, size_t n);     \
+    void qf_gelu_erf_f32_##path##_path(const float *x, float *y, size_t n);    \
+    void qf_softmax_rows_f32_##path##_path(float *x, size_t rows, size_t length);
+QF_DECLARE_VMATH(scalar)
+QF_DECLARE_VMATH(avx2)
+QF_DECLARE_VMATH(neon)
+
+/* Below this, exp flushes to 0 on every path: ln(FLT_MIN), the smallest normal result. */
+#define QF_EXP_FLUSH_BELOW (-87.33654475f)
+/* gelu(x) for x below -4 sqrt(2) is -0 on every path (its exact value is above -4.4e-8). */
+#define QF_GELU_ZERO_BELOW (-5.65685425f)
+
+/* Outputs o in [0, count) whose position o * stride + offset lies in [0, last], as [*lo, *hi) (empty:
+ * *lo == *hi). The taps of a row, the columns of a row that read no padding, and so on. */
+static inline void qf_valid_range(ptrdiff_t offset, size_t stride, ptrdiff_t last, size_t count,
+                                  size_t *lo, size_t *hi) {
+    ptrdiff_t step = (ptrdiff_t)stride, first, end;
+    if (step == 1) { /* the common case, without the divisions that would dominate a short row */
+        first = offset >= 0 ? 0 : -offset;
+        end = last < offset ? 0 : last - offset + 1;
+    } else {
+        first = offset >= 0 ? 0 : (-offset + step - 1) / step;
+        end = last < offset ? 0 : (last - offset) / step + 1;
+    }
+    if (end > (ptrdiff_t)count) end = (ptrdiff_t)count;
+    if (first > end) first = end;
+    *lo = (size_t)first;
+    *hi = (size_t)end;
+}
+
+
+/* One depthwise output: bias + the taps of rows [kh_lo, kh_hi) in (kh, kw) order, padding skipped.
+ * `plane` and `filter` are the channel's; `top` = oy * stride_h - pad_top. The scalar path and the
+ * NEON border columns. */
+static inline float qf_depthwise_point(const qf_conv2d_geometry *g, const float *plane, const float *filter,
+                                       float bias, ptrdiff_t top, size_t kh_lo, size_t kh_hi, size_t ox) {
+    ptrdiff_t left = (ptrdiff_t)(ox * g->stride_w) - (ptrdiff_t)g->pad_left;
+    size_t kw_lo, kw_hi;
+    qf_valid_range(left, g->dilation_w, (ptrdiff_t)g->width - 1, g->kernel_w, &kw_lo, &kw_hi);
+    float sum = bias;
+    for (size_t kh = kh_lo; kh < kh_hi; kh++) {
+        const float *row = plane + (size_t)(top + (ptrdiff_t)(kh * g->dilation_h)) * g->width;
+        for (size_t kw = kw_lo; kw < kw_hi; kw++) {
+            sum += filter[kh * g->kernel_w + kw] * row[left + (ptrdiff_t)(kw * g->dilation_w)];
+        }
+    }
+    return sum;
+}
 
 #endif

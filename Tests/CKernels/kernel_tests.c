@@ -22,17 +22,35 @@
 static const char *const path_names[] = {"avx2", "neon-dotprod", "neon", "scalar"};
 enum { PATHS = sizeof path_names / sizeof path_names[0] };
 
-enum { GEMM, SGEMM, SGEMM_PACKED, RANGE, QUANTIZE, KERNELS };
-static const char *const kernel_names[KERNELS] = {"gemm_u8s8", "sgemm", "sgemm_packed", "range_f32", "quantize_u8"};
+enum { GEMM, SGEMM, SGEMM_PACKED, RANGE, QUANTIZE, DEPTHWISE, EXP, ERF, TANH, SIGMOID, GELU, SOFTMAX, KERNELS };
+static const char *const kernel_names[KERNELS] = {"gemm_u8s8", "sgemm", "sgemm_packed", "range_f32", "quantize_u8",
+                                                  "depthwise_conv2d_f32", "exp_f32", "erf_f32", "tanh_f32",
+                                                  "sigmoid_f32", "gelu_erf_f32", "softmax_rows_f32"};
 
 typedef struct {
     int cases, failures;
     char first_failure[256];
+    double worst; /* largest error seen, for the kernels that report one (in the unit they are checked in) */
 } tally;
 
 static tally tallies[PATHS][KERNELS];
+/* Kernels with one implementation for every path. */
+enum { IM2COL_F32, IM2COL_U8, SHARED_KERNELS };
+static const char *const shared_kernel_names[SHARED_KERNELS] = {"im2col_f32", "im2col_u8"};
+static tally shared_tallies[SHARED_KERNELS];
 static int supported[PATHS];
 static int dispatch_failures;
+
+static void record_shared(int kernel, int passed, const char *format, ...) {
+    tally *t = &shared_tallies[kernel];
+    t->cases++;
+    if (!passed && t->failures++ == 0) {
+        va_list arguments;
+        va_start(arguments, format);
+        vsnprintf(t->first_failure, sizeof t->first_failure, format, arguments);
+        va_end(arguments);
+    }
+}
 
 static void record(int path, int kernel, int passed, const char *format, ...) {
     tally *t = &tallies[path][kernel];
@@ -368,6 +386,383 @@ static void check_activations(void) {
     }
 }
 
+/* ---- depthwise convolution and im2col ----------------------------------------------------- */
+
+typedef struct {
+    size_t channels, height, width, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w;
+    size_t pad_top, pad_left, pad_bottom, pad_right;
+} conv_case;
+
+/* The geometry of a case, the output size computed as ONNX does; 0 if the kernel does not fit. */
+static int geometry_of(const conv_case *k, qf_conv2d_geometry *g) {
+    size_t span_h = k->dilation_h * (k->kernel_h - 1) + 1, span_w = k->dilation_w * (k->kernel_w - 1) + 1;
+    size_t padded_h = k->height + k->pad_top + k->pad_bottom, padded_w = k->width + k->pad_left + k->pad_right;
+    if (padded_h < span_h || padded_w < span_w) return 0;
+    *g = (qf_conv2d_geometry){k->channels, k->height, k->width, k->kernel_h, k->kernel_w, k->stride_h, k->stride_w,
+                              k->dilation_h, k->dilation_w, k->pad_top, k->pad_left,
+                              (padded_h - span_h) / k->stride_h + 1, (padded_w - span_w) / k->stride_w + 1};
+    return 1;
+}
+
+/* The input position a tap reads, or 0 if it falls in the padding. */
+static int tap_position(const qf_conv2d_geometry *g, size_t oy, size_t ox, size_t kh, size_t kw, size_t *iy, size_t *ix) {
+    long y = (long)(oy * g->stride_h + kh * g->dilation_h) - (long)g->pad_top;
+    long x = (long)(ox * g->stride_w + kw * g->dilation_w) - (long)g->pad_left;
+    if (y < 0 || x < 0 || y >= (long)g->height || x >= (long)g->width) return 0;
+    *iy = (size_t)y;
+    *ix = (size_t)x;
+    return 1;
+}
+
+static const char *describe(const qf_conv2d_geometry *g) {
+    static char text[160];
+    snprintf(text, sizeof text, "C=%zu H=%zu W=%zu k=%zux%zu s=%zu,%zu d=%zu,%zu pad=%zu,%zu out=%zux%zu", g->channels,
+             g->height, g->width, g->kernel_h, g->kernel_w, g->stride_h, g->stride_w, g->dilation_h, g->dilation_w,
+             g->pad_top, g->pad_left, g->out_h, g->out_w);
+    return text;
+}
+
+enum { CANARY = 16 }; /* floats before an output that must stay untouched */
+
+static void check_depthwise(const conv_case *k, int with_bias) {
+    qf_conv2d_geometry g;
+    if (!geometry_of(k, &g)) return;
+    size_t in_count = g.channels * g.height * g.width, taps = g.kernel_h * g.kernel_w;
+    size_t out_count = g.channels * g.out_h * g.out_w;
+    float *input = guarded(in_count * sizeof(float)), *weights = guarded(g.channels * taps * sizeof(float));
+    float *bias = with_bias ? guarded(g.channels * sizeof(float)) : NULL;
+    for (size_t i = 0; i < in_count; i++) input[i] = unit_float() * 4;
+    for (size_t i = 0; i < g.channels * taps; i++) weights[i] = unit_float();
+    for (size_t i = 0; with_bias && i < g.channels; i++) bias[i] = unit_float() * 2;
+
+    double *exact = allocate(out_count * sizeof(double)), *magnitude = allocate(out_count * sizeof(double));
+    for (size_t c = 0; c < g.channels; c++) {
+        for (size_t oy = 0; oy < g.out_h; oy++) {
+            for (size_t ox = 0; ox < g.out_w; ox++) {
+                double sum = with_bias ? bias[c] : 0, size = fabs(sum);
+                for (size_t kh = 0; kh < g.kernel_h; kh++) {
+                    for (size_t kw = 0; kw < g.kernel_w; kw++) {
+                        size_t iy, ix;
+                        if (!tap_position(&g, oy, ox, kh, kw, &iy, &ix)) continue;
+                        double product = (double)weights[(c * g.kernel_h + kh) * g.kernel_w + kw] * input[(c * g.height + iy) * g.width + ix];
+                        sum += product;
+                        size += fabs(product);
+                    }
+                }
+                exact[(c * g.out_h + oy) * g.out_w + ox] = sum;
+                magnitude[(c * g.out_h + oy) * g.out_w + ox] = size;
+            }
+        }
+    }
+    float *buffer = guarded((CANARY + out_count) * sizeof(float)), *output = buffer + CANARY;
+    for (int path = 0; path < PATHS; path++) {
+        if (!supported[path]) continue;
+        for (size_t i = 0; i < CANARY + out_count; i++) buffer[i] = NAN;
+        qf_depthwise_conv2d_f32_on_path(path_names[path], &g, input, weights, bias, output);
+        size_t bad = out_count;
+        for (size_t i = 0; i < out_count && bad == out_count; i++) {
+            if (!close_enough(output[i], exact[i], magnitude[i], taps + 1)) bad = i;
+        }
+        int canary_intact = 1;
+        for (size_t i = 0; i < CANARY; i++) canary_intact = canary_intact && isnan(buffer[i]);
+        record(path, DEPTHWISE, bad == out_count && canary_intact, "%s bias=%d: %s out[%zu] = %.9g, exact %.9g", describe(&g),
+               with_bias, canary_intact ? "" : "wrote before the output;", bad, bad < out_count ? output[bad] : 0.0,
+               bad < out_count ? exact[bad] : 0.0);
+    }
+    release(input, in_count * sizeof(float));
+    release(weights, g.channels * taps * sizeof(float));
+    if (bias != NULL) release(bias, g.channels * sizeof(float));
+    release(buffer, (CANARY + out_count) * sizeof(float));
+    free(exact);
+    free(magnitude);
+}
+
+static conv_case random_conv_case(void) {
+    conv_case k;
+    k.channels = uniform(1, 4);
+    k.kernel_h = uniform(1, 7);
+    k.kernel_w = uniform(1, 7);
+    k.stride_h = uniform(1, 3);
+    k.stride_w = uniform(1, 4);
+    k.dilation_h = next_random() % 4 ? 1 : uniform(2, 3);
+    k.dilation_w = next_random() % 4 ? 1 : uniform(2, 3);
+    k.height = uniform(1, 20);
+    k.width = uniform(1, 80);
+    k.pad_top = uniform(0, 4);
+    k.pad_left = uniform(0, 4);
+    k.pad_bottom = uniform(0, 4);
+    k.pad_right = uniform(0, 4);
+    return k;
+}
+
+static void check_depthwise_convolutions(void) {
+    static const conv_case cases[] = {
+        /* C, H, W, KH, KW, sh, sw, dh, dw, top, left, bottom, right */
+        {3, 12, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},    {3, 12, 40, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},
+        {2, 11, 41, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},    {2, 13, 67, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2},
+        {2, 13, 67, 5, 5, 2, 2, 1, 1, 2, 2, 2, 2},    {16, 80, 112, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+        {8, 56, 56, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},    {8, 28, 28, 5, 5, 2, 2, 1, 1, 2, 2, 2, 2},
+        {4, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},      {4, 7, 7, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2},
+        {3, 14, 14, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1},    {2, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},
+        {2, 1, 9, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},      {2, 9, 33, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2},
+        {2, 9, 50, 3, 3, 1, 2, 1, 3, 1, 3, 1, 3},     {2, 5, 30, 1, 7, 1, 1, 1, 1, 0, 3, 0, 3},
+        {2, 20, 5, 7, 1, 1, 1, 1, 1, 3, 0, 3, 0},     {2, 6, 24, 3, 3, 1, 1, 1, 1, 4, 4, 4, 4}, /* pads beyond the kernel */
+        {2, 6, 24, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1},     {2, 6, 31, 3, 3, 1, 4, 1, 1, 1, 1, 1, 1},
+        {1, 3, 9, 3, 9, 1, 1, 1, 1, 0, 0, 0, 0},      {1, 4, 16, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0}, /* no padding, one vector */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        check_depthwise(&cases[i], 1);
+        check_depthwise(&cases[i], 0);
+    }
+    for (int i = 0; i < 250; i++) {
+        conv_case k = random_conv_case();
+        check_depthwise(&k, i % 3 != 0);
+    }
+}
+
+static void check_im2col(const conv_case *k) {
+    qf_conv2d_geometry g;
+    if (!geometry_of(k, &g)) return;
+    size_t in_count = g.channels * g.height * g.width, plane = g.out_h * g.out_w;
+    size_t out_count = g.channels * g.kernel_h * g.kernel_w * plane;
+    float *input = guarded(in_count * sizeof(float));
+    uint8_t *input_u8 = guarded(in_count);
+    for (size_t i = 0; i < in_count; i++) {
+        input[i] = unit_float();
+        input_u8[i] = (uint8_t)next_random();
+    }
+    float *buffer = guarded((CANARY + out_count) * sizeof(float)), *columns = buffer + CANARY;
+    uint8_t *buffer_u8 = guarded(CANARY + out_count), *columns_u8 = buffer_u8 + CANARY;
+    for (size_t i = 0; i < CANARY + out_count; i++) buffer[i] = NAN;
+    memset(buffer_u8, 0xA5, CANARY + out_count);
+    uint8_t pad = (uint8_t)next_random();
+    qf_im2col_f32(&g, input, columns);
+    qf_im2col_u8(&g, input_u8, pad, columns_u8);
+    size_t bad = out_count, bad_u8 = out_count;
+    for (size_t c = 0, row = 0; c < g.channels; c++) {
+        for (size_t kh = 0; kh < g.kernel_h; kh++) {
+            for (size_t kw = 0; kw < g.kernel_w; kw++, row++) {
+                for (size_t p = 0; p < plane; p++) {
+                    size_t iy, ix, at = row * plane + p;
+                    int inside = tap_position(&g, p / g.out_w, p % g.out_w, kh, kw, &iy, &ix);
+                    float want = inside ? input[(c * g.height + iy) * g.width + ix] : 0.0f;
+                    uint8_t want_u8 = inside ? input_u8[(c * g.height + iy) * g.width + ix] : pad;
+                    if (memcmp(&columns[at], &want, sizeof want) != 0 && bad == out_count) bad = at;
+                    if (columns_u8[at] != want_u8 && bad_u8 == out_count) bad_u8 = at;
+                }
+            }
+        }
+    }
+    int canary = 1, canary_u8 = 1;
+    for (size_t i = 0; i < CANARY; i++) {
+        canary = canary && isnan(buffer[i]);
+        canary_u8 = canary_u8 && buffer_u8[i] == 0xA5;
+    }
+    record_shared(IM2COL_F32, bad == out_count && canary, "%s: column entry %zu wrong%s", describe(&g), bad,
+                  canary ? "" : " (or wrote before the output)");
+    record_shared(IM2COL_U8, bad_u8 == out_count && canary_u8, "%s pad=%u: column entry %zu wrong%s", describe(&g), pad,
+                  bad_u8, canary_u8 ? "" : " (or wrote before the output)");
+    release(input, in_count * sizeof(float));
+    release(input_u8, in_count);
+    release(buffer, (CANARY + out_count) * sizeof(float));
+    release(buffer_u8, CANARY + out_count);
+}
+
+static void check_im2cols(void) {
+    static const conv_case cases[] = {
+        {3, 12, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1}, {3, 12, 40, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},
+        {2, 13, 67, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2}, {2, 9, 33, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2},
+        {2, 6, 24, 3, 3, 1, 1, 1, 1, 4, 4, 4, 4},  {2, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},
+        {4, 7, 7, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0},   {1, 5, 8, 2, 3, 3, 1, 1, 2, 0, 1, 2, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_im2col(&cases[i]);
+    for (int i = 0; i < 200; i++) {
+        conv_case k = random_conv_case();
+        check_im2col(&k);
+    }
+}
+
+/* ---- vector math -------------------------------------------------------------------------- */
+
+typedef int (*unary_on_path)(const char *name, const float *x, float *y, size_t n);
+
+static double reference_gelu(double x) {
+    return 0.5 * x * erfc(-x * 0.70710678118654752440);
+}
+
+/* Whether y is close enough to f(x); *error gets the error in the unit the function is checked in
+ * (relative, absolute, or a fraction of the tolerance). Specials follow CQuantKernels.h. */
+static int math_close(int kernel, float x, float y, double *error) {
+    *error = 0;
+    if (isnan(x)) return isnan(y);
+    if (isnan(y)) return 0;
+    double v = x, want, tolerance;
+    switch (kernel) {
+    case EXP:
+        if (x < -87.33654475f) return y == 0;
+        want = exp(v);
+        if (want > 3.4028234e38 * (1 - 2e-6) && isinf(y)) return 1;
+        *error = fabs(y - want) / want;
+        return *error <= 2e-6;
+    case ERF:
+        want = erf(v);
+        if (x == 0) return y == 0 && signbit(y) == signbit(x);
+        *error = fabs(y - want);
+        return *error <= 2e-7;
+    case TANH:
+        want = tanh(v);
+        if (x == 0) return y == 0 && signbit(y) == signbit(x);
+        *error = fabs(y - want) / fabs(want);
+        return *error <= 2e-6;
+    case SIGMOID:
+        want = 1 / (1 + exp(-v));
+        if (x < -87) return fabs(y - want) <= 2e-38;
+        *error = fabs(y - want) / want;
+        return *error <= 2e-6;
+    default: /* GELU */
+        if (x < -5.65685425f) return y == 0 && signbit(y);
+        want = reference_gelu(v);
+        if (isinf(x)) return y == want;
+        if (x == 0) return y == 0 && signbit(y) == signbit(x);
+        tolerance = 1e-6 * fabs(want) + 1e-7;
+        *error = fabs(y - want) / tolerance;
+        return *error <= 1;
+    }
+}
+
+static const unary_on_path unary_functions[] = {qf_exp_f32_on_path, qf_erf_f32_on_path, qf_tanh_f32_on_path,
+                                                qf_sigmoid_f32_on_path, qf_gelu_erf_f32_on_path};
+
+/* Every function on every path: a dense sweep with the special values, in place and out of place, then
+ * short unaligned pieces of it that must give exactly what the whole run gave (tails included). */
+static void check_vector_math(void) {
+    static const uint32_t special_bits[] = {
+        0x00000000, 0x80000000, 0x7F800000, 0xFF800000, 0x7FC00000, 0xFFC00000, 0x7FA00000, 0x7F7FFFFF, 0xFF7FFFFF,
+        0x00000001, 0x80000001, 0x00800000, 0x80800000, 0x7149F2CA, 0xF149F2CA, 0x3F800000, 0xBF800000,
+    };
+    static const float edges[] = {-87.33654475f, -87.3365f, -87.33655f, -87.0f, -88.0f, -88.72283f, -88.8f, -89.0f, -100.0f,
+                                  -103.97f, -104.0f, -200.0f, 88.72283f, 88.722839f, 88.7229f, 89.0f, 100.0f,
+                                  0.625f, -0.625f, 0.62499994f, 4.0f, -4.0f, 3.9999998f, 5.65685f, -5.65685f,
+                                  -5.656854f, -5.6568546f, 1.0f, 0.99999994f, -0.99999994f, 1e-20f, -1e-20f, 1e-38f, 9.0f, -9.0f,
+                                  44.0f, -44.0f, 45.0f, 1e30f, -1e30f};
+    const size_t sweep = 20001, wide = 20001;
+    size_t specials = sizeof special_bits / sizeof special_bits[0], edge_count = sizeof edges / sizeof edges[0];
+    size_t n = sweep + wide + specials + edge_count + 3000;
+    float *x = guarded(n * sizeof(float)), *y = guarded(n * sizeof(float)), *z = guarded(n * sizeof(float));
+    size_t at = 0;
+    for (size_t i = 0; i < sweep; i++) x[at++] = (float)(-10.0 + 1e-3 * (double)i); /* every 1e-3 in [-10, 10] */
+    for (size_t i = 0; i < wide; i++) x[at++] = (float)(-100.0 + 1e-2 * (double)i);  /* every 1e-2 in [-100, 100] */
+    for (size_t i = 0; i < specials; i++) x[at++] = float_from_bits(special_bits[i]);
+    for (size_t i = 0; i < edge_count; i++) x[at++] = edges[i];
+    while (at < n) x[at++] = ldexpf(unit_float(), (int)uniform(0, 60) - 50); /* small and large magnitudes */
+
+    for (int path = 0; path < PATHS; path++) {
+        if (!supported[path]) continue;
+        for (int f = 0; f < 5; f++) {
+            int kernel = EXP + f;
+            tally *t = &tallies[path][kernel];
+            unary_functions[f](path_names[path], x, y, n);
+            for (size_t i = 0; i < n; i++) {
+                double error;
+                int passed = math_close(kernel, x[i], y[i], &error);
+                if (error > t->worst) t->worst = error;
+                record(path, kernel, passed, "x = %.9g: y = %.9g", x[i], y[i]);
+            }
+            memcpy(z, x, n * sizeof(float)); /* in place */
+            unary_functions[f](path_names[path], z, z, n);
+            record(path, kernel, memcmp(z, y, n * sizeof(float)) == 0, "in place differs from out of place");
+            for (int piece = 0; piece < 60; piece++) {
+                size_t start = uniform(0, n - 40), length = uniform(0, 37);
+                float *out = z + n - length; /* ends at the guard page */
+                unary_functions[f](path_names[path], x + start, out, length);
+                record(path, kernel, memcmp(out, y + start, length * sizeof(float)) == 0,
+                       "x[%zu..+%zu] alone differs from the whole run", start, length);
+            }
+        }
+    }
+    release(x, n * sizeof(float));
+    release(y, n * sizeof(float));
+    release(z, n * sizeof(float));
+}
+
+/* `mix`: 0 plain, 1 with masked (-10000 and -inf) positions, 2 all -inf, 3 one NaN, 4 one +inf. */
+static void check_softmax(size_t rows, size_t length, int mix) {
+    size_t count = rows * length;
+    float *x = guarded(count * sizeof(float)), *y = guarded(count * sizeof(float));
+    for (size_t i = 0; i < count; i++) {
+        x[i] = unit_float() * 20;
+        if (mix == 1 && next_random() % 3 == 0) x[i] = next_random() % 2 ? -10000.0f : -INFINITY;
+        if (mix == 2) x[i] = -INFINITY;
+    }
+    if ((mix == 3 || mix == 4) && count > 0) x[uniform(0, length - 1)] = mix == 3 ? NAN : INFINITY; /* in row 0 */
+    double *want = allocate(count * sizeof(double) + 1);
+    for (size_t r = 0; r < rows; r++) {
+        const float *row = x + r * length;
+        double max = -INFINITY, sum = 0;
+        for (size_t i = 0; i < length; i++) max = row[i] > max ? row[i] : max;
+        for (size_t i = 0; i < length; i++) sum += exp((double)row[i] - max);
+        for (size_t i = 0; i < length; i++) want[r * length + i] = exp((double)row[i] - max) / sum;
+    }
+    double tolerance = 3e-6 + (double)length * 1.2e-7;
+    for (int path = 0; path < PATHS; path++) {
+        if (!supported[path]) continue;
+        memcpy(y, x, count * sizeof(float));
+        qf_softmax_rows_f32_on_path(path_names[path], y, rows, length);
+        size_t bad = count;
+        for (size_t i = 0; i < count && bad == count; i++) {
+            double w = want[i];
+            int passed = isnan(w) ? isnan(y[i])
+                         : isinf(x[i]) || x[i] == -10000.0f ? y[i] == 0
+                         : fabs(y[i] - w) <= tolerance * w + 1e-37;
+            if (!passed) bad = i;
+        }
+        record(path, SOFTMAX, bad == count, "rows=%zu length=%zu mix=%d: y[%zu] = %.9g for x = %.9g, expected %.9g", rows,
+               length, mix, bad, bad < count ? y[bad] : 0.0, bad < count ? x[bad] : 0.0, bad < count ? want[bad] : 0.0);
+    }
+    release(x, count * sizeof(float));
+    release(y, count * sizeof(float));
+    free(want);
+}
+
+static void check_softmaxes(void) {
+    static const size_t lengths[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 64, 100, 1000, 1001, 4099};
+    for (size_t l = 0; l < sizeof lengths / sizeof lengths[0]; l++) {
+        for (int mix = 0; mix < 5; mix++) check_softmax(1 + l % 4, lengths[l], mix);
+    }
+    check_softmax(0, 5, 0);
+    check_softmax(3, 0, 0);
+}
+
+/* The public entry points run the chosen path: the same results as that path by name. Runs after the
+ * dispatch checks (asking for the chosen path fixes it for the process and the children it forks). */
+static void check_public_entries(void) {
+    const char *chosen = qf_kernel_path_name();
+    float x[37], y[37], z[37];
+    for (int i = 0; i < 37; i++) x[i] = unit_float() * 6;
+    void (*const chosen_functions[])(const float *, float *, size_t) = {qf_exp_f32, qf_erf_f32, qf_tanh_f32, qf_sigmoid_f32,
+                                                                        qf_gelu_erf_f32};
+    int same = 1;
+    for (int f = 0; f < 5; f++) {
+        chosen_functions[f](x, y, 37);
+        unary_functions[f](chosen, x, z, 37);
+        same = same && memcmp(y, z, sizeof y) == 0;
+    }
+    memcpy(y, x, sizeof x);
+    memcpy(z, x, sizeof x);
+    qf_softmax_rows_f32(y, 1, 37);
+    qf_softmax_rows_f32_on_path(chosen, z, 1, 37);
+    same = same && memcmp(y, z, sizeof y) == 0;
+    qf_conv2d_geometry g = {2, 5, 11, 3, 3, 1, 1, 1, 1, 1, 1, 5, 11};
+    float input[2 * 5 * 11], weights[18], bias[2] = {0.5f, -0.25f}, a[2 * 5 * 11], b[2 * 5 * 11];
+    for (int i = 0; i < 110; i++) input[i] = unit_float();
+    for (int i = 0; i < 18; i++) weights[i] = unit_float();
+    qf_depthwise_conv2d_f32(&g, input, weights, bias, a);
+    qf_depthwise_conv2d_f32_on_path(chosen, &g, input, weights, bias, b);
+    same = same && memcmp(a, b, sizeof a) == 0;
+    printf("%s dispatch: depthwise, vector math and softmax entry points run the chosen path (%s)\n", same ? "PASS" : "FAIL", chosen);
+    dispatch_failures += !same;
+}
+
 /* ---- dispatch ----------------------------------------------------------------------------- */
 
 /* The choice is made once per process, so each request runs in a child forked before this process
@@ -423,6 +818,10 @@ int main(void) {
     check_gemms();
     check_sgemms();
     check_activations();
+    check_depthwise_convolutions();
+    check_im2cols();
+    check_vector_math();
+    check_softmaxes();
 
     int failures = 0;
     for (int path = 0; path < PATHS; path++) {
@@ -432,12 +831,23 @@ int main(void) {
         }
         for (int kernel = 0; kernel < KERNELS; kernel++) {
             const tally *t = &tallies[path][kernel];
-            printf("%s %s %s (%d cases)\n", t->failures ? "FAIL" : "PASS", path_names[path], kernel_names[kernel], t->cases);
+            printf("%s %s %s (%d cases", t->failures ? "FAIL" : "PASS", path_names[path], kernel_names[kernel], t->cases);
+            if (kernel >= EXP && kernel <= GELU) {
+                printf(", worst %s %.3g", kernel == ERF ? "absolute error" : kernel == GELU ? "error / tolerance" : "relative error", t->worst);
+            }
+            printf(")\n");
             if (t->failures) printf("    %d failed; first: %s\n", t->failures, t->first_failure);
             failures += t->failures;
         }
     }
+    for (int kernel = 0; kernel < SHARED_KERNELS; kernel++) {
+        const tally *t = &shared_tallies[kernel];
+        printf("%s all-paths %s (%d cases)\n", t->failures ? "FAIL" : "PASS", shared_kernel_names[kernel], t->cases);
+        if (t->failures) printf("    %d failed; first: %s\n", t->failures, t->first_failure);
+        failures += t->failures;
+    }
     check_dispatch();
+    check_public_entries();
     failures += dispatch_failures;
 
     printf("tested paths:");

@@ -66,7 +66,11 @@ final class RealModelTests: XCTestCase {
     }
 
     /// The detector quantized int8-static (QDQ, per-channel, from opset 12 raised to 13, weights that
-    /// paddle2onnx wrote as Constant nodes) on two calibration photos; both engines run the file.
+    /// paddle2onnx wrote as Constant nodes) on two calibration photos; both engines run the file, ours
+    /// with the QDQ Convs fused into integer kernels. One-level rounding flips (float accumulation
+    /// order) grow through the network's squeeze-excitation blocks, so two correct engines differ
+    /// more here than on the MLP: onnxruntime's optimised and unoptimised graphs agree to cosine
+    /// 0.9994-0.9999 per image, ours and onnxruntime's to 0.9966-0.9997 (measured over the 8 test images).
     func testTextDetectorInt8AgreesWithOnnxruntimeOnTheQuantizedFile() throws {
         let directory = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -78,7 +82,9 @@ final class RealModelTests: XCTestCase {
         let feeds = try ModelFixtures.rows(1, of: "ocr-det-images.npz")
         let ours = try XCTUnwrap(InferenceSession(contentsOf: quantized).run(feeds)["sigmoid_0.tmp_0"])
         let theirs = try XCTUnwrap(ONNXRuntimeOracle.outputs(model: quantized, feeds: feeds)["sigmoid_0.tmp_0"])
-        XCTAssertGreaterThan(cosine(ours.floats, theirs.floats), 0.999)
+        XCTAssertGreaterThan(cosine(ours.floats, theirs.floats), 0.995)
+        let sameSide = zip(ours.floats, theirs.floats).filter { ($0 > 0.3) == ($1 > 0.3) }.count
+        XCTAssertGreaterThan(Double(sameSide) / Double(ours.count), 0.995, "pixels on the same side of the text threshold")
     }
 
     /// ||actual - expected|| / ||expected||.

@@ -114,6 +114,105 @@ int qf_quantize_u8_on_path(const char *name, const float *x, size_t n, float sca
 int qf_sgemm_on_path(const char *name, const float *a, size_t lda, const float *b, size_t ldb,
                      float *c, size_t ldc, size_t m, size_t k, size_t n);
 
+/* ---- Convolution helpers ---------------------------------------------------------------------- */
+
+/*
+ * Geometry of a 2-D convolution on ONE image in NCHW layout (every count in elements):
+ *   input   [channels, height, width], contiguous
+ *   kernel  kernel_h x kernel_w taps, tap (kh, kw) reads input row oy * stride_h - pad_top + kh * dilation_h
+ *           and column ox * stride_w - pad_left + kw * dilation_w; a position outside the image reads the
+ *           padding value (0 for float). Strides and dilations must be at least 1.
+ *   output  [channels or columns..., out_h, out_w]. The caller passes out_h and out_w (for ONNX,
+ *           floor((height + pad_top + pad_bottom - dilation_h * (kernel_h - 1) - 1) / stride_h) + 1), so the
+ *           bottom and right padding are implied: any output position whose taps fall below or right of
+ *           the image reads padding there.
+ * Counts must fit in int32 (rows and columns are indexed with 32-bit lanes).
+ */
+typedef struct {
+    size_t channels, height, width;
+    size_t kernel_h, kernel_w;
+    size_t stride_h, stride_w;
+    size_t dilation_h, dilation_w;
+    size_t pad_top, pad_left;
+    size_t out_h, out_w;
+} qf_conv2d_geometry;
+
+/**
+ * Depthwise convolution (one filter per channel, channel multiplier 1), float, zero padding:
+ *   output[c][oy][ox] = bias[c] + sum_{kh, kw} weights[c][kh][kw] * input[c][iy][ix]   (taps in the
+ *   padding skipped), with iy, ix as in qf_conv2d_geometry.
+ * weights [channels, kernel_h, kernel_w]; bias [channels] or NULL for none; output
+ * [channels, out_h, out_w], overwritten; input and output must not overlap. Runs the chosen path: the SIMD
+ * paths vectorise along the output row (fast for stride 1 and 2, any kernel size and dilation; other
+ * strides run a slower gathering loop) and compute border columns separately. Results of different
+ * paths agree to the rounding of a (kernel_h * kernel_w + 1)-term sum (fused multiply-adds or not).
+ */
+void qf_depthwise_conv2d_f32(const qf_conv2d_geometry *geometry, const float *input, const float *weights,
+                             const float *bias, float *output);
+
+/** qf_depthwise_conv2d_f32 on a named path; returns 0 if the path cannot run here. */
+int qf_depthwise_conv2d_f32_on_path(const char *name, const qf_conv2d_geometry *geometry, const float *input,
+                                    const float *weights, const float *bias, float *output);
+
+/**
+ * im2col for one image and one group: `input` points at the group's first channel, `geometry->channels`
+ * is the group's channel count. Writes `columns`, a row-major matrix of
+ * [channels * kernel_h * kernel_w] rows x [out_h * out_w] columns:
+ *   columns[((c * kernel_h + kh) * kernel_w + kw) * out_h * out_w + oy * out_w + ox] = input[c][iy][ix]
+ * (iy, ix as in qf_conv2d_geometry), 0 where the tap falls in the padding. One portable implementation
+ * serves every path (the interior of a stride-1 row is a memcpy), so there is no _on_path variant.
+ */
+void qf_im2col_f32(const qf_conv2d_geometry *geometry, const float *input, float *columns);
+
+/** qf_im2col_f32 for uint8 activations; padded positions get `pad_value` (pass the activation zero
+ *  point, so they contribute zero once the zero point is subtracted). */
+void qf_im2col_u8(const qf_conv2d_geometry *geometry, const uint8_t *input, uint8_t pad_value, uint8_t *columns);
+
+/* ---- Vector math ------------------------------------------------------------------------------ */
+
+/*
+ * Element-wise functions over n floats, y[i] = f(x[i]); y may equal x (in place) but must not
+ * otherwise overlap it. The SIMD paths evaluate polynomial approximations 8 (AVX2 + FMA) or 4 (NEON)
+ * lanes at a time, the last partial vector through a zero-padded copy, so an element's result does not
+ * depend on its position; the scalar path computes in double with libm. Accuracy against the exact value:
+ *   qf_exp_f32      relative 2e-6 (measured 1.2e-7) for x >= -87.3365 (= ln FLT_MIN); below that
+ *                   the result is 0 (never a denormal); above 88.7228 (= ln FLT_MAX) +inf; exp(-inf) = 0,
+ *                   exp(+inf) = +inf.
+ *   qf_erf_f32      absolute 2e-7; odd (erf(-0) = -0); |x| >= 4 gives +-1 (to within 1.6e-8 of exact).
+ *   qf_tanh_f32     relative 2e-6; odd; +-inf -> +-1.
+ *   qf_sigmoid_f32  1 / (1 + exp(-x)): relative 2e-6 for x >= -87; below, within 2e-38 absolute (tiny
+ *                   or 0); -inf -> 0, +inf -> 1.
+ *   qf_gelu_erf_f32 0.5 x (1 + erf(x / sqrt 2)), within 1e-6 relative + 1e-7 absolute (negative x use
+ *                   erfc, so there is no cancellation); x < -4 sqrt 2 gives -0 (exact value above
+ *                   -4.4e-8), so gelu(-inf) = -0 (the limit, where the formula would give NaN); +inf -> +inf.
+ * Every function returns NaN for a NaN input.
+ */
+void qf_exp_f32(const float *x, float *y, size_t n);
+void qf_erf_f32(const float *x, float *y, size_t n);
+void qf_tanh_f32(const float *x, float *y, size_t n);
+void qf_sigmoid_f32(const float *x, float *y, size_t n);
+void qf_gelu_erf_f32(const float *x, float *y, size_t n);
+
+/** The element-wise functions on a named path; return 0 if the path cannot run here. */
+int qf_exp_f32_on_path(const char *name, const float *x, float *y, size_t n);
+int qf_erf_f32_on_path(const char *name, const float *x, float *y, size_t n);
+int qf_tanh_f32_on_path(const char *name, const float *x, float *y, size_t n);
+int qf_sigmoid_f32_on_path(const char *name, const float *x, float *y, size_t n);
+int qf_gelu_erf_f32_on_path(const char *name, const float *x, float *y, size_t n);
+
+/**
+ * In-place softmax of each of `rows` contiguous rows of `length` floats:
+ *   x[i] = exp(x[i] - max) / sum_j exp(x[j] - max), max over the row,
+ * with the exp of qf_exp_f32, so a masked position (-10000, -inf, anything more than 87.3 below the
+ * row's maximum) becomes exactly 0. Special rows follow the formula as libm would: a row that is all
+ * -inf, or holds +inf or NaN, becomes all NaN (inf - inf and NaN poison the sum). Relative error within
+ * 3e-6 + length * 1.2e-7 (the bound the tests hold; the float sum of the SIMD paths is the length term).
+ */
+void qf_softmax_rows_f32(float *x, size_t rows, size_t length);
+
+/** qf_softmax_rows_f32 on a named path; returns 0 if the path cannot run here. */
+int qf_softmax_rows_f32_on_path(const char *name, float *x, size_t rows, size_t length);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,3 +1,4 @@
+import CQuantKernels
 import Foundation
 
 /// Softmax and LogSoftmax over one axis (opset 13+), or over the dimensions from `axis` on,
@@ -21,6 +22,10 @@ struct Softmax: Operator {
         let inner = flattensTrailingDimensions ? 1 : x.shape[(axis + 1)...].reduce(1, *)
         let outer = x.shape[..<axis].reduce(1, *)
         values.withUnsafeMutableBufferPointer { values in
+            if inner == 1, !takesLogarithm {
+                qf_softmax_rows_f32(values.baseAddress, outer, length)
+                return
+            }
             for block in 0..<outer {
                 for offset in 0..<inner {
                     normalize(values.baseAddress! + block * length * inner + offset, count: length, stride: inner)

@@ -22,6 +22,8 @@ public final class InferenceSession: Sendable {
     public init(modelData: Data, floatKernelPath: String? = nil) throws {
         var graph = try ONNXModelDecoder.decode(modelData)
         graph.foldBatchNormalizations()
+        graph.fuseQuantizedLinearOps()
+        graph.foldConstants()
         inputs = graph.inputs
         outputs = graph.outputs
         plan = try ExecutionPlan(graph, floatPath: try FloatKernelPath(name: floatKernelPath))

@@ -1,3 +1,5 @@
+import CQuantKernels
+
 /// Float convolution over 1 to 3 spatial dimensions with groups, strides, dilations, pads and
 /// auto_pad: each group's input is unrolled (im2col) into a [C/group x kernel, output] matrix and
 /// multiplied by the group's weights [M/group, C/group x kernel] on the float GEMM.
@@ -5,6 +7,7 @@ struct Conv: Operator {
     let window: SlidingWindow.Attributes
     let groups: Int
     private let path: FloatKernelPath
+    private let geometries = SlidingWindowCache()
 
     init(_ context: OperatorContext) throws {
         path = context.floatPath
@@ -26,11 +29,15 @@ struct Conv: Operator {
         if let declared = window.kernel, declared != kernel {
             throw InferenceError.invalidOperand("kernel_shape \(declared) differs from W's spatial shape \(kernel)")
         }
-        let geometry = try SlidingWindow(inputSize: Array(x.shape.dropFirst(2)), kernel: kernel, attributes: window)
+        let geometry = try geometries.geometry(inputSize: Array(x.shape.dropFirst(2)), kernel: kernel, attributes: window)
         let bias = try inputs.optional(2).map { try $0.floatOperand("B") }
         guard bias.map({ $0.count == filters }) ?? true else { throw InferenceError.invalidOperand("B must hold \(filters) values") }
 
         let xValues = try x.floatOperand("X"), weights = try w.floatOperand("W")
+        if groups == channels, filters == channels, let planar = geometry.planar(channels: channels) {
+            return [Tensor(shape: [batch, filters] + geometry.outputSize,
+                           floats: depthwise(xValues, weights: weights, bias: bias, planar: planar, batch: batch), as: x.elementType)]
+        }
         let (groupChannels, groupFilters) = (channels / groups, filters / groups)
         let (inputCount, kernelCount, outputCount) = (geometry.inputSize.reduce(1, *), geometry.kernelCount, geometry.outputCount)
         let depth = groupChannels * kernelCount
@@ -44,14 +51,25 @@ struct Conv: Operator {
                         for image in 0..<batch {
                             for group in 0..<groups {
                                 let firstChannel = image * channels + group * groupChannels
-                                for channel in 0..<groupChannels {
-                                    let source = x.baseAddress! + (firstChannel + channel) * inputCount
-                                    for entry in 0..<(kernelCount * outputCount) {
-                                        let position = table[entry]
-                                        columns[channel * kernelCount * outputCount + entry] = position >= 0 ? source[position] : 0
+                                let firstFilter = image * filters + group * groupFilters
+                                if geometry.isIdentity {
+                                    // A 1x1, stride-1, unpadded window: the input already is the column matrix.
+                                    path.multiply(w.baseAddress! + group * groupFilters * depth, x.baseAddress! + firstChannel * inputCount,
+                                                  into: output.baseAddress! + firstFilter * outputCount,
+                                                  rows: groupFilters, depth: depth, columns: outputCount)
+                                    continue
+                                }
+                                if var planar = geometry.planar(channels: groupChannels) {
+                                    qf_im2col_f32(&planar, x.baseAddress! + firstChannel * inputCount, columns.baseAddress!)
+                                } else {
+                                    for channel in 0..<groupChannels {
+                                        let source = x.baseAddress! + (firstChannel + channel) * inputCount
+                                        for entry in 0..<(kernelCount * outputCount) {
+                                            let position = table[entry]
+                                            columns[channel * kernelCount * outputCount + entry] = position >= 0 ? source[position] : 0
+                                        }
                                     }
                                 }
-                                let firstFilter = image * filters + group * groupFilters
                                 path.multiply(w.baseAddress! + group * groupFilters * depth, columns.baseAddress!,
                                                       into: output.baseAddress! + firstFilter * outputCount,
                                                       rows: groupFilters, depth: depth, columns: outputCount)
@@ -68,5 +86,19 @@ struct Conv: Operator {
             }
         }
         return [Tensor(shape: [batch, filters] + geometry.outputSize, floats: output, as: x.elementType)]
+    }
+
+    /// One filter per channel: the C kernels' direct depthwise convolution, image by image.
+    private func depthwise(_ x: [Float], weights: [Float], bias: [Float]?, planar: qf_conv2d_geometry, batch: Int) -> [Float] {
+        var planar = planar
+        let (inputCount, outputCount) = (planar.channels * planar.height * planar.width, planar.channels * planar.out_h * planar.out_w)
+        return [Float](unsafeUninitializedCapacity: batch * outputCount) { output, initialized in
+            x.withUnsafeBufferPointer { x in
+                for image in 0..<batch {
+                    path.depthwise(&planar, x.baseAddress! + image * inputCount, weights, bias, output.baseAddress! + image * outputCount)
+                }
+            }
+            initialized = batch * outputCount
+        }
     }
 }

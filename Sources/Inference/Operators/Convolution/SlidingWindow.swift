@@ -1,3 +1,5 @@
+import CQuantKernels
+
 /// The geometry shared by Conv and the pooling operators: kernel, strides, dilations, pads and
 /// auto_pad over N spatial dimensions, and the table of input positions each window reads.
 struct SlidingWindow: Sendable {
@@ -41,6 +43,15 @@ struct SlidingWindow: Sendable {
     /// For each kernel position (row-major over `kernel`) and output position (row-major over
     /// `outputSize`): the input position (row-major over `inputSize`) it reads, or `padding`/`outside`.
     let inputPositions: [Int]
+    /// The same table output-position-major: each window's input positions together, so unrolling
+    /// windows into rows (the integer convolution's operand) reads and writes in order.
+    let windows: [Int]
+
+    /// Every window reads exactly the input position it writes (a 1x1 kernel, stride 1, no pads).
+    let isIdentity: Bool
+    let strides: [Int]
+    let dilations: [Int]
+    let padsBegin: [Int]
 
     var kernelCount: Int { kernel.reduce(1, *) }
     var outputCount: Int { outputSize.reduce(1, *) }
@@ -86,8 +97,15 @@ struct SlidingWindow: Sendable {
         self.inputSize = inputSize
         self.kernel = kernel
         self.outputSize = outputSize
-        inputPositions = Self.positions(inputSize: inputSize, kernel: kernel, outputSize: outputSize, strides: strides,
-                                        dilations: dilations, padsBegin: padsBegin, padsEnd: padsEnd)
+        self.strides = strides
+        self.dilations = dilations
+        self.padsBegin = padsBegin
+        isIdentity = kernel.allSatisfy { $0 == 1 } && outputSize == inputSize && padsBegin.allSatisfy { $0 == 0 }
+        let table = Self.positions(inputSize: inputSize, kernel: kernel, outputSize: outputSize, strides: strides,
+                                   dilations: dilations, padsBegin: padsBegin, padsEnd: padsEnd)
+        let (kernelCount, outputCount) = (kernel.reduce(1, *), outputSize.reduce(1, *))
+        inputPositions = table
+        windows = (0..<table.count).map { index in table[(index % kernelCount) * outputCount + index / kernelCount] }
     }
 
     private static func positions(inputSize: [Int], kernel: [Int], outputSize: [Int], strides: [Int], dilations: [Int],
@@ -128,5 +146,14 @@ struct SlidingWindow: Sendable {
             index[axis] = 0
             axis -= 1
         }
+    }
+
+    /// The C kernels' description of a 2-D window over `channels` planes; nil for other ranks.
+    func planar(channels: Int) -> qf_conv2d_geometry? {
+        guard inputSize.count == 2 else { return nil }
+        return qf_conv2d_geometry(
+            channels: channels, height: inputSize[0], width: inputSize[1], kernel_h: kernel[0], kernel_w: kernel[1],
+            stride_h: strides[0], stride_w: strides[1], dilation_h: dilations[0], dilation_w: dilations[1],
+            pad_top: padsBegin[0], pad_left: padsBegin[1], out_h: outputSize[0], out_w: outputSize[1])
     }
 }

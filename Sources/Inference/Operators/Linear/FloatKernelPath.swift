@@ -34,4 +34,13 @@ public enum FloatKernelPath: Sendable, Equatable {
         case .named(let name): _ = qf_sgemm_packed_on_path(name, a, depth, packed, depth, columns, c, columns, rows)
         }
     }
+
+    /// A depthwise 2-D convolution of one image (see qf_depthwise_conv2d_f32).
+    func depthwise(_ geometry: UnsafePointer<qf_conv2d_geometry>, _ input: UnsafePointer<Float>, _ weights: UnsafePointer<Float>,
+                   _ bias: UnsafePointer<Float>?, _ output: UnsafeMutablePointer<Float>) {
+        switch self {
+        case .chosen: qf_depthwise_conv2d_f32(geometry, input, weights, bias, output)
+        case .named(let name): _ = qf_depthwise_conv2d_f32_on_path(name, geometry, input, weights, bias, output)
+        }
+    }
 }

@@ -1,3 +1,5 @@
+import CQuantKernels
+
 /// y = saturate(round_half_even(x / scale) + zero_point) to int8 or uint8, per tensor, per axis or
 /// per block. The output type is the zero point's, else the `output_dtype` attribute's, else uint8.
 struct QuantizeLinear: Operator {
@@ -34,6 +36,9 @@ struct QuantizeLinear: Operator {
             throw InferenceError.invalidOperand("y_zero_point shape \(zeroPoint.shape) differs from y_scale shape \(scale.shape)")
         }
         let zeroPoints = zeroPoint?.floats ?? Array(repeating: 0, count: scales.count)
+        if scales.count == 1 {
+            return [Self.perTensor(values, shape: x.shape, scale: scales[0], zeroPoint: Int(zeroPoints[0]), type: outputType)]
+        }
         let layout = try QuantizationParameterLayout(shape: x.shape, parameterShape: scale.shape, axis: axis, blockSize: blockSize)
         let levels = values.indices.map { index in
             let parameter = layout.parameterIndex(of: index)
@@ -42,5 +47,16 @@ struct QuantizeLinear: Operator {
             return level.isNaN ? zeroPoints[parameter] : min(max(level, range.lowerBound), range.upperBound)
         }
         return [try Tensor(shape: x.shape, floats: levels).converted(to: outputType)]
+    }
+
+    /// One scale for the whole tensor: the C kernel's quantizer (same rounding, NaN to the zero
+    /// point). int8 is uint8 shifted by 128 in zero point and result alike.
+    private static func perTensor(_ values: [Float], shape: [Int], scale: Float, zeroPoint: Int, type: ElementType) -> Tensor {
+        let shift = type == .int8 ? 128 : 0
+        let levels = [UInt8](unsafeUninitializedCapacity: values.count) { output, initialized in
+            qf_quantize_u8(values, values.count, scale, UInt8(zeroPoint + shift), output.baseAddress)
+            initialized = values.count
+        }
+        return type == .int8 ? Tensor(shape: shape, int8s: levels.map { Int8(Int16($0) - 128) }) : Tensor(shape: shape, uint8s: levels)
     }
 }

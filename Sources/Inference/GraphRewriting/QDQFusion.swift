@@ -1,0 +1,136 @@
+/// Runs a QDQ graph's weighted ops on the integer kernels instead of as dequantize-then-float: a
+/// MatMul, Gemm or Conv whose activation comes from a DequantizeLinear (per-tensor, constant scale
+/// and zero point) and whose weight is a DequantizeLinear of a constant int8/uint8 tensor (per tensor
+/// or per output channel) becomes one MatMulIntegerToFloat (onnxruntime's contrib op) or
+/// ConvIntegerToFloat that reads the quantized activation directly. DequantizeLinear nodes left
+/// without readers are dropped, so the float weights are never materialised.
+enum QDQFusion {
+    /// The domain of the engine's own fused operators.
+    static let domain = "quantfleet.fused"
+}
+
+extension GraphDefinition {
+    mutating func fuseQuantizedLinearOps() {
+        var producers: [String: NodeDefinition] = [:]
+        for node in nodes { for output in node.outputs { producers[output] = node } }
+        nodes = nodes.map { node in
+            guard node.domain.isEmpty, ["MatMul", "Gemm", "Conv"].contains(node.opType), node.inputs.count >= 2,
+                  let activation = activationDequantization(producers[node.inputs[0]]),
+                  let weight = weightDequantization(producers[node.inputs[1]]) else { return node }
+            return fused(node, activation: activation, weight: weight) ?? node
+        }
+        pruneUnreadNodes()
+    }
+
+    /// A DequantizeLinear's operands: (quantized, scale, zero point), and its axis.
+    private struct Dequantization {
+        let quantized: String
+        let scale: String
+        let zeroPoint: String
+        let axis: Int
+    }
+
+    /// A per-tensor dequantization of a uint8/int8 value with a constant scale and zero point.
+    private func activationDequantization(_ node: NodeDefinition?) -> Dequantization? {
+        guard let node, let dequantization = dequantization(node),
+              constants[dequantization.scale]?.count == 1,
+              let zero = constants[dequantization.zeroPoint], zero.count == 1, zero.elementType == .uint8 || zero.elementType == .int8
+        else { return nil }
+        return dequantization
+    }
+
+    /// A dequantization of a constant int8/uint8 tensor (its zero point, when given, constant too).
+    private func weightDequantization(_ node: NodeDefinition?) -> Dequantization? {
+        guard let node, let dequantization = dequantization(node), let values = constants[dequantization.quantized],
+              values.elementType == .int8 || values.elementType == .uint8, constants[dequantization.scale] != nil,
+              dequantization.zeroPoint.isEmpty || constants[dequantization.zeroPoint]?.elementType == values.elementType
+        else { return nil }
+        return dequantization
+    }
+
+    private func dequantization(_ node: NodeDefinition) -> Dequantization? {
+        guard node.domain.isEmpty, node.opType == "DequantizeLinear", node.inputs.count >= 2,
+              ((try? node.attributes.int("block_size", default: 0)) ?? 0) == 0,
+              let axis = try? node.attributes.int("axis", default: 1) else { return nil }
+        return Dequantization(quantized: node.inputs[0], scale: node.inputs[1],
+                              zeroPoint: node.inputs.count > 2 ? node.inputs[2] : "", axis: axis)
+    }
+
+    /// The fused node, or nil when the weight's scale layout or the op's attributes do not fit.
+    private mutating func fused(_ node: NodeDefinition, activation: Dequantization, weight: Dequantization) -> NodeDefinition? {
+        let values = constants[weight.quantized]!, scale = constants[weight.scale]!
+        let rank = values.shape.count
+        // The output-channel axis the weight's scales must run along, when there is more than one.
+        let channelAxis: Int
+        var (weightName, scaleName, bias) = (weight.quantized, weight.scale, "")
+        switch node.opType {
+        case "MatMul":
+            channelAxis = 1
+            guard rank == 2, scale.count == 1 || weight.axis == channelAxis || weight.axis == channelAxis - rank else { return nil }
+        case "Gemm":
+            guard rank == 2, ((try? node.attributes.int("transA", default: 0)) ?? 1) == 0,
+                  let alpha = try? node.attributes.float("alpha", default: 1), let beta = try? node.attributes.float("beta", default: 1),
+                  let transposed = try? node.attributes.int("transB", default: 0) else { return nil }
+            channelAxis = transposed != 0 ? 0 : 1
+            guard scale.count == 1 || weight.axis == channelAxis || weight.axis == channelAxis - rank else { return nil }
+            let columns = values.shape[channelAxis]
+            if transposed != 0 {
+                weightName = addConstant(named: "\(weight.quantized)/transposed", values.transposed2D())
+            }
+            if alpha != 1 {
+                scaleName = addConstant(named: "\(weight.scale)/alpha", Tensor(shape: scale.shape, floats: scale.floats.map { $0 * alpha }))
+            }
+            if node.inputs.count > 2, !node.inputs[2].isEmpty {
+                guard let c = constants[node.inputs[2]], c.count == 1 || (c.count == columns && c.shape.last == columns) else { return nil }
+                let terms = c.count == 1 ? Array(repeating: c.floats[0], count: columns) : c.floats
+                bias = addConstant(named: "\(node.inputs[2])/beta", Tensor(shape: [columns], floats: terms.map { $0 * beta }))
+            }
+        case "Conv":
+            // Depthwise convolutions (one input channel per group) stay float: a GEMM per channel
+            // with a single column is slower than the float convolution of folded weights.
+            guard rank >= 3, values.shape[1] > 1 || ((try? node.attributes.int("group", default: 1)) ?? 1) == 1 else { return nil }
+            channelAxis = 0
+        default:
+            return nil
+        }
+        let isConv = node.opType == "Conv"
+        if isConv {
+            guard scale.count == 1 || weight.axis == channelAxis || weight.axis == channelAxis - rank else { return nil }
+            bias = node.inputs.count > 2 ? node.inputs[2] : ""
+        }
+        return NodeDefinition(
+            name: node.name, opType: isConv ? "ConvIntegerToFloat" : "MatMulIntegerToFloat", domain: isConv ? QDQFusion.domain : "com.microsoft",
+            inputs: [activation.quantized, weightName, activation.scale, scaleName, activation.zeroPoint, weight.zeroPoint, bias],
+            outputs: node.outputs, attributes: isConv ? node.attributes : NodeAttributes(node: node.name, values: [:]))
+    }
+
+    private mutating func addConstant(named base: String, _ tensor: Tensor) -> String {
+        var name = base, suffix = 1
+        while constants[name] != nil { name = "\(base)_\(suffix)"; suffix += 1 }
+        constants[name] = tensor
+        return name
+    }
+
+    /// Drops nodes none of whose outputs is read or a graph output, until none is left, and the
+    /// constants only they read.
+    mutating func pruneUnreadNodes() {
+        let graphOutputs = Set(outputs.map(\.name))
+        while true {
+            let read = Set(nodes.flatMap(\.inputs)).union(graphOutputs)
+            let kept = nodes.filter { $0.outputs.contains { read.contains($0) } }
+            if kept.count == nodes.count { break }
+            nodes = kept
+        }
+        let read = Set(nodes.flatMap(\.inputs)).union(graphOutputs)
+        constants = constants.filter { read.contains($0.key) }
+    }
+}
+
+private extension Tensor {
+    /// A 2-D tensor's transpose, same element type.
+    func transposed2D() -> Tensor {
+        let (rows, columns) = (shape[0], shape[1])
+        let positions = (0..<(rows * columns)).map { index in (index % rows) * columns + index / rows }
+        return Tensor(shape: [columns, rows], storage: storage.gathered(positions))
+    }
+}

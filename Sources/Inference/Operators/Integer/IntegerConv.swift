@@ -1,0 +1,145 @@
+/// The integer convolutions on the C kernels: ConvInteger (int32 out), QLinearConv (requantized out)
+/// and ConvIntegerToFloat (float out; what the engine fuses a QDQ Conv into at load). Each image's
+/// windows are unrolled as uint8 rows (one per output position, padding at the activation zero
+/// point so it contributes nothing) and multiplied by the weights, transposed and packed once at
+/// load to [C/group x kernel, M/group] per group.
+struct IntegerConv: Operator {
+    enum Form {
+        case integer, quantized, toFloat
+
+        var slots: (x: Int, xScale: Int?, xZero: Int, w: Int, wScale: Int?, wZero: Int, yScale: Int?, yZero: Int?, bias: Int?) {
+            switch self {
+            case .integer: (0, nil, 2, 1, nil, 3, nil, nil, nil)
+            case .quantized: (0, 1, 2, 3, 4, 5, 6, 7, 8)
+            case .toFloat: (0, 2, 4, 1, 3, 5, nil, nil, 6)
+            }
+        }
+    }
+
+    let form: Form
+    let window: SlidingWindow.Attributes
+    let groups: Int
+    private let geometries = SlidingWindowCache()
+    private let constantWeights: [IntegerOperands.Weights]?
+
+    init(_ context: OperatorContext, form: Form) throws {
+        self.form = form
+        window = try SlidingWindow.Attributes(context)
+        groups = try context.attributes.int("group", default: 1)
+        guard groups > 0 else { throw InferenceError.invalidAttribute(node: context.node.name, attribute: "group", reason: "must be positive") }
+        let groups = groups
+        constantWeights = try context.constantInput(form.slots.w).map { try Self.packedGroups($0, groups: groups) }
+    }
+
+    var preparedBytes: Int { constantWeights?.reduce(0) { $0 + $1.packed.residentBytes } ?? 0 }
+
+    /// W [M, C/group, kernel...] as one packed [C/group x kernel, M/group] matrix per group.
+    private static func packedGroups(_ w: Tensor, groups: Int) throws -> [IntegerOperands.Weights] {
+        guard w.shape.count >= 3, w.shape[0] % groups == 0 else {
+            throw InferenceError.invalidOperand("W \(w.shape) must be [M, C/group, kernel...] with M divisible by \(groups) groups")
+        }
+        let groupFilters = w.shape[0] / groups, depth = w.shape.dropFirst().reduce(1, *)
+        return try (0..<groups).map { group in
+            let transposed = (0..<(depth * groupFilters)).map { index in
+                (group * groupFilters + index % groupFilters) * depth + index / groupFilters
+            }
+            return try IntegerOperands.Weights(
+                rowMajor: Tensor(shape: [depth * groupFilters], storage: w.storage.gathered(transposed)),
+                depth: depth, columns: groupFilters, role: "W")
+        }
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let slots = form.slots
+        let x = try inputs.required(slots.x), w = try inputs.required(slots.w)
+        guard x.shape.count >= 3, w.shape.count == x.shape.count, x.shape[1] % groups == 0, w.shape[1] == x.shape[1] / groups else {
+            throw InferenceError.invalidOperand("X \(x.shape) and W \(w.shape) must both be [N, C, spatial...] and fit \(groups) group(s)")
+        }
+        let (batch, channels, filters) = (x.shape[0], x.shape[1], w.shape[0])
+        let geometry = try geometries.geometry(inputSize: Array(x.shape.dropFirst(2)), kernel: Array(w.shape.dropFirst(2)), attributes: window)
+        let (activations, xZero) = try IntegerOperands.activations(x, zeroPoint: inputs.optional(slots.xZero), role: "x")
+        let weights = try constantWeights ?? Self.packedGroups(w, groups: groups)
+        let zeroPoints = try weightZeroPoints(inputs.optional(slots.wZero), weights: weights, filters: filters)
+
+        let (groupChannels, groupFilters) = (channels / groups, filters / groups)
+        let (inputCount, kernelCount, outputCount) = (geometry.inputSize.reduce(1, *), geometry.kernelCount, geometry.outputCount)
+        let depth = groupChannels * kernelCount
+        var accumulators = [Int32](repeating: 0, count: batch * outputCount * filters)
+        var unrolled = [UInt8](repeating: 0, count: outputCount * depth)
+        let windows = geometry.windows
+        for image in 0..<batch {
+            for group in 0..<groups {
+                let firstChannel = (image * channels + group * groupChannels) * inputCount
+                unrolled.withUnsafeMutableBufferPointer { rows in
+                    activations.withUnsafeBufferPointer { x in
+                        windows.withUnsafeBufferPointer { windows in
+                            for position in 0..<outputCount {
+                                let row = rows.baseAddress! + position * depth, window = windows.baseAddress! + position * kernelCount
+                                for channel in 0..<groupChannels {
+                                    let source = x.baseAddress! + firstChannel + channel * inputCount
+                                    for kernelPosition in 0..<kernelCount {
+                                        let input = window[kernelPosition]
+                                        row[channel * kernelCount + kernelPosition] = input >= 0 ? source[input] : xZero
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                let product = weights[group].packed.multiply(unrolled, rows: outputCount, aZero: xZero, bZero: zeroPoints?[group])
+                let base = image * outputCount * filters + group * groupFilters
+                for position in 0..<outputCount {
+                    for filter in 0..<groupFilters {
+                        accumulators[base + position * filters + filter] = product[position * groupFilters + filter]
+                    }
+                }
+            }
+        }
+        let shape = [batch, filters] + geometry.outputSize
+        return [try result(inputs, filters: filters).tensor(accumulators, rows: outputCount, columns: filters, shape: shape, transposed: true)]
+    }
+
+    /// Per-group column zero points from a per-tensor or per-filter w_zero_point.
+    private func weightZeroPoints(_ tensor: Tensor?, weights: [IntegerOperands.Weights], filters: Int) throws -> [[Int8]?]? {
+        guard let tensor else { return weights.map { try? $0.zeroPoints(nil, role: "w_zero_point") } }
+        let groupFilters = filters / groups
+        guard tensor.count == 1 || tensor.count == filters else {
+            throw InferenceError.invalidOperand("w_zero_point must hold 1 or \(filters) values, got \(tensor.shape)")
+        }
+        return try (0..<groups).map { group in
+            let slice = tensor.count == 1 ? tensor
+                : Tensor(shape: [groupFilters], storage: tensor.storage.gathered(Array((group * groupFilters)..<((group + 1) * groupFilters))))
+            return try weights[group].zeroPoints(slice, role: "w_zero_point")
+        }
+    }
+
+    private func result(_ inputs: [Tensor?], filters: Int) throws -> IntegerResult {
+        let slots = form.slots
+        switch form {
+        case .integer:
+            return .int32
+        case .toFloat:
+            let xScale = try IntegerOperands.scalarScale(try inputs.required(slots.xScale!), role: "x_scale")
+            let wScales = try IntegerOperands.columnScales(try inputs.required(slots.wScale!), columns: filters, role: "w_scale")
+            let bias = try inputs.optional(slots.bias!).map { try $0.floatOperand("bias") }
+            guard bias.map({ $0.count == filters }) ?? true else { throw InferenceError.invalidOperand("bias must hold \(filters) values") }
+            return .float(scales: wScales.map { $0 * xScale }, bias: bias)
+        case .quantized:
+            let xScale = try IntegerOperands.scalarScale(try inputs.required(slots.xScale!), role: "x_scale")
+            let wScales = try IntegerOperands.columnScales(try inputs.required(slots.wScale!), columns: filters, role: "w_scale")
+            let yScale = try IntegerOperands.scalarScale(try inputs.required(slots.yScale!), role: "y_scale")
+            let yZero = try inputs.required(slots.yZero!)
+            guard yZero.elementType == .int8 || yZero.elementType == .uint8, yZero.count == 1 else {
+                throw InferenceError.invalidOperand("y_zero_point must be one int8 or uint8, got \(yZero.elementType.rawValue) \(yZero.shape)")
+            }
+            let bias = try inputs.optional(slots.bias!).map { tensor -> [Int32] in
+                guard tensor.elementType == .int32, tensor.count == filters else {
+                    throw InferenceError.invalidOperand("B must be \(filters) int32 values, got \(tensor.elementType.rawValue) \(tensor.shape)")
+                }
+                return tensor.int64s.map { Int32($0) }
+            }
+            return .requantized(multipliers: wScales.map { xScale * $0 / yScale }, bias: bias,
+                                zero: Int32(yZero.int64s[0]), type: yZero.elementType)
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+@testable import Inference
+import ONNXRuntimeOracle
+import XCTest
+
+/// A QDQ Gemm (weights transposed, per-channel int8, a bias) and a QDQ Conv load as integer
+/// operators reading the quantized activation, with no DequantizeLinear left for their weights,
+/// and give onnxruntime's results on the same file.
+final class QDQFusionTests: XCTestCase {
+    func testQDQGemmAndConvRunAsIntegerOperatorsLikeOnnxruntime() throws {
+        let (batch, channels, size, filters, features) = (2, 3, 6, 4, 5)
+        var generator = SeededGenerator(seed: 11)
+        func random(_ count: Int, _ range: ClosedRange<Float>) -> [Float] { (0..<count).map { _ in Float.random(in: range, using: &generator) } }
+        func int8s(_ count: Int) -> [Int8] { (0..<count).map { _ in Int8.random(in: -127...127, using: &generator) } }
+        let convolutionOutputs = filters * (size - 2) * (size - 2)
+
+        var builder = ONNXModelBuilder()
+        builder.initializers = [
+            "x_scale": Tensor(shape: [], floats: [0.02]), "x_zero": Tensor(shape: [], uint8s: [118]),
+            "cw": Tensor(shape: [filters, channels, 3, 3], int8s: int8s(filters * channels * 9)),
+            "cw_scale": Tensor(shape: [filters], floats: random(filters, 0.001...0.01)),
+            "cw_zero": Tensor(shape: [filters], int8s: Array(repeating: 0, count: filters)),
+            "cb": Tensor(shape: [filters], floats: random(filters, -1...1)),
+            "h_scale": Tensor(shape: [], floats: [0.05]), "h_zero": Tensor(shape: [], uint8s: [3]),
+            "gw": Tensor(shape: [features, convolutionOutputs], int8s: int8s(features * convolutionOutputs)),
+            "gw_scale": Tensor(shape: [features], floats: random(features, 0.001...0.01)),
+            "gw_zero": Tensor(shape: [features], int8s: Array(repeating: 0, count: features)),
+            "gb": Tensor(shape: [features], floats: random(features, -1...1)),
+            "flat": Tensor(shape: [2], int64s: [0, -1]),
+        ]
+        builder.inputs = [TensorInfo(name: "X", elementType: .float32, shape: [nil, channels, size, size])]
+        builder.outputs = [TensorInfo(name: "Y", elementType: .float32, shape: [nil, features])]
+        builder.addNode("QuantizeLinear", name: "qx", inputs: ["X", "x_scale", "x_zero"], outputs: ["Xq"])
+        builder.addNode("DequantizeLinear", name: "dqx", inputs: ["Xq", "x_scale", "x_zero"], outputs: ["Xd"])
+        builder.addNode("DequantizeLinear", name: "dqcw", inputs: ["cw", "cw_scale", "cw_zero"], outputs: ["CW"], intAttributes: ["axis": 0])
+        builder.addNode("Conv", name: "conv", inputs: ["Xd", "CW", "cb"], outputs: ["C"])
+        builder.addNode("Relu", name: "relu", inputs: ["C"], outputs: ["R"])
+        builder.addNode("Reshape", name: "flatten", inputs: ["R", "flat"], outputs: ["H"])
+        builder.addNode("QuantizeLinear", name: "qh", inputs: ["H", "h_scale", "h_zero"], outputs: ["Hq"])
+        builder.addNode("DequantizeLinear", name: "dqh", inputs: ["Hq", "h_scale", "h_zero"], outputs: ["Hd"])
+        builder.addNode("DequantizeLinear", name: "dqgw", inputs: ["gw", "gw_scale", "gw_zero"], outputs: ["GW"], intAttributes: ["axis": 0])
+        builder.addNode("Gemm", name: "gemm", inputs: ["Hd", "GW", "gb"], outputs: ["Y"], intAttributes: ["transB": 1])
+        let model = try builder.serialized()
+
+        let session = try InferenceSession(modelData: model)
+        let operators = session.plan.steps.map(\.opType)
+        XCTAssertEqual(operators.filter { $0 == "DequantizeLinear" }, [], "every weight and activation is read quantized")
+        XCTAssert(operators.contains("ConvIntegerToFloat") && operators.contains("MatMulIntegerToFloat"), "\(operators)")
+
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("qdq.onnx")
+        try model.write(to: file)
+        let x = Tensor(shape: [batch, channels, size, size], floats: random(batch * channels * size * size, -2...2))
+        let ours = try XCTUnwrap(session.run(["X": x])["Y"])
+        let theirs = try XCTUnwrap(ONNXRuntimeOracle.outputs(model: file, feeds: ["X": x])["Y"])
+        XCTAssertEqual(ours.shape, [batch, features])
+        XCTAssertLessThan(TestSupport.maxRowRelativeError(ours, theirs), 1e-4)
+    }
+}
