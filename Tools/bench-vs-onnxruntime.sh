@@ -8,9 +8,9 @@
 # ours / onnxruntime (below 1.0: we are faster), the warm-up and measured runs of each row and our
 # kernel path, then per model and batch the INT8 speed-up over FP32 (FP32 ms / INT8 ms) for our
 # engine and for onnxruntime.
-# MiniLM and the detector run fewer iterations (batch 1: 3 warm-up + 30; batch 8: 1 + 5) than the
+# MiniLM and the detector run fewer iterations (batch 1: 3 warm-up + 30; batch 8: 2 + 10) than the
 # MLP (10 + 100): one of our runs takes 0.1-0.5 s at batch 1 and 1-4 s at batch 8 here (batch 32
-# would take 5-15 s per run, so it is not measured). The whole script takes about 3-4 minutes on
+# would take 5-15 s per run, so it is not measured). The whole script takes about 2-4 minutes on
 # this project's 2-core machine at 1 thread.
 #
 # usage: Tools/bench-vs-onnxruntime.sh [THREADS]      (default 1; passed to both engines)
@@ -64,8 +64,8 @@ printf '%-13s %5s %7s %6s %12s %12s %8s  %s\n' model batch threads runs "ours (m
 # model label, FP32 file, INT8 file, inputs, batches, then per batch "warmup/iterations"
 for spec in \
     "mlp|int8-dynamic|$MLP_FP32|$MLP_INT8|$WORK/pixels.npz|1:10/100 32:10/100" \
-    "minilm|int8-dynamic|$MINILM_FP32|$MINILM_INT8|$MODELS/minilm-test.npz|1:3/30 8:1/5" \
-    "ocr-det|int8-static|$DET_FP32|$DET_INT8|$MODELS/ocr-det-images.npz|1:3/30 8:1/5"; do
+    "minilm|int8-dynamic|$MINILM_FP32|$MINILM_INT8|$MODELS/minilm-test.npz|1:3/30 8:2/10" \
+    "ocr-det|int8-static|$DET_FP32|$DET_INT8|$MODELS/ocr-det-images.npz|1:3/30 8:2/10"; do
     IFS='|' read -r label scheme fp32 int8 data runs <<<"$spec"
     for entry in "fp32:$fp32" "int8:$int8"; do
         precision="${entry%%:*}" model="${entry#*:}"

@@ -21,7 +21,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Rows per run.")
     var batch = 1
 
-    @Option(help: "Threads to use. The engine runs each request on one thread (no intra-op threads yet), so only 1 is honoured.")
+    @Option(help: "Threads one run may use (intra-op: matrix products and convolutions are shared out).")
     var threads = 1
 
     @Option(help: "Runs before measuring.")
@@ -40,7 +40,7 @@ struct BenchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let session = try InferenceSession(contentsOf: URL(fileURLWithPath: model))
+        let session = try InferenceSession(contentsOf: URL(fileURLWithPath: model), threads: threads)
         let feeds = try data.map { try session.feeds(from: NPZ.read(contentsOf: URL(fileURLWithPath: $0))).mapValues { try $0.leadingRows(batch) } }
             ?? Self.syntheticFeeds(for: session.inputs, batch: batch)
         for _ in 0..<warmup {
@@ -52,7 +52,7 @@ struct BenchCommand: AsyncParsableCommand {
             let elapsed = try clock.measure { _ = try session.run(feeds) }
             latencies.append(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1e3)
         }
-        let report = BenchReport(model: model, batch: batch, threads: 1, requestedThreads: threads, iterations: iterations,
+        let report = BenchReport(model: model, batch: batch, threads: threads, iterations: iterations,
                                  latenciesMilliseconds: latencies, kernelPath: session.kernelPath)
         if json {
             let encoder = JSONEncoder()
@@ -60,7 +60,7 @@ struct BenchCommand: AsyncParsableCommand {
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
             print("model:       \(model) (batch \(batch), \(iterations) runs after \(warmup) warm-up)")
-            print("threads:     1\(threads > 1 ? " (\(threads) requested; the engine has no intra-op threads yet)" : "")")
+            print("threads:     \(threads)")
             print("median:      \(String(format: "%.3f", report.medianMilliseconds)) ms")
             print("p99:         \(String(format: "%.3f", report.p99Milliseconds)) ms")
             print("kernel path: \(report.kernelPath)")
@@ -91,19 +91,17 @@ struct BenchReport: Encodable {
     let model: String
     let batch: Int
     let threads: Int
-    let requestedThreads: Int
     let iterations: Int
     let medianMilliseconds: Double
     let p99Milliseconds: Double
     let meanMilliseconds: Double
     let kernelPath: String
 
-    init(model: String, batch: Int, threads: Int, requestedThreads: Int, iterations: Int, latenciesMilliseconds: [Double], kernelPath: String) {
+    init(model: String, batch: Int, threads: Int, iterations: Int, latenciesMilliseconds: [Double], kernelPath: String) {
         let sorted = latenciesMilliseconds.sorted()
         self.model = model
         self.batch = batch
         self.threads = threads
-        self.requestedThreads = requestedThreads
         self.iterations = iterations
         medianMilliseconds = sorted.count % 2 == 1
             ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
@@ -115,7 +113,6 @@ struct BenchReport: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case model, batch, threads, iterations
-        case requestedThreads = "requested_threads"
         case medianMilliseconds = "median_ms"
         case p99Milliseconds = "p99_ms"
         case meanMilliseconds = "mean_ms"

@@ -44,6 +44,21 @@ final class FixtureModelTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(Double(agreement) / Double(pixels.shape[0]), 0.995)
     }
 
+    /// Intra-op threads share a product out in blocks run by the same kernel, so FP32 and INT8
+    /// results do not depend on the thread count.
+    func testTwoThreadsGiveTheOneThreadResults() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let quantized = directory.appendingPathComponent("mlp-int8.onnx")
+        _ = try ModelQuantizer.quantize(modelAt: TestSupport.fp32Model, to: quantized, scheme: .int8Dynamic)
+        let pixels = try TestSupport.trafficPixels(rows: 64)
+        for model in [TestSupport.fp32Model, quantized] {
+            let one = try InferenceSession(contentsOf: model, threads: 1).run(["pixels": pixels])["probabilities"]
+            let two = try InferenceSession(contentsOf: model, threads: 2).run(["pixels": pixels])["probabilities"]
+            XCTAssertEqual(one, two, model.lastPathComponent)
+        }
+    }
+
     /// What a session keeps resident: constants plus packed copies. The MLP's 235,146 float weights
     /// are held once as constants and once packed (strips padded to 24 columns); INT8 keeps int8
     /// weights twice (constants and the packed layout) and its float biases and scales.

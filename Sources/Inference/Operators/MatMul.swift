@@ -3,10 +3,10 @@
 /// 2-D float B known at load (weights) is packed then, once.
 struct MatMul: Operator {
     private let packedB: PackedFloatWeights?
-    private let path: FloatKernelPath
+    private let multiplier: MatrixMultiplier
 
     init(_ context: OperatorContext) {
-        path = context.floatPath
+        multiplier = context.multiplier
         if let b = context.constantInput(1), b.shape.count == 2, b.elementType.isFloatingPoint {
             packedB = PackedFloatWeights(rowMajor: b.floats, depth: b.shape[0], columns: b.shape[1])
         } else {
@@ -20,7 +20,7 @@ struct MatMul: Operator {
         let a = try inputs.required(0), b = try inputs.required(1)
         if let packedB, a.shape.count >= 2, a.shape.last == packedB.depth {
             let rows = a.shape.dropLast().reduce(1, *)
-            return [Tensor(shape: a.shape.dropLast() + [packedB.columns], floats: packedB.multiply(try a.floatOperand("A"), rows: rows, on: path), as: a.elementType)]
+            return [Tensor(shape: a.shape.dropLast() + [packedB.columns], floats: packedB.multiply(try a.floatOperand("A"), rows: rows, on: multiplier), as: a.elementType)]
         }
         let aValues = try a.floatOperand("A"), bValues = try b.floatOperand("B")
         guard !a.shape.isEmpty, !b.shape.isEmpty else { throw InferenceError.invalidOperand("MatMul operands must not be scalars") }
@@ -35,7 +35,7 @@ struct MatMul: Operator {
         let values: [Float]
         if bShape.count == 2 {
             let allRows = aShape.dropLast().reduce(1, *)
-            values = Self.product(aValues, bValues, rows: allRows, depth: depth, columns: columns, on: path)
+            values = Self.product(aValues, bValues, rows: allRows, depth: depth, columns: columns, on: multiplier)
         } else {
             let aBatches = try Broadcasting.positions(of: Array(aShape.dropLast(2)), in: batch)
             let bBatches = try Broadcasting.positions(of: Array(bShape.dropLast(2)), in: batch)
@@ -43,7 +43,7 @@ struct MatMul: Operator {
                 aValues.withUnsafeBufferPointer { a in
                     bValues.withUnsafeBufferPointer { b in
                         for (index, (aBatch, bBatch)) in zip(aBatches, bBatches).enumerated() {
-                            path.multiply(a.baseAddress! + aBatch * rows * depth, b.baseAddress! + bBatch * depth * columns,
+                            multiplier.multiply(a.baseAddress! + aBatch * rows * depth, b.baseAddress! + bBatch * depth * columns,
                                                   into: c.baseAddress! + index * rows * columns, rows: rows, depth: depth, columns: columns)
                         }
                     }
@@ -56,12 +56,12 @@ struct MatMul: Operator {
         return [Tensor(shape: shape, floats: values, as: a.elementType)]
     }
 
-    static func product(_ a: [Float], _ b: [Float], rows: Int, depth: Int, columns: Int, on path: FloatKernelPath) -> [Float] {
+    static func product(_ a: [Float], _ b: [Float], rows: Int, depth: Int, columns: Int, on multiplier: MatrixMultiplier) -> [Float] {
         [Float](unsafeUninitializedCapacity: rows * columns) { c, initialized in
             if rows * columns > 0 {
                 a.withUnsafeBufferPointer { a in
                     b.withUnsafeBufferPointer { b in
-                        path.multiply(a.baseAddress!, b.baseAddress!, into: c.baseAddress!, rows: rows, depth: depth, columns: columns)
+                        multiplier.multiply(a.baseAddress!, b.baseAddress!, into: c.baseAddress!, rows: rows, depth: depth, columns: columns)
                     }
                 }
             }

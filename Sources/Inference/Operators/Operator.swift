@@ -21,6 +21,10 @@ struct OperatorContext {
     let constants: [String: Tensor]
     /// The float GEMM the session's operators run.
     var floatPath: FloatKernelPath = .chosen
+    /// Threads one operator may use (intra-op parallelism).
+    var threads = 1
+
+    var multiplier: MatrixMultiplier { MatrixMultiplier(path: floatPath, threads: threads) }
 
     var attributes: NodeAttributes { node.attributes }
 

@@ -75,12 +75,12 @@ enum OperatorRegistry {
     }
 
     static func makeOperator(
-        for node: NodeDefinition, opsets: [String: Int], constants: [String: Tensor], floatPath: FloatKernelPath = .chosen
+        for node: NodeDefinition, opsets: [String: Int], constants: [String: Tensor], floatPath: FloatKernelPath = .chosen, threads: Int = 1
     ) throws -> any Operator {
         let opset = opsets[node.domain] ?? 0
         guard let factory = factories[Key(domain: node.domain, opType: node.opType)] else {
             throw InferenceError.unsupportedOperator(opType: node.opType, domain: node.domain, node: node.name, opset: opset)
         }
-        return try factory(OperatorContext(node: node, opset: opset, constants: constants, floatPath: floatPath))
+        return try factory(OperatorContext(node: node, opset: opset, constants: constants, floatPath: floatPath, threads: threads))
     }
 }

@@ -17,7 +17,7 @@ struct ExecutionPlan: Sendable {
     let inputSlots: [String: Int]
     let outputSlots: [(name: String, slot: Int)]
 
-    init(_ graph: GraphDefinition, floatPath: FloatKernelPath = .chosen) throws {
+    init(_ graph: GraphDefinition, floatPath: FloatKernelPath = .chosen, threads: Int = 1) throws {
         var slots: [String: Int] = [:]
         var initialValues: [Tensor?] = []
         func newSlot(_ name: String, value: Tensor? = nil) -> Int {
@@ -36,7 +36,7 @@ struct ExecutionPlan: Sendable {
         var resolved: [(node: NodeDefinition, operation: any Operator, inputs: [Int?], outputs: [Int?])] = []
         for node in graph.nodes {
             let operation = try OperatorRegistry.makeOperator(
-                for: node, opsets: graph.opsets, constants: graph.constants, floatPath: floatPath)
+                for: node, opsets: graph.opsets, constants: graph.constants, floatPath: floatPath, threads: threads)
             let inputs = try node.inputs.map { name -> Int? in
                 if name.isEmpty { return nil }
                 guard let slot = slots[name] else {

@@ -9,24 +9,26 @@ public final class InferenceSession: Sendable {
 
     /// `floatKernelPath` names the float GEMM path ("scalar", "avx2"); nil runs the one chosen at
     /// start-up. The agent loads its reference a second time on another path for the noise floor.
-    public convenience init(contentsOf url: URL, floatKernelPath: String? = nil) throws {
+    /// `threads` is how many threads one matrix product may share (intra-op); the agent keeps 1 and
+    /// answers concurrent requests on their own threads instead.
+    public convenience init(contentsOf url: URL, floatKernelPath: String? = nil, threads: Int = 1) throws {
         let data: Data
         do {
             data = try Data(contentsOf: url)
         } catch {
             throw InferenceError.unreadableModel(path: url.path, reason: error.localizedDescription)
         }
-        try self.init(modelData: data, floatKernelPath: floatKernelPath)
+        try self.init(modelData: data, floatKernelPath: floatKernelPath, threads: threads)
     }
 
-    public init(modelData: Data, floatKernelPath: String? = nil) throws {
+    public init(modelData: Data, floatKernelPath: String? = nil, threads: Int = 1) throws {
         var graph = try ONNXModelDecoder.decode(modelData)
         graph.foldBatchNormalizations()
         graph.fuseQuantizedLinearOps()
         graph.foldConstants()
         inputs = graph.inputs
         outputs = graph.outputs
-        plan = try ExecutionPlan(graph, floatPath: try FloatKernelPath(name: floatKernelPath))
+        plan = try ExecutionPlan(graph, floatPath: try FloatKernelPath(name: floatKernelPath), threads: max(1, threads))
     }
 
     /// Bytes the loaded model keeps in memory: its constants and the weights packed from them.

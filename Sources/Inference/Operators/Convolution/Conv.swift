@@ -6,11 +6,11 @@ import CQuantKernels
 struct Conv: Operator {
     let window: SlidingWindow.Attributes
     let groups: Int
-    private let path: FloatKernelPath
+    private let multiplier: MatrixMultiplier
     private let geometries = SlidingWindowCache()
 
     init(_ context: OperatorContext) throws {
-        path = context.floatPath
+        multiplier = context.multiplier
         window = try SlidingWindow.Attributes(context)
         groups = try context.attributes.int("group", default: 1)
         guard groups > 0 else { throw InferenceError.invalidAttribute(node: context.node.name, attribute: "group", reason: "must be positive") }
@@ -54,7 +54,7 @@ struct Conv: Operator {
                                 let firstFilter = image * filters + group * groupFilters
                                 if geometry.isIdentity {
                                     // A 1x1, stride-1, unpadded window: the input already is the column matrix.
-                                    path.multiply(w.baseAddress! + group * groupFilters * depth, x.baseAddress! + firstChannel * inputCount,
+                                    multiplier.multiply(w.baseAddress! + group * groupFilters * depth, x.baseAddress! + firstChannel * inputCount,
                                                   into: output.baseAddress! + firstFilter * outputCount,
                                                   rows: groupFilters, depth: depth, columns: outputCount)
                                     continue
@@ -70,7 +70,7 @@ struct Conv: Operator {
                                         }
                                     }
                                 }
-                                path.multiply(w.baseAddress! + group * groupFilters * depth, columns.baseAddress!,
+                                multiplier.multiply(w.baseAddress! + group * groupFilters * depth, columns.baseAddress!,
                                                       into: output.baseAddress! + firstFilter * outputCount,
                                                       rows: groupFilters, depth: depth, columns: outputCount)
                             }
@@ -95,7 +95,7 @@ struct Conv: Operator {
         return [Float](unsafeUninitializedCapacity: batch * outputCount) { output, initialized in
             x.withUnsafeBufferPointer { x in
                 for image in 0..<batch {
-                    path.depthwise(&planar, x.baseAddress! + image * inputCount, weights, bias, output.baseAddress! + image * outputCount)
+                    multiplier.path.depthwise(&planar, x.baseAddress! + image * inputCount, weights, bias, output.baseAddress! + image * outputCount)
                 }
             }
             initialized = batch * outputCount

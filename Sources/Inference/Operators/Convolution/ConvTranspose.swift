@@ -10,13 +10,13 @@ struct ConvTranspose: Operator {
     let outputPadding: [Int]?
     let outputShape: [Int]?
     let autoPad: SlidingWindow.AutoPad
-    private let path: FloatKernelPath
+    private let multiplier: MatrixMultiplier
     /// The weights transposed per group at load, when they are a constant.
     private let transposedWeights: [Float]?
 
     init(_ context: OperatorContext) throws {
         let attributes = context.attributes
-        path = context.floatPath
+        multiplier = context.multiplier
         groups = try attributes.int("group", default: 1)
         strides = try attributes.ints("strides")
         dilations = try attributes.ints("dilations")
@@ -80,7 +80,7 @@ struct ConvTranspose: Operator {
                     output.withUnsafeMutableBufferPointer { output in
                         for image in 0..<batch {
                             for group in 0..<groups {
-                                path.multiply(w.baseAddress! + group * rows * groupChannels,
+                                multiplier.multiply(w.baseAddress! + group * rows * groupChannels,
                                               x.baseAddress! + (image * channels + group * groupChannels) * inputCount,
                                               into: columns.baseAddress!, rows: rows, depth: groupChannels, columns: inputCount)
                                 for filter in 0..<groupFilters {

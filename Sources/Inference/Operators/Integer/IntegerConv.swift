@@ -19,11 +19,13 @@ struct IntegerConv: Operator {
     let form: Form
     let window: SlidingWindow.Attributes
     let groups: Int
+    let threads: Int
     private let geometries = SlidingWindowCache()
     private let constantWeights: [IntegerOperands.Weights]?
 
     init(_ context: OperatorContext, form: Form) throws {
         self.form = form
+        threads = context.threads
         window = try SlidingWindow.Attributes(context)
         groups = try context.attributes.int("group", default: 1)
         guard groups > 0 else { throw InferenceError.invalidAttribute(node: context.node.name, attribute: "group", reason: "must be positive") }
@@ -86,7 +88,7 @@ struct IntegerConv: Operator {
                         }
                     }
                 }
-                let product = weights[group].packed.multiply(unrolled, rows: outputCount, aZero: xZero, bZero: zeroPoints?[group])
+                let product = weights[group].packed.multiply(unrolled, rows: outputCount, aZero: xZero, bZero: zeroPoints?[group], threads: threads)
                 let base = image * outputCount * filters + group * groupFilters
                 for position in 0..<outputCount {
                     for filter in 0..<groupFilters {

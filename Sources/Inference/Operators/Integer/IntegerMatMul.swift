@@ -17,10 +17,12 @@ struct IntegerMatMul: Operator {
     }
 
     let form: Form
+    let threads: Int
     private let constantWeights: IntegerOperands.Weights?
 
     init(_ context: OperatorContext, form: Form) throws {
         self.form = form
+        threads = context.threads
         constantWeights = try context.constantInput(form.slots.b).flatMap { $0.shape.count == 2 ? try IntegerOperands.Weights($0) : nil }
     }
 
@@ -40,7 +42,7 @@ struct IntegerMatMul: Operator {
                 : IntegerOperands.Weights(rowMajor: b.slice(matrix, of: matrices), depth: depth, columns: columns, role: "B")
             let bZero = try weights.zeroPoints(inputs.optional(slots.bZero), role: "B's zero point")
             let block = Array(activations[(matrix * rowsPerMatrix * depth)..<((matrix + 1) * rowsPerMatrix * depth)])
-            accumulators += weights.packed.multiply(block, rows: rowsPerMatrix, aZero: aZero, bZero: bZero)
+            accumulators += weights.packed.multiply(block, rows: rowsPerMatrix, aZero: aZero, bZero: bZero, threads: threads)
         }
         let shape = a.shape.dropLast() + [columns]
         return [try result(inputs, columns: columns).tensor(accumulators, rows: rows, columns: columns, shape: Array(shape))]

@@ -30,17 +30,19 @@ struct PackedInt8Weights: Sendable {
     var residentBytes: Int { packed.count + columnSums.count * MemoryLayout<Int32>.stride }
 
     /// (A - aZero) x (B - bZero) for row-major uint8 A [rows, depth]; `bZero` is per column, or nil for zeros.
-    func multiply(_ a: [UInt8], rows: Int, aZero: UInt8, bZero: [Int8]?) -> [Int32] {
+    /// Rows are shared out over up to `threads` threads when the product is large enough.
+    func multiply(_ a: [UInt8], rows: Int, aZero: UInt8, bZero: [Int8]?, threads: Int = 1) -> [Int32] {
         precondition(a.count == rows * depth && (bZero?.count ?? columns) == columns, "operand sizes do not match the packed weights")
+        let parts = rows * depth * columns >= MatrixMultiplier.smallestShared ? threads : 1
         return [Int32](unsafeUninitializedCapacity: rows * columns) { c, initialized in
             withKernelView { weights in
                 a.withUnsafeBufferPointer { a in
-                    if let bZero {
-                        bZero.withUnsafeBufferPointer { bZero in
-                            qf_gemm_u8s8(a.baseAddress, depth, rows, aZero, weights, bZero.baseAddress, c.baseAddress, columns)
+                    (bZero ?? []).withUnsafeBufferPointer { zeros in
+                        let zeros = bZero == nil ? nil : zeros.baseAddress
+                        MatrixMultiplier.split(rows, into: parts) { block in
+                            qf_gemm_u8s8(a.baseAddress! + block.lowerBound * depth, depth, block.count, aZero, weights,
+                                         zeros, c.baseAddress! + block.lowerBound * columns, columns)
                         }
-                    } else {
-                        qf_gemm_u8s8(a.baseAddress, depth, rows, aZero, weights, nil, c.baseAddress, columns)
                     }
                 }
             }

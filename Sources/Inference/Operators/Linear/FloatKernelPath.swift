@@ -17,12 +17,13 @@ public enum FloatKernelPath: Sendable, Equatable {
         self = .named(name)
     }
 
-    /// C = A x B, row-major, unpacked.
-    func multiply(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into c: UnsafeMutablePointer<Float>,
-                  rows: Int, depth: Int, columns: Int) {
+    /// C = A x B, row-major, unpacked, with leading dimensions (so a block of rows or columns of a
+    /// larger product can run on its own).
+    func multiply(_ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int, into c: UnsafeMutablePointer<Float>,
+                  ldc: Int, rows: Int, depth: Int, columns: Int) {
         switch self {
-        case .chosen: qf_sgemm(a, depth, b, columns, c, columns, rows, depth, columns)
-        case .named(let name): _ = qf_sgemm_on_path(name, a, depth, b, columns, c, columns, rows, depth, columns)
+        case .chosen: qf_sgemm(a, lda, b, ldb, c, ldc, rows, depth, columns)
+        case .named(let name): _ = qf_sgemm_on_path(name, a, lda, b, ldb, c, ldc, rows, depth, columns)
         }
     }
 

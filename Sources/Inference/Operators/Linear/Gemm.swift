@@ -7,10 +7,10 @@ struct Gemm: Operator {
     let transposesB: Bool
     /// B as [K, N], prepared at load when it is a constant.
     private let constantB: (values: [Float], depth: Int, columns: Int)?
-    private let path: FloatKernelPath
+    private let multiplier: MatrixMultiplier
 
     init(_ context: OperatorContext) throws {
-        path = context.floatPath
+        multiplier = context.multiplier
         alpha = try context.attributes.float("alpha", default: 1)
         beta = try context.attributes.float("beta", default: 1)
         transposesA = try context.attributes.int("transA", default: 0) != 0
@@ -26,7 +26,7 @@ struct Gemm: Operator {
             throw InferenceError.invalidOperand("inner dimensions differ: A' is \(a.depth) x \(a.columns), B' is \(b.depth) x \(b.columns)")
         }
         let (rows, columns) = (a.depth, b.columns)
-        var values = MatMul.product(a.values, b.values, rows: rows, depth: a.columns, columns: columns, on: path)
+        var values = MatMul.product(a.values, b.values, rows: rows, depth: a.columns, columns: columns, on: multiplier)
         if alpha != 1 {
             for index in values.indices { values[index] *= alpha }
         }

@@ -20,11 +20,11 @@ struct PackedFloatWeights: Sendable {
     var residentBytes: Int { packed.count * MemoryLayout<Float>.stride }
 
     /// A [rows, depth] x B, row-major.
-    func multiply(_ a: [Float], rows: Int, on path: FloatKernelPath) -> [Float] {
+    func multiply(_ a: [Float], rows: Int, on multiplier: MatrixMultiplier) -> [Float] {
         precondition(a.count == rows * depth, "A holds \(a.count) values, not \(rows) x \(depth)")
         return [Float](unsafeUninitializedCapacity: rows * columns) { c, initialized in
             if rows * columns > 0 {
-                path.multiply(a, packed: packed, into: c.baseAddress!, rows: rows, depth: depth, columns: columns)
+                multiplier.multiply(a, packed: packed, into: c.baseAddress!, rows: rows, depth: depth, columns: columns)
             }
             initialized = rows * columns
         }

@@ -1,0 +1,56 @@
+import Dispatch
+
+/// The float GEMM an operator runs: a kernel path, and how many threads may share one product
+/// (intra-op parallelism). A product is cut into row blocks, or column blocks when it has fewer
+/// rows than threads, each computed by the same kernel, so results do not depend on the thread count.
+struct MatrixMultiplier: Sendable {
+    let path: FloatKernelPath
+    let threads: Int
+
+    /// Below this many multiply-adds a product stays on the calling thread: waking threads costs more.
+    static let smallestShared = 1 << 18
+
+    /// C = A x B, row-major, unpacked.
+    func multiply(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into c: UnsafeMutablePointer<Float>,
+                  rows: Int, depth: Int, columns: Int) {
+        let parts = parallelParts(rows * depth * columns)
+        if rows >= parts {
+            Self.split(rows, into: parts) { block in
+                path.multiply(a + block.lowerBound * depth, lda: depth, b, ldb: columns, into: c + block.lowerBound * columns,
+                              ldc: columns, rows: block.count, depth: depth, columns: columns)
+            }
+        } else {
+            Self.split(columns, into: parts) { block in
+                path.multiply(a, lda: depth, b + block.lowerBound, ldb: columns, into: c + block.lowerBound,
+                              ldc: columns, rows: rows, depth: depth, columns: block.count)
+            }
+        }
+    }
+
+    /// C = A x packed B (packed strips are whole, so only rows are shared out).
+    func multiply(_ a: UnsafePointer<Float>, packed: UnsafePointer<Float>, into c: UnsafeMutablePointer<Float>,
+                  rows: Int, depth: Int, columns: Int) {
+        Self.split(rows, into: min(rows, parallelParts(rows * depth * columns))) { block in
+            path.multiply(a + block.lowerBound * depth, packed: packed, into: c + block.lowerBound * columns,
+                          rows: block.count, depth: depth, columns: columns)
+        }
+    }
+
+    func parallelParts(_ work: Int) -> Int {
+        work >= Self.smallestShared ? threads : 1
+    }
+
+    /// Runs `body` on `parts` near-equal consecutive blocks of 0..<count, concurrently when parts > 1.
+    static func split(_ count: Int, into parts: Int, _ body: (Range<Int>) -> Void) {
+        let parts = max(1, min(parts, count))
+        if parts == 1 {
+            body(0..<count)
+            return
+        }
+        // Each part writes its own block of the output, and `split` returns only when all are done.
+        nonisolated(unsafe) let body = body
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            body((count * part / parts)..<(count * (part + 1) / parts))
+        }
+    }
+}
