@@ -91,6 +91,12 @@ public enum ModelQuantizer {
                 Int4WeightRewriter(blockSize: options.blockSize).rewrite(&graph, chosen: selection.chosen)
             }
         }
+        if options.scheme != .int4Weight {
+            var embeddings = EmbeddingTableRewriter()
+            embeddings.rewrite(&graph, rules: rules)
+            quantizedNodes += embeddings.quantizedNodes
+            skippedNodes += embeddings.skippedNodes
+        }
         model.graph = graph
 
         let quantized: Data = try model.serializedBytes()

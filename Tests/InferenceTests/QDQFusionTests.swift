@@ -57,4 +57,31 @@ final class QDQFusionTests: XCTestCase {
         XCTAssertEqual(ours.shape, [batch, features])
         XCTAssertLessThan(TestSupport.maxRowRelativeError(ours, theirs), 1e-4)
     }
+
+    /// An int8 embedding table with one scale per row: lookups gather int8 rows and dequantize only
+    /// them (negative indices count from the end), as onnxruntime's DequantizeLinear + Gather does.
+    func testGatherFromADequantizedTableDequantizesOnlyTheGatheredRows() throws {
+        let (rows, width) = (50, 8)
+        var generator = SeededGenerator(seed: 3)
+        var builder = ONNXModelBuilder()
+        builder.initializers = [
+            "table": Tensor(shape: [rows, width], int8s: (0..<(rows * width)).map { _ in Int8.random(in: -127...127, using: &generator) }),
+            "scale": Tensor(shape: [rows], floats: (0..<rows).map { _ in Float.random(in: 0.001...0.1, using: &generator) }),
+            "zero": Tensor(shape: [rows], int8s: Array(repeating: 0, count: rows)),
+        ]
+        builder.inputs = [TensorInfo(name: "ids", elementType: .int64, shape: [nil, nil])]
+        builder.outputs = [TensorInfo(name: "E", elementType: .float32, shape: [nil, nil, width])]
+        builder.addNode("DequantizeLinear", name: "dq", inputs: ["table", "scale", "zero"], outputs: ["T"], intAttributes: ["axis": 0])
+        builder.addNode("Gather", name: "lookup", inputs: ["T", "ids"], outputs: ["E"])
+        let model = try builder.serialized()
+        let session = try InferenceSession(modelData: model)
+        XCTAssertEqual(session.plan.steps.map(\.opType), ["GatherDequantized"])
+
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("gather.onnx")
+        try model.write(to: file)
+        let ids = Tensor(shape: [2, 3], int64s: [0, 49, 7, -1, 3, 3])
+        XCTAssertEqual(try session.run(["ids": ids])["E"], try ONNXRuntimeOracle.outputs(model: file, feeds: ["ids": ids])["E"])
+    }
 }

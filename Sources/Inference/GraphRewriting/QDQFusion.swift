@@ -2,7 +2,8 @@
 /// MatMul, Gemm or Conv whose activation comes from a DequantizeLinear (per-tensor, constant scale
 /// and zero point) and whose weight is a DequantizeLinear of a constant int8/uint8 tensor (per tensor
 /// or per output channel) becomes one MatMulIntegerToFloat (onnxruntime's contrib op) or
-/// ConvIntegerToFloat that reads the quantized activation directly. DequantizeLinear nodes left
+/// ConvIntegerToFloat that reads the quantized activation directly, and a Gather from a dequantized
+/// table becomes GatherDequantized. DequantizeLinear nodes left
 /// without readers are dropped, so the float weights are never materialised.
 enum QDQFusion {
     /// The domain of the engine's own fused operators.
@@ -14,6 +15,7 @@ extension GraphDefinition {
         var producers: [String: NodeDefinition] = [:]
         for node in nodes { for output in node.outputs { producers[output] = node } }
         nodes = nodes.map { node in
+            if let gather = fusedGather(node, table: producers[node.inputs.first ?? ""]) { return gather }
             guard node.domain.isEmpty, ["MatMul", "Gemm", "Conv"].contains(node.opType), node.inputs.count >= 2,
                   let activation = activationDequantization(producers[node.inputs[0]]),
                   let weight = weightDequantization(producers[node.inputs[1]]) else { return node }
@@ -102,6 +104,19 @@ extension GraphDefinition {
             name: node.name, opType: isConv ? "ConvIntegerToFloat" : "MatMulIntegerToFloat", domain: isConv ? QDQFusion.domain : "com.microsoft",
             inputs: [activation.quantized, weightName, activation.scale, scaleName, activation.zeroPoint, weight.zeroPoint, bias],
             outputs: node.outputs, attributes: isConv ? node.attributes : NodeAttributes(node: node.name, values: [:]))
+    }
+
+    /// Gather along axis 0 from a dequantized constant table, per tensor or per row: the rows are
+    /// gathered as integers and only they are dequantized.
+    private func fusedGather(_ node: NodeDefinition, table: NodeDefinition?) -> NodeDefinition? {
+        guard node.domain.isEmpty, node.opType == "Gather", node.inputs.count == 2,
+              ((try? node.attributes.int("axis", default: 0)) ?? 1) == 0,
+              let weight = weightDequantization(table), let values = constants[weight.quantized], values.shape.count >= 1,
+              let scale = constants[weight.scale], scale.count == 1 || (scale.count == values.shape[0] && (weight.axis == 0 || weight.axis == -values.shape.count))
+        else { return nil }
+        return NodeDefinition(name: node.name, opType: "GatherDequantized", domain: QDQFusion.domain,
+                              inputs: [weight.quantized, weight.scale, weight.zeroPoint, node.inputs[1]], outputs: node.outputs,
+                              attributes: NodeAttributes(node: node.name, values: [:]))
     }
 
     private mutating func addConstant(named base: String, _ tensor: Tensor) -> String {

@@ -8,18 +8,9 @@ struct Gather: Operator {
 
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let data = try inputs.required(0), indices = try inputs.required(1)
-        guard indices.elementType == .int64 || indices.elementType == .int32 else {
-            throw InferenceError.invalidOperand("indices must be int32 or int64, got \(indices.elementType.rawValue)")
-        }
         let axis = try normalizedAxis(axis, rank: data.shape.count)
         let length = data.shape[axis]
-        let resolved = try indices.int64s.map { index in
-            let position = index < 0 ? Int(index) + length : Int(index)
-            guard (0..<length).contains(position) else {
-                throw InferenceError.invalidOperand("index \(index) is out of range for axis \(axis) of size \(length)")
-            }
-            return position
-        }
+        let resolved = try Self.positions(of: indices, length: length, axis: axis)
         let outer = data.shape[..<axis].reduce(1, *), inner = data.shape[(axis + 1)...].reduce(1, *)
         var positions: [Int] = []
         positions.reserveCapacity(outer * resolved.count * inner)
@@ -31,5 +22,19 @@ struct Gather: Operator {
         }
         let shape = Array(data.shape[..<axis]) + indices.shape + Array(data.shape[(axis + 1)...])
         return [data.gathered(positions, shape: shape)]
+    }
+
+    /// The int32/int64 `indices` as positions along an axis of `length` (negative ones from the end).
+    static func positions(of indices: Tensor, length: Int, axis: Int) throws -> [Int] {
+        guard indices.elementType == .int64 || indices.elementType == .int32 else {
+            throw InferenceError.invalidOperand("indices must be int32 or int64, got \(indices.elementType.rawValue)")
+        }
+        return try indices.int64s.map { index in
+            let position = index < 0 ? Int(index) + length : Int(index)
+            guard (0..<length).contains(position) else {
+                throw InferenceError.invalidOperand("index \(index) is out of range for axis \(axis) of size \(length)")
+            }
+            return position
+        }
     }
 }
