@@ -22,7 +22,7 @@ public enum InferenceError: Error, CustomStringConvertible, Equatable {
         case let .unreadableModel(path, reason):
             "cannot read model at \(path): \(reason)"
         case let .unsupportedKernelPath(name):
-            "kernel path '\(name)' cannot run on this CPU (or does not exist): use scalar or avx2"
+            "kernel path '\(name)' cannot run on this CPU (or does not exist): use \(FloatKernelPath.supportedNames.joined(separator: ", "))"
         case let .malformedModel(reason):
             "malformed ONNX model: \(reason)"
         case let .unsupportedOperator(opType, domain, node, opset):

@@ -21,6 +21,10 @@ struct DynamicInt8Rewriter {
         var nodes: [Onnx_NodeProto] = []
         for node in graph.node {
             guard node.domain.isEmpty || node.domain == "ai.onnx", node.opType == "MatMul" || node.opType == "Gemm" else {
+                if node.opType == "Conv" {
+                    skippedNodes.append(.init(name: GraphEditing.displayName(of: node), opType: node.opType,
+                                              reason: "int8-dynamic quantizes MatMul and Gemm only; int8-static quantizes Conv"))
+                }
                 nodes.append(node)
                 continue
             }

@@ -10,7 +10,7 @@ final class KernelPathTests: XCTestCase {
 
     func testEverySupportedPathMatchesExactReference() throws {
         XCTAssertEqual(qf_kernel_path_is_supported("scalar"), 1)
-        let paths = ["scalar", "avx2"].filter { (path: String) in qf_kernel_path_is_supported(path) == 1 }
+        let paths = FloatKernelPath.supportedNames
         var generator = SeededGenerator(seed: 42)
         for (index, shape) in shapes.enumerated() {
             let a = (0..<(shape.m * shape.k)).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
@@ -28,7 +28,7 @@ final class KernelPathTests: XCTestCase {
     /// Float GEMM: every path against a double-precision reference, on shapes that hit the full
     /// 4 x 24 tile, its row and column edges, and shapes smaller than one tile.
     func testEveryFloatPathMatchesADoubleReference() {
-        let paths = ["scalar", "avx2"].filter { (path: String) in qf_kernel_path_is_supported(path) == 1 }
+        let paths = FloatKernelPath.supportedNames
         var generator = SeededGenerator(seed: 7)
         for shape in shapes + [(m: 8, k: 64, n: 48), (m: 6, k: 31, n: 50), (m: 32, k: 784, n: 256)] {
             let a = (0..<(shape.m * shape.k)).map { _ in Float.random(in: -1...1, using: &generator) }
@@ -102,8 +102,8 @@ final class SessionKernelPathTests: XCTestCase {
         if qf_kernel_path_is_supported("avx2") == 1 {
             XCTAssertGreaterThan(worst, 0, "FMA rounds once, the scalar path twice: some output differs in the last bits")
         }
-        XCTAssertThrowsError(try InferenceSession(contentsOf: TestSupport.fp32Model, floatKernelPath: "neon")) {
-            XCTAssertEqual("\($0)", "kernel path 'neon' cannot run on this CPU (or does not exist): use scalar or avx2")
+        XCTAssertThrowsError(try InferenceSession(contentsOf: TestSupport.fp32Model, floatKernelPath: "vnni")) {
+            XCTAssertEqual("\($0)", "kernel path 'vnni' cannot run on this CPU (or does not exist): use \(FloatKernelPath.supportedNames.joined(separator: ", "))")
         }
     }
 }

@@ -7,7 +7,7 @@ public final class InferenceSession: Sendable {
     public let outputs: [TensorInfo]
     let plan: ExecutionPlan
 
-    /// `floatKernelPath` names the float GEMM path ("scalar", "avx2"); nil runs the one chosen at
+    /// `floatKernelPath` names the float GEMM path (one of `FloatKernelPath.supportedNames`); nil runs the one chosen at
     /// start-up. The agent loads its reference a second time on another path for the noise floor.
     /// `threads` is how many threads one matrix product may share (intra-op); the agent keeps 1 and
     /// answers concurrent requests on their own threads instead.

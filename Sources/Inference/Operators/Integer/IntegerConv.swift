@@ -75,6 +75,11 @@ struct IntegerConv: Operator {
                 unrolled.withUnsafeMutableBufferPointer { rows in
                     activations.withUnsafeBufferPointer { x in
                         windows.withUnsafeBufferPointer { windows in
+                            if geometry.isIdentity {
+                                // A 1x1 window: the rows are the input's channels transposed, tile by tile.
+                                Self.transpose(x.baseAddress! + firstChannel, rows: groupChannels, columns: outputCount, into: rows.baseAddress!)
+                                return
+                            }
                             for position in 0..<outputCount {
                                 let row = rows.baseAddress! + position * depth, window = windows.baseAddress! + position * kernelCount
                                 for channel in 0..<groupChannels {
@@ -99,6 +104,20 @@ struct IntegerConv: Operator {
         }
         let shape = [batch, filters] + geometry.outputSize
         return [try result(inputs, filters: filters).tensor(accumulators, rows: outputCount, columns: filters, shape: shape, transposed: true)]
+    }
+
+    /// `target` [columns, rows] = `source` [rows, columns], in 32 x 32 tiles so both stay in cache.
+    private static func transpose(_ source: UnsafePointer<UInt8>, rows: Int, columns: Int, into target: UnsafeMutablePointer<UInt8>) {
+        let tile = 32
+        for rowStart in stride(from: 0, to: rows, by: tile) {
+            for columnStart in stride(from: 0, to: columns, by: tile) {
+                for row in rowStart..<min(rowStart + tile, rows) {
+                    for column in columnStart..<min(columnStart + tile, columns) {
+                        target[column * rows + row] = source[row * columns + column]
+                    }
+                }
+            }
+        }
     }
 
     /// Per-group column zero points from a per-tensor or per-filter w_zero_point.
