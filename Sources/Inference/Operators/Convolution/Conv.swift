@@ -74,12 +74,7 @@ struct Conv: Operator {
                                                       into: output.baseAddress! + firstFilter * outputCount,
                                                       rows: groupFilters, depth: depth, columns: outputCount)
                             }
-                            if let bias {
-                                for filter in 0..<filters {
-                                    let row = (image * filters + filter) * outputCount
-                                    for position in row..<(row + outputCount) { output[position] += bias[filter] }
-                                }
-                            }
+                            if let bias { addChannelBias(bias, to: output.baseAddress! + image * filters * outputCount, planeSize: outputCount) }
                         }
                     }
                 }
@@ -100,5 +95,13 @@ struct Conv: Operator {
             }
             initialized = batch * outputCount
         }
+    }
+}
+
+/// Adds bias[c] to every element of plane c of one image's [C, planeSize] output.
+func addChannelBias(_ bias: [Float], to planes: UnsafeMutablePointer<Float>, planeSize: Int) {
+    for (channel, value) in bias.enumerated() {
+        let plane = planes + channel * planeSize
+        for position in 0..<planeSize { plane[position] += value }
     }
 }

@@ -94,12 +94,7 @@ struct ConvTranspose: Operator {
                                     }
                                 }
                             }
-                            if let bias {
-                                for filter in 0..<filters {
-                                    let row = (image * filters + filter) * outputCount
-                                    for position in row..<(row + outputCount) { output[position] += bias[filter] }
-                                }
-                            }
+                            if let bias { addChannelBias(bias, to: output.baseAddress! + image * filters * outputCount, planeSize: outputCount) }
                         }
                     }
                 }

@@ -4,33 +4,21 @@
 /// point so it contributes nothing) and multiplied by the weights, transposed and packed once at
 /// load to [C/group x kernel, M/group] per group.
 struct IntegerConv: Operator {
-    enum Form {
-        case integer, quantized, toFloat
-
-        var slots: (x: Int, xScale: Int?, xZero: Int, w: Int, wScale: Int?, wZero: Int, yScale: Int?, yZero: Int?, bias: Int?) {
-            switch self {
-            case .integer: (0, nil, 2, 1, nil, 3, nil, nil, nil)
-            case .quantized: (0, 1, 2, 3, 4, 5, 6, 7, 8)
-            case .toFloat: (0, 2, 4, 1, 3, 5, nil, nil, 6)
-            }
-        }
-    }
-
-    let form: Form
+    let form: IntegerForm
     let window: SlidingWindow.Attributes
     let groups: Int
     let threads: Int
     private let geometries = SlidingWindowCache()
     private let constantWeights: [IntegerOperands.Weights]?
 
-    init(_ context: OperatorContext, form: Form) throws {
+    init(_ context: OperatorContext, form: IntegerForm) throws {
         self.form = form
         threads = context.threads
         window = try SlidingWindow.Attributes(context)
         groups = try context.attributes.int("group", default: 1)
         guard groups > 0 else { throw InferenceError.invalidAttribute(node: context.node.name, attribute: "group", reason: "must be positive") }
         let groups = groups
-        constantWeights = try context.constantInput(form.slots.w).map { try Self.packedGroups($0, groups: groups) }
+        constantWeights = try context.constantInput(form.slots.b).map { try Self.packedGroups($0, groups: groups) }
     }
 
     var preparedBytes: Int { constantWeights?.reduce(0) { $0 + $1.packed.residentBytes } ?? 0 }
@@ -53,15 +41,15 @@ struct IntegerConv: Operator {
 
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let slots = form.slots
-        let x = try inputs.required(slots.x), w = try inputs.required(slots.w)
+        let x = try inputs.required(slots.a), w = try inputs.required(slots.b)
         guard x.shape.count >= 3, w.shape.count == x.shape.count, x.shape[1] % groups == 0, w.shape[1] == x.shape[1] / groups else {
             throw InferenceError.invalidOperand("X \(x.shape) and W \(w.shape) must both be [N, C, spatial...] and fit \(groups) group(s)")
         }
         let (batch, channels, filters) = (x.shape[0], x.shape[1], w.shape[0])
         let geometry = try geometries.geometry(inputSize: Array(x.shape.dropFirst(2)), kernel: Array(w.shape.dropFirst(2)), attributes: window)
-        let (activations, xZero) = try IntegerOperands.activations(x, zeroPoint: inputs.optional(slots.xZero), role: "x")
+        let (activations, xZero) = try IntegerOperands.activations(x, zeroPoint: inputs.optional(slots.aZero), role: "x")
         let weights = try constantWeights ?? Self.packedGroups(w, groups: groups)
-        let zeroPoints = try weightZeroPoints(inputs.optional(slots.wZero), weights: weights, filters: filters)
+        let zeroPoints = try weightZeroPoints(inputs.optional(slots.bZero), weights: weights, filters: filters)
 
         let (groupChannels, groupFilters) = (channels / groups, filters / groups)
         let (inputCount, kernelCount, outputCount) = (geometry.inputSize.reduce(1, *), geometry.kernelCount, geometry.outputCount)
@@ -103,7 +91,7 @@ struct IntegerConv: Operator {
             }
         }
         let shape = [batch, filters] + geometry.outputSize
-        return [try result(inputs, filters: filters).tensor(accumulators, rows: outputCount, columns: filters, shape: shape, transposed: true)]
+        return [try form.result(inputs, columns: filters).tensor(accumulators, rows: outputCount, columns: filters, shape: shape, transposed: true)]
     }
 
     /// `target` [columns, rows] = `source` [rows, columns], in 32 x 32 tiles so both stay in cache.
@@ -131,36 +119,6 @@ struct IntegerConv: Operator {
             let slice = tensor.count == 1 ? tensor
                 : Tensor(shape: [groupFilters], storage: tensor.storage.gathered(Array((group * groupFilters)..<((group + 1) * groupFilters))))
             return try weights[group].zeroPoints(slice, role: "w_zero_point")
-        }
-    }
-
-    private func result(_ inputs: [Tensor?], filters: Int) throws -> IntegerResult {
-        let slots = form.slots
-        switch form {
-        case .integer:
-            return .int32
-        case .toFloat:
-            let xScale = try IntegerOperands.scalarScale(try inputs.required(slots.xScale!), role: "x_scale")
-            let wScales = try IntegerOperands.columnScales(try inputs.required(slots.wScale!), columns: filters, role: "w_scale")
-            let bias = try inputs.optional(slots.bias!).map { try $0.floatOperand("bias") }
-            guard bias.map({ $0.count == filters }) ?? true else { throw InferenceError.invalidOperand("bias must hold \(filters) values") }
-            return .float(scales: wScales.map { $0 * xScale }, bias: bias)
-        case .quantized:
-            let xScale = try IntegerOperands.scalarScale(try inputs.required(slots.xScale!), role: "x_scale")
-            let wScales = try IntegerOperands.columnScales(try inputs.required(slots.wScale!), columns: filters, role: "w_scale")
-            let yScale = try IntegerOperands.scalarScale(try inputs.required(slots.yScale!), role: "y_scale")
-            let yZero = try inputs.required(slots.yZero!)
-            guard yZero.elementType == .int8 || yZero.elementType == .uint8, yZero.count == 1 else {
-                throw InferenceError.invalidOperand("y_zero_point must be one int8 or uint8, got \(yZero.elementType.rawValue) \(yZero.shape)")
-            }
-            let bias = try inputs.optional(slots.bias!).map { tensor -> [Int32] in
-                guard tensor.elementType == .int32, tensor.count == filters else {
-                    throw InferenceError.invalidOperand("B must be \(filters) int32 values, got \(tensor.elementType.rawValue) \(tensor.shape)")
-                }
-                return tensor.int64s.map { Int32($0) }
-            }
-            return .requantized(multipliers: wScales.map { xScale * $0 / yScale }, bias: bias,
-                                zero: Int32(yZero.int64s[0]), type: yZero.elementType)
         }
     }
 }

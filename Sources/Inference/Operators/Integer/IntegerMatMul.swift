@@ -3,24 +3,11 @@
 /// onnxruntime's contrib op, which the engine also fuses QDQ MatMul and Gemm into at load).
 /// A constant 2-D B is packed once at load.
 struct IntegerMatMul: Operator {
-    enum Form {
-        case integer, quantized, toFloat
-
-        /// Input positions of each operand in the node's input list.
-        var slots: (a: Int, aScale: Int?, aZero: Int, b: Int, bScale: Int?, bZero: Int, yScale: Int?, yZero: Int?, bias: Int?) {
-            switch self {
-            case .integer: (0, nil, 2, 1, nil, 3, nil, nil, nil)
-            case .quantized: (0, 1, 2, 3, 4, 5, 6, 7, nil)
-            case .toFloat: (0, 2, 4, 1, 3, 5, nil, nil, 6)
-            }
-        }
-    }
-
-    let form: Form
+    let form: IntegerForm
     let threads: Int
     private let constantWeights: IntegerOperands.Weights?
 
-    init(_ context: OperatorContext, form: Form) throws {
+    init(_ context: OperatorContext, form: IntegerForm) throws {
         self.form = form
         threads = context.threads
         constantWeights = try context.constantInput(form.slots.b).flatMap { $0.shape.count == 2 ? try IntegerOperands.Weights($0) : nil }
@@ -45,7 +32,7 @@ struct IntegerMatMul: Operator {
             accumulators += weights.packed.multiply(block, rows: rowsPerMatrix, aZero: aZero, bZero: bZero, threads: threads)
         }
         let shape = a.shape.dropLast() + [columns]
-        return [try result(inputs, columns: columns).tensor(accumulators, rows: rows, columns: columns, shape: Array(shape))]
+        return [try form.result(inputs, columns: columns).tensor(accumulators, rows: rows, columns: columns, shape: Array(shape))]
     }
 
     /// Rows of A, depth and columns; B is 2-D, or batched with A's leading dimensions.
@@ -55,30 +42,6 @@ struct IntegerMatMul: Operator {
             throw InferenceError.invalidOperand("A \(a) and B \(b) are neither A x 2-D B nor batched alike")
         }
         return (a.dropLast().reduce(1, *), b[b.count - 2], b[b.count - 1])
-    }
-
-    private func result(_ inputs: [Tensor?], columns: Int) throws -> IntegerResult {
-        let slots = form.slots
-        switch form {
-        case .integer:
-            return .int32
-        case .toFloat:
-            let aScale = try IntegerOperands.scalarScale(try inputs.required(slots.aScale!), role: "a_scale")
-            let bScales = try IntegerOperands.columnScales(try inputs.required(slots.bScale!), columns: columns, role: "b_scale")
-            let bias = try inputs.optional(slots.bias!).map { try $0.floatOperand("bias") }
-            guard bias.map({ $0.count == columns }) ?? true else { throw InferenceError.invalidOperand("bias must hold \(columns) values") }
-            return .float(scales: bScales.map { $0 * aScale }, bias: bias)
-        case .quantized:
-            let aScale = try IntegerOperands.scalarScale(try inputs.required(slots.aScale!), role: "a_scale")
-            let bScales = try IntegerOperands.columnScales(try inputs.required(slots.bScale!), columns: columns, role: "b_scale")
-            let yScale = try IntegerOperands.scalarScale(try inputs.required(slots.yScale!), role: "y_scale")
-            let yZero = try inputs.required(slots.yZero!)
-            guard yZero.elementType == .int8 || yZero.elementType == .uint8, yZero.count == 1 else {
-                throw InferenceError.invalidOperand("y_zero_point must be one int8 or uint8, got \(yZero.elementType.rawValue) \(yZero.shape)")
-            }
-            return .requantized(multipliers: bScales.map { aScale * $0 / yScale }, bias: nil,
-                                zero: Int32(yZero.int64s[0]), type: yZero.elementType)
-        }
     }
 }
 
