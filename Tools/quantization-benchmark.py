@@ -76,7 +76,13 @@ def prepare_detector(model, scratch):
     upgraded = os.path.join(scratch, "ocr-det-opset13.onnx")
     onnx.save(version_converter.convert_version(onnx.load(model), 13), upgraded)
     prepared = os.path.join(scratch, "ocr-det-prepared.onnx")
-    quant_pre_process(upgraded, prepared, skip_symbolic_shape=True)
+    # quant_pre_process leaves temporary files in the working directory: keep them in the scratch one.
+    here = os.getcwd()
+    os.chdir(scratch)
+    try:
+        quant_pre_process(upgraded, prepared, skip_symbolic_shape=True)
+    finally:
+        os.chdir(here)
     return prepared
 
 

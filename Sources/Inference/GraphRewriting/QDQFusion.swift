@@ -3,8 +3,8 @@
 /// and zero point) and whose weight is a DequantizeLinear of a constant int8/uint8 tensor (per tensor
 /// or per output channel) becomes one MatMulIntegerToFloat (onnxruntime's contrib op) or
 /// ConvIntegerToFloat that reads the quantized activation directly, and a Gather from a dequantized
-/// table becomes GatherDequantized. DequantizeLinear nodes left
-/// without readers are dropped, so the float weights are never materialised.
+/// table becomes GatherDequantized. DequantizeLinear nodes left without readers are dropped, so the
+/// float weights are never materialised.
 enum QDQFusion {
     /// The domain of the engine's own fused operators.
     static let domain = "quantfleet.fused"
