@@ -62,14 +62,14 @@ public enum ModelQuantizer {
             layers = LayerAnalysis.weightReports(
                 for: selection.chosenInOrder.filter { quantized.contains($0.name) }, options: options)
         case .int8Static:
-            let selection = WeightedNodeSelection(graph: graph, rules: rules, opTypes: WeightedNode.opTypes)
-            (quantizedNodes, skippedNodes) = (selection.quantizedNames, selection.skipped)
-            layers = LayerAnalysis.weightReports(for: selection.chosenInOrder, options: options)
+            var selection = WeightedNodeSelection(graph: graph, rules: rules, opTypes: WeightedNode.opTypes)
             if !selection.chosen.isEmpty, let calibration = options.calibration {
                 let calibrator = ActivationCalibrator(method: options.method, batchRows: options.calibrationBatchRows, progress: progress)
                 let activations = Array(Set(selection.chosen.values.map(\.activation))).sorted()
                 let measured = try calibrator.ranges(of: activations, in: floatModel, rows: calibration)
                 calibrationRows = measured.rows
+                selection.keepFloat(outside: measured.ranges)
+                layers = LayerAnalysis.weightReports(for: selection.chosenInOrder, options: options)
                 StaticQDQRewriter(
                     perChannel: options.perChannel, reducedRange: options.reduceRange, activationType: options.activations,
                     activationRanges: measured.ranges)
@@ -82,6 +82,7 @@ public enum ModelQuantizer {
                         rows: calibration, batchRows: options.calibrationBatchRows)
                 }
             }
+            (quantizedNodes, skippedNodes) = (selection.quantizedNames, selection.skipped)
         case .int4Weight:
             let selection = WeightedNodeSelection(graph: graph, rules: rules, opTypes: ["MatMul", "Gemm"])
             (quantizedNodes, skippedNodes) = (selection.quantizedNames, selection.skipped)

@@ -30,4 +30,28 @@ struct WeightedNodeSelection {
             }
         }
     }
+
+    /// The largest calibrated activation magnitude quantized to 8 bits. Beyond it the range is a
+    /// sentinel, not a signal (attention masks of -10000 or -1e9 added to scores): one uint8 step of
+    /// such a range is larger than the ordinary values, which would all round to one level.
+    static let largestQuantizedMagnitude: Float = 1e4
+
+    /// Returns to float the chosen nodes whose input's calibrated range 8 bits cannot hold.
+    mutating func keepFloat(outside activationRanges: [String: ClosedRange<Float>]) {
+        for (index, weighted) in chosen.sorted(by: { $0.key < $1.key }) {
+            guard let range = activationRanges[weighted.activation] else { continue }
+            let magnitude = max(abs(range.lowerBound), abs(range.upperBound))
+            let reason: String
+            if !magnitude.isFinite {
+                reason = "its input reached \(range) on the calibration rows (default; kept in float)"
+            } else if magnitude >= Self.largestQuantizedMagnitude {
+                reason = "its input's calibrated range \(range) reaches \(Self.largestQuantizedMagnitude): a uint8 step of it "
+                    + "would erase the ordinary values (a mask?) (default; kept in float)"
+            } else {
+                continue
+            }
+            chosen[index] = nil
+            skipped.append(.init(name: weighted.name, opType: weighted.node.opType, reason: reason))
+        }
+    }
 }
