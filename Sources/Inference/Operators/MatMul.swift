@@ -44,7 +44,7 @@ struct MatMul: Operator {
                     bValues.withUnsafeBufferPointer { b in
                         for (index, (aBatch, bBatch)) in zip(aBatches, bBatches).enumerated() {
                             multiplier.multiply(a.baseAddress! + aBatch * rows * depth, b.baseAddress! + bBatch * depth * columns,
-                                                  into: c.baseAddress! + index * rows * columns, rows: rows, depth: depth, columns: columns)
+                                                into: c.baseAddress! + index * rows * columns, rows: rows, depth: depth, columns: columns)
                         }
                     }
                 }

@@ -55,8 +55,8 @@ struct Conv: Operator {
                                 if geometry.isIdentity {
                                     // A 1x1, stride-1, unpadded window: the input already is the column matrix.
                                     multiplier.multiply(w.baseAddress! + group * groupFilters * depth, x.baseAddress! + firstChannel * inputCount,
-                                                  into: output.baseAddress! + firstFilter * outputCount,
-                                                  rows: groupFilters, depth: depth, columns: outputCount)
+                                                        into: output.baseAddress! + firstFilter * outputCount,
+                                                        rows: groupFilters, depth: depth, columns: outputCount)
                                     continue
                                 }
                                 if var planar = geometry.planar(channels: groupChannels) {
@@ -71,8 +71,8 @@ struct Conv: Operator {
                                     }
                                 }
                                 multiplier.multiply(w.baseAddress! + group * groupFilters * depth, columns.baseAddress!,
-                                                      into: output.baseAddress! + firstFilter * outputCount,
-                                                      rows: groupFilters, depth: depth, columns: outputCount)
+                                                    into: output.baseAddress! + firstFilter * outputCount,
+                                                    rows: groupFilters, depth: depth, columns: outputCount)
                             }
                             if let bias { addChannelBias(bias, to: output.baseAddress! + image * filters * outputCount, planeSize: outputCount) }
                         }

@@ -81,8 +81,8 @@ struct ConvTranspose: Operator {
                         for image in 0..<batch {
                             for group in 0..<groups {
                                 multiplier.multiply(w.baseAddress! + group * rows * groupChannels,
-                                              x.baseAddress! + (image * channels + group * groupChannels) * inputCount,
-                                              into: columns.baseAddress!, rows: rows, depth: groupChannels, columns: inputCount)
+                                                    x.baseAddress! + (image * channels + group * groupChannels) * inputCount,
+                                                    into: columns.baseAddress!, rows: rows, depth: groupChannels, columns: inputCount)
                                 for filter in 0..<groupFilters {
                                     let target = output.baseAddress! + (image * filters + group * groupFilters + filter) * outputCount
                                     for kernelPosition in 0..<kernelCount {
