@@ -12,7 +12,10 @@ struct EmbeddingTableRewriter {
     private(set) var quantizedNodes: [String] = []
     private(set) var skippedNodes: [QuantizationReport.SkippedNode] = []
 
-    mutating func rewrite(_ graph: inout Onnx_GraphProto, rules: FloatKeepingRules) {
+    /// Per-row DequantizeLinear (its `axis`) is opset 13.
+    static let neededOpset = 13
+
+    mutating func rewrite(_ graph: inout Onnx_GraphProto, opset: Int, rules: FloatKeepingRules) {
         var initializers = Dictionary(graph.initializer.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         var rewritten: [String: String] = [:]
         var nodes: [Onnx_NodeProto] = []
@@ -22,7 +25,8 @@ struct EmbeddingTableRewriter {
                   (node.attribute.first { $0.name == "axis" }?.i ?? 0) == 0,
                   let proto = initializers[node.input[0]], let table = try? Tensor(onnxTensor: proto),
                   table.elementType == .float32, table.shape.count == 2, table.count >= Self.smallestQuantizedElements else { continue }
-            if let reason = rules.reasonToKeepFloat(node) {
+            if let reason = opset < Self.neededOpset
+                ? "its per-row DequantizeLinear needs opset \(Self.neededOpset); the model is opset \(opset)" : rules.reasonToKeepFloat(node) {
                 skippedNodes.append(.init(name: GraphEditing.displayName(of: node), opType: node.opType, reason: reason))
                 continue
             }

@@ -66,9 +66,9 @@ public enum ModelQuantizer {
             if !selection.chosen.isEmpty, let calibration = options.calibration {
                 let calibrator = ActivationCalibrator(method: options.method, batchRows: options.calibrationBatchRows, progress: progress)
                 let activations = Array(Set(selection.chosen.values.map(\.activation))).sorted()
-                let measured = try calibrator.ranges(of: activations, in: floatModel, rows: calibration)
+                let measured = try calibrator.measure(activations, in: floatModel, rows: calibration)
                 calibrationRows = measured.rows
-                selection.keepFloat(outside: measured.ranges)
+                selection.keepFloat(outside: measured)
                 layers = LayerAnalysis.weightReports(for: selection.chosenInOrder, options: options)
                 StaticQDQRewriter(
                     perChannel: options.perChannel, reducedRange: options.reduceRange, activationType: options.activations,
@@ -88,16 +88,16 @@ public enum ModelQuantizer {
             (quantizedNodes, skippedNodes) = (selection.quantizedNames, selection.skipped)
             layers = LayerAnalysis.weightReports(for: selection.chosenInOrder, options: options)
             if !selection.chosen.isEmpty {
+                model.graph = graph
                 try Int4WeightRewriter.upgrade(&model)
+                graph = model.graph
                 Int4WeightRewriter(blockSize: options.blockSize).rewrite(&graph, chosen: selection.chosen)
             }
         }
-        if options.scheme != .int4Weight {
-            var embeddings = EmbeddingTableRewriter()
-            embeddings.rewrite(&graph, rules: rules)
-            quantizedNodes += embeddings.quantizedNodes
-            skippedNodes += embeddings.skippedNodes
-        }
+        var embeddings = EmbeddingTableRewriter()
+        embeddings.rewrite(&graph, opset: GraphEditing.defaultOpset(of: model), rules: rules)
+        quantizedNodes += embeddings.quantizedNodes
+        skippedNodes += embeddings.skippedNodes
         model.graph = graph
 
         let quantized: Data = try model.serializedBytes()

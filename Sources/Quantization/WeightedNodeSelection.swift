@@ -36,17 +36,25 @@ struct WeightedNodeSelection {
     /// such a range is larger than the ordinary values, which would all round to one level.
     static let largestQuantizedMagnitude: Float = 1e4
 
-    /// Returns to float the chosen nodes whose input's calibrated range 8 bits cannot hold.
-    mutating func keepFloat(outside activationRanges: [String: ClosedRange<Float>]) {
+    /// Returns to float the chosen nodes whose input 8 bits cannot hold: a calibrated range too
+    /// wide (a sentinel) or values that vary by less than one quantization step of their range.
+    mutating func keepFloat(outside measurement: ActivationCalibrator.Measurement) {
         for (index, weighted) in chosen.sorted(by: { $0.key < $1.key }) {
-            guard let range = activationRanges[weighted.activation] else { continue }
+            guard let range = measurement.ranges[weighted.activation] else { continue }
             let magnitude = max(abs(range.lowerBound), abs(range.upperBound))
+            let step = ActivationQuantization(range: range).scale
+            let deviation = measurement.standardDeviations[weighted.activation] ?? .infinity
             let reason: String
             if !magnitude.isFinite {
                 reason = "its input reached \(range) on the calibration rows (default; kept in float)"
             } else if magnitude >= Self.largestQuantizedMagnitude {
                 reason = "its input's calibrated range \(range) reaches \(Self.largestQuantizedMagnitude): a uint8 step of it "
                     + "would erase the ordinary values (a mask?) (default; kept in float)"
+            } else if magnitude > 0, deviation < step {
+                // A range must contain zero, so values far from zero that vary little (an offset
+                // feature, a near-constant channel) get few levels: the layer would see a constant.
+                reason = "its input varies by \(deviation) (standard deviation), less than one uint8 step (\(step)) of its "
+                    + "calibrated range \(range) stretched to zero (default; kept in float)"
             } else {
                 continue
             }

@@ -80,4 +80,100 @@ final class ModelQuantizerTests: XCTestCase {
         let kept = try XCTUnwrap(report.skippedNodes.first { $0.name == "over_mask" })
         XCTAssert(kept.reason.contains("a mask?"), kept.reason)
     }
+
+    /// A MatMul whose input is an offset feature (1000 plus values within ±1) stays float: the range
+    /// stretched to zero makes one uint8 step about 4, so every value would round to the same level.
+    func testInt8StaticKeepsAMatMulOverANearlyConstantInputInFloat() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (rows, width) = (16, 8)
+        var generator = SeededGenerator(seed: 11)
+        func random(_ count: Int) -> [Float] { (0..<count).map { _ in Float.random(in: -1...1, using: &generator) } }
+        var builder = ONNXModelBuilder()
+        builder.initializers = [
+            "offset": Tensor(shape: [1], floats: [1000]),
+            "W1": Tensor(shape: [width, width], floats: random(width * width)),
+            "W2": Tensor(shape: [width, width], floats: random(width * width)),
+        ]
+        builder.inputs = [TensorInfo(name: "X", elementType: .float32, shape: [nil, width])]
+        builder.outputs = [TensorInfo(name: "Y", elementType: .float32, shape: [nil, width])]
+        builder.addNode("Add", name: "shifted", inputs: ["X", "offset"], outputs: ["O"])
+        builder.addNode("MatMul", name: "over_offset", inputs: ["O", "W1"], outputs: ["H"])
+        builder.addNode("Relu", name: "relu", inputs: ["X"], outputs: ["R"])
+        builder.addNode("MatMul", name: "plain", inputs: ["R", "W2"], outputs: ["P"])
+        builder.addNode("Add", name: "sum", inputs: ["H", "P"], outputs: ["S"])
+        builder.addNode("Softmax", name: "softmax", inputs: ["S"], outputs: ["Y"])
+        let model = directory.appendingPathComponent("offset.onnx"), calibration = directory.appendingPathComponent("calibration.npz")
+        try builder.serialized().write(to: model)
+        try NPZ.write(["X": Tensor(shape: [rows, width], floats: random(rows * width))], to: calibration)
+
+        let report = try ModelQuantizer.quantize(
+            modelAt: model, to: directory.appendingPathComponent("int8.onnx"),
+            options: QuantizationOptions(scheme: .int8Static, calibration: calibration))
+        XCTAssertEqual(report.quantizedNodes, ["plain"], "\(report.skippedNodes)")
+        let kept = try XCTUnwrap(report.skippedNodes.first { $0.name == "over_offset" })
+        XCTAssert(kept.reason.contains("less than one uint8 step"), kept.reason)
+    }
+
+    /// int4-weight needs opset 21: an opset-12 model's ReduceMean, Unsqueeze and Squeeze get their
+    /// `axes` attributes turned into inputs, and the result computes what the original did (its
+    /// weights are exact in int4, so any difference would be the upgrade's).
+    func testInt4WeightRaisesAnOpset12ModelRewritingAxesAttributes() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (rows, depth, width) = (6, 64, 8)
+        var generator = SeededGenerator(seed: 5)
+        func random(_ count: Int) -> [Float] { (0..<count).map { _ in Float.random(in: -1...1, using: &generator) } }
+        var builder = ONNXModelBuilder()
+        builder.opsets = ["": 12]
+        // Integers in -7...7 with a 7 in every block of 32 along K: int4 holds them exactly.
+        builder.initializers = ["W": Tensor(shape: [depth, width], floats: (0..<depth * width).map { Float($0 % 15 - 7) })]
+        builder.inputs = [TensorInfo(name: "X", elementType: .float32, shape: [nil, depth])]
+        builder.outputs = [TensorInfo(name: "Y", elementType: .float32, shape: [nil, width])]
+        builder.addNode("ReduceMean", name: "mean", inputs: ["X"], outputs: ["M"], intListAttributes: ["axes": [1]])
+        builder.addNode("Sub", name: "centre", inputs: ["X", "M"], outputs: ["C"])
+        builder.addNode("Unsqueeze", name: "lift", inputs: ["C"], outputs: ["U"], intListAttributes: ["axes": [0]])
+        builder.addNode("Squeeze", name: "drop", inputs: ["U"], outputs: ["D"], intListAttributes: ["axes": [0]])
+        builder.addNode("MatMul", name: "project", inputs: ["D", "W"], outputs: ["P"])
+        builder.addNode("Softmax", name: "softmax", inputs: ["P"], outputs: ["Y"], intAttributes: ["axis": -1])
+        let original = directory.appendingPathComponent("opset12.onnx"), output = directory.appendingPathComponent("int4.onnx")
+        try builder.serialized().write(to: original)
+
+        let report = try ModelQuantizer.quantize(modelAt: original, to: output, options: QuantizationOptions(scheme: .int4Weight))
+        XCTAssertEqual(report.quantizedNodes, ["project"])
+        let model = try Onnx_ModelProto(serializedBytes: Data(contentsOf: output))
+        XCTAssertEqual(model.opsetImport.first { $0.domain.isEmpty }?.version, 21)
+        for node in model.graph.node where ["ReduceMean", "Unsqueeze", "Squeeze"].contains(node.opType) {
+            XCTAssertEqual(node.input.count, 2, node.name)
+            XCTAssertFalse(node.attribute.contains { $0.name == "axes" }, node.name)
+        }
+        let feeds = ["X": Tensor(shape: [rows, depth], floats: random(rows * depth))]
+        let expected = try XCTUnwrap(ONNXRuntimeOracle.outputs(model: original, feeds: feeds)["Y"]).floats
+        let ours = try XCTUnwrap(InferenceSession(contentsOf: output).run(feeds)["Y"]).floats
+        XCTAssertEqual(ours.count, expected.count)
+        XCTAssertLessThan(zip(expected, ours).map { abs($0 - $1) }.max() ?? 1, 1e-5)
+        // onnxruntime fuses the blocked MatMul into MatMulNBits, which quantizes A to int8 by default.
+        let theirs = try XCTUnwrap(ONNXRuntimeOracle.outputs(model: output, feeds: feeds)["Y"]).floats
+        XCTAssertLessThan(zip(expected, theirs).map { abs($0 - $1) }.max() ?? 1, 0.01)
+    }
+
+    /// Before opset 13 Softmax flattened its input to 2-D at `axis` (default 1); raising the opset
+    /// would change what it computes unless the axis is the last, so the refusal names the node.
+    func testOpsetRaiseRefusesASoftmaxThatFlattened() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var builder = ONNXModelBuilder()
+        builder.opsets = ["": 12]
+        builder.initializers = ["W": Tensor(shape: [32, 4], floats: (0..<128).map { Float($0 % 7) - 3 })]
+        builder.inputs = [TensorInfo(name: "X", elementType: .float32, shape: [nil, 3, 32])]
+        builder.outputs = [TensorInfo(name: "Y", elementType: .float32, shape: [nil, 3, 4])]
+        builder.addNode("MatMul", name: "project", inputs: ["X", "W"], outputs: ["P"])
+        builder.addNode("Softmax", name: "scores", inputs: ["P"], outputs: ["Y"])
+        let original = directory.appendingPathComponent("opset12.onnx")
+        try builder.serialized().write(to: original)
+        XCTAssertThrowsError(try ModelQuantizer.quantize(
+            modelAt: original, to: directory.appendingPathComponent("int4.onnx"), options: QuantizationOptions(scheme: .int4Weight))) { error in
+            XCTAssert(String(describing: error).contains("Softmax 'scores'"), "\(error)")
+        }
+    }
 }

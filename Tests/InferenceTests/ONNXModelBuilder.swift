@@ -10,7 +10,7 @@ struct ONNXModelBuilder {
     var opsets: [String: Int64] = ["": 13]
 
     mutating func addNode(_ opType: String, domain: String = "", name: String, inputs: [String], outputs: [String],
-                          intAttributes: [String: Int64] = [:]) {
+                          intAttributes: [String: Int64] = [:], intListAttributes: [String: [Int64]] = [:]) {
         var node = Onnx_NodeProto()
         node.opType = opType
         node.domain = domain
@@ -22,6 +22,12 @@ struct ONNXModelBuilder {
             attribute.name = name
             attribute.type = .int
             attribute.i = value
+            return attribute
+        } + intListAttributes.map { name, values in
+            var attribute = Onnx_AttributeProto()
+            attribute.name = name
+            attribute.type = .ints
+            attribute.ints = values
             return attribute
         }
         nodes.append(node)

@@ -84,4 +84,58 @@ final class QDQFusionTests: XCTestCase {
         let ids = Tensor(shape: [2, 3], int64s: [0, 49, 7, -1, 3, 3])
         XCTAssertEqual(try session.run(["ids": ids])["E"], try ONNXRuntimeOracle.outputs(model: file, feeds: ["ids": ids])["E"])
     }
+
+    /// A MatMul by an int4 or uint4 weight dequantized in blocks along K (the last block ragged)
+    /// runs as MatMulBlockDequantized over several column strips and matches the product computed
+    /// in Double; its DequantizeLinear, also a graph output here, matches onnxruntime's exactly.
+    func testBlockwiseInt4MatMulRunsFusedAndMatchesTheDequantizedProduct() throws {
+        let (rows, depth, columns, block) = (3, 4100, 40, 32)
+        let blocks = (depth + block - 1) / block
+        var generator = SeededGenerator(seed: 21)
+        let a = (0..<(rows * depth)).map { _ in Float.random(in: -1...1, using: &generator) }
+        let scales = (0..<(blocks * columns)).map { _ in Float.random(in: 0.01...0.1, using: &generator) }
+        for signed in [true, false] {
+            let levels = (0..<(depth * columns)).map { _ in Int.random(in: signed ? -8...7 : 0...15, using: &generator) }
+            let zeros = (0..<(blocks * columns)).map { _ in signed ? 0 : Int.random(in: 0...15, using: &generator) }
+            func storage(_ values: [Int]) -> TensorStorage {
+                signed ? .int4(values.map { Int8($0) }) : .uint4(values.map { UInt8($0) })
+            }
+            var builder = ONNXModelBuilder()
+            builder.opsets = ["": 21]
+            builder.initializers = [
+                "w": Tensor(shape: [depth, columns], storage: storage(levels)),
+                "scale": Tensor(shape: [blocks, columns], floats: scales),
+                "zero": Tensor(shape: [blocks, columns], storage: storage(zeros)),
+            ]
+            builder.inputs = [TensorInfo(name: "A", elementType: .float32, shape: [nil, depth])]
+            builder.outputs = [TensorInfo(name: "Y", elementType: .float32, shape: [nil, columns]),
+                               TensorInfo(name: "W", elementType: .float32, shape: [depth, columns])]
+            builder.addNode("DequantizeLinear", name: "dq", inputs: ["w", "scale", "zero"], outputs: ["W"],
+                            intAttributes: ["axis": 0, "block_size": Int64(block)])
+            builder.addNode("MatMul", name: "project", inputs: ["A", "W"], outputs: ["Y"])
+            let model = try builder.serialized()
+            let session = try InferenceSession(modelData: model)
+            XCTAssert(session.plan.steps.map(\.opType).contains("MatMulBlockDequantized"), "\(session.plan.steps.map(\.opType))")
+
+            let outputs = try session.run(["A": Tensor(shape: [rows, depth], floats: a)])
+            let product = try XCTUnwrap(outputs["Y"]).floats
+            for row in 0..<rows {
+                for column in 0..<columns {
+                    let expected = (0..<depth).reduce(0.0) { sum, k in
+                        let parameter = (k / block) * columns + column
+                        let weight = Double(levels[k * columns + column] - zeros[parameter]) * Double(scales[parameter])
+                        return sum + Double(a[row * depth + k]) * weight
+                    }
+                    XCTAssertEqual(Double(product[row * columns + column]), expected, accuracy: 1e-4 * max(1, abs(expected)))
+                }
+            }
+
+            let directory = try TestSupport.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let file = directory.appendingPathComponent("int4.onnx")
+            try model.write(to: file)
+            let theirs = try ONNXRuntimeOracle.outputs(model: file, feeds: ["A": Tensor(shape: [rows, depth], floats: a)])
+            XCTAssertEqual(outputs["W"], theirs["W"], signed ? "int4" : "uint4")
+        }
+    }
 }

@@ -11,8 +11,9 @@ enum OIPDatatype {
         switch type {
         case .float32: "FP32"
         case .float16: "FP16"
-        case .int8: "INT8"
-        case .uint8: "UINT8"
+        // OIP has no 4-bit types: their values travel as the 8-bit ones.
+        case .int8, .int4: "INT8"
+        case .uint8, .uint4: "UINT8"
         case .int32: "INT32"
         case .int64: "INT64"
         case .bool: "BOOL"
@@ -45,7 +46,7 @@ extension TensorPayload {
         switch input.elementType {
         case .float32, .float16:
             return try Tensor(shape: shape, floats: data.values.map { Float($0) }).converted(to: input.elementType)
-        case .int8, .uint8, .int32, .int64, .bool:
+        case .int8, .uint8, .int32, .int64, .bool, .int4, .uint4:
             guard data.values.allSatisfy({ $0.rounded() == $0 && abs($0) < 9.0e15 }) else {
                 throw InferenceRequestError(description: "input '\(name)': the model wants integers, data has fractions")
             }
@@ -62,7 +63,7 @@ extension OutputTensor {
         switch tensor.elementType {
         case .float32, .float16: data = .floats(tensor.floats)
         case .bool: data = .flags(tensor.int64s.map { $0 != 0 })
-        case .int8, .uint8, .int32, .int64: data = .integers(tensor.int64s)
+        case .int8, .uint8, .int32, .int64, .int4, .uint4: data = .integers(tensor.int64s)
         }
     }
 }

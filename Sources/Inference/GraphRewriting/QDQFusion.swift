@@ -3,8 +3,9 @@
 /// and zero point) and whose weight is a DequantizeLinear of a constant int8/uint8 tensor (per tensor
 /// or per output channel) becomes one MatMulIntegerToFloat (onnxruntime's contrib op) or
 /// ConvIntegerToFloat that reads the quantized activation directly, and a Gather from a dequantized
-/// table becomes GatherDequantized. DequantizeLinear nodes left without readers are dropped, so the
-/// float weights are never materialised.
+/// table becomes GatherDequantized, and a MatMul by a constant weight dequantized in blocks along K
+/// (int4 weight-only) becomes MatMulBlockDequantized. DequantizeLinear nodes left without readers
+/// are dropped, so the float weights are never materialised.
 enum QDQFusion {
     /// The domain of the engine's own fused operators.
     static let domain = "quantfleet.fused"
@@ -16,6 +17,7 @@ extension GraphDefinition {
         for node in nodes { for output in node.outputs { producers[output] = node } }
         nodes = nodes.map { node in
             if let gather = fusedGather(node, table: producers[node.inputs.first ?? ""]) { return gather }
+            if let product = fusedBlockMatMul(node, weight: producers[node.inputs.count == 2 ? node.inputs[1] : ""]) { return product }
             guard node.domain.isEmpty, ["MatMul", "Gemm", "Conv"].contains(node.opType), node.inputs.count >= 2,
                   let activation = activationDequantization(producers[node.inputs[0]]),
                   let weight = weightDequantization(producers[node.inputs[1]]) else { return node }
@@ -117,6 +119,20 @@ extension GraphDefinition {
         return NodeDefinition(name: node.name, opType: "GatherDequantized", domain: QDQFusion.domain,
                               inputs: [weight.quantized, weight.scale, weight.zeroPoint, node.inputs[1]], outputs: node.outputs,
                               attributes: NodeAttributes(node: node.name, values: [:]))
+    }
+
+    /// MatMul by DequantizeLinear(constant B [K, N]) in blocks along K (axis 0), scale [K / block, N].
+    private func fusedBlockMatMul(_ node: NodeDefinition, weight: NodeDefinition?) -> NodeDefinition? {
+        guard node.domain.isEmpty, node.opType == "MatMul", node.inputs.count == 2, let weight,
+              weight.domain.isEmpty, weight.opType == "DequantizeLinear", weight.inputs.count >= 2,
+              let blockSize = try? weight.attributes.int("block_size", default: 0), blockSize > 0,
+              let axis = try? weight.attributes.int("axis", default: 1), axis == 0 || axis == -2,
+              let values = constants[weight.inputs[0]], values.shape.count == 2, constants[weight.inputs[1]] != nil,
+              weight.inputs.count < 3 || weight.inputs[2].isEmpty || constants[weight.inputs[2]] != nil
+        else { return nil }
+        return NodeDefinition(name: node.name, opType: "MatMulBlockDequantized", domain: QDQFusion.domain,
+                              inputs: [node.inputs[0]] + weight.inputs.prefix(3), outputs: node.outputs,
+                              attributes: NodeAttributes(node: node.name, values: ["block_size": .int(Int64(blockSize))]))
     }
 
     private mutating func addConstant(named base: String, _ tensor: Tensor) -> String {

@@ -35,16 +35,22 @@ enum NPYFormat {
         let shape = try parseShape(try field("shape", in: header, member: member), member: member)
         let count = shape.reduce(1, *)
         let payload = headerStart + headerLength
-        guard bytes.count - payload == count * type.byteWidth else {
+        guard bytes.count - payload == type.packedByteCount(count) else {
             throw NPZError.invalidArray(
-                member: member, reason: "shape \(shape) of \(descr) needs \(count * type.byteWidth) bytes, found \(bytes.count - payload)")
+                member: member, reason: "shape \(shape) of \(descr) needs \(type.packedByteCount(count)) bytes, found \(bytes.count - payload)")
         }
         let storage = bytes[payload...].withUnsafeBytes { TensorStorage(type: type, littleEndianBytes: $0, count: count) }
         return Tensor(shape: shape, storage: storage)
     }
 
     static func encode(_ tensor: Tensor) -> Data {
-        let descr = descriptors.first { $0.type == tensor.elementType }!.descr[0]
+        // numpy has no 4-bit type: such elements are written one per byte.
+        let storage = switch tensor.storage {
+        case .int4(let values): TensorStorage.int8(values)
+        case .uint4(let values): TensorStorage.uint8(values)
+        default: tensor.storage
+        }
+        let descr = descriptors.first { $0.type == storage.elementType }!.descr[0]
         let shape = tensor.shape.count == 1 ? "(\(tensor.shape[0]),)" : "(\(tensor.shape.map(String.init).joined(separator: ", ")))"
         var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shape), }"
         // numpy pads the header with spaces so the elements start on a 64-byte boundary.
@@ -54,7 +60,7 @@ enum NPYFormat {
         data.append(UInt8(header.utf8.count & 0xFF))
         data.append(UInt8(header.utf8.count >> 8))
         data.append(contentsOf: Array(header.utf8))
-        data.append(tensor.storage.littleEndianBytes)
+        data.append(storage.littleEndianBytes)
         return data
     }
 

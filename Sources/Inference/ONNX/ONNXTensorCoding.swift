@@ -22,17 +22,19 @@ extension Tensor {
         guard !overflow else { throw InferenceError.malformedModel("tensor '\(name)' has too many elements: \(shape)") }
 
         if proto.hasRawData {
-            guard proto.rawData.count == count * type.byteWidth else {
+            guard proto.rawData.count == type.packedByteCount(count) else {
                 throw InferenceError.malformedModel(
-                    "tensor '\(name)' has \(proto.rawData.count) bytes of raw data, shape \(shape) of \(type.rawValue) needs \(count * type.byteWidth)")
+                    "tensor '\(name)' has \(proto.rawData.count) bytes of raw data, shape \(shape) of \(type.rawValue) needs \(type.packedByteCount(count))")
             }
             let storage = proto.rawData.withUnsafeBytes { TensorStorage(type: type, littleEndianBytes: $0, count: count) }
             self.init(shape: shape, storage: storage)
             return
         }
         let available = Self.typedFieldCount(of: proto, type: type)
-        guard available == count else {
-            throw InferenceError.malformedModel("tensor '\(name)' has \(available) values, shape \(shape) needs \(count)")
+        // 4-bit elements come two to an int32_data entry, as in raw data.
+        let needed = type == .int4 || type == .uint4 ? type.packedByteCount(count) : count
+        guard available == needed else {
+            throw InferenceError.malformedModel("tensor '\(name)' has \(available) values, shape \(shape) of \(type.rawValue) needs \(needed)")
         }
         let storage: TensorStorage = switch type {
         case .float32: .float32(proto.floatData)
@@ -42,6 +44,9 @@ extension Tensor {
         case .int32: .int32(proto.int32Data)
         case .int64: .int64(proto.int64Data)
         case .bool: .bool(proto.int32Data.map { $0 != 0 })
+        case .int4, .uint4: proto.int32Data.map { UInt8(truncatingIfNeeded: $0) }.withUnsafeBytes {
+            TensorStorage(type: type, littleEndianBytes: $0, count: count)
+        }
         }
         self.init(shape: shape, storage: storage)
     }
@@ -60,7 +65,7 @@ extension Tensor {
         switch type {
         case .float32: proto.floatData.count
         case .int64: proto.int64Data.count
-        case .float16, .int8, .uint8, .int32, .bool: proto.int32Data.count
+        case .float16, .int8, .uint8, .int32, .bool, .int4, .uint4: proto.int32Data.count
         }
     }
 }

@@ -27,6 +27,7 @@ enum OperatorRegistry {
             Key(domain: "", opType: "QLinearConv"): { try IntegerConv($0, form: .quantized) },
             Key(domain: QDQFusion.domain, opType: "ConvIntegerToFloat"): { try IntegerConv($0, form: .toFloat) },
             Key(domain: QDQFusion.domain, opType: "GatherDequantized"): { _ in GatherDequantized() },
+            Key(domain: QDQFusion.domain, opType: "MatMulBlockDequantized"): { try BlockDequantizedMatMul($0) },
             Key(domain: "", opType: "QuantizeLinear"): { try QuantizeLinear($0) },
             Key(domain: "", opType: "DequantizeLinear"): { try DequantizeLinear($0) },
             Key(domain: "", opType: "Clip"): { try Clip($0) },

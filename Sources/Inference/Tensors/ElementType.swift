@@ -1,7 +1,8 @@
 /// The element types the engine stores. Floating-point arithmetic always runs in FP32: a float16
-/// tensor holds FP32 values that are exactly representable in half precision.
+/// tensor holds FP32 values that are exactly representable in half precision; an int4/uint4 tensor
+/// holds one value per byte in memory and two per byte in files.
 public enum ElementType: String, Sendable, CaseIterable {
-    case float32, float16, int8, uint8, int32, int64, bool
+    case float32, float16, int8, uint8, int32, int64, bool, int4, uint4
 
     /// The `TensorProto.DataType` number ONNX uses for this type.
     public var onnxDataType: Int32 {
@@ -13,6 +14,8 @@ public enum ElementType: String, Sendable, CaseIterable {
         case .int64: 7
         case .bool: 9
         case .float16: 10
+        case .uint4: 21
+        case .int4: 22
         }
     }
 
@@ -22,13 +25,14 @@ public enum ElementType: String, Sendable, CaseIterable {
         self = type
     }
 
-    /// Bytes per element in ONNX raw data and in .npy files.
-    var byteWidth: Int {
+    /// Bytes `count` elements take in ONNX raw data and in .npy files (4-bit types pack two per byte).
+    func packedByteCount(_ count: Int) -> Int {
         switch self {
-        case .int8, .uint8, .bool: 1
-        case .float16: 2
-        case .float32, .int32: 4
-        case .int64: 8
+        case .int4, .uint4: (count + 1) / 2
+        case .int8, .uint8, .bool: count
+        case .float16: count * 2
+        case .float32, .int32: count * 4
+        case .int64: count * 8
         }
     }
 

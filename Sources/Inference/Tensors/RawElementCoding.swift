@@ -5,7 +5,7 @@ import Foundation
 extension TensorStorage {
     /// Decodes `count` elements of `type`; the caller has checked that `bytes` holds exactly that many.
     init(type: ElementType, littleEndianBytes bytes: UnsafeRawBufferPointer, count: Int) {
-        precondition(bytes.count == count * type.byteWidth, "element bytes do not match the element count")
+        precondition(bytes.count == type.packedByteCount(count), "element bytes do not match the element count")
         switch type {
         case .float32: self = .float32(Self.copy(bytes, count: count))
         case .float16: self = .float16(Self.copy(bytes, count: count, as: UInt16.self).map { Float(Float16(bitPattern: $0)) })
@@ -14,6 +14,8 @@ extension TensorStorage {
         case .int32: self = .int32(Self.copy(bytes, count: count))
         case .int64: self = .int64(Self.copy(bytes, count: count))
         case .bool: self = .bool(Self.copy(bytes, count: count, as: UInt8.self).map { $0 != 0 })
+        case .int4: self = .int4(Self.nibbles(bytes, count: count).map { Int8(bitPattern: $0 << 4) >> 4 })
+        case .uint4: self = .uint4(Self.nibbles(bytes, count: count))
         }
     }
 
@@ -27,7 +29,22 @@ extension TensorStorage {
         case .int32(let values): Self.bytes(of: values)
         case .int64(let values): Self.bytes(of: values)
         case .bool(let values): Data(values.map { $0 ? 1 : 0 })
+        case .int4(let values): Self.packedNibbles(values.map { UInt8(bitPattern: $0) })
+        case .uint4(let values): Self.packedNibbles(values)
         }
+    }
+
+    /// Two 4-bit elements per byte, the first in the low nibble (ONNX's INT4/UINT4 layout).
+    private static func nibbles(_ bytes: UnsafeRawBufferPointer, count: Int) -> [UInt8] {
+        (0..<count).map { index in index % 2 == 0 ? bytes[index / 2] & 0x0F : bytes[index / 2] >> 4 }
+    }
+
+    private static func packedNibbles(_ values: [UInt8]) -> Data {
+        var packed = Data(count: (values.count + 1) / 2)
+        for (index, value) in values.enumerated() {
+            packed[index / 2] |= index % 2 == 0 ? value & 0x0F : (value & 0x0F) << 4
+        }
+        return packed
     }
 
     private static func copy<T: BitwiseCopyable>(_ bytes: UnsafeRawBufferPointer, count: Int, as _: T.Type = T.self) -> [T] {

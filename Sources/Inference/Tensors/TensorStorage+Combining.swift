@@ -13,6 +13,8 @@ extension TensorStorage {
         case .int8: return .int8(parts.flatMap { $0.int64s.map { Int8(truncatingIfNeeded: $0) } })
         case .uint8: return .uint8(parts.flatMap { $0.int64s.map { UInt8(truncatingIfNeeded: $0) } })
         case .bool: return .bool(parts.flatMap { $0.int64s.map { $0 != 0 } })
+        case .int4: return .int4(parts.flatMap { $0.int64s.map { Int8(truncatingIfNeeded: $0) } })
+        case .uint4: return .uint4(parts.flatMap { $0.int64s.map { UInt8(truncatingIfNeeded: $0) } })
         }
     }
 }

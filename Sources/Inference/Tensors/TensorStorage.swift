@@ -8,6 +8,10 @@ enum TensorStorage: Sendable, Equatable {
     case int32([Int32])
     case int64([Int64])
     case bool([Bool])
+    /// One 4-bit value per element, sign-extended to -8...7.
+    case int4([Int8])
+    /// One 4-bit value per element, 0...15.
+    case uint4([UInt8])
 
     var elementType: ElementType {
         switch self {
@@ -18,25 +22,27 @@ enum TensorStorage: Sendable, Equatable {
         case .int32: .int32
         case .int64: .int64
         case .bool: .bool
+        case .int4: .int4
+        case .uint4: .uint4
         }
     }
 
     var count: Int {
         switch self {
         case .float32(let values), .float16(let values): values.count
-        case .int8(let values): values.count
-        case .uint8(let values): values.count
+        case .int8(let values), .int4(let values): values.count
+        case .uint8(let values), .uint4(let values): values.count
         case .int32(let values): values.count
         case .int64(let values): values.count
         case .bool(let values): values.count
         }
     }
 
-    /// Bytes the buffer holds in memory (FP16 is held as FP32).
+    /// Bytes the buffer holds in memory (FP16 is held as FP32, 4-bit values one per byte).
     var residentBytes: Int {
         switch self {
         case .float32, .float16, .int32: count * 4
-        case .int8, .uint8, .bool: count
+        case .int8, .uint8, .bool, .int4, .uint4: count
         case .int64: count * 8
         }
     }
@@ -44,8 +50,8 @@ enum TensorStorage: Sendable, Equatable {
     var floats: [Float] {
         switch self {
         case .float32(let values), .float16(let values): values
-        case .int8(let values): values.map(Float.init)
-        case .uint8(let values): values.map(Float.init)
+        case .int8(let values), .int4(let values): values.map(Float.init)
+        case .uint8(let values), .uint4(let values): values.map(Float.init)
         case .int32(let values): values.map(Float.init)
         case .int64(let values): values.map(Float.init)
         case .bool(let values): values.map { $0 ? 1 : 0 }
@@ -56,8 +62,8 @@ enum TensorStorage: Sendable, Equatable {
         switch self {
         case .float32(let values), .float16(let values):
             values.map { $0.isNaN ? 0 : Int64(exactly: $0.rounded(.towardZero)) ?? ($0 < 0 ? .min : .max) }
-        case .int8(let values): values.map(Int64.init)
-        case .uint8(let values): values.map(Int64.init)
+        case .int8(let values), .int4(let values): values.map(Int64.init)
+        case .uint8(let values), .uint4(let values): values.map(Int64.init)
         case .int32(let values): values.map(Int64.init)
         case .int64(let values): values
         case .bool(let values): values.map { $0 ? 1 : 0 }
@@ -74,6 +80,8 @@ enum TensorStorage: Sendable, Equatable {
         case .uint8: return .uint8(try integers(UInt8.self, named: type))
         case .int32: return .int32(try integers(Int32.self, named: type))
         case .int64: return .int64(try integers(Int64.self, named: type))
+        case .int4: return .int4(try integers(Int8.self, named: type, in: -8...7))
+        case .uint4: return .uint4(try integers(UInt8.self, named: type, in: 0...15))
         }
     }
 
@@ -85,17 +93,24 @@ enum TensorStorage: Sendable, Equatable {
         }
     }
 
-    private func integers<T: FixedWidthInteger>(_: T.Type, named type: ElementType) throws -> [T] {
+    /// Elements as `T`, truncated toward zero from floats; `limits` narrows T to a 4-bit type
+    /// (integers wrap into it, as a cast to a narrower integer does).
+    private func integers<T: FixedWidthInteger>(_: T.Type, named type: ElementType, in limits: ClosedRange<Int64>? = nil) throws -> [T] {
         switch self {
         case .float32(let values), .float16(let values):
             return try values.map { value in
-                guard let exact = T(exactly: value.rounded(.towardZero)) else {
+                guard let exact = Int64(exactly: value.rounded(.towardZero)), (limits ?? Int64(T.min)...Int64(T.max)).contains(exact) else {
                     throw InferenceError.unrepresentableValue(value: "\(value)", type: type)
                 }
-                return exact
+                return T(exact)
             }
         default:
-            return int64s.map { T(truncatingIfNeeded: $0) }
+            guard let limits else { return int64s.map { T(truncatingIfNeeded: $0) } }
+            let width = Int64(limits.count)
+            return int64s.map { value in
+                let wrapped = ((value - limits.lowerBound) % width + width) % width + limits.lowerBound
+                return T(wrapped)
+            }
         }
     }
 }
@@ -108,6 +123,8 @@ extension TensorStorage {
         case .float16(let values): .float16(positions.map { values[$0] })
         case .int8(let values): .int8(positions.map { values[$0] })
         case .uint8(let values): .uint8(positions.map { values[$0] })
+        case .int4(let values): .int4(positions.map { values[$0] })
+        case .uint4(let values): .uint4(positions.map { values[$0] })
         case .int32(let values): .int32(positions.map { values[$0] })
         case .int64(let values): .int64(positions.map { values[$0] })
         case .bool(let values): .bool(positions.map { values[$0] })

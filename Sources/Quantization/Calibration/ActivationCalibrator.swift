@@ -10,27 +10,40 @@ struct ActivationCalibrator {
     let batchRows: Int
     let progress: @Sendable (CalibrationProgress) -> Void
 
-    /// The range for each of `tensors` (float values inside `model`), and the rows measured.
-    func ranges(of tensors: [String], in model: Onnx_ModelProto, rows data: URL) throws -> (ranges: [String: ClosedRange<Float>], rows: Int) {
+    /// What calibration measured: the range chosen for each requested tensor, the standard
+    /// deviation of its values, and the rows measured.
+    struct Measurement {
+        var ranges: [String: ClosedRange<Float>]
+        var standardDeviations: [String: Float]
+        var rows: Int
+    }
+
+    /// Measures each of `tensors` (float values inside `model`) on the calibration rows.
+    func measure(_ tensors: [String], in model: Onnx_ModelProto, rows data: URL) throws -> Measurement {
         let instrumented = try InstrumentedModel(model, observing: tensors)
         let rows = try ModelFeedRows(contentsOf: data, inputs: instrumented.session.inputs)
         let passes = method == .minmax ? 1 : 2
 
-        var extremes: [String: ClosedRange<Float>] = [:]
+        var spreads: [String: ActivationSpread] = [:]
         try forEachBatch(instrumented, rows, pass: 1, of: passes) { name, values in
-            guard let smallest = values.min(), let largest = values.max() else { return }
-            extremes[name] = extremes[name].map { min($0.lowerBound, smallest)...max($0.upperBound, largest) } ?? smallest...largest
+            spreads[name, default: ActivationSpread()].add(values)
         }
-        for name in tensors where extremes[name] == nil {
-            throw QuantizationError.calibrationFailed("tensor '\(name)' held no values on the calibration rows")
+        var extremes: [String: ClosedRange<Float>] = [:]
+        for name in tensors {
+            guard let range = spreads[name]?.range else {
+                throw QuantizationError.calibrationFailed("tensor '\(name)' held no values on the calibration rows")
+            }
+            extremes[name] = range
         }
-        guard method != .minmax else { return (extremes, rows.rows) }
+        let deviations = spreads.mapValues(\.standardDeviation)
+        guard method != .minmax else { return Measurement(ranges: extremes, standardDeviations: deviations, rows: rows.rows) }
 
         var histograms = extremes.mapValues { ValueHistogram(lower: $0.lowerBound, upper: $0.upperBound) }
         try forEachBatch(instrumented, rows, pass: 2, of: passes) { name, values in
             histograms[name]!.add(values)
         }
-        return (histograms.mapValues { RangeSelection.range(method, histogram: $0) }, rows.rows)
+        return Measurement(ranges: histograms.mapValues { RangeSelection.range(method, histogram: $0) },
+                           standardDeviations: deviations, rows: rows.rows)
     }
 
     private func forEachBatch(_ model: InstrumentedModel, _ rows: ModelFeedRows, pass: Int, of passes: Int,

@@ -1,4 +1,4 @@
-/// y = (x - zero_point) * scale for int8, uint8 or int32 x, per tensor, per axis or per block.
+/// y = (x - zero_point) * scale for int8, uint8, int32, int4 or uint4 x, per tensor, per axis or per block.
 /// The result has the scale's type (float32 or float16).
 struct DequantizeLinear: Operator {
     let axis: Int
@@ -10,8 +10,8 @@ struct DequantizeLinear: Operator {
 
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let x = try inputs.required(0), scale = try inputs.required(1)
-        guard [.int8, .uint8, .int32].contains(x.elementType) else {
-            throw InferenceError.invalidOperand("x must be int8, uint8 or int32, got \(x.elementType.rawValue)")
+        guard [.int8, .uint8, .int32, .int4, .uint4].contains(x.elementType) else {
+            throw InferenceError.invalidOperand("x must be int8, uint8, int32, int4 or uint4, got \(x.elementType.rawValue)")
         }
         let scales = try scale.floatOperand("x_scale")
         let zeroPoints: [Float]

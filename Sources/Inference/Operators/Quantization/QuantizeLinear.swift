@@ -1,6 +1,6 @@
 import CQuantKernels
 
-/// y = saturate(round_half_even(x / scale) + zero_point) to int8 or uint8, per tensor, per axis or
+/// y = saturate(round_half_even(x / scale) + zero_point) to int8, uint8, int4 or uint4, per tensor, per axis or
 /// per block. The output type is the zero point's, else the `output_dtype` attribute's, else uint8.
 struct QuantizeLinear: Operator {
     let axis: Int
@@ -13,9 +13,9 @@ struct QuantizeLinear: Operator {
         if code == 0 {
             declaredOutputType = nil
         } else {
-            guard let type = ElementType(onnxDataType: Int32(truncatingIfNeeded: code)), type == .int8 || type == .uint8 else {
+            guard let type = ElementType(onnxDataType: Int32(truncatingIfNeeded: code)), Self.levels[type] != nil else {
                 throw InferenceError.invalidAttribute(node: context.node.name, attribute: "output_dtype",
-                                                      reason: "names ONNX data type \(code); the engine quantizes to int8 or uint8 only")
+                                                      reason: "names ONNX data type \(code); the engine quantizes to int8, uint8, int4 or uint4 only")
             }
             declaredOutputType = type
         }
@@ -26,17 +26,14 @@ struct QuantizeLinear: Operator {
         let values = try x.floatOperand("x"), scales = try scale.floatOperand("y_scale")
         let zeroPoint = inputs.optional(2)
         let outputType = zeroPoint?.elementType ?? declaredOutputType ?? .uint8
-        let range: ClosedRange<Float>
-        switch outputType {
-        case .int8: range = -128...127
-        case .uint8: range = 0...255
-        default: throw InferenceError.invalidOperand("y_zero_point must be int8 or uint8, got \(outputType.rawValue)")
+        guard let range = Self.levels[outputType] else {
+            throw InferenceError.invalidOperand("y_zero_point must be int8, uint8, int4 or uint4, got \(outputType.rawValue)")
         }
         if let zeroPoint, zeroPoint.shape != scale.shape {
             throw InferenceError.invalidOperand("y_zero_point shape \(zeroPoint.shape) differs from y_scale shape \(scale.shape)")
         }
         let zeroPoints = zeroPoint?.floats ?? Array(repeating: 0, count: scales.count)
-        if scales.count == 1 {
+        if scales.count == 1, outputType == .int8 || outputType == .uint8 {
             return [Self.perTensor(values, shape: x.shape, scale: scales[0], zeroPoint: Int(zeroPoints[0]), type: outputType)]
         }
         let layout = try QuantizationParameterLayout(shape: x.shape, parameterShape: scale.shape, axis: axis, blockSize: blockSize)
@@ -48,6 +45,9 @@ struct QuantizeLinear: Operator {
         }
         return [try Tensor(shape: x.shape, floats: levels).converted(to: outputType)]
     }
+
+    /// The levels each output type holds.
+    private static let levels: [ElementType: ClosedRange<Float>] = [.int8: -128...127, .uint8: 0...255, .int4: -8...7, .uint4: 0...15]
 
     /// One scale for the whole tensor: the C kernel's quantizer (same rounding, NaN to the zero
     /// point). int8 is uint8 shifted by 128 in zero point and result alike.
