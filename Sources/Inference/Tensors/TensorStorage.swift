@@ -93,25 +93,24 @@ enum TensorStorage: Sendable, Equatable {
         }
     }
 
-    /// Elements as `T`, truncated toward zero from floats; `limits` narrows T to a 4-bit type
-    /// (integers wrap into it, as a cast to a narrower integer does).
+    /// Elements as `T`, truncated toward zero from floats. `limits` narrows T to a 4-bit type, into
+    /// which integers and floats wrap (as ONNX's Cast to int4 does); T itself refuses floats outside it.
     private func integers<T: FixedWidthInteger>(_: T.Type, named type: ElementType, in limits: ClosedRange<Int64>? = nil) throws -> [T] {
+        let wholes: [Int64]
         switch self {
         case .float32(let values), .float16(let values):
-            return try values.map { value in
-                guard let exact = Int64(exactly: value.rounded(.towardZero)), (limits ?? Int64(T.min)...Int64(T.max)).contains(exact) else {
+            wholes = try values.map { value in
+                guard let exact = Int64(exactly: value.rounded(.towardZero)), limits != nil || (Int64(T.min)...Int64(T.max)).contains(exact) else {
                     throw InferenceError.unrepresentableValue(value: "\(value)", type: type)
                 }
-                return T(exact)
+                return exact
             }
         default:
-            guard let limits else { return int64s.map { T(truncatingIfNeeded: $0) } }
-            let width = Int64(limits.count)
-            return int64s.map { value in
-                let wrapped = ((value - limits.lowerBound) % width + width) % width + limits.lowerBound
-                return T(wrapped)
-            }
+            wholes = int64s
         }
+        guard let limits else { return wholes.map { T(truncatingIfNeeded: $0) } }
+        let width = Int64(limits.count)
+        return wholes.map { T(((($0 - limits.lowerBound) % width) + width) % width + limits.lowerBound) }
     }
 }
 

@@ -16,7 +16,7 @@ struct DequantizeLinear: Operator {
         let scales = try scale.floatOperand("x_scale")
         let zeroPoints: [Float]
         if let zeroPoint = inputs.optional(2) {
-            guard zeroPoint.elementType == x.elementType, zeroPoint.shape == scale.shape else {
+            guard zeroPoint.elementType == x.elementType, zeroPoint.shape == scale.shape || (zeroPoint.count == 1 && scale.count == 1) else {
                 throw InferenceError.invalidOperand(
                     "x_zero_point must be \(x.elementType.rawValue) shaped like x_scale \(scale.shape), got \(zeroPoint.elementType.rawValue) \(zeroPoint.shape)")
             }
