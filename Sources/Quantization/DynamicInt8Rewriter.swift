@@ -2,19 +2,22 @@ import Inference
 
 /// Replaces each MatMul/Gemm whose weight is a constant float matrix with
 /// DynamicQuantizeLinear -> MatMulInteger -> Cast -> Mul(activation scale x weight scales) [-> Add bias],
-/// the graph onnxruntime's quantize_dynamic writes, with weights int8 per output channel.
+/// the graph onnxruntime's quantize_dynamic writes, with symmetric int8 weights (per output channel
+/// by default).
 struct DynamicInt8Rewriter {
     private(set) var quantizedNodes: [String] = []
     private(set) var skippedNodes: [QuantizationReport.SkippedNode] = []
     private var initializers: [String: Onnx_TensorProto]
     private var newInitializers: [Onnx_TensorProto] = []
     private let rules: FloatKeepingRules
-    private let reducedRange: Bool
+    private let perChannel: Bool
+    private let weightRange: WeightRange
 
-    init(graph: Onnx_GraphProto, rules: FloatKeepingRules, reducedRange: Bool) {
+    init(graph: Onnx_GraphProto, rules: FloatKeepingRules, perChannel: Bool, weightRange: WeightRange) {
         initializers = Dictionary(graph.initializer.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.rules = rules
-        self.reducedRange = reducedRange
+        self.perChannel = perChannel
+        self.weightRange = weightRange
     }
 
     mutating func rewrite(_ graph: inout Onnx_GraphProto) {
@@ -65,15 +68,16 @@ struct DynamicInt8Rewriter {
         }
         let (rows, columns) = gemm?.transposesB == true ? (weight.shape[1], weight.shape[0]) : (weight.shape[0], weight.shape[1])
         let values = gemm?.transposesB == true ? Self.transposed(weight.floats, rows: columns, columns: rows) : weight.floats
-        let quantized = SymmetricInt8Quantization(values, shape: [rows, columns], channelAxis: 1, reducedRange: reducedRange)
+        let quantized = SymmetricInt8Quantization(values, shape: [rows, columns], outputChannelAxis: 1, perChannel: perChannel, range: weightRange)
+        let scaleShape = perChannel ? [columns] : []
 
         let output = node.output[0]
         let prefix = node.name.isEmpty ? output : node.name
         let name = { (suffix: String) in "\(prefix)_\(suffix)" }
         newInitializers += [
             Tensor(shape: [rows, columns], int8s: quantized.values).onnxTensor(named: name("weight_quantized")),
-            Tensor(shape: [columns], floats: quantized.scales).onnxTensor(named: name("weight_scale")),
-            Tensor(shape: [columns], int8s: Array(repeating: 0, count: columns)).onnxTensor(named: name("weight_zero_point")),
+            Tensor(shape: scaleShape, floats: quantized.scales).onnxTensor(named: name("weight_scale")),
+            Tensor(shape: scaleShape, int8s: Array(repeating: 0, count: quantized.scales.count)).onnxTensor(named: name("weight_zero_point")),
         ]
         let product = gemm?.bias == nil ? output : name("product")
         var nodes = [

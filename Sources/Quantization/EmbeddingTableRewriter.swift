@@ -32,7 +32,8 @@ struct EmbeddingTableRewriter {
             }
             let name = node.input[0]
             if rewritten[name] == nil {
-                let quantized = SymmetricInt8Quantization(table.floats, shape: table.shape, channelAxis: 0)
+                // Rows are looked up, never multiplied in pairs: the full range is safe.
+                let quantized = SymmetricInt8Quantization(table.floats, shape: table.shape, outputChannelAxis: 0, perChannel: true, range: .full)
                 let names = (values: "\(name)_quantized", scale: "\(name)_scale", zeroPoint: "\(name)_zero_point", output: "\(name)_dequantized")
                 for tensor in [
                     Tensor(shape: table.shape, int8s: quantized.values).onnxTensor(named: names.values),

@@ -54,7 +54,7 @@ public enum ModelQuantizer {
         var layers: [LayerReport] = []
         switch options.scheme {
         case .int8Dynamic:
-            var rewriter = DynamicInt8Rewriter(graph: graph, rules: rules, reducedRange: options.reduceRange)
+            var rewriter = DynamicInt8Rewriter(graph: graph, rules: rules, perChannel: options.perChannel, weightRange: options.weightRange)
             rewriter.rewrite(&graph)
             (quantizedNodes, skippedNodes) = (rewriter.quantizedNodes, rewriter.skippedNodes)
             let selection = WeightedNodeSelection(graph: floatModel.graph, rules: rules, opTypes: ["MatMul", "Gemm"])
@@ -71,7 +71,7 @@ public enum ModelQuantizer {
                 selection.keepFloat(outside: measured)
                 layers = LayerAnalysis.weightReports(for: selection.chosenInOrder, options: options)
                 StaticQDQRewriter(
-                    perChannel: options.perChannel, reducedRange: options.reduceRange, activationType: options.activations,
+                    perChannel: options.perChannel, weightRange: options.weightRange, activationType: options.activations,
                     activationRanges: measured.ranges)
                     .rewrite(&graph, chosen: selection.chosen)
                 if options.measureLayerOutputs {

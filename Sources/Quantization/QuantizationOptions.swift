@@ -19,8 +19,8 @@ public struct QuantizationOptions: Sendable {
     /// Also run the float and quantized models on the calibration rows to report each layer's
     /// output SQNR (int8-static); costs one more pass.
     public var measureLayerOutputs: Bool
-    /// int8 weights in 7 bits ([-63, 63]) so runtimes with saturating int16 kernels stay exact.
-    public var reduceRange: Bool
+    /// How many int8 levels weights use; the default keeps saturating int16 kernels exact.
+    public var weightRange: WeightRange
     /// int8-static: uint8 asymmetric or int8 symmetric activations.
     public var activations: ActivationType
 
@@ -29,7 +29,7 @@ public struct QuantizationOptions: Sendable {
     public init(
         scheme: QuantizationScheme, calibration: URL? = nil, method: CalibrationMethod = .minmax,
         perChannel: Bool = true, excludedOpTypes: Set<String> = [], excludedNodes: Set<String> = [],
-        blockSize: Int = 32, calibrationBatchRows: Int = 256, measureLayerOutputs: Bool = false, reduceRange: Bool = false,
+        blockSize: Int = 32, calibrationBatchRows: Int = 256, measureLayerOutputs: Bool = false, weightRange: WeightRange = .pairSafe,
         activations: ActivationType = .uint8
     ) {
         self.scheme = scheme
@@ -41,7 +41,7 @@ public struct QuantizationOptions: Sendable {
         self.blockSize = blockSize
         self.calibrationBatchRows = calibrationBatchRows
         self.measureLayerOutputs = measureLayerOutputs
-        self.reduceRange = reduceRange
+        self.weightRange = weightRange
         self.activations = activations
     }
 }

@@ -6,7 +6,7 @@ import Inference
 /// kernels; any runtime can also run it as float.
 struct StaticQDQRewriter {
     let perChannel: Bool
-    let reducedRange: Bool
+    let weightRange: WeightRange
     let activationType: ActivationType
     let activationRanges: [String: ClosedRange<Float>]
 
@@ -76,7 +76,8 @@ struct StaticQDQRewriter {
         let weight = weighted.weightName
         let axis = perChannel ? weighted.outputChannelAxis : nil
         let quantized = SymmetricInt8Quantization(
-            weighted.weight.floats, shape: weighted.weight.shape, channelAxis: axis, reducedRange: reducedRange)
+            weighted.weight.floats, shape: weighted.weight.shape, outputChannelAxis: weighted.outputChannelAxis,
+            perChannel: perChannel, range: weightRange)
         let scaleShape = axis == nil ? [] : [quantized.scales.count]
         let names = (values: "\(weight)_quantized", scale: "\(weight)_scale", zeroPoint: "\(weight)_zero_point")
         let output = "\(weight)_dequantized"

@@ -6,6 +6,7 @@ import Quantization
 extension QuantizationScheme: ExpressibleByArgument {}
 extension CalibrationMethod: ExpressibleByArgument {}
 extension ActivationType: ExpressibleByArgument {}
+extension WeightRange: ExpressibleByArgument {}
 extension AccuracyGoal.Metric: ExpressibleByArgument {}
 
 /// `quantfleet quantize MODEL -o OUT --scheme int8-dynamic|int8-static|int4-weight`
@@ -40,8 +41,10 @@ public struct QuantizeCommand: AsyncParsableCommand {
     @Option(help: "int8-static activations: uint8 (asymmetric, zero point) or int8 (symmetric, zero point 0).")
     var activations: ActivationType = .uint8
 
-    @Flag(help: "int8 weights in 7 bits ([-63, 63]), so runtimes whose AVX2 kernels saturate int16 pair sums (CPUs without VNNI) stay exact.")
-    var reduceRange = false
+    @Option(help: ArgumentHelp(
+        "int8 weight levels: pair-safe ([-127, 127], adjacent pairs along the reduction within 128, so AVX2 kernels without VNNI cannot saturate), full ([-127, 127]) or reduced ([-63, 63]).",
+        valueName: "range"))
+    var weightRange: WeightRange = .pairSafe
 
     @Option(name: .customLong("exclude-op"), help: "Keep every node of this operator type in float (repeatable).")
     var excludedOpTypes: [String] = []
@@ -76,7 +79,7 @@ public struct QuantizeCommand: AsyncParsableCommand {
         let options = QuantizationOptions(
             scheme: scheme, calibration: calibration.map { URL(fileURLWithPath: $0) }, method: method,
             perChannel: perChannel, excludedOpTypes: Set(excludedOpTypes), excludedNodes: Set(excludedNodes),
-            blockSize: blockSize, measureLayerOutputs: report, reduceRange: reduceRange, activations: activations)
+            blockSize: blockSize, measureLayerOutputs: report, weightRange: weightRange, activations: activations)
         let input = URL(fileURLWithPath: model), destination = URL(fileURLWithPath: output)
         let report: QuantizationReport
         if let maxDrop, let validation {

@@ -83,7 +83,7 @@ final class FixtureModelTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: directory) }
         let sevenBit = directory.appendingPathComponent("mlp-int8-7bit.onnx")
         _ = try ModelQuantizer.quantize(
-            modelAt: TestSupport.fp32Model, to: sevenBit, options: QuantizationOptions(scheme: .int8Dynamic, reduceRange: true))
+            modelAt: TestSupport.fp32Model, to: sevenBit, options: QuantizationOptions(scheme: .int8Dynamic, weightRange: .reduced))
         let weights = try Onnx_ModelProto(serializedBytes: Data(contentsOf: sevenBit)).graph.initializer
             .filter { $0.name.hasSuffix("_weight_quantized") }
         XCTAssertEqual(weights.count, 3)

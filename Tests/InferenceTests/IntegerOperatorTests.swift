@@ -1,5 +1,6 @@
 import Foundation
 @testable import Inference
+import ONNXRuntimeOracle
 import XCTest
 
 /// The integer operators against float reference computations.

@@ -12,9 +12,8 @@ enum LayerAnalysis {
                 SymmetricInt4BlockQuantization(weight.floats, shape: weight.shape, blockAxis: node.reductionAxis,
                                                blockSize: options.blockSize).dequantized
             case .int8Dynamic, .int8Static:
-                SymmetricInt8Quantization(weight.floats, shape: weight.shape,
-                                          channelAxis: options.perChannel ? node.outputChannelAxis : nil,
-                                          reducedRange: options.reduceRange).dequantized
+                SymmetricInt8Quantization(weight.floats, shape: weight.shape, outputChannelAxis: node.outputChannelAxis,
+                                          perChannel: options.perChannel, range: options.weightRange).dequantized
             }
             return LayerReport(node, dequantizedWeights: dequantized)
         }
