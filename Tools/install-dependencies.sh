@@ -5,12 +5,13 @@
 #     tokenizers and pillow, which Tools/make-model-fixtures.py needs to tokenize text and decode images
 #   apt (only with --test-oracles): chromium, which renders `quantfleet rollout report` pages in RolloutReportTests
 #     opencv-doc, whose scanned pages, scene-text photos and tutorials are Tools/make-model-fixtures.py's inputs
+#     dataset-fashion-mnist, the images Tools/make-fixtures.py and Tools/quantization-benchmark.py read
 #     gcc-aarch64-linux-gnu, libc6-dev-arm64-cross and qemu-user, which build and run the C kernels' own tests for
 #     arm64 (Tools/test-c-kernels.sh aarch64, run by CrossArchitectureKernelTests)
 set -euo pipefail
 
 APT_PACKAGES=(libsqlite3-dev openssl sqlite3)
-ORACLE_APT_PACKAGES=(chromium opencv-doc gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user)
+ORACLE_APT_PACKAGES=(chromium opencv-doc dataset-fashion-mnist gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user)
 PIP_PACKAGES=(numpy "onnx==1.22.0" onnxruntime tokenizers pillow)
 
 if [ "${1:-}" = "--test-oracles" ]; then APT_PACKAGES+=("${ORACLE_APT_PACKAGES[@]}"); fi
