@@ -12,8 +12,8 @@ struct BlockQuantizedWeights: Sendable {
     /// Level -> value as level * scale - offset (offset = zero point * scale), per block and column.
     private let scales: [Float]
     private let offsets: [Float]
-    /// Maps a stored byte (or nibble) to its signed or unsigned level.
-    private let isSigned: Bool
+    /// The level each stored nibble or byte stands for (signed or unsigned), as a float.
+    private let levelValues: [Float]
 
     init(_ weights: Tensor, scale: Tensor, zeroPoint: Tensor?, blockSize: Int) throws {
         guard weights.shape.count == 2 else {
@@ -33,15 +33,17 @@ struct BlockQuantizedWeights: Sendable {
         scales = try scale.floatOperand("B's scale")
         let zeros = zeroPoint?.floats ?? Array(repeating: 0, count: scales.count)
         offsets = zip(zeros, scales).map { $0 * $1 }
+        let signed = (0...255).map { Float(Int8(bitPattern: UInt8($0))) }, unsigned = (0...255).map { Float($0) }
+        let signedNibbles = (0...15).map { Float(Int8(bitPattern: UInt8($0) << 4) >> 4) }
         switch weights.storage {
         case .int4(let values):
-            (levels, isPacked, isSigned) = (Self.pack(values.map { UInt8(bitPattern: $0) }), true, true)
+            (levels, isPacked, levelValues) = (Self.pack(values.map { UInt8(bitPattern: $0) }), true, signedNibbles)
         case .uint4(let values):
-            (levels, isPacked, isSigned) = (Self.pack(values), true, false)
+            (levels, isPacked, levelValues) = (Self.pack(values), true, Array(unsigned[0...15]))
         case .int8(let values):
-            (levels, isPacked, isSigned) = (values.map { UInt8(bitPattern: $0) }, false, true)
+            (levels, isPacked, levelValues) = (values.map { UInt8(bitPattern: $0) }, false, signed)
         case .uint8(let values):
-            (levels, isPacked, isSigned) = (values, false, false)
+            (levels, isPacked, levelValues) = (values, false, unsigned)
         default:
             throw InferenceError.invalidOperand("block-quantized B must be int4, uint4, int8 or uint8, got \(weights.elementType.rawValue)")
         }
@@ -49,31 +51,47 @@ struct BlockQuantizedWeights: Sendable {
 
     var residentBytes: Int { levels.count + (scales.count + offsets.count) * MemoryLayout<Float>.stride }
 
-    /// Writes B[:, strip] dequantized into `panel`, row-major [K, strip.count].
-    func dequantize(columns strip: Range<Int>, into panel: UnsafeMutablePointer<Float>) {
+    /// Writes B[:, strip] dequantized into `panel`, K rows `rowStride` apart, zeros after the strip.
+    func dequantize(columns strip: Range<Int>, into panel: UnsafeMutablePointer<Float>, rowStride: Int) {
+        let width = strip.count
         levels.withUnsafeBufferPointer { levels in
             scales.withUnsafeBufferPointer { scales in
                 offsets.withUnsafeBufferPointer { offsets in
-                    for row in 0..<depth {
-                        let parameters = (row / blockSize) * columns, output = panel + row * strip.count
-                        for column in strip {
-                            let position = row * columns + column
-                            let level = isPacked ? nibble(levels[position >> 1], high: position & 1 == 1) : byte(levels[position])
-                            output[column - strip.lowerBound] = level * scales[parameters + column] - offsets[parameters + column]
+                    levelValues.withUnsafeBufferPointer { values in
+                        for row in 0..<depth {
+                            let parameters = (row / blockSize) * columns + strip.lowerBound
+                            let (scale, offset) = (scales.baseAddress! + parameters, offsets.baseAddress! + parameters)
+                            let output = panel + row * rowStride
+                            (output + width).initialize(repeating: 0, count: rowStride - width)
+                            var position = row * columns + strip.lowerBound
+                            var column = 0
+                            if isPacked {
+                                // Two levels a byte: an odd start takes one high nibble, then whole bytes.
+                                if position & 1 == 1, column < width {
+                                    output[column] = values[Int(levels[position >> 1] >> 4)] * scale[column] - offset[column]
+                                    column += 1
+                                    position += 1
+                                }
+                                while column + 1 < width {
+                                    let byte = levels[position >> 1]
+                                    output[column] = values[Int(byte & 0x0F)] * scale[column] - offset[column]
+                                    output[column + 1] = values[Int(byte >> 4)] * scale[column + 1] - offset[column + 1]
+                                    column += 2
+                                    position += 2
+                                }
+                                if column < width {
+                                    output[column] = values[Int(levels[position >> 1] & 0x0F)] * scale[column] - offset[column]
+                                }
+                            } else {
+                                for column in 0..<width {
+                                    output[column] = values[Int(levels[position + column])] * scale[column] - offset[column]
+                                }
+                            }
                         }
                     }
                 }
             }
         }
-    }
-
-    @inline(__always) private func nibble(_ byte: UInt8, high: Bool) -> Float {
-        let bits = high ? byte >> 4 : byte & 0x0F
-        return isSigned ? Float(Int8(bitPattern: bits << 4) >> 4) : Float(bits)
-    }
-
-    @inline(__always) private func byte(_ value: UInt8) -> Float {
-        isSigned ? Float(Int8(bitPattern: value)) : Float(value)
     }
 
     private static func pack(_ nibbles: [UInt8]) -> [UInt8] {

@@ -31,12 +31,13 @@ public enum FloatKernelPath: Sendable, Equatable {
         }
     }
 
-    /// C = A x packed B.
+    /// C = A x packed B; C's rows are `ldc` apart (default: `columns`).
     func multiply(_ a: UnsafePointer<Float>, packed: UnsafePointer<Float>, into c: UnsafeMutablePointer<Float>,
-                  rows: Int, depth: Int, columns: Int) {
+                  ldc: Int? = nil, rows: Int, depth: Int, columns: Int) {
+        let ldc = ldc ?? columns
         switch self {
-        case .chosen: qf_sgemm_packed(a, depth, packed, depth, columns, c, columns, rows)
-        case .named(let name): _ = qf_sgemm_packed_on_path(name, a, depth, packed, depth, columns, c, columns, rows)
+        case .chosen: qf_sgemm_packed(a, depth, packed, depth, columns, c, ldc, rows)
+        case .named(let name): _ = qf_sgemm_packed_on_path(name, a, depth, packed, depth, columns, c, ldc, rows)
         }
     }
 
