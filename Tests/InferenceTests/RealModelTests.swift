@@ -1,5 +1,5 @@
 import Foundation
-import Inference
+@testable import Inference
 import ONNXRuntimeOracle
 import Quantization
 import XCTest
@@ -46,6 +46,28 @@ final class RealModelTests: XCTestCase {
         let theirs = try XCTUnwrap(ONNXRuntimeOracle.outputs(model: quantized, feeds: feeds)["sentence_embedding"])
         for (row, (actual, expected)) in zip(ours.rowVectors, theirs.rowVectors).enumerated() {
             XCTAssertGreaterThan(cosine(actual, expected), 0.999, "text \(row)")
+        }
+    }
+
+    /// int4-weight on the opset-14 file: the quantizer raises it to opset 21 (ReduceMean's axes
+    /// become an input), our engine runs every blocked MatMul fused with its weights kept 4-bit, and
+    /// agrees with onnxruntime on the file (whose MatMulNBits also rounds the activations to int8).
+    func testMiniLMInt4WeightRunsFusedAndAgreesWithOnnxruntime() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let quantized = directory.appendingPathComponent("minilm-int4.onnx")
+        try ModelFixtures.prepare()
+        _ = try ModelQuantizer.quantize(modelAt: ModelFixtures.miniLM, to: quantized, options: QuantizationOptions(scheme: .int4Weight))
+        let session = try InferenceSession(contentsOf: quantized)
+        let operators = session.plan.steps.map(\.opType)
+        XCTAssertEqual(operators.filter { $0 == "MatMulBlockDequantized" }.count, 35, "6 layers x 6 dense MatMuls, the last float")
+        XCTAssertFalse(operators.contains("DequantizeLinear"), "no weight is dequantized whole")
+
+        let feeds = try ModelFixtures.rows(2, of: "minilm-test.npz")
+        let ours = try XCTUnwrap(session.run(feeds)["sentence_embedding"])
+        let theirs = try XCTUnwrap(ONNXRuntimeOracle.outputs(model: quantized, feeds: feeds)["sentence_embedding"])
+        for (row, (actual, expected)) in zip(ours.rowVectors, theirs.rowVectors).enumerated() {
+            XCTAssertGreaterThan(cosine(actual, expected), 0.995, "text \(row)")
         }
     }
 
