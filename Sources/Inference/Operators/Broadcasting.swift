@@ -70,14 +70,49 @@ struct Broadcasting {
         return covered == size
     }
 
+    /// Any broadcast: a tight loop along the last axis (where each operand steps 1 or 0), rows
+    /// walked with strides.
     private func general<T, Result>(_ left: [T], _ right: [T], count: Int, _ combine: (T, T) -> Result) -> [Result] {
-        var index = Array(repeating: 0, count: shape.count)
+        let width = shape.last ?? 1
+        let (leftStep, rightStep) = (leftStrides.last ?? 0, rightStrides.last ?? 0)
+        return [Result](unsafeUninitializedCapacity: count) { output, initialized in
+            left.withUnsafeBufferPointer { left in
+                right.withUnsafeBufferPointer { right in
+                    Self.forEachRow(of: shape, leftStrides, rightStrides) { row, leftStart, rightStart in
+                        let out = output.baseAddress! + row * width
+                        switch (leftStep, rightStep) {
+                        case (1, 1):
+                            for j in 0..<width { (out + j).initialize(to: combine(left[leftStart + j], right[rightStart + j])) }
+                        case (1, 0):
+                            let value = right[rightStart]
+                            for j in 0..<width { (out + j).initialize(to: combine(left[leftStart + j], value)) }
+                        case (0, 1):
+                            let value = left[leftStart]
+                            for j in 0..<width { (out + j).initialize(to: combine(value, right[rightStart + j])) }
+                        default:
+                            for j in 0..<width {
+                                (out + j).initialize(to: combine(left[leftStart + j * leftStep], right[rightStart + j * rightStep]))
+                            }
+                        }
+                    }
+                }
+            }
+            initialized = count
+        }
+    }
+
+    /// Calls `body(row, leftStart, rightStart)` for every row of `shape` (each index of all axes but
+    /// the last) in row-major order, with where that row starts in two operands of the given strides.
+    @inline(__always)
+    static func forEachRow(of shape: [Int], _ leftStrides: [Int], _ rightStrides: [Int], _ body: (Int, Int, Int) -> Void) {
+        guard !shape.contains(0) else { return }
+        let outer = shape.count - 1
+        let rows = shape.dropLast().reduce(1, *)
+        var index = [Int](repeating: 0, count: max(outer, 0))
         var leftOffset = 0, rightOffset = 0
-        var result: [Result] = []
-        result.reserveCapacity(count)
-        for _ in 0..<count {
-            result.append(combine(left[leftOffset], right[rightOffset]))
-            var axis = shape.count - 1
+        for row in 0..<rows {
+            body(row, leftOffset, rightOffset)
+            var axis = outer - 1
             while axis >= 0 {
                 index[axis] += 1
                 leftOffset += leftStrides[axis]
@@ -89,7 +124,6 @@ struct Broadcasting {
                 axis -= 1
             }
         }
-        return result
     }
 
     /// For each element of `output` (row-major), the position of the `operand` element that

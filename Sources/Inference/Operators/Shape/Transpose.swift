@@ -21,22 +21,13 @@ struct Transpose: Operator {
     /// Source positions of every element of `shape` (row-major) when stepping axis i moves `sourceStrides[i]`.
     static func positions(shape: [Int], sourceStrides: [Int], offset: Int) -> [Int] {
         let count = shape.reduce(1, *)
-        guard count > 0 else { return [] }
-        var positions = [Int](repeating: 0, count: count)
-        var index = [Int](repeating: 0, count: shape.count)
-        var source = offset
-        for output in 0..<count {
-            positions[output] = source
-            var axis = shape.count - 1
-            while axis >= 0 {
-                index[axis] += 1
-                source += sourceStrides[axis]
-                if index[axis] < shape[axis] { break }
-                source -= sourceStrides[axis] * shape[axis]
-                index[axis] = 0
-                axis -= 1
+        let width = shape.last ?? 1, step = sourceStrides.last ?? 0
+        return [Int](unsafeUninitializedCapacity: count) { positions, initialized in
+            Broadcasting.forEachRow(of: shape, sourceStrides, sourceStrides) { row, start, _ in
+                let out = positions.baseAddress! + row * width
+                for j in 0..<width { (out + j).initialize(to: offset + start + j * step) }
             }
+            initialized = count
         }
-        return positions
     }
 }
