@@ -1,6 +1,7 @@
 import Foundation
 @testable import Inference
 import ONNXRuntimeOracle
+import Quantization
 import XCTest
 
 /// A QDQ Gemm (weights transposed, per-channel int8, a bias) and a QDQ Conv load as integer
@@ -137,5 +138,24 @@ final class QDQFusionTests: XCTestCase {
             let theirs = try ONNXRuntimeOracle.outputs(model: file, feeds: ["A": Tensor(shape: [rows, depth], floats: a)])
             XCTAssertEqual(outputs["W"], theirs["W"], signed ? "int4" : "uint4")
         }
+    }
+
+    /// quantize_dynamic's MatMulInteger -> Cast -> Mul(activation scale x weight scale) runs as one
+    /// MatMulIntegerToFloat, with the same result as the unfused graph in onnxruntime.
+    func testDynamicQuantizedMatMulsRunAsMatMulIntegerToFloat() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let output = directory.appendingPathComponent("int8-dynamic.onnx")
+        _ = try ModelQuantizer.quantize(modelAt: TestSupport.fp32Model, to: output, scheme: .int8Dynamic)
+        let session = try InferenceSession(contentsOf: output)
+        let operators = session.plan.steps.map(\.opType)
+        XCTAssertEqual(operators.filter { $0 == "MatMulIntegerToFloat" }.count, 3, "\(operators)")
+        XCTAssertFalse(operators.contains("MatMulInteger"), "\(operators)")
+        XCTAssertEqual(operators.filter { $0 == "Cast" }.count, 1, "only the label's Cast is left: \(operators)")
+
+        let pixels = try TestSupport.trafficPixels(rows: 64)
+        let ours = try XCTUnwrap(session.run(["pixels": pixels])["probabilities"])
+        let theirs = try XCTUnwrap(ONNXRuntimeOracle.outputs(model: output, feeds: ["pixels": pixels])["probabilities"])
+        XCTAssertLessThan(TestSupport.maxRowRelativeError(ours, theirs), 1e-5)
     }
 }

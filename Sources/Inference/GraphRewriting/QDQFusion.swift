@@ -4,8 +4,10 @@
 /// or per output channel) becomes one MatMulIntegerToFloat (onnxruntime's contrib op) or
 /// ConvIntegerToFloat that reads the quantized activation directly, and a Gather from a dequantized
 /// table becomes GatherDequantized, and a MatMul by a constant weight dequantized in blocks along K
-/// (int4 weight-only) becomes MatMulBlockDequantized. DequantizeLinear nodes left without readers
-/// are dropped, so the float weights are never materialised.
+/// (int4 weight-only) becomes MatMulBlockDequantized. The dynamic pattern MatMulInteger -> Cast ->
+/// Mul by (activation scale x weight scale), as quantize_dynamic writes it, becomes one
+/// MatMulIntegerToFloat, so its int32 product is never materialised. Nodes left without readers are
+/// dropped, so the float weights are never materialised either.
 enum QDQFusion {
     /// The domain of the engine's own fused operators.
     static let domain = "quantfleet.fused"
@@ -18,6 +20,7 @@ extension GraphDefinition {
         nodes = nodes.map { node in
             if let gather = fusedGather(node, table: producers[node.inputs.first ?? ""]) { return gather }
             if let product = fusedBlockMatMul(node, weight: producers[node.inputs.count == 2 ? node.inputs[1] : ""]) { return product }
+            if let product = fusedDynamicMatMul(node, producers: producers) { return product }
             guard node.domain.isEmpty, ["MatMul", "Gemm", "Conv"].contains(node.opType), node.inputs.count >= 2,
                   let activation = activationDequantization(producers[node.inputs[0]]),
                   let weight = weightDequantization(producers[node.inputs[1]]) else { return node }
@@ -133,6 +136,31 @@ extension GraphDefinition {
         return NodeDefinition(name: node.name, opType: "MatMulBlockDequantized", domain: QDQFusion.domain,
                               inputs: [node.inputs[0]] + weight.inputs.prefix(3), outputs: node.outputs,
                               attributes: NodeAttributes(node: node.name, values: ["block_size": .int(Int64(blockSize))]))
+    }
+
+    /// Mul(Cast(MatMulInteger(A, B, a_zero, b_zero), to: float), Mul(a_scale, b_scale)) with a
+    /// DynamicQuantizeLinear's a_scale and a constant b_scale (one, or one per column): MatMulIntegerToFloat computes
+    /// the same products in the same order.
+    private func fusedDynamicMatMul(_ node: NodeDefinition, producers: [String: NodeDefinition]) -> NodeDefinition? {
+        guard node.domain.isEmpty, node.opType == "Mul", node.inputs.count == 2 else { return nil }
+        for (productSide, scaleSide) in [(0, 1), (1, 0)] {
+            guard let cast = producers[node.inputs[productSide]], cast.domain.isEmpty, cast.opType == "Cast",
+                  ((try? cast.attributes.int("to")) ?? nil) == Int(ElementType.float32.onnxDataType),
+                  let product = producers[cast.inputs.first ?? ""], product.domain.isEmpty, product.opType == "MatMulInteger",
+                  let scales = producers[node.inputs[scaleSide]], scales.domain.isEmpty, scales.opType == "Mul", scales.inputs.count == 2
+            else { continue }
+            // The activation scale must be DynamicQuantizeLinear's, a scalar by definition.
+            let constantSide = scales.inputs.firstIndex { constants[$0] != nil }
+            guard let constantSide, let activationScale = producers[scales.inputs[1 - constantSide]],
+                  activationScale.domain.isEmpty, activationScale.opType == "DynamicQuantizeLinear",
+                  activationScale.outputs.count > 1, activationScale.outputs[1] == scales.inputs[1 - constantSide] else { continue }
+            let inputs = product.inputs + Array(repeating: "", count: max(0, 4 - product.inputs.count))
+            return NodeDefinition(
+                name: node.name, opType: "MatMulIntegerToFloat", domain: "com.microsoft",
+                inputs: [inputs[0], inputs[1], scales.inputs[1 - constantSide], scales.inputs[constantSide], inputs[2], inputs[3]],
+                outputs: node.outputs, attributes: NodeAttributes(node: node.name, values: [:]))
+        }
+        return nil
     }
 
     private mutating func addConstant(named base: String, _ tensor: Tensor) -> String {
