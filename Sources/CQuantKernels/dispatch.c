@@ -101,18 +101,23 @@ static void gemm_u8s8_with(const qf_kernel_table *table,
                            const uint8_t *a, size_t lda, size_t m, uint8_t a_zero,
                            const qf_packed_s8 *b, const int8_t *b_zero, int32_t *c, size_t ldc) {
     table->gemm_u8s8_raw(a, lda, m, b, c, ldc);
+    /* (A - za)(B - zb) = AB - za colsum(B) - zb rowsum(A) + K za zb; two loops, so each vectorises. */
+    int32_t za = a_zero;
     for (size_t row = 0; row < m; row++) {
-        int32_t row_sum = 0;
-        if (b_zero != NULL) {
-            for (size_t i = 0; i < b->k; i++) {
-                row_sum += a[row * lda + i];
-            }
-        }
         int32_t *c_row = c + row * ldc;
+        if (b_zero == NULL) {
+            for (size_t col = 0; col < b->n; col++) {
+                c_row[col] -= za * b->column_sums[col];
+            }
+            continue;
+        }
+        int32_t row_sum = 0;
+        for (size_t i = 0; i < b->k; i++) {
+            row_sum += a[row * lda + i];
+        }
+        int32_t shifted_sum = row_sum - (int32_t)b->k * za;
         for (size_t col = 0; col < b->n; col++) {
-            int32_t zb = b_zero != NULL ? b_zero[col] : 0;
-            c_row[col] += -(int32_t)a_zero * b->column_sums[col] - zb * row_sum
-                          + (int32_t)b->k * (int32_t)a_zero * zb;
+            c_row[col] -= za * b->column_sums[col] + b_zero[col] * shifted_sum;
         }
     }
 }

@@ -53,6 +53,8 @@ enum IntegerOperands {
                     "\(role) must be \(expected.rawValue) with 1 or \(columns) values, got \(tensor.elementType.rawValue) \(tensor.shape)")
             }
             let values = tensor.int64s.map { Int8($0 - (shiftedFromUnsigned ? 128 : 0)) }
+            // All zero (symmetric weights): the kernel then skips the activation row sums.
+            guard values.contains(where: { $0 != 0 }) else { return nil }
             return values.count == columns ? values : Array(repeating: values[0], count: columns)
         }
     }

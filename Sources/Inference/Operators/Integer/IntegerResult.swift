@@ -15,6 +15,8 @@ enum IntegerResult {
         switch self {
         case .int32:
             return Tensor(shape: shape, int32s: Self.arranged(accumulators, rows: rows, columns: columns, transposed: transposed) { value, _ in value })
+        case .float(let scales, let bias) where !transposed:
+            return Tensor(shape: shape, floats: Self.scaledRows(accumulators, scales: scales, bias: bias))
         case .float(let scales, let bias):
             let values = Self.arranged(accumulators, rows: rows, columns: columns, transposed: transposed) { value, column in
                 Float(value) * scales[column] + (bias?[column] ?? 0)
@@ -29,6 +31,27 @@ enum IntegerResult {
             return type == .int8
                 ? Tensor(shape: shape, int8s: levels.map { Int8($0) })
                 : Tensor(shape: shape, uint8s: levels.map { UInt8($0) })
+        }
+    }
+
+    /// acc x scales[column] + bias[column], row after row: the common case, in a loop that vectorises.
+    private static func scaledRows(_ accumulators: [Int32], scales: [Float], bias: [Float]?) -> [Float] {
+        let columns = scales.count, offsets = bias ?? [Float](repeating: 0, count: columns)
+        return [Float](unsafeUninitializedCapacity: accumulators.count) { output, initialized in
+            accumulators.withUnsafeBufferPointer { input in
+                scales.withUnsafeBufferPointer { scales in
+                    offsets.withUnsafeBufferPointer { offsets in
+                        var start = 0
+                        while start < input.count {
+                            for column in 0..<columns {
+                                (output.baseAddress! + start + column).initialize(to: Float(input[start + column]) * scales[column] + offsets[column])
+                            }
+                            start += columns
+                        }
+                    }
+                }
+            }
+            initialized = accumulators.count
         }
     }
 
