@@ -115,6 +115,35 @@ enum TensorStorage: Sendable, Equatable {
 }
 
 extension TensorStorage {
+    /// The elements of `shape` (row-major) read from this storage starting at `offset`, stepping
+    /// `sourceStrides[axis]` along each axis: a transposed or sliced view, copied.
+    func strided(shape: [Int], sourceStrides: [Int], offset: Int) -> TensorStorage {
+        switch self {
+        case .float32(let values): .float32(Self.strided(values, shape, sourceStrides, offset))
+        case .float16(let values): .float16(Self.strided(values, shape, sourceStrides, offset))
+        case .int8(let values): .int8(Self.strided(values, shape, sourceStrides, offset))
+        case .uint8(let values): .uint8(Self.strided(values, shape, sourceStrides, offset))
+        case .int32(let values): .int32(Self.strided(values, shape, sourceStrides, offset))
+        case .int64(let values): .int64(Self.strided(values, shape, sourceStrides, offset))
+        case .bool(let values): .bool(Self.strided(values, shape, sourceStrides, offset))
+        case .int4(let values): .int4(Self.strided(values, shape, sourceStrides, offset))
+        case .uint4(let values): .uint4(Self.strided(values, shape, sourceStrides, offset))
+        }
+    }
+
+    private static func strided<T>(_ values: [T], _ shape: [Int], _ strides: [Int], _ offset: Int) -> [T] {
+        let count = shape.reduce(1, *), width = shape.last ?? 1, step = strides.last ?? 0
+        return [T](unsafeUninitializedCapacity: count) { output, initialized in
+            values.withUnsafeBufferPointer { source in
+                Broadcasting.forEachRow(of: shape, strides, strides) { row, start, _ in
+                    let target = output.baseAddress! + row * width, first = offset + start
+                    for column in 0..<width { (target + column).initialize(to: source[first + column * step]) }
+                }
+            }
+            initialized = count
+        }
+    }
+
     /// The elements at `positions`, in that order.
     func gathered(_ positions: [Int]) -> TensorStorage {
         switch self {

@@ -10,7 +10,7 @@ struct Reduction: Operator {
 
         var axesInputOpset: Int { self == .sum ? 13 : 18 }
 
-        func reduce(_ values: [Float]) -> Float {
+        func reduce(_ values: ArraySlice<Float>) -> Float {
             switch self {
             case .mean: values.reduce(0, +) / Float(values.count)
             case .sum: values.reduce(0, +)
@@ -25,7 +25,7 @@ struct Reduction: Operator {
         }
 
         /// log(sum(exp(v))) shifted by the largest value so exp cannot overflow.
-        private static func logSumExp(_ values: [Float]) -> Float {
+        private static func logSumExp(_ values: ArraySlice<Float>) -> Float {
             guard let largest = values.max(), largest.isFinite else { return values.max() ?? -.infinity }
             return largest + log(values.reduce(0) { $0 + exp($1 - largest) })
         }
@@ -49,13 +49,14 @@ struct Reduction: Operator {
         if requested.isEmpty && skipsWithoutAxes { return [x] }
         let axes = requested.isEmpty ? Array(x.shape.indices) : try normalizedAxes(requested, rank: x.shape.count)
         let kept = x.shape.indices.filter { !axes.contains($0) }
-        // Gather each output's inputs by walking the kept axes outside and the reduced axes inside.
+        // Lay each output's inputs side by side: the kept axes outside, the reduced axes inside
+        // (already so when the reduced axes are the last ones).
         let permutation = kept + axes
         let keptShape = kept.map { x.shape[$0] }, reducedCount = axes.map { x.shape[$0] }.reduce(1, *)
-        let order = Transpose.positions(shape: permutation.map { x.shape[$0] }, sourceStrides: permutation.map { x.strides[$0] }, offset: 0)
-        let values = x.floats
+        let values = permutation == Array(x.shape.indices) ? x.floats
+            : x.storage.strided(shape: permutation.map { x.shape[$0] }, sourceStrides: permutation.map { x.strides[$0] }, offset: 0).floats
         let results = (0..<keptShape.reduce(1, *)).map { output in
-            kind.reduce((0..<reducedCount).map { values[order[output * reducedCount + $0]] })
+            kind.reduce(values[(output * reducedCount)..<((output + 1) * reducedCount)])
         }
         let shape = keepsDimensions ? x.shape.indices.map { axes.contains($0) ? 1 : x.shape[$0] } : keptShape
         if x.elementType.isFloatingPoint {

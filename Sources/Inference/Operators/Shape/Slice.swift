@@ -48,6 +48,6 @@ struct Slice: Operator {
             offset += count > 0 ? start * x.strides[axis] : 0
             sourceStrides[axis] = x.strides[axis] * step
         }
-        return x.gathered(Transpose.positions(shape: shape, sourceStrides: sourceStrides, offset: offset), shape: shape)
+        return Tensor(shape: shape, storage: x.storage.strided(shape: shape, sourceStrides: sourceStrides, offset: offset))
     }
 }

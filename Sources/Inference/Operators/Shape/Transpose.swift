@@ -15,7 +15,7 @@ struct Transpose: Operator {
         }
         let shape = permutation.map { x.shape[$0] }
         let sourceStrides = permutation.map { x.strides[$0] }
-        return [x.gathered(Self.positions(shape: shape, sourceStrides: sourceStrides, offset: 0), shape: shape)]
+        return [Tensor(shape: shape, storage: x.storage.strided(shape: shape, sourceStrides: sourceStrides, offset: 0))]
     }
 
     /// Source positions of every element of `shape` (row-major) when stepping axis i moves `sourceStrides[i]`.
