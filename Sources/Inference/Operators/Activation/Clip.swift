@@ -14,7 +14,12 @@ struct Clip: Operator {
         if x.elementType.isFloatingPoint {
             let (low, high) = try attributeBounds ?? (Self.bound(inputs.optional(1))?.floats[0] ?? -.infinity,
                                                      Self.bound(inputs.optional(2))?.floats[0] ?? .infinity)
-            return [Tensor(shape: x.shape, floats: x.floats.map { min(max($0, low), high) }, as: x.elementType)]
+            // Plain comparisons (NaN passes through both) let the loop vectorise; max then min, so
+            // min > max gives max as ONNX specifies.
+            return [Tensor(shape: x.shape, floats: x.floats.map { value in
+                let raised = value < low ? low : value
+                return raised > high ? high : raised
+            }, as: x.elementType)]
         }
         let low = try Self.bound(inputs.optional(1))?.int64s[0] ?? .min, high = try Self.bound(inputs.optional(2))?.int64s[0] ?? .max
         return [try Tensor(shape: x.shape, int64s: x.int64s.map { min(max($0, low), high) }).converted(to: x.elementType)]

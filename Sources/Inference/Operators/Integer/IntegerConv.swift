@@ -83,6 +83,10 @@ struct IntegerConv: Operator {
                 }
                 let product = weights[group].packed.multiply(unrolled, rows: outputCount, aZero: xZero, bZero: zeroPoints?[group], threads: threads)
                 let base = image * outputCount * filters + group * groupFilters
+                if groups == 1 {
+                    accumulators.replaceSubrange(base..<(base + product.count), with: product)
+                    continue
+                }
                 for position in 0..<outputCount {
                     for filter in 0..<groupFilters {
                         accumulators[base + position * filters + filter] = product[position * groupFilters + filter]

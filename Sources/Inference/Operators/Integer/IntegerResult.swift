@@ -18,10 +18,7 @@ enum IntegerResult {
         case .float(let scales, let bias) where !transposed:
             return Tensor(shape: shape, floats: Self.scaledRows(accumulators, scales: scales, bias: bias))
         case .float(let scales, let bias):
-            let values = Self.arranged(accumulators, rows: rows, columns: columns, transposed: transposed) { value, column in
-                Float(value) * scales[column] + (bias?[column] ?? 0)
-            }
-            return Tensor(shape: shape, floats: values)
+            return Tensor(shape: shape, floats: Self.scaledColumns(accumulators, rows: rows, scales: scales, bias: bias))
         case .requantized(let multipliers, let bias, let zero, let type):
             let range: ClosedRange<Float> = type == .int8 ? -128...127 : 0...255
             let levels = Self.arranged(accumulators, rows: rows, columns: columns, transposed: transposed) { value, column in
@@ -47,6 +44,30 @@ enum IntegerResult {
                                 (output.baseAddress! + start + column).initialize(to: Float(input[start + column]) * scales[column] + offsets[column])
                             }
                             start += columns
+                        }
+                    }
+                }
+            }
+            initialized = accumulators.count
+        }
+    }
+
+    /// The same, written transposed (image after image of columns x rows: a convolution's filters
+    /// x positions), a block of rows at a time so that reads and writes both stay in cache.
+    private static func scaledColumns(_ accumulators: [Int32], rows: Int, scales: [Float], bias: [Float]?) -> [Float] {
+        let columns = scales.count, offsets = bias ?? [Float](repeating: 0, count: columns)
+        let plane = rows * columns, block = 16
+        return [Float](unsafeUninitializedCapacity: accumulators.count) { output, initialized in
+            accumulators.withUnsafeBufferPointer { input in
+                for base in stride(from: 0, to: plane == 0 ? 0 : input.count, by: plane) {
+                    for first in stride(from: 0, to: rows, by: block) {
+                        let last = min(first + block, rows)
+                        for column in 0..<columns {
+                            let (scale, offset) = (scales[column], offsets[column])
+                            let target = output.baseAddress! + base + column * rows
+                            for row in first..<last {
+                                (target + row).initialize(to: Float(input[base + row * columns + column]) * scale + offset)
+                            }
                         }
                     }
                 }

@@ -24,6 +24,16 @@ struct DequantizeLinear: Operator {
         } else {
             zeroPoints = Array(repeating: 0, count: scales.count)
         }
+        if scales.count == 1 {
+            // Per tensor (an activation between QDQ nodes): one scale and zero point, a loop that vectorises.
+            let (step, zero) = (scales[0], zeroPoints[0])
+            let values: [Float] = switch x.storage {
+            case .uint8(let levels): levels.map { (Float($0) - zero) * step }
+            case .int8(let levels): levels.map { (Float($0) - zero) * step }
+            default: x.floats.map { ($0 - zero) * step }
+            }
+            return [try Tensor(shape: x.shape, floats: values).converted(to: scale.elementType)]
+        }
         let layout = try QuantizationParameterLayout(shape: x.shape, parameterShape: scale.shape, axis: axis, blockSize: blockSize)
         let quantized = x.floats
         let values = quantized.indices.map { index in
