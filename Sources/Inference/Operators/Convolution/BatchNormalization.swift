@@ -24,9 +24,13 @@ struct BatchNormalization: Operator {
         let offsets = (0..<channels).map { bias[$0] - mean[$0] * multipliers[$0] }
         let inner = x.shape.dropFirst(2).reduce(1, *)
         var values = try x.floatOperand("X")
-        for index in values.indices {
-            let channel = (index / inner) % channels
-            values[index] = values[index] * multipliers[channel] + offsets[channel]
+        // Channel plane by channel plane: no division per element, and the inner loop vectorises.
+        values.withUnsafeMutableBufferPointer { values in
+            for plane in 0..<(inner == 0 ? 0 : values.count / inner) {
+                let (multiplier, offset) = (multipliers[plane % channels], offsets[plane % channels])
+                let start = values.baseAddress! + plane * inner
+                for index in 0..<inner { start[index] = start[index] * multiplier + offset }
+            }
         }
         return [Tensor(shape: x.shape, floats: values, as: x.elementType)]
     }

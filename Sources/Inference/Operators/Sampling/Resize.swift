@@ -232,6 +232,19 @@ struct ResamplingTaps {
             result.withUnsafeMutableBufferPointer { target in
                 for block in 0..<outer {
                     let sourceBlock = block * inputLength * inner, targetBlock = block * outputLength * inner
+                    if inner == 1 {
+                        // Along the last axis: one sum per output element, kept in a register.
+                        for output in 0..<outputLength {
+                            var sum: Float = extrapolated[output] ? extrapolationValue : 0
+                            if !extrapolated[output] {
+                                for tap in (output * tapsPerOutput)..<((output + 1) * tapsPerOutput) where weights[tap] != 0 {
+                                    sum += weights[tap] * source[sourceBlock + indices[tap]]
+                                }
+                            }
+                            target[targetBlock + output] = sum
+                        }
+                        continue
+                    }
                     for output in 0..<outputLength {
                         let row = targetBlock + output * inner
                         if extrapolated[output] {
