@@ -56,29 +56,13 @@ struct IntegerConv: Operator {
         let depth = groupChannels * kernelCount
         var accumulators = [Int32](repeating: 0, count: batch * outputCount * filters)
         var unrolled = [UInt8](repeating: 0, count: outputCount * depth)
-        let windows = geometry.windows
         for image in 0..<batch {
             for group in 0..<groups {
                 let firstChannel = (image * channels + group * groupChannels) * inputCount
                 unrolled.withUnsafeMutableBufferPointer { rows in
                     activations.withUnsafeBufferPointer { x in
-                        windows.withUnsafeBufferPointer { windows in
-                            if geometry.isIdentity {
-                                // A 1x1 window: the rows are the input's channels transposed, tile by tile.
-                                Self.transpose(x.baseAddress! + firstChannel, rows: groupChannels, columns: outputCount, into: rows.baseAddress!)
-                                return
-                            }
-                            for position in 0..<outputCount {
-                                let row = rows.baseAddress! + position * depth, window = windows.baseAddress! + position * kernelCount
-                                for channel in 0..<groupChannels {
-                                    let source = x.baseAddress! + firstChannel + channel * inputCount
-                                    for kernelPosition in 0..<kernelCount {
-                                        let input = window[kernelPosition]
-                                        row[channel * kernelCount + kernelPosition] = input >= 0 ? source[input] : xZero
-                                    }
-                                }
-                            }
-                        }
+                        Self.unroll(x.baseAddress! + firstChannel, channels: groupChannels, geometry: geometry, zero: xZero,
+                                    into: rows.baseAddress!)
                     }
                 }
                 let product = weights[group].packed.multiply(unrolled, rows: outputCount, aZero: xZero, bZero: zeroPoints?[group], threads: threads)
@@ -96,6 +80,44 @@ struct IntegerConv: Operator {
         }
         let shape = [batch, filters] + geometry.outputSize
         return [try form.result(inputs, columns: filters).tensor(accumulators, rows: outputCount, columns: filters, shape: shape, transposed: true)]
+    }
+
+    /// One row per output position: the window's values channel after channel, the activation zero
+    /// point where the window overhangs the padding (so it contributes nothing).
+    private static func unroll(_ x: UnsafePointer<UInt8>, channels: Int, geometry: SlidingWindow, zero: UInt8,
+                               into rows: UnsafeMutablePointer<UInt8>) {
+        let (inputCount, kernelCount, outputCount) = (geometry.inputSize.reduce(1, *), geometry.kernelCount, geometry.outputCount)
+        if geometry.isIdentity {
+            // A 1x1 window: the rows are the input's channels transposed, tile by tile.
+            transpose(x, rows: channels, columns: outputCount, into: rows)
+            return
+        }
+        let depth = channels * kernelCount
+        geometry.windows.withUnsafeBufferPointer { windows in
+            geometry.kernelOffsets.withUnsafeBufferPointer { offsets in
+                geometry.interiorStarts.withUnsafeBufferPointer { starts in
+                    for position in 0..<outputCount {
+                        let row = rows + position * depth
+                        if starts[position] >= 0 {
+                            // Inside the input: fixed offsets from the first tap, no padding checks.
+                            for channel in 0..<channels {
+                                let source = x + channel * inputCount + starts[position], target = row + channel * kernelCount
+                                for tap in 0..<kernelCount { target[tap] = source[offsets[tap]] }
+                            }
+                            continue
+                        }
+                        let window = windows.baseAddress! + position * kernelCount
+                        for channel in 0..<channels {
+                            let source = x + channel * inputCount, target = row + channel * kernelCount
+                            for tap in 0..<kernelCount {
+                                let input = window[tap]
+                                target[tap] = input >= 0 ? source[input] : zero
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// `target` [columns, rows] = `source` [rows, columns], in 32 x 32 tiles so both stay in cache.
