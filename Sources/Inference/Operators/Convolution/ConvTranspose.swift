@@ -13,6 +13,7 @@ struct ConvTranspose: Operator {
     private let multiplier: MatrixMultiplier
     /// The weights transposed per group at load, when they are a constant.
     private let transposedWeights: [Float]?
+    private let geometries = GeometryCache<TransposedWindow>()
 
     init(_ context: OperatorContext) throws {
         let attributes = context.attributes
@@ -62,7 +63,10 @@ struct ConvTranspose: Operator {
         }
         let (batch, channels, groupFilters) = (x.shape[0], x.shape[1], w.shape[1])
         let filters = groupFilters * groups
-        let geometry = try TransposedWindow(inputSize: Array(x.shape.dropFirst(2)), kernel: Array(w.shape.dropFirst(2)), operator: self)
+        let (inputSize, kernel) = (Array(x.shape.dropFirst(2)), Array(w.shape.dropFirst(2)))
+        let geometry = try geometries.geometry(inputSize: inputSize, kernel: kernel) {
+            try TransposedWindow(inputSize: inputSize, kernel: kernel, operator: self)
+        }
         let bias = try inputs.optional(2).map { try $0.floatOperand("B") }
         guard bias.map({ $0.count == filters }) ?? true else { throw InferenceError.invalidOperand("B must hold \(filters) values") }
 

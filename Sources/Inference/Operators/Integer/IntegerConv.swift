@@ -8,7 +8,7 @@ struct IntegerConv: Operator {
     let window: SlidingWindow.Attributes
     let groups: Int
     let threads: Int
-    private let geometries = SlidingWindowCache()
+    private let geometries = GeometryCache<SlidingWindow>()
     private let constantWeights: [IntegerOperands.Weights]?
 
     init(_ context: OperatorContext, form: IntegerForm) throws {
