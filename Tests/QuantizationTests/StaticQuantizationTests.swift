@@ -138,7 +138,7 @@ private final class ProgressLog: Sendable {
 
 /// The per-layer report: weight statistics always, output SQNR when asked.
 final class LayerReportTests: XCTestCase {
-    func testReportMeasuresEachLayerAndErrorGrowsWithDepth() throws {
+    func testReportMeasuresEachLayersWeightsAndOutput() throws {
         let directory = try QuantizationFixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let calibration = directory.appendingPathComponent("calibration.npz")
@@ -152,8 +152,9 @@ final class LayerReportTests: XCTestCase {
         for layer in report.layers {
             XCTAssertGreaterThan(layer.weightSQNR, 30, "8-bit per-channel weights keep over 30 dB")
             let output = try XCTUnwrap(layer.outputSQNR, layer.node)
-            XCTAssertGreaterThan(output, 15, layer.node)
+            // Finite: the quantized layer's output differs from the float one, but by little.
+            XCTAssert(output.isFinite && output > 15, "\(layer.node): \(output) dB")
         }
-        XCTAssertLessThan(report.layers[2].outputSQNR!, report.layers[0].outputSQNR!, "errors accumulate with depth")
+        XCTAssertEqual(Set(report.layers.compactMap(\.outputSQNR)).count, 3, "each layer's output is measured on its own")
     }
 }

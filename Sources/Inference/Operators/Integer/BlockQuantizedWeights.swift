@@ -1,3 +1,5 @@
+import CQuantKernels
+
 /// A constant weight matrix B [K, N] quantized in blocks of `blockSize` rows along K, one scale (and
 /// zero point) per block and column: opset 21's blocked DequantizeLinear of an int4 weight-only
 /// MatMul. 4-bit levels stay two to a byte in memory (the first in the low nibble, as in the file);
@@ -12,8 +14,8 @@ struct BlockQuantizedWeights: Sendable {
     /// Level -> value as level * scale - offset (offset = zero point * scale), per block and column.
     private let scales: [Float]
     private let offsets: [Float]
-    /// The level each stored nibble or byte stands for (signed or unsigned), as a float.
-    private let levelValues: [Float]
+    /// Whether levels are signed (int4/int8) or not (uint4/uint8).
+    private let isSigned: Bool
 
     init(_ weights: Tensor, scale: Tensor, zeroPoint: Tensor?, blockSize: Int) throws {
         guard weights.shape.count == 2 else {
@@ -33,17 +35,15 @@ struct BlockQuantizedWeights: Sendable {
         scales = try scale.floatOperand("B's scale")
         let zeros = zeroPoint?.floats ?? Array(repeating: 0, count: scales.count)
         offsets = zip(zeros, scales).map { $0 * $1 }
-        let signed = (0...255).map { Float(Int8(bitPattern: UInt8($0))) }, unsigned = (0...255).map { Float($0) }
-        let signedNibbles = (0...15).map { Float(Int8(bitPattern: UInt8($0) << 4) >> 4) }
         switch weights.storage {
         case .int4(let values):
-            (levels, isPacked, levelValues) = (Self.pack(values.map { UInt8(bitPattern: $0) }), true, signedNibbles)
+            (levels, isPacked, isSigned) = (Self.pack(values.map { UInt8(bitPattern: $0) }), true, true)
         case .uint4(let values):
-            (levels, isPacked, levelValues) = (Self.pack(values), true, Array(unsigned[0...15]))
+            (levels, isPacked, isSigned) = (Self.pack(values), true, false)
         case .int8(let values):
-            (levels, isPacked, levelValues) = (values.map { UInt8(bitPattern: $0) }, false, signed)
+            (levels, isPacked, isSigned) = (values.map { UInt8(bitPattern: $0) }, false, true)
         case .uint8(let values):
-            (levels, isPacked, levelValues) = (values, false, unsigned)
+            (levels, isPacked, isSigned) = (values, false, false)
         default:
             throw InferenceError.invalidOperand("block-quantized B must be int4, uint4, int8 or uint8, got \(weights.elementType.rawValue)")
         }
@@ -53,44 +53,20 @@ struct BlockQuantizedWeights: Sendable {
 
     /// Writes B[:, strip] dequantized into `panel`, K rows `rowStride` apart, zeros after the strip.
     func dequantize(columns strip: Range<Int>, into panel: UnsafeMutablePointer<Float>, rowStride: Int) {
+        if isPacked {
+            qf_dequantize_4bit_strip(levels, isSigned ? 1 : 0, depth, columns, blockSize, scales, offsets,
+                                     strip.lowerBound, strip.count, panel, rowStride)
+            return
+        }
         let width = strip.count
-        levels.withUnsafeBufferPointer { levels in
-            scales.withUnsafeBufferPointer { scales in
-                offsets.withUnsafeBufferPointer { offsets in
-                    levelValues.withUnsafeBufferPointer { values in
-                        for row in 0..<depth {
-                            let parameters = (row / blockSize) * columns + strip.lowerBound
-                            let (scale, offset) = (scales.baseAddress! + parameters, offsets.baseAddress! + parameters)
-                            let output = panel + row * rowStride
-                            (output + width).initialize(repeating: 0, count: rowStride - width)
-                            var position = row * columns + strip.lowerBound
-                            var column = 0
-                            if isPacked {
-                                // Two levels a byte: an odd start takes one high nibble, then whole bytes.
-                                if position & 1 == 1, column < width {
-                                    output[column] = values[Int(levels[position >> 1] >> 4)] * scale[column] - offset[column]
-                                    column += 1
-                                    position += 1
-                                }
-                                while column + 1 < width {
-                                    let byte = levels[position >> 1]
-                                    output[column] = values[Int(byte & 0x0F)] * scale[column] - offset[column]
-                                    output[column + 1] = values[Int(byte >> 4)] * scale[column + 1] - offset[column + 1]
-                                    column += 2
-                                    position += 2
-                                }
-                                if column < width {
-                                    output[column] = values[Int(levels[position >> 1] & 0x0F)] * scale[column] - offset[column]
-                                }
-                            } else {
-                                for column in 0..<width {
-                                    output[column] = values[Int(levels[position + column])] * scale[column] - offset[column]
-                                }
-                            }
-                        }
-                    }
-                }
+        for row in 0..<depth {
+            let parameters = (row / blockSize) * columns + strip.lowerBound, output = panel + row * rowStride
+            for column in 0..<width {
+                let level = levels[row * columns + strip.lowerBound + column]
+                output[column] = (isSigned ? Float(Int8(bitPattern: level)) : Float(level)) * scales[parameters + column]
+                    - offsets[parameters + column]
             }
+            (output + width).initialize(repeating: 0, count: rowStride - width)
         }
     }
 
