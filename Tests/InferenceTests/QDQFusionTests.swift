@@ -158,4 +158,41 @@ final class QDQFusionTests: XCTestCase {
         let theirs = try XCTUnwrap(ONNXRuntimeOracle.outputs(model: output, feeds: ["pixels": pixels])["probabilities"])
         XCTAssertLessThan(TestSupport.maxRowRelativeError(ours, theirs), 1e-5)
     }
+
+    /// A BatchNormalization behind a QDQ Conv folds into the fused ConvIntegerToFloat's weight scales
+    /// and bias at load (the weights are not constants until fusion), and the result still matches
+    /// onnxruntime's.
+    func testBatchNormalizationBehindAQDQConvFoldsIntoItsScales() throws {
+        let (channels, size, filters) = (3, 7, 4)
+        var generator = SeededGenerator(seed: 17)
+        func random(_ count: Int, _ range: ClosedRange<Float>) -> [Float] { (0..<count).map { _ in Float.random(in: range, using: &generator) } }
+        var builder = ONNXModelBuilder()
+        builder.initializers = [
+            "x_scale": Tensor(shape: [], floats: [0.02]), "x_zero": Tensor(shape: [], uint8s: [120]),
+            "w": Tensor(shape: [filters, channels, 3, 3], int8s: (0..<(filters * channels * 9)).map { _ in Int8.random(in: -127...127, using: &generator) }),
+            "w_scale": Tensor(shape: [], floats: [0.004]), "w_zero": Tensor(shape: [], int8s: [0]),
+            "gamma": Tensor(shape: [filters], floats: random(filters, -2...2)), "beta": Tensor(shape: [filters], floats: random(filters, -1...1)),
+            "mean": Tensor(shape: [filters], floats: random(filters, -1...1)), "variance": Tensor(shape: [filters], floats: random(filters, 0.5...2)),
+        ]
+        builder.inputs = [TensorInfo(name: "X", elementType: .float32, shape: [nil, channels, size, size])]
+        builder.outputs = [TensorInfo(name: "Y", elementType: .float32, shape: [nil, filters, size - 2, size - 2])]
+        builder.addNode("QuantizeLinear", name: "qx", inputs: ["X", "x_scale", "x_zero"], outputs: ["Xq"])
+        builder.addNode("DequantizeLinear", name: "dqx", inputs: ["Xq", "x_scale", "x_zero"], outputs: ["Xd"])
+        builder.addNode("DequantizeLinear", name: "dqw", inputs: ["w", "w_scale", "w_zero"], outputs: ["W"])
+        builder.addNode("Conv", name: "conv", inputs: ["Xd", "W"], outputs: ["C"])
+        builder.addNode("BatchNormalization", name: "bn", inputs: ["C", "gamma", "beta", "mean", "variance"], outputs: ["Y"])
+        let model = try builder.serialized()
+        let session = try InferenceSession(modelData: model)
+        XCTAssertEqual(session.plan.steps.map(\.opType), ["QuantizeLinear", "ConvIntegerToFloat"])
+
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("qdq-bn.onnx")
+        try model.write(to: file)
+        let x = Tensor(shape: [2, channels, size, size], floats: random(2 * channels * size * size, -2...2))
+        let ours = try XCTUnwrap(session.run(["X": x])["Y"])
+        let theirs = try XCTUnwrap(ONNXRuntimeOracle.outputs(model: file, feeds: ["X": x])["Y"])
+        XCTAssertEqual(ours.shape, theirs.shape)
+        XCTAssertLessThan(zip(ours.floats, theirs.floats).map { abs($0 - $1) }.max() ?? 1, 1e-4)
+    }
 }

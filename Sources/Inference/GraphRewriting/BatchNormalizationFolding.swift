@@ -1,6 +1,8 @@
 /// Folds an inference-mode BatchNormalization into the Conv or ConvTranspose that feeds it, at
 /// load: the per-channel affine map y = m * x + (bias - mean * m), with m = scale / sqrt(var + eps),
-/// moves into the weights and bias, so the normalisation costs nothing per inference.
+/// moves into the weights and bias, so the normalisation costs nothing per inference. Run again
+/// after QDQ fusion, it folds into a ConvIntegerToFloat's weight scales and bias instead (a QDQ
+/// Conv's weights are not constants before fusion).
 extension GraphDefinition {
     mutating func foldBatchNormalizations() {
         var readers: [String: Int] = [:]
@@ -26,6 +28,9 @@ extension GraphDefinition {
     /// The convolution with the normalisation's affine map folded in, writing the normalisation's
     /// output; nil when an operand is not a float constant of the expected size.
     private mutating func folded(_ convolution: NodeDefinition, into normalization: NodeDefinition) -> NodeDefinition? {
+        if convolution.domain == QDQFusion.domain, convolution.opType == "ConvIntegerToFloat" {
+            return foldedIntoScales(convolution, normalization)
+        }
         let isTransposed = convolution.opType == "ConvTranspose"
         guard convolution.domain.isEmpty, convolution.opType == "Conv" || isTransposed,
               convolution.outputs.count == 1, convolution.inputs.count >= 2,
@@ -40,7 +45,8 @@ extension GraphDefinition {
               [scale, shift, mean, variance].allSatisfy({ $0.count == filters }), bias.map({ $0.count == filters }) ?? true,
               convolution.inputs.count < 3 || convolution.inputs[2].isEmpty || bias != nil else { return nil }
 
-        let multipliers = (0..<filters).map { scale[$0] / (variance[$0] + epsilon).squareRoot() }
+        let (multipliers, newBias) = Self.affineMap(scale: scale, shift: shift, mean: mean, variance: variance,
+                                                    epsilon: epsilon, bias: bias)
         var values = weights.floats
         let inner = weights.shape.dropFirst(2).reduce(1, *)
         for index in values.indices {
@@ -54,10 +60,6 @@ extension GraphDefinition {
             }
             values[index] *= multipliers[filter]
         }
-        let newBias = (0..<filters).map { filter -> Float in
-            let centred: Float = (bias?[filter] ?? 0) - mean[filter]
-            return centred * multipliers[filter] + shift[filter]
-        }
 
         let prefix = "\(normalization.name)/folded"
         let (weightName, biasName) = (uniqueConstantName("\(prefix)_W"), uniqueConstantName("\(prefix)_B"))
@@ -66,6 +68,43 @@ extension GraphDefinition {
         return NodeDefinition(name: convolution.name, opType: convolution.opType, domain: convolution.domain,
                               inputs: [convolution.inputs[0], weightName, biasName], outputs: normalization.outputs,
                               attributes: convolution.attributes)
+    }
+
+    /// ConvIntegerToFloat(x, w, x_scale, w_scale, x_zero, w_zero, bias): y = acc x w_scale + bias per
+    /// filter, so the map scales w_scale and the bias.
+    private mutating func foldedIntoScales(_ convolution: NodeDefinition, _ normalization: NodeDefinition) -> NodeDefinition? {
+        guard convolution.outputs.count == 1, convolution.inputs.count >= 4,
+              let weights = constants[convolution.inputs[1]], weights.shape.count >= 3,
+              let scales = try? constants[convolution.inputs[3]]?.floatOperand("w_scale"),
+              let parameters = try? (1...4).map({ try constants[normalization.inputs[$0]].map { try $0.floatOperand("BN") } }),
+              let epsilon = try? normalization.attributes.float("epsilon", default: 1e-5) else { return nil }
+        let filters = weights.shape[0]
+        let hasBias = convolution.inputs.count > 6 && !convolution.inputs[6].isEmpty
+        let bias = hasBias ? constants[convolution.inputs[6]]?.floats : nil
+        guard let scale = parameters[0], let shift = parameters[1], let mean = parameters[2], let variance = parameters[3],
+              [scale, shift, mean, variance].allSatisfy({ $0.count == filters }), scales.count == 1 || scales.count == filters,
+              bias.map({ $0.count == filters }) ?? !hasBias else { return nil }
+        let (multipliers, newBias) = Self.affineMap(scale: scale, shift: shift, mean: mean, variance: variance,
+                                                    epsilon: epsilon, bias: bias)
+        let prefix = "\(normalization.name)/folded"
+        let (scaleName, biasName) = (uniqueConstantName("\(prefix)_w_scale"), uniqueConstantName("\(prefix)_B"))
+        constants[scaleName] = Tensor(shape: [filters], floats: (0..<filters).map { scales[scales.count == 1 ? 0 : $0] * multipliers[$0] })
+        constants[biasName] = Tensor(shape: [filters], floats: newBias)
+        var inputs = convolution.inputs + Array(repeating: "", count: max(0, 7 - convolution.inputs.count))
+        (inputs[3], inputs[6]) = (scaleName, biasName)
+        return NodeDefinition(name: convolution.name, opType: convolution.opType, domain: convolution.domain,
+                              inputs: inputs, outputs: normalization.outputs, attributes: convolution.attributes)
+    }
+
+    /// Per filter: m = scale / sqrt(variance + epsilon), and the bias (bias - mean) * m + shift.
+    private static func affineMap(scale: [Float], shift: [Float], mean: [Float], variance: [Float], epsilon: Float,
+                                  bias: [Float]?) -> (multipliers: [Float], bias: [Float]) {
+        let multipliers = scale.indices.map { scale[$0] / (variance[$0] + epsilon).squareRoot() }
+        let folded = scale.indices.map { filter -> Float in
+            let centred: Float = (bias?[filter] ?? 0) - mean[filter]
+            return centred * multipliers[filter] + shift[filter]
+        }
+        return (multipliers, folded)
     }
 
     private func uniqueConstantName(_ base: String) -> String {
