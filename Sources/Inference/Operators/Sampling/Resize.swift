@@ -1,4 +1,4 @@
-/// Resize (opsets 10 to 19): nearest, linear and cubic interpolation over any axes, with every
+/// Resize (opsets 10 to 19): nearest, linear and cubic interpolation (antialiased on request) over any axes, with every
 /// coordinate transformation mode. Each resized axis is resampled in its own pass (the modes are
 /// separable), from taps planned once per call: a source index and weight per output position.
 struct Resize: Operator {
@@ -19,6 +19,9 @@ struct Resize: Operator {
     let rounding: NearestRounding
     let cubicCoefficient: Float
     let excludeOutside: Bool
+    /// Linear and cubic downsampling widen their kernel by 1 / scale (opset 18), so every input
+    /// sample contributes, instead of aliasing.
+    let antialias: Bool
     let extrapolationValue: Float
     let axes: [Int]?
     let aspectRatioPolicy: AspectRatioPolicy
@@ -43,9 +46,7 @@ struct Resize: Operator {
         extrapolationValue = try attributes.float("extrapolation_value", default: 0)
         axes = try attributes.ints("axes")
         scalesInput = context.opset < 11 ? 1 : 2
-        if try attributes.int("antialias", default: 0) != 0 {
-            throw InferenceError.invalidAttribute(node: context.node.name, attribute: "antialias", reason: "antialiasing is not supported")
-        }
+        antialias = try attributes.int("antialias", default: 0) != 0 && mode != .nearest
     }
 
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
@@ -147,6 +148,7 @@ struct Resize: Operator {
     }
 
     private func plannedTaps(inputLength: Int, outputLength: Int, scale: Float, roi: (start: Float, end: Float)) -> ResamplingTaps {
+        if antialias { return antialiasedTaps(inputLength: inputLength, outputLength: outputLength, scale: scale, roi: roi) }
         let tapCount = switch mode { case .nearest: 1; case .linear: 2; case .cubic: 4 }
         var taps = ResamplingTaps(tapsPerOutput: tapCount, outputLength: outputLength, extrapolationValue: extrapolationValue)
         let lastIndex = inputLength - 1
@@ -187,6 +189,47 @@ struct Resize: Operator {
         return taps
     }
 
+    /// ONNX's antialiasing filter: the linear (triangle) or cubic kernel stretched by 1 / scale when
+    /// downsampling, over the taps around the source coordinate's left neighbour (the neighbour below
+    /// it, or the one before when it falls on a sample), normalised to sum to 1; taps beyond the
+    /// edges repeat the edge sample, or drop out with exclude_outside.
+    private func antialiasedTaps(inputLength: Int, outputLength: Int, scale: Float, roi: (start: Float, end: Float)) -> ResamplingTaps {
+        let stretch = min(scale, 1), support: Float = mode == .cubic ? 2 : 1
+        let start = Int((-support / stretch).rounded(.down)) + 1, tapCount = 2 - 2 * start
+        var taps = ResamplingTaps(tapsPerOutput: tapCount, outputLength: outputLength, extrapolationValue: extrapolationValue)
+        let lastIndex = inputLength - 1
+        for output in 0..<outputLength {
+            let coordinate = sourceCoordinate(output, inputLength: inputLength, outputLength: outputLength, scale: scale, roi: roi)
+            if transformation == .tfCropAndResize, coordinate < 0 || coordinate > Float(lastIndex) {
+                taps.extrapolated[output] = true
+                continue
+            }
+            let below = coordinate.rounded(.down)
+            let left = Int(below) - (below == coordinate ? 1 : 0), ratio = coordinate - Float(left)
+            var total: Float = 0
+            for tap in 0..<tapCount {
+                let index = left + start + tap, distance = abs((Float(start + tap) - ratio) * stretch)
+                var weight = mode == .cubic ? cubicKernel(distance) : max(0, 1 - distance)
+                if excludeOutside, index < 0 || index > lastIndex { weight = 0 }
+                taps.indices[output * tapCount + tap] = min(max(index, 0), lastIndex)
+                taps.weights[output * tapCount + tap] = weight
+                total += weight
+            }
+            if total != 0 {
+                for tap in 0..<tapCount { taps.weights[output * tapCount + tap] /= total }
+            }
+        }
+        return taps
+    }
+
+    /// Keys' cubic kernel at distance `d` >= 0.
+    private func cubicKernel(_ d: Float) -> Float {
+        let a = cubicCoefficient
+        if d <= 1 { return ((a + 2) * d - (a + 3)) * d * d + 1 }
+        if d < 2 { return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a }
+        return 0
+    }
+
     private func nearestIndex(_ coordinate: Float) -> Int {
         let isHalfway = coordinate - coordinate.rounded(.down) == 0.5
         switch rounding {
@@ -199,10 +242,7 @@ struct Resize: Operator {
 
     /// Keys' cubic convolution weights for the taps at distances 1 + t, t, 1 - t and 2 - t.
     private func cubicWeights(_ t: Float) -> [Float] {
-        let a = cubicCoefficient
-        func far(_ d: Float) -> Float { ((a * d - 5 * a) * d + 8 * a) * d - 4 * a }
-        func near(_ d: Float) -> Float { ((a + 2) * d - (a + 3)) * d * d + 1 }
-        return [far(t + 1), near(t), near(1 - t), far(2 - t)]
+        [cubicKernel(t + 1), cubicKernel(t), cubicKernel(1 - t), cubicKernel(2 - t)]
     }
 }
 
