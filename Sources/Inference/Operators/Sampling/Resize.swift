@@ -1,6 +1,7 @@
-/// Resize (opsets 10 to 19): nearest, linear and cubic interpolation (antialiased on request) over any axes, with every
-/// coordinate transformation mode. Each resized axis is resampled in its own pass (the modes are
-/// separable), from taps planned once per call: a source index and weight per output position.
+/// Resize (opsets 10 to 19): nearest, linear and cubic interpolation (linear and cubic antialiased
+/// on request) over any axes, with every coordinate transformation mode. Each resized axis is
+/// resampled in its own pass (the modes are separable), from taps planned once per call: source
+/// indices and weights per output position.
 struct Resize: Operator {
     enum Mode: String { case nearest, linear, cubic }
 
