@@ -151,15 +151,8 @@ struct Resize: Operator {
     private func plannedTaps(inputLength: Int, outputLength: Int, scale: Float, roi: (start: Float, end: Float)) -> ResamplingTaps {
         if antialias { return antialiasedTaps(inputLength: inputLength, outputLength: outputLength, scale: scale, roi: roi) }
         let tapCount = switch mode { case .nearest: 1; case .linear: 2; case .cubic: 4 }
-        var taps = ResamplingTaps(tapsPerOutput: tapCount, outputLength: outputLength, extrapolationValue: extrapolationValue)
         let lastIndex = inputLength - 1
-        for output in 0..<outputLength {
-            let coordinate = sourceCoordinate(output, inputLength: inputLength, outputLength: outputLength, scale: scale, roi: roi)
-            if transformation == .tfCropAndResize, coordinate < 0 || coordinate > Float(lastIndex) {
-                taps.extrapolated[output] = true
-                continue
-            }
-            let first = output * tapCount
+        return taps(tapCount, inputLength: inputLength, outputLength: outputLength, scale: scale, roi: roi) { first, coordinate, taps in
             switch mode {
             case .nearest:
                 taps.indices[first] = min(max(nearestIndex(coordinate), 0), lastIndex)
@@ -187,7 +180,6 @@ struct Resize: Operator {
                 }
             }
         }
-        return taps
     }
 
     /// ONNX's antialiasing filter: the linear (triangle) or cubic kernel stretched by 1 / scale when
@@ -197,14 +189,8 @@ struct Resize: Operator {
     private func antialiasedTaps(inputLength: Int, outputLength: Int, scale: Float, roi: (start: Float, end: Float)) -> ResamplingTaps {
         let stretch = min(scale, 1), support: Float = mode == .cubic ? 2 : 1
         let start = Int((-support / stretch).rounded(.down)) + 1, tapCount = 2 - 2 * start
-        var taps = ResamplingTaps(tapsPerOutput: tapCount, outputLength: outputLength, extrapolationValue: extrapolationValue)
         let lastIndex = inputLength - 1
-        for output in 0..<outputLength {
-            let coordinate = sourceCoordinate(output, inputLength: inputLength, outputLength: outputLength, scale: scale, roi: roi)
-            if transformation == .tfCropAndResize, coordinate < 0 || coordinate > Float(lastIndex) {
-                taps.extrapolated[output] = true
-                continue
-            }
+        return taps(tapCount, inputLength: inputLength, outputLength: outputLength, scale: scale, roi: roi) { first, coordinate, taps in
             let below = coordinate.rounded(.down)
             let left = Int(below) - (below == coordinate ? 1 : 0), ratio = coordinate - Float(left)
             var total: Float = 0
@@ -212,13 +198,28 @@ struct Resize: Operator {
                 let index = left + start + tap, distance = abs((Float(start + tap) - ratio) * stretch)
                 var weight = mode == .cubic ? cubicKernel(distance) : max(0, 1 - distance)
                 if excludeOutside, index < 0 || index > lastIndex { weight = 0 }
-                taps.indices[output * tapCount + tap] = min(max(index, 0), lastIndex)
-                taps.weights[output * tapCount + tap] = weight
+                taps.indices[first + tap] = min(max(index, 0), lastIndex)
+                taps.weights[first + tap] = weight
                 total += weight
             }
             if total != 0 {
-                for tap in 0..<tapCount { taps.weights[output * tapCount + tap] /= total }
+                for tap in 0..<tapCount { taps.weights[first + tap] /= total }
             }
+        }
+    }
+
+    /// `tapCount` taps per output position, filled by `fill(first tap, source coordinate, &taps)`
+    /// except where tf_crop_and_resize extrapolates.
+    private func taps(_ tapCount: Int, inputLength: Int, outputLength: Int, scale: Float, roi: (start: Float, end: Float),
+                      fill: (Int, Float, inout ResamplingTaps) -> Void) -> ResamplingTaps {
+        var taps = ResamplingTaps(tapsPerOutput: tapCount, outputLength: outputLength, extrapolationValue: extrapolationValue)
+        for output in 0..<outputLength {
+            let coordinate = sourceCoordinate(output, inputLength: inputLength, outputLength: outputLength, scale: scale, roi: roi)
+            if transformation == .tfCropAndResize, coordinate < 0 || coordinate > Float(inputLength - 1) {
+                taps.extrapolated[output] = true
+                continue
+            }
+            fill(output * tapCount, coordinate, &taps)
         }
         return taps
     }
