@@ -24,6 +24,7 @@ public final class InferenceSession: Sendable {
     public init(modelData: Data, floatKernelPath: String? = nil, threads: Int = 1) throws {
         var graph = try ONNXModelDecoder.decode(modelData)
         graph.foldBatchNormalizations()
+        graph.fuseDecomposedLayerNormalizations()
         graph.fuseQuantizedLinearOps()
         graph.foldBatchNormalizations()  // again: into the fused integer convolutions' scales
         graph.foldConstants()

@@ -13,22 +13,32 @@ struct LayerNormalization: Operator {
         let x = try inputs.required(0)
         let axis = try normalizedAxis(axis, rank: x.shape.count)
         let size = x.shape[axis...].reduce(1, *), rows = x.shape[..<axis].reduce(1, *)
-        let positionsOfScale = try Broadcasting.positions(of: try inputs.required(1).shape, in: Array(x.shape[axis...]))
-        let scale = try inputs.required(1).floats
-        let bias = try inputs.optional(2).map { ($0.floats, try Broadcasting.positions(of: $0.shape, in: Array(x.shape[axis...]))) }
+        // Scale and bias broadcast over the normalised axes: expanded once to one value per element of a row.
+        func perElement(_ tensor: Tensor) throws -> [Float] {
+            let values = tensor.floats
+            guard values.count != size else { return values }
+            return try Broadcasting.positions(of: tensor.shape, in: Array(x.shape[axis...])).map { values[$0] }
+        }
+        let scales = try perElement(try inputs.required(1))
+        let biases = try inputs.optional(2).map(perElement) ?? [Float](repeating: 0, count: size)
         var values = try x.floatOperand("X")
         var means = [Float](repeating: 0, count: rows), inverseDeviations = means
-        for row in 0..<rows {
-            let range = (row * size)..<((row + 1) * size)
-            let mean = values[range].reduce(0, +) / Float(size)
-            let variance = values[range].reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Float(size)
-            let inverse = 1 / (variance + epsilon).squareRoot()
-            for (offset, index) in range.enumerated() {
-                var y = (values[index] - mean) * inverse * scale[positionsOfScale[offset]]
-                if let (biasValues, biasPositions) = bias { y += biasValues[biasPositions[offset]] }
-                values[index] = y
+        values.withUnsafeMutableBufferPointer { values in
+            scales.withUnsafeBufferPointer { scales in
+                biases.withUnsafeBufferPointer { biases in
+                    for row in 0..<rows {
+                        let start = values.baseAddress! + row * size
+                        var sum: Float = 0
+                        for index in 0..<size { sum += start[index] }
+                        let mean = sum / Float(size)
+                        var squares: Float = 0
+                        for index in 0..<size { squares += (start[index] - mean) * (start[index] - mean) }
+                        let inverse = 1 / (squares / Float(size) + epsilon).squareRoot()
+                        for index in 0..<size { start[index] = (start[index] - mean) * inverse * scales[index] + biases[index] }
+                        (means[row], inverseDeviations[row]) = (mean, inverse)
+                    }
+                }
             }
-            (means[row], inverseDeviations[row]) = (mean, inverse)
         }
         let statisticsShape = Array(x.shape[..<axis]) + Array(repeating: 1, count: x.shape.count - axis)
         return [Tensor(shape: x.shape, floats: values, as: x.elementType),
