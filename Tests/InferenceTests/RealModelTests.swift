@@ -20,13 +20,16 @@ final class RealModelTests: XCTestCase {
         }
     }
 
-    /// The export's 13 decomposed layer normalisations run as LayerNormalization (no Pow is left).
+    /// The export's 13 decomposed layer normalisations run as LayerNormalization (no Pow is left),
+    /// its 6 decomposed GELUs as Gelu (no Erf is left).
     func testMiniLMMatchesOnnxruntimeOnRealTexts() throws {
         let feeds = try ModelFixtures.rows(2, of: "minilm-test.npz")
         let session = try InferenceSession(contentsOf: ModelFixtures.miniLM)
         let operators = session.plan.steps.map(\.opType)
         XCTAssertEqual(operators.filter { $0 == "LayerNormalization" }.count, 13)
         XCTAssertFalse(operators.contains("Pow"))
+        XCTAssertEqual(operators.filter { $0 == "Gelu" }.count, 6)
+        XCTAssertFalse(operators.contains("Erf"))
         let ours = try session.run(feeds)
         let theirs = try ONNXRuntimeOracle.outputs(model: ModelFixtures.miniLM, feeds: feeds)
         for name in ["last_hidden_state", "sentence_embedding"] {

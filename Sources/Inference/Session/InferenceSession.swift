@@ -25,6 +25,7 @@ public final class InferenceSession: Sendable {
         var graph = try ONNXModelDecoder.decode(modelData)
         graph.foldBatchNormalizations()
         graph.fuseDecomposedLayerNormalizations()
+        graph.fuseDecomposedGelus()
         graph.fuseQuantizedLinearOps()
         graph.foldBatchNormalizations()  // again: into the fused integer convolutions' scales
         graph.foldConstants()
