@@ -134,8 +134,8 @@ let package = Package(
         ),
         // onnxruntime as an oracle, shared by the engine's and the quantizer's tests.
         .target(name: "ONNXRuntimeOracle", dependencies: ["Inference"], path: "Tests/ONNXRuntimeOracle"),
-        .testTarget(name: "InferenceTests", dependencies: ["Inference", "Quantization", "CQuantKernels", "ONNXRuntimeOracle"]),
-        .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "Inference", "ONNXRuntimeOracle"]),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference", "Quantization", "CQuantKernels", "ONNXRuntimeOracle", "ShadowEval"]),
+        .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "Inference", "ONNXRuntimeOracle", "ShadowEval"]),
         .testTarget(name: "ShadowEvalTests", dependencies: ["ShadowEval"]),
         .testTarget(
             name: "FleetProtocolTests",

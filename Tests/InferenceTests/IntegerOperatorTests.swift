@@ -1,6 +1,6 @@
 import Foundation
 @testable import Inference
-import ONNXRuntimeOracle
+import ShadowEval
 import XCTest
 
 /// The integer operators against float reference computations.

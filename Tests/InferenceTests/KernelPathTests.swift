@@ -1,6 +1,6 @@
 import CQuantKernels
 import Inference
-import ONNXRuntimeOracle
+import ShadowEval
 import XCTest
 
 /// The C GEMM on every kernel path against an exact Swift reference, on odd and real shapes.

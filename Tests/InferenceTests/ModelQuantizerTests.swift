@@ -2,6 +2,7 @@ import Foundation
 import Inference
 import Quantization
 import ONNXRuntimeOracle
+import ShadowEval
 import XCTest
 
 final class ModelQuantizerTests: XCTestCase {

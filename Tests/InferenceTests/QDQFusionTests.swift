@@ -2,6 +2,7 @@ import Foundation
 @testable import Inference
 import ONNXRuntimeOracle
 import Quantization
+import ShadowEval
 import XCTest
 
 /// A QDQ Gemm (weights transposed, per-channel int8, a bias) and a QDQ Conv load as integer

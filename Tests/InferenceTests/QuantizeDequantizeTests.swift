@@ -1,6 +1,6 @@
 import Foundation
 @testable import Inference
-import ONNXRuntimeOracle
+import ShadowEval
 import XCTest
 
 /// QuantizeLinear and DequantizeLinear, per tensor, per axis and per block, through a loaded model

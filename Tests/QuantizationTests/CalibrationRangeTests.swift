@@ -1,6 +1,6 @@
 import Foundation
 @testable import Quantization
-import ONNXRuntimeOracle
+import ShadowEval
 import XCTest
 
 /// How each calibration method turns a histogram into a range.
