@@ -3,22 +3,23 @@
 /* Portable reference path: walks the packed layout exactly as the SIMD paths do. */
 static void gemm_u8s8_raw_scalar(const uint8_t *a, size_t lda, size_t m,
                                  const qf_packed_s8 *b, int32_t *c, size_t ldc) {
-    size_t panels = (b->n + QF_PANEL_COLUMNS - 1) / QF_PANEL_COLUMNS;
-    size_t k_pairs = (b->k + 1) / 2;
+    size_t tiles = (b->n + QF_TILE_COLUMNS - 1) / QF_TILE_COLUMNS;
+    size_t quads = (b->k + 3) / 4;
     for (size_t row = 0; row < m; row++) {
         const uint8_t *a_row = a + row * lda;
-        for (size_t panel = 0; panel < panels; panel++) {
-            int32_t sums[QF_PANEL_COLUMNS] = {0};
-            const int8_t *block = b->data + panel * k_pairs * 2 * QF_PANEL_COLUMNS;
-            for (size_t pair = 0; pair < k_pairs; pair++, block += 2 * QF_PANEL_COLUMNS) {
-                int32_t a0 = a_row[2 * pair];
-                int32_t a1 = 2 * pair + 1 < b->k ? a_row[2 * pair + 1] : 0;
-                for (size_t lane = 0; lane < QF_PANEL_COLUMNS; lane++) {
-                    sums[lane] += a0 * block[2 * lane] + a1 * block[2 * lane + 1];
+        for (size_t tile = 0; tile < tiles; tile++) {
+            int32_t sums[QF_TILE_COLUMNS] = {0};
+            const int8_t *block = b->data + tile * quads * QF_TILE_QUAD_BYTES;
+            for (size_t quad = 0; quad < quads; quad++, block += QF_TILE_QUAD_BYTES) {
+                for (size_t j = 0; j < 4 && 4 * quad + j < b->k; j++) {
+                    int32_t activation = a_row[4 * quad + j];
+                    for (size_t lane = 0; lane < QF_TILE_COLUMNS; lane++) {
+                        sums[lane] += activation * block[4 * lane + j];
+                    }
                 }
             }
-            for (size_t lane = 0; lane < QF_PANEL_COLUMNS; lane++) {
-                size_t col = panel * QF_PANEL_COLUMNS + lane;
+            for (size_t lane = 0; lane < QF_TILE_COLUMNS; lane++) {
+                size_t col = tile * QF_TILE_COLUMNS + lane;
                 if (col < b->n) {
                     c[row * ldc + col] = sums[lane];
                 }

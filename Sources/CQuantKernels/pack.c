@@ -2,37 +2,30 @@
 
 #include <string.h>
 
+static size_t tiles_of(size_t n) { return (n + QF_TILE_COLUMNS - 1) / QF_TILE_COLUMNS; }
+static size_t quads_of(size_t k) { return (k + 3) / 4; }
+
 size_t qf_packed_s8_size(size_t k, size_t n) {
-    size_t panels = (n + QF_PANEL_COLUMNS - 1) / QF_PANEL_COLUMNS;
-    size_t k_pairs = (k + 1) / 2;
-    return panels * k_pairs * 2 * QF_PANEL_COLUMNS;
+    return tiles_of(n) * quads_of(k) * QF_TILE_QUAD_BYTES;
 }
 
-void qf_pack_s8(const int8_t *b, size_t ldb, size_t k, size_t n,
-                int8_t *packed, int32_t *column_sums) {
-    size_t panels = (n + QF_PANEL_COLUMNS - 1) / QF_PANEL_COLUMNS;
-    size_t k_pairs = (k + 1) / 2;
+int qf_pack_s8(const int8_t *b, size_t ldb, size_t k, size_t n,
+               int8_t *packed, int32_t *column_sums) {
+    size_t quads = quads_of(k);
+    int pairs_fit_int16 = 1;
     memset(packed, 0, qf_packed_s8_size(k, n));
     for (size_t col = 0; col < n; col++) {
-        column_sums[col] = 0;
-    }
-    for (size_t panel = 0; panel < panels; panel++) {
-        for (size_t pair = 0; pair < k_pairs; pair++) {
-            int8_t *block = packed + (panel * k_pairs + pair) * 2 * QF_PANEL_COLUMNS;
-            for (size_t lane = 0; lane < QF_PANEL_COLUMNS; lane++) {
-                size_t col = panel * QF_PANEL_COLUMNS + lane;
-                if (col >= n) {
-                    break;
-                }
-                for (size_t half = 0; half < 2; half++) {
-                    size_t row = 2 * pair + half;
-                    if (row < k) {
-                        int8_t value = b[row * ldb + col];
-                        block[2 * lane + half] = value;
-                        column_sums[col] += value;
-                    }
-                }
-            }
+        int8_t *column = packed + (col / QF_TILE_COLUMNS * quads) * QF_TILE_QUAD_BYTES + col % QF_TILE_COLUMNS * 4;
+        int32_t sum = 0;
+        for (size_t row = 0; row < k; row += 2) {
+            int8_t first = b[row * ldb + col], second = row + 1 < k ? b[(row + 1) * ldb + col] : 0;
+            int8_t *quad = column + row / 4 * QF_TILE_QUAD_BYTES + row % 4;
+            quad[0] = first;
+            if (row + 1 < k) quad[1] = second;
+            sum += first + second;
+            pairs_fit_int16 &= (first < 0 ? -first : first) + (second < 0 ? -second : second) <= 128;
         }
+        column_sums[col] = sum;
     }
+    return pairs_fit_int16;
 }

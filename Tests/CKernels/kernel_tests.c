@@ -35,8 +35,8 @@ typedef struct {
 
 static tally tallies[PATHS][KERNELS];
 /* Kernels with one implementation for every path. */
-enum { IM2COL_F32, IM2COL_U8, DEQUANTIZE_4BIT, SHARED_KERNELS };
-static const char *const shared_kernel_names[SHARED_KERNELS] = {"im2col_f32", "im2col_u8", "dequantize_4bit_strip"};
+enum { PACK_S8, IM2COL_F32, IM2COL_U8, DEQUANTIZE_4BIT, SHARED_KERNELS };
+static const char *const shared_kernel_names[SHARED_KERNELS] = {"pack_s8", "im2col_f32", "im2col_u8", "dequantize_4bit_strip"};
 static tally shared_tallies[SHARED_KERNELS];
 static int supported[PATHS];
 static int dispatch_failures;
@@ -120,14 +120,29 @@ static float float_from_bits(uint32_t bits) {
 
 /* ---- int8 GEMM ---------------------------------------------------------------------------- */
 
-/* `variant` picks strides, zero points and whether the data are the extreme values. */
+/* Row pairs of B whose magnitudes add up to exactly 128 (127 where +128 would not fit): the largest
+ * weights that qf_pack_s8 calls pair-safe, so avx2 runs its raw-byte kernel on them. */
+static void fill_pair_safe(int8_t *b, size_t ldb, size_t k, size_t n) {
+    for (size_t row = 0; row < k; row += 2) {
+        for (size_t col = 0; col < n; col++) {
+            int first = (int)(next_random() % 129), second = 128 - first;
+            if (next_random() % 2) first = -first;
+            if (next_random() % 2) second = -second;
+            b[row * ldb + col] = (int8_t)(first > 127 ? 127 : first);
+            if (row + 1 < k) b[(row + 1) * ldb + col] = (int8_t)(second > 127 ? 127 : second);
+        }
+    }
+}
+
+/* `variant` picks strides, zero points, pair-safe weights and whether the data are extreme values. */
 static void check_gemm(size_t m, size_t k, size_t n, unsigned variant) {
     size_t lda = k + variant % 3, ldb = n + variant % 2, ldc = n + (variant % 2) * 3;
-    int extremes = variant % 5 == 4;
+    int extremes = variant % 5 >= 3, pair_safe = variant % 5 == 2 || variant % 5 == 3;
     uint8_t *a = guarded(m * lda);
     int8_t *b = allocate(k * ldb);
     for (size_t i = 0; i < m * lda; i++) a[i] = extremes ? (next_random() % 4 ? 255 : 0) : (uint8_t)next_random();
     for (size_t i = 0; i < k * ldb; i++) b[i] = extremes ? (next_random() % 2 ? 127 : -128) : (int8_t)next_random();
+    if (pair_safe) fill_pair_safe(b, ldb, k, n);
 
     uint8_t a_zero = 0;
     int8_t *b_zero = NULL;
@@ -148,8 +163,17 @@ static void check_gemm(size_t m, size_t k, size_t n, unsigned variant) {
 
     int8_t *packed = guarded(qf_packed_s8_size(k, n));
     int32_t *column_sums = guarded(n * sizeof(int32_t));
-    qf_pack_s8(b, ldb, k, n, packed, column_sums);
-    qf_packed_s8 weights = {packed, column_sums, k, n};
+    int pairs_fit_int16 = qf_pack_s8(b, ldb, k, n, packed, column_sums);
+    int pairs_fit = 1;
+    for (size_t row = 0; row < k; row += 2) {
+        for (size_t col = 0; col < n; col++) {
+            int second = row + 1 < k ? b[(row + 1) * ldb + col] : 0;
+            pairs_fit &= abs(b[row * ldb + col]) + abs(second) <= 128;
+        }
+    }
+    record_shared(PACK_S8, pairs_fit_int16 == pairs_fit && (pairs_fit || !pair_safe),
+                  "k=%zu n=%zu variant=%u: pair-safe reported as %d", k, n, variant, pairs_fit_int16);
+    qf_packed_s8 weights = {packed, column_sums, k, n, pairs_fit_int16};
 
     int64_t *expected = allocate(m * n * sizeof(int64_t));
     for (size_t row = 0; row < m; row++) {

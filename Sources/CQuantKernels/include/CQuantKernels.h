@@ -13,30 +13,35 @@ extern "C" {
  * A is uint8 activations (row-major, leading dimension lda); B is int8 weights packed once.
  *
  * Packed B layout (shared by every kernel path, so weights are packed once whatever path runs):
- *   columns are grouped in panels of QF_PANEL_COLUMNS (8); rows are grouped in pairs.
- *   panel p, row pair r occupies 16 bytes at offset (p * k_pairs + r) * 16:
- *     [B[2r][8p+0], B[2r+1][8p+0], B[2r][8p+1], B[2r+1][8p+1], ..., B[2r][8p+7], B[2r+1][8p+7]]
- *   k_pairs = ceil(K / 2); a missing row (odd K) or column (N not a multiple of 8) is stored as 0.
- *   This is the operand order of `vpmaddwd` after sign-extending to int16: one instruction
- *   multiplies a broadcast pair (A[m][2r], A[m][2r+1]) by the pair of every column of the panel.
- *   (`vpmaddubsw` on raw u8 x s8 would saturate its int16 pair sums, hence the widening.)
- *   NEON de-interleaves a row pair with one `ld2` into the even and the odd row of the panel; the
- *   dot-product path zips two row pairs (16-bit elements) into four consecutive rows per column,
- *   the operand order of `sdot`, and runs it on A - 128 (see column_sums below).
+ *   columns are grouped in tiles of QF_TILE_COLUMNS (16); rows are grouped in quads of four.
+ *   tile t, row quad q occupies 64 bytes at offset (t * quads + q) * 64, each column's four rows
+ *   together:
+ *     [B[4q][16t], B[4q+1][16t], B[4q+2][16t], B[4q+3][16t], B[4q][16t+1], ..., B[4q+3][16t+15]]
+ *   quads = ceil(K / 4); a missing row (K not a multiple of 4) or column (N not a multiple of 16) is
+ *   stored as 0. Each tile is one contiguous stream, read once per block of activation rows.
+ *   This is the operand order of avx2's `vpmaddubsw` + `vpmaddwd` on a broadcast of four activation
+ *   bytes (two 32-byte loads per quad and tile), of `sdot` (four 16-byte loads), of `vpdpbusd`, and
+ *   of NEON's `ld4`, which splits a quad into its four rows of 16 columns. Weights that are not
+ *   pair-safe (see qf_pack_s8) make avx2 regroup each quad into 16-bit pairs for `vpmaddwd`.
  * column_sums[n] = sum_k B[k][n], used to fold the activation zero point out of the inner loop
  * (and, on neon-dotprod, the 128 its signed activations were shifted by).
  *
  * Range: every raw partial sum is at most K * 255 * 128, so K up to 65,793 is exact in int32.
  */
 
-enum { QF_PANEL_COLUMNS = 8 };
+enum { QF_TILE_COLUMNS = 16, QF_TILE_QUAD_BYTES = 4 * QF_TILE_COLUMNS };
 
 /** Bytes needed for a packed K x N int8 matrix. */
 size_t qf_packed_s8_size(size_t k, size_t n);
 
-/** Packs row-major int8 B (K x N, leading dimension ldb) into `packed` and writes column sums. */
-void qf_pack_s8(const int8_t *b, size_t ldb, size_t k, size_t n,
-                int8_t *packed, int32_t *column_sums);
+/**
+ * Packs row-major int8 B (K x N, leading dimension ldb) into `packed` and writes column sums.
+ * Returns 1 when every row pair fits a 16-bit pair sum: |B[2r][n]| + |B[2r+1][n]| <= 128 in every
+ * column, so 255 x 128 bounds any u8 x s8 pair sum (QuantFleet's pair-safe weight range makes this
+ * true); 0 otherwise.
+ */
+int qf_pack_s8(const int8_t *b, size_t ldb, size_t k, size_t n,
+               int8_t *packed, int32_t *column_sums);
 
 /** A packed weight matrix as the kernels read it. */
 typedef struct {
@@ -44,6 +49,9 @@ typedef struct {
     const int32_t *column_sums; /* n entries */
     size_t k;
     size_t n;
+    /* qf_pack_s8's answer. When 1, avx2 multiplies raw bytes with `vpmaddubsw`, whose 16-bit pair
+     * sums then cannot saturate; when 0 it widens to int16 first (exact for any weights, slower). */
+    int pairs_fit_int16;
 } qf_packed_s8;
 
 /**

@@ -7,6 +7,8 @@ struct PackedInt8Weights: Sendable {
     let columns: Int
     private let packed: [Int8]
     private let columnSums: [Int32]
+    /// Every row pair's |B[2r][n]| + |B[2r+1][n]| <= 128: the avx2 path may then multiply raw bytes.
+    private let pairsFitInt16: Bool
 
     /// The kernel path every session in this process uses, chosen once from CPU features.
     static var kernelPathName: String { String(cString: qf_kernel_path_name()) }
@@ -16,15 +18,17 @@ struct PackedInt8Weights: Sendable {
         self.depth = depth
         self.columns = columns
         var sums = [Int32](repeating: 0, count: columns)
+        var pairsFit: Int32 = 0
         packed = [Int8](unsafeUninitializedCapacity: qf_packed_s8_size(depth, columns)) { buffer, initialized in
             weights.withUnsafeBufferPointer { source in
                 sums.withUnsafeMutableBufferPointer { sums in
-                    qf_pack_s8(source.baseAddress, columns, depth, columns, buffer.baseAddress, sums.baseAddress)
+                    pairsFit = qf_pack_s8(source.baseAddress, columns, depth, columns, buffer.baseAddress, sums.baseAddress)
                 }
             }
             initialized = buffer.count
         }
         columnSums = sums
+        pairsFitInt16 = pairsFit == 1
     }
 
     var residentBytes: Int { packed.count + columnSums.count * MemoryLayout<Int32>.stride }
@@ -54,7 +58,8 @@ struct PackedInt8Weights: Sendable {
     func withKernelView<Result>(_ body: (UnsafePointer<qf_packed_s8>) throws -> Result) rethrows -> Result {
         try packed.withUnsafeBufferPointer { data in
             try columnSums.withUnsafeBufferPointer { sums in
-                var view = qf_packed_s8(data: data.baseAddress, column_sums: sums.baseAddress, k: depth, n: columns)
+                var view = qf_packed_s8(
+                    data: data.baseAddress, column_sums: sums.baseAddress, k: depth, n: columns, pairs_fit_int16: pairsFitInt16 ? 1 : 0)
                 return try body(&view)
             }
         }
