@@ -33,6 +33,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
+    @Flag(help: "Also time every node and print the time per operator type (adds a clock read per node).")
+    var profile = false
+
     func validate() throws {
         guard batch > 0, threads > 0, warmup >= 0, iterations > 0 else {
             throw ValidationError("--batch, --threads and --iterations must be positive, --warmup not negative")
@@ -48,12 +51,16 @@ struct BenchCommand: AsyncParsableCommand {
         }
         let clock = ContinuousClock()
         var latencies: [Double] = []
+        var operatorProfile = OperatorProfile()
         for _ in 0..<iterations {
-            let elapsed = try clock.measure { _ = try session.run(feeds) }
-            latencies.append(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1e3)
+            let elapsed = try clock.measure {
+                _ = profile ? try session.run(feeds, profile: &operatorProfile) : try session.run(feeds)
+            }
+            latencies.append(elapsed.milliseconds)
         }
         let report = BenchReport(model: model, batch: batch, threads: threads, iterations: iterations,
-                                 latenciesMilliseconds: latencies, kernelPath: session.kernelPath)
+                                 latenciesMilliseconds: latencies, kernelPath: session.kernelPath,
+                                 operators: profile ? operatorProfile.entries.map { OperatorTime($0, runs: iterations) } : nil)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -64,6 +71,15 @@ struct BenchCommand: AsyncParsableCommand {
             print("median:      \(String(format: "%.3f", report.medianMilliseconds)) ms")
             print("p99:         \(String(format: "%.3f", report.p99Milliseconds)) ms")
             print("kernel path: \(report.kernelPath)")
+            if let operators = report.operators {
+                let total = operators.reduce(0) { $0 + $1.millisecondsPerRun }
+                print("\nop type                         nodes   ms/run   share")
+                for entry in operators {
+                    print(entry.opType.padding(toLength: 30, withPad: " ", startingAt: 0)
+                          + String(format: " %6d %8.3f  %5.1f %%", entry.nodes, entry.millisecondsPerRun,
+                                   100 * entry.millisecondsPerRun / max(total, .leastNonzeroMagnitude)))
+                }
+            }
         }
     }
 
@@ -96,8 +112,11 @@ struct BenchReport: Encodable {
     let p99Milliseconds: Double
     let meanMilliseconds: Double
     let kernelPath: String
+    /// With --profile: time per operator type, the most expensive first.
+    let operators: [OperatorTime]?
 
-    init(model: String, batch: Int, threads: Int, iterations: Int, latenciesMilliseconds: [Double], kernelPath: String) {
+    init(model: String, batch: Int, threads: Int, iterations: Int, latenciesMilliseconds: [Double], kernelPath: String,
+         operators: [OperatorTime]? = nil) {
         let sorted = latenciesMilliseconds.sorted()
         self.model = model
         self.batch = batch
@@ -109,6 +128,7 @@ struct BenchReport: Encodable {
         p99Milliseconds = sorted[min(sorted.count - 1, Int((0.99 * Double(sorted.count)).rounded(.up)) - 1)]
         meanMilliseconds = sorted.reduce(0, +) / Double(sorted.count)
         self.kernelPath = kernelPath
+        self.operators = operators
     }
 
     enum CodingKeys: String, CodingKey {
@@ -117,5 +137,29 @@ struct BenchReport: Encodable {
         case p99Milliseconds = "p99_ms"
         case meanMilliseconds = "mean_ms"
         case kernelPath = "kernel_path"
+        case operators
     }
+}
+
+/// One operator type's share of `bench --profile`.
+struct OperatorTime: Encodable {
+    let opType: String
+    let nodes: Int
+    let millisecondsPerRun: Double
+
+    init(_ entry: OperatorProfile.Entry, runs: Int) {
+        opType = entry.opType
+        nodes = entry.nodes
+        millisecondsPerRun = entry.total.milliseconds / Double(runs)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case opType = "op_type"
+        case nodes
+        case millisecondsPerRun = "ms_per_run"
+    }
+}
+
+extension Duration {
+    var milliseconds: Double { Double(components.seconds) * 1e3 + Double(components.attoseconds) / 1e15 }
 }

@@ -141,8 +141,8 @@ final class QDQFusionTests: XCTestCase {
         }
     }
 
-    /// quantize_dynamic's MatMulInteger -> Cast -> Mul(activation scale x weight scale) runs as one
-    /// MatMulIntegerToFloat, with the same result as the unfused graph in onnxruntime.
+    /// quantize_dynamic's MatMulInteger -> Cast -> Mul(activation scale x weight scale) -> Add(bias)
+    /// runs as one MatMulIntegerToFloat, with the same result as the unfused graph in onnxruntime.
     func testDynamicQuantizedMatMulsRunAsMatMulIntegerToFloat() throws {
         let directory = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -153,6 +153,7 @@ final class QDQFusionTests: XCTestCase {
         XCTAssertEqual(operators.filter { $0 == "MatMulIntegerToFloat" }.count, 3, "\(operators)")
         XCTAssertFalse(operators.contains("MatMulInteger"), "\(operators)")
         XCTAssertEqual(operators.filter { $0 == "Cast" }.count, 1, "only the label's Cast is left: \(operators)")
+        XCTAssertFalse(operators.contains("Add"), "each layer's bias Add runs inside its product: \(operators)")
 
         let pixels = try TestSupport.trafficPixels(rows: 64)
         let ours = try XCTUnwrap(session.run(["pixels": pixels])["probabilities"])

@@ -27,6 +27,7 @@ public final class InferenceSession: Sendable {
         graph.fuseDecomposedLayerNormalizations()
         graph.fuseDecomposedGelus()
         graph.fuseQuantizedLinearOps()
+        graph.fuseMatMulBiases()
         graph.foldBatchNormalizations()  // again: into the fused integer convolutions' scales
         graph.foldConstants()
         inputs = graph.inputs
@@ -45,6 +46,23 @@ public final class InferenceSession: Sendable {
 
     /// Runs the graph on `feeds` (one tensor per model input) and returns every model output.
     public func run(_ feeds: [String: Tensor]) throws -> [String: Tensor] {
+        try execute(feeds) { step, inputs in try step.operation.run(inputs) }
+    }
+
+    /// `run`, adding the time each node takes to `profile`.
+    public func run(_ feeds: [String: Tensor], profile: inout OperatorProfile) throws -> [String: Tensor] {
+        let clock = ContinuousClock()
+        return try execute(feeds) { step, inputs in
+            var results: [Tensor] = []
+            let elapsed = try clock.measure { results = try step.operation.run(inputs) }
+            profile.add(elapsed, node: step.node, opType: step.opType)
+            return results
+        }
+    }
+
+    private func execute(
+        _ feeds: [String: Tensor], running: (ExecutionPlan.Step, [Tensor?]) throws -> [Tensor]
+    ) throws -> [String: Tensor] {
         var values = plan.initialValues
         for (name, tensor) in feeds {
             guard let slot = plan.inputSlots[name] else {
@@ -59,7 +77,7 @@ public final class InferenceSession: Sendable {
         for step in plan.steps {
             let results: [Tensor]
             do {
-                results = try step.operation.run(step.inputSlots.map { $0.flatMap { values[$0] } })
+                results = try running(step, step.inputSlots.map { $0.flatMap { values[$0] } })
             } catch let error as InferenceError {
                 let reason = if case .invalidOperand(let reason) = error { reason } else { error.description }
                 throw InferenceError.nodeFailed(node: step.node, opType: step.opType, reason: reason)

@@ -22,16 +22,27 @@ struct IntegerMatMul: Operator {
         let (rows, depth, columns) = try dimensions(a.shape, b.shape)
         let matrices = b.shape.count > 2 ? b.shape.dropLast(2).reduce(1, *) : 1
         let rowsPerMatrix = matrices > 1 ? a.shape[a.shape.count - 2] : rows
-        var accumulators: [Int32] = []
-        accumulators.reserveCapacity(rows * columns)
-        for matrix in 0..<matrices {
+        func product(_ matrix: Int, of activations: [UInt8]) throws -> [Int32] {
             let weights = try matrices == 1 && constantWeights != nil ? constantWeights!
                 : IntegerOperands.Weights(rowMajor: b.slice(matrix, of: matrices), depth: depth, columns: columns, role: "B")
             let bZero = try weights.zeroPoints(inputs.optional(slots.bZero), role: "B's zero point")
-            let block = Array(activations[(matrix * rowsPerMatrix * depth)..<((matrix + 1) * rowsPerMatrix * depth)])
-            accumulators += weights.packed.multiply(block, rows: rowsPerMatrix, aZero: aZero, bZero: bZero, threads: threads)
+            return weights.packed.multiply(activations, rows: rowsPerMatrix, aZero: aZero, bZero: bZero, threads: threads)
         }
-        let shape = a.shape.dropLast() + [columns]
+        var accumulators: [Int32]
+        if matrices == 1 {
+            accumulators = try product(0, of: activations)  // the common case: no copies of A or of the product
+        } else {
+            accumulators = []
+            accumulators.reserveCapacity(rows * columns)
+            for matrix in 0..<matrices {
+                accumulators += try product(matrix, of: Array(activations[(matrix * rowsPerMatrix * depth)..<((matrix + 1) * rowsPerMatrix * depth)]))
+            }
+        }
+        var shape = a.shape.dropLast() + [columns]
+        // A bias of rank above the product's ([1, N] after a 1-D A) broadcasts it, as the Add it replaces did.
+        if let bias = slots.bias.flatMap(inputs.optional), bias.shape.count > shape.count {
+            shape = Array(repeating: 1, count: bias.shape.count - shape.count) + shape
+        }
         return [try form.result(inputs, columns: columns).tensor(accumulators, rows: rows, columns: columns, shape: Array(shape))]
     }
 
