@@ -2,44 +2,46 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
+#include <stdlib.h>
 
 #define QF_AVX2_FMA __attribute__((target("avx2,fma")))
 
 /*
- * Float GEMM, C = A x B, all row-major and unpacked (B is read row by row, so weights need no
- * packing and activations x weights and im2col x filters share one kernel). The register tile is
- * 4 rows x 24 columns: 12 accumulators, 3 weight vectors and one broadcast fill the 16 ymm
- * registers, and each loaded weight vector feeds four FMAs.
+ * Float GEMM, C = A x B, all row-major: B packed once in 24-column strips (weights), or unpacked
+ * (activations, im2col columns), its strips then copied one at a time as the product reaches them,
+ * so both run the same strip kernel. The register tile is
+ * 3 rows x 24 columns: 9 accumulators, 3 weight vectors and one broadcast; each loaded weight vector
+ * feeds three FMAs. (4 x 24 would fill all 16 ymm registers exactly, and clang then spills an
+ * accumulator in the inner loop: 20 GMAC/s against 46 at MiniLM's shapes.)
  */
-enum { TILE_ROWS = 4, TILE_VECTORS = 3, TILE_COLUMNS = QF_FLOAT_STRIP_COLUMNS };
+enum { TILE_ROWS = 3, TILE_VECTORS = 3, TILE_COLUMNS = QF_FLOAT_STRIP_COLUMNS };
 _Static_assert(TILE_COLUMNS == 8 * TILE_VECTORS, "a tile is as wide as a packed strip: three 8-float vectors");
 
 /* `rows` (1 to 4) rows x 24 columns; inlined with a constant `rows`, so the accumulators stay in registers. */
 static inline __attribute__((always_inline)) QF_AVX2_FMA void sgemm_tile(
     const float *a, size_t lda, const float *b, size_t ldb, float *c, size_t ldc, size_t k, const size_t rows) {
     __m256 acc[TILE_ROWS][TILE_VECTORS];
-    for (size_t r = 0; r < rows; r++) {
-        for (size_t v = 0; v < TILE_VECTORS; v++) acc[r][v] = _mm256_setzero_ps();
+    QF_UNROLL for (size_t r = 0; r < rows; r++) {
+        QF_UNROLL for (size_t v = 0; v < TILE_VECTORS; v++) acc[r][v] = _mm256_setzero_ps();
     }
     for (size_t p = 0; p < k; p++) {
         const float *b_row = b + p * ldb;
         __m256 b0 = _mm256_loadu_ps(b_row), b1 = _mm256_loadu_ps(b_row + 8), b2 = _mm256_loadu_ps(b_row + 16);
-        for (size_t r = 0; r < rows; r++) {
+        QF_UNROLL for (size_t r = 0; r < rows; r++) {
             __m256 a_value = _mm256_broadcast_ss(a + r * lda + p);
             acc[r][0] = _mm256_fmadd_ps(a_value, b0, acc[r][0]);
             acc[r][1] = _mm256_fmadd_ps(a_value, b1, acc[r][1]);
             acc[r][2] = _mm256_fmadd_ps(a_value, b2, acc[r][2]);
         }
     }
-    for (size_t r = 0; r < rows; r++) {
-        for (size_t v = 0; v < TILE_VECTORS; v++) _mm256_storeu_ps(c + r * ldc + 8 * v, acc[r][v]);
+    QF_UNROLL for (size_t r = 0; r < rows; r++) {
+        QF_UNROLL for (size_t v = 0; v < TILE_VECTORS; v++) _mm256_storeu_ps(c + r * ldc + 8 * v, acc[r][v]);
     }
 }
 
 static QF_AVX2_FMA void sgemm_full_width(const float *a, size_t lda, const float *b, size_t ldb,
                                          float *c, size_t ldc, size_t k, size_t rows) {
     switch (rows) {
-    case 4: sgemm_tile(a, lda, b, ldb, c, ldc, k, 4); break;
     case 3: sgemm_tile(a, lda, b, ldb, c, ldc, k, 3); break;
     case 2: sgemm_tile(a, lda, b, ldb, c, ldc, k, 2); break;
     default: sgemm_tile(a, lda, b, ldb, c, ldc, k, 1); break;
@@ -57,7 +59,7 @@ static QF_AVX2_FMA void sgemm_edge_tile(const float *a, size_t lda, const float 
                                         float *c, size_t ldc, size_t rows, size_t columns, size_t k) {
     for (size_t first = 0; first < columns; first += 8) {
         __m256i mask = lanes_below(columns - first < 8 ? columns - first : 8);
-        __m256 acc[TILE_ROWS] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+        __m256 acc[TILE_ROWS] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
         for (size_t p = 0; p < k; p++) {
             __m256 weights = _mm256_maskload_ps(b + p * ldb + first, mask);
             for (size_t r = 0; r < rows; r++) {
@@ -70,9 +72,44 @@ static QF_AVX2_FMA void sgemm_edge_tile(const float *a, size_t lda, const float 
     }
 }
 
+/* One packed strip (K rows of 24 consecutive floats) times every row of A, into the strip's
+ * `columns` columns of C at `c`; padding columns are computed into a scratch tile and dropped. */
+static QF_AVX2_FMA void strip_times_rows(const float *a, size_t lda, const float *strip, size_t k, size_t columns,
+                                         float *c, size_t ldc, size_t m) {
+    for (size_t row = 0; row < m; row += TILE_ROWS) {
+        size_t rows = m - row < TILE_ROWS ? m - row : TILE_ROWS;
+        if (columns == TILE_COLUMNS) {
+            sgemm_full_width(a + row * lda, lda, strip, TILE_COLUMNS, c + row * ldc, ldc, k, rows);
+        } else {
+            float scratch[TILE_ROWS * TILE_COLUMNS];
+            sgemm_full_width(a + row * lda, lda, strip, TILE_COLUMNS, scratch, TILE_COLUMNS, k, rows);
+            for (size_t r = 0; r < rows; r++) {
+                for (size_t lane = 0; lane < columns; lane++) c[(row + r) * ldc + lane] = scratch[r * TILE_COLUMNS + lane];
+            }
+        }
+    }
+}
+
+/* From this many rows of A on, each 24-column strip of an unpacked B is first copied to consecutive
+ * addresses: read in place, every row of the strip costs its own cache lines, for every row tile
+ * (2.2x slower at MiniLM's shapes). Below it, the copy would cost as much as the product. */
+enum { PACK_B_FROM_ROWS = 4 };
+
 QF_AVX2_FMA void qf_sgemm_avx2_path(const float *a, size_t lda, const float *b, size_t ldb,
                                     float *c, size_t ldc, size_t m, size_t k, size_t n) {
-    /* Column strips outside, row tiles inside: a strip of B (K x 24) stays in cache for every row tile. */
+    if (m >= PACK_B_FROM_ROWS) {
+        float *strip = malloc((k > 0 ? k : 1) * TILE_COLUMNS * sizeof(float));
+        if (strip == NULL) {
+            abort(); /* K x 24 floats; there is no sensible way to go on without them */
+        }
+        for (size_t col = 0; col < n; col += TILE_COLUMNS) {
+            size_t columns = n - col < TILE_COLUMNS ? n - col : TILE_COLUMNS;
+            qf_pack_f32(b + col, ldb, k, columns, strip);
+            strip_times_rows(a, lda, strip, k, columns, c + col, ldc, m);
+        }
+        free(strip);
+        return;
+    }
     for (size_t col = 0; col < n; col += TILE_COLUMNS) {
         size_t columns = n - col < TILE_COLUMNS ? n - col : TILE_COLUMNS;
         for (size_t row = 0; row < m; row += TILE_ROWS) {
@@ -88,25 +125,12 @@ QF_AVX2_FMA void qf_sgemm_avx2_path(const float *a, size_t lda, const float *b, 
     }
 }
 
-/* Packed B: every strip is a full 24-column tile read from consecutive addresses; the last strip's
- * padding columns are computed into a scratch tile and only the real ones copied out. */
+/* Packed B: every strip is a full 24-column tile read from consecutive addresses. */
 QF_AVX2_FMA void qf_sgemm_packed_avx2_path(const float *a, size_t lda, const float *packed, size_t k, size_t n,
                                            float *c, size_t ldc, size_t m) {
     for (size_t col = 0; col < n; col += TILE_COLUMNS) {
-        const float *strip = packed + col / TILE_COLUMNS * k * TILE_COLUMNS;
         size_t columns = n - col < TILE_COLUMNS ? n - col : TILE_COLUMNS;
-        for (size_t row = 0; row < m; row += TILE_ROWS) {
-            size_t rows = m - row < TILE_ROWS ? m - row : TILE_ROWS;
-            if (columns == TILE_COLUMNS) {
-                sgemm_full_width(a + row * lda, lda, strip, TILE_COLUMNS, c + row * ldc + col, ldc, k, rows);
-            } else {
-                float scratch[TILE_ROWS * TILE_COLUMNS];
-                sgemm_full_width(a + row * lda, lda, strip, TILE_COLUMNS, scratch, TILE_COLUMNS, k, rows);
-                for (size_t r = 0; r < rows; r++) {
-                    for (size_t lane = 0; lane < columns; lane++) c[(row + r) * ldc + col + lane] = scratch[r * TILE_COLUMNS + lane];
-                }
-            }
-        }
+        strip_times_rows(a, lda, packed + col / TILE_COLUMNS * k * TILE_COLUMNS, k, columns, c + col, ldc, m);
     }
 }
 
