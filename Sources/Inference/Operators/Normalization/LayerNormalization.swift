@@ -28,12 +28,9 @@ struct LayerNormalization: Operator {
                 biases.withUnsafeBufferPointer { biases in
                     for row in 0..<rows {
                         let start = values.baseAddress! + row * size
-                        var sum: Float = 0
-                        for index in 0..<size { sum += start[index] }
-                        let mean = sum / Float(size)
-                        var squares: Float = 0
-                        for index in 0..<size { squares += (start[index] - mean) * (start[index] - mean) }
-                        let inverse = 1 / (squares / Float(size) + epsilon).squareRoot()
+                        let mean = Self.sum(start, count: size) { $0 } / Float(size)
+                        let variance = Self.sum(start, count: size) { ($0 - mean) * ($0 - mean) } / Float(size)
+                        let inverse = 1 / (variance + epsilon).squareRoot()
                         for index in 0..<size { start[index] = (start[index] - mean) * inverse * scales[index] + biases[index] }
                         (means[row], inverseDeviations[row]) = (mean, inverse)
                     }
@@ -43,5 +40,23 @@ struct LayerNormalization: Operator {
         let statisticsShape = Array(x.shape[..<axis]) + Array(repeating: 1, count: x.shape.count - axis)
         return [Tensor(shape: x.shape, floats: values, as: x.elementType),
                 Tensor(shape: statisticsShape, floats: means), Tensor(shape: statisticsShape, floats: inverseDeviations)]
+    }
+
+    /// The sum of `term` over `count` floats, in eight interleaved partial sums: one running sum is a
+    /// chain of dependent adds (4 cycles each), which made this operator 2x slower than onnxruntime's.
+    @inline(__always)
+    private static func sum(_ row: UnsafeMutablePointer<Float>, count: Int, _ term: (SIMD8<Float>) -> SIMD8<Float>) -> Float {
+        var partial = SIMD8<Float>(), index = 0
+        let raw = UnsafeRawPointer(row)
+        while index + 8 <= count {
+            partial += term(raw.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self))
+            index += 8
+        }
+        var total = partial.sum()
+        while index < count {
+            total += term(SIMD8(repeating: row[index]))[0]
+            index += 1
+        }
+        return total
     }
 }
