@@ -3,6 +3,7 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define QF_AVX2 __attribute__((target("avx2")))
 
@@ -36,9 +37,8 @@ static inline QF_AVX2 void store_columns(int32_t *c_row, size_t first_col, size_
 static void quad_rows(const uint8_t *a, size_t lda, size_t rows, size_t k, size_t quads, int32_t *x) {
     for (size_t r = 0; r < rows; r++) {
         uint8_t *x_row = (uint8_t *)(x + r * quads);
-        for (size_t i = 0; i < 4 * quads; i++) {
-            x_row[i] = i < k ? a[r * lda + i] : 0;
-        }
+        memcpy(x_row, a + r * lda, k);
+        memset(x_row + k, 0, 4 * quads - k);
     }
 }
 

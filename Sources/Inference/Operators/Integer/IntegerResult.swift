@@ -1,3 +1,5 @@
+import CQuantKernels
+
 /// What an integer operator makes of its exact int32 accumulators: the accumulators themselves
 /// (MatMulInteger, ConvInteger), floats (the fused MatMul/Conv of a QDQ graph), or a requantized
 /// int8/uint8 tensor (QLinearMatMul, QLinearConv).
@@ -31,23 +33,12 @@ enum IntegerResult {
         }
     }
 
-    /// acc x scales[column] + bias[column], row after row: the common case, in a loop that vectorises.
+    /// acc x scales[column] + bias[column], row after row: the common case, in C (see qf_scale_accumulators).
     private static func scaledRows(_ accumulators: [Int32], scales: [Float], bias: [Float]?) -> [Float] {
         let columns = scales.count, offsets = bias ?? [Float](repeating: 0, count: columns)
         return [Float](unsafeUninitializedCapacity: accumulators.count) { output, initialized in
-            accumulators.withUnsafeBufferPointer { input in
-                scales.withUnsafeBufferPointer { scales in
-                    offsets.withUnsafeBufferPointer { offsets in
-                        var start = 0
-                        while start < input.count {
-                            for column in 0..<columns {
-                                (output.baseAddress! + start + column).initialize(to: Float(input[start + column]) * scales[column] + offsets[column])
-                            }
-                            start += columns
-                        }
-                    }
-                }
-            }
+            qf_scale_accumulators(accumulators, columns == 0 ? 0 : accumulators.count / columns, columns, scales, offsets,
+                                  output.baseAddress)
             initialized = accumulators.count
         }
     }

@@ -1,0 +1,12 @@
+#include "CQuantKernels.h"
+
+void qf_scale_accumulators(const int32_t *restrict acc, size_t rows, size_t columns, const float *restrict scales,
+                           const float *restrict offsets, float *restrict y) {
+    for (size_t r = 0; r < rows; r++) {
+        const int32_t *restrict source = acc + r * columns;
+        float *restrict target = y + r * columns;
+        for (size_t n = 0; n < columns; n++) {
+            target[n] = (float)source[n] * scales[n] + offsets[n];
+        }
+    }
+}
