@@ -90,24 +90,49 @@ static QF_AVX2_FMA void strip_times_rows(const float *a, size_t lda, const float
     }
 }
 
-/* From this many rows of A on, each 24-column strip of an unpacked B is first copied to consecutive
- * addresses: read in place, every row of the strip costs its own cache lines, for every row tile
- * (2.2x slower at MiniLM's shapes). Below it, the copy would cost as much as the product. */
-enum { PACK_B_FROM_ROWS = 4 };
+/* qf_pack_f32 of a panel of B with whole-vector copies: its memcpy of 96 bytes per row and strip
+ * cost half as much as the product itself in convolutions with few filters. */
+static QF_AVX2_FMA void pack_panel(const float *b, size_t ldb, size_t k, size_t width, float *panel) {
+    size_t strips = (width + TILE_COLUMNS - 1) / TILE_COLUMNS;
+    for (size_t p = 0; p < k; p++) {
+        const float *row = b + p * ldb;
+        for (size_t strip = 0; strip < strips; strip++) {
+            const float *source = row + strip * TILE_COLUMNS;
+            float *target = panel + (strip * k + p) * TILE_COLUMNS;
+            size_t lanes = width - strip * TILE_COLUMNS;
+            for (size_t v = 0; v < TILE_VECTORS; v++) {
+                size_t present = lanes > 8 * v ? lanes - 8 * v : 0;
+                __m256 values = present >= 8 ? _mm256_loadu_ps(source + 8 * v)
+                                             : _mm256_maskload_ps(source + 8 * v, lanes_below(present));
+                _mm256_storeu_ps(target + 8 * v, values);
+            }
+        }
+    }
+}
+
+/* From this many rows of A on, an unpacked B is first copied into strips at consecutive addresses,
+ * a panel of them at a time (about PANEL_FLOATS, to stay in L2): read in place, every row of a strip
+ * costs its own cache lines, for every row tile (2.2x slower at MiniLM's shapes). Below it, the copy
+ * would cost as much as the product. */
+enum { PACK_B_FROM_ROWS = 4, PANEL_FLOATS = 32 * 1024 };
 
 QF_AVX2_FMA void qf_sgemm_avx2_path(const float *a, size_t lda, const float *b, size_t ldb,
                                     float *c, size_t ldc, size_t m, size_t k, size_t n) {
-    if (m >= PACK_B_FROM_ROWS) {
-        float *strip = malloc((k > 0 ? k : 1) * TILE_COLUMNS * sizeof(float));
-        if (strip == NULL) {
-            abort(); /* K x 24 floats; there is no sensible way to go on without them */
+    if (m >= PACK_B_FROM_ROWS && k > 0) {
+        size_t panel_strips = PANEL_FLOATS / (k * TILE_COLUMNS) > 0 ? PANEL_FLOATS / (k * TILE_COLUMNS) : 1;
+        float *panel = malloc(panel_strips * k * TILE_COLUMNS * sizeof(float));
+        if (panel == NULL) {
+            abort(); /* about PANEL_FLOATS floats; there is no sensible way to go on without them */
         }
-        for (size_t col = 0; col < n; col += TILE_COLUMNS) {
-            size_t columns = n - col < TILE_COLUMNS ? n - col : TILE_COLUMNS;
-            qf_pack_f32(b + col, ldb, k, columns, strip);
-            strip_times_rows(a, lda, strip, k, columns, c + col, ldc, m);
+        for (size_t first = 0; first < n; first += panel_strips * TILE_COLUMNS) {
+            size_t width = n - first < panel_strips * TILE_COLUMNS ? n - first : panel_strips * TILE_COLUMNS;
+            pack_panel(b + first, ldb, k, width, panel);
+            for (size_t col = 0; col < width; col += TILE_COLUMNS) {
+                size_t columns = width - col < TILE_COLUMNS ? width - col : TILE_COLUMNS;
+                strip_times_rows(a, lda, panel + col / TILE_COLUMNS * k * TILE_COLUMNS, k, columns, c + first + col, ldc, m);
+            }
         }
-        free(strip);
+        free(panel);
         return;
     }
     for (size_t col = 0; col < n; col += TILE_COLUMNS) {
