@@ -50,3 +50,71 @@ void qf_im2col_f32(const qf_conv2d_geometry *geometry, const float *input, float
 void qf_im2col_u8(const qf_conv2d_geometry *geometry, const uint8_t *input, uint8_t pad_value, uint8_t *columns) {
     im2col_u8(geometry, input, pad_value, columns);
 }
+
+/*
+ * 16 x 16 blocks in registers: four rounds of interleaving register i with register i + 8 (low
+ * halves into register 2i, high halves into 2i + 1) transpose a block, since each round rotates
+ * the 8 bits (row, column) of every byte's position left by one. SSE2 and NEON are the baselines of
+ * x86-64 and AArch64, so this needs no dispatch (other CPUs go byte by byte).
+ */
+#if defined(__x86_64__)
+#include <emmintrin.h>
+typedef __m128i qf_bytes16;
+#define QF_LOAD16(p) _mm_loadu_si128((const __m128i *)(p))
+#define QF_STORE16(p, v) _mm_storeu_si128((__m128i *)(p), (v))
+#define QF_ZIP_LOW(a, b) _mm_unpacklo_epi8((a), (b))
+#define QF_ZIP_HIGH(a, b) _mm_unpackhi_epi8((a), (b))
+#elif defined(__aarch64__)
+#include <arm_neon.h>
+typedef uint8x16_t qf_bytes16;
+#define QF_LOAD16(p) vld1q_u8(p)
+#define QF_STORE16(p, v) vst1q_u8((p), (v))
+#define QF_ZIP_LOW(a, b) vzip1q_u8((a), (b))
+#define QF_ZIP_HIGH(a, b) vzip2q_u8((a), (b))
+#endif
+
+enum { BLOCK = 16 };
+
+#if defined(QF_LOAD16)
+static void transpose_block(const uint8_t *source, size_t source_stride, uint8_t *target, size_t target_stride) {
+    qf_bytes16 a[BLOCK], b[BLOCK];
+    for (size_t i = 0; i < BLOCK; i++) a[i] = QF_LOAD16(source + i * source_stride);
+    for (int round = 0; round < 2; round++) {
+        for (size_t i = 0; i < BLOCK / 2; i++) b[2 * i] = QF_ZIP_LOW(a[i], a[i + 8]), b[2 * i + 1] = QF_ZIP_HIGH(a[i], a[i + 8]);
+        for (size_t i = 0; i < BLOCK / 2; i++) a[2 * i] = QF_ZIP_LOW(b[i], b[i + 8]), a[2 * i + 1] = QF_ZIP_HIGH(b[i], b[i + 8]);
+    }
+    for (size_t i = 0; i < BLOCK; i++) QF_STORE16(target + i * target_stride, a[i]);
+}
+#endif
+
+/* An edge block of `rows` x `columns` (up to 16 each) through a zero-padded 16 x 16 copy, so the
+ * edges run in registers too (channel counts such as 24, 40 or 56 leave 8 rows in every column). */
+static void transpose_edge_block(const uint8_t *source, size_t source_stride, size_t rows, size_t columns,
+                                 uint8_t *target, size_t target_stride) {
+    uint8_t padded[BLOCK * BLOCK] = {0}, transposed[BLOCK * BLOCK];
+    for (size_t r = 0; r < rows; r++) memcpy(padded + r * BLOCK, source + r * source_stride, columns);
+#if defined(QF_LOAD16)
+    transpose_block(padded, BLOCK, transposed, BLOCK);
+#else
+    for (size_t i = 0; i < BLOCK * BLOCK; i++) transposed[(i % BLOCK) * BLOCK + i / BLOCK] = padded[i];
+#endif
+    for (size_t c = 0; c < columns; c++) memcpy(target + c * target_stride, transposed + c * BLOCK, rows);
+}
+
+void qf_transpose_u8(const uint8_t *source, size_t rows, size_t columns, uint8_t *target) {
+    for (size_t row = 0; row < rows; row += BLOCK) {
+        size_t block_rows = rows - row < BLOCK ? rows - row : BLOCK;
+        for (size_t col = 0; col < columns; col += BLOCK) {
+            size_t block_columns = columns - col < BLOCK ? columns - col : BLOCK;
+            const uint8_t *from = source + row * columns + col;
+            uint8_t *to = target + col * rows + row;
+#if defined(QF_LOAD16)
+            if (block_rows == BLOCK && block_columns == BLOCK) {
+                transpose_block(from, columns, to, rows);
+                continue;
+            }
+#endif
+            transpose_edge_block(from, columns, block_rows, block_columns, to, rows);
+        }
+    }
+}

@@ -35,8 +35,9 @@ typedef struct {
 
 static tally tallies[PATHS][KERNELS];
 /* Kernels with one implementation for every path. */
-enum { PACK_S8, IM2COL_F32, IM2COL_U8, DEQUANTIZE_4BIT, SHARED_KERNELS };
-static const char *const shared_kernel_names[SHARED_KERNELS] = {"pack_s8", "im2col_f32", "im2col_u8", "dequantize_4bit_strip"};
+enum { PACK_S8, IM2COL_F32, IM2COL_U8, TRANSPOSE_U8, DEQUANTIZE_4BIT, SHARED_KERNELS };
+static const char *const shared_kernel_names[SHARED_KERNELS] = {"pack_s8", "im2col_f32", "im2col_u8", "transpose_u8",
+                                                                "dequantize_4bit_strip"};
 static tally shared_tallies[SHARED_KERNELS];
 static int supported[PATHS];
 static int dispatch_failures;
@@ -610,6 +611,26 @@ static void check_im2cols(void) {
 
 /* Random 4-bit B [k, n] in blocks, one strip [first, first + width) against the level-by-level
  * formula; the padding up to row_stride must be zero and nothing past the panel written. */
+/* The byte transpose exactly, on shapes around its 16 x 16 blocks, into a guarded buffer. */
+static void check_transpose(size_t rows, size_t columns) {
+    uint8_t *source = guarded(rows * columns), *target = guarded(rows * columns);
+    for (size_t i = 0; i < rows * columns; i++) source[i] = (uint8_t)next_random();
+    qf_transpose_u8(source, rows, columns, target);
+    size_t bad = rows * columns;
+    for (size_t i = 0; i < rows * columns && bad == rows * columns; i++) {
+        if (target[(i % columns) * rows + i / columns] != source[i]) bad = i;
+    }
+    record_shared(TRANSPOSE_U8, bad == rows * columns, "%zu x %zu: source entry %zu misplaced", rows, columns, bad);
+    release(source, rows * columns);
+    release(target, rows * columns);
+}
+
+static void check_transposes(void) {
+    static const size_t shapes[][2] = {{1, 1}, {1, 40}, {40, 1}, {15, 17}, {16, 16}, {17, 15}, {32, 48}, {33, 49}, {144, 35}, {7, 300}};
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) check_transpose(shapes[i][0], shapes[i][1]);
+    for (int i = 0; i < 20; i++) check_transpose(uniform(1, 100), uniform(1, 100));
+}
+
 static void check_dequantize_4bit(size_t k, size_t n, size_t block, size_t first, size_t width, int is_signed) {
     size_t blocks = (k + block - 1) / block, row_stride = width + 3;
     uint8_t *levels = allocate((k * n + 1) / 2);
@@ -890,6 +911,7 @@ int main(void) {
     check_activations();
     check_depthwise_convolutions();
     check_im2cols();
+    check_transposes();
     check_dequantize_4bits();
     check_vector_math();
     check_softmaxes();

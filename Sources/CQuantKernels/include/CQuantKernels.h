@@ -144,6 +144,11 @@ void qf_dequantize_4bit_strip(const uint8_t *levels, int is_signed, size_t k, si
 void qf_scale_accumulators(const int32_t *acc, size_t rows, size_t columns, const float *scales, const float *offsets,
                            float *y);
 
+/** The same written transposed, y[n][r] (a convolution's filters x positions from its positions x
+ *  filters product), a block of rows at a time so that reads and writes both stay in cache. */
+void qf_scale_accumulators_transposed(const int32_t *acc, size_t rows, size_t columns, const float *scales,
+                                      const float *offsets, float *y);
+
 /* ---- Convolution helpers ---------------------------------------------------------------------- */
 
 /*
@@ -197,6 +202,10 @@ void qf_im2col_f32(const qf_conv2d_geometry *geometry, const float *input, float
 /** qf_im2col_f32 for uint8 activations; padded positions get `pad_value` (pass the activation zero
  *  point, so they contribute zero once the zero point is subtracted). */
 void qf_im2col_u8(const qf_conv2d_geometry *geometry, const uint8_t *input, uint8_t pad_value, uint8_t *columns);
+
+/** target [columns][rows] = source [rows][columns]: im2col's output turned into the rows an integer
+ *  convolution multiplies (one per output position), a cache-sized tile at a time. */
+void qf_transpose_u8(const uint8_t *source, size_t rows, size_t columns, uint8_t *target);
 
 /* ---- Vector math ------------------------------------------------------------------------------ */
 

@@ -43,14 +43,6 @@ struct SlidingWindow: Sendable {
     /// For each kernel position (row-major over `kernel`) and output position (row-major over
     /// `outputSize`): the input position (row-major over `inputSize`) it reads, or `padding`/`outside`.
     let inputPositions: [Int]
-    /// The same table output-position-major: each window's input positions together, so unrolling
-    /// windows into rows (the integer convolution's operand) reads and writes in order.
-    let windows: [Int]
-    /// Each tap's input offset from the window's first tap when the whole window lies inside.
-    let kernelOffsets: [Int]
-    /// Per output position, its first tap's input position when every tap lies inside the input
-    /// (tap k then reads `start + kernelOffsets[k]`), else -1.
-    let interiorStarts: [Int]
 
     /// Every window reads exactly the input position it writes (a 1x1 kernel, stride 1, no pads).
     let isIdentity: Bool
@@ -106,27 +98,8 @@ struct SlidingWindow: Sendable {
         self.dilations = dilations
         self.padsBegin = padsBegin
         isIdentity = kernel.allSatisfy { $0 == 1 } && outputSize == inputSize && padsBegin.allSatisfy { $0 == 0 }
-        let table = Self.positions(inputSize: inputSize, kernel: kernel, outputSize: outputSize, strides: strides,
-                                   dilations: dilations, padsBegin: padsBegin, padsEnd: padsEnd)
-        let (kernelCount, outputCount) = (kernel.reduce(1, *), outputSize.reduce(1, *))
-        inputPositions = table
-        let windows = (0..<table.count).map { index in table[(index % kernelCount) * outputCount + index / kernelCount] }
-        self.windows = windows
-        let inputStrides = rowMajorStrides(inputSize)
-        let kernelOffsets = (0..<kernelCount).map { tap in
-            var (remaining, offset) = (tap, 0)
-            for axis in kernel.indices.reversed() {
-                offset += (remaining % kernel[axis]) * dilations[axis] * inputStrides[axis]
-                remaining /= kernel[axis]
-            }
-            return offset
-        }
-        self.kernelOffsets = kernelOffsets
-        interiorStarts = (0..<outputCount).map { position in
-            let first = windows[position * kernelCount]
-            let inside = first >= 0 && (0..<kernelCount).allSatisfy { windows[position * kernelCount + $0] == first + kernelOffsets[$0] }
-            return inside ? first : -1
-        }
+        inputPositions = Self.positions(inputSize: inputSize, kernel: kernel, outputSize: outputSize, strides: strides,
+                                        dilations: dilations, padsBegin: padsBegin, padsEnd: padsEnd)
     }
 
     private static func positions(inputSize: [Int], kernel: [Int], outputSize: [Int], strides: [Int], dilations: [Int],

@@ -1,3 +1,5 @@
+import CQuantKernels
+
 /// The integer convolutions on the C kernels: ConvInteger (int32 out), QLinearConv (requantized out)
 /// and ConvIntegerToFloat (float out; what the engine fuses a QDQ Conv into at load). Each image's
 /// windows are unrolled as uint8 rows (one per output position, padding at the activation zero
@@ -83,51 +85,30 @@ struct IntegerConv: Operator {
     }
 
     /// One row per output position: the window's values channel after channel, the activation zero
-    /// point where the window overhangs the padding (so it contributes nothing).
+    /// point where the window overhangs the padding (so it contributes nothing). 2-D windows are
+    /// im2col's columns transposed, both in C; other ranks gather through the window table.
     private static func unroll(_ x: UnsafePointer<UInt8>, channels: Int, geometry: SlidingWindow, zero: UInt8,
                                into rows: UnsafeMutablePointer<UInt8>) {
         let (inputCount, kernelCount, outputCount) = (geometry.inputSize.reduce(1, *), geometry.kernelCount, geometry.outputCount)
+        let depth = channels * kernelCount
         if geometry.isIdentity {
-            // A 1x1 window: the rows are the input's channels transposed, tile by tile.
-            transpose(x, rows: channels, columns: outputCount, into: rows)
+            qf_transpose_u8(x, channels, outputCount, rows)  // a 1x1 window: the input's channels are the columns
             return
         }
-        let depth = channels * kernelCount
-        geometry.windows.withUnsafeBufferPointer { windows in
-            geometry.kernelOffsets.withUnsafeBufferPointer { offsets in
-                geometry.interiorStarts.withUnsafeBufferPointer { starts in
-                    for position in 0..<outputCount {
-                        let row = rows + position * depth
-                        if starts[position] >= 0 {
-                            // Inside the input: fixed offsets from the first tap, no padding checks.
-                            for channel in 0..<channels {
-                                let source = x + channel * inputCount + starts[position], target = row + channel * kernelCount
-                                for tap in 0..<kernelCount { target[tap] = source[offsets[tap]] }
-                            }
-                            continue
-                        }
-                        let window = windows.baseAddress! + position * kernelCount
-                        for channel in 0..<channels {
-                            let source = x + channel * inputCount, target = row + channel * kernelCount
-                            for tap in 0..<kernelCount {
-                                let input = window[tap]
-                                target[tap] = input >= 0 ? source[input] : zero
-                            }
-                        }
-                    }
-                }
-            }
+        if var planar = geometry.planar(channels: channels) {
+            let columns = UnsafeMutablePointer<UInt8>.allocate(capacity: depth * outputCount)
+            defer { columns.deallocate() }
+            qf_im2col_u8(&planar, x, zero, columns)
+            qf_transpose_u8(columns, depth, outputCount, rows)
+            return
         }
-    }
-
-    /// `target` [columns, rows] = `source` [rows, columns], in 32 x 32 tiles so both stay in cache.
-    private static func transpose(_ source: UnsafePointer<UInt8>, rows: Int, columns: Int, into target: UnsafeMutablePointer<UInt8>) {
-        let tile = 32
-        for rowStart in stride(from: 0, to: rows, by: tile) {
-            for columnStart in stride(from: 0, to: columns, by: tile) {
-                for row in rowStart..<min(rowStart + tile, rows) {
-                    for column in columnStart..<min(columnStart + tile, columns) {
-                        target[column * rows + row] = source[row * columns + column]
+        geometry.inputPositions.withUnsafeBufferPointer { table in
+            for position in 0..<outputCount {
+                for channel in 0..<channels {
+                    let source = x + channel * inputCount, target = rows + position * depth + channel * kernelCount
+                    for tap in 0..<kernelCount {
+                        let input = table[tap * outputCount + position]
+                        target[tap] = input >= 0 ? source[input] : zero
                     }
                 }
             }

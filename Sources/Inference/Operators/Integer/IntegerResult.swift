@@ -17,10 +17,8 @@ enum IntegerResult {
         switch self {
         case .int32:
             return Tensor(shape: shape, int32s: Self.arranged(accumulators, rows: rows, columns: columns, transposed: transposed) { value, _ in value })
-        case .float(let scales, let bias) where !transposed:
-            return Tensor(shape: shape, floats: Self.scaledRows(accumulators, scales: scales, bias: bias))
         case .float(let scales, let bias):
-            return Tensor(shape: shape, floats: Self.scaledColumns(accumulators, rows: rows, scales: scales, bias: bias))
+            return Tensor(shape: shape, floats: Self.scaled(accumulators, rows: rows, scales: scales, bias: bias, transposed: transposed))
         case .requantized(let multipliers, let bias, let zero, let type):
             let range: ClosedRange<Float> = type == .int8 ? -128...127 : 0...255
             let levels = Self.arranged(accumulators, rows: rows, columns: columns, transposed: transposed) { value, column in
@@ -33,34 +31,20 @@ enum IntegerResult {
         }
     }
 
-    /// acc x scales[column] + bias[column], row after row: the common case, in C (see qf_scale_accumulators).
-    private static func scaledRows(_ accumulators: [Int32], scales: [Float], bias: [Float]?) -> [Float] {
+    /// acc x scales[column] + bias[column], in C: row after row, or transposed image after image of
+    /// `rows` x columns (see qf_scale_accumulators).
+    private static func scaled(_ accumulators: [Int32], rows: Int, scales: [Float], bias: [Float]?, transposed: Bool) -> [Float] {
         let columns = scales.count, offsets = bias ?? [Float](repeating: 0, count: columns)
-        return [Float](unsafeUninitializedCapacity: accumulators.count) { output, initialized in
-            qf_scale_accumulators(accumulators, columns == 0 ? 0 : accumulators.count / columns, columns, scales, offsets,
-                                  output.baseAddress)
-            initialized = accumulators.count
-        }
-    }
-
-    /// The same, written transposed (image after image of columns x rows: a convolution's filters
-    /// x positions), a block of rows at a time so that reads and writes both stay in cache.
-    private static func scaledColumns(_ accumulators: [Int32], rows: Int, scales: [Float], bias: [Float]?) -> [Float] {
-        let columns = scales.count, offsets = bias ?? [Float](repeating: 0, count: columns)
-        let plane = rows * columns, block = 16
+        let plane = rows * columns
         return [Float](unsafeUninitializedCapacity: accumulators.count) { output, initialized in
             accumulators.withUnsafeBufferPointer { input in
+                if !transposed {
+                    qf_scale_accumulators(input.baseAddress, columns == 0 ? 0 : input.count / columns, columns, scales, offsets,
+                                          output.baseAddress)
+                    return
+                }
                 for base in stride(from: 0, to: plane == 0 ? 0 : input.count, by: plane) {
-                    for first in stride(from: 0, to: rows, by: block) {
-                        let last = min(first + block, rows)
-                        for column in 0..<columns {
-                            let (scale, offset) = (scales[column], offsets[column])
-                            let target = output.baseAddress! + base + column * rows
-                            for row in first..<last {
-                                (target + row).initialize(to: Float(input[base + row * columns + column]) * scale + offset)
-                            }
-                        }
-                    }
+                    qf_scale_accumulators_transposed(input.baseAddress! + base, rows, columns, scales, offsets, output.baseAddress! + base)
                 }
             }
             initialized = accumulators.count
