@@ -16,10 +16,18 @@ struct Clip: Operator {
                                                      Self.bound(inputs.optional(2))?.floats[0] ?? .infinity)
             // Plain comparisons (NaN passes through both) let the loop vectorise; max then min, so
             // min > max gives max as ONNX specifies.
-            return [Tensor(shape: x.shape, floats: x.floats.map { value in
-                let raised = value < low ? low : value
-                return raised > high ? high : raised
-            }, as: x.elementType)]
+            let values = x.floats
+            let clipped = [Float](unsafeUninitializedCapacity: values.count) { target, initialized in
+                values.withUnsafeBufferPointer { source in
+                    let (from, to) = (source.baseAddress!, target.baseAddress!)  // plain pointers: the loop vectorises
+                    for index in 0..<source.count {
+                        let raised = from[index] < low ? low : from[index]
+                        to[index] = raised > high ? high : raised
+                    }
+                }
+                initialized = values.count
+            }
+            return [Tensor(shape: x.shape, floats: clipped, as: x.elementType)]
         }
         let low = try Self.bound(inputs.optional(1))?.int64s[0] ?? .min, high = try Self.bound(inputs.optional(2))?.int64s[0] ?? .max
         return [try Tensor(shape: x.shape, int64s: x.int64s.map { min(max($0, low), high) }).converted(to: x.elementType)]
