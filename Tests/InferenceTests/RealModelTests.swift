@@ -81,10 +81,14 @@ final class RealModelTests: XCTestCase {
 
     /// A scanned page: the probability map agrees to onnxruntime's own rounding noise (its optimised
     /// and unoptimised graphs differ by about 1e-5 relative, 1.2e-4 at most), and every pixel is on
-    /// the same side of the detector's 0.3 text threshold.
+    /// the same side of the detector's 0.3 text threshold. Its 24 decomposed hard swishes run as
+    /// HardSwish (onnxruntime runs the four nodes each).
     func testTextDetectorMatchesOnnxruntimeOnAScannedPage() throws {
         let feeds = try ModelFixtures.rows(1, of: "ocr-det-images.npz")
         let session = try InferenceSession(contentsOf: ModelFixtures.textDetector)
+        let operators = session.plan.steps.map(\.opType)
+        XCTAssertEqual(operators.filter { $0 == "HardSwish" }.count, 24)
+        XCTAssertFalse(operators.contains("Clip"))
         let ours = try XCTUnwrap(session.run(feeds)["sigmoid_0.tmp_0"])
         let theirs = try XCTUnwrap(ONNXRuntimeOracle.outputs(model: ModelFixtures.textDetector, feeds: feeds)["sigmoid_0.tmp_0"])
         XCTAssertEqual(ours.shape, [1, 1, 320, 448])

@@ -252,6 +252,17 @@ void qf_softmax_rows_f32(float *x, size_t rows, size_t length);
 /** qf_softmax_rows_f32 on a named path; returns 0 if the path cannot run here. */
 int qf_softmax_rows_f32_on_path(const char *name, float *x, size_t rows, size_t length);
 
+/** y = x * max(0, min(1, x / 6 + 1 / 2)) (ONNX HardSwish), portable C the compiler vectorises. */
+void qf_hard_swish_f32(const float *x, float *y, size_t n);
+
+/**
+ * Makes the C library keep freed memory in the process heap for reuse instead of returning it to
+ * the kernel (glibc: no heap trimming, blocks up to 32 MiB from the heap rather than mapped one by
+ * one); a no-op elsewhere. Process-wide; the inference engine calls it once (see
+ * FreedMemoryRetention.swift).
+ */
+void qf_keep_freed_memory(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -22,10 +22,12 @@ public final class InferenceSession: Sendable {
     }
 
     public init(modelData: Data, floatKernelPath: String? = nil, threads: Int = 1) throws {
+        FreedMemoryRetention.enabled
         var graph = try ONNXModelDecoder.decode(modelData)
         graph.foldBatchNormalizations()
         graph.fuseDecomposedLayerNormalizations()
         graph.fuseDecomposedGelus()
+        graph.fuseDecomposedHardSwishes()
         graph.fuseQuantizedLinearOps()
         graph.fuseMatMulBiases()
         graph.foldBatchNormalizations()  // again: into the fused integer convolutions' scales

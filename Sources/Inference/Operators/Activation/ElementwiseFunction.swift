@@ -27,6 +27,7 @@ struct ElementwiseFunction: Operator {
         case "Tanh": { qf_tanh_f32($0, $1, $2) }
         case "Sigmoid": { qf_sigmoid_f32($0, $1, $2) }
         case "Gelu" where exactGelu: { qf_gelu_erf_f32($0, $1, $2) }
+        case "HardSwish": { qf_hard_swish_f32($0, $1, $2) }
         default: nil
         }
         integerFunction = switch context.node.opType {
