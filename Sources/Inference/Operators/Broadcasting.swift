@@ -41,18 +41,17 @@ struct Broadcasting {
         [Result](unsafeUninitializedCapacity: count) { output, initialized in
             full.withUnsafeBufferPointer { full in
                 block.withUnsafeBufferPointer { block in
-                    let width = block.count
+                    // Plain pointers and no index sums that could trap, or the loops do not vectorise.
+                    guard count > 0 else { return }
+                    let (out, source, repeated, width) = (output.baseAddress!, full.baseAddress!, block.baseAddress!, block.count)
                     if width == 1 {
-                        let value = block[0]
-                        for index in 0..<count { (output.baseAddress! + index).initialize(to: combine(full[index], value)) }
+                        let value = repeated[0]
+                        for index in 0..<count { (out + index).initialize(to: combine(source[index], value)) }
                         return
                     }
-                    var start = 0
-                    while start < count {
-                        for offset in 0..<width {
-                            (output.baseAddress! + start + offset).initialize(to: combine(full[start + offset], block[offset]))
-                        }
-                        start += width
+                    for start in stride(from: 0, to: count, by: width) {
+                        let (rowOut, rowSource) = (out + start, source + start)
+                        for offset in 0..<width { (rowOut + offset).initialize(to: combine(rowSource[offset], repeated[offset])) }
                     }
                 }
             }
@@ -80,15 +79,16 @@ struct Broadcasting {
                 right.withUnsafeBufferPointer { right in
                     Self.forEachRow(of: shape, leftStrides, rightStrides) { row, leftStart, rightStart in
                         let out = output.baseAddress! + row * width
+                        let (leftRow, rightRow) = (left.baseAddress! + leftStart, right.baseAddress! + rightStart)
                         switch (leftStep, rightStep) {
                         case (1, 1):
-                            for j in 0..<width { (out + j).initialize(to: combine(left[leftStart + j], right[rightStart + j])) }
+                            for j in 0..<width { (out + j).initialize(to: combine(leftRow[j], rightRow[j])) }
                         case (1, 0):
-                            let value = right[rightStart]
-                            for j in 0..<width { (out + j).initialize(to: combine(left[leftStart + j], value)) }
+                            let value = rightRow[0]
+                            for j in 0..<width { (out + j).initialize(to: combine(leftRow[j], value)) }
                         case (0, 1):
-                            let value = left[leftStart]
-                            for j in 0..<width { (out + j).initialize(to: combine(value, right[rightStart + j])) }
+                            let value = leftRow[0]
+                            for j in 0..<width { (out + j).initialize(to: combine(value, rightRow[j])) }
                         default:
                             for j in 0..<width {
                                 (out + j).initialize(to: combine(left[leftStart + j * leftStep], right[rightStart + j * rightStep]))

@@ -28,8 +28,8 @@ struct DequantizeLinear: Operator {
             // Per tensor (an activation between QDQ nodes): one scale and zero point, a loop that vectorises.
             let (step, zero) = (scales[0], zeroPoints[0])
             let values: [Float] = switch x.storage {
-            case .uint8(let levels): levels.map { (Float($0) - zero) * step }
-            case .int8(let levels): levels.map { (Float($0) - zero) * step }
+            case .uint8(let levels): Self.dequantized(levels, zero: zero, step: step)
+            case .int8(let levels): Self.dequantized(levels, zero: zero, step: step)
             default: x.floats.map { ($0 - zero) * step }
             }
             return [try Tensor(shape: x.shape, floats: values).converted(to: scale.elementType)]
@@ -41,5 +41,16 @@ struct DequantizeLinear: Operator {
             return (quantized[index] - zeroPoints[parameter]) * scales[parameter]
         }
         return [try Tensor(shape: x.shape, floats: values).converted(to: scale.elementType)]
+    }
+
+    /// (level - zero) x step over plain pointers, so the loop vectorises (`map` did not: 2x slower).
+    private static func dequantized<Level: BinaryInteger>(_ levels: [Level], zero: Float, step: Float) -> [Float] {
+        [Float](unsafeUninitializedCapacity: levels.count) { target, initialized in
+            levels.withUnsafeBufferPointer { source in
+                let (from, to) = (source.baseAddress!, target.baseAddress!)
+                for index in 0..<source.count { to[index] = (Float(from[index]) - zero) * step }
+            }
+            initialized = levels.count
+        }
     }
 }
