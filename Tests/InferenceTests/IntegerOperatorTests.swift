@@ -1,5 +1,6 @@
 import Foundation
 @testable import Inference
+import ONNXRuntimeOracle
 import ShadowEval
 import XCTest
 
@@ -82,5 +83,41 @@ final class IntegerOperatorTests: XCTestCase {
             let exact = (0..<depth).reduce(Float(0)) { $0 + x[row * depth + $1] * w[$1 * columns + column] }
             XCTAssertEqual(y[index], exact, accuracy: 0.05)
         }
+    }
+
+    /// A grouped, padded, strided 3x3 ConvInteger and a 1x1 one over a batch of three, exact to
+    /// onnxruntime's int32 (the batch runs image by image, the 3x3 windows through im2col and the
+    /// byte transpose, the 1x1 through the transpose alone).
+    func testGroupedAndPointwiseConvIntegerMatchOnnxruntimeOverABatch() throws {
+        var generator = SeededGenerator(seed: 5)
+        func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) } }
+        let (batch, channels, size, filters) = (3, 4, 9, 6)
+        var builder = ONNXModelBuilder()
+        builder.initializers = [
+            "w": Tensor(shape: [filters, channels / 2, 3, 3], uint8s: bytes(filters * channels / 2 * 9)),
+            "w_zero": Tensor(shape: [], uint8s: [131]),
+            "p": Tensor(shape: [filters, channels, 1, 1], uint8s: bytes(filters * channels)),
+            "x_zero": Tensor(shape: [], uint8s: [7]),
+        ]
+        builder.inputs = [TensorInfo(name: "X", elementType: .uint8, shape: [nil, channels, size, size])]
+        builder.outputs = [TensorInfo(name: "G", elementType: .int32, shape: [nil, filters, 5, 5]),
+                           TensorInfo(name: "P", elementType: .int32, shape: [nil, filters, size, size])]
+        builder.addNode("ConvInteger", name: "grouped", inputs: ["X", "w", "x_zero", "w_zero"], outputs: ["G"],
+                        intAttributes: ["group": 2], intListAttributes: ["pads": [1, 1, 1, 1], "strides": [2, 2]])
+        builder.addNode("ConvInteger", name: "pointwise", inputs: ["X", "p", "x_zero"], outputs: ["P"])
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("conv-integer.onnx")
+        try builder.serialized().write(to: file)
+
+        let x = Tensor(shape: [batch, channels, size, size], uint8s: bytes(batch * channels * size * size))
+        let ours = try InferenceSession(contentsOf: file).run(["X": x])
+        let theirs = try ONNXRuntimeOracle.outputs(model: file, feeds: ["X": x])
+        for name in ["G", "P"] {
+            let (mine, reference) = (try XCTUnwrap(ours[name]), try XCTUnwrap(theirs[name]))
+            XCTAssertEqual(mine.shape, reference.shape, name)
+            XCTAssertEqual(mine.int64s, reference.int64s, name)
+        }
+        XCTAssertEqual(ours["G"]?.shape, [batch, filters, 5, 5])
     }
 }

@@ -56,9 +56,12 @@ struct IntegerConv: Operator {
         let (groupChannels, groupFilters) = (channels / groups, filters / groups)
         let (inputCount, kernelCount, outputCount) = (geometry.inputSize.reduce(1, *), geometry.kernelCount, geometry.outputCount)
         let depth = groupChannels * kernelCount
-        var accumulators = [Int32](repeating: 0, count: batch * outputCount * filters)
+        let result = try form.result(inputs, columns: filters)
         var unrolled = [UInt8](repeating: 0, count: outputCount * depth)
-        for image in 0..<batch {
+        // Image by image, so the int32 products of a whole batch never exist at once (at batch 8 the
+        // detector's would be 73 MB, mapped and page-faulted in afresh on every run).
+        let images = (0..<batch).map { image in
+            var accumulators = groups == 1 ? [] : [Int32](repeating: 0, count: outputCount * filters)
             for group in 0..<groups {
                 let firstChannel = (image * channels + group * groupChannels) * inputCount
                 unrolled.withUnsafeMutableBufferPointer { rows in
@@ -68,20 +71,20 @@ struct IntegerConv: Operator {
                     }
                 }
                 let product = weights[group].packed.multiply(unrolled, rows: outputCount, aZero: xZero, bZero: zeroPoints?[group], threads: threads)
-                let base = image * outputCount * filters + group * groupFilters
                 if groups == 1 {
-                    accumulators.replaceSubrange(base..<(base + product.count), with: product)
+                    accumulators = product
                     continue
                 }
                 for position in 0..<outputCount {
                     for filter in 0..<groupFilters {
-                        accumulators[base + position * filters + filter] = product[position * groupFilters + filter]
+                        accumulators[position * filters + group * groupFilters + filter] = product[position * groupFilters + filter]
                     }
                 }
             }
+            return result.tensor(accumulators, rows: outputCount, columns: filters, shape: [1, filters] + geometry.outputSize, transposed: true)
         }
-        let shape = [batch, filters] + geometry.outputSize
-        return [try form.result(inputs, columns: filters).tensor(accumulators, rows: outputCount, columns: filters, shape: shape, transposed: true)]
+        guard batch > 1 else { return images }
+        return [Tensor(shape: [batch, filters] + geometry.outputSize, storage: try TensorStorage.concatenated(images.map(\.storage)))]
     }
 
     /// One row per output position: the window's values channel after channel, the activation zero
