@@ -41,8 +41,10 @@ struct Conv: Operator {
         let (groupChannels, groupFilters) = (channels / groups, filters / groups)
         let (inputCount, kernelCount, outputCount) = (geometry.inputSize.reduce(1, *), geometry.kernelCount, geometry.outputCount)
         let depth = groupChannels * kernelCount
-        var columns = [Float](repeating: 0, count: depth * outputCount)
-        var output = [Float](repeating: 0, count: batch * filters * outputCount)
+        // Neither buffer needs zeros: im2col writes every column entry, each product every output; a
+        // 1x1 window multiplies the input itself and needs no columns at all.
+        var columns = [Float](unsafeUninitializedCapacity: geometry.isIdentity ? 0 : depth * outputCount) { $1 = $0.count }
+        var output = [Float](unsafeUninitializedCapacity: batch * filters * outputCount) { $1 = $0.count }
         let table = geometry.inputPositions
         xValues.withUnsafeBufferPointer { x in
             weights.withUnsafeBufferPointer { w in

@@ -1,8 +1,9 @@
 import Dispatch
 
 /// The float GEMM an operator runs: a kernel path, and how many threads may share one product
-/// (intra-op parallelism). A product is cut into row blocks, or column blocks when it has fewer
-/// rows than threads, each computed by the same kernel, so results do not depend on the thread count.
+/// (intra-op parallelism). A product is cut into row blocks, or column blocks when B is wider than A
+/// is tall or there are fewer rows than threads, each computed by the same kernel, so results do not
+/// depend on the thread count.
 struct MatrixMultiplier: Sendable {
     let path: FloatKernelPath
     let threads: Int
@@ -14,7 +15,9 @@ struct MatrixMultiplier: Sendable {
     func multiply(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into c: UnsafeMutablePointer<Float>,
                   rows: Int, depth: Int, columns: Int) {
         let parts = parallelParts(rows * depth * columns)
-        if rows >= parts {
+        // A wide B (a convolution's columns) is shared out by columns: the kernel packs the B it
+        // reads, and row blocks would each pack all of it.
+        if rows >= parts, rows >= columns || columns < parts {
             Self.split(rows, into: parts) { block in
                 path.multiply(a + block.lowerBound * depth, lda: depth, b, ldb: columns, into: c + block.lowerBound * columns,
                               ldc: columns, rows: block.count, depth: depth, columns: columns)
