@@ -121,8 +121,8 @@ static QF_AVX2 void gemm_u8s8_raw_avx2(const uint8_t *a, size_t lda, size_t m,
                                        const qf_packed_s8 *b, int32_t *c, size_t ldc) {
     int bytes = b->pairs_fit_int16;
     size_t tiles = (b->n + QF_TILE_COLUMNS - 1) / QF_TILE_COLUMNS;
-    size_t quads = (b->k + 3) / 4 > 0 ? (b->k + 3) / 4 : 1;
-    size_t row_entries = (bytes ? 1 : 2) * quads;
+    size_t quads = (b->k + 3) / 4;
+    size_t row_entries = (bytes ? 1 : 2) * (quads > 0 ? quads : 1); /* K = 0 still sizes a (zero) chunk */
     size_t chunk_rows = CHUNK_ACTIVATION_BYTES / (row_entries * sizeof(int32_t)) / ROWS_PER_BLOCK * ROWS_PER_BLOCK;
     if (chunk_rows < ROWS_PER_BLOCK) chunk_rows = ROWS_PER_BLOCK;
     if (chunk_rows > m) chunk_rows = m;
