@@ -16,7 +16,7 @@
  * Pair-safe weights (see qf_pack_s8) run `vpmaddubsw` on raw bytes, then `vpmaddwd` by ones: two
  * multiplies per 32 MACs, this CPU's int8 peak without VNNI. Other weights would saturate the 16-bit
  * pair sums of `vpmaddubsw`; they are sign-extended in registers into 16-bit pairs for `vpmaddwd`
- * alone: exact for any values, about 1.3x slower.
+ * alone: exact for any values, about 1.45x slower (61 against 88 GMAC/s at 1024^3).
  */
 enum { ROWS_PER_BLOCK = 4, CHUNK_ACTIVATION_BYTES = 128 * 1024 };
 
