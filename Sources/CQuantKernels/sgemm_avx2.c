@@ -9,15 +9,14 @@
 /*
  * Float GEMM, C = A x B, all row-major: B packed once in 24-column strips (weights), or unpacked
  * (activations, im2col columns), its strips then copied one at a time as the product reaches them,
- * so both run the same strip kernel. The register tile is
- * 3 rows x 24 columns: 9 accumulators, 3 weight vectors and one broadcast; each loaded weight vector
- * feeds three FMAs. (4 x 24 would fill all 16 ymm registers exactly, and clang then spills an
+ * so both run the same strip kernel. The register tile is 3 rows x 24 columns: 9 accumulators,
+ * 3 weight vectors and one broadcast; each loaded weight vector feeds three FMAs. (4 x 24 would fill all 16 ymm registers exactly, and clang then spills an
  * accumulator in the inner loop: 20 GMAC/s against 46 at MiniLM's shapes.)
  */
 enum { TILE_ROWS = 3, TILE_VECTORS = 3, TILE_COLUMNS = QF_FLOAT_STRIP_COLUMNS };
 _Static_assert(TILE_COLUMNS == 8 * TILE_VECTORS, "a tile is as wide as a packed strip: three 8-float vectors");
 
-/* `rows` (1 to 4) rows x 24 columns; inlined with a constant `rows`, so the accumulators stay in registers. */
+/* `rows` (1 to 3) rows x 24 columns; inlined with a constant `rows`, so the accumulators stay in registers. */
 static inline __attribute__((always_inline)) QF_AVX2_FMA void sgemm_tile(
     const float *a, size_t lda, const float *b, size_t ldb, float *c, size_t ldc, size_t k, const size_t rows) {
     __m256 acc[TILE_ROWS][TILE_VECTORS];

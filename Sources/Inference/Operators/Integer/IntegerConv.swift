@@ -58,6 +58,8 @@ struct IntegerConv: Operator {
         let depth = groupChannels * kernelCount
         let result = try form.result(inputs, columns: filters)
         var unrolled = [UInt8](repeating: 0, count: outputCount * depth)
+        // im2col's output before its transpose, one buffer for every image and group of the run.
+        var columns = [UInt8](unsafeUninitializedCapacity: geometry.isIdentity ? 0 : outputCount * depth) { $1 = $0.count }
         // Image by image, so the int32 products of a whole batch never exist at once (at batch 8 the
         // detector's would be 73 MB, mapped and page-faulted in afresh on every run).
         let images = (0..<batch).map { image in
@@ -65,9 +67,11 @@ struct IntegerConv: Operator {
             for group in 0..<groups {
                 let firstChannel = (image * channels + group * groupChannels) * inputCount
                 unrolled.withUnsafeMutableBufferPointer { rows in
-                    activations.withUnsafeBufferPointer { x in
-                        Self.unroll(x.baseAddress! + firstChannel, channels: groupChannels, geometry: geometry, zero: xZero,
-                                    into: rows.baseAddress!)
+                    columns.withUnsafeMutableBufferPointer { columns in
+                        activations.withUnsafeBufferPointer { x in
+                            Self.unroll(x.baseAddress! + firstChannel, channels: groupChannels, geometry: geometry, zero: xZero,
+                                        through: columns.baseAddress, into: rows.baseAddress!)
+                        }
                     }
                 }
                 let product = weights[group].packed.multiply(unrolled, rows: outputCount, aZero: xZero, bZero: zeroPoints?[group], threads: threads)
@@ -91,16 +95,14 @@ struct IntegerConv: Operator {
     /// point where the window overhangs the padding (so it contributes nothing). 2-D windows are
     /// im2col's columns transposed, both in C; other ranks gather through the window table.
     private static func unroll(_ x: UnsafePointer<UInt8>, channels: Int, geometry: SlidingWindow, zero: UInt8,
-                               into rows: UnsafeMutablePointer<UInt8>) {
+                               through columns: UnsafeMutablePointer<UInt8>?, into rows: UnsafeMutablePointer<UInt8>) {
         let (inputCount, kernelCount, outputCount) = (geometry.inputSize.reduce(1, *), geometry.kernelCount, geometry.outputCount)
         let depth = channels * kernelCount
         if geometry.isIdentity {
             qf_transpose_u8(x, channels, outputCount, rows)  // a 1x1 window: the input's channels are the columns
             return
         }
-        if var planar = geometry.planar(channels: channels) {
-            let columns = UnsafeMutablePointer<UInt8>.allocate(capacity: depth * outputCount)
-            defer { columns.deallocate() }
+        if var planar = geometry.planar(channels: channels), let columns {
             qf_im2col_u8(&planar, x, zero, columns)
             qf_transpose_u8(columns, depth, outputCount, rows)
             return
