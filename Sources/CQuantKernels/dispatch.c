@@ -16,6 +16,7 @@
 /* Every path compiled into this build, fastest first: the default is the first one the CPU runs. */
 static const qf_kernel_table *const compiled_tables[] = {
 #if defined(__x86_64__) || defined(__i386__)
+    &qf_avx512_vnni_kernels,
     &qf_avx2_kernels,
 #endif
 #if defined(__aarch64__)
@@ -48,6 +49,11 @@ static int cpu_runs(const qf_kernel_table *table) {
     if (table == &qf_avx2_kernels) {
         __builtin_cpu_init();
         return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    }
+    if (table == &qf_avx512_vnni_kernels) {
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("avx512f") &&
+               __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni");
     }
 #endif
 #if defined(__aarch64__)

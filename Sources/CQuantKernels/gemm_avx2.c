@@ -32,16 +32,6 @@ static inline QF_AVX2 void store_columns(int32_t *c_row, size_t first_col, size_
     }
 }
 
-/* A chunk's activations for the raw-byte kernel: a row's four bytes of each quad in one int32, for
- * one broadcast per quad; zero past K, where the (zero) padding weights must not meet stale bytes. */
-static void quad_rows(const uint8_t *a, size_t lda, size_t rows, size_t k, size_t quads, int32_t *x) {
-    for (size_t r = 0; r < rows; r++) {
-        uint8_t *x_row = (uint8_t *)(x + r * quads);
-        memcpy(x_row, a + r * lda, k);
-        memset(x_row + k, 0, 4 * quads - k);
-    }
-}
-
 /* For the widening kernel: per quad, rows (4q, 4q+2) as two int16 in one int32, then rows (4q+1, 4q+3). */
 static void pair_rows(const uint8_t *a, size_t lda, size_t rows, size_t k, size_t quads, int32_t *x) {
     for (size_t r = 0; r < rows; r++) {
@@ -132,7 +122,7 @@ static QF_AVX2 void gemm_u8s8_raw_avx2(const uint8_t *a, size_t lda, size_t m,
     }
     for (size_t chunk = 0; chunk < m; chunk += chunk_rows) {
         size_t chunk_end = m - chunk < chunk_rows ? m : chunk + chunk_rows;
-        (bytes ? quad_rows : pair_rows)(a + chunk * lda, lda, chunk_end - chunk, b->k, quads, x);
+        (bytes ? qf_quad_rows : pair_rows)(a + chunk * lda, lda, chunk_end - chunk, b->k, quads, x);
         for (size_t tile = 0; tile < tiles; tile++) {
             for (size_t row = chunk; row < chunk_end; row += ROWS_PER_BLOCK) {
                 size_t rows = chunk_end - row < ROWS_PER_BLOCK ? chunk_end - row : ROWS_PER_BLOCK;
@@ -147,17 +137,7 @@ static QF_AVX2 void gemm_u8s8_raw_avx2(const uint8_t *a, size_t lda, size_t m,
 const qf_kernel_table qf_avx2_kernels = {
     .name = "avx2",
     .gemm_u8s8_raw = gemm_u8s8_raw_avx2,
-    .sgemm = qf_sgemm_avx2_path,
-    .sgemm_packed = qf_sgemm_packed_avx2_path,
-    .range_f32 = qf_range_f32_avx2_path,
-    .quantize_u8 = qf_quantize_u8_avx2_path,
-    .depthwise_conv2d_f32 = qf_depthwise_conv2d_f32_avx2_path,
-    .exp_f32 = qf_exp_f32_avx2_path,
-    .erf_f32 = qf_erf_f32_avx2_path,
-    .tanh_f32 = qf_tanh_f32_avx2_path,
-    .sigmoid_f32 = qf_sigmoid_f32_avx2_path,
-    .gelu_erf_f32 = qf_gelu_erf_f32_avx2_path,
-    .softmax_rows_f32 = qf_softmax_rows_f32_avx2_path,
+    QF_AVX2_FLOAT_KERNELS,
 };
 
 #endif

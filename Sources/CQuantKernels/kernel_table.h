@@ -39,11 +39,26 @@ typedef struct {
 extern const qf_kernel_table qf_scalar_kernels;
 #if defined(__x86_64__) || defined(__i386__)
 extern const qf_kernel_table qf_avx2_kernels;
+extern const qf_kernel_table qf_avx512_vnni_kernels; /* avx2 with the int8 GEMM on vpdpbusd */
 #endif
 #if defined(__aarch64__)
 extern const qf_kernel_table qf_neon_kernels;
 extern const qf_kernel_table qf_neon_dotprod_kernels; /* neon with the int8 GEMM on sdot */
 #endif
+
+/* A chunk of activation rows for the x86 kernels that broadcast four bytes at a time: row r's bytes
+ * of quad q in x[r * quads + q] (one int32), zero past K, where the (zero) padding weights must not
+ * meet stale bytes. */
+void qf_quad_rows(const uint8_t *a, size_t lda, size_t rows, size_t k, size_t quads, int32_t *x);
+
+/* Every kernel but the int8 GEMM, shared by the x86 tables (a CPU with AVX512-VNNI has AVX2 and FMA). */
+#define QF_AVX2_FLOAT_KERNELS                                                                          \
+    .sgemm = qf_sgemm_avx2_path, .sgemm_packed = qf_sgemm_packed_avx2_path,                            \
+    .range_f32 = qf_range_f32_avx2_path, .quantize_u8 = qf_quantize_u8_avx2_path,                      \
+    .depthwise_conv2d_f32 = qf_depthwise_conv2d_f32_avx2_path, .exp_f32 = qf_exp_f32_avx2_path,        \
+    .erf_f32 = qf_erf_f32_avx2_path, .tanh_f32 = qf_tanh_f32_avx2_path,                                \
+    .sigmoid_f32 = qf_sigmoid_f32_avx2_path, .gelu_erf_f32 = qf_gelu_erf_f32_avx2_path,                \
+    .softmax_rows_f32 = qf_softmax_rows_f32_avx2_path
 
 /* Each path's float GEMM, in its own file (sgemm_*.c), referenced by that path's table. */
 void qf_sgemm_scalar_path(const float *a, size_t lda, const float *b, size_t ldb,

@@ -1,4 +1,4 @@
-#include "CQuantKernels.h"
+#include "kernel_table.h"
 
 #include <string.h>
 
@@ -28,4 +28,12 @@ int qf_pack_s8(const int8_t *b, size_t ldb, size_t k, size_t n,
         column_sums[col] = sum;
     }
     return pairs_fit_int16;
+}
+
+void qf_quad_rows(const uint8_t *a, size_t lda, size_t rows, size_t k, size_t quads, int32_t *x) {
+    for (size_t r = 0; r < rows; r++) {
+        uint8_t *x_row = (uint8_t *)(x + r * quads);
+        memcpy(x_row, a + r * lda, k);
+        memset(x_row + k, 0, 4 * quads - k);
+    }
 }

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 /* In dispatch preference order: the default must be the first one supported. */
-static const char *const path_names[] = {"avx2", "neon-dotprod", "neon", "scalar"};
+static const char *const path_names[] = {"avx512-vnni", "avx2", "neon-dotprod", "neon", "scalar"};
 enum { PATHS = sizeof path_names / sizeof path_names[0] };
 
 enum { GEMM, SGEMM, SGEMM_PACKED, RANGE, QUANTIZE, DEPTHWISE, EXP, ERF, TANH, SIGMOID, GELU, SOFTMAX, KERNELS };
@@ -215,6 +215,7 @@ static void check_gemms(void) {
         {1, 1, 1},    {1, 2, 1},    {1, 3, 8},     {2, 4, 9},     {3, 5, 7},     {4, 8, 8},    {4, 16, 16},
         {5, 17, 9},   {7, 33, 10},  {8, 64, 24},   {9, 127, 23},  {13, 2, 16},   {17, 31, 33}, {6, 7, 48},
         {4, 1, 17},   {1, 784, 256}, {4, 1023, 25}, {5, 2049, 17}, {3, 4096, 40}, {1, 3001, 7}, {12, 300, 64},
+        {8, 64, 32},  {16, 100, 64}, {9, 37, 47},  {23, 260, 33}, {67, 48, 80},
         {3, 0, 20}, /* K = 0: every output is 0 (no weight bytes are stored to read) */
     };
     unsigned variant = 0;

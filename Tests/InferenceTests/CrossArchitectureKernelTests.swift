@@ -9,7 +9,7 @@ final class CrossArchitectureKernelTests: XCTestCase {
     private let kernels = ["gemm_u8s8", "sgemm", "sgemm_packed", "range_f32", "quantize_u8"]
 
     func testEveryNativePathPasses() throws {
-        let paths = ["avx2", "neon-dotprod", "neon", "scalar"].filter { (path: String) in qf_kernel_path_is_supported(path) == 1 }
+        let paths = ["avx512-vnni", "avx2", "neon-dotprod", "neon", "scalar"].filter { (path: String) in qf_kernel_path_is_supported(path) == 1 }
         try assertEveryKernelPasses(mode: "native", on: paths)
     }
 

@@ -59,7 +59,7 @@ final class KernelPathTests: XCTestCase {
         if let requested = ProcessInfo.processInfo.environment["QUANTFLEET_KERNELS"], qf_kernel_path_is_supported(requested) == 1 {
             XCTAssertEqual(chosen, requested)
         } else {
-            XCTAssertEqual(chosen, qf_kernel_path_is_supported("avx2") == 1 ? "avx2" : "scalar")
+            XCTAssertEqual(chosen, ["avx512-vnni", "avx2", "scalar"].first { qf_kernel_path_is_supported($0) == 1 })
         }
     }
 

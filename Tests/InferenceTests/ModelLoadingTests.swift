@@ -39,7 +39,7 @@ final class ModelLoadingTests: XCTestCase {
         let session = try InferenceSession(contentsOf: TestSupport.fp32Model)
         XCTAssertEqual(session.inputs, [TensorInfo(name: "pixels", elementType: .float32, shape: [nil, 784])])
         XCTAssertEqual(Set(session.outputs.map(\.name)), ["label", "probabilities"])
-        XCTAssertTrue(["avx2", "scalar"].contains(session.kernelPath))
+        XCTAssertTrue(["avx512-vnni", "avx2", "scalar"].contains(session.kernelPath))
         XCTAssertThrowsError(try session.run(["pixels": Tensor(shape: [1, 784], uint8s: Array(repeating: 0, count: 784))])) {
             XCTAssertEqual($0 as? InferenceError, .feedTypeMismatch(name: "pixels", expected: .float32, actual: .uint8))
         }

@@ -63,7 +63,8 @@ void qf_gemm_u8s8(const uint8_t *a, size_t lda, size_t m, uint8_t a_zero,
                   const qf_packed_s8 *b, const int8_t *b_zero, int32_t *c, size_t ldc);
 
 /**
- * Name of the kernel path in use: "avx2" (x86 with AVX2 and FMA), "neon-dotprod" (AArch64 with the
+ * Name of the kernel path in use: "avx512-vnni" (x86 with AVX512-VNNI as well: the int8 GEMM on
+ * vpdpbusd, everything else as avx2), "avx2" (x86 with AVX2 and FMA), "neon-dotprod" (AArch64 with the
  * dot-product extension), "neon" (any AArch64) or "scalar" (anywhere). Chosen once, at first use,
  * from the CPU's features; the environment variable QUANTFLEET_KERNELS=<one of these names>
  * overrides the choice (a request the CPU cannot run falls back to the detected path).

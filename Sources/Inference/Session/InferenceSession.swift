@@ -43,7 +43,7 @@ public final class InferenceSession: Sendable {
         plan.initialValues.reduce(0) { $0 + ($1?.storage.residentBytes ?? 0) } + plan.steps.reduce(0) { $0 + $1.operation.preparedBytes }
     }
 
-    /// The integer kernel path in use ("avx2" or "scalar").
+    /// The integer kernel path in use ("avx512-vnni", "avx2", "neon-dotprod", "neon" or "scalar").
     public var kernelPath: String { PackedInt8Weights.kernelPathName }
 
     /// Runs the graph on `feeds` (one tensor per model input) and returns every model output.

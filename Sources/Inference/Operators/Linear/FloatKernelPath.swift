@@ -8,7 +8,7 @@ public enum FloatKernelPath: Sendable, Equatable {
     case named(String)
 
     /// Every kernel path the C target has (dispatch.c); `supportedNames` are those this CPU runs.
-    public static let knownNames = ["scalar", "avx2", "neon", "neon-dotprod"]
+    public static let knownNames = ["scalar", "avx2", "avx512-vnni", "neon", "neon-dotprod"]
     public static var supportedNames: [String] { knownNames.filter { qf_kernel_path_is_supported($0) == 1 } }
 
     /// Checks that this CPU can run the path.
