@@ -258,9 +258,10 @@ void qf_hard_swish_f32(const float *x, float *y, size_t n);
 
 /**
  * Makes the C library keep freed memory in the process heap for reuse instead of returning it to
- * the kernel (glibc: no heap trimming, blocks up to 32 MiB from the heap rather than mapped one by
- * one); a no-op elsewhere. Process-wide; the inference engine calls it once (see
- * FreedMemoryRetention.swift).
+ * the kernel (glibc: one arena for every thread, no block mapped on its own, no heap trimming); a
+ * no-op elsewhere. Process-wide, and run as a constructor when a program linking it loads (see
+ * heap_retention.c); the inference engine references it (FreedMemoryRetention.swift) so that every
+ * program running inference links it.
  */
 void qf_keep_freed_memory(void);
 
