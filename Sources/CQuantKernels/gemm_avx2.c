@@ -137,7 +137,9 @@ static QF_AVX2 void gemm_u8s8_raw_avx2(const uint8_t *a, size_t lda, size_t m,
 const qf_kernel_table qf_avx2_kernels = {
     .name = "avx2",
     .gemm_u8s8_raw = gemm_u8s8_raw_avx2,
-    QF_AVX2_FLOAT_KERNELS,
+    .sgemm = qf_sgemm_avx2_path,
+    .sgemm_packed = qf_sgemm_packed_avx2_path,
+    QF_AVX2_ELEMENTWISE_KERNELS,
 };
 
 #endif

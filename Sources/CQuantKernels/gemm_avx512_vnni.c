@@ -93,11 +93,13 @@ static QF_AVX512_VNNI void gemm_u8s8_raw_avx512_vnni(const uint8_t *a, size_t ld
     free(x);
 }
 
-/* The integer GEMM on VNNI; every float and vector-math kernel is avx2's (same CPUs have both). */
+/* Both GEMMs on AVX512 (the float one in sgemm_avx512.c); the element-wise kernels are avx2's. */
 const qf_kernel_table qf_avx512_vnni_kernels = {
     .name = "avx512-vnni",
     .gemm_u8s8_raw = gemm_u8s8_raw_avx512_vnni,
-    QF_AVX2_FLOAT_KERNELS,
+    .sgemm = qf_sgemm_avx512_path,
+    .sgemm_packed = qf_sgemm_packed_avx512_path,
+    QF_AVX2_ELEMENTWISE_KERNELS,
 };
 
 #endif

@@ -39,7 +39,7 @@ typedef struct {
 extern const qf_kernel_table qf_scalar_kernels;
 #if defined(__x86_64__) || defined(__i386__)
 extern const qf_kernel_table qf_avx2_kernels;
-extern const qf_kernel_table qf_avx512_vnni_kernels; /* avx2 with the int8 GEMM on vpdpbusd */
+extern const qf_kernel_table qf_avx512_vnni_kernels; /* GEMMs on AVX512 (int8 on vpdpbusd), the rest avx2 */
 #endif
 #if defined(__aarch64__)
 extern const qf_kernel_table qf_neon_kernels;
@@ -51,9 +51,8 @@ extern const qf_kernel_table qf_neon_dotprod_kernels; /* neon with the int8 GEMM
  * meet stale bytes. */
 void qf_quad_rows(const uint8_t *a, size_t lda, size_t rows, size_t k, size_t quads, int32_t *x);
 
-/* Every kernel but the int8 GEMM, shared by the x86 tables (a CPU with AVX512-VNNI has AVX2 and FMA). */
-#define QF_AVX2_FLOAT_KERNELS                                                                          \
-    .sgemm = qf_sgemm_avx2_path, .sgemm_packed = qf_sgemm_packed_avx2_path,                            \
+/* Every kernel but the GEMMs, shared by the x86 tables (a CPU with AVX512-VNNI has AVX2 and FMA). */
+#define QF_AVX2_ELEMENTWISE_KERNELS                                                                    \
     .range_f32 = qf_range_f32_avx2_path, .quantize_u8 = qf_quantize_u8_avx2_path,                      \
     .depthwise_conv2d_f32 = qf_depthwise_conv2d_f32_avx2_path, .exp_f32 = qf_exp_f32_avx2_path,        \
     .erf_f32 = qf_erf_f32_avx2_path, .tanh_f32 = qf_tanh_f32_avx2_path,                                \
@@ -65,6 +64,8 @@ void qf_sgemm_scalar_path(const float *a, size_t lda, const float *b, size_t ldb
                           float *c, size_t ldc, size_t m, size_t k, size_t n);
 void qf_sgemm_avx2_path(const float *a, size_t lda, const float *b, size_t ldb,
                         float *c, size_t ldc, size_t m, size_t k, size_t n);
+void qf_sgemm_avx512_path(const float *a, size_t lda, const float *b, size_t ldb,
+                          float *c, size_t ldc, size_t m, size_t k, size_t n);
 void qf_sgemm_neon_path(const float *a, size_t lda, const float *b, size_t ldb,
                         float *c, size_t ldc, size_t m, size_t k, size_t n);
 
@@ -72,6 +73,8 @@ void qf_sgemm_packed_scalar_path(const float *a, size_t lda, const float *packed
                                  float *c, size_t ldc, size_t m);
 void qf_sgemm_packed_avx2_path(const float *a, size_t lda, const float *packed, size_t k, size_t n,
                                float *c, size_t ldc, size_t m);
+void qf_sgemm_packed_avx512_path(const float *a, size_t lda, const float *packed, size_t k, size_t n,
+                                 float *c, size_t ldc, size_t m);
 void qf_sgemm_packed_neon_path(const float *a, size_t lda, const float *packed, size_t k, size_t n,
                                float *c, size_t ldc, size_t m);
 
