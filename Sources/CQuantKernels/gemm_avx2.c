@@ -139,7 +139,13 @@ const qf_kernel_table qf_avx2_kernels = {
     .gemm_u8s8_raw = gemm_u8s8_raw_avx2,
     .sgemm = qf_sgemm_avx2_path,
     .sgemm_packed = qf_sgemm_packed_avx2_path,
-    QF_AVX2_ELEMENTWISE_KERNELS,
+    QF_AVX2_QUANTIZE_AND_DEPTHWISE_KERNELS,
+    .exp_f32 = qf_exp_f32_avx2_path,
+    .erf_f32 = qf_erf_f32_avx2_path,
+    .tanh_f32 = qf_tanh_f32_avx2_path,
+    .sigmoid_f32 = qf_sigmoid_f32_avx2_path,
+    .gelu_erf_f32 = qf_gelu_erf_f32_avx2_path,
+    .softmax_rows_f32 = qf_softmax_rows_f32_avx2_path,
 };
 
 #endif

@@ -51,13 +51,11 @@ extern const qf_kernel_table qf_neon_dotprod_kernels; /* neon with the int8 GEMM
  * meet stale bytes. */
 void qf_quad_rows(const uint8_t *a, size_t lda, size_t rows, size_t k, size_t quads, int32_t *x);
 
-/* Every kernel but the GEMMs, shared by the x86 tables (a CPU with AVX512-VNNI has AVX2 and FMA). */
-#define QF_AVX2_ELEMENTWISE_KERNELS                                                                    \
+/* The activation quantizers and depthwise convolution, shared by the x86 tables (a CPU with
+ * AVX512-VNNI has AVX2 and FMA). */
+#define QF_AVX2_QUANTIZE_AND_DEPTHWISE_KERNELS                                                          \
     .range_f32 = qf_range_f32_avx2_path, .quantize_u8 = qf_quantize_u8_avx2_path,                      \
-    .depthwise_conv2d_f32 = qf_depthwise_conv2d_f32_avx2_path, .exp_f32 = qf_exp_f32_avx2_path,        \
-    .erf_f32 = qf_erf_f32_avx2_path, .tanh_f32 = qf_tanh_f32_avx2_path,                                \
-    .sigmoid_f32 = qf_sigmoid_f32_avx2_path, .gelu_erf_f32 = qf_gelu_erf_f32_avx2_path,                \
-    .softmax_rows_f32 = qf_softmax_rows_f32_avx2_path
+    .depthwise_conv2d_f32 = qf_depthwise_conv2d_f32_avx2_path
 
 /* Each path's float GEMM, in its own file (sgemm_*.c), referenced by that path's table. */
 void qf_sgemm_scalar_path(const float *a, size_t lda, const float *b, size_t ldb,
@@ -105,6 +103,7 @@ void qf_depthwise_conv2d_f32_neon_path(const qf_conv2d_geometry *geometry, const
     void qf_softmax_rows_f32_##path##_path(float *x, size_t rows, size_t length);
 QF_DECLARE_VMATH(scalar)
 QF_DECLARE_VMATH(avx2)
+QF_DECLARE_VMATH(avx512)
 QF_DECLARE_VMATH(neon)
 
 /* Below this, exp flushes to 0 on every path: ln(FLT_MIN), the smallest normal result. */

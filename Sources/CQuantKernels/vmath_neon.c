@@ -7,7 +7,7 @@
 
 #define QF_INLINE static inline __attribute__((always_inline))
 
-/* Vector math on 4 lanes: the algorithms and coefficients of vmath_avx2.c (see there). */
+/* Vector math on 4 lanes: the algorithms and coefficients of vmath_x86.h (see there). */
 
 static const float erf_small[] = {1.128379166e+00f, -3.761262715e-01f, 1.128360029e-01f, -2.685444856e-02f,
                                   5.189542003e-03f, -8.020894933e-04f, 7.889285471e-05f};

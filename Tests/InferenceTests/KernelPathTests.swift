@@ -59,7 +59,8 @@ final class KernelPathTests: XCTestCase {
         if let requested = ProcessInfo.processInfo.environment["QUANTFLEET_KERNELS"], qf_kernel_path_is_supported(requested) == 1 {
             XCTAssertEqual(chosen, requested)
         } else {
-            XCTAssertEqual(chosen, ["avx512-vnni", "avx2", "scalar"].first { qf_kernel_path_is_supported($0) == 1 })
+            let best = ["avx512-vnni", "avx2", "scalar"].first { (path: String) in qf_kernel_path_is_supported(path) == 1 }
+            XCTAssertEqual(chosen, best)
         }
     }
 
