@@ -28,6 +28,7 @@ enum OperatorRegistry {
             Key(domain: QDQFusion.domain, opType: "ConvIntegerToFloat"): { try IntegerConv($0, form: .toFloat) },
             Key(domain: QDQFusion.domain, opType: "GatherDequantized"): { _ in GatherDequantized() },
             Key(domain: QDQFusion.domain, opType: "MatMulBlockDequantized"): { try BlockDequantizedMatMul($0) },
+            Key(domain: QDQFusion.domain, opType: "HeadMatMul"): { try HeadMatMul($0) },
             Key(domain: "", opType: "QuantizeLinear"): { try QuantizeLinear($0) },
             Key(domain: "", opType: "DequantizeLinear"): { try DequantizeLinear($0) },
             Key(domain: "", opType: "Clip"): { try Clip($0) },

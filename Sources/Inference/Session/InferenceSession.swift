@@ -30,6 +30,7 @@ public final class InferenceSession: Sendable {
         graph.fuseDecomposedHardSwishes()
         graph.fuseQuantizedLinearOps()
         graph.fuseMatMulBiases()
+        graph.fuseHeadTransposes()
         graph.foldBatchNormalizations()  // again: into the fused integer convolutions' scales
         graph.foldConstants()
         inputs = graph.inputs

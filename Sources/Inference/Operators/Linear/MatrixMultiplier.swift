@@ -11,21 +11,23 @@ struct MatrixMultiplier: Sendable {
     /// Below this many multiply-adds a product stays on the calling thread: waking threads costs more.
     static let smallestShared = 1 << 18
 
-    /// C = A x B, row-major, unpacked.
-    func multiply(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into c: UnsafeMutablePointer<Float>,
-                  rows: Int, depth: Int, columns: Int) {
+    /// C = A x B, row-major, unpacked; rows `lda`, `ldb`, `ldc` apart (default: packed tight), so a
+    /// matrix can be a strided view of a larger tensor.
+    func multiply(_ a: UnsafePointer<Float>, lda: Int? = nil, _ b: UnsafePointer<Float>, ldb: Int? = nil,
+                  into c: UnsafeMutablePointer<Float>, ldc: Int? = nil, rows: Int, depth: Int, columns: Int) {
+        let (lda, ldb, ldc) = (lda ?? depth, ldb ?? columns, ldc ?? columns)
         let parts = parallelParts(rows * depth * columns)
         // A wide B (a convolution's columns) is shared out by columns: the kernel packs the B it
         // reads, and row blocks would each pack all of it.
         if rows >= parts, rows >= columns || columns < parts {
             Self.split(rows, into: parts) { block in
-                path.multiply(a + block.lowerBound * depth, lda: depth, b, ldb: columns, into: c + block.lowerBound * columns,
-                              ldc: columns, rows: block.count, depth: depth, columns: columns)
+                path.multiply(a + block.lowerBound * lda, lda: lda, b, ldb: ldb, into: c + block.lowerBound * ldc,
+                              ldc: ldc, rows: block.count, depth: depth, columns: columns)
             }
         } else {
             Self.split(columns, into: parts) { block in
-                path.multiply(a, lda: depth, b + block.lowerBound, ldb: columns, into: c + block.lowerBound,
-                              ldc: columns, rows: rows, depth: depth, columns: block.count)
+                path.multiply(a, lda: lda, b + block.lowerBound, ldb: ldb, into: c + block.lowerBound,
+                              ldc: ldc, rows: rows, depth: depth, columns: block.count)
             }
         }
     }

@@ -13,9 +13,14 @@ struct Transpose: Operator {
         guard permutation.sorted() == Array(0..<rank) else {
             throw InferenceError.invalidOperand("perm \(permutation) is not a permutation of the \(rank) axes of \(x.shape)")
         }
+        return [Self.permuted(x, by: permutation)]
+    }
+
+    /// `x` with its axes in the order `permutation` (a valid permutation of them), copied.
+    static func permuted(_ x: Tensor, by permutation: [Int]) -> Tensor {
         let shape = permutation.map { x.shape[$0] }
         let sourceStrides = permutation.map { x.strides[$0] }
-        return [Tensor(shape: shape, storage: x.storage.strided(shape: shape, sourceStrides: sourceStrides, offset: 0))]
+        return Tensor(shape: shape, storage: x.storage.strided(shape: shape, sourceStrides: sourceStrides, offset: 0))
     }
 
     /// Source positions of every element of `shape` (row-major) when stepping axis i moves `sourceStrides[i]`.
