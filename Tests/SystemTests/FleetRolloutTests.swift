@@ -163,6 +163,10 @@ final class FleetRolloutTests: XCTestCase {
         let reference = try driver.pushModel(SystemTestSupport.fixtures.appendingPathComponent("mlp-fp32.onnx"), precision: "fp32")
         let damaged = try driver.pushModel(crushed, precision: "int2")
         let rollout = try driver.createAndStart(reference: reference, candidate: damaged, stages: [100])
+        // Both device classes must be shadowing before traffic starts: a round goes to the agents ready
+        // at its start, and one agent alone can bring the 300 samples that decide (with one device
+        // class, that dimension is the whole and is not judged).
+        try await fleet.waitUntilReady(pair)
         let traffic = driver.replayUntilStopped(pair)
         try await SystemTestSupport.eventually(timeout: .seconds(90), "the rollout is decided") {
             try await driver.status(rollout).state == "rolled-back"
