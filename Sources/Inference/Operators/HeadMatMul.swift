@@ -8,9 +8,15 @@ struct HeadMatMul: Operator {
     private let general: MatMul
 
     init(_ context: OperatorContext) throws {
-        swapped = try ["swap_a", "swap_b", "swap_c"].map { try context.attributes.int($0, default: 0) != 0 }
-        multiplier = context.multiplier
-        general = MatMul(context)
+        self.init(swapped: try ["swap_a", "swap_b", "swap_c"].map { try context.attributes.int($0, default: 0) != 0 },
+                  multiplier: context.multiplier)
+    }
+
+    /// `swapped`: whether A, B and the product are stored with axes 1 and 2 swapped.
+    init(swapped: [Bool], multiplier: MatrixMultiplier) {
+        self.swapped = swapped
+        self.multiplier = multiplier
+        general = MatMul(multiplier: multiplier)
     }
 
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
@@ -45,7 +51,7 @@ struct HeadMatMul: Operator {
 
     /// The logical [B, H, rows, columns] view of a contiguous 4-D tensor of `shape`: its axes 1 and 2
     /// swapped when `swapped`; rows `strides[2]` apart, columns adjacent. nil for another rank.
-    private static func view(_ shape: [Int], swapped: Bool) -> (shape: [Int], strides: [Int], offset: (Int, Int) -> Int)? {
+    static func view(_ shape: [Int], swapped: Bool) -> (shape: [Int], strides: [Int], offset: (Int, Int) -> Int)? {
         guard shape.count == 4 else { return nil }
         let stored = [shape[1] * shape[2] * shape[3], shape[2] * shape[3], shape[3], 1]
         let order = swapped ? [0, 2, 1, 3] : [0, 1, 2, 3]

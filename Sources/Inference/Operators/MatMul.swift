@@ -6,8 +6,12 @@ struct MatMul: Operator {
     private let multiplier: MatrixMultiplier
 
     init(_ context: OperatorContext) {
-        multiplier = context.multiplier
-        if let b = context.constantInput(1), b.shape.count == 2, b.elementType.isFloatingPoint {
+        self.init(multiplier: context.multiplier, constantB: context.constantInput(1))
+    }
+
+    init(multiplier: MatrixMultiplier, constantB: Tensor? = nil) {
+        self.multiplier = multiplier
+        if let b = constantB, b.shape.count == 2, b.elementType.isFloatingPoint {
             packedB = PackedFloatWeights(rowMajor: b.floats, depth: b.shape[0], columns: b.shape[1])
         } else {
             packedB = nil

@@ -29,6 +29,7 @@ enum OperatorRegistry {
             Key(domain: QDQFusion.domain, opType: "GatherDequantized"): { _ in GatherDequantized() },
             Key(domain: QDQFusion.domain, opType: "MatMulBlockDequantized"): { try BlockDequantizedMatMul($0) },
             Key(domain: QDQFusion.domain, opType: "HeadMatMul"): { try HeadMatMul($0) },
+            Key(domain: QDQFusion.domain, opType: "HeadAttention"): { try HeadAttention($0) },
             Key(domain: "", opType: "QuantizeLinear"): { try QuantizeLinear($0) },
             Key(domain: "", opType: "DequantizeLinear"): { try DequantizeLinear($0) },
             Key(domain: "", opType: "Clip"): { try Clip($0) },

@@ -31,6 +31,7 @@ public final class InferenceSession: Sendable {
         graph.fuseQuantizedLinearOps()
         graph.fuseMatMulBiases()
         graph.fuseHeadTransposes()
+        graph.fuseAttentionHeads()
         graph.foldBatchNormalizations()  // again: into the fused integer convolutions' scales
         graph.foldConstants()
         inputs = graph.inputs
