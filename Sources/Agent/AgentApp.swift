@@ -46,7 +46,7 @@ public enum AgentApp {
             logger: logger))
     }
 
-    /// The other float kernel path, for the noise floor: scalar beside AVX2 (which fuses multiply
+    /// The other float kernel path, for the noise floor: scalar beside AVX2 or AVX512 (which fuse multiply
     /// and add, so the two round differently). None when the CPU has only the scalar path.
     static func noiseFloorPath(_ configuration: AgentConfiguration) -> String? {
         guard configuration.noiseFloorRate > 0, InferenceSession.integerKernelPath != "scalar" else { return nil }
