@@ -537,6 +537,7 @@ static void check_depthwise_convolutions(void) {
         {2, 20, 5, 7, 1, 1, 1, 1, 1, 3, 0, 3, 0},     {2, 6, 24, 3, 3, 1, 1, 1, 1, 4, 4, 4, 4}, /* pads beyond the kernel */
         {2, 6, 24, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1},     {2, 6, 31, 3, 3, 1, 4, 1, 1, 1, 1, 1, 1},
         {1, 3, 9, 3, 9, 1, 1, 1, 1, 0, 0, 0, 0},      {1, 4, 16, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0}, /* no padding, one vector */
+        {2, 9, 230, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},    {2, 5, 150, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2}, /* four 16-lane vectors */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         check_depthwise(&cases[i], 1);
