@@ -30,16 +30,8 @@ QF_INLINE QF_AVX2_FMA __m256 load_inputs(const float *p, size_t stride) {
     return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(even), _MM_SHUFFLE(3, 1, 2, 0)));
 }
 
-typedef struct {
-    const qf_conv2d_geometry *g;
-    const float *plane, *filter;
-    float bias;
-    ptrdiff_t top;       /* oy * stride_h - pad_top */
-    size_t kh_lo, kh_hi; /* kernel rows inside the image */
-} row_context;
-
 /* `vectors` (1 or 4) interior vectors from output column ox; stride is 1 or 2. */
-QF_INLINE QF_AVX2_FMA void interior(const row_context *r, size_t ox, float *out, const int vectors, const size_t stride) {
+QF_INLINE QF_AVX2_FMA void interior(const qf_depthwise_row *r, size_t ox, float *out, const int vectors, const size_t stride) {
     const qf_conv2d_geometry *g = r->g;
     __m256 acc[4];
     QF_UNROLL for (int v = 0; v < vectors; v++) acc[v] = _mm256_set1_ps(r->bias);
@@ -57,7 +49,7 @@ QF_INLINE QF_AVX2_FMA void interior(const row_context *r, size_t ox, float *out,
 }
 
 /* Outputs [ox, ox + lanes), lanes 1 to 8, any column and stride. */
-static QF_AVX2_FMA void border(const row_context *r, size_t ox, size_t lanes, float *out) {
+static QF_AVX2_FMA void border(const qf_depthwise_row *r, size_t ox, size_t lanes, float *out) {
     const qf_conv2d_geometry *g = r->g;
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     const __m256i width = _mm256_set1_epi32((int)g->width), minus_one = _mm256_set1_epi32(-1);
@@ -87,43 +79,9 @@ static QF_AVX2_FMA void border(const row_context *r, size_t ox, size_t lanes, fl
     _mm256_maskstore_ps(out + ox, _mm256_cmpgt_epi32(_mm256_set1_epi32((int)lanes), lane), acc);
 }
 
-/* One output row at stride 1 or 2 (a constant after inlining). */
-QF_INLINE QF_AVX2_FMA void output_row(const row_context *r, float *out, const size_t stride) {
-    const qf_conv2d_geometry *g = r->g;
-    /* vector columns: every load in the row, the stride-2 read past the last even element included */
-    size_t lo, hi;
-    ptrdiff_t reach = (ptrdiff_t)((g->kernel_w - 1) * g->dilation_w + (stride - 1));
-    qf_valid_range(-(ptrdiff_t)g->pad_left, stride, (ptrdiff_t)g->width - 1 - reach, g->out_w, &lo, &hi);
-    if (hi - lo < 8) {
-        for (size_t ox = 0; ox < g->out_w; ox += 8) border(r, ox, g->out_w - ox < 8 ? g->out_w - ox : 8, out);
-        return;
-    }
-    for (size_t ox = 0; ox < lo; ox += 8) border(r, ox, lo - ox < 8 ? lo - ox : 8, out);
-    size_t ox = lo;
-    for (; ox + 32 <= hi; ox += 32) interior(r, ox, out, 4, stride);
-    for (; ox + 8 <= hi; ox += 8) interior(r, ox, out, 1, stride);
-    if (ox < hi) interior(r, hi - 8, out, 1, stride); /* overlaps columns already written, with the same values */
-    for (ox = hi; ox < g->out_w; ox += 8) border(r, ox, g->out_w - ox < 8 ? g->out_w - ox : 8, out);
-}
-
-QF_AVX2_FMA void qf_depthwise_conv2d_f32_avx2_path(const qf_conv2d_geometry *g, const float *input,
-                                                   const float *weights, const float *bias, float *output) {
-    for (size_t c = 0; c < g->channels; c++) {
-        row_context r = {g, input + c * g->height * g->width, weights + c * g->kernel_h * g->kernel_w,
-                         bias != NULL ? bias[c] : 0.0f, 0, 0, 0};
-        float *out = output + c * g->out_h * g->out_w;
-        for (size_t oy = 0; oy < g->out_h; oy++, out += g->out_w) {
-            r.top = (ptrdiff_t)(oy * g->stride_h) - (ptrdiff_t)g->pad_top;
-            qf_valid_range(r.top, g->dilation_h, (ptrdiff_t)g->height - 1, g->kernel_h, &r.kh_lo, &r.kh_hi);
-            if (g->stride_w == 1) {
-                output_row(&r, out, 1);
-            } else if (g->stride_w == 2) {
-                output_row(&r, out, 2);
-            } else {
-                for (size_t ox = 0; ox < g->out_w; ox += 8) border(&r, ox, g->out_w - ox < 8 ? g->out_w - ox : 8, out);
-            }
-        }
-    }
-}
+#define QF_LANES 8
+#define QF_TARGET QF_AVX2_FMA
+#define QF_PATH qf_depthwise_conv2d_f32_avx2_path
+#include "depthwise_rows_x86.h"
 
 #endif

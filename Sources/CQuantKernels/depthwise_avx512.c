@@ -21,16 +21,8 @@ QF_INLINE QF_AVX512 __m512 load_inputs(const float *p, size_t stride) {
     return _mm512_permutex2var_ps(_mm512_loadu_ps(p), even, _mm512_loadu_ps(p + 16));
 }
 
-typedef struct {
-    const qf_conv2d_geometry *g;
-    const float *plane, *filter;
-    float bias;
-    ptrdiff_t top;       /* oy * stride_h - pad_top */
-    size_t kh_lo, kh_hi; /* kernel rows inside the image */
-} row_context;
-
 /* `vectors` (1 or 4) interior vectors from output column ox; stride is 1 or 2. */
-QF_INLINE QF_AVX512 void interior(const row_context *r, size_t ox, float *out, const int vectors, const size_t stride) {
+QF_INLINE QF_AVX512 void interior(const qf_depthwise_row *r, size_t ox, float *out, const int vectors, const size_t stride) {
     const qf_conv2d_geometry *g = r->g;
     __m512 acc[4];
     QF_UNROLL for (int v = 0; v < vectors; v++) acc[v] = _mm512_set1_ps(r->bias);
@@ -48,7 +40,7 @@ QF_INLINE QF_AVX512 void interior(const row_context *r, size_t ox, float *out, c
 }
 
 /* Outputs [ox, ox + lanes), lanes 1 to 16, any column and stride; taps in (kw, kh) order. */
-static QF_AVX512 void border(const row_context *r, size_t ox, size_t lanes, float *out) {
+static QF_AVX512 void border(const qf_depthwise_row *r, size_t ox, size_t lanes, float *out) {
     const qf_conv2d_geometry *g = r->g;
     const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     const __m512i width = _mm512_set1_epi32((int)g->width);
@@ -74,43 +66,9 @@ static QF_AVX512 void border(const row_context *r, size_t ox, size_t lanes, floa
     _mm512_mask_storeu_ps(out + ox, used, acc);
 }
 
-/* One output row at stride 1 or 2 (a constant after inlining). */
-QF_INLINE QF_AVX512 void output_row(const row_context *r, float *out, const size_t stride) {
-    const qf_conv2d_geometry *g = r->g;
-    /* vector columns: every load in the row, the stride-2 read past the last even element included */
-    size_t lo, hi;
-    ptrdiff_t reach = (ptrdiff_t)((g->kernel_w - 1) * g->dilation_w + (stride - 1));
-    qf_valid_range(-(ptrdiff_t)g->pad_left, stride, (ptrdiff_t)g->width - 1 - reach, g->out_w, &lo, &hi);
-    if (hi - lo < 16) {
-        for (size_t ox = 0; ox < g->out_w; ox += 16) border(r, ox, g->out_w - ox < 16 ? g->out_w - ox : 16, out);
-        return;
-    }
-    for (size_t ox = 0; ox < lo; ox += 16) border(r, ox, lo - ox < 16 ? lo - ox : 16, out);
-    size_t ox = lo;
-    for (; ox + 64 <= hi; ox += 64) interior(r, ox, out, 4, stride);
-    for (; ox + 16 <= hi; ox += 16) interior(r, ox, out, 1, stride);
-    if (ox < hi) interior(r, hi - 16, out, 1, stride); /* overlaps columns already written, with the same values */
-    for (ox = hi; ox < g->out_w; ox += 16) border(r, ox, g->out_w - ox < 16 ? g->out_w - ox : 16, out);
-}
-
-QF_AVX512 void qf_depthwise_conv2d_f32_avx512_path(const qf_conv2d_geometry *g, const float *input,
-                                                   const float *weights, const float *bias, float *output) {
-    for (size_t c = 0; c < g->channels; c++) {
-        row_context r = {g, input + c * g->height * g->width, weights + c * g->kernel_h * g->kernel_w,
-                         bias != NULL ? bias[c] : 0.0f, 0, 0, 0};
-        float *out = output + c * g->out_h * g->out_w;
-        for (size_t oy = 0; oy < g->out_h; oy++, out += g->out_w) {
-            r.top = (ptrdiff_t)(oy * g->stride_h) - (ptrdiff_t)g->pad_top;
-            qf_valid_range(r.top, g->dilation_h, (ptrdiff_t)g->height - 1, g->kernel_h, &r.kh_lo, &r.kh_hi);
-            if (g->stride_w == 1) {
-                output_row(&r, out, 1);
-            } else if (g->stride_w == 2) {
-                output_row(&r, out, 2);
-            } else {
-                for (size_t ox = 0; ox < g->out_w; ox += 16) border(&r, ox, g->out_w - ox < 16 ? g->out_w - ox : 16, out);
-            }
-        }
-    }
-}
+#define QF_LANES 16
+#define QF_TARGET QF_AVX512
+#define QF_PATH qf_depthwise_conv2d_f32_avx512_path
+#include "depthwise_rows_x86.h"
 
 #endif

@@ -18,16 +18,8 @@ QF_INLINE float32x4_t load_inputs(const float *p, size_t stride) {
     return stride == 1 ? vld1q_f32(p) : vld2q_f32(p).val[0];
 }
 
-typedef struct {
-    const qf_conv2d_geometry *g;
-    const float *plane, *filter;
-    float bias;
-    ptrdiff_t top;       /* oy * stride_h - pad_top */
-    size_t kh_lo, kh_hi; /* kernel rows inside the image */
-} row_context;
-
 /* `vectors` (1 or 4) interior vectors from output column ox; stride is 1 or 2. */
-QF_INLINE void interior(const row_context *r, size_t ox, float *out, const int vectors, const size_t stride) {
+QF_INLINE void interior(const qf_depthwise_row *r, size_t ox, float *out, const int vectors, const size_t stride) {
     const qf_conv2d_geometry *g = r->g;
     float32x4_t acc[4];
     QF_UNROLL for (int v = 0; v < vectors; v++) acc[v] = vdupq_n_f32(r->bias);
@@ -44,14 +36,14 @@ QF_INLINE void interior(const row_context *r, size_t ox, float *out, const int v
     QF_UNROLL for (int v = 0; v < vectors; v++) vst1q_f32(out + ox + 4 * v, acc[v]);
 }
 
-static void border(const row_context *r, size_t from, size_t to, float *out) {
+static void border(const qf_depthwise_row *r, size_t from, size_t to, float *out) {
     for (size_t ox = from; ox < to; ox++) {
         out[ox] = qf_depthwise_point(r->g, r->plane, r->filter, r->bias, r->top, r->kh_lo, r->kh_hi, ox);
     }
 }
 
 /* One output row at stride 1 or 2 (a constant after inlining). */
-QF_INLINE void output_row(const row_context *r, float *out, const size_t stride) {
+QF_INLINE void output_row(const qf_depthwise_row *r, float *out, const size_t stride) {
     const qf_conv2d_geometry *g = r->g;
     size_t lo, hi;
     ptrdiff_t reach = (ptrdiff_t)((g->kernel_w - 1) * g->dilation_w + (stride - 1));
@@ -71,7 +63,7 @@ QF_INLINE void output_row(const row_context *r, float *out, const size_t stride)
 void qf_depthwise_conv2d_f32_neon_path(const qf_conv2d_geometry *g, const float *input,
                                        const float *weights, const float *bias, float *output) {
     for (size_t c = 0; c < g->channels; c++) {
-        row_context r = {g, input + c * g->height * g->width, weights + c * g->kernel_h * g->kernel_w,
+        qf_depthwise_row r = {g, input + c * g->height * g->width, weights + c * g->kernel_h * g->kernel_w,
                          bias != NULL ? bias[c] : 0.0f, 0, 0, 0};
         float *out = output + c * g->out_h * g->out_w;
         for (size_t oy = 0; oy < g->out_h; oy++, out += g->out_w) {

@@ -129,6 +129,15 @@ static inline void qf_valid_range(ptrdiff_t offset, size_t stride, ptrdiff_t las
 }
 
 
+/* One output row of a depthwise convolution, as the SIMD paths walk it. */
+typedef struct {
+    const qf_conv2d_geometry *g;
+    const float *plane, *filter;
+    float bias;
+    ptrdiff_t top;       /* oy * stride_h - pad_top */
+    size_t kh_lo, kh_hi; /* kernel rows inside the image */
+} qf_depthwise_row;
+
 /* One depthwise output: bias + the taps of rows [kh_lo, kh_hi) in (kh, kw) order, padding skipped.
  * `plane` and `filter` are the channel's; `top` = oy * stride_h - pad_top. The scalar path and the
  * NEON border columns. */
