@@ -5,7 +5,8 @@ import CQuantKernels
 /// swapped (see fuseAttentionHeads). One head at a time: its M x N scores stay in one buffer from
 /// the first product to the second, each element divided (or multiplied) and masked as the Div and
 /// Add it replaces did, so the result is theirs exactly. A mask that does not broadcast to
-/// [B, H, M, N], or heads whose batches differ, run the same steps over whole tensors instead.
+/// [B, H, M, N], heads whose batches differ, and FP16 heads (whose chain rounds every step to FP16)
+/// run the same steps over whole tensors instead.
 struct HeadAttention: Operator {
     private let swapped: (q: Bool, k: Bool, v: Bool, out: Bool)
     private let divides: Bool
@@ -28,6 +29,8 @@ struct HeadAttention: Operator {
               let v4 = HeadMatMul.view(v.shape, swapped: swapped.v),
               q4.shape.prefix(2) == k4.shape.prefix(2), k4.shape.prefix(2) == v4.shape.prefix(2),
               q4.shape[3] == k4.shape[2], k4.shape[3] == v4.shape[2], mask.elementType.isFloatingPoint, factor.count == 1,
+              // FP16 heads round every step of the chain to FP16; the one-buffer path keeps FP32 scores.
+              [q, k, v].allSatisfy({ $0.elementType == .float32 }),
               let maskStrides = Self.broadcastStrides(mask.shape, to: [q4.shape[0], q4.shape[1], q4.shape[2], k4.shape[3]])
         else { return try stepByStep(q, k, v, mask: mask, factor: factor) }
 
