@@ -93,14 +93,14 @@ static QF_AVX512_VNNI void gemm_u8s8_raw_avx512_vnni(const uint8_t *a, size_t ld
     free(x);
 }
 
-/* The GEMMs, depthwise convolution and vector math on AVX512 (sgemm_, depthwise_, vmath_avx512.c);
- * the activation quantizers are avx2's. */
+/* Every kernel on AVX512 (sgemm_, depthwise_, vmath_, quantize_avx512.c). */
 const qf_kernel_table qf_avx512_vnni_kernels = {
     .name = "avx512-vnni",
     .gemm_u8s8_raw = gemm_u8s8_raw_avx512_vnni,
     .sgemm = qf_sgemm_avx512_path,
     .sgemm_packed = qf_sgemm_packed_avx512_path,
-    QF_AVX2_QUANTIZE_KERNELS,
+    .range_f32 = qf_range_f32_avx512_path,
+    .quantize_u8 = qf_quantize_u8_avx512_path,
     .depthwise_conv2d_f32 = qf_depthwise_conv2d_f32_avx512_path,
     .exp_f32 = qf_exp_f32_avx512_path,
     .erf_f32 = qf_erf_f32_avx512_path,

@@ -51,8 +51,6 @@ extern const qf_kernel_table qf_neon_dotprod_kernels; /* neon with the int8 GEMM
  * meet stale bytes. */
 void qf_quad_rows(const uint8_t *a, size_t lda, size_t rows, size_t k, size_t quads, int32_t *x);
 
-/* The activation quantizers, shared by the x86 tables (a CPU with AVX512-VNNI has AVX2 and FMA). */
-#define QF_AVX2_QUANTIZE_KERNELS .range_f32 = qf_range_f32_avx2_path, .quantize_u8 = qf_quantize_u8_avx2_path
 
 /* Each path's float GEMM, in its own file (sgemm_*.c), referenced by that path's table. */
 void qf_sgemm_scalar_path(const float *a, size_t lda, const float *b, size_t ldb,
@@ -76,9 +74,11 @@ void qf_sgemm_packed_neon_path(const float *a, size_t lda, const float *packed, 
 /* And its activation quantizers (quantize_*.c). */
 void qf_range_f32_scalar_path(const float *x, size_t n, float *low, float *high);
 void qf_range_f32_avx2_path(const float *x, size_t n, float *low, float *high);
+void qf_range_f32_avx512_path(const float *x, size_t n, float *low, float *high);
 void qf_range_f32_neon_path(const float *x, size_t n, float *low, float *high);
 void qf_quantize_u8_scalar_path(const float *x, size_t n, float scale, uint8_t zero_point, uint8_t *y);
 void qf_quantize_u8_avx2_path(const float *x, size_t n, float scale, uint8_t zero_point, uint8_t *y);
+void qf_quantize_u8_avx512_path(const float *x, size_t n, float scale, uint8_t zero_point, uint8_t *y);
 void qf_quantize_u8_neon_path(const float *x, size_t n, float scale, uint8_t zero_point, uint8_t *y);
 
 

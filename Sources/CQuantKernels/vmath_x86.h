@@ -1,7 +1,7 @@
 /*
- * Vector math for the x86 paths, written once over a small vocabulary that vmath_avx2.c (8 lanes,
- * AVX2 + FMA) and vmath_avx512.c (16 lanes, AVX512F) define before including this file. The
- * algorithms (shared with vmath_neon.c):
+ * Vector math for the x86 paths, written once over the small vocabulary of simd_avx2.h (8 lanes,
+ * AVX2 + FMA) or simd_avx512.h (16 lanes, AVX512F), which vmath_avx2.c and vmath_avx512.c include
+ * first. The algorithms (shared with vmath_neon.c):
  *
  * exp   Cephes-style: n = round(x log2 e), r = x - n ln 2 with ln 2 split in two (0.693359375, exact
  *       in a product with n, and -2.12194440e-4), exp(r) = 1 + r + r^2 P(r) with Cephes expf's degree-5
@@ -22,8 +22,8 @@
  *       x < 0 (from the same two pieces), so the small negative tail keeps its relative accuracy.
  *
  * The vocabulary: QF_V (float vector), QF_VI (int32 vector), QF_M (lane mask), QF_LANES, QF_TARGET
- * (the function attribute), QF_PATH(function) (the exported name), and the operations V_* / VI_*
- * below, each one instruction or two on both widths.
+ * (the function attribute) and the operations V_* / VI_*, each one instruction or two on both
+ * widths; the including file names the exported functions with QF_PATH(function).
  */
 #include <math.h>
 #include <string.h>
