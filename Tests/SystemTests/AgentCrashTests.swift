@@ -33,8 +33,10 @@ final class AgentCrashTests: XCTestCase {
         XCTAssertGreaterThan(replayed.succeeded, 1000)
 
         // Quiet windows are sealed by age, then acknowledged: wait until every agent's spool is
-        // empty and the ledger holds as many windows as the agent sealed. A lost window never
+        // empty and the ledger holds each window the agent sealed exactly once. A lost window never
         // arrives (timeout); a duplicate cannot be stored twice (the key), so counts settle exactly.
+        // Sealed count and rows are read in one check: an agent may seal its last partial window
+        // by age at any moment, so reading them apart can race.
         let spools = try agents.map { try WindowSpool(path: layout.spool($0).path) }
         let ledger = try Ledger.openReadOnly(path: layout.ledger.path)
         func stored(_ agent: String) throws -> [Int] {
@@ -43,14 +45,20 @@ final class AgentCrashTests: XCTestCase {
                 WHERE agent_id = '\(agent)' AND assignment_id = '\(assignmentID)'
                 """).rows[0].map { Int($0) ?? -2 }
         }
-        try await SystemTestSupport.eventually(timeout: .seconds(30), "every sealed window stored once") {
-            try zip(agents, spools).allSatisfy { agent, spool in
-                try spool.pending().isEmpty && stored(agent).first == spool.windowsSealed(assignmentID: assignmentID)
+        var lastSeen: [String] = []
+        do {
+            try await SystemTestSupport.eventually(timeout: .seconds(30), "every sealed window stored once") {
+                lastSeen = try zip(agents, spools).map { agent, spool in
+                    "\(agent): pending \(try spool.pending().count), sealed \(try spool.windowsSealed(assignmentID: assignmentID)), stored (count, distinct, max sequence) \(try stored(agent))"
+                }
+                return try zip(agents, spools).allSatisfy { agent, spool in
+                    let sealed = try spool.windowsSealed(assignmentID: assignmentID)
+                    return try spool.pending().isEmpty && stored(agent) == [sealed, sealed, sealed - 1]
+                }
             }
-        }
-        for (agent, spool) in zip(agents, spools) {
-            let sealed = try spool.windowsSealed(assignmentID: assignmentID)
-            XCTAssertEqual(try stored(agent), [sealed, sealed, sealed - 1], "\(agent): windows sealed vs rows stored (count, distinct, max sequence)")
+        } catch {
+            XCTFail("last seen: \(lastSeen.joined(separator: "; "))")
+            throw error
         }
         XCTAssertGreaterThan(try victimSpool.windowsSealed(assignmentID: assignmentID), sealedBeforeKill, "agent-1 kept working after the restart")
     }
