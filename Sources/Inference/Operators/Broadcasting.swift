@@ -38,7 +38,7 @@ struct Broadcasting {
     private static func repeating<T, Result>(
         _ block: [T], over full: [T], count: Int, _ combine: (T, T) -> Result
     ) -> [Result] {
-        [Result](unsafeUninitializedCapacity: count) { output, initialized in
+        [Result](recycledCapacity: count) { output, initialized in
             full.withUnsafeBufferPointer { full in
                 block.withUnsafeBufferPointer { block in
                     // Plain pointers and no index sums that could trap, or the loops do not vectorise.
@@ -74,7 +74,7 @@ struct Broadcasting {
     private func general<T, Result>(_ left: [T], _ right: [T], count: Int, _ combine: (T, T) -> Result) -> [Result] {
         let width = shape.last ?? 1
         let (leftStep, rightStep) = (leftStrides.last ?? 0, rightStrides.last ?? 0)
-        return [Result](unsafeUninitializedCapacity: count) { output, initialized in
+        return [Result](recycledCapacity: count) { output, initialized in
             left.withUnsafeBufferPointer { left in
                 right.withUnsafeBufferPointer { right in
                     Self.forEachRow(of: shape, leftStrides, rightStrides) { row, leftStart, rightStart in

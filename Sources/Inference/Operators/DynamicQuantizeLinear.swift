@@ -19,7 +19,7 @@ struct DynamicQuantizeLinear: Operator {
 
     /// NaN has no quantized value; it maps to the zero point (the value 0) rather than trapping.
     static func quantize(_ values: [Float], with parameters: Parameters) -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: values.count) { output, initialized in
+        [UInt8](recycledCapacity: values.count) { output, initialized in
             qf_quantize_u8(values, values.count, parameters.scale, parameters.zeroPoint, output.baseAddress)
             initialized = values.count
         }

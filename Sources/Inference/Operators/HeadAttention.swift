@@ -39,9 +39,9 @@ struct HeadAttention: Operator {
         let out4 = HeadMatMul.view(storedShape, swapped: swapped.out)!
         let qValues = try q.floatOperand("Q"), kValues = try k.floatOperand("K"), vValues = try v.floatOperand("V")
         let maskValues = mask.floats, c = factor.floats[0], divides = divides
-        var head = [Float](repeating: 0, count: rows * keys)
+        var head = [Float](recycledRepeating: 0, count: rows * keys)
         let count = batches * heads * rows * width
-        let values = [Float](unsafeUninitializedCapacity: count) { out, initialized in
+        let values = [Float](recycledCapacity: count) { out, initialized in
             qValues.withUnsafeBufferPointer { q in
             kValues.withUnsafeBufferPointer { k in
             vValues.withUnsafeBufferPointer { v in
@@ -67,6 +67,7 @@ struct HeadAttention: Operator {
             }}}}}
             initialized = count
         }
+        head.recycle()
         return [Tensor(shape: storedShape, floats: values, as: q.elementType)]
     }
 

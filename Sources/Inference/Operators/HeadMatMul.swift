@@ -30,7 +30,7 @@ struct HeadMatMul: Operator {
         let cView = Self.view(storedShape, swapped: swapped[2])!
         let aValues = try a.floatOperand("A"), bValues = try b.floatOperand("B")
         let count = batches * heads * rows * columns
-        let values = [Float](unsafeUninitializedCapacity: count) { c, initialized in
+        let values = [Float](recycledCapacity: count) { c, initialized in
             aValues.withUnsafeBufferPointer { a in
                 bValues.withUnsafeBufferPointer { b in
                     for batch in 0..<batches where rows * columns > 0 {

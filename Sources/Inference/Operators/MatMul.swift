@@ -43,7 +43,7 @@ struct MatMul: Operator {
         } else {
             let aBatches = try Broadcasting.positions(of: Array(aShape.dropLast(2)), in: batch)
             let bBatches = try Broadcasting.positions(of: Array(bShape.dropLast(2)), in: batch)
-            values = [Float](unsafeUninitializedCapacity: aBatches.count * rows * columns) { c, initialized in
+            values = [Float](recycledCapacity: aBatches.count * rows * columns) { c, initialized in
                 aValues.withUnsafeBufferPointer { a in
                     bValues.withUnsafeBufferPointer { b in
                         for (index, (aBatch, bBatch)) in zip(aBatches, bBatches).enumerated() {
@@ -61,7 +61,7 @@ struct MatMul: Operator {
     }
 
     static func product(_ a: [Float], _ b: [Float], rows: Int, depth: Int, columns: Int, on multiplier: MatrixMultiplier) -> [Float] {
-        [Float](unsafeUninitializedCapacity: rows * columns) { c, initialized in
+        [Float](recycledCapacity: rows * columns) { c, initialized in
             if rows * columns > 0 {
                 a.withUnsafeBufferPointer { a in
                     b.withUnsafeBufferPointer { b in

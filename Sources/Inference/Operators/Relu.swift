@@ -6,7 +6,7 @@ struct Relu: Operator {
             return [try Tensor(shape: x.shape, int64s: x.int64s.map { max($0, 0) }).converted(to: x.elementType)]
         }
         let values = x.floats
-        let rectified = [Float](unsafeUninitializedCapacity: values.count) { target, initialized in
+        let rectified = [Float](recycledCapacity: values.count) { target, initialized in
             values.withUnsafeBufferPointer { source in
                 // Plain pointers and a plain comparison (NaN passes through) let the loop vectorise: 5x
                 // faster than `map { max($0, 0) }` on the MLP's hidden layers.

@@ -1,5 +1,6 @@
 /// The graph resolved at load: operators built, values numbered into slots, and for each step the
-/// slots whose last reader it is, so intermediate tensors are freed as soon as they are dead.
+/// slots whose last reader it is, so intermediate tensors are freed (their buffers recycled) as soon
+/// as they are dead.
 struct ExecutionPlan: Sendable {
     struct Step: Sendable {
         let node: String
@@ -8,7 +9,10 @@ struct ExecutionPlan: Sendable {
         /// nil for an omitted optional operand or output.
         let inputSlots: [Int?]
         let outputSlots: [Int?]
+        /// Dead feeds: dropped, since the caller owns their buffers.
         let releasedSlots: [Int]
+        /// Dead intermediates: their buffers go to the run's arena.
+        let recycledSlots: [Int]
     }
 
     let steps: [Step]
@@ -64,14 +68,19 @@ struct ExecutionPlan: Sendable {
         let kept = Set(outputSlots.map(\.slot)).union(graph.constants.keys.compactMap { slots[$0] })
         var lastReader: [Int: Int] = [:]
         for (index, step) in resolved.enumerated() {
+            for slot in step.outputs.compactMap({ $0 }) where !kept.contains(slot) {
+                lastReader[slot] = index  // an output nobody reads dies with its own step
+            }
             for slot in step.inputs.compactMap({ $0 }) where !kept.contains(slot) {
                 lastReader[slot] = index
             }
         }
+        let fed = Set(inputSlots.values)
         steps = resolved.enumerated().map { index, step in
-            Step(node: step.node.name, opType: step.node.opType, operation: step.operation,
-                 inputSlots: step.inputs, outputSlots: step.outputs,
-                 releasedSlots: lastReader.filter { $0.value == index }.map(\.key).sorted())
+            let dead = lastReader.filter { $0.value == index }.map(\.key).sorted()
+            return Step(node: step.node.name, opType: step.node.opType, operation: step.operation,
+                        inputSlots: step.inputs, outputSlots: step.outputs,
+                        releasedSlots: dead.filter(fed.contains), recycledSlots: dead.filter { !fed.contains($0) })
         }
         self.initialValues = initialValues
         self.inputSlots = inputSlots

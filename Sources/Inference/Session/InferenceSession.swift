@@ -6,6 +6,7 @@ public final class InferenceSession: Sendable {
     public let inputs: [TensorInfo]
     public let outputs: [TensorInfo]
     let plan: ExecutionPlan
+    private let arenas = RunArenas()
 
     /// `floatKernelPath` names the float GEMM path (one of `FloatKernelPath.supportedNames`); nil runs the one chosen at
     /// start-up. The agent loads its reference a second time on another path for the noise floor.
@@ -78,19 +79,24 @@ public final class InferenceSession: Sendable {
             guard let tensor = feeds[input.name] else { throw InferenceError.missingFeed(input.name) }
             try check(tensor, against: input)
         }
-        for step in plan.steps {
-            let results: [Tensor]
-            do {
-                results = try running(step, step.inputSlots.map { $0.flatMap { values[$0] } })
-            } catch let error as InferenceError {
-                let reason = if case .invalidOperand(let reason) = error { reason } else { error.description }
-                throw InferenceError.nodeFailed(node: step.node, opType: step.opType, reason: reason)
-            }
-            for (slot, result) in zip(step.outputSlots, results) {
-                if let slot { values[slot] = result }
-            }
-            for slot in step.releasedSlots {
-                values[slot] = nil
+        try arenas.withArena { arena in
+            for step in plan.steps {
+                let results: [Tensor]
+                do {
+                    results = try running(step, step.inputSlots.map { $0.flatMap { values[$0] } })
+                } catch let error as InferenceError {
+                    let reason = if case .invalidOperand(let reason) = error { reason } else { error.description }
+                    throw InferenceError.nodeFailed(node: step.node, opType: step.opType, reason: reason)
+                }
+                for (slot, result) in zip(step.outputSlots, results) {
+                    if let slot { values[slot] = result }
+                }
+                for slot in step.releasedSlots {
+                    values[slot] = nil
+                }
+                for slot in step.recycledSlots {
+                    if let dead = values[slot].take() { arena.recycle(dead.storage) }
+                }
             }
         }
         var results: [String: Tensor] = [:]

@@ -17,7 +17,7 @@ struct Clip: Operator {
             // Plain comparisons (NaN passes through both) let the loop vectorise; max then min, so
             // min > max gives max as ONNX specifies.
             let values = x.floats
-            let clipped = [Float](unsafeUninitializedCapacity: values.count) { target, initialized in
+            let clipped = [Float](recycledCapacity: values.count) { target, initialized in
                 values.withUnsafeBufferPointer { source in
                     let (from, to) = (source.baseAddress!, target.baseAddress!)  // plain pointers: the loop vectorises
                     for index in 0..<source.count {

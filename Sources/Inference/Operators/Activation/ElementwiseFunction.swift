@@ -89,7 +89,7 @@ struct ElementwiseFunction: Operator {
         }
         let operand = try x.floatOperand("X")
         let values = if let vectorKernel {
-            [Float](unsafeUninitializedCapacity: operand.count) { output, initialized in
+            [Float](recycledCapacity: operand.count) { output, initialized in
                 vectorKernel(operand, output.baseAddress, operand.count)
                 initialized = operand.count
             }

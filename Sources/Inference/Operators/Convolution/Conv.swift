@@ -43,8 +43,8 @@ struct Conv: Operator {
         let depth = groupChannels * kernelCount
         // Neither buffer needs zeros: im2col writes every column entry, each product every output; a
         // 1x1 window multiplies the input itself and needs no columns at all.
-        var columns = [Float](unsafeUninitializedCapacity: geometry.isIdentity ? 0 : depth * outputCount) { $1 = $0.count }
-        var output = [Float](unsafeUninitializedCapacity: batch * filters * outputCount) { $1 = $0.count }
+        var columns = [Float](recycledCapacity: geometry.isIdentity ? 0 : depth * outputCount) { $1 = $0.count }
+        var output = [Float](recycledCapacity: batch * filters * outputCount) { $1 = $0.count }
         let table = geometry.inputPositions
         xValues.withUnsafeBufferPointer { x in
             weights.withUnsafeBufferPointer { w in
@@ -82,6 +82,7 @@ struct Conv: Operator {
                 }
             }
         }
+        columns.recycle()
         return [Tensor(shape: [batch, filters] + geometry.outputSize, floats: output, as: x.elementType)]
     }
 
@@ -89,7 +90,7 @@ struct Conv: Operator {
     private func depthwise(_ x: [Float], weights: [Float], bias: [Float]?, planar: qf_conv2d_geometry, batch: Int) -> [Float] {
         var planar = planar
         let (inputCount, outputCount) = (planar.channels * planar.height * planar.width, planar.channels * planar.out_h * planar.out_w)
-        return [Float](unsafeUninitializedCapacity: batch * outputCount) { output, initialized in
+        return [Float](recycledCapacity: batch * outputCount) { output, initialized in
             x.withUnsafeBufferPointer { x in
                 for image in 0..<batch {
                     multiplier.path.depthwise(&planar, x.baseAddress! + image * inputCount, weights, bias, output.baseAddress! + image * outputCount)

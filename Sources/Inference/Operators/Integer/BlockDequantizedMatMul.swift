@@ -28,7 +28,7 @@ struct BlockDequantizedMatMul: Operator {
         let (rows, depth, columns) = try matrixDimensions(a.shape, [weights.depth, weights.columns])
         let stripColumns = Self.stripColumns
         let strips = (columns + stripColumns - 1) / stripColumns
-        let product = [Float](unsafeUninitializedCapacity: rows * columns) { c, initialized in
+        let product = [Float](recycledCapacity: rows * columns) { c, initialized in
             initialized = rows * columns
             guard let c = c.baseAddress else { return }
             values.withUnsafeBufferPointer { a in

@@ -57,13 +57,13 @@ struct IntegerConv: Operator {
         let (inputCount, kernelCount, outputCount) = (geometry.inputSize.reduce(1, *), geometry.kernelCount, geometry.outputCount)
         let depth = groupChannels * kernelCount
         let result = try form.result(inputs, columns: filters)
-        var unrolled = [UInt8](repeating: 0, count: outputCount * depth)
+        var unrolled = [UInt8](recycledRepeating: 0, count: outputCount * depth)
         // im2col's output before its transpose, one buffer for every image and group of the run.
-        var columns = [UInt8](unsafeUninitializedCapacity: geometry.isIdentity ? 0 : outputCount * depth) { $1 = $0.count }
+        var columns = [UInt8](recycledCapacity: geometry.isIdentity ? 0 : outputCount * depth) { $1 = $0.count }
         // Image by image, so the int32 products of a whole batch never exist at once (at batch 8 the
         // detector's would be 73 MB, mapped and page-faulted in afresh on every run).
         let images = (0..<batch).map { image in
-            var accumulators = groups == 1 ? [] : [Int32](repeating: 0, count: outputCount * filters)
+            var accumulators = groups == 1 ? [] : [Int32](recycledRepeating: 0, count: outputCount * filters)
             for group in 0..<groups {
                 let firstChannel = (image * channels + group * groupChannels) * inputCount
                 unrolled.withUnsafeMutableBufferPointer { rows in
@@ -84,10 +84,16 @@ struct IntegerConv: Operator {
                         accumulators[position * filters + group * groupFilters + filter] = product[position * groupFilters + filter]
                     }
                 }
+                product.recycle()
             }
-            return result.tensor(accumulators, rows: outputCount, columns: filters, shape: [1, filters] + geometry.outputSize, transposed: true)
+            let image = result.tensor(accumulators, rows: outputCount, columns: filters, shape: [1, filters] + geometry.outputSize, transposed: true)
+            accumulators.recycle()
+            return image
         }
+        unrolled.recycle()
+        columns.recycle()
         guard batch > 1 else { return images }
+        defer { images.forEach { RunArena.current?.recycle($0.storage) } }
         return [Tensor(shape: [batch, filters] + geometry.outputSize, storage: try TensorStorage.concatenated(images.map(\.storage)))]
     }
 

@@ -43,7 +43,9 @@ struct IntegerMatMul: Operator {
         if let bias = slots.bias.flatMap(inputs.optional), bias.shape.count > shape.count {
             shape = Array(repeating: 1, count: bias.shape.count - shape.count) + shape
         }
-        return [try form.result(inputs, columns: columns).tensor(accumulators, rows: rows, columns: columns, shape: Array(shape))]
+        let result = try form.result(inputs, columns: columns).tensor(accumulators, rows: rows, columns: columns, shape: Array(shape))
+        accumulators.recycle()
+        return [result]
     }
 
     /// Rows of A, depth and columns; B is 2-D, or batched with A's leading dimensions.

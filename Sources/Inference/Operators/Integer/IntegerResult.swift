@@ -36,7 +36,7 @@ enum IntegerResult {
     private static func scaled(_ accumulators: [Int32], rows: Int, scales: [Float], bias: [Float]?, transposed: Bool) -> [Float] {
         let columns = scales.count, offsets = bias ?? [Float](repeating: 0, count: columns)
         let plane = rows * columns
-        return [Float](unsafeUninitializedCapacity: accumulators.count) { output, initialized in
+        return [Float](recycledCapacity: accumulators.count) { output, initialized in
             accumulators.withUnsafeBufferPointer { input in
                 if !transposed {
                     qf_scale_accumulators(input.baseAddress, columns == 0 ? 0 : input.count / columns, columns, scales, offsets,
@@ -57,7 +57,7 @@ enum IntegerResult {
     private static func arranged<Element>(_ accumulators: [Int32], rows: Int, columns: Int, transposed: Bool,
                                           _ convert: (Int32, Int) -> Element) -> [Element] {
         let count = accumulators.count, plane = rows * columns
-        return [Element](unsafeUninitializedCapacity: count) { output, initialized in
+        return [Element](recycledCapacity: count) { output, initialized in
             accumulators.withUnsafeBufferPointer { input in
                 for image in 0..<(plane == 0 ? 0 : count / plane) {
                     let base = image * plane

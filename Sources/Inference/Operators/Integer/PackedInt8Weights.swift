@@ -38,7 +38,7 @@ struct PackedInt8Weights: Sendable {
     func multiply(_ a: [UInt8], rows: Int, aZero: UInt8, bZero: [Int8]?, threads: Int = 1) -> [Int32] {
         precondition(a.count == rows * depth && (bZero?.count ?? columns) == columns, "operand sizes do not match the packed weights")
         let parts = rows * depth * columns >= MatrixMultiplier.smallestShared ? threads : 1
-        return [Int32](unsafeUninitializedCapacity: rows * columns) { c, initialized in
+        return [Int32](recycledCapacity: rows * columns) { c, initialized in
             withKernelView { weights in
                 a.withUnsafeBufferPointer { a in
                     (bZero ?? []).withUnsafeBufferPointer { zeros in

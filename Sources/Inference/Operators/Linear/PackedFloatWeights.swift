@@ -22,7 +22,7 @@ struct PackedFloatWeights: Sendable {
     /// A [rows, depth] x B, row-major.
     func multiply(_ a: [Float], rows: Int, on multiplier: MatrixMultiplier) -> [Float] {
         precondition(a.count == rows * depth, "A holds \(a.count) values, not \(rows) x \(depth)")
-        return [Float](unsafeUninitializedCapacity: rows * columns) { c, initialized in
+        return [Float](recycledCapacity: rows * columns) { c, initialized in
             if rows * columns > 0 {
                 multiplier.multiply(a, packed: packed, into: c.baseAddress!, rows: rows, depth: depth, columns: columns)
             }

@@ -45,7 +45,7 @@ struct DequantizeLinear: Operator {
 
     /// (level - zero) x step over plain pointers, so the loop vectorises (`map` did not: 2x slower).
     private static func dequantized<Level: BinaryInteger>(_ levels: [Level], zero: Float, step: Float) -> [Float] {
-        [Float](unsafeUninitializedCapacity: levels.count) { target, initialized in
+        [Float](recycledCapacity: levels.count) { target, initialized in
             levels.withUnsafeBufferPointer { source in
                 let (from, to) = (source.baseAddress!, target.baseAddress!)
                 for index in 0..<source.count { to[index] = (Float(from[index]) - zero) * step }

@@ -312,7 +312,7 @@ struct ResamplingTaps {
     /// 10x faster than the weighted sum, which the feature-pyramid upsampling of detectors runs on.
     private func gathered(_ values: [Float], outer: Int, inputLength: Int, inner: Int) -> [Float] {
         let outputLength = extrapolated.count
-        return [Float](unsafeUninitializedCapacity: outer * outputLength * inner) { target, initialized in
+        return [Float](recycledCapacity: outer * outputLength * inner) { target, initialized in
             values.withUnsafeBufferPointer { source in
                 indices.withUnsafeBufferPointer { indices in
                     for block in 0..<outer {

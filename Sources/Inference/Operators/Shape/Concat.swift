@@ -44,7 +44,7 @@ struct Concat: Operator {
     /// index table the general path gathers through (10x faster on a detector's feature maps).
     private static func joined(_ parts: [[Float]], outer: Int, blockSizes: [Int]) -> [Float] {
         let total = parts.reduce(0) { $0 + $1.count }
-        return [Float](unsafeUninitializedCapacity: total) { target, initialized in
+        return [Float](recycledCapacity: total) { target, initialized in
             var next = target.baseAddress!
             for block in 0..<outer {
                 for (part, size) in zip(parts, blockSizes) {
