@@ -15,13 +15,14 @@ struct Comparison: Operator {
     }
 
     let kind: Kind
+    let broadcasts = ShapeKeyedCache<Broadcasting>()
 
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let left = try inputs.required(0), right = try inputs.required(1)
         guard left.elementType == right.elementType else {
             throw InferenceError.invalidOperand("A is \(left.elementType.rawValue) but B is \(right.elementType.rawValue)")
         }
-        let broadcasting = try Broadcasting(left.shape, right.shape)
+        let broadcasting = try broadcasts.broadcasting(left.shape, right.shape)
         // Integers compare as Int64 so large int64 values keep their exact order.
         let values = left.elementType.isFloatingPoint
             ? broadcasting.apply(left.floats, right.floats, kind.holds)

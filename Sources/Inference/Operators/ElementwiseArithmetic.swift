@@ -38,10 +38,11 @@ struct ElementwiseArithmetic: Operator {
     }
 
     let kind: Kind
+    let broadcasts = ShapeKeyedCache<Broadcasting>()
 
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let left = try inputs.required(0), right = try inputs.required(1)
-        let broadcasting = try Broadcasting(left.shape, right.shape)
+        let broadcasting = try broadcasts.broadcasting(left.shape, right.shape)
         if left.elementType.isFloatingPoint && right.elementType.isFloatingPoint {
             // FP16 values are held in FP32, so the two float types mix; the result is FP16 only if both are.
             let values = kind.combineFloats(left.floats, right.floats, with: broadcasting)

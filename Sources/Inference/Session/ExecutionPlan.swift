@@ -20,6 +20,8 @@ struct ExecutionPlan: Sendable {
     let initialValues: [Tensor?]
     let inputSlots: [String: Int]
     let outputSlots: [(name: String, slot: Int)]
+    /// The most inputs any step reads.
+    let widestStep: Int
 
     init(_ graph: GraphDefinition, floatPath: FloatKernelPath = .chosen, threads: Int = 1) throws {
         var slots: [String: Int] = [:]
@@ -82,6 +84,7 @@ struct ExecutionPlan: Sendable {
                         inputSlots: step.inputs, outputSlots: step.outputs,
                         releasedSlots: dead.filter(fed.contains), recycledSlots: dead.filter { !fed.contains($0) })
         }
+        widestStep = steps.map(\.inputSlots.count).max() ?? 0
         self.initialValues = initialValues
         self.inputSlots = inputSlots
         self.outputSlots = outputSlots

@@ -80,10 +80,15 @@ public final class InferenceSession: Sendable {
             try check(tensor, against: input)
         }
         try arenas.withArena { arena in
+            // One operand list for every step: refilled in place, it allocates once per run.
+            var operands: [Tensor?] = []
+            operands.reserveCapacity(plan.widestStep)
             for step in plan.steps {
+                operands.removeAll(keepingCapacity: true)
+                for slot in step.inputSlots { operands.append(slot.flatMap { values[$0] }) }
                 let results: [Tensor]
                 do {
-                    results = try running(step, step.inputSlots.map { $0.flatMap { values[$0] } })
+                    results = try running(step, operands)
                 } catch let error as InferenceError {
                     let reason = if case .invalidOperand(let reason) = error { reason } else { error.description }
                     throw InferenceError.nodeFailed(node: step.node, opType: step.opType, reason: reason)

@@ -7,7 +7,7 @@ struct Conv: Operator {
     let window: SlidingWindow.Attributes
     let groups: Int
     private let multiplier: MatrixMultiplier
-    private let geometries = GeometryCache<SlidingWindow>()
+    private let geometries = ShapeKeyedCache<SlidingWindow>()
 
     init(_ context: OperatorContext) throws {
         multiplier = context.multiplier

@@ -13,7 +13,7 @@ struct ConvTranspose: Operator {
     private let multiplier: MatrixMultiplier
     /// The weights transposed per group at load, when they are a constant.
     private let transposedWeights: [Float]?
-    private let geometries = GeometryCache<TransposedWindow>()
+    private let geometries = ShapeKeyedCache<TransposedWindow>()
 
     init(_ context: OperatorContext) throws {
         let attributes = context.attributes
@@ -64,7 +64,7 @@ struct ConvTranspose: Operator {
         let (batch, channels, groupFilters) = (x.shape[0], x.shape[1], w.shape[1])
         let filters = groupFilters * groups
         let (inputSize, kernel) = (Array(x.shape.dropFirst(2)), Array(w.shape.dropFirst(2)))
-        let geometry = try geometries.geometry(inputSize: inputSize, kernel: kernel) {
+        let geometry = try geometries.value(inputSize, kernel) {
             try TransposedWindow(inputSize: inputSize, kernel: kernel, operator: self)
         }
         let bias = try inputs.optional(2).map { try $0.floatOperand("B") }

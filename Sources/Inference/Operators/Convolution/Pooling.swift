@@ -10,7 +10,7 @@ struct Pooling: Operator {
     let window: SlidingWindow.Attributes
     let kernel: [Int]
     let countsPadding: Bool
-    private let geometries = GeometryCache<SlidingWindow>()
+    private let geometries = ShapeKeyedCache<SlidingWindow>()
 
     init(_ context: OperatorContext, kind: Kind) throws {
         self.kind = kind

@@ -10,7 +10,7 @@ struct IntegerConv: Operator {
     let window: SlidingWindow.Attributes
     let groups: Int
     let threads: Int
-    private let geometries = GeometryCache<SlidingWindow>()
+    private let geometries = ShapeKeyedCache<SlidingWindow>()
     private let constantWeights: [IntegerOperands.Weights]?
 
     init(_ context: OperatorContext, form: IntegerForm) throws {

@@ -1,0 +1,41 @@
+import Synchronization
+
+/// What an operator derives from its operands' shapes (a window's position table, a broadcast's
+/// strides), kept by those shapes: a deployed model meets the same few shapes on every run, and
+/// deriving them again costs allocations or, for a window, as much as a small convolution.
+final class ShapeKeyedCache<Value: Sendable>: Sendable {
+    private struct Key: Hashable {
+        let first: [Int]
+        let second: [Int]
+    }
+
+    private let values = Mutex<[Key: Value]>([:])
+    /// Enough for the sizes a model meets in practice, small enough that adversarial sizes cannot grow it without bound.
+    private static var capacity: Int { 16 }
+
+    /// The value for these shapes, made by `make` the first time they are met.
+    func value(_ first: [Int], _ second: [Int], make: () throws -> Value) throws -> Value {
+        let key = Key(first: first, second: second)
+        if let known = values.withLock({ $0[key] }) { return known }
+        let value = try make()
+        values.withLock { cached in
+            if cached.count >= Self.capacity { cached.removeAll() }
+            cached[key] = value
+        }
+        return value
+    }
+}
+
+extension ShapeKeyedCache where Value == SlidingWindow {
+    func geometry(inputSize: [Int], kernel: [Int], attributes: SlidingWindow.Attributes) throws -> SlidingWindow {
+        try value(inputSize, kernel) {
+            try SlidingWindow(inputSize: inputSize, kernel: kernel, attributes: attributes)
+        }
+    }
+}
+
+extension ShapeKeyedCache where Value == Broadcasting {
+    func broadcasting(_ left: [Int], _ right: [Int]) throws -> Broadcasting {
+        try value(left, right) { try Broadcasting(left, right) }
+    }
+}
