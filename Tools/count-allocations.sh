@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Heap allocations per inference run of our engine, measured with heaptrack: `quantfleet bench` runs
-# the model once and then three times (no warm-up); the difference of the two totals, halved, is what
-# one more run allocates (load, packing and the first run's one-time caches cancel out).
+# Heap allocations and bytes allocated per inference run of our engine, measured with heaptrack:
+# `quantfleet bench` runs the model once and then three times (no warm-up); the difference of the two
+# totals, halved, is what one more run allocates (load, packing, the first run's one-time caches and
+# the run arena's first fill cancel out).
 #
 # usage: Tools/count-allocations.sh MODEL.onnx DATA.npz [BATCH]
 #        QUANTFLEET_BIN=path/to/quantfleet (default .build-release/release/quantfleet)
@@ -12,12 +13,18 @@ QUANTFLEET="${QUANTFLEET_BIN:-.build-release/release/quantfleet}"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
-allocations() {
+totals() {  # "CALLS BYTES" for load plus $1 runs; bytes from heaptrack's histogram of allocation sizes
     heaptrack -o "$WORK/runs$1" "$QUANTFLEET" bench "$MODEL" --data "$DATA" --batch "$BATCH" \
         --warmup 0 --iterations "$1" >/dev/null 2>&1
-    heaptrack_print -f "$WORK"/runs"$1".* 2>/dev/null | awk '/^calls to allocation functions:/ { print $5 }'
+    local calls
+    calls="$(heaptrack_print -f "$WORK"/runs"$1".* --print-histogram "$WORK/sizes$1" 2>/dev/null \
+        | awk '/^calls to allocation functions:/ { print $5 }')"
+    echo "$calls $(awk '{ bytes += $1 * $2 } END { printf "%d", bytes }' "$WORK/sizes$1")"
 }
 # A failing run (a bad path, a model that does not load) stops here with its own error.
 "$QUANTFLEET" bench "$MODEL" --data "$DATA" --batch "$BATCH" --warmup 0 --iterations 1 >/dev/null
-one="$(allocations 1)" three="$(allocations 3)"
-echo "$MODEL batch $BATCH: $(( (three - one) / 2 )) heap allocations per run ($one for load + 1 run, $three for load + 3 runs)"
+read -r one one_bytes <<<"$(totals 1)"
+read -r three three_bytes <<<"$(totals 3)"
+per_run_bytes=$(( (three_bytes - one_bytes) / 2 ))
+echo "$MODEL batch $BATCH: $(( (three - one) / 2 )) heap allocations, $(( per_run_bytes / 1000 )) kB per run" \
+    "($one allocations of $(( one_bytes / 1000 )) kB for load + 1 run; $three of $(( three_bytes / 1000 )) kB for load + 3 runs)"

@@ -2,7 +2,6 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define QF_AVX2 __attribute__((target("avx2")))
@@ -116,10 +115,7 @@ static QF_AVX2 void gemm_u8s8_raw_avx2(const uint8_t *a, size_t lda, size_t m,
     size_t chunk_rows = CHUNK_ACTIVATION_BYTES / (row_entries * sizeof(int32_t)) / ROWS_PER_BLOCK * ROWS_PER_BLOCK;
     if (chunk_rows < ROWS_PER_BLOCK) chunk_rows = ROWS_PER_BLOCK;
     if (chunk_rows > m) chunk_rows = m;
-    int32_t *x = malloc((chunk_rows > 0 ? chunk_rows : 1) * row_entries * sizeof(int32_t));
-    if (x == NULL) {
-        abort(); /* at most about CHUNK_ACTIVATION_BYTES; there is no sensible way to go on without them */
-    }
+    int32_t *x = qf_thread_scratch((chunk_rows > 0 ? chunk_rows : 1) * row_entries * sizeof(int32_t));
     for (size_t chunk = 0; chunk < m; chunk += chunk_rows) {
         size_t chunk_end = m - chunk < chunk_rows ? m : chunk + chunk_rows;
         (bytes ? qf_quad_rows : pair_rows)(a + chunk * lda, lda, chunk_end - chunk, b->k, quads, x);
@@ -131,7 +127,6 @@ static QF_AVX2 void gemm_u8s8_raw_avx2(const uint8_t *a, size_t lda, size_t m,
             }
         }
     }
-    free(x);
 }
 
 const qf_kernel_table qf_avx2_kernels = {

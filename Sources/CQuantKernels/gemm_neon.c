@@ -2,7 +2,6 @@
 
 #if defined(__aarch64__)
 #include <arm_neon.h>
-#include <stdlib.h>
 
 /*
  * int8 GEMM on baseline Advanced SIMD, exact on every AArch64 CPU: weights and activations widened
@@ -81,10 +80,7 @@ static void tile_of(size_t rows, const int16_t *x_block, size_t quads, const int
 static void gemm_u8s8_raw_neon(const uint8_t *a, size_t lda, size_t m, const qf_packed_s8 *b, int32_t *c, size_t ldc) {
     size_t tiles = (b->n + QF_TILE_COLUMNS - 1) / QF_TILE_COLUMNS;
     size_t quads = (b->k + 3) / 4;
-    int16_t *x_block = malloc(ROWS_PER_BLOCK * 4 * (quads > 0 ? quads : 1) * sizeof(int16_t));
-    if (x_block == NULL) {
-        abort(); /* a few KB per call; there is no sensible way to go on without them */
-    }
+    int16_t *x_block = qf_thread_scratch(ROWS_PER_BLOCK * 4 * (quads > 0 ? quads : 1) * sizeof(int16_t));
     for (size_t row = 0; row < m; row += ROWS_PER_BLOCK) {
         size_t rows = m - row < ROWS_PER_BLOCK ? m - row : ROWS_PER_BLOCK;
         widen_rows(a + row * lda, lda, rows, b->k, quads, x_block);
@@ -93,7 +89,6 @@ static void gemm_u8s8_raw_neon(const uint8_t *a, size_t lda, size_t m, const qf_
                     t * QF_TILE_COLUMNS, b->n);
         }
     }
-    free(x_block);
 }
 
 const qf_kernel_table qf_neon_kernels = {

@@ -2,7 +2,6 @@
 
 #if defined(__aarch64__)
 #include <arm_neon.h>
-#include <stdlib.h>
 
 #define QF_DOTPROD __attribute__((target("arch=armv8.2-a+dotprod")))
 
@@ -72,10 +71,7 @@ static void gemm_u8s8_raw_neon_dotprod(const uint8_t *a, size_t lda, size_t m, c
                                        int32_t *c, size_t ldc) {
     size_t tiles = (b->n + QF_TILE_COLUMNS - 1) / QF_TILE_COLUMNS;
     size_t quads = (b->k + 3) / 4;
-    int32_t *x_block = malloc(ROWS_PER_BLOCK * (quads > 0 ? quads : 1) * sizeof(int32_t));
-    if (x_block == NULL) {
-        abort(); /* a few KB per call; there is no sensible way to go on without them */
-    }
+    int32_t *x_block = qf_thread_scratch(ROWS_PER_BLOCK * (quads > 0 ? quads : 1) * sizeof(int32_t));
     for (size_t row = 0; row < m; row += ROWS_PER_BLOCK) {
         size_t rows = m - row < ROWS_PER_BLOCK ? m - row : ROWS_PER_BLOCK;
         shift_rows(a + row * lda, lda, rows, b->k, quads, x_block);
@@ -84,7 +80,6 @@ static void gemm_u8s8_raw_neon_dotprod(const uint8_t *a, size_t lda, size_t m, c
                     c + row * ldc, ldc, t * QF_TILE_COLUMNS, b->n);
         }
     }
-    free(x_block);
 }
 
 /* The float kernels are the plain NEON ones: only the int8 GEMM uses the dot product. */

@@ -35,6 +35,11 @@ typedef struct {
  * accumulators live in registers with GCC too (clang unrolls them unasked, GCC -O2 does not). */
 #define QF_UNROLL _Pragma("GCC unroll 8")
 
+/* The calling thread's scratch buffer, at least `bytes` large, kept for the thread's next call: a
+ * kernel uses it for its packed panel or row block and must not call another kernel meanwhile.
+ * Aborts when memory runs out. */
+void *qf_thread_scratch(size_t bytes);
+
 /* Each architecture's tables exist only in its own builds; dispatch.c lists the ones compiled in. */
 extern const qf_kernel_table qf_scalar_kernels;
 #if defined(__x86_64__) || defined(__i386__)

@@ -2,7 +2,6 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
-#include <stdlib.h>
 
 #define QF_AVX2_FMA __attribute__((target("avx2,fma")))
 
@@ -119,10 +118,7 @@ QF_AVX2_FMA void qf_sgemm_avx2_path(const float *a, size_t lda, const float *b, 
                                     float *c, size_t ldc, size_t m, size_t k, size_t n) {
     if (m >= PACK_B_FROM_ROWS && k > 0) {
         size_t panel_strips = PANEL_FLOATS / (k * TILE_COLUMNS) > 0 ? PANEL_FLOATS / (k * TILE_COLUMNS) : 1;
-        float *panel = malloc(panel_strips * k * TILE_COLUMNS * sizeof(float));
-        if (panel == NULL) {
-            abort(); /* about PANEL_FLOATS floats; there is no sensible way to go on without them */
-        }
+        float *panel = qf_thread_scratch(panel_strips * k * TILE_COLUMNS * sizeof(float));
         for (size_t first = 0; first < n; first += panel_strips * TILE_COLUMNS) {
             size_t width = n - first < panel_strips * TILE_COLUMNS ? n - first : panel_strips * TILE_COLUMNS;
             pack_panel(b + first, ldb, k, width, panel);
@@ -131,7 +127,6 @@ QF_AVX2_FMA void qf_sgemm_avx2_path(const float *a, size_t lda, const float *b, 
                 strip_times_rows(a, lda, panel + col / TILE_COLUMNS * k * TILE_COLUMNS, k, columns, c + first + col, ldc, m);
             }
         }
-        free(panel);
         return;
     }
     for (size_t col = 0; col < n; col += TILE_COLUMNS) {

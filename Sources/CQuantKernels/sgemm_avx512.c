@@ -2,7 +2,6 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
-#include <stdlib.h>
 
 #define QF_AVX512 __attribute__((target("avx512f")))
 
@@ -120,10 +119,7 @@ QF_AVX512 void qf_sgemm_avx512_path(const float *a, size_t lda, const float *b, 
         return;
     }
     size_t panel_strips = PANEL_FLOATS / (k * TILE_COLUMNS) > 0 ? PANEL_FLOATS / (k * TILE_COLUMNS) : 1;
-    float *panel = malloc(panel_strips * k * TILE_COLUMNS * sizeof(float));
-    if (panel == NULL) {
-        abort(); /* about PANEL_FLOATS floats; there is no sensible way to go on without them */
-    }
+    float *panel = qf_thread_scratch(panel_strips * k * TILE_COLUMNS * sizeof(float));
     for (size_t first = 0; first < n; first += panel_strips * TILE_COLUMNS) {
         size_t width = n - first < panel_strips * TILE_COLUMNS ? n - first : panel_strips * TILE_COLUMNS;
         pack_panel(b + first, ldb, k, width, panel);
@@ -132,7 +128,6 @@ QF_AVX512 void qf_sgemm_avx512_path(const float *a, size_t lda, const float *b, 
                                  c + first + col, ldc, width - col < TILE_COLUMNS ? width - col : TILE_COLUMNS);
         }
     }
-    free(panel);
 }
 
 QF_AVX512 void qf_sgemm_packed_avx512_path(const float *a, size_t lda, const float *packed, size_t k, size_t n,

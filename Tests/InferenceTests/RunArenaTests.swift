@@ -62,6 +62,28 @@ final class RunArenaTests: XCTestCase {
         XCTAssertEqual(first["z"]?.floats, [-2, 0, -6, 0, -10, 0])
     }
 
+    func testAViewsBufferGoesBackOnlyOnceTheViewAndItsSourceAreDead() throws {
+        var builder = ONNXModelBuilder()
+        builder.inputs = [TensorInfo(name: "x", elementType: .float32, shape: [2, 3])]
+        builder.outputs = [TensorInfo(name: "z", elementType: .float32, shape: [6])]
+        builder.initializers["flat"] = Tensor(shape: [1], int64s: [6])
+        builder.addNode("Relu", name: "relu", inputs: ["x"], outputs: ["r"])
+        builder.addNode("Reshape", name: "flatten", inputs: ["r", "flat"], outputs: ["v"])
+        builder.addNode("Neg", name: "negate", inputs: ["v"], outputs: ["w"])
+        builder.addNode("Add", name: "double", inputs: ["w", "w"], outputs: ["z"])
+        let plan = try ExecutionPlan(ONNXModelDecoder.decode(builder.serialized()))
+        let steps = Dictionary(uniqueKeysWithValues: plan.steps.map { ($0.node, $0) })
+        let (x, r, v, w) = (steps["relu"]!.inputSlots[0]!, steps["flatten"]!.inputSlots[0]!,
+                            steps["negate"]!.inputSlots[0]!, steps["double"]!.inputSlots[0]!)
+        XCTAssertEqual(steps["relu"]!.releasedSlots, [x], "the caller's feed is dropped, never recycled")
+        XCTAssertEqual(steps["flatten"]!.releasedSlots, [r], "r dies while its view v lives: dropped")
+        XCTAssertEqual(steps["flatten"]!.recycledSlots, [])
+        XCTAssertEqual(steps["negate"]!.recycledSlots, [v], "the view dies last and hands the buffer back")
+        XCTAssertEqual(steps["double"]!.recycledSlots, [w])
+        let z = try InferenceSession(modelData: builder.serialized()).run(["x": Tensor(shape: [2, 3], floats: [1, -2, 3, -4, 5, -6])])["z"]
+        XCTAssertEqual(z?.floats, [-2, 0, -6, 0, -10, 0])
+    }
+
     func testRepeatedRunsOfARealModelGiveTheSameOutputs() throws {
         let session = try InferenceSession(contentsOf: TestSupport.fp32Model)
         let pixels = try TestSupport.trafficPixels(rows: 8)

@@ -7,10 +7,15 @@ protocol Operator: Sendable {
 
     /// Bytes of weights the operator prepared at load (packed copies), beside the graph's constants.
     var preparedBytes: Int { get }
+
+    /// True when output 0 shares input 0's buffer (a reshape): the run arena takes that buffer back
+    /// only once both are dead.
+    var viewsFirstInput: Bool { get }
 }
 
 extension Operator {
     var preparedBytes: Int { 0 }
+    var viewsFirstInput: Bool { false }
 }
 
 /// What an operator factory sees at load time.

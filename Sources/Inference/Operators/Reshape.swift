@@ -1,5 +1,7 @@
 /// Reshape with ONNX's 0 (copy the input dimension, unless `allowzero`) and -1 (infer) entries.
 struct Reshape: Operator {
+    var viewsFirstInput: Bool { true }
+
     let allowsZero: Bool
 
     init(_ context: OperatorContext) throws {

@@ -9,9 +9,9 @@ struct ExecutionPlan: Sendable {
         /// nil for an omitted optional operand or output.
         let inputSlots: [Int?]
         let outputSlots: [Int?]
-        /// Dead feeds: dropped, since the caller owns their buffers.
+        /// Dead values whose buffers are not the run's to reuse (feeds, views of a live buffer): dropped.
         let releasedSlots: [Int]
-        /// Dead intermediates: their buffers go to the run's arena.
+        /// Dead values holding the last reference the run has to their buffer: it goes to the run's arena.
         let recycledSlots: [Int]
     }
 
@@ -77,12 +77,30 @@ struct ExecutionPlan: Sendable {
                 lastReader[slot] = index
             }
         }
-        let fed = Set(inputSlots.values)
+        // A view (Reshape, Squeeze, ...) shares its input's buffer, so the slots sharing one form a
+        // group: its buffer goes to the arena when the group's last member dies, and never when a
+        // member is a feed, a constant or a graph output (those buffers are not the run's to reuse).
+        var bufferOwner: [Int: Int] = [:]
+        for step in resolved where step.operation.viewsFirstInput {
+            if let input = step.inputs.first ?? nil, let output = step.outputs.first ?? nil {
+                bufferOwner[output] = bufferOwner[input] ?? input
+            }
+        }
+        func owner(_ slot: Int) -> Int { bufferOwner[slot] ?? slot }
+        let foreign = Set(kept.union(inputSlots.values).map(owner))
+        var groupDeath: [Int: Int] = [:]
+        for (slot, index) in lastReader {
+            groupDeath[owner(slot)] = max(groupDeath[owner(slot)] ?? index, index)
+        }
         steps = resolved.enumerated().map { index, step in
-            let dead = lastReader.filter { $0.value == index }.map(\.key).sorted()
+            let dying = lastReader.filter { $0.value == index }.map(\.key).sorted()
+            let recycled = dying.filter { slot in
+                let group = owner(slot)
+                return !foreign.contains(group) && groupDeath[group] == index && dying.first(where: { owner($0) == group }) == slot
+            }
             return Step(node: step.node.name, opType: step.node.opType, operation: step.operation,
                         inputSlots: step.inputs, outputSlots: step.outputs,
-                        releasedSlots: dead.filter(fed.contains), recycledSlots: dead.filter { !fed.contains($0) })
+                        releasedSlots: dying.filter { !recycled.contains($0) }, recycledSlots: recycled)
         }
         widestStep = steps.map(\.inputSlots.count).max() ?? 0
         self.initialValues = initialValues

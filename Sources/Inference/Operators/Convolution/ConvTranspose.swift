@@ -75,8 +75,9 @@ struct ConvTranspose: Operator {
         let groupChannels = channels / groups
         let (inputCount, kernelCount, outputCount) = (geometry.inputCount, geometry.kernelCount, geometry.outputCount)
         let rows = groupFilters * kernelCount
-        var columns = [Float](repeating: 0, count: rows * inputCount)
-        var output = [Float](repeating: 0, count: batch * filters * outputCount)
+        // The product writes every column entry; the output sums overlapping windows, so it starts at zero.
+        var columns = [Float](recycledCapacity: rows * inputCount) { $1 = $0.count }
+        var output = [Float](recycledRepeating: 0, count: batch * filters * outputCount)
         let table = geometry.outputPositions
         xValues.withUnsafeBufferPointer { x in
             weights.withUnsafeBufferPointer { w in
@@ -104,6 +105,7 @@ struct ConvTranspose: Operator {
                 }
             }
         }
+        columns.recycle()
         return [Tensor(shape: [batch, filters] + geometry.outputSize, floats: output, as: x.elementType)]
     }
 }

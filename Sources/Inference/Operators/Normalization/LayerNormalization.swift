@@ -21,21 +21,24 @@ struct LayerNormalization: Operator {
         }
         let scales = try perElement(try inputs.required(1))
         let biases = try inputs.optional(2).map(perElement) ?? [Float](repeating: 0, count: size)
-        var values = try x.floatOperand("X")
-        var means = [Float](repeating: 0, count: rows), inverseDeviations = means
-        values.withUnsafeMutableBufferPointer { values in
-            scales.withUnsafeBufferPointer { scales in
-                biases.withUnsafeBufferPointer { biases in
-                    for row in 0..<rows {
-                        let start = values.baseAddress! + row * size
-                        let mean = Self.sum(start, count: size) { $0 } / Float(size)
-                        let variance = Self.sum(start, count: size) { ($0 - mean) * ($0 - mean) } / Float(size)
-                        let inverse = 1 / (variance + epsilon).squareRoot()
-                        for index in 0..<size { start[index] = (start[index] - mean) * inverse * scales[index] + biases[index] }
-                        (means[row], inverseDeviations[row]) = (mean, inverse)
+        let input = try x.floatOperand("X")
+        var means = [Float](recycledRepeating: 0, count: rows), inverseDeviations = [Float](recycledRepeating: 0, count: rows)
+        let values = [Float](recycledCapacity: input.count) { output, initialized in
+            input.withUnsafeBufferPointer { input in
+                scales.withUnsafeBufferPointer { scales in
+                    biases.withUnsafeBufferPointer { biases in
+                        for row in 0..<rows {
+                            let (source, target) = (input.baseAddress! + row * size, output.baseAddress! + row * size)
+                            let mean = Self.sum(source, count: size) { $0 } / Float(size)
+                            let variance = Self.sum(source, count: size) { ($0 - mean) * ($0 - mean) } / Float(size)
+                            let inverse = 1 / (variance + epsilon).squareRoot()
+                            for index in 0..<size { target[index] = (source[index] - mean) * inverse * scales[index] + biases[index] }
+                            (means[row], inverseDeviations[row]) = (mean, inverse)
+                        }
                     }
                 }
             }
+            initialized = input.count
         }
         let statisticsShape = Array(x.shape[..<axis]) + Array(repeating: 1, count: x.shape.count - axis)
         return [Tensor(shape: x.shape, floats: values, as: x.elementType),
@@ -45,7 +48,7 @@ struct LayerNormalization: Operator {
     /// The sum of `term` over `count` floats, in eight interleaved partial sums: one running sum is a
     /// chain of dependent adds (4 cycles each), which made this operator 2x slower than onnxruntime's.
     @inline(__always)
-    private static func sum(_ row: UnsafeMutablePointer<Float>, count: Int, _ term: (SIMD8<Float>) -> SIMD8<Float>) -> Float {
+    private static func sum(_ row: UnsafePointer<Float>, count: Int, _ term: (SIMD8<Float>) -> SIMD8<Float>) -> Float {
         var partial = SIMD8<Float>(), index = 0
         let raw = UnsafeRawPointer(row)
         while index + 8 <= count {

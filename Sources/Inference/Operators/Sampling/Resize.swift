@@ -58,12 +58,14 @@ struct Resize: Operator {
         let roi = try regionOfInterest(inputs, axes: axes, rank: rank)
 
         var shape = x.shape
-        var values = try x.floatOperand("X")
+        var values = try x.floatOperand("X"), ownsValues = false
         for axis in axes {
             let unchanged = outputShape[axis] == shape[axis] && scales[axis] == 1 && transformation != .tfCropAndResize
             if unchanged { continue }
             let taps = plannedTaps(inputLength: shape[axis], outputLength: outputShape[axis], scale: scales[axis], roi: roi[axis])
-            values = taps.resample(values, shape: shape, axis: axis)
+            let resampled = taps.resample(values, shape: shape, axis: axis)
+            if ownsValues { values.recycle() }  // an earlier axis's result, not X
+            (values, ownsValues) = (resampled, true)
             shape[axis] = outputShape[axis]
         }
         return [Tensor(shape: shape, floats: values, as: x.elementType)]
@@ -272,7 +274,7 @@ struct ResamplingTaps {
         if tapsPerOutput == 1, !extrapolated.contains(true), weights.allSatisfy({ $0 == 1 }) {
             return gathered(values, outer: outer, inputLength: inputLength, inner: inner)
         }
-        var result = [Float](repeating: 0, count: outer * outputLength * inner)
+        var result = [Float](recycledRepeating: 0, count: outer * outputLength * inner)
         values.withUnsafeBufferPointer { source in
             result.withUnsafeMutableBufferPointer { target in
                 for block in 0..<outer {

@@ -1,5 +1,7 @@
 /// Flattens to 2-D: the dimensions before `axis`, then the rest.
 struct Flatten: Operator {
+    var viewsFirstInput: Bool { true }
+
     let axis: Int
 
     init(_ context: OperatorContext) throws {

@@ -1,5 +1,7 @@
 /// Removes size-1 axes: the listed ones (attribute before opset 13, input from 13), or all of them.
 struct Squeeze: Operator {
+    var viewsFirstInput: Bool { true }
+
     let attributeAxes: [Int]??
 
     init(_ context: OperatorContext) throws {
@@ -19,6 +21,8 @@ struct Squeeze: Operator {
 
 /// Inserts size-1 axes at the listed positions of the output (attribute before opset 13, input from 13).
 struct Unsqueeze: Operator {
+    var viewsFirstInput: Bool { true }
+
     let attributeAxes: [Int]??
 
     init(_ context: OperatorContext) throws {
