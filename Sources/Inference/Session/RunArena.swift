@@ -89,7 +89,9 @@ final class RunArenas: Sendable {
 extension Array {
     /// `count` elements written by `initialize`, which must write every one (a recycled buffer holds
     /// an earlier run's values), in a buffer from the running session's arena when it has one of
-    /// that size. Same contract as `init(unsafeUninitializedCapacity:initializingWith:)`.
+    /// that size. Same contract as `init(unsafeUninitializedCapacity:initializingWith:)`, and
+    /// always inlined like it: callers' element loops vectorise only once `initialize` is inlined.
+    @inline(__always)
     init(recycledCapacity count: Int,
          initializingWith initialize: (inout UnsafeMutableBufferPointer<Element>, inout Int) throws -> Void) rethrows {
         guard var recycled = RunArena.current?.take(Element.self, count: count) else {
@@ -105,6 +107,7 @@ extension Array {
     }
 
     /// `count` copies of `value`, in a recycled buffer when the running session's arena has one.
+    @inline(__always)
     init(recycledRepeating value: Element, count: Int) {
         self.init(recycledCapacity: count) { buffer, written in
             buffer.initialize(repeating: value)
