@@ -19,7 +19,7 @@ totals() {  # "CALLS BYTES" for load plus $1 runs; bytes from heaptrack's histog
     local calls
     calls="$(heaptrack_print -f "$WORK"/runs"$1".* --print-histogram "$WORK/sizes$1" 2>/dev/null \
         | awk '/^calls to allocation functions:/ { print $5 }')"
-    echo "$calls $(awk '{ bytes += $1 * $2 } END { printf "%d", bytes }' "$WORK/sizes$1")"
+    echo "$calls $(awk '{ bytes += $1 * $2 } END { printf "%.0f", bytes }' "$WORK/sizes$1")"
 }
 # A failing run (a bad path, a model that does not load) stops here with its own error.
 "$QUANTFLEET" bench "$MODEL" --data "$DATA" --batch "$BATCH" --warmup 0 --iterations 1 >/dev/null

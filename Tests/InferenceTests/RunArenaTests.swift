@@ -2,30 +2,75 @@
 import XCTest
 
 final class RunArenaTests: XCTestCase {
-    func testTakesTheSmallestShelvedBufferThatFitsResizedToTheRequest() throws {
-        let arena = RunArena()
-        let large = [Float](repeating: 1, count: 100), small = [Float](repeating: 2, count: 50)
-        let smallAddress = small.withUnsafeBufferPointer { $0.baseAddress }
-        arena.recycle(large)
-        arena.recycle(small)
-        let taken = try XCTUnwrap(arena.take(Float.self, count: 60))
-        XCTAssertEqual(taken.count, 60)
-        XCTAssertNotEqual(taken.withUnsafeBufferPointer { $0.baseAddress }, smallAddress, "50 elements cannot hold 60")
-        let again = try XCTUnwrap(arena.take(Float.self, count: 40))
-        XCTAssertEqual(again.count, 40)
-        XCTAssertNil(arena.take(Float.self, count: 10), "both buffers are out")
-        XCTAssertNil(arena.take(Int32.self, count: 10), "buffers are shelved by element type")
+    /// A run's requests as operators make them: a buffer from the arena or, failing that, the heap.
+    private func request(_ arena: RunArena, _ count: Int) -> [Float] {
+        let (recycled, request) = arena.take(Float.self, count: count)
+        let elements = recycled ?? [Float](repeating: 0, count: count)
+        arena.served(request, by: elements)
+        XCTAssertEqual(elements.count, count)
+        return elements
     }
 
-    func testABufferNoRunTookIsFreedAfterAWholeRun() {
-        let arena = RunArena()
-        arena.recycle([Int8](repeating: 0, count: 64))
-        arena.endRun()  // shelved during this run: kept for the next
-        XCTAssertNotNil(arena.take(Int8.self, count: 64))
-        arena.recycle([Int8](repeating: 0, count: 64))
+    private func address(_ elements: [Float]) -> UnsafePointer<Float>? {
+        elements.withUnsafeBufferPointer { $0.baseAddress }
+    }
+
+    /// a (100) dies before c (80) is made, while b (50) lives across both: two buffers, 150 elements.
+    /// Like the executor, the run gives a buffer back with its last reference, so the arena can
+    /// resize it without a copy.
+    private func runABC(_ arena: RunArena) -> (a: UnsafePointer<Float>?, b: UnsafePointer<Float>?, c: UnsafePointer<Float>?) {
+        var a = Optional(request(arena, 100)), b = Optional(request(arena, 50))
+        let addresses = (a: address(a!), b: address(b!))
+        arena.recycle(a.take()!)
+        var c = Optional(request(arena, 80))
+        let cAddress = address(c!)
+        arena.recycle(b.take()!)
+        arena.recycle(c.take()!)
         arena.endRun()
-        arena.endRun()  // a whole run passed without it
-        XCTAssertNil(arena.take(Int8.self, count: 64))
+        return (addresses.a, addresses.b, cAddress)
+    }
+
+    func testARunAtSeenShapesTakesTheBuffersItsPlanGivesAndNoOthers() {
+        let arena = RunArena()
+        let first = runABC(arena)
+        XCTAssertEqual(first.c, first.a, "off any plan, c takes a's buffer by best fit")
+        for _ in 0..<3 {
+            let later = runABC(arena)
+            XCTAssertEqual(later.a, first.a)
+            XCTAssertEqual(later.b, first.b)
+            XCTAssertEqual(later.c, first.a, "planned into a's buffer: their lifetimes do not overlap")
+        }
+    }
+
+    func testARunThatLeavesThePlanTakesTheBestFittingBufferAndBecomesThePlan() {
+        let arena = RunArena()
+        _ = runABC(arena)
+        var a = Optional(request(arena, 100)), b = Optional(request(arena, 50))
+        let (aAddress, bAddress) = (address(a!), address(b!))
+        arena.recycle(a.take()!)
+        arena.recycle(b.take()!)
+        var wider = Optional(request(arena, 60))  // the plan says 80 here
+        XCTAssertEqual(address(wider!), aAddress, "the smallest spare that holds 60 elements: 50 cannot")
+        var smaller = Optional(request(arena, 40))
+        XCTAssertEqual(address(smaller!), bAddress)
+        XCTAssertNil(arena.take(Float.self, count: 10).elements, "both buffers are out")
+        XCTAssertNil(arena.take(Int32.self, count: 10).elements, "buffers are kept by element type")
+        arena.recycle(wider.take()!)
+        arena.recycle(smaller.take()!)
+        arena.endRun()
+        // The new plan is this run's: its two buffers serve the next run's 100 and 50 again.
+        let again = (request(arena, 100), request(arena, 50))
+        XCTAssertEqual(address(again.0), aAddress)
+        XCTAssertEqual(address(again.1), bAddress)
+    }
+
+    func testSparesThePlanHasNoBufferForAreFreedWhenTheRunEnds() {
+        let arena = RunArena()
+        arena.recycle([Int32](repeating: 0, count: 64))  // made on the heap: a spare of this run
+        XCTAssertNotNil(arena.take(Int32.self, count: 64).elements, "taken back within the run")
+        arena.recycle([Int32](repeating: 0, count: 64))
+        arena.endRun()  // the one request never came back: the plan has no buffer for it
+        XCTAssertNil(arena.take(Int32.self, count: 64).elements)
     }
 
     func testOutsideARunBuffersComeFromTheHeap() {

@@ -1,54 +1,111 @@
 import Synchronization
 
-/// The element buffers of one run, kept for the next: a run at shapes the session has seen takes
-/// its tensor and scratch buffers from here instead of the heap.
+/// The element buffers of a session's runs, planned from the run before: a run at shapes the arena
+/// has seen takes every tensor and scratch buffer it asks for from here instead of the heap.
 ///
 /// The session hands each run an arena of its own (`RunArenas`), so a run's operators reach it
-/// through `RunArena.current` without locks. When a tensor dies (its last reader has run) the
-/// executor shelves its buffer; an operator making a buffer takes the smallest shelved one of its
-/// element type that is large enough, as a best-fit allocator would, so the arena holds about the
-/// peak of live tensors rather than every tensor of the run. A buffer still shared with a live
-/// tensor (a Reshape's view) is copied on first write, as any Swift array, so recycling never
-/// changes a value. Buffers that a whole run neither took nor shelved belong to shapes no longer
-/// seen and are freed.
+/// through `RunArena.current` without locks. Operators ask for buffers (`take`) and the executor
+/// gives a tensor's buffer back when its last reader has run (`recycle`). The arena records each
+/// request's element type, count and lifetime (from its take to its recycling), and at the end of
+/// a run whose requests differ from the plan's it plans again, as a static memory planner does at
+/// load: requests by decreasing size, each into the first buffer of its element type whose other
+/// requests' lifetimes do not overlap its own. The next run then has each request take its
+/// planned buffer, so the arena holds about the peak of live tensors and the heap serves only the
+/// buffers that leave a run (the outputs a caller keeps). A run that departs from the plan (other
+/// input shapes) takes the best-fitting buffer it finds until it ends, and its requests become the
+/// next plan.
+///
+/// A buffer still shared with a live tensor is copied on first write, as any Swift array, so
+/// recycling never changes a value.
 final class RunArena: @unchecked Sendable {  // used by one run at a time, handed over under RunArenas' lock
-    private struct Shelved {
-        let capacity: Int
-        /// An `[Element]`; an array fits an existential's inline buffer, so shelving boxes nothing.
-        let elements: Any
-        let run: Int
+    /// A run's n-th request for a buffer.
+    private struct Request {
+        let element: ObjectIdentifier
+        let count: Int
+        /// The arena's clock when it was taken and when it came back (nil: it left the run).
+        let taken: Int
+        var recycled: Int?
     }
 
-    private var shelves: [ObjectIdentifier: [Shelved]] = [:]
-    private var run = 0
+    /// A planned buffer: the requests given to it never live at once.
+    private struct Slot {
+        let element: ObjectIdentifier
+        let capacity: Int
+        /// The buffer, while no request holds it: an `[Element]`, which fits an existential's inline
+        /// storage, so shelving boxes nothing.
+        var shelved: Any?
+    }
+
+    /// A buffer outside the plan, for best fit.
+    private struct Spare {
+        let capacity: Int
+        let elements: Any
+    }
+
+    private var plan: (requests: [(element: ObjectIdentifier, count: Int)], slots: [Int?]) = ([], [])
+    private var slots: [Slot] = []
+    private var spares: [ObjectIdentifier: [Spare]] = [:]
+    private var requests: [Request] = []
+    /// This run's requests so far are the plan's (a new arena has none to follow).
+    private var following = false
+    private var clock = 0
+    /// The request each buffer a request got serves, by its base address.
+    private var holders: [UnsafeRawPointer: Int] = [:]
 
     /// The arena of the run on this thread (nil outside a session's run: buffers come from the heap).
     @TaskLocal static var current: RunArena?
 
-    /// A shelved buffer of at least `count` elements, resized to `count`, or nil when none fits
-    /// within about twice the size. Growing repeats an old element: callers overwrite them all.
-    func take<Element>(_: Element.Type, count: Int) -> [Element]? {
-        let element = ObjectIdentifier(Element.self)
-        guard count > 0, let shelf = shelves[element] else { return nil }
-        var best: Int?
-        for (index, candidate) in shelf.enumerated() where candidate.capacity >= count && candidate.capacity <= 2 * count + 1024 {
-            if best.map({ candidate.capacity < shelf[$0].capacity }) ?? true { best = index }
+    /// This run's next request, for `count` elements: its number (for `served`) and, when the arena
+    /// has one, a buffer of `count` elements whose values callers overwrite (the planned buffer, or
+    /// the smallest spare within about twice the size when the run left the plan).
+    func take<Element>(_: Element.Type, count: Int) -> (elements: [Element]?, request: Int) {
+        let element = ObjectIdentifier(Element.self), request = requests.count
+        requests.append(Request(element: element, count: count, taken: clock))
+        clock += 1
+        // Operators write over recycled elements without deinitializing them: plain values only.
+        guard _isPOD(Element.self), count > 0 else { return (nil, request) }
+        if following, request < plan.requests.count, plan.requests[request] == (element, count) {
+            guard let slot = plan.slots[request] else { return (nil, request) }
+            // Moved out of the slot in one statement, so `elements` is the buffer's only reference
+            // and resizing it copies nothing.
+            if var elements = slots[slot].shelved.take() as? [Element] {
+                Self.resize(&elements, to: count)
+                return (elements, request)
+            }
+            // The slot's first use: a buffer as large as its largest request, which writes every element.
+            return ([Element](unsafeUninitializedCapacity: slots[slot].capacity) { $1 = count }, request)
         }
-        guard let best, var elements = shelves[element]!.remove(at: best).elements as? [Element] else { return nil }
-        if elements.count > count {
-            elements.removeLast(elements.count - count)
-        } else if elements.count < count {
-            elements.append(contentsOf: repeatElement(elements[0], count: count - elements.count))
-        }
-        return elements
+        if following { leavePlan() }
+        guard let position = Self.bestFit(in: spares[element], for: count, upTo: 2 * count + 1024),
+              var elements = spares[element]!.remove(at: position).elements as? [Element]
+        else { return (nil, request) }
+        Self.resize(&elements, to: count)
+        return (elements, request)
     }
 
-    /// Shelves `elements` for a later `take` of its element type.
+    /// Notes the buffer that served `request` (from `take` or the heap).
+    func served<Element>(_ request: Int, by elements: [Element]) {
+        if let address = Self.address(of: elements) { holders[address] = request }
+    }
+
+    /// Takes `elements` back: a later request of this run or the next may use its buffer.
     func recycle<Element>(_ elements: [Element]) {
-        // Operators write over recycled elements without deinitializing them: plain values only.
-        guard !elements.isEmpty, _isPOD(Element.self) else { return }
-        shelves[ObjectIdentifier(Element.self), default: []].append(
-            Shelved(capacity: elements.capacity, elements: elements, run: run))
+        guard _isPOD(Element.self), let address = Self.address(of: elements) else { return }
+        // A buffer no request of this run got (an operator made it on the heap) has no lifetime in
+        // the plan and no slot: only a run off the plan keeps it, as a spare.
+        let request = holders.removeValue(forKey: address)
+        if let request {
+            requests[request].recycled = clock
+            clock += 1
+        }
+        if following {
+            if let request, request < plan.slots.count, let slot = plan.slots[request], slots[slot].shelved == nil,
+               elements.capacity >= slots[slot].capacity {
+                slots[slot].shelved = elements
+            }
+        } else {
+            spares[ObjectIdentifier(Element.self), default: []].append(Spare(capacity: elements.capacity, elements: elements))
+        }
     }
 
     func recycle(_ storage: TensorStorage) {
@@ -62,12 +119,82 @@ final class RunArena: @unchecked Sendable {  // used by one run at a time, hande
         }
     }
 
-    /// Frees what sat on the shelves through the whole run just ended.
+    /// Ends a run: a run that followed the plan to its end keeps it; any other plans again from its
+    /// requests, keeping the buffers that fit the new slots and freeing the rest.
     func endRun() {
-        for element in shelves.keys where shelves[element]!.contains(where: { $0.run < run }) {
-            shelves[element]!.removeAll { $0.run < run }
+        if !following || requests.count != plan.requests.count {
+            if following { leavePlan() }
+            replan()
         }
-        run += 1
+        spares.removeAll()
+        requests.removeAll(keepingCapacity: true)
+        holders.removeAll(keepingCapacity: true)
+        following = !plan.requests.isEmpty
+        clock = 0
+    }
+
+    /// Puts every shelved slot buffer among the spares, for best fit through the rest of the run.
+    private func leavePlan() {
+        following = false
+        for index in slots.indices {
+            guard let shelved = slots[index].shelved else { continue }
+            spares[slots[index].element, default: []].append(Spare(capacity: slots[index].capacity, elements: shelved))
+        }
+        slots.removeAll()
+    }
+
+    private func replan() {
+        var assignment = [Int?](repeating: nil, count: requests.count)
+        var lifetimes: [[Range<Int>]] = []
+        var planned: [Slot] = []
+        let placed = requests.indices
+            .filter { requests[$0].recycled != nil && requests[$0].count > 0 }
+            .sorted { requests[$0].count > requests[$1].count }
+        for index in placed {
+            let request = requests[index], lifetime = request.taken..<request.recycled!
+            // Slots are made largest first, so every earlier slot of the type is large enough.
+            if let slot = planned.indices.first(where: { slot in
+                planned[slot].element == request.element && !lifetimes[slot].contains { $0.overlaps(lifetime) }
+            }) {
+                lifetimes[slot].append(lifetime)
+                assignment[index] = slot
+            } else {
+                assignment[index] = planned.count
+                planned.append(Slot(element: request.element, capacity: request.count, shelved: nil))
+                lifetimes.append([lifetime])
+            }
+        }
+        // The spares that hold a slot best, largest slots first; the others are freed.
+        for slot in planned.indices {
+            let element = planned[slot].element
+            guard let position = Self.bestFit(in: spares[element], for: planned[slot].capacity) else { continue }
+            planned[slot].shelved = spares[element]!.remove(at: position).elements
+        }
+        plan = (requests.map { ($0.element, $0.count) }, assignment)
+        slots = planned
+    }
+
+    /// The smallest spare of at least `count` elements (and at most `limit`). A position, not the
+    /// spare: a copy of the shelf kept while a spare is taken off would share its buffer, and
+    /// resizing a shared buffer copies it.
+    private static func bestFit(in shelf: [Spare]?, for count: Int, upTo limit: Int = .max) -> Int? {
+        guard let shelf else { return nil }
+        return shelf.indices.lazy.filter { shelf[$0].capacity >= count && shelf[$0].capacity <= limit }
+            .min { shelf[$0].capacity < shelf[$1].capacity }
+    }
+
+    /// `count` elements within the array's capacity (growing repeats an element: callers overwrite
+    /// them all).
+    private static func resize<Element>(_ elements: inout [Element], to count: Int) {
+        if elements.count > count {
+            elements.removeLast(elements.count - count)
+        } else if elements.count < count {
+            elements.append(contentsOf: repeatElement(elements[0], count: count - elements.count))
+        }
+    }
+
+    private static func address<Element>(of elements: [Element]) -> UnsafeRawPointer? {
+        elements.withUnsafeBufferPointer { $0.baseAddress.map(UnsafeRawPointer.init) }
     }
 }
 
@@ -94,16 +221,22 @@ extension Array {
     @inline(__always)
     init(recycledCapacity count: Int,
          initializingWith initialize: (inout UnsafeMutableBufferPointer<Element>, inout Int) throws -> Void) rethrows {
-        guard var recycled = RunArena.current?.take(Element.self, count: count) else {
+        guard let arena = RunArena.current else {
             self = try Array(unsafeUninitializedCapacity: count, initializingWith: initialize)
             return
         }
-        try recycled.withUnsafeMutableBufferPointer { buffer in
-            var written = 0
-            try initialize(&buffer, &written)
-            precondition(written == count, "a recycled buffer of \(count) elements was filled with \(written)")
+        let (recycled, request) = arena.take(Element.self, count: count)
+        if var recycled {
+            try recycled.withUnsafeMutableBufferPointer { buffer in
+                var written = 0
+                try initialize(&buffer, &written)
+                precondition(written == count, "a recycled buffer of \(count) elements was filled with \(written)")
+            }
+            self = recycled
+        } else {
+            self = try Array(unsafeUninitializedCapacity: count, initializingWith: initialize)
         }
-        self = recycled
+        arena.served(request, by: self)
     }
 
     /// `count` copies of `value`, in a recycled buffer when the running session's arena has one.

@@ -5,16 +5,29 @@ extension TensorStorage {
         guard parts.allSatisfy({ $0.elementType == first.elementType }) else {
             throw InferenceError.invalidOperand("operands mix element types \(Set(parts.map(\.elementType.rawValue)).sorted())")
         }
+        // Each part's case is first's, so every pattern below matches.
         switch first {
-        case .float32: return .float32(parts.flatMap(\.floats))
-        case .float16: return .float16(parts.flatMap(\.floats))
-        case .int64: return .int64(parts.flatMap(\.int64s))
-        case .int32: return .int32(parts.flatMap { $0.int64s.map { Int32(truncatingIfNeeded: $0) } })
-        case .int8: return .int8(parts.flatMap { $0.int64s.map { Int8(truncatingIfNeeded: $0) } })
-        case .uint8: return .uint8(parts.flatMap { $0.int64s.map { UInt8(truncatingIfNeeded: $0) } })
-        case .bool: return .bool(parts.flatMap { $0.int64s.map { $0 != 0 } })
-        case .int4: return .int4(parts.flatMap { $0.int64s.map { Int8(truncatingIfNeeded: $0) } })
-        case .uint4: return .uint4(parts.flatMap { $0.int64s.map { UInt8(truncatingIfNeeded: $0) } })
+        case .float32: return .float32(joined(parts) { if case .float32(let values) = $0 { values } else { [] } })
+        case .float16: return .float16(joined(parts) { if case .float16(let values) = $0 { values } else { [] } })
+        case .int64: return .int64(joined(parts) { if case .int64(let values) = $0 { values } else { [] } })
+        case .int32: return .int32(joined(parts) { if case .int32(let values) = $0 { values } else { [] } })
+        case .int8: return .int8(joined(parts) { if case .int8(let values) = $0 { values } else { [] } })
+        case .uint8: return .uint8(joined(parts) { if case .uint8(let values) = $0 { values } else { [] } })
+        case .bool: return .bool(joined(parts) { if case .bool(let values) = $0 { values } else { [] } })
+        case .int4: return .int4(joined(parts) { if case .int4(let values) = $0 { values } else { [] } })
+        case .uint4: return .uint4(joined(parts) { if case .uint4(let values) = $0 { values } else { [] } })
+        }
+    }
+
+    private static func joined<Element>(_ parts: [TensorStorage], _ elements: (TensorStorage) -> [Element]) -> [Element] {
+        [Element](recycledCapacity: parts.reduce(0) { $0 + $1.count }) { buffer, written in
+            for part in parts {
+                elements(part).withUnsafeBufferPointer { part in
+                    guard let source = part.baseAddress else { return }
+                    (buffer.baseAddress! + written).initialize(from: source, count: part.count)
+                    written += part.count
+                }
+            }
         }
     }
 }

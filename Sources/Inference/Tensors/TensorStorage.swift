@@ -133,7 +133,7 @@ extension TensorStorage {
 
     private static func strided<T>(_ values: [T], _ shape: [Int], _ strides: [Int], _ offset: Int) -> [T] {
         let count = shape.reduce(1, *), width = shape.last ?? 1, step = strides.last ?? 0
-        return [T](unsafeUninitializedCapacity: count) { output, initialized in
+        return [T](recycledCapacity: count) { output, initialized in
             values.withUnsafeBufferPointer { source in
                 Broadcasting.forEachRow(of: shape, strides, strides) { row, start, _ in
                     let target = output.baseAddress! + row * width, first = offset + start

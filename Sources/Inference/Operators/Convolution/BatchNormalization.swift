@@ -23,14 +23,17 @@ struct BatchNormalization: Operator {
         let multipliers = (0..<channels).map { scale[$0] / (variance[$0] + epsilon).squareRoot() }
         let offsets = (0..<channels).map { bias[$0] - mean[$0] * multipliers[$0] }
         let inner = x.shape.dropFirst(2).reduce(1, *)
-        var values = try x.floatOperand("X")
+        let input = try x.floatOperand("X")
         // Channel plane by channel plane: no division per element, and the inner loop vectorises.
-        values.withUnsafeMutableBufferPointer { values in
-            for plane in 0..<(inner == 0 ? 0 : values.count / inner) {
-                let (multiplier, offset) = (multipliers[plane % channels], offsets[plane % channels])
-                let start = values.baseAddress! + plane * inner
-                for index in 0..<inner { start[index] = start[index] * multiplier + offset }
+        let values = [Float](recycledCapacity: input.count) { output, written in
+            input.withUnsafeBufferPointer { input in
+                for plane in 0..<(inner == 0 ? 0 : input.count / inner) {
+                    let (multiplier, offset) = (multipliers[plane % channels], offsets[plane % channels])
+                    let source = input.baseAddress! + plane * inner, target = output.baseAddress! + plane * inner
+                    for index in 0..<inner { target[index] = source[index] * multiplier + offset }
+                }
             }
+            written = input.count
         }
         return [Tensor(shape: x.shape, floats: values, as: x.elementType)]
     }

@@ -61,8 +61,9 @@ struct IntegerConv: Operator {
         // im2col's output before its transpose, one buffer for every image and group of the run.
         var columns = [UInt8](recycledCapacity: geometry.isIdentity ? 0 : outputCount * depth) { $1 = $0.count }
         // Image by image, so the int32 products of a whole batch never exist at once (at batch 8 the
-        // detector's would be 73 MB, mapped and page-faulted in afresh on every run).
-        let images = (0..<batch).map { image in
+        // detector's would be 73 MB), each image written straight into the batch's output.
+        let output = try result.tensor(parts: batch, rows: outputCount, columns: filters, shape: [batch, filters] + geometry.outputSize,
+                                       transposed: true) { image in
             var accumulators = groups == 1 ? [] : [Int32](recycledRepeating: 0, count: outputCount * filters)
             for group in 0..<groups {
                 let firstChannel = (image * channels + group * groupChannels) * inputCount
@@ -86,15 +87,11 @@ struct IntegerConv: Operator {
                 }
                 product.recycle()
             }
-            let image = result.tensor(accumulators, rows: outputCount, columns: filters, shape: [1, filters] + geometry.outputSize, transposed: true)
-            accumulators.recycle()
-            return image
+            return accumulators
         }
         unrolled.recycle()
         columns.recycle()
-        guard batch > 1 else { return images }
-        defer { images.forEach { RunArena.current?.recycle($0.storage) } }
-        return [Tensor(shape: [batch, filters] + geometry.outputSize, storage: try TensorStorage.concatenated(images.map(\.storage)))]
+        return [output]
     }
 
     /// One row per output position: the window's values channel after channel, the activation zero

@@ -28,24 +28,16 @@ struct IntegerMatMul: Operator {
             let bZero = try weights.zeroPoints(inputs.optional(slots.bZero), role: "B's zero point")
             return weights.packed.multiply(activations, rows: rowsPerMatrix, aZero: aZero, bZero: bZero, threads: threads)
         }
-        var accumulators: [Int32]
-        if matrices == 1 {
-            accumulators = try product(0, of: activations)  // the common case: no copies of A or of the product
-        } else {
-            accumulators = []
-            accumulators.reserveCapacity(rows * columns)
-            for matrix in 0..<matrices {
-                accumulators += try product(matrix, of: Array(activations[(matrix * rowsPerMatrix * depth)..<((matrix + 1) * rowsPerMatrix * depth)]))
-            }
-        }
         var shape = a.shape.dropLast() + [columns]
         // A bias of rank above the product's ([1, N] after a 1-D A) broadcasts it, as the Add it replaces did.
         if let bias = slots.bias.flatMap(inputs.optional), bias.shape.count > shape.count {
             shape = Array(repeating: 1, count: bias.shape.count - shape.count) + shape
         }
-        let result = try form.result(inputs, columns: columns).tensor(accumulators, rows: rows, columns: columns, shape: Array(shape))
-        accumulators.recycle()
-        return [result]
+        // One matrix (the common case) multiplies A itself; batched ones one slice of A at a time.
+        return [try form.result(inputs, columns: columns).tensor(parts: matrices, rows: rowsPerMatrix, columns: columns, shape: Array(shape)) { matrix in
+            try product(matrix, of: matrices == 1 ? activations
+                : Array(activations[(matrix * rowsPerMatrix * depth)..<((matrix + 1) * rowsPerMatrix * depth)]))
+        }]
     }
 
     /// Rows of A, depth and columns; B is 2-D, or batched with A's leading dimensions.
