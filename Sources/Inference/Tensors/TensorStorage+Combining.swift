@@ -1,33 +1,42 @@
 extension TensorStorage {
     /// The elements of `parts`, one after another; all parts must share one element type.
     static func concatenated(_ parts: [TensorStorage]) throws -> TensorStorage {
+        try interleaved(parts, blocks: 1, blockSizes: parts.map(\.count))
+    }
+
+    /// `blocks` rounds of one block from each part in turn, `blockSizes[part]` elements each: a
+    /// concatenation along an axis with `blocks` positions before it. All parts share one element type.
+    static func interleaved(_ parts: [TensorStorage], blocks: Int, blockSizes: [Int]) throws -> TensorStorage {
         guard let first = parts.first else { throw InferenceError.invalidOperand("nothing to concatenate") }
         guard parts.allSatisfy({ $0.elementType == first.elementType }) else {
             throw InferenceError.invalidOperand("operands mix element types \(Set(parts.map(\.elementType.rawValue)).sorted())")
         }
         // Each part's case is first's, so every pattern below matches.
         switch first {
-        case .float32: return .float32(joined(parts) { if case .float32(let values) = $0 { values } else { [] } })
-        case .float16: return .float16(joined(parts) { if case .float16(let values) = $0 { values } else { [] } })
-        case .int64: return .int64(joined(parts) { if case .int64(let values) = $0 { values } else { [] } })
-        case .int32: return .int32(joined(parts) { if case .int32(let values) = $0 { values } else { [] } })
-        case .int8: return .int8(joined(parts) { if case .int8(let values) = $0 { values } else { [] } })
-        case .uint8: return .uint8(joined(parts) { if case .uint8(let values) = $0 { values } else { [] } })
-        case .bool: return .bool(joined(parts) { if case .bool(let values) = $0 { values } else { [] } })
-        case .int4: return .int4(joined(parts) { if case .int4(let values) = $0 { values } else { [] } })
-        case .uint4: return .uint4(joined(parts) { if case .uint4(let values) = $0 { values } else { [] } })
+        case .float32: return .float32(interleave(parts, blocks, blockSizes) { if case .float32(let values) = $0 { values } else { [] } })
+        case .float16: return .float16(interleave(parts, blocks, blockSizes) { if case .float16(let values) = $0 { values } else { [] } })
+        case .int64: return .int64(interleave(parts, blocks, blockSizes) { if case .int64(let values) = $0 { values } else { [] } })
+        case .int32: return .int32(interleave(parts, blocks, blockSizes) { if case .int32(let values) = $0 { values } else { [] } })
+        case .int8: return .int8(interleave(parts, blocks, blockSizes) { if case .int8(let values) = $0 { values } else { [] } })
+        case .uint8: return .uint8(interleave(parts, blocks, blockSizes) { if case .uint8(let values) = $0 { values } else { [] } })
+        case .bool: return .bool(interleave(parts, blocks, blockSizes) { if case .bool(let values) = $0 { values } else { [] } })
+        case .int4: return .int4(interleave(parts, blocks, blockSizes) { if case .int4(let values) = $0 { values } else { [] } })
+        case .uint4: return .uint4(interleave(parts, blocks, blockSizes) { if case .uint4(let values) = $0 { values } else { [] } })
         }
     }
 
-    private static func joined<Element>(_ parts: [TensorStorage], _ elements: (TensorStorage) -> [Element]) -> [Element] {
-        [Element](recycledCapacity: parts.reduce(0) { $0 + $1.count }) { buffer, written in
-            for part in parts {
-                elements(part).withUnsafeBufferPointer { part in
-                    guard let source = part.baseAddress else { return }
-                    (buffer.baseAddress! + written).initialize(from: source, count: part.count)
-                    written += part.count
+    private static func interleave<Element>(_ parts: [TensorStorage], _ blocks: Int, _ blockSizes: [Int],
+                                            _ elements: (TensorStorage) -> [Element]) -> [Element] {
+        let arrays = parts.map(elements), total = arrays.reduce(0) { $0 + $1.count }
+        return [Element](recycledCapacity: total) { target, initialized in
+            var written = 0
+            for block in 0..<blocks {
+                for (part, size) in zip(arrays, blockSizes) where size > 0 {
+                    part.withUnsafeBufferPointer { (target.baseAddress! + written).initialize(from: $0.baseAddress! + block * size, count: size) }
+                    written += size
                 }
             }
+            initialized = total
         }
     }
 }

@@ -144,6 +144,34 @@ extension TensorStorage {
         }
     }
 
+    /// `width` elements from each of `starts` in turn (whole rows: Gather's blocks).
+    func runs(from starts: [Int], width: Int) -> TensorStorage {
+        switch self {
+        case .float32(let values): .float32(Self.runs(values, starts, width))
+        case .float16(let values): .float16(Self.runs(values, starts, width))
+        case .int8(let values): .int8(Self.runs(values, starts, width))
+        case .uint8(let values): .uint8(Self.runs(values, starts, width))
+        case .int32(let values): .int32(Self.runs(values, starts, width))
+        case .int64(let values): .int64(Self.runs(values, starts, width))
+        case .bool(let values): .bool(Self.runs(values, starts, width))
+        case .int4(let values): .int4(Self.runs(values, starts, width))
+        case .uint4(let values): .uint4(Self.runs(values, starts, width))
+        }
+    }
+
+    private static func runs<T>(_ values: [T], _ starts: [Int], _ width: Int) -> [T] {
+        [T](recycledCapacity: starts.count * width) { output, initialized in
+            if width > 0 {
+                values.withUnsafeBufferPointer { source in
+                    for (run, start) in starts.enumerated() {
+                        (output.baseAddress! + run * width).initialize(from: source.baseAddress! + start, count: width)
+                    }
+                }
+            }
+            initialized = starts.count * width
+        }
+    }
+
     /// The elements at `positions`, in that order.
     func gathered(_ positions: [Int]) -> TensorStorage {
         switch self {

@@ -12,16 +12,14 @@ struct Gather: Operator {
         let length = data.shape[axis]
         let resolved = try Self.positions(of: indices, length: length, axis: axis)
         let outer = data.shape[..<axis].reduce(1, *), inner = data.shape[(axis + 1)...].reduce(1, *)
-        var positions: [Int] = []
-        positions.reserveCapacity(outer * resolved.count * inner)
+        // Each gathered index is a run of `inner` elements: copied whole, no table per element.
+        var starts: [Int] = []
+        starts.reserveCapacity(outer * resolved.count)
         for block in 0..<outer {
-            for index in resolved {
-                let start = (block * length + index) * inner
-                positions.append(contentsOf: start..<(start + inner))
-            }
+            for index in resolved { starts.append((block * length + index) * inner) }
         }
         let shape = Array(data.shape[..<axis]) + indices.shape + Array(data.shape[(axis + 1)...])
-        return [data.gathered(positions, shape: shape)]
+        return [Tensor(shape: shape, storage: data.storage.runs(from: starts, width: inner))]
     }
 
     /// The int32/int64 `indices` as positions along an axis of `length` (negative ones from the end).
