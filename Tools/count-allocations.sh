@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Heap allocations and bytes allocated per inference run of our engine, measured with heaptrack:
-# `quantfleet bench` runs the model once and then three times (no warm-up); the difference of the two
-# totals, halved, is what one more run allocates (load, packing, the first run's one-time caches and
-# the run arena's first fill cancel out).
+# `quantfleet bench` runs the model twice and then four times (no warm-up); the difference of the two
+# totals, halved, is what one more run allocates (load, packing, the first run's one-time caches, and
+# the run arena's plan, made after the first run and filled by the second, cancel out).
 #
 # usage: Tools/count-allocations.sh MODEL.onnx DATA.npz [BATCH]
 #        QUANTFLEET_BIN=path/to/quantfleet (default .build-release/release/quantfleet)
@@ -23,8 +23,8 @@ totals() {  # "CALLS BYTES" for load plus $1 runs; bytes from heaptrack's histog
 }
 # A failing run (a bad path, a model that does not load) stops here with its own error.
 "$QUANTFLEET" bench "$MODEL" --data "$DATA" --batch "$BATCH" --warmup 0 --iterations 1 >/dev/null
-read -r one one_bytes <<<"$(totals 1)"
-read -r three three_bytes <<<"$(totals 3)"
-per_run_bytes=$(( (three_bytes - one_bytes) / 2 ))
-echo "$MODEL batch $BATCH: $(( (three - one) / 2 )) heap allocations, $(( per_run_bytes / 1000 )) kB per run" \
-    "($one allocations of $(( one_bytes / 1000 )) kB for load + 1 run; $three of $(( three_bytes / 1000 )) kB for load + 3 runs)"
+read -r two two_bytes <<<"$(totals 2)"
+read -r four four_bytes <<<"$(totals 4)"
+per_run_bytes=$(( (four_bytes - two_bytes) / 2 ))
+echo "$MODEL batch $BATCH: $(( (four - two) / 2 )) heap allocations, $(( per_run_bytes / 1000 )) kB per run" \
+    "($two allocations of $(( two_bytes / 1000 )) kB for load + 2 runs; $four of $(( four_bytes / 1000 )) kB for load + 4 runs)"

@@ -83,7 +83,8 @@ public final class InferenceSession: Sendable {
             // One operand list for every step: refilled in place, it allocates once per run.
             var operands: [Tensor?] = []
             operands.reserveCapacity(plan.widestStep)
-            for step in plan.steps {
+            for (index, step) in plan.steps.enumerated() {
+                arena.step = index
                 operands.removeAll(keepingCapacity: true)
                 for slot in step.inputSlots { operands.append(slot.flatMap { values[$0] }) }
                 let results: [Tensor]
@@ -93,8 +94,14 @@ public final class InferenceSession: Sendable {
                     let reason = if case .invalidOperand(let reason) = error { reason } else { error.description }
                     throw InferenceError.nodeFailed(node: step.node, opType: step.opType, reason: reason)
                 }
-                for (slot, result) in zip(step.outputSlots, results) {
-                    if let slot { values[slot] = result }
+                for (index, result) in results.enumerated() {
+                    // An output no node reads or the node does not name (LayerNormalization's
+                    // statistics) goes back at once.
+                    if index < step.outputSlots.count, let slot = step.outputSlots[index] {
+                        values[slot] = result
+                    } else {
+                        arena.recycle(result.storage)
+                    }
                 }
                 for slot in step.releasedSlots {
                     values[slot] = nil

@@ -20,8 +20,15 @@ import Synchronization
 final class RunArena: @unchecked Sendable {  // used by one run at a time, handed over under RunArenas' lock
     /// A run's n-th request for a buffer.
     private struct Request {
-        let element: ObjectIdentifier
-        let count: Int
+        /// What a later run must ask for at the same point to follow the plan. The step tells
+        /// apart requests that only one run makes (a cache an operator fills in its first run),
+        /// which would otherwise shift every later request onto another's buffer unnoticed.
+        struct Key: Equatable {
+            let step: Int
+            let element: ObjectIdentifier
+            let count: Int
+        }
+        let key: Key
         /// The arena's clock when it was taken and when it came back (nil: it left the run).
         let taken: Int
         var recycled: Int?
@@ -42,13 +49,15 @@ final class RunArena: @unchecked Sendable {  // used by one run at a time, hande
         let elements: Any
     }
 
-    private var plan: (requests: [(element: ObjectIdentifier, count: Int)], slots: [Int?]) = ([], [])
+    private var plan: (requests: [Request.Key], slots: [Int?]) = ([], [])
     private var slots: [Slot] = []
     private var spares: [ObjectIdentifier: [Spare]] = [:]
     private var requests: [Request] = []
     /// This run's requests so far are the plan's (a new arena has none to follow).
     private var following = false
     private var clock = 0
+    /// The executor's step in this run, set before each runs.
+    var step = 0
     /// The request each buffer a request got serves, by its base address.
     private var holders: [UnsafeRawPointer: Int] = [:]
 
@@ -60,11 +69,12 @@ final class RunArena: @unchecked Sendable {  // used by one run at a time, hande
     /// the smallest spare within about twice the size when the run left the plan).
     func take<Element>(_: Element.Type, count: Int) -> (elements: [Element]?, request: Int) {
         let element = ObjectIdentifier(Element.self), request = requests.count
-        requests.append(Request(element: element, count: count, taken: clock))
+        let key = Request.Key(step: step, element: element, count: count)
+        requests.append(Request(key: key, taken: clock))
         clock += 1
         // Operators write over recycled elements without deinitializing them: plain values only.
         guard _isPOD(Element.self), count > 0 else { return (nil, request) }
-        if following, request < plan.requests.count, plan.requests[request] == (element, count) {
+        if following, request < plan.requests.count, plan.requests[request] == key {
             guard let slot = plan.slots[request] else { return (nil, request) }
             // Moved out of the slot in one statement, so `elements` is the buffer's only reference
             // and resizing it copies nothing.
@@ -92,8 +102,14 @@ final class RunArena: @unchecked Sendable {  // used by one run at a time, hande
     func recycle<Element>(_ elements: [Element]) {
         guard _isPOD(Element.self), let address = Self.address(of: elements) else { return }
         // A buffer no request of this run got (an operator made it on the heap) has no lifetime in
-        // the plan and no slot: only a run off the plan keeps it, as a spare.
-        let request = holders.removeValue(forKey: address)
+        // the plan and no slot: only a run off the plan keeps it, as a spare. A served buffer that
+        // its operator dropped instead (an optional output nobody reads) leaves its address behind,
+        // and the heap may give it to such a buffer: only one of the request's type and count is
+        // the request's own.
+        var request = holders.removeValue(forKey: address)
+        if let served = request, requests[served].key.element != ObjectIdentifier(Element.self) || requests[served].key.count != elements.count {
+            request = nil
+        }
         if let request {
             requests[request].recycled = clock
             clock += 1
@@ -148,19 +164,19 @@ final class RunArena: @unchecked Sendable {  // used by one run at a time, hande
         var lifetimes: [[Range<Int>]] = []
         var planned: [Slot] = []
         let placed = requests.indices
-            .filter { requests[$0].recycled != nil && requests[$0].count > 0 }
-            .sorted { requests[$0].count > requests[$1].count }
+            .filter { requests[$0].recycled != nil && requests[$0].key.count > 0 }
+            .sorted { requests[$0].key.count > requests[$1].key.count }
         for index in placed {
             let request = requests[index], lifetime = request.taken..<request.recycled!
             // Slots are made largest first, so every earlier slot of the type is large enough.
             if let slot = planned.indices.first(where: { slot in
-                planned[slot].element == request.element && !lifetimes[slot].contains { $0.overlaps(lifetime) }
+                planned[slot].element == request.key.element && !lifetimes[slot].contains { $0.overlaps(lifetime) }
             }) {
                 lifetimes[slot].append(lifetime)
                 assignment[index] = slot
             } else {
                 assignment[index] = planned.count
-                planned.append(Slot(element: request.element, capacity: request.count, shelved: nil))
+                planned.append(Slot(element: request.key.element, capacity: request.key.count, shelved: nil))
                 lifetimes.append([lifetime])
             }
         }
@@ -170,7 +186,7 @@ final class RunArena: @unchecked Sendable {  // used by one run at a time, hande
             guard let position = Self.bestFit(in: spares[element], for: planned[slot].capacity) else { continue }
             planned[slot].shelved = spares[element]!.remove(at: position).elements
         }
-        plan = (requests.map { ($0.element, $0.count) }, assignment)
+        plan = (requests.map(\.key), assignment)
         slots = planned
     }
 
