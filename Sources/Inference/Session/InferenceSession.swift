@@ -94,10 +94,10 @@ public final class InferenceSession: Sendable {
                     let reason = if case .invalidOperand(let reason) = error { reason } else { error.description }
                     throw InferenceError.nodeFailed(node: step.node, opType: step.opType, reason: reason)
                 }
-                for (index, result) in results.enumerated() {
+                for (output, result) in results.enumerated() {
                     // An output no node reads or the node does not name (LayerNormalization's
                     // statistics) goes back at once.
-                    if index < step.outputSlots.count, let slot = step.outputSlots[index] {
+                    if output < step.outputSlots.count, let slot = step.outputSlots[output] {
                         values[slot] = result
                     } else {
                         arena.recycle(result.storage)

@@ -103,12 +103,11 @@ final class RunArena: @unchecked Sendable {  // used by one run at a time, hande
         guard _isPOD(Element.self), let address = Self.address(of: elements) else { return }
         // A buffer no request of this run got (an operator made it on the heap) has no lifetime in
         // the plan and no slot: only a run off the plan keeps it, as a spare. A served buffer that
-        // its operator dropped instead (an optional output nobody reads) leaves its address behind,
-        // and the heap may give it to such a buffer: only one of the request's type and count is
-        // the request's own.
-        var request = holders.removeValue(forKey: address)
-        if let served = request, requests[served].key.element != ObjectIdentifier(Element.self) || requests[served].key.count != elements.count {
-            request = nil
+        // its operator dropped instead of giving back leaves its address behind, and the heap may
+        // reuse it for such a buffer: only one of the request's type and count is the request's own.
+        let request = holders.removeValue(forKey: address).flatMap { served in
+            let key = requests[served].key
+            return key.element == ObjectIdentifier(Element.self) && key.count == elements.count ? served : nil
         }
         if let request {
             requests[request].recycled = clock
