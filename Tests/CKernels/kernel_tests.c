@@ -35,8 +35,8 @@ typedef struct {
 
 static tally tallies[PATHS][KERNELS];
 /* Kernels with one implementation for every path. */
-enum { PACK_S8, IM2COL_F32, IM2COL_U8, TRANSPOSE_U8, DEQUANTIZE_4BIT, SHARED_KERNELS };
-static const char *const shared_kernel_names[SHARED_KERNELS] = {"pack_s8", "im2col_f32", "im2col_u8", "transpose_u8",
+enum { PACK_S8, IM2COL_F32, CONV_ROWS_U8, DEQUANTIZE_4BIT, SHARED_KERNELS };
+static const char *const shared_kernel_names[SHARED_KERNELS] = {"pack_s8", "im2col_f32", "conv_rows_u8",
                                                                 "dequantize_4bit_strip"};
 static tally shared_tallies[SHARED_KERNELS];
 static int supported[PATHS];
@@ -549,52 +549,43 @@ static void check_depthwise_convolutions(void) {
     }
 }
 
-static void check_im2col(const conv_case *k) {
-    qf_conv2d_geometry g;
-    if (!geometry_of(k, &g)) return;
-    size_t in_count = g.channels * g.height * g.width, plane = g.out_h * g.out_w;
-    size_t out_count = g.channels * g.kernel_h * g.kernel_w * plane;
-    float *input = guarded(in_count * sizeof(float));
-    uint8_t *input_u8 = guarded(in_count);
-    for (size_t i = 0; i < in_count; i++) {
-        input[i] = unit_float();
-        input_u8[i] = (uint8_t)next_random();
-    }
+/* The columns of output positions [first, first + count) exactly, against the tap formula; a
+ * canary before them and a guard page after. */
+static void check_im2col_positions(const qf_conv2d_geometry *g, const float *input, size_t first, size_t count) {
+    size_t out_count = g->channels * g->kernel_h * g->kernel_w * count;
     float *buffer = guarded((CANARY + out_count) * sizeof(float)), *columns = buffer + CANARY;
-    uint8_t *buffer_u8 = guarded(CANARY + out_count), *columns_u8 = buffer_u8 + CANARY;
     for (size_t i = 0; i < CANARY + out_count; i++) buffer[i] = NAN;
-    memset(buffer_u8, 0xA5, CANARY + out_count);
-    uint8_t pad = (uint8_t)next_random();
-    qf_im2col_f32(&g, input, columns);
-    qf_im2col_u8(&g, input_u8, pad, columns_u8);
-    size_t bad = out_count, bad_u8 = out_count;
-    for (size_t c = 0, row = 0; c < g.channels; c++) {
-        for (size_t kh = 0; kh < g.kernel_h; kh++) {
-            for (size_t kw = 0; kw < g.kernel_w; kw++, row++) {
-                for (size_t p = 0; p < plane; p++) {
-                    size_t iy, ix, at = row * plane + p;
-                    int inside = tap_position(&g, p / g.out_w, p % g.out_w, kh, kw, &iy, &ix);
-                    float want = inside ? input[(c * g.height + iy) * g.width + ix] : 0.0f;
-                    uint8_t want_u8 = inside ? input_u8[(c * g.height + iy) * g.width + ix] : pad;
+    qf_im2col_f32(g, input, first, count, columns);
+    size_t bad = out_count;
+    for (size_t c = 0, row = 0; c < g->channels; c++) {
+        for (size_t kh = 0; kh < g->kernel_h; kh++) {
+            for (size_t kw = 0; kw < g->kernel_w; kw++, row++) {
+                for (size_t p = first; p < first + count; p++) {
+                    size_t iy, ix, at = row * count + p - first;
+                    int inside = tap_position(g, p / g->out_w, p % g->out_w, kh, kw, &iy, &ix);
+                    float want = inside ? input[(c * g->height + iy) * g->width + ix] : 0.0f;
                     if (memcmp(&columns[at], &want, sizeof want) != 0 && bad == out_count) bad = at;
-                    if (columns_u8[at] != want_u8 && bad_u8 == out_count) bad_u8 = at;
                 }
             }
         }
     }
-    int canary = 1, canary_u8 = 1;
-    for (size_t i = 0; i < CANARY; i++) {
-        canary = canary && isnan(buffer[i]);
-        canary_u8 = canary_u8 && buffer_u8[i] == 0xA5;
-    }
-    record_shared(IM2COL_F32, bad == out_count && canary, "%s: column entry %zu wrong%s", describe(&g), bad,
-                  canary ? "" : " (or wrote before the output)");
-    record_shared(IM2COL_U8, bad_u8 == out_count && canary_u8, "%s pad=%u: column entry %zu wrong%s", describe(&g), pad,
-                  bad_u8, canary_u8 ? "" : " (or wrote before the output)");
-    release(input, in_count * sizeof(float));
-    release(input_u8, in_count);
+    int canary = 1;
+    for (size_t i = 0; i < CANARY; i++) canary = canary && isnan(buffer[i]);
+    record_shared(IM2COL_F32, bad == out_count && canary, "%s positions [%zu, %zu): column entry %zu wrong%s", describe(g),
+                  first, first + count, bad, canary ? "" : " (or wrote before the output)");
     release(buffer, (CANARY + out_count) * sizeof(float));
-    release(buffer_u8, CANARY + out_count);
+}
+
+/* A case's whole image, and a random tile of it (one that starts and ends mid image row). */
+static void check_im2col(const conv_case *k) {
+    qf_conv2d_geometry g;
+    if (!geometry_of(k, &g)) return;
+    size_t in_count = g.channels * g.height * g.width, plane = g.out_h * g.out_w, first = uniform(0, plane - 1);
+    float *input = guarded(in_count * sizeof(float));
+    for (size_t i = 0; i < in_count; i++) input[i] = unit_float();
+    check_im2col_positions(&g, input, 0, plane);
+    check_im2col_positions(&g, input, first, uniform(1, plane - first));
+    release(input, in_count * sizeof(float));
 }
 
 static void check_im2cols(void) {
@@ -615,24 +606,55 @@ static void check_im2cols(void) {
 
 /* Random 4-bit B [k, n] in blocks, one strip [first, first + width) against the level-by-level
  * formula; the padding up to row_stride must be zero and nothing past the panel written. */
-/* The byte transpose exactly, on shapes around its 16 x 16 blocks, into a guarded buffer. */
-static void check_transpose(size_t rows, size_t columns) {
-    uint8_t *source = guarded(rows * columns), *target = guarded(rows * columns);
-    for (size_t i = 0; i < rows * columns; i++) source[i] = (uint8_t)next_random();
-    qf_transpose_u8(source, rows, columns, target);
-    size_t bad = rows * columns;
-    for (size_t i = 0; i < rows * columns && bad == rows * columns; i++) {
-        if (target[(i % columns) * rows + i / columns] != source[i]) bad = i;
+/* The rows of output positions [first, first + count) exactly, against the tap formula, into a
+ * guarded buffer (an overrun faults); scratch is guarded too. */
+static void check_conv_rows(const qf_conv2d_geometry *g, size_t first, size_t count) {
+    size_t in_count = g->channels * g->height * g->width, depth = g->channels * g->kernel_h * g->kernel_w;
+    uint8_t *input = guarded(in_count), *scratch = guarded(depth * count), *rows = guarded(depth * count);
+    for (size_t i = 0; i < in_count; i++) input[i] = (uint8_t)next_random();
+    uint8_t pad = (uint8_t)next_random();
+    qf_conv_rows_u8(g, input, pad, first, count, scratch, rows);
+    size_t bad = depth * count;
+    for (size_t p = 0; p < count && bad == depth * count; p++) {
+        size_t oy = (first + p) / g->out_w, ox = (first + p) % g->out_w;
+        for (size_t c = 0, entry = 0; c < g->channels; c++) {
+            for (size_t kh = 0; kh < g->kernel_h; kh++) {
+                for (size_t kw = 0; kw < g->kernel_w; kw++, entry++) {
+                    size_t iy, ix;
+                    uint8_t want = tap_position(g, oy, ox, kh, kw, &iy, &ix) ? input[(c * g->height + iy) * g->width + ix] : pad;
+                    if (rows[p * depth + entry] != want && bad == depth * count) bad = p * depth + entry;
+                }
+            }
+        }
     }
-    record_shared(TRANSPOSE_U8, bad == rows * columns, "%zu x %zu: source entry %zu misplaced", rows, columns, bad);
-    release(source, rows * columns);
-    release(target, rows * columns);
+    record_shared(CONV_ROWS_U8, bad == depth * count, "%s positions [%zu, %zu): row entry %zu wrong", describe(g), first,
+                  first + count, bad);
+    release(input, in_count);
+    release(scratch, depth * count);
+    release(rows, depth * count);
 }
 
-static void check_transposes(void) {
+/* Every window of the im2col cases, whole and in random tiles (rows that start and end mid image
+ * row); then 1x1 windows, which transpose the input itself, on shapes around the 16 x 16 blocks. */
+static void check_conv_rows_cases(void) {
+    for (int i = 0; i < 120; i++) {
+        conv_case k = random_conv_case();
+        qf_conv2d_geometry g;
+        if (!geometry_of(&k, &g)) continue;
+        size_t plane = g.out_h * g.out_w, first = uniform(0, plane - 1);
+        check_conv_rows(&g, 0, plane);
+        check_conv_rows(&g, first, uniform(1, plane - first));
+    }
     static const size_t shapes[][2] = {{1, 1}, {1, 40}, {40, 1}, {15, 17}, {16, 16}, {17, 15}, {32, 48}, {33, 49}, {144, 35}, {7, 300}};
-    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) check_transpose(shapes[i][0], shapes[i][1]);
-    for (int i = 0; i < 20; i++) check_transpose(uniform(1, 100), uniform(1, 100));
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0] + 20; i++) {
+        size_t channels = i < sizeof shapes / sizeof shapes[0] ? shapes[i][0] : uniform(1, 100);
+        size_t width = i < sizeof shapes / sizeof shapes[0] ? shapes[i][1] : uniform(1, 100);
+        qf_conv2d_geometry g = {.channels = channels, .height = 1, .width = width, .kernel_h = 1, .kernel_w = 1,
+                                .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .out_h = 1, .out_w = width};
+        size_t first = uniform(0, width - 1);
+        check_conv_rows(&g, 0, width);
+        check_conv_rows(&g, first, uniform(1, width - first));
+    }
 }
 
 static void check_dequantize_4bit(size_t k, size_t n, size_t block, size_t first, size_t width, int is_signed) {
@@ -915,7 +937,7 @@ int main(void) {
     check_activations();
     check_depthwise_convolutions();
     check_im2cols();
-    check_transposes();
+    check_conv_rows_cases();
     check_dequantize_4bits();
     check_vector_math();
     check_softmaxes();

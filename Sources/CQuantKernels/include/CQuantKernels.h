@@ -145,10 +145,11 @@ void qf_dequantize_4bit_strip(const uint8_t *levels, int is_signed, size_t k, si
 void qf_scale_accumulators(const int32_t *acc, size_t rows, size_t columns, const float *scales, const float *offsets,
                            float *y);
 
-/** The same written transposed, y[n][r] (a convolution's filters x positions from its positions x
- *  filters product), a block of rows at a time so that reads and writes both stay in cache. */
+/** The same written transposed, y[n * y_stride + r] (a convolution's filters x positions from its
+ *  positions x filters product; y_stride is the output's positions, of which these rows are some), a
+ *  block of rows at a time so that reads and writes both stay in cache. */
 void qf_scale_accumulators_transposed(const int32_t *acc, size_t rows, size_t columns, const float *scales,
-                                      const float *offsets, float *y);
+                                      const float *offsets, float *y, size_t y_stride);
 
 /* ---- Convolution helpers ---------------------------------------------------------------------- */
 
@@ -191,22 +192,29 @@ int qf_depthwise_conv2d_f32_on_path(const char *name, const qf_conv2d_geometry *
                                     const float *weights, const float *bias, float *output);
 
 /**
- * im2col for one image and one group: `input` points at the group's first channel, `geometry->channels`
- * is the group's channel count. Writes `columns`, a row-major matrix of
- * [channels * kernel_h * kernel_w] rows x [out_h * out_w] columns:
- *   columns[((c * kernel_h + kh) * kernel_w + kw) * out_h * out_w + oy * out_w + ox] = input[c][iy][ix]
- * (iy, ix as in qf_conv2d_geometry), 0 where the tap falls in the padding. One portable implementation
- * serves every path (the interior of a stride-1 row is a memcpy), so there is no _on_path variant.
+ * im2col for one image and one group, for the output positions [first, first + count): `input`
+ * points at the group's first channel, `geometry->channels` is the group's channel count. Writes
+ * `columns`, a row-major matrix of [channels * kernel_h * kernel_w] rows x [count] columns:
+ *   columns[((c * kernel_h + kh) * kernel_w + kw) * count + p - first] = input[c][iy][ix]
+ * for position p = oy * out_w + ox (iy, ix as in qf_conv2d_geometry), 0 where the tap falls in the
+ * padding. One portable implementation serves every path (the interior of a stride-1 row is a
+ * memcpy), so there is no _on_path variant. Called a tile of positions at a time, so that the
+ * columns stay in cache for the product that reads them.
  */
-void qf_im2col_f32(const qf_conv2d_geometry *geometry, const float *input, float *columns);
+void qf_im2col_f32(const qf_conv2d_geometry *geometry, const float *input, size_t first, size_t count, float *columns);
 
-/** qf_im2col_f32 for uint8 activations; padded positions get `pad_value` (pass the activation zero
- *  point, so they contribute zero once the zero point is subtracted). */
-void qf_im2col_u8(const qf_conv2d_geometry *geometry, const uint8_t *input, uint8_t pad_value, uint8_t *columns);
-
-/** target [columns][rows] = source [rows][columns]: im2col's output turned into the rows an integer
- *  convolution multiplies (one per output position), a cache-sized tile at a time. */
-void qf_transpose_u8(const uint8_t *source, size_t rows, size_t columns, uint8_t *target);
+/**
+ * The rows an integer convolution multiplies, for the output positions [first, first + count) of one
+ * image and group (`input` and `geometry->channels` as for qf_im2col_f32):
+ *   rows[p - first][(c * kernel_h + kh) * kernel_w + kw] = input[c][iy][ix]
+ * and `pad_value` where the tap falls in the padding (pass the activation zero point, so that it
+ * contributes zero once the zero point is subtracted): im2col's columns for those positions,
+ * transposed. A 1x1 unpadded window whose output is as large as its input transposes the input
+ * itself; any other goes through `scratch` (channels * kernel_h * kernel_w * count bytes, unused
+ * otherwise: it may then be NULL). Called a tile of positions at a time, so that both stay in cache.
+ */
+void qf_conv_rows_u8(const qf_conv2d_geometry *geometry, const uint8_t *input, uint8_t pad_value, size_t first,
+                     size_t count, uint8_t *scratch, uint8_t *rows);
 
 /* ---- Vector math ------------------------------------------------------------------------------ */
 

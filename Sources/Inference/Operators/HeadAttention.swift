@@ -39,7 +39,7 @@ struct HeadAttention: Operator {
         let out4 = HeadMatMul.view(storedShape, swapped: swapped.out)!
         let qValues = try q.floatOperand("Q"), kValues = try k.floatOperand("K"), vValues = try v.floatOperand("V")
         let maskValues = mask.floats, c = factor.floats[0], divides = divides
-        var head = [Float](recycledRepeating: 0, count: rows * keys)
+        var head = [Float](recycledUnwritten: rows * keys)
         let count = batches * heads * rows * width
         let values = [Float](recycledCapacity: count) { out, initialized in
             qValues.withUnsafeBufferPointer { q in

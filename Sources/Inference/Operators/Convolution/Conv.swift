@@ -40,41 +40,32 @@ struct Conv: Operator {
         }
         let (groupChannels, groupFilters) = (channels / groups, filters / groups)
         let (inputCount, kernelCount, outputCount) = (geometry.inputSize.reduce(1, *), geometry.kernelCount, geometry.outputCount)
-        let depth = groupChannels * kernelCount
+        let depth = groupChannels * kernelCount, tile = Self.tilePositions(depth: depth)
         // Neither buffer needs zeros: im2col writes every column entry, each product every output; a
         // 1x1 window multiplies the input itself and needs no columns at all.
-        var columns = [Float](recycledCapacity: geometry.isIdentity ? 0 : depth * outputCount) { $1 = $0.count }
-        var output = [Float](recycledCapacity: batch * filters * outputCount) { $1 = $0.count }
-        let table = geometry.inputPositions
+        var columns = [Float](recycledUnwritten: geometry.isIdentity ? 0 : depth * min(tile, outputCount))
+        var output = [Float](recycledUnwritten: batch * filters * outputCount)
         xValues.withUnsafeBufferPointer { x in
             weights.withUnsafeBufferPointer { w in
                 columns.withUnsafeMutableBufferPointer { columns in
                     output.withUnsafeMutableBufferPointer { output in
                         for image in 0..<batch {
                             for group in 0..<groups {
-                                let firstChannel = image * channels + group * groupChannels
-                                let firstFilter = image * filters + group * groupFilters
+                                let input = x.baseAddress! + (image * channels + group * groupChannels) * inputCount
+                                let (groupWeights, groupOutput) = (w.baseAddress! + group * groupFilters * depth,
+                                                                   output.baseAddress! + (image * filters + group * groupFilters) * outputCount)
                                 if geometry.isIdentity {
                                     // A 1x1, stride-1, unpadded window: the input already is the column matrix.
-                                    multiplier.multiply(w.baseAddress! + group * groupFilters * depth, x.baseAddress! + firstChannel * inputCount,
-                                                        into: output.baseAddress! + firstFilter * outputCount,
-                                                        rows: groupFilters, depth: depth, columns: outputCount)
+                                    multiplier.multiply(groupWeights, input, into: groupOutput, rows: groupFilters, depth: depth, columns: outputCount)
                                     continue
                                 }
-                                if var planar = geometry.planar(channels: groupChannels) {
-                                    qf_im2col_f32(&planar, x.baseAddress! + firstChannel * inputCount, columns.baseAddress!)
-                                } else {
-                                    for channel in 0..<groupChannels {
-                                        let source = x.baseAddress! + (firstChannel + channel) * inputCount
-                                        for entry in 0..<(kernelCount * outputCount) {
-                                            let position = table[entry]
-                                            columns[channel * kernelCount * outputCount + entry] = position >= 0 ? source[position] : 0
-                                        }
-                                    }
+                                // A tile of positions at a time, so that its columns stay in cache for the product.
+                                for first in stride(from: 0, to: outputCount, by: tile) {
+                                    let positions = first..<min(first + tile, outputCount)
+                                    Self.unroll(input, channels: groupChannels, positions: positions, geometry: geometry, into: columns.baseAddress!)
+                                    multiplier.multiply(groupWeights, columns.baseAddress!, into: groupOutput + first, ldc: outputCount,
+                                                        rows: groupFilters, depth: depth, columns: positions.count)
                                 }
-                                multiplier.multiply(w.baseAddress! + group * groupFilters * depth, columns.baseAddress!,
-                                                    into: output.baseAddress! + firstFilter * outputCount,
-                                                    rows: groupFilters, depth: depth, columns: outputCount)
                             }
                             if let bias { addChannelBias(bias, to: output.baseAddress! + image * filters * outputCount, planeSize: outputCount) }
                         }
@@ -84,6 +75,35 @@ struct Conv: Operator {
         }
         columns.recycle()
         return [Tensor(shape: [batch, filters] + geometry.outputSize, floats: output, as: x.elementType)]
+    }
+
+    /// Output positions per tile: about 256 kB of columns (whole images of the detector's first
+    /// layers unrolled to 20 MB, streamed through memory twice).
+    private static func tilePositions(depth: Int) -> Int {
+        max(64, (64 << 10) / max(depth, 1) / 16 * 16)
+    }
+
+    /// im2col's columns [channels x kernel, positions.count] of one image and group: in C for 2-D
+    /// windows, through the window table for other ranks.
+    private static func unroll(_ input: UnsafePointer<Float>, channels: Int, positions: Range<Int>, geometry: SlidingWindow,
+                        into columns: UnsafeMutablePointer<Float>) {
+        if var planar = geometry.planar(channels: channels) {
+            qf_im2col_f32(&planar, input, positions.lowerBound, positions.count, columns)
+            return
+        }
+        let (inputCount, kernelCount, outputCount) = (geometry.inputSize.reduce(1, *), geometry.kernelCount, geometry.outputCount)
+        geometry.inputPositions.withUnsafeBufferPointer { table in
+            for channel in 0..<channels {
+                let source = input + channel * inputCount
+                for tap in 0..<kernelCount {
+                    let row = columns + (channel * kernelCount + tap) * positions.count
+                    for position in positions {
+                        let at = table[tap * outputCount + position]
+                        row[position - positions.lowerBound] = at >= 0 ? source[at] : 0
+                    }
+                }
+            }
+        }
     }
 
     /// One filter per channel: the C kernels' direct depthwise convolution, image by image.

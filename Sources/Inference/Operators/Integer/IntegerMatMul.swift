@@ -22,21 +22,21 @@ struct IntegerMatMul: Operator {
         let (rows, depth, columns) = try dimensions(a.shape, b.shape)
         let matrices = b.shape.count > 2 ? b.shape.dropLast(2).reduce(1, *) : 1
         let rowsPerMatrix = matrices > 1 ? a.shape[a.shape.count - 2] : rows
-        func product(_ matrix: Int, of activations: [UInt8]) throws -> [Int32] {
-            let weights = try matrices == 1 && constantWeights != nil ? constantWeights!
-                : IntegerOperands.Weights(rowMajor: b.slice(matrix, of: matrices), depth: depth, columns: columns, role: "B")
-            let bZero = try weights.zeroPoints(inputs.optional(slots.bZero), role: "B's zero point")
-            return weights.packed.multiply(activations, rows: rowsPerMatrix, aZero: aZero, bZero: bZero, threads: threads)
-        }
         var shape = a.shape.dropLast() + [columns]
         // A bias of rank above the product's ([1, N] after a 1-D A) broadcasts it, as the Add it replaces did.
         if let bias = slots.bias.flatMap(inputs.optional), bias.shape.count > shape.count {
             shape = Array(repeating: 1, count: bias.shape.count - shape.count) + shape
         }
-        // One matrix (the common case) multiplies A itself; batched ones one slice of A at a time.
-        return [try form.result(inputs, columns: columns).tensor(parts: matrices, rows: rowsPerMatrix, columns: columns, shape: Array(shape)) { matrix in
-            try product(matrix, of: matrices == 1 ? activations
-                : Array(activations[(matrix * rowsPerMatrix * depth)..<((matrix + 1) * rowsPerMatrix * depth)]))
+        // One matrix (the common case) multiplies A by the packed constant B; batched ones one slice of A by one of B.
+        let result = try form.result(inputs, columns: columns)
+        return [try activations.withUnsafeBufferPointer { activations in
+            try result.tensor(parts: matrices, rows: rowsPerMatrix, columns: columns, shape: Array(shape)) { matrix, rows, product in
+                let weights = try matrices == 1 && constantWeights != nil ? constantWeights!
+                    : IntegerOperands.Weights(rowMajor: b.slice(matrix, of: matrices), depth: depth, columns: columns, role: "B")
+                let bZero = try weights.zeroPoints(inputs.optional(slots.bZero), role: "B's zero point")
+                weights.packed.multiply(activations.baseAddress! + (matrix * rowsPerMatrix + rows.lowerBound) * depth, rows: rows.count,
+                                        aZero: aZero, bZero: bZero, threads: threads, into: product)
+            }
         }]
     }
 

@@ -10,17 +10,28 @@ enum IntegerResult {
     /// y = saturate(round_half_even((acc + bias[column]) x multipliers[column]) + zero).
     case requantized(multipliers: [Float], bias: [Int32]?, zero: Int32, type: ElementType)
 
-    /// Converts the accumulators of `parts` equal parts (`rows` x `columns` each, row-major), which
-    /// `accumulators(part)` makes one at a time and which are recycled once converted, into one
-    /// tensor of `shape`, part after part. With `transposed`, each part is laid out columns x rows
-    /// (one image of a convolution: filters x positions).
-    func tensor(parts: Int = 1, rows: Int, columns: Int, shape: [Int], transposed: Bool = false,
-                accumulators: (Int) throws -> [Int32]) rethrows -> Tensor {
+    /// Converts the accumulators of `parts` equal parts (`rows` x `columns` each, row-major) into one
+    /// tensor of `shape`, part after part. `accumulate(part, rows, into)` writes the accumulators of
+    /// some of a part's rows (all of them, or `tileRows` at a time) into a scratch buffer, converted
+    /// before the next tile, so that a tile's int32 values stay in cache and those of a whole part
+    /// never exist at once. With `transposed`, each part is laid out columns x rows (one image of a
+    /// convolution: filters x positions).
+    func tensor(parts: Int = 1, rows: Int, columns: Int, tileRows: Int? = nil, shape: [Int], transposed: Bool = false,
+                accumulate: (_ part: Int, _ rows: Range<Int>, _ into: UnsafeMutablePointer<Int32>) throws -> Void) rethrows -> Tensor {
+        let tiles = Tiling(parts: parts, rows: rows, columns: columns, tileRows: tileRows ?? rows)
         switch self {
         case .int32:
-            return Tensor(shape: shape, int32s: try Self.arranged(parts, rows, columns, transposed, accumulators) { value, _ in value })
+            return Tensor(shape: shape, int32s: try tiles.arranged(transposed, accumulate) { value, _ in value })
         case .float(let scales, let bias):
-            return Tensor(shape: shape, floats: try Self.scaled(parts, rows, scales, bias, transposed, accumulators))
+            let offsets = bias ?? [Float](repeating: 0, count: columns)
+            // acc x scales[column] + bias[column], in C (see qf_scale_accumulators).
+            return Tensor(shape: shape, floats: try tiles.joined(accumulate) { input, plane, tile in
+                if transposed {
+                    qf_scale_accumulators_transposed(input, tile.count, columns, scales, offsets, plane + tile.lowerBound, rows)
+                } else {
+                    qf_scale_accumulators(input, tile.count, columns, scales, offsets, plane + tile.lowerBound * columns)
+                }
+            })
         case .requantized(let multipliers, let bias, let zero, let type):
             let range: ClosedRange<Float> = type == .int8 ? -128...127 : 0...255
             let level = { (value: Int32, column: Int) -> Float in
@@ -28,51 +39,53 @@ enum IntegerResult {
                 return min(max(scaled + Float(zero), range.lowerBound), range.upperBound)
             }
             return type == .int8
-                ? Tensor(shape: shape, int8s: try Self.arranged(parts, rows, columns, transposed, accumulators) { Int8(level($0, $1)) })
-                : Tensor(shape: shape, uint8s: try Self.arranged(parts, rows, columns, transposed, accumulators) { UInt8(level($0, $1)) })
+                ? Tensor(shape: shape, int8s: try tiles.arranged(transposed, accumulate) { Int8(level($0, $1)) })
+                : Tensor(shape: shape, uint8s: try tiles.arranged(transposed, accumulate) { UInt8(level($0, $1)) })
         }
     }
 
-    /// acc x scales[column] + bias[column], in C (see qf_scale_accumulators).
-    private static func scaled(_ parts: Int, _ rows: Int, _ scales: [Float], _ bias: [Float]?, _ transposed: Bool,
-                               _ accumulators: (Int) throws -> [Int32]) rethrows -> [Float] {
-        let columns = scales.count, offsets = bias ?? [Float](repeating: 0, count: columns)
-        return try joined(parts, plane: rows * columns, accumulators) { input, output in
-            if transposed {
-                qf_scale_accumulators_transposed(input, rows, columns, scales, offsets, output)
-            } else {
-                qf_scale_accumulators(input, rows, columns, scales, offsets, output)
-            }
-        }
-    }
+    /// The parts of a result cut into tiles of rows, and the loops over them.
+    private struct Tiling {
+        let parts: Int
+        let rows: Int
+        let columns: Int
+        let tileRows: Int
 
-    /// `convert(value, column)` of each accumulator, row-major or, transposed, column-major.
-    @inline(__always)
-    private static func arranged<Element>(_ parts: Int, _ rows: Int, _ columns: Int, _ transposed: Bool,
-                                          _ accumulators: (Int) throws -> [Int32],
-                                          _ convert: (Int32, Int) -> Element) rethrows -> [Element] {
-        try joined(parts, plane: rows * columns, accumulators) { input, output in
-            for row in 0..<rows {
-                for column in 0..<columns {
-                    let target = transposed ? column * rows + row : row * columns + column
-                    (output + target).initialize(to: convert(input[row * columns + column], column))
+        /// `convert(value, column)` of each accumulator, row-major or, transposed, column-major.
+        @inline(__always)
+        func arranged<Element>(_ transposed: Bool, _ accumulate: (Int, Range<Int>, UnsafeMutablePointer<Int32>) throws -> Void,
+                               _ convert: (Int32, Int) -> Element) rethrows -> [Element] {
+            try joined(accumulate) { input, plane, tile in
+                for row in tile {
+                    for column in 0..<columns {
+                        let target = transposed ? column * rows + row : row * columns + column
+                        (plane + target).initialize(to: convert(input[(row - tile.lowerBound) * columns + column], column))
+                    }
                 }
             }
         }
-    }
 
-    /// One buffer of every part's `plane` elements, which `convert` writes from the part's accumulators.
-    @inline(__always)
-    private static func joined<Element>(_ parts: Int, plane: Int, _ accumulators: (Int) throws -> [Int32],
-                                        _ convert: (UnsafePointer<Int32>, UnsafeMutablePointer<Element>) -> Void) rethrows -> [Element] {
-        try [Element](recycledCapacity: parts * plane) { output, initialized in
-            for part in 0..<parts {
-                let values = try accumulators(part)
-                precondition(values.count == plane, "part \(part) holds \(values.count) accumulators, not \(plane)")
-                if plane > 0 { values.withUnsafeBufferPointer { convert($0.baseAddress!, output.baseAddress! + part * plane) } }
-                values.recycle()
+        /// One buffer of every part's rows x columns elements, which `convert(accumulators, part's
+        /// plane, tile)` writes from each tile's accumulators.
+        @inline(__always)
+        func joined<Element>(_ accumulate: (Int, Range<Int>, UnsafeMutablePointer<Int32>) throws -> Void,
+                             _ convert: (UnsafePointer<Int32>, UnsafeMutablePointer<Element>, Range<Int>) -> Void) rethrows -> [Element] {
+            let plane = rows * columns, tileRows = max(1, min(tileRows, rows))
+            var scratch = [Int32](recycledUnwritten: plane > 0 ? tileRows * columns : 0)
+            defer { scratch.recycle() }
+            return try [Element](recycledCapacity: parts * plane) { output, initialized in
+                guard plane > 0 else { return }
+                try scratch.withUnsafeMutableBufferPointer { accumulators in
+                    for part in 0..<parts {
+                        for first in stride(from: 0, to: rows, by: tileRows) {
+                            let tile = first..<min(first + tileRows, rows)
+                            try accumulate(part, tile, accumulators.baseAddress!)
+                            convert(accumulators.baseAddress!, output.baseAddress! + part * plane, tile)
+                        }
+                    }
+                }
+                initialized = parts * plane
             }
-            initialized = parts * plane
         }
     }
 }

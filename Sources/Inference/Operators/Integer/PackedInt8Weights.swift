@@ -33,24 +33,21 @@ struct PackedInt8Weights: Sendable {
 
     var residentBytes: Int { packed.count + columnSums.count * MemoryLayout<Int32>.stride }
 
-    /// (A - aZero) x (B - bZero) for row-major uint8 A [rows, depth]; `bZero` is per column, or nil for zeros.
-    /// Rows are shared out over up to `threads` threads when the product is large enough.
-    func multiply(_ a: [UInt8], rows: Int, aZero: UInt8, bZero: [Int8]?, threads: Int = 1) -> [Int32] {
-        precondition(a.count == rows * depth && (bZero?.count ?? columns) == columns, "operand sizes do not match the packed weights")
+    /// C = (A - aZero) x (B - bZero) for row-major uint8 A [rows, depth], into C's rows `ldc` apart
+    /// (default: packed tight); `bZero` is per column, or nil for zeros. Rows are shared out over up
+    /// to `threads` threads when the product is large enough.
+    func multiply(_ a: UnsafePointer<UInt8>, rows: Int, aZero: UInt8, bZero: [Int8]?, threads: Int = 1,
+                  into c: UnsafeMutablePointer<Int32>, ldc: Int? = nil) {
+        precondition((bZero?.count ?? columns) == columns, "\(bZero?.count ?? 0) zero points for \(columns) packed columns")
+        let ldc = ldc ?? columns
         let parts = rows * depth * columns >= MatrixMultiplier.smallestShared ? threads : 1
-        return [Int32](recycledCapacity: rows * columns) { c, initialized in
-            withKernelView { weights in
-                a.withUnsafeBufferPointer { a in
-                    (bZero ?? []).withUnsafeBufferPointer { zeros in
-                        let zeros = bZero == nil ? nil : zeros.baseAddress
-                        MatrixMultiplier.split(rows, into: parts) { block in
-                            qf_gemm_u8s8(a.baseAddress! + block.lowerBound * depth, depth, block.count, aZero, weights,
-                                         zeros, c.baseAddress! + block.lowerBound * columns, columns)
-                        }
-                    }
+        withKernelView { weights in
+            (bZero ?? []).withUnsafeBufferPointer { zeros in
+                let zeros = bZero == nil ? nil : zeros.baseAddress
+                MatrixMultiplier.split(rows, into: parts) { block in
+                    qf_gemm_u8s8(a + block.lowerBound * depth, depth, block.count, aZero, weights, zeros, c + block.lowerBound * ldc, ldc)
                 }
             }
-            initialized = rows * columns
         }
     }
 

@@ -22,7 +22,7 @@ struct LayerNormalization: Operator {
         let scales = try perElement(try inputs.required(1))
         let biases = try inputs.optional(2).map(perElement) ?? [Float](repeating: 0, count: size)
         let input = try x.floatOperand("X")
-        var means = [Float](recycledRepeating: 0, count: rows), inverseDeviations = [Float](recycledRepeating: 0, count: rows)
+        var means = [Float](recycledUnwritten: rows), inverseDeviations = [Float](recycledUnwritten: rows)
         let values = [Float](recycledCapacity: input.count) { output, initialized in
             input.withUnsafeBufferPointer { input in
                 scales.withUnsafeBufferPointer { scales in
