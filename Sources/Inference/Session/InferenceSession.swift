@@ -25,7 +25,7 @@ public final class InferenceSession: Sendable {
     public init(modelData: Data, floatKernelPath: String? = nil, threads: Int = 1) throws {
         FreedMemoryRetention.enabled
         var graph = try ONNXModelDecoder.decode(modelData)
-        graph.foldBatchNormalizations()
+        graph.foldChannelAffineMaps()
         graph.fuseDecomposedLayerNormalizations()
         graph.fuseDecomposedGelus()
         graph.fuseDecomposedHardSwishes()
@@ -33,8 +33,10 @@ public final class InferenceSession: Sendable {
         graph.fuseMatMulBiases()
         graph.fuseHeadTransposes()
         graph.fuseAttentionHeads()
-        graph.foldBatchNormalizations()  // again: into the fused integer convolutions' scales
         graph.foldConstants()
+        // Again: into the fused integer convolutions' scales, and into the float convolutions whose
+        // weights constant folding has just dequantized (a QDQ model's depthwise ones).
+        graph.foldChannelAffineMaps()
         inputs = graph.inputs
         outputs = graph.outputs
         plan = try ExecutionPlan(graph, floatPath: try FloatKernelPath(name: floatKernelPath), threads: max(1, threads))
