@@ -1,5 +1,5 @@
 import Foundation
-import Inference
+@testable import Inference
 import XCTest
 
 final class NPZTests: XCTestCase {
@@ -54,5 +54,37 @@ final class NPZTests: XCTestCase {
         let file = directory.appendingPathComponent("truncated.npz")
         try Data(contentsOf: TestSupport.traffic).prefix(100_000).write(to: file)
         XCTAssertThrowsError(try NPZ.read(contentsOf: file)) { XCTAssertNotNil($0 as? NPZError) }
+    }
+
+    /// The check value of the CRC-32 catalogue, and lengths around the 8-byte steps against the
+    /// bit-by-bit definition.
+    func testChecksumMatchesTheDefinition() {
+        XCTAssertEqual(CRC32.checksum(Data("123456789".utf8)), 0xCBF4_3926)
+        func bitwise(_ bytes: [UInt8]) -> UInt32 {
+            var crc = ~UInt32(0)
+            for byte in bytes {
+                crc ^= UInt32(byte)
+                for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+            }
+            return ~crc
+        }
+        var generator = SystemRandomNumberGenerator()
+        for count in [0, 1, 7, 8, 9, 15, 16, 17, 1000] {
+            let bytes = (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            XCTAssertEqual(CRC32.checksum(Data(bytes)), bitwise(bytes), "\(count) bytes")
+        }
+    }
+
+    func testAFlippedByteFailsTheChecksum() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("flipped.npz")
+        try NPZ.write(["x": Tensor(shape: [64], floats: (0..<64).map(Float.init))], to: file)
+        var bytes = try Data(contentsOf: file)
+        bytes[bytes.count / 3] ^= 0x10  // inside the array's values
+        try bytes.write(to: file)
+        XCTAssertThrowsError(try NPZ.read(contentsOf: file)) { error in
+            XCTAssertTrue(String(describing: error).contains("CRC-32"), "\(error)")
+        }
     }
 }
