@@ -35,8 +35,8 @@ typedef struct {
 
 static tally tallies[PATHS][KERNELS];
 /* Kernels with one implementation for every path. */
-enum { PACK_S8, IM2COL_F32, CONV_ROWS_U8, DEQUANTIZE_4BIT, SHARED_KERNELS };
-static const char *const shared_kernel_names[SHARED_KERNELS] = {"pack_s8", "im2col_f32", "conv_rows_u8",
+enum { PACK_S8, IM2COL_F32, CONV_ROWS_U8, SCALE_TRANSPOSED, DEQUANTIZE_4BIT, SHARED_KERNELS };
+static const char *const shared_kernel_names[SHARED_KERNELS] = {"pack_s8", "im2col_f32", "conv_rows_u8", "scale_accumulators_transposed",
                                                                 "dequantize_4bit_strip"};
 static tally shared_tallies[SHARED_KERNELS];
 static int supported[PATHS];
@@ -657,6 +657,42 @@ static void check_conv_rows_cases(void) {
     }
 }
 
+/* Accumulators rows x columns scaled into columns of y (y_stride apart, past `rows`: the gaps must
+ * stay untouched), against the formula (to an ulp: a fused multiply-add may round once). */
+static void check_scale_transposed(size_t rows, size_t columns, size_t y_stride) {
+    int32_t *acc = guarded(rows * columns * sizeof(int32_t));
+    float *scales = guarded(columns * sizeof(float)), *offsets = guarded(columns * sizeof(float));
+    float *y = guarded(columns * y_stride * sizeof(float));
+    for (size_t i = 0; i < rows * columns; i++) acc[i] = (int32_t)(next_random() % 2000001) - 1000000;
+    for (size_t n = 0; n < columns; n++) scales[n] = unit_float() * 1e-3f, offsets[n] = unit_float() * 4 - 2;
+    for (size_t i = 0; i < columns * y_stride; i++) y[i] = NAN;
+    qf_scale_accumulators_transposed(acc, rows, columns, scales, offsets, y, y_stride);
+    size_t bad = columns * y_stride;
+    for (size_t n = 0; n < columns; n++) {
+        for (size_t r = 0; r < y_stride; r++) {
+            size_t at = n * y_stride + r;
+            int ok = r < rows ? fabsf(y[at] - ((float)acc[r * columns + n] * scales[n] + offsets[n])) <= 1e-6f * (1 + fabsf(y[at]))
+                              : isnan(y[at]);
+            if (!ok && bad == columns * y_stride) bad = at;
+        }
+    }
+    record_shared(SCALE_TRANSPOSED, bad == columns * y_stride, "%zu x %zu into stride %zu: output %zu wrong", rows, columns,
+                  y_stride, bad);
+    release(acc, rows * columns * sizeof(int32_t));
+    release(scales, columns * sizeof(float));
+    release(offsets, columns * sizeof(float));
+    release(y, columns * y_stride * sizeof(float));
+}
+
+static void check_scale_transposed_cases(void) {
+    static const size_t shapes[][3] = {{1, 1, 1}, {4, 4, 4}, {4, 4, 9}, {5, 7, 5}, {16, 24, 40}, {3, 17, 3}, {33, 64, 100}};
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) check_scale_transposed(shapes[i][0], shapes[i][1], shapes[i][2]);
+    for (int i = 0; i < 30; i++) {
+        size_t rows = uniform(1, 70);
+        check_scale_transposed(rows, uniform(1, 70), rows + uniform(0, 9));
+    }
+}
+
 static void check_dequantize_4bit(size_t k, size_t n, size_t block, size_t first, size_t width, int is_signed) {
     size_t blocks = (k + block - 1) / block, row_stride = width + 3;
     uint8_t *levels = allocate((k * n + 1) / 2);
@@ -938,6 +974,7 @@ int main(void) {
     check_depthwise_convolutions();
     check_im2cols();
     check_conv_rows_cases();
+    check_scale_transposed_cases();
     check_dequantize_4bits();
     check_vector_math();
     check_softmaxes();
