@@ -86,7 +86,7 @@ struct Conv: Operator {
     /// im2col's columns [channels x kernel, positions.count] of one image and group: in C for 2-D
     /// windows, through the window table for other ranks.
     private static func unroll(_ input: UnsafePointer<Float>, channels: Int, positions: Range<Int>, geometry: SlidingWindow,
-                        into columns: UnsafeMutablePointer<Float>) {
+                               into columns: UnsafeMutablePointer<Float>) {
         if var planar = geometry.planar(channels: channels) {
             qf_im2col_f32(&planar, input, positions.lowerBound, positions.count, columns)
             return
