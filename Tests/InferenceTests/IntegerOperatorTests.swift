@@ -57,6 +57,35 @@ final class IntegerOperatorTests: XCTestCase {
         XCTAssertEqual(y.floats, reference)
     }
 
+    /// A batched B (both operands inputs) with more rows per matrix than one tile holds: every
+    /// tile must multiply by its own matrix's B.
+    func testBatchedMatMulIntegerOverSeveralTilesPerMatrix() throws {
+        let (matrices, rows, depth, columns) = (3, 40_000, 3, 2)  // 2 columns: tiles of 32,768 rows
+        var generator = SeededGenerator(seed: 5)
+        let a = (0..<(matrices * rows * depth)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let b = (0..<(matrices * depth * columns)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        var builder = ONNXModelBuilder()
+        builder.inputs = [TensorInfo(name: "A", elementType: .uint8, shape: [matrices, rows, depth]),
+                          TensorInfo(name: "B", elementType: .uint8, shape: [matrices, depth, columns])]
+        builder.outputs = [TensorInfo(name: "Y", elementType: .int32, shape: [matrices, rows, columns])]
+        builder.addNode("MatMulInteger", name: "mmi", inputs: ["A", "B"], outputs: ["Y"])
+        let session = try InferenceSession(modelData: builder.serialized())
+        let y = try XCTUnwrap(session.run(["A": Tensor(shape: [matrices, rows, depth], uint8s: a),
+                                           "B": Tensor(shape: [matrices, depth, columns], uint8s: b)])["Y"])
+        XCTAssertEqual(y.shape, [matrices, rows, columns])
+        let reference: [Int64] = (0..<(matrices * rows * columns)).map { index in
+            let (matrix, row, column) = (index / (rows * columns), index / columns % rows, index % columns)
+            return (0..<depth).reduce(Int64(0)) { sum, inner in
+                sum + Int64(a[(matrix * rows + row) * depth + inner]) * Int64(b[(matrix * depth + inner) * columns + column])
+            }
+        }
+        XCTAssertEqual(y.elementType, .int32)
+        let products = y.int64s
+        XCTAssertEqual(products.count, reference.count)
+        let wrong = products.indices.first { products[$0] != reference[$0] }
+        XCTAssertNil(wrong, "product \(wrong ?? 0) (matrix \((wrong ?? 0) / (rows * columns))) is \(wrong.map { products[$0] } ?? 0), not \(wrong.map { reference[$0] } ?? 0)")
+    }
+
     func testQuantizedMatMulSubgraphApproximatesFloatMatMul() throws {
         let (rows, depth, columns) = (4, 64, 8)
         var generator = SeededGenerator(seed: 5)

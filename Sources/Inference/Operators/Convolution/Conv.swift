@@ -80,7 +80,7 @@ struct Conv: Operator {
     /// Output positions per tile: about 256 kB of columns (whole images of the detector's first
     /// layers unrolled to 20 MB, streamed through memory twice).
     private static func tilePositions(depth: Int) -> Int {
-        max(64, (64 << 10) / max(depth, 1) / 16 * 16)
+        CacheTile.rows(ofBytes: depth * MemoryLayout<Float>.stride, within: 256 << 10, atLeast: 64)
     }
 
     /// im2col's columns [channels x kernel, positions.count] of one image and group: in C for 2-D

@@ -59,7 +59,9 @@ struct IntegerConv: Operator {
         let result = try form.result(inputs, columns: filters)
         // One tile of rows, and of im2col's columns before their transpose, for every tile of the run.
         var unrolled = [UInt8](recycledUnwritten: min(tile, outputCount) * depth)
-        var columns = [UInt8](recycledUnwritten: geometry.isIdentity ? 0 : min(tile, outputCount) * depth)
+        // Only 2-D windows other than 1x1 go through im2col's columns (other ranks gather rows directly).
+        let throughColumns = !geometry.isIdentity && geometry.inputSize.count == 2
+        var columns = [UInt8](recycledUnwritten: throughColumns ? min(tile, outputCount) * depth : 0)
         let output = activations.withUnsafeBufferPointer { x in
             result.tensor(parts: batch, rows: outputCount, columns: filters, tileRows: tile, shape: [batch, filters] + geometry.outputSize,
                           transposed: true) { image, positions, accumulators in
@@ -82,12 +84,12 @@ struct IntegerConv: Operator {
         return [output]
     }
 
-    /// Output positions per tile: about 128 kB of rows and 32 kB of accumulators, so that a tile's
+    /// Output positions per tile: about 128 kB of rows and 128 kB of accumulators, so that a tile's
     /// unrolled windows, their transpose and its products stay in cache (whole images of the
     /// detector's first layers stream 5 MB through memory twice: 40 % of a run went there).
     private static func tilePositions(depth: Int, filters: Int) -> Int {
-        let fitting = min((128 << 10) / max(depth, 1), (32 << 10) / max(filters, 1))
-        return max(16, fitting / 16 * 16)
+        min(CacheTile.rows(ofBytes: depth, within: 128 << 10, atLeast: 16),
+            CacheTile.rows(ofBytes: filters * MemoryLayout<Int32>.stride, within: 128 << 10, atLeast: 16))
     }
 
     /// One row per output position of `positions`: the window's values channel after channel, the

@@ -28,13 +28,19 @@ struct IntegerMatMul: Operator {
             shape = Array(repeating: 1, count: bias.shape.count - shape.count) + shape
         }
         // One matrix (the common case) multiplies A by the packed constant B; batched ones one slice of A by one of B.
+        func operands(_ matrix: Int) throws -> (matrix: Int, weights: IntegerOperands.Weights, bZero: [Int8]?) {
+            let weights = try matrices == 1 && constantWeights != nil ? constantWeights!
+                : IntegerOperands.Weights(rowMajor: b.slice(matrix, of: matrices), depth: depth, columns: columns, role: "B")
+            return (matrix, weights, try weights.zeroPoints(inputs.optional(slots.bZero), role: "B's zero point"))
+        }
         let result = try form.result(inputs, columns: columns)
+        // Tiles come matrix after matrix: each matrix's B is packed once, for its first tile.
+        var current: (matrix: Int, weights: IntegerOperands.Weights, bZero: [Int8]?)?
         return [try activations.withUnsafeBufferPointer { activations in
             try result.tensor(parts: matrices, rows: rowsPerMatrix, columns: columns, tileRows: Self.tileRows(columns: columns),
                               shape: Array(shape)) { matrix, rows, product in
-                let weights = try matrices == 1 && constantWeights != nil ? constantWeights!
-                    : IntegerOperands.Weights(rowMajor: b.slice(matrix, of: matrices), depth: depth, columns: columns, role: "B")
-                let bZero = try weights.zeroPoints(inputs.optional(slots.bZero), role: "B's zero point")
+                let (_, weights, bZero) = try current.flatMap { $0.matrix == matrix ? $0 : nil } ?? operands(matrix)
+                current = (matrix, weights, bZero)
                 weights.packed.multiply(activations.baseAddress! + (matrix * rowsPerMatrix + rows.lowerBound) * depth, rows: rows.count,
                                         aZero: aZero, bZero: bZero, threads: threads, into: product)
             }
@@ -44,7 +50,7 @@ struct IntegerMatMul: Operator {
     /// Rows per tile: about 256 kB of int32 products, converted while they are still in cache (a
     /// whole product of MiniLM's at batch 32 is 25 MB).
     private static func tileRows(columns: Int) -> Int {
-        max(64, (64 << 10) / max(columns, 1) / 16 * 16)
+        CacheTile.rows(ofBytes: columns * MemoryLayout<Int32>.stride, within: 256 << 10, atLeast: 64)
     }
 
     /// Rows of A, depth and columns; B is 2-D, or batched with A's leading dimensions.
