@@ -101,36 +101,9 @@ int qf_kernel_path_is_supported(const char *name) {
     return runnable_table(name) != NULL;
 }
 
-/* Folds the zero points in after the raw product:
- * sum (a - za)(b - zb) = sum a*b - za * colsum(b) - zb * rowsum(a) + K * za * zb. */
-static void gemm_u8s8_with(const qf_kernel_table *table,
-                           const uint8_t *a, size_t lda, size_t m, uint8_t a_zero,
-                           const qf_packed_s8 *b, const int8_t *b_zero, int32_t *c, size_t ldc) {
-    table->gemm_u8s8_raw(a, lda, m, b, c, ldc);
-    /* (A - za)(B - zb) = AB - za colsum(B) - zb rowsum(A) + K za zb; two loops, so each vectorises. */
-    int32_t za = a_zero;
-    for (size_t row = 0; row < m; row++) {
-        int32_t *c_row = c + row * ldc;
-        if (b_zero == NULL) {
-            for (size_t col = 0; col < b->n; col++) {
-                c_row[col] -= za * b->column_sums[col];
-            }
-            continue;
-        }
-        int32_t row_sum = 0;
-        for (size_t i = 0; i < b->k; i++) {
-            row_sum += a[row * lda + i];
-        }
-        int32_t shifted_sum = row_sum - (int32_t)b->k * za;
-        for (size_t col = 0; col < b->n; col++) {
-            c_row[col] -= za * b->column_sums[col] + b_zero[col] * shifted_sum;
-        }
-    }
-}
-
 void qf_gemm_u8s8(const uint8_t *a, size_t lda, size_t m, uint8_t a_zero,
                   const qf_packed_s8 *b, const int8_t *b_zero, int32_t *c, size_t ldc) {
-    gemm_u8s8_with(kernels(), a, lda, m, a_zero, b, b_zero, c, ldc);
+    kernels()->gemm_u8s8(a, lda, m, a_zero, b, b_zero, c, ldc);
 }
 
 int qf_gemm_u8s8_on_path(const char *name,
@@ -140,7 +113,7 @@ int qf_gemm_u8s8_on_path(const char *name,
     if (table == NULL) {
         return 0;
     }
-    gemm_u8s8_with(table, a, lda, m, a_zero, b, b_zero, c, ldc);
+    table->gemm_u8s8(a, lda, m, a_zero, b, b_zero, c, ldc);
     return 1;
 }
 

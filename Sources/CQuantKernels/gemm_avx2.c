@@ -19,15 +19,24 @@
  */
 enum { ROWS_PER_BLOCK = 4, CHUNK_ACTIVATION_BYTES = 128 * 1024 };
 
-static inline QF_AVX2 void store_columns(int32_t *c_row, size_t first_col, size_t n, __m256i sums) {
+/* Eight columns of a row, less their zero-point terms (see qf_gemm_u8s8_fn). */
+static inline QF_AVX2 void store_columns(int32_t *c_row, size_t first_col, size_t n, const qf_zero_points *zeros,
+                                         int32_t row_term, __m256i sums) {
     if (first_col + 8 <= n) {
+        __m256i column_sums = _mm256_loadu_si256((const __m256i *)(zeros->column_sums + first_col));
+        sums = _mm256_sub_epi32(sums, _mm256_mullo_epi32(_mm256_set1_epi32(zeros->a_zero), column_sums));
+        if (zeros->b_zero != NULL) {
+            __m256i b_zero = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(zeros->b_zero + first_col)));
+            sums = _mm256_sub_epi32(sums, _mm256_mullo_epi32(b_zero, _mm256_set1_epi32(row_term)));
+        }
         _mm256_storeu_si256((__m256i *)(c_row + first_col), sums);
         return;
     }
     int32_t lanes[8];
     _mm256_storeu_si256((__m256i *)lanes, sums);
     for (size_t col = first_col; col < n; col++) {
-        c_row[col] = lanes[col - first_col];
+        c_row[col] = qf_zero_corrected(lanes[col - first_col], zeros->a_zero, zeros->column_sums[col],
+                                       zeros->b_zero != NULL ? zeros->b_zero[col] : 0, row_term);
     }
 }
 
@@ -45,7 +54,8 @@ static void pair_rows(const uint8_t *a, size_t lda, size_t rows, size_t k, size_
 
 /* Raw bytes: per quad, two weight loads and per row one broadcast, 2 vpmaddubsw, 2 vpmaddwd, 2 adds. */
 static inline __attribute__((always_inline)) QF_AVX2 void byte_tile(
-    const int32_t *x, size_t quads, const int8_t *tile, int32_t *c, size_t ldc, size_t first_col, size_t n, const size_t rows) {
+    const int32_t *x, size_t quads, const int8_t *tile, const qf_zero_points *zeros, const int32_t *row_terms, int32_t *c,
+    size_t ldc, size_t first_col, size_t n, const size_t rows) {
     const __m256i ones = _mm256_set1_epi16(1);
     __m256i acc[ROWS_PER_BLOCK][2];
     QF_UNROLL for (size_t r = 0; r < rows; r++) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
@@ -60,15 +70,16 @@ static inline __attribute__((always_inline)) QF_AVX2 void byte_tile(
         }
     }
     QF_UNROLL for (size_t r = 0; r < rows; r++) {
-        store_columns(c + r * ldc, first_col, n, acc[r][0]);
-        store_columns(c + r * ldc, first_col + 8, n, acc[r][1]);
+        store_columns(c + r * ldc, first_col, n, zeros, row_terms[r], acc[r][0]);
+        store_columns(c + r * ldc, first_col + 8, n, zeros, row_terms[r], acc[r][1]);
     }
 }
 
 /* Any weights: each 32-bit lane (one column's quad) sign-extended into its even rows (4q, 4q+2) and
  * its odd rows (4q+1, 4q+3) as 16-bit pairs, by shifts; per row, one vpmaddwd with each. */
 static inline __attribute__((always_inline)) QF_AVX2 void widened_tile(
-    const int32_t *x, size_t quads, const int8_t *tile, int32_t *c, size_t ldc, size_t first_col, size_t n, const size_t rows) {
+    const int32_t *x, size_t quads, const int8_t *tile, const qf_zero_points *zeros, const int32_t *row_terms, int32_t *c,
+    size_t ldc, size_t first_col, size_t n, const size_t rows) {
     __m256i acc[ROWS_PER_BLOCK][2];
     QF_UNROLL for (size_t r = 0; r < rows; r++) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
     for (size_t quad = 0; quad < quads; quad++) {
@@ -88,17 +99,18 @@ static inline __attribute__((always_inline)) QF_AVX2 void widened_tile(
         }
     }
     QF_UNROLL for (size_t r = 0; r < rows; r++) {
-        store_columns(c + r * ldc, first_col, n, acc[r][0]);
-        store_columns(c + r * ldc, first_col + 8, n, acc[r][1]);
+        store_columns(c + r * ldc, first_col, n, zeros, row_terms[r], acc[r][0]);
+        store_columns(c + r * ldc, first_col + 8, n, zeros, row_terms[r], acc[r][1]);
     }
 }
 
 /* The register tile for `rows` (1-4), inlined with a constant count so its accumulators stay in registers. */
 #define QF_ROWS_CASE(kernel, r) \
-    case r: kernel(x, quads, tile, c, ldc, first_col, n, r); break;
+    case r: kernel(x, quads, tile, zeros, row_terms, c, ldc, first_col, n, r); break;
 
 static QF_AVX2 void tile_of(int bytes, size_t rows, const int32_t *x, size_t quads, const int8_t *tile,
-                            int32_t *c, size_t ldc, size_t first_col, size_t n) {
+                            const qf_zero_points *zeros, const int32_t *row_terms, int32_t *c, size_t ldc,
+                            size_t first_col, size_t n) {
     if (bytes) {
         switch (rows) { QF_ROWS_CASE(byte_tile, 4) QF_ROWS_CASE(byte_tile, 3) QF_ROWS_CASE(byte_tile, 2) QF_ROWS_CASE(byte_tile, 1) }
     } else {
@@ -106,8 +118,9 @@ static QF_AVX2 void tile_of(int bytes, size_t rows, const int32_t *x, size_t qua
     }
 }
 
-static QF_AVX2 void gemm_u8s8_raw_avx2(const uint8_t *a, size_t lda, size_t m,
-                                       const qf_packed_s8 *b, int32_t *c, size_t ldc) {
+static QF_AVX2 void gemm_u8s8_avx2(const uint8_t *a, size_t lda, size_t m, uint8_t a_zero,
+                                   const qf_packed_s8 *b, const int8_t *b_zero, int32_t *c, size_t ldc) {
+    const qf_zero_points zeros = {a_zero, b->column_sums, b_zero};
     int bytes = b->pairs_fit_int16;
     size_t tiles = (b->n + QF_TILE_COLUMNS - 1) / QF_TILE_COLUMNS;
     size_t quads = (b->k + 3) / 4;
@@ -115,15 +128,19 @@ static QF_AVX2 void gemm_u8s8_raw_avx2(const uint8_t *a, size_t lda, size_t m,
     size_t chunk_rows = CHUNK_ACTIVATION_BYTES / (row_entries * sizeof(int32_t)) / ROWS_PER_BLOCK * ROWS_PER_BLOCK;
     if (chunk_rows < ROWS_PER_BLOCK) chunk_rows = ROWS_PER_BLOCK;
     if (chunk_rows > m) chunk_rows = m;
-    int32_t *x = qf_thread_scratch((chunk_rows > 0 ? chunk_rows : 1) * row_entries * sizeof(int32_t));
+    size_t scratch_rows = chunk_rows > 0 ? chunk_rows : 1;
+    int32_t *x = qf_thread_scratch(scratch_rows * (row_entries + 1) * sizeof(int32_t));
+    int32_t *row_terms = x + scratch_rows * row_entries; /* one per row of the chunk */
     for (size_t chunk = 0; chunk < m; chunk += chunk_rows) {
         size_t chunk_end = m - chunk < chunk_rows ? m : chunk + chunk_rows;
         (bytes ? qf_quad_rows : pair_rows)(a + chunk * lda, lda, chunk_end - chunk, b->k, quads, x);
+        if (b_zero != NULL) qf_row_zero_terms(a + chunk * lda, lda, chunk_end - chunk, b->k, a_zero, row_terms);
+        else memset(row_terms, 0, (chunk_end - chunk) * sizeof(int32_t));
         for (size_t tile = 0; tile < tiles; tile++) {
             for (size_t row = chunk; row < chunk_end; row += ROWS_PER_BLOCK) {
                 size_t rows = chunk_end - row < ROWS_PER_BLOCK ? chunk_end - row : ROWS_PER_BLOCK;
                 tile_of(bytes, rows, x + (row - chunk) * row_entries, quads, b->data + tile * quads * QF_TILE_QUAD_BYTES,
-                        c + row * ldc, ldc, tile * QF_TILE_COLUMNS, b->n);
+                        &zeros, row_terms + (row - chunk), c + row * ldc, ldc, tile * QF_TILE_COLUMNS, b->n);
             }
         }
     }
@@ -131,7 +148,7 @@ static QF_AVX2 void gemm_u8s8_raw_avx2(const uint8_t *a, size_t lda, size_t m,
 
 const qf_kernel_table qf_avx2_kernels = {
     .name = "avx2",
-    .gemm_u8s8_raw = gemm_u8s8_raw_avx2,
+    .gemm_u8s8 = gemm_u8s8_avx2,
     .sgemm = qf_sgemm_avx2_path,
     .sgemm_packed = qf_sgemm_packed_avx2_path,
     .range_f32 = qf_range_f32_avx2_path,

@@ -2,6 +2,7 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
+#include <string.h>
 
 #define QF_AVX512_VNNI __attribute__((target("avx512f,avx512bw,avx512vnni")))
 
@@ -21,8 +22,8 @@
 enum { ROWS_PER_BLOCK = 6, TILES_PER_BLOCK = 4, CHUNK_ACTIVATION_BYTES = 256 * 1024 };
 
 static inline __attribute__((always_inline)) QF_AVX512_VNNI void dot_block(
-    const int32_t *x, size_t quads, const int8_t *tiles, int32_t *c, size_t ldc, size_t first_col, size_t n,
-    const size_t rows, const size_t tile_count) {
+    const int32_t *x, size_t quads, const int8_t *tiles, const qf_zero_points *zeros, const int32_t *row_terms,
+    int32_t *c, size_t ldc, size_t first_col, size_t n, const size_t rows, const size_t tile_count) {
     __m512i acc[ROWS_PER_BLOCK][TILES_PER_BLOCK];
     QF_UNROLL for (size_t r = 0; r < rows; r++) {
         QF_UNROLL for (size_t t = 0; t < tile_count; t++) acc[r][t] = _mm512_setzero_si512();
@@ -38,51 +39,67 @@ static inline __attribute__((always_inline)) QF_AVX512_VNNI void dot_block(
             QF_UNROLL for (size_t t = 0; t < tile_count; t++) acc[r][t] = _mm512_dpbusd_epi32(acc[r][t], activations, w[t]);
         }
     }
+    /* Masked loads leave the columns past n alone, so a partial tile reads nothing beyond its sums. */
     QF_UNROLL for (size_t t = 0; t < tile_count; t++) {
         size_t col = first_col + t * QF_TILE_COLUMNS;
         __mmask16 columns = n - col >= QF_TILE_COLUMNS ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - col)) - 1);
-        QF_UNROLL for (size_t r = 0; r < rows; r++) _mm512_mask_storeu_epi32(c + r * ldc + col, columns, acc[r][t]);
+        __m512i column_term = _mm512_mullo_epi32(_mm512_set1_epi32(zeros->a_zero),
+                                                 _mm512_maskz_loadu_epi32(columns, zeros->column_sums + col));
+        __m512i b_zero = zeros->b_zero == NULL ? _mm512_setzero_si512()
+                                               : _mm512_cvtepi8_epi32(_mm512_castsi512_si128(
+                                                     _mm512_maskz_loadu_epi8(columns, zeros->b_zero + col)));
+        QF_UNROLL for (size_t r = 0; r < rows; r++) {
+            __m512i value = _mm512_sub_epi32(acc[r][t], column_term);
+            if (zeros->b_zero != NULL) value = _mm512_sub_epi32(value, _mm512_mullo_epi32(b_zero, _mm512_set1_epi32(row_terms[r])));
+            _mm512_mask_storeu_epi32(c + r * ldc + col, columns, value);
+        }
     }
 }
 
 /* The register block for `rows` (1-6) x `tile_count` (1-4), inlined with constant counts so its
  * accumulators stay in registers. */
-#define QF_VNNI_CASE(r)                                                                                        \
-    case r:                                                                                                    \
-        switch (tile_count) {                                                                                  \
-        case 4: dot_block(x, quads, tiles, c, ldc, first_col, n, r, 4); break;                                 \
-        case 3: dot_block(x, quads, tiles, c, ldc, first_col, n, r, 3); break;                                 \
-        case 2: dot_block(x, quads, tiles, c, ldc, first_col, n, r, 2); break;                                 \
-        default: dot_block(x, quads, tiles, c, ldc, first_col, n, r, 1); break;                                \
-        }                                                                                                      \
+#define QF_VNNI_CASE(r)                                                                                                \
+    case r:                                                                                                            \
+        switch (tile_count) {                                                                                          \
+        case 4: dot_block(x, quads, tiles, zeros, row_terms, c, ldc, first_col, n, r, 4); break;                       \
+        case 3: dot_block(x, quads, tiles, zeros, row_terms, c, ldc, first_col, n, r, 3); break;                       \
+        case 2: dot_block(x, quads, tiles, zeros, row_terms, c, ldc, first_col, n, r, 2); break;                       \
+        default: dot_block(x, quads, tiles, zeros, row_terms, c, ldc, first_col, n, r, 1); break;                      \
+        }                                                                                                              \
         break;
 
 static QF_AVX512_VNNI void block_of(size_t rows, size_t tile_count, const int32_t *x, size_t quads, const int8_t *tiles,
-                                    int32_t *c, size_t ldc, size_t first_col, size_t n) {
+                                    const qf_zero_points *zeros, const int32_t *row_terms, int32_t *c, size_t ldc,
+                                    size_t first_col, size_t n) {
     switch (rows) {
         QF_VNNI_CASE(6) QF_VNNI_CASE(5) QF_VNNI_CASE(4) QF_VNNI_CASE(3) QF_VNNI_CASE(2)
         QF_VNNI_CASE(1)
     }
 }
 
-static QF_AVX512_VNNI void gemm_u8s8_raw_avx512_vnni(const uint8_t *a, size_t lda, size_t m,
-                                                     const qf_packed_s8 *b, int32_t *c, size_t ldc) {
+static QF_AVX512_VNNI void gemm_u8s8_avx512_vnni(const uint8_t *a, size_t lda, size_t m, uint8_t a_zero,
+                                                 const qf_packed_s8 *b, const int8_t *b_zero, int32_t *c, size_t ldc) {
+    const qf_zero_points zeros = {a_zero, b->column_sums, b_zero};
     size_t tiles = (b->n + QF_TILE_COLUMNS - 1) / QF_TILE_COLUMNS;
     size_t quads = (b->k + 3) / 4;
     size_t row_entries = quads > 0 ? quads : 1; /* K = 0 still sizes a (zero) chunk */
     size_t chunk_rows = CHUNK_ACTIVATION_BYTES / (row_entries * sizeof(int32_t)) / ROWS_PER_BLOCK * ROWS_PER_BLOCK;
     if (chunk_rows < ROWS_PER_BLOCK) chunk_rows = ROWS_PER_BLOCK;
     if (chunk_rows > m) chunk_rows = m;
-    int32_t *x = qf_thread_scratch((chunk_rows > 0 ? chunk_rows : 1) * row_entries * sizeof(int32_t));
+    size_t scratch_rows = chunk_rows > 0 ? chunk_rows : 1;
+    int32_t *x = qf_thread_scratch(scratch_rows * (row_entries + 1) * sizeof(int32_t));
+    int32_t *row_terms = x + scratch_rows * row_entries; /* one per row of the chunk */
     for (size_t chunk = 0; chunk < m; chunk += chunk_rows) {
         size_t chunk_end = m - chunk < chunk_rows ? m : chunk + chunk_rows;
         qf_quad_rows(a + chunk * lda, lda, chunk_end - chunk, b->k, quads, x);
+        if (b_zero != NULL) qf_row_zero_terms(a + chunk * lda, lda, chunk_end - chunk, b->k, a_zero, row_terms);
+        else memset(row_terms, 0, (chunk_end - chunk) * sizeof(int32_t));
         for (size_t tile = 0; tile < tiles; tile += TILES_PER_BLOCK) {
             size_t tile_count = tiles - tile < TILES_PER_BLOCK ? tiles - tile : TILES_PER_BLOCK;
             for (size_t row = chunk; row < chunk_end; row += ROWS_PER_BLOCK) {
                 size_t rows = chunk_end - row < ROWS_PER_BLOCK ? chunk_end - row : ROWS_PER_BLOCK;
                 block_of(rows, tile_count, x + (row - chunk) * row_entries, quads, b->data + tile * quads * QF_TILE_QUAD_BYTES,
-                         c + row * ldc, ldc, tile * QF_TILE_COLUMNS, b->n);
+                         &zeros, row_terms + (row - chunk), c + row * ldc, ldc, tile * QF_TILE_COLUMNS, b->n);
             }
         }
     }
@@ -91,7 +108,7 @@ static QF_AVX512_VNNI void gemm_u8s8_raw_avx512_vnni(const uint8_t *a, size_t ld
 /* Every kernel on AVX512 (sgemm_, depthwise_, vmath_, quantize_avx512.c). */
 const qf_kernel_table qf_avx512_vnni_kernels = {
     .name = "avx512-vnni",
-    .gemm_u8s8_raw = gemm_u8s8_raw_avx512_vnni,
+    .gemm_u8s8 = gemm_u8s8_avx512_vnni,
     .sgemm = qf_sgemm_avx512_path,
     .sgemm_packed = qf_sgemm_packed_avx512_path,
     .range_f32 = qf_range_f32_avx512_path,

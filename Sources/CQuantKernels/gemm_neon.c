@@ -1,7 +1,7 @@
 #include "kernel_table.h"
 
 #if defined(__aarch64__)
-#include <arm_neon.h>
+#include "gemm_neon_store.h"
 
 /*
  * int8 GEMM on baseline Advanced SIMD, exact on every AArch64 CPU: weights and activations widened
@@ -33,21 +33,10 @@ static void widen_rows(const uint8_t *a, size_t lda, size_t rows, size_t k, size
         }                                                                                 \
     } while (0)
 
-static inline void store_columns(int32_t *c_row, size_t first_col, size_t n, const int32x4_t sums[4]) {
-    if (first_col + QF_TILE_COLUMNS <= n) {
-        for (size_t v = 0; v < 4; v++) vst1q_s32(c_row + first_col + 4 * v, sums[v]);
-        return;
-    }
-    int32_t lanes[QF_TILE_COLUMNS];
-    for (size_t v = 0; v < 4; v++) vst1q_s32(lanes + 4 * v, sums[v]);
-    for (size_t col = first_col; col < n; col++) {
-        c_row[col] = lanes[col - first_col];
-    }
-}
-
 /* `rows` x 16 columns; inlined with a constant count, so the accumulators stay in registers. */
 static inline __attribute__((always_inline)) void tile(const int16_t *x_block, size_t quads, const int8_t *weights,
-                                                       int32_t *c, size_t ldc, size_t first_col, size_t n, const size_t rows) {
+                                                       const qf_zero_points *zeros, const int32_t *row_terms, int32_t *c,
+                                                       size_t ldc, size_t first_col, size_t n, const size_t rows) {
     int32x4_t acc[ROWS_PER_BLOCK][4];
     QF_UNROLL for (size_t r = 0; r < rows; r++) {
         QF_UNROLL for (size_t v = 0; v < 4; v++) acc[r][v] = vdupq_n_s32(0);
@@ -61,14 +50,14 @@ static inline __attribute__((always_inline)) void tile(const int16_t *x_block, s
         QF_QUAD_ROW(2);
         QF_QUAD_ROW(3);
     }
-    QF_UNROLL for (size_t r = 0; r < rows; r++) store_columns(c + r * ldc, first_col, n, acc[r]);
+    QF_UNROLL for (size_t r = 0; r < rows; r++) qf_neon_store_tile(c + r * ldc, first_col, n, zeros, row_terms[r], acc[r]);
 }
 
 #define QF_TILE_CASE(r) \
-    case r: tile(x_block, quads, weights, c, ldc, first_col, n, r); break;
+    case r: tile(x_block, quads, weights, zeros, row_terms, c, ldc, first_col, n, r); break;
 
-static void tile_of(size_t rows, const int16_t *x_block, size_t quads, const int8_t *weights,
-                    int32_t *c, size_t ldc, size_t first_col, size_t n) {
+static void tile_of(size_t rows, const int16_t *x_block, size_t quads, const int8_t *weights, const qf_zero_points *zeros,
+                    const int32_t *row_terms, int32_t *c, size_t ldc, size_t first_col, size_t n) {
     switch (rows) {
         QF_TILE_CASE(4)
         QF_TILE_CASE(3)
@@ -77,15 +66,19 @@ static void tile_of(size_t rows, const int16_t *x_block, size_t quads, const int
     }
 }
 
-static void gemm_u8s8_raw_neon(const uint8_t *a, size_t lda, size_t m, const qf_packed_s8 *b, int32_t *c, size_t ldc) {
+static void gemm_u8s8_neon(const uint8_t *a, size_t lda, size_t m, uint8_t a_zero, const qf_packed_s8 *b,
+                           const int8_t *b_zero, int32_t *c, size_t ldc) {
+    const qf_zero_points zeros = {a_zero, b->column_sums, b_zero};
     size_t tiles = (b->n + QF_TILE_COLUMNS - 1) / QF_TILE_COLUMNS;
     size_t quads = (b->k + 3) / 4;
     int16_t *x_block = qf_thread_scratch(ROWS_PER_BLOCK * 4 * (quads > 0 ? quads : 1) * sizeof(int16_t));
     for (size_t row = 0; row < m; row += ROWS_PER_BLOCK) {
         size_t rows = m - row < ROWS_PER_BLOCK ? m - row : ROWS_PER_BLOCK;
         widen_rows(a + row * lda, lda, rows, b->k, quads, x_block);
+        int32_t row_terms[ROWS_PER_BLOCK] = {0};
+        if (b_zero != NULL) qf_row_zero_terms(a + row * lda, lda, rows, b->k, a_zero, row_terms);
         for (size_t t = 0; t < tiles; t++) {
-            tile_of(rows, x_block, quads, b->data + t * quads * QF_TILE_QUAD_BYTES, c + row * ldc, ldc,
+            tile_of(rows, x_block, quads, b->data + t * quads * QF_TILE_QUAD_BYTES, &zeros, row_terms, c + row * ldc, ldc,
                     t * QF_TILE_COLUMNS, b->n);
         }
     }
@@ -93,7 +86,7 @@ static void gemm_u8s8_raw_neon(const uint8_t *a, size_t lda, size_t m, const qf_
 
 const qf_kernel_table qf_neon_kernels = {
     .name = "neon",
-    .gemm_u8s8_raw = gemm_u8s8_raw_neon,
+    .gemm_u8s8 = gemm_u8s8_neon,
     .sgemm = qf_sgemm_neon_path,
     .sgemm_packed = qf_sgemm_packed_neon_path,
     .range_f32 = qf_range_f32_neon_path,

@@ -1,12 +1,14 @@
 #include "kernel_table.h"
 
 /* Portable reference path: walks the packed layout exactly as the SIMD paths do. */
-static void gemm_u8s8_raw_scalar(const uint8_t *a, size_t lda, size_t m,
-                                 const qf_packed_s8 *b, int32_t *c, size_t ldc) {
+static void gemm_u8s8_scalar(const uint8_t *a, size_t lda, size_t m, uint8_t a_zero,
+                             const qf_packed_s8 *b, const int8_t *b_zero, int32_t *c, size_t ldc) {
     size_t tiles = (b->n + QF_TILE_COLUMNS - 1) / QF_TILE_COLUMNS;
     size_t quads = (b->k + 3) / 4;
     for (size_t row = 0; row < m; row++) {
         const uint8_t *a_row = a + row * lda;
+        int32_t row_term = 0;
+        if (b_zero != NULL) qf_row_zero_terms(a_row, lda, 1, b->k, a_zero, &row_term);
         for (size_t tile = 0; tile < tiles; tile++) {
             int32_t sums[QF_TILE_COLUMNS] = {0};
             const int8_t *block = b->data + tile * quads * QF_TILE_QUAD_BYTES;
@@ -21,7 +23,8 @@ static void gemm_u8s8_raw_scalar(const uint8_t *a, size_t lda, size_t m,
             for (size_t lane = 0; lane < QF_TILE_COLUMNS; lane++) {
                 size_t col = tile * QF_TILE_COLUMNS + lane;
                 if (col < b->n) {
-                    c[row * ldc + col] = sums[lane];
+                    c[row * ldc + col] = qf_zero_corrected(sums[lane], a_zero, b->column_sums[col],
+                                                           b_zero != NULL ? b_zero[col] : 0, row_term);
                 }
             }
         }
@@ -30,7 +33,7 @@ static void gemm_u8s8_raw_scalar(const uint8_t *a, size_t lda, size_t m,
 
 const qf_kernel_table qf_scalar_kernels = {
     .name = "scalar",
-    .gemm_u8s8_raw = gemm_u8s8_raw_scalar,
+    .gemm_u8s8 = gemm_u8s8_scalar,
     .sgemm = qf_sgemm_scalar_path,
     .sgemm_packed = qf_sgemm_packed_scalar_path,
     .range_f32 = qf_range_f32_scalar_path,

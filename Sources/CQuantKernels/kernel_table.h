@@ -3,9 +3,11 @@
 
 #include "CQuantKernels.h"
 
-/* Raw product of every kernel path: C[m][n] = sum_k A[m][k] * B[k][n], no zero points. */
-typedef void (*qf_gemm_u8s8_raw_fn)(const uint8_t *a, size_t lda, size_t m,
-                                    const qf_packed_s8 *b, int32_t *c, size_t ldc);
+/* Every kernel path's int8 GEMM, with qf_gemm_u8s8's contract. The zero points are applied as each
+ * register block is stored, so C is written once and never read back:
+ *   (A - za)(B - zb)[r][n] = AB[r][n] - za * column_sums[n] - zb[n] * (rowsum(A[r]) - K * za). */
+typedef void (*qf_gemm_u8s8_fn)(const uint8_t *a, size_t lda, size_t m, uint8_t a_zero,
+                                const qf_packed_s8 *b, const int8_t *b_zero, int32_t *c, size_t ldc);
 
 typedef void (*qf_sgemm_fn)(const float *a, size_t lda, const float *b, size_t ldb,
                             float *c, size_t ldc, size_t m, size_t k, size_t n);
@@ -21,7 +23,7 @@ typedef void (*qf_softmax_rows_f32_fn)(float *x, size_t rows, size_t length);
 
 typedef struct {
     const char *name;
-    qf_gemm_u8s8_raw_fn gemm_u8s8_raw;
+    qf_gemm_u8s8_fn gemm_u8s8;
     qf_sgemm_fn sgemm;
     qf_sgemm_packed_fn sgemm_packed;
     qf_range_f32_fn range_f32;
@@ -55,6 +57,24 @@ extern const qf_kernel_table qf_neon_dotprod_kernels; /* neon with the int8 GEMM
  * of quad q in x[r * quads + q] (one int32), zero past K, where the (zero) padding weights must not
  * meet stale bytes. */
 void qf_quad_rows(const uint8_t *a, size_t lda, size_t rows, size_t k, size_t quads, int32_t *x);
+
+/* rowsum(A[r]) - K * a_zero for each of `rows` rows: the factor of b_zero[n] in row r's zero-point
+ * term, which the kernels need only when b_zero is not NULL. */
+void qf_row_zero_terms(const uint8_t *a, size_t lda, size_t rows, size_t k, uint8_t a_zero, int32_t *terms);
+
+/* A GEMM's zero points as the kernels' stores take them (the formula above). */
+typedef struct {
+    int32_t a_zero;
+    const int32_t *column_sums; /* B's, from qf_pack_s8 */
+    const int8_t *b_zero;       /* per column, or NULL for zeros */
+} qf_zero_points;
+
+/* One product with its zero-point terms subtracted (the formula above), for columns a vector
+ * store does not cover; b_zero_n and row_term are 0 when B has no zero points. */
+static inline int32_t qf_zero_corrected(int32_t raw, int32_t a_zero, int32_t column_sum, int32_t b_zero_n,
+                                        int32_t row_term) {
+    return raw - a_zero * column_sum - b_zero_n * row_term;
+}
 
 
 /* Each path's float GEMM, in its own file (sgemm_*.c), referenced by that path's table. */

@@ -37,3 +37,11 @@ void qf_quad_rows(const uint8_t *a, size_t lda, size_t rows, size_t k, size_t qu
         memset(x_row + k, 0, 4 * quads - k);
     }
 }
+
+void qf_row_zero_terms(const uint8_t *a, size_t lda, size_t rows, size_t k, uint8_t a_zero, int32_t *terms) {
+    for (size_t r = 0; r < rows; r++) {
+        int32_t sum = 0;
+        for (size_t i = 0; i < k; i++) sum += a[r * lda + i];
+        terms[r] = sum - (int32_t)k * a_zero;
+    }
+}
