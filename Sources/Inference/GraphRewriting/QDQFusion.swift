@@ -89,7 +89,7 @@ extension GraphDefinition {
             }
             if node.inputs.count > 2, !node.inputs[2].isEmpty {
                 guard let c = constants[node.inputs[2]], c.count == 1 || (c.count == columns && c.shape.last == columns) else { return nil }
-                let terms = c.count == 1 ? Array(repeating: c.floats[0], count: columns) : c.floats
+                let terms = c.count == 1 ? Array(repeating: c.float(at: 0), count: columns) : c.floats
                 bias = addConstant(named: "\(node.inputs[2])/beta", Tensor(shape: [columns], floats: terms.map { $0 * beta }))
             }
         case "Conv":

@@ -38,7 +38,7 @@ struct HeadAttention: Operator {
         let storedShape = swapped.out ? [batches, rows, heads, width] : [batches, heads, rows, width]
         let out4 = HeadMatMul.view(storedShape, swapped: swapped.out)!
         let qValues = try q.floatOperand("Q"), kValues = try k.floatOperand("K"), vValues = try v.floatOperand("V")
-        let maskValues = mask.floats, c = factor.floats[0], divides = divides
+        let maskValues = mask.floats, c = factor.float(at: 0), divides = divides
         var head = [Float](recycledUnwritten: rows * keys)
         let count = batches * heads * rows * width
         let values = [Float](recycledCapacity: count) { out, initialized in

@@ -20,10 +20,10 @@ struct Reshape: Operator {
             guard size >= -1 else { throw InferenceError.invalidOperand("shape \(requested) has a negative size") }
             return Int(size)
         }
-        let inferred = shape.indices.filter { shape[$0] == -1 }
-        guard inferred.count <= 1 else { throw InferenceError.invalidOperand("shape \(requested) has more than one -1") }
-        let known = shape.filter { $0 != -1 }.reduce(1, *)
-        if let axis = inferred.first {
+        let inferred = shape.firstIndex(of: -1)
+        guard shape.lastIndex(of: -1) == inferred else { throw InferenceError.invalidOperand("shape \(requested) has more than one -1") }
+        let known = shape.reduce(1) { $1 == -1 ? $0 : $0 * $1 }
+        if let axis = inferred {
             guard known > 0, data.count % known == 0 else {
                 throw InferenceError.invalidOperand("cannot reshape \(data.shape) to \(requested)")
             }

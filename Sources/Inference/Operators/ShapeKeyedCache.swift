@@ -26,10 +26,20 @@ final class ShapeKeyedCache<Value: Sendable>: Sendable {
     }
 }
 
+/// Keyed by whole shapes the run already holds, not by their spatial slices, so that a shape met
+/// before costs no allocation.
 extension ShapeKeyedCache where Value == SlidingWindow {
-    func geometry(inputSize: [Int], kernel: [Int], attributes: SlidingWindow.Attributes) throws -> SlidingWindow {
-        try value(inputSize, kernel) {
-            try SlidingWindow(inputSize: inputSize, kernel: kernel, attributes: attributes)
+    /// The window over X [N, C, spatial...] of a kernel with `kernel` taps per spatial axis.
+    func geometry(inputShape: [Int], kernel: [Int], attributes: SlidingWindow.Attributes) throws -> SlidingWindow {
+        try value(inputShape, kernel) {
+            try SlidingWindow(inputSize: Array(inputShape.dropFirst(2)), kernel: kernel, attributes: attributes)
+        }
+    }
+
+    /// The window over X [N, C, spatial...] of the filters W [M, C/group, kernel...].
+    func geometry(inputShape: [Int], weightShape: [Int], attributes: SlidingWindow.Attributes) throws -> SlidingWindow {
+        try value(inputShape, weightShape) {
+            try SlidingWindow(inputSize: Array(inputShape.dropFirst(2)), kernel: Array(weightShape.dropFirst(2)), attributes: attributes)
         }
     }
 }

@@ -27,6 +27,10 @@ public struct Tensor: Sendable, Equatable {
     /// The elements as Int64; floating-point values are truncated toward zero and saturated.
     public var int64s: [Int64] { storage.int64s }
 
+    /// Element `index` (row-major) as `floats` and `int64s` give it, the others left unconverted.
+    func float(at index: Int) -> Float { storage.float(at: index) }
+    func int64(at index: Int) -> Int64 { storage.int64(at: index) }
+
     /// The same tensor with the same shape, reshaped without copying the elements.
     public func reshaped(to newShape: [Int]) -> Tensor { Tensor(shape: newShape, storage: storage) }
 

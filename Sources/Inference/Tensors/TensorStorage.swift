@@ -60,14 +60,43 @@ enum TensorStorage: Sendable, Equatable {
 
     var int64s: [Int64] {
         switch self {
-        case .float32(let values), .float16(let values):
-            values.map { $0.isNaN ? 0 : Int64(exactly: $0.rounded(.towardZero)) ?? ($0 < 0 ? .min : .max) }
+        case .float32(let values), .float16(let values): values.map(Self.truncated)
         case .int8(let values), .int4(let values): values.map(Int64.init)
         case .uint8(let values), .uint4(let values): values.map(Int64.init)
         case .int32(let values): values.map(Int64.init)
         case .int64(let values): values
         case .bool(let values): values.map { $0 ? 1 : 0 }
         }
+    }
+
+    /// Element `index` as `floats` gives it, without converting the others: operators read their
+    /// scalar operands (zero points, bounds, factors) every run.
+    func float(at index: Int) -> Float {
+        switch self {
+        case .float32(let values), .float16(let values): values[index]
+        case .int8(let values), .int4(let values): Float(values[index])
+        case .uint8(let values), .uint4(let values): Float(values[index])
+        case .int32(let values): Float(values[index])
+        case .int64(let values): Float(values[index])
+        case .bool(let values): values[index] ? 1 : 0
+        }
+    }
+
+    /// Element `index` as `int64s` gives it, without converting the others.
+    func int64(at index: Int) -> Int64 {
+        switch self {
+        case .float32(let values), .float16(let values): Self.truncated(values[index])
+        case .int8(let values), .int4(let values): Int64(values[index])
+        case .uint8(let values), .uint4(let values): Int64(values[index])
+        case .int32(let values): Int64(values[index])
+        case .int64(let values): values[index]
+        case .bool(let values): values[index] ? 1 : 0
+        }
+    }
+
+    /// Toward zero, saturated; NaN is 0.
+    private static func truncated(_ value: Float) -> Int64 {
+        value.isNaN ? 0 : Int64(exactly: value.rounded(.towardZero)) ?? (value < 0 ? .min : .max)
     }
 
     func converted(to type: ElementType) throws -> TensorStorage {

@@ -12,8 +12,8 @@ struct Clip: Operator {
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let x = try inputs.required(0)
         if x.elementType.isFloatingPoint {
-            let (low, high) = try attributeBounds ?? (Self.bound(inputs.optional(1))?.floats[0] ?? -.infinity,
-                                                     Self.bound(inputs.optional(2))?.floats[0] ?? .infinity)
+            let (low, high) = try attributeBounds ?? (Self.bound(inputs.optional(1))?.float(at: 0) ?? -.infinity,
+                                                     Self.bound(inputs.optional(2))?.float(at: 0) ?? .infinity)
             // Plain comparisons (NaN passes through both) let the loop vectorise; max then min, so
             // min > max gives max as ONNX specifies.
             let values = x.floats
@@ -29,7 +29,7 @@ struct Clip: Operator {
             }
             return [Tensor(shape: x.shape, floats: clipped, as: x.elementType)]
         }
-        let low = try Self.bound(inputs.optional(1))?.int64s[0] ?? .min, high = try Self.bound(inputs.optional(2))?.int64s[0] ?? .max
+        let low = try Self.bound(inputs.optional(1))?.int64(at: 0) ?? .min, high = try Self.bound(inputs.optional(2))?.int64(at: 0) ?? .max
         return [try Tensor(shape: x.shape, int64s: x.int64s.map { min(max($0, low), high) }).converted(to: x.elementType)]
     }
 

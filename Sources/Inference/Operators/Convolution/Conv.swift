@@ -25,11 +25,10 @@ struct Conv: Operator {
         guard channels % groups == 0, filters % groups == 0, w.shape[1] == channels / groups else {
             throw InferenceError.invalidOperand("W \(w.shape) does not fit X \(x.shape) in \(groups) group(s)")
         }
-        let kernel = Array(w.shape.dropFirst(2))
-        if let declared = window.kernel, declared != kernel {
-            throw InferenceError.invalidOperand("kernel_shape \(declared) differs from W's spatial shape \(kernel)")
+        if let declared = window.kernel, !declared.elementsEqual(w.shape.dropFirst(2)) {
+            throw InferenceError.invalidOperand("kernel_shape \(declared) differs from W's spatial shape \(Array(w.shape.dropFirst(2)))")
         }
-        let geometry = try geometries.geometry(inputSize: Array(x.shape.dropFirst(2)), kernel: kernel, attributes: window)
+        let geometry = try geometries.geometry(inputShape: x.shape, weightShape: w.shape, attributes: window)
         let bias = try inputs.optional(2).map { try $0.floatOperand("B") }
         guard bias.map({ $0.count == filters }) ?? true else { throw InferenceError.invalidOperand("B must hold \(filters) values") }
 

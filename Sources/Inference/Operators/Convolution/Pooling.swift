@@ -28,7 +28,7 @@ struct Pooling: Operator {
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let x = try inputs.required(0)
         guard x.shape.count >= 3 else { throw InferenceError.invalidOperand("X must be [N, C, spatial...], got \(x.shape)") }
-        let geometry = try geometries.geometry(inputSize: Array(x.shape.dropFirst(2)), kernel: kernel, attributes: window)
+        let geometry = try geometries.geometry(inputShape: x.shape, kernel: kernel, attributes: window)
         let values = try x.floatOperand("X")
         let planes = x.shape[0] * x.shape[1]
         let (inputCount, kernelCount, outputCount) = (geometry.inputSize.reduce(1, *), geometry.kernelCount, geometry.outputCount)

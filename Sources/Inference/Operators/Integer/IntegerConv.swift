@@ -48,7 +48,7 @@ struct IntegerConv: Operator {
             throw InferenceError.invalidOperand("X \(x.shape) and W \(w.shape) must both be [N, C, spatial...] and fit \(groups) group(s)")
         }
         let (batch, channels, filters) = (x.shape[0], x.shape[1], w.shape[0])
-        let geometry = try geometries.geometry(inputSize: Array(x.shape.dropFirst(2)), kernel: Array(w.shape.dropFirst(2)), attributes: window)
+        let geometry = try geometries.geometry(inputShape: x.shape, weightShape: w.shape, attributes: window)
         let (activations, xZero) = try IntegerOperands.activations(x, zeroPoint: inputs.optional(slots.aZero), role: "x")
         let weights = try constantWeights ?? Self.packedGroups(w, groups: groups)
         let zeroPoints = try weightZeroPoints(inputs.optional(slots.bZero), weights: weights, filters: filters)
@@ -73,7 +73,7 @@ struct IntegerConv: Operator {
                                         zero: xZero, through: columns.baseAddress, into: rows.baseAddress!)
                         }
                         // Each group's filters are its own columns of the tile's accumulators.
-                        weights[group].packed.multiply(rows.baseAddress!, rows: positions.count, aZero: xZero, bZero: zeroPoints?[group],
+                        weights[group].packed.multiply(rows.baseAddress!, rows: positions.count, aZero: xZero, bZero: zeroPoints[group],
                                                        threads: threads, into: accumulators + group * groupFilters, ldc: filters)
                     }
                 }
@@ -117,16 +117,10 @@ struct IntegerConv: Operator {
     }
 
     /// Per-group column zero points from a per-tensor or per-filter w_zero_point.
-    private func weightZeroPoints(_ tensor: Tensor?, weights: [IntegerOperands.Weights], filters: Int) throws -> [[Int8]?]? {
-        guard let tensor else { return weights.map { try? $0.zeroPoints(nil, role: "w_zero_point") } }
+    private func weightZeroPoints(_ tensor: Tensor?, weights: [IntegerOperands.Weights], filters: Int) throws -> [[Int8]?] {
         let groupFilters = filters / groups
-        guard tensor.count == 1 || tensor.count == filters else {
-            throw InferenceError.invalidOperand("w_zero_point must hold 1 or \(filters) values, got \(tensor.shape)")
-        }
         return try (0..<groups).map { group in
-            let slice = tensor.count == 1 ? tensor
-                : Tensor(shape: [groupFilters], storage: tensor.storage.gathered(Array((group * groupFilters)..<((group + 1) * groupFilters))))
-            return try weights[group].zeroPoints(slice, role: "w_zero_point")
+            try weights[group].zeroPoints(tensor, firstColumn: group * groupFilters, of: filters, role: "w_zero_point")
         }
     }
 }

@@ -41,6 +41,6 @@ enum IntegerForm {
         }
         guard bias.map({ $0.elementType == .int32 }) ?? true else { throw InferenceError.invalidOperand("the bias must be int32") }
         return .requantized(multipliers: bScales.map { aScale * $0 / yScale }, bias: bias.map { $0.int64s.map { Int32($0) } },
-                            zero: Int32(yZero.int64s[0]), type: yZero.elementType)
+                            zero: Int32(yZero.int64(at: 0)), type: yZero.elementType)
     }
 }

@@ -16,7 +16,7 @@ enum IntegerOperands {
             throw InferenceError.invalidOperand(
                 "\(role)'s zero point must be one \(tensor.elementType.rawValue), got \(zeroPoint.elementType.rawValue) \(zeroPoint.shape)")
         }
-        return (values, UInt8(zeroPoint.int64s[0] + shift))
+        return (values, UInt8(zeroPoint.int64(at: 0) + shift))
     }
 
     /// Weights [K, N] (row-major int8 or uint8), packed once, with whether they were shifted.
@@ -43,19 +43,22 @@ enum IntegerOperands {
             }
         }
 
-        /// Per-column zero points (shifted like the weights), or nil for all zeros.
-        func zeroPoints(_ tensor: Tensor?, role: String) throws -> [Int8]? {
-            let columns = packed.columns
+        /// Per-column zero points (shifted like the weights), or nil for all zeros. A per-column
+        /// `tensor` of a grouped convolution holds all `tensorColumns`; these weights' start at `firstColumn`.
+        func zeroPoints(_ tensor: Tensor?, firstColumn: Int = 0, of tensorColumns: Int? = nil, role: String) throws -> [Int8]? {
+            let columns = packed.columns, tensorColumns = tensorColumns ?? columns
             guard let tensor else { return shiftedFromUnsigned ? Array(repeating: -128, count: columns) : nil }
             let expected: ElementType = shiftedFromUnsigned ? .uint8 : .int8
-            guard tensor.elementType == expected, tensor.count == 1 || tensor.count == columns else {
+            guard tensor.elementType == expected, tensor.count == 1 || tensor.count == tensorColumns else {
                 throw InferenceError.invalidOperand(
-                    "\(role) must be \(expected.rawValue) with 1 or \(columns) values, got \(tensor.elementType.rawValue) \(tensor.shape)")
+                    "\(role) must be \(expected.rawValue) with 1 or \(tensorColumns) values, got \(tensor.elementType.rawValue) \(tensor.shape)")
             }
-            let values = tensor.int64s.map { Int8($0 - (shiftedFromUnsigned ? 128 : 0)) }
-            // All zero (symmetric weights): the kernel then skips the activation row sums.
-            guard values.contains(where: { $0 != 0 }) else { return nil }
-            return values.count == columns ? values : Array(repeating: values[0], count: columns)
+            let shift: Int64 = shiftedFromUnsigned ? 128 : 0
+            let perColumn = tensor.count > 1
+            func zeroPoint(_ column: Int) -> Int8 { Int8(tensor.int64(at: perColumn ? firstColumn + column : 0) - shift) }
+            // All zero (symmetric weights, the common case, found without allocating): the kernel then skips the activation row sums.
+            guard (0..<(perColumn ? columns : 1)).contains(where: { zeroPoint($0) != 0 }) else { return nil }
+            return (0..<columns).map(zeroPoint)
         }
     }
 

@@ -49,6 +49,6 @@ struct TopK: Operator {
 
     private static func single(_ tensor: Tensor) throws -> Int64 {
         guard tensor.count == 1 else { throw InferenceError.invalidOperand("K must hold one value, got shape \(tensor.shape)") }
-        return tensor.int64s[0]
+        return tensor.int64(at: 0)
     }
 }

@@ -32,10 +32,10 @@ struct QuantizeLinear: Operator {
         if let zeroPoint, zeroPoint.shape != scale.shape {
             throw InferenceError.invalidOperand("y_zero_point shape \(zeroPoint.shape) differs from y_scale shape \(scale.shape)")
         }
-        let zeroPoints = zeroPoint?.floats ?? Array(repeating: 0, count: scales.count)
         if scales.count == 1, outputType == .int8 || outputType == .uint8 {
-            return [Self.perTensor(values, shape: x.shape, scale: scales[0], zeroPoint: Int(zeroPoints[0]), type: outputType)]
+            return [Self.perTensor(values, shape: x.shape, scale: scales[0], zeroPoint: Int(zeroPoint?.int64(at: 0) ?? 0), type: outputType)]
         }
+        let zeroPoints = zeroPoint?.floats ?? Array(repeating: 0, count: scales.count)
         let layout = try QuantizationParameterLayout(shape: x.shape, parameterShape: scale.shape, axis: axis, blockSize: blockSize)
         let levels = values.indices.map { index in
             let parameter = layout.parameterIndex(of: index)

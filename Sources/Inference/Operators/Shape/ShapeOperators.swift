@@ -59,12 +59,12 @@ struct RangeSequence: Operator {
             throw InferenceError.invalidOperand("start, limit and delta must be scalars of one type")
         }
         if start.elementType.isFloatingPoint {
-            let (first, end, step) = (start.floats[0], limit.floats[0], delta.floats[0])
+            let (first, end, step) = (start.float(at: 0), limit.float(at: 0), delta.float(at: 0))
             guard step != 0 else { throw InferenceError.invalidOperand("delta must not be 0") }
             let count = max(Int(((end - first) / step).rounded(.up)), 0)
             return [Tensor(shape: [count], floats: (0..<count).map { first + Float($0) * step }, as: start.elementType)]
         }
-        let (first, end, step) = (start.int64s[0], limit.int64s[0], delta.int64s[0])
+        let (first, end, step) = (start.int64(at: 0), limit.int64(at: 0), delta.int64(at: 0))
         guard step != 0 else { throw InferenceError.invalidOperand("delta must not be 0") }
         let count = max(Int((Double(end - first) / Double(step)).rounded(.up)), 0)
         return [try Tensor(shape: [count], int64s: (0..<count).map { first + Int64($0) * step }).converted(to: start.elementType)]
