@@ -2,7 +2,6 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
-#include <string.h>
 
 #define QF_AVX512_VNNI __attribute__((target("avx512f,avx512bw,avx512vnni")))
 
@@ -88,12 +87,11 @@ static QF_AVX512_VNNI void gemm_u8s8_avx512_vnni(const uint8_t *a, size_t lda, s
     if (chunk_rows > m) chunk_rows = m;
     size_t scratch_rows = chunk_rows > 0 ? chunk_rows : 1;
     int32_t *x = qf_thread_scratch(scratch_rows * (row_entries + 1) * sizeof(int32_t));
-    int32_t *row_terms = x + scratch_rows * row_entries; /* one per row of the chunk */
+    int32_t *row_terms = x + scratch_rows * row_entries; /* one per row of the chunk, read only with b_zero */
     for (size_t chunk = 0; chunk < m; chunk += chunk_rows) {
         size_t chunk_end = m - chunk < chunk_rows ? m : chunk + chunk_rows;
         qf_quad_rows(a + chunk * lda, lda, chunk_end - chunk, b->k, quads, x);
         if (b_zero != NULL) qf_row_zero_terms(a + chunk * lda, lda, chunk_end - chunk, b->k, a_zero, row_terms);
-        else memset(row_terms, 0, (chunk_end - chunk) * sizeof(int32_t));
         for (size_t tile = 0; tile < tiles; tile += TILES_PER_BLOCK) {
             size_t tile_count = tiles - tile < TILES_PER_BLOCK ? tiles - tile : TILES_PER_BLOCK;
             for (size_t row = chunk; row < chunk_end; row += ROWS_PER_BLOCK) {
