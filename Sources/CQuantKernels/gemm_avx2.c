@@ -35,8 +35,7 @@ static inline QF_AVX2 void store_columns(int32_t *c_row, size_t first_col, size_
     int32_t lanes[8];
     _mm256_storeu_si256((__m256i *)lanes, sums);
     for (size_t col = first_col; col < n; col++) {
-        c_row[col] = qf_zero_corrected(lanes[col - first_col], zeros->a_zero, zeros->column_sums[col],
-                                       zeros->b_zero != NULL ? zeros->b_zero[col] : 0, row_term);
+        c_row[col] = qf_zero_corrected(zeros, lanes[col - first_col], col, row_term);
     }
 }
 

@@ -23,8 +23,7 @@ static inline void qf_neon_store_tile(int32_t *c_row, size_t first_col, size_t n
     int32_t lanes[QF_TILE_COLUMNS];
     for (size_t v = 0; v < 4; v++) vst1q_s32(lanes + 4 * v, sums[v]);
     for (size_t col = first_col; col < n; col++) {
-        c_row[col] = qf_zero_corrected(lanes[col - first_col], zeros->a_zero, zeros->column_sums[col],
-                                       zeros->b_zero != NULL ? zeros->b_zero[col] : 0, row_term);
+        c_row[col] = qf_zero_corrected(zeros, lanes[col - first_col], col, row_term);
     }
 }
 

@@ -3,6 +3,7 @@
 /* Portable reference path: walks the packed layout exactly as the SIMD paths do. */
 static void gemm_u8s8_scalar(const uint8_t *a, size_t lda, size_t m, uint8_t a_zero,
                              const qf_packed_s8 *b, const int8_t *b_zero, int32_t *c, size_t ldc) {
+    const qf_zero_points zeros = {a_zero, b->column_sums, b_zero};
     size_t tiles = (b->n + QF_TILE_COLUMNS - 1) / QF_TILE_COLUMNS;
     size_t quads = (b->k + 3) / 4;
     for (size_t row = 0; row < m; row++) {
@@ -23,8 +24,7 @@ static void gemm_u8s8_scalar(const uint8_t *a, size_t lda, size_t m, uint8_t a_z
             for (size_t lane = 0; lane < QF_TILE_COLUMNS; lane++) {
                 size_t col = tile * QF_TILE_COLUMNS + lane;
                 if (col < b->n) {
-                    c[row * ldc + col] = qf_zero_corrected(sums[lane], a_zero, b->column_sums[col],
-                                                           b_zero != NULL ? b_zero[col] : 0, row_term);
+                    c[row * ldc + col] = qf_zero_corrected(&zeros, sums[lane], col, row_term);
                 }
             }
         }

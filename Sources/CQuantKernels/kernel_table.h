@@ -69,11 +69,12 @@ typedef struct {
     const int8_t *b_zero;       /* per column, or NULL for zeros */
 } qf_zero_points;
 
-/* One product with its zero-point terms subtracted (the formula above), for columns a vector
- * store does not cover; b_zero_n and row_term are 0 when B has no zero points. */
-static inline int32_t qf_zero_corrected(int32_t raw, int32_t a_zero, int32_t column_sum, int32_t b_zero_n,
-                                        int32_t row_term) {
-    return raw - a_zero * column_sum - b_zero_n * row_term;
+/* Column `col` of a row's product with its zero-point terms subtracted (the formula above), for
+ * columns a vector store does not cover; `row_term` is the row's from qf_row_zero_terms (unread
+ * when B has no zero points). */
+static inline int32_t qf_zero_corrected(const qf_zero_points *zeros, int32_t raw, size_t col, int32_t row_term) {
+    int32_t corrected = raw - zeros->a_zero * zeros->column_sums[col];
+    return zeros->b_zero != NULL ? corrected - zeros->b_zero[col] * row_term : corrected;
 }
 
 
