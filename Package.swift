@@ -33,6 +33,9 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
+        // ONNX's backend node tests run through the engine, held against the expected failures.
+        .target(name: "NodeConformance", dependencies: ["Inference"]),
+        .executableTarget(name: "onnx-node-tests", dependencies: ["NodeConformance"]),
         .target(
             name: "Quantization",
             dependencies: [
@@ -134,7 +137,7 @@ let package = Package(
         ),
         // onnxruntime as an oracle, shared by the engine's and the quantizer's tests.
         .target(name: "ONNXRuntimeOracle", dependencies: ["Inference"], path: "Tests/ONNXRuntimeOracle"),
-        .testTarget(name: "InferenceTests", dependencies: ["Inference", "Quantization", "CQuantKernels", "ONNXRuntimeOracle", "ShadowEval"]),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference", "NodeConformance", "Quantization", "CQuantKernels", "ONNXRuntimeOracle", "ShadowEval"]),
         .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "Inference", "ONNXRuntimeOracle", "ShadowEval"]),
         .testTarget(name: "ShadowEvalTests", dependencies: ["ShadowEval"]),
         .testTarget(

@@ -191,12 +191,34 @@ struct LinkSession {
         _ assignment: Assignment, task: TaskKind, arrived: ContinuousClock.Instant, outbound: NIOAsyncChannelOutboundWriter<Envelope>
     ) async throws {
         let referenceFile = try await cache.verifiedFile(assignment.reference.sha256)
-        let reference = try InferenceSession(contentsOf: referenceFile)
-        let candidate = assignment.mode == .rolledBack
-            ? nil : try InferenceSession(contentsOf: try await cache.verifiedFile(assignment.candidate.sha256))
+        guard let reference = try await load(assignment.reference.sha256, of: assignment, outbound: outbound) else { return }
+        var candidate: InferenceSession?
+        if assignment.mode != .rolledBack {
+            guard let loaded = try await load(assignment.candidate.sha256, of: assignment, outbound: outbound) else { return }
+            candidate = loaded
+        }
         let referenceElsewhere = try noiseFloorPath.map { try InferenceSession(contentsOf: referenceFile, floatKernelPath: $0) }
         try state.activate(assignment, task: task, reference: reference, candidate: candidate, referenceElsewhere: referenceElsewhere)
         try await announce(assignment, arrived: arrived, loadedFromDisk: true, outbound: outbound)
+    }
+
+    /// Loads a verified model, or refuses it with every reason the engine cannot run it (each
+    /// unsupported operator and element type, as `quantfleet check` lists them): nil when refused.
+    private func load(
+        _ sha256: String, of assignment: Assignment, outbound: NIOAsyncChannelOutboundWriter<Envelope>
+    ) async throws -> InferenceSession? {
+        let check: ModelCheck
+        do {
+            check = try ModelCheck(modelData: Data(contentsOf: try await cache.verifiedFile(sha256)))
+        } catch {
+            try await reject(sha256, of: assignment, reason: "the engine cannot read it: \(error)", outbound: outbound)
+            return nil
+        }
+        guard let session = check.session else {
+            try await reject(sha256, of: assignment, reason: "the engine cannot run it: \(check.problems.joined(separator: "; "))", outbound: outbound)
+            return nil
+        }
+        return session
     }
 
     /// Tells the coordinator what now serves: shadowing started, or the primary model switched (with

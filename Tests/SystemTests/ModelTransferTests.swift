@@ -2,6 +2,7 @@ import Crypto
 import DaemonSupport
 import FleetProtocol
 import Foundation
+import Inference
 import Logging
 import NIOCore
 import Operations
@@ -33,29 +34,37 @@ final class ModelTransferTests: XCTestCase {
         try await runTransfer(damaging: .dropConnection)
     }
 
+    /// A verified candidate the engine cannot run is refused with every reason at once, never
+    /// loaded, and reported to the coordinator (which records it in the ledger).
+    func testUnrunnableCandidateIsRefusedWithEveryReason() async throws {
+        var model = try Onnx_ModelProto(serializedBytes: Data(contentsOf: SystemTestSupport.fixtures.appendingPathComponent("mlp-fp32.onnx")))
+        model.graph.node[0].opType = "Frobnicate"
+        model.graph.node[0].domain = "com.example"
+        model.graph.node[1].opType = "Transmogrify"
+        model.opsetImport.append(.with {
+            $0.domain = "com.example"
+            $0.version = 1
+        })
+        let transcript = Transcript()
+        let (fleet, _) = try await startAgent(candidate: try model.serializedBytes(), damage: nil, transcript: transcript)
+        addTeardownBlock { await fleet.stop() }
+        let deadline = ContinuousClock.now + .seconds(60)
+        while await transcript.rejections.isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        let rejections = await transcript.rejections
+        XCTAssertEqual(rejections.count, 1, "\(rejections)")
+        let reason = try XCTUnwrap(rejections.first)
+        XCTAssertTrue(reason.contains("unsupported operator Frobnicate (domain com.example, opset 1)"), reason)
+        XCTAssertTrue(reason.contains("unsupported operator Transmogrify (domain ai.onnx"), reason)
+        let readyCount = await transcript.readyCount
+        XCTAssertEqual(readyCount, 0, "an unrunnable candidate never serves")
+    }
+
     private func runTransfer(damaging damage: Damage) async throws {
-        let layout = FleetLayout(root: try SystemTestSupport.scratchDirectory("transfer"))
-        try layout.makePKI(script: SystemTestSupport.pkiScript, agents: ["agent-1"])
-        let reference = try Data(contentsOf: SystemTestSupport.fixtures.appendingPathComponent("mlp-fp16.onnx"))
         let candidate = try Data(contentsOf: SystemTestSupport.fixtures.appendingPathComponent("mlp-fp32.onnx"))
         let candidateAddress = ContentAddress.sha256(of: candidate)
         let transcript = Transcript()
-
-        let tls = try FleetTLS.serverContext(TLSFiles(
-            certificate: layout.pki.appendingPathComponent("coordinator.pem").path,
-            privateKey: layout.pki.appendingPathComponent("coordinator.key").path,
-            trustRoots: layout.pki.appendingPathComponent("ca.pem").path))
-        let server = try await FleetServer.bind(host: "127.0.0.1", port: 0, tls: tls, logger: Logger(label: "test.coordinator"))
-        let coordinator = ScriptedCoordinator(
-            reference: reference, candidate: candidate, damage: damage, transcript: transcript,
-            signingKey: try ManifestSigning.privateKey(pemFile: layout.pki.appendingPathComponent("signing.key").path))
-        let serving = Task { try await server.run(coordinator.serve) }
-        addTeardownBlock { serving.cancel() }
-
-        let fleet = LocalFleet(layout: layout, executables: SystemTestSupport.executables)
-        fleet.coordinatorPort = try XCTUnwrap(server.localAddress?.port)
+        let (fleet, layout) = try await startAgent(candidate: candidate, damage: damage, transcript: transcript)
         addTeardownBlock { await fleet.stop() }
-        try fleet.startAgent("agent-1")
         try await fleet.waitUntilReady(["agent-1"], timeout: .seconds(60))
 
         let requests = await transcript.candidateRequests
@@ -73,6 +82,29 @@ final class ModelTransferTests: XCTestCase {
         case .dropConnection: XCTAssertEqual(log.components(separatedBy: "connected to coordinator").count - 1, 2, log)
         }
     }
+
+    /// One agent process against the scripted coordinator, which assigns the FP16 MLP as reference and `candidate`.
+    private func startAgent(candidate: Data, damage: Damage?, transcript: Transcript) async throws -> (LocalFleet, FleetLayout) {
+        let layout = FleetLayout(root: try SystemTestSupport.scratchDirectory("transfer"))
+        try layout.makePKI(script: SystemTestSupport.pkiScript, agents: ["agent-1"])
+        let reference = try Data(contentsOf: SystemTestSupport.fixtures.appendingPathComponent("mlp-fp16.onnx"))
+
+        let tls = try FleetTLS.serverContext(TLSFiles(
+            certificate: layout.pki.appendingPathComponent("coordinator.pem").path,
+            privateKey: layout.pki.appendingPathComponent("coordinator.key").path,
+            trustRoots: layout.pki.appendingPathComponent("ca.pem").path))
+        let server = try await FleetServer.bind(host: "127.0.0.1", port: 0, tls: tls, logger: Logger(label: "test.coordinator"))
+        let coordinator = ScriptedCoordinator(
+            reference: reference, candidate: candidate, damage: damage, transcript: transcript,
+            signingKey: try ManifestSigning.privateKey(pemFile: layout.pki.appendingPathComponent("signing.key").path))
+        let serving = Task { try await server.run(coordinator.serve) }
+        addTeardownBlock { serving.cancel() }
+
+        let fleet = LocalFleet(layout: layout, executables: SystemTestSupport.executables)
+        fleet.coordinatorPort = try XCTUnwrap(server.localAddress?.port)
+        try fleet.startAgent("agent-1")
+        return (fleet, layout)
+    }
 }
 
 /// Plays the coordinator's side of the protocol: Welcome, one Assignment, model chunks (the
@@ -80,7 +112,8 @@ final class ModelTransferTests: XCTestCase {
 private struct ScriptedCoordinator: Sendable {
     let reference: Data
     let candidate: Data
-    let damage: ModelTransferTests.Damage
+    /// nil: every transfer intact.
+    let damage: ModelTransferTests.Damage?
     let transcript: Transcript
     /// The fleet's model-signing key: the agent loads only models whose manifest it signed.
     let signingKey: Curve25519.Signing.PrivateKey
@@ -106,7 +139,8 @@ private struct ScriptedCoordinator: Sendable {
                     })))
                 case .modelRequest(let request):
                     guard let model = models[request.sha256] else { continue }
-                    let damageThis = await transcript.request(request, candidate: request.sha256 == ContentAddress.sha256(of: candidate))
+                    let firstCandidateTransfer = await transcript.request(request, candidate: request.sha256 == ContentAddress.sha256(of: candidate))
+                    let damageThis = firstCandidateTransfer && damage != nil
                     if damageThis && damage == .dropConnection {
                         try await send(model, request: request, damage: nil, upTo: model.count / 2, to: outbound)
                         return  // closes the connection with half the model sent
@@ -114,6 +148,8 @@ private struct ScriptedCoordinator: Sendable {
                     try await send(model, request: request, damage: damageThis ? damage : nil, to: outbound)
                 case .modelReady:
                     await transcript.ready()
+                case .modelRejected(let rejection):
+                    await transcript.rejected(rejection.reason)
                 default:
                     break
                 }
@@ -155,6 +191,7 @@ private struct ScriptedCoordinator: Sendable {
 private actor Transcript {
     var candidateRequests: [UInt64] = []
     var readyCount = 0
+    var rejections: [String] = []
 
     /// Records a request; true when this is the candidate's first one (the one to damage).
     func request(_ request: ModelRequest, candidate: Bool) -> Bool {
@@ -164,4 +201,6 @@ private actor Transcript {
     }
 
     func ready() { readyCount += 1 }
+
+    func rejected(_ reason: String) { rejections.append(reason) }
 }

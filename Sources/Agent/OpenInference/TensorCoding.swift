@@ -11,6 +11,12 @@ enum OIPDatatype {
         switch type {
         case .float32: "FP32"
         case .float16: "FP16"
+        case .bfloat16: "BF16"
+        case .float64: "FP64"
+        case .int16: "INT16"
+        case .uint16: "UINT16"
+        case .uint32: "UINT32"
+        case .uint64: "UINT64"
         // OIP has no 4-bit types: their values travel as the 8-bit ones.
         case .int8, .int4: "INT8"
         case .uint8, .uint4: "UINT8"
@@ -20,7 +26,7 @@ enum OIPDatatype {
         }
     }
 
-    static let known: Set<String> = ["FP16", "FP32", "FP64", "INT8", "UINT8", "INT16", "UINT16", "INT32", "UINT32", "INT64", "UINT64", "BOOL"]
+    static let known: Set<String> = ["FP16", "BF16", "FP32", "FP64", "INT8", "UINT8", "INT16", "UINT16", "INT32", "UINT32", "INT64", "UINT64", "BOOL"]
 }
 
 extension TensorPayload {
@@ -44,9 +50,9 @@ extension TensorPayload {
             throw InferenceRequestError(description: "input '\(name)': shape \(shape) does not fit the model's [\(declared.joined(separator: ", "))]")
         }
         switch input.elementType {
-        case .float32, .float16:
+        case .float32, .float16, .bfloat16, .float64:
             return try Tensor(shape: shape, floats: data.values.map { Float($0) }).converted(to: input.elementType)
-        case .int8, .uint8, .int32, .int64, .bool, .int4, .uint4:
+        case .int8, .uint8, .int16, .uint16, .int32, .uint32, .int64, .uint64, .bool, .int4, .uint4:
             guard data.values.allSatisfy({ $0.rounded() == $0 && abs($0) < 9.0e15 }) else {
                 throw InferenceRequestError(description: "input '\(name)': the model wants integers, data has fractions")
             }
@@ -61,9 +67,9 @@ extension OutputTensor {
         shape = tensor.shape
         datatype = OIPDatatype.name(of: tensor.elementType)
         switch tensor.elementType {
-        case .float32, .float16: data = .floats(tensor.floats)
+        case .float32, .float16, .bfloat16, .float64: data = .floats(tensor.floats)
         case .bool: data = .flags(tensor.int64s.map { $0 != 0 })
-        case .int8, .uint8, .int32, .int64, .int4, .uint4: data = .integers(tensor.int64s)
+        case .int8, .uint8, .int16, .uint16, .int32, .uint32, .int64, .uint64, .int4, .uint4: data = .integers(tensor.int64s)
         }
     }
 }

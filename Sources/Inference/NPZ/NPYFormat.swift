@@ -5,7 +5,8 @@ enum NPYFormat {
     private static let magic: [UInt8] = [0x93] + Array("NUMPY".utf8)
     private static let descriptors: [(descr: [String], type: ElementType)] = [
         (["<f4"], .float32), (["<f2"], .float16), (["|i1", "<i1"], .int8), (["|u1", "<u1"], .uint8),
-        (["<i4"], .int32), (["<i8"], .int64), (["|b1", "<b1"], .bool),
+        (["<i4"], .int32), (["<i8"], .int64), (["|b1", "<b1"], .bool), (["<f8"], .float64), (["<i2"], .int16),
+        (["<u2"], .uint16), (["<u4"], .uint32), (["<u8"], .uint64),
     ]
 
     static func decode(_ data: Data, member: String) throws -> Tensor {
@@ -48,6 +49,8 @@ enum NPYFormat {
         let storage = switch tensor.storage {
         case .int4(let values): TensorStorage.int8(values)
         case .uint4(let values): TensorStorage.uint8(values)
+        // numpy has no bfloat16 either: written as float32, exactly.
+        case .bfloat16(let values): TensorStorage.float32(values)
         default: tensor.storage
         }
         let descr = descriptors.first { $0.type == storage.elementType }!.descr[0]

@@ -5,6 +5,10 @@ struct GraphDefinition: Sendable {
     var constants: [String: Tensor]
     var inputs: [TensorInfo]
     var outputs: [TensorInfo]
+    /// Every input's and output's name, in order. A subgraph may leave their types undeclared (a
+    /// Loop body's), so its `inputs` and `outputs` list only the typed ones; its plan needs the names.
+    var inputNames: [String]
+    var outputNames: [String]
     /// Operator set version per domain; the default domain is the empty string.
     var opsets: [String: Int]
 }
@@ -17,6 +21,17 @@ struct NodeDefinition: Sendable {
     let inputs: [String]
     let outputs: [String]
     let attributes: NodeAttributes
+    /// How many of `inputs`, at the end, are outer-scope values its subgraphs read (If, Loop, Scan):
+    /// listed as inputs so that the plan keeps them alive and the rewrites see them read.
+    var implicitInputCount = 0
+}
+
+/// A graph attribute (If's branches, Loop's and Scan's bodies), decoded, with the values it reads
+/// from enclosing graphs.
+struct Subgraph: Sendable {
+    let graph: GraphDefinition
+    /// Names read by its nodes (or its subgraphs' nodes) that it does not define, in first-read order.
+    let outerNames: [String]
 }
 
 enum AttributeValue: Sendable {
@@ -26,6 +41,7 @@ enum AttributeValue: Sendable {
     case floats([Float])
     case string(String)
     case tensor(Tensor)
+    case graph(Subgraph)
 }
 
 /// A node's attributes with typed, error-reporting lookups.
@@ -73,6 +89,22 @@ struct NodeAttributes: Sendable {
         case nil: return nil
         case .ints(let values)?: return values.map { Int($0) }
         case _?: throw InferenceError.invalidAttribute(node: node, attribute: name, reason: "must be a list of integers")
+        }
+    }
+
+    func floats(_ name: String) throws -> [Float]? {
+        switch values[name] {
+        case nil: return nil
+        case .floats(let values)?: return values
+        case _?: throw InferenceError.invalidAttribute(node: node, attribute: name, reason: "must be a list of floats")
+        }
+    }
+
+    func graph(_ name: String) throws -> Subgraph {
+        switch values[name] {
+        case .graph(let subgraph)?: return subgraph
+        case nil: throw InferenceError.invalidAttribute(node: node, attribute: name, reason: "is required")
+        case _?: throw InferenceError.invalidAttribute(node: node, attribute: name, reason: "must be a graph")
         }
     }
 

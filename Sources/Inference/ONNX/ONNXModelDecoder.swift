@@ -13,8 +13,13 @@ enum ONNXModelDecoder {
         }
         guard model.hasGraph else { throw InferenceError.malformedModel("the model has no graph") }
         let opsets = try decodeOpsets(model.opsetImport)
-        let graph = model.graph
+        let graph = try decodeGraph(model.graph, opsets: opsets, isSubgraph: false)
+        guard !graph.outputs.isEmpty else { throw InferenceError.malformedModel("the graph declares no outputs") }
+        return graph
+    }
 
+    /// A graph or a subgraph: its constants (initializers and Constant nodes), nodes, inputs and outputs.
+    private static func decodeGraph(_ graph: Onnx_GraphProto, opsets: [String: Int], isSubgraph: Bool) throws -> GraphDefinition {
         var constants: [String: Tensor] = [:]
         for initializer in graph.initializer {
             constants[initializer.name] = try Tensor(onnxTensor: initializer)
@@ -22,20 +27,41 @@ enum ONNXModelDecoder {
         var nodes: [NodeDefinition] = []
         for (index, proto) in graph.node.enumerated() {
             let name = proto.name.isEmpty ? "#\(index) \(proto.opType)" : proto.name
+            let attributes = try decodeAttributes(proto.attribute, node: name, opsets: opsets)
+            // The outer values the node's subgraphs read become its implicit inputs.
+            var implicit: [String] = []
+            for (_, value) in attributes.values.sorted(by: { $0.key < $1.key }) {
+                guard case .graph(let subgraph) = value else { continue }
+                for outer in subgraph.outerNames where !implicit.contains(outer) { implicit.append(outer) }
+            }
             let node = NodeDefinition(
                 name: name, opType: proto.opType, domain: normalizedDomain(proto.domain),
-                inputs: proto.input, outputs: proto.output,
-                attributes: try decodeAttributes(proto.attribute, node: name))
+                inputs: proto.input + implicit, outputs: proto.output, attributes: attributes, implicitInputCount: implicit.count)
             if node.domain.isEmpty, node.opType == "Constant" {
                 constants[try single(node.outputs, of: node)] = try constantValue(of: node)
             } else {
                 nodes.append(node)
             }
         }
-        let inputs = try graph.input.filter { constants[$0.name] == nil }.map(decodeValueInfo)
-        let outputs = try graph.output.map(decodeValueInfo)
-        guard !outputs.isEmpty else { throw InferenceError.malformedModel("the graph declares no outputs") }
-        return GraphDefinition(nodes: nodes, constants: constants, inputs: inputs, outputs: outputs, opsets: opsets)
+        let formalInputs = graph.input.filter { constants[$0.name] == nil }
+        // A subgraph's values may leave their types to inference (a Loop body's often do).
+        let declared = { (info: Onnx_ValueInfoProto) in !isSubgraph || info.type.value != nil }
+        return GraphDefinition(
+            nodes: nodes, constants: constants,
+            inputs: try formalInputs.filter(declared).map(decodeValueInfo), outputs: try graph.output.filter(declared).map(decodeValueInfo),
+            inputNames: formalInputs.map(\.name), outputNames: graph.output.map(\.name), opsets: opsets)
+    }
+
+    /// The names a subgraph reads without defining them: values of the enclosing graphs.
+    private static func outerNames(of graph: GraphDefinition) -> [String] {
+        var defined = Set(graph.inputNames).union(graph.constants.keys)
+        for node in graph.nodes { defined.formUnion(node.outputs) }
+        var outer: [String] = []
+        for node in graph.nodes {
+            for name in node.inputs where !name.isEmpty && !defined.contains(name) && !outer.contains(name) { outer.append(name) }
+        }
+        for output in graph.outputNames where !defined.contains(output) && !outer.contains(output) { outer.append(output) }
+        return outer
     }
 
     /// "ai.onnx" and "" both name the default domain.
@@ -65,7 +91,7 @@ enum ONNXModelDecoder {
         return TensorInfo(name: info.name, elementType: type, shape: shape)
     }
 
-    private static func decodeAttributes(_ protos: [Onnx_AttributeProto], node: String) throws -> NodeAttributes {
+    private static func decodeAttributes(_ protos: [Onnx_AttributeProto], node: String, opsets: [String: Int]) throws -> NodeAttributes {
         var values: [String: AttributeValue] = [:]
         for attribute in protos {
             switch attribute.type {
@@ -75,8 +101,11 @@ enum ONNXModelDecoder {
             case .floats: values[attribute.name] = .floats(attribute.floats)
             case .string: values[attribute.name] = .string(String(decoding: attribute.s, as: UTF8.self))
             case .tensor: values[attribute.name] = .tensor(try Tensor(onnxTensor: attribute.t))
+            case .graph:
+                let graph = try decodeGraph(attribute.g, opsets: opsets, isSubgraph: true)
+                values[attribute.name] = .graph(Subgraph(graph: graph, outerNames: outerNames(of: graph)))
             default:
-                // Graph, sparse and type attributes belong to operators the engine refuses by type.
+                // Sparse, type and graph-list attributes belong to operators the engine refuses by type.
                 continue
             }
         }

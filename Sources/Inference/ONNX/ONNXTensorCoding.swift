@@ -39,10 +39,16 @@ extension Tensor {
         let storage: TensorStorage = switch type {
         case .float32: .float32(proto.floatData)
         case .float16: .float16(proto.int32Data.map { Float(Float16(bitPattern: UInt16(truncatingIfNeeded: $0))) })
+        case .bfloat16: .bfloat16(proto.int32Data.map { Float(bitPattern: UInt32(UInt16(truncatingIfNeeded: $0)) << 16) })
+        case .float64: .float64(proto.doubleData)
         case .int8: .int8(proto.int32Data.map { Int8(truncatingIfNeeded: $0) })
         case .uint8: .uint8(proto.int32Data.map { UInt8(truncatingIfNeeded: $0) })
+        case .int16: .int16(proto.int32Data.map { Int16(truncatingIfNeeded: $0) })
+        case .uint16: .uint16(proto.int32Data.map { UInt16(truncatingIfNeeded: $0) })
         case .int32: .int32(proto.int32Data)
+        case .uint32: .uint32(proto.uint64Data.map { UInt32(truncatingIfNeeded: $0) })
         case .int64: .int64(proto.int64Data)
+        case .uint64: .uint64(proto.uint64Data)
         case .bool: .bool(proto.int32Data.map { $0 != 0 })
         case .int4, .uint4: proto.int32Data.map { UInt8(truncatingIfNeeded: $0) }.withUnsafeBytes {
             TensorStorage(type: type, littleEndianBytes: $0, count: count)
@@ -65,7 +71,9 @@ extension Tensor {
         switch type {
         case .float32: proto.floatData.count
         case .int64: proto.int64Data.count
-        case .float16, .int8, .uint8, .int32, .bool, .int4, .uint4: proto.int32Data.count
+        case .float64: proto.doubleData.count
+        case .uint32, .uint64: proto.uint64Data.count
+        case .float16, .bfloat16, .int8, .uint8, .int16, .uint16, .int32, .bool, .int4, .uint4: proto.int32Data.count
         }
     }
 }

@@ -1,7 +1,7 @@
 /// ai.onnx.ml ArrayFeatureExtractor: picks elements of X's last dimension by index.
 /// Follows onnxruntime for a 1-D X: the result has shape [1, number of indices].
-struct ArrayFeatureExtractor: Operator {
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+struct ArrayFeatureExtractor: SingleOutputOperator {
+    func run(_ inputs: [Tensor?]) throws -> Tensor {
         let x = try inputs.required(0), indices = try inputs.required(1).int64s
         guard let stride = x.shape.last else { throw InferenceError.invalidOperand("X must have rank >= 1") }
         if let bad = indices.first(where: { $0 < 0 || $0 >= stride }) {
@@ -10,6 +10,6 @@ struct ArrayFeatureExtractor: Operator {
         let leading = x.shape.dropLast().reduce(1, *)
         let positions = (0..<leading).flatMap { row in indices.map { row * stride + Int($0) } }
         let shape = x.shape.count == 1 ? [1, indices.count] : x.shape.dropLast() + [indices.count]
-        return [Tensor(shape: shape, storage: x.storage.gathered(positions))]
+        return Tensor(shape: shape, storage: x.storage.gathered(positions))
     }
 }

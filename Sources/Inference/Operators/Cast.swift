@@ -1,16 +1,14 @@
-struct Cast: Operator {
-    let target: ElementType
+/// Cast to the type attribute `to` names; CastLike to the type of its second operand.
+struct Cast: SingleOutputOperator {
+    /// nil: CastLike, whose target is its second operand's type.
+    let target: ElementType?
 
     init(_ context: OperatorContext) throws {
-        let code = try context.attributes.requiredInt("to")
-        guard let target = ElementType(onnxDataType: Int32(truncatingIfNeeded: code)) else {
-            throw InferenceError.invalidAttribute(node: context.node.name, attribute: "to",
-                                                  reason: "names ONNX data type \(code), which the engine does not support")
-        }
-        self.target = target
+        target = context.node.opType == "CastLike" ? nil
+            : try ElementType(onnxAttribute: context.attributes.requiredInt("to"), node: context.node.name, attribute: "to")
     }
 
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
-        [try inputs.required(0).converted(to: target)]
+    func run(_ inputs: [Tensor?]) throws -> Tensor {
+        try inputs.required(0).converted(to: target ?? inputs.required(1).elementType)
     }
 }

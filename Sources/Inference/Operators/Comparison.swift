@@ -1,5 +1,5 @@
 /// Equal, Less, LessOrEqual, Greater, GreaterOrEqual with broadcasting; the result is bool.
-struct Comparison: Operator {
+struct Comparison: SingleOutputOperator {
     enum Kind: String, CaseIterable {
         case equal = "Equal", less = "Less", lessOrEqual = "LessOrEqual", greater = "Greater", greaterOrEqual = "GreaterOrEqual"
 
@@ -17,7 +17,7 @@ struct Comparison: Operator {
     let kind: Kind
     let broadcasts = ShapeKeyedCache<Broadcasting>()
 
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+    func run(_ inputs: [Tensor?]) throws -> Tensor {
         let left = try inputs.required(0), right = try inputs.required(1)
         guard left.elementType == right.elementType else {
             throw InferenceError.invalidOperand("A is \(left.elementType.rawValue) but B is \(right.elementType.rawValue)")
@@ -27,6 +27,6 @@ struct Comparison: Operator {
         let values = left.elementType.isFloatingPoint
             ? broadcasting.apply(left.floats, right.floats, kind.holds)
             : broadcasting.apply(left.int64s, right.int64s, kind.holds)
-        return [Tensor(shape: broadcasting.shape, bools: values)]
+        return Tensor(shape: broadcasting.shape, bools: values)
     }
 }

@@ -25,15 +25,13 @@ struct DynamicQuantizeLinear: Operator {
         }
     }
 
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+    func run(_ inputs: [Tensor?], into outputs: inout [Tensor]) throws {
         let x = try inputs.required(0)
         let values = try x.floatOperand("x")
         let parameters = Self.parameters(for: values)
-        return [
-            Tensor(shape: x.shape, uint8s: Self.quantize(values, with: parameters)),
-            Tensor(shape: [], floats: [parameters.scale]),
-            Tensor(shape: [], uint8s: [parameters.zeroPoint]),
-        ]
+        outputs.append(Tensor(shape: x.shape, uint8s: Self.quantize(values, with: parameters)))
+        outputs.append(Tensor(shape: [], floats: [Float](recycledRepeating: parameters.scale, count: 1)))
+        outputs.append(Tensor(shape: [], uint8s: [UInt8](recycledRepeating: parameters.zeroPoint, count: 1)))
     }
 }
 

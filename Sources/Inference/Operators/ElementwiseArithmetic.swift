@@ -2,7 +2,7 @@ import Foundation
 
 /// Add, Sub, Mul, Div, Pow, Max/Min (two operands) with broadcasting. Floating-point operands compute
 /// in FP32 and keep their type; integer operands compute in Int64 and wrap to their type, as numpy does.
-struct ElementwiseArithmetic: Operator {
+struct ElementwiseArithmetic: SingleOutputOperator {
     enum Kind: String, CaseIterable {
         case add = "Add", subtract = "Sub", multiply = "Mul", divide = "Div", power = "Pow"
 
@@ -40,14 +40,14 @@ struct ElementwiseArithmetic: Operator {
     let kind: Kind
     let broadcasts = ShapeKeyedCache<Broadcasting>()
 
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+    func run(_ inputs: [Tensor?]) throws -> Tensor {
         let left = try inputs.required(0), right = try inputs.required(1)
         let broadcasting = try broadcasts.broadcasting(left.shape, right.shape)
         if left.elementType.isFloatingPoint && right.elementType.isFloatingPoint {
             // FP16 values are held in FP32, so the two float types mix; the result is FP16 only if both are.
             let values = kind.combineFloats(left.floats, right.floats, with: broadcasting)
             let type: ElementType = left.elementType == right.elementType ? left.elementType : .float32
-            return [Tensor(shape: broadcasting.shape, floats: values, as: type)]
+            return Tensor(shape: broadcasting.shape, floats: values, as: type)
         }
         // Pow's exponent may have another type than its base; every other operator needs one type.
         if kind != .power, left.elementType != right.elementType {
@@ -57,7 +57,7 @@ struct ElementwiseArithmetic: Operator {
         if left.elementType.isFloatingPoint || right.elementType.isFloatingPoint {
             // A float base with an integer exponent, or the reverse (Pow): numpy computes in floating point and casts back.
             let values = kind.combineFloats(left.floats, right.floats, with: broadcasting)
-            return [try Tensor(shape: broadcasting.shape, floats: values).converted(to: left.elementType)]
+            return try Tensor(shape: broadcasting.shape, floats: values).converted(to: left.elementType)
         }
         let combine = kind.integerCombine
         let values = broadcasting.apply(left.int64s, right.int64s, combine)
@@ -65,6 +65,6 @@ struct ElementwiseArithmetic: Operator {
             guard let value else { throw InferenceError.invalidOperand("integer \(kind.rawValue) is undefined (division by zero or negative exponent)") }
             return value
         }
-        return [try Tensor(shape: broadcasting.shape, int64s: defined).converted(to: left.elementType)]
+        return try Tensor(shape: broadcasting.shape, int64s: defined).converted(to: left.elementType)
     }
 }

@@ -7,7 +7,7 @@ import CQuantKernels
 /// Add it replaces did, so the result is theirs exactly. A mask that does not broadcast to
 /// [B, H, M, N], heads whose batches differ, and FP16 heads (whose chain rounds every step to FP16)
 /// run the same steps over whole tensors instead.
-struct HeadAttention: Operator {
+struct HeadAttention: SingleOutputOperator {
     private let swapped: (q: Bool, k: Bool, v: Bool, out: Bool)
     private let divides: Bool
     private let multiplier: MatrixMultiplier
@@ -22,7 +22,7 @@ struct HeadAttention: Operator {
         self.context = HeadMatMul(swapped: [false, swapped.v, swapped.out], multiplier: multiplier)
     }
 
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+    func run(_ inputs: [Tensor?]) throws -> Tensor {
         let q = try inputs.required(0), k = try inputs.required(1), v = try inputs.required(2)
         let mask = try inputs.required(3), factor = try inputs.required(4)
         guard let q4 = HeadMatMul.view(q.shape, swapped: swapped.q), let k4 = HeadMatMul.view(k.shape, swapped: swapped.k),
@@ -68,7 +68,7 @@ struct HeadAttention: Operator {
             initialized = count
         }
         head.recycle()
-        return [Tensor(shape: storedShape, floats: values, as: q.elementType)]
+        return Tensor(shape: storedShape, floats: values, as: q.elementType)
     }
 
     /// row[j] = row[j] / c + mask[j * stride] (or row[j] * c + ...), as Div then Add round them.
@@ -98,10 +98,10 @@ struct HeadAttention: Operator {
     }
 
     /// The replaced nodes one after the other, over whole tensors.
-    private func stepByStep(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tensor, factor: Tensor) throws -> [Tensor] {
-        let product = try scores.run([q, k])[0]
-        let scaled = try ElementwiseArithmetic(kind: divides ? .divide : .multiply).run([product, factor])[0]
-        let masked = try ElementwiseArithmetic(kind: .add).run([scaled, mask])[0]
+    private func stepByStep(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tensor, factor: Tensor) throws -> Tensor {
+        let product = try scores.run([q, k])
+        let scaled = try ElementwiseArithmetic(kind: divides ? .divide : .multiply).run([product, factor])
+        let masked = try ElementwiseArithmetic(kind: .add).run([scaled, mask])
         guard let length = masked.shape.last else { throw InferenceError.invalidOperand("attention scores must not be scalars") }
         var weights = try masked.floatOperand("scores")
         weights.withUnsafeMutableBufferPointer { qf_softmax_rows_f32($0.baseAddress, length == 0 ? 0 : $0.count / length, length) }

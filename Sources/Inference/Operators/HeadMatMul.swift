@@ -2,7 +2,7 @@
 /// 1 and 2 swapped (`swap_a`, `swap_b`, `swap_c`: the head Transposes that fuseHeadTransposes took
 /// out). Each (batch, head) product reads and writes its matrix in place as a strided view. Other
 /// shapes (another rank, broadcast batches) run the transposes and the general MatMul.
-struct HeadMatMul: Operator {
+struct HeadMatMul: SingleOutputOperator {
     private let swapped: [Bool]  // a, b, c
     private let multiplier: MatrixMultiplier
     private let general: MatMul
@@ -19,7 +19,7 @@ struct HeadMatMul: Operator {
         general = MatMul(multiplier: multiplier)
     }
 
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+    func run(_ inputs: [Tensor?]) throws -> Tensor {
         let a = try inputs.required(0), b = try inputs.required(1)
         let aView = Self.view(a.shape, swapped: swapped[0]), bView = Self.view(b.shape, swapped: swapped[1])
         guard let aView, let bView, aView.shape.prefix(2) == bView.shape.prefix(2), aView.shape[3] == bView.shape[2] else {
@@ -46,7 +46,7 @@ struct HeadMatMul: Operator {
             }
             initialized = count
         }
-        return [Tensor(shape: storedShape, floats: values, as: a.elementType)]
+        return Tensor(shape: storedShape, floats: values, as: a.elementType)
     }
 
     /// The logical [B, H, rows, columns] view of a contiguous 4-D tensor of `shape`: its axes 1 and 2
@@ -59,13 +59,13 @@ struct HeadMatMul: Operator {
         return (order.map { shape[$0] }, strides, { batch, head in batch * strides[0] + head * strides[1] })
     }
 
-    private func generalRun(_ a: Tensor, _ b: Tensor) throws -> [Tensor] {
+    private func generalRun(_ a: Tensor, _ b: Tensor) throws -> Tensor {
         func unswapped(_ x: Tensor, _ swap: Bool, _ role: String) throws -> Tensor {
             guard swap else { return x }
             guard x.shape.count == 4 else { throw InferenceError.invalidOperand("\(role) of a head product must be 4-D, got \(x.shape)") }
             return Transpose.permuted(x, by: [0, 2, 1, 3])
         }
-        let product = try general.run([try unswapped(a, swapped[0], "A"), try unswapped(b, swapped[1], "B")])[0]
-        return [try unswapped(product, swapped[2], "the product")]
+        let product = try general.run([try unswapped(a, swapped[0], "A"), try unswapped(b, swapped[1], "B")])
+        return try unswapped(product, swapped[2], "the product")
     }
 }

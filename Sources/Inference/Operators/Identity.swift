@@ -1,7 +1,7 @@
-struct Identity: Operator {
+struct Identity: SingleOutputOperator {
     var viewsFirstInput: Bool { true }
 
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
-        [try inputs.required(0)]
+    func run(_ inputs: [Tensor?]) throws -> Tensor {
+        try inputs.required(0)
     }
 }

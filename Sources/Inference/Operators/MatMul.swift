@@ -1,7 +1,7 @@
 /// Float MatMul with numpy semantics: 1-D operands are promoted to matrices (and the added axis
 /// dropped again), leading (batch) dimensions broadcast. A 2-D B folds A's batch into its rows; a
 /// 2-D float B known at load (weights) is packed then, once.
-struct MatMul: Operator {
+struct MatMul: SingleOutputOperator {
     private let packedB: PackedFloatWeights?
     private let multiplier: MatrixMultiplier
 
@@ -20,11 +20,11 @@ struct MatMul: Operator {
 
     var preparedBytes: Int { packedB?.residentBytes ?? 0 }
 
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+    func run(_ inputs: [Tensor?]) throws -> Tensor {
         let a = try inputs.required(0), b = try inputs.required(1)
         if let packedB, a.shape.count >= 2, a.shape.last == packedB.depth {
             let rows = a.shape.dropLast().reduce(1, *)
-            return [Tensor(shape: a.shape.dropLast() + [packedB.columns], floats: packedB.multiply(try a.floatOperand("A"), rows: rows, on: multiplier), as: a.elementType)]
+            return Tensor(shape: a.shape.dropLast() + [packedB.columns], floats: packedB.multiply(try a.floatOperand("A"), rows: rows, on: multiplier), as: a.elementType)
         }
         let aValues = try a.floatOperand("A"), bValues = try b.floatOperand("B")
         guard !a.shape.isEmpty, !b.shape.isEmpty else { throw InferenceError.invalidOperand("MatMul operands must not be scalars") }
@@ -57,7 +57,7 @@ struct MatMul: Operator {
         }
         if a.shape.count == 1 { shape.remove(at: shape.count - 2) }
         if b.shape.count == 1 { shape.removeLast() }
-        return [Tensor(shape: shape, floats: values, as: a.elementType)]
+        return Tensor(shape: shape, floats: values, as: a.elementType)
     }
 
     static func product(_ a: [Float], _ b: [Float], rows: Int, depth: Int, columns: Int, on multiplier: MatrixMultiplier) -> [Float] {

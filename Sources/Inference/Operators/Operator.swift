@@ -1,9 +1,10 @@
 /// One graph node, ready to run. Operators are built once at load (attributes parsed, constant
 /// operands prepared) and are immutable, so one session can run them from many threads.
 protocol Operator: Sendable {
-    /// `inputs` follows the node's input list; nil marks an omitted optional operand.
-    /// Returns one tensor per node output.
-    func run(_ inputs: [Tensor?]) throws -> [Tensor]
+    /// `inputs` follows the node's input list; nil marks an omitted optional operand. Appends one
+    /// tensor per node output to `outputs`, which the executor hands over empty: one list serves
+    /// every step of a run, so a step allocates no list of its own.
+    func run(_ inputs: [Tensor?], into outputs: inout [Tensor]) throws
 
     /// Bytes of weights the operator prepared at load (packed copies), beside the graph's constants.
     var preparedBytes: Int { get }
@@ -16,6 +17,17 @@ protocol Operator: Sendable {
 extension Operator {
     var preparedBytes: Int { 0 }
     var viewsFirstInput: Bool { false }
+}
+
+/// An operator with one output, which it returns.
+protocol SingleOutputOperator: Operator {
+    func run(_ inputs: [Tensor?]) throws -> Tensor
+}
+
+extension SingleOutputOperator {
+    func run(_ inputs: [Tensor?], into outputs: inout [Tensor]) throws {
+        outputs.append(try run(inputs))
+    }
 }
 
 /// What an operator factory sees at load time.
@@ -56,10 +68,12 @@ extension Array where Element == Tensor? {
 }
 
 extension Tensor {
-    /// The elements of a floating-point operand (float16 is held in FP32 already).
+    /// The elements of a floating-point operand in FP32 (float16 and bfloat16 are held so already;
+    /// float64 is narrowed).
     func floatOperand(_ role: String) throws -> [Float] {
         switch storage {
-        case .float32(let values), .float16(let values): return values
+        case .float32(let values), .float16(let values), .bfloat16(let values): return values
+        case .float64(let values): return values.map(Float.init)
         default: throw InferenceError.invalidOperand("\(role) must be float32 or float16, got \(elementType.rawValue)")
         }
     }

@@ -16,8 +16,49 @@ enum OperatorRegistry {
             Key(domain: "", opType: "LogSoftmax"): { try Softmax($0, logarithm: true) },
             Key(domain: "", opType: "LayerNormalization"): { try LayerNormalization($0) },
             Key(domain: "", opType: "TopK"): { try TopK($0) },
-            Key(domain: "", opType: "ArgMax"): { try ArgMax($0) },
+            Key(domain: "", opType: "ArgMax"): { try ArgExtremum($0) },
+            Key(domain: "", opType: "ArgMin"): { try ArgExtremum($0) },
             Key(domain: "", opType: "Cast"): { try Cast($0) },
+            Key(domain: "", opType: "CastLike"): { try Cast($0) },
+            Key(domain: "", opType: "Hardmax"): { try Hardmax($0) },
+            Key(domain: "", opType: "Dropout"): { _ in Dropout() },
+            Key(domain: "", opType: "IsNaN"): { try FloatClassification($0) },
+            Key(domain: "", opType: "IsInf"): { try FloatClassification($0) },
+            Key(domain: "", opType: "InstanceNormalization"): { try GroupNormalization($0) },
+            Key(domain: "", opType: "GroupNormalization"): { try GroupNormalization($0) },
+            Key(domain: "", opType: "MeanVarianceNormalization"): { try MeanVarianceNormalization($0) },
+            Key(domain: "", opType: "LpNormalization"): { try LpNormalization($0) },
+            Key(domain: "", opType: "LRN"): { try LocalResponseNormalization($0) },
+            Key(domain: "", opType: "Pad"): { try Pad($0) },
+            Key(domain: "", opType: "Tile"): { _ in Tile() },
+            Key(domain: "", opType: "DepthToSpace"): { try DepthToSpace($0) },
+            Key(domain: "", opType: "SpaceToDepth"): { try DepthToSpace($0) },
+            Key(domain: "", opType: "ReverseSequence"): { try ReverseSequence($0) },
+            Key(domain: "", opType: "GatherElements"): { try GatherElements($0) },
+            Key(domain: "", opType: "GatherND"): { try GatherND($0) },
+            Key(domain: "", opType: "ScatterElements"): { try ScatterElements($0) },
+            Key(domain: "", opType: "Scatter"): { try ScatterElements($0) },
+            Key(domain: "", opType: "ScatterND"): { try ScatterND($0) },
+            Key(domain: "", opType: "Trilu"): { try Trilu($0) },
+            Key(domain: "", opType: "EyeLike"): { try EyeLike($0) },
+            Key(domain: "", opType: "CumSum"): { try CumulativeSum($0) },
+            Key(domain: "", opType: "CumProd"): { try CumulativeSum($0) },
+            Key(domain: "", opType: "OneHot"): { try OneHot($0) },
+            Key(domain: "", opType: "NonZero"): { _ in NonZero() },
+            Key(domain: "", opType: "Compress"): { try Compress($0) },
+            Key(domain: "", opType: "If"): { try If($0) },
+            Key(domain: "", opType: "Loop"): { try Loop($0) },
+            Key(domain: "", opType: "Scan"): { try Scan($0) },
+            Key(domain: "", opType: "Unique"): { try Unique($0) },
+            Key(domain: "", opType: "CenterCropPad"): { try CenterCropPad($0) },
+            Key(domain: "", opType: "BitCast"): { try BitCast($0) },
+            Key(domain: "", opType: "Det"): { _ in Determinant() },
+            Key(domain: "", opType: "HannWindow"): { try Window($0) },
+            Key(domain: "", opType: "HammingWindow"): { try Window($0) },
+            Key(domain: "", opType: "BlackmanWindow"): { try Window($0) },
+            Key(domain: "", opType: "MaxUnpool"): { try MaxUnpool($0) },
+            Key(domain: "", opType: "Upsample"): { try Upsample($0) },
+            Key(domain: "", opType: "RMSNormalization"): { try RMSNormalization($0) },
             Key(domain: "", opType: "Reshape"): { try Reshape($0) },
             Key(domain: "", opType: "DynamicQuantizeLinear"): { _ in DynamicQuantizeLinear() },
             Key(domain: "", opType: "MatMulInteger"): { try IntegerMatMul($0, form: .integer) },
@@ -40,8 +81,10 @@ enum OperatorRegistry {
             Key(domain: "", opType: "BatchNormalization"): { try BatchNormalization($0) },
             Key(domain: "", opType: "MaxPool"): { try Pooling($0, kind: .max) },
             Key(domain: "", opType: "AveragePool"): { try Pooling($0, kind: .average) },
-            Key(domain: "", opType: "GlobalAveragePool"): { _ in GlobalPooling(takesMaximum: false) },
-            Key(domain: "", opType: "GlobalMaxPool"): { _ in GlobalPooling(takesMaximum: true) },
+            Key(domain: "", opType: "LpPool"): { try Pooling($0, kind: .lp) },
+            Key(domain: "", opType: "GlobalAveragePool"): { try GlobalPooling($0, kind: .average) },
+            Key(domain: "", opType: "GlobalMaxPool"): { try GlobalPooling($0, kind: .max) },
+            Key(domain: "", opType: "GlobalLpPool"): { try GlobalPooling($0, kind: .lp) },
             Key(domain: "", opType: "Where"): { _ in Where() },
             Key(domain: "", opType: "Transpose"): { try Transpose($0) },
             Key(domain: "", opType: "Flatten"): { try Flatten($0) },
@@ -67,7 +110,13 @@ enum OperatorRegistry {
         for kind in Comparison.Kind.allCases {
             table[Key(domain: "", opType: kind.rawValue)] = { _ in Comparison(kind: kind) }
         }
-        for opType in ElementwiseFunction.opTypes {
+        for opType in BinaryFunction.catalogue.keys {
+            table[Key(domain: "", opType: opType)] = { try BinaryElementwise($0) }
+        }
+        for opType in ["Max", "Min", "Sum", "Mean"] {
+            table[Key(domain: "", opType: opType)] = { try Variadic($0) }
+        }
+        for opType in UnaryFunction.catalogue.keys {
             table[Key(domain: "", opType: opType)] = { try ElementwiseFunction($0) }
         }
         return table

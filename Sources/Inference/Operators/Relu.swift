@@ -1,9 +1,9 @@
 /// max(x, 0), keeping the element type (FP16 stays FP16; integer types from opset 14).
-struct Relu: Operator {
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+struct Relu: SingleOutputOperator {
+    func run(_ inputs: [Tensor?]) throws -> Tensor {
         let x = try inputs.required(0)
         guard x.elementType.isFloatingPoint else {
-            return [try Tensor(shape: x.shape, int64s: x.int64s.map { max($0, 0) }).converted(to: x.elementType)]
+            return try Tensor(shape: x.shape, int64s: x.int64s.map { max($0, 0) }).converted(to: x.elementType)
         }
         let values = x.floats
         let rectified = [Float](recycledCapacity: values.count) { target, initialized in
@@ -15,6 +15,6 @@ struct Relu: Operator {
             }
             initialized = values.count
         }
-        return [Tensor(shape: x.shape, floats: rectified, as: x.elementType)]
+        return Tensor(shape: x.shape, floats: rectified, as: x.elementType)
     }
 }

@@ -1,5 +1,5 @@
 /// Reshape with ONNX's 0 (copy the input dimension, unless `allowzero`) and -1 (infer) entries.
-struct Reshape: Operator {
+struct Reshape: SingleOutputOperator {
     var viewsFirstInput: Bool { true }
 
     let allowsZero: Bool
@@ -8,7 +8,7 @@ struct Reshape: Operator {
         allowsZero = try context.attributes.int("allowzero", default: 0) != 0
     }
 
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+    func run(_ inputs: [Tensor?]) throws -> Tensor {
         let data = try inputs.required(0), requested = try inputs.required(1).int64s
         var shape = try requested.enumerated().map { axis, size -> Int in
             if size == 0 && !allowsZero {
@@ -32,6 +32,6 @@ struct Reshape: Operator {
         guard shape.reduce(1, *) == data.count else {
             throw InferenceError.invalidOperand("cannot reshape \(data.shape) to \(requested)")
         }
-        return [data.reshaped(to: shape)]
+        return data.reshaped(to: shape)
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 
 /// Softmax and LogSoftmax over one axis (opset 13+), or over the dimensions from `axis` on,
 /// flattened (opset 1-12).
-struct Softmax: Operator {
+struct Softmax: SingleOutputOperator {
     let axis: Int
     let flattensTrailingDimensions: Bool
     let takesLogarithm: Bool
@@ -14,7 +14,7 @@ struct Softmax: Operator {
         takesLogarithm = logarithm
     }
 
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+    func run(_ inputs: [Tensor?]) throws -> Tensor {
         let x = try inputs.required(0)
         var values = try x.floatOperand("input")
         let axis = try normalizedAxis(axis, rank: x.shape.count)
@@ -32,7 +32,7 @@ struct Softmax: Operator {
                 }
             }
         }
-        return [Tensor(shape: x.shape, floats: values, as: x.elementType)]
+        return Tensor(shape: x.shape, floats: values, as: x.elementType)
     }
 
     /// One softmax row in place: each exponential is computed once and kept.

@@ -1,6 +1,6 @@
 /// Where(condition, X, Y): X's element where the condition holds, else Y's, all three broadcast.
-struct Where: Operator {
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+struct Where: SingleOutputOperator {
+    func run(_ inputs: [Tensor?]) throws -> Tensor {
         let condition = try inputs.required(0), x = try inputs.required(1), y = try inputs.required(2)
         guard case .bool(let holds) = condition.storage else {
             throw InferenceError.invalidOperand("condition must be bool, got \(condition.elementType.rawValue)")
@@ -11,6 +11,6 @@ struct Where: Operator {
         // Y's elements follow X's in the joined storage.
         let joined = try TensorStorage.concatenated([x.storage, y.storage])
         let positions = conditionAt.indices.map { holds[conditionAt[$0]] ? xAt[$0] : x.count + yAt[$0] }
-        return [Tensor(shape: shape, storage: joined.gathered(positions))]
+        return Tensor(shape: shape, storage: joined.gathered(positions))
     }
 }

@@ -20,10 +20,9 @@ struct ExecutionPlan: Sendable {
     let initialValues: [Tensor?]
     let inputSlots: [String: Int]
     let outputSlots: [(name: String, slot: Int)]
-    /// The most inputs any step reads.
-    let widestStep: Int
 
-    init(_ graph: GraphDefinition, floatPath: FloatKernelPath = .chosen, threads: Int = 1) throws {
+    /// `outerNames` are a subgraph's values from enclosing graphs, fed like its inputs.
+    init(_ graph: GraphDefinition, floatPath: FloatKernelPath = .chosen, threads: Int = 1, outerNames: [String] = []) throws {
         var slots: [String: Int] = [:]
         var initialValues: [Tensor?] = []
         func newSlot(_ name: String, value: Tensor? = nil) -> Int {
@@ -35,8 +34,8 @@ struct ExecutionPlan: Sendable {
             _ = newSlot(name, value: tensor)
         }
         var inputSlots: [String: Int] = [:]
-        for input in graph.inputs {
-            inputSlots[input.name] = newSlot(input.name)
+        for name in graph.inputNames + outerNames {
+            inputSlots[name] = newSlot(name)
         }
 
         var resolved: [(node: NodeDefinition, operation: any Operator, inputs: [Int?], outputs: [Int?])] = []
@@ -61,11 +60,11 @@ struct ExecutionPlan: Sendable {
             resolved.append((node, operation, inputs, outputs))
         }
 
-        let outputSlots = try graph.outputs.map { output in
-            guard let slot = slots[output.name] else {
-                throw InferenceError.malformedModel("graph output '\(output.name)' is never computed")
+        let outputSlots = try graph.outputNames.map { output in
+            guard let slot = slots[output] else {
+                throw InferenceError.malformedModel("graph output '\(output)' is never computed")
             }
-            return (name: output.name, slot: slot)
+            return (name: output, slot: slot)
         }
         let kept = Set(outputSlots.map(\.slot)).union(graph.constants.keys.compactMap { slots[$0] })
         var lastReader: [Int: Int] = [:]
@@ -102,9 +101,56 @@ struct ExecutionPlan: Sendable {
                         inputSlots: step.inputs, outputSlots: step.outputs,
                         releasedSlots: dying.filter { !recycled.contains($0) }, recycledSlots: recycled)
         }
-        widestStep = steps.map(\.inputSlots.count).max() ?? 0
         self.initialValues = initialValues
         self.inputSlots = inputSlots
         self.outputSlots = outputSlots
     }
 }
+
+extension ExecutionPlan {
+    /// Runs every step on `feeds` (a value per input slot's name), `running` each operator, and
+    /// returns the graph's outputs. With an arena, dead values' buffers go back to it; without one
+    /// (a subgraph's run inside its operator) they go back to the heap.
+    func execute(
+        _ feeds: [String: Tensor], lists: inout ExecutorLists, arena: RunArena?,
+        running: (Step, [Tensor?], inout [Tensor]) throws -> Void
+    ) throws -> [String: Tensor] {
+        lists.values.append(contentsOf: initialValues)
+        for (name, tensor) in feeds {
+            if let slot = inputSlots[name] { lists.values[slot] = tensor }
+        }
+        for (index, step) in steps.enumerated() {
+            arena?.step = index
+            lists.operands.removeAll(keepingCapacity: true)
+            lists.results.removeAll(keepingCapacity: true)
+            for slot in step.inputSlots { lists.operands.append(slot.flatMap { lists.values[$0] }) }
+            do {
+                try running(step, lists.operands, &lists.results)
+            } catch let error as InferenceError {
+                let reason = if case .invalidOperand(let reason) = error { reason } else { error.description }
+                throw InferenceError.nodeFailed(node: step.node, opType: step.opType, reason: reason)
+            }
+            for (output, result) in lists.results.enumerated() {
+                // An output no node reads or the node does not name (LayerNormalization's
+                // statistics) goes back at once.
+                if output < step.outputSlots.count, let slot = step.outputSlots[output] {
+                    lists.values[slot] = result
+                } else {
+                    arena?.recycle(result.storage)
+                }
+            }
+            for slot in step.releasedSlots {
+                lists.values[slot] = nil
+            }
+            for slot in step.recycledSlots {
+                if let dead = lists.values[slot].take() { arena?.recycle(dead.storage) }
+            }
+        }
+        var results: [String: Tensor] = [:]
+        for (name, slot) in outputSlots {
+            results[name] = lists.values[slot]
+        }
+        return results
+    }
+}
+

@@ -53,71 +53,38 @@ public final class InferenceSession: Sendable {
 
     /// Runs the graph on `feeds` (one tensor per model input) and returns every model output.
     public func run(_ feeds: [String: Tensor]) throws -> [String: Tensor] {
-        try execute(feeds) { step, inputs in try step.operation.run(inputs) }
+        try execute(feeds) { step, inputs, outputs in try step.operation.run(inputs, into: &outputs) }
     }
 
     /// `run`, adding the time each node takes to `profile`.
     public func run(_ feeds: [String: Tensor], profile: inout OperatorProfile) throws -> [String: Tensor] {
         let clock = ContinuousClock()
-        return try execute(feeds) { step, inputs in
-            var results: [Tensor] = []
-            let elapsed = try clock.measure { results = try step.operation.run(inputs) }
+        return try execute(feeds) { step, inputs, outputs in
+            let elapsed = try clock.measure { try step.operation.run(inputs, into: &outputs) }
             profile.add(elapsed, node: step.node, opType: step.opType)
-            return results
         }
     }
 
     private func execute(
-        _ feeds: [String: Tensor], running: (ExecutionPlan.Step, [Tensor?]) throws -> [Tensor]
+        _ feeds: [String: Tensor], running: (ExecutionPlan.Step, [Tensor?], inout [Tensor]) throws -> Void
     ) throws -> [String: Tensor] {
-        var values = plan.initialValues
-        for (name, tensor) in feeds {
-            guard let slot = plan.inputSlots[name] else {
-                throw InferenceError.unknownFeed(name: name, expected: inputs.map(\.name))
-            }
-            values[slot] = tensor
+        if let unknown = feeds.keys.first(where: { plan.inputSlots[$0] == nil }) {
+            throw InferenceError.unknownFeed(name: unknown, expected: inputs.map(\.name))
         }
         for input in inputs {
             guard let tensor = feeds[input.name] else { throw InferenceError.missingFeed(input.name) }
             try check(tensor, against: input)
         }
-        try arenas.withArena { arena in
-            // One operand list for every step: refilled in place, it allocates once per run.
-            var operands: [Tensor?] = []
-            operands.reserveCapacity(plan.widestStep)
-            for (index, step) in plan.steps.enumerated() {
-                arena.step = index
-                operands.removeAll(keepingCapacity: true)
-                for slot in step.inputSlots { operands.append(slot.flatMap { values[$0] }) }
-                let results: [Tensor]
-                do {
-                    results = try running(step, operands)
-                } catch let error as InferenceError {
-                    let reason = if case .invalidOperand(let reason) = error { reason } else { error.description }
-                    throw InferenceError.nodeFailed(node: step.node, opType: step.opType, reason: reason)
-                }
-                for (output, result) in results.enumerated() {
-                    // An output no node reads or the node does not name (LayerNormalization's
-                    // statistics) goes back at once.
-                    if output < step.outputSlots.count, let slot = step.outputSlots[output] {
-                        values[slot] = result
-                    } else {
-                        arena.recycle(result.storage)
-                    }
-                }
-                for slot in step.releasedSlots {
-                    values[slot] = nil
-                }
-                for slot in step.recycledSlots {
-                    if let dead = values[slot].take() { arena.recycle(dead.storage) }
-                }
+        return try arenas.withArena { arena in
+            // The lists of the arena's last run, refilled in place: a run allocates none of its own.
+            var lists = ExecutorLists()
+            swap(&lists, &arena.executorLists)
+            defer {
+                lists.clear()
+                swap(&lists, &arena.executorLists)
             }
+            return try plan.execute(feeds, lists: &lists, arena: arena, running: running)
         }
-        var results: [String: Tensor] = [:]
-        for (name, slot) in plan.outputSlots {
-            results[name] = values[slot]
-        }
-        return results
     }
 
     private func check(_ tensor: Tensor, against input: TensorInfo) throws {

@@ -60,6 +60,8 @@ final class RunArena: @unchecked Sendable {  // used by one run at a time, hande
     var step = 0
     /// The request each buffer a request got serves, by its base address.
     private var holders: [UnsafeRawPointer: Int] = [:]
+    /// The executor's lists, kept between runs so that they keep their capacity.
+    var executorLists = ExecutorLists()
 
     /// The arena of the run on this thread (nil outside a session's run: buffers come from the heap).
     @TaskLocal static var current: RunArena?
@@ -124,6 +126,7 @@ final class RunArena: @unchecked Sendable {  // used by one run at a time, hande
     }
 
     func recycle(_ storage: TensorStorage) {
+        // The types operators write into recycled buffers; the rarer ones go back to the heap.
         switch storage {
         case .float32(let values), .float16(let values): recycle(values)
         case .int8(let values), .int4(let values): recycle(values)
@@ -131,6 +134,7 @@ final class RunArena: @unchecked Sendable {  // used by one run at a time, hande
         case .int32(let values): recycle(values)
         case .int64(let values): recycle(values)
         case .bool(let values): recycle(values)
+        default: break
         }
     }
 
@@ -211,6 +215,20 @@ final class RunArena: @unchecked Sendable {  // used by one run at a time, hande
 
     private static func address<Element>(of elements: [Element]) -> UnsafeRawPointer? {
         elements.withUnsafeBufferPointer { $0.baseAddress.map(UnsafeRawPointer.init) }
+    }
+}
+
+/// What the executor holds during a run: every value slot, and the current step's operands and
+/// results. Empty between runs (no tensor outlives its run here), with their capacity kept.
+struct ExecutorLists {
+    var values: [Tensor?] = []
+    var operands: [Tensor?] = []
+    var results: [Tensor] = []
+
+    mutating func clear() {
+        values.removeAll(keepingCapacity: true)
+        operands.removeAll(keepingCapacity: true)
+        results.removeAll(keepingCapacity: true)
     }
 }
 

@@ -9,25 +9,38 @@ extension TensorStorage {
         switch type {
         case .float32: self = .float32(Self.copy(bytes, count: count))
         case .float16: self = .float16(Self.copy(bytes, count: count, as: UInt16.self).map { Float(Float16(bitPattern: $0)) })
+        case .bfloat16: self = .bfloat16(Self.copy(bytes, count: count, as: UInt16.self).map { Float(bitPattern: UInt32($0) << 16) })
+        case .float64: self = .float64(Self.copy(bytes, count: count))
         case .int8: self = .int8(Self.copy(bytes, count: count))
         case .uint8: self = .uint8(Self.copy(bytes, count: count))
+        case .int16: self = .int16(Self.copy(bytes, count: count))
+        case .uint16: self = .uint16(Self.copy(bytes, count: count))
         case .int32: self = .int32(Self.copy(bytes, count: count))
+        case .uint32: self = .uint32(Self.copy(bytes, count: count))
         case .int64: self = .int64(Self.copy(bytes, count: count))
+        case .uint64: self = .uint64(Self.copy(bytes, count: count))
         case .bool: self = .bool(Self.copy(bytes, count: count, as: UInt8.self).map { $0 != 0 })
         case .int4: self = .int4(Self.nibbles(bytes, count: count).map { Int8(bitPattern: $0 << 4) >> 4 })
         case .uint4: self = .uint4(Self.nibbles(bytes, count: count))
         }
     }
 
-    /// The elements as little-endian bytes (float16 as IEEE half bits, bool as 0/1).
+    /// The elements as little-endian bytes (float16 as IEEE half bits, bfloat16 as the upper half of
+    /// an FP32, bool as 0/1).
     var littleEndianBytes: Data {
         switch self {
         case .float32(let values): Self.bytes(of: values)
         case .float16(let values): Self.bytes(of: values.map { Float16($0).bitPattern })
+        case .bfloat16(let values): Self.bytes(of: values.map { UInt16($0.bitPattern >> 16) })
+        case .float64(let values): Self.bytes(of: values)
         case .int8(let values): Self.bytes(of: values)
         case .uint8(let values): Data(values)
+        case .int16(let values): Self.bytes(of: values)
+        case .uint16(let values): Self.bytes(of: values)
         case .int32(let values): Self.bytes(of: values)
+        case .uint32(let values): Self.bytes(of: values)
         case .int64(let values): Self.bytes(of: values)
+        case .uint64(let values): Self.bytes(of: values)
         case .bool(let values): Data(values.map { $0 ? 1 : 0 })
         case .int4(let values): Self.packedNibbles(values.map { UInt8(bitPattern: $0) })
         case .uint4(let values): Self.packedNibbles(values)

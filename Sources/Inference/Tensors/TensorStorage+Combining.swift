@@ -11,40 +11,40 @@ extension TensorStorage {
         guard parts.allSatisfy({ $0.elementType == first.elementType }) else {
             throw InferenceError.invalidOperand("operands mix element types \(Set(parts.map(\.elementType.rawValue)).sorted())")
         }
-        // Each part's case is first's, so every pattern below matches.
-        switch first {
-        case .float32: return .float32(interleave(parts, blocks, blockSizes) { if case .float32(let values) = $0 { values } else { [] } })
-        case .float16: return .float16(interleave(parts, blocks, blockSizes) { if case .float16(let values) = $0 { values } else { [] } })
-        case .int64: return .int64(interleave(parts, blocks, blockSizes) { if case .int64(let values) = $0 { values } else { [] } })
-        case .int32: return .int32(interleave(parts, blocks, blockSizes) { if case .int32(let values) = $0 { values } else { [] } })
-        case .int8: return .int8(interleave(parts, blocks, blockSizes) { if case .int8(let values) = $0 { values } else { [] } })
-        case .uint8: return .uint8(interleave(parts, blocks, blockSizes) { if case .uint8(let values) = $0 { values } else { [] } })
-        case .bool: return .bool(interleave(parts, blocks, blockSizes) { if case .bool(let values) = $0 { values } else { [] } })
-        case .int4: return .int4(interleave(parts, blocks, blockSizes) { if case .int4(let values) = $0 { values } else { [] } })
-        case .uint4: return .uint4(interleave(parts, blocks, blockSizes) { if case .uint4(let values) = $0 { values } else { [] } })
-        }
+        return first.rearranged(Interleaving(parts: parts, blocks: blocks, blockSizes: blockSizes))
     }
 
-    private static func interleave<Element>(_ parts: [TensorStorage], _ blocks: Int, _ blockSizes: [Int],
-                                            _ elements: (TensorStorage) -> [Element]) -> [Element] {
-        let arrays = parts.map(elements), total = arrays.reduce(0) { $0 + $1.count }
-        return [Element](recycledCapacity: total) { target, initialized in
-            var written = 0
-            for block in 0..<blocks {
-                for (part, size) in zip(arrays, blockSizes) where size > 0 {
-                    part.withUnsafeBufferPointer { (target.baseAddress! + written).initialize(from: $0.baseAddress! + block * size, count: size) }
-                    written += size
+    /// Every part's array is of the first's element type: the parts share one case.
+    private struct Interleaving: ElementRearrangement {
+        let parts: [TensorStorage], blocks: Int, blockSizes: [Int]
+
+        func callAsFunction<Element>(_ first: [Element]) -> [Element] {
+            let arrays = parts.map { $0.elements as! [Element] }, total = arrays.reduce(0) { $0 + $1.count }
+            return [Element](recycledCapacity: total) { target, initialized in
+                var written = 0
+                for block in 0..<blocks {
+                    for (part, size) in zip(arrays, blockSizes) where size > 0 {
+                        part.withUnsafeBufferPointer { (target.baseAddress! + written).initialize(from: $0.baseAddress! + block * size, count: size) }
+                        written += size
+                    }
                 }
+                initialized = total
             }
-            initialized = total
         }
     }
 }
 
 extension Tensor {
     /// A floating-point result in `type` (float16 results are rounded to half precision).
+    /// A floating-point result in `type`, rounded to its precision (float16, bfloat16) or widened (float64).
     init(shape: [Int], floats: [Float], as type: ElementType) {
-        self.init(shape: shape, storage: type == .float16 ? .float16(floats.map { Float(Float16($0)) }) : .float32(floats))
+        let storage: TensorStorage = switch type {
+        case .float16: .float16(floats.map { Float(Float16($0)) })
+        case .bfloat16: .bfloat16(floats.map(TensorStorage.roundedToBFloat16))
+        case .float64: .float64(floats.map(Double.init))
+        default: .float32(floats)
+        }
+        self.init(shape: shape, storage: storage)
     }
 
     /// A tensor of `shape` whose element at each output position is this tensor's element at `positions[i]`.

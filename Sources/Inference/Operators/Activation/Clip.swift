@@ -1,5 +1,5 @@
 /// Clip to [min, max]: attributes before opset 11, optional inputs from opset 11 on.
-struct Clip: Operator {
+struct Clip: SingleOutputOperator {
     private let attributeBounds: (low: Float, high: Float)?
 
     init(_ context: OperatorContext) throws {
@@ -9,7 +9,7 @@ struct Clip: Operator {
             : nil
     }
 
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+    func run(_ inputs: [Tensor?]) throws -> Tensor {
         let x = try inputs.required(0)
         if x.elementType.isFloatingPoint {
             let (low, high) = try attributeBounds ?? (Self.bound(inputs.optional(1))?.float(at: 0) ?? -.infinity,
@@ -27,10 +27,10 @@ struct Clip: Operator {
                 }
                 initialized = values.count
             }
-            return [Tensor(shape: x.shape, floats: clipped, as: x.elementType)]
+            return Tensor(shape: x.shape, floats: clipped, as: x.elementType)
         }
         let low = try Self.bound(inputs.optional(1))?.int64(at: 0) ?? .min, high = try Self.bound(inputs.optional(2))?.int64(at: 0) ?? .max
-        return [try Tensor(shape: x.shape, int64s: x.int64s.map { min(max($0, low), high) }).converted(to: x.elementType)]
+        return try Tensor(shape: x.shape, int64s: x.int64s.map { min(max($0, low), high) }).converted(to: x.elementType)
     }
 
     private static func bound(_ tensor: Tensor?) throws -> Tensor? {

@@ -1,5 +1,5 @@
 /// Inference-mode BatchNormalization over channel axis 1: y = scale * (x - mean) / sqrt(var + epsilon) + bias.
-struct BatchNormalization: Operator {
+struct BatchNormalization: SingleOutputOperator {
     let epsilon: Float
 
     init(_ context: OperatorContext) throws {
@@ -10,7 +10,7 @@ struct BatchNormalization: Operator {
         }
     }
 
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+    func run(_ inputs: [Tensor?]) throws -> Tensor {
         let x = try inputs.required(0)
         guard x.shape.count >= 2 else { throw InferenceError.invalidOperand("X must be [N, C, ...], got \(x.shape)") }
         let channels = x.shape[1]
@@ -35,6 +35,6 @@ struct BatchNormalization: Operator {
             }
             written = input.count
         }
-        return [Tensor(shape: x.shape, floats: values, as: x.elementType)]
+        return Tensor(shape: x.shape, floats: values, as: x.elementType)
     }
 }

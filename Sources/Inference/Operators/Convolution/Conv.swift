@@ -3,7 +3,7 @@ import CQuantKernels
 /// Float convolution over 1 to 3 spatial dimensions with groups, strides, dilations, pads and
 /// auto_pad: each group's input is unrolled (im2col) into a [C/group x kernel, output] matrix and
 /// multiplied by the group's weights [M/group, C/group x kernel] on the float GEMM.
-struct Conv: Operator {
+struct Conv: SingleOutputOperator {
     let window: SlidingWindow.Attributes
     let groups: Int
     private let multiplier: MatrixMultiplier
@@ -16,7 +16,7 @@ struct Conv: Operator {
         guard groups > 0 else { throw InferenceError.invalidAttribute(node: context.node.name, attribute: "group", reason: "must be positive") }
     }
 
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+    func run(_ inputs: [Tensor?]) throws -> Tensor {
         let x = try inputs.required(0), w = try inputs.required(1)
         guard x.shape.count >= 3, w.shape.count == x.shape.count else {
             throw InferenceError.invalidOperand("X \(x.shape) and W \(w.shape) must both be [N, C, spatial...] of one rank >= 3")
@@ -34,8 +34,8 @@ struct Conv: Operator {
 
         let xValues = try x.floatOperand("X"), weights = try w.floatOperand("W")
         if groups == channels, filters == channels, let planar = geometry.planar(channels: channels) {
-            return [Tensor(shape: [batch, filters] + geometry.outputSize,
-                           floats: depthwise(xValues, weights: weights, bias: bias, planar: planar, batch: batch), as: x.elementType)]
+            return Tensor(shape: [batch, filters] + geometry.outputSize,
+                          floats: depthwise(xValues, weights: weights, bias: bias, planar: planar, batch: batch), as: x.elementType)
         }
         let (groupChannels, groupFilters) = (channels / groups, filters / groups)
         let (inputCount, kernelCount, outputCount) = (geometry.inputSize.reduce(1, *), geometry.kernelCount, geometry.outputCount)
@@ -73,7 +73,7 @@ struct Conv: Operator {
             }
         }
         columns.recycle()
-        return [Tensor(shape: [batch, filters] + geometry.outputSize, floats: output, as: x.elementType)]
+        return Tensor(shape: [batch, filters] + geometry.outputSize, floats: output, as: x.elementType)
     }
 
     /// Output positions per tile: about 256 kB of columns (whole images of the detector's first

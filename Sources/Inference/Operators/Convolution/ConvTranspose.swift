@@ -2,7 +2,7 @@
 /// pads, output_padding, output_shape and auto_pad. Each group's weights, transposed to
 /// [M/group x kernel, C/group], multiply the input on the float GEMM; the product's columns are then
 /// scattered and summed into the output (col2im), the mirror image of Conv's im2col.
-struct ConvTranspose: Operator {
+struct ConvTranspose: SingleOutputOperator {
     let groups: Int
     let strides: [Int]?
     let dilations: [Int]?
@@ -56,7 +56,7 @@ struct ConvTranspose: Operator {
         return result
     }
 
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+    func run(_ inputs: [Tensor?]) throws -> Tensor {
         let x = try inputs.required(0), w = try inputs.required(1)
         guard x.shape.count >= 3, w.shape.count == x.shape.count, w.shape[0] == x.shape[1], x.shape[1] % groups == 0 else {
             throw InferenceError.invalidOperand("X \(x.shape) and W \(w.shape) must be [N, C, spatial...] and [C, M/group, kernel...] with C divisible by \(groups) groups")
@@ -106,7 +106,7 @@ struct ConvTranspose: Operator {
             }
         }
         columns.recycle()
-        return [Tensor(shape: [batch, filters] + geometry.outputSize, floats: output, as: x.elementType)]
+        return Tensor(shape: [batch, filters] + geometry.outputSize, floats: output, as: x.elementType)
     }
 }
 

@@ -1,31 +1,40 @@
-/// MaxPool and AveragePool over 1 to 3 spatial dimensions. MaxPool's optional Indices output holds
-/// flat row-major positions in X (storage_order 0). AveragePool divides by the positions inside the
-/// input, or, with count_include_pad, inside the input and its pads.
+import Foundation
+
+/// MaxPool, AveragePool and LpPool over 1 to 3 spatial dimensions. MaxPool's optional Indices output
+/// holds flat row-major positions in X (storage_order 0). AveragePool divides by the positions inside
+/// the input, or, with count_include_pad, inside the input and its pads. LpPool takes the p-norm of
+/// each window.
 struct Pooling: Operator {
     enum Kind: String, CaseIterable {
-        case max = "MaxPool", average = "AveragePool"
+        case max = "MaxPool", average = "AveragePool", lp = "LpPool"
     }
 
     let kind: Kind
+    /// LpPool's norm.
+    let p: Float
     let window: SlidingWindow.Attributes
     let kernel: [Int]
     let countsPadding: Bool
+    /// The node reads MaxPool's Indices: only then are they computed.
+    let givesIndices: Bool
     private let geometries = ShapeKeyedCache<SlidingWindow>()
 
     init(_ context: OperatorContext, kind: Kind) throws {
         self.kind = kind
+        p = Float(try context.attributes.int("p", default: 2))
         window = try SlidingWindow.Attributes(context)
         guard let kernel = window.kernel else {
             throw InferenceError.invalidAttribute(node: context.node.name, attribute: "kernel_shape", reason: "is required")
         }
         self.kernel = kernel
         countsPadding = try context.attributes.int("count_include_pad", default: 0) != 0
+        givesIndices = kind == .max && context.node.outputs.count > 1 && !context.node.outputs[1].isEmpty
         if try context.attributes.int("storage_order", default: 0) != 0 {
             throw InferenceError.invalidAttribute(node: context.node.name, attribute: "storage_order", reason: "1 (column-major indices) is not supported")
         }
     }
 
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+    func run(_ inputs: [Tensor?], into outputs: inout [Tensor]) throws {
         let x = try inputs.required(0)
         guard x.shape.count >= 3 else { throw InferenceError.invalidOperand("X must be [N, C, spatial...], got \(x.shape)") }
         let geometry = try geometries.geometry(inputShape: x.shape, kernel: kernel, attributes: window)
@@ -33,8 +42,8 @@ struct Pooling: Operator {
         let planes = x.shape[0] * x.shape[1]
         let (inputCount, kernelCount, outputCount) = (geometry.inputSize.reduce(1, *), geometry.kernelCount, geometry.outputCount)
         let table = geometry.inputPositions
-        var output = [Float](repeating: 0, count: planes * outputCount)
-        var indices = [Int64](repeating: 0, count: kind == .max ? planes * outputCount : 0)
+        var output = [Float](recycledUnwritten: planes * outputCount)
+        var indices = [Int64](recycledUnwritten: givesIndices ? planes * outputCount : 0)
         for plane in 0..<planes {
             let base = plane * inputCount
             for position in 0..<outputCount {
@@ -44,7 +53,7 @@ struct Pooling: Operator {
                     if source >= 0 {
                         let value = values[base + source]
                         if value > best { (best, bestIndex) = (value, base + source) }
-                        total += value
+                        total += kind == .lp ? Foundation.pow(abs(value), p) : value
                         counted += 1
                     } else if source == SlidingWindow.padding, countsPadding {
                         counted += 1
@@ -54,32 +63,44 @@ struct Pooling: Operator {
                 switch kind {
                 case .max:
                     output[target] = best
-                    indices[target] = Int64(bestIndex)
+                    if givesIndices { indices[target] = Int64(bestIndex) }
                 case .average:
                     output[target] = counted > 0 ? total / Float(counted) : 0
+                case .lp:
+                    output[target] = Foundation.pow(total, 1 / p)
                 }
             }
         }
         let shape = Array(x.shape.prefix(2)) + geometry.outputSize
-        let pooled = Tensor(shape: shape, floats: output, as: x.elementType)
-        return kind == .max ? [pooled, Tensor(shape: shape, int64s: indices)] : [pooled]
+        outputs.append(Tensor(shape: shape, floats: output, as: x.elementType))
+        if givesIndices { outputs.append(Tensor(shape: shape, int64s: indices)) }
     }
 }
 
-/// GlobalAveragePool and GlobalMaxPool: one value per [N, C] plane, spatial dimensions kept as 1.
-struct GlobalPooling: Operator {
-    let takesMaximum: Bool
+/// GlobalAveragePool, GlobalMaxPool and GlobalLpPool: one value per [N, C] plane, spatial dimensions kept as 1.
+struct GlobalPooling: SingleOutputOperator {
+    let kind: Pooling.Kind
+    let p: Float
 
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+    init(_ context: OperatorContext, kind: Pooling.Kind) throws {
+        self.kind = kind
+        p = Float(try context.attributes.int("p", default: 2))
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> Tensor {
         let x = try inputs.required(0)
         guard x.shape.count >= 3 else { throw InferenceError.invalidOperand("X must be [N, C, spatial...], got \(x.shape)") }
         let values = try x.floatOperand("X")
         let planeSize = x.shape.dropFirst(2).reduce(1, *)
         let results = (0..<(x.shape[0] * x.shape[1])).map { plane in
             let slice = values[(plane * planeSize)..<((plane + 1) * planeSize)]
-            return takesMaximum ? slice.max() ?? 0 : slice.reduce(0, +) / Float(planeSize)
+            switch kind {
+            case .max: return slice.max() ?? 0
+            case .average: return slice.reduce(0, +) / Float(planeSize)
+            case .lp: return Foundation.pow(slice.reduce(0) { $0 + Foundation.pow(abs($1), p) }, 1 / p)
+            }
         }
         let shape = Array(x.shape.prefix(2)) + Array(repeating: 1, count: x.shape.count - 2)
-        return [Tensor(shape: shape, floats: results, as: x.elementType)]
+        return Tensor(shape: shape, floats: results, as: x.elementType)
     }
 }

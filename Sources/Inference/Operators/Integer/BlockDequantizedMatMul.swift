@@ -5,7 +5,7 @@ import CQuantKernels
 /// MatMul into at load. Each run dequantizes one strip of B's columns at a time into a float panel
 /// laid out as the packed float GEMM reads one strip (K rows of 24 columns), which stays in cache,
 /// and multiplies A by it, so B's float values never exist whole.
-struct BlockDequantizedMatMul: Operator {
+struct BlockDequantizedMatMul: SingleOutputOperator {
     private let weights: BlockQuantizedWeights
     private let multiplier: MatrixMultiplier
     /// Columns per panel: one strip of the packed float GEMM.
@@ -22,7 +22,7 @@ struct BlockDequantizedMatMul: Operator {
 
     var preparedBytes: Int { weights.residentBytes }
 
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+    func run(_ inputs: [Tensor?]) throws -> Tensor {
         let a = try inputs.required(0)
         let values = try a.floatOperand("A")
         let (rows, depth, columns) = try matrixDimensions(a.shape, [weights.depth, weights.columns])
@@ -44,6 +44,6 @@ struct BlockDequantizedMatMul: Operator {
                 }
             }
         }
-        return [Tensor(shape: Array(a.shape.dropLast()) + [columns], floats: product, as: a.elementType)]
+        return Tensor(shape: Array(a.shape.dropLast()) + [columns], floats: product, as: a.elementType)
     }
 }

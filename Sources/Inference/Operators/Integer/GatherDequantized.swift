@@ -2,8 +2,8 @@
 /// table, then DequantizeLinear of just the gathered rows (one scale for the table or one per row).
 /// What the engine fuses Gather(DequantizeLinear(table)) into at load, so an int8 embedding table
 /// stays int8 in memory and a lookup dequantizes a few rows, not the table.
-struct GatherDequantized: Operator {
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+struct GatherDequantized: SingleOutputOperator {
+    func run(_ inputs: [Tensor?]) throws -> Tensor {
         let table = try inputs.required(0), scale = try inputs.required(1), indices = try inputs.required(3)
         guard let length = table.shape.first else { throw InferenceError.invalidOperand("the table must not be a scalar") }
         let rows = try Gather.positions(of: indices, length: length, axis: 0)
@@ -40,6 +40,6 @@ struct GatherDequantized: Operator {
         case .uint8(let levels): values = try dequantize(levels)
         default: throw InferenceError.invalidOperand("the table must be int8 or uint8, got \(table.elementType.rawValue)")
         }
-        return [Tensor(shape: indices.shape + table.shape.dropFirst(), floats: values)]
+        return Tensor(shape: indices.shape + table.shape.dropFirst(), floats: values)
     }
 }

@@ -5,7 +5,7 @@ import CQuantKernels
 /// windows are unrolled as uint8 rows (one per output position, padding at the activation zero
 /// point so it contributes nothing), a cache-sized tile of positions at a time, and multiplied by
 /// the weights, transposed and packed once at load to [C/group x kernel, M/group] per group.
-struct IntegerConv: Operator {
+struct IntegerConv: SingleOutputOperator {
     let form: IntegerForm
     let window: SlidingWindow.Attributes
     let groups: Int
@@ -41,7 +41,7 @@ struct IntegerConv: Operator {
         }
     }
 
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+    func run(_ inputs: [Tensor?]) throws -> Tensor {
         let slots = form.slots
         let x = try inputs.required(slots.a), w = try inputs.required(slots.b)
         guard x.shape.count >= 3, w.shape.count == x.shape.count, x.shape[1] % groups == 0, w.shape[1] == x.shape[1] / groups else {
@@ -81,7 +81,7 @@ struct IntegerConv: Operator {
         }
         unrolled.recycle()
         columns.recycle()
-        return [output]
+        return output
     }
 
     /// Output positions per tile: about 128 kB of rows and 128 kB of accumulators, so that a tile's

@@ -2,7 +2,7 @@
 /// MatMulInteger (int32 out), QLinearMatMul (requantized out) and MatMulIntegerToFloat (float out,
 /// onnxruntime's contrib op, which the engine also fuses QDQ MatMul and Gemm into at load).
 /// A constant 2-D B is packed once at load.
-struct IntegerMatMul: Operator {
+struct IntegerMatMul: SingleOutputOperator {
     let form: IntegerForm
     let threads: Int
     private let constantWeights: IntegerOperands.Weights?
@@ -15,7 +15,7 @@ struct IntegerMatMul: Operator {
 
     var preparedBytes: Int { constantWeights?.packed.residentBytes ?? 0 }
 
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+    func run(_ inputs: [Tensor?]) throws -> Tensor {
         let slots = form.slots
         let a = try inputs.required(slots.a), b = try inputs.required(slots.b)
         let (activations, aZero) = try IntegerOperands.activations(a, zeroPoint: inputs.optional(slots.aZero), role: "A")
@@ -36,7 +36,7 @@ struct IntegerMatMul: Operator {
         let result = try form.result(inputs, columns: columns)
         // Tiles come matrix after matrix: each matrix's B is packed once, for its first tile.
         var current: (matrix: Int, weights: IntegerOperands.Weights, bZero: [Int8]?)?
-        return [try activations.withUnsafeBufferPointer { activations in
+        return try activations.withUnsafeBufferPointer { activations in
             try result.tensor(parts: matrices, rows: rowsPerMatrix, columns: columns, tileRows: Self.tileRows(columns: columns),
                               shape: Array(shape)) { matrix, rows, product in
                 let (_, weights, bZero) = try current.flatMap { $0.matrix == matrix ? $0 : nil } ?? operands(matrix)
@@ -44,7 +44,7 @@ struct IntegerMatMul: Operator {
                 weights.packed.multiply(activations.baseAddress! + (matrix * rowsPerMatrix + rows.lowerBound) * depth, rows: rows.count,
                                         aZero: aZero, bZero: bZero, threads: threads, into: product)
             }
-        }]
+        }
     }
 
     /// Rows per tile: about 256 kB of int32 products, converted while they are still in cache (a

@@ -1,6 +1,6 @@
 /// Y = alpha * A' x B' + beta * C, where ' is an optional transpose and C broadcasts to [M, N].
 /// A constant B is transposed (when transB) once at load.
-struct Gemm: Operator {
+struct Gemm: SingleOutputOperator {
     let alpha: Float
     let beta: Float
     let transposesA: Bool
@@ -19,7 +19,7 @@ struct Gemm: Operator {
         constantB = try context.constantInput(1).map { try Self.matrix($0, transposed: transposesB, role: "B") }
     }
 
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+    func run(_ inputs: [Tensor?]) throws -> Tensor {
         let a = try Self.matrix(try inputs.required(0), transposed: transposesA, role: "A")
         let b = try constantB ?? Self.matrix(try inputs.required(1), transposed: transposesB, role: "B")
         guard a.columns == b.depth else {
@@ -35,7 +35,7 @@ struct Gemm: Operator {
             let positions = try Broadcasting.positions(of: c.shape, in: [rows, columns])
             for index in values.indices { values[index] += beta * bias[positions[index]] }
         }
-        return [Tensor(shape: [rows, columns], floats: values, as: try inputs.required(0).elementType)]
+        return Tensor(shape: [rows, columns], floats: values, as: try inputs.required(0).elementType)
     }
 
     /// A 2-D operand as row-major values with (rows, columns) after the optional transpose.

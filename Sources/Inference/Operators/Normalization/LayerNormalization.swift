@@ -9,7 +9,7 @@ struct LayerNormalization: Operator {
         epsilon = try context.attributes.float("epsilon", default: 1e-5)
     }
 
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+    func run(_ inputs: [Tensor?], into outputs: inout [Tensor]) throws {
         let x = try inputs.required(0)
         let axis = try normalizedAxis(axis, rank: x.shape.count)
         let size = x.shape[axis...].reduce(1, *), rows = x.shape[..<axis].reduce(1, *)
@@ -41,8 +41,9 @@ struct LayerNormalization: Operator {
             initialized = input.count
         }
         let statisticsShape = Array(x.shape[..<axis]) + Array(repeating: 1, count: x.shape.count - axis)
-        return [Tensor(shape: x.shape, floats: values, as: x.elementType),
-                Tensor(shape: statisticsShape, floats: means), Tensor(shape: statisticsShape, floats: inverseDeviations)]
+        outputs.append(Tensor(shape: x.shape, floats: values, as: x.elementType))
+        outputs.append(Tensor(shape: statisticsShape, floats: means))
+        outputs.append(Tensor(shape: statisticsShape, floats: inverseDeviations))
     }
 
     /// The sum of `term` over `count` floats, in eight interleaved partial sums: one running sum is a

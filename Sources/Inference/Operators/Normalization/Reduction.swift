@@ -1,12 +1,12 @@
 import Foundation
 
-/// ReduceMean/Sum/Max/Min/Prod/SumSquare/L1/L2/LogSumExp over the listed axes (all when none are
+/// ReduceMean/Sum/Max/Min/Prod/SumSquare/L1/L2/LogSum/LogSumExp over the listed axes (all when none are
 /// given, unless noop_with_empty_axes). Axes are an attribute before opset 18 (ReduceSum: 13),
 /// an optional input from then on.
-struct Reduction: Operator {
+struct Reduction: SingleOutputOperator {
     enum Kind: String, CaseIterable {
         case mean = "ReduceMean", sum = "ReduceSum", max = "ReduceMax", min = "ReduceMin", product = "ReduceProd"
-        case sumSquare = "ReduceSumSquare", l1 = "ReduceL1", l2 = "ReduceL2", logSumExp = "ReduceLogSumExp"
+        case sumSquare = "ReduceSumSquare", l1 = "ReduceL1", l2 = "ReduceL2", logSum = "ReduceLogSum", logSumExp = "ReduceLogSumExp"
 
         var axesInputOpset: Int { self == .sum ? 13 : 18 }
 
@@ -20,6 +20,7 @@ struct Reduction: Operator {
             case .sumSquare: values.reduce(0) { $0 + $1 * $1 }
             case .l1: values.reduce(0) { $0 + abs($1) }
             case .l2: values.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            case .logSum: log(values.reduce(0, +))
             case .logSumExp: Self.logSumExp(values)
             }
         }
@@ -43,10 +44,10 @@ struct Reduction: Operator {
         attributeAxes = try context.axesAttribute(inputFromOpset: kind.axesInputOpset)
     }
 
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+    func run(_ inputs: [Tensor?]) throws -> Tensor {
         let x = try inputs.required(0)
         let requested = (attributeAxes ?? inputs.integers(1)) ?? []
-        if requested.isEmpty && skipsWithoutAxes { return [x] }
+        if requested.isEmpty && skipsWithoutAxes { return x }
         let axes = requested.isEmpty ? Array(x.shape.indices) : try normalizedAxes(requested, rank: x.shape.count)
         let kept = x.shape.indices.filter { !axes.contains($0) }
         // Lay each output's inputs side by side: the kept axes outside, the reduced axes inside
@@ -60,8 +61,8 @@ struct Reduction: Operator {
         }
         let shape = keepsDimensions ? x.shape.indices.map { axes.contains($0) ? 1 : x.shape[$0] } : keptShape
         if x.elementType.isFloatingPoint {
-            return [Tensor(shape: shape, floats: results, as: x.elementType)]
+            return Tensor(shape: shape, floats: results, as: x.elementType)
         }
-        return [try Tensor(shape: shape, floats: results).converted(to: x.elementType)]
+        return try Tensor(shape: shape, floats: results).converted(to: x.elementType)
     }
 }

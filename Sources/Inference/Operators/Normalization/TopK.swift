@@ -11,7 +11,7 @@ struct TopK: Operator {
         attributeK = context.opset < 10 ? try context.attributes.requiredInt("k") : nil
     }
 
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+    func run(_ inputs: [Tensor?], into outputs: inout [Tensor]) throws {
         let x = try inputs.required(0)
         let axis = try normalizedAxis(axis, rank: x.shape.count)
         let k = try attributeK ?? Int(try Self.single(inputs.required(1)))
@@ -44,7 +44,8 @@ struct TopK: Operator {
                 }
             }
         }
-        return [x.gathered(positions, shape: shape), Tensor(shape: shape, int64s: indices)]
+        outputs.append(x.gathered(positions, shape: shape))
+        outputs.append(Tensor(shape: shape, int64s: indices))
     }
 
     private static func single(_ tensor: Tensor) throws -> Int64 {

@@ -1,6 +1,6 @@
 /// y = (x - zero_point) * scale for int8, uint8, int32, int4 or uint4 x, per tensor, per axis or per block.
 /// The result has the scale's type (float32 or float16).
-struct DequantizeLinear: Operator {
+struct DequantizeLinear: SingleOutputOperator {
     let axis: Int
     let blockSize: Int
 
@@ -8,7 +8,7 @@ struct DequantizeLinear: Operator {
         (axis, blockSize) = try QuantizationParameterLayout.attributes(of: context)
     }
 
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+    func run(_ inputs: [Tensor?]) throws -> Tensor {
         let x = try inputs.required(0), scale = try inputs.required(1)
         guard [.int8, .uint8, .int32, .int4, .uint4].contains(x.elementType) else {
             throw InferenceError.invalidOperand("x must be int8, uint8, int32, int4 or uint4, got \(x.elementType.rawValue)")
@@ -32,7 +32,7 @@ struct DequantizeLinear: Operator {
             case .int8(let levels): Self.dequantized(levels, zero: zero, step: step)
             default: x.floats.map { ($0 - zero) * step }
             }
-            return [try Tensor(shape: x.shape, floats: values).converted(to: scale.elementType)]
+            return try Tensor(shape: x.shape, floats: values).converted(to: scale.elementType)
         }
         let layout = try QuantizationParameterLayout(shape: x.shape, parameterShape: scale.shape, axis: axis, blockSize: blockSize)
         let quantized = x.floats
@@ -40,7 +40,7 @@ struct DequantizeLinear: Operator {
             let parameter = layout.parameterIndex(of: index)
             return (quantized[index] - zeroPoints[parameter]) * scales[parameter]
         }
-        return [try Tensor(shape: x.shape, floats: values).converted(to: scale.elementType)]
+        return try Tensor(shape: x.shape, floats: values).converted(to: scale.elementType)
     }
 
     /// (level - zero) x step over plain pointers, so the loop vectorises (`map` did not: 2x slower).

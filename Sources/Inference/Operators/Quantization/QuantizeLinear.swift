@@ -2,7 +2,7 @@ import CQuantKernels
 
 /// y = saturate(round_half_even(x / scale) + zero_point) to int8, uint8, int4 or uint4, per tensor, per axis or
 /// per block. The output type is the zero point's, else the `output_dtype` attribute's, else uint8.
-struct QuantizeLinear: Operator {
+struct QuantizeLinear: SingleOutputOperator {
     let axis: Int
     let blockSize: Int
     let declaredOutputType: ElementType?
@@ -21,7 +21,7 @@ struct QuantizeLinear: Operator {
         }
     }
 
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+    func run(_ inputs: [Tensor?]) throws -> Tensor {
         let x = try inputs.required(0), scale = try inputs.required(1)
         let values = try x.floatOperand("x"), scales = try scale.floatOperand("y_scale")
         let zeroPoint = inputs.optional(2)
@@ -33,7 +33,7 @@ struct QuantizeLinear: Operator {
             throw InferenceError.invalidOperand("y_zero_point shape \(zeroPoint.shape) differs from y_scale shape \(scale.shape)")
         }
         if scales.count == 1, outputType == .int8 || outputType == .uint8 {
-            return [Self.perTensor(values, shape: x.shape, scale: scales[0], zeroPoint: Int(zeroPoint?.int64(at: 0) ?? 0), type: outputType)]
+            return Self.perTensor(values, shape: x.shape, scale: scales[0], zeroPoint: Int(zeroPoint?.int64(at: 0) ?? 0), type: outputType)
         }
         let zeroPoints = zeroPoint?.floats ?? Array(repeating: 0, count: scales.count)
         let layout = try QuantizationParameterLayout(shape: x.shape, parameterShape: scale.shape, axis: axis, blockSize: blockSize)
@@ -43,7 +43,7 @@ struct QuantizeLinear: Operator {
             // NaN has no level; like DynamicQuantizeLinear it maps to the zero point.
             return level.isNaN ? zeroPoints[parameter] : min(max(level, range.lowerBound), range.upperBound)
         }
-        return [try Tensor(shape: x.shape, floats: levels).converted(to: outputType)]
+        return try Tensor(shape: x.shape, floats: levels).converted(to: outputType)
     }
 
     /// The levels each output type holds.

@@ -2,7 +2,7 @@
 /// on request) over any axes, with every coordinate transformation mode. Each resized axis is
 /// resampled in its own pass (the modes are separable), from taps planned once per call: source
 /// indices and weights per output position.
-struct Resize: Operator {
+struct Resize: SingleOutputOperator {
     enum Mode: String { case nearest, linear, cubic }
 
     enum CoordinateTransformation: String {
@@ -50,7 +50,7 @@ struct Resize: Operator {
         antialias = try attributes.int("antialias", default: 0) != 0 && mode != .nearest
     }
 
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+    func run(_ inputs: [Tensor?]) throws -> Tensor {
         let x = try inputs.required(0)
         let rank = x.shape.count
         let axes = try normalizedAxes(self.axes ?? Array(0..<rank), rank: rank)
@@ -68,7 +68,7 @@ struct Resize: Operator {
             (values, ownsValues) = (resampled, true)
             shape[axis] = outputShape[axis]
         }
-        return [Tensor(shape: shape, floats: values, as: x.elementType)]
+        return Tensor(shape: shape, floats: values, as: x.elementType)
     }
 
     /// Output extents and the per-axis scale the coordinate transformation divides by.

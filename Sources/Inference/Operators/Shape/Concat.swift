@@ -1,12 +1,12 @@
 /// Joins tensors along `axis`; all other dimensions must agree.
-struct Concat: Operator {
+struct Concat: SingleOutputOperator {
     let axis: Int
 
     init(_ context: OperatorContext) throws {
         axis = try context.attributes.requiredInt("axis")
     }
 
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+    func run(_ inputs: [Tensor?]) throws -> Tensor {
         let parts = inputs.compactMap { $0 }
         guard let first = parts.first else { throw InferenceError.invalidOperand("Concat needs at least one input") }
         let axis = try normalizedAxis(axis, rank: first.shape.count)
@@ -18,6 +18,6 @@ struct Concat: Operator {
         let blockSizes = parts.map { $0.shape[axis...].reduce(1, *) }
         var shape = first.shape
         shape[axis] = parts.map { $0.shape[axis] }.reduce(0, +)
-        return [Tensor(shape: shape, storage: try TensorStorage.interleaved(parts.map(\.storage), blocks: outer, blockSizes: blockSizes))]
+        return Tensor(shape: shape, storage: try TensorStorage.interleaved(parts.map(\.storage), blocks: outer, blockSizes: blockSizes))
     }
 }

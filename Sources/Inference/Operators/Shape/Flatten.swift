@@ -1,5 +1,5 @@
 /// Flattens to 2-D: the dimensions before `axis`, then the rest.
-struct Flatten: Operator {
+struct Flatten: SingleOutputOperator {
     var viewsFirstInput: Bool { true }
 
     let axis: Int
@@ -8,10 +8,10 @@ struct Flatten: Operator {
         axis = try context.attributes.int("axis", default: 1)
     }
 
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+    func run(_ inputs: [Tensor?]) throws -> Tensor {
         let x = try inputs.required(0)
         // axis may equal the rank (everything in the first dimension).
         let axis = axis == x.shape.count ? axis : try normalizedAxis(axis, rank: max(x.shape.count, 1))
-        return [x.reshaped(to: [x.shape[..<axis].reduce(1, *), x.shape[axis...].reduce(1, *)])]
+        return x.reshaped(to: [x.shape[..<axis].reduce(1, *), x.shape[axis...].reduce(1, *)])
     }
 }

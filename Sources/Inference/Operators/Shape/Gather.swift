@@ -1,12 +1,12 @@
 /// Gather along `axis` with int32/int64 indices (negative ones count from the end).
-struct Gather: Operator {
+struct Gather: SingleOutputOperator {
     let axis: Int
 
     init(_ context: OperatorContext) throws {
         axis = try context.attributes.int("axis", default: 0)
     }
 
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+    func run(_ inputs: [Tensor?]) throws -> Tensor {
         let data = try inputs.required(0), indices = try inputs.required(1)
         let axis = try normalizedAxis(axis, rank: data.shape.count)
         let length = data.shape[axis]
@@ -19,7 +19,7 @@ struct Gather: Operator {
             for index in resolved { starts.append((block * length + index) * inner) }
         }
         let shape = Array(data.shape[..<axis]) + indices.shape + Array(data.shape[(axis + 1)...])
-        return [Tensor(shape: shape, storage: data.storage.runs(from: starts, width: inner))]
+        return Tensor(shape: shape, storage: data.storage.runs(from: starts, width: inner))
     }
 
     /// The int32/int64 `indices` as positions along an axis of `length` (negative ones from the end).

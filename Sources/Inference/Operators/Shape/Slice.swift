@@ -1,5 +1,5 @@
 /// Slice: starts/ends/axes as attributes before opset 10, as inputs (with steps) from 10 on.
-struct Slice: Operator {
+struct Slice: SingleOutputOperator {
     private let attributeRanges: (starts: [Int], ends: [Int], axes: [Int]?)?
 
     init(_ context: OperatorContext) throws {
@@ -13,7 +13,7 @@ struct Slice: Operator {
         }
     }
 
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+    func run(_ inputs: [Tensor?]) throws -> Tensor {
         let x = try inputs.required(0)
         let starts = try attributeRanges?.starts ?? inputs.required(1).int64s.map { Int(clamping: $0) }
         let ends = try attributeRanges?.ends ?? inputs.required(2).int64s.map { Int(clamping: $0) }
@@ -24,7 +24,7 @@ struct Slice: Operator {
             throw InferenceError.invalidOperand("starts, ends, axes and steps differ in length")
         }
         guard !steps.contains(0) else { throw InferenceError.invalidOperand("steps must not be 0") }
-        return [Self.extract(x, starts: starts, ends: ends, axes: axes, steps: steps)]
+        return Self.extract(x, starts: starts, ends: ends, axes: axes, steps: steps)
     }
 
     /// Numpy-style slicing with ONNX's clamping of out-of-range starts and ends; axes are normalized.

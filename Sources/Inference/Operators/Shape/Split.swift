@@ -11,7 +11,7 @@ struct Split: Operator {
         outputCount = try context.attributes.int("num_outputs") ?? context.node.outputs.count
     }
 
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+    func run(_ inputs: [Tensor?], into outputs: inout [Tensor]) throws {
         let x = try inputs.required(0)
         let axis = try normalizedAxis(axis, rank: x.shape.count)
         let length = x.shape[axis]
@@ -26,9 +26,9 @@ struct Split: Operator {
             throw InferenceError.invalidOperand("split sizes \(sizes) do not add up to \(length), the size of axis \(axis) of \(x.shape)")
         }
         var start = 0
-        return sizes.map { size in
-            defer { start += size }
-            return Slice.extract(x, starts: [start], ends: [start + size], axes: [axis], steps: [1])
+        for size in sizes {
+            outputs.append(Slice.extract(x, starts: [start], ends: [start + size], axes: [axis], steps: [1]))
+            start += size
         }
     }
 }

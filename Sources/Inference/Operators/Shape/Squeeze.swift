@@ -1,5 +1,5 @@
 /// Removes size-1 axes: the listed ones (attribute before opset 13, input from 13), or all of them.
-struct Squeeze: Operator {
+struct Squeeze: SingleOutputOperator {
     var viewsFirstInput: Bool { true }
 
     let attributeAxes: [Int]??
@@ -8,19 +8,19 @@ struct Squeeze: Operator {
         attributeAxes = try context.axesAttribute(inputFromOpset: 13)
     }
 
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+    func run(_ inputs: [Tensor?]) throws -> Tensor {
         let x = try inputs.required(0)
         let requested = attributeAxes ?? inputs.integers(1)
         let axes = try requested.map { try normalizedAxes($0, rank: x.shape.count) } ?? x.shape.indices.filter { x.shape[$0] == 1 }
         if let wide = axes.first(where: { x.shape[$0] != 1 }) {
             throw InferenceError.invalidOperand("cannot squeeze axis \(wide) of \(x.shape): its size is not 1")
         }
-        return [x.reshaped(to: x.shape.indices.filter { !axes.contains($0) }.map { x.shape[$0] })]
+        return x.reshaped(to: x.shape.indices.filter { !axes.contains($0) }.map { x.shape[$0] })
     }
 }
 
 /// Inserts size-1 axes at the listed positions of the output (attribute before opset 13, input from 13).
-struct Unsqueeze: Operator {
+struct Unsqueeze: SingleOutputOperator {
     var viewsFirstInput: Bool { true }
 
     let attributeAxes: [Int]??
@@ -29,13 +29,13 @@ struct Unsqueeze: Operator {
         attributeAxes = try context.axesAttribute(inputFromOpset: 13)
     }
 
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+    func run(_ inputs: [Tensor?]) throws -> Tensor {
         let x = try inputs.required(0)
         guard let requested = attributeAxes ?? inputs.integers(1) else { throw InferenceError.invalidOperand("axes are required") }
         let rank = x.shape.count + requested.count
         let axes = Set(try normalizedAxes(requested, rank: rank))
         var remaining = x.shape.makeIterator()
         let shape = (0..<rank).map { axes.contains($0) ? 1 : remaining.next()! }
-        return [x.reshaped(to: shape)]
+        return x.reshaped(to: shape)
     }
 }

@@ -1,19 +1,19 @@
 /// Permutes the axes (default: reversed).
-struct Transpose: Operator {
+struct Transpose: SingleOutputOperator {
     let permutation: [Int]?
 
     init(_ context: OperatorContext) throws {
         permutation = try context.attributes.ints("perm")
     }
 
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+    func run(_ inputs: [Tensor?]) throws -> Tensor {
         let x = try inputs.required(0)
         let rank = x.shape.count
         let permutation = permutation ?? Array((0..<rank).reversed())
         guard permutation.sorted() == Array(0..<rank) else {
             throw InferenceError.invalidOperand("perm \(permutation) is not a permutation of the \(rank) axes of \(x.shape)")
         }
-        return [Self.permuted(x, by: permutation)]
+        return Self.permuted(x, by: permutation)
     }
 
     /// `x` with its axes in the order `permutation` (a valid permutation of them), copied.

@@ -1,0 +1,97 @@
+/// How a scatter combines an update with the value already there (opset 16/18 `reduction`).
+enum ScatterReduction: String {
+    case none, add, mul, max, min
+
+    init(_ context: OperatorContext) throws {
+        let text = try context.attributes.string("reduction", default: "none")
+        guard let reduction = Self(rawValue: text) else {
+            throw InferenceError.invalidAttribute(node: context.node.name, attribute: "reduction", reason: "'\(text)' is not none, add, mul, max or min")
+        }
+        self = reduction
+    }
+
+    /// `data` with `updates[u]` written (or combined) at `targets[u]`, in update order.
+    func scatter(_ updates: Tensor, at targets: [Int], into data: Tensor) throws -> Tensor {
+        guard updates.elementType == data.elementType else {
+            throw InferenceError.invalidOperand("updates are \(updates.elementType.rawValue) but data is \(data.elementType.rawValue)")
+        }
+        if self == .none {
+            // Every element reads itself unless an update lands on it; updates follow the data in the joined storage.
+            var positions = Array(0..<data.count)
+            for (update, target) in targets.enumerated() { positions[target] = data.count + update }
+            return Tensor(shape: data.shape, storage: try data.joined(with: updates).gathered(positions))
+        }
+        if data.elementType.isFloatingPoint {
+            var values = data.floats
+            for (update, target) in targets.enumerated() { values[target] = combine(values[target], updates.float(at: update)) }
+            return Tensor(shape: data.shape, floats: values, as: data.elementType)
+        }
+        var values = data.int64s
+        for (update, target) in targets.enumerated() { values[target] = combine(values[target], updates.int64(at: update)) }
+        return try Tensor(shape: data.shape, int64s: values).converted(to: data.elementType)
+    }
+
+    private func combine<T: Numeric & Comparable>(_ current: T, _ update: T) -> T {
+        switch self {
+        case .none: update
+        case .add: current + update
+        case .mul: current * update
+        case .max: Swift.max(current, update)
+        case .min: Swift.min(current, update)
+        }
+    }
+}
+
+/// ScatterElements (and the older Scatter): updates written along `axis` at the positions indices name.
+struct ScatterElements: SingleOutputOperator {
+    let axis: Int
+    let reduction: ScatterReduction
+
+    init(_ context: OperatorContext) throws {
+        axis = try context.attributes.int("axis", default: 0)
+        reduction = try ScatterReduction(context)
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> Tensor {
+        let data = try inputs.required(0), indices = try inputs.required(1), updates = try inputs.required(2)
+        let axis = try normalizedAxis(axis, rank: data.shape.count)
+        guard indices.shape == updates.shape, indices.shape.count == data.shape.count else {
+            throw InferenceError.invalidOperand("indices \(indices.shape) and updates \(updates.shape) must match and share data's rank \(data.shape.count)")
+        }
+        let along = try Gather.positions(of: indices, length: data.shape[axis], axis: axis), strides = data.strides
+        var targets: [Int] = []
+        targets.reserveCapacity(indices.count)
+        var element = 0
+        forEachIndex(of: indices.shape) { index in
+            var offset = along[element] * strides[axis]
+            for other in index.indices where other != axis { offset += index[other] * strides[other] }
+            targets.append(offset)
+            element += 1
+        }
+        return try reduction.scatter(updates, at: targets, into: data)
+    }
+}
+
+/// ScatterND: each index tuple names a slice of data that takes the matching slice of updates.
+struct ScatterND: SingleOutputOperator {
+    let reduction: ScatterReduction
+
+    init(_ context: OperatorContext) throws {
+        reduction = try ScatterReduction(context)
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> Tensor {
+        let data = try inputs.required(0), indices = try inputs.required(1), updates = try inputs.required(2)
+        let addressing = try NDAddressing(data: data.shape, indices: indices, batchDimensions: 0)
+        guard updates.count == addressing.tupleCount * addressing.sliceSize else {
+            throw InferenceError.invalidOperand("updates \(updates.shape) do not fit indices \(indices.shape) into data \(data.shape)")
+        }
+        var targets: [Int] = []
+        targets.reserveCapacity(updates.count)
+        for tuple in 0..<addressing.tupleCount {
+            let start = try addressing.start(ofTuple: tuple)
+            targets.append(contentsOf: start..<(start + addressing.sliceSize))
+        }
+        return try reduction.scatter(updates, at: targets, into: data)
+    }
+}
