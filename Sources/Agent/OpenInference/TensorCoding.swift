@@ -17,9 +17,11 @@ enum OIPDatatype {
         case .uint16: "UINT16"
         case .uint32: "UINT32"
         case .uint64: "UINT64"
-        // OIP has no 4-bit types: their values travel as the 8-bit ones.
-        case .int8, .int4: "INT8"
-        case .uint8, .uint4: "UINT8"
+        // OIP has no 4- or 2-bit types, nor float8 or float4: their values travel as the 8-bit
+        // integers and FP32, which hold them exactly.
+        case .int8, .int4, .int2: "INT8"
+        case .uint8, .uint4, .uint2: "UINT8"
+        case .float8e4m3fn, .float8e4m3fnuz, .float8e5m2, .float8e5m2fnuz, .float8e8m0, .float4e2m1: "FP32"
         case .int32: "INT32"
         case .int64: "INT64"
         case .bool: "BOOL"
@@ -50,9 +52,9 @@ extension TensorPayload {
             throw InferenceRequestError(description: "input '\(name)': shape \(shape) does not fit the model's [\(declared.joined(separator: ", "))]")
         }
         switch input.elementType {
-        case .float32, .float16, .bfloat16, .float64:
+        case .float32, .float16, .bfloat16, .float64, .float8e4m3fn, .float8e4m3fnuz, .float8e5m2, .float8e5m2fnuz, .float8e8m0, .float4e2m1:
             return try Tensor(shape: shape, floats: data.values.map { Float($0) }).converted(to: input.elementType)
-        case .int8, .uint8, .int16, .uint16, .int32, .uint32, .int64, .uint64, .bool, .int4, .uint4:
+        case .int8, .uint8, .int16, .uint16, .int32, .uint32, .int64, .uint64, .bool, .int4, .uint4, .int2, .uint2:
             guard data.values.allSatisfy({ $0.rounded() == $0 && abs($0) < 9.0e15 }) else {
                 throw InferenceRequestError(description: "input '\(name)': the model wants integers, data has fractions")
             }
@@ -67,9 +69,9 @@ extension OutputTensor {
         shape = tensor.shape
         datatype = OIPDatatype.name(of: tensor.elementType)
         switch tensor.elementType {
-        case .float32, .float16, .bfloat16, .float64: data = .floats(tensor.floats)
+        case let type where type.isFloatingPoint: data = .floats(tensor.floats)
         case .bool: data = .flags(tensor.int64s.map { $0 != 0 })
-        case .int8, .uint8, .int16, .uint16, .int32, .uint32, .int64, .uint64, .int4, .uint4: data = .integers(tensor.int64s)
+        default: data = .integers(tensor.int64s)
         }
     }
 }

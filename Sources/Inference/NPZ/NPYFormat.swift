@@ -45,12 +45,12 @@ enum NPYFormat {
     }
 
     static func encode(_ tensor: Tensor) -> Data {
-        // numpy has no 4-bit type: such elements are written one per byte.
+        // numpy has no 4- or 2-bit type: such elements are written one per byte.
         let storage = switch tensor.storage {
-        case .int4(let values): TensorStorage.int8(values)
-        case .uint4(let values): TensorStorage.uint8(values)
-        // numpy has no bfloat16 either: written as float32, exactly.
-        case .bfloat16(let values): TensorStorage.float32(values)
+        case .int4(let values), .int2(let values): TensorStorage.int8(values)
+        case .uint4(let values), .uint2(let values): TensorStorage.uint8(values)
+        // numpy has no bfloat16, float8 or float4 either: written as float32, exactly.
+        case .bfloat16(let values), .smallFloat(_, let values): TensorStorage.float32(values)
         default: tensor.storage
         }
         let descr = descriptors.first { $0.type == storage.elementType }!.descr[0]

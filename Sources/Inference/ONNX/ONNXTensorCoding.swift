@@ -31,8 +31,8 @@ extension Tensor {
             return
         }
         let available = Self.typedFieldCount(of: proto, type: type)
-        // 4-bit elements come two to an int32_data entry, as in raw data.
-        let needed = type == .int4 || type == .uint4 ? type.packedByteCount(count) : count
+        // 4- and 2-bit elements come packed into int32_data entries, a byte each, as in raw data.
+        let needed = type.packedBits != nil ? type.packedByteCount(count) : count
         guard available == needed else {
             throw InferenceError.malformedModel("tensor '\(name)' has \(available) values, shape \(shape) of \(type.rawValue) needs \(needed)")
         }
@@ -50,9 +50,11 @@ extension Tensor {
         case .int64: .int64(proto.int64Data)
         case .uint64: .uint64(proto.uint64Data)
         case .bool: .bool(proto.int32Data.map { $0 != 0 })
-        case .int4, .uint4: proto.int32Data.map { UInt8(truncatingIfNeeded: $0) }.withUnsafeBytes {
-            TensorStorage(type: type, littleEndianBytes: $0, count: count)
-        }
+        // Packed types and float8 codes: one byte per int32_data entry.
+        case .int4, .uint4, .int2, .uint2, .float4e2m1, .float8e4m3fn, .float8e4m3fnuz, .float8e5m2, .float8e5m2fnuz, .float8e8m0:
+            proto.int32Data.map { UInt8(truncatingIfNeeded: $0) }.withUnsafeBytes {
+                TensorStorage(type: type, littleEndianBytes: $0, count: count)
+            }
         }
         self.init(shape: shape, storage: storage)
     }
@@ -73,7 +75,7 @@ extension Tensor {
         case .int64: proto.int64Data.count
         case .float64: proto.doubleData.count
         case .uint32, .uint64: proto.uint64Data.count
-        case .float16, .bfloat16, .int8, .uint8, .int16, .uint16, .int32, .bool, .int4, .uint4: proto.int32Data.count
+        default: proto.int32Data.count
         }
     }
 }

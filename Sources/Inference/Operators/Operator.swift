@@ -72,7 +72,7 @@ extension Tensor {
     /// float64 is narrowed).
     func floatOperand(_ role: String) throws -> [Float] {
         switch storage {
-        case .float32(let values), .float16(let values), .bfloat16(let values): return values
+        case .float32(let values), .float16(let values), .bfloat16(let values), .smallFloat(_, let values): return values
         case .float64(let values): return values.map(Float.init)
         default: throw InferenceError.invalidOperand("\(role) must be float32 or float16, got \(elementType.rawValue)")
         }

@@ -1,11 +1,12 @@
-/// The element types the engine stores. Floating-point arithmetic runs in FP32: a float16 or
-/// bfloat16 tensor holds FP32 values exactly representable in its type, and a float64 tensor is
-/// computed in FP32 and stored in double precision. An int4/uint4 tensor holds one value per byte in
-/// memory and two per byte in files.
+/// The element types the engine stores. Floating-point arithmetic runs in FP32: a float16, bfloat16,
+/// float8 or float4 tensor holds FP32 values exactly representable in its type, and a float64 tensor
+/// is computed in FP32 and stored in double precision. 4- and 2-bit integers are held one value per
+/// byte in memory and packed in files.
 public enum ElementType: String, Sendable, CaseIterable {
     case float32, float16, bfloat16, float64
+    case float8e4m3fn, float8e4m3fnuz, float8e5m2, float8e5m2fnuz, float8e8m0, float4e2m1
     case int8, uint8, int16, uint16, int32, uint32, int64, uint64
-    case bool, int4, uint4
+    case bool, int4, uint4, int2, uint2
 
     /// The `TensorProto.DataType` number ONNX uses for this type.
     public var onnxDataType: Int32 {
@@ -23,8 +24,42 @@ public enum ElementType: String, Sendable, CaseIterable {
         case .uint32: 12
         case .uint64: 13
         case .bfloat16: 16
+        case .float8e4m3fn: 17
+        case .float8e4m3fnuz: 18
+        case .float8e5m2: 19
+        case .float8e5m2fnuz: 20
         case .uint4: 21
         case .int4: 22
+        case .float4e2m1: 23
+        case .float8e8m0: 24
+        case .uint2: 25
+        case .int2: 26
+        }
+    }
+
+    /// The 8- or 4-bit float format of a small float type.
+    var smallFloatFormat: SmallFloatFormat? {
+        switch self {
+        case .float8e4m3fn: .e4m3fn
+        case .float8e4m3fnuz: .e4m3fnuz
+        case .float8e5m2: .e5m2
+        case .float8e5m2fnuz: .e5m2fnuz
+        case .float8e8m0: .e8m0
+        case .float4e2m1: .e2m1
+        default: nil
+        }
+    }
+
+    init(_ format: SmallFloatFormat) {
+        self = Self.allCases.first { $0.smallFloatFormat == format }!
+    }
+
+    /// Bits an element takes in files when fewer than 8 (packed several to a byte, the first lowest).
+    var packedBits: Int? {
+        switch self {
+        case .int4, .uint4, .float4e2m1: 4
+        case .int2, .uint2: 2
+        default: nil
         }
     }
 
@@ -34,20 +69,25 @@ public enum ElementType: String, Sendable, CaseIterable {
         self = type
     }
 
-    /// Bytes one element takes in ONNX raw data and in .npy files (4-bit types: see `packedByteCount`).
+    /// Bytes one element takes in memory and, unless packed, in ONNX raw data and .npy files.
     var byteWidth: Int {
         switch self {
-        case .int4, .uint4, .int8, .uint8, .bool: 1
+        case .int4, .uint4, .int2, .uint2, .float4e2m1, .int8, .uint8, .bool: 1
+        case .float8e4m3fn, .float8e4m3fnuz, .float8e5m2, .float8e5m2fnuz, .float8e8m0: 1
         case .float16, .bfloat16, .int16, .uint16: 2
         case .float32, .int32, .uint32: 4
         case .float64, .int64, .uint64: 8
         }
     }
 
-    /// Bytes `count` elements take in ONNX raw data and in .npy files (4-bit types pack two per byte).
+    /// Bytes `count` elements take in ONNX raw data (4-bit types pack two per byte, 2-bit four).
     func packedByteCount(_ count: Int) -> Int {
-        self == .int4 || self == .uint4 ? (count + 1) / 2 : count * byteWidth
+        guard let bits = packedBits else { return count * byteWidth }
+        let perByte = 8 / bits
+        return (count + perByte - 1) / perByte
     }
 
-    public var isFloatingPoint: Bool { self == .float32 || self == .float16 || self == .bfloat16 || self == .float64 }
+    public var isFloatingPoint: Bool {
+        self == .float32 || self == .float16 || self == .bfloat16 || self == .float64 || smallFloatFormat != nil
+    }
 }

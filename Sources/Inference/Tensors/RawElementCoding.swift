@@ -20,8 +20,13 @@ extension TensorStorage {
         case .int64: self = .int64(Self.copy(bytes, count: count))
         case .uint64: self = .uint64(Self.copy(bytes, count: count))
         case .bool: self = .bool(Self.copy(bytes, count: count, as: UInt8.self).map { $0 != 0 })
-        case .int4: self = .int4(Self.nibbles(bytes, count: count).map { Int8(bitPattern: $0 << 4) >> 4 })
-        case .uint4: self = .uint4(Self.nibbles(bytes, count: count))
+        case .int4: self = .int4(Self.unpacked(bytes, count: count, bits: 4).map { Int8(bitPattern: $0 << 4) >> 4 })
+        case .uint4: self = .uint4(Self.unpacked(bytes, count: count, bits: 4))
+        case .int2: self = .int2(Self.unpacked(bytes, count: count, bits: 2).map { Int8(bitPattern: $0 << 6) >> 6 })
+        case .uint2: self = .uint2(Self.unpacked(bytes, count: count, bits: 2))
+        case .float8e4m3fn, .float8e4m3fnuz, .float8e5m2, .float8e5m2fnuz, .float8e8m0, .float4e2m1:
+            let format = type.smallFloatFormat!
+            self = .smallFloat(format, Self.unpacked(bytes, count: count, bits: format.bitWidth).map(format.value(ofCode:)))
         }
     }
 
@@ -42,20 +47,27 @@ extension TensorStorage {
         case .int64(let values): Self.bytes(of: values)
         case .uint64(let values): Self.bytes(of: values)
         case .bool(let values): Data(values.map { $0 ? 1 : 0 })
-        case .int4(let values): Self.packedNibbles(values.map { UInt8(bitPattern: $0) })
-        case .uint4(let values): Self.packedNibbles(values)
+        case .int4(let values): Self.packed(values.map { UInt8(bitPattern: $0) }, bits: 4)
+        case .uint4(let values): Self.packed(values, bits: 4)
+        case .int2(let values): Self.packed(values.map { UInt8(bitPattern: $0) }, bits: 2)
+        case .uint2(let values): Self.packed(values, bits: 2)
+        case .smallFloat(let format, let values) where format.bitWidth < 8: Self.packed(values.map(format.code(of:)), bits: format.bitWidth)
+        case .smallFloat(let format, let values): Data(values.map(format.code(of:)))
         }
     }
 
-    /// Two 4-bit elements per byte, the first in the low nibble (ONNX's INT4/UINT4 layout).
-    private static func nibbles(_ bytes: UnsafeRawBufferPointer, count: Int) -> [UInt8] {
-        (0..<count).map { index in index % 2 == 0 ? bytes[index / 2] & 0x0F : bytes[index / 2] >> 4 }
+    /// Elements of `bits` bits (8 / bits to a byte, the first in the lowest bits: ONNX's INT4, INT2
+    /// and FLOAT4 layout), one per byte; 8 bits are the bytes themselves.
+    private static func unpacked(_ bytes: UnsafeRawBufferPointer, count: Int, bits: Int) -> [UInt8] {
+        let perByte = 8 / bits, mask = UInt8((1 << bits) - 1)
+        return (0..<count).map { index in (bytes[index / perByte] >> ((index % perByte) * bits)) & mask }
     }
 
-    private static func packedNibbles(_ values: [UInt8]) -> Data {
-        var packed = Data(count: (values.count + 1) / 2)
+    private static func packed(_ values: [UInt8], bits: Int) -> Data {
+        let perByte = 8 / bits, mask = UInt8((1 << bits) - 1)
+        var packed = Data(count: (values.count + perByte - 1) / perByte)
         for (index, value) in values.enumerated() {
-            packed[index / 2] |= index % 2 == 0 ? value & 0x0F : (value & 0x0F) << 4
+            packed[index / perByte] |= (value & mask) << ((index % perByte) * bits)
         }
         return packed
     }

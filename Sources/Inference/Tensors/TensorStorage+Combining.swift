@@ -36,12 +36,14 @@ extension TensorStorage {
 
 extension Tensor {
     /// A floating-point result in `type` (float16 results are rounded to half precision).
-    /// A floating-point result in `type`, rounded to its precision (float16, bfloat16) or widened (float64).
+    /// A floating-point result in `type`, rounded to its precision (float16, bfloat16, float8, float4)
+    /// or widened (float64).
     init(shape: [Int], floats: [Float], as type: ElementType) {
         let storage: TensorStorage = switch type {
         case .float16: .float16(floats.map { Float(Float16($0)) })
         case .bfloat16: .bfloat16(floats.map(TensorStorage.roundedToBFloat16))
         case .float64: .float64(floats.map(Double.init))
+        case let type where type.smallFloatFormat != nil: .smallFloat(type.smallFloatFormat!, floats.map { type.smallFloatFormat!.rounded($0) })
         default: .float32(floats)
         }
         self.init(shape: shape, storage: storage)

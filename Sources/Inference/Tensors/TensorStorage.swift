@@ -20,6 +20,12 @@ enum TensorStorage: Sendable, Equatable {
     case int4([Int8])
     /// One 4-bit value per element, 0...15.
     case uint4([UInt8])
+    /// One 2-bit value per element, sign-extended to -2...1.
+    case int2([Int8])
+    /// One 2-bit value per element, 0...3.
+    case uint2([UInt8])
+    /// FP32 values already rounded to an 8- or 4-bit float format.
+    case smallFloat(SmallFloatFormat, [Float])
 
     var elementType: ElementType {
         switch self {
@@ -38,6 +44,9 @@ enum TensorStorage: Sendable, Equatable {
         case .bool: .bool
         case .int4: .int4
         case .uint4: .uint4
+        case .int2: .int2
+        case .uint2: .uint2
+        case .smallFloat(let format, _): ElementType(format)
         }
     }
 
@@ -60,6 +69,9 @@ enum TensorStorage: Sendable, Equatable {
         case .bool(let values): .bool(rearrange(values))
         case .int4(let values): .int4(rearrange(values))
         case .uint4(let values): .uint4(rearrange(values))
+        case .int2(let values): .int2(rearrange(values))
+        case .uint2(let values): .uint2(rearrange(values))
+        case .smallFloat(let format, let values): .smallFloat(format, rearrange(values))
         }
     }
 
@@ -67,10 +79,10 @@ enum TensorStorage: Sendable, Equatable {
     /// parts of one case through it).
     var elements: any Sendable {
         switch self {
-        case .float32(let values), .float16(let values), .bfloat16(let values): values
+        case .float32(let values), .float16(let values), .bfloat16(let values), .smallFloat(_, let values): values
         case .float64(let values): values
-        case .int8(let values), .int4(let values): values
-        case .uint8(let values), .uint4(let values): values
+        case .int8(let values), .int4(let values), .int2(let values): values
+        case .uint8(let values), .uint4(let values), .uint2(let values): values
         case .int16(let values): values
         case .uint16(let values): values
         case .int32(let values): values
@@ -83,10 +95,10 @@ enum TensorStorage: Sendable, Equatable {
 
     var count: Int {
         switch self {
-        case .float32(let values), .float16(let values), .bfloat16(let values): values.count
+        case .float32(let values), .float16(let values), .bfloat16(let values), .smallFloat(_, let values): values.count
         case .float64(let values): values.count
-        case .int8(let values), .int4(let values): values.count
-        case .uint8(let values), .uint4(let values): values.count
+        case .int8(let values), .int4(let values), .int2(let values): values.count
+        case .uint8(let values), .uint4(let values), .uint2(let values): values.count
         case .int16(let values): values.count
         case .uint16(let values): values.count
         case .int32(let values): values.count
@@ -100,17 +112,17 @@ enum TensorStorage: Sendable, Equatable {
     /// Bytes the buffer holds in memory (FP16 and bfloat16 are held as FP32, 4-bit values one per byte).
     var residentBytes: Int {
         switch self {
-        case .float16, .bfloat16: count * 4
+        case .float16, .bfloat16, .smallFloat: count * 4
         default: count * elementType.byteWidth
         }
     }
 
     var floats: [Float] {
         switch self {
-        case .float32(let values), .float16(let values), .bfloat16(let values): values
+        case .float32(let values), .float16(let values), .bfloat16(let values), .smallFloat(_, let values): values
         case .float64(let values): values.map(Float.init)
-        case .int8(let values), .int4(let values): values.map(Float.init)
-        case .uint8(let values), .uint4(let values): values.map(Float.init)
+        case .int8(let values), .int4(let values), .int2(let values): values.map(Float.init)
+        case .uint8(let values), .uint4(let values), .uint2(let values): values.map(Float.init)
         case .int16(let values): values.map(Float.init)
         case .uint16(let values): values.map(Float.init)
         case .int32(let values): values.map(Float.init)
@@ -126,17 +138,17 @@ enum TensorStorage: Sendable, Equatable {
         switch self {
         case .float64(let values): values
         case .uint64(let values): values.map(Double.init)
-        case .float32, .float16, .bfloat16, .bool: floats.map(Double.init)
+        case .float32, .float16, .bfloat16, .smallFloat, .bool: floats.map(Double.init)
         default: int64s.map(Double.init)
         }
     }
 
     var int64s: [Int64] {
         switch self {
-        case .float32(let values), .float16(let values), .bfloat16(let values): values.map(Self.truncated)
+        case .float32(let values), .float16(let values), .bfloat16(let values), .smallFloat(_, let values): values.map(Self.truncated)
         case .float64(let values): values.map(Self.truncated)
-        case .int8(let values), .int4(let values): values.map(Int64.init)
-        case .uint8(let values), .uint4(let values): values.map(Int64.init)
+        case .int8(let values), .int4(let values), .int2(let values): values.map(Int64.init)
+        case .uint8(let values), .uint4(let values), .uint2(let values): values.map(Int64.init)
         case .int16(let values): values.map(Int64.init)
         case .uint16(let values): values.map(Int64.init)
         case .int32(let values): values.map(Int64.init)
@@ -151,10 +163,10 @@ enum TensorStorage: Sendable, Equatable {
     /// scalar operands (zero points, bounds, factors) every run.
     func float(at index: Int) -> Float {
         switch self {
-        case .float32(let values), .float16(let values), .bfloat16(let values): values[index]
+        case .float32(let values), .float16(let values), .bfloat16(let values), .smallFloat(_, let values): values[index]
         case .float64(let values): Float(values[index])
-        case .int8(let values), .int4(let values): Float(values[index])
-        case .uint8(let values), .uint4(let values): Float(values[index])
+        case .int8(let values), .int4(let values), .int2(let values): Float(values[index])
+        case .uint8(let values), .uint4(let values), .uint2(let values): Float(values[index])
         case .int16(let values): Float(values[index])
         case .uint16(let values): Float(values[index])
         case .int32(let values): Float(values[index])
@@ -168,10 +180,10 @@ enum TensorStorage: Sendable, Equatable {
     /// Element `index` as `int64s` gives it, without converting the others; uint64 keeps its bits.
     func int64(at index: Int) -> Int64 {
         switch self {
-        case .float32(let values), .float16(let values), .bfloat16(let values): Self.truncated(values[index])
+        case .float32(let values), .float16(let values), .bfloat16(let values), .smallFloat(_, let values): Self.truncated(values[index])
         case .float64(let values): Self.truncated(values[index])
-        case .int8(let values), .int4(let values): Int64(values[index])
-        case .uint8(let values), .uint4(let values): Int64(values[index])
+        case .int8(let values), .int4(let values), .int2(let values): Int64(values[index])
+        case .uint8(let values), .uint4(let values), .uint2(let values): Int64(values[index])
         case .int16(let values): Int64(values[index])
         case .uint16(let values): Int64(values[index])
         case .int32(let values): Int64(values[index])
@@ -194,8 +206,13 @@ enum TensorStorage: Sendable, Equatable {
         return Float(bitPattern: (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) & 0xFFFF_0000)
     }
 
-    func converted(to type: ElementType) throws -> TensorStorage {
+    /// `saturating` is ONNX Cast's attribute for the float8 types (values past the largest finite
+    /// one become it, else infinity or NaN); `e8m0Rounding` its round_mode.
+    func converted(to type: ElementType, saturating: Bool = true, e8m0Rounding: SmallFloatFormat.E8M0Rounding = .up) throws -> TensorStorage {
         if type == elementType { return self }
+        if let format = type.smallFloatFormat {
+            return .smallFloat(format, floats.map { format.rounded($0, saturating: saturating, e8m0Rounding: e8m0Rounding) })
+        }
         switch type {
         case .float32: return .float32(floats)
         case .float16: return .float16(floats.map { Float(Float16($0)) })
@@ -212,12 +229,16 @@ enum TensorStorage: Sendable, Equatable {
         case .uint64: return .uint64(try integers(UInt64.self, named: type))
         case .int4: return .int4(try integers(Int8.self, named: type, in: -8...7))
         case .uint4: return .uint4(try integers(UInt8.self, named: type, in: 0...15))
+        case .int2: return .int2(try integers(Int8.self, named: type, in: -2...1))
+        case .uint2: return .uint2(try integers(UInt8.self, named: type, in: 0...3))
+        case .float8e4m3fn, .float8e4m3fnuz, .float8e5m2, .float8e5m2fnuz, .float8e8m0, .float4e2m1:
+            preconditionFailure("small float types convert above")
         }
     }
 
     private var isNonzero: [Bool] {
         switch self {
-        case .float32(let values), .float16(let values), .bfloat16(let values): values.map { $0 != 0 }
+        case .float32(let values), .float16(let values), .bfloat16(let values), .smallFloat(_, let values): values.map { $0 != 0 }
         case .float64(let values): values.map { $0 != 0 }
         case .bool(let values): values
         default: int64s.map { $0 != 0 }

@@ -1,5 +1,5 @@
-/// y = (x - zero_point) * scale for int8, uint8, int32, int4 or uint4 x, per tensor, per axis or per block.
-/// The result has the scale's type (float32 or float16).
+/// y = (x - zero_point) * scale for x of any integer type (but 64-bit and bool) or float8/float4 type,
+/// per tensor, per axis or per block. The result has the scale's type.
 struct DequantizeLinear: SingleOutputOperator {
     let axis: Int
     let blockSize: Int
@@ -10,8 +10,8 @@ struct DequantizeLinear: SingleOutputOperator {
 
     func run(_ inputs: [Tensor?]) throws -> Tensor {
         let x = try inputs.required(0), scale = try inputs.required(1)
-        guard [.int8, .uint8, .int32, .int4, .uint4].contains(x.elementType) else {
-            throw InferenceError.invalidOperand("x must be int8, uint8, int32, int4 or uint4, got \(x.elementType.rawValue)")
+        guard Self.quantizedTypes.contains(x.elementType) || x.elementType.smallFloatFormat != nil else {
+            throw InferenceError.invalidOperand("x must be a quantized type (8, 16, 32, 4 or 2-bit integer, float8 or float4), got \(x.elementType.rawValue)")
         }
         let scales = try scale.floatOperand("x_scale")
         let zeroPoints: [Float]
@@ -42,6 +42,8 @@ struct DequantizeLinear: SingleOutputOperator {
         }
         return try Tensor(shape: x.shape, floats: values).converted(to: scale.elementType)
     }
+
+    private static let quantizedTypes: Set<ElementType> = [.int8, .uint8, .int16, .uint16, .int32, .int4, .uint4, .int2, .uint2]
 
     /// (level - zero) x step over plain pointers, so the loop vectorises (`map` did not: 2x slower).
     private static func dequantized<Level: BinaryInteger>(_ levels: [Level], zero: Float, step: Float) -> [Float] {
