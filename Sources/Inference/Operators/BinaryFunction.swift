@@ -30,10 +30,11 @@ struct BinaryFunction: Sendable {
             }
         },
         "BitShift": { attributes in
-            let unsigned: Set<ElementType> = [.uint8, .uint4]
+            // Logical shifts of the bits: a uint64 past Int64.max is negative as Int64.
+            let unsigned: Set<ElementType> = [.uint8, .uint16, .uint32, .uint64, .uint4, .uint2]
             switch try attributes.string("direction", default: "") {
-            case "LEFT": return BinaryFunction(integer: { $1 >= 64 ? 0 : $0 << $1 }, integerTypes: unsigned)
-            case "RIGHT": return BinaryFunction(integer: { $1 >= 64 ? 0 : $0 >> $1 }, integerTypes: unsigned)
+            case "LEFT": return BinaryFunction(integer: { Int64(bitPattern: UInt64(bitPattern: $0) << UInt64(bitPattern: $1)) }, integerTypes: unsigned)
+            case "RIGHT": return BinaryFunction(integer: { Int64(bitPattern: UInt64(bitPattern: $0) >> UInt64(bitPattern: $1)) }, integerTypes: unsigned)
             case let other:
                 throw InferenceError.invalidAttribute(node: attributes.node, attribute: "direction", reason: "must be 'LEFT' or 'RIGHT', got '\(other)'")
             }

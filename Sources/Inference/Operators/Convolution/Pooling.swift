@@ -38,7 +38,9 @@ struct Pooling: Operator {
         let x = try inputs.required(0)
         guard x.shape.count >= 3 else { throw InferenceError.invalidOperand("X must be [N, C, spatial...], got \(x.shape)") }
         let geometry = try geometries.geometry(inputShape: x.shape, kernel: kernel, attributes: window)
-        let values = try x.floatOperand("X")
+        // MaxPool also takes 8-bit integers, exact in FP32; averages and norms need floats.
+        let integral = kind == .max && (x.elementType == .int8 || x.elementType == .uint8)
+        let values = integral ? x.floats : try x.floatOperand("X")
         let planes = x.shape[0] * x.shape[1]
         let (inputCount, kernelCount, outputCount) = (geometry.inputSize.reduce(1, *), geometry.kernelCount, geometry.outputCount)
         let table = geometry.inputPositions
@@ -72,7 +74,7 @@ struct Pooling: Operator {
             }
         }
         let shape = Array(x.shape.prefix(2)) + geometry.outputSize
-        outputs.append(Tensor(shape: shape, floats: output, as: x.elementType))
+        outputs.append(integral ? try Tensor(shape: shape, floats: output).converted(to: x.elementType) : Tensor(shape: shape, floats: output, as: x.elementType))
         if givesIndices { outputs.append(Tensor(shape: shape, int64s: indices)) }
     }
 }
