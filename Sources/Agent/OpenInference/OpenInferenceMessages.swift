@@ -38,6 +38,7 @@ struct OutputTensor: Encodable, Sendable {
         case floats([Float])
         case integers([Int64])
         case flags([Bool])
+        case texts([String])
 
         func encode(to encoder: any Encoder) throws {
             var container = encoder.singleValueContainer()
@@ -45,6 +46,7 @@ struct OutputTensor: Encodable, Sendable {
             case .floats(let values): try container.encode(values)
             case .integers(let values): try container.encode(values)
             case .flags(let values): try container.encode(values)
+            case .texts(let values): try container.encode(values)
             }
         }
     }

@@ -11,6 +11,7 @@ enum OIPDatatype {
         switch type {
         case .float32: "FP32"
         case .float16: "FP16"
+        case .string: "BYTES"
         case .bfloat16: "BF16"
         case .float64: "FP64"
         case .int16: "INT16"
@@ -52,6 +53,8 @@ extension TensorPayload {
             throw InferenceRequestError(description: "input '\(name)': shape \(shape) does not fit the model's [\(declared.joined(separator: ", "))]")
         }
         switch input.elementType {
+        case .string:
+            throw InferenceRequestError(description: "input '\(name)': BYTES (string) inputs are not accepted over JSON yet")
         case .float32, .float16, .bfloat16, .float64, .float8e4m3fn, .float8e4m3fnuz, .float8e5m2, .float8e5m2fnuz, .float8e8m0, .float4e2m1:
             return try Tensor(shape: shape, floats: data.values.map { Float($0) }).converted(to: input.elementType)
         case .int8, .uint8, .int16, .uint16, .int32, .uint32, .int64, .uint64, .bool, .int4, .uint4, .int2, .uint2:
@@ -71,6 +74,7 @@ extension OutputTensor {
         switch tensor.elementType {
         case let type where type.isFloatingPoint: data = .floats(tensor.floats)
         case .bool: data = .flags(tensor.int64s.map { $0 != 0 })
+        case .string: data = .texts(tensor.strings ?? [])
         default: data = .integers(tensor.int64s)
         }
     }

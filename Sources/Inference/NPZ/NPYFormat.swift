@@ -27,7 +27,8 @@ enum NPYFormat {
         }
         let header = String(decoding: bytes[headerStart..<(headerStart + headerLength)], as: UTF8.self)
         let descr = try field("descr", in: header, member: member).trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
-        guard let type = descriptors.first(where: { $0.descr.contains(descr) })?.type else {
+        let textWidth = descr.hasPrefix("<U") ? Int(descr.dropFirst(2)) : nil
+        guard let type = textWidth != nil ? .string : descriptors.first(where: { $0.descr.contains(descr) })?.type else {
             throw NPZError.unsupportedDataType(member: member, descr: descr)
         }
         guard try field("fortran_order", in: header, member: member) == "False" else {
@@ -36,6 +37,12 @@ enum NPYFormat {
         let shape = try parseShape(try field("shape", in: header, member: member), member: member)
         let count = shape.reduce(1, *)
         let payload = headerStart + headerLength
+        if let textWidth {
+            guard bytes.count - payload == count * textWidth * 4 else {
+                throw NPZError.invalidArray(member: member, reason: "shape \(shape) of \(descr) needs \(count * textWidth * 4) bytes, found \(bytes.count - payload)")
+            }
+            return Tensor(shape: shape, strings: (0..<count).map { Self.text(bytes, at: payload + $0 * textWidth * 4, width: textWidth) })
+        }
         guard bytes.count - payload == type.packedByteCount(count) else {
             throw NPZError.invalidArray(
                 member: member, reason: "shape \(shape) of \(descr) needs \(type.packedByteCount(count)) bytes, found \(bytes.count - payload)")
@@ -53,7 +60,9 @@ enum NPYFormat {
         case .bfloat16(let values), .smallFloat(_, let values): TensorStorage.float32(values)
         default: tensor.storage
         }
-        let descr = descriptors.first { $0.type == storage.elementType }!.descr[0]
+        let texts = tensor.strings
+        let textWidth = max(1, texts?.map { $0.unicodeScalars.count }.max() ?? 1)
+        let descr = texts != nil ? "<U\(textWidth)" : descriptors.first { $0.type == storage.elementType }!.descr[0]
         let shape = tensor.shape.count == 1 ? "(\(tensor.shape[0]),)" : "(\(tensor.shape.map(String.init).joined(separator: ", ")))"
         var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shape), }"
         // numpy pads the header with spaces so the elements start on a 64-byte boundary.
@@ -63,8 +72,28 @@ enum NPYFormat {
         data.append(UInt8(header.utf8.count & 0xFF))
         data.append(UInt8(header.utf8.count >> 8))
         data.append(contentsOf: Array(header.utf8))
-        data.append(storage.littleEndianBytes)
+        if let texts {
+            // Fixed-width UTF-32, padded with NULs, as numpy stores str arrays.
+            for text in texts {
+                let scalars = text.unicodeScalars.map(\.value) + Array(repeating: 0, count: textWidth - text.unicodeScalars.count)
+                scalars.withUnsafeBytes { data.append(contentsOf: $0) }
+            }
+        } else {
+            data.append(storage.littleEndianBytes)
+        }
         return data
+    }
+
+    /// One fixed-width UTF-32 element, its NUL padding dropped.
+    private static func text(_ bytes: [UInt8], at offset: Int, width: Int) -> String {
+        var scalars = String.UnicodeScalarView()
+        for index in 0..<width {
+            let start = offset + index * 4
+            let value = UInt32(bytes[start]) | UInt32(bytes[start + 1]) << 8 | UInt32(bytes[start + 2]) << 16 | UInt32(bytes[start + 3]) << 24
+            guard value != 0 else { break }
+            scalars.append(Unicode.Scalar(value) ?? "\u{FFFD}")
+        }
+        return String(scalars)
     }
 
     /// The raw text of `key`'s value in the header dict (a quoted string, a word or a tuple).

@@ -40,6 +40,7 @@ enum AttributeValue: Sendable {
     case float(Float)
     case floats([Float])
     case string(String)
+    case strings([String])
     case tensor(Tensor)
     case graph(Subgraph)
 }
@@ -89,6 +90,14 @@ struct NodeAttributes: Sendable {
         case nil: return nil
         case .ints(let values)?: return values.map { Int($0) }
         case _?: throw InferenceError.invalidAttribute(node: node, attribute: name, reason: "must be a list of integers")
+        }
+    }
+
+    func strings(_ name: String) throws -> [String]? {
+        switch values[name] {
+        case nil: return nil
+        case .strings(let values)?: return values
+        case _?: throw InferenceError.invalidAttribute(node: node, attribute: name, reason: "must be a list of strings")
         }
     }
 

@@ -21,6 +21,13 @@ extension Tensor {
         }
         guard !overflow else { throw InferenceError.malformedModel("tensor '\(name)' has too many elements: \(shape)") }
 
+        if type == .string {
+            guard proto.stringData.count == count else {
+                throw InferenceError.malformedModel("tensor '\(name)' has \(proto.stringData.count) strings, shape \(shape) needs \(count)")
+            }
+            self.init(shape: shape, storage: .string(proto.stringData.map { String(decoding: $0, as: UTF8.self) }))
+            return
+        }
         if proto.hasRawData {
             guard proto.rawData.count == type.packedByteCount(count) else {
                 throw InferenceError.malformedModel(
@@ -49,6 +56,7 @@ extension Tensor {
         case .uint32: .uint32(proto.uint64Data.map { UInt32(truncatingIfNeeded: $0) })
         case .int64: .int64(proto.int64Data)
         case .uint64: .uint64(proto.uint64Data)
+        case .string: .string(proto.stringData.map { String(decoding: $0, as: UTF8.self) })
         case .bool: .bool(proto.int32Data.map { $0 != 0 })
         // Packed types and float8 codes: one byte per int32_data entry.
         case .int4, .uint4, .int2, .uint2, .float4e2m1, .float8e4m3fn, .float8e4m3fnuz, .float8e5m2, .float8e5m2fnuz, .float8e8m0:
@@ -65,7 +73,11 @@ extension Tensor {
         proto.name = name
         proto.dims = shape.map { Int64($0) }
         proto.dataType = elementType.onnxDataType
-        proto.rawData = storage.littleEndianBytes
+        if case .string(let values) = storage {
+            proto.stringData = values.map { Data($0.utf8) }
+        } else {
+            proto.rawData = storage.littleEndianBytes
+        }
         return proto
     }
 
@@ -75,6 +87,7 @@ extension Tensor {
         case .int64: proto.int64Data.count
         case .float64: proto.doubleData.count
         case .uint32, .uint64: proto.uint64Data.count
+        case .string: proto.stringData.count
         default: proto.int32Data.count
         }
     }

@@ -8,7 +8,7 @@ struct BitCast: SingleOutputOperator {
 
     func run(_ inputs: [Tensor?]) throws -> Tensor {
         let x = try inputs.required(0)
-        guard x.elementType.byteWidth == target.byteWidth, x.elementType != .int4, x.elementType != .uint4, target != .int4, target != .uint4 else {
+        guard x.elementType.byteWidth == target.byteWidth, x.elementType != .string, target != .string, x.elementType != .int4, x.elementType != .uint4, target != .int4, target != .uint4 else {
             throw InferenceError.invalidOperand("BitCast from \(x.elementType.rawValue) to \(target.rawValue): the widths differ")
         }
         let bytes = x.storage.littleEndianBytes

@@ -24,9 +24,13 @@ struct Comparison: SingleOutputOperator {
         }
         let broadcasting = try broadcasts.broadcasting(left.shape, right.shape)
         // Integers compare as Int64 so large int64 values keep their exact order.
-        let values = left.elementType.isFloatingPoint
-            ? broadcasting.apply(left.floats, right.floats, kind.holds)
-            : broadcasting.apply(left.int64s, right.int64s, kind.holds)
+        let values = if let leftTexts = left.strings, let rightTexts = right.strings {
+            broadcasting.apply(leftTexts, rightTexts, kind.holds)
+        } else if left.elementType.isFloatingPoint {
+            broadcasting.apply(left.floats, right.floats, kind.holds)
+        } else {
+            broadcasting.apply(left.int64s, right.int64s, kind.holds)
+        }
         return Tensor(shape: broadcasting.shape, bools: values)
     }
 }

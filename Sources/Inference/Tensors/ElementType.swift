@@ -7,6 +7,7 @@ public enum ElementType: String, Sendable, CaseIterable {
     case float8e4m3fn, float8e4m3fnuz, float8e5m2, float8e5m2fnuz, float8e8m0, float4e2m1
     case int8, uint8, int16, uint16, int32, uint32, int64, uint64
     case bool, int4, uint4, int2, uint2
+    case string
 
     /// The `TensorProto.DataType` number ONNX uses for this type.
     public var onnxDataType: Int32 {
@@ -18,6 +19,7 @@ public enum ElementType: String, Sendable, CaseIterable {
         case .int16: 5
         case .int32: 6
         case .int64: 7
+        case .string: 8
         case .bool: 9
         case .float16: 10
         case .float64: 11
@@ -77,6 +79,8 @@ public enum ElementType: String, Sendable, CaseIterable {
         case .float16, .bfloat16, .int16, .uint16: 2
         case .float32, .int32, .uint32: 4
         case .float64, .int64, .uint64: 8
+        // Strings have no fixed width: ONNX carries them in string_data, never in raw data.
+        case .string: 0
         }
     }
 

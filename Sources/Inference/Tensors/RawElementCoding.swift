@@ -27,6 +27,8 @@ extension TensorStorage {
         case .float8e4m3fn, .float8e4m3fnuz, .float8e5m2, .float8e5m2fnuz, .float8e8m0, .float4e2m1:
             let format = type.smallFloatFormat!
             self = .smallFloat(format, Self.unpacked(bytes, count: count, bits: format.bitWidth).map(format.value(ofCode:)))
+        case .string:
+            preconditionFailure("strings have no fixed-width bytes: ONNX and .npy code them on their own")
         }
     }
 
@@ -53,6 +55,7 @@ extension TensorStorage {
         case .uint2(let values): Self.packed(values, bits: 2)
         case .smallFloat(let format, let values) where format.bitWidth < 8: Self.packed(values.map(format.code(of:)), bits: format.bitWidth)
         case .smallFloat(let format, let values): Data(values.map(format.code(of:)))
+        case .string: preconditionFailure("strings have no fixed-width bytes: ONNX and .npy code them on their own")
         }
     }
 

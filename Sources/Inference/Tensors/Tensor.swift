@@ -27,6 +27,13 @@ public struct Tensor: Sendable, Equatable {
     /// The elements as Int64; floating-point values are truncated toward zero and saturated.
     public var int64s: [Int64] { storage.int64s }
 
+    /// The elements of a string tensor; nil for any other type.
+    public var strings: [String]? {
+        if case .string(let values) = storage { values } else { nil }
+    }
+
+    public init(shape: [Int], strings: [String]) { self.init(shape: shape, storage: .string(strings)) }
+
     /// Element `index` (row-major) as `floats` and `int64s` give it, the others left unconverted.
     func float(at index: Int) -> Float { storage.float(at: index) }
     func int64(at index: Int) -> Int64 { storage.int64(at: index) }

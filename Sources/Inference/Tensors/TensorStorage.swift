@@ -1,3 +1,5 @@
+import Foundation
+
 /// The element buffer of a tensor; its case is the tensor's element type. A few Swift arrays hold
 /// them all: FP32 holds float16 and bfloat16 (rounded to their precision), Int8/UInt8 the 4-bit types.
 enum TensorStorage: Sendable, Equatable {
@@ -26,6 +28,8 @@ enum TensorStorage: Sendable, Equatable {
     case uint2([UInt8])
     /// FP32 values already rounded to an 8- or 4-bit float format.
     case smallFloat(SmallFloatFormat, [Float])
+    /// UTF-8 strings (ONNX's string type holds bytes; invalid UTF-8 is repaired on decoding).
+    case string([String])
 
     var elementType: ElementType {
         switch self {
@@ -47,6 +51,7 @@ enum TensorStorage: Sendable, Equatable {
         case .int2: .int2
         case .uint2: .uint2
         case .smallFloat(let format, _): ElementType(format)
+        case .string: .string
         }
     }
 
@@ -72,6 +77,7 @@ enum TensorStorage: Sendable, Equatable {
         case .int2(let values): .int2(rearrange(values))
         case .uint2(let values): .uint2(rearrange(values))
         case .smallFloat(let format, let values): .smallFloat(format, rearrange(values))
+        case .string(let values): .string(rearrange(values))
         }
     }
 
@@ -90,6 +96,7 @@ enum TensorStorage: Sendable, Equatable {
         case .int64(let values): values
         case .uint64(let values): values
         case .bool(let values): values
+        case .string(let values): values
         }
     }
 
@@ -106,6 +113,7 @@ enum TensorStorage: Sendable, Equatable {
         case .int64(let values): values.count
         case .uint64(let values): values.count
         case .bool(let values): values.count
+        case .string(let values): values.count
         }
     }
 
@@ -113,6 +121,7 @@ enum TensorStorage: Sendable, Equatable {
     var residentBytes: Int {
         switch self {
         case .float16, .bfloat16, .smallFloat: count * 4
+        case .string(let values): values.reduce(0) { $0 + $1.utf8.count }
         default: count * elementType.byteWidth
         }
     }
@@ -130,6 +139,8 @@ enum TensorStorage: Sendable, Equatable {
         case .int64(let values): values.map(Float.init)
         case .uint64(let values): values.map(Float.init)
         case .bool(let values): values.map { $0 ? 1 : 0 }
+        // Cast's rule for strings: parsed, NaN where not a number.
+        case .string(let values): values.map { Float($0.trimmingCharacters(in: .whitespaces)) ?? .nan }
         }
     }
 
@@ -138,6 +149,7 @@ enum TensorStorage: Sendable, Equatable {
         switch self {
         case .float64(let values): values
         case .uint64(let values): values.map(Double.init)
+        case .string(let values): values.map { Double($0.trimmingCharacters(in: .whitespaces)) ?? .nan }
         case .float32, .float16, .bfloat16, .smallFloat, .bool: floats.map(Double.init)
         default: int64s.map(Double.init)
         }
@@ -156,6 +168,7 @@ enum TensorStorage: Sendable, Equatable {
         case .int64(let values): values
         case .uint64(let values): values.map { Int64(bitPattern: $0) }
         case .bool(let values): values.map { $0 ? 1 : 0 }
+        case .string(let values): values.map { Int64($0.trimmingCharacters(in: .whitespaces)) ?? 0 }
         }
     }
 
@@ -174,6 +187,7 @@ enum TensorStorage: Sendable, Equatable {
         case .int64(let values): Float(values[index])
         case .uint64(let values): Float(values[index])
         case .bool(let values): values[index] ? 1 : 0
+        case .string(let values): Float(values[index].trimmingCharacters(in: .whitespaces)) ?? .nan
         }
     }
 
@@ -191,6 +205,7 @@ enum TensorStorage: Sendable, Equatable {
         case .int64(let values): values[index]
         case .uint64(let values): Int64(bitPattern: values[index])
         case .bool(let values): values[index] ? 1 : 0
+        case .string(let values): Int64(values[index].trimmingCharacters(in: .whitespaces)) ?? 0
         }
     }
 
@@ -214,6 +229,7 @@ enum TensorStorage: Sendable, Equatable {
             return .smallFloat(format, floats.map { format.rounded($0, saturating: saturating, e8m0Rounding: e8m0Rounding) })
         }
         switch type {
+        case .string: return .string(texts)
         case .float32: return .float32(floats)
         case .float16: return .float16(floats.map { Float(Float16($0)) })
         case .bfloat16: return .bfloat16(floats.map(Self.roundedToBFloat16))
@@ -236,11 +252,30 @@ enum TensorStorage: Sendable, Equatable {
         }
     }
 
+    /// The elements as text, as Cast to string writes them: integers in decimal, floats in their
+    /// shortest round-trip form (NaN, INF and -INF as onnxruntime spells them), bools as 1 and 0.
+    private var texts: [String] {
+        switch self {
+        case .string(let values): return values
+        case .bool(let values): return values.map { $0 ? "1" : "0" }
+        case .float64(let values): return values.map { Self.text($0) }
+        default:
+            return elementType.isFloatingPoint ? floats.map { Self.text($0) } : int64s.map(String.init)
+        }
+    }
+
+    private static func text<F: BinaryFloatingPoint & LosslessStringConvertible>(_ value: F) -> String {
+        if value.isNaN { return "NaN" }
+        if value.isInfinite { return value < 0 ? "-INF" : "INF" }
+        return "\(value)"
+    }
+
     private var isNonzero: [Bool] {
         switch self {
         case .float32(let values), .float16(let values), .bfloat16(let values), .smallFloat(_, let values): values.map { $0 != 0 }
         case .float64(let values): values.map { $0 != 0 }
         case .bool(let values): values
+        case .string(let values): values.map { !$0.isEmpty }
         default: int64s.map { $0 != 0 }
         }
     }
