@@ -13,12 +13,33 @@ final class NPZTests: XCTestCase {
             "i64": Tensor(shape: [], int64s: [-42]),
             "b": Tensor(shape: [3], bools: [true, false, true]),
             "empty": Tensor(shape: [0, 4], floats: []),
+            "f64": try Tensor(shape: [2], floats: [0.25, -3]).converted(to: .float64),
+            "i16": try Tensor(shape: [2], int64s: [-32768, 32767]).converted(to: .int16),
+            "u16": try Tensor(shape: [1], int64s: [65535]).converted(to: .uint16),
+            "u32": try Tensor(shape: [1], int64s: [4_294_967_295]).converted(to: .uint32),
+            "u64": try Tensor(shape: [1], int64s: [-1]).converted(to: .uint64),
+            "text": Tensor(shape: [2, 2], strings: ["", "fünf", "a b", "🙂"]),
         ]
         let directory = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("all.npz")
         try NPZ.write(arrays, to: file)
         XCTAssertEqual(try NPZ.read(contentsOf: file), arrays)
+    }
+
+    func testNumpyReadsTheStringsWeWrite() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("text.npz")
+        try NPZ.write(["text": Tensor(shape: [3], strings: ["", "fünf", "🙂 ok"])], to: file)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import numpy, sys; print(numpy.load(sys.argv[1])['text'].tolist() == ['', 'fünf', '🙂 ok'])", file.path]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        process.waitUntilExit()
+        XCTAssertEqual(String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self), "True\n")
     }
 
     func testReadsTheTrafficFixtureWrittenByNumpy() throws {
