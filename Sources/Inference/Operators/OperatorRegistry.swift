@@ -61,6 +61,7 @@ enum OperatorRegistry {
             Key(domain: "", opType: "RMSNormalization"): { try RMSNormalization($0) },
             Key(domain: "", opType: "Attention"): { try Attention($0) },
             Key(domain: "", opType: "RotaryEmbedding"): { try RotaryEmbedding($0) },
+            Key(domain: "", opType: "NonMaxSuppression"): { try NonMaxSuppression($0) },
             Key(domain: "", opType: "Reshape"): { try Reshape($0) },
             Key(domain: "", opType: "DynamicQuantizeLinear"): { _ in DynamicQuantizeLinear() },
             Key(domain: "", opType: "MatMulInteger"): { try IntegerMatMul($0, form: .integer) },
