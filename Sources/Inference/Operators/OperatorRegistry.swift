@@ -62,6 +62,7 @@ enum OperatorRegistry {
             Key(domain: "", opType: "Attention"): { try Attention($0) },
             Key(domain: "", opType: "RotaryEmbedding"): { try RotaryEmbedding($0) },
             Key(domain: "", opType: "NonMaxSuppression"): { try NonMaxSuppression($0) },
+            Key(domain: "", opType: "RoiAlign"): { try RoiAlign($0) },
             Key(domain: "", opType: "Reshape"): { try Reshape($0) },
             Key(domain: "", opType: "DynamicQuantizeLinear"): { _ in DynamicQuantizeLinear() },
             Key(domain: "", opType: "MatMulInteger"): { try IntegerMatMul($0, form: .integer) },
