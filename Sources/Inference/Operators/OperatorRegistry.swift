@@ -63,6 +63,8 @@ enum OperatorRegistry {
             Key(domain: "", opType: "RotaryEmbedding"): { try RotaryEmbedding($0) },
             Key(domain: "", opType: "NonMaxSuppression"): { try NonMaxSuppression($0) },
             Key(domain: "", opType: "RoiAlign"): { try RoiAlign($0) },
+            Key(domain: "", opType: "GridSample"): { try GridSample($0) },
+            Key(domain: "", opType: "AffineGrid"): { try AffineGrid($0) },
             Key(domain: "", opType: "Reshape"): { try Reshape($0) },
             Key(domain: "", opType: "DynamicQuantizeLinear"): { _ in DynamicQuantizeLinear() },
             Key(domain: "", opType: "MatMulInteger"): { try IntegerMatMul($0, form: .integer) },
