@@ -125,7 +125,11 @@ struct Attention: Operator {
                             }
                             bias.add(to: s.baseAddress!, batch: batch, head: head)
                             capture(.biased)
+                            // A row whose every key is masked out attends to nothing: its weights are
+                            // 0, as onnxruntime has them, rather than softmax's NaN.
+                            let unattended = (0..<rows).filter { row in s[(row * columns)..<((row + 1) * columns)].allSatisfy { $0 == -.infinity } }
                             qf_softmax_rows_f32(s.baseAddress, rows, columns)
+                            for row in unattended { (s.baseAddress! + row * columns).update(repeating: 0, count: columns) }
                             capture(.weights)
                             let outputStart = query.isInterleaved
                                 ? batch * rows * outputRowStride + head * width : (batch * heads + head) * rows * width
