@@ -35,8 +35,10 @@ struct AffineGrid: SingleOutputOperator {
         return Tensor(shape: [size[0]] + spatial + [rank], floats: grid, as: theta.elementType)
     }
 
+    /// An axis of one element sits at 1 with align_corners (onnxruntime's linspace ends there) and at
+    /// 0 without.
     private func normalizedCoordinate(_ index: Int, length: Int) -> Float {
-        if alignCorners { return length > 1 ? -1 + 2 * Float(index) / Float(length - 1) : -1 }
+        if alignCorners { return length > 1 ? -1 + 2 * Float(index) / Float(length - 1) : 1 }
         return -1 + Float(2 * index + 1) / Float(length)
     }
 }

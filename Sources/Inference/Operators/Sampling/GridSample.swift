@@ -67,12 +67,14 @@ struct GridSample: SingleOutputOperator {
         guard coordinate.isFinite else { return [] }
         if interpolation == .nearest { coordinate.round(.toNearestOrEven) }
         if coordinate < low || coordinate > high {
-            switch padding {
-            case .zeros:
-                // Far enough out that no tap reaches X, near enough to index with an Int.
+            switch (padding, interpolation) {
+            case (.reflection, _): coordinate = Self.reflect(coordinate, low: low, high: high)
+            case (.border, .nearest), (.border, .linear): coordinate = min(max(coordinate, 0), Float(length - 1))
+            case (.zeros, _), (.border, .cubic):
+                // Cubic taps take the border one by one (as onnxruntime's and PyTorch's do) rather
+                // than from a clamped point. Far enough out, every tap reads zero or the edge, so
+                // the point is held near enough to index with an Int.
                 coordinate = min(max(coordinate, -4), Float(length) + 4)
-            case .border: coordinate = min(max(coordinate, 0), Float(length - 1))
-            case .reflection: coordinate = Self.reflect(coordinate, low: low, high: high)
             }
         }
         let first = coordinate.rounded(.down), fraction = coordinate - first, start = Int(first)
