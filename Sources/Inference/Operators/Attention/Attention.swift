@@ -66,8 +66,8 @@ struct Attention: Operator {
         let key = try HeadLayout(k, heads: keyValueHeads, role: "K"), value = try HeadLayout(v, heads: keyValueHeads, role: "V")
         guard key.batches == query.batches, value.batches == query.batches, key.heads == value.heads,
               key.length == value.length, key.size == query.size, query.heads % key.heads == 0 else {
-            throw InferenceError.invalidOperand(
-                "Q \(q.shape), K \(k.shape) and V \(v.shape) do not make heads that attend (query heads must be a multiple of key/value heads)")
+            throw InferenceError.invalidOperand("Q \(q.shape), K \(k.shape) and V \(v.shape) do not make heads that attend"
+                + " (query heads must be a multiple of key/value heads)")
         }
         let presentKey = try Self.present(key, of: k, after: inputs.optional(4), role: "past_key")
         let presentValue = try Self.present(value, of: v, after: inputs.optional(5), role: "past_value")
@@ -97,7 +97,7 @@ struct Attention: Operator {
         // Y is written in Q's layout: 3-D puts every head's columns side by side in one row.
         let outputRowStride = query.isInterleaved ? heads * width : width
         let outputCount = batches * heads * rows * width
-        var captured = scoresStage.map { _ in [Float](repeating: 0, count: batches * heads * rows * columns) }
+        var captured = scoresStage.map { _ in [Float](recycledUnwritten: batches * heads * rows * columns) }
         var transposedKeys = [Float](recycledUnwritten: depth * columns), scores = [Float](recycledUnwritten: rows * columns)
         let output = [Float](recycledCapacity: outputCount) { out, initialized in
             q.withUnsafeBufferPointer { q in
@@ -114,7 +114,9 @@ struct Attention: Operator {
                             func capture(_ stage: ScoresStage) {
                                 guard stage == scoresStage else { return }
                                 let start = (batch * heads + head) * rows * columns
-                                captured?.withUnsafeMutableBufferPointer { ($0.baseAddress! + start).update(from: s.baseAddress!, count: s.count) }
+                                captured?.withUnsafeMutableBufferPointer {
+                                    ($0.baseAddress! + start).update(from: s.baseAddress!, count: s.count)
+                                }
                             }
                             multiplier.multiply(q.baseAddress! + query.offset(batch, head), lda: query.rowStride, kT.baseAddress!,
                                                 into: s.baseAddress!, rows: rows, depth: depth, columns: columns)
@@ -127,7 +129,9 @@ struct Attention: Operator {
                             capture(.biased)
                             // A row whose every key is masked out attends to nothing: its weights are
                             // 0, as onnxruntime has them, rather than softmax's NaN.
-                            let unattended = (0..<rows).filter { row in s[(row * columns)..<((row + 1) * columns)].allSatisfy { $0 == -.infinity } }
+                            let unattended = (0..<rows).filter { row in
+                                s[(row * columns)..<((row + 1) * columns)].allSatisfy { $0 == -.infinity }
+                            }
                             qf_softmax_rows_f32(s.baseAddress, rows, columns)
                             for row in unattended { (s.baseAddress! + row * columns).update(repeating: 0, count: columns) }
                             capture(.weights)
@@ -186,39 +190,6 @@ struct Attention: Operator {
         let joined = try past.map { try Tensor(shape: [$0.count + current.count], storage: .concatenated([$0.storage, current.storage])) }
             ?? current
         return joined.gathered(positions, shape: [layout.batches, layout.heads, length, layout.size])
-    }
-}
-
-/// How a Q, K or V operand holds its heads: 4-D [batch, heads, length, size], or 3-D [batch,
-/// length, heads x size] where each row interleaves every head's columns.
-private struct HeadLayout {
-    let batches: Int, heads: Int, length: Int, size: Int
-    let isInterleaved: Bool
-    /// Elements between consecutive sequence positions of one head.
-    let rowStride: Int
-
-    init(_ tensor: Tensor, heads: Int?, role: String) throws {
-        let shape = tensor.shape
-        switch shape.count {
-        case 4:
-            (batches, self.heads, length, size) = (shape[0], shape[1], shape[2], shape[3])
-            isInterleaved = false
-            rowStride = size
-        case 3:
-            guard let heads, shape[2] % heads == 0 else {
-                throw InferenceError.invalidOperand("3-D \(role) \(shape) needs a head count (q_num_heads, kv_num_heads) that divides its last axis")
-            }
-            (batches, self.heads, length, size) = (shape[0], heads, shape[1], shape[2] / heads)
-            isInterleaved = true
-            rowStride = shape[2]
-        default:
-            throw InferenceError.invalidOperand("\(role) must be 3-D or 4-D, got \(shape)")
-        }
-    }
-
-    /// Where the head's first row starts.
-    func offset(_ batch: Int, _ head: Int) -> Int {
-        isInterleaved ? batch * length * rowStride + head * size : (batch * heads + head) * length * size
     }
 }
 

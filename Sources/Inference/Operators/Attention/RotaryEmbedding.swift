@@ -15,7 +15,8 @@ struct RotaryEmbedding: SingleOutputOperator {
         interleaved = try context.attributes.int("interleaved", default: 0) != 0
         rotaryDimension = try context.attributes.int("rotary_embedding_dim", default: 0)
         guard rotaryDimension >= 0, rotaryDimension % 2 == 0 else {
-            throw InferenceError.invalidAttribute(node: node, attribute: "rotary_embedding_dim", reason: "must be even and not negative, got \(rotaryDimension)")
+            throw InferenceError.invalidAttribute(node: node, attribute: "rotary_embedding_dim",
+                                                  reason: "must be even and not negative, got \(rotaryDimension)")
         }
         heads = try context.attributes.int("num_heads")
         if let heads, heads <= 0 {
@@ -25,18 +26,8 @@ struct RotaryEmbedding: SingleOutputOperator {
 
     func run(_ inputs: [Tensor?]) throws -> Tensor {
         let x = try inputs.required(0), cosines = try inputs.required(1), sines = try inputs.required(2)
-        let positions = inputs.optional(3)
-        let shape = x.shape
-        let (batches, heads, length, size): (Int, Int, Int, Int)
-        switch shape.count {
-        case 4: (batches, heads, length, size) = (shape[0], shape[1], shape[2], shape[3])
-        case 3:
-            guard let declared = self.heads, shape[2] % declared == 0 else {
-                throw InferenceError.invalidOperand("3-D input \(shape) needs num_heads that divides its last axis")
-            }
-            (batches, heads, length, size) = (shape[0], declared, shape[1], shape[2] / declared)
-        default: throw InferenceError.invalidOperand("input must be 3-D or 4-D, got \(shape)")
-        }
+        let positions = inputs.optional(3), layout = try HeadLayout(x, heads: heads, role: "input")
+        let (batches, length, size) = (layout.batches, layout.length, layout.size)
         let rotated = rotaryDimension == 0 ? size : rotaryDimension, half = rotated / 2
         guard rotated <= size else {
             throw InferenceError.invalidOperand("rotary_embedding_dim \(rotated) exceeds the head size \(size)")
@@ -63,8 +54,8 @@ struct RotaryEmbedding: SingleOutputOperator {
                 } else {
                     row = batch * length + token
                 }
-                for head in 0..<heads {
-                    let start = shape.count == 4 ? ((batch * heads + head) * length + token) * size : ((batch * length + token) * heads + head) * size
+                for head in 0..<layout.heads {
+                    let start = layout.offset(batch, head) + token * layout.rowStride
                     for pair in 0..<half {
                         let (first, second) = interleaved ? (start + 2 * pair, start + 2 * pair + 1) : (start + pair, start + half + pair)
                         let cosine = cosineValues[row * half + pair], sine = sineValues[row * half + pair]
@@ -74,6 +65,6 @@ struct RotaryEmbedding: SingleOutputOperator {
                 }
             }
         }
-        return Tensor(shape: shape, floats: output, as: x.elementType)
+        return Tensor(shape: x.shape, floats: output, as: x.elementType)
     }
 }

@@ -9,7 +9,8 @@ struct NonMaxSuppression: SingleOutputOperator {
     init(_ context: OperatorContext) throws {
         let format = try context.attributes.int("center_point_box", default: 0)
         guard format == 0 || format == 1 else {
-            throw InferenceError.invalidAttribute(node: context.node.name, attribute: "center_point_box", reason: "must be 0 or 1, got \(format)")
+            throw InferenceError.invalidAttribute(node: context.node.name, attribute: "center_point_box",
+                                                  reason: "must be 0 or 1, got \(format)")
         }
         centerPointBox = format == 1
     }

@@ -18,12 +18,14 @@ struct GridSample: SingleOutputOperator {
             ? ["bilinear": .linear, "nearest": .nearest, "bicubic": .cubic] : ["linear": .linear, "nearest": .nearest, "cubic": .cubic]
         let mode = try context.attributes.string("mode", default: context.opset < 20 ? "bilinear" : "linear")
         guard let interpolation = modes[mode] else {
-            throw InferenceError.invalidAttribute(node: node, attribute: "mode", reason: "must be one of \(modes.keys.sorted()), got '\(mode)'")
+            throw InferenceError.invalidAttribute(node: node, attribute: "mode",
+                                                  reason: "must be one of \(modes.keys.sorted()), got '\(mode)'")
         }
         self.interpolation = interpolation
         let paddingMode = try context.attributes.string("padding_mode", default: "zeros")
         guard let padding = Padding(rawValue: paddingMode) else {
-            throw InferenceError.invalidAttribute(node: node, attribute: "padding_mode", reason: "must be zeros, border or reflection, got '\(paddingMode)'")
+            throw InferenceError.invalidAttribute(node: node, attribute: "padding_mode",
+                                                  reason: "must be zeros, border or reflection, got '\(paddingMode)'")
         }
         self.padding = padding
         alignCorners = try context.attributes.int("align_corners", default: 0) != 0
@@ -32,8 +34,10 @@ struct GridSample: SingleOutputOperator {
     func run(_ inputs: [Tensor?]) throws -> Tensor {
         let x = try inputs.required(0), grid = try inputs.required(1)
         let rank = x.shape.count - 2
-        guard rank >= 1, grid.shape.count == x.shape.count, grid.shape[0] == x.shape[0], grid.shape.last == rank else {
-            throw InferenceError.invalidOperand("grid \(grid.shape) must be [\(x.shape.first ?? 0), output spatial..., \(rank)] for X \(x.shape)")
+        guard rank >= 1, x.shape[2...].allSatisfy({ $0 > 0 }), grid.shape.count == x.shape.count, grid.shape[0] == x.shape[0],
+              grid.shape.last == rank else {
+            throw InferenceError.invalidOperand(
+                "grid \(grid.shape) must be [\(x.shape.first ?? 0), output spatial..., \(rank)] for X \(x.shape), whose spatial axes must not be empty")
         }
         let (batches, channels) = (x.shape[0], x.shape[1])
         let inputShape = Array(x.shape[2...]), outputShape = Array(grid.shape[1..<(grid.shape.count - 1)])
@@ -52,7 +56,8 @@ struct GridSample: SingleOutputOperator {
                 }
                 for channel in 0..<channels {
                     let plane = (batch * channels + channel) * inputSize
-                    output[(batch * channels + channel) * outputSize + point] = samples.reduce(0) { $0 + $1.weight * input[plane + $1.offset] }
+                    output[(batch * channels + channel) * outputSize + point] =
+                        samples.reduce(0) { $0 + $1.weight * input[plane + $1.offset] }
                 }
             }
         }
