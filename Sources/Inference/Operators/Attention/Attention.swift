@@ -163,33 +163,22 @@ struct Attention: Operator {
     /// past (4-D, may be absent) followed by the incoming heads along the sequence: the 4-D
     /// present_key or present_value that attention reads.
     private static func present(_ layout: HeadLayout, of current: Tensor, after past: Tensor?, role: String) throws -> Tensor {
-        let pastLength = past?.shape[2] ?? 0
-        if let past {
-            guard past.shape.count == 4, past.shape[0] == layout.batches, past.shape[1] == layout.heads, past.shape[3] == layout.size else {
-                throw InferenceError.invalidOperand(
-                    "\(role) \(past.shape) must be [\(layout.batches), \(layout.heads), past length, \(layout.size)]")
+        let (batches, heads, length, size) = (layout.batches, layout.heads, layout.length, layout.size)
+        var incoming = current
+        if layout.isInterleaved {
+            let rowStarts = (0..<(batches * heads)).flatMap { block in
+                (0..<length).map { layout.offset(block / heads, block % heads) + $0 * layout.rowStride }
             }
+            incoming = Tensor(shape: [batches, heads, length, size], storage: current.storage.runs(from: rowStarts, width: size))
         }
-        // A 4-D operand without a past is already the present.
-        if past == nil, !layout.isInterleaved { return current }
-        let length = pastLength + layout.length
-        var positions: [Int] = []
-        positions.reserveCapacity(layout.batches * layout.heads * length * layout.size)
-        let pastCount = past?.count ?? 0
-        for batch in 0..<layout.batches {
-            for head in 0..<layout.heads {
-                let pastStart = (batch * layout.heads + head) * pastLength * layout.size
-                positions.append(contentsOf: pastStart..<(pastStart + pastLength * layout.size))
-                for row in 0..<layout.length {
-                    let start = pastCount + layout.offset(batch, head) + row * layout.rowStride
-                    positions.append(contentsOf: start..<(start + layout.size))
-                }
-            }
+        guard let past else { return incoming }
+        guard past.shape.count == 4, past.shape[0] == batches, past.shape[1] == heads, past.shape[3] == size else {
+            throw InferenceError.invalidOperand("\(role) \(past.shape) must be [\(batches), \(heads), past length, \(size)]")
         }
-        // The past and the incoming heads are read as one buffer: past first, then the current tensor.
-        let joined = try past.map { try Tensor(shape: [$0.count + current.count], storage: .concatenated([$0.storage, current.storage])) }
-            ?? current
-        return joined.gathered(positions, shape: [layout.batches, layout.heads, length, layout.size])
+        let pastLength = past.shape[2]
+        let storage = try TensorStorage.interleaved([past.storage, incoming.storage], blocks: batches * heads,
+                                                    blockSizes: [pastLength * size, length * size])
+        return Tensor(shape: [batches, heads, pastLength + length, size], storage: storage)
     }
 }
 
