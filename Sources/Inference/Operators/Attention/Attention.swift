@@ -52,7 +52,7 @@ struct Attention: Operator {
             presentOutputs = 2
         } else {
             scoresStage = nil
-            presentOutputs = min(2, outputs.count - 1)
+            presentOutputs = max(0, min(2, outputs.count - 1))
         }
         multiplier = context.multiplier
     }
