@@ -69,12 +69,16 @@ struct NodeAttributes: Sendable {
         return value
     }
 
-    func float(_ name: String, default defaultValue: Float) throws -> Float {
+    func float(_ name: String) throws -> Float? {
         switch values[name] {
-        case nil: return defaultValue
+        case nil: return nil
         case .float(let value)?: return value
         case _?: throw InferenceError.invalidAttribute(node: node, attribute: name, reason: "must be a float")
         }
+    }
+
+    func float(_ name: String, default defaultValue: Float) throws -> Float {
+        try float(name) ?? defaultValue
     }
 
     func string(_ name: String, default defaultValue: String) throws -> String {

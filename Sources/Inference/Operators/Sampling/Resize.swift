@@ -198,7 +198,7 @@ struct Resize: SingleOutputOperator {
             var total: Float = 0
             for tap in 0..<tapCount {
                 let index = left + start + tap, distance = abs((Float(start + tap) - ratio) * stretch)
-                var weight = mode == .cubic ? cubicKernel(distance) : max(0, 1 - distance)
+                var weight = mode == .cubic ? Self.cubicKernel(distance, a: cubicCoefficient) : max(0, 1 - distance)
                 if excludeOutside, index < 0 || index > lastIndex { weight = 0 }
                 taps.indices[first + tap] = min(max(index, 0), lastIndex)
                 taps.weights[first + tap] = weight
@@ -226,9 +226,8 @@ struct Resize: SingleOutputOperator {
         return taps
     }
 
-    /// Keys' cubic kernel at distance `d` >= 0.
-    private func cubicKernel(_ d: Float) -> Float {
-        let a = cubicCoefficient
+    /// Keys' cubic kernel with coefficient `a` at distance `d` >= 0 (GridSample's cubic mode too).
+    static func cubicKernel(_ d: Float, a: Float) -> Float {
         if d <= 1 { return ((a + 2) * d - (a + 3)) * d * d + 1 }
         if d < 2 { return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a }
         return 0
@@ -246,7 +245,7 @@ struct Resize: SingleOutputOperator {
 
     /// Keys' cubic convolution weights for the taps at distances 1 + t, t, 1 - t and 2 - t.
     private func cubicWeights(_ t: Float) -> [Float] {
-        [cubicKernel(t + 1), cubicKernel(t), cubicKernel(1 - t), cubicKernel(2 - t)]
+        [t + 1, t, 1 - t, 2 - t].map { Self.cubicKernel($0, a: cubicCoefficient) }
     }
 }
 
