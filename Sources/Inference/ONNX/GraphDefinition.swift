@@ -40,6 +40,7 @@ enum AttributeValue: Sendable {
     case float(Float)
     case floats([Float])
     case string(String)
+    case strings([String])
     case tensor(Tensor)
     case graph(Subgraph)
 }
@@ -68,12 +69,16 @@ struct NodeAttributes: Sendable {
         return value
     }
 
-    func float(_ name: String, default defaultValue: Float) throws -> Float {
+    func float(_ name: String) throws -> Float? {
         switch values[name] {
-        case nil: return defaultValue
+        case nil: return nil
         case .float(let value)?: return value
         case _?: throw InferenceError.invalidAttribute(node: node, attribute: name, reason: "must be a float")
         }
+    }
+
+    func float(_ name: String, default defaultValue: Float) throws -> Float {
+        try float(name) ?? defaultValue
     }
 
     func string(_ name: String, default defaultValue: String) throws -> String {
@@ -81,6 +86,14 @@ struct NodeAttributes: Sendable {
         case nil: return defaultValue
         case .string(let value)?: return value
         case _?: throw InferenceError.invalidAttribute(node: node, attribute: name, reason: "must be a string")
+        }
+    }
+
+    func strings(_ name: String) throws -> [String]? {
+        switch values[name] {
+        case nil: return nil
+        case .strings(let values)?: return values
+        case _?: throw InferenceError.invalidAttribute(node: node, attribute: name, reason: "must be a list of strings")
         }
     }
 

@@ -100,6 +100,7 @@ enum ONNXModelDecoder {
             case .float: values[attribute.name] = .float(attribute.f)
             case .floats: values[attribute.name] = .floats(attribute.floats)
             case .string: values[attribute.name] = .string(String(decoding: attribute.s, as: UTF8.self))
+            case .strings: values[attribute.name] = .strings(attribute.strings.map { String(decoding: $0, as: UTF8.self) })
             case .tensor: values[attribute.name] = .tensor(try Tensor(onnxTensor: attribute.t))
             case .graph:
                 let graph = try decodeGraph(attribute.g, opsets: opsets, isSubgraph: true)
