@@ -78,6 +78,8 @@ enum OperatorRegistry {
             Key(domain: "", opType: "LSTM"): { try LSTM($0) },
             Key(domain: "", opType: "GRU"): { try GRU($0) },
             Key(domain: "", opType: "RNN"): { try RNN($0) },
+            Key(domain: "", opType: "NegativeLogLikelihoodLoss"): { try NegativeLogLikelihoodLoss($0) },
+            Key(domain: "", opType: "SoftmaxCrossEntropyLoss"): { try NegativeLogLikelihoodLoss($0) },
             Key(domain: "", opType: "Conv"): { try Conv($0) },
             Key(domain: "", opType: "ConvTranspose"): { try ConvTranspose($0) },
             Key(domain: "", opType: "Resize"): { try Resize($0) },
