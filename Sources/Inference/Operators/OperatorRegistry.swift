@@ -75,6 +75,7 @@ enum OperatorRegistry {
             Key(domain: "", opType: "DequantizeLinear"): { try DequantizeLinear($0) },
             Key(domain: "", opType: "Clip"): { try Clip($0) },
             Key(domain: "", opType: "Gemm"): { try Gemm($0) },
+            Key(domain: "", opType: "Einsum"): { try Einsum($0) },
             Key(domain: "", opType: "LSTM"): { try LSTM($0) },
             Key(domain: "", opType: "GRU"): { try GRU($0) },
             Key(domain: "", opType: "RNN"): { try RNN($0) },

@@ -239,8 +239,7 @@ struct RecurrentLayer: Sendable {
 
     /// The row-major array of `shape` with its axes reordered: output axis i is input axis order[i].
     private static func permuted(_ values: [Float], shape: [Int], order: [Int]) -> [Float] {
-        let strides = rowMajorStrides(shape)
-        return Transpose.positions(shape: order.map { shape[$0] }, sourceStrides: order.map { strides[$0] }, offset: 0).map { values[$0] }
+        Transpose.permuted(Tensor(shape: shape, floats: values), by: order).floats
     }
 }
 
