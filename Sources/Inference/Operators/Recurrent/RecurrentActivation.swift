@@ -6,23 +6,19 @@ struct RecurrentActivation: Sendable {
     private let function: UnaryFunction
     private let clip: Float?
 
-    /// The activations for `count` gate functions per direction, from the node's `activations`,
+    /// One list of `defaults.count` functions (f, g, h order) per direction, from the node's `activations`,
     /// `activation_alpha`, `activation_beta` and `clip`, one list per direction.
     static func parse(_ context: OperatorContext, defaults: [String], directions: Int) throws -> [[RecurrentActivation]] {
         let attributes = context.attributes, node = context.node.name
         let clip = try attributes.float("clip")
         if let clip, clip < 0 { throw InferenceError.invalidAttribute(node: node, attribute: "clip", reason: "must not be negative, got \(clip)") }
-        let names = try attributes.strings("activations") ?? defaults
-        // onnxruntime takes one set of functions for both directions of a bidirectional node too.
-        let perDirection: [String]
-        switch names.count {
-        case defaults.count: perDirection = Array(repeating: names, count: directions).flatMap { $0 }
-        case defaults.count * directions: perDirection = names
-        default:
-            throw InferenceError.invalidAttribute(node: node, attribute: "activations", reason: "needs \(defaults.count) functions per direction, got \(names.count)")
+        let names = try attributes.strings("activations") ?? Array(repeating: defaults, count: directions).flatMap { $0 }
+        guard names.count == defaults.count * directions else {
+            throw InferenceError.invalidAttribute(node: node, attribute: "activations",
+                                                  reason: "needs \(defaults.count) functions per direction, \(defaults.count * directions) in all, got \(names.count)")
         }
         var alphas = try attributes.floats("activation_alpha") ?? [], betas = try attributes.floats("activation_beta") ?? []
-        let activations = try perDirection.map { name in
+        let activations = try names.map { name in
             try RecurrentActivation(named: name, alphas: &alphas, betas: &betas, clip: clip, node: node)
         }
         return stride(from: 0, to: activations.count, by: defaults.count).map { Array(activations[$0..<($0 + defaults.count)]) }

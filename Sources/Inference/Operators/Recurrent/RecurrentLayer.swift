@@ -112,35 +112,14 @@ struct RecurrentLayer: Sendable {
         let timeMajorX = try Self.swappingLeadingAxes(x.floatOperand("X"), shape: x.shape, if: batchFirst)
         let initialHidden = try initialState(inputs.optional(5), role: "initial_h", batch: batch, hiddenSize: hiddenSize)
         let initialCell = carriesCellState ? try initialState(inputs.optional(6), role: "initial_c", batch: batch, hiddenSize: hiddenSize) : []
-        let stateSize = batch * hiddenSize, gateWidth = gateCount * hiddenSize
+        let stateSize = batch * hiddenSize
         var y = [Float](repeating: 0, count: sequence * directions * stateSize)
         var finalHidden: [Float] = [], finalCell: [Float] = []
         for (direction, cell) in cells.enumerated() {
-            var projected = weights[direction].input.multiply(timeMajorX, rows: sequence * batch, on: multiplier)
-            projected.addRowBias(weights[direction].inputBias)
             let stateSpan = (direction * stateSize)..<((direction + 1) * stateSize)
             var state = RecurrentState(rows: batch, width: hiddenSize, hidden: Array(initialHidden[stateSpan]),
                                        cell: initialCell.isEmpty ? [] : Array(initialCell[stateSpan]))
-            for step in 0..<(lengths.max() ?? 0) {
-                let times = lengths.map { length in step < length ? (reversed[direction] ? length - 1 - step : step) : nil }
-                // Rows whose sequence has ended still run (on any timestep's input): their result is dropped.
-                var gates = [Float]()
-                gates.reserveCapacity(batch * gateWidth)
-                for (row, time) in times.enumerated() {
-                    let start = ((time ?? 0) * batch + row) * gateWidth
-                    gates.append(contentsOf: projected[start..<(start + gateWidth)])
-                }
-                let previous = times.contains(nil) ? state : nil
-                cell.advance(&gates, state: &state, weights: weights[direction])
-                for (row, time) in times.enumerated() {
-                    guard let time else {
-                        state.restoreRow(row, from: previous!)
-                        continue
-                    }
-                    let target = ((time * directions + direction) * batch + row) * hiddenSize
-                    y.replaceSubrange(target..<(target + hiddenSize), with: state.hidden[(row * hiddenSize)..<((row + 1) * hiddenSize)])
-                }
-            }
+            walk(direction, cell: cell, weights: weights[direction], timeMajorX: timeMajorX, sequence: sequence, lengths: lengths, state: &state, y: &y)
             finalHidden += state.hidden
             finalCell += state.cell
         }
@@ -152,6 +131,35 @@ struct RecurrentLayer: Sendable {
         outputs.append(Tensor(shape: stateShape, floats: Self.swappingLeadingAxes(finalHidden, shape: [directions, batch, hiddenSize], if: batchFirst), as: type))
         if carriesCellState {
             outputs.append(Tensor(shape: stateShape, floats: Self.swappingLeadingAxes(finalCell, shape: [directions, batch, hiddenSize], if: batchFirst), as: type))
+        }
+    }
+
+    /// Walks one direction over time from `state`, writing each row's hidden state into Y
+    /// [sequence, directions, rows, width] at its timestep.
+    private func walk(_ direction: Int, cell: any RecurrentCell, weights: RecurrentWeights, timeMajorX: [Float], sequence: Int,
+                      lengths: [Int], state: inout RecurrentState, y: inout [Float]) {
+        let (batch, width) = (state.rows, state.width), gateWidth = gateCount * width
+        var projected = weights.input.multiply(timeMajorX, rows: sequence * batch, on: multiplier)
+        projected.addRowBias(weights.inputBias)
+        for step in 0..<(lengths.max() ?? 0) {
+            let times = lengths.map { length in step < length ? (reversed[direction] ? length - 1 - step : step) : nil }
+            // Rows whose sequence has ended still run (on any timestep's input): their result is dropped.
+            var gates = [Float]()
+            gates.reserveCapacity(batch * gateWidth)
+            for (row, time) in times.enumerated() {
+                let start = ((time ?? 0) * batch + row) * gateWidth
+                gates.append(contentsOf: projected[start..<(start + gateWidth)])
+            }
+            let previous = times.contains(nil) ? state : nil
+            cell.advance(&gates, state: &state, weights: weights)
+            for (row, time) in times.enumerated() {
+                guard let time else {
+                    state.restoreRow(row, from: previous!)
+                    continue
+                }
+                let target = ((time * directions + direction) * batch + row) * width
+                y.replaceSubrange(target..<(target + width), with: state.hidden[(row * width)..<((row + 1) * width)])
+            }
         }
     }
 
