@@ -1,7 +1,8 @@
 /// Einsum (opset 12): any number of operands, explicit ("ij,jk->ik") or implicit ("ij,jk": the
 /// labels used once, alphabetically) output, "..." for broadcast leading axes, and a label repeated in
 /// one operand for its diagonal. Operands are contracted left to right, each pair as one batched GEMM;
-/// a label no later operand or the output needs is summed away as soon as possible.
+/// a label no later operand or the output needs is summed away as soon as possible. Integer operands
+/// are computed in FP32 too (exact up to 2^24).
 struct Einsum: SingleOutputOperator {
     private enum Symbol: Equatable {
         case letter(Character)
