@@ -89,6 +89,14 @@ struct NodeAttributes: Sendable {
         }
     }
 
+    func strings(_ name: String) throws -> [String]? {
+        switch values[name] {
+        case nil: return nil
+        case .strings(let values)?: return values
+        case _?: throw InferenceError.invalidAttribute(node: node, attribute: name, reason: "must be a list of strings")
+        }
+    }
+
     func ints(_ name: String) throws -> [Int]? {
         switch values[name] {
         case nil: return nil
