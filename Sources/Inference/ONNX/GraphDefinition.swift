@@ -105,14 +105,6 @@ struct NodeAttributes: Sendable {
         }
     }
 
-    func strings(_ name: String) throws -> [String]? {
-        switch values[name] {
-        case nil: return nil
-        case .strings(let values)?: return values
-        case _?: throw InferenceError.invalidAttribute(node: node, attribute: name, reason: "must be a list of strings")
-        }
-    }
-
     func floats(_ name: String) throws -> [Float]? {
         switch values[name] {
         case nil: return nil
