@@ -218,6 +218,10 @@ struct LinkSession {
             try await reject(sha256, of: assignment, reason: "the engine cannot run it: \(check.problems.joined(separator: "; "))", outbound: outbound)
             return nil
         }
+        if let value = (session.inputs + session.outputs).first(where: { $0.container != .tensor }) {
+            try await reject(sha256, of: assignment, reason: "'\(value.name)' is a \(value.container.rawValue); the Open Inference Protocol carries tensors only", outbound: outbound)
+            return nil
+        }
         return session
     }
 

@@ -22,22 +22,17 @@ struct NodeTestCase {
 
     private func failure() -> String? {
         do {
-            let modelData = try Data(contentsOf: directory.appendingPathComponent("model.onnx"))
-            let model = try Onnx_ModelProto(serializedBytes: modelData)
-            if let output = model.graph.output.first(where: { $0.type.value != nil && !$0.type.isTensor }) {
-                return "output '\(output.name)' is a \(output.type.kindName), not a tensor"
-            }
-            let session = try InferenceSession(modelData: modelData)
+            let session = try InferenceSession(modelData: try Data(contentsOf: directory.appendingPathComponent("model.onnx")))
             for dataSet in try dataSets() {
-                var feeds: [String: Tensor] = [:]
+                var feeds: [String: Value] = [:]
                 for (index, input) in session.inputs.enumerated() {
-                    feeds[input.name] = try Self.tensor(dataSet.appendingPathComponent("input_\(index).pb"))
+                    let file = dataSet.appendingPathComponent("input_\(index).pb")
+                    if let value = try Self.value(file, declared: input) { feeds[input.name] = value }
                 }
-                let results = try session.run(feeds)
+                let results = try session.run(values: feeds)
                 for (index, output) in session.outputs.enumerated() {
-                    let expected = try Self.tensor(dataSet.appendingPathComponent("output_\(index).pb"))
-                    guard let actual = results[output.name] else { return "output '\(output.name)' missing" }
-                    if let mismatch = NodeTestTolerance.mismatch(actual, expected) {
+                    let expected = try Self.value(dataSet.appendingPathComponent("output_\(index).pb"), declared: output)
+                    if let mismatch = NodeTestTolerance.mismatch(results[output.name], expected) {
                         return "\(dataSet.lastPathComponent) output '\(output.name)': \(mismatch)"
                     }
                 }
@@ -54,25 +49,25 @@ struct NodeTestCase {
             .sorted { $0.lastPathComponent < $1.lastPathComponent }
     }
 
-    private static func tensor(_ file: URL) throws -> Tensor {
-        try Tensor(onnxTensor: Onnx_TensorProto(serializedBytes: Data(contentsOf: file)))
-    }
-}
-
-extension Onnx_TypeProto {
-    var isTensor: Bool {
-        if case .tensorType = value { return true }
-        return false
-    }
-
-    var kindName: String {
-        switch value {
-        case .tensorType: "tensor"
-        case .sequenceType: "sequence"
-        case .mapType: "map"
-        case .optionalType: "optional"
-        case .sparseTensorType: "sparse tensor"
-        case nil: "value of no declared type"
+    /// A data file as the graph declares the value: a TensorProto, a SequenceProto or an
+    /// OptionalProto (nil: an optional without a value).
+    private static func value(_ file: URL, declared: TensorInfo) throws -> Value? {
+        let data = try Data(contentsOf: file)
+        switch declared.container {
+        case .tensor:
+            return .tensor(try Tensor(onnxTensor: Onnx_TensorProto(serializedBytes: data)))
+        case .sequence:
+            return .sequence(try sequence(Onnx_SequenceProto(serializedBytes: data), declared: declared))
+        case .optionalTensor, .optionalSequence:
+            let optional = try Onnx_OptionalProto(serializedBytes: data)
+            if optional.hasTensorValue { return .tensor(try Tensor(onnxTensor: optional.tensorValue)) }
+            if optional.hasSequenceValue { return .sequence(try sequence(optional.sequenceValue, declared: declared)) }
+            return nil
         }
+    }
+
+    private static func sequence(_ proto: Onnx_SequenceProto, declared: TensorInfo) throws -> TensorSequence {
+        let tensors = try proto.tensorValues.map(Tensor.init(onnxTensor:))
+        return try TensorSequence(elementType: tensors.first?.elementType ?? declared.elementType, tensors: tensors)
     }
 }

@@ -6,6 +6,29 @@ enum NodeTestTolerance {
     static let relative: Float = 1e-3
     static let absolute: Float = 1e-7
 
+    /// Values match when both are absent, or both are tensors that match, or both are sequences of
+    /// as many tensors that match one by one.
+    static func mismatch(_ actual: Value?, _ expected: Value?) -> String? {
+        switch (actual, expected) {
+        case (nil, nil): return nil
+        case (.tensor(let actual)?, .tensor(let expected)?): return mismatch(actual, expected)
+        case (.sequence(let actual)?, .sequence(let expected)?):
+            guard actual.tensors.count == expected.tensors.count else {
+                return "a sequence of \(actual.tensors.count) tensors, expected \(expected.tensors.count)"
+            }
+            for (index, (a, e)) in zip(actual.tensors, expected.tensors).enumerated() {
+                if let mismatch = mismatch(a, e) { return "element \(index) of the sequence: \(mismatch)" }
+            }
+            return nil
+        default:
+            return "\(actual.map(describe) ?? "no value"), expected \(expected.map(describe) ?? "no value")"
+        }
+    }
+
+    private static func describe(_ value: Value) -> String {
+        if case .tensor = value { "a tensor" } else { "a sequence" }
+    }
+
     static func mismatch(_ actual: Tensor, _ expected: Tensor) -> String? {
         guard actual.elementType == expected.elementType else {
             return "type \(actual.elementType.rawValue), expected \(expected.elementType.rawValue)"

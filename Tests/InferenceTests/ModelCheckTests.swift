@@ -15,19 +15,19 @@ final class ModelCheckTests: XCTestCase {
             $0.version = 3
         })
         model.graph.initializer.append(.with {
-            $0.name = "vocabulary"
-            $0.dataType = Int32(Onnx_TensorProto.DataType.string.rawValue)
+            $0.name = "phases"
+            $0.dataType = Int32(Onnx_TensorProto.DataType.complex64.rawValue)
             $0.dims = [1]
-            $0.stringData = [Data("token".utf8)]
+            $0.floatData = [1, 0]
         })
         let check = try ModelCheck(modelData: model.serializedBytes())
         XCTAssertFalse(check.canRun)
         XCTAssertEqual(check.unsupportedNodes.map(\.opType), ["Frobnicate", "Transmogrify"])
         XCTAssertEqual(check.unsupportedNodes.first?.domain, "com.example")
         XCTAssertEqual(check.unsupportedNodes.first?.opset, 3)
-        XCTAssertEqual(check.unsupportedElementTypes.map(\.typeName), ["string"])
+        XCTAssertEqual(check.unsupportedElementTypes.map(\.typeName), ["complex64"])
         XCTAssertEqual(check.problems.count, 3, "\(check.problems)")
-        XCTAssertTrue(check.elementTypes.contains("float32") && check.elementTypes.contains("string"), "\(check.elementTypes)")
+        XCTAssertTrue(check.elementTypes.contains("float32") && check.elementTypes.contains("complex64"), "\(check.elementTypes)")
     }
 
     func testARunnableModelLoadsAndNamesItsOpsetsTypesAndSchemes() throws {

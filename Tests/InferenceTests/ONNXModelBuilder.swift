@@ -10,7 +10,8 @@ struct ONNXModelBuilder {
     var opsets: [String: Int64] = ["": 13]
 
     mutating func addNode(_ opType: String, domain: String = "", name: String, inputs: [String], outputs: [String],
-                          intAttributes: [String: Int64] = [:], intListAttributes: [String: [Int64]] = [:]) {
+                          intAttributes: [String: Int64] = [:], intListAttributes: [String: [Int64]] = [:],
+                          floatAttributes: [String: Float] = [:]) {
         var node = Onnx_NodeProto()
         node.opType = opType
         node.domain = domain
@@ -28,6 +29,12 @@ struct ONNXModelBuilder {
             attribute.name = name
             attribute.type = .ints
             attribute.ints = values
+            return attribute
+        } + floatAttributes.map { name, value in
+            var attribute = Onnx_AttributeProto()
+            attribute.name = name
+            attribute.type = .float
+            attribute.f = value
             return attribute
         }
         nodes.append(node)

@@ -11,6 +11,7 @@ extension GraphDefinition {
         for node in nodes {
             guard node.inputs.allSatisfy({ $0.isEmpty || constants[$0] != nil }), !node.inputs.allSatisfy(\.isEmpty),
                   let operation = try? OperatorRegistry.makeOperator(for: node, opsets: opsets, constants: constants),
+                  operation.isDeterministic,
                   let results = try? operation.outputs(for: node.inputs.map { $0.isEmpty ? nil : constants[$0] }),
                   results.count == node.outputs.count,
                   results.allSatisfy({ $0.storage.residentBytes <= Self.largestFoldedBytes }) else {

@@ -78,9 +78,19 @@ enum ONNXModelDecoder {
         return opsets
     }
 
+    /// A tensor, a sequence of tensors, or an optional of either; maps and sparse tensors are refused.
     private static func decodeValueInfo(_ info: Onnx_ValueInfoProto) throws -> TensorInfo {
-        guard case .tensorType(let tensorType)? = info.type.value else {
-            throw InferenceError.malformedModel("graph value '\(info.name)' is not a tensor")
+        var declared = info.type.value, container = TensorInfo.Container.tensor
+        if case .optionalType(let optional)? = declared {
+            declared = optional.elemType.value
+            container = .optionalTensor
+        }
+        if case .sequenceType(let sequence)? = declared {
+            declared = sequence.elemType.value
+            container = container == .optionalTensor ? .optionalSequence : .sequence
+        }
+        guard case .tensorType(let tensorType)? = declared else {
+            throw InferenceError.malformedModel("graph value '\(info.name)' is not a tensor, a sequence of tensors or an optional of either")
         }
         guard let type = ElementType(onnxDataType: tensorType.elemType) else {
             throw InferenceError.unsupportedElementType(onnxDataType: tensorType.elemType, tensor: info.name)
@@ -88,7 +98,7 @@ enum ONNXModelDecoder {
         let shape: [Int?] = tensorType.shape.dim.map { dim in
             if case .dimValue(let value)? = dim.value, value > 0 { Int(value) } else { nil }
         }
-        return TensorInfo(name: info.name, elementType: type, shape: shape)
+        return TensorInfo(name: info.name, elementType: type, shape: shape, container: container)
     }
 
     private static func decodeAttributes(_ protos: [Onnx_AttributeProto], node: String, opsets: [String: Int]) throws -> NodeAttributes {

@@ -55,12 +55,8 @@ struct BinaryElementwise: SingleOutputOperator {
     let broadcasts = ShapeKeyedCache<Broadcasting>()
 
     init(_ context: OperatorContext) throws {
-        guard let make = BinaryFunction.catalogue[context.node.opType] else {
-            throw InferenceError.unsupportedOperator(opType: context.node.opType, domain: context.node.domain,
-                                                     node: context.node.name, opset: context.opset)
-        }
         opType = context.node.opType
-        function = try make(context.attributes)
+        function = try context.declaration(in: BinaryFunction.catalogue)
     }
 
     func run(_ inputs: [Tensor?]) throws -> Tensor {

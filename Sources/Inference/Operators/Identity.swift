@@ -1,7 +1,8 @@
-struct Identity: SingleOutputOperator {
+/// Identity of any value: a tensor (a view of its buffer), a sequence, or an optional.
+struct Identity: ValueOperator {
     var viewsFirstInput: Bool { true }
 
-    func run(_ inputs: [Tensor?]) throws -> Tensor {
-        try inputs.required(0)
+    func run(values inputs: [Value?], into outputs: inout [Value?]) throws {
+        outputs.append(inputs.optional(0))
     }
 }

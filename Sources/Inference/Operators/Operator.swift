@@ -12,11 +12,15 @@ protocol Operator: Sendable {
     /// True when output 0 shares input 0's buffer (a reshape): the run arena takes that buffer back
     /// only once both are dead.
     var viewsFirstInput: Bool { get }
+
+    /// False for the random generators: constant folding must not freeze one draw into the model.
+    var isDeterministic: Bool { get }
 }
 
 extension Operator {
     var preparedBytes: Int { 0 }
     var viewsFirstInput: Bool { false }
+    var isDeterministic: Bool { true }
 }
 
 /// An operator with one output, which it returns.
@@ -44,6 +48,15 @@ struct OperatorContext {
     var multiplier: MatrixMultiplier { MatrixMultiplier(path: floatPath, threads: threads) }
 
     var attributes: NodeAttributes { node.attributes }
+
+    /// The node's entry of an operator family's catalogue, made from its attributes; an op type the
+    /// family does not declare is refused like any unsupported operator.
+    func declaration<Declared>(in catalogue: [String: @Sendable (NodeAttributes) throws -> Declared]) throws -> Declared {
+        guard let make = catalogue[node.opType] else {
+            throw InferenceError.unsupportedOperator(opType: node.opType, domain: node.domain, node: node.name, opset: opset)
+        }
+        return try make(attributes)
+    }
 
     /// The value of input `index` when it is a constant known at load.
     func constantInput(_ index: Int) -> Tensor? {

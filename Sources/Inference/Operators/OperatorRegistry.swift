@@ -47,6 +47,17 @@ enum OperatorRegistry {
             Key(domain: "", opType: "NonZero"): { _ in NonZero() },
             Key(domain: "", opType: "Compress"): { try Compress($0) },
             Key(domain: "", opType: "If"): { try If($0) },
+            Key(domain: "", opType: "RandomUniform"): { try RandomTensor($0) },
+            Key(domain: "", opType: "RandomNormal"): { try RandomTensor($0) },
+            Key(domain: "", opType: "RandomUniformLike"): { try RandomTensor($0) },
+            Key(domain: "", opType: "RandomNormalLike"): { try RandomTensor($0) },
+            Key(domain: "", opType: "Bernoulli"): { try Bernoulli($0) },
+            Key(domain: "", opType: "Multinomial"): { try Multinomial($0) },
+            Key(domain: "", opType: "SequenceConstruct"): { _ in SequenceConstruct() },
+            Key(domain: "", opType: "SequenceEmpty"): { try SequenceEmpty($0) },
+            Key(domain: "", opType: "SplitToSequence"): { try SplitToSequence($0) },
+            Key(domain: "", opType: "ConcatFromSequence"): { try ConcatFromSequence($0) },
+            Key(domain: "", opType: "SequenceMap"): { try SequenceMap($0) },
             Key(domain: "", opType: "Loop"): { try Loop($0) },
             Key(domain: "", opType: "Scan"): { try Scan($0) },
             Key(domain: "", opType: "Unique"): { try Unique($0) },
@@ -126,6 +137,12 @@ enum OperatorRegistry {
         }
         for kind in Reduction.Kind.allCases {
             table[Key(domain: "", opType: kind.rawValue)] = { try Reduction($0, kind: kind) }
+        }
+        for kind in SequenceEdit.Kind.allCases {
+            table[Key(domain: "", opType: kind.rawValue)] = { _ in SequenceEdit(kind: kind) }
+        }
+        for kind in OptionalOperator.Kind.allCases {
+            table[Key(domain: "", opType: kind.rawValue)] = { _ in OptionalOperator(kind: kind) }
         }
         for kind in Comparison.Kind.allCases {
             table[Key(domain: "", opType: kind.rawValue)] = { _ in Comparison(kind: kind) }

@@ -6,6 +6,8 @@ struct ExecutionPlan: Sendable {
         let node: String
         let opType: String
         let operation: any Operator
+        /// The operation again when it runs on values (sequences, absent optionals), found once here.
+        let valueOperation: (any ValueOperator)?
         /// nil for an omitted optional operand or output.
         let inputSlots: [Int?]
         let outputSlots: [Int?]
@@ -97,7 +99,7 @@ struct ExecutionPlan: Sendable {
                 let group = owner(slot)
                 return !foreign.contains(group) && groupDeath[group] == index && dying.first(where: { owner($0) == group }) == slot
             }
-            return Step(node: step.node.name, opType: step.node.opType, operation: step.operation,
+            return Step(node: step.node.name, opType: step.node.opType, operation: step.operation, valueOperation: step.operation as? any ValueOperator,
                         inputSlots: step.inputs, outputSlots: step.outputs,
                         releasedSlots: dying.filter { !recycled.contains($0) }, recycledSlots: recycled)
         }
@@ -108,49 +110,73 @@ struct ExecutionPlan: Sendable {
 }
 
 extension ExecutionPlan {
-    /// Runs every step on `feeds` (a value per input slot's name), `running` each operator, and
-    /// returns the graph's outputs. With an arena, dead values' buffers go back to it; without one
-    /// (a subgraph's run inside its operator) they go back to the heap.
+    /// Runs every step on `feeds` (a value per input slot's name) and returns the graph's outputs
+    /// (an absent optional is left out). With an arena, dead tensors' buffers go back to it; without
+    /// one (a subgraph's run inside its operator) they go back to the heap. With a profile, each
+    /// step's time is added to it.
     func execute(
-        _ feeds: [String: Tensor], lists: inout ExecutorLists, arena: RunArena?,
-        running: (Step, [Tensor?], inout [Tensor]) throws -> Void
-    ) throws -> [String: Tensor] {
-        lists.values.append(contentsOf: initialValues)
-        for (name, tensor) in feeds {
-            if let slot = inputSlots[name] { lists.values[slot] = tensor }
+        _ feeds: [String: Value], lists: inout ExecutorLists, arena: RunArena?, profile: inout OperatorProfile?
+    ) throws -> [String: Value] {
+        for value in initialValues { lists.values.append(value.map(Value.tensor)) }
+        for (name, value) in feeds {
+            if let slot = inputSlots[name] { lists.values[slot] = value }
         }
+        let clock = ContinuousClock()
         for (index, step) in steps.enumerated() {
             arena?.step = index
-            lists.operands.removeAll(keepingCapacity: true)
-            lists.results.removeAll(keepingCapacity: true)
-            for slot in step.inputSlots { lists.operands.append(slot.flatMap { lists.values[$0] }) }
             do {
-                try running(step, lists.operands, &lists.results)
+                let started = profile == nil ? nil : clock.now
+                if let operation = step.valueOperation {
+                    try runValues(step, operation, lists: &lists)
+                } else {
+                    try runTensors(step, lists: &lists, arena: arena)
+                }
+                if let started { profile?.add(started.duration(to: clock.now), node: step.node, opType: step.opType) }
             } catch let error as InferenceError {
                 let reason = if case .invalidOperand(let reason) = error { reason } else { error.description }
                 throw InferenceError.nodeFailed(node: step.node, opType: step.opType, reason: reason)
-            }
-            for (output, result) in lists.results.enumerated() {
-                // An output no node reads or the node does not name (LayerNormalization's
-                // statistics) goes back at once.
-                if output < step.outputSlots.count, let slot = step.outputSlots[output] {
-                    lists.values[slot] = result
-                } else {
-                    arena?.recycle(result.storage)
-                }
             }
             for slot in step.releasedSlots {
                 lists.values[slot] = nil
             }
             for slot in step.recycledSlots {
-                if let dead = lists.values[slot].take() { arena?.recycle(dead.storage) }
+                if case .tensor(let dead)? = lists.values[slot].take() { arena?.recycle(dead.storage) }
             }
         }
-        var results: [String: Tensor] = [:]
+        var results: [String: Value] = [:]
         for (name, slot) in outputSlots {
             results[name] = lists.values[slot]
         }
         return results
     }
-}
 
+    private func runTensors(_ step: Step, lists: inout ExecutorLists, arena: RunArena?) throws {
+        lists.operands.removeAll(keepingCapacity: true)
+        lists.results.removeAll(keepingCapacity: true)
+        for (input, slot) in step.inputSlots.enumerated() {
+            let value = slot.flatMap { lists.values[$0] }
+            if case .sequence? = value { throw InferenceError.invalidOperand("input \(input) is a sequence; \(step.opType) takes tensors") }
+            lists.operands.append(value?.tensor)
+        }
+        try step.operation.run(lists.operands, into: &lists.results)
+        for (output, result) in lists.results.enumerated() {
+            // An output no node reads or the node does not name (LayerNormalization's statistics)
+            // goes back at once.
+            if output < step.outputSlots.count, let slot = step.outputSlots[output] {
+                lists.values[slot] = .tensor(result)
+            } else {
+                arena?.recycle(result.storage)
+            }
+        }
+    }
+
+    private func runValues(_ step: Step, _ operation: any ValueOperator, lists: inout ExecutorLists) throws {
+        lists.valueOperands.removeAll(keepingCapacity: true)
+        lists.valueResults.removeAll(keepingCapacity: true)
+        for slot in step.inputSlots { lists.valueOperands.append(slot.flatMap { lists.values[$0] }) }
+        try operation.run(values: lists.valueOperands, into: &lists.valueResults)
+        for (output, result) in lists.valueResults.enumerated() where output < step.outputSlots.count {
+            if let slot = step.outputSlots[output] { lists.values[slot] = result }
+        }
+    }
+}

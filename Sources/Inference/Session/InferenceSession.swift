@@ -53,27 +53,41 @@ public final class InferenceSession: Sendable {
 
     /// Runs the graph on `feeds` (one tensor per model input) and returns every model output.
     public func run(_ feeds: [String: Tensor]) throws -> [String: Tensor] {
-        try execute(feeds) { step, inputs, outputs in try step.operation.run(inputs, into: &outputs) }
+        var profile: OperatorProfile?
+        return try tensors(of: execute(feeds.mapValues(Value.tensor), profile: &profile))
     }
 
     /// `run`, adding the time each node takes to `profile`.
     public func run(_ feeds: [String: Tensor], profile: inout OperatorProfile) throws -> [String: Tensor] {
-        let clock = ContinuousClock()
-        return try execute(feeds) { step, inputs, outputs in
-            let elapsed = try clock.measure { try step.operation.run(inputs, into: &outputs) }
-            profile.add(elapsed, node: step.node, opType: step.opType)
+        var measured: OperatorProfile? = profile
+        defer { profile = measured! }
+        return try tensors(of: execute(feeds.mapValues(Value.tensor), profile: &measured))
+    }
+
+    /// Runs a graph whose inputs or outputs include sequences or optionals; an absent optional is
+    /// left out of both dictionaries.
+    public func run(values feeds: [String: Value]) throws -> [String: Value] {
+        var profile: OperatorProfile?
+        return try execute(feeds, profile: &profile)
+    }
+
+    private func tensors(of values: [String: Value]) throws -> [String: Tensor] {
+        try values.mapValues { value in
+            guard let tensor = value.tensor else { throw InferenceError.invalidOperand("an output is a sequence: use run(values:)") }
+            return tensor
         }
     }
 
-    private func execute(
-        _ feeds: [String: Tensor], running: (ExecutionPlan.Step, [Tensor?], inout [Tensor]) throws -> Void
-    ) throws -> [String: Tensor] {
+    private func execute(_ feeds: [String: Value], profile: inout OperatorProfile?) throws -> [String: Value] {
         if let unknown = feeds.keys.first(where: { plan.inputSlots[$0] == nil }) {
             throw InferenceError.unknownFeed(name: unknown, expected: inputs.map(\.name))
         }
         for input in inputs {
-            guard let tensor = feeds[input.name] else { throw InferenceError.missingFeed(input.name) }
-            try check(tensor, against: input)
+            guard let value = feeds[input.name] else {
+                if input.container.isOptional { continue }
+                throw InferenceError.missingFeed(input.name)
+            }
+            try check(value, against: input)
         }
         return try arenas.withArena { arena in
             // The lists of the arena's last run, refilled in place: a run allocates none of its own.
@@ -83,7 +97,20 @@ public final class InferenceSession: Sendable {
                 lists.clear()
                 swap(&lists, &arena.executorLists)
             }
-            return try plan.execute(feeds, lists: &lists, arena: arena, running: running)
+            return try plan.execute(feeds, lists: &lists, arena: arena, profile: &profile)
+        }
+    }
+
+    private func check(_ value: Value, against input: TensorInfo) throws {
+        switch value {
+        case .tensor(let tensor) where !input.container.isSequence:
+            try check(tensor, against: input)
+        case .sequence(let sequence) where input.container.isSequence:
+            guard sequence.elementType == input.elementType else {
+                throw InferenceError.feedTypeMismatch(name: input.name, expected: input.elementType, actual: sequence.elementType)
+            }
+        default:
+            throw InferenceError.invalidOperand("input '\(input.name)' expects \(input.container.rawValue), got \(value.kindName)")
         }
     }
 

@@ -221,14 +221,20 @@ final class RunArena: @unchecked Sendable {  // used by one run at a time, hande
 /// What the executor holds during a run: every value slot, and the current step's operands and
 /// results. Empty between runs (no tensor outlives its run here), with their capacity kept.
 struct ExecutorLists {
-    var values: [Tensor?] = []
+    var values: [Value?] = []
+    /// A tensor operator's operands and results.
     var operands: [Tensor?] = []
     var results: [Tensor] = []
+    /// A value operator's.
+    var valueOperands: [Value?] = []
+    var valueResults: [Value?] = []
 
     mutating func clear() {
         values.removeAll(keepingCapacity: true)
         operands.removeAll(keepingCapacity: true)
         results.removeAll(keepingCapacity: true)
+        valueOperands.removeAll(keepingCapacity: true)
+        valueResults.removeAll(keepingCapacity: true)
     }
 }
 

@@ -135,7 +135,7 @@ enum TensorStorage: Sendable, Equatable {
         case .int16(let values): values.map(Float.init)
         case .uint16(let values): values.map(Float.init)
         case .int32(let values): values.map(Float.init)
-        case .uint32(let values): values.map(Float.init)
+        case .uint32(let values): values.map { Float($0) } // not map(Float.init): that picks init(bitPattern:)
         case .int64(let values): values.map(Float.init)
         case .uint64(let values): values.map(Float.init)
         case .bool(let values): values.map { $0 ? 1 : 0 }
@@ -148,7 +148,7 @@ enum TensorStorage: Sendable, Equatable {
     var doubles: [Double] {
         switch self {
         case .float64(let values): values
-        case .uint64(let values): values.map(Double.init)
+        case .uint64(let values): values.map { Double($0) } // not map(Double.init): that picks init(bitPattern:)
         case .string(let values): values.map { Double($0.trimmingCharacters(in: .whitespaces)) ?? .nan }
         case .float32, .float16, .bfloat16, .smallFloat, .bool: floats.map(Double.init)
         default: int64s.map(Double.init)

@@ -6,12 +6,8 @@ struct ElementwiseFunction: SingleOutputOperator {
     let function: UnaryFunction
 
     init(_ context: OperatorContext) throws {
-        guard let make = UnaryFunction.catalogue[context.node.opType] else {
-            throw InferenceError.unsupportedOperator(opType: context.node.opType, domain: context.node.domain,
-                                                     node: context.node.name, opset: context.opset)
-        }
         opType = context.node.opType
-        function = try make(context.attributes)
+        function = try context.declaration(in: UnaryFunction.catalogue)
     }
 
     func run(_ inputs: [Tensor?]) throws -> Tensor {

@@ -1,7 +1,7 @@
 /// Loop: runs its body while the trip count (M) is not reached and the condition holds, carrying
-/// the loop-carried values from each iteration to the next; per-iteration scan outputs are stacked
-/// along a new first axis.
-struct Loop: Operator {
+/// the loop-carried values (tensors, sequences or optionals) from each iteration to the next;
+/// per-iteration scan outputs are stacked along a new first axis.
+struct Loop: ValueOperator {
     let body: SubgraphRunner
     let implicitCount: Int
 
@@ -10,11 +10,11 @@ struct Loop: Operator {
         implicitCount = context.node.implicitInputCount
     }
 
-    func run(_ inputs: [Tensor?], into outputs: inout [Tensor]) throws {
+    func run(values inputs: [Value?], into outputs: inout [Value?]) throws {
         let (explicit, outer) = inputs.splittingImplicit(implicitCount)
-        let tripCount = explicit.optional(0).map { $0.int64(at: 0) }
-        var condition = explicit.optional(1).map { $0.float(at: 0) != 0 } ?? true
-        var carried = try (2..<max(explicit.count, 2)).map { try explicit.required($0) }
+        let tripCount = try explicit.optional(0).map { try [$0].requiredTensor(0).int64(at: 0) }
+        var condition = try explicit.optional(1).map { try [$0].requiredTensor(0).float(at: 0) != 0 } ?? true
+        var carried = Array(explicit.dropFirst(2))
         let scanCount = body.outputNames.count - 1 - carried.count
         guard scanCount >= 0 else {
             throw InferenceError.invalidOperand("the body gives \(body.outputNames.count) outputs for \(carried.count) loop-carried values")
@@ -23,14 +23,16 @@ struct Loop: Operator {
         var iteration: Int64 = 0
         while condition, tripCount.map({ iteration < $0 }) ?? true {
             let results = try body.run(
-                [Tensor(shape: [], int64s: [iteration]), Tensor(shape: [], bools: [condition])] + carried, outer: outer)
-            condition = results[0].float(at: 0) != 0
+                [.tensor(Tensor(shape: [], int64s: [iteration])), .tensor(Tensor(shape: [], bools: [condition]))] + carried, outer: outer)
+            condition = try results.requiredTensor(0).float(at: 0) != 0
             carried = Array(results[1...carried.count])
-            for (index, value) in results.dropFirst(1 + carried.count).enumerated() { scans[index].append(value) }
+            for (index, value) in results.dropFirst(1 + carried.count).enumerated() {
+                scans[index].append(try [value].requiredTensor(0))
+            }
             iteration += 1
         }
         outputs.append(contentsOf: carried)
-        for values in scans { outputs.append(try Tensor.stacked(values, axis: 0)) }
+        for values in scans { outputs.append(.tensor(try Tensor.stacked(values, axis: 0))) }
     }
 }
 

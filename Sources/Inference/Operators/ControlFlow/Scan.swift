@@ -1,7 +1,7 @@
 /// Scan (opset 8 with a batch axis, 9 on without): runs its body once per position along each scan
 /// input's axis (forward or reversed), carrying state values from step to step, and stacks the
 /// body's scan outputs along their axes.
-struct Scan: Operator {
+struct Scan: ValueOperator {
     let body: SubgraphRunner
     let implicitCount: Int
     let scanInputCount: Int
@@ -23,10 +23,12 @@ struct Scan: Operator {
         batched = context.opset < 9
     }
 
-    func run(_ inputs: [Tensor?], into outputs: inout [Tensor]) throws {
-        let (explicit, outer) = inputs.splittingImplicit(implicitCount)
+    func run(values inputs: [Value?], into outputs: inout [Value?]) throws {
+        let (values, outer) = inputs.splittingImplicit(implicitCount)
+        // Scan's own operands are tensors; only the outer values its body reads may be sequences.
+        let explicit = try values.map { value in try value.map { try [$0].requiredTensor(0) } }
         guard batched else {
-            outputs.append(contentsOf: try scan(explicit.indices.map { try explicit.required($0) }, outer: outer))
+            outputs.append(contentsOf: try scan(explicit.indices.map { try explicit.required($0) }, outer: outer).map(Value.tensor))
             return
         }
         let operands = try explicit.indices.dropFirst().map { try explicit.required($0) }
@@ -36,10 +38,10 @@ struct Scan: Operator {
         }
         let batch = operands.first?.shape.first ?? 0
         let perBatch = try (0..<batch).map { index in try scan(operands.map { $0.slice(at: index, along: 0) }, outer: outer) }
-        for output in perBatch.first?.indices ?? 0..<0 { outputs.append(try Tensor.stacked(perBatch.map { $0[output] }, axis: 0)) }
+        for output in perBatch.first?.indices ?? 0..<0 { outputs.append(.tensor(try Tensor.stacked(perBatch.map { $0[output] }, axis: 0))) }
     }
 
-    private func scan(_ operands: [Tensor], outer: [Tensor?]) throws -> [Tensor] {
+    private func scan(_ operands: [Tensor], outer: [Value?]) throws -> [Tensor] {
         let stateCount = operands.count - scanInputCount
         guard stateCount >= 0 else { throw InferenceError.invalidOperand("num_scan_inputs \(scanInputCount) exceeds the \(operands.count) operands") }
         var states = Array(operands[..<stateCount])
@@ -55,7 +57,7 @@ struct Scan: Operator {
                 let position = (inputDirections?[index] ?? 0) == 1 ? length - 1 - step : step
                 return sequences[index].slice(at: position, along: axes[index])
             }
-            let results = try body.run(states + slices, outer: outer)
+            let results = try body.run(tensors: states + slices, outer: outer)
             states = Array(results[..<stateCount])
             for (index, value) in results[stateCount...].enumerated() { scanned[index].append(value) }
         }

@@ -14,21 +14,25 @@ struct SubgraphRunner: Sendable {
         self.outerNames = outerNames
     }
 
-    /// Runs on its formal inputs and the outer values, and returns its outputs in order. Buffers come
-    /// from the heap: the enclosing run's arena plans its own steps only.
-    func run(_ formal: [Tensor], outer: [Tensor?]) throws -> [Tensor] {
+    /// Runs on its formal inputs and the outer values, and returns its outputs in order (nil: an
+    /// absent optional). Buffers come from the heap: the enclosing run's arena plans its own steps only.
+    func run(_ formal: [Value?], outer: [Value?]) throws -> [Value?] {
         guard formal.count == inputNames.count else {
             throw InferenceError.invalidOperand("the subgraph takes \(inputNames.count) inputs, got \(formal.count)")
         }
-        var feeds = Dictionary(uniqueKeysWithValues: zip(inputNames, formal))
+        var feeds: [String: Value] = [:]
+        for (name, value) in zip(inputNames, formal) { feeds[name] = value }
         for (name, value) in zip(outerNames, outer) where feeds[name] == nil { feeds[name] = value }
-        var lists = ExecutorLists()
-        let results = try RunArena.$current.withValue(nil) {
-            try plan.execute(feeds, lists: &lists, arena: nil) { step, inputs, outputs in try step.operation.run(inputs, into: &outputs) }
-        }
-        return try outputNames.map { name in
-            guard let value = results[name] else { throw InferenceError.invalidOperand("the subgraph did not compute its output '\(name)'") }
-            return value
+        var lists = ExecutorLists(), profile: OperatorProfile?
+        let results = try RunArena.$current.withValue(nil) { try plan.execute(feeds, lists: &lists, arena: nil, profile: &profile) }
+        return outputNames.map { results[$0] }
+    }
+
+    /// `run` on tensors, for a body whose every input and output is one (Scan's).
+    func run(tensors formal: [Tensor], outer: [Value?]) throws -> [Tensor] {
+        try run(formal.map(Value.tensor), outer: outer).enumerated().map { index, value in
+            guard let tensor = value?.tensor else { throw InferenceError.invalidOperand("the subgraph's output '\(outputNames[index])' is not a tensor") }
+            return tensor
         }
     }
 }
@@ -43,9 +47,9 @@ extension OperatorContext {
     }
 }
 
-extension Array where Element == Tensor? {
+extension Array {
     /// The explicit operands of a node with `implicitCount` implicit inputs, and the implicit ones.
-    func splittingImplicit(_ implicitCount: Int) -> (explicit: [Tensor?], outer: [Tensor?]) {
+    func splittingImplicit(_ implicitCount: Int) -> (explicit: [Element], outer: [Element]) {
         (Array(dropLast(implicitCount)), Array(suffix(implicitCount)))
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
 
 /// MaxPool, AveragePool and LpPool over 1 to 3 spatial dimensions. MaxPool's optional Indices output
-/// holds flat row-major positions in X (storage_order 0). AveragePool divides by the positions inside
+/// holds flat positions in X, row-major (storage_order 0) or with the spatial axes column-major
+/// (storage_order 1). AveragePool divides by the positions inside
 /// the input, or, with count_include_pad, inside the input and its pads. LpPool takes the p-norm of
 /// each window.
 struct Pooling: Operator {
@@ -17,6 +18,7 @@ struct Pooling: Operator {
     let countsPadding: Bool
     /// The node reads MaxPool's Indices: only then are they computed.
     let givesIndices: Bool
+    let columnMajorIndices: Bool
     private let geometries = ShapeKeyedCache<SlidingWindow>()
 
     init(_ context: OperatorContext, kind: Kind) throws {
@@ -29,9 +31,7 @@ struct Pooling: Operator {
         self.kernel = kernel
         countsPadding = try context.attributes.int("count_include_pad", default: 0) != 0
         givesIndices = kind == .max && context.node.outputs.count > 1 && !context.node.outputs[1].isEmpty
-        if try context.attributes.int("storage_order", default: 0) != 0 {
-            throw InferenceError.invalidAttribute(node: context.node.name, attribute: "storage_order", reason: "1 (column-major indices) is not supported")
-        }
+        columnMajorIndices = try context.attributes.int("storage_order", default: 0) != 0
     }
 
     func run(_ inputs: [Tensor?], into outputs: inout [Tensor]) throws {
@@ -65,7 +65,9 @@ struct Pooling: Operator {
                 switch kind {
                 case .max:
                     output[target] = best
-                    if givesIndices { indices[target] = Int64(bestIndex) }
+                    if givesIndices {
+                        indices[target] = Int64(columnMajorIndices ? base + Self.columnMajor(bestIndex - base, in: geometry.inputSize) : bestIndex)
+                    }
                 case .average:
                     output[target] = counted > 0 ? total / Float(counted) : 0
                 case .lp:
@@ -76,6 +78,20 @@ struct Pooling: Operator {
         let shape = Array(x.shape.prefix(2)) + geometry.outputSize
         outputs.append(integral ? try Tensor(shape: shape, floats: output).converted(to: x.elementType) : Tensor(shape: shape, floats: output, as: x.elementType))
         if givesIndices { outputs.append(Tensor(shape: shape, int64s: indices)) }
+    }
+}
+
+extension Pooling {
+    /// A row-major position within a plane of `size`, renumbered with the first spatial axis fastest.
+    static func columnMajor(_ position: Int, in size: [Int]) -> Int {
+        var remainder = position, result = 0, stride = 1
+        let strides = rowMajorStrides(size)
+        for axis in size.indices {
+            result += (remainder / strides[axis]) * stride
+            remainder %= strides[axis]
+            stride *= size[axis]
+        }
+        return result
     }
 }
 

@@ -8,11 +8,17 @@ struct GatherElements: SingleOutputOperator {
 
     func run(_ inputs: [Tensor?]) throws -> Tensor {
         let data = try inputs.required(0), indices = try inputs.required(1)
-        let axis = try normalizedAxis(axis, rank: data.shape.count)
-        guard indices.shape.count == data.shape.count else {
-            throw InferenceError.invalidOperand("indices \(indices.shape) and data \(data.shape) must have one rank")
+        return data.gathered(try Self.positions(in: data.shape, addressedBy: indices, along: axis), shape: indices.shape)
+    }
+
+    /// For each element of `indices`, the data position it names: its own index with the index
+    /// along `axis` replaced by its value (GatherElements reads there, ScatterElements writes).
+    static func positions(in dataShape: [Int], addressedBy indices: Tensor, along axis: Int) throws -> [Int] {
+        let axis = try normalizedAxis(axis, rank: dataShape.count)
+        guard indices.shape.count == dataShape.count else {
+            throw InferenceError.invalidOperand("indices \(indices.shape) and data \(dataShape) must have one rank")
         }
-        let along = try Gather.positions(of: indices, length: data.shape[axis], axis: axis), strides = data.strides
+        let along = try Gather.positions(of: indices, length: dataShape[axis], axis: axis), strides = rowMajorStrides(dataShape)
         var positions: [Int] = []
         positions.reserveCapacity(indices.count)
         var element = 0
@@ -22,7 +28,7 @@ struct GatherElements: SingleOutputOperator {
             positions.append(offset)
             element += 1
         }
-        return data.gathered(positions, shape: indices.shape)
+        return positions
     }
 }
 

@@ -54,20 +54,10 @@ struct ScatterElements: SingleOutputOperator {
 
     func run(_ inputs: [Tensor?]) throws -> Tensor {
         let data = try inputs.required(0), indices = try inputs.required(1), updates = try inputs.required(2)
-        let axis = try normalizedAxis(axis, rank: data.shape.count)
-        guard indices.shape == updates.shape, indices.shape.count == data.shape.count else {
-            throw InferenceError.invalidOperand("indices \(indices.shape) and updates \(updates.shape) must match and share data's rank \(data.shape.count)")
+        guard indices.shape == updates.shape else {
+            throw InferenceError.invalidOperand("indices \(indices.shape) and updates \(updates.shape) must have one shape")
         }
-        let along = try Gather.positions(of: indices, length: data.shape[axis], axis: axis), strides = data.strides
-        var targets: [Int] = []
-        targets.reserveCapacity(indices.count)
-        var element = 0
-        forEachIndex(of: indices.shape) { index in
-            var offset = along[element] * strides[axis]
-            for other in index.indices where other != axis { offset += index[other] * strides[other] }
-            targets.append(offset)
-            element += 1
-        }
+        let targets = try GatherElements.positions(in: data.shape, addressedBy: indices, along: axis)
         return try reduction.scatter(updates, at: targets, into: data)
     }
 }

@@ -1,0 +1,76 @@
+/// What flows along a graph edge: a tensor, or a sequence of tensors (ONNX's seq(tensor), made and
+/// read by the Sequence operators, SplitToSequence, Loop and If). An optional without a value is an
+/// absent value (nil), as an omitted operand is.
+public enum Value: Sendable, Equatable {
+    case tensor(Tensor)
+    case sequence(TensorSequence)
+
+    /// The tensor, or nil for a sequence.
+    public var tensor: Tensor? {
+        if case .tensor(let tensor) = self { tensor } else { nil }
+    }
+
+    var kindName: String {
+        switch self {
+        case .tensor: "a tensor"
+        case .sequence: "a sequence"
+        }
+    }
+}
+
+/// An ordered list of tensors of one element type (the type holds when the list is empty).
+public struct TensorSequence: Sendable, Equatable {
+    public let elementType: ElementType
+    public let tensors: [Tensor]
+
+    public init(elementType: ElementType, tensors: [Tensor]) throws {
+        if let other = tensors.first(where: { $0.elementType != elementType }) {
+            throw InferenceError.invalidOperand("a sequence of \(elementType.rawValue) cannot hold a \(other.elementType.rawValue) tensor")
+        }
+        self.elementType = elementType
+        self.tensors = tensors
+    }
+}
+
+/// An operator on values, not only tensors: the Sequence and Optional operators, control flow and
+/// Identity. Its outputs may be absent (an optional without a value).
+protocol ValueOperator: Operator {
+    func run(values: [Value?], into outputs: inout [Value?]) throws
+}
+
+extension ValueOperator {
+    /// Tensors in, tensors out, through the value form (for callers that hold only tensors).
+    func run(_ inputs: [Tensor?], into outputs: inout [Tensor]) throws {
+        var results: [Value?] = []
+        try run(values: inputs.map { $0.map(Value.tensor) }, into: &results)
+        for (index, result) in results.enumerated() {
+            guard let tensor = result?.tensor else { throw InferenceError.invalidOperand("output \(index) is not a tensor") }
+            outputs.append(tensor)
+        }
+    }
+}
+
+extension Array where Element == Value? {
+    /// Value `index`, which the operator cannot do without.
+    func required(_ index: Int) throws -> Value {
+        guard index < count, let value = self[index] else { throw InferenceError.invalidOperand("required input \(index) is missing") }
+        return value
+    }
+
+    /// Value `index` as a tensor, which the operator cannot do without.
+    func requiredTensor(_ index: Int) throws -> Tensor {
+        guard let tensor = try required(index).tensor else { throw InferenceError.invalidOperand("input \(index) must be a tensor, got a sequence") }
+        return tensor
+    }
+
+    /// Value `index` as a sequence, which the operator cannot do without.
+    func requiredSequence(_ index: Int) throws -> TensorSequence {
+        guard case .sequence(let sequence) = try required(index) else { throw InferenceError.invalidOperand("input \(index) must be a sequence, got a tensor") }
+        return sequence
+    }
+
+    /// Value `index` when present.
+    func optional(_ index: Int) -> Value? {
+        index < count ? self[index] : nil
+    }
+}
