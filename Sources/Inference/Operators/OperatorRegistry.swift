@@ -39,6 +39,7 @@ enum OperatorRegistry {
             Key(domain: "", opType: "ScatterElements"): { try ScatterElements($0) },
             Key(domain: "", opType: "Scatter"): { try ScatterElements($0) },
             Key(domain: "", opType: "ScatterND"): { try ScatterND($0) },
+            Key(domain: "", opType: "TensorScatter"): { try TensorScatter($0) },
             Key(domain: "", opType: "Trilu"): { try Trilu($0) },
             Key(domain: "", opType: "EyeLike"): { try EyeLike($0) },
             Key(domain: "", opType: "CumSum"): { try CumulativeSum($0) },
