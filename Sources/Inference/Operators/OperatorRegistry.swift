@@ -69,6 +69,7 @@ enum OperatorRegistry {
             Key(domain: "", opType: "RMSNormalization"): { try RMSNormalization($0) },
             Key(domain: "", opType: "Attention"): { try Attention($0) },
             Key(domain: "", opType: "RotaryEmbedding"): { try RotaryEmbedding($0) },
+            Key(domain: "", opType: "LinearAttention"): { try LinearAttention($0) },
             Key(domain: "", opType: "NonMaxSuppression"): { try NonMaxSuppression($0) },
             Key(domain: "", opType: "RoiAlign"): { try RoiAlign($0) },
             Key(domain: "", opType: "GridSample"): { try GridSample($0) },
