@@ -70,6 +70,7 @@ enum OperatorRegistry {
             Key(domain: "", opType: "Attention"): { try Attention($0) },
             Key(domain: "", opType: "RotaryEmbedding"): { try RotaryEmbedding($0) },
             Key(domain: "", opType: "LinearAttention"): { try LinearAttention($0) },
+            Key(domain: "ai.onnx.preview", opType: "FlexAttention"): { try FlexAttention($0) },
             Key(domain: "", opType: "NonMaxSuppression"): { try NonMaxSuppression($0) },
             Key(domain: "", opType: "RoiAlign"): { try RoiAlign($0) },
             Key(domain: "", opType: "GridSample"): { try GridSample($0) },
