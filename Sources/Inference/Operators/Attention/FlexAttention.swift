@@ -56,7 +56,8 @@ struct FlexAttention: SingleOutputOperator {
         keys.withUnsafeBufferPointer { k in
         transposedKeys.withUnsafeMutableBufferPointer { kT in
         scores.withUnsafeMutableBufferPointer { s in
-            for batch in 0..<batches where rows * columns > 0 {
+            // An empty product leaves its zeros (and an empty operand has no buffer to point at).
+            for batch in 0..<batches where rows * columns * depth > 0 {
                 for keyHead in 0..<keyHeads {
                     Attention.transpose(k.baseAddress! + (batch * keyHeads + keyHead) * columns * depth, rows: columns, columns: depth,
                                         scaledBy: factor, into: kT.baseAddress!)
@@ -75,7 +76,7 @@ struct FlexAttention: SingleOutputOperator {
         scores.withUnsafeBufferPointer { s in
         values.withUnsafeBufferPointer { v in
         output.withUnsafeMutableBufferPointer { out in
-            for batch in 0..<batches where rows * width > 0 {
+            for batch in 0..<batches where rows * columns * width > 0 {
                 for head in 0..<heads {
                     let headIndex = batch * heads + head
                     multiplier.multiply(s.baseAddress! + headIndex * rows * columns, v.baseAddress! + (batch * keyHeads + head / headsPerKey) * columns * width,

@@ -53,8 +53,9 @@ struct LinearAttention: Operator {
                 + " and \(rule.correctsDelta ? "a" : "no") beta input")
         }
         for (tensor, role) in [(q, "query"), (k, "key"), (v, "value"), (decay, "decay"), (beta, "beta")] {
-            guard let tensor, tensor.shape.count != 3 else { continue }
-            throw InferenceError.invalidOperand("\(role) must be 3-D [batch, sequence, heads x size], got \(tensor.shape)")
+            if let tensor, tensor.shape.count != 3 {
+                throw InferenceError.invalidOperand("\(role) must be 3-D [batch, sequence, heads x size], got \(tensor.shape)")
+            }
         }
         let query = try HeadLayout(q, heads: queryHeads, role: "query")
         let key = try HeadLayout(k, heads: keyValueHeads, role: "key"), value = try HeadLayout(v, heads: keyValueHeads, role: "value")
@@ -64,13 +65,13 @@ struct LinearAttention: Operator {
                 + " and query and key one head size")
         }
         let gates = try decay.map { try HeadLayout($0, heads: keyValueHeads, role: "decay") }
-        if let gates, gates.batches != batches || gates.length != length || ![1, depth].contains(gates.size) {
-            throw InferenceError.invalidOperand("decay \(decay!.shape) must be [\(batches), \(length), kv_num_heads (x d_k \(depth))]")
+        if let decay, let gates, gates.batches != batches || gates.length != length || ![1, depth].contains(gates.size) {
+            throw InferenceError.invalidOperand("decay \(decay.shape) must be [\(batches), \(length), kv_num_heads (x d_k \(depth))]")
         }
         // beta holds one rate per key/value head, or one for all of them.
         let rates = try beta.map { try HeadLayout($0, heads: $0.shape[2] == 1 ? 1 : keyValueHeads, role: "beta") }
-        if let rates, rates.batches != batches || rates.length != length || rates.size != 1 {
-            throw InferenceError.invalidOperand("beta \(beta!.shape) must be [\(batches), \(length), kv_num_heads or 1]")
+        if let beta, let rates, rates.batches != batches || rates.length != length || rates.size != 1 {
+            throw InferenceError.invalidOperand("beta \(beta.shape) must be [\(batches), \(length), kv_num_heads or 1]")
         }
         let stateShape = [batches, keyValueHeads, depth, width]
         if let past, past.shape != stateShape {
@@ -89,7 +90,8 @@ struct LinearAttention: Operator {
         state.withUnsafeMutableBufferPointer { state in
         recalled.withUnsafeMutableBufferPointer { recalled in
         output.withUnsafeMutableBufferPointer { output in
-            for batch in 0..<batches {
+            // Without tokens, key or value columns there is nothing to write or read (and no buffer to point at).
+            for batch in 0..<batches where length * depth * width > 0 {
                 for head in 0..<keyValueHeads {
                     let headState = state.baseAddress! + (batch * keyValueHeads + head) * depth * width
                     for token in 0..<length {
