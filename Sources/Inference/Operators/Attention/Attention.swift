@@ -152,8 +152,8 @@ struct Attention: Operator {
     }
 
     /// One key head, `rows` keys of `columns` values, transposed and multiplied by `factor`: the
-    /// right-hand operand of Q K^T, scaled once per key rather than once per score.
-    private static func transpose(_ keys: UnsafePointer<Float>, rows: Int, columns: Int, scaledBy factor: Float,
+    /// right-hand operand of Q K^T, scaled once per key rather than once per score (FlexAttention's too).
+    static func transpose(_ keys: UnsafePointer<Float>, rows: Int, columns: Int, scaledBy factor: Float,
                                   into transposed: UnsafeMutablePointer<Float>) {
         for row in 0..<rows {
             for column in 0..<columns { transposed[column * rows + row] = keys[row * columns + column] * factor }

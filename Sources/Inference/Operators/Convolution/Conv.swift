@@ -35,7 +35,8 @@ struct Conv: SingleOutputOperator {
         let xValues = try x.floatOperand("X"), weights = try w.floatOperand("W")
         if groups == channels, filters == channels, let planar = geometry.planar(channels: channels) {
             return Tensor(shape: [batch, filters] + geometry.outputSize,
-                          floats: depthwise(xValues, weights: weights, bias: bias, planar: planar, batch: batch), as: x.elementType)
+                          floats: Self.depthwise(xValues, weights: weights, bias: bias, planar: planar, batch: batch, path: multiplier.path),
+                          as: x.elementType)
         }
         let (groupChannels, groupFilters) = (channels / groups, filters / groups)
         let (inputCount, kernelCount, outputCount) = (geometry.inputSize.reduce(1, *), geometry.kernelCount, geometry.outputCount)
@@ -105,14 +106,15 @@ struct Conv: SingleOutputOperator {
         }
     }
 
-    /// One filter per channel: the C kernels' direct depthwise convolution, image by image.
-    private func depthwise(_ x: [Float], weights: [Float], bias: [Float]?, planar: qf_conv2d_geometry, batch: Int) -> [Float] {
+    /// One filter per channel: the C kernels' direct depthwise convolution, image by image (CausalConvWithState's too).
+    static func depthwise(_ x: [Float], weights: [Float], bias: [Float]?, planar: qf_conv2d_geometry, batch: Int,
+                          path: FloatKernelPath) -> [Float] {
         var planar = planar
         let (inputCount, outputCount) = (planar.channels * planar.height * planar.width, planar.channels * planar.out_h * planar.out_w)
         return [Float](recycledCapacity: batch * outputCount) { output, initialized in
             x.withUnsafeBufferPointer { x in
                 for image in 0..<batch {
-                    multiplier.path.depthwise(&planar, x.baseAddress! + image * inputCount, weights, bias, output.baseAddress! + image * outputCount)
+                    path.depthwise(&planar, x.baseAddress! + image * inputCount, weights, bias, output.baseAddress! + image * outputCount)
                 }
             }
             initialized = batch * outputCount

@@ -85,3 +85,54 @@ struct ScatterND: SingleOutputOperator {
         return try reduction.scatter(updates, at: targets, into: data)
     }
 }
+
+/// TensorScatter (opset 24): a key/value cache update. `update` is written into `past_cache` along
+/// `axis`, starting at each batch's write index (0 without write_indices); in circular mode
+/// positions past the cache's end wrap to its start.
+struct TensorScatter: SingleOutputOperator {
+    let axis: Int
+    let isCircular: Bool
+
+    init(_ context: OperatorContext) throws {
+        axis = try context.attributes.int("axis", default: -2)
+        let mode = try context.attributes.string("mode", default: "linear")
+        guard mode == "linear" || mode == "circular" else {
+            throw InferenceError.invalidAttribute(node: context.node.name, attribute: "mode", reason: "must be 'linear' or 'circular', got '\(mode)'")
+        }
+        isCircular = mode == "circular"
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> Tensor {
+        let cache = try inputs.required(0), update = try inputs.required(1)
+        let axis = try normalizedAxis(axis, rank: cache.shape.count)
+        guard axis > 0 else { throw InferenceError.invalidOperand("axis must not be the batch axis 0") }
+        let capacity = cache.shape[axis], length = update.shape.count == cache.shape.count ? update.shape[axis] : -1
+        guard length >= 0, length <= capacity,
+              update.shape.indices.allSatisfy({ $0 == axis || update.shape[$0] == cache.shape[$0] }) else {
+            throw InferenceError.invalidOperand("update \(update.shape) must match past_cache \(cache.shape) except for at most as long an axis \(axis)")
+        }
+        let batches = cache.shape[0]
+        let starts = inputs.optional(2)?.int64s.map(Int.init) ?? Array(repeating: 0, count: batches)
+        guard starts.count == batches else {
+            throw InferenceError.invalidOperand("write_indices must hold one index per batch (\(batches)), got \(starts.count)")
+        }
+        let blocks = cache.shape[..<axis].reduce(1, *), inner = cache.shape[(axis + 1)...].reduce(1, *)
+        let blocksPerBatch = blocks / max(batches, 1)
+        var targets: [Int] = []
+        targets.reserveCapacity(update.count)
+        for block in 0..<blocks {
+            let start = starts[block / blocksPerBatch]
+            for step in 0..<length {
+                var position = start + step
+                if isCircular {
+                    position = (position % capacity + capacity) % capacity
+                } else if !(0..<capacity).contains(position) {
+                    throw InferenceError.invalidOperand("write index \(start) with \(length) updates runs past the cache's \(capacity) positions")
+                }
+                let first = (block * capacity + position) * inner
+                targets.append(contentsOf: first..<(first + inner))
+            }
+        }
+        return try ScatterReduction.none.scatter(update, at: targets, into: cache)
+    }
+}
