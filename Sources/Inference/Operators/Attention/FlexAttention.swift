@@ -32,7 +32,8 @@ struct FlexAttention: SingleOutputOperator {
     }
 
     func run(_ inputs: [Tensor?]) throws -> Tensor {
-        let (explicit, outer) = inputs.splittingImplicit(implicitCount)
+        let (explicit, outerTensors) = inputs.splittingImplicit(implicitCount)
+        let outer = outerTensors.map { $0.map(Value.tensor) }
         let q = try explicit.required(0), k = try explicit.required(1), v = try explicit.required(2)
         guard q.shape.count == 4, k.shape.count == 4, v.shape.count == 4 else {
             throw InferenceError.invalidOperand("Q \(q.shape), K \(k.shape) and V \(v.shape) must be 4-D [batch, heads, sequence, head size]")
@@ -89,9 +90,9 @@ struct FlexAttention: SingleOutputOperator {
 
     /// `scores` passed through a modifier graph (unchanged without one), which must keep their shape.
     private static func modified(_ scores: [Float], by modifier: SubgraphRunner?, shape: [Int], type: ElementType,
-                                 outer: [Tensor?], role: String) throws -> [Float] {
+                                 outer: [Value?], role: String) throws -> [Float] {
         guard let modifier else { return scores }
-        let results = try modifier.run([Tensor(shape: shape, floats: scores, as: type)], outer: outer)
+        let results = try modifier.run(tensors: [Tensor(shape: shape, floats: scores, as: type)], outer: outer)
         guard results.count == 1, results[0].shape == shape else {
             throw InferenceError.invalidOperand("\(role) must give one output of shape \(shape), got \(results.map(\.shape))")
         }
