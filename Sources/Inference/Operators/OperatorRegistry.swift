@@ -98,6 +98,7 @@ enum OperatorRegistry {
             Key(domain: "", opType: "ConvTranspose"): { try ConvTranspose($0) },
             Key(domain: "", opType: "Col2Im"): { try Col2Im($0) },
             Key(domain: "", opType: "Resize"): { try Resize($0) },
+            Key(domain: "", opType: "ImageDecoder"): { try ImageDecoder($0) },
             Key(domain: "", opType: "BatchNormalization"): { try BatchNormalization($0) },
             Key(domain: "", opType: "MaxPool"): { try Pooling($0, kind: .max) },
             Key(domain: "", opType: "AveragePool"): { try Pooling($0, kind: .average) },
