@@ -54,6 +54,7 @@ enum OperatorRegistry {
             Key(domain: "", opType: "StringSplit"): { try StringSplit($0) },
             Key(domain: "", opType: "StringNormalizer"): { try StringNormalizer($0) },
             Key(domain: "", opType: "RegexFullMatch"): { try RegexFullMatch($0) },
+            Key(domain: "", opType: "TfIdfVectorizer"): { try TfIdfVectorizer($0) },
             Key(domain: "", opType: "CenterCropPad"): { try CenterCropPad($0) },
             Key(domain: "", opType: "BitCast"): { try BitCast($0) },
             Key(domain: "", opType: "Det"): { _ in Determinant() },
