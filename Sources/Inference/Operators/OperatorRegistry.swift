@@ -98,6 +98,7 @@ enum OperatorRegistry {
             Key(domain: "", opType: "Conv"): { try Conv($0) },
             Key(domain: "", opType: "ConvTranspose"): { try ConvTranspose($0) },
             Key(domain: "", opType: "Col2Im"): { try Col2Im($0) },
+            Key(domain: "", opType: "DeformConv"): { try DeformConv($0) },
             Key(domain: "", opType: "Resize"): { try Resize($0) },
             Key(domain: "", opType: "ImageDecoder"): { try ImageDecoder($0) },
             Key(domain: "", opType: "BatchNormalization"): { try BatchNormalization($0) },
