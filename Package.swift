@@ -25,11 +25,14 @@ let package = Package(
     targets: [
         // Integer micro-kernels behind one dispatch table chosen at load.
         .target(name: "CQuantKernels"),
+        // Leptonica reads every format ImageDecoder takes: JPEG, PNG, TIFF, WebP and JPEG 2000 through
+        // libjpeg-turbo, libpng, libtiff, libwebp and OpenJPEG; BMP and PNM with its own readers.
+        .systemLibrary(name: "CLeptonica", pkgConfig: "lept", providers: [.apt(["libleptonica-dev"])]),
         // Tensors, ONNX import, operators, sessions. Knows nothing about fleets.
         .target(
             name: "Inference",
             dependencies: [
-                "CQuantKernels",
+                "CQuantKernels", "CLeptonica",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),

@@ -1,0 +1,2 @@
+// Leptonica's whole public API; ImageDecoder uses its in-memory readers.
+#include <leptonica/allheaders.h>
