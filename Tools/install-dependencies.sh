@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing QuantFleet needs on a fresh Debian machine with Swift:
 #   apt: libsqlite3-dev (GRDB links the system SQLite), openssl (Deploy/pki), sqlite3 (the shell),
-#     libleptonica-dev (the engine's ImageDecoder links Leptonica, which pulls in libjpeg-turbo, libpng, libtiff,
+#     pkg-config and libleptonica-dev (the engine's ImageDecoder links Leptonica, which pulls in libjpeg-turbo, libpng, libtiff,
 #     libwebp and OpenJPEG)
 #   pip (only with --test-oracles): numpy, onnx, onnxruntime, the test oracles; never used at run time;
 #     tokenizers and pillow, which Tools/make-model-fixtures.py needs to tokenize text and decode images
@@ -12,7 +12,7 @@
 #     arm64 (Tools/test-c-kernels.sh aarch64, run by CrossArchitectureKernelTests)
 set -euo pipefail
 
-APT_PACKAGES=(libsqlite3-dev openssl sqlite3 libleptonica-dev)
+APT_PACKAGES=(libsqlite3-dev openssl sqlite3 pkg-config libleptonica-dev)
 ORACLE_APT_PACKAGES=(chromium opencv-doc dataset-fashion-mnist gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user)
 PIP_PACKAGES=(numpy "onnx==1.22.0" onnxruntime tokenizers pillow)
 
