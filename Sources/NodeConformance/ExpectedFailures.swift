@@ -26,17 +26,22 @@ public struct ExpectedFailures: Sendable {
         self.header = header
     }
 
-    /// Reasons starting with this are written by hand and kept; every other reason is the failure's
-    /// own message, refreshed on each update so that it never goes stale.
-    public static let writtenReasonPrefix = "by design:"
+    /// Reasons starting with these are written by hand and kept; every other reason is the failure's
+    /// own message, refreshed on each update so that it never goes stale. A "random:" test compares
+    /// random draws with stored ones: it may match by chance, so it counts as not passed either way.
+    public static let writtenReasonPrefixes = ["by design:", randomReasonPrefix]
+    public static let randomReasonPrefix = "random:"
+
+    /// Listed as random draws: never counted as passed, never as an unexpected pass.
+    public func isRandom(_ name: String) -> Bool { reasons[name]?.hasPrefix(Self.randomReasonPrefix) ?? false }
 
     /// The list the results call for: failing tests with their reasons, passing tests gone.
     public func updated(with results: [NodeTestResult]) -> ExpectedFailures {
         var updated = self
         updated.reasons = [:]
         for result in results {
-            guard let failure = result.failure else { continue }
-            let written = reasons[result.name].flatMap { $0.hasPrefix(Self.writtenReasonPrefix) ? $0 : nil }
+            guard let failure = result.failure ?? (isRandom(result.name) ? reasons[result.name] : nil) else { continue }
+            let written = reasons[result.name].flatMap { reason in Self.writtenReasonPrefixes.contains { reason.hasPrefix($0) } ? reason : nil }
             updated.reasons[result.name] = written ?? failure
         }
         return updated

@@ -42,6 +42,7 @@ final class ImageDecoderTests: XCTestCase {
         builder.addNode("ImageDecoder", name: "decode", inputs: ["encoded"], outputs: ["image"])
         let session = try InferenceSession(modelData: builder.serialized())
         let encoded = Tensor(shape: [bytes.count], uint8s: Array(bytes))
-        return try XCTUnwrap(session.run(["encoded": encoded])["image"])
+        let results = try session.run(["encoded": encoded])
+        return try XCTUnwrap(results["image"])
     }
 }

@@ -15,6 +15,9 @@ final class ONNXNodeConformanceTests: XCTestCase {
         let expected = try ExpectedFailures(contentsOf: TestSupport.packageRoot.appendingPathComponent("Tools/node-tests/expected-failures.txt"))
         let report = ConformanceReport(results: suite.run(), expected: expected, ranWholeSuite: true)
         print("ONNX node tests: \(report.summary)")
+        let onnxruntime = try ONNXRuntimeCount.measure(
+            suite: suite, script: TestSupport.packageRoot.appendingPathComponent("Tools/node-tests/onnxruntime_node_tests.py"))
+        print("onnxruntime \(onnxruntime.version) on the same suite: \(onnxruntime.loaded) load, \(onnxruntime.passed) pass")
         XCTAssertEqual(report.total, Self.suiteSize)
         XCTAssert(report.unexpectedFailures.isEmpty,
                   "\(report.unexpectedFailures.count) node test(s) failed:\n" + report.unexpectedFailures.joined(separator: "\n"))

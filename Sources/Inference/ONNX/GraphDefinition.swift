@@ -89,6 +89,16 @@ struct NodeAttributes: Sendable {
         }
     }
 
+    /// A string attribute naming one of an enumeration's cases; another name is refused, listing them.
+    func choice<Choice: RawRepresentable<String> & CaseIterable>(_ name: String, default defaultValue: Choice) throws -> Choice {
+        let text = try string(name, default: defaultValue.rawValue)
+        guard let value = Choice(rawValue: text) else {
+            let names = Choice.allCases.map(\.rawValue).joined(separator: ", ")
+            throw InferenceError.invalidAttribute(node: node, attribute: name, reason: "must be one of \(names), got '\(text)'")
+        }
+        return value
+    }
+
     func strings(_ name: String) throws -> [String]? {
         switch values[name] {
         case nil: return nil

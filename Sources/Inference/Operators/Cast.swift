@@ -10,11 +10,7 @@ struct Cast: SingleOutputOperator {
         target = context.node.opType == "CastLike" ? nil
             : try ElementType(onnxAttribute: context.attributes.requiredInt("to"), node: context.node.name, attribute: "to")
         saturates = try context.attributes.int("saturate", default: 1) != 0
-        let rounding = try context.attributes.string("round_mode", default: "up")
-        guard let e8m0Rounding = SmallFloatFormat.E8M0Rounding(rawValue: rounding) else {
-            throw InferenceError.invalidAttribute(node: context.node.name, attribute: "round_mode", reason: "must be up, down or nearest, got '\(rounding)'")
-        }
-        self.e8m0Rounding = e8m0Rounding
+        e8m0Rounding = try context.attributes.choice("round_mode", default: SmallFloatFormat.E8M0Rounding.up)
     }
 
     func run(_ inputs: [Tensor?]) throws -> Tensor {

@@ -114,12 +114,13 @@ extension ExecutionPlan {
     /// (an absent optional is left out). With an arena, dead tensors' buffers go back to it; without
     /// one (a subgraph's run inside its operator) they go back to the heap. With a profile, each
     /// step's time is added to it.
-    func execute(
-        _ feeds: [String: Value], lists: inout ExecutorLists, arena: RunArena?, profile: inout OperatorProfile?
-    ) throws -> [String: Value] {
+    /// Feeds and outputs come as tensors or as values, so that the tensor API converts no dictionary.
+    func execute<Feed: ValueConvertible, Output: ValueConvertible>(
+        _ feeds: [String: Feed], lists: inout ExecutorLists, arena: RunArena?, profile: inout OperatorProfile?
+    ) throws -> [String: Output] {
         for value in initialValues { lists.values.append(value.map(Value.tensor)) }
-        for (name, value) in feeds {
-            if let slot = inputSlots[name] { lists.values[slot] = value }
+        for (name, feed) in feeds {
+            if let slot = inputSlots[name] { lists.values[slot] = feed.value }
         }
         let clock = ContinuousClock()
         for (index, step) in steps.enumerated() {
@@ -143,9 +144,9 @@ extension ExecutionPlan {
                 if case .tensor(let dead)? = lists.values[slot].take() { arena?.recycle(dead.storage) }
             }
         }
-        var results: [String: Value] = [:]
+        var results: [String: Output] = [:]
         for (name, slot) in outputSlots {
-            results[name] = lists.values[slot]
+            results[name] = try lists.values[slot].map { try Output(converting: $0, name: name) }
         }
         return results
     }

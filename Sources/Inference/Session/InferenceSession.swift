@@ -54,14 +54,14 @@ public final class InferenceSession: Sendable {
     /// Runs the graph on `feeds` (one tensor per model input) and returns every model output.
     public func run(_ feeds: [String: Tensor]) throws -> [String: Tensor] {
         var profile: OperatorProfile?
-        return try tensors(of: execute(feeds.mapValues(Value.tensor), profile: &profile))
+        return try execute(feeds, profile: &profile)
     }
 
     /// `run`, adding the time each node takes to `profile`.
     public func run(_ feeds: [String: Tensor], profile: inout OperatorProfile) throws -> [String: Tensor] {
         var measured: OperatorProfile? = profile
         defer { profile = measured! }
-        return try tensors(of: execute(feeds.mapValues(Value.tensor), profile: &measured))
+        return try execute(feeds, profile: &measured)
     }
 
     /// Runs a graph whose inputs or outputs include sequences or optionals; an absent optional is
@@ -71,23 +71,18 @@ public final class InferenceSession: Sendable {
         return try execute(feeds, profile: &profile)
     }
 
-    private func tensors(of values: [String: Value]) throws -> [String: Tensor] {
-        try values.mapValues { value in
-            guard let tensor = value.tensor else { throw InferenceError.invalidOperand("an output is a sequence: use run(values:)") }
-            return tensor
-        }
-    }
-
-    private func execute(_ feeds: [String: Value], profile: inout OperatorProfile?) throws -> [String: Value] {
+    private func execute<Feed: ValueConvertible, Output: ValueConvertible>(
+        _ feeds: [String: Feed], profile: inout OperatorProfile?
+    ) throws -> [String: Output] {
         if let unknown = feeds.keys.first(where: { plan.inputSlots[$0] == nil }) {
             throw InferenceError.unknownFeed(name: unknown, expected: inputs.map(\.name))
         }
         for input in inputs {
-            guard let value = feeds[input.name] else {
+            guard let feed = feeds[input.name] else {
                 if input.container.isOptional { continue }
                 throw InferenceError.missingFeed(input.name)
             }
-            try check(value, against: input)
+            try check(feed.value, against: input)
         }
         return try arenas.withArena { arena in
             // The lists of the arena's last run, refilled in place: a run allocates none of its own.

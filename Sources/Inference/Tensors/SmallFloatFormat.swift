@@ -106,7 +106,7 @@ public enum SmallFloatFormat: String, Sendable, CaseIterable {
     }
 
     /// How a value rounds to e8m0's power of two (Cast's round_mode).
-    public enum E8M0Rounding: String, Sendable { case up, down, nearest }
+    public enum E8M0Rounding: String, Sendable, CaseIterable { case up, down, nearest }
 
     /// e8m0 keeps an FP32's exponent: its fraction rounds the exponent up, down or to nearest.
     private func roundedScale(_ scale: Float, saturating: Bool, rounding: E8M0Rounding) -> Float {

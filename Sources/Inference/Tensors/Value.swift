@@ -18,6 +18,28 @@ public enum Value: Sendable, Equatable {
     }
 }
 
+/// What a session takes and gives: values, or plain tensors (the common case, and the cheaper one).
+protocol ValueConvertible {
+    var value: Value { get }
+    init(converting value: Value, name: String) throws
+}
+
+extension Value: ValueConvertible {
+    var value: Value { self }
+    init(converting value: Value, name: String) { self = value }
+}
+
+extension Tensor: ValueConvertible {
+    var value: Value { .tensor(self) }
+
+    init(converting value: Value, name: String) throws {
+        guard case .tensor(let tensor) = value else {
+            throw InferenceError.invalidOperand("output '\(name)' is a sequence: run the session with run(values:)")
+        }
+        self = tensor
+    }
+}
+
 /// An ordered list of tensors of one element type (the type holds when the list is empty).
 public struct TensorSequence: Sendable, Equatable {
     public let elementType: ElementType

@@ -8,7 +8,7 @@ import Foundation
 /// [batch, sequence, heads x size]; consecutive query heads share a key/value head. past_state and
 /// present_state are [batch, key/value heads, d_k, d_v].
 struct LinearAttention: Operator {
-    private enum UpdateRule: String {
+    private enum UpdateRule: String, CaseIterable {
         case linear, gated, delta, gatedDelta = "gated_delta"
 
         var isGated: Bool { self == .gated || self == .gatedDelta }
@@ -24,12 +24,7 @@ struct LinearAttention: Operator {
 
     init(_ context: OperatorContext) throws {
         let node = context.node.name, attributes = context.attributes
-        let ruleName = try attributes.string("update_rule", default: "gated_delta")
-        guard let rule = UpdateRule(rawValue: ruleName) else {
-            throw InferenceError.invalidAttribute(node: node, attribute: "update_rule",
-                                                  reason: "must be linear, gated, delta or gated_delta, got '\(ruleName)'")
-        }
-        self.rule = rule
+        rule = try attributes.choice("update_rule", default: UpdateRule.gatedDelta)
         queryHeads = try attributes.requiredInt("q_num_heads")
         keyValueHeads = try attributes.requiredInt("kv_num_heads")
         guard keyValueHeads > 0 else {

@@ -24,7 +24,7 @@ struct SubgraphRunner: Sendable {
         for (name, value) in zip(inputNames, formal) { feeds[name] = value }
         for (name, value) in zip(outerNames, outer) where feeds[name] == nil { feeds[name] = value }
         var lists = ExecutorLists(), profile: OperatorProfile?
-        let results = try RunArena.$current.withValue(nil) { try plan.execute(feeds, lists: &lists, arena: nil, profile: &profile) }
+        let results: [String: Value] = try RunArena.$current.withValue(nil) { try plan.execute(feeds, lists: &lists, arena: nil, profile: &profile) }
         return outputNames.map { results[$0] }
     }
 

@@ -10,16 +10,12 @@ import CLeptonica
 /// Where the schema asks for an empty result on undecodable bytes, this throws instead, naming
 /// what was wrong: an empty tensor would surface as a confusing shape error nodes later.
 struct ImageDecoder: SingleOutputOperator {
-    enum PixelFormat: String { case rgb = "RGB", bgr = "BGR", grayscale = "Grayscale" }
+    enum PixelFormat: String, CaseIterable { case rgb = "RGB", bgr = "BGR", grayscale = "Grayscale" }
 
     let pixelFormat: PixelFormat
 
     init(_ context: OperatorContext) throws {
-        let name = try context.attributes.string("pixel_format", default: "RGB")
-        guard let pixelFormat = PixelFormat(rawValue: name) else {
-            throw InferenceError.invalidAttribute(node: context.node.name, attribute: "pixel_format", reason: "must be RGB, BGR or Grayscale, got '\(name)'")
-        }
-        self.pixelFormat = pixelFormat
+        pixelFormat = try context.attributes.choice("pixel_format", default: PixelFormat.rgb)
         Self.silenceLeptonica
     }
 

@@ -1,13 +1,9 @@
 /// How a scatter combines an update with the value already there (opset 16/18 `reduction`).
-enum ScatterReduction: String {
+enum ScatterReduction: String, CaseIterable {
     case none, add, mul, max, min
 
     init(_ context: OperatorContext) throws {
-        let text = try context.attributes.string("reduction", default: "none")
-        guard let reduction = Self(rawValue: text) else {
-            throw InferenceError.invalidAttribute(node: context.node.name, attribute: "reduction", reason: "'\(text)' is not none, add, mul, max or min")
-        }
-        self = reduction
+        self = try context.attributes.choice("reduction", default: Self.none)
     }
 
     /// `data` with `updates[u]` written (or combined) at `targets[u]`, in update order.

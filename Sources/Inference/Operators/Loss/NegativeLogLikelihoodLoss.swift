@@ -6,7 +6,7 @@ import Foundation
 /// `reduction` none keeps the per-element losses, sum adds them, mean divides the sum by the total
 /// weight of the targets not ignored.
 struct NegativeLogLikelihoodLoss: Operator {
-    enum Reduction: String {
+    enum Reduction: String, CaseIterable {
         case none, sum, mean
     }
 
@@ -17,11 +17,7 @@ struct NegativeLogLikelihoodLoss: Operator {
     let takesLogSoftmax: Bool
 
     init(_ context: OperatorContext) throws {
-        let text = try context.attributes.string("reduction", default: "mean")
-        guard let reduction = Reduction(rawValue: text) else {
-            throw InferenceError.invalidAttribute(node: context.node.name, attribute: "reduction", reason: "must be none, sum or mean, got '\(text)'")
-        }
-        self.reduction = reduction
+        reduction = try context.attributes.choice("reduction", default: Reduction.mean)
         ignoredTarget = try context.attributes.int("ignore_index").map(Int64.init)
         takesLogSoftmax = context.node.opType == "SoftmaxCrossEntropyLoss"
     }

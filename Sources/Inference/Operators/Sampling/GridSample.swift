@@ -5,7 +5,7 @@
 /// the centres of the edge elements; without, their outer edges.
 struct GridSample: SingleOutputOperator {
     private enum Interpolation { case nearest, linear, cubic }
-    private enum Padding: String { case zeros, border, reflection }
+    private enum Padding: String, CaseIterable { case zeros, border, reflection }
 
     private let interpolation: Interpolation
     private let padding: Padding
@@ -22,12 +22,7 @@ struct GridSample: SingleOutputOperator {
                                                   reason: "must be one of \(modes.keys.sorted()), got '\(mode)'")
         }
         self.interpolation = interpolation
-        let paddingMode = try context.attributes.string("padding_mode", default: "zeros")
-        guard let padding = Padding(rawValue: paddingMode) else {
-            throw InferenceError.invalidAttribute(node: node, attribute: "padding_mode",
-                                                  reason: "must be zeros, border or reflection, got '\(paddingMode)'")
-        }
-        self.padding = padding
+        padding = try context.attributes.choice("padding_mode", default: Padding.zeros)
         alignCorners = try context.attributes.int("align_corners", default: 0) != 0
     }
 

@@ -2,7 +2,7 @@
 /// crop) and the constant are attributes before opset 11 and inputs from then on, with optional axes
 /// from opset 18.
 struct Pad: SingleOutputOperator {
-    enum Mode: String { case constant, reflect, edge, wrap }
+    enum Mode: String, CaseIterable { case constant, reflect, edge, wrap }
 
     let mode: Mode
     /// Opset 2 form: pads and value as attributes.
@@ -10,11 +10,7 @@ struct Pad: SingleOutputOperator {
     let attributeValue: Float
 
     init(_ context: OperatorContext) throws {
-        let text = try context.attributes.string("mode", default: "constant")
-        guard let mode = Mode(rawValue: text) else {
-            throw InferenceError.invalidAttribute(node: context.node.name, attribute: "mode", reason: "'\(text)' is not constant, reflect, edge or wrap")
-        }
-        self.mode = mode
+        mode = try context.attributes.choice("mode", default: Mode.constant)
         attributePads = context.opset < 11 ? try context.attributes.ints("pads") ?? [] : nil
         attributeValue = try context.attributes.float("value", default: 0)
     }

@@ -67,18 +67,14 @@ struct StringSplit: Operator {
 /// StringNormalizer: stopwords removed (case-sensitively or not), then the case changed. A 1-D or
 /// [1, C] input keeps its form; when every string is removed, one empty string remains.
 struct StringNormalizer: SingleOutputOperator {
-    enum CaseChange: String { case none = "NONE", lower = "LOWER", upper = "UPPER" }
+    enum CaseChange: String, CaseIterable { case none = "NONE", lower = "LOWER", upper = "UPPER" }
 
     let caseChange: CaseChange
     let caseSensitive: Bool
     let stopwords: Set<String>
 
     init(_ context: OperatorContext) throws {
-        let action = try context.attributes.string("case_change_action", default: "NONE")
-        guard let caseChange = CaseChange(rawValue: action) else {
-            throw InferenceError.invalidAttribute(node: context.node.name, attribute: "case_change_action", reason: "must be NONE, LOWER or UPPER, got '\(action)'")
-        }
-        self.caseChange = caseChange
+        caseChange = try context.attributes.choice("case_change_action", default: CaseChange.none)
         caseSensitive = try context.attributes.int("is_case_sensitive", default: 0) != 0
         let words = try context.attributes.strings("stopwords") ?? []
         stopwords = Set(caseSensitive ? words : words.map { $0.lowercased() })
