@@ -4,6 +4,8 @@ public enum InferenceError: Error, CustomStringConvertible, Equatable {
     case unsupportedKernelPath(String)
     case malformedModel(String)
     case unsupportedOperator(opType: String, domain: String, node: String, opset: Int)
+    /// ONNX defines the operator only from a later opset than the model imports.
+    case operatorNotInOpset(opType: String, domain: String, node: String, opset: Int, firstOpset: Int)
     case unsupportedElementType(onnxDataType: Int32, tensor: String)
     case invalidAttribute(node: String, attribute: String, reason: String)
     case missingFeed(String)
@@ -27,6 +29,8 @@ public enum InferenceError: Error, CustomStringConvertible, Equatable {
             "malformed ONNX model: \(reason)"
         case let .unsupportedOperator(opType, domain, node, opset):
             "unsupported operator '\(opType)' (domain '\(domain.isEmpty ? "ai.onnx" : domain)', opset \(opset)) in node '\(node)'"
+        case let .operatorNotInOpset(opType, domain, node, opset, firstOpset):
+            "node '\(node)': operator '\(opType)' does not exist in opset \(opset) of \(domain.isEmpty ? "ai.onnx" : domain) (it was added in opset \(firstOpset))"
         case let .unsupportedElementType(onnxDataType, tensor):
             "tensor '\(tensor)' has ONNX data type \(onnxDataType), which the engine does not support"
         case let .invalidAttribute(node, attribute, reason):

@@ -26,7 +26,7 @@ extension GraphDefinition {
             guard chain.allSatisfy({ !removed.contains($0) && replaced[$0] == nil }) else { continue }
             removed.formUnion(chain)
             replaced[last] = NodeDefinition(name: half.name, opType: "Gelu", domain: "", inputs: [x], outputs: half.outputs,
-                                            attributes: NodeAttributes(node: half.name, values: [:]))
+                                            attributes: NodeAttributes(node: half.name, values: [:]), isRewritten: true)
         }
         replaceNodes(removing: removed, replacing: replaced)
     }

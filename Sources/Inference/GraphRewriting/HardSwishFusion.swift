@@ -38,7 +38,7 @@ extension GraphDefinition {
             guard chain.allSatisfy({ !removed.contains($0) && replaced[$0] == nil }) else { continue }
             removed.formUnion(chain)
             replaced[last] = NodeDefinition(name: scale.name, opType: "HardSwish", domain: "", inputs: [x], outputs: scale.outputs,
-                                            attributes: NodeAttributes(node: scale.name, values: [:]))
+                                            attributes: NodeAttributes(node: scale.name, values: [:]), isRewritten: true)
         }
         replaceNodes(removing: removed, replacing: replaced)
     }

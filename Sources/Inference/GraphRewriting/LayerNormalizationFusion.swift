@@ -35,7 +35,8 @@ extension GraphDefinition {
             replaced[last] = NodeDefinition(
                 name: shiftedOutput.name, opType: "LayerNormalization", domain: "", inputs: [x, gamma, beta],
                 outputs: shiftedOutput.outputs,
-                attributes: NodeAttributes(node: shiftedOutput.name, values: ["axis": .int(-1), "epsilon": .float(epsilon[0])]))
+                attributes: NodeAttributes(node: shiftedOutput.name, values: ["axis": .int(-1), "epsilon": .float(epsilon[0])]),
+                isRewritten: true)
         }
         replaceNodes(removing: removed, replacing: replaced)
     }

@@ -24,6 +24,9 @@ struct NodeDefinition: Sendable {
     /// How many of `inputs`, at the end, are outer-scope values its subgraphs read (If, Loop, Scan):
     /// listed as inputs so that the plan keeps them alive and the rewrites see them read.
     var implicitInputCount = 0
+    /// Written by a load-time rewrite (a fused LayerNormalization or Gelu in a model whose opset
+    /// predates them): the engine's own node, not held to ONNX's schema for the model's opset.
+    var isRewritten = false
 }
 
 /// A graph attribute (If's branches, Loop's and Scan's bodies), decoded, with the values it reads

@@ -1,9 +1,6 @@
 /// Every operator the engine runs, by domain and type. A node outside this table is refused at load.
 enum OperatorRegistry {
-    private struct Key: Hashable {
-        let domain: String
-        let opType: String
-    }
+    private typealias Key = OperatorKey
 
     private typealias Factory = @Sendable (OperatorContext) throws -> any Operator
 

@@ -8,6 +8,9 @@ struct ExecutionPlan: Sendable {
         let operation: any Operator
         /// The operation again when it runs on values (sequences, absent optionals), found once here.
         let valueOperation: (any ValueOperator)?
+        /// The ONNX version the node follows, whose input types the executor checks; nil for the
+        /// engine's own operators and rewrites.
+        let schema: OperatorSchema?
         /// nil for an omitted optional operand or output.
         let inputSlots: [Int?]
         let outputSlots: [Int?]
@@ -40,8 +43,10 @@ struct ExecutionPlan: Sendable {
             inputSlots[name] = newSlot(name)
         }
 
-        var resolved: [(node: NodeDefinition, operation: any Operator, inputs: [Int?], outputs: [Int?])] = []
+        var resolved: [(node: NodeDefinition, operation: any Operator, schema: OperatorSchema?, inputs: [Int?], outputs: [Int?])] = []
         for node in graph.nodes {
+            let key = OperatorKey(domain: node.domain, opType: node.opType)
+            let schema = node.isRewritten ? nil : try OperatorSchema.version(of: key, opset: graph.opsets[node.domain] ?? 0, node: node.name)
             let operation = try OperatorRegistry.makeOperator(
                 for: node, opsets: graph.opsets, constants: graph.constants, floatPath: floatPath, threads: threads)
             let inputs = try node.inputs.map { name -> Int? in
@@ -59,7 +64,7 @@ struct ExecutionPlan: Sendable {
                 }
                 return newSlot(name)
             }
-            resolved.append((node, operation, inputs, outputs))
+            resolved.append((node, operation, schema, inputs, outputs))
         }
 
         let outputSlots = try graph.outputNames.map { output in
@@ -99,7 +104,7 @@ struct ExecutionPlan: Sendable {
                 let group = owner(slot)
                 return !foreign.contains(group) && groupDeath[group] == index && dying.first(where: { owner($0) == group }) == slot
             }
-            return Step(node: step.node.name, opType: step.node.opType, operation: step.operation, valueOperation: step.operation as? any ValueOperator,
+            return Step(node: step.node.name, opType: step.node.opType, operation: step.operation, valueOperation: step.operation as? any ValueOperator, schema: step.schema,
                         inputSlots: step.inputs, outputSlots: step.outputs,
                         releasedSlots: dying.filter { !recycled.contains($0) }, recycledSlots: recycled)
         }
@@ -157,6 +162,7 @@ extension ExecutionPlan {
         for (input, slot) in step.inputSlots.enumerated() {
             let value = slot.flatMap { lists.values[$0] }
             if case .sequence? = value { throw InferenceError.invalidOperand("input \(input) is a sequence; \(step.opType) takes tensors") }
+            try step.check(value, input: input)
             lists.operands.append(value?.tensor)
         }
         try step.operation.run(lists.operands, into: &lists.results)
@@ -174,10 +180,25 @@ extension ExecutionPlan {
     private func runValues(_ step: Step, _ operation: any ValueOperator, lists: inout ExecutorLists) throws {
         lists.valueOperands.removeAll(keepingCapacity: true)
         lists.valueResults.removeAll(keepingCapacity: true)
-        for slot in step.inputSlots { lists.valueOperands.append(slot.flatMap { lists.values[$0] }) }
+        for (input, slot) in step.inputSlots.enumerated() {
+            let value = slot.flatMap { lists.values[$0] }
+            try step.check(value, input: input)
+            lists.valueOperands.append(value)
+        }
         try operation.run(values: lists.valueOperands, into: &lists.valueResults)
         for (output, result) in lists.valueResults.enumerated() where output < step.outputSlots.count {
             if let slot = step.outputSlots[output] { lists.values[slot] = result }
         }
+    }
+}
+
+extension ExecutionPlan.Step {
+    /// Refuses an operand whose element type the node's ONNX version does not allow for that input.
+    @inline(__always)
+    func check(_ value: Value?, input: Int) throws {
+        guard let schema, case .tensor(let tensor)? = value, let allowed = schema.allowedTypes(ofInput: input),
+              !allowed.contains(tensor.elementType) else { return }
+        let names = allowed.map(\.rawValue).sorted().joined(separator: ", ")
+        throw InferenceError.invalidOperand("input \(input) is \(tensor.elementType.rawValue); \(opType)-\(schema.since) takes \(names)")
     }
 }
