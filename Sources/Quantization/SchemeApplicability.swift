@@ -16,13 +16,14 @@ extension ModelQuantizer {
     /// Each scheme's applicability to the model (`quantfleet check`).
     public static func applicability(to model: Onnx_ModelProto) -> [SchemeApplicability] {
         let opset = GraphEditing.defaultOpset(of: model)
+        let imported = opset == 0 ? "the model imports no ai.onnx opset" : "the model has \(opset)"
         return QuantizationScheme.allCases.map { scheme in
             let options = QuantizationOptions(scheme: scheme)
             switch scheme {
             case .int8Dynamic where opset < 11:
-                return SchemeApplicability(scheme: scheme, quantizableNodes: 0, reason: "needs opset 11 (DynamicQuantizeLinear), the model has \(opset)")
+                return SchemeApplicability(scheme: scheme, quantizableNodes: 0, reason: "needs opset 11 (DynamicQuantizeLinear), \(imported)")
             case .int8Static where opset < 10:
-                return SchemeApplicability(scheme: scheme, quantizableNodes: 0, reason: "needs opset 10 (QuantizeLinear), the model has \(opset)")
+                return SchemeApplicability(scheme: scheme, quantizableNodes: 0, reason: "needs opset 10 (QuantizeLinear), \(imported)")
             default:
                 break
             }
