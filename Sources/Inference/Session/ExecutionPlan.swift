@@ -11,6 +11,9 @@ struct ExecutionPlan: Sendable {
         /// The ONNX version the node follows, whose input types the executor checks; nil for the
         /// engine's own operators and rewrites.
         let schema: OperatorSchema?
+        /// Per input, the element types its schema allows as a bit set (nil: unchecked), worked out
+        /// here so that the check at run is one AND, not a set lookup.
+        let allowedTypeBits: [ElementType.BitSet?]
         /// nil for an omitted optional operand or output.
         let inputSlots: [Int?]
         let outputSlots: [Int?]
@@ -105,6 +108,7 @@ struct ExecutionPlan: Sendable {
                 return !foreign.contains(group) && groupDeath[group] == index && dying.first(where: { owner($0) == group }) == slot
             }
             return Step(node: step.node.name, opType: step.node.opType, operation: step.operation, valueOperation: step.operation as? any ValueOperator, schema: step.schema,
+                        allowedTypeBits: step.inputs.indices.map { input in step.schema?.allowedTypes(ofInput: input).map(ElementType.BitSet.init) },
                         inputSlots: step.inputs, outputSlots: step.outputs,
                         releasedSlots: dying.filter { !recycled.contains($0) }, recycledSlots: recycled)
         }
@@ -196,9 +200,8 @@ extension ExecutionPlan.Step {
     /// Refuses an operand whose element type the node's ONNX version does not allow for that input.
     @inline(__always)
     func check(_ value: Value?, input: Int) throws {
-        guard let schema, case .tensor(let tensor)? = value, let allowed = schema.allowedTypes(ofInput: input),
-              !allowed.contains(tensor.elementType) else { return }
-        let names = allowed.map(\.rawValue).sorted().joined(separator: ", ")
+        guard let allowed = allowedTypeBits[input], case .tensor(let tensor)? = value, !allowed.contains(tensor.elementType),
+              let schema, let names = schema.allowedTypes(ofInput: input)?.map(\.rawValue).sorted().joined(separator: ", ") else { return }
         throw InferenceError.invalidOperand("input \(input) is \(tensor.elementType.rawValue); \(opType)-\(schema.since) takes \(names)")
     }
 }

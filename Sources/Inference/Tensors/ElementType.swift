@@ -91,6 +91,48 @@ public enum ElementType: String, Sendable, CaseIterable {
         return (count + perByte - 1) / perByte
     }
 
+    /// A set of element types as bits, tested with one AND (the executor's per-operand type check).
+    struct BitSet: Sendable {
+        private let bits: UInt32
+
+        init(_ types: Set<ElementType>) {
+            bits = types.reduce(0) { $0 | $1.bit }
+        }
+
+        @inline(__always)
+        func contains(_ type: ElementType) -> Bool { bits & type.bit != 0 }
+    }
+
+    /// This type's bit: its position among the cases (fewer than 32).
+    private var bit: UInt32 {
+        switch self {
+        case .float32: 1 << 0
+        case .float16: 1 << 1
+        case .bfloat16: 1 << 2
+        case .float64: 1 << 3
+        case .float8e4m3fn: 1 << 4
+        case .float8e4m3fnuz: 1 << 5
+        case .float8e5m2: 1 << 6
+        case .float8e5m2fnuz: 1 << 7
+        case .float8e8m0: 1 << 8
+        case .float4e2m1: 1 << 9
+        case .int8: 1 << 10
+        case .uint8: 1 << 11
+        case .int16: 1 << 12
+        case .uint16: 1 << 13
+        case .int32: 1 << 14
+        case .uint32: 1 << 15
+        case .int64: 1 << 16
+        case .uint64: 1 << 17
+        case .bool: 1 << 18
+        case .int4: 1 << 19
+        case .uint4: 1 << 20
+        case .int2: 1 << 21
+        case .uint2: 1 << 22
+        case .string: 1 << 23
+        }
+    }
+
     public var isFloatingPoint: Bool {
         self == .float32 || self == .float16 || self == .bfloat16 || self == .float64 || smallFloatFormat != nil
     }
