@@ -132,25 +132,29 @@ extension ExecutionPlan {
             if let slot = inputSlots[name] { lists.values[slot] = feed.value }
         }
         let clock = ContinuousClock()
-        for (index, step) in steps.enumerated() {
-            arena?.step = index
-            do {
-                let started = profile == nil ? nil : clock.now
-                if let operation = step.valueOperation {
-                    try runValues(step, operation, lists: &lists)
-                } else {
-                    try runTensors(step, lists: &lists, arena: arena)
+        // Each step is read in place: copying a Step per step retained and released every field.
+        try steps.withUnsafeBufferPointer { steps in
+            for index in steps.indices {
+                let step = steps.baseAddress! + index
+                arena?.step = index
+                do {
+                    let started = profile == nil ? nil : clock.now
+                    if step.pointee.valueOperation != nil {
+                        try runValues(step, lists: &lists)
+                    } else {
+                        try runTensors(step, lists: &lists, arena: arena)
+                    }
+                    if let started { profile?.add(started.duration(to: clock.now), node: step.pointee.node, opType: step.pointee.opType) }
+                } catch let error as InferenceError {
+                    let reason = if case .invalidOperand(let reason) = error { reason } else { error.description }
+                    throw InferenceError.nodeFailed(node: step.pointee.node, opType: step.pointee.opType, reason: reason)
                 }
-                if let started { profile?.add(started.duration(to: clock.now), node: step.node, opType: step.opType) }
-            } catch let error as InferenceError {
-                let reason = if case .invalidOperand(let reason) = error { reason } else { error.description }
-                throw InferenceError.nodeFailed(node: step.node, opType: step.opType, reason: reason)
-            }
-            for slot in step.releasedSlots {
-                lists.values[slot] = nil
-            }
-            for slot in step.recycledSlots {
-                if case .tensor(let dead)? = lists.values[slot].take() { arena?.recycle(dead.storage) }
+                for slot in step.pointee.releasedSlots {
+                    lists.values[slot] = nil
+                }
+                for slot in step.pointee.recycledSlots {
+                    if case .tensor(let dead)? = lists.values[slot].take() { arena?.recycle(dead.storage) }
+                }
             }
         }
         var results: [String: Output] = [:]
@@ -160,20 +164,20 @@ extension ExecutionPlan {
         return results
     }
 
-    private func runTensors(_ step: Step, lists: inout ExecutorLists, arena: RunArena?) throws {
+    private func runTensors(_ step: UnsafePointer<Step>, lists: inout ExecutorLists, arena: RunArena?) throws {
         lists.operands.removeAll(keepingCapacity: true)
         lists.results.removeAll(keepingCapacity: true)
-        for (input, slot) in step.inputSlots.enumerated() {
+        for (input, slot) in step.pointee.inputSlots.enumerated() {
             let value = slot.flatMap { lists.values[$0] }
-            if case .sequence? = value { throw InferenceError.invalidOperand("input \(input) is a sequence; \(step.opType) takes tensors") }
-            try step.check(value, input: input)
+            if case .sequence? = value { throw InferenceError.invalidOperand("input \(input) is a sequence; \(step.pointee.opType) takes tensors") }
+            try step.pointee.check(value, input: input)
             lists.operands.append(value?.tensor)
         }
-        try step.operation.run(lists.operands, into: &lists.results)
+        try step.pointee.operation.run(lists.operands, into: &lists.results)
         for (output, result) in lists.results.enumerated() {
             // An output no node reads or the node does not name (LayerNormalization's statistics)
             // goes back at once.
-            if output < step.outputSlots.count, let slot = step.outputSlots[output] {
+            if output < step.pointee.outputSlots.count, let slot = step.pointee.outputSlots[output] {
                 lists.values[slot] = .tensor(result)
             } else {
                 arena?.recycle(result.storage)
@@ -181,17 +185,17 @@ extension ExecutionPlan {
         }
     }
 
-    private func runValues(_ step: Step, _ operation: any ValueOperator, lists: inout ExecutorLists) throws {
+    private func runValues(_ step: UnsafePointer<Step>, lists: inout ExecutorLists) throws {
         lists.valueOperands.removeAll(keepingCapacity: true)
         lists.valueResults.removeAll(keepingCapacity: true)
-        for (input, slot) in step.inputSlots.enumerated() {
+        for (input, slot) in step.pointee.inputSlots.enumerated() {
             let value = slot.flatMap { lists.values[$0] }
-            try step.check(value, input: input)
+            try step.pointee.check(value, input: input)
             lists.valueOperands.append(value)
         }
-        try operation.run(values: lists.valueOperands, into: &lists.valueResults)
-        for (output, result) in lists.valueResults.enumerated() where output < step.outputSlots.count {
-            if let slot = step.outputSlots[output] { lists.values[slot] = result }
+        try step.pointee.valueOperation!.run(values: lists.valueOperands, into: &lists.valueResults)
+        for (output, result) in lists.valueResults.enumerated() where output < step.pointee.outputSlots.count {
+            if let slot = step.pointee.outputSlots[output] { lists.values[slot] = result }
         }
     }
 }
