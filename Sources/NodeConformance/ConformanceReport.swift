@@ -8,9 +8,12 @@ public struct ConformanceReport: Sendable {
     public var unexpectedPasses: [String] = []
     /// Listed tests the suite does not have.
     public var unknownListed: [String] = []
+    /// Tests whose outputs' shapes the shape rules stated at load, each held to the kernel's.
+    public var shapeRuleChecks = 0
 
     public init(results: [NodeTestResult], expected: ExpectedFailures, ranWholeSuite: Bool) {
         for result in results {
+            if result.checkedShapeRule { shapeRuleChecks += 1 }
             if expected.isRandom(result.name) {
                 expectedFailures.append(result.name)
                 continue
@@ -34,6 +37,7 @@ public struct ConformanceReport: Sendable {
 
     public var summary: String {
         "\(total) run, \(passCount) passed, \(expectedFailures.count) expected failures, "
-            + "\(unexpectedFailures.count) unexpected failures, \(unexpectedPasses.count) unexpected passes"
+            + "\(unexpectedFailures.count) unexpected failures, \(unexpectedPasses.count) unexpected passes; "
+            + "the shape rules stated the output shapes of \(shapeRuleChecks) before they ran"
     }
 }

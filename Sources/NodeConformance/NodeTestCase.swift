@@ -6,6 +6,9 @@ public struct NodeTestResult: Sendable {
     public let name: String
     /// Why it failed, or nil when every data set's outputs matched.
     public let failure: String?
+    /// Whether an output's shape came from the operators' shape rules at load, and so was held
+    /// to the shape the kernel produced.
+    public let checkedShapeRule: Bool
 
     public var passed: Bool { failure == nil }
 }
@@ -17,12 +20,15 @@ struct NodeTestCase {
     var name: String { directory.lastPathComponent }
 
     func run() -> NodeTestResult {
-        NodeTestResult(name: name, failure: failure())
+        var checkedShapeRule = false
+        let failure = failure(checkedShapeRule: &checkedShapeRule)
+        return NodeTestResult(name: name, failure: failure, checkedShapeRule: checkedShapeRule)
     }
 
-    private func failure() -> String? {
+    private func failure(checkedShapeRule: inout Bool) -> String? {
         do {
             let session = try InferenceSession(modelData: try Data(contentsOf: directory.appendingPathComponent("model.onnx")))
+            checkedShapeRule = !session.staticOutputShapes.isEmpty
             for dataSet in try dataSets() {
                 var feeds: [String: Value] = [:]
                 for (index, input) in session.inputs.enumerated() {
@@ -34,6 +40,11 @@ struct NodeTestCase {
                     let expected = try Self.value(dataSet.appendingPathComponent("output_\(index).pb"), declared: output)
                     if let mismatch = NodeTestTolerance.mismatch(results[output.name], expected) {
                         return "\(dataSet.lastPathComponent) output '\(output.name)': \(mismatch)"
+                    }
+                    // The operator's shape rule is held to its kernel on every test.
+                    if let rule = session.staticOutputShapes[output.name], case .tensor(let tensor)? = results[output.name],
+                       rule.count != tensor.shape.count || zip(rule, tensor.shape).contains(where: { $0.0 != nil && $0.0 != $0.1 }) {
+                        return "output '\(output.name)': the shape rule gives \(rule.map { $0.map(String.init) ?? "?" }), the kernel \(tensor.shape)"
                     }
                 }
             }

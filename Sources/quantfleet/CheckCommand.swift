@@ -27,7 +27,10 @@ struct CheckCommand: AsyncParsableCommand {
         print("element types: \(check.elementTypes.joined(separator: ", "))")
         if let session = check.session {
             for input in session.inputs { print("input:         \(Self.describe(input))") }
-            for output in session.outputs { print("output:        \(Self.describe(output))") }
+            for output in session.outputs {
+                let derived = session.staticOutputShapes[output.name].map { "shape rules give \(Self.describe($0))" } ?? "shape known at run"
+                print("output:        \(Self.describe(output)), \(derived)")
+            }
             let counts = session.operatorCounts.sorted { ($1.value, $0.key) < ($0.value, $1.key) }
             print("operators:     \(counts.map(\.value).reduce(0, +)) node(s) after load-time rewrites: "
                 + counts.map { "\($0.key) x\($0.value)" }.joined(separator: ", "))
@@ -48,6 +51,10 @@ struct CheckCommand: AsyncParsableCommand {
     }
 
     private static func describe(_ info: TensorInfo) -> String {
-        "\(info.name) \(info.elementType.rawValue) [\(info.shape.map { $0.map(String.init) ?? "?" }.joined(separator: ", "))]"
+        "\(info.name) \(info.elementType.rawValue) \(describe(info.shape))"
+    }
+
+    private static func describe(_ shape: [Int?]) -> String {
+        "[\(shape.map { $0.map(String.init) ?? "?" }.joined(separator: ", "))]"
     }
 }

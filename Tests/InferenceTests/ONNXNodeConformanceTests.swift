@@ -8,6 +8,8 @@ import XCTest
 final class ONNXNodeConformanceTests: XCTestCase {
     /// onnx 1.22.0's node tests; another count means another onnx, whose list must be reviewed.
     static let suiteSize = 1_765
+    /// Tests whose output shapes the operators' shape rules state at load: fewer means a rule was lost.
+    static let shapeRuleChecks = 888
 
     func testEveryBackendNodeTestPassesExceptTheListedOnes() throws {
         let suite = try NodeTestSuite.installed()
@@ -23,6 +25,7 @@ final class ONNXNodeConformanceTests: XCTestCase {
                   "\(report.unexpectedFailures.count) node test(s) failed:\n" + report.unexpectedFailures.joined(separator: "\n"))
         XCTAssert(report.unexpectedPasses.isEmpty,
                   "listed as expected failures but passed (remove them from the list): \(report.unexpectedPasses.joined(separator: ", "))")
+        XCTAssertGreaterThanOrEqual(report.shapeRuleChecks, Self.shapeRuleChecks, "a shape rule was lost")
         XCTAssert(report.unknownListed.isEmpty, "listed but not in the suite: \(report.unknownListed.joined(separator: ", "))")
     }
 }

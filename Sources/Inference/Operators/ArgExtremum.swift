@@ -44,3 +44,12 @@ struct ArgExtremum: SingleOutputOperator {
         return result
     }
 }
+
+extension ArgExtremum: ShapeRule {
+    func outputShapes(_ inputs: [StaticShape?]) throws -> [StaticShape?] {
+        guard var shape = inputs.first ?? nil else { return [] }
+        let axis = try normalizedAxis(axis, rank: shape.count)
+        if keepsDimension { shape[axis] = 1 } else { shape.remove(at: axis) }
+        return [shape]
+    }
+}

@@ -13,3 +13,11 @@ struct ArrayFeatureExtractor: SingleOutputOperator {
         return Tensor(shape: shape, storage: x.storage.gathered(positions))
     }
 }
+
+extension ArrayFeatureExtractor: ShapeRule {
+    func outputShapes(_ inputs: [StaticShape?]) throws -> [StaticShape?] {
+        guard inputs.count > 1, let x = inputs[0], let indices = inputs[1], !x.isEmpty else { return [] }
+        let count = StaticShapes.product(indices)
+        return [x.count == 1 ? [1, count] : x.dropLast() + [count]]
+    }
+}

@@ -49,7 +49,7 @@ struct BinaryFunction: Sendable {
 }
 
 /// A two-operand function of `BinaryFunction.catalogue` with broadcasting; the result has the operands' type.
-struct BinaryElementwise: SingleOutputOperator {
+struct BinaryElementwise: SingleOutputOperator, ShapeBroadcasting {
     let opType: String
     let function: BinaryFunction
     let broadcasts = ShapeKeyedCache<Broadcasting>()
@@ -90,7 +90,7 @@ struct BinaryElementwise: SingleOutputOperator {
 
 /// Max, Min, Sum and Mean of one or more operands, broadcast together: a pairwise operator folded
 /// over them in order (Mean divides the sum by the operand count).
-struct Variadic: SingleOutputOperator {
+struct Variadic: SingleOutputOperator, ShapeBroadcasting {
     let pairwise: any SingleOutputOperator
     let averages: Bool
 

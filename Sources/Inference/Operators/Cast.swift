@@ -1,6 +1,6 @@
 /// Cast to the type attribute `to` names; CastLike to the type of its second operand. Into float8
 /// types values saturate unless `saturate` is 0; into float8e8m0 they round by `round_mode`.
-struct Cast: SingleOutputOperator {
+struct Cast: SingleOutputOperator, ShapePreserving {
     /// nil: CastLike, whose target is its second operand's type.
     let target: ElementType?
     let saturates: Bool

@@ -1,5 +1,5 @@
 /// Equal, Less, LessOrEqual, Greater, GreaterOrEqual with broadcasting; the result is bool.
-struct Comparison: SingleOutputOperator {
+struct Comparison: SingleOutputOperator, ShapeBroadcasting {
     enum Kind: String, CaseIterable {
         case equal = "Equal", less = "Less", lessOrEqual = "LessOrEqual", greater = "Greater", greaterOrEqual = "GreaterOrEqual"
 

@@ -1,6 +1,6 @@
 /// Dropout at inference: the input unchanged, and the optional mask all true. Training mode with a
 /// nonzero ratio draws random masks, which inference never does: refused.
-struct Dropout: Operator {
+struct Dropout: Operator, ShapePreserving {
     var viewsFirstInput: Bool { true }
 
     func run(_ inputs: [Tensor?], into outputs: inout [Tensor]) throws {
@@ -15,7 +15,7 @@ struct Dropout: Operator {
 }
 
 /// IsNaN, and IsInf (either sign unless detect_negative or detect_positive is 0): bool per element.
-struct FloatClassification: SingleOutputOperator {
+struct FloatClassification: SingleOutputOperator, ShapePreserving {
     let test: @Sendable (Float) -> Bool
 
     init(_ context: OperatorContext) throws {

@@ -30,11 +30,17 @@ struct DynamicQuantizeLinear: Operator {
         let values = try x.floatOperand("x")
         let parameters = Self.parameters(for: values)
         outputs.append(Tensor(shape: x.shape, uint8s: Self.quantize(values, with: parameters)))
-        outputs.append(Tensor(shape: [], floats: [Float](recycledRepeating: parameters.scale, count: 1)))
-        outputs.append(Tensor(shape: [], uint8s: [UInt8](recycledRepeating: parameters.zeroPoint, count: 1)))
+        // One value each: a plain array costs less than asking the run's arena for a buffer.
+        outputs.append(Tensor(shape: [], floats: [parameters.scale]))
+        outputs.append(Tensor(shape: [], uint8s: [parameters.zeroPoint]))
     }
 }
 
 private extension Float {
     func clamped(_ low: Float, _ high: Float) -> Float { Swift.min(Swift.max(self, low), high) }
+}
+
+extension DynamicQuantizeLinear: ShapeRule {
+    /// y like x, then the scalar scale and zero point.
+    func outputShapes(_ inputs: [StaticShape?]) throws -> [StaticShape?] { [inputs.first ?? nil, [], []] }
 }

@@ -2,7 +2,7 @@ import Foundation
 
 /// Add, Sub, Mul, Div, Pow, Max/Min (two operands) with broadcasting. Floating-point operands compute
 /// in FP32 and keep their type; integer operands compute in Int64 and wrap to their type, as numpy does.
-struct ElementwiseArithmetic: SingleOutputOperator {
+struct ElementwiseArithmetic: SingleOutputOperator, ShapeBroadcasting {
     enum Kind: String, CaseIterable {
         case add = "Add", subtract = "Sub", multiply = "Mul", divide = "Div", power = "Pow"
 

@@ -1,6 +1,6 @@
 /// Hardmax: 1 at the first largest element along an axis (opset 13), or over the dimensions from
 /// `axis` on, flattened (opset 1-12); 0 elsewhere.
-struct Hardmax: SingleOutputOperator {
+struct Hardmax: SingleOutputOperator, ShapePreserving {
     let axis: Int
     let flattensTrailingDimensions: Bool
 

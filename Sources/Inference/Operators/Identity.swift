@@ -1,5 +1,5 @@
 /// Identity of any value: a tensor (a view of its buffer), a sequence, or an optional.
-struct Identity: ValueOperator {
+struct Identity: ValueOperator, ShapePreserving {
     var viewsFirstInput: Bool { true }
 
     func run(values inputs: [Value?], into outputs: inout [Value?]) throws {

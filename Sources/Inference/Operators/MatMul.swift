@@ -84,3 +84,9 @@ func matrixDimensions(_ a: [Int], _ b: [Int]) throws -> (rows: Int, depth: Int, 
     }
     return (a.dropLast().reduce(1, *), b[0], b[1])
 }
+
+extension MatMul: ShapeRule {
+    func outputShapes(_ inputs: [StaticShape?]) throws -> [StaticShape?] {
+        [try StaticShapes.matmul(inputs.first ?? nil, inputs.count > 1 ? inputs[1] : nil)]
+    }
+}

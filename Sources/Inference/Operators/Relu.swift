@@ -1,5 +1,5 @@
 /// max(x, 0), keeping the element type (FP16 stays FP16; integer types from opset 14).
-struct Relu: SingleOutputOperator {
+struct Relu: SingleOutputOperator, ShapePreserving {
     func run(_ inputs: [Tensor?]) throws -> Tensor {
         let x = try inputs.required(0)
         guard x.elementType.isFloatingPoint else {

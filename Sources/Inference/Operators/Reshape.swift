@@ -1,37 +1,53 @@
 /// Reshape with ONNX's 0 (copy the input dimension, unless `allowzero`) and -1 (infer) entries.
-struct Reshape: SingleOutputOperator {
+struct Reshape: SingleOutputOperator, ShapeRule {
     var viewsFirstInput: Bool { true }
 
     let allowsZero: Bool
+    /// The requested shape when it is a constant: the shape rule's only way to know it at load.
+    let constantShape: [Int64]?
 
     init(_ context: OperatorContext) throws {
         allowsZero = try context.attributes.int("allowzero", default: 0) != 0
+        constantShape = context.constantInput(1)?.int64s
     }
 
     func run(_ inputs: [Tensor?]) throws -> Tensor {
-        let data = try inputs.required(0), requested = try inputs.required(1).int64s
-        var shape = try requested.enumerated().map { axis, size -> Int in
+        let data = try inputs.required(0)
+        let shape = try target(of: try inputs.required(1).int64s, from: data.shape.map(Optional.some))
+        return data.reshaped(to: shape.map { $0! })
+    }
+
+    func outputShapes(_ inputs: [StaticShape?]) throws -> [StaticShape?] {
+        guard let data = inputs.first ?? nil, let constantShape else { return [] }
+        return [try target(of: constantShape, from: data)]
+    }
+
+    /// The shape `requested` gives `data`: every dimension known when all of `data`'s are.
+    private func target(of requested: [Int64], from data: StaticShape) throws -> StaticShape {
+        var shape = try requested.enumerated().map { axis, size -> Int? in
             if size == 0 && !allowsZero {
-                guard axis < data.shape.count else {
-                    throw InferenceError.invalidOperand("shape \(requested) copies dimension \(axis) of \(data.shape), which does not exist")
+                guard axis < data.count else {
+                    throw InferenceError.invalidOperand("shape \(requested) copies dimension \(axis) of \(StaticShapes.describe(data)), which does not exist")
                 }
-                return data.shape[axis]
+                return data[axis]
             }
             guard size >= -1 else { throw InferenceError.invalidOperand("shape \(requested) has a negative size") }
             return Int(size)
         }
         let inferred = shape.firstIndex(of: -1)
         guard shape.lastIndex(of: -1) == inferred else { throw InferenceError.invalidOperand("shape \(requested) has more than one -1") }
-        let known = shape.reduce(1) { $1 == -1 ? $0 : $0 * $1 }
-        if let axis = inferred {
-            guard known > 0, data.count % known == 0 else {
-                throw InferenceError.invalidOperand("cannot reshape \(data.shape) to \(requested)")
-            }
-            shape[axis] = data.count / known
+        let count = StaticShapes.product(data)
+        let others = StaticShapes.product(shape.indices.lazy.filter { $0 != inferred }.map { shape[$0] })
+        guard let count, let others else {
+            if let inferred { shape[inferred] = nil }
+            return shape
         }
-        guard shape.reduce(1, *) == data.count else {
-            throw InferenceError.invalidOperand("cannot reshape \(data.shape) to \(requested)")
+        if let inferred {
+            guard others > 0, count % others == 0 else { throw InferenceError.invalidOperand("cannot reshape \(StaticShapes.describe(data)) to \(requested)") }
+            shape[inferred] = count / others
+        } else if others != count {
+            throw InferenceError.invalidOperand("cannot reshape \(StaticShapes.describe(data)) to \(requested)")
         }
-        return data.reshaped(to: shape)
+        return shape
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 
 /// Softmax and LogSoftmax over one axis (opset 13+), or over the dimensions from `axis` on,
 /// flattened (opset 1-12).
-struct Softmax: SingleOutputOperator {
+struct Softmax: SingleOutputOperator, ShapePreserving {
     let axis: Int
     let flattensTrailingDimensions: Bool
     let takesLogarithm: Bool

@@ -1,5 +1,5 @@
 /// Where(condition, X, Y): X's element where the condition holds, else Y's, all three broadcast.
-struct Where: SingleOutputOperator {
+struct Where: SingleOutputOperator, ShapeBroadcasting {
     func run(_ inputs: [Tensor?]) throws -> Tensor {
         let condition = try inputs.required(0), x = try inputs.required(1), y = try inputs.required(2)
         guard case .bool(let holds) = condition.storage else {

@@ -2,7 +2,9 @@
 /// slots whose last reader it is, so intermediate tensors are freed (their buffers recycled) as soon
 /// as they are dead.
 struct ExecutionPlan: Sendable {
-    struct Step: Sendable {
+    /// A class, so that the executor reads a step's fields in place: as a struct of a dozen
+    /// references, each step was copied (every field retained and released) when it was read.
+    final class Step: Sendable {
         let node: String
         let opType: String
         let operation: any Operator
@@ -21,6 +23,20 @@ struct ExecutionPlan: Sendable {
         let releasedSlots: [Int]
         /// Dead values holding the last reference the run has to their buffer: it goes to the run's arena.
         let recycledSlots: [Int]
+
+        init(node: String, opType: String, operation: any Operator, schema: OperatorSchema?, inputSlots: [Int?], outputSlots: [Int?],
+             releasedSlots: [Int], recycledSlots: [Int]) {
+            self.node = node
+            self.opType = opType
+            self.operation = operation
+            self.valueOperation = operation as? any ValueOperator
+            self.schema = schema
+            self.allowedTypeBits = inputSlots.indices.map { input in schema?.allowedTypes(ofInput: input).map(ElementType.BitSet.init) }
+            self.inputSlots = inputSlots
+            self.outputSlots = outputSlots
+            self.releasedSlots = releasedSlots
+            self.recycledSlots = recycledSlots
+        }
     }
 
     let steps: [Step]
@@ -28,6 +44,8 @@ struct ExecutionPlan: Sendable {
     let initialValues: [Tensor?]
     let inputSlots: [String: Int]
     let outputSlots: [(name: String, slot: Int)]
+    /// Per slot, its shape as the operators' shape rules work it out at load (nil: rank unknown).
+    let staticShapes: [StaticShape?]
 
     /// `outerNames` are a subgraph's values from enclosing graphs, fed like its inputs.
     init(_ graph: GraphDefinition, floatPath: FloatKernelPath = .chosen, threads: Int = 1, outerNames: [String] = []) throws {
@@ -70,6 +88,8 @@ struct ExecutionPlan: Sendable {
             resolved.append((node, operation, schema, inputs, outputs))
         }
 
+        staticShapes = try Self.staticShapes(of: resolved.map { ($0.node, $0.operation, $0.inputs, $0.outputs) },
+                                             constants: initialValues, inputs: graph.inputs, inputSlots: inputSlots)
         let outputSlots = try graph.outputNames.map { output in
             guard let slot = slots[output] else {
                 throw InferenceError.malformedModel("graph output '\(output)' is never computed")
@@ -107,8 +127,7 @@ struct ExecutionPlan: Sendable {
                 let group = owner(slot)
                 return !foreign.contains(group) && groupDeath[group] == index && dying.first(where: { owner($0) == group }) == slot
             }
-            return Step(node: step.node.name, opType: step.node.opType, operation: step.operation, valueOperation: step.operation as? any ValueOperator, schema: step.schema,
-                        allowedTypeBits: step.inputs.indices.map { input in step.schema?.allowedTypes(ofInput: input).map(ElementType.BitSet.init) },
+            return Step(node: step.node.name, opType: step.node.opType, operation: step.operation, schema: step.schema,
                         inputSlots: step.inputs, outputSlots: step.outputs,
                         releasedSlots: dying.filter { !recycled.contains($0) }, recycledSlots: recycled)
         }
@@ -119,6 +138,34 @@ struct ExecutionPlan: Sendable {
 }
 
 extension ExecutionPlan {
+    /// Each value's shape before any run: constants' as they are, inputs' as the graph declares
+    /// them, and every node's outputs from its operator's shape rule, in order.
+    /// - Throws: `InferenceError.malformedModel` naming the first node whose operands cannot fit.
+    private static func staticShapes(
+        of nodes: [(node: NodeDefinition, operation: any Operator, inputs: [Int?], outputs: [Int?])],
+        constants: [Tensor?], inputs: [TensorInfo], inputSlots: [String: Int]
+    ) throws -> [StaticShape?] {
+        var shapes = constants.map { $0.map { $0.shape.map(Optional.some) } }
+        // A declared shape of no dimensions is as often an undeclared one as a scalar: left unknown.
+        for input in inputs where input.container == .tensor && !input.shape.isEmpty {
+            if let slot = inputSlots[input.name] { shapes[slot] = input.shape }
+        }
+        for (node, operation, inputSlots, outputSlots) in nodes {
+            guard let rule = operation as? any ShapeRule else { continue }
+            let derived: [StaticShape?]
+            do {
+                derived = try rule.outputShapes(inputSlots.map { $0.flatMap { shapes[$0] } })
+            } catch let error as InferenceError {
+                let reason = if case .invalidOperand(let reason) = error { reason } else { error.description }
+                throw InferenceError.malformedModel("node '\(node.name)' (\(node.opType)) cannot fit the shapes the graph gives it: \(reason)")
+            }
+            for (output, slot) in zip(derived, outputSlots) {
+                if let slot { shapes[slot] = output }
+            }
+        }
+        return shapes
+    }
+
     /// Runs every step on `feeds` (a value per input slot's name) and returns the graph's outputs
     /// (an absent optional is left out). With an arena, dead tensors' buffers go back to it; without
     /// one (a subgraph's run inside its operator) they go back to the heap. With a profile, each
@@ -132,29 +179,25 @@ extension ExecutionPlan {
             if let slot = inputSlots[name] { lists.values[slot] = feed.value }
         }
         let clock = ContinuousClock()
-        // Each step is read in place: copying a Step per step retained and released every field.
-        try steps.withUnsafeBufferPointer { steps in
-            for index in steps.indices {
-                let step = steps.baseAddress! + index
-                arena?.step = index
-                do {
-                    let started = profile == nil ? nil : clock.now
-                    if step.pointee.valueOperation != nil {
-                        try runValues(step, lists: &lists)
-                    } else {
-                        try runTensors(step, lists: &lists, arena: arena)
-                    }
-                    if let started { profile?.add(started.duration(to: clock.now), node: step.pointee.node, opType: step.pointee.opType) }
-                } catch let error as InferenceError {
-                    let reason = if case .invalidOperand(let reason) = error { reason } else { error.description }
-                    throw InferenceError.nodeFailed(node: step.pointee.node, opType: step.pointee.opType, reason: reason)
+        for (index, step) in steps.enumerated() {
+            arena?.step = index
+            do {
+                let started = profile == nil ? nil : clock.now
+                if step.valueOperation != nil {
+                    try runValues(step, lists: &lists)
+                } else {
+                    try runTensors(step, lists: &lists, arena: arena)
                 }
-                for slot in step.pointee.releasedSlots {
-                    lists.values[slot] = nil
-                }
-                for slot in step.pointee.recycledSlots {
-                    if case .tensor(let dead)? = lists.values[slot].take() { arena?.recycle(dead.storage) }
-                }
+                if let started { profile?.add(started.duration(to: clock.now), node: step.node, opType: step.opType) }
+            } catch let error as InferenceError {
+                let reason = if case .invalidOperand(let reason) = error { reason } else { error.description }
+                throw InferenceError.nodeFailed(node: step.node, opType: step.opType, reason: reason)
+            }
+            for slot in step.releasedSlots {
+                lists.values[slot] = nil
+            }
+            for slot in step.recycledSlots {
+                if case .tensor(let dead)? = lists.values[slot].take() { arena?.recycle(dead.storage) }
             }
         }
         var results: [String: Output] = [:]
@@ -164,20 +207,30 @@ extension ExecutionPlan {
         return results
     }
 
-    private func runTensors(_ step: UnsafePointer<Step>, lists: inout ExecutorLists, arena: RunArena?) throws {
+    @inline(__always)
+    private func runTensors(_ step: Step, lists: inout ExecutorLists, arena: RunArena?) throws {
         lists.operands.removeAll(keepingCapacity: true)
         lists.results.removeAll(keepingCapacity: true)
-        for (input, slot) in step.pointee.inputSlots.enumerated() {
-            let value = slot.flatMap { lists.values[$0] }
-            if case .sequence? = value { throw InferenceError.invalidOperand("input \(input) is a sequence; \(step.pointee.opType) takes tensors") }
-            try step.pointee.check(value, input: input)
-            lists.operands.append(value?.tensor)
+        let inputSlots = step.inputSlots
+        for input in inputSlots.indices {
+            var operand: Tensor?
+            if let slot = inputSlots[input] {
+                switch lists.values[slot] {
+                case .tensor(let tensor)?: operand = tensor
+                case .sequence?: throw InferenceError.invalidOperand("input \(input) is a sequence; \(step.opType) takes tensors")
+                case nil: break
+                }
+            }
+            if let operand { try step.check(operand.elementType, input: input) }
+            lists.operands.append(operand)
         }
-        try step.pointee.operation.run(lists.operands, into: &lists.results)
+        try step.operation.run(lists.operands, into: &lists.results)
         for (output, result) in lists.results.enumerated() {
             // An output no node reads or the node does not name (LayerNormalization's statistics)
             // goes back at once.
-            if output < step.pointee.outputSlots.count, let slot = step.pointee.outputSlots[output] {
+            if output < step.outputSlots.count, let slot = step.outputSlots[output] {
+                assert(staticShapes[slot].map { StaticShapes.admits($0, result.shape) } ?? true,
+                       "\(step.opType) '\(step.node)': the shape rule gives \(staticShapes[slot].map(StaticShapes.describe) ?? "?"), the kernel \(result.shape)")
                 lists.values[slot] = .tensor(result)
             } else {
                 arena?.recycle(result.storage)
@@ -185,17 +238,17 @@ extension ExecutionPlan {
         }
     }
 
-    private func runValues(_ step: UnsafePointer<Step>, lists: inout ExecutorLists) throws {
+    private func runValues(_ step: Step, lists: inout ExecutorLists) throws {
         lists.valueOperands.removeAll(keepingCapacity: true)
         lists.valueResults.removeAll(keepingCapacity: true)
-        for (input, slot) in step.pointee.inputSlots.enumerated() {
+        for (input, slot) in step.inputSlots.enumerated() {
             let value = slot.flatMap { lists.values[$0] }
-            try step.pointee.check(value, input: input)
+            if case .tensor(let tensor)? = value { try step.check(tensor.elementType, input: input) }
             lists.valueOperands.append(value)
         }
-        try step.pointee.valueOperation!.run(values: lists.valueOperands, into: &lists.valueResults)
-        for (output, result) in lists.valueResults.enumerated() where output < step.pointee.outputSlots.count {
-            if let slot = step.pointee.outputSlots[output] { lists.values[slot] = result }
+        try step.valueOperation!.run(values: lists.valueOperands, into: &lists.valueResults)
+        for (output, result) in lists.valueResults.enumerated() where output < step.outputSlots.count {
+            if let slot = step.outputSlots[output] { lists.values[slot] = result }
         }
     }
 }
@@ -203,9 +256,9 @@ extension ExecutionPlan {
 extension ExecutionPlan.Step {
     /// Refuses an operand whose element type the node's ONNX version does not allow for that input.
     @inline(__always)
-    func check(_ value: Value?, input: Int) throws {
-        guard let allowed = allowedTypeBits[input], case .tensor(let tensor)? = value, !allowed.contains(tensor.elementType),
+    func check(_ elementType: ElementType, input: Int) throws {
+        guard let allowed = allowedTypeBits[input], !allowed.contains(elementType),
               let schema, let names = schema.allowedTypes(ofInput: input)?.map(\.rawValue).sorted().joined(separator: ", ") else { return }
-        throw InferenceError.invalidOperand("input \(input) is \(tensor.elementType.rawValue); \(opType)-\(schema.since) takes \(names)")
+        throw InferenceError.invalidOperand("input \(input) is \(elementType.rawValue); \(opType)-\(schema.since) takes \(names)")
     }
 }

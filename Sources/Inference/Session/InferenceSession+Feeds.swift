@@ -29,3 +29,16 @@ extension Tensor {
         return gathered(Array(0..<(count * rowSize)), shape: [count] + shape.dropFirst())
     }
 }
+
+extension InferenceSession {
+    /// Each graph output's shape as the operators' shape rules work it out at load from the declared
+    /// input shapes: nil for a dimension known only at run, and no entry where the rank is unknown
+    /// (an operator whose output shape depends on values, such as NonZero or a Reshape to a computed shape).
+    public var staticOutputShapes: [String: [Int?]] {
+        var shapes: [String: [Int?]] = [:]
+        for (name, slot) in plan.outputSlots {
+            if let shape = plan.staticShapes[slot] { shapes[name] = shape }
+        }
+        return shapes
+    }
+}

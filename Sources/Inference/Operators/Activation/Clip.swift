@@ -1,5 +1,5 @@
 /// Clip to [min, max]: attributes before opset 11, optional inputs from opset 11 on.
-struct Clip: SingleOutputOperator {
+struct Clip: SingleOutputOperator, ShapePreserving {
     private let attributeBounds: (low: Float, high: Float)?
 
     init(_ context: OperatorContext) throws {

@@ -1,7 +1,7 @@
 /// A one-operand function of `UnaryFunction.catalogue`, computed in FP32 on floating-point operands
 /// (the result keeps the operand's type), exactly on integers and booleans where the function has
 /// those forms.
-struct ElementwiseFunction: SingleOutputOperator {
+struct ElementwiseFunction: SingleOutputOperator, ShapePreserving {
     let opType: String
     let function: UnaryFunction
 

@@ -1,7 +1,7 @@
 /// BatchNormalization over channel axis 1: y = scale * (x - mean) / sqrt(var + epsilon) + bias. In
 /// inference mode mean and var are the given running statistics. In training mode (opset 14 on)
 /// they are the batch's own, and the outputs add the running statistics updated by momentum.
-struct BatchNormalization: Operator {
+struct BatchNormalization: Operator, ShapePreserving {
     let epsilon: Float
     let momentum: Float
     let usesBatchStatistics: Bool

@@ -129,3 +129,15 @@ func addChannelBias(_ bias: [Float], to planes: UnsafeMutablePointer<Float>, pla
         for position in 0..<planeSize { plane[position] += value }
     }
 }
+
+extension Conv: ShapeRule {
+    func outputShapes(_ inputs: [StaticShape?]) throws -> [StaticShape?] {
+        guard inputs.count > 1, let x = inputs[0], let w = inputs[1], x.count >= 3, w.count == x.count else { return [] }
+        if let channels = x[1], let perGroup = w[1], channels != perGroup * groups {
+            throw InferenceError.invalidOperand("W \(StaticShapes.describe(w)) does not fit X \(StaticShapes.describe(x)) in \(groups) group(s)")
+        }
+        let weightKernel = w.dropFirst(2).compactMap { $0 }
+        guard let kernel = weightKernel.count == x.count - 2 ? weightKernel : window.kernel else { return [[x[0], w[0]] + Array(repeating: nil, count: x.count - 2)] }
+        return [try SlidingWindow.outputShape(input: x, channels: w[0], kernel: kernel, attributes: window)]
+    }
+}

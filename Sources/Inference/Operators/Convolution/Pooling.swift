@@ -122,3 +122,19 @@ struct GlobalPooling: SingleOutputOperator {
         return Tensor(shape: shape, floats: results, as: x.elementType)
     }
 }
+
+extension Pooling: ShapeRule {
+    /// The pooled values, and MaxPool's indices of the same shape.
+    func outputShapes(_ inputs: [StaticShape?]) throws -> [StaticShape?] {
+        guard let x = inputs.first ?? nil, x.count >= 3 else { return [] }
+        let pooled = try SlidingWindow.outputShape(input: x, channels: x[1], kernel: kernel, attributes: window)
+        return givesIndices ? [pooled, pooled] : [pooled]
+    }
+}
+
+extension GlobalPooling: ShapeRule {
+    func outputShapes(_ inputs: [StaticShape?]) throws -> [StaticShape?] {
+        guard let x = inputs.first ?? nil, x.count >= 3 else { return [] }
+        return [Array(x.prefix(2)) + Array(repeating: 1, count: x.count - 2)]
+    }
+}

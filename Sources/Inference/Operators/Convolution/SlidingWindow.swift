@@ -54,6 +54,24 @@ struct SlidingWindow: Sendable {
     var outputCount: Int { outputSize.reduce(1, *) }
 
     init(inputSize: [Int], kernel: [Int], attributes: Attributes) throws {
+        let placement = try Self.placement(inputSize: inputSize, kernel: kernel, attributes: attributes)
+        let (strides, dilations, padsBegin, padsEnd, outputSize) =
+            (placement.strides, placement.dilations, placement.padsBegin, placement.padsEnd, placement.outputSize)
+        self.inputSize = inputSize
+        self.kernel = kernel
+        self.outputSize = outputSize
+        self.strides = strides
+        self.dilations = dilations
+        self.padsBegin = padsBegin
+        isIdentity = kernel.allSatisfy { $0 == 1 } && outputSize == inputSize && padsBegin.allSatisfy { $0 == 0 }
+        inputPositions = Self.positions(inputSize: inputSize, kernel: kernel, outputSize: outputSize, strides: strides,
+                                        dilations: dilations, padsBegin: padsBegin, padsEnd: padsEnd)
+    }
+
+    /// Where the windows go over `inputSize`: strides, dilations, pads (auto_pad resolved) and how
+    /// many windows fit per axis. Also the pooling and convolution operators' shape rule.
+    static func placement(inputSize: [Int], kernel: [Int], attributes: Attributes) throws
+        -> (strides: [Int], dilations: [Int], padsBegin: [Int], padsEnd: [Int], outputSize: [Int]) {
         let rank = inputSize.count
         let strides = attributes.strides ?? Array(repeating: 1, count: rank)
         let dilations = attributes.dilations ?? Array(repeating: 1, count: rank)
@@ -91,15 +109,18 @@ struct SlidingWindow: Sendable {
                 }
             }
         }
-        self.inputSize = inputSize
-        self.kernel = kernel
-        self.outputSize = outputSize
-        self.strides = strides
-        self.dilations = dilations
-        self.padsBegin = padsBegin
-        isIdentity = kernel.allSatisfy { $0 == 1 } && outputSize == inputSize && padsBegin.allSatisfy { $0 == 0 }
-        inputPositions = Self.positions(inputSize: inputSize, kernel: kernel, outputSize: outputSize, strides: strides,
-                                        dilations: dilations, padsBegin: padsBegin, padsEnd: padsEnd)
+        return (strides, dilations, padsBegin, padsEnd, outputSize)
+    }
+
+    /// [N, channels, windows per axis...] for an input [N, C, spatial...] whose spatial size is
+    /// known; unknown spatial dimensions leave the output's unknown.
+    static func outputShape(input: StaticShape, channels: Int?, kernel: [Int], attributes: Attributes) throws -> StaticShape {
+        let spatial = input.dropFirst(2)
+        let known = spatial.compactMap { $0 }
+        let windows: [Int?] = known.count == spatial.count
+            ? try placement(inputSize: known, kernel: kernel, attributes: attributes).outputSize
+            : Array(repeating: nil, count: spatial.count)
+        return [input[0], channels] + windows
     }
 
     private static func positions(inputSize: [Int], kernel: [Int], outputSize: [Int], strides: [Int], dilations: [Int],

@@ -1,6 +1,6 @@
 /// CumSum and CumProd along the axis given as input 1, optionally exclusive (each position leaves
 /// itself out) and reversed (from the end).
-struct CumulativeSum: SingleOutputOperator {
+struct CumulativeSum: SingleOutputOperator, ShapePreserving {
     let multiplies: Bool
     let exclusive: Bool
     let reverse: Bool

@@ -39,7 +39,7 @@ enum ScatterReduction: String, CaseIterable {
 }
 
 /// ScatterElements (and the older Scatter): updates written along `axis` at the positions indices name.
-struct ScatterElements: SingleOutputOperator {
+struct ScatterElements: SingleOutputOperator, ShapePreserving {
     let axis: Int
     let reduction: ScatterReduction
 
@@ -59,7 +59,7 @@ struct ScatterElements: SingleOutputOperator {
 }
 
 /// ScatterND: each index tuple names a slice of data that takes the matching slice of updates.
-struct ScatterND: SingleOutputOperator {
+struct ScatterND: SingleOutputOperator, ShapePreserving {
     let reduction: ScatterReduction
 
     init(_ context: OperatorContext) throws {
@@ -85,7 +85,7 @@ struct ScatterND: SingleOutputOperator {
 /// TensorScatter (opset 24): a key/value cache update. `update` is written into `past_cache` along
 /// `axis`, starting at each batch's write index (0 without write_indices); in circular mode
 /// positions past the cache's end wrap to its start.
-struct TensorScatter: SingleOutputOperator {
+struct TensorScatter: SingleOutputOperator, ShapePreserving {
     let axis: Int
     let isCircular: Bool
 

@@ -1,6 +1,6 @@
 /// Trilu: the upper (default) or lower triangle of each matrix in the last two axes, diagonal shifted
 /// by k; the rest zero.
-struct Trilu: SingleOutputOperator {
+struct Trilu: SingleOutputOperator, ShapePreserving {
     let upper: Bool
 
     init(_ context: OperatorContext) throws {
@@ -21,7 +21,7 @@ struct Trilu: SingleOutputOperator {
 }
 
 /// EyeLike: a 2-D tensor of the input's shape with ones on the diagonal shifted by k, of `dtype` or the input's type.
-struct EyeLike: SingleOutputOperator {
+struct EyeLike: SingleOutputOperator, ShapePreserving {
     let k: Int
     let type: ElementType?
 

@@ -53,10 +53,15 @@ enum IntegerOperands {
                 throw InferenceError.invalidOperand(
                     "\(role) must be \(expected.rawValue) with 1 or \(tensorColumns) values, got \(tensor.elementType.rawValue) \(tensor.shape)")
             }
-            let shift: Int64 = shiftedFromUnsigned ? 128 : 0
-            let perColumn = tensor.count > 1
-            func zeroPoint(_ column: Int) -> Int8 { Int8(tensor.int64(at: perColumn ? firstColumn + column : 0) - shift) }
-            // All zero (symmetric weights, the common case, found without allocating): the kernel then skips the activation row sums.
+            // Read from the typed array once: this runs on every run of every integer MatMul.
+            let stored: [Int8] = switch tensor.storage {
+            case .int8(let values): values
+            case .uint8(let values): values.map { Int8(Int16($0) - 128) }
+            default: []  // excluded by the type check above
+            }
+            let perColumn = stored.count > 1
+            func zeroPoint(_ column: Int) -> Int8 { stored[perColumn ? firstColumn + column : 0] }
+            // All zero (symmetric weights, the common case): the kernel then skips the activation row sums.
             guard (0..<(perColumn ? columns : 1)).contains(where: { zeroPoint($0) != 0 }) else { return nil }
             return (0..<columns).map(zeroPoint)
         }

@@ -48,3 +48,17 @@ struct Gemm: SingleOutputOperator {
         return (transposedValues, rows, columns)
     }
 }
+
+extension Gemm: ShapeRule {
+    /// [M, N] from A' [M, K] and B' [K, N]; left to the run for operands that are not matrices.
+    func outputShapes(_ inputs: [StaticShape?]) throws -> [StaticShape?] {
+        guard inputs.count > 1, let a = inputs[0], let b = inputs[1], a.count == 2, b.count == 2 else { return [] }
+        let (rows, depth) = transposesA ? (a[1], a[0]) : (a[0], a[1])
+        let (bDepth, columns) = transposesB ? (b[1], b[0]) : (b[0], b[1])
+        if let depth, let bDepth, depth != bDepth {
+            throw InferenceError.invalidOperand(
+                "inner dimensions differ: A' has \(depth) columns, B' has \(bDepth) rows (A \(StaticShapes.describe(a)), B \(StaticShapes.describe(b)))")
+        }
+        return [[rows, columns]]
+    }
+}

@@ -3,7 +3,7 @@ import Foundation
 /// InstanceNormalization and GroupNormalization over NC...: each (sample, group) normalized to zero
 /// mean and unit variance over its channels and spatial positions, then scaled and shifted per channel
 /// (per group before GroupNormalization-21). InstanceNormalization is one group per channel.
-struct GroupNormalization: SingleOutputOperator {
+struct GroupNormalization: SingleOutputOperator, ShapePreserving {
     let epsilon: Float
     /// nil: InstanceNormalization (one group per channel).
     let groups: Int?
@@ -49,7 +49,7 @@ struct GroupNormalization: SingleOutputOperator {
 }
 
 /// MeanVarianceNormalization: zero mean and unit variance over `axes` (default N, H, W).
-struct MeanVarianceNormalization: SingleOutputOperator {
+struct MeanVarianceNormalization: SingleOutputOperator, ShapePreserving {
     let axes: [Int]
 
     init(_ context: OperatorContext) throws {
@@ -78,7 +78,7 @@ struct MeanVarianceNormalization: SingleOutputOperator {
 }
 
 /// LpNormalization: each vector along `axis` divided by its L1 or L2 norm (a zero vector stays zero).
-struct LpNormalization: SingleOutputOperator {
+struct LpNormalization: SingleOutputOperator, ShapePreserving {
     let axis: Int
     let p: Int
 
@@ -105,7 +105,7 @@ struct LpNormalization: SingleOutputOperator {
 }
 
 /// LRN: each element divided by (bias + alpha / size * the sum of squares over `size` neighbouring channels) ^ beta.
-struct LocalResponseNormalization: SingleOutputOperator {
+struct LocalResponseNormalization: SingleOutputOperator, ShapePreserving {
     let size: Int
     let alpha: Float
     let beta: Float
@@ -140,7 +140,7 @@ struct LocalResponseNormalization: SingleOutputOperator {
 
 /// RMSNormalization (opset 23): each row over the axes from `axis` on divided by its root mean
 /// square (plus epsilon), then scaled.
-struct RMSNormalization: SingleOutputOperator {
+struct RMSNormalization: SingleOutputOperator, ShapePreserving {
     let axis: Int
     let epsilon: Float
 

@@ -1,6 +1,6 @@
 /// LayerNormalization (opset 17): normalizes over the axes from `axis` on, then scale and optional
 /// bias; the optional Mean and InvStdDev outputs keep the normalized axes as size 1.
-struct LayerNormalization: Operator {
+struct LayerNormalization: Operator, ShapePreserving {
     let axis: Int
     let epsilon: Float
 

@@ -36,12 +36,14 @@ struct Reduction: SingleOutputOperator {
     let keepsDimensions: Bool
     let skipsWithoutAxes: Bool
     let attributeAxes: [Int]??
+    let axesKnownAtLoad: [Int]??
 
     init(_ context: OperatorContext, kind: Kind) throws {
         self.kind = kind
         keepsDimensions = try context.attributes.int("keepdims", default: 1) != 0
         skipsWithoutAxes = try context.attributes.int("noop_with_empty_axes", default: 0) != 0
         attributeAxes = try context.axesAttribute(inputFromOpset: kind.axesInputOpset)
+        axesKnownAtLoad = try context.axesKnownAtLoad(inputFromOpset: kind.axesInputOpset)
     }
 
     func run(_ inputs: [Tensor?]) throws -> Tensor {
@@ -64,5 +66,14 @@ struct Reduction: SingleOutputOperator {
             return Tensor(shape: shape, floats: results, as: x.elementType)
         }
         return try Tensor(shape: shape, floats: results).converted(to: x.elementType)
+    }
+}
+
+extension Reduction: ShapeRule {
+    func outputShapes(_ inputs: [StaticShape?]) throws -> [StaticShape?] {
+        guard let x = inputs.first ?? nil, let requested = axesKnownAtLoad.map({ $0 ?? [] }) else { return [] }
+        if requested.isEmpty && skipsWithoutAxes { return [x] }
+        let axes = requested.isEmpty ? Array(x.indices) : try normalizedAxes(requested, rank: x.count)
+        return [keepsDimensions ? x.indices.map { axes.contains($0) ? 1 : x[$0] } : x.indices.filter { !axes.contains($0) }.map { x[$0] }]
     }
 }

@@ -1,6 +1,6 @@
 /// y = (x - zero_point) * scale for x of any integer type (but 64-bit and bool) or float8/float4 type,
 /// per tensor, per axis or per block. The result has the scale's type.
-struct DequantizeLinear: SingleOutputOperator {
+struct DequantizeLinear: SingleOutputOperator, ShapePreserving {
     let axis: Int
     let blockSize: Int
 

@@ -4,7 +4,7 @@ import CQuantKernels
 /// x / scale + zero_point rounded into a float8 or float4 type (saturating unless `saturate` is 0),
 /// per tensor, per axis or per block. The output type is the zero point's, else the `output_dtype`
 /// attribute's, else uint8.
-struct QuantizeLinear: SingleOutputOperator {
+struct QuantizeLinear: SingleOutputOperator, ShapePreserving {
     let axis: Int
     let blockSize: Int
     let declaredOutputType: ElementType?

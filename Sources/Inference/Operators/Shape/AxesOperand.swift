@@ -4,6 +4,15 @@ extension OperatorContext {
     func axesAttribute(named name: String = "axes", inputFromOpset inputOpset: Int) throws -> [Int]?? {
         opset < inputOpset ? .some(try attributes.ints(name)) : .none
     }
+
+    /// The axes as a shape rule sees them at load: from the attribute or a constant input
+    /// (`.some(nil)` when none are given), or nil when a value computed at run gives them.
+    func axesKnownAtLoad(named name: String = "axes", inputFromOpset inputOpset: Int) throws -> [Int]?? {
+        if let attribute = try axesAttribute(named: name, inputFromOpset: inputOpset) { return attribute }
+        guard node.inputs.count > 1, !node.inputs[1].isEmpty else { return .some(nil) }
+        guard let constant = constantInput(1) else { return nil }
+        return .some(constant.int64s.map { Int(truncatingIfNeeded: $0) })
+    }
 }
 
 extension Array where Element == Tensor? {

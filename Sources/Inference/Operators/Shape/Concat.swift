@@ -21,3 +21,30 @@ struct Concat: SingleOutputOperator {
         return Tensor(shape: shape, storage: try TensorStorage.interleaved(parts.map(\.storage), blocks: outer, blockSizes: blockSizes))
     }
 }
+
+extension Concat: ShapeRule {
+    func outputShapes(_ inputs: [StaticShape?]) throws -> [StaticShape?] {
+        var parts: [StaticShape] = []
+        for input in inputs {
+            guard let input else { return [] }
+            parts.append(input)
+        }
+        guard let first = parts.first else { return [] }
+        let axis = try normalizedAxis(axis, rank: first.count)
+        return [try first.indices.map { dimension -> Int? in
+            let sizes = try parts.map { part -> Int? in
+                guard part.count == first.count else {
+                    throw InferenceError.invalidOperand("cannot concatenate \(StaticShapes.describe(part)) with \(StaticShapes.describe(first))")
+                }
+                return part[dimension]
+            }
+            if dimension == axis { return sizes.reduce(0 as Int?) { total, size in total.flatMap { total in size.map { total + $0 } } } }
+            let known = Set(sizes.compactMap { $0 })
+            guard known.count <= 1 else {
+                throw InferenceError.invalidOperand(
+                    "cannot concatenate \(parts.map(StaticShapes.describe).joined(separator: ", ")) along axis \(axis): dimension \(dimension) differs")
+            }
+            return known.first
+        }]
+    }
+}

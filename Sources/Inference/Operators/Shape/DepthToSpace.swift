@@ -45,7 +45,7 @@ struct DepthToSpace: SingleOutputOperator {
 }
 
 /// ReverseSequence: along the time axis, the first sequence_lens[b] elements of each batch entry reversed.
-struct ReverseSequence: SingleOutputOperator {
+struct ReverseSequence: SingleOutputOperator, ShapePreserving {
     let batchAxis: Int
     let timeAxis: Int
 

@@ -15,3 +15,11 @@ struct Flatten: SingleOutputOperator {
         return x.reshaped(to: [x.shape[..<axis].reduce(1, *), x.shape[axis...].reduce(1, *)])
     }
 }
+
+extension Flatten: ShapeRule {
+    func outputShapes(_ inputs: [StaticShape?]) throws -> [StaticShape?] {
+        guard let x = inputs.first ?? nil else { return [] }
+        let axis = axis == x.count ? axis : try normalizedAxis(axis, rank: max(x.count, 1))
+        return [[StaticShapes.product(x[..<axis]), StaticShapes.product(x[axis...])]]
+    }
+}

@@ -36,3 +36,11 @@ struct Gather: SingleOutputOperator {
         }
     }
 }
+
+extension Gather: ShapeRule {
+    func outputShapes(_ inputs: [StaticShape?]) throws -> [StaticShape?] {
+        guard inputs.count > 1, let data = inputs[0], let indices = inputs[1] else { return [] }
+        let axis = try normalizedAxis(axis, rank: data.count)
+        return [Array(data[..<axis]) + indices + Array(data[(axis + 1)...])]
+    }
+}

@@ -70,3 +70,11 @@ struct RangeSequence: SingleOutputOperator {
         return try Tensor(shape: [count], int64s: (0..<count).map { first + Int64($0) * step }).converted(to: start.elementType)
     }
 }
+
+extension ShapeOf: ShapeRule {
+    func outputShapes(_ inputs: [StaticShape?]) throws -> [StaticShape?] {
+        guard let x = inputs.first ?? nil else { return [] }
+        func clamp(_ value: Int) -> Int { min(max(value < 0 ? value + x.count : value, 0), x.count) }
+        return [[max(clamp(start), clamp(end ?? x.count)) - clamp(start)]]
+    }
+}

@@ -3,9 +3,11 @@ struct Squeeze: SingleOutputOperator {
     var viewsFirstInput: Bool { true }
 
     let attributeAxes: [Int]??
+    let axesKnownAtLoad: [Int]??
 
     init(_ context: OperatorContext) throws {
         attributeAxes = try context.axesAttribute(inputFromOpset: 13)
+        axesKnownAtLoad = try context.axesKnownAtLoad(inputFromOpset: 13)
     }
 
     func run(_ inputs: [Tensor?]) throws -> Tensor {
@@ -24,9 +26,11 @@ struct Unsqueeze: SingleOutputOperator {
     var viewsFirstInput: Bool { true }
 
     let attributeAxes: [Int]??
+    let axesKnownAtLoad: [Int]??
 
     init(_ context: OperatorContext) throws {
         attributeAxes = try context.axesAttribute(inputFromOpset: 13)
+        axesKnownAtLoad = try context.axesKnownAtLoad(inputFromOpset: 13)
     }
 
     func run(_ inputs: [Tensor?]) throws -> Tensor {
@@ -37,5 +41,30 @@ struct Unsqueeze: SingleOutputOperator {
         var remaining = x.shape.makeIterator()
         let shape = (0..<rank).map { axes.contains($0) ? 1 : remaining.next()! }
         return x.reshaped(to: shape)
+    }
+}
+
+extension Squeeze: ShapeRule {
+    func outputShapes(_ inputs: [StaticShape?]) throws -> [StaticShape?] {
+        guard let x = inputs.first ?? nil, let requested = axesKnownAtLoad else { return [] }
+        guard let requested else {
+            // Every size-1 axis goes: which those are is known only when every size is.
+            return x.contains(nil) ? [] : [x.filter { $0 != 1 }]
+        }
+        let axes = try normalizedAxes(requested, rank: x.count)
+        if let wide = axes.first(where: { x[$0].map { $0 != 1 } ?? false }) {
+            throw InferenceError.invalidOperand("cannot squeeze axis \(wide) of \(StaticShapes.describe(x)): its size is not 1")
+        }
+        return [x.indices.filter { !axes.contains($0) }.map { x[$0] }]
+    }
+}
+
+extension Unsqueeze: ShapeRule {
+    func outputShapes(_ inputs: [StaticShape?]) throws -> [StaticShape?] {
+        guard let x = inputs.first ?? nil, let requested = axesKnownAtLoad ?? nil else { return [] }
+        let rank = x.count + requested.count
+        let axes = Set(try normalizedAxes(requested, rank: rank))
+        var remaining = x.makeIterator()
+        return [(0..<rank).map { axes.contains($0) ? 1 : remaining.next()! }]
     }
 }

@@ -36,3 +36,14 @@ struct Transpose: SingleOutputOperator {
         }
     }
 }
+
+extension Transpose: ShapeRule {
+    func outputShapes(_ inputs: [StaticShape?]) throws -> [StaticShape?] {
+        guard let x = inputs.first ?? nil else { return [] }
+        let permutation = permutation ?? Array(x.indices.reversed())
+        guard permutation.sorted() == Array(x.indices) else {
+            throw InferenceError.invalidOperand("perm \(permutation) is not a permutation of the \(x.count) axes of \(StaticShapes.describe(x))")
+        }
+        return [permutation.map { x[$0] }]
+    }
+}
