@@ -2,18 +2,20 @@ import Foundation
 import NodeConformance
 
 // Runs ONNX's backend node tests through the engine, like onnxruntime's onnx_test_runner:
-//   onnx-node-tests [PREFIX] [--failures] [--update-expected-failures] [--onnxruntime]
+//   onnx-node-tests [PREFIX] [--failures] [--update-expected-failures] [--onnxruntime] [--suite DIR]
 // PREFIX picks tests by name; --failures prints each failure's reason; --update-expected-failures
 // rewrites Tools/node-tests/expected-failures.txt from the whole suite's results; --onnxruntime
-// also counts onnxruntime on the same suite.
+// also counts onnxruntime on the same suite. --suite runs another directory of tests in the same
+// layout (the classic-ML models of Tools/make-classic-ml-fixtures.py), where every test must pass.
 let arguments = CommandLine.arguments.dropFirst()
-let prefix = arguments.first { !$0.hasPrefix("--") }
+let suiteDirectory = arguments.firstIndex(of: "--suite").flatMap { arguments.index(after: $0) < arguments.endIndex ? arguments[arguments.index(after: $0)] : nil }
+let prefix = arguments.first { !$0.hasPrefix("--") && $0 != suiteDirectory }
 let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 let listFile = repository.appendingPathComponent("Tools/node-tests/expected-failures.txt")
 
 do {
-    let suite = try NodeTestSuite.installed()
-    let expected = try ExpectedFailures(contentsOf: listFile)
+    let suite = try suiteDirectory.map { try NodeTestSuite(root: URL(fileURLWithPath: $0)) } ?? NodeTestSuite.installed()
+    let expected = suiteDirectory == nil ? try ExpectedFailures(contentsOf: listFile) : ExpectedFailures()
     let results = suite.run(matching: prefix) { result in
         if arguments.contains("--failures"), let failure = result.failure { print("\(result.name): \(failure)") }
     }
@@ -26,7 +28,7 @@ do {
         print("onnxruntime \(ort.version): \(ort.total) tests, \(ort.loaded) load, \(ort.passed) pass")
     }
     if arguments.contains("--update-expected-failures") {
-        guard prefix == nil else { throw NodeTestError("--update-expected-failures needs the whole suite (no PREFIX)") }
+        guard prefix == nil, suiteDirectory == nil else { throw NodeTestError("--update-expected-failures needs the whole onnx suite (no PREFIX, no --suite)") }
         try expected.updated(with: results).text.write(to: listFile, atomically: true, encoding: .utf8)
         print("wrote \(listFile.path)")
     }
