@@ -4,7 +4,9 @@
 #     pkg-config and libleptonica-dev (the engine's ImageDecoder links Leptonica, which pulls in libjpeg-turbo, libpng, libtiff,
 #     libwebp and OpenJPEG)
 #   pip (only with --test-oracles): numpy, onnx, onnxruntime, the test oracles; never used at run time;
-#     tokenizers and pillow, which Tools/make-model-fixtures.py needs to tokenize text and decode images
+#     tokenizers and pillow, which Tools/make-model-fixtures.py needs to tokenize text and decode images;
+#     scikit-learn, skl2onnx, onnxmltools, lightgbm and xgboost-cpu, whose models Tools/make-classic-ml-fixtures.py
+#     trains and converts
 #   apt (only with --test-oracles): chromium, which renders `quantfleet rollout report` pages in RolloutReportTests
 #     opencv-doc, whose scanned pages, scene-text photos and tutorials are Tools/make-model-fixtures.py's inputs
 #     dataset-fashion-mnist, the images Tools/make-fixtures.py and Tools/quantization-benchmark.py read
@@ -14,7 +16,7 @@ set -euo pipefail
 
 APT_PACKAGES=(libsqlite3-dev openssl sqlite3 pkg-config libleptonica-dev)
 ORACLE_APT_PACKAGES=(chromium opencv-doc dataset-fashion-mnist gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user)
-PIP_PACKAGES=(numpy "onnx==1.22.0" onnxruntime tokenizers pillow)
+PIP_PACKAGES=(numpy "onnx==1.22.0" onnxruntime tokenizers pillow scikit-learn skl2onnx onnxmltools lightgbm xgboost-cpu)
 
 if [ "${1:-}" = "--test-oracles" ]; then APT_PACKAGES+=("${ORACLE_APT_PACKAGES[@]}"); fi
 
@@ -33,7 +35,7 @@ fi
 
 if [ "${1:-}" = "--test-oracles" ]; then
     python3 - <<'PY' 2>/dev/null || { echo "installing pip packages: ${PIP_PACKAGES[*]}"; python3 -m pip install -q "${PIP_PACKAGES[@]}"; }
-import numpy, onnx, onnxruntime, tokenizers, PIL
+import numpy, onnx, onnxruntime, tokenizers, PIL, sklearn, skl2onnx, onnxmltools, lightgbm, xgboost
 assert onnx.__version__ == "1.22.0"
 PY
 fi

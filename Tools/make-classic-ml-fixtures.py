@@ -90,6 +90,26 @@ def sklearn_models(data):
     ]
 
 
+def encoder_models():
+    """scikit-learn's DictVectorizer (a map input) and LabelEncoder (strings), through skl2onnx."""
+    from skl2onnx import convert_sklearn
+    from skl2onnx.common.data_types import DictionaryType, FloatTensorType, StringTensorType
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.preprocessing import LabelEncoder
+
+    readings = [{"temperature": 21.5, "humidity": 40.0}, {"pressure": 1013.0, "temperature": 19.0}, {"vibration": 0.3}]
+    vectorizer = DictVectorizer(sparse=False).fit(readings)
+    vectorizer_model = convert_sklearn(vectorizer, initial_types=[("input", DictionaryType(StringTensorType([1]), FloatTensorType([1])))],
+                                       target_opset={"": 17, "ai.onnx.ml": 1})
+    cities = np.array(["paris", "tokyo", "lima", "oslo", "paris"])
+    encoder = LabelEncoder().fit(cities)
+    encoder_model = convert_sklearn(encoder, initial_types=[("input", StringTensorType([None]))], target_opset={"": 17, "ai.onnx.ml": 2})
+    return [
+        ("dict-vectorizer", vectorizer_model, [{"humidity": 55.0, "temperature": 23.5, "wind": 3.0}]),
+        ("label-encoder-strings", encoder_model, [np.array(["oslo", "lima", "rome", "paris"], dtype=object)]),
+    ]
+
+
 def converted_sklearn(name, estimator, rows, options):
     from skl2onnx import to_onnx
 
@@ -160,7 +180,20 @@ def handwritten_models():
                           replaced_value_int64=-1)],
         [helper.make_tensor_value_info("x", TensorProto.INT64, [None, 3])],
         [helper.make_tensor_value_info("y", TensorProto.INT64, [None, 3])], ml_opset=1)
+    cast_map = ml_graph(
+        [helper.make_node("CastMap", ["x"], ["y"], domain="ai.onnx.ml", cast_to="TO_FLOAT", map_form="SPARSE", max_map=6)],
+        [helper.make_value_info("x", helper.make_map_type_proto(TensorProto.INT64, helper.make_tensor_type_proto(TensorProto.FLOAT, [])))],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 6])], ml_opset=1)
+    label_encoder_tensors = ml_graph(
+        [helper.make_node("LabelEncoder", ["x"], ["y"], domain="ai.onnx.ml",
+                          keys_tensor=numpy_helper.from_array(np.array([1.5, np.nan, -2.0], dtype=np.float64)),
+                          values_tensor=numpy_helper.from_array(np.array([10, 20, 30], dtype=np.int64)),
+                          default_tensor=numpy_helper.from_array(np.array([-7], dtype=np.int64)))],
+        [helper.make_tensor_value_info("x", TensorProto.DOUBLE, [None])],
+        [helper.make_tensor_value_info("y", TensorProto.INT64, [None])], ml_opset=4)
     return [
+        ("cast-map-sparse", cast_map, [{4: 2.5, 0: 1.0, 2: -3.0, 9: 7.0}]),
+        ("label-encoder-double-to-int64", label_encoder_tensors, [np.array([np.nan, 1.5, 3.0, -2.0], dtype=np.float64)]),
         ("category-mapper-strings", category_to_int, [strings]),
         ("category-mapper-integers", int_to_category, [integers]),
         ("feature-vectorizer", feature_vectorizer, [left, right]),
@@ -190,12 +223,31 @@ def write(out, name, model, inputs):
 
 
 def proto(value, name):
-    """A tensor, or (ZipMap's output) a sequence of maps."""
+    """A tensor, a map (DictVectorizer's and CastMap's input), or (ZipMap's output) a sequence of maps."""
+    if isinstance(value, dict):
+        return map_proto(value, name)
     if isinstance(value, list):
         sequence = onnx.SequenceProto(name=name, elem_type=onnx.SequenceProto.MAP)
-        sequence.map_values.extend(numpy_helper.from_dict(item) for item in value)
+        sequence.map_values.extend(map_proto(item, "") for item in value)
         return sequence
     return numpy_helper.from_array(np.asarray(value), name=name)
+
+
+def map_proto(mapping, name):
+    """A MapProto: int64 or string keys, and the values as a sequence of scalar tensors."""
+    keys = list(mapping)
+    proto = onnx.MapProto(name=name)
+    if isinstance(keys[0], str):
+        proto.key_type = TensorProto.STRING
+        proto.string_keys.extend(key.encode() for key in keys)
+    else:
+        proto.key_type = TensorProto.INT64
+        proto.keys.extend(int(key) for key in keys)
+    proto.values.elem_type = onnx.SequenceProto.TENSOR
+    # The ai.onnx.ml maps hold float (not double) values: Python's floats are written as float32.
+    proto.values.tensor_values.extend(
+        numpy_helper.from_array(np.array(mapping[key], dtype=np.float32 if isinstance(mapping[key], float) else None)) for key in keys)
+    return proto
 
 
 def main():
@@ -206,7 +258,7 @@ def main():
     for name, estimator, rows, options in sklearn_models(data):
         model, inputs = converted_sklearn(name, estimator, rows, options)
         write(out, name, model, inputs)
-    for name, model, inputs in boosted_models(data) + handwritten_models():
+    for name, model, inputs in boosted_models(data) + encoder_models() + handwritten_models():
         write(out, name, model, inputs)
 
 

@@ -69,12 +69,34 @@ struct NodeTestCase {
             return .tensor(try Tensor(onnxTensor: Onnx_TensorProto(serializedBytes: data)))
         case .sequence:
             return .sequence(try sequence(Onnx_SequenceProto(serializedBytes: data), declared: declared))
+        case .map:
+            return .map(try map(Onnx_MapProto(serializedBytes: data)))
+        case .mapSequence:
+            return .maps(try Onnx_SequenceProto(serializedBytes: data).mapValues.map(map))
         case .optionalTensor, .optionalSequence:
             let optional = try Onnx_OptionalProto(serializedBytes: data)
             if optional.hasTensorValue { return .tensor(try Tensor(onnxTensor: optional.tensorValue)) }
             if optional.hasSequenceValue { return .sequence(try sequence(optional.sequenceValue, declared: declared)) }
             return nil
         }
+    }
+
+    /// A MapProto: int64 or string keys, and a sequence of one scalar tensor per value.
+    private static func map(_ proto: Onnx_MapProto) throws -> TensorMap {
+        let keys = proto.stringKeys.isEmpty
+            ? Tensor(shape: [proto.keys.count], int64s: proto.keys)
+            : Tensor(shape: [proto.stringKeys.count], strings: proto.stringKeys.map { String(decoding: $0, as: UTF8.self) })
+        let scalars = try proto.values.tensorValues.map(Tensor.init(onnxTensor:))
+        guard let first = scalars.first else { return try TensorMap(keys: keys, values: Tensor(shape: [0], floats: [])) }
+        let shape = [scalars.count]
+        let values = if first.elementType == .string {
+            Tensor(shape: shape, strings: scalars.map { $0.strings?.first ?? "" })
+        } else if first.elementType.isFloatingPoint {
+            try Tensor(shape: shape, floats: scalars.map { $0.floats[0] }).converted(to: first.elementType)
+        } else {
+            try Tensor(shape: shape, int64s: scalars.map { $0.int64s[0] }).converted(to: first.elementType)
+        }
+        return try TensorMap(keys: keys, values: values)
     }
 
     private static func sequence(_ proto: Onnx_SequenceProto, declared: TensorInfo) throws -> TensorSequence {

@@ -20,13 +20,22 @@ enum NodeTestTolerance {
                 if let mismatch = mismatch(a, e) { return "element \(index) of the sequence: \(mismatch)" }
             }
             return nil
+        case (.map(let actual)?, .map(let expected)?): return mismatch(actual, expected)
+        case (.maps(let actual)?, .maps(let expected)?):
+            guard actual.count == expected.count else { return "a sequence of \(actual.count) maps, expected \(expected.count)" }
+            for (index, (a, e)) in zip(actual, expected).enumerated() {
+                if let mismatch = mismatch(a, e) { return "map \(index) of the sequence: \(mismatch)" }
+            }
+            return nil
         default:
-            return "\(actual.map(describe) ?? "no value"), expected \(expected.map(describe) ?? "no value")"
+            return "\(actual?.kindName ?? "no value"), expected \(expected?.kindName ?? "no value")"
         }
     }
 
-    private static func describe(_ value: Value) -> String {
-        if case .tensor = value { "a tensor" } else { "a sequence" }
+    /// Maps match when their keys are equal and their values match.
+    private static func mismatch(_ actual: TensorMap, _ expected: TensorMap) -> String? {
+        if let mismatch = mismatch(actual.keys, expected.keys) { return "keys: \(mismatch)" }
+        return mismatch(actual.values, expected.values).map { "values: \($0)" }
     }
 
     static func mismatch(_ actual: Tensor, _ expected: Tensor) -> String? {

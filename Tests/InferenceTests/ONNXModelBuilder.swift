@@ -11,7 +11,7 @@ struct ONNXModelBuilder {
 
     mutating func addNode(_ opType: String, domain: String = "", name: String, inputs: [String], outputs: [String],
                           intAttributes: [String: Int64] = [:], intListAttributes: [String: [Int64]] = [:],
-                          floatAttributes: [String: Float] = [:]) {
+                          floatAttributes: [String: Float] = [:], floatListAttributes: [String: [Float]] = [:]) {
         var node = Onnx_NodeProto()
         node.opType = opType
         node.domain = domain
@@ -35,6 +35,12 @@ struct ONNXModelBuilder {
             attribute.name = name
             attribute.type = .float
             attribute.f = value
+            return attribute
+        } + floatListAttributes.map { name, values in
+            var attribute = Onnx_AttributeProto()
+            attribute.name = name
+            attribute.type = .floats
+            attribute.floats = values
             return attribute
         }
         nodes.append(node)

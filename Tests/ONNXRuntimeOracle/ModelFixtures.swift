@@ -1,8 +1,8 @@
 import Foundation
 import Inference
 
-/// The real-model fixtures (all-MiniLM-L6-v2 and PP-OCRv4's text detector), made on first use by
-/// Tools/make-model-fixtures.py into .cache/models (a no-op once made). Fails, never skips, when the
+/// The real-model fixtures (all-MiniLM-L6-v2 and PP-OCRv4's text detector, and the classic-ML
+/// suite), made on first use by the fixture scripts into .cache/models (a no-op once made). Fails, never skips, when the
 /// script cannot make them: CI installs what it needs (Tools/install-dependencies.sh --test-oracles).
 public enum ModelFixtures {
     public static let directory = ONNXRuntimeOracle.packageRoot.appendingPathComponent(".cache/models")
@@ -21,11 +21,22 @@ public enum ModelFixtures {
         return try NPZ.read(contentsOf: directory.appendingPathComponent(file)).mapValues { $0.firstRows(rows) }
     }
 
-    private static let made: Result<Void, Error> = Result {
+    /// The classic-ML models (scikit-learn, LightGBM, XGBoost and hand-written ai.onnx.ml graphs) in
+    /// the node-test layout, with onnxruntime's outputs: made on first use by Tools/make-classic-ml-fixtures.py.
+    public static func classicMLSuite() throws -> URL {
+        try classicMLMade.get()
+        return directory.appendingPathComponent("classic-ml")
+    }
+
+    private static let made = Result { try runScript("Tools/make-model-fixtures.py", "--cache", directory.path) }
+    private static let classicMLMade = Result {
+        try runScript("Tools/make-classic-ml-fixtures.py", directory.appendingPathComponent("classic-ml").path)
+    }
+
+    private static func runScript(_ script: String, _ arguments: String...) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", ONNXRuntimeOracle.packageRoot.appendingPathComponent("Tools/make-model-fixtures.py").path,
-                             "--cache", directory.path]
+        process.arguments = ["python3", ONNXRuntimeOracle.packageRoot.appendingPathComponent(script).path] + arguments
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
@@ -33,7 +44,7 @@ public enum ModelFixtures {
         let log = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw ONNXRuntimeOracle.Failure(message: "Tools/make-model-fixtures.py exited with \(process.terminationStatus): \(log)")
+            throw ONNXRuntimeOracle.Failure(message: "\(script) exited with \(process.terminationStatus): \(log)")
         }
     }
 }

@@ -45,18 +45,49 @@ final class ModelTransferTests: XCTestCase {
             $0.domain = "com.example"
             $0.version = 1
         })
+        let reason = try await refusal(of: model)
+        XCTAssertTrue(reason.contains("unsupported operator Frobnicate (domain com.example, opset 1)"), reason)
+        XCTAssertTrue(reason.contains("unsupported operator Transmogrify (domain ai.onnx"), reason)
+    }
+
+    /// The one reason the agent gives for refusing `candidate`, which never serves.
+    private func refusal(of candidate: Onnx_ModelProto) async throws -> String {
         let transcript = Transcript()
-        let (fleet, _) = try await startAgent(candidate: try model.serializedBytes(), damage: nil, transcript: transcript)
+        let (fleet, _) = try await startAgent(candidate: try candidate.serializedBytes(), damage: nil, transcript: transcript)
         addTeardownBlock { await fleet.stop() }
         let deadline = ContinuousClock.now + .seconds(60)
         while await transcript.rejections.isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
         let rejections = await transcript.rejections
         XCTAssertEqual(rejections.count, 1, "\(rejections)")
-        let reason = try XCTUnwrap(rejections.first)
-        XCTAssertTrue(reason.contains("unsupported operator Frobnicate (domain com.example, opset 1)"), reason)
-        XCTAssertTrue(reason.contains("unsupported operator Transmogrify (domain ai.onnx"), reason)
         let readyCount = await transcript.readyCount
-        XCTAssertEqual(readyCount, 0, "an unrunnable candidate never serves")
+        XCTAssertEqual(readyCount, 0, "a refused candidate never serves")
+        return try XCTUnwrap(rejections.first)
+    }
+
+    /// The engine runs ZipMap, but its sequence of maps is no tensor the Open Inference Protocol can
+    /// serve: the agent refuses the assignment with that reason, as skl2onnx's default export needs.
+    func testACandidateServingMapsIsRefusedWithThatReason() async throws {
+        var model = try Onnx_ModelProto(serializedBytes: Data(contentsOf: SystemTestSupport.fixtures.appendingPathComponent("mlp-fp32.onnx")))
+        model.graph.node.append(.with {
+            $0.opType = "ZipMap"
+            $0.domain = "ai.onnx.ml"
+            $0.name = "zipmap"
+            $0.input = ["probabilities"]
+            $0.output = ["probability_map"]
+            $0.attribute = [.with {
+                $0.name = "classlabels_int64s"
+                $0.type = .ints
+                $0.ints = Array(0..<10)
+            }]
+        })
+        let served = try XCTUnwrap(model.graph.output.firstIndex { $0.name == "probabilities" })
+        model.graph.output[served] = .with {
+            $0.name = "probability_map"
+            $0.type.sequenceType.elemType.mapType.keyType = Int32(Onnx_TensorProto.DataType.int64.rawValue)
+            $0.type.sequenceType.elemType.mapType.valueType.tensorType.elemType = Int32(Onnx_TensorProto.DataType.float.rawValue)
+        }
+        let reason = try await refusal(of: model)
+        XCTAssertTrue(reason.contains("'probability_map' is a sequence of maps; the Open Inference Protocol carries tensors only"), reason)
     }
 
     private func runTransfer(damaging damage: Damage) async throws {

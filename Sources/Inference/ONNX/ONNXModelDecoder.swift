@@ -78,9 +78,11 @@ enum ONNXModelDecoder {
         return opsets
     }
 
-    /// A tensor, a sequence of tensors, or an optional of either; maps and sparse tensors are refused.
+    /// A tensor, a sequence of tensors, an optional of either, a map of scalars or a sequence of
+    /// such maps; sparse tensors and other nestings are refused.
     private static func decodeValueInfo(_ info: Onnx_ValueInfoProto) throws -> TensorInfo {
         var declared = info.type.value, container = TensorInfo.Container.tensor
+        var keyType: ElementType?
         if case .optionalType(let optional)? = declared {
             declared = optional.elemType.value
             container = .optionalTensor
@@ -89,8 +91,16 @@ enum ONNXModelDecoder {
             declared = sequence.elemType.value
             container = container == .optionalTensor ? .optionalSequence : .sequence
         }
+        if case .mapType(let map)? = declared, container == .tensor || container == .sequence {
+            guard let key = ElementType(onnxDataType: map.keyType) else {
+                throw InferenceError.unsupportedElementType(onnxDataType: map.keyType, tensor: info.name)
+            }
+            (declared, keyType) = (map.valueType.value, key)
+            container = container == .tensor ? .map : .mapSequence
+        }
         guard case .tensorType(let tensorType)? = declared else {
-            throw InferenceError.malformedModel("graph value '\(info.name)' is not a tensor, a sequence of tensors or an optional of either")
+            throw InferenceError.malformedModel(
+                "graph value '\(info.name)' is not a tensor, a sequence of tensors, an optional of either, a map or a sequence of maps")
         }
         guard let type = ElementType(onnxDataType: tensorType.elemType) else {
             throw InferenceError.unsupportedElementType(onnxDataType: tensorType.elemType, tensor: info.name)
@@ -98,7 +108,7 @@ enum ONNXModelDecoder {
         let shape: [Int?] = tensorType.shape.dim.map { dim in
             if case .dimValue(let value)? = dim.value, value > 0 { Int(value) } else { nil }
         }
-        return TensorInfo(name: info.name, elementType: type, shape: shape, container: container)
+        return TensorInfo(name: info.name, elementType: type, shape: shape, container: container, keyType: keyType)
     }
 
     private static func decodeAttributes(_ protos: [Onnx_AttributeProto], node: String, opsets: [String: Int]) throws -> NodeAttributes {

@@ -135,6 +135,21 @@ enum OperatorRegistry {
             Key(domain: "", opType: "Expand"): { _ in Expand() },
             Key(domain: "", opType: "Range"): { _ in RangeSequence() },
             Key(domain: "ai.onnx.ml", opType: "ArrayFeatureExtractor"): { _ in ArrayFeatureExtractor() },
+            Key(domain: "ai.onnx.ml", opType: "LinearClassifier"): { try LinearClassifier($0) },
+            Key(domain: "ai.onnx.ml", opType: "LinearRegressor"): { try LinearRegressor($0) },
+            Key(domain: "ai.onnx.ml", opType: "SVMClassifier"): { try SVMClassifier($0) },
+            Key(domain: "ai.onnx.ml", opType: "SVMRegressor"): { try SVMRegressor($0) },
+            Key(domain: "ai.onnx.ml", opType: "Scaler"): { try Scaler($0) },
+            Key(domain: "ai.onnx.ml", opType: "Normalizer"): { try Normalizer($0) },
+            Key(domain: "ai.onnx.ml", opType: "Binarizer"): { try Binarizer($0) },
+            Key(domain: "ai.onnx.ml", opType: "Imputer"): { try Imputer($0) },
+            Key(domain: "ai.onnx.ml", opType: "FeatureVectorizer"): { try FeatureVectorizer($0) },
+            Key(domain: "ai.onnx.ml", opType: "OneHotEncoder"): { try OneHotEncoder($0) },
+            Key(domain: "ai.onnx.ml", opType: "LabelEncoder"): { try LabelEncoder($0) },
+            Key(domain: "ai.onnx.ml", opType: "CategoryMapper"): { try CategoryMapper($0) },
+            Key(domain: "ai.onnx.ml", opType: "ZipMap"): { try ZipMap($0) },
+            Key(domain: "ai.onnx.ml", opType: "DictVectorizer"): { try DictVectorizer($0) },
+            Key(domain: "ai.onnx.ml", opType: "CastMap"): { try CastMap($0) },
         ]
         for kind in ElementwiseArithmetic.Kind.allCases {
             table[Key(domain: "", opType: kind.rawValue)] = { _ in ElementwiseArithmetic(kind: kind) }

@@ -217,7 +217,7 @@ extension ExecutionPlan {
             if let slot = inputSlots[input] {
                 switch lists.values[slot] {
                 case .tensor(let tensor)?: operand = tensor
-                case .sequence?: throw InferenceError.invalidOperand("input \(input) is a sequence; \(step.opType) takes tensors")
+                case let other?: throw InferenceError.invalidOperand("input \(input) is \(other.kindName); \(step.opType) takes tensors")
                 case nil: break
                 }
             }

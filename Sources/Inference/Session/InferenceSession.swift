@@ -98,11 +98,18 @@ public final class InferenceSession: Sendable {
 
     private func check(_ value: Value, against input: TensorInfo) throws {
         switch value {
-        case .tensor(let tensor) where !input.container.isSequence:
+        case .tensor(let tensor) where input.container == .tensor || input.container == .optionalTensor:
             try check(tensor, against: input)
         case .sequence(let sequence) where input.container.isSequence:
             guard sequence.elementType == input.elementType else {
                 throw InferenceError.feedTypeMismatch(name: input.name, expected: input.elementType, actual: sequence.elementType)
+            }
+        case .maps where input.container == .mapSequence:
+            break
+        case .map(let map) where input.container == .map:
+            guard map.keys.elementType == input.keyType, map.values.elementType == input.elementType else {
+                throw InferenceError.invalidOperand("input '\(input.name)' expects map(\(input.keyType?.rawValue ?? "?"), \(input.elementType.rawValue)), "
+                    + "got map(\(map.keys.elementType.rawValue), \(map.values.elementType.rawValue))")
             }
         default:
             throw InferenceError.invalidOperand("input '\(input.name)' expects \(input.container.rawValue), got \(value.kindName)")

@@ -1,19 +1,24 @@
 /// What flows along a graph edge: a tensor, or a sequence of tensors (ONNX's seq(tensor), made and
-/// read by the Sequence operators, SplitToSequence, Loop and If). An optional without a value is an
-/// absent value (nil), as an omitted operand is.
+/// read by the Sequence operators, SplitToSequence, Loop and If), or the maps of the ai.onnx.ml
+/// operators (a map, or ZipMap's sequence of maps). An optional without a value is an absent value
+/// (nil), as an omitted operand is.
 public enum Value: Sendable, Equatable {
     case tensor(Tensor)
     case sequence(TensorSequence)
+    case map(TensorMap)
+    case maps([TensorMap])
 
     /// The tensor, or nil for a sequence.
     public var tensor: Tensor? {
         if case .tensor(let tensor) = self { tensor } else { nil }
     }
 
-    var kindName: String {
+    public var kindName: String {
         switch self {
         case .tensor: "a tensor"
         case .sequence: "a sequence"
+        case .map: "a map"
+        case .maps: "a sequence of maps"
         }
     }
 }
@@ -34,7 +39,7 @@ extension Tensor: ValueConvertible {
 
     init(converting value: Value, name: String) throws {
         guard case .tensor(let tensor) = value else {
-            throw InferenceError.invalidOperand("output '\(name)' is a sequence: run the session with run(values:)")
+            throw InferenceError.invalidOperand("output '\(name)' is \(value.kindName): run the session with run(values:)")
         }
         self = tensor
     }
@@ -81,13 +86,15 @@ extension Array where Element == Value? {
 
     /// Value `index` as a tensor, which the operator cannot do without.
     func requiredTensor(_ index: Int) throws -> Tensor {
-        guard let tensor = try required(index).tensor else { throw InferenceError.invalidOperand("input \(index) must be a tensor, got a sequence") }
+        let value = try required(index)
+        guard let tensor = value.tensor else { throw InferenceError.invalidOperand("input \(index) must be a tensor, got \(value.kindName)") }
         return tensor
     }
 
     /// Value `index` as a sequence, which the operator cannot do without.
     func requiredSequence(_ index: Int) throws -> TensorSequence {
-        guard case .sequence(let sequence) = try required(index) else { throw InferenceError.invalidOperand("input \(index) must be a sequence, got a tensor") }
+        let value = try required(index)
+        guard case .sequence(let sequence) = value else { throw InferenceError.invalidOperand("input \(index) must be a sequence, got \(value.kindName)") }
         return sequence
     }
 

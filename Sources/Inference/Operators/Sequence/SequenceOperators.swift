@@ -156,6 +156,7 @@ struct SequenceMap: ValueOperator {
                 case .sequence(let sequence):
                     guard sequence.tensors.count == length else { throw InferenceError.invalidOperand("input \(input) has \(sequence.tensors.count) elements, the sequence \(length)") }
                     return .tensor(sequence.tensors[index])
+                case let other: throw InferenceError.invalidOperand("input \(input) is \(other.kindName); SequenceMap takes tensors and sequences")
                 }
             }
             for (output, tensor) in try body.run(arguments, outer: outer).enumerated() {
