@@ -135,6 +135,9 @@ enum OperatorRegistry {
             Key(domain: "", opType: "Expand"): { _ in Expand() },
             Key(domain: "", opType: "Range"): { _ in RangeSequence() },
             Key(domain: "ai.onnx.ml", opType: "ArrayFeatureExtractor"): { _ in ArrayFeatureExtractor() },
+            Key(domain: "ai.onnx.ml", opType: "TreeEnsembleClassifier"): { try TreeEnsembleClassifier($0) },
+            Key(domain: "ai.onnx.ml", opType: "TreeEnsembleRegressor"): { try TreeEnsembleRegressor($0) },
+            Key(domain: "ai.onnx.ml", opType: "TreeEnsemble"): { try TreeEnsembleRegressor(treeEnsemble: $0) },
         ]
         for kind in ElementwiseArithmetic.Kind.allCases {
             table[Key(domain: "", opType: kind.rawValue)] = { _ in ElementwiseArithmetic(kind: kind) }
