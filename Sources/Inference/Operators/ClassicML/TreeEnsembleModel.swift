@@ -141,7 +141,7 @@ struct TreeEnsembleModel: Sendable {
             throw InferenceError.invalidOperand("X must be [N, F] or [F], got shape \(x.shape)")
         }
         let count = x.shape.count == 1 ? 1 : x.shape[0]
-        let stride = x.shape.last!, features = x.shape.count == 2 ? stride : 1
+        let stride = x.shape.last!, features = x.shape.count == 2 ? stride : min(stride, 1)
         guard requiredFeatures <= features || count == 0 else {
             throw InferenceError.invalidOperand("the trees read feature \(requiredFeatures - 1) but X has \(features) features")
         }
