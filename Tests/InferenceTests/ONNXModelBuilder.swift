@@ -11,38 +11,27 @@ struct ONNXModelBuilder {
 
     mutating func addNode(_ opType: String, domain: String = "", name: String, inputs: [String], outputs: [String],
                           intAttributes: [String: Int64] = [:], intListAttributes: [String: [Int64]] = [:],
-                          floatAttributes: [String: Float] = [:], floatListAttributes: [String: [Float]] = [:]) {
+                          floatAttributes: [String: Float] = [:], floatListAttributes: [String: [Float]] = [:],
+                          stringAttributes: [String: String] = [:], stringListAttributes: [String: [String]] = [:]) {
         var node = Onnx_NodeProto()
         node.opType = opType
         node.domain = domain
         node.name = name
         node.input = inputs
         node.output = outputs
-        node.attribute = intAttributes.map { name, value in
+        func attribute(_ name: String, _ type: Onnx_AttributeProto.AttributeType, _ fill: (inout Onnx_AttributeProto) -> Void) -> Onnx_AttributeProto {
             var attribute = Onnx_AttributeProto()
             attribute.name = name
-            attribute.type = .int
-            attribute.i = value
-            return attribute
-        } + intListAttributes.map { name, values in
-            var attribute = Onnx_AttributeProto()
-            attribute.name = name
-            attribute.type = .ints
-            attribute.ints = values
-            return attribute
-        } + floatAttributes.map { name, value in
-            var attribute = Onnx_AttributeProto()
-            attribute.name = name
-            attribute.type = .float
-            attribute.f = value
-            return attribute
-        } + floatListAttributes.map { name, values in
-            var attribute = Onnx_AttributeProto()
-            attribute.name = name
-            attribute.type = .floats
-            attribute.floats = values
+            attribute.type = type
+            fill(&attribute)
             return attribute
         }
+        node.attribute = intAttributes.map { name, value in attribute(name, .int) { $0.i = value } }
+        node.attribute += intListAttributes.map { name, values in attribute(name, .ints) { $0.ints = values } }
+        node.attribute += floatAttributes.map { name, value in attribute(name, .float) { $0.f = value } }
+        node.attribute += floatListAttributes.map { name, values in attribute(name, .floats) { $0.floats = values } }
+        node.attribute += stringAttributes.map { name, value in attribute(name, .string) { $0.s = Data(value.utf8) } }
+        node.attribute += stringListAttributes.map { name, values in attribute(name, .strings) { $0.strings = values.map { value in Data(value.utf8) } } }
         nodes.append(node)
     }
 

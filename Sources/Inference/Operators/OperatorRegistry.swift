@@ -150,6 +150,9 @@ enum OperatorRegistry {
             Key(domain: "ai.onnx.ml", opType: "ZipMap"): { try ZipMap($0) },
             Key(domain: "ai.onnx.ml", opType: "DictVectorizer"): { try DictVectorizer($0) },
             Key(domain: "ai.onnx.ml", opType: "CastMap"): { try CastMap($0) },
+            Key(domain: "ai.onnx.ml", opType: "TreeEnsembleClassifier"): { try TreeEnsembleClassifier($0) },
+            Key(domain: "ai.onnx.ml", opType: "TreeEnsembleRegressor"): { try TreeEnsembleRegressor($0) },
+            Key(domain: "ai.onnx.ml", opType: "TreeEnsemble"): { try TreeEnsembleRegressor(treeEnsemble: $0) },
         ]
         for kind in ElementwiseArithmetic.Kind.allCases {
             table[Key(domain: "", opType: kind.rawValue)] = { _ in ElementwiseArithmetic(kind: kind) }

@@ -1,57 +1,76 @@
 import Foundation
 
-/// The `post_transform` of the ai.onnx.ml classifiers and regressors, computed as onnxruntime
-/// computes it (the reference where ONNX's text is silent): per row of scores, and on a row of
-/// one score only PROBIT applies.
+/// The `post_transform` of the ai.onnx.ml classifiers, regressors and tree ensembles, computed with
+/// onnxruntime's formulas (the reference where ONNX's text is silent): in single precision whatever
+/// the score type, PROBIT through onnxruntime's approximate inverse error function (not an exact
+/// one), SOFTMAX_ZERO leaving scores within 1e-7 of zero out of the sum.
 enum ScoreTransform: String, CaseIterable, Sendable {
-    case none = "NONE", softmax = "SOFTMAX", logistic = "LOGISTIC", softmaxZero = "SOFTMAX_ZERO", probit = "PROBIT"
+    case none = "NONE"
+    case softmax = "SOFTMAX"
+    case logistic = "LOGISTIC"
+    case softmaxZero = "SOFTMAX_ZERO"
+    case probit = "PROBIT"
 
-    /// Transforms `scores`, `rows` rows of `columns` each, in place.
+    /// TreeEnsemble (ml opset 5) numbers the transforms. onnxruntime reads 1 as LOGISTIC and 2 as
+    /// SOFTMAX, the reverse of the ONNX text (1 SOFTMAX, 2 LOGISTIC); onnxruntime is the reference.
+    init?(onnxruntimeCode code: Int) {
+        switch code {
+        case 0: self = .none
+        case 1: self = .logistic
+        case 2: self = .softmax
+        case 3: self = .softmaxZero
+        case 4: self = .probit
+        default: return nil
+        }
+    }
+
+    /// Transforms `scores`, rows of `columns` each, in place; on rows of one score only PROBIT applies.
     func apply(to scores: inout [Float], columns: Int) {
         guard columns > 0 else { return }
         if columns == 1 {
             if self == .probit { for index in scores.indices { scores[index] = Self.probit(scores[index]) } }
             return
         }
-        for start in stride(from: 0, to: scores.count, by: columns) {
-            let row = start..<(start + columns)
-            switch self {
-            case .none: break
-            case .logistic: for index in row { scores[index] = Self.logistic(scores[index]) }
-            case .probit: for index in row { scores[index] = Self.probit(scores[index]) }
-            case .softmax: Self.softmax(&scores[row], keepingZeros: false)
-            case .softmaxZero: Self.softmax(&scores[row], keepingZeros: true)
+        for start in stride(from: 0, to: scores.count, by: columns) { apply(to: &scores[start..<(start + columns)]) }
+    }
+
+    /// Transforms a row of two or more scores in place.
+    func apply<Score: BinaryFloatingPoint>(to scores: inout ArraySlice<Score>) {
+        switch self {
+        case .none: return
+        case .probit: for index in scores.indices { scores[index] = Score(Self.probit(Float(scores[index]))) }
+        case .logistic: for index in scores.indices { scores[index] = Score(Self.logistic(Float(scores[index]))) }
+        case .softmax, .softmaxZero:
+            let largest = scores.reduce(-Float.greatestFiniteMagnitude) { Swift.max($0, Float($1)) }
+            let zeroScale = exp(-largest)
+            var sum: Float = 0
+            for index in scores.indices {
+                let score = Float(scores[index])
+                if self == .softmax || score > 1e-7 || score < -1e-7 {
+                    let term = exp(score - largest)
+                    scores[index] = Score(term)
+                    sum += term
+                } else {
+                    scores[index] = Score(score * zeroScale)
+                }
             }
+            for index in scores.indices { scores[index] = Score(Float(scores[index]) / sum) }
         }
     }
 
-    static func logistic(_ x: Float) -> Float {
-        let v = 1 / (1 + exp(-abs(x)))
-        return x < 0 ? 1 - v : v
+    static func logistic(_ value: Float) -> Float {
+        let magnitude = 1 / (1 + exp(-abs(value)))
+        return value < 0 ? 1 - magnitude : magnitude
     }
 
-    /// sqrt(2) * erfinv(2x - 1), with onnxruntime's approximation of erfinv (Winitzki's, a = 0.147).
-    static func probit(_ x: Float) -> Float {
-        let y = 2 * x - 1
-        let sign: Float = y < 0 ? -1 : 1
-        let logarithm = log((1 - y) * (1 + y))
-        let v = 2 / (3.14159 * 0.147) + 0.5 * logarithm
-        return 1.41421356 * sign * (-v + (v * v - logarithm / 0.147).squareRoot()).squareRoot()
-    }
-
-    /// SOFTMAX_ZERO leaves a zero score (|x| <= 1e-7) out of the sum: it becomes exp(-max) times itself.
-    private static func softmax(_ row: inout ArraySlice<Float>, keepingZeros: Bool) {
-        let largest = row.max() ?? 0
-        var sum: Float = 0
-        for index in row.indices {
-            if keepingZeros && abs(row[index]) <= 0.0000001 {
-                row[index] *= exp(-largest)
-            } else {
-                row[index] = exp(row[index] - largest)
-                sum += row[index]
-            }
-        }
-        for index in row.indices { row[index] /= sum }
+    /// sqrt(2) * erfinv(2p - 1), erfinv by Winitzki's approximation (a = 0.147), as onnxruntime has it.
+    static func probit(_ value: Float) -> Float {
+        let x = 2 * value - 1
+        let sign: Float = x < 0 ? -1 : 1
+        let logarithm = log((1 - x) * (1 + x))
+        let first = 2 / (Float.pi * 0.147) + 0.5 * logarithm
+        let second = 1 / Float(0.147) * logarithm
+        return Float(2).squareRoot() * sign * (-first + (first * first - second).squareRoot()).squareRoot()
     }
 }
 
