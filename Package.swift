@@ -46,8 +46,11 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
+        // The one parser of QuantFleet's YAML files: Yams, decoded strictly (unknown and repeated
+        // keys refused, every error with its line).
+        .target(name: "StrictYAML", dependencies: [.product(name: "Yams", package: "Yams")]),
         // Pure math: comparison metrics, window aggregates, confidence sequences, policy.
-        .target(name: "ShadowEval"),
+        .target(name: "ShadowEval", dependencies: ["StrictYAML"]),
         // Wire messages, framing and TLS. Knows nothing about inference.
         .target(
             name: "FleetProtocol",
@@ -65,9 +68,8 @@ let package = Package(
         .target(
             name: "DaemonSupport",
             dependencies: [
-                "FleetProtocol", "ShadowEval",
+                "FleetProtocol", "ShadowEval", "StrictYAML",
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Yams", package: "Yams"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -142,7 +144,8 @@ let package = Package(
         .target(name: "ONNXRuntimeOracle", dependencies: ["Inference"], path: "Tests/ONNXRuntimeOracle"),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "NodeConformance", "Quantization", "CQuantKernels", "ONNXRuntimeOracle", "ShadowEval"]),
         .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "Inference", "ONNXRuntimeOracle", "ShadowEval"]),
-        .testTarget(name: "ShadowEvalTests", dependencies: ["ShadowEval"]),
+        .testTarget(name: "ShadowEvalTests", dependencies: ["ShadowEval", "StrictYAML"]),
+        .testTarget(name: "StrictYAMLTests", dependencies: ["StrictYAML"]),
         .testTarget(
             name: "FleetProtocolTests",
             dependencies: [

@@ -1,8 +1,9 @@
 import FleetProtocol
 import Foundation
-import Yams
+import StrictYAML
 
-/// Reading the daemons' YAML configuration files, with errors that name the file.
+/// Reading the daemons' YAML configuration files through the one strict parser: an unknown or
+/// misspelt key stops the daemon before it starts, and errors name the file and the line.
 public enum ConfigurationFile {
     public struct LoadError: Error, CustomStringConvertible {
         public let path: String
@@ -15,11 +16,9 @@ public enum ConfigurationFile {
             throw LoadError(path: path, reason: "cannot read the file")
         }
         do {
-            return try YAMLDecoder().decode(Configuration.self, from: data)
-        } catch let error as DecodingError {
-            throw LoadError(path: path, reason: describe(error))
+            return try StrictYAML.decode(Configuration.self, from: String(decoding: data, as: UTF8.self))
         } catch {
-            throw LoadError(path: path, reason: "\(error)")
+            throw LoadError(path: path, reason: error.description)
         }
     }
 
@@ -30,23 +29,6 @@ public enum ConfigurationFile {
     /// Relative paths in a configuration file are relative to the file, not to the working directory.
     public static func resolve(_ path: String, against folder: String) -> String {
         path.hasPrefix("/") ? path : URL(fileURLWithPath: folder).appendingPathComponent(path).standardizedFileURL.path
-    }
-
-    private static func describe(_ error: DecodingError) -> String {
-        func keyPath(_ context: DecodingError.Context) -> String {
-            context.codingPath.map(\.stringValue).joined(separator: ".")
-        }
-        switch error {
-        case .keyNotFound(let key, let context):
-            let parent = keyPath(context)
-            return "missing key '\(parent.isEmpty ? key.stringValue : parent + "." + key.stringValue)'"
-        case .typeMismatch(_, let context), .valueNotFound(_, let context):
-            return "'\(keyPath(context))': \(context.debugDescription)"
-        case .dataCorrupted(let context):
-            return "\(keyPath(context).isEmpty ? "" : "'\(keyPath(context))': ")\(context.debugDescription)"
-        @unknown default:
-            return "\(error)"
-        }
     }
 }
 

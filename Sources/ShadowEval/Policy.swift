@@ -1,3 +1,4 @@
+import StrictYAML
 import Foundation
 
 /// The written rollout policy: thresholds on the accuracy drop, confidence, minimum evidence.
@@ -98,7 +99,7 @@ public struct Policy: Sendable, Codable, Equatable {
 }
 
 /// Why a policy was rejected.
-public enum PolicyError: Error, Equatable, CustomStringConvertible {
+public enum PolicyError: Error, Equatable, CustomStringConvertible, ConfigurationKeyError {
     case emptyVersion
     case thresholdOutOfRange(name: String, value: Double)
     case thresholdsOutOfOrder(shipBelow: Double, stayFP16Above: Double)
@@ -118,6 +119,9 @@ public enum PolicyError: Error, Equatable, CustomStringConvertible {
         case .confidenceOutOfRange: return "confidence"
         }
     }
+
+    /// The description without its "policy: " prefix: in a file, the file and line say where.
+    public var reason: String { String(description.dropFirst("policy: ".count)) }
 
     public var description: String {
         switch self {

@@ -1,3 +1,4 @@
+import StrictYAML
 import XCTest
 
 @testable import ShadowEval
@@ -57,23 +58,11 @@ final class PolicyFileTests: XCTestCase {
         XCTAssertEqual(policyFileError(loading: "")?.line, nil)
     }
 
-    func testNestedMappingsAndSequencesParse() throws {
-        let document = try PolicyDocument(parsing: """
-            outer:
-              inner: 1.5
-              list:
-                - a
-                - "b # not a comment"
-              flow: [x, 'y']
-            top: yes
-            """)
-        let json = try XCTUnwrap(document.jsonObject() as? [String: Any])
-        let outer = try XCTUnwrap(json["outer"] as? [String: Any])
-        XCTAssertEqual(outer["inner"] as? Double, 1.5)
-        XCTAssertEqual(outer["list"] as? [String], ["a", "b # not a comment"])
-        XCTAssertEqual(outer["flow"] as? [String], ["x", "y"])
-        XCTAssertEqual(json["top"] as? String, "yes")
-        XCTAssertEqual(document.lineOfKey["outer.list"], 3)
-        XCTAssertEqual(document.lineOfKey["top"], 7)
+    /// A misspelt optional key would silently keep its default: it is refused, with its line.
+    func testAMisspeltKeyIsRefusedWithItsLine() {
+        let failure = policyFileError(loading: valid + "\nguards:\n  max-latency-ratoi: 1.2")
+        XCTAssertEqual(failure?.line, 9)
+        XCTAssertEqual(failure?.key, "guards.max-latency-ratoi")
+        XCTAssertEqual(failure?.reason, "is not a known key; did you mean max-latency-ratio?")
     }
 }

@@ -1,0 +1,52 @@
+import Agent
+import Coordinator
+import Foundation
+import ShadowEval
+import XCTest
+
+/// Every YAML file QuantFleet reads goes through the one strict parser: the shipped files load, and
+/// a daemon refuses to start on a misspelt key in its configuration or its policy, naming the line,
+/// where a lenient decoder would have let the key silently keep its default.
+final class StrictConfigurationTests: XCTestCase {
+    private let config = SystemTestSupport.packageRoot.appendingPathComponent("Config")
+
+    func testTheShippedFilesLoad() throws {
+        _ = try CoordinatorConfiguration.load(from: config.appendingPathComponent("coordinator.yaml").path)
+        _ = try AgentConfiguration.load(from: config.appendingPathComponent("agent.yaml").path)
+        _ = try Policy(yaml: String(contentsOf: config.appendingPathComponent("policy.yaml"), encoding: .utf8))
+    }
+
+    func testTheCoordinatorRefusesAMisspeltKeyInItsConfiguration() throws {
+        let (status, output, line) = try start("quantfleet-coordinator", misspelling: "heartbeat-interval-ms", in: "coordinator.yaml")
+        XCTAssertNotEqual(status, 0)
+        XCTAssertTrue(output.contains("coordinator.yaml: line \(line): heartbeat-interval-mss is not a known key; did you mean heartbeat-interval-ms?"), output)
+    }
+
+    func testTheCoordinatorRefusesAMisspeltKeyInItsPolicy() throws {
+        let (status, output, line) = try start("quantfleet-coordinator", misspelling: "subtract-noise-floor", in: "policy.yaml")
+        XCTAssertNotEqual(status, 0)
+        XCTAssertTrue(output.contains("policy.yaml: line \(line): subtract-noise-floors is not a known key; did you mean subtract-noise-floor?"), output)
+    }
+
+    func testTheAgentRefusesAMisspeltKeyInItsConfiguration() throws {
+        let (status, output, line) = try start("quantfleet-agent", misspelling: "shadow-queue-capacity", in: "agent.yaml")
+        XCTAssertNotEqual(status, 0)
+        XCTAssertTrue(output.contains("agent.yaml: line \(line): shadow-queue-capacitys is not a known key; did you mean shadow-queue-capacity?"), output)
+    }
+
+    /// Copies Config/ into a scratch folder with `key` misspelt (an "s" appended) in `file`, and runs
+    /// the daemon on its configuration there: its exit status, its output and the misspelt line.
+    private func start(_ daemon: String, misspelling key: String, in file: String) throws -> (Int32, String, Int) {
+        let scratch = try SystemTestSupport.scratchDirectory("strict-config").appendingPathComponent("Config")
+        try FileManager.default.copyItem(at: config, to: scratch)
+        let target = scratch.appendingPathComponent(file)
+        var lines = try String(contentsOf: target, encoding: .utf8).components(separatedBy: "\n")
+        let index = try XCTUnwrap(lines.firstIndex { $0.hasPrefix(key + ":") }, "\(file) has no \(key)")
+        lines[index] = key + "s" + lines[index].dropFirst(key.count)
+        try lines.joined(separator: "\n").write(to: target, atomically: true, encoding: .utf8)
+        let configuration = scratch.appendingPathComponent(daemon == "quantfleet-agent" ? "agent.yaml" : "coordinator.yaml")
+        let (status, output) = try SystemTestSupport.run(
+            SystemTestSupport.executables.appendingPathComponent(daemon), ["--config", configuration.path])
+        return (status, output, index + 1)
+    }
+}
