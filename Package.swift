@@ -25,6 +25,9 @@ let package = Package(
     targets: [
         // Integer micro-kernels behind one dispatch table chosen at load.
         .target(name: "CQuantKernels"),
+        // Keeps freed memory in the heap (glibc malloc options): linked only by the executables that
+        // run inference, which opt in; no library sets its host's malloc options.
+        .target(name: "CHeapRetention"),
         // Leptonica reads every format ImageDecoder takes: JPEG, PNG, TIFF, WebP and JPEG 2000 through
         // libjpeg-turbo, libpng, libtiff, libwebp and OpenJPEG; BMP and PNM with its own readers.
         .systemLibrary(name: "CLeptonica", pkgConfig: "lept", providers: [.apt(["libleptonica-dev"])]),
@@ -122,7 +125,7 @@ let package = Package(
         .executableTarget(
             name: "quantfleet",
             dependencies: [
-                "Operations", "Inference", "Quantization", "Ledger", "FleetProtocol", "ShadowEval",
+                "Operations", "Inference", "Quantization", "Ledger", "FleetProtocol", "ShadowEval", "CHeapRetention",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -136,7 +139,7 @@ let package = Package(
         .executableTarget(
             name: "quantfleet-agent",
             dependencies: [
-                "Agent", "DaemonSupport",
+                "Agent", "DaemonSupport", "CHeapRetention",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

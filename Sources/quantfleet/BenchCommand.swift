@@ -1,4 +1,5 @@
 import ArgumentParser
+import CHeapRetention
 import Foundation
 import Inference
 
@@ -60,6 +61,7 @@ struct BenchCommand: AsyncParsableCommand {
         }
         let report = BenchReport(model: model, batch: batch, threads: threads, iterations: iterations,
                                  latenciesMilliseconds: latencies, kernelPath: session.kernelPath,
+                                 heapRetention: qf_heap_retention_applied() == 1,
                                  operators: profile ? operatorProfile.entries.map { OperatorTime($0, runs: iterations) } : nil)
         if json {
             let encoder = JSONEncoder()
@@ -71,6 +73,7 @@ struct BenchCommand: AsyncParsableCommand {
             print("median:      \(String(format: "%.3f", report.medianMilliseconds)) ms")
             print("p99:         \(String(format: "%.3f", report.p99Milliseconds)) ms")
             print("kernel path: \(report.kernelPath)")
+            print("heap:        freed memory \(report.heapRetention ? "kept for the next run" : "returned to the system")")
             if let operators = report.operators {
                 let total = operators.reduce(0) { $0 + $1.millisecondsPerRun }
                 print("\nop type                         nodes   ms/run   share")
@@ -112,11 +115,13 @@ struct BenchReport: Encodable {
     let p99Milliseconds: Double
     let meanMilliseconds: Double
     let kernelPath: String
+    /// Whether freed memory stays in the heap between runs (CHeapRetention, linked by this program).
+    let heapRetention: Bool
     /// With --profile: time per operator type, the most expensive first.
     let operators: [OperatorTime]?
 
     init(model: String, batch: Int, threads: Int, iterations: Int, latenciesMilliseconds: [Double], kernelPath: String,
-         operators: [OperatorTime]? = nil) {
+         heapRetention: Bool, operators: [OperatorTime]? = nil) {
         let sorted = latenciesMilliseconds.sorted()
         self.model = model
         self.batch = batch
@@ -128,6 +133,7 @@ struct BenchReport: Encodable {
         p99Milliseconds = sorted[min(sorted.count - 1, Int((0.99 * Double(sorted.count)).rounded(.up)) - 1)]
         meanMilliseconds = sorted.reduce(0, +) / Double(sorted.count)
         self.kernelPath = kernelPath
+        self.heapRetention = heapRetention
         self.operators = operators
     }
 
@@ -137,6 +143,7 @@ struct BenchReport: Encodable {
         case p99Milliseconds = "p99_ms"
         case meanMilliseconds = "mean_ms"
         case kernelPath = "kernel_path"
+        case heapRetention = "heap_retention"
         case operators
     }
 }

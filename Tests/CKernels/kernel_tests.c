@@ -225,6 +225,45 @@ static void check_gemms(void) {
     for (int i = 0; i < 80; i++) check_gemm(uniform(1, 13), uniform(1, 700), uniform(1, 70), variant++);
 }
 
+/* The documented depth limits with every product at its extreme, so each int32 sum (raw products,
+ * zero-point terms, their combination) is as large as it can get: exact on every path, and with no
+ * signed overflow for UBSan to report. */
+static void check_gemm_depth_limits(void) {
+    static const struct { size_t k; uint8_t a, a_zero; int8_t b, b_zero; int zero_points; } cases[] = {
+        {QF_MAX_DEPTH, 255, 0, -128, 0, 0},
+        {QF_MAX_DEPTH, 255, 0, 127, 0, 0},
+        {QF_MAX_DEPTH, 0, 255, -128, 0, 0},
+        {QF_MAX_DEPTH_WITH_ZERO_POINTS, 255, 0, 127, -128, 1},
+        {QF_MAX_DEPTH_WITH_ZERO_POINTS, 0, 255, -128, 127, 1},
+        {QF_MAX_DEPTH_WITH_ZERO_POINTS, 255, 0, -128, 127, 1},
+    };
+    const size_t m = 2, n = QF_TILE_COLUMNS;
+    for (size_t index = 0; index < sizeof cases / sizeof cases[0]; index++) {
+        size_t k = cases[index].k;
+        uint8_t *a = allocate(m * k);
+        int8_t *b = allocate(k * n), b_zero[QF_TILE_COLUMNS];
+        memset(a, cases[index].a, m * k);
+        memset(b, (uint8_t)cases[index].b, k * n);
+        for (size_t j = 0; j < n; j++) b_zero[j] = cases[index].b_zero;
+        int8_t *packed = allocate(qf_packed_s8_size(k, n));
+        int32_t column_sums[QF_TILE_COLUMNS], c[2 * QF_TILE_COLUMNS];
+        qf_packed_s8 weights = {packed, column_sums, k, n, qf_pack_s8(b, n, k, n, packed, column_sums)};
+        int64_t expected = (int64_t)k * ((int64_t)cases[index].a - cases[index].a_zero) * ((int64_t)cases[index].b - cases[index].b_zero);
+        for (int path = 0; path < PATHS; path++) {
+            if (!supported[path]) continue;
+            qf_gemm_u8s8_on_path(path_names[path], a, k, m, cases[index].a_zero, &weights,
+                                 cases[index].zero_points ? b_zero : NULL, c, n);
+            int exact = 1;
+            for (size_t i = 0; i < m * n; i++) exact &= c[i] == expected;
+            record(path, GEMM, exact, "depth limit k=%zu a=%d a_zero=%d b=%d b_zero=%d: C = %d, expected %lld", k, cases[index].a,
+                   cases[index].a_zero, cases[index].b, cases[index].b_zero, c[0], (long long)expected);
+        }
+        free(a);
+        free(b);
+        free(packed);
+    }
+}
+
 /* ---- float GEMM --------------------------------------------------------------------------- */
 
 /* Recursive summation of K products in float, in any order, with or without fused multiply-adds,
@@ -969,6 +1008,7 @@ int main(void) {
     }
 
     check_gemms();
+    check_gemm_depth_limits();
     check_sgemms();
     check_activations();
     check_depthwise_convolutions();

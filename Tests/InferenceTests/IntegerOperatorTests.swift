@@ -1,3 +1,4 @@
+import CQuantKernels
 import Foundation
 @testable import Inference
 import ONNXRuntimeOracle
@@ -148,5 +149,45 @@ final class IntegerOperatorTests: XCTestCase {
             XCTAssertEqual(mine.int64s, reference.int64s, name)
         }
         XCTAssertEqual(ours["G"]?.shape, [batch, filters, 5, 5])
+    }
+}
+
+/// The int8 kernels sum products exactly in int32 only up to a depth (CQuantKernels.h): past it a
+/// model is refused at load, naming the limit, instead of overflowing (undefined behaviour in C).
+final class IntegerDepthLimitTests: XCTestCase {
+    private func matMulInteger(depth: Int, weightZeroPoint: Int8?) throws -> Data {
+        var builder = ONNXModelBuilder()
+        builder.inputs = [TensorInfo(name: "a", elementType: .uint8, shape: [1, depth])]
+        builder.outputs = [TensorInfo(name: "y", elementType: .int32, shape: [1, 1])]
+        builder.initializers["b"] = Tensor(shape: [depth, 1], int8s: Array(repeating: 1, count: depth))
+        builder.initializers["a_zero"] = Tensor(shape: [], uint8s: [0])
+        var inputs = ["a", "b", "a_zero"]
+        if let weightZeroPoint {
+            builder.initializers["b_zero"] = Tensor(shape: [], int8s: [weightZeroPoint])
+            inputs.append("b_zero")
+        }
+        builder.addNode("MatMulInteger", name: "product", inputs: inputs, outputs: ["y"])
+        return try builder.serialized()
+    }
+
+    func testDepthsUpToTheLimitsLoadAndPastThemAreRefusedAtLoad() throws {
+        XCTAssertNoThrow(try InferenceSession(modelData: matMulInteger(depth: Int(QF_MAX_DEPTH), weightZeroPoint: nil)))
+        XCTAssertThrowsError(try InferenceSession(modelData: matMulInteger(depth: Int(QF_MAX_DEPTH) + 1, weightZeroPoint: nil))) { error in
+            XCTAssertTrue("\(error)".contains("depth 65794; the int8 kernels sum at most 65793 products exactly"), "\(error)")
+        }
+        XCTAssertNoThrow(try InferenceSession(modelData: matMulInteger(depth: Int(QF_MAX_DEPTH_WITH_ZERO_POINTS), weightZeroPoint: 3)))
+        XCTAssertThrowsError(try InferenceSession(modelData: matMulInteger(depth: Int(QF_MAX_DEPTH_WITH_ZERO_POINTS) + 1, weightZeroPoint: 3))) { error in
+            XCTAssertTrue("\(error)".contains("with weight zero points the int8 kernels sum at most 32896 products"), "\(error)")
+        }
+        // A zero zero point is no zero point: the larger limit holds.
+        XCTAssertNoThrow(try InferenceSession(modelData: matMulInteger(depth: Int(QF_MAX_DEPTH_WITH_ZERO_POINTS) + 1, weightZeroPoint: 0)))
+    }
+
+    func testAProductAtTheLimitIsExact() throws {
+        let depth = Int(QF_MAX_DEPTH_WITH_ZERO_POINTS)
+        let session = try InferenceSession(modelData: matMulInteger(depth: depth, weightZeroPoint: -128))
+        let y = try session.run(["a": Tensor(shape: [1, depth], uint8s: Array(repeating: 255, count: depth))])["y"]
+        // (255 - 0) x (1 - (-128)) per product.
+        XCTAssertEqual(y, Tensor(shape: [1, 1], int32s: [Int32(depth * 255 * 129)]))
     }
 }

@@ -27,9 +27,19 @@ extern "C" {
  * (and, on neon-dotprod, the 128 its signed activations were shifted by).
  *
  * Range: every raw partial sum is at most K * 255 * 128, so K up to 65,793 is exact in int32.
+ * With weight zero points a difference (B - b_zero) reaches 255 and the zero-point terms add up
+ * before they cancel, so K stays within 2^31 / (2 * 255 * 128): 32,896. Past either limit the int32
+ * sums overflow, which C leaves undefined; callers must refuse such a K (the engine does at load).
  */
 
-enum { QF_TILE_COLUMNS = 16, QF_TILE_QUAD_BYTES = 4 * QF_TILE_COLUMNS };
+enum {
+    QF_TILE_COLUMNS = 16,
+    QF_TILE_QUAD_BYTES = 4 * QF_TILE_COLUMNS,
+    /** The largest K (depth) qf_gemm_u8s8 is exact for without weight zero points... */
+    QF_MAX_DEPTH = 65793,
+    /** ...and with them. */
+    QF_MAX_DEPTH_WITH_ZERO_POINTS = 32896,
+};
 
 /** Bytes needed for a packed K x N int8 matrix. */
 size_t qf_packed_s8_size(size_t k, size_t n);
@@ -264,14 +274,6 @@ int qf_softmax_rows_f32_on_path(const char *name, float *x, size_t rows, size_t 
 /** y = x * max(0, min(1, x / 6 + 1 / 2)) (ONNX HardSwish), portable C the compiler vectorises. */
 void qf_hard_swish_f32(const float *x, float *y, size_t n);
 
-/**
- * Makes the C library keep freed memory in the process heap for reuse instead of returning it to
- * the kernel (glibc: one arena for every thread, no block mapped on its own, no heap trimming); a
- * no-op elsewhere. Process-wide, and run as a constructor when a program linking it loads (see
- * heap_retention.c); the inference engine references it (FreedMemoryRetention.swift) so that every
- * program running inference links it.
- */
-void qf_keep_freed_memory(void);
 
 #ifdef __cplusplus
 }

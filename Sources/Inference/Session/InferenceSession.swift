@@ -23,7 +23,6 @@ public final class InferenceSession: Sendable {
     }
 
     public init(modelData: Data, floatKernelPath: String? = nil, threads: Int = 1) throws {
-        FreedMemoryRetention.enabled
         var graph = try ONNXModelDecoder.decode(modelData)
         graph.foldChannelAffineMaps()
         graph.fuseDecomposedLayerNormalizations()

@@ -21,6 +21,10 @@ struct IntegerConv: SingleOutputOperator {
         guard groups > 0 else { throw InferenceError.invalidAttribute(node: context.node.name, attribute: "group", reason: "must be positive") }
         let groups = groups
         constantWeights = try context.constantInput(form.slots.b).map { try Self.packedGroups($0, groups: groups) }
+        // Constant zero points are checked against the weights' depth here, at load, not on the first request.
+        if let constantWeights, let zero = context.constantInput(form.slots.bZero), let filters = context.constantInput(form.slots.b)?.shape.first {
+            _ = try weightZeroPoints(zero, weights: constantWeights, filters: filters)
+        }
     }
 
     var preparedBytes: Int { constantWeights?.reduce(0) { $0 + $1.packed.residentBytes } ?? 0 }

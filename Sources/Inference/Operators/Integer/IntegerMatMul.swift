@@ -11,6 +11,10 @@ struct IntegerMatMul: SingleOutputOperator {
         self.form = form
         threads = context.threads
         constantWeights = try context.constantInput(form.slots.b).flatMap { $0.shape.count == 2 ? try IntegerOperands.Weights($0) : nil }
+        // Constant zero points are checked against the weights' depth here, at load, not on the first request.
+        if let constantWeights, let bZero = context.constantInput(form.slots.bZero) {
+            _ = try constantWeights.zeroPoints(bZero, role: "B's zero point")
+        }
     }
 
     var preparedBytes: Int { constantWeights?.packed.residentBytes ?? 0 }

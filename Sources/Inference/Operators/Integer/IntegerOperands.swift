@@ -1,3 +1,5 @@
+import CQuantKernels
+
 /// The operands of the integer operators, brought to the one form the C kernels take: uint8
 /// activations and int8 weights. The other signedness is shifted by 128 in value and zero point
 /// alike, which leaves every difference (x - zero) and so every product unchanged.
@@ -30,7 +32,12 @@ enum IntegerOperands {
         }
 
         /// `b` holds depth x columns values in row-major order, whatever its shape.
+        /// - Throws: for a depth past the int8 kernels' exact int32 range (see CQuantKernels.h).
         init(rowMajor b: Tensor, depth: Int, columns: Int, role: String) throws {
+            guard depth <= Int(QF_MAX_DEPTH) else {
+                throw InferenceError.invalidOperand(
+                    "\(role) has depth \(depth); the int8 kernels sum at most \(QF_MAX_DEPTH) products exactly in int32")
+            }
             switch b.storage {
             case .int8(let values):
                 packed = PackedInt8Weights(rowMajor: values, depth: depth, columns: columns)
@@ -63,6 +70,10 @@ enum IntegerOperands {
             func zeroPoint(_ column: Int) -> Int8 { stored[perColumn ? firstColumn + column : 0] }
             // All zero (symmetric weights, the common case): the kernel then skips the activation row sums.
             guard (0..<(perColumn ? columns : 1)).contains(where: { zeroPoint($0) != 0 }) else { return nil }
+            guard packed.depth <= Int(QF_MAX_DEPTH_WITH_ZERO_POINTS) else {
+                throw InferenceError.invalidOperand("\(role) is not zero at depth \(packed.depth); with weight zero points "
+                    + "the int8 kernels sum at most \(QF_MAX_DEPTH_WITH_ZERO_POINTS) products exactly in int32")
+            }
             return (0..<columns).map(zeroPoint)
         }
     }
