@@ -138,23 +138,35 @@ final class ModelQuantizerTests: XCTestCase {
         XCTAssertLessThan(zip(expected, theirs).map { abs($0 - $1) }.max() ?? 1, 0.01)
     }
 
-    /// Before opset 13 Softmax flattened its input to 2-D at `axis` (default 1); raising the opset
-    /// would change what it computes unless the axis is the last, so the refusal names the node.
-    func testOpsetRaiseRefusesASoftmaxThatFlattened() throws {
+    /// Before opset 13 Softmax flattened its input to 2-D at `axis` (default 1): raising the opset
+    /// rewrites it as Flatten, Softmax along the last axis and Reshape back, so the quantized model
+    /// computes what the original did (onnxruntime on the original is the reference).
+    func testOpsetRaiseKeepsWhatAFlatteningSoftmaxComputed() throws {
         let directory = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         var builder = ONNXModelBuilder()
         builder.opsets = ["": 12]
-        builder.initializers = ["W": Tensor(shape: [32, 4], floats: (0..<128).map { Float($0 % 7) - 3 })]
+        // Integers in -7...7 with a 7 in every block of 32 along K: int4 holds them exactly.
+        builder.initializers = ["W": Tensor(shape: [32, 4], floats: (0..<128).map { Float($0 % 15 - 7) })]
         builder.inputs = [TensorInfo(name: "X", elementType: .float32, shape: [nil, 3, 32])]
-        builder.outputs = [TensorInfo(name: "Y", elementType: .float32, shape: [nil, 3, 4])]
+        builder.outputs = [TensorInfo(name: "Y", elementType: .float32, shape: [nil, 3, 4]),
+                           TensorInfo(name: "Z", elementType: .float32, shape: [nil, 3, 4])]
         builder.addNode("MatMul", name: "project", inputs: ["X", "W"], outputs: ["P"])
         builder.addNode("Softmax", name: "scores", inputs: ["P"], outputs: ["Y"])
-        let original = directory.appendingPathComponent("opset12.onnx")
+        builder.addNode("LogSoftmax", name: "log_scores", inputs: ["P"], outputs: ["Z"], intAttributes: ["axis": 2])
+        let original = directory.appendingPathComponent("opset12.onnx"), output = directory.appendingPathComponent("int4.onnx")
         try builder.serialized().write(to: original)
-        XCTAssertThrowsError(try ModelQuantizer.quantize(
-            modelAt: original, to: directory.appendingPathComponent("int4.onnx"), options: QuantizationOptions(scheme: .int4Weight))) { error in
-            XCTAssert(String(describing: error).contains("Softmax 'scores'"), "\(error)")
+        _ = try ModelQuantizer.quantize(modelAt: original, to: output, options: QuantizationOptions(scheme: .int4Weight))
+        let model = try Onnx_ModelProto(serializedBytes: Data(contentsOf: output))
+        XCTAssertEqual(model.graph.node.filter { $0.opType == "Flatten" }.count, 2)
+        var generator = SeededGenerator(seed: 9)
+        let feeds = ["X": Tensor(shape: [2, 3, 32], floats: (0..<192).map { _ in Float.random(in: -0.2...0.2, using: &generator) })]
+        let expected = try ONNXRuntimeOracle.outputs(model: original, feeds: feeds)
+        let ours = try InferenceSession(contentsOf: output).run(feeds)
+        for name in ["Y", "Z"] {
+            let want = try XCTUnwrap(expected[name]).floats, got = try XCTUnwrap(ours[name])
+            XCTAssertEqual(got.shape, [2, 3, 4], name)
+            XCTAssertLessThan(zip(want, got.floats).map { abs($0 - $1) }.max() ?? 1, 1e-5, name)
         }
     }
 }
