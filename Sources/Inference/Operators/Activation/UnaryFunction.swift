@@ -42,10 +42,7 @@ struct UnaryFunction: Sendable {
         "Softplus": { _ in UnaryFunction(float: softplus) },
         "Softsign": { _ in UnaryFunction(float: { $0 / (1 + abs($0)) }) },
         "Mish": { _ in UnaryFunction(float: { $0 * tanh(softplus($0)) }) },
-        "Swish": { attributes in
-            let alpha = try attributes.float("alpha", default: 1)
-            return UnaryFunction(float: { $0 * sigmoid(alpha * $0) })
-        },
+        "Swish": { attributes in swish(alpha: try attributes.float("alpha", default: 1)) },
         "LeakyRelu": { attributes in
             let alpha = try attributes.float("alpha", default: 0.01)
             return UnaryFunction(float: { $0 < 0 ? alpha * $0 : $0 })
@@ -81,13 +78,26 @@ struct UnaryFunction: Sendable {
         "BitwiseNot": { _ in UnaryFunction(integer: { ~$0 }) },
         "Gelu": { attributes in
             switch try attributes.string("approximate", default: "none") {
-            case "none": UnaryFunction(float: { 0.5 * $0 * (1 + erf($0 / Float(2).squareRoot())) }, vector: { qf_gelu_erf_f32($0, $1, $2) })
-            case "tanh": UnaryFunction(float: { 0.5 * $0 * (1 + tanh(0.797_884_56 * ($0 + 0.044_715 * $0 * $0 * $0))) })
+            case "none": gelu(tanhApproximation: false)
+            case "tanh": gelu(tanhApproximation: true)
             case let other:
                 throw InferenceError.invalidAttribute(node: attributes.node, attribute: "approximate", reason: "must be 'none' or 'tanh', got '\(other)'")
             }
         },
     ]
+
+    /// x sigmoid(alpha x): Swish, and (alpha 1.702) onnxruntime's QuickGelu.
+    static func swish(alpha: Float) -> UnaryFunction {
+        UnaryFunction(float: { $0 * sigmoid(alpha * $0) })
+    }
+
+    /// x (1 + erf(x / sqrt 2)) / 2, or its tanh approximation (Gelu's approximate = tanh,
+    /// onnxruntime's FastGelu).
+    static func gelu(tanhApproximation: Bool) -> UnaryFunction {
+        tanhApproximation
+            ? UnaryFunction(float: { 0.5 * $0 * (1 + tanh(0.797_884_56 * ($0 + 0.044_715 * $0 * $0 * $0))) })
+            : UnaryFunction(float: { 0.5 * $0 * (1 + erf($0 / Float(2).squareRoot())) }, vector: { qf_gelu_erf_f32($0, $1, $2) })
+    }
 
     /// Split by sign so exp never overflows.
     @Sendable private static func sigmoid(_ x: Float) -> Float {

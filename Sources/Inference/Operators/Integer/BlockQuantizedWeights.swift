@@ -27,7 +27,8 @@ struct BlockQuantizedWeights: Sendable {
         guard scale.shape == [blocks, columns] else {
             throw InferenceError.invalidOperand("B \(weights.shape) in blocks of \(blockSize) needs scales of shape [\(blocks), \(columns)], got \(scale.shape)")
         }
-        if let zeroPoint, zeroPoint.shape != scale.shape || zeroPoint.elementType != weights.elementType {
+        // A float zero point (MatMulNBits allows one of the scale's type) offsets the levels all the same.
+        if let zeroPoint, zeroPoint.shape != scale.shape || (zeroPoint.elementType != weights.elementType && zeroPoint.elementType != scale.elementType) {
             throw InferenceError.invalidOperand(
                 "B's zero point must be \(weights.elementType.rawValue) of shape \(scale.shape), got \(zeroPoint.elementType.rawValue) \(zeroPoint.shape)")
         }

@@ -1,0 +1,91 @@
+/// QLinearSigmoid and QLinearLeakyRelu (com.microsoft): Y = quantize(f(dequantize(X))) for uint8 or
+/// int8 X and Y, per-tensor scales and zero points. As in onnxruntime, f is evaluated once per
+/// level, on the 256 dequantized levels, and quantized (QuantizeLinear's rounding) into a table
+/// each element then looks up; the table is built at load when the scales and zero points are
+/// constants. Sigmoid is MLAS's rational approximation of the logistic, which onnxruntime's table
+/// holds, not exp.
+struct QLinearLookup: SingleOutputOperator, ShapePreserving {
+    typealias Function = @Sendable (Float) -> Float
+
+    /// Each operator's f by op type, made from its attributes.
+    static let catalogue: [String: @Sendable (NodeAttributes) throws -> Function] = [
+        "QLinearSigmoid": { _ in Logistic.approximated },
+        "QLinearLeakyRelu": { attributes in
+            let alpha = try attributes.float("alpha", default: 0.01)
+            return { $0 >= 0 ? $0 : alpha * $0 }
+        },
+    ]
+
+    private let function: Function
+    private let constantTable: Table?
+
+    init(_ context: OperatorContext) throws {
+        function = try context.declaration(in: Self.catalogue)
+        let parameters = (1...4).map(context.constantInput)
+        let omittable = [2, 4]
+        let known = zip(1...4, parameters).allSatisfy { index, tensor in
+            tensor != nil || (omittable.contains(index) && (context.node.inputs.count <= index || context.node.inputs[index].isEmpty))
+        }
+        constantTable = known ? try Table(parameters: [nil] + parameters, function: function) : nil
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> Tensor {
+        let x = try inputs.required(0)
+        let table = try constantTable ?? Table(parameters: inputs, function: function)
+        guard x.elementType == table.type else {
+            throw InferenceError.invalidOperand("X is \(x.elementType.rawValue) but its zero points are \(table.type.rawValue)")
+        }
+        return table.lookUp(x)
+    }
+
+    /// The output level of each of the 256 input levels, indexed by the input's byte.
+    struct Table: Sendable {
+        let type: ElementType
+        private let levels: [UInt8]
+
+        /// From the scale and zero point operands (X's at 1 and 2, Y's at 3 and 4); the type is the
+        /// zero points' (uint8 when both are omitted).
+        init(parameters: [Tensor?], function: (Float) -> Float) throws {
+            let type = parameters.optional(2)?.elementType ?? parameters.optional(4)?.elementType ?? .uint8
+            self.type = type
+            guard type == .uint8 || type == .int8 else {
+                throw InferenceError.invalidOperand("the zero points must be uint8 or int8, got \(type.rawValue)")
+            }
+            let (xScale, xZero) = try QLinearOperands.parameters(parameters, scale: 1, zeroPoint: 2, type: type, role: "X")
+            let (yScale, yZero) = try QLinearOperands.parameters(parameters, scale: 3, zeroPoint: 4, type: type, role: "Y")
+            let inputs = (0..<256).map { byte in type == .int8 ? Int32(Int8(truncatingIfNeeded: byte)) : Int32(byte) }
+            let values = inputs.map { level in function(xScale * Float(level - xZero)) }
+            levels = switch QuantizeLinear.perTensor(values, shape: [256], scale: yScale, zeroPoint: Int(yZero), type: type).storage {
+            case .int8(let quantized): quantized.map { UInt8(bitPattern: $0) }
+            case .uint8(let quantized): quantized
+            default: []  // perTensor gives int8 or uint8
+            }
+        }
+
+        func lookUp(_ x: Tensor) -> Tensor {
+            switch x.storage {
+            case .int8(let values): Tensor(shape: x.shape, int8s: values.map { Int8(bitPattern: levels[Int(UInt8(bitPattern: $0))]) })
+            case .uint8(let values): Tensor(shape: x.shape, uint8s: values.map { levels[Int($0)] })
+            default: x
+            }
+        }
+    }
+}
+
+/// MLAS's logistic function, which onnxruntime's QLinearSigmoid table and its LSTM gates hold:
+/// x clamped to [-18, 18], then x p(x^2) / q(x^2) + 1/2 with Eigen's polynomials evaluated by fused
+/// multiply-adds (its FMA3 kernel), floored at 0.
+enum Logistic {
+    @Sendable static func approximated(_ input: Float) -> Float {
+        let x = min(max(input, -18), 18), square = x * x
+        var p: Float = 4.370_310_125_798_01e-11
+        for coefficient: Float in [1.156_273_244_599_42e-07, 6.085_748_646_001_43e-05, 8.513_771_333_047_01e-03, 2.482_879_470_615_29e-01] {
+            p = coefficient.addingProduct(square, p)
+        }
+        var q: Float = 6.102_473_897_556_81e-13
+        for coefficient: Float in [5.761_021_369_934_27e-09, 6.291_067_850_170_40e-06, 1.701_988_173_740_94e-03, 1.168_176_569_044_53e-01, 9.931_519_210_231_80e-01] {
+            q = coefficient.addingProduct(square, q)
+        }
+        return max(0, x * p / q + 0.5)
+    }
+}
