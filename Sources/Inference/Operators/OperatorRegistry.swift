@@ -162,6 +162,7 @@ enum OperatorRegistry {
             Key(domain: "com.microsoft", opType: "QLinearAveragePool"): { try QLinearPooling($0, global: false) },
             Key(domain: "com.microsoft", opType: "QGemm"): { try QGemm($0) },
             Key(domain: "com.microsoft", opType: "MatMulNBits"): { try MatMulNBits($0) },
+            Key(domain: "com.microsoft", opType: "DynamicQuantizeLSTM"): { try LSTM($0, weightFormat: .dynamicallyQuantized) },
             Key(domain: "com.microsoft", opType: "FusedMatMul"): { try FusedMatMul($0) },
             Key(domain: "com.microsoft", opType: "Gelu"): { try GeluActivation($0) },
             Key(domain: "com.microsoft", opType: "BiasGelu"): { try GeluActivation($0) },

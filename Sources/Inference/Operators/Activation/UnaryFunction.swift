@@ -42,7 +42,10 @@ struct UnaryFunction: Sendable {
         "Softplus": { _ in UnaryFunction(float: softplus) },
         "Softsign": { _ in UnaryFunction(float: { $0 / (1 + abs($0)) }) },
         "Mish": { _ in UnaryFunction(float: { $0 * tanh(softplus($0)) }) },
-        "Swish": { attributes in swish(alpha: try attributes.float("alpha", default: 1)) },
+        "Swish": { attributes in
+            let alpha = try attributes.float("alpha", default: 1)
+            return UnaryFunction(float: { $0 * sigmoid(alpha * $0) })
+        },
         "LeakyRelu": { attributes in
             let alpha = try attributes.float("alpha", default: 0.01)
             return UnaryFunction(float: { $0 < 0 ? alpha * $0 : $0 })
@@ -86,13 +89,7 @@ struct UnaryFunction: Sendable {
         },
     ]
 
-    /// x sigmoid(alpha x): Swish, and (alpha 1.702) onnxruntime's QuickGelu.
-    static func swish(alpha: Float) -> UnaryFunction {
-        UnaryFunction(float: { $0 * sigmoid(alpha * $0) })
-    }
-
-    /// x (1 + erf(x / sqrt 2)) / 2, or its tanh approximation (Gelu's approximate = tanh,
-    /// onnxruntime's FastGelu).
+    /// x (1 + erf(x / sqrt 2)) / 2 (also onnxruntime's Gelu and BiasGelu), or its tanh approximation.
     static func gelu(tanhApproximation: Bool) -> UnaryFunction {
         tanhApproximation
             ? UnaryFunction(float: { 0.5 * $0 * (1 + tanh(0.797_884_56 * ($0 + 0.044_715 * $0 * $0 * $0))) })

@@ -1,7 +1,8 @@
 /// onnxruntime's fused activations (com.microsoft), which its transformer optimizer writes:
 /// Gelu (the exact, erf form), BiasGelu (Gelu of A + B), FastGelu (the tanh approximation, of X +
 /// an optional bias) and QuickGelu (x sigmoid(alpha x), alpha 1.702 by default). A bias holds one
-/// value per element of the last axis.
+/// value per element of the last axis. FastGelu and QuickGelu go through MLAS's tanh and logistic,
+/// as in onnxruntime: near 0 their results are mostly those approximations' error.
 struct GeluActivation: SingleOutputOperator, ShapePreserving {
     private struct Declaration {
         let function: UnaryFunction
@@ -14,9 +15,17 @@ struct GeluActivation: SingleOutputOperator, ShapePreserving {
     private static let catalogue: [String: @Sendable (NodeAttributes) throws -> Declaration] = [
         "Gelu": { _ in Declaration(function: .gelu(tanhApproximation: false), bias: .none) },
         "BiasGelu": { _ in Declaration(function: .gelu(tanhApproximation: false), bias: .required) },
-        "FastGelu": { _ in Declaration(function: .gelu(tanhApproximation: true), bias: .optional) },
-        "QuickGelu": { attributes in Declaration(function: .swish(alpha: try attributes.float("alpha", default: 1.702)), bias: .none) },
+        "FastGelu": { _ in Declaration(function: UnaryFunction(float: fastGelu), bias: .optional) },
+        "QuickGelu": { attributes in
+            let alpha = try attributes.float("alpha", default: 1.702)
+            return Declaration(function: UnaryFunction(float: { $0 * MLASFunctions.logistic(alpha * $0) }), bias: .none)
+        },
     ]
+
+    /// x (1 + tanh(x (0.0356774 x^2 + 0.7978846))) / 2 as onnxruntime evaluates it, through MLAS's tanh.
+    @Sendable private static func fastGelu(_ x: Float) -> Float {
+        0.5 * x * (MLASFunctions.tanh(x * (0.035_677_408_136_300_125 * x * x + 0.797_884_560_802_865_4)) + 1)
+    }
 
     private let function: ElementwiseFunction
     private let bias: BiasInput

@@ -9,7 +9,7 @@ struct QLinearLookup: SingleOutputOperator, ShapePreserving {
 
     /// Each operator's f by op type, made from its attributes.
     static let catalogue: [String: @Sendable (NodeAttributes) throws -> Function] = [
-        "QLinearSigmoid": { _ in Logistic.approximated },
+        "QLinearSigmoid": { _ in MLASFunctions.logistic },
         "QLinearLeakyRelu": { attributes in
             let alpha = try attributes.float("alpha", default: 0.01)
             return { $0 >= 0 ? $0 : alpha * $0 }
@@ -69,23 +69,5 @@ struct QLinearLookup: SingleOutputOperator, ShapePreserving {
             default: x
             }
         }
-    }
-}
-
-/// MLAS's logistic function, which onnxruntime's QLinearSigmoid table and its LSTM gates hold:
-/// x clamped to [-18, 18], then x p(x^2) / q(x^2) + 1/2 with Eigen's polynomials evaluated by fused
-/// multiply-adds (its FMA3 kernel), floored at 0.
-enum Logistic {
-    @Sendable static func approximated(_ input: Float) -> Float {
-        let x = min(max(input, -18), 18), square = x * x
-        var p: Float = 4.370_310_125_798_01e-11
-        for coefficient: Float in [1.156_273_244_599_42e-07, 6.085_748_646_001_43e-05, 8.513_771_333_047_01e-03, 2.482_879_470_615_29e-01] {
-            p = coefficient.addingProduct(square, p)
-        }
-        var q: Float = 6.102_473_897_556_81e-13
-        for coefficient: Float in [5.761_021_369_934_27e-09, 6.291_067_850_170_40e-06, 1.701_988_173_740_94e-03, 1.168_176_569_044_53e-01, 9.931_519_210_231_80e-01] {
-            q = coefficient.addingProduct(square, q)
-        }
-        return max(0, x * p / q + 0.5)
     }
 }
