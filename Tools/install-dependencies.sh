@@ -3,8 +3,8 @@
 #   apt: libsqlite3-dev (GRDB links the system SQLite), openssl (Deploy/pki), sqlite3 (the shell),
 #     pkg-config and libleptonica-dev (the engine's ImageDecoder links Leptonica, which pulls in libjpeg-turbo, libpng, libtiff,
 #     libwebp and OpenJPEG)
-#   pip (only with --test-oracles): numpy, onnx, onnxruntime, the test oracles; never used at run time (onnx-ir: onnxruntime's
-#     MatMulNBitsQuantizer imports it);
+#   pip (only with --test-oracles): numpy, onnx, onnxruntime, the test oracles; never used at run time (onnx-ir: the
+#     MatMulNBitsQuantizer of onnxruntime that Tools/make-microsoft-op-fixtures.py runs imports it);
 #     tokenizers and pillow, which Tools/make-model-fixtures.py needs to tokenize text and decode images;
 #     scikit-learn, skl2onnx, onnxmltools, lightgbm and xgboost-cpu, whose models Tools/make-classic-ml-fixtures.py
 #     trains and converts
