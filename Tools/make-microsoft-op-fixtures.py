@@ -108,6 +108,10 @@ def qlinear_lookup_models(rng):
                      [("y", TensorProto.UINT8, None)])
     models.append(("qlinearleakyrelu-runtime-scales", model,
                    [np.arange(256, dtype=np.uint8).reshape(2, 128), np.float32(0.03), np.float32(0.017)]))
+    # int8 levels with both zero points omitted: the table's type is X's.
+    model = ms_model([node("QLinearSigmoid", ["x", "x_scale", "", "y_scale", ""], ["y"])],
+                     [("x", TensorProto.INT8, [256])], [("y", TensorProto.INT8, None)], [("x_scale", np.float32(0.05)), ("y_scale", np.float32(0.004))])
+    models.append(("qlinearsigmoid-int8-no-zero-points", model, [np.arange(256, dtype=np.uint8).view(np.int8)]))
     return models
 
 

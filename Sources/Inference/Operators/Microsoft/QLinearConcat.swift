@@ -23,7 +23,7 @@ struct QLinearConcat: SingleOutputOperator {
                     "input \(first) and its zero point must be \(yZero.elementType.rawValue) like Y_zero_point, got \(x.elementType.rawValue) and \(xZero.elementType.rawValue)")
             }
             if xScale.floats == yScale.floats, xZero.int64s == yZero.int64s { return x }
-            return try QLinearLookup.Table(parameters: [nil, xScale, xZero, yScale, yZero], function: { $0 }).lookUp(x)
+            return try QLinearLookup.Table(parameters: [nil, xScale, xZero, yScale, yZero], type: x.elementType, function: { $0 }).lookUp(x)
         }
         return try concat.run(parts)
     }

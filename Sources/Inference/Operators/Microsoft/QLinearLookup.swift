@@ -20,18 +20,21 @@ struct QLinearLookup: SingleOutputOperator, ShapePreserving {
     private let constantTable: Table?
 
     init(_ context: OperatorContext) throws {
-        function = try context.declaration(in: Self.catalogue)
+        let function = try context.declaration(in: Self.catalogue)
+        self.function = function
         let parameters = (1...4).map(context.constantInput)
         let omittable = [2, 4]
         let known = zip(1...4, parameters).allSatisfy { index, tensor in
             tensor != nil || (omittable.contains(index) && (context.node.inputs.count <= index || context.node.inputs[index].isEmpty))
         }
-        constantTable = known ? try Table(parameters: [nil] + parameters, function: function) : nil
+        // The levels' type is the zero points'; with both omitted it is X's, known only at run.
+        let type = parameters[1]?.elementType ?? parameters[3]?.elementType
+        constantTable = try type.flatMap { type in known ? try Table(parameters: [nil] + parameters, type: type, function: function) : nil }
     }
 
     func run(_ inputs: [Tensor?]) throws -> Tensor {
         let x = try inputs.required(0)
-        let table = try constantTable ?? Table(parameters: inputs, function: function)
+        let table = try constantTable ?? Table(parameters: inputs, type: x.elementType, function: function)
         guard x.elementType == table.type else {
             throw InferenceError.invalidOperand("X is \(x.elementType.rawValue) but its zero points are \(table.type.rawValue)")
         }
@@ -43,13 +46,12 @@ struct QLinearLookup: SingleOutputOperator, ShapePreserving {
         let type: ElementType
         private let levels: [UInt8]
 
-        /// From the scale and zero point operands (X's at 1 and 2, Y's at 3 and 4); the type is the
-        /// zero points' (uint8 when both are omitted).
-        init(parameters: [Tensor?], function: (Float) -> Float) throws {
-            let type = parameters.optional(2)?.elementType ?? parameters.optional(4)?.elementType ?? .uint8
+        /// From the scale and zero point operands (X's at 1 and 2, Y's at 3 and 4) for levels of
+        /// `type`, which the zero points given must have.
+        init(parameters: [Tensor?], type: ElementType, function: (Float) -> Float) throws {
             self.type = type
             guard type == .uint8 || type == .int8 else {
-                throw InferenceError.invalidOperand("the zero points must be uint8 or int8, got \(type.rawValue)")
+                throw InferenceError.invalidOperand("X and its zero points must be uint8 or int8, got \(type.rawValue)")
             }
             let (xScale, xZero) = try QLinearOperands.parameters(parameters, scale: 1, zeroPoint: 2, type: type, role: "X")
             let (yScale, yZero) = try QLinearOperands.parameters(parameters, scale: 3, zeroPoint: 4, type: type, role: "Y")
