@@ -3,7 +3,8 @@
 #   apt: libsqlite3-dev (GRDB links the system SQLite), openssl (Deploy/pki), sqlite3 (the shell),
 #     pkg-config and libleptonica-dev (the engine's ImageDecoder links Leptonica, which pulls in libjpeg-turbo, libpng, libtiff,
 #     libwebp and OpenJPEG)
-#   pip (only with --test-oracles): numpy, onnx, onnxruntime, the test oracles; never used at run time;
+#   pip (only with --test-oracles): numpy, onnx, onnxruntime, the test oracles; never used at run time (onnx-ir: the
+#     MatMulNBitsQuantizer of onnxruntime that Tools/make-microsoft-op-fixtures.py runs imports it);
 #     tokenizers and pillow, which Tools/make-model-fixtures.py needs to tokenize text and decode images;
 #     scikit-learn, skl2onnx, onnxmltools, lightgbm and xgboost-cpu, whose models Tools/make-classic-ml-fixtures.py
 #     trains and converts
@@ -16,7 +17,7 @@ set -euo pipefail
 
 APT_PACKAGES=(libsqlite3-dev openssl sqlite3 pkg-config libleptonica-dev)
 ORACLE_APT_PACKAGES=(chromium opencv-doc dataset-fashion-mnist gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user)
-PIP_PACKAGES=(numpy "onnx==1.22.0" onnxruntime tokenizers pillow scikit-learn skl2onnx onnxmltools lightgbm xgboost-cpu)
+PIP_PACKAGES=(numpy "onnx==1.22.0" onnxruntime onnx-ir tokenizers pillow scikit-learn skl2onnx onnxmltools lightgbm xgboost-cpu)
 
 if [ "${1:-}" = "--test-oracles" ]; then APT_PACKAGES+=("${ORACLE_APT_PACKAGES[@]}"); fi
 
@@ -35,7 +36,7 @@ fi
 
 if [ "${1:-}" = "--test-oracles" ]; then
     python3 - <<'PY' 2>/dev/null || { echo "installing pip packages: ${PIP_PACKAGES[*]}"; python3 -m pip install -q "${PIP_PACKAGES[@]}"; }
-import numpy, onnx, onnxruntime, tokenizers, PIL, sklearn, skl2onnx, onnxmltools, lightgbm, xgboost
+import numpy, onnx, onnx_ir, onnxruntime, tokenizers, PIL, sklearn, skl2onnx, onnxmltools, lightgbm, xgboost
 assert onnx.__version__ == "1.22.0"
 PY
 fi

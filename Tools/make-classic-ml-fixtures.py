@@ -19,8 +19,9 @@ import warnings
 
 import numpy as np
 import onnx
-import onnxruntime
 from onnx import TensorProto, helper, numpy_helper
+
+from node_test_layout import write_node_test
 
 SEED = 0
 
@@ -202,24 +203,9 @@ def handwritten_models():
 
 
 def write(out, name, model, inputs):
-    directory = os.path.join(out, "test_" + name)
-    if os.path.exists(os.path.join(directory, "test_data_set_0", "output_0.pb")):
-        return
-    model_bytes = model.SerializeToString()
-    session = onnxruntime.InferenceSession(model_bytes, providers=["CPUExecutionProvider"])
-    feeds = {info.name: value for info, value in zip(session.get_inputs(), inputs)}
-    outputs = session.run(None, feeds)
-    data = os.path.join(directory, "test_data_set_0")
-    os.makedirs(data, exist_ok=True)
-    with open(os.path.join(directory, "model.onnx"), "wb") as file:
-        file.write(model_bytes)
-    for index, (info, value) in enumerate(zip(session.get_inputs(), inputs)):
-        with open(os.path.join(data, f"input_{index}.pb"), "wb") as file:
-            file.write(proto(value, info.name).SerializeToString())
-    for index, (info, value) in enumerate(zip(session.get_outputs(), outputs)):
-        with open(os.path.join(data, f"output_{index}.pb"), "wb") as file:
-            file.write(proto(value, info.name).SerializeToString())
-    print(f"{name}: {len(outputs)} output(s)")
+    outputs = write_node_test(out, name, model, inputs, proto=proto)
+    if outputs is not None:
+        print(f"{name}: {len(outputs)} output(s)")
 
 
 def proto(value, name):

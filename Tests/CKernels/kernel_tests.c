@@ -735,15 +735,15 @@ static void check_scale_transposed_cases(void) {
 static void check_dequantize_4bit(size_t k, size_t n, size_t block, size_t first, size_t width, int is_signed) {
     size_t blocks = (k + block - 1) / block, row_stride = width + 3;
     uint8_t *levels = allocate((k * n + 1) / 2);
-    float *scales = allocate(blocks * n * sizeof(float)), *offsets = allocate(blocks * n * sizeof(float));
+    float *scales = allocate(blocks * n * sizeof(float)), *zeros = allocate(blocks * n * sizeof(float));
     float *panel = guarded(k * row_stride * sizeof(float));
     for (size_t i = 0; i < (k * n + 1) / 2; i++) levels[i] = (uint8_t)next_random();
     for (size_t i = 0; i < blocks * n; i++) {
         scales[i] = 0.01f + unit_float();
-        offsets[i] = is_signed ? 0.0f : scales[i] * (float)uniform(0, 15);
+        zeros[i] = is_signed ? 0.0f : (float)uniform(0, 15);
     }
     for (size_t i = 0; i < k * row_stride; i++) panel[i] = NAN;
-    qf_dequantize_4bit_strip(levels, is_signed, k, n, block, scales, offsets, first, width, panel, row_stride);
+    qf_dequantize_4bit_strip(levels, is_signed, k, n, block, scales, zeros, first, width, panel, row_stride);
     int passed = 1;
     for (size_t r = 0; r < k && passed; r++) {
         for (size_t j = 0; j < row_stride; j++) {
@@ -752,7 +752,7 @@ static void check_dequantize_4bit(size_t k, size_t n, size_t block, size_t first
                 size_t position = r * n + first + j, parameter = (r / block) * n + first + j;
                 int level = (position & 1) ? levels[position / 2] >> 4 : levels[position / 2] & 0x0F;
                 if (is_signed && level >= 8) level -= 16;
-                expected = (float)level * scales[parameter] - offsets[parameter];
+                expected = ((float)level - zeros[parameter]) * scales[parameter];
             }
             if (!(fabsf(panel[r * row_stride + j] - expected) <= 1e-6f * (1.0f + fabsf(expected)))) passed = 0;
         }
@@ -760,7 +760,7 @@ static void check_dequantize_4bit(size_t k, size_t n, size_t block, size_t first
     record_shared(DEQUANTIZE_4BIT, passed, "k=%zu n=%zu block=%zu first=%zu width=%zu signed=%d", k, n, block, first, width, is_signed);
     free(levels);
     free(scales);
-    free(offsets);
+    free(zeros);
     release(panel, k * row_stride * sizeof(float));
 }
 

@@ -1,6 +1,5 @@
 import Foundation
 @testable import Inference
-import NodeConformance
 import ONNXRuntimeOracle
 import XCTest
 
@@ -12,12 +11,7 @@ final class ClassicMLModelTests: XCTestCase {
     static let suiteSize = 26
 
     func testEveryClassicMLModelMatchesOnnxruntime() throws {
-        let suite = try NodeTestSuite(root: try ModelFixtures.classicMLSuite())
-        XCTAssertEqual(suite.testDirectories.count, Self.suiteSize)
-        let report = ConformanceReport(results: suite.run(), expected: ExpectedFailures(), ranWholeSuite: true)
-        print("classic-ML models: \(report.summary)")
-        XCTAssert(report.unexpectedFailures.isEmpty,
-                  "\(report.unexpectedFailures.count) model(s) differ from onnxruntime:\n" + report.unexpectedFailures.joined(separator: "\n"))
+        try assertEveryModelMatchesOnnxruntime(in: try ModelFixtures.classicMLSuite(), size: Self.suiteSize, name: "classic-ML models")
     }
 
     /// ZipMap's sequence of maps is an output the Open Inference Protocol cannot carry: the session

@@ -1,8 +1,8 @@
 import Foundation
 import Inference
 
-/// The real-model fixtures (all-MiniLM-L6-v2 and PP-OCRv4's text detector, and the classic-ML
-/// suite), made on first use by the fixture scripts into .cache/models (a no-op once made). Fails, never skips, when the
+/// The real-model fixtures (all-MiniLM-L6-v2 and PP-OCRv4's text detector, the classic-ML suite
+/// and the com.microsoft operator suite), made on first use by the fixture scripts into .cache/models (a no-op once made). Fails, never skips, when the
 /// script cannot make them: CI installs what it needs (Tools/install-dependencies.sh --test-oracles).
 public enum ModelFixtures {
     public static let directory = ONNXRuntimeOracle.packageRoot.appendingPathComponent(".cache/models")
@@ -28,9 +28,20 @@ public enum ModelFixtures {
         return directory.appendingPathComponent("classic-ml")
     }
 
+    /// onnxruntime's com.microsoft operators (QOperator quantized ops, MatMulNBits, DynamicQuantizeLSTM,
+    /// the transformer fusions), in files its own tools wrote and in hand-written graphs, in the
+    /// node-test layout with onnxruntime's outputs: made on first use by Tools/make-microsoft-op-fixtures.py.
+    public static func microsoftOperatorSuite() throws -> URL {
+        try microsoftOperatorsMade.get()
+        return directory.appendingPathComponent("com-microsoft")
+    }
+
     private static let made = Result { try runScript("Tools/make-model-fixtures.py", "--cache", directory.path) }
     private static let classicMLMade = Result {
         try runScript("Tools/make-classic-ml-fixtures.py", directory.appendingPathComponent("classic-ml").path)
+    }
+    private static let microsoftOperatorsMade = Result {
+        try runScript("Tools/make-microsoft-op-fixtures.py", directory.appendingPathComponent("com-microsoft").path)
     }
 
     private static func runScript(_ script: String, _ arguments: String...) throws {

@@ -138,13 +138,15 @@ int qf_sgemm_on_path(const char *name, const float *a, size_t lda, const float *
 /*
  * One strip of a 4-bit weight matrix B [K, N] quantized in blocks of `block` rows: `levels` holds B
  * row-major, two levels a byte, the first in the low nibble (ONNX's INT4/UINT4 layout), signed
- * (-8..7) or not (0..15); `scales` and `offsets` are [ceil(K / block), N] (offset = zero point x scale).
- * Writes panel[r * row_stride + j] = level(r, first + j) x scale - offset for j < width, and zeros
+ * (-8..7) or not (0..15); `scales` and `zero_points` are [ceil(K / block), N].
+ * Writes panel[r * row_stride + j] = (level(r, first + j) - zero point) x scale for j < width (the
+ * difference is exact, so each value is rounded once, as DequantizeLinear and onnxruntime's
+ * MatMulNBits round it), and zeros
  * from width to row_stride: the layout of one strip of qf_sgemm_packed's B when row_stride is
  * QF_FLOAT_STRIP_COLUMNS. Portable C the compiler vectorises.
  */
 void qf_dequantize_4bit_strip(const uint8_t *levels, int is_signed, size_t k, size_t n, size_t block,
-                              const float *scales, const float *offsets, size_t first, size_t width,
+                              const float *scales, const float *zero_points, size_t first, size_t width,
                               float *panel, size_t row_stride);
 
 /*

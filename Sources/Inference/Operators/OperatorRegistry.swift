@@ -153,6 +153,22 @@ enum OperatorRegistry {
             Key(domain: "ai.onnx.ml", opType: "TreeEnsembleClassifier"): { try TreeEnsembleClassifier($0) },
             Key(domain: "ai.onnx.ml", opType: "TreeEnsembleRegressor"): { try TreeEnsembleRegressor($0) },
             Key(domain: "ai.onnx.ml", opType: "TreeEnsemble"): { try TreeEnsembleRegressor(treeEnsemble: $0) },
+            Key(domain: "com.microsoft", opType: "QLinearAdd"): { _ in QLinearBinary(kind: .add) },
+            Key(domain: "com.microsoft", opType: "QLinearMul"): { _ in QLinearBinary(kind: .multiply) },
+            Key(domain: "com.microsoft", opType: "QLinearSigmoid"): { try QLinearLookup($0) },
+            Key(domain: "com.microsoft", opType: "QLinearLeakyRelu"): { try QLinearLookup($0) },
+            Key(domain: "com.microsoft", opType: "QLinearConcat"): { try QLinearConcat($0) },
+            Key(domain: "com.microsoft", opType: "QLinearGlobalAveragePool"): { try QLinearPooling($0, global: true) },
+            Key(domain: "com.microsoft", opType: "QLinearAveragePool"): { try QLinearPooling($0, global: false) },
+            Key(domain: "com.microsoft", opType: "QGemm"): { try QGemm($0) },
+            Key(domain: "com.microsoft", opType: "MatMulNBits"): { try MatMulNBits($0) },
+            Key(domain: "com.microsoft", opType: "DynamicQuantizeLSTM"): { try LSTM($0, weightFormat: .dynamicallyQuantized) },
+            Key(domain: "com.microsoft", opType: "FusedMatMul"): { try FusedMatMul($0) },
+            Key(domain: "com.microsoft", opType: "Gelu"): { try GeluActivation($0) },
+            Key(domain: "com.microsoft", opType: "BiasGelu"): { try GeluActivation($0) },
+            Key(domain: "com.microsoft", opType: "FastGelu"): { try GeluActivation($0) },
+            Key(domain: "com.microsoft", opType: "QuickGelu"): { try GeluActivation($0) },
+            Key(domain: "com.microsoft", opType: "SkipLayerNormalization"): { try SkipLayerNormalization($0) },
         ]
         for kind in ElementwiseArithmetic.Kind.allCases {
             table[Key(domain: "", opType: kind.rawValue)] = { _ in ElementwiseArithmetic(kind: kind) }

@@ -10,8 +10,15 @@ struct ElementwiseFunction: SingleOutputOperator, ShapePreserving {
         function = try context.declaration(in: UnaryFunction.catalogue)
     }
 
+    init(opType: String, function: UnaryFunction) {
+        (self.opType, self.function) = (opType, function)
+    }
+
     func run(_ inputs: [Tensor?]) throws -> Tensor {
-        let x = try inputs.required(0)
+        try apply(to: try inputs.required(0))
+    }
+
+    func apply(to x: Tensor) throws -> Tensor {
         switch x.storage {
         case .bool(let values) where function.bool != nil:
             return Tensor(shape: x.shape, bools: values.map(function.bool!))

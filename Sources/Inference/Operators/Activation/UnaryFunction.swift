@@ -81,13 +81,20 @@ struct UnaryFunction: Sendable {
         "BitwiseNot": { _ in UnaryFunction(integer: { ~$0 }) },
         "Gelu": { attributes in
             switch try attributes.string("approximate", default: "none") {
-            case "none": UnaryFunction(float: { 0.5 * $0 * (1 + erf($0 / Float(2).squareRoot())) }, vector: { qf_gelu_erf_f32($0, $1, $2) })
-            case "tanh": UnaryFunction(float: { 0.5 * $0 * (1 + tanh(0.797_884_56 * ($0 + 0.044_715 * $0 * $0 * $0))) })
+            case "none": gelu(tanhApproximation: false)
+            case "tanh": gelu(tanhApproximation: true)
             case let other:
                 throw InferenceError.invalidAttribute(node: attributes.node, attribute: "approximate", reason: "must be 'none' or 'tanh', got '\(other)'")
             }
         },
     ]
+
+    /// x (1 + erf(x / sqrt 2)) / 2 (also onnxruntime's Gelu and BiasGelu), or its tanh approximation.
+    static func gelu(tanhApproximation: Bool) -> UnaryFunction {
+        tanhApproximation
+            ? UnaryFunction(float: { 0.5 * $0 * (1 + tanh(0.797_884_56 * ($0 + 0.044_715 * $0 * $0 * $0))) })
+            : UnaryFunction(float: { 0.5 * $0 * (1 + erf($0 / Float(2).squareRoot())) }, vector: { qf_gelu_erf_f32($0, $1, $2) })
+    }
 
     /// Split by sign so exp never overflows.
     @Sendable private static func sigmoid(_ x: Float) -> Float {

@@ -15,9 +15,15 @@ struct BlockDequantizedMatMul: SingleOutputOperator {
         guard let b = context.constantInput(1), let scale = context.constantInput(2) else {
             throw InferenceError.invalidOperand("MatMulBlockDequantized needs constant B and scale")
         }
-        weights = try BlockQuantizedWeights(
-            b, scale: scale, zeroPoint: context.constantInput(3), blockSize: context.attributes.int("block_size", default: 0))
-        multiplier = context.multiplier
+        self.init(weights: try BlockQuantizedWeights(
+            b, scale: scale, zeroPoint: context.constantInput(3), blockSize: context.attributes.int("block_size", default: 0)),
+                  multiplier: context.multiplier)
+    }
+
+    /// Over weights already unpacked (MatMulNBits').
+    init(weights: BlockQuantizedWeights, multiplier: MatrixMultiplier) {
+        self.weights = weights
+        self.multiplier = multiplier
     }
 
     var preparedBytes: Int { weights.residentBytes }

@@ -11,9 +11,9 @@ struct BlockQuantizedWeights: Sendable {
     /// Levels in row-major order: two 4-bit levels a byte, or one 8-bit level a byte.
     private let levels: [UInt8]
     private let isPacked: Bool
-    /// Level -> value as level * scale - offset (offset = zero point * scale), per block and column.
+    /// Level -> value as (level - zero point) x scale, per block and column.
     private let scales: [Float]
-    private let offsets: [Float]
+    private let zeroPoints: [Float]
     /// Whether levels are signed (int4/int8) or not (uint4/uint8).
     private let isSigned: Bool
 
@@ -27,14 +27,14 @@ struct BlockQuantizedWeights: Sendable {
         guard scale.shape == [blocks, columns] else {
             throw InferenceError.invalidOperand("B \(weights.shape) in blocks of \(blockSize) needs scales of shape [\(blocks), \(columns)], got \(scale.shape)")
         }
-        if let zeroPoint, zeroPoint.shape != scale.shape || zeroPoint.elementType != weights.elementType {
+        // A float zero point (MatMulNBits allows one of the scale's type) shifts the levels all the same.
+        if let zeroPoint, zeroPoint.shape != scale.shape || (zeroPoint.elementType != weights.elementType && zeroPoint.elementType != scale.elementType) {
             throw InferenceError.invalidOperand(
                 "B's zero point must be \(weights.elementType.rawValue) of shape \(scale.shape), got \(zeroPoint.elementType.rawValue) \(zeroPoint.shape)")
         }
         self.blockSize = blockSize
         scales = try scale.floatOperand("B's scale")
-        let zeros = zeroPoint?.floats ?? Array(repeating: 0, count: scales.count)
-        offsets = zip(zeros, scales).map { $0 * $1 }
+        zeroPoints = zeroPoint?.floats ?? Array(repeating: 0, count: scales.count)
         switch weights.storage {
         case .int4(let values):
             (levels, isPacked, isSigned) = (Self.pack(values.map { UInt8(bitPattern: $0) }), true, true)
@@ -49,12 +49,12 @@ struct BlockQuantizedWeights: Sendable {
         }
     }
 
-    var residentBytes: Int { levels.count + (scales.count + offsets.count) * MemoryLayout<Float>.stride }
+    var residentBytes: Int { levels.count + (scales.count + zeroPoints.count) * MemoryLayout<Float>.stride }
 
     /// Writes B[:, strip] dequantized into `panel`, K rows `rowStride` apart, zeros after the strip.
     func dequantize(columns strip: Range<Int>, into panel: UnsafeMutablePointer<Float>, rowStride: Int) {
         if isPacked {
-            qf_dequantize_4bit_strip(levels, isSigned ? 1 : 0, depth, columns, blockSize, scales, offsets,
+            qf_dequantize_4bit_strip(levels, isSigned ? 1 : 0, depth, columns, blockSize, scales, zeroPoints,
                                      strip.lowerBound, strip.count, panel, rowStride)
             return
         }
@@ -63,8 +63,8 @@ struct BlockQuantizedWeights: Sendable {
             let parameters = (row / blockSize) * columns + strip.lowerBound, output = panel + row * rowStride
             for column in 0..<width {
                 let level = levels[row * columns + strip.lowerBound + column]
-                output[column] = (isSigned ? Float(Int8(bitPattern: level)) : Float(level)) * scales[parameters + column]
-                    - offsets[parameters + column]
+                output[column] = ((isSigned ? Float(Int8(bitPattern: level)) : Float(level)) - zeroPoints[parameters + column])
+                    * scales[parameters + column]
             }
             (output + width).initialize(repeating: 0, count: rowStride - width)
         }

@@ -50,9 +50,14 @@ struct Gemm: SingleOutputOperator {
 }
 
 extension Gemm: ShapeRule {
-    /// [M, N] from A' [M, K] and B' [K, N]; left to the run for operands that are not matrices.
     func outputShapes(_ inputs: [StaticShape?]) throws -> [StaticShape?] {
-        guard inputs.count > 1, let a = inputs[0], let b = inputs[1], a.count == 2, b.count == 2 else { return [] }
+        try Self.productShape(inputs.first ?? nil, inputs.count > 1 ? inputs[1] : nil, transposesA: transposesA, transposesB: transposesB)
+    }
+
+    /// [M, N] from A' [M, K] and B' [K, N] (Gemm's and QGemm's rule); left to the run for operands
+    /// that are not matrices.
+    static func productShape(_ a: StaticShape?, _ b: StaticShape?, transposesA: Bool, transposesB: Bool) throws -> [StaticShape?] {
+        guard let a, let b, a.count == 2, b.count == 2 else { return [] }
         let (rows, depth) = transposesA ? (a[1], a[0]) : (a[0], a[1])
         let (bDepth, columns) = transposesB ? (b[1], b[0]) : (b[0], b[1])
         if let depth, let bDepth, depth != bDepth {

@@ -9,6 +9,10 @@ struct LayerNormalization: Operator, ShapePreserving {
         epsilon = try context.attributes.float("epsilon", default: 1e-5)
     }
 
+    init(axis: Int, epsilon: Float) {
+        (self.axis, self.epsilon) = (axis, epsilon)
+    }
+
     func run(_ inputs: [Tensor?], into outputs: inout [Tensor]) throws {
         let x = try inputs.required(0)
         let axis = try normalizedAxis(axis, rank: x.shape.count)

@@ -63,7 +63,7 @@ struct QuantizeLinear: SingleOutputOperator, ShapePreserving {
 
     /// One scale for the whole tensor: the C kernel's quantizer (same rounding, NaN to the zero
     /// point). int8 is uint8 shifted by 128 in zero point and result alike.
-    private static func perTensor(_ values: [Float], shape: [Int], scale: Float, zeroPoint: Int, type: ElementType) -> Tensor {
+    static func perTensor(_ values: [Float], shape: [Int], scale: Float, zeroPoint: Int, type: ElementType) -> Tensor {
         let shift = type == .int8 ? 128 : 0
         let levels = [UInt8](recycledCapacity: values.count) { output, initialized in
             qf_quantize_u8(values, values.count, scale, UInt8(zeroPoint + shift), output.baseAddress)

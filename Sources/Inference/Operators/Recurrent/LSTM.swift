@@ -7,8 +7,10 @@ struct LSTM: Operator {
     private let activations: [[RecurrentActivation]]
     private let couplesInputAndForget: Bool
 
-    init(_ context: OperatorContext) throws {
-        layer = try RecurrentLayer(context, gateCount: 4, carriesCellState: true)
+    /// `weightFormat` .dynamicallyQuantized: onnxruntime's DynamicQuantizeLSTM (com.microsoft), an LSTM
+    /// whose W and R are 8-bit (see DynamicallyQuantizedWeights).
+    init(_ context: OperatorContext, weightFormat: RecurrentWeightFormat = .float) throws {
+        layer = try RecurrentLayer(context, gateCount: 4, carriesCellState: true, weightFormat: weightFormat)
         activations = try RecurrentActivation.parse(context, defaults: ["Sigmoid", "Tanh", "Tanh"], directions: layer.directions)
             .map { [$0[0], $0[1], $0[2].unclipped] }
         couplesInputAndForget = try context.attributes.int("input_forget", default: 0) != 0

@@ -21,13 +21,23 @@ struct RecurrentState {
     }
 }
 
-/// One direction's W and R, transposed and packed for the GEMM kernels, with their biases.
+/// A weight matrix B [K, N] prepared for `rows` x K times B: packed floats, or (DynamicQuantizeLSTM)
+/// 8-bit weights that quantize A on each product.
+protocol RecurrentProjection: Sendable {
+    var depth: Int { get }
+    var residentBytes: Int { get }
+    func multiply(_ a: [Float], rows: Int, on multiplier: MatrixMultiplier) -> [Float]
+}
+
+extension PackedFloatWeights: RecurrentProjection {}
+
+/// One direction's W and R, transposed and prepared for the GEMM kernels, with their biases.
 struct RecurrentWeights: Sendable {
     /// Wᵀ, [input, gates x hidden].
-    let input: PackedFloatWeights
+    let input: any RecurrentProjection
     let inputBias: [Float]
     /// Rᵀ of each group of gates the cell multiplies on its own, [hidden, group gates x hidden].
-    let recurrence: [PackedFloatWeights]
+    let recurrence: [any RecurrentProjection]
     let recurrenceBias: [[Float]]
     let multiplier: MatrixMultiplier
 
@@ -56,17 +66,20 @@ struct RecurrentLayer: Sendable {
     let recurrenceGroups: [Range<Int>]
     /// True for LSTM: initial_c is input 6 and Y_c output 2.
     let carriesCellState: Bool
+    let weightFormat: RecurrentWeightFormat
     private let multiplier: MatrixMultiplier
     /// Prepared at load when W, R and B are constants (exported models' weights).
     private let constantWeights: [RecurrentWeights]?
 
     var directions: Int { reversed.count }
 
-    init(_ context: OperatorContext, gateCount: Int, recurrenceGroups: [Range<Int>]? = nil, carriesCellState: Bool = false) throws {
+    init(_ context: OperatorContext, gateCount: Int, recurrenceGroups: [Range<Int>]? = nil, carriesCellState: Bool = false,
+         weightFormat: RecurrentWeightFormat = .float) throws {
         let attributes = context.attributes, node = context.node.name
         self.gateCount = gateCount
         self.recurrenceGroups = recurrenceGroups ?? [0..<gateCount]
         self.carriesCellState = carriesCellState
+        self.weightFormat = weightFormat
         multiplier = context.multiplier
         switch try attributes.string("direction", default: "forward") {
         case "forward": reversed = [false]
@@ -84,11 +97,11 @@ struct RecurrentLayer: Sendable {
         case 1: batchFirst = true
         case let other: throw InferenceError.invalidAttribute(node: node, attribute: "layout", reason: "must be 0 or 1, got \(other)")
         }
-        let isConstant = { (index: Int) in context.constantInput(index) != nil }
-        let biasOmitted = context.node.inputs.count < 4 || context.node.inputs[3].isEmpty
-        constantWeights = isConstant(1) && isConstant(2) && (biasOmitted || isConstant(3))
-            ? try Self.prepareWeights(w: context.constantInput(1)!, r: context.constantInput(2)!, b: context.constantInput(3),
-                                      directions: reversed.count, gateCount: gateCount, groups: self.recurrenceGroups, multiplier: multiplier)
+        let isOmitted = { (index: Int) in context.node.inputs.count <= index || context.node.inputs[index].isEmpty }
+        let isConstant = weightFormat.weightOperands.allSatisfy { context.constantInput($0) != nil || ($0 == 3 && isOmitted($0)) }
+        constantWeights = isConstant
+            ? try Self.prepareWeights(context.constantInput, format: weightFormat, directions: reversed.count, gateCount: gateCount,
+                                      groups: self.recurrenceGroups, multiplier: multiplier)
             : nil
     }
 
@@ -103,8 +116,8 @@ struct RecurrentLayer: Sendable {
         let x = try inputs.required(0)
         guard x.shape.count == 3 else { throw InferenceError.invalidOperand("X must be 3-D, got \(x.shape)") }
         let (sequence, batch) = batchFirst ? (x.shape[1], x.shape[0]) : (x.shape[0], x.shape[1])
-        let weights = try constantWeights ?? Self.prepareWeights(w: try inputs.required(1), r: try inputs.required(2), b: inputs.optional(3),
-                                                                  directions: directions, gateCount: gateCount, groups: recurrenceGroups, multiplier: multiplier)
+        let weights = try constantWeights ?? Self.prepareWeights(inputs.optional, format: weightFormat, directions: directions, gateCount: gateCount,
+                                                                  groups: recurrenceGroups, multiplier: multiplier)
         guard weights[0].input.depth == x.shape[2] else {
             throw InferenceError.invalidOperand("X has \(x.shape[2]) features per timestep, W expects \(weights[0].input.depth)")
         }
@@ -166,13 +179,16 @@ struct RecurrentLayer: Sendable {
     /// The hidden size R implies, checked against the attribute.
     func hiddenSize(_ inputs: [Tensor?]) throws -> Int {
         let r = try inputs.required(2)
-        guard r.shape.count == 3, r.shape[0] == directions, r.shape[1] == gateCount * r.shape[2] else {
-            throw InferenceError.invalidOperand("R must be [\(directions), \(gateCount) x hidden, hidden], got \(r.shape)")
+        // Float R is [directions, gates x hidden, hidden]; 8-bit R is stored transposed.
+        let (gates, hidden) = weightFormat == .float ? (1, 2) : (2, 1)
+        guard r.shape.count == 3, r.shape[0] == directions, r.shape[gates] == gateCount * r.shape[hidden] else {
+            let expected = weightFormat == .float ? "[\(directions), \(gateCount) x hidden, hidden]" : "[\(directions), hidden, \(gateCount) x hidden]"
+            throw InferenceError.invalidOperand("R must be \(expected), got \(r.shape)")
         }
-        if let declaredHiddenSize, declaredHiddenSize != r.shape[2] {
+        if let declaredHiddenSize, declaredHiddenSize != r.shape[hidden] {
             throw InferenceError.invalidOperand("R's shape \(r.shape) disagrees with hidden_size \(declaredHiddenSize)")
         }
-        return r.shape[2]
+        return r.shape[hidden]
     }
 
     /// A per-direction vector operand ([directions, count]: LSTM's peepholes) split by direction.
@@ -182,6 +198,27 @@ struct RecurrentLayer: Sendable {
         }
         let values = try tensor.floatOperand(role)
         return (0..<directions).map { Array(values[($0 * count)..<(($0 + 1) * count)]) }
+    }
+
+    /// Each direction's weights from the node's operands (by input index; nil when omitted).
+    private static func prepareWeights(_ operand: (Int) -> Tensor?, format: RecurrentWeightFormat, directions: Int, gateCount: Int,
+                                       groups: [Range<Int>], multiplier: MatrixMultiplier) throws -> [RecurrentWeights] {
+        func required(_ index: Int) throws -> Tensor {
+            guard let tensor = operand(index) else { throw InferenceError.invalidOperand("required input \(index) is missing") }
+            return tensor
+        }
+        switch format {
+        case .float:
+            return try prepareWeights(w: try required(1), r: try required(2), b: operand(3), directions: directions, gateCount: gateCount,
+                                      groups: groups, multiplier: multiplier)
+        case .dynamicallyQuantized:
+            guard groups == [0..<gateCount] else {
+                throw InferenceError.invalidOperand("8-bit recurrent weights are multiplied whole (LSTM's), not by groups of gates")
+            }
+            return try DynamicallyQuantizedWeights.recurrentWeights(
+                w: try required(1), r: try required(2), b: operand(3), wScale: try required(8), wZero: try required(9), rScale: try required(10),
+                rZero: try required(11), directions: directions, gateCount: gateCount, multiplier: multiplier)
+        }
     }
 
     private static func prepareWeights(w: Tensor, r: Tensor, b: Tensor?, directions: Int, gateCount: Int, groups: [Range<Int>],
