@@ -9,6 +9,14 @@ public enum ModelQuantizer {
     }
 
     /// - Parameter progress: told after each calibration batch (int8-static only).
+    /// Operators only a quantized model holds: quantizing it again would compound the error, so
+    /// such a model is refused and the float one asked for.
+    static let alreadyQuantizedOperators: Set<String> = [
+        "QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear", "MatMulInteger", "ConvInteger", "QLinearMatMul",
+        "QLinearConv", "MatMulIntegerToFloat", "MatMulNBits", "QGemm", "QLinearAdd", "QLinearMul", "QLinearConcat",
+        "QLinearAveragePool", "QLinearGlobalAveragePool", "QLinearSigmoid", "QLinearLeakyRelu", "DynamicQuantizeLSTM",
+    ]
+
     public static func quantize(
         modelAt input: URL, to output: URL, options: QuantizationOptions,
         progress: @escaping @Sendable (CalibrationProgress) -> Void = { _ in }
@@ -27,10 +35,13 @@ public enum ModelQuantizer {
             throw QuantizationError.malformedModel("\(input.path) is not a readable ONNX protobuf (\(error))")
         }
         guard model.hasGraph else { throw QuantizationError.malformedModel("\(input.path) has no graph") }
+        let quantizedOperators = Set(model.graph.node.map(\.opType)).intersection(alreadyQuantizedOperators).sorted()
+        guard quantizedOperators.isEmpty else { throw QuantizationError.alreadyQuantized(operators: quantizedOperators) }
         try raiseOpsetIfNeeded(&model, options: options)
 
         var graph = model.graph
         GraphEditing.hoistConstantTensors(&graph)
+        WeightFolding.fold(&graph, opsets: model.opsetImport)
         let widened: Bool
         do {
             widened = try Float16Widening.widen(&graph)

@@ -11,6 +11,8 @@ public enum QuantizationError: Error, CustomStringConvertible, Equatable {
     case calibrationFailed(String)
     /// Accuracy-aware quantization found no recipe that meets the drop goal.
     case goalUnreachable(String)
+    /// The model is quantized already (these operators say so).
+    case alreadyQuantized(operators: [String])
 
     public var description: String {
         switch self {
@@ -30,6 +32,8 @@ public enum QuantizationError: Error, CustomStringConvertible, Equatable {
             "calibration failed: \(reason)"
         case let .goalUnreachable(reason):
             reason
+        case let .alreadyQuantized(operators):
+            "the model is already quantized (it has \(operators.joined(separator: ", "))); quantize the float model it was made from"
         }
     }
 }

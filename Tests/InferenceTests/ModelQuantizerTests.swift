@@ -169,4 +169,37 @@ final class ModelQuantizerTests: XCTestCase {
             XCTAssertLessThan(zip(want, got.floats).map { abs($0 - $1) }.max() ?? 1, 1e-5, name)
         }
     }
+
+    /// A weight an exporter computes from constants (here ConstantOfShape, then a Transpose) is folded
+    /// into an initializer first, so its MatMul is quantized, not left in float.
+    func testWeightsComputedFromConstantsAreFoldedAndQuantized() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var builder = ONNXModelBuilder()
+        builder.initializers = ["shape": Tensor(shape: [2], int64s: [8, 16])]
+        builder.inputs = [TensorInfo(name: "X", elementType: .float32, shape: [nil, 16])]
+        builder.outputs = [TensorInfo(name: "Y", elementType: .float32, shape: [nil, 8])]
+        builder.addNode("ConstantOfShape", name: "fill", inputs: ["shape"], outputs: ["W_t"])
+        builder.addNode("Transpose", name: "flip", inputs: ["W_t"], outputs: ["W"])
+        builder.addNode("MatMul", name: "project", inputs: ["X", "W"], outputs: ["P"])
+        builder.addNode("Relu", name: "rectify", inputs: ["P"], outputs: ["Y"])
+        let original = directory.appendingPathComponent("computed.onnx"), output = directory.appendingPathComponent("int8.onnx")
+        try builder.serialized().write(to: original)
+        let report = try ModelQuantizer.quantize(modelAt: original, to: output, options: QuantizationOptions(scheme: .int8Dynamic))
+        XCTAssertEqual(report.quantizedNodes, ["project"], "\(report.skippedNodes)")
+        let model = try Onnx_ModelProto(serializedBytes: Data(contentsOf: output))
+        XCTAssertFalse(model.graph.node.contains { ["ConstantOfShape", "Transpose"].contains($0.opType) })
+    }
+
+    /// Quantizing a quantized model would compound its error: it is refused, naming what gave it away.
+    func testAnAlreadyQuantizedModelIsRefusedWithTheReason() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let once = directory.appendingPathComponent("once.onnx")
+        _ = try ModelQuantizer.quantize(modelAt: TestSupport.fp32Model, to: once, options: QuantizationOptions(scheme: .int8Dynamic))
+        XCTAssertThrowsError(try ModelQuantizer.quantize(
+            modelAt: once, to: directory.appendingPathComponent("twice.onnx"), options: QuantizationOptions(scheme: .int8Dynamic))) { error in
+            XCTAssertEqual(error as? QuantizationError, .alreadyQuantized(operators: ["DynamicQuantizeLinear", "MatMulInteger"]))
+        }
+    }
 }
