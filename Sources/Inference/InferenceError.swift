@@ -19,6 +19,11 @@ public enum InferenceError: Error, CustomStringConvertible, Equatable {
     case nodeFailed(node: String, opType: String, reason: String)
     case unrepresentableValue(value: String, type: ElementType)
 
+    /// An operand error's reason alone (the caller names the node), any other error's whole description.
+    var operandReason: String {
+        if case .invalidOperand(let reason) = self { reason } else { description }
+    }
+
     public var description: String {
         switch self {
         case let .unreadableModel(path, reason):

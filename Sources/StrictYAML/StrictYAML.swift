@@ -93,8 +93,7 @@ public struct ConfigurationError: Error, Equatable, CustomStringConvertible {
     }
 
     init(_ error: DecodingError, root: Node) {
-        func path(_ codingPath: [any CodingKey]) -> [String] { codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue } }
-        func dotted(_ parts: [String]) -> String { parts.reduce("") { $0.isEmpty || $1.hasPrefix("[") ? $0 + $1 : $0 + "." + $1 } }
+        let (path, dotted) = (NodeDecoder.path, KeyReads.dotted)
         switch error {
         case .keyNotFound(let key, let context):
             let parent = path(context.codingPath)
@@ -154,11 +153,9 @@ final class KeyReads {
         guard a != b, abs(a.count - b.count) <= 2 else { return false }
         // Levenshtein distance, one row at a time.
         var previous = Array(0...b.count)
-        for i in 1...max(a.count, 1) where !a.isEmpty {
-            var current = [i] + Array(repeating: 0, count: b.count)
-            for j in 1...max(b.count, 1) where !b.isEmpty {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
+        for (i, x) in a.enumerated() {
+            var current = [i + 1]
+            for (j, y) in b.enumerated() { current.append(min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1))) }
             previous = current
         }
         return previous[b.count] <= 2
@@ -170,34 +167,29 @@ final class KeyReads {
 extension Node {
     /// The node at `path` (keys and "[index]"), if the file has it.
     func node(at path: [String]) -> Node? {
-        var node = self
-        for part in path {
-            if part.hasPrefix("["), let index = Int(part.dropFirst().dropLast()), let items = node.sequence, index < items.count {
-                node = items[index]
-            } else if let value = node.mapping?.first(where: { $0.key.string == part })?.value {
-                node = value
-            } else {
-                return nil
-            }
-        }
-        return node
+        let steps = descent(path)
+        return steps.count == path.count + 1 ? steps.last?.node : nil
     }
 
-    /// The line of the value at `path` (keys and "[index]"), or of its nearest ancestor present.
+    /// The line of the value at `path` (a key's own line), or of its nearest ancestor present.
     func line(at path: [String]) -> Int? {
-        var node = self, line = mark?.line
+        descent(path).last { $0.line != nil }?.line
+    }
+
+    /// The nodes along `path` as far as the file has them, from this one, each with the line that
+    /// names it: a key's line for a mapping's value, its first line for a list's item.
+    private func descent(_ path: [String]) -> [(node: Node, line: Int?)] {
+        var steps: [(node: Node, line: Int?)] = [(self, mark?.line)]
         for part in path {
-            if part.hasPrefix("["), let index = Int(part.dropFirst().dropLast()), let items = node.sequence, index < items.count {
-                node = items[index]
-            } else if let mapping = node.mapping, let entry = mapping.first(where: { $0.key.string == part }) {
-                line = entry.key.mark?.line ?? line
-                node = entry.value
-                continue
+            let current = steps[steps.count - 1].node
+            if part.hasPrefix("["), let index = Int(part.dropFirst().dropLast()), let items = current.sequence, index < items.count {
+                steps.append((items[index], items[index].mark?.line))
+            } else if let entry = current.mapping?.first(where: { $0.key.string == part }) {
+                steps.append((entry.value, entry.key.mark?.line))
             } else {
-                return line
+                break
             }
-            line = node.mark?.line ?? line
         }
-        return line
+        return steps
     }
 }

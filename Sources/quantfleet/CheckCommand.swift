@@ -28,7 +28,7 @@ struct CheckCommand: AsyncParsableCommand {
         if let session = check.session {
             for input in session.inputs { print("input:         \(Self.describe(input))") }
             for output in session.outputs {
-                let derived = session.staticOutputShapes[output.name].map { "shape rules give \(Self.describe($0))" } ?? "shape known at run"
+                let derived = session.staticOutputShapes[output.name].map { "shape rules give \(StaticShapes.describe($0))" } ?? "shape known at run"
                 print("output:        \(Self.describe(output)), \(derived)")
             }
             let counts = session.operatorCounts.sorted { ($1.value, $0.key) < ($0.value, $1.key) }
@@ -51,10 +51,6 @@ struct CheckCommand: AsyncParsableCommand {
     }
 
     private static func describe(_ info: TensorInfo) -> String {
-        "\(info.name) \(info.elementType.rawValue) \(describe(info.shape))"
-    }
-
-    private static func describe(_ shape: [Int?]) -> String {
-        "[\(shape.map { $0.map(String.init) ?? "?" }.joined(separator: ", "))]"
+        "\(info.name) \(info.elementType.rawValue) \(StaticShapes.describe(info.shape))"
     }
 }

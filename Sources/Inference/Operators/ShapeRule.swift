@@ -1,6 +1,6 @@
 /// A tensor's shape as known at load: one entry per dimension, nil for a dimension known only at
 /// run (a batch, a sequence length). A shape whose rank is unknown is a nil `StaticShape?`.
-typealias StaticShape = [Int?]
+public typealias StaticShape = [Int?]
 
 /// An operator's shape rule: its outputs' shapes worked out from its inputs' shapes before any run,
 /// declared on the operator beside its kernel. The plan applies the rules at load, from the graph's
@@ -31,7 +31,7 @@ extension ShapeBroadcasting {
     func outputShapes(_ inputs: [StaticShape?]) throws -> [StaticShape?] { [try StaticShapes.broadcast(inputs)] }
 }
 
-enum StaticShapes {
+public enum StaticShapes {
     /// The numpy broadcast of `shapes`: nil when a rank is unknown. A dimension known to be 1
     /// stretches; two known sizes other than 1 must agree; an unknown one against 1 stays unknown.
     static func broadcast(_ shapes: [StaticShape?]) throws -> StaticShape? {
@@ -76,12 +76,12 @@ enum StaticShapes {
     }
 
     /// `[1, ?, 3]`, as error messages write a shape with unknown dimensions.
-    static func describe(_ shape: StaticShape) -> String {
+    public static func describe(_ shape: StaticShape) -> String {
         "[" + shape.map { $0.map(String.init) ?? "?" }.joined(separator: ", ") + "]"
     }
 
     /// Whether a run's `actual` shape is one `shape` allows.
-    static func admits(_ shape: StaticShape, _ actual: [Int]) -> Bool {
+    public static func admits(_ shape: StaticShape, _ actual: [Int]) -> Bool {
         shape.count == actual.count && zip(shape, actual).allSatisfy { $0.0 == nil || $0.0 == $0.1 }
     }
 }

@@ -156,8 +156,7 @@ extension ExecutionPlan {
             do {
                 derived = try rule.outputShapes(inputSlots.map { $0.flatMap { shapes[$0] } })
             } catch let error as InferenceError {
-                let reason = if case .invalidOperand(let reason) = error { reason } else { error.description }
-                throw InferenceError.malformedModel("node '\(node.name)' (\(node.opType)) cannot fit the shapes the graph gives it: \(reason)")
+                throw InferenceError.malformedModel("node '\(node.name)' (\(node.opType)) cannot fit the shapes the graph gives it: \(error.operandReason)")
             }
             for (output, slot) in zip(derived, outputSlots) {
                 if let slot { shapes[slot] = output }
@@ -183,15 +182,14 @@ extension ExecutionPlan {
             arena?.step = index
             do {
                 let started = profile == nil ? nil : clock.now
-                if step.valueOperation != nil {
-                    try runValues(step, lists: &lists)
+                if let operation = step.valueOperation {
+                    try runValues(step, operation, lists: &lists)
                 } else {
                     try runTensors(step, lists: &lists, arena: arena)
                 }
                 if let started { profile?.add(started.duration(to: clock.now), node: step.node, opType: step.opType) }
             } catch let error as InferenceError {
-                let reason = if case .invalidOperand(let reason) = error { reason } else { error.description }
-                throw InferenceError.nodeFailed(node: step.node, opType: step.opType, reason: reason)
+                throw InferenceError.nodeFailed(node: step.node, opType: step.opType, reason: error.operandReason)
             }
             for slot in step.releasedSlots {
                 lists.values[slot] = nil
@@ -238,7 +236,7 @@ extension ExecutionPlan {
         }
     }
 
-    private func runValues(_ step: Step, lists: inout ExecutorLists) throws {
+    private func runValues(_ step: Step, _ operation: any ValueOperator, lists: inout ExecutorLists) throws {
         lists.valueOperands.removeAll(keepingCapacity: true)
         lists.valueResults.removeAll(keepingCapacity: true)
         for (input, slot) in step.inputSlots.enumerated() {
@@ -246,7 +244,7 @@ extension ExecutionPlan {
             if case .tensor(let tensor)? = value { try step.check(tensor.elementType, input: input) }
             lists.valueOperands.append(value)
         }
-        try step.valueOperation!.run(values: lists.valueOperands, into: &lists.valueResults)
+        try operation.run(values: lists.valueOperands, into: &lists.valueResults)
         for (output, result) in lists.valueResults.enumerated() where output < step.outputSlots.count {
             if let slot = step.outputSlots[output] { lists.values[slot] = result }
         }
