@@ -23,8 +23,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
-        // Integer micro-kernels behind one dispatch table chosen at load.
-        .target(name: "CQuantKernels"),
+        // Integer micro-kernels behind one dispatch table chosen at load. Optimised in debug builds
+        // too: the tests run real CNNs, which take minutes per image through -O0 intrinsics.
+        .target(name: "CQuantKernels", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
         // Keeps freed memory in the heap (glibc malloc options): linked only by the executables that
         // run inference, which opt in; no library sets its host's malloc options.
         .target(name: "CHeapRetention"),

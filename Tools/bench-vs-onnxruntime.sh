@@ -7,7 +7,8 @@
 # Every INT8 file is made here by `quantfleet quantize`. Prints each median latency, the ratio
 # ours / onnxruntime (below 1.0: we are faster), the warm-up and measured runs of each row and our
 # kernel path, then per model and batch the INT8 speed-up over FP32 (FP32 ms / INT8 ms) for our
-# engine and for onnxruntime.
+# engine and for onnxruntime. Last comes the model zoo's table (Tools/bench_zoo.py): every zoo
+# model in FP32 and INT8 at batch 1 and 8, with the median and worst ratio against their goals.
 # MiniLM and the detector run fewer iterations (batch 1: 3 warm-up + 30; batch 32: 1 + 5) than the
 # MLP (10 + 100): one of their runs takes 0.02-0.1 s at batch 1 and 0.5-3 s at batch 32 here.
 #
@@ -15,7 +16,8 @@
 #        QUANTFLEET_BIN=.build-release/release/quantfleet Tools/bench-vs-onnxruntime.sh
 # Builds a release quantfleet in .build-release (its own scratch path, so the debug .build is
 # untouched), unless QUANTFLEET_BIN names an already-built binary: then nothing is built.
-# Runs Tools/make-model-fixtures.py first (idempotent: about 1 s when .cache/models is complete).
+# Runs Tools/make-model-fixtures.py and Tools/make-zoo-fixtures.py first (idempotent: seconds when
+# .cache/models is complete).
 # Needs python3 with numpy and onnxruntime, plus the fixture script's prerequisites
 # (Tools/install-dependencies.sh --test-oracles).
 set -euo pipefail
@@ -97,3 +99,8 @@ for spec in "mlp|int8-dynamic|1 32" "minilm|int8-dynamic|1 32" "ocr-det|int8-sta
             "$(python3 -c "print(f'{${THEIRS[$label/fp32/$batch]} / ${THEIRS[$label/int8/$batch]}:.2f}')")"
     done
 done
+
+echo
+echo "Model zoo (Tools/make-zoo-fixtures.py), $THREADS thread(s)"
+python3 Tools/make-zoo-fixtures.py >&2
+python3 Tools/bench_zoo.py "$QUANTFLEET" --threads "$THREADS"

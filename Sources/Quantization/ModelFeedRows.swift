@@ -69,8 +69,10 @@ struct ModelFeedRows {
         return feeds
     }
 
-    /// Consecutive row ranges of at most `size` rows covering every row.
+    /// Consecutive row ranges of at most `size` rows covering every row, and never more rows than
+    /// an input that fixes its batch dimension takes (ddddocr's recogniser declares [1, 1, 64, W]).
     func batches(of size: Int) -> [Range<Int>] {
-        stride(from: 0, to: rows, by: size).map { $0..<min($0 + size, rows) }
+        let size = inputs.compactMap { $0.shape.first ?? nil }.reduce(size) { min($0, max($1, 1)) }
+        return stride(from: 0, to: rows, by: size).map { $0..<min($0 + size, rows) }
     }
 }

@@ -35,9 +35,9 @@ typedef struct {
 
 static tally tallies[PATHS][KERNELS];
 /* Kernels with one implementation for every path. */
-enum { PACK_S8, IM2COL_F32, CONV_ROWS_U8, SCALE_TRANSPOSED, DEQUANTIZE_4BIT, SHARED_KERNELS };
+enum { PACK_S8, IM2COL_F32, CONV_ROWS_U8, SCALE_TRANSPOSED, DEQUANTIZE_4BIT, TRANSPOSE_F32, SHARED_KERNELS };
 static const char *const shared_kernel_names[SHARED_KERNELS] = {"pack_s8", "im2col_f32", "conv_rows_u8", "scale_accumulators_transposed",
-                                                                "dequantize_4bit_strip"};
+                                                                "dequantize_4bit_strip", "transpose_f32"};
 static tally shared_tallies[SHARED_KERNELS];
 static int supported[PATHS];
 static int dispatch_failures;
@@ -732,6 +732,27 @@ static void check_scale_transposed_cases(void) {
     }
 }
 
+/* Every element lands at its transposed place; the output ends at a guard page, so a write past
+ * it faults. Shapes straddle the 32-float tiles. */
+static void check_transpose(size_t rows, size_t columns) {
+    float *x = allocate(rows * columns * sizeof(float)), *y = guarded(rows * columns * sizeof(float));
+    for (size_t i = 0; i < rows * columns; i++) x[i] = (float)i;
+    qf_transpose_f32(x, rows, columns, y);
+    int passed = 1;
+    for (size_t r = 0; r < rows && passed; r++) {
+        for (size_t c = 0; c < columns && passed; c++) passed = y[c * rows + r] == x[r * columns + c];
+    }
+    record_shared(TRANSPOSE_F32, passed, "%zu x %zu", rows, columns);
+    free(x);
+    release(y, rows * columns * sizeof(float));
+}
+
+static void check_transposes(void) {
+    static const size_t shapes[][2] = {{1, 1}, {1, 100}, {100, 1}, {32, 32}, {33, 31}, {64, 65}, {4096, 3}};
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) check_transpose(shapes[i][0], shapes[i][1]);
+    for (int i = 0; i < 20; i++) check_transpose(uniform(1, 200), uniform(1, 200));
+}
+
 static void check_dequantize_4bit(size_t k, size_t n, size_t block, size_t first, size_t width, int is_signed) {
     size_t blocks = (k + block - 1) / block, row_stride = width + 3;
     uint8_t *levels = allocate((k * n + 1) / 2);
@@ -1016,6 +1037,7 @@ int main(void) {
     check_conv_rows_cases();
     check_scale_transposed_cases();
     check_dequantize_4bits();
+    check_transposes();
     check_vector_math();
     check_softmaxes();
 

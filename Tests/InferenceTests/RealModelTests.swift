@@ -119,19 +119,6 @@ final class RealModelTests: XCTestCase {
         let sameSide = zip(ours.floats, theirs.floats).filter { ($0 > 0.3) == ($1 > 0.3) }.count
         XCTAssertGreaterThan(Double(sameSide) / Double(ours.count), 0.995, "pixels on the same side of the text threshold")
     }
-
-    /// ||actual - expected|| / ||expected||.
-    private func relativeError(_ actual: Tensor, _ expected: Tensor) -> Float {
-        let difference = zip(actual.floats, expected.floats).reduce(Float(0)) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
-        let scale = expected.floats.reduce(Float(0)) { $0 + $1 * $1 }
-        return (difference / scale).squareRoot()
-    }
-
-    private func cosine(_ a: [Float], _ b: [Float]) -> Float {
-        let dot = zip(a, b).reduce(Float(0)) { $0 + $1.0 * $1.1 }
-        let norms = (a.reduce(Float(0)) { $0 + $1 * $1 } * b.reduce(Float(0)) { $0 + $1 * $1 }).squareRoot()
-        return dot / norms
-    }
 }
 
 private extension Tensor {

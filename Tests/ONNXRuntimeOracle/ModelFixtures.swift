@@ -1,8 +1,8 @@
 import Foundation
 import Inference
 
-/// The real-model fixtures (all-MiniLM-L6-v2 and PP-OCRv4's text detector, the classic-ML suite
-/// and the com.microsoft operator suite), made on first use by the fixture scripts into .cache/models (a no-op once made). Fails, never skips, when the
+/// The real-model fixtures (all-MiniLM-L6-v2 and PP-OCRv4's text detector, the classic-ML suite,
+/// the com.microsoft operator suite and the model zoo), made on first use by the fixture scripts into .cache/models (a no-op once made). Fails, never skips, when the
 /// script cannot make them: CI installs what it needs (Tools/install-dependencies.sh --test-oracles).
 public enum ModelFixtures {
     public static let directory = ONNXRuntimeOracle.packageRoot.appendingPathComponent(".cache/models")
@@ -36,6 +36,22 @@ public enum ModelFixtures {
         return directory.appendingPathComponent("com-microsoft")
     }
 
+    /// The model zoo (Tools/make-zoo-fixtures.py): real models from real packages with real inputs
+    /// and onnxruntime's outputs, made on first use.
+    public static func zoo() throws -> [ZooModel] {
+        try zooMade.get()
+        let index = try JSONDecoder().decode(ZooIndex.self, from: Data(contentsOf: zooDirectory.appendingPathComponent("zoo.json")))
+        return index.models.map { ZooModel(entry: $0, folder: zooDirectory.appendingPathComponent($0.name)) }
+    }
+
+    /// The onnx wheel's light models as shipped (every weight one constant), in the node-test layout.
+    public static func shippedLightModels() throws -> URL {
+        try zooMade.get()
+        return zooDirectory.appendingPathComponent("shipped")
+    }
+
+    private static let zooDirectory = directory.appendingPathComponent("zoo")
+    private static let zooMade = Result { try runScript("Tools/make-zoo-fixtures.py", zooDirectory.path) }
     private static let made = Result { try runScript("Tools/make-model-fixtures.py", "--cache", directory.path) }
     private static let classicMLMade = Result {
         try runScript("Tools/make-classic-ml-fixtures.py", directory.appendingPathComponent("classic-ml").path)
@@ -61,12 +77,17 @@ public enum ModelFixtures {
 }
 
 extension Tensor {
-    /// The first `rows` entries along axis 0 (the fixtures hold float32 and int64 arrays).
+    /// The first `rows` entries along axis 0.
     func firstRows(_ rows: Int) -> Tensor {
-        let taken = min(rows, shape[0]), width = shape.dropFirst().reduce(1, *)
-        let newShape = [taken] + shape.dropFirst()
+        self.rows(0..<min(rows, shape[0]))
+    }
+
+    /// The entries `range` along axis 0 (the fixtures hold float32 and int64 arrays).
+    public func rows(_ range: Range<Int>) -> Tensor {
+        let width = shape.dropFirst().reduce(1, *), elements = (range.lowerBound * width)..<(range.upperBound * width)
+        let newShape = [range.count] + shape.dropFirst()
         return elementType == .int64
-            ? Tensor(shape: newShape, int64s: Array(int64s.prefix(taken * width)))
-            : Tensor(shape: newShape, floats: Array(floats.prefix(taken * width)))
+            ? Tensor(shape: newShape, int64s: Array(int64s[elements]))
+            : Tensor(shape: newShape, floats: Array(floats[elements]))
     }
 }

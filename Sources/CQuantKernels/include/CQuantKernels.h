@@ -163,6 +163,10 @@ void qf_scale_accumulators(const int32_t *acc, size_t rows, size_t columns, cons
 void qf_scale_accumulators_transposed(const int32_t *acc, size_t rows, size_t columns, const float *scales,
                                       const float *offsets, float *y, size_t y_stride);
 
+/** y (columns x rows) = the transpose of x (rows x columns), both row-major, in tiles that keep reads
+ *  and writes in cache: a Gemm's transB weights (CNN classifier heads of 100M floats) at load. */
+void qf_transpose_f32(const float *x, size_t rows, size_t columns, float *y);
+
 /* ---- Convolution helpers ---------------------------------------------------------------------- */
 
 /*

@@ -1,12 +1,12 @@
 /// Y = alpha * A' x B' + beta * C, where ' is an optional transpose and C broadcasts to [M, N].
-/// A constant B is transposed (when transB) once at load.
+/// A constant B is transposed (when transB) and packed once at load, as MatMul packs its weights:
+/// the classifier heads of CNNs are Gemms with constant, transposed B.
 struct Gemm: SingleOutputOperator {
     let alpha: Float
     let beta: Float
     let transposesA: Bool
     let transposesB: Bool
-    /// B as [K, N], prepared at load when it is a constant.
-    private let constantB: (values: [Float], depth: Int, columns: Int)?
+    private let packedB: PackedFloatWeights?
     private let multiplier: MatrixMultiplier
 
     init(_ context: OperatorContext) throws {
@@ -16,24 +16,41 @@ struct Gemm: SingleOutputOperator {
         transposesA = try context.attributes.int("transA", default: 0) != 0
         let transposesB = try context.attributes.int("transB", default: 0) != 0
         self.transposesB = transposesB
-        constantB = try context.constantInput(1).map { try Self.matrix($0, transposed: transposesB, role: "B") }
+        packedB = try context.constantInput(1).map {
+            let b = try Self.matrix($0, transposed: transposesB, role: "B")
+            return PackedFloatWeights(rowMajor: b.values, depth: b.depth, columns: b.columns)
+        }
     }
+
+    var preparedBytes: Int { packedB?.residentBytes ?? 0 }
 
     func run(_ inputs: [Tensor?]) throws -> Tensor {
         let a = try Self.matrix(try inputs.required(0), transposed: transposesA, role: "A")
-        let b = try constantB ?? Self.matrix(try inputs.required(1), transposed: transposesB, role: "B")
-        guard a.columns == b.depth else {
-            throw InferenceError.invalidOperand("inner dimensions differ: A' is \(a.depth) x \(a.columns), B' is \(b.depth) x \(b.columns)")
+        var values: [Float], columns: Int
+        if let packedB {
+            guard a.columns == packedB.depth else {
+                throw InferenceError.invalidOperand("inner dimensions differ: A' is \(a.depth) x \(a.columns), B' is \(packedB.depth) x \(packedB.columns)")
+            }
+            (values, columns) = (packedB.multiply(a.values, rows: a.depth, on: multiplier), packedB.columns)
+        } else {
+            let b = try Self.matrix(try inputs.required(1), transposed: transposesB, role: "B")
+            guard a.columns == b.depth else {
+                throw InferenceError.invalidOperand("inner dimensions differ: A' is \(a.depth) x \(a.columns), B' is \(b.depth) x \(b.columns)")
+            }
+            (values, columns) = (MatMul.product(a.values, b.values, rows: a.depth, depth: a.columns, columns: b.columns, on: multiplier), b.columns)
         }
-        let (rows, columns) = (a.depth, b.columns)
-        var values = MatMul.product(a.values, b.values, rows: rows, depth: a.columns, columns: columns, on: multiplier)
+        let rows = a.depth
         if alpha != 1 {
             for index in values.indices { values[index] *= alpha }
         }
         if let c = inputs.optional(2), beta != 0 {
-            let bias = try c.floatOperand("C")
-            let positions = try Broadcasting.positions(of: c.shape, in: [rows, columns])
-            for index in values.indices { values[index] += beta * bias[positions[index]] }
+            let bias = try c.floatOperand("C").map { beta * $0 }
+            if c.count == columns && c.shape.dropLast().allSatisfy({ $0 == 1 }) {
+                values.addRowBias(bias)
+            } else {
+                let positions = try Broadcasting.positions(of: c.shape, in: [rows, columns])
+                for index in values.indices { values[index] += bias[positions[index]] }
+            }
         }
         return Tensor(shape: [rows, columns], floats: values, as: try inputs.required(0).elementType)
     }
@@ -43,9 +60,7 @@ struct Gemm: SingleOutputOperator {
         guard tensor.shape.count == 2 else { throw InferenceError.invalidOperand("\(role) must be 2-D, got \(tensor.shape)") }
         let values = try tensor.floatOperand(role)
         guard transposed else { return (values, tensor.shape[0], tensor.shape[1]) }
-        let (rows, columns) = (tensor.shape[1], tensor.shape[0])
-        let transposedValues = Transpose.positions(shape: [rows, columns], sourceStrides: [1, rows], offset: 0).map { values[$0] }
-        return (transposedValues, rows, columns)
+        return (values.transposedMatrix(rows: tensor.shape[0], columns: tensor.shape[1]), tensor.shape[1], tensor.shape[0])
     }
 }
 

@@ -30,3 +30,14 @@ struct PackedFloatWeights: Sendable {
         }
     }
 }
+
+extension Array where Element == Float {
+    /// This row-major [rows, columns] matrix transposed to [columns, rows] (weights at load).
+    func transposedMatrix(rows: Int, columns: Int) -> [Float] {
+        precondition(count == rows * columns, "\(count) values are not a \(rows) x \(columns) matrix")
+        return [Float](unsafeUninitializedCapacity: count) { transposed, initialized in
+            withUnsafeBufferPointer { qf_transpose_f32($0.baseAddress, rows, columns, transposed.baseAddress) }
+            initialized = count
+        }
+    }
+}

@@ -274,7 +274,7 @@ struct RecurrentLayer: Sendable {
 
     /// The [rows, columns] matrix transposed to [columns, rows] and packed as a GEMM's B.
     private static func transposedPacked(_ values: [Float], rows: Int, columns: Int) -> PackedFloatWeights {
-        PackedFloatWeights(rowMajor: permuted(values, shape: [rows, columns], order: [1, 0]), depth: columns, columns: rows)
+        PackedFloatWeights(rowMajor: values.transposedMatrix(rows: rows, columns: columns), depth: columns, columns: rows)
     }
 
     /// Swaps the first two axes of a 3-D array when `condition` holds (between the two layouts).
