@@ -1,28 +1,20 @@
 import Foundation
 import Operations
-import Quantization
 import XCTest
 
 /// A detector registered with its box layout is judged on its boxes: the agents decode both models'
 /// raw YOLOX rows, suppress overlaps and pair the boxes by class and IoU, so an INT8 copy whose boxes
 /// barely move ships, and a candidate whose boxes move and change class is rolled back. The detector
-/// (Tools/make-detector-fixture.py) writes ddddocr's common_det.onnx layout on a 21-anchor grid.
+/// (Tools/make-task-kind-fixtures.py) writes ddddocr's common_det.onnx layout on a 21-anchor grid.
 final class DetectionRolloutTests: XCTestCase {
     func testAQuantizedDetectorShipsAndADamagedOneStaysFP16() async throws {
         let agents = ["agent-1"]
         let driver = try await RolloutDriver.start(
             "detection", agents: agents, policy: try RolloutDriver.loosePolicy("system-test-detection"), for: self)
-        let fixture = driver.fleet.layout.models.appendingPathComponent("detector")
-        let made = try SystemTestSupport.run(URL(fileURLWithPath: "/usr/bin/env"), [
-            "python3", SystemTestSupport.packageRoot.appendingPathComponent("Tools/make-detector-fixture.py").path, fixture.path,
-        ])
-        XCTAssertEqual(made.status, 0, made.output)
-        let fp32 = fixture.appendingPathComponent("detector-fp32.onnx")
-        let int8 = fixture.appendingPathComponent("detector-int8.onnx")
-        _ = try ModelQuantizer.quantize(modelAt: fp32, to: int8, scheme: .int8Dynamic)
-
+        let fixture = try driver.makeTaskKindFixture("detector")
         let registration = ["--task", "detection", "--box-format", "yolox", "--min-iou", "0.5"]
-        let reference = try driver.pushModel(fp32, precision: "fp32", registration: registration)
+        let reference = try driver.pushModel(fixture.appendingPathComponent("detector-fp32.onnx"), precision: "fp32", registration: registration)
+        let int8 = fixture.appendingPathComponent("detector-int8.onnx")
         let candidate = try driver.pushModel(int8, precision: "int8", registration: registration)
         let damaged = try driver.pushModel(
             fixture.appendingPathComponent("detector-damaged.onnx"), precision: "int8", registration: registration)
@@ -42,27 +34,15 @@ final class DetectionRolloutTests: XCTestCase {
         let traffic = fixture.appendingPathComponent("traffic.npz")
 
         // 1. Quantization moves each coordinate by a few hundredths of a cell: every box keeps its partner.
-        let good = try driver.createAndStart(reference: reference, candidate: candidate, stages: [100])
-        var replay = driver.replayUntilStopped(agents, data: traffic)
-        try await SystemTestSupport.eventually(timeout: .seconds(90), "the INT8 detector ships") {
-            try await driver.status(good).state == "promoted"
-        }
-        await replay.stop()
-        let shipped = try await driver.status(good)
+        let shipped = try await driver.rollOut(reference: reference, candidate: candidate, to: agents, data: traffic, until: "promoted")
         XCTAssertEqual(shipped.decision?.outcome, "ship")
         XCTAssertEqual(shipped.decision?.metric, "disagreement", "no labels for detection: the materially-different rate")
         XCTAssertLessThan(try XCTUnwrap(shipped.decision).statistic, 0.01, "hardly an image lost or gained a box")
-        let status = try driver.cli(["rollout", "status", good])
+        let status = try driver.cli(["rollout", "status", shipped.id])
         XCTAssertTrue(status.output.contains("task      detection (yolox boxes"), status.output)
 
         // 2. Boxes shifted by most of a cell and classes swapped: every image differs.
-        let failing = try driver.createAndStart(reference: reference, candidate: damaged, stages: [100])
-        replay = driver.replayUntilStopped(agents, data: traffic)
-        try await SystemTestSupport.eventually(timeout: .seconds(90), "the damaged detector is rolled back") {
-            try await driver.status(failing).state == "rolled-back"
-        }
-        await replay.stop()
-        let rolledBack = try await driver.status(failing)
+        let rolledBack = try await driver.rollOut(reference: reference, candidate: damaged, to: agents, data: traffic, until: "rolled-back")
         XCTAssertEqual(rolledBack.decision?.outcome, "stay-fp16")
         XCTAssertGreaterThan(try XCTUnwrap(rolledBack.decision).lowerBound, 0.5)
     }
