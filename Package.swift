@@ -166,7 +166,7 @@ let package = Package(
         .testTarget(
             name: "DaemonSupportTests",
             dependencies: [
-                "DaemonSupport", "FleetProtocol",
+                "DaemonSupport", "FleetProtocol", "ShadowEval",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]

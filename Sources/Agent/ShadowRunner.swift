@@ -89,35 +89,36 @@ struct ShadowRunner: Service {
             ? (shadowOutput, sample.primaryOutput) : (sample.primaryOutput, shadowOutput)
         let (referenceMicros, candidateMicros) = active.primaryIsCandidate
             ? (shadowMicros, sample.primaryLatencyMicros) : (sample.primaryLatencyMicros, shadowMicros)
-        let reference = referenceOutput.floats
-        let candidate = candidateOutput.floats
-        let rows = max(1, referenceOutput.shape.first ?? 1)
-        guard reference.count == candidate.count, reference.count % rows == 0 else {
-            logger.warning("reference and candidate outputs differ in shape", metadata: [
-                "reference": "\(referenceOutput.shape)", "candidate": "\(candidateOutput.shape)",
+        let reference = (values: referenceOutput.floats, shape: referenceOutput.shape)
+        let samples: [(reference: [Float], candidate: [Float])]
+        do {
+            samples = try active.task.pairedSamples(
+                reference: reference, candidate: (values: candidateOutput.floats, shape: candidateOutput.shape))
+        } catch {
+            logger.warning("the outputs do not fit the model's task; the sample is not compared", metadata: [
+                "task": "\(active.task.summary)", "error": "\(error)",
             ])
             return
         }
-        let width = reference.count / rows
-        let elsewhere = noiseFloor(sample, on: active)
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        for row in 0..<rows {
-            let span = row * width..<(row + 1) * width
+        for (row, pair) in samples.enumerated() {
             aggregator.add(
-                reference: Array(reference[span]), candidate: Array(candidate[span]),
+                reference: pair.reference, candidate: pair.candidate,
                 label: sample.labels.flatMap { row < $0.count ? $0[row] : nil },
-                referenceLatencyMicros: referenceMicros / rows,
-                candidateLatencyMicros: candidateMicros / rows, at: now)
-            if let elsewhere, elsewhere.count == reference.count {
-                aggregator.addNoiseFloor(reference: Array(reference[span]), elsewhere: Array(elsewhere[span]))
-            }
+                referenceLatencyMicros: referenceMicros / samples.count,
+                candidateLatencyMicros: candidateMicros / samples.count, at: now)
         }
+        // A floor output that does not fit the task is left out of the floor, not out of the comparison.
+        let floor = noiseFloor(sample, on: active).flatMap { try? active.task.pairedSamples(reference: reference, candidate: $0) } ?? []
+        for pair in floor { aggregator.addNoiseFloor(reference: pair.reference, elsewhere: pair.candidate) }
     }
 
     /// The reference's output on this sample from its other kernel path, on a `noiseFloorRate` share.
-    private func noiseFloor(_ sample: ShadowSample, on active: ServingState.Active) -> [Float]? {
-        guard let elsewhere = active.referenceElsewhere, Double.random(in: 0..<1) < noiseFloorRate else { return nil }
-        return (try? elsewhere.run(sample.feeds)[active.comparedOutput])?.floats
+    private func noiseFloor(_ sample: ShadowSample, on active: ServingState.Active) -> (values: [Float], shape: [Int])? {
+        guard let elsewhere = active.referenceElsewhere, Double.random(in: 0..<1) < noiseFloorRate,
+              let output = (try? elsewhere.run(sample.feeds))?[active.comparedOutput]
+        else { return nil }
+        return (output.floats, output.shape)
     }
 
     private func seal(_ window: OpenWindow) throws {

@@ -190,10 +190,7 @@ extension Ledger {
     }
 
     public func model(sha256: String) throws -> ModelRecord {
-        try database.read { db in
-            guard let model = try ModelRecord.fetchOne(db, key: sha256) else { throw LedgerError.unknownModel(sha256: sha256) }
-            return model
-        }
+        try database.read { db in try LedgerQueries.model(db, sha256: sha256) }
     }
 
     /// Moves an agent's last sighting forward (on its heartbeats, so `agents list` shows who is alive).

@@ -13,6 +13,11 @@ enum LedgerQueries {
         return rollout
     }
 
+    static func model(_ db: Database, sha256: String) throws -> ModelRecord {
+        guard let model = try ModelRecord.fetchOne(db, key: sha256) else { throw LedgerError.unknownModel(sha256: sha256) }
+        return model
+    }
+
     static func latestDecision(_ db: Database, rolloutID: String) throws -> DecisionRecord? {
         _ = try rollout(db, id: rolloutID)
         let row = try Row.fetchOne(

@@ -88,6 +88,10 @@ extension LedgerReader {
         try database.read { db in try LedgerQueries.rollout(db, id: id) }
     }
 
+    public func model(sha256: String) throws -> ModelRecord {
+        try database.read { db in try LedgerQueries.model(db, sha256: sha256) }
+    }
+
     /// Every window's measures of the rollout merged, with the paired samples they cover.
     public func measures(forRollout id: String) throws -> (samples: Int, measures: WindowMeasures) {
         try database.read { db in

@@ -18,6 +18,9 @@ public struct ModelRecord: Sendable, Equatable, Codable, FetchableRecord, Persis
     /// What its outputs mean (stored as JSON); nil for models registered before tasks were.
     public var task: TaskKind?
 
+    /// When its outputs differ materially, in words (top-1 classification when no task was registered).
+    public var taskSummary: String { (task ?? .topOneClassification).summary }
+
     enum CodingKeys: String, CodingKey {
         case sha256, name, precision, manifest, signature, task
         case sizeBytes = "size_bytes"

@@ -5,15 +5,23 @@ public enum TaskKind: Sendable, Equatable, Codable {
     case classification(ClassificationDifference)
     case regression(RegressionTolerance)
     case embedding(EmbeddingFloor)
+    case detection(DetectionMatching)
+    case ctc(CTCTextDifference)
 
     /// Top-1 classification: what the product decided on before task kinds existed.
     public static let topOneClassification = TaskKind.classification(ClassificationDifference())
 
+    /// Compares one sample's outputs, each as `samples(of:shape:)` cut it from its model's output.
     public func isMateriallyDifferent(reference: [Float], candidate: [Float]) -> Bool {
         switch self {
         case .classification(let rule): return rule.isMateriallyDifferent(reference: reference, candidate: candidate)
         case .regression(let rule): return rule.isMateriallyDifferent(reference: reference, candidate: candidate)
         case .embedding(let rule): return rule.isMateriallyDifferent(reference: reference, candidate: candidate)
+        case .detection(let rule):
+            return rule.isMateriallyDifferent(
+                reference: DetectedBox.boxes(fromRows: reference), candidate: DetectedBox.boxes(fromRows: candidate))
+        case .ctc(let rule):
+            return rule.isMateriallyDifferent(reference: reference.map { Int($0) }, candidate: candidate.map { Int($0) })
         }
     }
 
@@ -21,6 +29,15 @@ public enum TaskKind: Sendable, Equatable, Codable {
     public var hasClasses: Bool {
         if case .classification = self { return true }
         return false
+    }
+
+    /// True when samples are the models' output values themselves, so value measures (KL divergence,
+    /// largest difference) apply; detection and CTC samples are decoded boxes and texts.
+    public var comparesOutputValues: Bool {
+        switch self {
+        case .classification, .regression, .embedding: true
+        case .detection, .ctc: false
+        }
     }
 }
 

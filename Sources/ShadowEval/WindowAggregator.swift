@@ -16,8 +16,8 @@ public struct WindowAggregator: Sendable {
     /// Paired samples recorded since the last seal.
     public var count: Int { aggregate.count }
 
-    /// Records one paired sample. `label` is the ground-truth class when the application supplied one;
-    /// it is ignored for task kinds without classes.
+    /// Records one paired sample (each side as `TaskKind.samples(of:shape:)` cut it). `label` is the
+    /// ground-truth class when the application supplied one; it is ignored for task kinds without classes.
     public mutating func add(
         reference: [Float], candidate: [Float], label: Int?,
         referenceLatencyMicros: Int, candidateLatencyMicros: Int, at millis: Int64
@@ -27,14 +27,16 @@ public struct WindowAggregator: Sendable {
         sample.endedAtMillis = millis
         sample.agreement.record(agree: !taskKind.isMateriallyDifferent(reference: reference, candidate: candidate))
 
-        let divergence = OutputComparison.klDivergence(reference: reference, candidate: candidate)
-        sample.klDivergences.record(divergence)
-        if divergence.isFinite {
-            sample.klDivergenceSumUnits = Int64((divergence / WindowAggregate.klDivergenceUnit).rounded())
+        if taskKind.comparesOutputValues {
+            let divergence = OutputComparison.klDivergence(reference: reference, candidate: candidate)
+            sample.klDivergences.record(divergence)
+            if divergence.isFinite {
+                sample.klDivergenceSumUnits = Int64((divergence / WindowAggregate.klDivergenceUnit).rounded())
+            }
+            let difference = OutputComparison.maxAbsDifference(reference, candidate)
+            sample.maxAbsDiffs.record(difference)
+            if !difference.isNaN { sample.maxAbsDiff = difference }
         }
-        let difference = OutputComparison.maxAbsDifference(reference, candidate)
-        sample.maxAbsDiffs.record(difference)
-        if !difference.isNaN { sample.maxAbsDiff = difference }
 
         sample.referenceLatencyMicrosSum = referenceLatencyMicros
         sample.candidateLatencyMicrosSum = candidateLatencyMicros

@@ -13,9 +13,12 @@ enum MeasuresLine {
             }
             lines.append("latency p50/p99 reference \(milliseconds(sketches.referenceLatencyMicros)), "
                 + "candidate \(milliseconds(sketches.candidateLatencyMicros))")
-            let kl = sketches.klDivergences.quantile(0.99).map { String(format: "%.4f", $0) } ?? "-"
-            let difference = sketches.maxAbsDiffs.quantile(0.99).map { String(format: "%.4f", $0) } ?? "-"
-            lines.append("errors p99 KL \(kl) nats, max |reference - candidate| \(difference)")
+            let kl = sketches.klDivergences.quantile(0.99), difference = sketches.maxAbsDiffs.quantile(0.99)
+            // Detection and CTC compare decoded boxes and texts, so they record no value errors.
+            if kl != nil || difference != nil {
+                lines.append("errors p99 KL \(kl.map { String(format: "%.4f", $0) } ?? "-") nats, "
+                    + "max |reference - candidate| \(difference.map { String(format: "%.4f", $0) } ?? "-")")
+            }
         }
         if samples > 0, measures.topFiveSharedClasses > 0 {
             lines.append("classes  margin flips \(Percent(Double(measures.marginFlips) / Double(samples))), "

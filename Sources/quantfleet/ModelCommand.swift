@@ -23,29 +23,11 @@ struct ModelCommand: AsyncParsableCommand {
         @Option(help: "fp32, fp16, int8 or int4.")
         var precision: String
 
-        @Option(help: "What the outputs mean, so when two models differ materially: classification, regression or embedding.")
-        var task: String = "classification"
-
-        @Option(help: "classification: also material when the reference's top class loses more probability than this (0-1).")
-        var maxProbabilityShift: Double?
-
-        @Option(help: "regression: material when an output misses by more than absolute + relative x |reference|.")
-        var absoluteTolerance: Double?
-
-        @Option(help: "regression: see --absolute-tolerance.")
-        var relativeTolerance: Double?
-
-        @Option(help: "embedding: material when the cosine similarity falls below this.")
-        var minCosine: Double?
+        @OptionGroup var task: TaskOptions
 
         func run() async throws {
-            let parameters = [
-                ("max-probability-shift", maxProbabilityShift), ("absolute-tolerance", absoluteTolerance),
-                ("relative-tolerance", relativeTolerance), ("min-cosine", minCosine),
-            ].compactMap { name, value in value.map { URLQueryItem(name: name, value: "\($0)") } }
             let data = try await admin.client().pushModel(
-                URL(fileURLWithPath: file), name: name, precision: precision,
-                task: [URLQueryItem(name: "task", value: task)] + parameters)
+                URL(fileURLWithPath: file), name: name, precision: precision, task: task.queryItems)
             try admin.show(data, as: AdminAPI.Model.self) { ModelTable.render([$0]) }
         }
     }

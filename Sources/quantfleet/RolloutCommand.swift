@@ -157,6 +157,7 @@ enum RolloutReport {
             + (rollout.outcome.map { "  outcome \($0)" } ?? "")]
         lines.append("  reference \(rollout.reference)")
         lines.append("  candidate \(rollout.candidate)")
+        if let task = rollout.task { lines.append("  task      \(task)") }
         if let stages = rollout.stages, let stage = rollout.stage {
             let target = (rollout.target ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
             lines.append("  stage     \(stage + 1) of \(stages.count) (\(stages[stage]) %)  stages \(stages.map { "\($0) %" }.joined(separator: " -> "))"
@@ -203,6 +204,7 @@ enum LedgerStatus {
             Swift.print("rollout \(rollout.id)  model \(rollout.modelName)  status \(rollout.status.rawValue)")
             Swift.print("  reference \(rollout.referenceSHA256)")
             Swift.print("  candidate \(rollout.candidateSHA256)")
+            Swift.print("  task      \(try reader.model(sha256: rollout.candidateSHA256).taskSummary)")
             if let decision = try reader.latestDecision(forRollout: rollout.id)?.decision {
                 Swift.print("  decision  \(decision.outcome.rawValue)  (policy \(decision.policyVersion))")
                 Swift.print("  evidence  \(decision.metric): n = \(decision.n), drop = \(Percent(decision.statistic)), "

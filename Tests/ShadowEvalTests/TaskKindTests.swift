@@ -60,8 +60,69 @@ final class TaskKindTests: XCTestCase {
         for kind in [
             TaskKind.topOneClassification, .regression(RegressionTolerance(absolute: 0.5, relative: 0.01)),
             .embedding(EmbeddingFloor(minimumCosine: 0.95)),
+            .detection(DetectionMatching(boxFormat: .yolox, minimumIoU: 0.5, minimumScore: 0.25, nmsIoU: 0.45)),
+            .detection(DetectionMatching(boxFormat: .xyxyScoreClass, minimumIoU: 0.7, minimumScore: 0, nmsIoU: nil)),
+            .ctc(CTCTextDifference(blankIndex: 0, maximumCharacterErrorRate: 0.1, sequenceLayout: .timeFirst)),
         ] {
             XCTAssertEqual(try JSONDecoder().decode(TaskKind.self, from: JSONEncoder().encode(kind)), kind)
         }
+    }
+
+    func testRegistrationReadsEachKindsParametersWithDefaults() throws {
+        XCTAssertEqual(try TaskKind(name: "classification"), .topOneClassification)
+        XCTAssertEqual(
+            try TaskKind(name: "detection", parameters: ["box-format": "yolo"]),
+            .detection(DetectionMatching(boxFormat: .yolo, minimumIoU: 0.5, minimumScore: 0.25, nmsIoU: 0.45)))
+        XCTAssertEqual(
+            try TaskKind(name: "detection", parameters: ["box-format": "xyxy-score-class", "min-iou": "0.7", "min-score": "0"]),
+            .detection(DetectionMatching(boxFormat: .xyxyScoreClass, minimumIoU: 0.7, minimumScore: 0, nmsIoU: nil)),
+            "decoded boxes keep the model's own NMS unless nms-iou is given")
+        XCTAssertEqual(try TaskKind(name: "ctc"), .ctc(CTCTextDifference(blankIndex: 0, maximumCharacterErrorRate: nil, sequenceLayout: .auto)))
+        XCTAssertEqual(
+            try TaskKind(name: "ctc", parameters: ["blank-index": "6624", "max-character-error-rate": "0.1", "sequence-layout": "batch-first"]),
+            .ctc(CTCTextDifference(blankIndex: 6624, maximumCharacterErrorRate: 0.1, sequenceLayout: .batchFirst)))
+        XCTAssertFalse(try TaskKind(name: "detection", parameters: ["box-format": "yolo"]).hasClasses)
+        XCTAssertFalse(try TaskKind(name: "ctc").hasClasses)
+    }
+
+    func testRegistrationRefusesBadParametersByName() {
+        let refusals: [(String, [String: String], TaskKind.RegistrationError)] = [
+            ("segmentation", [:], .unknownKind("segmentation")),
+            ("detection", [:], .missingParameter(kind: "detection", expected: "box-format (yolo, yolox, xyxy-score-class)")),
+            ("detection", ["box-format": "ssd"], .invalidParameter(name: "box-format", value: "ssd", expected: "one of yolo, yolox, xyxy-score-class")),
+            ("detection", ["box-format": "yolo", "min-iou": "0"], .invalidParameter(name: "min-iou", value: "0", expected: "in (0, 1]")),
+            ("detection", ["box-format": "yolo", "min-iou": "half"], .invalidParameter(name: "min-iou", value: "half", expected: "in (0, 1]")),
+            ("detection", ["box-format": "yolo", "nms-iou": "1.5"], .invalidParameter(name: "nms-iou", value: "1.5", expected: "in (0, 1]")),
+            ("detection", ["box-format": "yolo", "min-score": "nan"], .invalidParameter(name: "min-score", value: "nan", expected: "in [0, 1]")),
+            ("ctc", ["blank-index": "-1"], .invalidParameter(name: "blank-index", value: "-1", expected: "a whole number, not negative")),
+            ("ctc", ["blank-index": "1.5"], .invalidParameter(name: "blank-index", value: "1.5", expected: "a whole number, not negative")),
+            ("ctc", ["max-character-error-rate": "1"],
+             .invalidParameter(name: "max-character-error-rate", value: "1", expected: "a fraction in [0, 1)")),
+            ("ctc", ["sequence-layout": "sideways"],
+             .invalidParameter(name: "sequence-layout", value: "sideways", expected: "one of auto, batch-first, time-first")),
+            ("ctc", ["min-iou": "0.5"], .inapplicableParameter(name: "min-iou", kind: "ctc")),
+            ("regression", ["absolute-tolerance": "0.1", "min-iuo": "0.5"], .unknownParameter("min-iuo")),
+            ("embedding", [:], .missingParameter(kind: "embedding", expected: "min-cosine")),
+        ]
+        for (name, parameters, expected) in refusals {
+            XCTAssertThrowsError(try TaskKind(name: name, parameters: parameters), "\(name) \(parameters)") {
+                XCTAssertEqual($0 as? TaskKind.RegistrationError, expected)
+            }
+        }
+        XCTAssertEqual(
+            TaskKind.RegistrationError.inapplicableParameter(name: "min-iou", kind: "ctc").description,
+            "min-iou is not a parameter of task ctc (it takes blank-index, max-character-error-rate, sequence-layout)")
+        XCTAssertEqual(
+            TaskKind.RegistrationError.unknownKind("segmentation").description,
+            "unknown task 'segmentation': use classification, regression, embedding, detection, ctc")
+    }
+
+    func testSummariesSayWhatIsMaterial() throws {
+        XCTAssertEqual(
+            try TaskKind(name: "detection", parameters: ["box-format": "yolox"]).summary,
+            "detection (yolox boxes scoring at least 0.25, NMS above IoU 0.45): a box of either model without a same-class partner at IoU >= 0.5")
+        XCTAssertEqual(
+            try TaskKind(name: "ctc", parameters: ["max-character-error-rate": "0.1"]).summary,
+            "ctc (greedy, blank 0, auto layout): character error rate above 0.1")
     }
 }

@@ -1,6 +1,7 @@
 import FleetProtocol
 import Foundation
 import Operations
+import Quantization
 import XCTest
 
 /// Drives staged rollouts as an operator would: the real `quantfleet` CLI with the operator's
@@ -92,6 +93,36 @@ struct RolloutDriver {
         XCTAssertEqual(started.status, 0, started.output)
         XCTAssertTrue(started.output.contains("state running"), started.output)
         return id
+    }
+
+    /// Makes one of Tools/make-task-kind-fixtures.py's synthetic models (`detector`, `recogniser`) in the
+    /// fleet's model folder, with an INT8 copy of its reference: KIND-fp32.onnx, KIND-int8.onnx,
+    /// KIND-damaged.onnx and traffic.npz.
+    func makeTaskKindFixture(_ kind: String) throws -> URL {
+        let directory = fleet.layout.models.appendingPathComponent(kind)
+        let made = try SystemTestSupport.run(URL(fileURLWithPath: "/usr/bin/env"), [
+            "python3", SystemTestSupport.packageRoot.appendingPathComponent("Tools/make-task-kind-fixtures.py").path, kind,
+            directory.path,
+        ])
+        XCTAssertEqual(made.status, 0, made.output)
+        _ = try ModelQuantizer.quantize(
+            modelAt: directory.appendingPathComponent("\(kind)-fp32.onnx"),
+            to: directory.appendingPathComponent("\(kind)-int8.onnx"), scheme: .int8Dynamic)
+        return directory
+    }
+
+    /// Rolls `candidate` out to every agent in one stage, with `data` replayed until the rollout
+    /// reaches `state` (e.g. promoted, rolled-back); answers its status then.
+    func rollOut(
+        reference: String, candidate: String, to agents: [String], data: URL, until state: String
+    ) async throws -> AdminAPI.Rollout {
+        let rollout = try createAndStart(reference: reference, candidate: candidate, stages: [100])
+        let traffic = replayUntilStopped(agents, data: data)
+        try await SystemTestSupport.eventually(timeout: .seconds(90), "the rollout of \(candidate) is \(state)") {
+            try await status(rollout).state == state
+        }
+        await traffic.stop()
+        return try await status(rollout)
     }
 
     func status(_ rolloutID: String) async throws -> AdminAPI.Rollout {

@@ -48,6 +48,9 @@ final class RolloutReportTests: XCTestCase {
         XCTAssertTrue(dom.contains("Rollout state: promoted, stage 2 of 2"))
         XCTAssertTrue(dom.contains("band edges of policy 2026-11-29.1, as recorded with the decisions"))
         XCTAssertTrue(dom.contains("Stage 1 of 2 (50 % of the target)") && dom.contains("Stage 2 of 2 (100 % of the target)"))
+        XCTAssertTrue(
+            dom.contains("<th scope=\"row\">materially different</th><td>classification: top-1 differs</td>"),
+            "the candidate's task, registered without one: top-1")
 
         // Who and why, with the operator's text shown rather than run.
         let events = Self.elements(in: dom, opening: "<table class=\"events\"", closing: "</table>").first ?? ""

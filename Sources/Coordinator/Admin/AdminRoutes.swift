@@ -89,20 +89,16 @@ struct AdminRoutes: Sendable {
         return EditedResponse(status: .created, response: AdminAPI.Model(model))
     }
 
-    /// `task` and its parameters (`max-probability-shift`, `absolute-tolerance`, `relative-tolerance`,
-    /// `min-cosine`); top-1 classification when absent.
+    /// `task` and its parameters (every query parameter but `name` and `precision`, e.g. `min-cosine`,
+    /// `box-format`); top-1 classification when absent. Unknown and misplaced parameters are refused.
     private func taskKind(from query: Parameters) throws -> TaskKind {
-        func number(_ name: String) throws -> Double? {
-            guard let text = query.get(name) else { return nil }
-            guard let value = Double(text) else { throw HTTPError(.badRequest, message: "\(name)=\(text) is not a number") }
-            return value
+        var parameters: [String: String] = [:]
+        for (name, value) in query where !["name", "precision", "task"].contains(name) {
+            parameters[String(name)] = String(value)
         }
         do {
-            return try TaskKind(
-                name: query.get("task") ?? "classification", maximumProbabilityShift: try number("max-probability-shift"),
-                absoluteTolerance: try number("absolute-tolerance"), relativeTolerance: try number("relative-tolerance"),
-                minimumCosine: try number("min-cosine"))
-        } catch let error as TaskKind.RegistrationError {
+            return try TaskKind(name: query.get("task") ?? "classification", parameters: parameters)
+        } catch {
             throw HTTPError(.badRequest, message: error.description)
         }
     }
@@ -121,7 +117,8 @@ struct AdminRoutes: Sendable {
         let plan = try ledger.plan(forRollout: rollout.id)
         return AdminAPI.Rollout(
             id: rollout.id, modelName: rollout.modelName, reference: rollout.referenceSHA256,
-            candidate: rollout.candidateSHA256, state: plan?.state.rawValue ?? rollout.status.rawValue,
+            candidate: rollout.candidateSHA256, task: try ledger.model(sha256: rollout.candidateSHA256).taskSummary,
+            state: plan?.state.rawValue ?? rollout.status.rawValue,
             outcome: rollout.outcome?.rawValue, stage: plan?.stage, stages: plan?.stages, target: plan?.target,
             createdBy: plan?.createdBy,
             members: try ledger.members(ofRollout: rollout.id).map { AdminAPI.Member(agentID: $0.agentID, stage: $0.stage) },
@@ -206,7 +203,7 @@ extension AdminAPI.Model {
     init(_ record: ModelRecord) {
         self.init(
             sha256: record.sha256, name: record.name, precision: record.precision, sizeBytes: record.sizeBytes,
-            registeredAt: record.registeredAt, task: (record.task ?? .topOneClassification).summary,
+            registeredAt: record.registeredAt, task: record.taskSummary,
             signed: record.signature != nil)
     }
 }

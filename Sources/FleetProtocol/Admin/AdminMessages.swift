@@ -192,6 +192,8 @@ public enum AdminAPI {
         public var modelName: String
         public var reference: String
         public var candidate: String
+        /// When the candidate's answer differs materially from the reference's (its registered task), in words.
+        public var task: String?
         /// created, running, paused, held, promoted, rolled-back, aborted; "shadowing" or "decided"
         /// for a rollout opened from the coordinator's configuration file.
         public var state: String
@@ -207,7 +209,7 @@ public enum AdminAPI {
         public var events: [Event]
 
         public init(
-            id: String, modelName: String, reference: String, candidate: String, state: String, outcome: String?,
+            id: String, modelName: String, reference: String, candidate: String, task: String? = nil, state: String, outcome: String?,
             stage: Int?, stages: [Int]?, target: [String: String]?, createdBy: String?, members: [Member],
             decision: Decision?, stageDecisions: [Decision]? = nil, events: [Event]
         ) {
@@ -215,6 +217,7 @@ public enum AdminAPI {
             self.modelName = modelName
             self.reference = reference
             self.candidate = candidate
+            self.task = task
             self.state = state
             self.outcome = outcome
             self.stage = stage

@@ -421,6 +421,76 @@ public nonisolated struct Quantfleet_V1_TaskSpec: Sendable {
 
   public var minCosine: Double = 0
 
+  /// detection
+  public var boxFormat: Quantfleet_V1_TaskSpec.BoxFormat {
+    get {_boxFormat ?? .unspecified}
+    set {_boxFormat = newValue}
+  }
+  /// Returns true if `boxFormat` has been explicitly set.
+  public var hasBoxFormat: Bool {self._boxFormat != nil}
+  /// Clears the value of `boxFormat`. Subsequent reads from it will return its default value.
+  public mutating func clearBoxFormat() {self._boxFormat = nil}
+
+  /// detection: the overlap that pairs two boxes
+  public var minIou: Double {
+    get {_minIou ?? 0}
+    set {_minIou = newValue}
+  }
+  /// Returns true if `minIou` has been explicitly set.
+  public var hasMinIou: Bool {self._minIou != nil}
+  /// Clears the value of `minIou`. Subsequent reads from it will return its default value.
+  public mutating func clearMinIou() {self._minIou = nil}
+
+  /// detection: boxes scoring below are not detections
+  public var minScore: Double {
+    get {_minScore ?? 0}
+    set {_minScore = newValue}
+  }
+  /// Returns true if `minScore` has been explicitly set.
+  public var hasMinScore: Bool {self._minScore != nil}
+  /// Clears the value of `minScore`. Subsequent reads from it will return its default value.
+  public mutating func clearMinScore() {self._minScore = nil}
+
+  /// detection: NMS threshold; absent: the model's own NMS only
+  public var nmsIou: Double {
+    get {_nmsIou ?? 0}
+    set {_nmsIou = newValue}
+  }
+  /// Returns true if `nmsIou` has been explicitly set.
+  public var hasNmsIou: Bool {self._nmsIou != nil}
+  /// Clears the value of `nmsIou`. Subsequent reads from it will return its default value.
+  public mutating func clearNmsIou() {self._nmsIou = nil}
+
+  /// ctc
+  public var blankIndex: UInt32 {
+    get {_blankIndex ?? 0}
+    set {_blankIndex = newValue}
+  }
+  /// Returns true if `blankIndex` has been explicitly set.
+  public var hasBlankIndex: Bool {self._blankIndex != nil}
+  /// Clears the value of `blankIndex`. Subsequent reads from it will return its default value.
+  public mutating func clearBlankIndex() {self._blankIndex = nil}
+
+  /// ctc; absent: any difference in the text is material
+  public var maxCharacterErrorRate: Double {
+    get {_maxCharacterErrorRate ?? 0}
+    set {_maxCharacterErrorRate = newValue}
+  }
+  /// Returns true if `maxCharacterErrorRate` has been explicitly set.
+  public var hasMaxCharacterErrorRate: Bool {self._maxCharacterErrorRate != nil}
+  /// Clears the value of `maxCharacterErrorRate`. Subsequent reads from it will return its default value.
+  public mutating func clearMaxCharacterErrorRate() {self._maxCharacterErrorRate = nil}
+
+  /// ctc
+  public var sequenceLayout: Quantfleet_V1_TaskSpec.SequenceLayout {
+    get {_sequenceLayout ?? .auto}
+    set {_sequenceLayout = newValue}
+  }
+  /// Returns true if `sequenceLayout` has been explicitly set.
+  public var hasSequenceLayout: Bool {self._sequenceLayout != nil}
+  /// Clears the value of `sequenceLayout`. Subsequent reads from it will return its default value.
+  public mutating func clearSequenceLayout() {self._sequenceLayout = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum Kind: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -434,6 +504,12 @@ public nonisolated struct Quantfleet_V1_TaskSpec: Sendable {
 
     /// cosine(r, c) < min_cosine
     case embedding // = 2
+
+    /// a box of either model without a same-class partner at IoU >= min_iou
+    case detection // = 3
+
+    /// the greedily decoded texts differ, or (max_character_error_rate set)
+    case ctc // = 4
     case UNRECOGNIZED(Int)
 
     public init() {
@@ -445,6 +521,8 @@ public nonisolated struct Quantfleet_V1_TaskSpec: Sendable {
       case 0: self = .classification
       case 1: self = .regression
       case 2: self = .embedding
+      case 3: self = .detection
+      case 4: self = .ctc
       default: self = .UNRECOGNIZED(rawValue)
       }
     }
@@ -454,6 +532,8 @@ public nonisolated struct Quantfleet_V1_TaskSpec: Sendable {
       case .classification: return 0
       case .regression: return 1
       case .embedding: return 2
+      case .detection: return 3
+      case .ctc: return 4
       case .UNRECOGNIZED(let i): return i
       }
     }
@@ -463,11 +543,115 @@ public nonisolated struct Quantfleet_V1_TaskSpec: Sendable {
       .classification,
       .regression,
       .embedding,
+      .detection,
+      .ctc,
+    ]
+
+  }
+
+  /// How a detector writes its boxes (ShadowEval DetectionMatching.BoxFormat).
+  public nonisolated enum BoxFormat: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
+    case unspecified // = 0
+
+    /// [N, 5 + C]: cx, cy, w, h, objectness, class scores, in pixels
+    case yolo // = 1
+
+    /// as YOLO, but grid offsets and log sizes at strides 8, 16, 32
+    case yolox // = 2
+
+    /// [N, 6]: x1, y1, x2, y2, score, class, after the model's own NMS
+    case xyxyScoreClass // = 3
+    case UNRECOGNIZED(Int)
+
+    public init() {
+      self = .unspecified
+    }
+
+    public init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .unspecified
+      case 1: self = .yolo
+      case 2: self = .yolox
+      case 3: self = .xyxyScoreClass
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    public var rawValue: Int {
+      switch self {
+      case .unspecified: return 0
+      case .yolo: return 1
+      case .yolox: return 2
+      case .xyxyScoreClass: return 3
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    public static let allCases: [Quantfleet_V1_TaskSpec.BoxFormat] = [
+      .unspecified,
+      .yolo,
+      .yolox,
+      .xyxyScoreClass,
+    ]
+
+  }
+
+  /// Which axis of a CTC output is time (ShadowEval CTCTextDifference.SequenceLayout).
+  public nonisolated enum SequenceLayout: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
+
+    /// [1, T, C] is batch-first, [T, 1, C] time-first
+    case auto // = 0
+
+    /// [B, T, C]
+    case batchFirst // = 1
+
+    /// [T, B, C]
+    case timeFirst // = 2
+    case UNRECOGNIZED(Int)
+
+    public init() {
+      self = .auto
+    }
+
+    public init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .auto
+      case 1: self = .batchFirst
+      case 2: self = .timeFirst
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    public var rawValue: Int {
+      switch self {
+      case .auto: return 0
+      case .batchFirst: return 1
+      case .timeFirst: return 2
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    public static let allCases: [Quantfleet_V1_TaskSpec.SequenceLayout] = [
+      .auto,
+      .batchFirst,
+      .timeFirst,
     ]
 
   }
 
   public init() {}
+
+  fileprivate var _boxFormat: Quantfleet_V1_TaskSpec.BoxFormat? = nil
+  fileprivate var _minIou: Double? = nil
+  fileprivate var _minScore: Double? = nil
+  fileprivate var _nmsIou: Double? = nil
+  fileprivate var _blankIndex: UInt32? = nil
+  fileprivate var _maxCharacterErrorRate: Double? = nil
+  fileprivate var _sequenceLayout: Quantfleet_V1_TaskSpec.SequenceLayout? = nil
 }
 
 /// Agent -> coordinator: send bytes of a model from `offset` on.
@@ -1424,7 +1608,7 @@ nonisolated extension Quantfleet_V1_Assignment: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Quantfleet_V1_TaskSpec: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TaskSpec"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kind\0\u{3}max_probability_shift\0\u{3}absolute_tolerance\0\u{3}relative_tolerance\0\u{3}min_cosine\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kind\0\u{3}max_probability_shift\0\u{3}absolute_tolerance\0\u{3}relative_tolerance\0\u{3}min_cosine\0\u{3}box_format\0\u{3}min_iou\0\u{3}min_score\0\u{3}nms_iou\0\u{3}blank_index\0\u{3}max_character_error_rate\0\u{3}sequence_layout\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1437,12 +1621,23 @@ nonisolated extension Quantfleet_V1_TaskSpec: SwiftProtobuf.Message, SwiftProtob
       case 3: try { try decoder.decodeSingularDoubleField(value: &self.absoluteTolerance) }()
       case 4: try { try decoder.decodeSingularDoubleField(value: &self.relativeTolerance) }()
       case 5: try { try decoder.decodeSingularDoubleField(value: &self.minCosine) }()
+      case 6: try { try decoder.decodeSingularEnumField(value: &self._boxFormat) }()
+      case 7: try { try decoder.decodeSingularDoubleField(value: &self._minIou) }()
+      case 8: try { try decoder.decodeSingularDoubleField(value: &self._minScore) }()
+      case 9: try { try decoder.decodeSingularDoubleField(value: &self._nmsIou) }()
+      case 10: try { try decoder.decodeSingularUInt32Field(value: &self._blankIndex) }()
+      case 11: try { try decoder.decodeSingularDoubleField(value: &self._maxCharacterErrorRate) }()
+      case 12: try { try decoder.decodeSingularEnumField(value: &self._sequenceLayout) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if self.kind != .classification {
       try visitor.visitSingularEnumField(value: self.kind, fieldNumber: 1)
     }
@@ -1458,6 +1653,27 @@ nonisolated extension Quantfleet_V1_TaskSpec: SwiftProtobuf.Message, SwiftProtob
     if self.minCosine.bitPattern != 0 {
       try visitor.visitSingularDoubleField(value: self.minCosine, fieldNumber: 5)
     }
+    try { if let v = self._boxFormat {
+      try visitor.visitSingularEnumField(value: v, fieldNumber: 6)
+    } }()
+    try { if let v = self._minIou {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 7)
+    } }()
+    try { if let v = self._minScore {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 8)
+    } }()
+    try { if let v = self._nmsIou {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 9)
+    } }()
+    try { if let v = self._blankIndex {
+      try visitor.visitSingularUInt32Field(value: v, fieldNumber: 10)
+    } }()
+    try { if let v = self._maxCharacterErrorRate {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 11)
+    } }()
+    try { if let v = self._sequenceLayout {
+      try visitor.visitSingularEnumField(value: v, fieldNumber: 12)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1467,13 +1683,28 @@ nonisolated extension Quantfleet_V1_TaskSpec: SwiftProtobuf.Message, SwiftProtob
     if lhs.absoluteTolerance != rhs.absoluteTolerance {return false}
     if lhs.relativeTolerance != rhs.relativeTolerance {return false}
     if lhs.minCosine != rhs.minCosine {return false}
+    if lhs._boxFormat != rhs._boxFormat {return false}
+    if lhs._minIou != rhs._minIou {return false}
+    if lhs._minScore != rhs._minScore {return false}
+    if lhs._nmsIou != rhs._nmsIou {return false}
+    if lhs._blankIndex != rhs._blankIndex {return false}
+    if lhs._maxCharacterErrorRate != rhs._maxCharacterErrorRate {return false}
+    if lhs._sequenceLayout != rhs._sequenceLayout {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
 }
 
 nonisolated extension Quantfleet_V1_TaskSpec.Kind: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0KIND_CLASSIFICATION\0\u{1}KIND_REGRESSION\0\u{1}KIND_EMBEDDING\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0KIND_CLASSIFICATION\0\u{1}KIND_REGRESSION\0\u{1}KIND_EMBEDDING\0\u{1}KIND_DETECTION\0\u{1}KIND_CTC\0")
+}
+
+nonisolated extension Quantfleet_V1_TaskSpec.BoxFormat: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0BOX_FORMAT_UNSPECIFIED\0\u{1}BOX_FORMAT_YOLO\0\u{1}BOX_FORMAT_YOLOX\0\u{1}BOX_FORMAT_XYXY_SCORE_CLASS\0")
+}
+
+nonisolated extension Quantfleet_V1_TaskSpec.SequenceLayout: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SEQUENCE_LAYOUT_AUTO\0\u{1}SEQUENCE_LAYOUT_BATCH_FIRST\0\u{1}SEQUENCE_LAYOUT_TIME_FIRST\0")
 }
 
 nonisolated extension Quantfleet_V1_ModelRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

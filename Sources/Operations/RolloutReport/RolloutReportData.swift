@@ -39,6 +39,8 @@ public struct RolloutReportData: Sendable {
     public var rollout: RolloutRecord
     /// nil for a rollout opened from the coordinator's configuration rather than the admin API.
     public var plan: RolloutPlan?
+    /// When the candidate's answer counts as materially different (its registered task), in words.
+    public var task: String
     public var series: [BoundSeries]
     public var latestDecision: DecisionRecord?
     public var events: [RolloutEvent]
@@ -48,12 +50,13 @@ public struct RolloutReportData: Sendable {
     public var policyVersions: [String]
 
     public init(
-        ledgerPath: String, rollout: RolloutRecord, plan: RolloutPlan?, decisions: [DecisionRecord],
+        ledgerPath: String, rollout: RolloutRecord, plan: RolloutPlan?, task: String, decisions: [DecisionRecord],
         events: [RolloutEvent], evidence: [AgentStageEvidence], bands: PolicyBands
     ) {
         self.ledgerPath = ledgerPath
         self.rollout = rollout
         self.plan = plan
+        self.task = task
         self.series = BoundSeries.group(decisions)
         self.latestDecision = decisions.last
         self.events = events
@@ -71,7 +74,8 @@ public struct RolloutReportData: Sendable {
         let decisions = try reader.decisions(forRollout: id)
         let recordedVersion = decisions.last?.decision.policyVersion ?? rollout.policyVersion
         return RolloutReportData(
-            ledgerPath: reader.path, rollout: rollout, plan: try reader.plan(forRollout: id), decisions: decisions,
+            ledgerPath: reader.path, rollout: rollout, plan: try reader.plan(forRollout: id),
+            task: try reader.model(sha256: rollout.candidateSHA256).taskSummary, decisions: decisions,
             events: try reader.events(forRollout: id), evidence: try reader.stageEvidence(forRollout: id),
             bands: try PolicyBands.resolve(latest: decisions.last?.decision, recordedVersion: recordedVersion, policy: policy))
     }

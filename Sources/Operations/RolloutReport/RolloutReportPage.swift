@@ -69,6 +69,7 @@ public struct RolloutReportPage: Sendable {
             ("model", rollout.modelName),
             ("reference (FP16)", rollout.referenceSHA256),
             ("candidate", rollout.candidateSHA256),
+            ("materially different", data.task),
             ("policy version", data.policyVersions.joined(separator: ", ")),
             ("policy bands", data.bands.provenance),
             ("sampling", "\(ReportFormat.threshold(rollout.samplingRate)) of requests, windows of \(ReportFormat.count(rollout.windowSize)) samples"),
