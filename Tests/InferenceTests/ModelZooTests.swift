@@ -2,6 +2,7 @@ import Foundation
 import Inference
 import ONNXRuntimeOracle
 import Quantization
+import ShadowEval
 import XCTest
 
 /// The model zoo (Tools/make-zoo-fixtures.py): classifiers, text recognisers and a detector from
@@ -62,6 +63,46 @@ final class ModelZooTests: XCTestCase {
                 }
                 try FileManager.default.removeItem(at: file)
             }
+        }
+    }
+
+    /// The zoo's detector and text recognisers judged as a rollout judges them: our int8-static
+    /// candidate against the float reference on each real input, by the boxes matched (ddddocr's
+    /// YOLOX detector) or the decoded text (ddddocr's CRNN, PP-OCRv4's SVTR). A candidate that
+    /// answers for another input (a stand-in for a broken model) differs on every input with
+    /// something in it.
+    func testZooDetectorAndRecognisersAreJudgedByTheirTaskKinds() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let kinds: [String: TaskKind] = [
+            "ddddocr-det": .detection(DetectionMatching(boxFormat: .yolox, minimumIoU: 0.5, minimumScore: 0.25, nmsIoU: 0.45)),
+            "ddddocr-rec": .ctc(CTCTextDifference()),
+            "ppocr-rec": .ctc(CTCTextDifference()),
+        ]
+        for model in try ModelFixtures.zoo() {
+            guard let kind = kinds[model.name], let output = model.outputNames.first else { continue }
+            let file = directory.appendingPathComponent("\(model.name)-int8-static.onnx")
+            _ = try ModelQuantizer.quantize(
+                modelAt: model.model, to: file, options: QuantizationOptions(scheme: .int8Static, calibration: model.calibration))
+            let candidate = try InferenceSession(contentsOf: file)
+            let references = try (0..<model.rows).map { try XCTUnwrap(model.expectedOutputs(row: $0)[output]) }
+            var (quantizedDiffer, brokenDiffer, withContent) = (0, 0, 0)
+            for (row, reference) in references.enumerated() {
+                let quantized = try XCTUnwrap(candidate.run(model.feeds(row: row))[output])
+                let other = references[(row + 1) % references.count]
+                let judged = try [quantized, other].map { answer in
+                    try kind.pairedSamples(reference: (reference.floats, reference.shape), candidate: (answer.floats, answer.shape))
+                }
+                let (ours, broken) = (judged[0][0], judged[1][0])
+                if kind.isMateriallyDifferent(reference: ours.reference, candidate: ours.candidate) { quantizedDiffer += 1 }
+                guard !broken.reference.isEmpty || !broken.candidate.isEmpty else { continue }
+                withContent += 1
+                if kind.isMateriallyDifferent(reference: broken.reference, candidate: broken.candidate) { brokenDiffer += 1 }
+            }
+            print("\(model.name) (\(kind.name)): int8-static differs on \(quantizedDiffer) of \(model.rows) inputs; another input's answer on \(brokenDiffer) of \(withContent)")
+            XCTAssertLessThanOrEqual(quantizedDiffer, 1, model.name)
+            XCTAssertGreaterThan(withContent, 0, model.name)
+            XCTAssertEqual(brokenDiffer, withContent, model.name)
         }
     }
 
