@@ -1,26 +1,50 @@
 import Inference
 
 /// Raises a model's default-domain opset, so a scheme that needs newer quantization ops
-/// (per-channel QDQ at 13, blocked int4 at 21) can run on opset 11 to 20 exports.
+/// (per-channel QDQ at 13, blocked int4 at 21) can run on opset 9 to 20 exports.
 ///
-/// Nodes whose op changed form or meaning in between are rewritten to the new form: `axes` (and
-/// Split's `split`) moved from attributes to inputs, and Softmax, LogSoftmax and Hardmax, which
-/// flattened their input to 2-D before 13, become Flatten, the op along the last axis, and Reshape
-/// back, as onnxruntime's converter does.
+/// Nodes whose op changed form or meaning in between are rewritten to the new form: attributes
+/// that became inputs (Slice's starts/ends/axes and TopK's k at 10, Pad's pads and value and Clip's
+/// min and max at 11, Dropout's ratio at 12, `axes` and Split's `split` at 13 and 18), Scatter
+/// renamed ScatterElements at 11, and Softmax, LogSoftmax and Hardmax, which flattened their input
+/// to 2-D before 13, become Flatten, the op along the last axis, and Reshape back, as onnxruntime's
+/// converter does. Ops whose meaning changed in ways a rewrite cannot keep (Upsample, and Resize
+/// before 11) are refused, named.
 enum OpsetUpgrade {
-    /// The attribute each op turned into an input (always its second input), by the opset that moved it.
-    private static let attributeMovedToInput: [Int: [String: String]] = [
-        13: ["Split": "split", "Squeeze": "axes", "Unsqueeze": "axes", "ReduceSum": "axes"],
+    /// An attribute that became input `position` of its op, holding `form`.
+    private struct MovedAttribute {
+        enum Form { case int64List, int64Scalar, floatScalar }
+        let attribute: String
+        let position: Int
+        let form: Form
+    }
+
+    /// The attributes each op turned into inputs, by the opset that moved them.
+    private static let attributesMovedToInputs: [Int: [String: [MovedAttribute]]] = [
+        10: ["Slice": [.init(attribute: "starts", position: 1, form: .int64List), .init(attribute: "ends", position: 2, form: .int64List),
+                       .init(attribute: "axes", position: 3, form: .int64List)],
+             "TopK": [.init(attribute: "k", position: 1, form: .int64Scalar)]],
+        11: ["Pad": [.init(attribute: "pads", position: 1, form: .int64List), .init(attribute: "value", position: 2, form: .floatScalar)],
+             "Clip": [.init(attribute: "min", position: 1, form: .floatScalar), .init(attribute: "max", position: 2, form: .floatScalar)]],
+        12: ["Dropout": [.init(attribute: "ratio", position: 1, form: .floatScalar)]],
+        13: Dictionary(uniqueKeysWithValues: [("Split", "split"), ("Squeeze", "axes"), ("Unsqueeze", "axes"), ("ReduceSum", "axes")]
+            .map { ($0.0, [MovedAttribute(attribute: $0.1, position: 1, form: .int64List)]) }),
         18: Dictionary(uniqueKeysWithValues: [
             "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2",
             "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare",
-        ].map { ($0, "axes") }),
+        ].map { ($0, [MovedAttribute(attribute: "axes", position: 1, form: .int64List)]) }),
     ]
+    /// Ops renamed without a change of meaning, by the opset that renamed them.
+    private static let renamed: [Int: [String: String]] = [11: ["Scatter": "ScatterElements"]]
+    /// Ops whose meaning changed at the opset given, beyond what a rewrite here keeps: Upsample was
+    /// removed at 10, and Resize changed its coordinate mapping at 11.
+    private static let unraisable: [String: Int] = ["Upsample": 10, "Resize": 11]
     /// Before 13 these flattened their input to 2-D at `axis` (default 1); from 13 they act along
     /// `axis` alone. Both agree only when `axis` is the last one, which the graph says only as -1.
     private static let flatteningBefore13: Set<String> = ["Softmax", "LogSoftmax", "Hardmax"]
-    /// Below this the ops changed too widely (opset 11 rewrote Resize, Clip, pads...) to upgrade blind.
-    static let oldestUpgradable = 11
+    /// Below this BatchNormalization and others carried attributes (spatial, is_test,
+    /// consumed_inputs) whose rewrite is not known here.
+    static let oldestUpgradable = 9
 
     static func raise(_ model: inout Onnx_ModelProto, to target: Int, scheme: QuantizationScheme, why: String) throws(QuantizationError) {
         let opset = GraphEditing.defaultOpset(of: model)
@@ -29,15 +53,24 @@ enum OpsetUpgrade {
             throw .unsupportedOpset(found: opset, needed: target, scheme: scheme,
                                     why: "\(why); upgrading from below \(oldestUpgradable) automatically is unsafe")
         }
+        let crossed = { (change: Int) in opset < change && change <= target }
+        let stuck = model.graph.node.filter { isDefaultDomain($0) && unraisable[$0.opType].map(crossed) == true }
+        if let node = stuck.first {
+            throw .unsupportedOpset(found: opset, needed: target, scheme: scheme,
+                                    why: "\(why); \(node.opType) ('\(GraphEditing.displayName(of: node))') changed meaning at opset \(unraisable[node.opType]!), which cannot be rewritten safely")
+        }
         var names = Set(model.graph.initializer.map(\.name) + model.graph.node.flatMap { $0.output } + model.graph.input.map(\.name))
         if opset < 13 && target >= 13 { keepFlattening(&model.graph, names: &names) }
-        let moved = attributeMovedToInput.filter { opset < $0.key && $0.key <= target }.values
-            .reduce(into: [String: String]()) { $0.merge($1) { first, _ in first } }
+        let moved = attributesMovedToInputs.filter { crossed($0.key) }.values
+            .reduce(into: [String: [MovedAttribute]]()) { $0.merge($1) { first, _ in first } }
+        let renames = renamed.filter { crossed($0.key) }.values.reduce(into: [String: String]()) { $0.merge($1) { first, _ in first } }
         for index in model.graph.node.indices where isDefaultDomain(model.graph.node[index]) {
-            guard let attribute = moved[model.graph.node[index].opType],
-                  let tensor = moveToInput(attribute, of: &model.graph.node[index], avoiding: names) else { continue }
-            model.graph.initializer.append(tensor)
-            names.insert(tensor.name)
+            if let name = renames[model.graph.node[index].opType] { model.graph.node[index].opType = name }
+            for attribute in moved[model.graph.node[index].opType] ?? [] {
+                guard let tensor = moveToInput(attribute, of: &model.graph.node[index], avoiding: names) else { continue }
+                model.graph.initializer.append(tensor)
+                names.insert(tensor.name)
+            }
         }
         for index in model.opsetImport.indices where ["", "ai.onnx"].contains(model.opsetImport[index].domain) {
             model.opsetImport[index].version = Int64(target)
@@ -94,14 +127,25 @@ enum OpsetUpgrade {
         graph.node = rewritten
     }
 
-    /// Turns the ints attribute `name` into the node's second input; returns the int64 initializer
-    /// that now holds it, nil when the node has no such attribute.
-    private static func moveToInput(_ name: String, of node: inout Onnx_NodeProto, avoiding names: Set<String>) -> Onnx_TensorProto? {
-        guard let position = node.attribute.firstIndex(where: { $0.name == name }) else { return nil }
-        let values = node.attribute.remove(at: position).ints
-        var tensor = Tensor(shape: [values.count], int64s: values).onnxTensor(named: "\(GraphEditing.displayName(of: node))_\(name)")
+    /// Turns the attribute `moved` names into its input; returns the initializer that now holds it,
+    /// nil when the node has no such attribute. Optional inputs before it that are absent get the
+    /// empty name, as ONNX marks them (Clip with only a max).
+    private static func moveToInput(_ moved: MovedAttribute, of node: inout Onnx_NodeProto, avoiding names: Set<String>) -> Onnx_TensorProto? {
+        guard let position = node.attribute.firstIndex(where: { $0.name == moved.attribute }) else { return nil }
+        let attribute = node.attribute.remove(at: position)
+        let value: Tensor = switch moved.form {
+        case .int64List: Tensor(shape: [attribute.ints.count], int64s: attribute.ints)
+        case .int64Scalar: Tensor(shape: [1], int64s: [attribute.i])
+        case .floatScalar: Tensor(shape: [], floats: [attribute.f])
+        }
+        var tensor = value.onnxTensor(named: "\(GraphEditing.displayName(of: node))_\(moved.attribute)")
         while names.contains(tensor.name) { tensor.name += "_" }
-        node.input.insert(tensor.name, at: 1)
+        while node.input.count < moved.position { node.input.append("") }
+        if node.input.count == moved.position {
+            node.input.append(tensor.name)
+        } else {
+            node.input[moved.position] = tensor.name
+        }
         return tensor
     }
 }

@@ -170,6 +170,79 @@ final class ModelQuantizerTests: XCTestCase {
         }
     }
 
+    /// An opset-9 export raised to 21 for int4-weight: the attributes that became inputs at 10, 11
+    /// and 12 (Slice's starts/ends/axes, TopK's k, Pad's pads and value, Clip's max alone, Dropout's
+    /// ratio) move into inputs and Scatter becomes ScatterElements; the quantized file computes what
+    /// the original did in onnxruntime, in both engines.
+    func testAnOpset9ExportIsRaisedRewritingWhatChangedForm() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var builder = ONNXModelBuilder()
+        builder.opsets = ["": 9]
+        builder.initializers = [
+            "W": Tensor(shape: [32, 8], floats: (0..<256).map { Float($0 % 15 - 7) }),
+            "positions": Tensor(shape: [2, 1], int64s: [0, 3]), "updates": Tensor(shape: [2, 1], floats: [5, -5]),
+        ]
+        builder.inputs = [TensorInfo(name: "X", elementType: .float32, shape: [2, 30])]
+        builder.outputs = [TensorInfo(name: "Y", elementType: .float32, shape: [2, 3]), TensorInfo(name: "I", elementType: .int64, shape: [2, 3])]
+        builder.addNode("Pad", name: "pad", inputs: ["X"], outputs: ["P"], intListAttributes: ["pads": [0, 1, 0, 1]], floatAttributes: ["value": 0.5])
+        builder.addNode("Clip", name: "clip", inputs: ["P"], outputs: ["C"], floatAttributes: ["max": 0.8])
+        builder.addNode("Dropout", name: "dropout", inputs: ["C"], outputs: ["D"], floatAttributes: ["ratio": 0.3])
+        builder.addNode("MatMul", name: "project", inputs: ["D", "W"], outputs: ["M"])
+        builder.addNode("Scatter", name: "scatter", inputs: ["M", "positions", "updates"], outputs: ["S"], intAttributes: ["axis": 1])
+        builder.addNode("Slice", name: "slice", inputs: ["S"], outputs: ["L"], intListAttributes: ["starts": [1], "ends": [7], "axes": [1]])
+        builder.addNode("TopK", name: "top", inputs: ["L"], outputs: ["Y", "I"], intAttributes: ["k": 3])
+        let original = directory.appendingPathComponent("opset9.onnx"), output = directory.appendingPathComponent("int4.onnx")
+        try builder.serialized().write(to: original)
+
+        _ = try ModelQuantizer.quantize(modelAt: original, to: output, options: QuantizationOptions(scheme: .int4Weight))
+        let model = try Onnx_ModelProto(serializedBytes: Data(contentsOf: output))
+        let inputs = Dictionary(uniqueKeysWithValues: model.graph.node.map { ($0.opType, $0.input.count) })
+        XCTAssertEqual(inputs["Pad"], 3)
+        XCTAssertEqual(inputs["Clip"], 3, "min absent (empty name), max third")
+        XCTAssertEqual(model.graph.node.first { $0.opType == "Clip" }?.input[1], "")
+        XCTAssertEqual(inputs["Dropout"], 2)
+        XCTAssertEqual(inputs["Slice"], 4)
+        XCTAssertEqual(inputs["TopK"], 2)
+        XCTAssertNotNil(inputs["ScatterElements"])
+        XCTAssertNil(inputs["Scatter"])
+        XCTAssertTrue(model.graph.node.allSatisfy { $0.opType == "DequantizeLinear" || $0.attribute.isEmpty || $0.opType == "ScatterElements" || $0.opType == "MatMul" },
+                      "no attribute left that moved: \(model.graph.node.filter { !$0.attribute.isEmpty }.map(\.opType))")
+
+        var generator = SeededGenerator(seed: 3)
+        let feeds = ["X": Tensor(shape: [2, 30], floats: (0..<60).map { _ in Float.random(in: -1...1, using: &generator) })]
+        let expected = try ONNXRuntimeOracle.outputs(model: original, feeds: feeds)
+        // The weights are exact in int4, so ours differs only by float rounding; onnxruntime's
+        // MatMulNBits also rounds the activations to int8.
+        for (engine, outputs, tolerance) in [("ours", try InferenceSession(contentsOf: output).run(feeds), Float(1e-5)),
+                                             ("onnxruntime", try ONNXRuntimeOracle.outputs(model: output, feeds: feeds), 0.01)] {
+            XCTAssertEqual(outputs["I"]?.int64s, expected["I"]?.int64s, engine)
+            let (got, want) = (try XCTUnwrap(outputs["Y"]).floats, try XCTUnwrap(expected["Y"]).floats)
+            let scale = want.map(abs).max() ?? 1
+            XCTAssertLessThan(zip(got, want).map { abs($0 - $1) }.max() ?? 1, tolerance * scale, engine)
+        }
+    }
+
+    /// Upsample (removed at 10) cannot be raised: the quantizer says which node and why.
+    func testAnUpsampleStopsTheOpsetRaiseNamingTheNode() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var builder = ONNXModelBuilder()
+        builder.opsets = ["": 9]
+        builder.initializers = ["W": Tensor(shape: [4, 4], floats: (0..<16).map(Float.init)),
+                                "scales": Tensor(shape: [2], floats: [1, 2])]
+        builder.inputs = [TensorInfo(name: "X", elementType: .float32, shape: [2, 4])]
+        builder.outputs = [TensorInfo(name: "Y", elementType: .float32, shape: [2, 8])]
+        builder.addNode("MatMul", name: "project", inputs: ["X", "W"], outputs: ["M"])
+        builder.addNode("Upsample", name: "widen", inputs: ["M", "scales"], outputs: ["Y"])
+        let original = directory.appendingPathComponent("opset9.onnx")
+        try builder.serialized().write(to: original)
+        XCTAssertThrowsError(try ModelQuantizer.quantize(
+            modelAt: original, to: directory.appendingPathComponent("out.onnx"), options: QuantizationOptions(scheme: .int4Weight))) { error in
+            XCTAssert("\(error)".contains("Upsample ('widen') changed meaning at opset 10"), "\(error)")
+        }
+    }
+
     /// A weight an exporter computes from constants (here ConstantOfShape, then a Transpose) is folded
     /// into an initializer first, so its MatMul is quantized, not left in float.
     func testWeightsComputedFromConstantsAreFoldedAndQuantized() throws {
