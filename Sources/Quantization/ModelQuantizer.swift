@@ -142,11 +142,11 @@ public enum ModelQuantizer {
         let opset = GraphEditing.defaultOpset(of: model)
         switch options.scheme {
         case .int8Dynamic where opset < 11:
-            throw .unsupportedOpset(found: opset, needed: 11, scheme: .int8Dynamic, why: "DynamicQuantizeLinear is opset 11")
+            try OpsetUpgrade.raise(&model, to: 11, scheme: .int8Dynamic, why: "DynamicQuantizeLinear is opset 11")
         case .int8Static where options.perChannel && opset < 13:
             try OpsetUpgrade.raise(&model, to: 13, scheme: .int8Static, why: "per-channel DequantizeLinear (its axis) is opset 13")
         case .int8Static where opset < 10:
-            throw .unsupportedOpset(found: opset, needed: 10, scheme: .int8Static, why: "QuantizeLinear is opset 10")
+            try OpsetUpgrade.raise(&model, to: 10, scheme: .int8Static, why: "QuantizeLinear is opset 10")
         default:
             return
         }
