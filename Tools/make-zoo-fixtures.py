@@ -253,8 +253,12 @@ def with_batch_statistics(model: onnx.ModelProto, images: np.ndarray) -> onnx.Mo
     return model
 
 
+def shipped_light_model(file: str) -> onnx.ModelProto:
+    return onnx.load(os.path.join(os.path.dirname(onnx.__file__), "backend", "test", "data", "light", file + ".onnx"))
+
+
 def light_model(file: str, calibration: np.ndarray) -> onnx.ModelProto:
-    model = onnx.load(os.path.join(os.path.dirname(onnx.__file__), "backend", "test", "data", "light", file + ".onnx"))
+    model = shipped_light_model(file)
     rng = np.random.default_rng([SEED, sum(map(ord, file))])
     model = free_batch(he_initialised(model, rng))
     return with_batch_statistics(model, calibration)
@@ -264,7 +268,7 @@ def shipped_light_models(out: pathlib.Path) -> None:
     """The onnx wheel's light models as shipped, fed what onnx's backend runner feeds them
     (arange(n) / n), with onnxruntime's outputs: for loading, not accuracy."""
     for name, file in LIGHT_MODELS.items():
-        model = onnx.load(os.path.join(os.path.dirname(onnx.__file__), "backend", "test", "data", "light", file + ".onnx"))
+        model = shipped_light_model(file)
         weights = {init.name for init in model.graph.initializer}
         inputs = []
         for value in model.graph.input:

@@ -38,8 +38,7 @@ public struct CTCTextDifference: Sendable, Equatable, Codable {
         var labels: [Int] = []
         var previous = -1
         for start in stride(from: 0, to: scores.count, by: classes) {
-            let step = scores[start..<(start + classes)]
-            let best = step.indices.reduce(step.startIndex) { step[$1] > step[$0] ? $1 : $0 } - start
+            let best = OutputComparison.top1(scores[start..<(start + classes)])
             if best != previous && best != blankIndex { labels.append(best) }
             previous = best
         }

@@ -62,14 +62,14 @@ public struct DetectionMatching: Sendable, Equatable, Codable {
             for row in 0..<rows {
                 let start = values.startIndex + row * width
                 let classScores = values[(start + 5)..<(start + width)]
-                let best = classScores.indices.reduce(classScores.startIndex) { classScores[$1] > classScores[$0] ? $1 : $0 }
-                let score = values[start + 4] * classScores[best]
+                let best = OutputComparison.top1(classScores)
+                let score = values[start + 4] * classScores[classScores.startIndex + best]
                 guard Double(score) >= minimumScore else { continue }
                 var (centreX, centreY, boxWidth, boxHeight) = (values[start], values[start + 1], values[start + 2], values[start + 3])
                 if let grid { (centreX, centreY, boxWidth, boxHeight) = grid.decode(anchor: row, centreX, centreY, boxWidth, boxHeight) }
                 boxes.append(DetectedBox(
                     x1: centreX - boxWidth / 2, y1: centreY - boxHeight / 2, x2: centreX + boxWidth / 2,
-                    y2: centreY + boxHeight / 2, score: score, classIndex: best - classScores.startIndex))
+                    y2: centreY + boxHeight / 2, score: score, classIndex: best))
             }
         }
         guard let nmsIoU else { return boxes }

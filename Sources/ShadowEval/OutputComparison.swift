@@ -5,11 +5,12 @@ import Foundation
 /// Both outputs come from the same input run through the reference and the candidate model, so they
 /// must have the same length; a mismatch is a programming error in the caller and traps.
 public enum OutputComparison {
-    /// Index of the largest value; the first one wins on ties, NaN values never win.
+    /// Position (from the start) of the largest value; the first one wins on ties, NaN values never
+    /// win. Takes a slice too: one timestep of a CTC output, one box's class scores.
     /// - Precondition: `values` is not empty.
-    public static func top1(_ values: [Float]) -> Int {
+    public static func top1<Values: RandomAccessCollection<Float>>(_ values: Values) -> Int {
         precondition(!values.isEmpty, "OutputComparison.top1: the output vector is empty")
-        var bestIndex = 0
+        var bestIndex = values.startIndex
         for index in values.indices.dropFirst() {
             let value = values[index]
             let best = values[bestIndex]
@@ -17,7 +18,7 @@ public enum OutputComparison {
                 bestIndex = index
             }
         }
-        return bestIndex
+        return values.distance(from: values.startIndex, to: bestIndex)
     }
 
     /// Probabilities below this are clamped in the candidate so that a candidate that is certain

@@ -128,8 +128,6 @@ private extension Tensor {
     /// The position of the largest value in every run along the last axis (a CTC step's class).
     var lastAxisArgmax: [Int] {
         let width = shape.last ?? 1, values = floats
-        return stride(from: 0, to: values.count, by: width).map { start in
-            values[start..<(start + width)].indices.max { values[$0] < values[$1] }! - start
-        }
+        return stride(from: 0, to: values.count, by: width).map { OutputComparison.top1(values[$0..<($0 + width)]) }
     }
 }
