@@ -32,13 +32,16 @@ let package = Package(
         // Leptonica reads every format ImageDecoder takes: JPEG, PNG, TIFF, WebP and JPEG 2000 through
         // libjpeg-turbo, libpng, libtiff, libwebp and OpenJPEG; BMP and PNM with its own readers.
         .systemLibrary(name: "CLeptonica", pkgConfig: "lept", providers: [.apt(["libleptonica-dev"])]),
-        // Tensors, ONNX import, operators, sessions. Knows nothing about fleets.
+        // Tensors, ONNX import, operators, sessions. Knows nothing about fleets. Optimised in debug
+        // builds too, like the kernels: the tests and the system tests' agents run real detectors
+        // and CNNs, which take seconds per image unoptimised.
         .target(
             name: "Inference",
             dependencies: [
                 "CQuantKernels", "CLeptonica",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-            ]
+            ],
+            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
         // ONNX's backend node tests run through the engine, held against the expected failures.
         .target(name: "NodeConformance", dependencies: ["Inference"]),
@@ -174,8 +177,8 @@ let package = Package(
         .testTarget(
             name: "SystemTests",
             dependencies: [
-                "Agent", "DaemonSupport", "FleetProtocol", "Inference", "Ledger", "Operations", "Quantization", "ShadowEval",
-                "quantfleet", "quantfleet-coordinator", "quantfleet-agent",
+                "Agent", "DaemonSupport", "FleetProtocol", "Inference", "Ledger", "ONNXRuntimeOracle", "Operations", "Quantization",
+                "ShadowEval", "quantfleet", "quantfleet-coordinator", "quantfleet-agent",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -53,6 +53,12 @@ public enum ModelQuantizer {
             throw QuantizationError.invalidOption(
                 "--exclude-node \(unknown.joined(separator: ", ")): no node has that name (nodes: \(graph.node.map(GraphEditing.displayName(of:)).joined(separator: ", ")))")
         }
+        if options.scheme == .int8Static {
+            ConvBatchNormalizationFolding.fold(&graph) { normalization in
+                options.excludedNodes.contains(GraphEditing.displayName(of: normalization))
+                    || options.excludedOpTypes.contains(normalization.opType)
+            }
+        }
         let rules = FloatKeepingRules(graph: graph, options: options)
 
         let floatModel = { (graph: Onnx_GraphProto) in
@@ -60,7 +66,7 @@ public enum ModelQuantizer {
             floatModel.graph = graph
             return floatModel
         }(graph)
-        var quantizedNodes: [String] = [], skippedNodes: [QuantizationReport.SkippedNode] = []
+        var quantizedNodes: [String] = [], skippedNodes: [QuantizationReport.SkippedNode] = [], quantizedBetween: [QuantizationReport.Node] = []
         var calibrationRows: Int?
         var layers: [LayerReport] = []
         switch options.scheme {
@@ -76,15 +82,20 @@ public enum ModelQuantizer {
             var selection = WeightedNodeSelection(graph: graph, rules: rules, opTypes: WeightedNode.opTypes)
             if !selection.chosen.isEmpty, let calibration = options.calibration {
                 let calibrator = ActivationCalibrator(method: options.method, batchRows: options.calibrationBatchRows, progress: progress)
-                let activations = Array(Set(selection.chosen.values.map(\.activation))).sorted()
-                let measured = try calibrator.measure(activations, in: floatModel, rows: calibration)
+                let opset = GraphEditing.defaultOpset(of: model)
+                let largest = IntegerRegion(graph: graph, weighted: selection.chosen, excluded: [], rules: rules, opset: opset,
+                                            activationType: options.activations, extent: options.between)
+                let measured = try calibrator.measure(largest.touchedTensors.sorted(), in: floatModel, rows: calibration)
                 calibrationRows = measured.rows
                 selection.keepFloat(outside: measured)
                 layers = LayerAnalysis.weightReports(for: selection.chosenInOrder, options: options)
+                let region = IntegerRegion.settled(graph: graph, weighted: selection.chosen, rules: rules, opset: opset,
+                                                   activationType: options.activations, extent: options.between, ranges: measured.ranges)
+                quantizedBetween = region.quantizedOps(in: graph)
                 StaticQDQRewriter(
                     perChannel: options.perChannel, weightRange: options.weightRange, activationType: options.activations,
                     activationRanges: measured.ranges)
-                    .rewrite(&graph, chosen: selection.chosen)
+                    .rewrite(&graph, chosen: selection.chosen, region: region)
                 if options.measureLayerOutputs {
                     var quantizedModel = model
                     quantizedModel.graph = graph
@@ -118,7 +129,7 @@ public enum ModelQuantizer {
             throw QuantizationError.unwritableOutput(path: output.path, reason: error.localizedDescription)
         }
         return QuantizationReport(
-            scheme: options.scheme, quantizedNodes: quantizedNodes, skippedNodes: skippedNodes,
+            scheme: options.scheme, quantizedNodes: quantizedNodes, skippedNodes: skippedNodes, quantizedBetween: quantizedBetween,
             widenedFromFloat16: widened, calibrationRows: calibrationRows, layers: layers,
             bytesBefore: original.count, bytesAfter: quantized.count)
     }

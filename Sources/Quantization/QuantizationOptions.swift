@@ -23,6 +23,8 @@ public struct QuantizationOptions: Sendable {
     public var weightRange: WeightRange
     /// int8-static: uint8 asymmetric or int8 symmetric activations.
     public var activations: ActivationType
+    /// int8-static: which ops between quantized nodes carry quantized tensors too.
+    public var between: OpsBetweenQuantizedNodes
 
     public static let supportedBlockSizes = [32, 64, 128]
 
@@ -30,7 +32,7 @@ public struct QuantizationOptions: Sendable {
         scheme: QuantizationScheme, calibration: URL? = nil, method: CalibrationMethod = .minmax,
         perChannel: Bool = true, excludedOpTypes: Set<String> = [], excludedNodes: Set<String> = [],
         blockSize: Int = 32, calibrationBatchRows: Int = 256, measureLayerOutputs: Bool = false, weightRange: WeightRange = .pairSafe,
-        activations: ActivationType = .uint8
+        activations: ActivationType = .uint8, between: OpsBetweenQuantizedNodes = .exact
     ) {
         self.scheme = scheme
         self.calibration = calibration
@@ -43,6 +45,7 @@ public struct QuantizationOptions: Sendable {
         self.measureLayerOutputs = measureLayerOutputs
         self.weightRange = weightRange
         self.activations = activations
+        self.between = between
     }
 }
 

@@ -11,6 +11,15 @@ public struct QuantizationReport: Sendable, Equatable {
     /// Names of the MatMul/Gemm/Conv nodes whose weights (and, for int8 schemes, inputs) were quantized.
     public let quantizedNodes: [String]
     public let skippedNodes: [SkippedNode]
+    /// Names of the ops between quantized nodes that read and write quantized tensors too (pooling,
+    /// padding, concatenations, adds, shape ops; a ReLU or Clip whose clamp the next QuantizeLinear
+    /// does is removed and listed here). int8-static only.
+    public let quantizedBetween: [Node]
+
+    public struct Node: Sendable, Equatable {
+        public let name: String
+        public let opType: String
+    }
     /// True when the input held FP16 values, which were widened to FP32 before quantizing.
     public let widenedFromFloat16: Bool
     /// Rows the activation ranges were measured on (int8-static).

@@ -31,3 +31,17 @@ public enum ActivationType: String, Sendable, CaseIterable {
     /// pipelines without zero-point arithmetic require; one level of resolution is given up.
     case int8
 }
+
+/// int8-static: which ops between quantized nodes carry quantized tensors too.
+public enum OpsBetweenQuantizedNodes: String, Sendable, CaseIterable {
+    /// None: each quantized node's input alone is quantized; the graph returns to float after it.
+    case none
+    /// Those that add no rounding of their own: max pooling, padding with zeros or edges, nearest
+    /// resizing and shape ops keep their input's levels; a ReLU or Clip after a quantized node
+    /// becomes the clamp of the QuantizeLinear that follows.
+    case exact
+    /// Also those onnxruntime's quantizer requantizes (adds, multiplies, concatenations, average and
+    /// global pooling, linear resizing, sigmoids): onnxruntime then runs the whole graph in integer
+    /// kernels, at the cost of a rounding at each.
+    case all
+}

@@ -1,9 +1,10 @@
 import Inference
 
-/// Puts QuantizeLinear/DequantizeLinear pairs (QDQ) in front of the chosen weighted nodes: each
-/// activation per tensor with its calibrated range, uint8 asymmetric or int8 symmetric, each weight stored as int8
-/// and dequantized per output channel (or per tensor). onnxruntime fuses the pattern into integer
-/// kernels; any runtime can also run it as float.
+/// Puts QuantizeLinear/DequantizeLinear pairs (QDQ) on the tensors an IntegerRegion quantizes, and
+/// dequantizes the chosen weighted nodes' weights: each activation per tensor with its calibrated
+/// range, uint8 asymmetric or int8 symmetric, each weight stored as int8 and dequantized per output
+/// channel (or per tensor). onnxruntime fuses the pattern into integer kernels; any runtime can also
+/// run it as float.
 struct StaticQDQRewriter {
     let perChannel: Bool
     let weightRange: WeightRange
@@ -11,33 +12,41 @@ struct StaticQDQRewriter {
     let activationRanges: [String: ClosedRange<Float>]
 
     /// Rewrites `graph` in place; `chosen` maps node positions in `graph.node` to their weights.
-    func rewrite(_ graph: inout Onnx_GraphProto, chosen: [Int: WeightedNode]) {
+    /// Only the quantized nodes and the region's joined ops read the dequantized tensors; other
+    /// readers keep the float ones.
+    func rewrite(_ graph: inout Onnx_GraphProto, chosen: [Int: WeightedNode], region: IntegerRegion) {
         var nodes: [Onnx_NodeProto] = []
         var initializers: [Onnx_TensorProto] = []
         var dequantized: [String: String] = [:]
-        for (index, original) in graph.node.enumerated() {
-            guard let weighted = chosen[index] else {
-                nodes.append(original)
-                continue
-            }
+        var gridsWritten = Set<String>()
+        let joined = Set(region.joined)
+        func readDequantized(_ tensor: String) -> String {
+            if let name = dequantized[tensor] { return name }
+            let root = region.root(of: tensor)
+            if gridsWritten.insert(root).inserted { initializers += gridConstants(root) }
+            let (pair, output) = activationPair(tensor, source: region.quantizeSources[tensor] ?? tensor, grid: root)
+            nodes += pair
+            dequantized[tensor] = output
+            return output
+        }
+        for (index, original) in graph.node.enumerated() where !region.removed.contains(index) {
             var node = original
-            if let name = dequantized[weighted.activation] {
-                node.input[0] = name
-            } else {
-                let (pair, constants, output) = activationPair(weighted.activation)
-                nodes += pair
-                initializers += constants
-                dequantized[weighted.activation] = output
-                node.input[0] = output
-            }
-            if let name = dequantized[weighted.weightName] {
-                node.input[1] = name
-            } else {
-                let (dequantize, constants, output) = weightDequantization(weighted)
-                nodes.append(dequantize)
-                initializers += constants
-                dequantized[weighted.weightName] = output
-                node.input[1] = output
+            if let weighted = chosen[index] {
+                node.input[0] = readDequantized(weighted.activation)
+                if let name = dequantized[weighted.weightName] {
+                    node.input[1] = name
+                } else {
+                    let (dequantize, constants, output) = weightDequantization(weighted)
+                    nodes.append(dequantize)
+                    initializers += constants
+                    dequantized[weighted.weightName] = output
+                    node.input[1] = output
+                }
+            } else if joined.contains(index) {
+                let quantized = Set(region.quantizedInputs(ofJoined: index))
+                node.input = node.input.map { quantized.contains($0) ? readDequantized($0) : $0 }
+                // A two-input Sum (opset 1-7 graphs' residual adds) is an Add that onnxruntime fuses into QLinearAdd.
+                if node.opType == "Sum" { node.opType = "Add" }
             }
             nodes.append(node)
         }
@@ -46,30 +55,39 @@ struct StaticQDQRewriter {
         GraphEditing.dropUnusedInitializers(&graph)
     }
 
-    private func activationPair(_ activation: String) -> ([Onnx_NodeProto], [Onnx_TensorProto], String) {
-        let range = activationRanges[activation]!
-        let scale = "\(activation)_scale", zeroPoint = "\(activation)_zero_point"
-        let quantized = "\(activation)_quantized", output = "\(activation)_dequantized"
-        let nodes = [
-            GraphEditing.node("QuantizeLinear", "\(activation)_QuantizeLinear", [activation, scale, zeroPoint], [quantized]),
-            GraphEditing.node("DequantizeLinear", "\(activation)_DequantizeLinear", [quantized, scale, zeroPoint], [output]),
-        ]
-        let constants: [Onnx_TensorProto]
+    /// The QuantizeLinear of `source` and DequantizeLinear pair that stand for `tensor`, on the
+    /// scale and zero point of `grid`.
+    private func activationPair(_ tensor: String, source: String, grid: String) -> ([Onnx_NodeProto], String) {
+        let (scale, zeroPoint) = gridNames(grid)
+        let quantized = "\(tensor)_quantized", output = "\(tensor)_dequantized"
+        return ([
+            GraphEditing.node("QuantizeLinear", "\(tensor)_QuantizeLinear", [source, scale, zeroPoint], [quantized]),
+            GraphEditing.node("DequantizeLinear", "\(tensor)_DequantizeLinear", [quantized, scale, zeroPoint], [output]),
+        ], output)
+    }
+
+    private func gridNames(_ tensor: String) -> (scale: String, zeroPoint: String) {
+        ("\(tensor)_scale", "\(tensor)_zero_point")
+    }
+
+    /// The scale and zero point of `tensor`'s calibrated range.
+    private func gridConstants(_ tensor: String) -> [Onnx_TensorProto] {
+        let range = activationRanges[tensor]!
+        let (scale, zeroPoint) = gridNames(tensor)
         switch activationType {
         case .uint8:
             let parameters = ActivationQuantization(range: range)
-            constants = [
+            return [
                 Tensor(shape: [], floats: [parameters.scale]).onnxTensor(named: scale),
                 Tensor(shape: [], uint8s: [parameters.zeroPoint]).onnxTensor(named: zeroPoint),
             ]
         case .int8:
             let bound = max(abs(range.lowerBound), abs(range.upperBound))
-            constants = [
+            return [
                 Tensor(shape: [], floats: [bound > 0 ? bound / 127 : 1]).onnxTensor(named: scale),
                 Tensor(shape: [], int8s: [0]).onnxTensor(named: zeroPoint),
             ]
         }
-        return (nodes, constants, output)
     }
 
     private func weightDequantization(_ weighted: WeightedNode) -> (Onnx_NodeProto, [Onnx_TensorProto], String) {

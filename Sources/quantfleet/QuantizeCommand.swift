@@ -6,6 +6,7 @@ import Quantization
 extension QuantizationScheme: ExpressibleByArgument {}
 extension CalibrationMethod: ExpressibleByArgument {}
 extension ActivationType: ExpressibleByArgument {}
+extension OpsBetweenQuantizedNodes: ExpressibleByArgument {}
 extension WeightRange: ExpressibleByArgument {}
 extension AccuracyGoal.Metric: ExpressibleByArgument {}
 
@@ -40,6 +41,14 @@ public struct QuantizeCommand: AsyncParsableCommand {
 
     @Option(help: "int8-static activations: uint8 (asymmetric, zero point) or int8 (symmetric, zero point 0).")
     var activations: ActivationType = .uint8
+
+    @Option(help: """
+        int8-static: which ops between quantized nodes carry quantized tensors too. exact: those that add no rounding \
+        (max pooling, zero padding, nearest resizing, shape ops; ReLU and Clip become the next QuantizeLinear's clamp). \
+        all: also adds, multiplies, concatenations, average pooling, sigmoids, as onnxruntime's quantizer does, so \
+        onnxruntime runs the file in integer kernels throughout, at a rounding each. none: only the quantized nodes' inputs.
+        """)
+    var betweenOps: OpsBetweenQuantizedNodes = .exact
 
     @Option(help: ArgumentHelp(
         "int8 weight levels: pair-safe ([-127, 127], adjacent pairs along the reduction within 128, so AVX2 kernels without VNNI cannot saturate), full ([-127, 127]) or reduced ([-63, 63]).",
@@ -79,7 +88,8 @@ public struct QuantizeCommand: AsyncParsableCommand {
         let options = QuantizationOptions(
             scheme: scheme, calibration: calibration.map { URL(fileURLWithPath: $0) }, method: method,
             perChannel: perChannel, excludedOpTypes: Set(excludedOpTypes), excludedNodes: Set(excludedNodes),
-            blockSize: blockSize, measureLayerOutputs: report, weightRange: weightRange, activations: activations)
+            blockSize: blockSize, measureLayerOutputs: report, weightRange: weightRange, activations: activations,
+            between: betweenOps)
         let input = URL(fileURLWithPath: model), destination = URL(fileURLWithPath: output)
         let report: QuantizationReport
         if let maxDrop, let validation {
@@ -98,6 +108,10 @@ public struct QuantizeCommand: AsyncParsableCommand {
             print("calibrated: \(rows) rows, method \(method.rawValue)")
         }
         print("quantized: \(report.quantizedNodes.count) node(s): \(quantized)")
+        if !report.quantizedBetween.isEmpty {
+            let byType = Dictionary(grouping: report.quantizedBetween, by: \.opType).map { "\($0.key) x\($0.value.count)" }.sorted()
+            print("between:   \(report.quantizedBetween.count) op(s) carry quantized tensors too: \(byType.joined(separator: ", "))")
+        }
         for skipped in report.skippedNodes {
             print("in float:  \(skipped.name) (\(skipped.opType)): \(skipped.reason)")
         }

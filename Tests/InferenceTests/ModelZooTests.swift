@@ -45,7 +45,10 @@ final class ModelZooTests: XCTestCase {
     static let largestQuantizedInTests = 100 << 20
 
     /// Our int8-static and int8-dynamic files of every model the schemes apply to, run by both
-    /// engines on a real input: the two engines agree on the quantized file.
+    /// engines on a real input: the two engines agree on the quantized file. onnxruntime runs it
+    /// node by node, as the file defines it. Its fused integer kernels round at other points, which
+    /// moves the flat softmax of random-weight ResNet-50 and ShuffleNet by a cosine of about 0.02
+    /// (between onnxruntime's two runs as much as between the engines), so that agreement is printed.
     func testZooModelsQuantizedAgreeBetweenOurEngineAndOnnxruntime() throws {
         let directory = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -62,13 +65,16 @@ final class ModelZooTests: XCTestCase {
                 let report = try ModelQuantizer.quantize(modelAt: model.model, to: file, options: options)
                 let feeds = try model.feeds(row: 0)
                 let ours = try InferenceSession(contentsOf: file).run(feeds)
-                let theirs = try ONNXRuntimeOracle.outputs(model: file, feeds: feeds)
+                let theirs = try ONNXRuntimeOracle.outputs(model: file, feeds: feeds, nodeByNode: true)
+                let fused = try ONNXRuntimeOracle.outputs(model: file, feeds: feeds)
                 let float = try model.expectedOutputs(row: 0)
                 for name in model.outputNames {
                     let (actual, expected) = (try XCTUnwrap(ours[name]), try XCTUnwrap(theirs[name]))
                     let agreement = cosine(actual.floats, expected.floats)
                     let fromFloat = cosine(actual.floats, try XCTUnwrap(float[name]).floats)
-                    print("\(model.name) \(scheme.rawValue): \(report.quantizedNodes.count) nodes quantized; \(name): cosine to onnxruntime \(agreement), to float \(fromFloat)")
+                    let toFused = cosine(actual.floats, try XCTUnwrap(fused[name]).floats)
+                    print("\(model.name) \(scheme.rawValue): \(report.quantizedNodes.count) nodes and \(report.quantizedBetween.count) between quantized; "
+                        + "\(name): cosine to onnxruntime node by node \(agreement), fused \(toFused), to float \(fromFloat)")
                     XCTAssertGreaterThan(agreement, 0.99, "\(model.name) \(scheme.rawValue) \(name)")
                 }
                 try FileManager.default.removeItem(at: file)
@@ -91,28 +97,32 @@ final class ModelZooTests: XCTestCase {
         ]
         for model in try ModelFixtures.zoo() {
             guard let kind = kinds[model.name], let output = model.outputNames.first else { continue }
-            let file = directory.appendingPathComponent("\(model.name)-int8-static.onnx")
-            _ = try ModelQuantizer.quantize(
-                modelAt: model.model, to: file, options: QuantizationOptions(scheme: .int8Static, calibration: model.calibration))
-            let candidate = try InferenceSession(contentsOf: file)
-            let references = try (0..<model.rows).map { try XCTUnwrap(model.expectedOutputs(row: $0)[output]) }
-            var (quantizedDiffer, brokenDiffer, withContent) = (0, 0, 0)
-            for (row, reference) in references.enumerated() {
-                let quantized = try XCTUnwrap(candidate.run(model.feeds(row: row))[output])
-                let other = references[(row + 1) % references.count]
-                let judged = try [quantized, other].map { answer in
-                    try kind.pairedSamples(reference: (reference.floats, reference.shape), candidate: (answer.floats, answer.shape))
+            for extent in [OpsBetweenQuantizedNodes.exact, .all] {
+                let file = directory.appendingPathComponent("\(model.name)-int8-static.onnx")
+                _ = try ModelQuantizer.quantize(
+                    modelAt: model.model, to: file,
+                    options: QuantizationOptions(scheme: .int8Static, calibration: model.calibration, between: extent))
+                let candidate = try InferenceSession(contentsOf: file)
+                let references = try (0..<model.rows).map { try XCTUnwrap(model.expectedOutputs(row: $0)[output]) }
+                var (quantizedDiffer, brokenDiffer, withContent) = (0, 0, 0)
+                for (row, reference) in references.enumerated() {
+                    let quantized = try XCTUnwrap(candidate.run(model.feeds(row: row))[output])
+                    let other = references[(row + 1) % references.count]
+                    let judged = try [quantized, other].map { answer in
+                        try kind.pairedSamples(reference: (reference.floats, reference.shape), candidate: (answer.floats, answer.shape))
+                    }
+                    let (ours, broken) = (judged[0][0], judged[1][0])
+                    if kind.isMateriallyDifferent(reference: ours.reference, candidate: ours.candidate) { quantizedDiffer += 1 }
+                    guard !broken.reference.isEmpty || !broken.candidate.isEmpty else { continue }
+                    withContent += 1
+                    if kind.isMateriallyDifferent(reference: broken.reference, candidate: broken.candidate) { brokenDiffer += 1 }
                 }
-                let (ours, broken) = (judged[0][0], judged[1][0])
-                if kind.isMateriallyDifferent(reference: ours.reference, candidate: ours.candidate) { quantizedDiffer += 1 }
-                guard !broken.reference.isEmpty || !broken.candidate.isEmpty else { continue }
-                withContent += 1
-                if kind.isMateriallyDifferent(reference: broken.reference, candidate: broken.candidate) { brokenDiffer += 1 }
+                print("\(model.name) (\(kind.name)): int8-static (between ops: \(extent)) differs on \(quantizedDiffer) of \(model.rows) inputs; "
+                    + "another input's answer on \(brokenDiffer) of \(withContent)")
+                XCTAssertLessThanOrEqual(quantizedDiffer, 1, "\(model.name) \(extent)")
+                XCTAssertGreaterThan(withContent, 0, model.name)
+                XCTAssertEqual(brokenDiffer, withContent, model.name)
             }
-            print("\(model.name) (\(kind.name)): int8-static differs on \(quantizedDiffer) of \(model.rows) inputs; another input's answer on \(brokenDiffer) of \(withContent)")
-            XCTAssertLessThanOrEqual(quantizedDiffer, 1, model.name)
-            XCTAssertGreaterThan(withContent, 0, model.name)
-            XCTAssertEqual(brokenDiffer, withContent, model.name)
         }
     }
 

@@ -17,7 +17,9 @@ public enum ONNXRuntimeOracle {
     static let packageRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    public static func outputs(model: URL, feeds: [String: Tensor]) throws -> [String: Tensor] {
+    /// - Parameter nodeByNode: graph optimizations off, so a QDQ file rounds where the file says
+    ///   rather than inside onnxruntime's fused integer kernels (which round at other points).
+    public static func outputs(model: URL, feeds: [String: Tensor], nodeByNode: Bool = false) throws -> [String: Tensor] {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ort-oracle-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -26,7 +28,7 @@ public enum ONNXRuntimeOracle {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", packageRoot.appendingPathComponent("Tools/ort_oracle.py").path,
-                             model.path, inputs.path, outputs.path]
+                             model.path, inputs.path, outputs.path] + (nodeByNode ? ["--node-by-node"] : [])
         let errors = Pipe()
         process.standardError = errors
         try process.run()

@@ -1,5 +1,8 @@
 import Foundation
+import Inference
+import ONNXRuntimeOracle
 import Operations
+import Quantization
 import XCTest
 
 /// A detector registered with its box layout is judged on its boxes: the agents decode both models'
@@ -45,5 +48,43 @@ final class DetectionRolloutTests: XCTestCase {
         let rolledBack = try await driver.rollOut(reference: reference, candidate: damaged, to: agents, data: traffic, until: "rolled-back")
         XCTAssertEqual(rolledBack.decision?.outcome, "stay-fp16")
         XCTAssertGreaterThan(try XCTUnwrap(rolledBack.decision).lowerBound, 0.5)
+    }
+
+    /// The zoo's real detector, ddddocr's YOLOX common_det.onnx at 416 x 416, on its real photos:
+    /// our int8-static file (calibrated on the zoo's calibration photos) ships, and a copy calibrated
+    /// on the same photos darkened to 5 % (night frames, day traffic: every activation range too
+    /// narrow, so real inputs saturate) stays FP16.
+    func testTheZooDetectorShipsQuantizedAndAMiscalibratedCopyStaysFP16() async throws {
+        let detector = try XCTUnwrap(try ModelFixtures.zoo().first { $0.name == "ddddocr-det" })
+        let agents = ["agent-1", "agent-2"]
+        // Three photos replayed: a photo either keeps every box or not, so the bounds see 0 % or
+        // at least a third; 100 samples decide either way, the reference and candidate of each
+        // taking about a second in a debug build.
+        let policy = try RolloutDriver.policy("system-test-zoo-detection", shipBelow: 0.1, stayFP16Above: 0.25, minimumSamples: 100)
+        let driver = try await RolloutDriver.start("zoo-detection", agents: agents, policy: policy, for: self)
+        let folder = driver.fleet.layout.models.appendingPathComponent("zoo-detector")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let (int8, miscalibrated) = (folder.appendingPathComponent("int8.onnx"), folder.appendingPathComponent("miscalibrated.onnx"))
+        _ = try ModelQuantizer.quantize(
+            modelAt: detector.model, to: int8, options: QuantizationOptions(scheme: .int8Static, calibration: detector.calibration))
+        let dark = folder.appendingPathComponent("dark.npz")
+        try NPZ.write(try NPZ.read(contentsOf: detector.calibration).mapValues { Tensor(shape: $0.shape, floats: $0.floats.map { $0 * 0.05 }) }, to: dark)
+        _ = try ModelQuantizer.quantize(modelAt: detector.model, to: miscalibrated, options: QuantizationOptions(scheme: .int8Static, calibration: dark))
+
+        let registration = ["--task", "detection", "--box-format", "yolox", "--min-iou", "0.5"]
+        let reference = try driver.pushModel(detector.model, precision: "fp32", registration: registration)
+        let candidate = try driver.pushModel(int8, precision: "int8", registration: registration)
+        let damaged = try driver.pushModel(miscalibrated, precision: "int8", registration: registration)
+        let photos = detector.folder.appendingPathComponent("inputs.npz")
+
+        let shipped = try await driver.rollOut(
+            reference: reference, candidate: candidate, to: agents, data: photos, until: "promoted", timeout: .seconds(600))
+        XCTAssertEqual(shipped.decision?.outcome, "ship")
+        XCTAssertEqual(try XCTUnwrap(shipped.decision).statistic, 0, "every photo keeps its boxes")
+
+        let rolledBack = try await driver.rollOut(
+            reference: reference, candidate: damaged, to: agents, data: photos, until: "rolled-back", timeout: .seconds(600))
+        XCTAssertEqual(rolledBack.decision?.outcome, "stay-fp16")
+        XCTAssertGreaterThan(try XCTUnwrap(rolledBack.decision).lowerBound, 0.25)
     }
 }

@@ -43,14 +43,18 @@ struct RolloutDriver {
     /// A policy with looser thresholds than Config/policy.yaml's, so that small stages decide on
     /// small evidence.
     static func loosePolicy(_ name: String, extra: String = "") throws -> URL {
+        try policy(name, shipBelow: 0.05, stayFP16Above: 0.2, minimumSamples: 300, extra: extra)
+    }
+
+    static func policy(_ name: String, shipBelow: Double, stayFP16Above: Double, minimumSamples: Int, extra: String = "") throws -> URL {
         let policy = try SystemTestSupport.scratchDirectory(name).appendingPathComponent("policy.yaml")
         try """
             version: "\(name).1"
-            ship-below: 0.05
-            stay-fp16-above: 0.2
+            ship-below: \(shipBelow)
+            stay-fp16-above: \(stayFP16Above)
             confidence: 0.95
-            minimum-samples: 300
-            minimum-labelled: 300
+            minimum-samples: \(minimumSamples)
+            minimum-labelled: \(minimumSamples)
             \(extra)
             """.write(to: policy, atomically: true, encoding: .utf8)
         return policy
@@ -114,11 +118,12 @@ struct RolloutDriver {
     /// Rolls `candidate` out to every agent in one stage, with `data` replayed until the rollout
     /// reaches `state` (e.g. promoted, rolled-back); answers its status then.
     func rollOut(
-        reference: String, candidate: String, to agents: [String], data: URL, until state: String
+        reference: String, candidate: String, to agents: [String], data: URL, until state: String,
+        timeout: Duration = .seconds(90)
     ) async throws -> AdminAPI.Rollout {
         let rollout = try createAndStart(reference: reference, candidate: candidate, stages: [100])
         let traffic = replayUntilStopped(agents, data: data)
-        try await SystemTestSupport.eventually(timeout: .seconds(90), "the rollout of \(candidate) is \(state)") {
+        try await SystemTestSupport.eventually(timeout: timeout, "the rollout of \(candidate) is \(state)") {
             try await status(rollout).state == state
         }
         await traffic.stop()
