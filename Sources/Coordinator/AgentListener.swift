@@ -9,7 +9,8 @@ import ServiceLifecycle
 struct AgentListener: Service {
     let configuration: CoordinatorConfiguration
     let tls: NIOSSLContext
-    let ledger: Ledger
+    let writer: LedgerWriter
+    let presence: AgentPresence
     let controller: RolloutController
     let store: ModelStore
     let slots: TransferSlots
@@ -33,7 +34,7 @@ struct AgentListener: Service {
             var logger = logger
             logger[metadataKey: "agent"] = "\(connection.identity)"
             let session = AgentSession(
-                agentID: connection.identity, ledger: ledger, controller: controller,
+                agentID: connection.identity, writer: writer, presence: presence, controller: controller,
                 streamer: ModelChunkStreamer(store: store, slots: slots, metrics: metrics, logger: logger),
                 heartbeatInterval: .milliseconds(configuration.heartbeatIntervalMillis),
                 maxFrameBytes: configuration.maxFrameBytes, metrics: metrics, logger: logger)

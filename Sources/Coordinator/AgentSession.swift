@@ -26,7 +26,8 @@ struct AgentSession {
     }
 
     let agentID: String
-    let ledger: Ledger
+    let writer: LedgerWriter
+    let presence: AgentPresence
     let controller: RolloutController
     let streamer: ModelChunkStreamer
     let heartbeatInterval: Duration
@@ -55,8 +56,10 @@ struct AgentSession {
             try? await outbound.write(Envelope(.error(.with { $0.reason = "\(error)" })))
             throw error
         }
-        try ledger.recordAgentSeen(
-            id: agentID, kernelPath: hello.kernelPath, agentVersion: hello.agentVersion, labels: hello.labels, at: Date())
+        try await writer.perform { [agentID] ledger in
+            try ledger.recordAgentSeen(
+                id: agentID, kernelPath: hello.kernelPath, agentVersion: hello.agentVersion, labels: hello.labels, at: Date())
+        }
         try await outbound.write(Envelope(.welcome(.with {
             $0.protocolVersion = FleetFraming.protocolVersion
             $0.capabilities = hello.capabilities.filter(Self.capabilities.contains)
@@ -123,17 +126,19 @@ struct AgentSession {
             case .modelReady(let ready):
                 logger.info("agent shadowing", metadata: ["assignment": "\(ready.assignmentID)"])
             case .servingChanged(let change):
-                try record(change)
+                try await record(change)
             case .modelRejected(let rejection):
                 metrics.modelsRejected.increment()
                 logger.error("agent refused a model", metadata: [
                     "assignment": "\(rejection.assignmentID)", "sha256": "\(rejection.sha256)", "reason": "\(rejection.reason)",
                 ])
-                try ledger.recordAgentReport(
-                    assignmentID: rejection.assignmentID, agentID: agentID, action: "model-rejected",
-                    reason: "refused model \(rejection.sha256): \(rejection.reason)")
+                try await writer.perform { [agentID] ledger in
+                    try ledger.recordAgentReport(
+                        assignmentID: rejection.assignmentID, agentID: agentID, action: "model-rejected",
+                        reason: "refused model \(rejection.sha256): \(rejection.reason)")
+                }
             case .heartbeat:
-                try ledger.recordAgentHeartbeat(id: agentID, at: Date())
+                presence.seen(agentID)
             case .error(let error):
                 logger.warning("agent reported a protocol error", metadata: ["reason": "\(error.reason)"])
             case .hello, .welcome, .assignment, .modelChunk, .windowAck, nil:
@@ -142,7 +147,7 @@ struct AgentSession {
         }
     }
 
-    /// Acks only after the ledger transaction commits; a duplicate is acked again, never stored twice.
+    /// Acks only after the window's batch commits; a duplicate is acked again, never stored twice.
     private func ingest(_ window: ShadowWindow, outbound: NIOAsyncChannelOutboundWriter<Envelope>) async throws {
         guard try await controller.isKnownAssignment(window.assignmentID) else {
             logger.warning("window for an unknown assignment kept unacknowledged", metadata: [
@@ -151,26 +156,26 @@ struct AgentSession {
             try await outbound.write(Envelope(.error(.with { $0.reason = "unknown assignment \(window.assignmentID)" })))
             return
         }
-        let result = try ledger.ingest(WindowRecord(agentID: agentID, window: window))
+        let result = try await writer.ingest(WindowRecord(agentID: agentID, window: window))
+        if result == .stored { metrics.windowsIngested.increment() }
         try await outbound.write(Envelope(.windowAck(.with {
             $0.assignmentID = window.assignmentID
             $0.sequence = window.sequence
         })))
-        if result == .stored {
-            metrics.windowsIngested.increment()
-            try await controller.evidenceArrived(assignmentID: window.assignmentID)
-        }
     }
 
-    private func record(_ change: ServingChanged) throws {
+    private func record(_ change: ServingChanged) async throws {
         logger.notice("agent switched its primary model", metadata: [
             "assignment": "\(change.assignmentID)", "mode": "\(change.mode)", "primary": "\(change.primarySha256)",
             "switch_us": "\(change.switchMicros)", "loaded_from_disk": "\(change.loadedFromDisk)",
         ])
-        guard try ledger.assignment(id: change.assignmentID) != nil else { return }
-        try ledger.recordServingChange(ServingChangeRecord(
+        let record = ServingChangeRecord(
             agentID: agentID, assignmentID: change.assignmentID, at: Date(), mode: change.mode.ledgerName,
-            primarySHA256: change.primarySha256, switchMicros: Int64(change.switchMicros), loadedFromDisk: change.loadedFromDisk))
+            primarySHA256: change.primarySha256, switchMicros: Int64(change.switchMicros), loadedFromDisk: change.loadedFromDisk)
+        try await writer.perform { ledger in
+            guard try ledger.assignment(id: record.assignmentID) != nil else { return }
+            try ledger.recordServingChange(record)
+        }
     }
 
     private func keepAlive(_ outbound: NIOAsyncChannelOutboundWriter<Envelope>, lastFrame: FrameClock) async throws {

@@ -7,6 +7,7 @@ public struct CoordinatorMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
     let agentsConnected: Gauge
     let windowsIngested: Counter
+    let windowBatches: Counter
     let modelBytesPushed: Counter
     let transfersActive: Gauge
     let transfersWaiting: Gauge
@@ -20,6 +21,8 @@ public struct CoordinatorMetrics: Sendable {
         agentsConnected = registry.makeGauge(descriptor: name("agents_connected", "Agents with an open session."))
         windowsIngested = registry.makeCounter(descriptor: name(
             "windows_ingested", unit: "total", "Shadow windows stored in the ledger (duplicates not counted)."))
+        windowBatches = registry.makeCounter(descriptor: name(
+            "window_batches", unit: "total", "Ledger transactions that stored windows: windows_ingested / this is the mean batch."))
         modelBytesPushed = registry.makeCounter(descriptor: name("model_bytes_pushed", unit: "total", "Model bytes sent to agents."))
         transfersActive = registry.makeGauge(descriptor: name("model_transfers_active", "Model transfers streaming now."))
         transfersWaiting = registry.makeGauge(descriptor: name(

@@ -1,0 +1,114 @@
+import Foundation
+import Ledger
+import Logging
+import ShadowEval
+import XCTest
+
+@testable import Coordinator
+
+/// The coordinator's ledger writes: windows from many sessions at once committed in batches, each
+/// caller answered only once its window is committed, all on the ledger's own thread. Real SQLite.
+final class LedgerWriterTests: XCTestCase {
+    func testConcurrentWindowsAreCommittedInBatchesAndAnsweredOnlyOnceStored() async throws {
+        let fixture = try WriterFixture(for: self)
+        let reader = try Ledger.openReadOnly(path: fixture.ledger.path)
+        let (agents, windowsEach) = (20, 25)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for agent in 0..<agents {
+                group.addTask {
+                    for sequence in 0..<windowsEach {
+                        let window = fixture.window(agent: "agent-\(agent)", sequence: sequence)
+                        let result = try await fixture.writer.ingest(window)
+                        XCTAssertEqual(result, .stored)
+                        let stored = try reader.query(
+                            "SELECT COUNT(*) FROM windows WHERE agent_id = 'agent-\(agent)' AND sequence = \(sequence)").rows
+                        XCTAssertEqual(stored, [["1"]], "answered before its commit")
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let resent = try await fixture.writer.ingest(fixture.window(agent: "agent-3", sequence: 7))
+        XCTAssertEqual(resent, .duplicate)
+        XCTAssertEqual(try reader.query("SELECT COUNT(*), MAX(ingest_order) FROM windows").rows, [["500", "500"]])
+        XCTAssertTrue(try reader.verifyRunningTotals().passed)
+        let batches = try XCTUnwrap(fixture.metric("quantfleet_coordinator_window_batches_total"))
+        XCTAssertLessThan(batches, agents * windowsEach, "windows that arrive together share a transaction")
+        print("\(agents * windowsEach) windows from \(agents) concurrent sessions in \(batches) transactions")
+    }
+
+    func testABadWindowFailsAloneAndTheOthersAreStored() async throws {
+        let fixture = try WriterFixture(for: self)
+        var inconsistent = fixture.window(agent: "agent-bad", sequence: 1)
+        inconsistent.summary.top1Agreements = inconsistent.summary.count + 1
+        let windows = (0..<30).map { $0 == 13 ? inconsistent : fixture.window(agent: "agent-\($0)", sequence: 1) }
+        let outcomes = await withTaskGroup(of: (String, Bool).self) { group in
+            for window in windows {
+                group.addTask { (window.agentID, (try? await fixture.writer.ingest(window)) == .stored) }
+            }
+            return await group.reduce(into: [String: Bool]()) { $0[$1.0] = $1.1 }
+        }
+        XCTAssertEqual(outcomes.filter { !$0.value }.map(\.key), ["agent-bad"])
+        let reader = try Ledger.openReadOnly(path: fixture.ledger.path)
+        XCTAssertEqual(try reader.query("SELECT COUNT(*) FROM windows").rows, [["29"]])
+        XCTAssertTrue(try reader.verifyRunningTotals().passed)
+    }
+
+    func testWritesAndEvaluationsRunOnTheLedgerThread() async throws {
+        let fixture = try WriterFixture(for: self)
+        let executor = fixture.controller.executor
+        XCTAssertFalse(executor.isCurrent)
+        let writerOnLedgerThread = try await fixture.writer.perform { _ in executor.isCurrent }
+        XCTAssertTrue(writerOnLedgerThread)
+        let controllerOnLedgerThread = await fixture.controller.runsOnLedgerThread()
+        XCTAssertTrue(controllerOnLedgerThread)
+    }
+}
+
+extension RolloutController {
+    fileprivate func runsOnLedgerThread() -> Bool { executor.isCurrent }
+}
+
+/// A real ledger file with one rollout, its controller and its writer.
+private struct WriterFixture: Sendable {
+    let ledger: Ledger
+    let controller: RolloutController
+    let writer: LedgerWriter
+    let metrics = CoordinatorMetrics()
+    let assignmentID: String
+
+    init(for test: XCTestCase) throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-writer-\(UUID().uuidString)")
+        test.addTeardownBlock { try? FileManager.default.removeItem(at: directory) }
+        ledger = try Ledger(path: directory.appendingPathComponent("ledger.sqlite").path)
+        let (reference, candidate) = (String(repeating: "a", count: 64), String(repeating: "b", count: 64))
+        for (sha256, precision) in [(reference, "fp16"), (candidate, "int8")] {
+            try ledger.registerModel(ModelRecord(sha256: sha256, name: "digits", precision: precision, sizeBytes: 1, registeredAt: Date()))
+        }
+        let rollout = try ledger.ensureRollout(
+            modelName: "digits", referenceSHA256: reference, candidateSHA256: candidate, samplingRate: 1, windowSize: 10,
+            policyVersion: "writer.1")
+        assignmentID = try ledger.assignment(forRollout: rollout.id).id
+        let policy = Policy(version: "writer.1", shipBelow: 0.01, stayFP16Above: 0.03, confidence: 0.95, minimumSamples: 100, minimumLabelled: 100)
+        let logger = Logger(label: "ledger-writer-tests")
+        controller = RolloutController(
+            ledger: ledger, store: try ModelStore(root: directory.appendingPathComponent("store").path), policy: policy,
+            metrics: metrics, logger: logger)
+        writer = LedgerWriter(ledger: ledger, controller: controller, maximumBatch: 64, metrics: metrics, logger: logger)
+    }
+
+    func window(agent: String, sequence: Int) -> WindowRecord {
+        WindowRecord(
+            agentID: agent, assignmentID: assignmentID, sequence: Int64(sequence), kernelPath: "avx2",
+            summary: WindowSummary(count: 10, top1Agreements: 10, referenceLatencyMicrosSum: 100, candidateLatencyMicrosSum: 50),
+            agreementByClass: [1: AgreementCounts(samples: 10, agreements: 10)])
+    }
+
+    /// A counter's value as the metrics endpoint reports it.
+    func metric(_ name: String) -> Int? {
+        metrics.registry.emitToString().split(separator: "\n")
+            .first { $0.hasPrefix(name + " ") }
+            .flatMap { Double($0.split(separator: " ").last ?? "") }
+            .map { Int($0) }
+    }
+}
