@@ -20,7 +20,8 @@ struct AgentListener: Service {
     func run() async throws {
         let server = try await FleetServer.bind(
             host: configuration.listen.host, port: configuration.listen.port, tls: tls,
-            maxFrameBytes: configuration.maxFrameBytes, logger: logger)
+            maxFrameBytes: configuration.maxFrameBytes, admission: HandshakeAdmission(configuration.handshakeLimits),
+            refused: { [metrics] in metrics.refused($0) }, logger: logger)
         logger.notice("listening for agents", metadata: ["address": "\(server.localAddress.map { "\($0)" } ?? "?")"])
         do {
             try await cancelWhenGracefulShutdown { try await serve(server) }

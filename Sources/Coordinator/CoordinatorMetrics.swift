@@ -1,4 +1,5 @@
 import DaemonSupport
+import FleetProtocol
 import Prometheus
 import ShadowEval
 
@@ -13,6 +14,7 @@ public struct CoordinatorMetrics: Sendable {
     let transfersWaiting: Gauge
     let modelsRejected: Counter
     private let decisions: [Outcome: Counter]
+    private let handshakesRefused: [HandshakeRefusal.Limit: Counter]
 
     public init() {
         func name(_ metric: String, unit: String = "", _ help: String) -> MetricNameDescriptor {
@@ -35,9 +37,19 @@ public struct CoordinatorMetrics: Sendable {
             decisions[outcome] = registry.makeCounter(descriptor: decided, labels: [("outcome", outcome.rawValue)])
         }
         self.decisions = decisions
+        let refused = name("handshakes_refused", unit: "total", "Agent connections closed before their TLS handshake, by limit.")
+        var handshakesRefused: [HandshakeRefusal.Limit: Counter] = [:]
+        for limit in HandshakeRefusal.Limit.allCases {
+            handshakesRefused[limit] = registry.makeCounter(descriptor: refused, labels: [("limit", limit.rawValue)])
+        }
+        self.handshakesRefused = handshakesRefused
     }
 
     func decided(_ outcome: Outcome) {
         decisions[outcome]?.increment()
+    }
+
+    func refused(_ handshake: HandshakeRefusal) {
+        handshakesRefused[handshake.limit]?.increment()
     }
 }
