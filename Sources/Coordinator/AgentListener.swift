@@ -11,6 +11,7 @@ struct AgentListener: Service {
     let tls: NIOSSLContext
     let writer: LedgerWriter
     let presence: AgentPresence
+    let connections: AgentConnections
     let controller: RolloutController
     let store: ModelStore
     let slots: TransferSlots
@@ -35,7 +36,9 @@ struct AgentListener: Service {
             var logger = logger
             logger[metadataKey: "agent"] = "\(connection.identity)"
             let session = AgentSession(
-                agentID: connection.identity, writer: writer, presence: presence, controller: controller,
+                agentID: connection.identity, peer: connection.remoteAddress.map { "\($0)" } ?? "unknown",
+                closeConnection: { [channel = connection.channel.channel] in channel.close(promise: nil) },
+                connections: connections, writer: writer, presence: presence, controller: controller,
                 streamer: ModelChunkStreamer(store: store, slots: slots, metrics: metrics, logger: logger),
                 heartbeatInterval: .milliseconds(configuration.heartbeatIntervalMillis),
                 maxFrameBytes: configuration.maxFrameBytes, metrics: metrics, logger: logger)

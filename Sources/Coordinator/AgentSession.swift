@@ -14,6 +14,7 @@ struct AgentSession {
         case noCommonVersion(offered: [UInt32])
         case unexpected(String)
         case silent(seconds: Int)
+        case replacedTooOften(since: Duration, interval: Duration)
 
         var description: String {
             switch self {
@@ -21,11 +22,18 @@ struct AgentSession {
             case .noCommonVersion(let offered): "no common protocol version (agent offers \(offered), coordinator speaks \(FleetFraming.protocolVersion))"
             case .unexpected(let what): "unexpected \(what) from an agent"
             case .silent(let seconds): "no frame for \(seconds) s (three heartbeat intervals)"
+            case .replacedTooOften(let since, let interval):
+                "this agent id is connected already and was last replaced \(since.formatted(.units(allowed: [.seconds, .milliseconds]))) ago; "
+                    + "a connection replaces another at most once every \(interval.formatted(.units(allowed: [.seconds, .milliseconds])))"
             }
         }
     }
 
     let agentID: String
+    /// The client's address, and how to close its connection (when a newer one replaces it).
+    let peer: String
+    let closeConnection: @Sendable () -> Void
+    let connections: AgentConnections
     let writer: LedgerWriter
     let presence: AgentPresence
     let controller: RolloutController
@@ -56,6 +64,8 @@ struct AgentSession {
             try? await outbound.write(Envelope(.error(.with { $0.reason = "\(error)" })))
             throw error
         }
+        let token = try await claimAgentID(outbound)
+        defer { connections.release(agentID, token: token) }
         try await writer.perform { [agentID] ledger in
             try ledger.recordAgentSeen(
                 id: agentID, kernelPath: hello.kernelPath, agentVersion: hello.agentVersion, labels: hello.labels, at: Date())
@@ -94,6 +104,35 @@ struct AgentSession {
     }
 
     static let capabilities: Set<String> = ["model-chunks", "shadow-windows"]
+
+    /// Takes the agent id for this connection, replacing an older connection with the same id at most
+    /// once per interval; otherwise refuses this one. Either is logged, counted and recorded.
+    private func claimAgentID(_ outbound: NIOAsyncChannelOutboundWriter<Envelope>) async throws -> Int {
+        let (claim, token) = connections.claim(agentID, peer: peer, close: closeConnection)
+        switch claim {
+        case .first:
+            break
+        case .replaced(let previous):
+            let reason = "a connection from \(peer) replaced the one from \(previous)"
+            logger.warning("agent connection replaced", metadata: ["peer": "\(peer)", "previous": "\(previous)"])
+            metrics.agentReplacements.increment()
+            try await writer.perform { [agentID] in try $0.recordAgentEvent(agentID: agentID, action: "replaced", reason: reason) }
+        case .refused(let previous, let since):
+            let error = SessionError.replacedTooOften(since: since, interval: connections.replacementInterval)
+            logger.warning("agent connection refused: its id is connected already", metadata: [
+                "peer": "\(peer)", "connected": "\(previous)", "reason": "\(error)",
+            ])
+            metrics.agentReplacementsRefused.increment()
+            try await writer.perform { [agentID, peer] in
+                try $0.recordAgentEvent(
+                    agentID: agentID, action: "replacement-refused", reason: "a connection from \(peer) while \(previous) holds the id: \(error)")
+            }
+            try? await outbound.write(Envelope(.error(.with { $0.reason = "\(error)" })))
+            throw error
+        }
+        guard let token else { preconditionFailure("a connection that was not refused holds a token") }
+        return token
+    }
 
     private func receiveHello(_ frames: inout NIOAsyncChannelInboundStream<Envelope>.AsyncIterator) async throws -> Hello {
         guard let first = try await frames.next() else { throw SessionError.expectedHello(got: "end of stream") }

@@ -25,7 +25,9 @@ public enum CoordinatorApp {
         let presence = AgentPresence()
         let listener = AgentListener(
             configuration: configuration, tls: try FleetTLS.serverContext(configuration.tls),
-            writer: writer, presence: presence, controller: controller, store: store,
+            writer: writer, presence: presence,
+            connections: AgentConnections(replacementInterval: .milliseconds(configuration.agentReplacementIntervalMillis)),
+            controller: controller, store: store,
             slots: TransferSlots(limit: configuration.maxConcurrentTransfers, metrics: metrics), metrics: metrics, logger: logger)
         // Started first, stopped last: the listener's sessions hand them sightings and windows.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [

@@ -53,6 +53,9 @@ public struct CoordinatorConfiguration: Sendable, Codable {
     public var maxHandshakesInFlight: Int
     /// Agent TLS handshakes started per second at most, in bursts of as many.
     public var handshakesPerSecond: Int
+    /// A second connection with a connected agent's id replaces the first at most once per this
+    /// interval; within it the newcomer is refused (a stolen certificate cannot evict in a loop).
+    public var agentReplacementIntervalMillis: Int
 
     enum CodingKeys: String, CodingKey {
         case listen, tls, ledger, policy, rollout, admin, metrics
@@ -64,6 +67,7 @@ public struct CoordinatorConfiguration: Sendable, Codable {
         case referenceResidentMillis = "reference-resident-ms"
         case maxHandshakesInFlight = "max-handshakes-in-flight"
         case handshakesPerSecond = "handshakes-per-second"
+        case agentReplacementIntervalMillis = "agent-replacement-interval-ms"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -91,8 +95,12 @@ public struct CoordinatorConfiguration: Sendable, Codable {
         }
         maxHandshakesInFlight = try container.decodeIfPresent(Int.self, forKey: .maxHandshakesInFlight) ?? 128
         handshakesPerSecond = try container.decodeIfPresent(Int.self, forKey: .handshakesPerSecond) ?? 500
-        for (key, value) in [(CodingKeys.maxHandshakesInFlight, maxHandshakesInFlight), (.handshakesPerSecond, handshakesPerSecond)]
-        where value < 1 {
+        agentReplacementIntervalMillis = try container.decodeIfPresent(Int.self, forKey: .agentReplacementIntervalMillis) ?? 10_000
+        let positive: [(CodingKeys, Int)] = [
+            (.maxHandshakesInFlight, maxHandshakesInFlight), (.handshakesPerSecond, handshakesPerSecond),
+            (.agentReplacementIntervalMillis, agentReplacementIntervalMillis),
+        ]
+        for (key, value) in positive where value < 1 {
             throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "must be at least 1, got \(value)")
         }
     }

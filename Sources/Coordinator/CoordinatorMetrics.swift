@@ -13,6 +13,8 @@ public struct CoordinatorMetrics: Sendable {
     let transfersActive: Gauge
     let transfersWaiting: Gauge
     let modelsRejected: Counter
+    let agentReplacements: Counter
+    let agentReplacementsRefused: Counter
     private let decisions: [Outcome: Counter]
     private let handshakesRefused: [HandshakeRefusal.Limit: Counter]
 
@@ -31,6 +33,11 @@ public struct CoordinatorMetrics: Sendable {
             "model_transfers_waiting", "Model transfers waiting for a slot (max-concurrent-transfers)."))
         modelsRejected = registry.makeCounter(descriptor: name(
             "models_rejected", unit: "total", "Models agents refused (bad signature or content)."))
+        agentReplacements = registry.makeCounter(descriptor: name(
+            "agent_replacements", unit: "total", "Connections that replaced an older connection with the same agent id."))
+        agentReplacementsRefused = registry.makeCounter(descriptor: name(
+            "agent_replacements_refused", unit: "total",
+            "Connections refused because their agent id was replaced too recently (agent-replacement-interval-ms)."))
         let decided = name("decisions", unit: "total", "Policy evaluations, by outcome.")
         var decisions: [Outcome: Counter] = [:]
         for outcome in Outcome.allCases {

@@ -22,6 +22,9 @@ enum LedgerSchema {
             try db.execute(sql: v5)
             try RunningTotalsStore.backfill(db)
         }
+        migrator.registerMigration("v6") { db in
+            try db.execute(sql: v6)
+        }
         return migrator
     }()
 
@@ -395,5 +398,18 @@ enum LedgerSchema {
             \(decisionCounts),
             PRIMARY KEY (rollout_id, stage, dimension, value)
         ) STRICT, WITHOUT ROWID;
+        """
+
+    /// What happened to an agent's connection that no rollout owns: a second connection with the
+    /// same agent id replaced the first, or was refused because replacements came too often.
+    private static let v6 = """
+        CREATE TABLE agent_events (
+            id       INTEGER PRIMARY KEY AUTOINCREMENT,
+            agent_id TEXT NOT NULL,
+            at       TEXT NOT NULL,
+            action   TEXT NOT NULL CHECK (action IN ('replaced', 'replacement-refused')),
+            reason   TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX agent_events_by_agent ON agent_events(agent_id, id);
         """
 }

@@ -3,7 +3,7 @@ import XCTest
 
 @testable import Coordinator
 
-/// The handshake limits of the coordinator's configuration file, read by the one strict parser.
+/// The connection limits of the coordinator's configuration file, read by the one strict parser.
 final class CoordinatorConfigurationTests: XCTestCase {
     private let minimal = """
         listen: {host: 127.0.0.1, port: 7443}
@@ -18,6 +18,7 @@ final class CoordinatorConfigurationTests: XCTestCase {
     func testHandshakeLimitsHaveDefaultsAndCanBeSet() throws {
         let defaults = try load(minimal)
         XCTAssertEqual(defaults.handshakeLimits, .init(maximumInFlight: 128, perSecond: 500, burst: 500))
+        XCTAssertEqual(defaults.agentReplacementIntervalMillis, 10_000)
         let set = try load(minimal + "\nmax-handshakes-in-flight: 16\nhandshakes-per-second: 40")
         XCTAssertEqual(set.handshakeLimits, .init(maximumInFlight: 16, perSecond: 40, burst: 40))
     }

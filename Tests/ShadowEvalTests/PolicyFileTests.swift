@@ -73,20 +73,15 @@ final class PolicyFileTests: XCTestCase {
     }
 
     func testEvaluationCadenceIsCheckedStrictly() {
-        XCTAssertEqual(
-            policyFileError(loading: valid + "\nevaluation:\n  every-windows: 0\n  every-ms: 2000")?.description,
-            "line 9: evaluation.every-windows is 0; it must be at least 1")
-        XCTAssertEqual(
-            policyFileError(loading: valid + "\nevaluation:\n  every-windows: 10\n  every-ms: -5")?.description,
-            "line 10: evaluation.every-ms is -5; it must be at least 1")
-        XCTAssertEqual(
-            policyFileError(loading: valid + "\nevaluation:\n  every-windows: 10\n  every-msec: 5")?.description,
-            "line 10: evaluation.every-msec is not a known key; did you mean every-ms?")
-        XCTAssertEqual(
-            policyFileError(loading: valid + "\nevaluation:\n  every-windows: 10\n  every-ms: 5\n  jitter: 1")?.description,
-            "line 11: evaluation.jitter is not a known key; known here: every-ms, every-windows")
-        XCTAssertEqual(
-            policyFileError(loading: valid + "\nevaluation:\n  every-windows: ten\n  every-ms: 5"),
-            PolicyFileError(line: 9, key: "evaluation.every-windows", reason: "must be a whole number"))
+        let refusals = [
+            ("  every-windows: 0\n  every-ms: 2000", "line 9: evaluation.every-windows is 0; it must be at least 1"),
+            ("  every-windows: 10\n  every-ms: -5", "line 10: evaluation.every-ms is -5; it must be at least 1"),
+            ("  every-windows: 10\n  every-msec: 5", "line 10: evaluation.every-msec is not a known key; did you mean every-ms?"),
+            ("  every-windows: 10\n  every-ms: 5\n  jitter: 1", "line 11: evaluation.jitter is not a known key; known here: every-ms, every-windows"),
+            ("  every-windows: ten\n  every-ms: 5", "line 9: evaluation.every-windows must be a whole number"),
+        ]
+        for (section, expected) in refusals {
+            XCTAssertEqual(policyFileError(loading: valid + "\nevaluation:\n" + section)?.description, expected)
+        }
     }
 }
