@@ -188,7 +188,7 @@ struct AgentSession {
 
     /// Acks only after the window's batch commits; a duplicate is acked again, never stored twice.
     private func ingest(_ window: ShadowWindow, outbound: NIOAsyncChannelOutboundWriter<Envelope>) async throws {
-        guard try await controller.isKnownAssignment(window.assignmentID) else {
+        guard try controller.isKnownAssignment(window.assignmentID) else {
             logger.warning("window for an unknown assignment kept unacknowledged", metadata: [
                 "assignment": "\(window.assignmentID)", "sequence": "\(window.sequence)",
             ])

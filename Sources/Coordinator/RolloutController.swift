@@ -5,6 +5,7 @@ import Foundation
 import Ledger
 import Logging
 import ShadowEval
+import Synchronization
 
 /// Owns the rollouts: registers models, tells each agent what to shadow, and re-evaluates the
 /// policy each time evidence lands in the ledger. Two kinds of rollout:
@@ -32,6 +33,8 @@ public actor RolloutController {
     /// When each stage is evaluated next (the policy's `evaluation:` cadence).
     private var schedule: EvaluationSchedule
     nonisolated let executor: LedgerExecutor
+    /// Assignment ids windows have named that the ledger has (`isKnownAssignment`).
+    private nonisolated let knownAssignments = Mutex<Set<String>>([])
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
@@ -91,9 +94,14 @@ public actor RolloutController {
     }
 
     /// Windows of any stage of any rollout are accepted (an agent's spool may still hold windows of
-    /// a stage that has since advanced); only the current stage's count toward a decision.
-    func isKnownAssignment(_ id: String) throws -> Bool {
-        try configured?.assignment.assignmentID == id || ledger.assignment(id: id) != nil
+    /// a stage that has since advanced); only the current stage's count toward a decision. Asked per
+    /// window, so answered on the caller's thread (a read, no hop to the ledger thread), and an id
+    /// once found is remembered: assignments are never deleted.
+    nonisolated func isKnownAssignment(_ id: String) throws -> Bool {
+        if knownAssignments.withLock({ $0.contains(id) }) { return true }
+        guard try ledger.assignment(id: id) != nil else { return false }
+        knownAssignments.withLock { _ = $0.insert(id) }
+        return true
     }
 
     /// Notes the windows a batch stored, per assignment, and evaluates the stages that are due.

@@ -54,6 +54,14 @@ final class LedgerWriterTests: XCTestCase {
         XCTAssertTrue(try reader.verifyRunningTotals().passed)
     }
 
+    /// Sessions ask per window whether its assignment exists, on their own thread.
+    func testAssignmentsInTheLedgerAreKnownOthersAreNot() throws {
+        let fixture = try WriterFixture(for: self)
+        XCTAssertTrue(try fixture.controller.isKnownAssignment(fixture.assignmentID))
+        XCTAssertTrue(try fixture.controller.isKnownAssignment(fixture.assignmentID), "remembered")
+        XCTAssertFalse(try fixture.controller.isKnownAssignment("a-000000000000"))
+    }
+
     func testWritesAndEvaluationsRunOnTheLedgerThread() async throws {
         let fixture = try WriterFixture(for: self)
         let executor = fixture.controller.executor
