@@ -18,8 +18,11 @@ public final class LedgerReader: Sendable {
         self.path = path
         do {
             database = try DatabaseQueue(path: path, configuration: configuration)
-            guard try database.read(LedgerSchema.migrator.hasCompletedMigrations) else {
-                throw LedgerError.notALedger(path: path)
+            let migrator = LedgerSchema.migrator
+            guard let applied = try database.read(migrator.completedMigrations).last else { throw LedgerError.notALedger(path: path) }
+            // Read-only: an older ledger cannot be migrated here, and its tables lack what this version reads.
+            guard try database.read(migrator.hasCompletedMigrations) else {
+                throw LedgerError.olderSchema(path: path, schema: applied, needed: migrator.migrations.last!)
             }
         } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
             throw LedgerError.notALedger(path: path)

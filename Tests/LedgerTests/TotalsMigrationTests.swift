@@ -41,9 +41,12 @@ final class TotalsMigrationTests: XCTestCase {
             }
         }
 
+        XCTAssertThrowsError(try Ledger.openReadOnly(path: path), "read-only cannot migrate") {
+            XCTAssertEqual($0 as? LedgerError, .olderSchema(path: path, schema: "v4", needed: "v6"))
+        }
         let ledger = try Ledger(path: path)
         let reader = try Ledger.openReadOnly(path: path)
-        XCTAssertEqual(try reader.query("SELECT identifier FROM grdb_migrations ORDER BY identifier").rows.last, ["v5"])
+        XCTAssertTrue(try reader.query("SELECT identifier FROM grdb_migrations").rows.contains(["v5"]))
         XCTAssertEqual(
             try reader.query("SELECT sequence FROM windows WHERE assignment_id = 'a-stage0' ORDER BY ingest_order").rows,
             [["5"], ["1"], ["3"], ["2"], ["4"], ["0"]])
