@@ -11,6 +11,12 @@ struct StageKey: Hashable, Sendable {
 /// The running totals (migration v5): `stage_totals` holds a stage's whole, cost and measures,
 /// `slice_totals` its slices. Windows are added in the transaction that stores them; a decision
 /// reads a stage's few rows, never its windows.
+///
+/// Windows are folded strictly in ingest order (`Fold.add` and `add` check it) and each stage row
+/// says which window it runs through, so state that depends on the order of the evidence (issue 28's
+/// betting wealth, a bet held constant within a window and chosen from earlier windows only) belongs
+/// in these rows and this fold, and can be recomputed by replaying a stage's windows
+/// `ORDER BY ingest_order` (index `windows_by_assignment_in_order`).
 enum RunningTotalsStore {
     /// Windows of one stage folded in memory during a batch, in ingest order.
     struct Fold {
