@@ -164,8 +164,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "LedgerTests", dependencies: ["Ledger"]),
-        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "DaemonSupport", "FleetProtocol", "Ledger"]),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "ShadowEval", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(
+            name: "CoordinatorTests",
+            dependencies: [
+                "Coordinator", "DaemonSupport", "FleetProtocol", "Ledger", "ShadowEval",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "DaemonSupportTests",
             dependencies: [

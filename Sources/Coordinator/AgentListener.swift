@@ -9,7 +9,9 @@ import ServiceLifecycle
 struct AgentListener: Service {
     let configuration: CoordinatorConfiguration
     let tls: NIOSSLContext
-    let ledger: Ledger
+    let writer: LedgerWriter
+    let presence: AgentPresence
+    let connections: AgentConnections
     let controller: RolloutController
     let store: ModelStore
     let slots: TransferSlots
@@ -19,7 +21,8 @@ struct AgentListener: Service {
     func run() async throws {
         let server = try await FleetServer.bind(
             host: configuration.listen.host, port: configuration.listen.port, tls: tls,
-            maxFrameBytes: configuration.maxFrameBytes, logger: logger)
+            maxFrameBytes: configuration.maxFrameBytes, admission: HandshakeAdmission(configuration.handshakeLimits),
+            refused: { [metrics] in metrics.refused($0) }, logger: logger)
         logger.notice("listening for agents", metadata: ["address": "\(server.localAddress.map { "\($0)" } ?? "?")"])
         do {
             try await cancelWhenGracefulShutdown { try await serve(server) }
@@ -33,7 +36,9 @@ struct AgentListener: Service {
             var logger = logger
             logger[metadataKey: "agent"] = "\(connection.identity)"
             let session = AgentSession(
-                agentID: connection.identity, ledger: ledger, controller: controller,
+                agentID: connection.identity, peer: connection.remoteAddress.map { "\($0)" } ?? "unknown",
+                closeConnection: { [channel = connection.channel.channel] in channel.close(promise: nil) },
+                connections: connections, writer: writer, presence: presence, controller: controller,
                 streamer: ModelChunkStreamer(store: store, slots: slots, metrics: metrics, logger: logger),
                 heartbeatInterval: .milliseconds(configuration.heartbeatIntervalMillis),
                 maxFrameBytes: configuration.maxFrameBytes, metrics: metrics, logger: logger)

@@ -14,6 +14,7 @@ struct AgentSession {
         case noCommonVersion(offered: [UInt32])
         case unexpected(String)
         case silent(seconds: Int)
+        case replacedTooOften(since: Duration, interval: Duration)
 
         var description: String {
             switch self {
@@ -21,12 +22,20 @@ struct AgentSession {
             case .noCommonVersion(let offered): "no common protocol version (agent offers \(offered), coordinator speaks \(FleetFraming.protocolVersion))"
             case .unexpected(let what): "unexpected \(what) from an agent"
             case .silent(let seconds): "no frame for \(seconds) s (three heartbeat intervals)"
+            case .replacedTooOften(let since, let interval):
+                "this agent id is connected already and was last replaced \(since.formatted(.units(allowed: [.seconds, .milliseconds]))) ago; "
+                    + "a connection replaces another at most once every \(interval.formatted(.units(allowed: [.seconds, .milliseconds])))"
             }
         }
     }
 
     let agentID: String
-    let ledger: Ledger
+    /// The client's address, and how to close its connection (when a newer one replaces it).
+    let peer: String
+    let closeConnection: @Sendable () -> Void
+    let connections: AgentConnections
+    let writer: LedgerWriter
+    let presence: AgentPresence
     let controller: RolloutController
     let streamer: ModelChunkStreamer
     let heartbeatInterval: Duration
@@ -55,8 +64,12 @@ struct AgentSession {
             try? await outbound.write(Envelope(.error(.with { $0.reason = "\(error)" })))
             throw error
         }
-        try ledger.recordAgentSeen(
-            id: agentID, kernelPath: hello.kernelPath, agentVersion: hello.agentVersion, labels: hello.labels, at: Date())
+        let token = try await claimAgentID(outbound)
+        defer { connections.release(agentID, token: token) }
+        try await writer.perform { [agentID] ledger in
+            try ledger.recordAgentSeen(
+                id: agentID, kernelPath: hello.kernelPath, agentVersion: hello.agentVersion, labels: hello.labels, at: Date())
+        }
         try await outbound.write(Envelope(.welcome(.with {
             $0.protocolVersion = FleetFraming.protocolVersion
             $0.capabilities = hello.capabilities.filter(Self.capabilities.contains)
@@ -92,6 +105,35 @@ struct AgentSession {
 
     static let capabilities: Set<String> = ["model-chunks", "shadow-windows"]
 
+    /// Takes the agent id for this connection, replacing an older connection with the same id at most
+    /// once per interval; otherwise refuses this one. Either is logged, counted and recorded.
+    private func claimAgentID(_ outbound: NIOAsyncChannelOutboundWriter<Envelope>) async throws -> Int {
+        let (claim, token) = connections.claim(agentID, peer: peer, close: closeConnection)
+        switch claim {
+        case .first:
+            break
+        case .replaced(let previous):
+            let reason = "a connection from \(peer) replaced the one from \(previous)"
+            logger.warning("agent connection replaced", metadata: ["peer": "\(peer)", "previous": "\(previous)"])
+            metrics.agentReplacements.increment()
+            try await writer.perform { [agentID] in try $0.recordAgentEvent(agentID: agentID, action: "replaced", reason: reason) }
+        case .refused(let previous, let since):
+            let error = SessionError.replacedTooOften(since: since, interval: connections.replacementInterval)
+            logger.warning("agent connection refused: its id is connected already", metadata: [
+                "peer": "\(peer)", "connected": "\(previous)", "reason": "\(error)",
+            ])
+            metrics.agentReplacementsRefused.increment()
+            try await writer.perform { [agentID, peer] in
+                try $0.recordAgentEvent(
+                    agentID: agentID, action: "replacement-refused", reason: "a connection from \(peer) while \(previous) holds the id: \(error)")
+            }
+            try? await outbound.write(Envelope(.error(.with { $0.reason = "\(error)" })))
+            throw error
+        }
+        guard let token else { preconditionFailure("a connection that was not refused holds a token") }
+        return token
+    }
+
     private func receiveHello(_ frames: inout NIOAsyncChannelInboundStream<Envelope>.AsyncIterator) async throws -> Hello {
         guard let first = try await frames.next() else { throw SessionError.expectedHello(got: "end of stream") }
         guard case .hello(let hello)? = first.payload else {
@@ -123,17 +165,19 @@ struct AgentSession {
             case .modelReady(let ready):
                 logger.info("agent shadowing", metadata: ["assignment": "\(ready.assignmentID)"])
             case .servingChanged(let change):
-                try record(change)
+                try await record(change)
             case .modelRejected(let rejection):
                 metrics.modelsRejected.increment()
                 logger.error("agent refused a model", metadata: [
                     "assignment": "\(rejection.assignmentID)", "sha256": "\(rejection.sha256)", "reason": "\(rejection.reason)",
                 ])
-                try ledger.recordAgentReport(
-                    assignmentID: rejection.assignmentID, agentID: agentID, action: "model-rejected",
-                    reason: "refused model \(rejection.sha256): \(rejection.reason)")
+                try await writer.perform { [agentID] ledger in
+                    try ledger.recordAgentReport(
+                        assignmentID: rejection.assignmentID, agentID: agentID, action: "model-rejected",
+                        reason: "refused model \(rejection.sha256): \(rejection.reason)")
+                }
             case .heartbeat:
-                try ledger.recordAgentHeartbeat(id: agentID, at: Date())
+                presence.seen(agentID)
             case .error(let error):
                 logger.warning("agent reported a protocol error", metadata: ["reason": "\(error.reason)"])
             case .hello, .welcome, .assignment, .modelChunk, .windowAck, nil:
@@ -142,35 +186,35 @@ struct AgentSession {
         }
     }
 
-    /// Acks only after the ledger transaction commits; a duplicate is acked again, never stored twice.
+    /// Acks only after the window's batch commits; a duplicate is acked again, never stored twice.
     private func ingest(_ window: ShadowWindow, outbound: NIOAsyncChannelOutboundWriter<Envelope>) async throws {
-        guard try await controller.isKnownAssignment(window.assignmentID) else {
+        guard try controller.isKnownAssignment(window.assignmentID) else {
             logger.warning("window for an unknown assignment kept unacknowledged", metadata: [
                 "assignment": "\(window.assignmentID)", "sequence": "\(window.sequence)",
             ])
             try await outbound.write(Envelope(.error(.with { $0.reason = "unknown assignment \(window.assignmentID)" })))
             return
         }
-        let result = try ledger.ingest(WindowRecord(agentID: agentID, window: window))
+        let result = try await writer.ingest(WindowRecord(agentID: agentID, window: window))
+        if result == .stored { metrics.windowsIngested.increment() }
         try await outbound.write(Envelope(.windowAck(.with {
             $0.assignmentID = window.assignmentID
             $0.sequence = window.sequence
         })))
-        if result == .stored {
-            metrics.windowsIngested.increment()
-            try await controller.evidenceArrived(assignmentID: window.assignmentID)
-        }
     }
 
-    private func record(_ change: ServingChanged) throws {
+    private func record(_ change: ServingChanged) async throws {
         logger.notice("agent switched its primary model", metadata: [
             "assignment": "\(change.assignmentID)", "mode": "\(change.mode)", "primary": "\(change.primarySha256)",
             "switch_us": "\(change.switchMicros)", "loaded_from_disk": "\(change.loadedFromDisk)",
         ])
-        guard try ledger.assignment(id: change.assignmentID) != nil else { return }
-        try ledger.recordServingChange(ServingChangeRecord(
+        let record = ServingChangeRecord(
             agentID: agentID, assignmentID: change.assignmentID, at: Date(), mode: change.mode.ledgerName,
-            primarySHA256: change.primarySha256, switchMicros: Int64(change.switchMicros), loadedFromDisk: change.loadedFromDisk))
+            primarySHA256: change.primarySha256, switchMicros: Int64(change.switchMicros), loadedFromDisk: change.loadedFromDisk)
+        try await writer.perform { ledger in
+            guard try ledger.assignment(id: record.assignmentID) != nil else { return }
+            try ledger.recordServingChange(record)
+        }
     }
 
     private func keepAlive(_ outbound: NIOAsyncChannelOutboundWriter<Envelope>, lastFrame: FrameClock) async throws {

@@ -21,16 +21,28 @@ public enum CoordinatorApp {
         if let rollout = configuration.rollout {
             try await controller.open(rollout)
         }
+        let writer = LedgerWriter(ledger: ledger, controller: controller, metrics: metrics, logger: logger)
+        let presence = AgentPresence()
         let listener = AgentListener(
             configuration: configuration, tls: try FleetTLS.serverContext(configuration.tls),
-            ledger: ledger, controller: controller, store: store,
+            writer: writer, presence: presence,
+            connections: AgentConnections(replacementInterval: .milliseconds(configuration.agentReplacementIntervalMillis)),
+            controller: controller, store: store,
             slots: TransferSlots(limit: configuration.maxConcurrentTransfers, metrics: metrics), metrics: metrics, logger: logger)
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: listener)]
+        // Started first, stopped last: the listener's sessions hand them sightings and windows.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: PresenceFlusher(
+                presence: presence, writer: writer, interval: .milliseconds(configuration.heartbeatIntervalMillis), logger: logger)),
+        ]
+        if let tick = controller.evaluationTick {
+            services.append(.init(service: EvaluationTimer(controller: controller, tick: tick)))
+        }
+        services.append(.init(service: listener))
         if let admin = configuration.admin {
             var adminLogger = logger
             adminLogger[metadataKey: "service"] = "admin"
             services.append(.init(service: try buildAdminApplication(
-                listen: admin, tls: configuration.tls, ledger: ledger, controller: controller,
+                listen: admin, tls: configuration.tls, ledger: ledger, controller: controller, presence: presence,
                 stagingDirectory: store.root.appendingPathComponent("uploads"), logger: adminLogger)))
         }
         if let listen = configuration.metrics {

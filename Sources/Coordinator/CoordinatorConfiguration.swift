@@ -48,6 +48,14 @@ public struct CoordinatorConfiguration: Sendable, Codable {
     /// After a promotion, how long agents keep the former reference loaded and shadowed, so that a
     /// rollback is a pointer switch.
     public var referenceResidentMillis: Int
+    /// Agent TLS handshakes in progress at once; a connection beyond it is closed before its
+    /// handshake starts (the agent backs off and retries), so a reconnect storm is absorbed.
+    public var maxHandshakesInFlight: Int
+    /// Agent TLS handshakes started per second at most, in bursts of as many.
+    public var handshakesPerSecond: Int
+    /// A second connection with a connected agent's id replaces the first at most once per this
+    /// interval; within it the newcomer is refused (a stolen certificate cannot evict in a loop).
+    public var agentReplacementIntervalMillis: Int
 
     enum CodingKeys: String, CodingKey {
         case listen, tls, ledger, policy, rollout, admin, metrics
@@ -57,6 +65,9 @@ public struct CoordinatorConfiguration: Sendable, Codable {
         case signingKey = "signing-key"
         case maxConcurrentTransfers = "max-concurrent-transfers"
         case referenceResidentMillis = "reference-resident-ms"
+        case maxHandshakesInFlight = "max-handshakes-in-flight"
+        case handshakesPerSecond = "handshakes-per-second"
+        case agentReplacementIntervalMillis = "agent-replacement-interval-ms"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -82,6 +93,22 @@ public struct CoordinatorConfiguration: Sendable, Codable {
             throw DecodingError.dataCorruptedError(
                 forKey: .referenceResidentMillis, in: container, debugDescription: "must not be negative")
         }
+        maxHandshakesInFlight = try container.decodeIfPresent(Int.self, forKey: .maxHandshakesInFlight) ?? 128
+        handshakesPerSecond = try container.decodeIfPresent(Int.self, forKey: .handshakesPerSecond) ?? 500
+        agentReplacementIntervalMillis = try container.decodeIfPresent(Int.self, forKey: .agentReplacementIntervalMillis) ?? 10_000
+        let positive: [(CodingKeys, Int)] = [
+            (.maxHandshakesInFlight, maxHandshakesInFlight), (.handshakesPerSecond, handshakesPerSecond),
+            (.agentReplacementIntervalMillis, agentReplacementIntervalMillis),
+        ]
+        for (key, value) in positive where value < 1 {
+            throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "must be at least 1, got \(value)")
+        }
+    }
+
+    /// The listener's handshake limits.
+    var handshakeLimits: HandshakeAdmission.Limits {
+        HandshakeAdmission.Limits(
+            maximumInFlight: maxHandshakesInFlight, perSecond: Double(handshakesPerSecond), burst: handshakesPerSecond)
     }
 
     /// Reads a YAML file; relative paths inside it are taken relative to the file's folder.

@@ -1,4 +1,5 @@
 import DaemonSupport
+import FleetProtocol
 import Prometheus
 import ShadowEval
 
@@ -7,11 +8,15 @@ public struct CoordinatorMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
     let agentsConnected: Gauge
     let windowsIngested: Counter
+    let windowBatches: Counter
     let modelBytesPushed: Counter
     let transfersActive: Gauge
     let transfersWaiting: Gauge
     let modelsRejected: Counter
+    let agentReplacements: Counter
+    let agentReplacementsRefused: Counter
     private let decisions: [Outcome: Counter]
+    private let handshakesRefused: [HandshakeRefusal.Limit: Counter]
 
     public init() {
         func name(_ metric: String, unit: String = "", _ help: String) -> MetricNameDescriptor {
@@ -20,21 +25,38 @@ public struct CoordinatorMetrics: Sendable {
         agentsConnected = registry.makeGauge(descriptor: name("agents_connected", "Agents with an open session."))
         windowsIngested = registry.makeCounter(descriptor: name(
             "windows_ingested", unit: "total", "Shadow windows stored in the ledger (duplicates not counted)."))
+        windowBatches = registry.makeCounter(descriptor: name(
+            "window_batches", unit: "total", "Ledger transactions that stored windows: windows_ingested / this is the mean batch."))
         modelBytesPushed = registry.makeCounter(descriptor: name("model_bytes_pushed", unit: "total", "Model bytes sent to agents."))
         transfersActive = registry.makeGauge(descriptor: name("model_transfers_active", "Model transfers streaming now."))
         transfersWaiting = registry.makeGauge(descriptor: name(
             "model_transfers_waiting", "Model transfers waiting for a slot (max-concurrent-transfers)."))
         modelsRejected = registry.makeCounter(descriptor: name(
             "models_rejected", unit: "total", "Models agents refused (bad signature or content)."))
+        agentReplacements = registry.makeCounter(descriptor: name(
+            "agent_replacements", unit: "total", "Connections that replaced an older connection with the same agent id."))
+        agentReplacementsRefused = registry.makeCounter(descriptor: name(
+            "agent_replacements_refused", unit: "total",
+            "Connections refused because their agent id was replaced too recently (agent-replacement-interval-ms)."))
         let decided = name("decisions", unit: "total", "Policy evaluations, by outcome.")
         var decisions: [Outcome: Counter] = [:]
         for outcome in Outcome.allCases {
             decisions[outcome] = registry.makeCounter(descriptor: decided, labels: [("outcome", outcome.rawValue)])
         }
         self.decisions = decisions
+        let refused = name("handshakes_refused", unit: "total", "Agent connections closed before their TLS handshake, by limit.")
+        var handshakesRefused: [HandshakeRefusal.Limit: Counter] = [:]
+        for limit in HandshakeRefusal.Limit.allCases {
+            handshakesRefused[limit] = registry.makeCounter(descriptor: refused, labels: [("limit", limit.rawValue)])
+        }
+        self.handshakesRefused = handshakesRefused
     }
 
     func decided(_ outcome: Outcome) {
         decisions[outcome]?.increment()
+    }
+
+    func refused(_ handshake: HandshakeRefusal) {
+        handshakesRefused[handshake.limit]?.increment()
     }
 }

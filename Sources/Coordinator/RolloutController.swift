@@ -5,6 +5,7 @@ import Foundation
 import Ledger
 import Logging
 import ShadowEval
+import Synchronization
 
 /// Owns the rollouts: registers models, tells each agent what to shadow, and re-evaluates the
 /// policy each time evidence lands in the ledger. Two kinds of rollout:
@@ -15,7 +16,8 @@ import ShadowEval
 ///   own evidence (`RolloutController+Stages.swift`).
 ///
 /// All state is in the ledger; this actor only serialises the writers, so that two agents' windows
-/// never race to write contradicting decisions.
+/// never race to write contradicting decisions. It runs on the ledger thread (`LedgerExecutor`), with
+/// the `LedgerWriter` that tells it which stages gained windows, never on the cooperative pool.
 public actor RolloutController {
     let ledger: Ledger
     let store: ModelStore
@@ -28,6 +30,13 @@ public actor RolloutController {
     private var configured: (rollout: RolloutRecord, assignment: Assignment)?
     /// Its agents keep shadowing after the decision; no further decision is taken.
     private var configuredDecided = false
+    /// When each stage is evaluated next (the policy's `evaluation:` cadence).
+    private var schedule: EvaluationSchedule
+    nonisolated let executor: LedgerExecutor
+    /// Assignment ids windows have named that the ledger has (`isKnownAssignment`).
+    private nonisolated let knownAssignments = Mutex<Set<String>>([])
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     /// How the controller signs models and what it tells agents on promotion.
     public struct Settings: Sendable {
@@ -52,6 +61,8 @@ public actor RolloutController {
         self.settings = settings
         self.metrics = metrics
         self.logger = logger
+        self.schedule = EvaluationSchedule(policy.evaluation)
+        self.executor = LedgerExecutor()
     }
 
     /// Stores both models and opens (or resumes, after a restart) the configuration file's rollout.
@@ -83,20 +94,54 @@ public actor RolloutController {
     }
 
     /// Windows of any stage of any rollout are accepted (an agent's spool may still hold windows of
-    /// a stage that has since advanced); only the current stage's count toward a decision.
-    func isKnownAssignment(_ id: String) throws -> Bool {
-        try configured?.assignment.assignmentID == id || ledger.assignment(id: id) != nil
+    /// a stage that has since advanced); only the current stage's count toward a decision. Asked per
+    /// window, so answered on the caller's thread (a read, no hop to the ledger thread), and an id
+    /// once found is remembered: assignments are never deleted.
+    nonisolated func isKnownAssignment(_ id: String) throws -> Bool {
+        if knownAssignments.withLock({ $0.contains(id) }) { return true }
+        guard try ledger.assignment(id: id) != nil else { return false }
+        knownAssignments.withLock { _ = $0.insert(id) }
+        return true
     }
 
-    /// Re-evaluates the policy for the rollout the stored window belongs to.
-    func evidenceArrived(assignmentID: String) throws {
-        if let (rollout, assignment) = configured, assignment.assignmentID == assignmentID {
-            if !configuredDecided { try decideConfigured(rollout) }
-        } else if let assignment = try ledger.assignment(id: assignmentID),
-                  let plan = try ledger.plan(forRollout: assignment.rolloutID),
-                  plan.state == .running, plan.stage == assignment.stage
-        {
-            try decideStage(plan)
+    /// Notes the windows a batch stored, per assignment, and evaluates the stages that are due.
+    func windowsStored(_ windows: [String: Int]) {
+        let now = ContinuousClock.now
+        for (assignmentID, count) in windows.sorted(by: { $0.key < $1.key })
+        where schedule.stored(count, assignmentID: assignmentID, at: now) {
+            evaluate(assignmentID, at: now)
+        }
+    }
+
+    /// Evaluates the stages whose windows have waited the cadence's time (called by a timer).
+    func evaluateOverdue() {
+        let now = ContinuousClock.now
+        for assignmentID in schedule.overdue(at: now) { evaluate(assignmentID, at: now) }
+    }
+
+    /// How long the evaluation timer may sleep; nil when the policy evaluates after every window.
+    nonisolated var evaluationTick: Duration? {
+        EvaluationSchedule(policy.evaluation).tick
+    }
+
+    /// Re-evaluates the policy for the stage the assignment belongs to, if it is still being decided:
+    /// the configuration file's rollout until decided, a running staged rollout's current stage.
+    /// A failure is logged: the windows are stored and the next evaluation tries again.
+    private func evaluate(_ assignmentID: String, at now: ContinuousClock.Instant) {
+        schedule.evaluated(assignmentID, at: now)
+        do {
+            if let (rollout, assignment) = configured, assignment.assignmentID == assignmentID {
+                if !configuredDecided { try decideConfigured(rollout) }
+            } else if let assignment = try ledger.assignment(id: assignmentID),
+                      let plan = try ledger.plan(forRollout: assignment.rolloutID),
+                      plan.state == .running, plan.stage == assignment.stage
+            {
+                try decideStage(plan)
+            } else {
+                schedule.forget(assignmentID)
+            }
+        } catch {
+            logger.error("policy evaluation failed", metadata: ["assignment": "\(assignmentID)", "error": "\(error)"])
         }
     }
 

@@ -2,7 +2,8 @@ import Logging
 import NIOCore
 import NIOSSL
 
-/// Installs the Fleet handlers on a fresh channel, in order: TLS, peer identity, frame decoder,
+/// Installs the Fleet handlers on a fresh channel, in order: TLS, handshake admission (servers that
+/// limit handshakes), peer identity, frame decoder,
 /// frame encoder, `ProtocolViolationHandler`. Anything added afterwards (an `NIOAsyncChannel`, a
 /// handler of `Quantfleet_V1_Envelope`s) reads and writes envelopes.
 ///
@@ -12,16 +13,21 @@ public enum FleetPipeline {
     /// How long a peer may take to complete the TLS handshake before the connection is dropped.
     public static let defaultHandshakeTimeout: TimeAmount = .seconds(10)
 
+    /// With `admission`, a connection whose handshake it refuses is closed before the handshake
+    /// starts, and `refused` is told why.
     public static func configureServer(
         _ channel: any Channel,
         context: NIOSSLContext,
         maxFrameBytes: Int = FleetFraming.defaultMaxFrameBytes,
         handshakeTimeout: TimeAmount = defaultHandshakeTimeout,
+        admission: HandshakeAdmission? = nil,
+        refused: @escaping @Sendable (HandshakeRefusal) -> Void = { _ in },
         logger: Logger
     ) throws -> EventLoopFuture<String> {
         try configure(
             channel,
             tls: NIOSSLServerHandler(context: context),
+            admission: admission.map { HandshakeAdmissionHandler(admission: $0, refused: refused, logger: logger) },
             maxFrameBytes: maxFrameBytes,
             handshakeTimeout: handshakeTimeout,
             logger: logger
@@ -40,6 +46,7 @@ public enum FleetPipeline {
         try configure(
             channel,
             tls: NIOSSLClientHandler(context: context, serverHostname: serverHostname),
+            admission: nil,
             maxFrameBytes: maxFrameBytes,
             handshakeTimeout: handshakeTimeout,
             logger: logger
@@ -49,13 +56,15 @@ public enum FleetPipeline {
     private static func configure(
         _ channel: any Channel,
         tls: NIOSSLHandler,
+        admission: HandshakeAdmissionHandler?,
         maxFrameBytes: Int,
         handshakeTimeout: TimeAmount,
         logger: Logger
     ) throws -> EventLoopFuture<String> {
         let identity = PeerIdentityHandler(eventLoop: channel.eventLoop, handshakeTimeout: handshakeTimeout)
+        try channel.pipeline.syncOperations.addHandler(tls)
+        if let admission { try channel.pipeline.syncOperations.addHandler(admission) }
         try channel.pipeline.syncOperations.addHandlers(
-            tls,
             identity,
             ByteToMessageHandler(EnvelopeDecoder(maxFrameBytes: maxFrameBytes)),
             MessageToByteHandler(EnvelopeEncoder(maxFrameBytes: maxFrameBytes)),

@@ -8,7 +8,8 @@ import NIOSSL
 ///
 /// Each connection is served in its own child task. A client that fails the handshake (no
 /// certificate, another CA, timeout) never reaches the handler; a connection that sends a bad frame
-/// is closed with a logged reason. Neither disturbs the listener or other connections.
+/// is closed with a logged reason. Neither disturbs the listener or other connections. With
+/// `admission`, connections beyond its limits are closed before their handshake starts.
 ///
 /// ```swift
 /// let server = try await FleetServer.bind(host: "0.0.0.0", port: 7443, tls: context, logger: logger)
@@ -33,6 +34,8 @@ public struct FleetServer: Sendable {
         tls: NIOSSLContext,
         maxFrameBytes: Int = FleetFraming.defaultMaxFrameBytes,
         handshakeTimeout: TimeAmount = FleetPipeline.defaultHandshakeTimeout,
+        admission: HandshakeAdmission? = nil,
+        refused: @escaping @Sendable (HandshakeRefusal) -> Void = { _ in },
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger
     ) async throws -> FleetServer {
@@ -46,6 +49,8 @@ public struct FleetServer: Sendable {
                         context: tls,
                         maxFrameBytes: maxFrameBytes,
                         handshakeTimeout: handshakeTimeout,
+                        admission: admission,
+                        refused: refused,
                         logger: logger
                     )
                     return try PendingFleetConnection.wrapping(channel, identity: identity)

@@ -16,6 +16,15 @@ extension Ledger {
         }
     }
 
+    /// Records what happened to an agent's connection (`agent_events`): "replaced" or "replacement-refused".
+    public func recordAgentEvent(agentID: String, action: String, reason: String, at date: Date = Date()) throws {
+        try database.write { db in
+            try db.execute(
+                sql: "INSERT INTO agent_events (agent_id, at, action, reason) VALUES (?, ?, ?, ?)",
+                arguments: [agentID, date, action, reason])
+        }
+    }
+
     public func recordServingChange(_ change: ServingChangeRecord) throws {
         try database.write { db in
             try db.execute(

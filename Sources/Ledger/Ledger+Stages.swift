@@ -154,13 +154,12 @@ extension Ledger {
     }
 
     /// Everything a decision rests on, over one stage's windows (or, `stage` nil, every window of the
-    /// rollout): the sums, the sums per slice, and the models' mean latencies (for the guards).
+    /// rollout): the sums, the sums per slice, and the models' mean latencies (for the guards). Read
+    /// from the running totals, so its cost does not grow with the number of windows.
     public func rolloutEvidence(forRollout id: String, stage: Int? = nil) throws -> RolloutEvidence {
         try database.read { db in
-            RolloutEvidence(
-                overall: try LedgerQueries.evidence(db, rolloutID: id, stage: stage),
-                slices: try LedgerQueries.sliceEvidence(db, rolloutID: id, stage: stage),
-                cost: try LedgerQueries.cost(db, rolloutID: id, stage: stage))
+            _ = try LedgerQueries.rollout(db, id: id)
+            return try RunningTotalsStore.totals(db, rolloutID: id, stage: stage).evidence
         }
     }
 
@@ -193,10 +192,15 @@ extension Ledger {
         try database.read { db in try LedgerQueries.model(db, sha256: sha256) }
     }
 
-    /// Moves an agent's last sighting forward (on its heartbeats, so `agents list` shows who is alive).
-    public func recordAgentHeartbeat(id: String, at date: Date) throws {
+    /// Moves agents' last sightings forward (their heartbeats, so `agents list` shows who is alive), in
+    /// one transaction: the coordinator keeps sightings in memory and flushes them in batches. A
+    /// sighting never moves a last-seen time back.
+    public func recordAgentSightings(_ lastSeen: [String: Date]) throws {
+        guard !lastSeen.isEmpty else { return }
         try database.write { db in
-            try db.execute(sql: "UPDATE agents SET last_seen_at = ? WHERE id = ?", arguments: [date, id])
+            let update = try db.cachedStatement(
+                sql: "UPDATE agents SET last_seen_at = max(last_seen_at, ?) WHERE id = ?")
+            for (id, date) in lastSeen { try update.execute(arguments: [date, id]) }
         }
     }
 

@@ -123,13 +123,19 @@ public final class Ledger: Sendable {
     public func ingest(_ windows: [WindowRecord]) throws -> [IngestResult] {
         let ingestedAt = Date()
         return try database.write { db in
-            try windows.map { try WindowInsertion.insert($0, ingestedAt: ingestedAt, into: db) }
+            var insertion = try WindowInsertion(db)
+            let results = try windows.map { try insertion.insert($0, ingestedAt: ingestedAt, into: db) }
+            try insertion.writeTotals(db)
+            return results
         }
     }
 
-    /// Sums over all the rollout's windows, every stage included.
+    /// The running totals of all the rollout's windows, every stage included.
     public func evidence(forRollout id: String) throws -> EvidenceTotals {
-        try database.read { db in try LedgerQueries.evidence(db, rolloutID: id) }
+        try database.read { db in
+            _ = try LedgerQueries.rollout(db, id: id)
+            return try RunningTotalsStore.totals(db, rolloutID: id, stage: nil).overall
+        }
     }
 
     /// Stores one evaluation. A final outcome also closes the rollout; a decided rollout accepts no

@@ -2,6 +2,7 @@
 public enum LedgerError: Error, Equatable, CustomStringConvertible {
     case missingFile(path: String)
     case notALedger(path: String)
+    case olderSchema(path: String, schema: String, needed: String)
     case unknownModel(sha256: String)
     case unknownRollout(id: String)
     case unknownAssignment(id: String, agentID: String, sequence: Int64)
@@ -23,6 +24,10 @@ public enum LedgerError: Error, Equatable, CustomStringConvertible {
             return "ledger: no ledger file at \(path); start the coordinator once to create it, or check the path"
         case .notALedger(let path):
             return "ledger: \(path) is not a QuantFleet ledger (no completed schema migrations)"
+        case .olderSchema(let path, let schema, let needed):
+            return "ledger: \(path) has schema \(schema), written by an older coordinator; this version reads \(needed). "
+                + "Start the coordinator on it once (it migrates the file: running totals are back-filled from the windows), "
+                + "or read it with the quantfleet that wrote it"
         case .unknownModel(let sha256):
             return "ledger: model \(sha256) is not registered; register it before creating a rollout for it"
         case .unknownRollout(let id):

@@ -6,7 +6,8 @@ import ShadowEval
 /// SQLite itself refuses any write, whatever SQL is passed to `query`.
 public final class LedgerReader: Sendable {
     public let path: String
-    private let database: DatabaseQueue
+    /// Internal so the totals check (`TotalsVerification.swift`) reads through the same connection.
+    let database: DatabaseQueue
 
     init(path: String) throws {
         guard FileManager.default.fileExists(atPath: path) else { throw LedgerError.missingFile(path: path) }
@@ -17,8 +18,11 @@ public final class LedgerReader: Sendable {
         self.path = path
         do {
             database = try DatabaseQueue(path: path, configuration: configuration)
-            guard try database.read(LedgerSchema.migrator.hasCompletedMigrations) else {
-                throw LedgerError.notALedger(path: path)
+            let migrator = LedgerSchema.migrator
+            guard let applied = try database.read(migrator.completedMigrations).last else { throw LedgerError.notALedger(path: path) }
+            // Read-only: an older ledger cannot be migrated here, and its tables lack what this version reads.
+            guard try database.read(migrator.hasCompletedMigrations) else {
+                throw LedgerError.olderSchema(path: path, schema: applied, needed: migrator.migrations.last!)
             }
         } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
             throw LedgerError.notALedger(path: path)
@@ -92,25 +96,13 @@ extension LedgerReader {
         try database.read { db in try LedgerQueries.model(db, sha256: sha256) }
     }
 
-    /// Every window's measures of the rollout merged, with the paired samples they cover.
+    /// The measures of all the rollout's windows merged (from the running totals), with the paired
+    /// samples they cover.
     public func measures(forRollout id: String) throws -> (samples: Int, measures: WindowMeasures) {
         try database.read { db in
             _ = try LedgerQueries.rollout(db, id: id)
-            var merged = WindowMeasures()
-            var samples = 0
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT w.count, w.margin_flips, w.top5_shared_classes, w.neighbour_samples, w.neighbour_agreements, w.sketches
-                FROM windows w JOIN assignments a ON a.id = w.assignment_id WHERE a.rollout_id = ?
-                """, arguments: [id])
-            while let row = try rows.next() {
-                samples += row["count"] as Int
-                let text: String? = row["sketches"]
-                merged.merge(WindowMeasures(
-                    marginFlips: row["margin_flips"], topFiveSharedClasses: row["top5_shared_classes"],
-                    neighbours: AgreementCounts(samples: row["neighbour_samples"], agreements: row["neighbour_agreements"]),
-                    sketches: try text.map { try LabelCoding.decode(WindowSketches.self, from: $0, column: "windows.sketches") }))
-            }
-            return (samples, merged)
+            let totals = try RunningTotalsStore.totals(db, rolloutID: id, stage: nil)
+            return (totals.overall.samples, totals.measures)
         }
     }
 

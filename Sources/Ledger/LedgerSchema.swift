@@ -18,6 +18,13 @@ enum LedgerSchema {
         migrator.registerMigration("v4") { db in
             try db.execute(sql: v4)
         }
+        migrator.registerMigration("v5") { db in
+            try db.execute(sql: v5)
+            try RunningTotalsStore.backfill(db)
+        }
+        migrator.registerMigration("v6") { db in
+            try db.execute(sql: v6)
+        }
         return migrator
     }()
 
@@ -323,5 +330,86 @@ enum LedgerSchema {
         ALTER TABLE windows ADD COLUMN neighbour_agreements INTEGER NOT NULL DEFAULT 0
             CHECK (neighbour_agreements BETWEEN 0 AND neighbour_samples);
         ALTER TABLE windows ADD COLUMN sketches TEXT;
+        """
+
+    /// The decision counts both running-totals tables keep (`EvidenceTotals`), with their consistency checks.
+    private static let decisionCounts = """
+        windows                  INTEGER NOT NULL CHECK (windows >= 0),
+            samples                  INTEGER NOT NULL CHECK (samples >= 0),
+            disagreements            INTEGER NOT NULL CHECK (disagreements BETWEEN 0 AND samples),
+            labelled                 INTEGER NOT NULL CHECK (labelled >= 0),
+            reference_correct        INTEGER NOT NULL CHECK (reference_correct BETWEEN 0 AND labelled),
+            candidate_correct        INTEGER NOT NULL CHECK (candidate_correct BETWEEN 0 AND labelled),
+            reference_only_correct   INTEGER NOT NULL CHECK (reference_only_correct BETWEEN 0 AND reference_correct),
+            candidate_only_correct   INTEGER NOT NULL CHECK (candidate_only_correct BETWEEN 0 AND candidate_correct),
+            floor_samples            INTEGER NOT NULL CHECK (floor_samples >= 0),
+            floor_disagreements      INTEGER NOT NULL CHECK (floor_disagreements BETWEEN 0 AND floor_samples)
+        """
+
+    /// Evidence that folds (issue 23): running totals per rollout, stage and slice, added to in the
+    /// transaction that stores each window, so a decision reads a few rows instead of re-summing
+    /// every window; windows numbered in ingest order, which sequential bounds that bet window by
+    /// window replay; and each window's device class as it was when the window arrived (the slice it
+    /// counts in, whatever labels its agent reports later).
+    private static let v5 = """
+        -- Ingest order, 1, 2, 3, ... over the whole ledger: the order the totals folded the windows
+        -- in. Windows stored before v5 are numbered by ingested_at (then assignment, agent, sequence).
+        ALTER TABLE windows ADD COLUMN ingest_order INTEGER CHECK (ingest_order >= 1);
+        ALTER TABLE windows ADD COLUMN device_class TEXT;   -- the agent's device-class label; NULL: none
+        UPDATE windows SET ingest_order = ranked.n
+        FROM (SELECT agent_id, assignment_id, sequence,
+                     ROW_NUMBER() OVER (ORDER BY ingested_at, assignment_id, agent_id, sequence) AS n
+              FROM windows) AS ranked
+        WHERE windows.agent_id = ranked.agent_id AND windows.assignment_id = ranked.assignment_id
+          AND windows.sequence = ranked.sequence;
+        UPDATE windows SET device_class =
+            (SELECT json_extract(g.labels, '$."device-class"') FROM agents g WHERE g.id = windows.agent_id);
+        CREATE UNIQUE INDEX windows_by_ingest_order ON windows(ingest_order);
+        -- A stage's windows, one by one in ingest order: `WHERE assignment_id = ? ORDER BY ingest_order`.
+        CREATE INDEX windows_by_assignment_in_order ON windows(assignment_id, ingest_order);
+
+        -- What each stage's windows add up to: the decision counts, the cost, and the measures with
+        -- their merged quantile sketches (JSON, as windows.sketches). `through_ingest_order` is the
+        -- last window folded in.
+        CREATE TABLE stage_totals (
+            rollout_id               TEXT NOT NULL REFERENCES rollouts(id),
+            stage                    INTEGER NOT NULL CHECK (stage >= 0),
+            through_ingest_order     INTEGER NOT NULL CHECK (through_ingest_order >= 0),
+            \(decisionCounts),
+            reference_latency_us_sum INTEGER NOT NULL CHECK (reference_latency_us_sum >= 0),
+            candidate_latency_us_sum INTEGER NOT NULL CHECK (candidate_latency_us_sum >= 0),
+            reference_memory_bytes   INTEGER CHECK (reference_memory_bytes >= 0),   -- the most on any agent
+            candidate_memory_bytes   INTEGER CHECK (candidate_memory_bytes >= 0),
+            margin_flips             INTEGER NOT NULL CHECK (margin_flips >= 0),
+            top5_shared_classes      INTEGER NOT NULL CHECK (top5_shared_classes >= 0),
+            neighbour_samples        INTEGER NOT NULL CHECK (neighbour_samples >= 0),
+            neighbour_agreements     INTEGER NOT NULL CHECK (neighbour_agreements BETWEEN 0 AND neighbour_samples),
+            sketches                 TEXT,
+            PRIMARY KEY (rollout_id, stage)
+        ) STRICT, WITHOUT ROWID;
+
+        -- The same decision counts per slice: class (the windows' class rows; `windows` counts
+        -- class rows), device class and kernel path (whole windows).
+        CREATE TABLE slice_totals (
+            rollout_id             TEXT NOT NULL REFERENCES rollouts(id),
+            stage                  INTEGER NOT NULL CHECK (stage >= 0),
+            dimension              TEXT NOT NULL CHECK (dimension IN ('class', 'device-class', 'kernel-path')),
+            value                  TEXT NOT NULL,
+            \(decisionCounts),
+            PRIMARY KEY (rollout_id, stage, dimension, value)
+        ) STRICT, WITHOUT ROWID;
+        """
+
+    /// What happened to an agent's connection that no rollout owns: a second connection with the
+    /// same agent id replaced the first, or was refused because replacements came too often.
+    private static let v6 = """
+        CREATE TABLE agent_events (
+            id       INTEGER PRIMARY KEY AUTOINCREMENT,
+            agent_id TEXT NOT NULL,
+            at       TEXT NOT NULL,
+            action   TEXT NOT NULL CHECK (action IN ('replaced', 'replacement-refused')),
+            reason   TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX agent_events_by_agent ON agent_events(agent_id, id);
         """
 }

@@ -2,8 +2,11 @@ import Foundation
 import GRDB
 import ShadowEval
 
-/// The hot path of ingest: one cached statement per connection, reused for every window.
-enum WindowInsertion {
+/// The hot path of ingest, one transaction's windows: one cached statement per connection, reused
+/// for every window. Each stored window gets the next ingest order and its agent's device class, and
+/// is folded into its stage's running totals, which are written once per stage at the end of the
+/// batch, in the same transaction: the totals always equal the stored windows.
+struct WindowInsertion {
     private static let sql = """
         INSERT INTO windows (
             agent_id, assignment_id, sequence, started_at_ms, ended_at_ms, count, top1_agreements,
@@ -11,8 +14,9 @@ enum WindowInsertion {
             reference_only_correct, candidate_only_correct, reference_latency_us_sum,
             candidate_latency_us_sum, shadow_drops, kernel_path, ingested_at,
             reference_memory_bytes, candidate_memory_bytes, floor_samples, floor_agreements,
-            margin_flips, top5_shared_classes, neighbour_samples, neighbour_agreements, sketches)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            margin_flips, top5_shared_classes, neighbour_samples, neighbour_agreements, sketches,
+            ingest_order, device_class)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (agent_id, assignment_id, sequence) DO NOTHING
         """
     private static let classSQL = """
@@ -22,7 +26,56 @@ enum WindowInsertion {
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
 
-    static func insert(_ window: WindowRecord, ingestedAt: Date, into db: Database) throws -> IngestResult {
+    private var lastIngestOrder: Int64
+    /// Per agent, its device-class label (nil: none, or the agent never said Hello).
+    private var deviceClasses: [String: String?] = [:]
+    private var stages: [String: StageKey] = [:]
+    private var folds: [StageKey: RunningTotalsStore.Fold] = [:]
+
+    init(_ db: Database) throws {
+        lastIngestOrder = try Int64.fetchOne(db, sql: "SELECT MAX(ingest_order) FROM windows") ?? 0
+    }
+
+    /// Stores one window unless its (agent, assignment, sequence) is already stored.
+    mutating func insert(_ window: WindowRecord, ingestedAt: Date, into db: Database) throws -> IngestResult {
+        let deviceClass = try self.deviceClass(of: window.agentID, db)
+        guard try Self.insertRow(window, ingestOrder: lastIngestOrder + 1, deviceClass: deviceClass, ingestedAt: ingestedAt, db)
+        else { return .duplicate }
+        lastIngestOrder += 1
+        try Self.insertClasses(of: window, into: db)
+        let stage = try self.stage(of: window.assignmentID, db)
+        folds[stage, default: RunningTotalsStore.Fold()].add(window.runningTotals(deviceClass: deviceClass), ingestOrder: lastIngestOrder)
+        return .stored
+    }
+
+    /// Adds the batch's folds to the stored running totals; call once, after the last insert.
+    func writeTotals(_ db: Database) throws {
+        for (stage, fold) in folds {
+            try RunningTotalsStore.add(fold, to: stage, db)
+        }
+    }
+
+    private mutating func deviceClass(of agentID: String, _ db: Database) throws -> String? {
+        if let known = deviceClasses[agentID] { return known }
+        let label = try String.fetchOne(
+            db, sql: #"SELECT json_extract(labels, '$."device-class"') FROM agents WHERE id = ?"#, arguments: [agentID])
+        deviceClasses[agentID] = .some(label)  // nil too: the agent has no device class
+        return label
+    }
+
+    private mutating func stage(of assignmentID: String, _ db: Database) throws -> StageKey {
+        if let known = stages[assignmentID] { return known }
+        // The window's insert passed its foreign key, so the assignment exists.
+        let row = try Row.fetchOne(db, sql: "SELECT rollout_id, stage FROM assignments WHERE id = ?", arguments: [assignmentID])!
+        let stage = StageKey(rolloutID: row["rollout_id"], stage: row["stage"])
+        stages[assignmentID] = stage
+        return stage
+    }
+
+    /// Inserts the window's row; false when the window was already stored.
+    private static func insertRow(
+        _ window: WindowRecord, ingestOrder: Int64, deviceClass: String?, ingestedAt: Date, _ db: Database
+    ) throws -> Bool {
         let summary = window.summary
         let statement = try db.cachedStatement(sql: sql)
         do {
@@ -34,7 +87,8 @@ enum WindowInsertion {
                 summary.candidateLatencyMicrosSum, summary.shadowDrops, window.kernelPath, ingestedAt,
                 window.referenceMemoryBytes, window.candidateMemoryBytes, window.floor.samples, window.floor.agreements,
                 window.measures.marginFlips, window.measures.topFiveSharedClasses, window.measures.neighbours.samples,
-                window.measures.neighbours.agreements, try window.measures.sketches.map(Self.sketchText),
+                window.measures.neighbours.agreements, try window.measures.sketches.map(SketchCoding.encode),
+                ingestOrder, deviceClass,
             ])
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY {
             throw LedgerError.unknownAssignment(id: window.assignmentID, agentID: window.agentID, sequence: window.sequence)
@@ -43,18 +97,12 @@ enum WindowInsertion {
                 agentID: window.agentID, assignmentID: window.assignmentID, sequence: window.sequence,
                 reason: error.message ?? "a CHECK constraint failed")
         }
-        guard db.changesCount > 0 else { return .duplicate }
-        try insertClasses(of: window, into: db)
-        return .stored
-    }
-
-    private static func sketchText(_ sketches: WindowSketches) throws -> String {
-        String(decoding: try JSONEncoder().encode(sketches), as: UTF8.self)
+        return db.changesCount > 0
     }
 
     private static func insertClasses(of window: WindowRecord, into db: Database) throws {
         let statement = try db.cachedStatement(sql: classSQL)
-        for index in Set(window.agreementByClass.keys).union(window.labelsByClass.keys).sorted() {
+        for index in window.classIndices {
             let agreement = window.agreementByClass[index] ?? AgreementCounts()
             let labels = window.labelsByClass[index] ?? PairedOutcomes()
             do {

@@ -32,6 +32,21 @@ public struct EvidenceTotals: Sendable, Equatable {
         self.floorDisagreements = floorDisagreements
     }
 
+    /// Adds another set of totals (more windows of the same rollout, stage or slice): every field is
+    /// a count, so totals merge exactly, in any order and any grouping.
+    public mutating func merge(_ other: EvidenceTotals) {
+        windows += other.windows
+        samples += other.samples
+        disagreements += other.disagreements
+        labelled += other.labelled
+        referenceCorrect += other.referenceCorrect
+        candidateCorrect += other.candidateCorrect
+        referenceOnlyCorrect += other.referenceOnlyCorrect
+        candidateOnlyCorrect += other.candidateOnlyCorrect
+        floorSamples += other.floorSamples
+        floorDisagreements += other.floorDisagreements
+    }
+
     /// Adds one sealed window to the totals.
     public mutating func add(_ window: WindowSummary) {
         windows += 1

@@ -23,6 +23,8 @@ public struct Policy: Sendable, Codable, Equatable {
     /// Judge unlabelled evidence on the candidate's disagreement in excess of the reference's with
     /// itself on another kernel path (the noise floor agents measure), not on all of it.
     public var subtractsNoiseFloor: Bool
+    /// How often a stage is evaluated; nil evaluates it after every window.
+    public var evaluation: EvaluationCadence?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case version
@@ -34,12 +36,13 @@ public struct Policy: Sendable, Codable, Equatable {
         case slices
         case guards
         case subtractsNoiseFloor = "subtract-noise-floor"
+        case evaluation
     }
 
     public init(
         version: String, shipBelow: Double, stayFP16Above: Double, confidence: Double,
         minimumSamples: Int, minimumLabelled: Int, slices: SlicePolicy? = nil, guards: PolicyGuards? = nil,
-        subtractsNoiseFloor: Bool = false
+        subtractsNoiseFloor: Bool = false, evaluation: EvaluationCadence? = nil
     ) {
         self.version = version
         self.shipBelow = shipBelow
@@ -50,6 +53,7 @@ public struct Policy: Sendable, Codable, Equatable {
         self.slices = slices
         self.guards = guards
         self.subtractsNoiseFloor = subtractsNoiseFloor
+        self.evaluation = evaluation
     }
 
     public init(from decoder: any Decoder) throws {
@@ -63,7 +67,8 @@ public struct Policy: Sendable, Codable, Equatable {
             minimumLabelled: try container.decode(Int.self, forKey: .minimumLabelled),
             slices: try container.decodeIfPresent(SlicePolicy.self, forKey: .slices),
             guards: try container.decodeIfPresent(PolicyGuards.self, forKey: .guards),
-            subtractsNoiseFloor: try container.decodeIfPresent(Bool.self, forKey: .subtractsNoiseFloor) ?? false)
+            subtractsNoiseFloor: try container.decodeIfPresent(Bool.self, forKey: .subtractsNoiseFloor) ?? false,
+            evaluation: try container.decodeIfPresent(EvaluationCadence.self, forKey: .evaluation))
         try validate()
     }
 
@@ -94,6 +99,14 @@ public struct Policy: Sendable, Codable, Equatable {
         ]
         for case let (name, ratio?) in ratios where !(ratio > 0 && ratio.isFinite) {
             throw .ratioNotPositive(name: name, value: ratio)
+        }
+        if let evaluation {
+            guard evaluation.everyWindows >= 1 else {
+                throw .minimumNotPositive(name: "evaluation.every-windows", value: evaluation.everyWindows)
+            }
+            guard evaluation.everyMillis >= 1 else {
+                throw .minimumNotPositive(name: "evaluation.every-ms", value: evaluation.everyMillis)
+            }
         }
     }
 }

@@ -45,3 +45,22 @@ public struct PolicyGuards: Sendable, Codable, Equatable {
         self.maximumMemoryRatio = maximumMemoryRatio
     }
 }
+
+/// How often the coordinator evaluates a stage (`evaluation:` in the policy file): once `everyWindows`
+/// windows have arrived since its last evaluation, or `everyMillis` after it once any window is
+/// waiting, whichever comes first. A `collecting` decision row is recorded only then, not per window.
+/// The bounds are anytime-valid, so evaluating less often costs only the wait until the next one.
+public struct EvaluationCadence: Sendable, Codable, Equatable {
+    public var everyWindows: Int
+    public var everyMillis: Int
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case everyWindows = "every-windows"
+        case everyMillis = "every-ms"
+    }
+
+    public init(everyWindows: Int, everyMillis: Int) {
+        self.everyWindows = everyWindows
+        self.everyMillis = everyMillis
+    }
+}

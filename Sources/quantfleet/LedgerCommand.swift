@@ -7,7 +7,7 @@ struct LedgerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ledger",
         abstract: "Read the shadow-accuracy ledger.",
-        subcommands: [Query.self])
+        subcommands: [Query.self, Verify.self])
 
     struct Query: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -32,6 +32,26 @@ struct LedgerCommand: AsyncParsableCommand {
                 print(TextTable.render(columns: result.columns, rows: result.rows))
                 print("(\(result.rows.count) row\(result.rows.count == 1 ? "" : "s"))")
             }
+        }
+    }
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check that every stage's running totals equal the SQL re-sum of its windows (read-only); exits 1 on a mismatch.")
+
+        @Option(help: "The ledger file (the coordinator's ledger.sqlite).")
+        var db: String
+
+        func run() async throws {
+            let verification = try Ledger.openReadOnly(path: db).verifyRunningTotals()
+            func count(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }
+            let checked = "\(count(verification.stagesChecked, "stage")), \(count(verification.windowsChecked, "window"))"
+            guard verification.passed else {
+                verification.mismatches.forEach { print("mismatch: \($0)") }
+                print("FAILED: \(count(verification.mismatches.count, "part")) of the running totals differ from their windows (\(checked))")
+                throw ExitCode.failure
+            }
+            print("ok: the running totals equal their windows (\(checked))")
         }
     }
 }

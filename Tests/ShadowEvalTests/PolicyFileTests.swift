@@ -65,4 +65,23 @@ final class PolicyFileTests: XCTestCase {
         XCTAssertEqual(failure?.key, "guards.max-latency-ratoi")
         XCTAssertEqual(failure?.reason, "is not a known key; did you mean max-latency-ratio?")
     }
+
+    func testEvaluationCadenceLoads() throws {
+        let policy = try Policy(yaml: valid + "\nevaluation:\n  every-windows: 100\n  every-ms: 2000")
+        XCTAssertEqual(policy.evaluation, EvaluationCadence(everyWindows: 100, everyMillis: 2_000))
+        XCTAssertNil(try Policy(yaml: valid).evaluation, "without the section every window is evaluated")
+    }
+
+    func testEvaluationCadenceIsCheckedStrictly() {
+        let refusals = [
+            ("  every-windows: 0\n  every-ms: 2000", "line 9: evaluation.every-windows is 0; it must be at least 1"),
+            ("  every-windows: 10\n  every-ms: -5", "line 10: evaluation.every-ms is -5; it must be at least 1"),
+            ("  every-windows: 10\n  every-msec: 5", "line 10: evaluation.every-msec is not a known key; did you mean every-ms?"),
+            ("  every-windows: 10\n  every-ms: 5\n  jitter: 1", "line 11: evaluation.jitter is not a known key; known here: every-ms, every-windows"),
+            ("  every-windows: ten\n  every-ms: 5", "line 9: evaluation.every-windows must be a whole number"),
+        ]
+        for (section, expected) in refusals {
+            XCTAssertEqual(policyFileError(loading: valid + "\nevaluation:\n" + section)?.description, expected)
+        }
+    }
 }

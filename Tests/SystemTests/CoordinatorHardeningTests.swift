@@ -6,7 +6,8 @@ import Operations
 import XCTest
 
 /// The real coordinator process under bad clients, with a real agent shadowing traffic beside
-/// them: each bad connection is closed on its own, and the agent's work goes on undisturbed.
+/// them: each bad connection (no certificate, another CA, bad frames, never a Hello) is closed on
+/// its own, and the agent's work goes on undisturbed.
 final class CoordinatorHardeningTests: XCTestCase {
     func testBadClientsAreRefusedOneByOneWhileAnAgentKeepsWorking() async throws {
         let fleet = try await SystemTestSupport.startFleet(
@@ -34,6 +35,11 @@ final class CoordinatorHardeningTests: XCTestCase {
         XCTAssertTrue(outcome.closed, "an oversized frame closes the connection")
         outcome = try await RawTLSProbe.send(RawTLSProbe.frame(announcing: 12, body: Array("not protobuf".utf8)), to: port, using: insider)
         XCTAssertTrue(outcome.closed, "a frame that does not decode closes the connection")
+        // Finishes TLS and never says Hello: dropped after three heartbeat intervals (2 s each here).
+        let started = ContinuousClock.now
+        outcome = try await RawTLSProbe.send([], to: port, using: insider, timeout: .seconds(15))
+        XCTAssertTrue(outcome.closed, "a client that never says Hello is closed")
+        XCTAssertLessThan(started.duration(to: .now), .seconds(12))
 
         // The coordinator and the agent carried on: traffic still turns into ledger windows.
         try fleet.checkAlive()
@@ -46,6 +52,7 @@ final class CoordinatorHardeningTests: XCTestCase {
         }
         let log = try String(contentsOf: layout.log("coordinator"), encoding: .utf8)
         XCTAssertTrue(log.contains("frame"), "the coordinator logged why it closed the bad connections:\n\(log)")
+        XCTAssertTrue(log.contains("no frame for 6 s"), "and why it closed the silent one:\n\(log)")
     }
 
     private func client(certificate: (pki: URL, agent: String)?, trust pki: URL) throws -> NIOSSLContext {

@@ -41,5 +41,18 @@ final class FleetInABoxTests: XCTestCase {
         let write = try SystemTestSupport.run(quantfleet, ["ledger", "query", "--db", ledger, "DELETE FROM windows"])
         XCTAssertNotEqual(write.status, 0, "a write through the read-only query path must fail")
         XCTAssertGreaterThan(try reader.windowCounts(forRollout: rollout.id).map(\.windows).reduce(0, +), 0)
+
+        // `ledger verify`: the running totals the decisions read equal the re-sum of the windows; a
+        // total changed behind the coordinator's back is named with both numbers, and fails the command.
+        let verified = try SystemTestSupport.run(quantfleet, ["ledger", "verify", "--db", ledger])
+        XCTAssertEqual(verified.status, 0, verified.output)
+        XCTAssertTrue(verified.output.hasPrefix("ok: the running totals equal their windows (1 stage, "), verified.output)
+        let tamper = try SystemTestSupport.run(
+            URL(fileURLWithPath: "/usr/bin/sqlite3"), [ledger, "UPDATE stage_totals SET samples = samples + 7"])
+        XCTAssertEqual(tamper.status, 0, tamper.output)
+        let mismatch = try SystemTestSupport.run(quantfleet, ["ledger", "verify", "--db", ledger])
+        XCTAssertEqual(mismatch.status, 1, mismatch.output)
+        XCTAssertTrue(mismatch.output.contains("mismatch: rollout \(rollout.id) stage 1, whole: samples is "), mismatch.output)
+        XCTAssertTrue(mismatch.output.contains("FAILED: 1 part of the running totals differ"), mismatch.output)
     }
 }

@@ -1,6 +1,7 @@
 import Agent
 import FleetProtocol
 import Foundation
+import Ledger
 import Operations
 import XCTest
 
@@ -8,14 +9,16 @@ import XCTest
 /// an agent certificate is refused, the rollout grows 25 % -> 50 % -> 100 % of four agents on two
 /// sites on the Fashion-MNIST fixture, the coordinator is killed mid-rollout and resumes the same
 /// stage with the same agents, the last stage's `ship` promotes the candidate; then overlapping
-/// rollouts, an unforced promotion and an abort.
+/// rollouts, an unforced promotion and an abort. The policy evaluates at a cadence (every 5 windows
+/// or 500 ms), and the running totals still equal their windows after the kill.
 final class StagedRolloutTests: XCTestCase {
     private let agents = (1...4).map { "agent-\($0)" }
 
     func testStagedRolloutSurvivesACoordinatorKillPromotesAndRefusesOverlaps() async throws {
         let driver = try await RolloutDriver.start(
             "staged", agents: agents, labels: { ["site": Self.site(of: $0)] },
-            policy: try RolloutDriver.loosePolicy("system-test-stages"), for: self)
+            policy: try RolloutDriver.loosePolicy("system-test-stages", extra: "evaluation:\n  every-windows: 5\n  every-ms: 500"),
+            for: self)
         let fleet = driver.fleet
 
         // An agent's certificate comes from the same CA, but is not an operator's.
@@ -79,6 +82,17 @@ final class StagedRolloutTests: XCTestCase {
         let table = try driver.cli(["rollout", "status", rolloutID])
         XCTAssertEqual(table.status, 0, table.output)
         XCTAssertTrue(table.output.contains("state promoted") && table.output.contains("controller"), table.output)
+
+        // The cadence: far fewer decision rows than windows; and nothing the kill interrupted left
+        // the running totals apart from the windows.
+        let ledger = try Ledger.openReadOnly(path: fleet.layout.ledger.path)
+        let windows = try XCTUnwrap(Int(ledger.query("SELECT COUNT(*) FROM windows").rows[0][0]))
+        let decisions = try XCTUnwrap(Int(ledger.query("SELECT COUNT(*) FROM decisions WHERE rollout_id = '\(rolloutID)'").rows[0][0]))
+        XCTAssertLessThan(decisions, windows, "\(decisions) decision rows for \(windows) windows")
+        let verify = try SystemTestSupport.run(
+            SystemTestSupport.executables.appendingPathComponent("quantfleet"), ["ledger", "verify", "--db", fleet.layout.ledger.path])
+        XCTAssertEqual(verify.status, 0, verify.output)
+        XCTAssertTrue(verify.output.hasPrefix("ok: the running totals equal their windows"), verify.output)
 
         // Operators next: an agent shadows one rollout at a time, promotion needs --force, and
         // abort records who and why.

@@ -9,13 +9,13 @@ import Logging
 /// CA (the coordinator's own certificate), JSON endpoints (`AdminRoutes`), operators only
 /// (`OperatorAuthentication`). A ServiceGroup member like the agent listener, so it shuts down
 /// gracefully with the coordinator.
-public func buildAdminApplication(
-    listen: CoordinatorConfiguration.Listen, tls: TLSFiles, ledger: Ledger, controller: RolloutController,
+func buildAdminApplication(
+    listen: CoordinatorConfiguration.Listen, tls: TLSFiles, ledger: Ledger, controller: RolloutController, presence: AgentPresence,
     stagingDirectory: URL, logger: Logger
 ) throws -> some ApplicationProtocol {
     let router = Router(context: AdminRequestContext.self)
     router.add(middleware: OperatorAuthentication())
-    AdminRoutes(ledger: ledger, controller: controller, stagingDirectory: stagingDirectory).register(on: router)
+    AdminRoutes(ledger: ledger, controller: controller, presence: presence, stagingDirectory: stagingDirectory).register(on: router)
     return Application(
         router: router,
         server: try .tls(.http1(), tlsConfiguration: FleetTLS.serverConfiguration(tls)),

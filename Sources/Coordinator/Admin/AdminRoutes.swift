@@ -10,6 +10,7 @@ import NIOCore
 struct AdminRoutes: Sendable {
     let ledger: Ledger
     let controller: RolloutController
+    let presence: AgentPresence
     let stagingDirectory: URL
 
     func register(on router: Router<AdminRequestContext>) {
@@ -108,7 +109,8 @@ struct AdminRoutes: Sendable {
         return try ledger.agents().map { agent in
             AdminAPI.Agent(
                 id: agent.id, labels: agent.labels, kernelPath: agent.kernelPath, agentVersion: agent.agentVersion,
-                connected: connected.contains(agent.id), firstSeenAt: agent.firstSeenAt, lastSeenAt: agent.lastSeenAt,
+                connected: connected.contains(agent.id), firstSeenAt: agent.firstSeenAt,
+                lastSeenAt: max(agent.lastSeenAt, presence.lastSeen(agent.id) ?? agent.lastSeenAt),
                 rolloutID: try ledger.openRollout(ofAgent: agent.id))
         }
     }

@@ -11,10 +11,13 @@ final class EchoFleetServer: Sendable {
     let identities = IdentityRecorder()
     private let runTask: Task<Void, any Error>
 
-    init(tls: TLSFiles, maxFrameBytes: Int = FleetFraming.defaultMaxFrameBytes, logger: Logger) async throws {
+    init(
+        tls: TLSFiles, maxFrameBytes: Int = FleetFraming.defaultMaxFrameBytes, admission: HandshakeAdmission? = nil,
+        refused: @escaping @Sendable (HandshakeRefusal) -> Void = { _ in }, logger: Logger
+    ) async throws {
         self.server = try await FleetServer.bind(
             host: "127.0.0.1", port: 0, tls: try FleetTLS.serverContext(tls),
-            maxFrameBytes: maxFrameBytes, logger: logger)
+            maxFrameBytes: maxFrameBytes, admission: admission, refused: refused, logger: logger)
         self.port = try boundPort(self.server.localAddress)
         let identities = self.identities
         let server = self.server

@@ -1,0 +1,38 @@
+import Foundation
+import XCTest
+
+@testable import Coordinator
+
+/// The connection limits of the coordinator's configuration file, read by the one strict parser.
+final class CoordinatorConfigurationTests: XCTestCase {
+    private let minimal = """
+        listen: {host: 127.0.0.1, port: 7443}
+        tls: {certificate: c.pem, private-key: c.key, trust-roots: ca.pem}
+        ledger: ledger.sqlite
+        model-store: models
+        policy: policy.yaml
+        heartbeat-interval-ms: 5000
+        max-frame-bytes: 4194304
+        """
+
+    func testHandshakeLimitsHaveDefaultsAndCanBeSet() throws {
+        let defaults = try load(minimal)
+        XCTAssertEqual(defaults.handshakeLimits, .init(maximumInFlight: 128, perSecond: 500, burst: 500))
+        XCTAssertEqual(defaults.agentReplacementIntervalMillis, 10_000)
+        let set = try load(minimal + "\nmax-handshakes-in-flight: 16\nhandshakes-per-second: 40")
+        XCTAssertEqual(set.handshakeLimits, .init(maximumInFlight: 16, perSecond: 40, burst: 40))
+    }
+
+    func testAZeroLimitIsRefusedWithItsLine() {
+        XCTAssertThrowsError(try load(minimal + "\nmax-handshakes-in-flight: 0")) { error in
+            XCTAssertEqual("\(error)".contains("line 8: max-handshakes-in-flight must be at least 1, got 0"), true, "\(error)")
+        }
+    }
+
+    private func load(_ text: String) throws -> CoordinatorConfiguration {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("coordinator-\(UUID().uuidString).yaml")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        return try CoordinatorConfiguration.load(from: file.path)
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Ledger
+import ShadowEval
+import XCTest
+
+@testable import Coordinator
+
+/// The coordinator's ledger writes: windows from many sessions at once committed in batches, each
+/// caller answered only once its window is committed, all on the ledger's own thread. Real SQLite.
+final class LedgerWriterTests: XCTestCase {
+    func testConcurrentWindowsAreCommittedInBatchesAndAnsweredOnlyOnceStored() async throws {
+        let fixture = try WriterFixture(for: self)
+        let reader = try Ledger.openReadOnly(path: fixture.ledger.path)
+        let (agents, windowsEach) = (20, 25)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for agent in 0..<agents {
+                group.addTask {
+                    for sequence in 0..<windowsEach {
+                        let window = fixture.window(agent: "agent-\(agent)", sequence: sequence)
+                        let result = try await fixture.writer.ingest(window)
+                        XCTAssertEqual(result, .stored)
+                        let stored = try reader.query(
+                            "SELECT COUNT(*) FROM windows WHERE agent_id = 'agent-\(agent)' AND sequence = \(sequence)").rows
+                        XCTAssertEqual(stored, [["1"]], "answered before its commit")
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let resent = try await fixture.writer.ingest(fixture.window(agent: "agent-3", sequence: 7))
+        XCTAssertEqual(resent, .duplicate)
+        XCTAssertEqual(try reader.query("SELECT COUNT(*), MAX(ingest_order) FROM windows").rows, [["500", "500"]])
+        XCTAssertTrue(try reader.verifyRunningTotals().passed)
+        let batches = try XCTUnwrap(fixture.metric("quantfleet_coordinator_window_batches_total"))
+        XCTAssertLessThan(batches, agents * windowsEach, "windows that arrive together share a transaction")
+        print("\(agents * windowsEach) windows from \(agents) concurrent sessions in \(batches) transactions")
+    }
+
+    func testABadWindowFailsAloneAndTheOthersAreStored() async throws {
+        let fixture = try WriterFixture(for: self)
+        var inconsistent = fixture.window(agent: "agent-bad", sequence: 1)
+        inconsistent.summary.top1Agreements = inconsistent.summary.count + 1
+        let windows = (0..<30).map { $0 == 13 ? inconsistent : fixture.window(agent: "agent-\($0)", sequence: 1) }
+        let outcomes = await withTaskGroup(of: (String, Bool).self) { group in
+            for window in windows {
+                group.addTask { (window.agentID, (try? await fixture.writer.ingest(window)) == .stored) }
+            }
+            return await group.reduce(into: [String: Bool]()) { $0[$1.0] = $1.1 }
+        }
+        XCTAssertEqual(outcomes.filter { !$0.value }.map(\.key), ["agent-bad"])
+        let reader = try Ledger.openReadOnly(path: fixture.ledger.path)
+        XCTAssertEqual(try reader.query("SELECT COUNT(*) FROM windows").rows, [["29"]])
+        XCTAssertTrue(try reader.verifyRunningTotals().passed)
+    }
+
+    /// Sessions ask per window whether its assignment exists, on their own thread.
+    func testAssignmentsInTheLedgerAreKnownOthersAreNot() throws {
+        let fixture = try WriterFixture(for: self)
+        XCTAssertTrue(try fixture.controller.isKnownAssignment(fixture.assignmentID))
+        XCTAssertTrue(try fixture.controller.isKnownAssignment(fixture.assignmentID), "remembered")
+        XCTAssertFalse(try fixture.controller.isKnownAssignment("a-000000000000"))
+    }
+
+    func testWritesAndEvaluationsRunOnTheLedgerThread() async throws {
+        let fixture = try WriterFixture(for: self)
+        let executor = fixture.controller.executor
+        XCTAssertFalse(executor.isCurrent)
+        let writerOnLedgerThread = try await fixture.writer.perform { _ in executor.isCurrent }
+        XCTAssertTrue(writerOnLedgerThread)
+        let controllerOnLedgerThread = await fixture.controller.runsOnLedgerThread()
+        XCTAssertTrue(controllerOnLedgerThread)
+    }
+}
+
+extension RolloutController {
+    fileprivate func runsOnLedgerThread() -> Bool { executor.isCurrent }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import ShadowEval
+import XCTest
+
+@testable import Ledger
+
+/// A micro-measurement, printed and not asserted on time (machines differ): the cost of one
+/// evaluation (read a stage's evidence, judge it and its slices) at 1,000 and at 100,000 windows,
+/// from the running totals and, for comparison, from the SQL re-sum decisions used before v5.
+final class DecisionCostTests: XCTestCase {
+    func testDecisionCostDoesNotGrowWithTheWindows() throws {
+        let fixture = try makeFixture()
+        let rollout = try fixture.makeRollout()
+        let assignment = try fixture.ledger.assignment(forRollout: rollout.id).id
+        let policy = Policy(
+            version: "cost.1", shipBelow: 0.01, stayFP16Above: 0.03, confidence: 0.95, minimumSamples: 2_000, minimumLabelled: 1_000,
+            slices: SlicePolicy(dimensions: [.class, .kernelPath], minimumSamples: 1_000))
+        let stage = StageKey(rolloutID: rollout.id, stage: 0)
+        var stored = 0
+        var lines: [String] = []
+        for target in [1_000, 100_000] {
+            while stored < target {
+                let batch = (stored..<min(target, stored + 5_000)).map { Self.window(number: $0, assignment: assignment) }
+                _ = try fixture.ledger.ingest(batch)
+                stored += batch.count
+            }
+            let evaluations = 20
+            var decision: RolloutDecision?
+            let running = try Self.seconds(evaluations) {
+                decision = PolicyEvaluator.decide(try fixture.ledger.rolloutEvidence(forRollout: rollout.id, stage: 0), policy: policy)
+            }
+            let resum = try Self.seconds(1) {
+                let totals = try fixture.ledger.database.read { db in try WindowResum.totals(db, stage: stage) }
+                _ = PolicyEvaluator.decide(totals.evidence, policy: policy)
+            }
+            XCTAssertEqual(decision?.decision.n, 10 * target, "the labelled samples of every window")
+            lines.append(String(format: "%7d windows: %.3f ms per evaluation from running totals, %.1f ms from the SQL re-sum",
+                                target, running * 1000 / Double(evaluations), resum * 1000))
+        }
+        XCTAssertTrue(try Ledger.openReadOnly(path: fixture.path).verifyRunningTotals().passed)
+        print("decision cost (debug build):\n" + lines.joined(separator: "\n"))
+    }
+
+    /// A window of 100 samples over ten classes, 10 of them labelled.
+    private static func window(number: Int, assignment: String) -> WindowRecord {
+        var window = LedgerFixture.window(
+            agent: "agent-\(number % 50)", assignment: assignment, sequence: Int64(number / 50), count: 100, agreements: 99,
+            labelled: 10, referenceOnly: number % 7 == 0 ? 1 : 0)
+        window.agreementByClass = Dictionary(uniqueKeysWithValues: (0..<10).map {
+            ($0, AgreementCounts(samples: 10, agreements: $0 == number % 10 ? 9 : 10))
+        })
+        window.labelsByClass = [number % 10: PairedOutcomes(bothRight: 9 - (number % 7 == 0 ? 1 : 0), onlyReferenceRight: number % 7 == 0 ? 1 : 0, bothWrong: 1)]
+        return window
+    }
+
+    private static func seconds(_ repetitions: Int, _ body: () throws -> Void) rethrows -> Double {
+        let clock = ContinuousClock()
+        let elapsed = try clock.measure { for _ in 0..<repetitions { try body() } }
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+}
