@@ -3,7 +3,8 @@
 in FP32 and INT8 at batch 1 and 8, our engine (`quantfleet bench --json`) against onnxruntime
 (Tools/ort_bench.py) on the same file, inputs and thread count.
 
-INT8 is our int8-static file (calibrated on the model's calibration.npz) where the scheme applies,
+INT8 is our int8-static file (calibrated on the model's calibration.npz, --between-ops passed to the
+quantizer: exact by default, all for what onnxruntime's quantizer quantizes) where the scheme applies,
 the file itself for a model that comes quantized (ddddocr-rec-int8), and nothing for tree ensembles.
 Batch 8 is the test rows repeated; files that fix their batch at 1 run batch 1 only. Each row runs
 about --seconds of measured iterations (at least 3, at most 100) after one or more warm-up runs,
@@ -12,7 +13,7 @@ the same counts for both engines.
 Prints the table, then the median and worst ratio (ours / onnxruntime; below 1.0 we are faster)
 against the goals: median at most 1.0, none above 1.5.
 
-usage: Tools/bench_zoo.py QUANTFLEET_BIN [--threads N] [--seconds S] [--zoo DIR]
+usage: Tools/bench_zoo.py QUANTFLEET_BIN [--threads N] [--seconds S] [--zoo DIR] [--between-ops exact|all|none]
 """
 import argparse
 import json
@@ -42,6 +43,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--zoo", default=str(REPO / ".cache" / "models" / "zoo"))
+    parser.add_argument("--between-ops", choices=["exact", "all", "none"], default="exact")
     args = parser.parse_args()
     zoo = pathlib.Path(args.zoo)
     models = json.loads((zoo / "zoo.json").read_text())["models"]
@@ -55,7 +57,8 @@ def main() -> None:
         if "int8-static" in model["schemes"]:
             int8 = work / f"{model['name']}-int8-static.onnx"
             subprocess.run([args.quantfleet, "quantize", str(folder / "model.onnx"), "-o", str(int8), "--scheme", "int8-static",
-                            "--calibration", str(folder / "calibration.npz")], check=True, capture_output=True)
+                            "--calibration", str(folder / "calibration.npz"), "--between-ops", args.between_ops],
+                           check=True, capture_output=True)
             files.append(("int8-static", int8))
         elif model["name"].endswith("-int8"):
             files = [("int8 (as shipped)", folder / "model.onnx")]
