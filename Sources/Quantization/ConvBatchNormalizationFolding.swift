@@ -22,7 +22,7 @@ enum ConvBatchNormalizationFolding {
         var nodes = graph.node
         var dropped = Set<Int>()
         for (index, normalization) in graph.node.enumerated() {
-            guard isDefaultDomain(normalization), normalization.opType == "BatchNormalization",
+            guard GraphEditing.isDefaultDomain(normalization), normalization.opType == "BatchNormalization",
                   normalization.input.count == 5, normalization.output.count == 1, !isKept(normalization),
                   let convolutionIndex = producerIndex[normalization.input[0]], !dropped.contains(convolutionIndex),
                   readers[normalization.input[0]] == 1, !graphOutputs.contains(normalization.input[0]),
@@ -42,14 +42,12 @@ enum ConvBatchNormalizationFolding {
         return dropped.count
     }
 
-    private static func isDefaultDomain(_ node: Onnx_NodeProto) -> Bool { node.domain.isEmpty || node.domain == "ai.onnx" }
-
     /// The folded weight and bias (names and new initializers), or nil when the pair does not fold:
     /// a Conv without constant float weights, or normalisation parameters that are not constants of
     /// one value per output channel.
     private static func folded(_ convolution: Onnx_NodeProto, into normalization: Onnx_NodeProto,
                                constants: [String: Onnx_TensorProto]) -> (weight: String, bias: String, constants: [Onnx_TensorProto])? {
-        guard isDefaultDomain(convolution), convolution.opType == "Conv", convolution.output.count == 1,
+        guard GraphEditing.isDefaultDomain(convolution), convolution.opType == "Conv", convolution.output.count == 1,
               convolution.input.count >= 2, let weightProto = constants[convolution.input[1]],
               let weight = try? Tensor(onnxTensor: weightProto), weight.elementType == .float32, weight.shape.count >= 3
         else { return nil }

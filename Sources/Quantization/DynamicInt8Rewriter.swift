@@ -23,7 +23,7 @@ struct DynamicInt8Rewriter {
     mutating func rewrite(_ graph: inout Onnx_GraphProto) {
         var nodes: [Onnx_NodeProto] = []
         for node in graph.node {
-            guard node.domain.isEmpty || node.domain == "ai.onnx", node.opType == "MatMul" || node.opType == "Gemm" else {
+            guard GraphEditing.isDefaultDomain(node), node.opType == "MatMul" || node.opType == "Gemm" else {
                 if node.opType == "Conv" {
                     skippedNodes.append(.init(name: GraphEditing.displayName(of: node), opType: node.opType,
                                               reason: "int8-dynamic quantizes MatMul and Gemm only; int8-static quantizes Conv"))

@@ -21,7 +21,7 @@ struct EmbeddingTableRewriter {
         var nodes: [Onnx_NodeProto] = []
         for var node in graph.node {
             defer { nodes.append(node) }
-            guard node.domain.isEmpty || node.domain == "ai.onnx", node.opType == "Gather", node.input.count == 2,
+            guard GraphEditing.isDefaultDomain(node), node.opType == "Gather", node.input.count == 2,
                   (node.attribute.first { $0.name == "axis" }?.i ?? 0) == 0,
                   let proto = initializers[node.input[0]], let table = try? Tensor(onnxTensor: proto),
                   table.elementType == .float32, table.shape.count == 2, table.count >= Self.smallestQuantizedElements else { continue }

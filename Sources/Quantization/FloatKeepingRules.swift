@@ -7,8 +7,7 @@ import Inference
 /// normalisation always stay in float: per-tensor quantization of raw features with very different
 /// ranges (a regression model's age next to its blood pressure) erases the small ones.
 struct FloatKeepingRules {
-    private let excludedOpTypes: Set<String>
-    private let excludedNodes: Set<String>
+    private let options: QuantizationOptions
     /// Values that reach a graph output through linear, shape-only or cast ops alone.
     private let linearToOutput: Set<String>
     /// Values from which some weighted node (MatMul, Gemm, Conv) is reachable.
@@ -20,8 +19,7 @@ struct FloatKeepingRules {
     ]
 
     init(graph: Onnx_GraphProto, options: QuantizationOptions) {
-        excludedOpTypes = options.excludedOpTypes
-        excludedNodes = options.excludedNodes
+        self.options = options
         let producers = Dictionary(graph.node.flatMap { node in node.output.map { ($0, node) } },
                                    uniquingKeysWith: { first, _ in first })
         var reached = Set(graph.output.map(\.name))
@@ -51,14 +49,20 @@ struct FloatKeepingRules {
 
     /// Why `node` stays in float, or nil when it may be quantized.
     func reasonToKeepFloat(_ node: Onnx_NodeProto) -> String? {
-        if excludedNodes.contains(GraphEditing.displayName(of: node)) { return "excluded by --exclude-node" }
-        if excludedOpTypes.contains(node.opType) { return "excluded by --exclude-op \(node.opType)" }
+        if let exclusion = Self.userExclusion(of: node, options: options) { return exclusion }
         if let output = node.output.first, linearToOutput.contains(output), !feedWeightedNodes.contains(output) {
             // A regression head's error lands on the prediction unsoftened by any nonlinearity;
             // the layer is small, so float costs little. Only the last weighted layers count: in a
             // residual network every layer reaches the output through linear adds.
             return "final head: its output reaches a graph output without a nonlinearity (default; kept in float)"
         }
+        return nil
+    }
+
+    /// Why the user keeps `node` in float (`--exclude-node`, `--exclude-op`), nil when they do not.
+    static func userExclusion(of node: Onnx_NodeProto, options: QuantizationOptions) -> String? {
+        if options.excludedNodes.contains(GraphEditing.displayName(of: node)) { return "excluded by --exclude-node" }
+        if options.excludedOpTypes.contains(node.opType) { return "excluded by --exclude-op \(node.opType)" }
         return nil
     }
 

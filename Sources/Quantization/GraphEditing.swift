@@ -26,6 +26,16 @@ enum GraphEditing {
         return attribute
     }
 
+    /// Whether `node` is an ONNX operator (the default domain), not a contrib or custom one.
+    static func isDefaultDomain(_ node: Onnx_NodeProto) -> Bool {
+        node.domain.isEmpty || node.domain == "ai.onnx"
+    }
+
+    /// The string attribute `name` of `node`, nil when absent.
+    static func stringAttribute(_ name: String, of node: Onnx_NodeProto) -> String? {
+        node.attribute.first { $0.name == name }.map { String(decoding: $0.s, as: UTF8.self) }
+    }
+
     /// The default-domain opset the model imports, 0 when it imports none.
     static func defaultOpset(of model: Onnx_ModelProto) -> Int {
         model.opsetImport.first { $0.domain.isEmpty || $0.domain == "ai.onnx" }.map { Int($0.version) } ?? 0
@@ -36,7 +46,7 @@ enum GraphEditing {
     static func hoistConstantTensors(_ graph: inout Onnx_GraphProto) {
         var kept: [Onnx_NodeProto] = []
         for node in graph.node {
-            guard node.opType == "Constant", node.domain.isEmpty || node.domain == "ai.onnx", node.output.count == 1,
+            guard node.opType == "Constant", isDefaultDomain(node), node.output.count == 1,
                   node.attribute.count == 1, node.attribute[0].name == "value", node.attribute[0].type == .tensor else {
                 kept.append(node)
                 continue

@@ -187,14 +187,14 @@ struct IntegerRegion {
             return nil
         case .sharesInputGrid:
             // An average, or a linear or cubic resize, lands between levels: rounded again.
-            let mode = node.attribute.first { $0.name == "mode" }.map { String(decoding: $0.s, as: UTF8.self) } ?? "nearest"
+            let mode = GraphEditing.stringAttribute("mode", of: node) ?? "nearest"
             return node.opType == "AveragePool" || (node.opType == "Resize" && mode != "nearest") ? nil : (role, inputs)
         }
     }
 
     /// The role `node` takes when all the ops onnxruntime's quantizer treats may join.
     private static func role(of node: Onnx_NodeProto, constants: [String: Onnx_TensorProto], opset: Int) -> (Role, [String])? {
-        guard node.domain.isEmpty || node.domain == "ai.onnx", !node.input.isEmpty else { return nil }
+        guard GraphEditing.isDefaultDomain(node), !node.input.isEmpty else { return nil }
         let variables = node.input.filter { !$0.isEmpty && constants[$0] == nil }
         let binary = node.input.count == 2
         if binary, ["Add", "Sub", "Mul", "Div"].contains(node.opType), variables.count == 1 { return (.passThrough, variables) }
@@ -222,7 +222,7 @@ struct IntegerRegion {
     /// Pad's new values are on the input's grid when they repeat input values (edge, reflect, wrap)
     /// or are zero, which every grid holds exactly.
     private static func padsWithInputValuesOrZero(_ node: Onnx_NodeProto, constants: [String: Onnx_TensorProto]) -> Bool {
-        let mode = node.attribute.first { $0.name == "mode" }.map { String(decoding: $0.s, as: UTF8.self) } ?? "constant"
+        let mode = GraphEditing.stringAttribute("mode", of: node) ?? "constant"
         guard mode == "constant" else { return true }
         if let value = node.attribute.first(where: { $0.name == "value" }) { return value.f == 0 }
         guard node.input.count > 2, !node.input[2].isEmpty else { return true }

@@ -54,10 +54,7 @@ public enum ModelQuantizer {
                 "--exclude-node \(unknown.joined(separator: ", ")): no node has that name (nodes: \(graph.node.map(GraphEditing.displayName(of:)).joined(separator: ", ")))")
         }
         if options.scheme == .int8Static {
-            ConvBatchNormalizationFolding.fold(&graph) { normalization in
-                options.excludedNodes.contains(GraphEditing.displayName(of: normalization))
-                    || options.excludedOpTypes.contains(normalization.opType)
-            }
+            ConvBatchNormalizationFolding.fold(&graph) { FloatKeepingRules.userExclusion(of: $0, options: options) != nil }
         }
         let rules = FloatKeepingRules(graph: graph, options: options)
 

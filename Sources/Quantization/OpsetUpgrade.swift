@@ -54,7 +54,7 @@ enum OpsetUpgrade {
                                     why: "\(why); upgrading from below \(oldestUpgradable) automatically is unsafe")
         }
         let crossed = { (change: Int) in opset < change && change <= target }
-        let stuck = model.graph.node.filter { isDefaultDomain($0) && unraisable[$0.opType].map(crossed) == true }
+        let stuck = model.graph.node.filter { GraphEditing.isDefaultDomain($0) && unraisable[$0.opType].map(crossed) == true }
         if let node = stuck.first {
             throw .unsupportedOpset(found: opset, needed: target, scheme: scheme,
                                     why: "\(why); \(node.opType) ('\(GraphEditing.displayName(of: node))') changed meaning at opset \(unraisable[node.opType]!), which cannot be rewritten safely")
@@ -64,7 +64,7 @@ enum OpsetUpgrade {
         let moved = attributesMovedToInputs.filter { crossed($0.key) }.values
             .reduce(into: [String: [MovedAttribute]]()) { $0.merge($1) { first, _ in first } }
         let renames = renamed.filter { crossed($0.key) }.values.reduce(into: [String: String]()) { $0.merge($1) { first, _ in first } }
-        for index in model.graph.node.indices where isDefaultDomain(model.graph.node[index]) {
+        for index in model.graph.node.indices where GraphEditing.isDefaultDomain(model.graph.node[index]) {
             if let name = renames[model.graph.node[index].opType] { model.graph.node[index].opType = name }
             for attribute in moved[model.graph.node[index].opType] ?? [] {
                 guard let tensor = moveToInput(attribute, of: &model.graph.node[index], avoiding: names) else { continue }
@@ -75,10 +75,6 @@ enum OpsetUpgrade {
         for index in model.opsetImport.indices where ["", "ai.onnx"].contains(model.opsetImport[index].domain) {
             model.opsetImport[index].version = Int64(target)
         }
-    }
-
-    private static func isDefaultDomain(_ node: Onnx_NodeProto) -> Bool {
-        node.domain.isEmpty || node.domain == "ai.onnx"
     }
 
     /// Each flattening Softmax, LogSoftmax or Hardmax whose axis is not -1 becomes
@@ -93,7 +89,7 @@ enum OpsetUpgrade {
         var rewritten: [Onnx_NodeProto] = []
         for node in graph.node {
             let axis = node.attribute.first { $0.name == "axis" }?.i ?? 1
-            guard isDefaultDomain(node), flatteningBefore13.contains(node.opType), axis != -1, let x = node.input.first, let y = node.output.first else {
+            guard GraphEditing.isDefaultDomain(node), flatteningBefore13.contains(node.opType), axis != -1, let x = node.input.first, let y = node.output.first else {
                 rewritten.append(node)
                 continue
             }

@@ -19,7 +19,7 @@ enum WeightFolding {
         for node in graph.node {
             let inputs = node.input.filter { !$0.isEmpty }
             guard !inputs.isEmpty, inputs.allSatisfy({ constants[$0] != nil }), !unfoldable.contains(node.opType),
-                  node.domain.isEmpty || node.domain == "ai.onnx", node.output.allSatisfy({ !graphOutputs.contains($0) }),
+                  GraphEditing.isDefaultDomain(node), node.output.allSatisfy({ !graphOutputs.contains($0) }),
                   let values = try? evaluate(node, constants: constants, opsets: opsets) else {
                 kept.append(node)
                 continue

@@ -23,7 +23,7 @@ struct WeightedNode {
 
     /// The weighted node `node` is, `nil` when its type is never quantized, or why it cannot be.
     static func find(_ node: Onnx_NodeProto, initializers: [String: Onnx_TensorProto]) -> Result<WeightedNode, Unsupported>? {
-        guard node.domain.isEmpty || node.domain == "ai.onnx", opTypes.contains(node.opType) else { return nil }
+        guard GraphEditing.isDefaultDomain(node), opTypes.contains(node.opType) else { return nil }
         guard node.input.count >= 2, node.output.count == 1 else {
             return .failure(Unsupported(reason: "expected at least two inputs and one output"))
         }
