@@ -13,7 +13,7 @@ the same counts for both engines.
 Prints the table, then the median and worst ratio (ours / onnxruntime; below 1.0 we are faster)
 against the goals: median at most 1.0, none above 1.5.
 
-usage: Tools/bench_zoo.py QUANTFLEET_BIN [--threads N] [--seconds S] [--zoo DIR] [--between-ops exact|all|none]
+usage: Tools/bench_zoo.py QUANTFLEET_BIN [--threads N] [--seconds S] [--zoo DIR] [--between-ops exact|all|none] [--models A,B]
 """
 import argparse
 import json
@@ -44,9 +44,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--zoo", default=str(REPO / ".cache" / "models" / "zoo"))
     parser.add_argument("--between-ops", choices=["exact", "all", "none"], default="exact")
+    parser.add_argument("--models", help="comma-separated zoo names to measure (default: all)")
     args = parser.parse_args()
     zoo = pathlib.Path(args.zoo)
     models = json.loads((zoo / "zoo.json").read_text())["models"]
+    if args.models:
+        wanted = args.models.split(",")
+        unknown = set(wanted) - {model["name"] for model in models}
+        if unknown:
+            parser.error(f"not in the zoo: {', '.join(sorted(unknown))}")
+        models = [model for model in models if model["name"] in wanted]
     work = pathlib.Path(tempfile.mkdtemp())
 
     print(f"{'model':28s} {'precision':>13s} {'batch':>5s} {'runs':>6s} {'ours (ms)':>11s} {'ort (ms)':>11s} {'ratio':>6s}")

@@ -300,6 +300,61 @@ def activation_models(rng):
     return models
 
 
+def fused_conv_models(rng):
+    """FusedConv with each activation, with Z (added before the activation), grouped and depthwise."""
+    x = rng.standard_normal([1, 4, 9, 9]).astype(np.float32)
+    models = []
+    for name, activation, parameters, group, filters, with_z in [
+        ("fusedconv-relu", "Relu", [], 1, 6, False), ("fusedconv-clip", "Clip", [0.0, 6.0], 1, 6, False),
+        ("fusedconv-leakyrelu", "LeakyRelu", [0.1], 1, 6, False), ("fusedconv-sigmoid", "Sigmoid", [], 1, 6, False),
+        ("fusedconv-tanh", "Tanh", [], 1, 6, False), ("fusedconv-hardsigmoid", "HardSigmoid", [0.2, 0.5], 1, 6, False),
+        ("fusedconv-relu-z", "Relu", [], 1, 6, True), ("fusedconv-grouped", "Relu", [], 2, 6, True),
+        ("fusedconv-depthwise", "Clip", [0.0, 6.0], 4, 4, True),
+    ]:
+        w = (rng.standard_normal([filters, 4 // group, 3, 3]) * 0.4).astype(np.float32)
+        b = (rng.standard_normal([filters]) * 0.3).astype(np.float32)
+        attributes = {"activation": activation, "pads": [1, 1, 1, 1], "group": group}
+        if parameters:
+            attributes["activation_params"] = parameters
+        feeds = [("x", TensorProto.FLOAT, [1, 4, 9, 9])] + ([("z", TensorProto.FLOAT, [1, filters, 9, 9])] if with_z else [])
+        inputs = ["x", "w", "b"] + (["z"] if with_z else [])
+        model = ms_model([node("FusedConv", inputs, ["y"], **attributes)], feeds, [("y", TensorProto.FLOAT, None)], [("w", w), ("b", b)])
+        values = [x] + ([rng.standard_normal([1, filters, 9, 9]).astype(np.float32)] if with_z else [])
+        models.append((name, model, values))
+    return models
+
+
+def onnxruntime_fused_conv_models(rng):
+    """The small CNN as onnxruntime's extended graph optimizations write it: Conv -> Relu and
+    Conv -> Add -> Relu become FusedConv (the second with Z)."""
+    nodes = [
+        helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c1"], ["r1"]),
+        helper.make_node("Conv", ["r1", "w2", "b2"], ["c2"], pads=[1, 1, 1, 1]),
+        helper.make_node("Add", ["c2", "r1"], ["sum"]),
+        helper.make_node("Relu", ["sum"], ["r2"]),
+        helper.make_node("Conv", ["r2", "w3", "b3"], ["c3"], pads=[1, 1, 1, 1], group=8),
+        helper.make_node("Clip", ["c3", "low", "high"], ["y"]),
+    ]
+    initializers = [float_initializer(rng, "w1", [8, 3, 3, 3]), float_initializer(rng, "b1", [8], 0.1),
+                    float_initializer(rng, "w2", [8, 8, 3, 3], 0.15), float_initializer(rng, "b2", [8], 0.1),
+                    float_initializer(rng, "w3", [8, 1, 3, 3]), float_initializer(rng, "b3", [8], 0.1),
+                    numpy_helper.from_array(np.array(0, np.float32), "low"), numpy_helper.from_array(np.array(6, np.float32), "high")]
+    graph = helper.make_graph(nodes, "fused-conv-cnn", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 16, 16])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8, 16, 16])], initializers)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    with tempfile.TemporaryDirectory() as scratch:
+        target = os.path.join(scratch, "optimized.onnx")
+        session_options = onnxruntime.SessionOptions()
+        session_options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+        session_options.optimized_model_filepath = target
+        onnxruntime.InferenceSession(model.SerializeToString(), session_options, providers=["CPUExecutionProvider"])
+        optimized = onnx.load(target)
+    assert any(n.op_type == "FusedConv" for n in optimized.graph.node), "onnxruntime wrote no FusedConv"
+    return [("onnxruntime-fused-conv-cnn", optimized, [rng.standard_normal([1, 3, 16, 16]).astype(np.float32)])]
+
+
 def skip_layer_norm_models(rng):
     hidden = 12
     values = {"input": rng.standard_normal([2, 3, hidden]).astype(np.float32), "skip": rng.standard_normal([3, hidden]).astype(np.float32),
@@ -519,7 +574,8 @@ def main():
     # One generator per group, so that adding a model to one group leaves the others' data as it was.
     groups = [qlinear_binary_models, qlinear_lookup_models, qlinear_concat_models, qlinear_pool_models, qgemm_models,
               matmul_nbits_models, dynamic_quantize_lstm_models, fused_matmul_models, activation_models, skip_layer_norm_models,
-              quantized_cnn_models, matmul_nbits_quantizer_models, quantize_dynamic_lstm_models, transformer_optimizer_models]
+              quantized_cnn_models, matmul_nbits_quantizer_models, quantize_dynamic_lstm_models, transformer_optimizer_models,
+              fused_conv_models, onnxruntime_fused_conv_models]
     for index, group in enumerate(groups):
         for name, model, inputs in group(np.random.default_rng(SEED + 100 * index)):
             write(out, name, model, inputs)

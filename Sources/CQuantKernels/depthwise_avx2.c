@@ -2,86 +2,83 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
-#include <stdint.h>
+#include <string.h>
 
 #define QF_AVX2_FMA __attribute__((target("avx2,fma")))
-#define QF_INLINE static inline __attribute__((always_inline))
 
 /*
- * Depthwise convolution, vectorised along the output row: 8 consecutive outputs of one row are one
- * vector, and each tap is a broadcast weight times the 8 inputs it meets, fused into the accumulator,
- * bias first and taps in (kh, kw) order as in the scalar path.
- *
- * Interior columns (no tap in the padding) load their inputs directly: one unaligned load at stride 1,
- * two loads de-interleaved to the even elements at stride 2, four vectors at a time (32 outputs) so
- * four independent accumulator chains hide the FMA latency. The row's last interior vector is placed
- * to end at the last interior column, overlapping the previous one rather than leaving a remainder.
- * Border columns, and every column at larger strides, go through a masked vector: each tap loads only
- * the lanes whose input lies inside the row (masked load at stride 1, masked gather otherwise), the
- * others read 0; these sum the taps in (kw, kh) order, so one mask serves a whole kernel column. Rows
- * whose taps leave the image above or below simply skip those kernel rows.
+ * Depthwise convolution on the padded, phase-split channel of depthwise_phases.c: every vector of 8
+ * consecutive outputs in a row reads each tap with one unaligned load, at any stride, in the border
+ * columns as in the interior, so small planes (7x7, 14x14) cost what large ones do per output. The
+ * vectors of all output rows form one sequence, taken JOBS at a time with an accumulator each: enough
+ * independent chains to hide the FMA latency even when a row holds one or two vectors. Each output is
+ * bias + its taps in (kh, kw) order; taps in the padding add weight * 0.
  */
+enum { LANES = 8, JOBS = 8 };
 
-/* Eight inputs stride apart from p: stride 1 or 2 (reads p[0..15] at stride 2). */
-QF_INLINE QF_AVX2_FMA __m256 load_inputs(const float *p, size_t stride) {
-    if (stride == 1) return _mm256_loadu_ps(p);
-    __m256 even = _mm256_shuffle_ps(_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8), _MM_SHUFFLE(2, 0, 2, 0));
-    /* [a0 a2 b0 b2 | a4 a6 b4 b6] -> [a0 a2 a4 a6 b0 b2 b4 b6] */
-    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(even), _MM_SHUFFLE(3, 1, 2, 0)));
-}
-
-/* `vectors` (1 or 4) interior vectors from output column ox; stride is 1 or 2. */
-QF_INLINE QF_AVX2_FMA void interior(const qf_depthwise_row *r, size_t ox, float *out, const int vectors, const size_t stride) {
-    const qf_conv2d_geometry *g = r->g;
-    __m256 acc[4];
-    QF_UNROLL for (int v = 0; v < vectors; v++) acc[v] = _mm256_set1_ps(r->bias);
-    const size_t first = ox * stride - g->pad_left; /* >= 0 for an interior column */
-    for (size_t kh = r->kh_lo; kh < r->kh_hi; kh++) {
-        const float *row = r->plane + (size_t)(r->top + (ptrdiff_t)(kh * g->dilation_h)) * g->width + first;
-        const float *w = r->filter + kh * g->kernel_w;
-        for (size_t kw = 0; kw < g->kernel_w; kw++) {
-            const __m256 weight = _mm256_broadcast_ss(w + kw);
-            const float *p = row + kw * g->dilation_w;
-            QF_UNROLL for (int v = 0; v < vectors; v++) acc[v] = _mm256_fmadd_ps(weight, load_inputs(p + 8 * v * stride, stride), acc[v]);
+/* `count` (1 to JOBS) vectors: vector j reads its taps from input[j] + offsets[t] and is stored at
+ * output[j]. A vector's lanes past out_w are stored into the next row's first columns, which that
+ * row's own vector overwrites later; only where that would pass `limit` (the end of the output) are
+ * the lanes kept in a scratch vector instead. */
+static inline __attribute__((always_inline)) QF_AVX2_FMA void vector_group(
+    const float *const *input, float *const *output, const int count, const float *filter, const size_t *offsets,
+    size_t taps, float bias, const float *limit) {
+    __m256 acc[JOBS];
+    for (int j = 0; j < count; j++) acc[j] = _mm256_set1_ps(bias);
+    for (size_t t = 0; t < taps; t++) {
+        const __m256 weight = _mm256_broadcast_ss(filter + t);
+        for (int j = 0; j < count; j++) acc[j] = _mm256_fmadd_ps(weight, _mm256_loadu_ps(input[j] + offsets[t]), acc[j]);
+    }
+    for (int j = 0; j < count; j++) {
+        if (output[j] + LANES <= limit) {
+            _mm256_storeu_ps(output[j], acc[j]);
+        } else {
+            float lanes[LANES];
+            _mm256_storeu_ps(lanes, acc[j]);
+            memcpy(output[j], lanes, (size_t)(limit - output[j]) * sizeof(float));
         }
     }
-    QF_UNROLL for (int v = 0; v < vectors; v++) _mm256_storeu_ps(out + ox + 8 * v, acc[v]);
 }
 
-/* Outputs [ox, ox + lanes), lanes 1 to 8, any column and stride. */
-static QF_AVX2_FMA void border(const qf_depthwise_row *r, size_t ox, size_t lanes, float *out) {
-    const qf_conv2d_geometry *g = r->g;
-    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    const __m256i width = _mm256_set1_epi32((int)g->width), minus_one = _mm256_set1_epi32(-1);
-    const int left = (int)(ox * g->stride_w) - (int)g->pad_left;
-    /* input column of each lane at kw = 0 */
-    const __m256i columns = _mm256_add_epi32(_mm256_set1_epi32(left), _mm256_mullo_epi32(lane, _mm256_set1_epi32((int)g->stride_w)));
-    __m256 acc = _mm256_set1_ps(r->bias);
-    /* kernel columns outside, so each column's mask is worked out once for all kernel rows */
-    for (size_t kw = 0; kw < g->kernel_w; kw++) {
-        const int shift = (int)(kw * g->dilation_w);
-        const __m256i index = _mm256_add_epi32(columns, _mm256_set1_epi32(shift));
-        const __m256i inside = _mm256_and_si256(_mm256_cmpgt_epi32(index, minus_one), _mm256_cmpgt_epi32(width, index));
-        if (_mm256_testz_si256(inside, inside)) continue; /* this kernel column is all padding */
-        const uintptr_t offset = (uintptr_t)(intptr_t)(left + shift) * sizeof(float);
-        for (size_t kh = r->kh_lo; kh < r->kh_hi; kh++) {
-            const float *row = r->plane + (size_t)(r->top + (ptrdiff_t)(kh * g->dilation_h)) * g->width;
-            __m256 inputs;
-            if (g->stride_w == 1) {
-                /* masked-off lanes are never touched, so the address may start left of the row */
-                inputs = _mm256_maskload_ps((const float *)((uintptr_t)row + offset), inside);
-            } else {
-                inputs = _mm256_mask_i32gather_ps(_mm256_setzero_ps(), row, index, _mm256_castsi256_ps(inside), 4);
+QF_AVX2_FMA void qf_depthwise_conv2d_f32_avx2_path(const qf_conv2d_geometry *g, const float *input, const float *weights,
+                                                   const float *bias, float *output) {
+    const qf_depthwise_phases layout = qf_depthwise_phases_for(g, LANES);
+    const size_t taps = g->kernel_h * g->kernel_w, plane_floats = layout.rows * layout.row_pitch;
+    /* the tap offsets, then the channel's phases */
+    size_t *offsets = qf_thread_scratch(taps * sizeof(size_t) + plane_floats * sizeof(float));
+    float *phases = (float *)(offsets + taps);
+    qf_depthwise_tap_offsets(g, &layout, offsets);
+    const size_t row_step = g->stride_h * layout.row_pitch;
+    const float *limit = output + g->channels * g->out_h * g->out_w;
+    qf_depthwise_clear_phases(&layout, phases);
+    for (size_t c = 0; c < g->channels; c++) {
+        qf_depthwise_copy_plane(g, &layout, input + c * g->height * g->width, phases);
+        const float *filter = weights + c * taps;
+        const float start = bias != NULL ? bias[c] : 0.0f;
+        float *out = output + c * g->out_h * g->out_w;
+        /* the output vectors in row order, JOBS at a time */
+        size_t oy = 0, vector = 0;
+        while (oy < g->out_h) {
+            const float *reads[JOBS];
+            float *writes[JOBS];
+            int count = 0;
+            for (; count < JOBS && oy < g->out_h; count++) {
+                reads[count] = phases + oy * row_step + vector * LANES;
+                writes[count] = out + oy * g->out_w + vector * LANES;
+                if (++vector == layout.vectors) vector = 0, oy++;
             }
-            acc = _mm256_fmadd_ps(_mm256_broadcast_ss(r->filter + kh * g->kernel_w + kw), inputs, acc);
+            switch (count) {
+            case 8: vector_group(reads, writes, 8, filter, offsets, taps, start, limit); break;
+            case 7: vector_group(reads, writes, 7, filter, offsets, taps, start, limit); break;
+            case 6: vector_group(reads, writes, 6, filter, offsets, taps, start, limit); break;
+            case 5: vector_group(reads, writes, 5, filter, offsets, taps, start, limit); break;
+            case 4: vector_group(reads, writes, 4, filter, offsets, taps, start, limit); break;
+            case 3: vector_group(reads, writes, 3, filter, offsets, taps, start, limit); break;
+            case 2: vector_group(reads, writes, 2, filter, offsets, taps, start, limit); break;
+            default: vector_group(reads, writes, 1, filter, offsets, taps, start, limit); break;
+            }
         }
     }
-    _mm256_maskstore_ps(out + ox, _mm256_cmpgt_epi32(_mm256_set1_epi32((int)lanes), lane), acc);
 }
-
-#define QF_LANES 8
-#define QF_TARGET QF_AVX2_FMA
-#define QF_PATH qf_depthwise_conv2d_f32_avx2_path
-#include "depthwise_rows_x86.h"
 
 #endif

@@ -155,6 +155,35 @@ static inline void qf_valid_range(ptrdiff_t offset, size_t stride, ptrdiff_t las
 }
 
 
+/*
+ * A depthwise channel laid out so that a SIMD path reads every tap of a vector of outputs with one
+ * unaligned load, without masks or gathers (depthwise_phases.c). The channel's plane is copied with
+ * its padding made explicit as zeros, and each padded row is split by column into `stride_w` phases:
+ * phase q holds padded columns q, q + stride_w, q + 2 stride_w, ... So output column ox's tap at
+ * padded column ox * stride_w + c lies in phase c % stride_w at ox + c / stride_w, and a vector of
+ * consecutive outputs reads consecutive floats at any stride. Phases are long enough for whole
+ * vectors: the lanes past out_w read zeros and are never kept.
+ */
+typedef struct {
+    size_t vectors;      /* vectors of `lanes` outputs per output row */
+    size_t phase_length; /* floats per phase of a padded row */
+    size_t row_pitch;    /* floats per padded row: stride_w phases */
+    size_t rows;         /* padded rows: (out_h - 1) * stride_h + (kernel_h - 1) * dilation_h + 1 */
+} qf_depthwise_phases;
+
+qf_depthwise_phases qf_depthwise_phases_for(const qf_conv2d_geometry *g, size_t lanes);
+
+/* Zeroes `phases` (layout->rows * layout->row_pitch floats): the padding, which every channel shares. */
+void qf_depthwise_clear_phases(const qf_depthwise_phases *layout, float *phases);
+
+/* Copies one channel's plane [height, width] into its places in cleared `phases`. */
+void qf_depthwise_copy_plane(const qf_conv2d_geometry *g, const qf_depthwise_phases *layout, const float *plane,
+                             float *phases);
+
+/* The offset of each tap (kh, kw), in (kh, kw) order, from the float that output (0, 0) reads first:
+ * kh * dilation_h rows down, in phase (kw * dilation_w) % stride_w at (kw * dilation_w) / stride_w. */
+void qf_depthwise_tap_offsets(const qf_conv2d_geometry *g, const qf_depthwise_phases *layout, size_t *offsets);
+
 /* One output row of a depthwise convolution, as the SIMD paths walk it. */
 typedef struct {
     const qf_conv2d_geometry *g;

@@ -8,42 +8,73 @@
 /*
  * Float GEMM, C = A x B, all row-major: B packed once in 24-column strips (weights), or unpacked
  * (activations, im2col columns), its strips then copied one at a time as the product reaches them,
- * so both run the same strip kernel. The register tile is 3 rows x 24 columns: 9 accumulators,
- * 3 weight vectors and one broadcast; each loaded weight vector feeds three FMAs. (4 x 24 would fill all 16 ymm registers exactly, and clang then spills an
- * accumulator in the inner loop: 20 GMAC/s against 46 at MiniLM's shapes.)
+ * so both run the same strip kernel. The register tile of a full strip is 3 rows x 24 columns: 9
+ * accumulators, 3 weight vectors and one broadcast; each loaded weight vector feeds three FMAs. (4 x 24
+ * would fill all 16 ymm registers exactly, and clang then spills an accumulator in the inner loop: 20
+ * GMAC/s against 46 at MiniLM's shapes.) The last strip of a matrix is often narrow (a 7x7 image has 49
+ * columns: two strips and one column), and computing it 24 wide wasted a third of such a product; it
+ * takes a narrower, taller tile instead: 6 rows x 16 columns, or 8 rows x 8 columns.
  */
-enum { TILE_ROWS = 3, TILE_VECTORS = 3, TILE_COLUMNS = QF_FLOAT_STRIP_COLUMNS };
+enum { TILE_ROWS = 3, TILE_VECTORS = 3, TILE_COLUMNS = QF_FLOAT_STRIP_COLUMNS, MAX_TILE_ROWS = 8 };
 _Static_assert(TILE_COLUMNS == 8 * TILE_VECTORS, "a tile is as wide as a packed strip: three 8-float vectors");
 
-/* `rows` (1 to 3) rows x 24 columns; inlined with a constant `rows`, so the accumulators stay in registers. */
+/* `rows` x `vectors` * 8 columns (rows <= MAX_TILE_ROWS, vectors <= 3); inlined with constants, so the
+ * accumulators stay in registers. */
 static inline __attribute__((always_inline)) QF_AVX2_FMA void sgemm_tile(
-    const float *a, size_t lda, const float *b, size_t ldb, float *c, size_t ldc, size_t k, const size_t rows) {
-    __m256 acc[TILE_ROWS][TILE_VECTORS];
+    const float *a, size_t lda, const float *b, size_t ldb, float *c, size_t ldc, size_t k, const size_t rows,
+    const size_t vectors) {
+    __m256 acc[MAX_TILE_ROWS][TILE_VECTORS];
     QF_UNROLL for (size_t r = 0; r < rows; r++) {
-        QF_UNROLL for (size_t v = 0; v < TILE_VECTORS; v++) acc[r][v] = _mm256_setzero_ps();
+        QF_UNROLL for (size_t v = 0; v < vectors; v++) acc[r][v] = _mm256_setzero_ps();
     }
     for (size_t p = 0; p < k; p++) {
         const float *b_row = b + p * ldb;
-        __m256 b0 = _mm256_loadu_ps(b_row), b1 = _mm256_loadu_ps(b_row + 8), b2 = _mm256_loadu_ps(b_row + 16);
+        __m256 weights[TILE_VECTORS];
+        QF_UNROLL for (size_t v = 0; v < vectors; v++) weights[v] = _mm256_loadu_ps(b_row + 8 * v);
         QF_UNROLL for (size_t r = 0; r < rows; r++) {
             __m256 a_value = _mm256_broadcast_ss(a + r * lda + p);
-            acc[r][0] = _mm256_fmadd_ps(a_value, b0, acc[r][0]);
-            acc[r][1] = _mm256_fmadd_ps(a_value, b1, acc[r][1]);
-            acc[r][2] = _mm256_fmadd_ps(a_value, b2, acc[r][2]);
+            QF_UNROLL for (size_t v = 0; v < vectors; v++) acc[r][v] = _mm256_fmadd_ps(a_value, weights[v], acc[r][v]);
         }
     }
     QF_UNROLL for (size_t r = 0; r < rows; r++) {
-        QF_UNROLL for (size_t v = 0; v < TILE_VECTORS; v++) _mm256_storeu_ps(c + r * ldc + 8 * v, acc[r][v]);
+        QF_UNROLL for (size_t v = 0; v < vectors; v++) _mm256_storeu_ps(c + r * ldc + 8 * v, acc[r][v]);
     }
 }
 
+/* A strip's tile of `rows` rows (1 to the tile height of its width), `vectors` * 8 columns wide. */
 static QF_AVX2_FMA void sgemm_full_width(const float *a, size_t lda, const float *b, size_t ldb,
                                          float *c, size_t ldc, size_t k, size_t rows) {
     switch (rows) {
-    case 3: sgemm_tile(a, lda, b, ldb, c, ldc, k, 3); break;
-    case 2: sgemm_tile(a, lda, b, ldb, c, ldc, k, 2); break;
-    default: sgemm_tile(a, lda, b, ldb, c, ldc, k, 1); break;
+    case 3: sgemm_tile(a, lda, b, ldb, c, ldc, k, 3, 3); break;
+    case 2: sgemm_tile(a, lda, b, ldb, c, ldc, k, 2, 3); break;
+    default: sgemm_tile(a, lda, b, ldb, c, ldc, k, 1, 3); break;
     }
+}
+
+/* A narrow strip's tile: `rows` rows (1 to 8) x `vectors` * 8 columns. */
+static inline __attribute__((always_inline)) QF_AVX2_FMA void sgemm_narrow(
+    const float *a, size_t lda, const float *b, size_t ldb, float *c, size_t ldc, size_t k, size_t rows, const size_t vectors) {
+    switch (rows) {
+    case 8: sgemm_tile(a, lda, b, ldb, c, ldc, k, 8, vectors); break;
+    case 7: sgemm_tile(a, lda, b, ldb, c, ldc, k, 7, vectors); break;
+    case 6: sgemm_tile(a, lda, b, ldb, c, ldc, k, 6, vectors); break;
+    case 5: sgemm_tile(a, lda, b, ldb, c, ldc, k, 5, vectors); break;
+    case 4: sgemm_tile(a, lda, b, ldb, c, ldc, k, 4, vectors); break;
+    case 3: sgemm_tile(a, lda, b, ldb, c, ldc, k, 3, vectors); break;
+    case 2: sgemm_tile(a, lda, b, ldb, c, ldc, k, 2, vectors); break;
+    default: sgemm_tile(a, lda, b, ldb, c, ldc, k, 1, vectors); break;
+    }
+}
+
+/* 6 rows x 16 columns (12 accumulators), and 8 rows x 8 columns. */
+static QF_AVX2_FMA void sgemm_16_wide(const float *a, size_t lda, const float *b, size_t ldb,
+                                      float *c, size_t ldc, size_t k, size_t rows) {
+    sgemm_narrow(a, lda, b, ldb, c, ldc, k, rows, 2);
+}
+
+static QF_AVX2_FMA void sgemm_8_wide(const float *a, size_t lda, const float *b, size_t ldb,
+                                     float *c, size_t ldc, size_t k, size_t rows) {
+    sgemm_narrow(a, lda, b, ldb, c, ldc, k, rows, 1);
 }
 
 /* Lanes [0, count) of a vector, for the columns past the last full vector. */
@@ -71,16 +102,21 @@ static QF_AVX2_FMA void sgemm_edge_tile(const float *a, size_t lda, const float 
 }
 
 /* One packed strip (K rows of 24 consecutive floats) times every row of A, into the strip's
- * `columns` columns of C at `c`; padding columns are computed into a scratch tile and dropped. */
+ * `columns` columns of C at `c`; columns computed past them (to the tile's width) go to a scratch
+ * tile and are dropped. */
 static QF_AVX2_FMA void strip_times_rows(const float *a, size_t lda, const float *strip, size_t k, size_t columns,
                                          float *c, size_t ldc, size_t m) {
-    for (size_t row = 0; row < m; row += TILE_ROWS) {
-        size_t rows = m - row < TILE_ROWS ? m - row : TILE_ROWS;
-        if (columns == TILE_COLUMNS) {
-            sgemm_full_width(a + row * lda, lda, strip, TILE_COLUMNS, c + row * ldc, ldc, k, rows);
+    typedef void (*tile_fn)(const float *, size_t, const float *, size_t, float *, size_t, size_t, size_t);
+    const size_t width = columns > 16 ? TILE_COLUMNS : columns > 8 ? 16 : 8;
+    const size_t height = width == TILE_COLUMNS ? TILE_ROWS : width == 16 ? 6 : MAX_TILE_ROWS;
+    const tile_fn tile = width == TILE_COLUMNS ? sgemm_full_width : width == 16 ? sgemm_16_wide : sgemm_8_wide;
+    for (size_t row = 0; row < m; row += height) {
+        size_t rows = m - row < height ? m - row : height;
+        if (columns == width) {
+            tile(a + row * lda, lda, strip, TILE_COLUMNS, c + row * ldc, ldc, k, rows);
         } else {
-            float scratch[TILE_ROWS * TILE_COLUMNS];
-            sgemm_full_width(a + row * lda, lda, strip, TILE_COLUMNS, scratch, TILE_COLUMNS, k, rows);
+            float scratch[MAX_TILE_ROWS * TILE_COLUMNS];
+            tile(a + row * lda, lda, strip, TILE_COLUMNS, scratch, TILE_COLUMNS, k, rows);
             for (size_t r = 0; r < rows; r++) {
                 for (size_t lane = 0; lane < columns; lane++) c[(row + r) * ldc + lane] = scratch[r * TILE_COLUMNS + lane];
             }

@@ -35,8 +35,8 @@ typedef struct {
 
 static tally tallies[PATHS][KERNELS];
 /* Kernels with one implementation for every path. */
-enum { PACK_S8, IM2COL_F32, CONV_ROWS_U8, SCALE_TRANSPOSED, DEQUANTIZE_4BIT, TRANSPOSE_F32, SHARED_KERNELS };
-static const char *const shared_kernel_names[SHARED_KERNELS] = {"pack_s8", "im2col_f32", "conv_rows_u8", "scale_accumulators_transposed",
+enum { PACK_S8, IM2COL_F32, POOL2D_F32, CONV_ROWS_U8, SCALE_TRANSPOSED, DEQUANTIZE_4BIT, TRANSPOSE_F32, SHARED_KERNELS };
+static const char *const shared_kernel_names[SHARED_KERNELS] = {"pack_s8", "im2col_f32", "pool2d_f32", "conv_rows_u8", "scale_accumulators_transposed",
                                                                 "dequantize_4bit_strip", "transpose_f32"};
 static tally shared_tallies[SHARED_KERNELS];
 static int supported[PATHS];
@@ -641,6 +641,92 @@ static void check_im2cols(void) {
     }
 }
 
+/* ---- pooling -------------------------------------------------------------------------------- */
+
+/* For each of `outputs` windows along one axis, how many taps an average counts: those inside the
+ * axis's `size`, and with `counts_padding` those in its pads too. */
+static void axis_counts(size_t outputs, size_t kernel, size_t stride, size_t dilation, size_t pad_begin, size_t pad_end,
+                        size_t size, int counts_padding, float *counts) {
+    long low = counts_padding ? -(long)pad_begin : 0, high = (long)(size + (counts_padding ? pad_end : 0));
+    for (size_t o = 0; o < outputs; o++) {
+        counts[o] = 0;
+        for (size_t t = 0; t < kernel; t++) {
+            long at = (long)(o * stride + t * dilation) - (long)pad_begin;
+            counts[o] += at >= low && at < high;
+        }
+    }
+}
+
+/* Max and average pooling of a case against the window formula. The average's counts are the taps
+ * inside the image, or with the pads counted the taps inside the padded image, per axis, as ONNX's
+ * count_include_pad: the kernel takes them from the caller. */
+static void check_pool(const conv_case *k, qf_pool_kind kind, int counts_padding) {
+    qf_conv2d_geometry g;
+    if (!geometry_of(k, &g)) return;
+    size_t in_count = g.channels * g.height * g.width, out_count = g.channels * g.out_h * g.out_w;
+    float *input = guarded(in_count * sizeof(float));
+    for (size_t i = 0; i < in_count; i++) input[i] = unit_float() * 4 - 2;
+    float *row_counts = allocate(g.out_h * sizeof(float)), *column_counts = allocate(g.out_w * sizeof(float));
+    axis_counts(g.out_h, g.kernel_h, g.stride_h, g.dilation_h, k->pad_top, k->pad_bottom, k->height, counts_padding, row_counts);
+    axis_counts(g.out_w, g.kernel_w, g.stride_w, g.dilation_w, k->pad_left, k->pad_right, k->width, counts_padding, column_counts);
+    float *buffer = guarded((CANARY + out_count) * sizeof(float)), *output = buffer + CANARY;
+    for (size_t i = 0; i < CANARY + out_count; i++) buffer[i] = NAN;
+    qf_pool2d_f32(&g, kind, input, row_counts, column_counts, output);
+    size_t bad = out_count;
+    double expected = 0;
+    for (size_t c = 0; c < g.channels && bad == out_count; c++) {
+        for (size_t oy = 0; oy < g.out_h && bad == out_count; oy++) {
+            for (size_t ox = 0; ox < g.out_w && bad == out_count; ox++) {
+                double best = -INFINITY, sum = 0, size = 0;
+                for (size_t kh = 0; kh < g.kernel_h; kh++) {
+                    for (size_t kw = 0; kw < g.kernel_w; kw++) {
+                        size_t iy, ix;
+                        if (!tap_position(&g, oy, ox, kh, kw, &iy, &ix)) continue;
+                        double value = input[(c * g.height + iy) * g.width + ix];
+                        best = value > best ? value : best;
+                        sum += value;
+                        size += fabs(value);
+                    }
+                }
+                size_t at = (c * g.out_h + oy) * g.out_w + ox;
+                double count = (double)row_counts[oy] * column_counts[ox];
+                expected = kind == QF_POOL_MAX ? best : count > 0 ? sum / count : 0;
+                int good = kind == QF_POOL_MAX ? output[at] == (float)best
+                                               : fabs(output[at] - expected) <= 1e-6 * (size / (count > 0 ? count : 1)) + 1e-30;
+                if (!good) bad = at;
+            }
+        }
+    }
+    int canary = 1;
+    for (size_t i = 0; i < CANARY; i++) canary = canary && isnan(buffer[i]);
+    record_shared(POOL2D_F32, bad == out_count && canary, "%s %s%s: out[%zu] = %.9g, expected %.9g%s", describe(&g),
+                  kind == QF_POOL_MAX ? "max" : "average", counts_padding ? " counting pads" : "", bad,
+                  bad < out_count ? output[bad] : 0.0, expected, canary ? "" : " (or wrote before the output)");
+    release(input, in_count * sizeof(float));
+    release(buffer, (CANARY + out_count) * sizeof(float));
+    free(row_counts);
+    free(column_counts);
+}
+
+static void check_pools(void) {
+    static const conv_case cases[] = {
+        /* C, H, W, KH, KW, sh, sw, dh, dw, top, left, bottom, right */
+        {3, 112, 112, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1}, {2, 55, 55, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1}, /* ceil_mode's extra row */
+        {2, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},   {2, 7, 7, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0},
+        {2, 14, 14, 5, 5, 3, 3, 1, 1, 2, 2, 2, 2},   {1, 9, 20, 3, 2, 1, 2, 2, 3, 2, 1, 2, 3},
+        {2, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},     {1, 4, 9, 3, 3, 2, 2, 1, 1, 2, 2, 2, 2}, /* pads as wide as the window */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        check_pool(&cases[i], QF_POOL_MAX, 0);
+        check_pool(&cases[i], QF_POOL_AVERAGE, 0);
+        check_pool(&cases[i], QF_POOL_AVERAGE, 1);
+    }
+    for (int i = 0; i < 200; i++) {
+        conv_case k = random_conv_case();
+        check_pool(&k, i % 3 == 0 ? QF_POOL_MAX : QF_POOL_AVERAGE, i % 2);
+    }
+}
+
 /* ---- 4-bit strips --------------------------------------------------------------------------- */
 
 /* Random 4-bit B [k, n] in blocks, one strip [first, first + width) against the level-by-level
@@ -1034,6 +1120,7 @@ int main(void) {
     check_activations();
     check_depthwise_convolutions();
     check_im2cols();
+    check_pools();
     check_conv_rows_cases();
     check_scale_transposed_cases();
     check_dequantize_4bits();

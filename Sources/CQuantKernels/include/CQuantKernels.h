@@ -219,6 +219,22 @@ int qf_depthwise_conv2d_f32_on_path(const char *name, const qf_conv2d_geometry *
  */
 void qf_im2col_f32(const qf_conv2d_geometry *geometry, const float *input, size_t first, size_t count, float *columns);
 
+/** What qf_pool2d_f32 takes of each window. */
+typedef enum { QF_POOL_MAX, QF_POOL_AVERAGE } qf_pool_kind;
+
+/**
+ * 2-D max or average pooling of `geometry->channels` planes (float, NCHW), for MaxPool and AveragePool:
+ *   output[c][oy][ox] = the maximum, or the sum divided by row_counts[oy] * column_counts[ox], of
+ *   input[c][iy][ix] over the window's taps inside the image (iy, ix as in qf_conv2d_geometry).
+ * Taps in the padding are left out of both; what an average counts is the caller's (ONNX's
+ * count_include_pad counts the pads, not the taps past them), and it factors into a row count and a
+ * column count. row_counts [out_h] and column_counts [out_w] are read for QF_POOL_AVERAGE only (pass
+ * NULL for max); a count of 0 gives 0, a max window with no tap inside gives -inf. A sum is taken
+ * along each kernel row first, then over the rows. One portable implementation serves every path.
+ */
+void qf_pool2d_f32(const qf_conv2d_geometry *geometry, qf_pool_kind kind, const float *input, const float *row_counts,
+                   const float *column_counts, float *output);
+
 /**
  * The rows an integer convolution multiplies, for the output positions [first, first + count) of one
  * image and group (`input` and `geometry->channels` as for qf_im2col_f32):

@@ -72,6 +72,8 @@ struct Broadcasting {
     /// Any broadcast: a tight loop along the last axis (where each operand steps 1 or 0), rows
     /// walked with strides.
     private func general<T, Result>(_ left: [T], _ right: [T], count: Int, _ combine: (T, T) -> Result) -> [Result] {
+        let (shape, strides) = Self.mergingAxes(shape, [leftStrides, rightStrides])
+        let (leftStrides, rightStrides) = (strides[0], strides[1])
         let width = shape.last ?? 1
         let (leftStep, rightStep) = (leftStrides.last ?? 0, rightStrides.last ?? 0)
         return [Result](recycledCapacity: count) { output, initialized in
@@ -99,6 +101,28 @@ struct Broadcasting {
             }
             initialized = count
         }
+    }
+
+    /// The same walk over fewer axes: an axis whose stride, in every operand, is its successor's
+    /// stride times its successor's size steps as the two together do, so they merge. A per-channel
+    /// bias over [N, C, H, W] then runs along whole planes, and a channel shuffle's Transpose copies
+    /// planes, not rows.
+    static func mergingAxes(_ shape: [Int], _ strides: [[Int]]) -> (shape: [Int], strides: [[Int]]) {
+        guard var size = shape.last else { return (shape, strides) }
+        var step = strides.map { $0[shape.count - 1] }
+        var mergedShape: [Int] = [], mergedStrides: [[Int]] = strides.map { _ in [] }
+        for axis in shape.indices.dropLast().reversed() {
+            if strides.indices.allSatisfy({ strides[$0][axis] == step[$0] * size }) {
+                size *= shape[axis]
+                continue
+            }
+            mergedShape.append(size)
+            for operand in strides.indices { mergedStrides[operand].append(step[operand]) }
+            (size, step) = (shape[axis], strides.map { $0[axis] })
+        }
+        mergedShape.append(size)
+        for operand in strides.indices { mergedStrides[operand].append(step[operand]) }
+        return (mergedShape.reversed(), mergedStrides.map { $0.reversed() })
     }
 
     /// Calls `body(row, leftStart, rightStart)` for every row of `shape` (each index of all axes but

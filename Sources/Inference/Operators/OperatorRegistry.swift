@@ -164,6 +164,7 @@ enum OperatorRegistry {
             Key(domain: "com.microsoft", opType: "MatMulNBits"): { try MatMulNBits($0) },
             Key(domain: "com.microsoft", opType: "DynamicQuantizeLSTM"): { try LSTM($0, weightFormat: .dynamicallyQuantized) },
             Key(domain: "com.microsoft", opType: "FusedMatMul"): { try FusedMatMul($0) },
+            Key(domain: "com.microsoft", opType: "FusedConv"): { try Conv($0) },
             Key(domain: "com.microsoft", opType: "Gelu"): { try GeluActivation($0) },
             Key(domain: "com.microsoft", opType: "BiasGelu"): { try GeluActivation($0) },
             Key(domain: "com.microsoft", opType: "FastGelu"): { try GeluActivation($0) },

@@ -36,6 +36,8 @@ public final class InferenceSession: Sendable {
         // Again: into the fused integer convolutions' scales, and into the float convolutions whose
         // weights constant folding has just dequantized (a QDQ model's depthwise ones).
         graph.foldChannelAffineMaps()
+        // Last: the affine maps folded into a convolution may have stood between it and its activation.
+        graph.fuseConvActivations()
         inputs = graph.inputs
         outputs = graph.outputs
         plan = try ExecutionPlan(graph, floatPath: try FloatKernelPath(name: floatKernelPath), threads: max(1, threads))

@@ -317,17 +317,24 @@ extension TensorStorage {
         let shape: [Int], strides: [Int], offset: Int
 
         func callAsFunction<T>(_ values: [T]) -> [T] {
-            let count = shape.reduce(1, *), width = shape.last ?? 1, step = strides.last ?? 0
+            let count = shape.reduce(1, *)
+            let (shape, merged) = Broadcasting.mergingAxes(shape, [strides])
+            let strides = merged[0], width = shape.last ?? 1, step = strides.last ?? 0
             return [T](recycledCapacity: count) { output, initialized in
                 values.withUnsafeBufferPointer { source in
                     Broadcasting.forEachRow(of: shape, strides, strides) { row, start, _ in
                         let target = output.baseAddress! + row * width, first = offset + start
-                        for column in 0..<width { (target + column).initialize(to: source[first + column * step]) }
+                        if step == 1 {
+                            target.initialize(from: source.baseAddress! + first, count: width)
+                        } else {
+                            for column in 0..<width { (target + column).initialize(to: source[first + column * step]) }
+                        }
                     }
                 }
                 initialized = count
             }
         }
+
     }
 
     /// `width` elements from each of `starts` in turn (whole rows: Gather's blocks).

@@ -2,10 +2,13 @@ import CQuantKernels
 
 /// Float convolution over 1 to 3 spatial dimensions with groups, strides, dilations, pads and
 /// auto_pad: each group's input is unrolled (im2col) into a [C/group x kernel, output] matrix and
-/// multiplied by the group's weights [M/group, C/group x kernel] on the float GEMM.
+/// multiplied by the group's weights [M/group, C/group x kernel] on the float GEMM. Also FusedConv
+/// (com.microsoft): the same, plus an optional Z (input 3) of the output's shape added, then an
+/// activation, both applied tile by tile as the product leaves it in cache.
 struct Conv: SingleOutputOperator {
     let window: SlidingWindow.Attributes
     let groups: Int
+    let activation: ConvActivation?
     private let multiplier: MatrixMultiplier
     private let geometries = ShapeKeyedCache<SlidingWindow>()
 
@@ -14,6 +17,7 @@ struct Conv: SingleOutputOperator {
         window = try SlidingWindow.Attributes(context)
         groups = try context.attributes.int("group", default: 1)
         guard groups > 0 else { throw InferenceError.invalidAttribute(node: context.node.name, attribute: "group", reason: "must be positive") }
+        activation = context.node.opType == "FusedConv" ? try ConvActivation(context) : nil
     }
 
     func run(_ inputs: [Tensor?]) throws -> Tensor {
@@ -33,10 +37,23 @@ struct Conv: SingleOutputOperator {
         guard bias.map({ $0.count == filters }) ?? true else { throw InferenceError.invalidOperand("B must hold \(filters) values") }
 
         let xValues = try x.floatOperand("X"), weights = try w.floatOperand("W")
+        let outputShape = [batch, filters] + geometry.outputSize
+        let addend = try inputs.optional(3).map { z in
+            guard z.shape == outputShape else { throw InferenceError.invalidOperand("Z \(z.shape) must have the output's shape \(outputShape)") }
+            return try z.floatOperand("Z")
+        }
+        let epilogue = Epilogue(bias: bias, addend: addend, activation: activation)
         if groups == channels, filters == channels, let planar = geometry.planar(channels: channels) {
-            return Tensor(shape: [batch, filters] + geometry.outputSize,
-                          floats: Self.depthwise(xValues, weights: weights, bias: bias, planar: planar, batch: batch, path: multiplier.path),
-                          as: x.elementType)
+            var output = Self.depthwise(xValues, weights: weights, bias: bias, planar: planar, batch: batch, path: multiplier.path)
+            if addend != nil || activation != nil {
+                let plane = geometry.outputCount
+                output.withUnsafeMutableBufferPointer { output in
+                    for row in 0..<(batch * filters) {
+                        epilogue.finish(output.baseAddress! + row * plane, filter: nil, position: row * plane, count: plane)
+                    }
+                }
+            }
+            return Tensor(shape: outputShape, floats: output, as: x.elementType)
         }
         let (groupChannels, groupFilters) = (channels / groups, filters / groups)
         let (inputCount, kernelCount, outputCount) = (geometry.inputSize.reduce(1, *), geometry.kernelCount, geometry.outputCount)
@@ -54,33 +71,41 @@ struct Conv: SingleOutputOperator {
                                 let input = x.baseAddress! + (image * channels + group * groupChannels) * inputCount
                                 let (groupWeights, groupOutput) = (w.baseAddress! + group * groupFilters * depth,
                                                                    output.baseAddress! + (image * filters + group * groupFilters) * outputCount)
-                                if geometry.isIdentity {
-                                    // A 1x1, stride-1, unpadded window: the input already is the column matrix.
-                                    multiplier.multiply(groupWeights, input, into: groupOutput, rows: groupFilters, depth: depth, columns: outputCount)
-                                    continue
-                                }
-                                // A tile of positions at a time, so that its columns stay in cache for the product.
+                                // A tile of positions at a time, so that its columns and outputs stay in
+                                // cache for the product and the epilogue.
                                 for first in stride(from: 0, to: outputCount, by: tile) {
                                     let positions = first..<min(first + tile, outputCount)
-                                    Self.unroll(input, channels: groupChannels, positions: positions, geometry: geometry, into: columns.baseAddress!)
-                                    multiplier.multiply(groupWeights, columns.baseAddress!, into: groupOutput + first, ldc: outputCount,
-                                                        rows: groupFilters, depth: depth, columns: positions.count)
+                                    if geometry.isIdentity {
+                                        // A 1x1, stride-1, unpadded window: the input already is the column matrix.
+                                        multiplier.multiply(groupWeights, input + first, ldb: outputCount, into: groupOutput + first, ldc: outputCount,
+                                                            rows: groupFilters, depth: depth, columns: positions.count)
+                                    } else {
+                                        Self.unroll(input, channels: groupChannels, positions: positions, geometry: geometry, into: columns.baseAddress!)
+                                        multiplier.multiply(groupWeights, columns.baseAddress!, into: groupOutput + first, ldc: outputCount,
+                                                            rows: groupFilters, depth: depth, columns: positions.count)
+                                    }
+                                    for filter in group * groupFilters..<(group + 1) * groupFilters {
+                                        let position = (image * filters + filter) * outputCount + first
+                                        epilogue.finish(output.baseAddress! + position, filter: filter, position: position, count: positions.count)
+                                    }
                                 }
                             }
-                            if let bias { addChannelBias(bias, to: output.baseAddress! + image * filters * outputCount, planeSize: outputCount) }
                         }
                     }
                 }
             }
         }
         columns.recycle()
-        return Tensor(shape: [batch, filters] + geometry.outputSize, floats: output, as: x.elementType)
+        return Tensor(shape: outputShape, floats: output, as: x.elementType)
     }
 
     /// Output positions per tile: about 256 kB of columns (whole images of the detector's first
     /// layers unrolled to 20 MB, streamed through memory twice).
+    /// A whole number of the GEMM's 24-column strips, so that only an image's last tile has a
+    /// narrow one.
     private static func tilePositions(depth: Int) -> Int {
-        CacheTile.rows(ofBytes: depth * MemoryLayout<Float>.stride, within: 256 << 10, atLeast: 64)
+        let positions = CacheTile.rows(ofBytes: depth * MemoryLayout<Float>.stride, within: 256 << 10, atLeast: 72)
+        return positions / Int(QF_FLOAT_STRIP_COLUMNS) * Int(QF_FLOAT_STRIP_COLUMNS)
     }
 
     /// im2col's columns [channels x kernel, positions.count] of one image and group: in C for 2-D
@@ -118,6 +143,30 @@ struct Conv: SingleOutputOperator {
                 }
             }
             initialized = batch * outputCount
+        }
+    }
+}
+
+extension Conv {
+    /// What follows the product on each stretch of an output row: the filter's bias, FusedConv's Z
+    /// and activation, in that order.
+    struct Epilogue {
+        let bias: [Float]?
+        let addend: [Float]?
+        let activation: ConvActivation?
+
+        /// Finishes `count` consecutive outputs of one filter, which start at element `position` of
+        /// the output tensor; `filter` is nil where the bias is already in (the depthwise kernel adds it).
+        func finish(_ values: UnsafeMutablePointer<Float>, filter: Int?, position: Int, count: Int) {
+            if let bias, let filter {
+                let value = bias[filter]
+                for i in 0..<count { values[i] += value }
+            }
+            addend?.withUnsafeBufferPointer { addend in
+                let source = addend.baseAddress! + position
+                for i in 0..<count { values[i] += source[i] }
+            }
+            activation?.apply(to: values, count: count)
         }
     }
 }

@@ -1,3 +1,4 @@
+import CQuantKernels
 import Foundation
 
 /// MaxPool, AveragePool and LpPool over 1 to 3 spatial dimensions. MaxPool's optional Indices output
@@ -42,6 +43,12 @@ struct Pooling: Operator {
         let integral = kind == .max && (x.elementType == .int8 || x.elementType == .uint8)
         let values = integral ? x.floats : try x.floatOperand("X")
         let planes = x.shape[0] * x.shape[1]
+        let shape = Array(x.shape.prefix(2)) + geometry.outputSize
+        if kind != .lp, !givesIndices, var planar = geometry.planar(channels: planes) {
+            let output = pooled2D(values, geometry: geometry, planar: &planar)
+            outputs.append(integral ? try Tensor(shape: shape, floats: output).converted(to: x.elementType) : Tensor(shape: shape, floats: output, as: x.elementType))
+            return
+        }
         let (inputCount, kernelCount, outputCount) = (geometry.inputSize.reduce(1, *), geometry.kernelCount, geometry.outputCount)
         let table = geometry.inputPositions
         var output = [Float](recycledUnwritten: planes * outputCount)
@@ -75,13 +82,37 @@ struct Pooling: Operator {
                 }
             }
         }
-        let shape = Array(x.shape.prefix(2)) + geometry.outputSize
         outputs.append(integral ? try Tensor(shape: shape, floats: output).converted(to: x.elementType) : Tensor(shape: shape, floats: output, as: x.elementType))
         if givesIndices { outputs.append(Tensor(shape: shape, int64s: indices)) }
     }
 }
 
 extension Pooling {
+    /// Max or average pooling over 2-D planes on the C kernel, which reduces each window row by row.
+    private func pooled2D(_ values: [Float], geometry: SlidingWindow, planar: inout qf_conv2d_geometry) -> [Float] {
+        var output = [Float](recycledUnwritten: planar.channels * geometry.outputCount)
+        let counts = (0..<2).map { kind == .average ? Self.averagedTaps(along: $0, of: geometry, countingPadding: countsPadding) : [] }
+        values.withUnsafeBufferPointer { input in
+            output.withUnsafeMutableBufferPointer { output in
+                qf_pool2d_f32(&planar, kind == .max ? QF_POOL_MAX : QF_POOL_AVERAGE, input.baseAddress!,
+                              counts[0], counts[1], output.baseAddress!)
+            }
+        }
+        return output
+    }
+
+    /// For each output index along `axis`, how many of the window's taps along it an average counts:
+    /// those inside the input and, with count_include_pad, those in the pads (never those past the
+    /// pads, which only ceil_mode reaches). A 2-D window counts the product of its row's and column's.
+    static func averagedTaps(along axis: Int, of geometry: SlidingWindow, countingPadding: Bool) -> [Float] {
+        let (size, begin, end) = (geometry.inputSize[axis], geometry.padsBegin[axis], geometry.padsEnd[axis])
+        let (low, high) = countingPadding ? (-begin, size + end) : (0, size)
+        return (0..<geometry.outputSize[axis]).map { output in
+            let first = output * geometry.strides[axis] - begin
+            return Float((0..<geometry.kernel[axis]).count { (low..<high).contains(first + $0 * geometry.dilations[axis]) })
+        }
+    }
+
     /// A row-major position within a plane of `size`, renumbered with the first spatial axis fastest.
     static func columnMajor(_ position: Int, in size: [Int]) -> Int {
         var remainder = position, result = 0, stride = 1

@@ -49,6 +49,7 @@ struct SlidingWindow: Sendable {
     let strides: [Int]
     let dilations: [Int]
     let padsBegin: [Int]
+    let padsEnd: [Int]
 
     var kernelCount: Int { kernel.reduce(1, *) }
     var outputCount: Int { outputSize.reduce(1, *) }
@@ -63,6 +64,7 @@ struct SlidingWindow: Sendable {
         self.strides = strides
         self.dilations = dilations
         self.padsBegin = padsBegin
+        self.padsEnd = padsEnd
         isIdentity = kernel.allSatisfy { $0 == 1 } && outputSize == inputSize && padsBegin.allSatisfy { $0 == 0 }
         inputPositions = Self.positions(inputSize: inputSize, kernel: kernel, outputSize: outputSize, strides: strides,
                                         dilations: dilations, padsBegin: padsBegin, padsEnd: padsEnd)

@@ -122,18 +122,39 @@ struct LocalResponseNormalization: SingleOutputOperator, ShapePreserving {
         let x = try inputs.required(0)
         guard x.shape.count >= 2 else { throw InferenceError.invalidOperand("expects N x C x ..., got \(x.shape)") }
         let input = try x.floatOperand("X")
-        let channels = x.shape[1], spatial = x.shape[2...].reduce(1, *)
+        let channels = x.shape[1], spatial = x.shape[2...].reduce(1, *), images = x.shape[0]
         let below = (size - 1) / 2, above = size - 1 - below
-        var output = input
-        for element in input.indices {
-            let channel = (element / spatial) % channels, base = element - channel * spatial
-            var squares: Float = 0
-            for neighbour in max(0, channel - below)...min(channels - 1, channel + above) {
-                let value = input[base + neighbour * spatial]
-                squares += value * value
+        let (bias, scale, beta) = (bias, alpha / Float(size), beta)
+        var output = [Float](recycledUnwritten: input.count)
+        var squares = [Float](recycledUnwritten: spatial)
+        // A plane at a time: the neighbours' squares summed element-wise, then each element scaled,
+        // loops the compiler vectorises. The default beta 0.75 is sqrt(t) * sqrt(sqrt(t)), not pow.
+        input.withUnsafeBufferPointer { input in
+            output.withUnsafeMutableBufferPointer { output in
+                squares.withUnsafeMutableBufferPointer { squares in
+                    for image in 0..<images {
+                        for channel in 0..<channels {
+                            squares.update(repeating: 0)
+                            for neighbour in max(0, channel - below)...min(channels - 1, channel + above) {
+                                let plane = input.baseAddress! + (image * channels + neighbour) * spatial
+                                for i in 0..<spatial { squares[i] += plane[i] * plane[i] }
+                            }
+                            let offset = (image * channels + channel) * spatial
+                            let (x, y) = (input.baseAddress! + offset, output.baseAddress! + offset)
+                            if beta == 0.75 {
+                                for i in 0..<spatial {
+                                    let root = (bias + scale * squares[i]).squareRoot()
+                                    y[i] = x[i] / (root * root.squareRoot())
+                                }
+                            } else {
+                                for i in 0..<spatial { y[i] = x[i] / pow(bias + scale * squares[i], beta) }
+                            }
+                        }
+                    }
+                }
             }
-            output[element] = input[element] / pow(bias + alpha / Float(size) * squares, beta)
         }
+        squares.recycle()
         return Tensor(shape: x.shape, floats: output, as: x.elementType)
     }
 }
