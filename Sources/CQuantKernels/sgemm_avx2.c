@@ -144,6 +144,36 @@ static QF_AVX2_FMA void pack_panel(const float *b, size_t ldb, size_t k, size_t 
     }
 }
 
+/* The sum of a vector's eight lanes. */
+static inline QF_AVX2_FMA float lane_sum(__m256 v) {
+    __m128 quad = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    quad = _mm_add_ps(quad, _mm_movehl_ps(quad, quad));
+    return _mm_cvtss_f32(_mm_add_ss(quad, _mm_movehdup_ps(quad)));
+}
+
+/* One column (n = 1: a convolution over a 1x1 image, a squeeze-excitation block): each output is a
+ * dot product along a row of A, 8 lanes of K at a time and four rows at once, with B's column
+ * gathered into a contiguous vector first. A strip would compute 8 or 24 columns to keep one. */
+static QF_AVX2_FMA void sgemv(const float *a, size_t lda, const float *b, size_t ldb, float *c, size_t ldc, size_t m, size_t k) {
+    float *x = qf_thread_scratch(k * sizeof(float));
+    for (size_t p = 0; p < k; p++) x[p] = b[p * ldb];
+    const __m256i tail = lanes_below(k % 8);
+    const size_t whole = k - k % 8;
+    for (size_t row = 0; row < m; row += 4) {
+        const size_t rows = m - row < 4 ? m - row : 4;
+        __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+        for (size_t p = 0; p < whole; p += 8) {
+            const __m256 column = _mm256_loadu_ps(x + p);
+            for (size_t r = 0; r < rows; r++) acc[r] = _mm256_fmadd_ps(_mm256_loadu_ps(a + (row + r) * lda + p), column, acc[r]);
+        }
+        if (whole < k) {
+            const __m256 column = _mm256_maskload_ps(x + whole, tail);
+            for (size_t r = 0; r < rows; r++) acc[r] = _mm256_fmadd_ps(_mm256_maskload_ps(a + (row + r) * lda + whole, tail), column, acc[r]);
+        }
+        for (size_t r = 0; r < rows; r++) c[(row + r) * ldc] = lane_sum(acc[r]);
+    }
+}
+
 /* From this many rows of A on, an unpacked B is first copied into strips at consecutive addresses,
  * a panel of them at a time (about PANEL_FLOATS, to stay in L2): read in place, every row of a strip
  * costs its own cache lines, for every row tile (2.2x slower at MiniLM's shapes). Below it, the copy
@@ -152,6 +182,10 @@ enum { PACK_B_FROM_ROWS = 4, PANEL_FLOATS = 32 * 1024 };
 
 QF_AVX2_FMA void qf_sgemm_avx2_path(const float *a, size_t lda, const float *b, size_t ldb,
                                     float *c, size_t ldc, size_t m, size_t k, size_t n) {
+    if (n == 1 && k > 0) {
+        sgemv(a, lda, b, ldb, c, ldc, m, k);
+        return;
+    }
     if (m >= PACK_B_FROM_ROWS && k > 0) {
         size_t panel_strips = PANEL_FLOATS / (k * TILE_COLUMNS) > 0 ? PANEL_FLOATS / (k * TILE_COLUMNS) : 1;
         float *panel = qf_thread_scratch(panel_strips * k * TILE_COLUMNS * sizeof(float));
