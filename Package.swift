@@ -133,7 +133,7 @@ let package = Package(
         .target(
             name: "LoadGeneration",
             dependencies: [
-                "FleetProtocol", "ShadowEval", "DaemonSupport",
+                "FleetProtocol", "ShadowEval", "DaemonSupport", "Ledger",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),

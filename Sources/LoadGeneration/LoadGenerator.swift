@@ -96,7 +96,8 @@ public struct LoadGenerator: Sendable {
             }
             return timeline ?? LoadResult.Timeline(started: Date())
         }
-        return LoadResult(plan: plan, prepared: prepared, timeline: timeline, measurements: measurements.snapshot)
+        // Measured before the agents were stopped: their own disconnects are no outage.
+        return LoadResult(plan: plan, prepared: prepared, timeline: timeline, measurements: timeline.atDrained ?? measurements.snapshot)
     }
 
     /// Watches the run: notes when every agent first connected and when windows stopped, then waits
@@ -127,6 +128,7 @@ public struct LoadGenerator: Sendable {
                 let unacked = agents.reduce(0) { $0 + $1.unackedWindows }
                 if unacked == 0 || now >= drainUntil {
                     timeline.drained = Date()
+                    timeline.atDrained = measurements.snapshot
                     timeline.unackedAtEnd = unacked
                     return timeline
                 }

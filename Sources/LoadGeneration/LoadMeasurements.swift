@@ -31,6 +31,8 @@ public final class LoadMeasurements: Sendable {
         /// The decision the agents saw on the wire: the first PROMOTED (ship) or ROLLED_BACK (stay-fp16).
         public var observedOutcome: Outcome?
         public var observedAt: ContinuousClock.Instant?
+        /// Assignments the coordinator sent, to find their rollout's decision in the ledger.
+        public var assignmentsSeen: Set<String> = []
 
         public var windowsUnacked: Int { windowsMade - windowsAcked }
     }
@@ -110,6 +112,10 @@ public final class LoadMeasurements: Sendable {
 
     func received(modelBytes: Int) { state.withLock { $0.modelBytesReceived += modelBytes } }
     func coordinatorError() { state.withLock { $0.errorsFromCoordinator += 1 } }
+
+    func assigned(_ assignmentID: String) {
+        state.withLock { _ = $0.assignmentsSeen.insert(assignmentID) }
+    }
 
     func observed(_ outcome: Outcome, at now: ContinuousClock.Instant = .now) {
         state.withLock { state in

@@ -13,6 +13,7 @@ public struct LoadResult: Sendable {
         public var atWindowsEnded: LoadMeasurements.Snapshot?
         /// Every window acked, or the drain timed out with `unackedAtEnd` left.
         public var drained: Date?
+        public var atDrained: LoadMeasurements.Snapshot?
         public var unackedAtEnd = 0
     }
 
@@ -47,15 +48,27 @@ public struct LoadResult: Sendable {
         self.measurements = measurements
     }
 
-    /// The decision seen on the wire against the one the true drop should bring. Only ship
-    /// (PROMOTED) and stay-fp16 (ROLLED_BACK) reach agents; needs-qat holds without a message.
+    /// The decision the ledger recorded (set by the caller that can read it), beside the wire's.
+    public var ledgerDecision: LedgerDecision?
+
+    /// The decision seen against the one the true drop should bring. On the wire only a staged
+    /// rollout's ship (PROMOTED) and stay-fp16 (ROLLED_BACK) reach agents; the ledger has every decision.
+    public var observedOutcome: Outcome? { measurements.observedOutcome ?? ledgerDecision?.outcome }
+
     public var decisionLine: String {
-        let observed = measurements.observedOutcome.map(\.rawValue) ?? "none seen on the wire (collecting, or needs-qat, which sends agents nothing)"
-        let matches = measurements.observedOutcome == expectedOutcome ? "matches" : "DOES NOT MATCH"
-        let after = measurements.observedAt.flatMap { at in measurements.firstAttemptAt.map { $0.duration(to: at) } }
-        return "decision: observed \(observed)\(after.map { String(format: " at +%.1f s", $0.milliseconds / 1000) } ?? ""), "
-            + "expected \(expectedOutcome.rawValue) (true drop \(Self.percent(plan.evidence.trueDrop)), \(plan.evidence.evidence.rawValue), "
-            + "bands \(Self.percent(shipBelow)) / \(Self.percent(stayFP16Above))): \(matches)"
+        var seen: [String] = []
+        if let wire = measurements.observedOutcome {
+            let after = measurements.observedAt.flatMap { at in measurements.firstAttemptAt.map { $0.duration(to: at) } }
+            seen.append("\(wire.rawValue) on the wire" + (after.map { String(format: " at +%.1f s", $0.milliseconds / 1000) } ?? ""))
+        }
+        if let ledger = ledgerDecision {
+            seen.append("\(ledger.outcome.rawValue) in the ledger at n = \(ledger.samples)"
+                + (ledger.millisAfterDecidingWindow.map { String(format: ", %.0f ms after its deciding window was stored", $0) } ?? ""))
+        }
+        let observed = seen.isEmpty ? "no final decision" : seen.joined(separator: "; ")
+        let matches = observedOutcome == expectedOutcome ? "matches" : "DOES NOT MATCH"
+        return "decision: \(observed); expected \(expectedOutcome.rawValue) (true drop \(Self.percent(plan.evidence.trueDrop)), "
+            + "\(plan.evidence.evidence.rawValue), bands \(Self.percent(shipBelow)) / \(Self.percent(stayFP16Above))): \(matches)"
     }
 
     public var lines: [String] {

@@ -118,6 +118,7 @@ final class SimulatedAgent: Sendable {
     private func handle(_ envelope: Envelope, outbound: NIOAsyncChannelOutboundWriter<Envelope>) async throws {
         switch envelope.payload {
         case .assignment(let assignment):
+            measurements.assigned(assignment.assignmentID)
             switch assignment.mode {
             case .promoted: measurements.observed(.ship)
             case .rolledBack: measurements.observed(.stayFP16)

@@ -63,6 +63,9 @@ struct LoadgenCommand: AsyncParsableCommand {
     @Option(help: "The coordinator's policy file, for the bands the expected decision is read against (default 1 % and 3 %).")
     var policy: String?
 
+    @Option(help: "The coordinator's ledger, read-only at the end for the decision (the wire shows only a staged rollout's promotion or rollback).")
+    var ledger: String?
+
     @Option(help: "Agent ids are PREFIX-00001, PREFIX-00002, ...")
     var idPrefix = "sim"
 
@@ -105,10 +108,17 @@ struct LoadgenCommand: AsyncParsableCommand {
                          Int64(Date().timeIntervalSince1970 * 1000)))
         }
         (result.shipBelow, result.stayFP16Above) = bands
+        if let ledger {
+            result.ledgerDecision = try LedgerDecision.read(ledger: ledger, assignmentIDs: result.measurements.assignmentsSeen)
+        }
         for line in result.lines { print(line) }
         for (name, date) in [("started", result.timeline.started), ("all-connected", result.timeline.allConnected),
                              ("windows-ended", result.timeline.windowsEnded), ("drained", result.timeline.drained)] {
             if let date { print("phase \(name) unix_ms \(Int64(date.timeIntervalSince1970 * 1000))") }
+        }
+        // A wrong decision or a window never acked is a failed run; no decision yet is not.
+        if result.timeline.unackedAtEnd > 0 || result.observedOutcome.map({ $0 != result.expectedOutcome }) == true {
+            throw ExitCode(1)
         }
     }
 
