@@ -200,7 +200,7 @@ let package = Package(
         .testTarget(
             name: "SystemTests",
             dependencies: [
-                "Agent", "DaemonSupport", "FleetProtocol", "Inference", "Ledger", "ONNXRuntimeOracle", "Operations", "Quantization",
+                "Agent", "DaemonSupport", "FleetProtocol", "Inference", "Ledger", "LoadGeneration", "ONNXRuntimeOracle", "Operations", "Quantization",
                 "ShadowEval", "quantfleet", "quantfleet-coordinator", "quantfleet-agent",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

@@ -96,7 +96,7 @@ struct LoadgenCommand: AsyncParsableCommand {
         } catch let error as LoadPlan.PlanError {
             throw ValidationError(error.description)
         }
-        let bands = try policy.map(Self.bands) ?? (0.01, 0.03)
+        let bands = try policy.map { try Policy.read(file: $0) }.map { ($0.shipBelow, $0.stayFP16Above) } ?? (0.01, 0.03)
         let prepared = try generator.prepareAgents()
         print(String(format: "%d agents ready (%d certificates issued, %.2f s); open files limit %llu; ramp %.0f/s",
                      agents, prepared.issued, Double(prepared.elapsed.components.seconds) + Double(prepared.elapsed.components.attoseconds) / 1e18,
@@ -119,18 +119,6 @@ struct LoadgenCommand: AsyncParsableCommand {
         // A wrong decision or a window never acked is a failed run; no decision yet is not.
         if result.timeline.unackedAtEnd > 0 || result.observedOutcome.map({ $0 != result.expectedOutcome }) == true {
             throw ExitCode(1)
-        }
-    }
-
-    private static func bands(_ path: String) throws -> (Double, Double) {
-        guard let text = FileManager.default.contents(atPath: path).map({ String(decoding: $0, as: UTF8.self) }) else {
-            throw ValidationError("cannot read the policy file \(path)")
-        }
-        do {
-            let policy = try Policy(yaml: text)
-            return (policy.shipBelow, policy.stayFP16Above)
-        } catch {
-            throw ValidationError("\(path): \(error)")
         }
     }
 }
