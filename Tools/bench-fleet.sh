@@ -77,10 +77,12 @@ rollout:
   window-size: 100
   window-max-age-ms: 1000
 YAML
+    local before
+    before=$(grep -c "listening for agents" "$dir/coordinator.log" 2>/dev/null || true)
     nice -n 15 "$BIN/quantfleet-coordinator" --config "$dir/coordinator.yaml" >> "$dir/coordinator.log" 2>&1 &
     COORDINATOR_PID=$!
     for _ in $(seq 100); do
-        grep -q "listening for agents" "$dir/coordinator.log" 2>/dev/null && return 0
+        [[ $(grep -c "listening for agents" "$dir/coordinator.log" 2>/dev/null || true) -gt ${before:-0} ]] && return 0
         sleep 0.1
     done
     echo "bench-fleet: the coordinator did not start; see $dir/coordinator.log" >&2
@@ -144,10 +146,10 @@ done
 dir=$WORK/storm-$STORM
 rm -rf "$dir"
 start_coordinator "$dir"
-duration=$(( STORM / RAMP + 100 ))
+duration=$(( STORM / RAMP + 70 ))
 loadgen "$dir" "$STORM" "$duration" &
 loadgen_pid=$!
-sleep $(( STORM / RAMP + 30 ))
+sleep $(( STORM / RAMP + 20 ))
 kill -KILL "$COORDINATOR_PID"; wait "$COORDINATOR_PID" 2>/dev/null || true
 date +%s%3N > "$dir/killed-unix-ms.txt"
 start_coordinator "$dir"

@@ -65,8 +65,8 @@ public struct LoadResult: Sendable {
             seen.append("\(ledger.outcome.rawValue) in the ledger at n = \(ledger.samples)"
                 + (ledger.millisAfterDecidingWindow.map { String(format: ", %.0f ms after its deciding window was stored", $0) } ?? ""))
         }
-        let observed = seen.isEmpty ? "no final decision" : seen.joined(separator: "; ")
-        let matches = observedOutcome == expectedOutcome ? "matches" : "DOES NOT MATCH"
+        let observed = seen.isEmpty ? "no final decision yet" : seen.joined(separator: "; ")
+        let matches = observedOutcome.map { $0 == expectedOutcome ? "matches" : "DOES NOT MATCH" } ?? "not decided by the end of the run"
         return "decision: \(observed); expected \(expectedOutcome.rawValue) (true drop \(Self.percent(plan.evidence.trueDrop)), "
             + "\(plan.evidence.evidence.rawValue), bands \(Self.percent(shipBelow)) / \(Self.percent(stayFP16Above))): \(matches)"
     }

@@ -2,9 +2,6 @@ import DaemonSupport
 import Foundation
 import Ledger
 import LoadGeneration
-import Logging
-import Operations
-import Quantization
 import ShadowEval
 import XCTest
 
@@ -21,37 +18,12 @@ final class FleetScaleTests: XCTestCase {
     func testAThousandAgentsSurviveACoordinatorKillWithEveryWindowStoredOnce() async throws {
         let limit = FileLimit.raiseSoftToHard()
         XCTAssertNil(limit.warning(connections: Self.agents, role: "agents"), "this test needs one file per agent")
-        let layout = FleetLayout(root: try SystemTestSupport.scratchDirectory("fleet-scale"))
-        try layout.makePKI(script: SystemTestSupport.pkiScript, agents: [])
-        // The evaluation cadence keeps decision rows few with 1,000 agents' windows arriving.
-        let policy = layout.root.appendingPathComponent("policy.yaml")
-        let policyText = try String(contentsOf: SystemTestSupport.packageRoot.appendingPathComponent("Config/policy.yaml"), encoding: .utf8)
-            .replacingOccurrences(of: "# evaluation:\n#   every-windows: 100\n#   every-ms: 1000", with: "evaluation:\n  every-windows: 100\n  every-ms: 1000")
-        XCTAssertTrue(policyText.contains("\nevaluation:\n"), "Config/policy.yaml's commented evaluation section moved")
-        try policyText.write(to: policy, atomically: true, encoding: .utf8)
-        let candidate = layout.root.appendingPathComponent("mlp-int8.onnx")
-        _ = try ModelQuantizer.quantize(
-            modelAt: SystemTestSupport.fixtures.appendingPathComponent("mlp-fp32.onnx"), to: candidate, scheme: .int8Dynamic)
-        var settings = FleetLayout.CoordinatorSettings(
-            port: try FreePort.allocate(), policy: policy, modelName: SystemTestSupport.modelName,
-            reference: SystemTestSupport.fixtures.appendingPathComponent("mlp-fp16.onnx"), candidate: candidate)
-        settings.windowSize = 100
-        settings.heartbeatIntervalMillis = 5000
-        let fleet = LocalFleet(layout: layout, executables: SystemTestSupport.executables)
-        addTeardownBlock { await fleet.stop() }
-        try fleet.startCoordinator(settings)
-
-        var plan = LoadPlan(
-            host: "127.0.0.1", port: settings.port, agents: Self.agents, rampPerSecond: 500, windowInterval: .seconds(2),
-            duration: .seconds(45), evidence: SimulatedEvidence(trueDrop: 0.005, evidence: .labelled))
+        let simulated = try SimulatedFleet.start("fleet-scale", for: self)
+        var plan = simulated.plan(agents: Self.agents, windowInterval: .seconds(2), duration: .seconds(45))
         plan.drainTimeout = .seconds(40)
         plan.backoff = .init(initialMillis: 200, maximumMillis: 3000)
-        let generator = try LoadGenerator(
-            plan: plan,
-            ca: .init(certificate: layout.pki.appendingPathComponent("ca.pem").path,
-                      privateKey: layout.pki.appendingPathComponent("ca.key").path,
-                      cacheDirectory: layout.pki.appendingPathComponent("loadgen")),
-            logger: Logger(label: "loadgen") { _ in SwiftLogNoOpLogHandler() })
+        let generator = try simulated.generator(plan)
+        let (fleet, layout) = (simulated.fleet, simulated.layout)
         let prepared = try generator.prepareAgents()
         XCTAssertEqual(prepared.issued, Self.agents)
         let run = Task { try await generator.run(prepared) }

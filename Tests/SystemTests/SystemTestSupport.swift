@@ -71,6 +71,19 @@ enum SystemTestSupport {
         return (process.terminationStatus, output)
     }
 
+    static func scrape(_ url: URL) async throws -> String {
+        let (data, _) = try await URLSession.shared.data(from: url)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The value of a sample in the coordinator's Prometheus text, named with its labels if it has
+    /// any (`name{label="value"}`).
+    static func metric(_ name: String, port: Int) async throws -> Double {
+        let text = try await scrape(URL(string: "http://127.0.0.1:\(port)/metrics")!)
+        let line = try XCTUnwrap(text.split(separator: "\n").first { $0.hasPrefix(name + " ") }, "no \(name) in:\n\(text)")
+        return try XCTUnwrap(Double(line.split(separator: " ")[1]))
+    }
+
     /// Polls `condition` until it holds or `timeout` passes.
     static func eventually(
         timeout: Duration, _ what: String, file: StaticString = #filePath, line: UInt = #line,

@@ -102,9 +102,13 @@ def main():
         print()
         print(f"storm at {args.storm} agents (coordinator SIGKILLed with the fleet sending, restarted at once):")
         print("  " + (grab(r"(reconnect: .*)", report, str) or "reconnect: no outage seen"))
+        resent = grab(r"\((\d+) resent after reconnects\)", report, int, 0)
+        # Windows not in the ledger are lost only if their agent no longer holds them: the run's
+        # "unacked at the end" are still held (a real agent keeps them in its spool).
+        unacked = grab(r"(\d+) unacked at the end", report, int, 0)
         print(f"  windows: {made} made, {acked} acked, {stored} rows in the ledger, {distinct} unique: "
-              f"{made - distinct} lost, {stored - distinct} duplicated; "
-              f"{grab(r'[(](\d+) resent after reconnects', report, int, 0)} resent after reconnecting")
+              f"{made - distinct - unacked} lost, {stored - distinct} duplicated, {unacked} still unacked at the end; "
+              f"{resent} resent after reconnecting")
         print("  " + (grab(r"(decision: .*)", report, str) or "decision: -"))
 
 
