@@ -10,9 +10,9 @@ import XCTest
 /// restarted: every window is in the ledger exactly once, the decision is the one the true drop
 /// calls for, and the running totals equal the SQL re-sum.
 final class FleetScaleTests: XCTestCase {
-    /// 1,000 agents in a debug build, 50 s on 2 cores: about 130 handshakes a second (both ends'
-    /// BoringSSL unoptimised, generator and coordinator sharing the cores), so the fleet connects in
-    /// about 8 s and again in about 12 s after the kill.
+    /// 1,000 agents in a debug build: 50 s on 2 cores otherwise idle, about 130 handshakes a second
+    /// (both ends' BoringSSL unoptimised, generator and coordinator sharing the cores), the fleet
+    /// connected in 8 s and back 12.5 s after the kill; 81 s with another job loading the machine.
     static let agents = 1000
 
     func testAThousandAgentsSurviveACoordinatorKillWithEveryWindowStoredOnce() async throws {
@@ -27,9 +27,11 @@ final class FleetScaleTests: XCTestCase {
         let prepared = try generator.prepareAgents()
         XCTAssertEqual(prepared.issued, Self.agents)
         let run = Task { try await generator.run(prepared) }
+        // Stops the agents before the teardown stops the coordinator if the test fails early.
+        defer { run.cancel() }
 
         // Killed once the whole fleet is connected and sending, with windows in flight.
-        try await SystemTestSupport.eventually(timeout: .seconds(60), "all agents connected and windows acked") {
+        try await SystemTestSupport.eventually(timeout: .seconds(90), "all agents connected and windows acked") {
             let now = generator.measurements.snapshot
             return now.agentsEverConnected == Self.agents && now.windowsAcked >= 2 * Self.agents
         }

@@ -31,7 +31,9 @@ struct SimulatedFleet {
             port: try FreePort.allocate(), policy: policy, modelName: SystemTestSupport.modelName,
             reference: SystemTestSupport.fixtures.appendingPathComponent("mlp-fp16.onnx"), candidate: candidate)
         settings.windowSize = 100
-        settings.heartbeatIntervalMillis = 5000
+        // A loaded machine can starve a process of simulated agents for seconds: three 10 s heartbeat
+        // intervals keep the coordinator from dropping them as silent, which would set off reconnects.
+        settings.heartbeatIntervalMillis = 10_000
         configure(&settings)
         let fleet = LocalFleet(layout: layout, executables: SystemTestSupport.executables)
         test.addTeardownBlock { await fleet.stop() }

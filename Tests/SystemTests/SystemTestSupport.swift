@@ -3,6 +3,10 @@ import Operations
 import Quantization
 import XCTest
 
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
 /// Where the repository and the built executables are, and a scratch folder per test.
 enum SystemTestSupport {
     static let packageRoot = URL(fileURLWithPath: #filePath)

@@ -106,9 +106,11 @@ def main():
         # Windows not in the ledger are lost only if their agent no longer holds them: the run's
         # "unacked at the end" are still held (a real agent keeps them in its spool).
         unacked = grab(r"(\d+) unacked at the end", report, int, 0)
+        # An unacked window may be stored already (its ack died with the connection): count those apart.
+        stored_unacked = max(0, distinct + unacked - made)
         print(f"  windows: {made} made, {acked} acked, {stored} rows in the ledger, {distinct} unique: "
-              f"{made - distinct - unacked} lost, {stored - distinct} duplicated, {unacked} still unacked at the end; "
-              f"{resent} resent after reconnecting")
+              f"{max(0, made - distinct - unacked)} lost, {stored - distinct} duplicated; {unacked} still unacked at the end "
+              f"({stored_unacked} of them stored, their acks lost with the connection); {resent} resent after reconnecting")
         print("  " + (grab(r"(decision: .*)", report, str) or "decision: -"))
 
 
