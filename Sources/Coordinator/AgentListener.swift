@@ -41,7 +41,7 @@ struct AgentListener: Service {
                 connections: connections, writer: writer, presence: presence, controller: controller,
                 streamer: ModelChunkStreamer(store: store, slots: slots, metrics: metrics, logger: logger),
                 heartbeatInterval: .milliseconds(configuration.heartbeatIntervalMillis),
-                maxFrameBytes: configuration.maxFrameBytes, metrics: metrics, logger: logger)
+                maxFrameBytes: configuration.maxFrameBytes, limits: configuration.agentLimits, metrics: metrics, logger: logger)
             do {
                 try await connection.channel.executeThenClose { inbound, outbound in
                     try await session.run(inbound: inbound, outbound: outbound)

@@ -40,6 +40,7 @@ struct AgentSession {
     let streamer: ModelChunkStreamer
     let heartbeatInterval: Duration
     let maxFrameBytes: Int
+    let limits: AgentLimits
     let metrics: CoordinatorMetrics
     let logger: Logger
 
@@ -148,42 +149,69 @@ struct AgentSession {
     ) async throws {
         var transfers: [String: Task<Void, Never>] = [:]
         defer { transfers.values.forEach { $0.cancel() } }
-        while let envelope = try await frames.next() {
-            lastFrame.touch()
-            switch envelope.payload {
-            case .modelRequest(let request):
-                // A new request for the same model supersedes the old one (the agent saw a bad chunk).
-                transfers[request.sha256]?.cancel()
-                transfers[request.sha256] = Task { [streamer, logger] in
-                    do { try await streamer.stream(request, to: outbound) } catch is CancellationError {} catch {
-                        logger.warning("model transfer failed", metadata: ["sha256": "\(request.sha256)", "error": "\(error)"])
-                        try? await outbound.write(Envelope(.error(.with { $0.reason = "\(error)" })))
+        var rate = ByteRate(bytesPerSecond: limits.bytesPerSecond)
+        let credits = WindowCredits(limit: limits.windowsInFlight)
+        var warnings = LimitWarnings()
+        // Windows commit concurrently, up to the agent's limit, in the writer's shared batches.
+        try await withThrowingDiscardingTaskGroup { ingests in
+            while let envelope = try await frames.next() {
+                lastFrame.touch()
+                if let wait = rate.take(envelope.wireSize) {
+                    exceeded(.bytesPerSecond, warnings: &warnings, detail: "reading paused \(wait / .milliseconds(1)) ms")
+                    try await Task.sleep(for: wait)
+                }
+                switch envelope.payload {
+                case .modelRequest(let request):
+                    // A new request for the same model supersedes the old one (the agent saw a bad chunk).
+                    transfers[request.sha256]?.cancel()
+                    transfers[request.sha256] = Task { [streamer, logger] in
+                        do { try await streamer.stream(request, to: outbound) } catch is CancellationError {} catch {
+                            logger.warning("model transfer failed", metadata: ["sha256": "\(request.sha256)", "error": "\(error)"])
+                            try? await outbound.write(Envelope(.error(.with { $0.reason = "\(error)" })))
+                        }
                     }
+                case .shadowWindow(let window):
+                    if !credits.isAvailable {
+                        exceeded(.windowsInFlight, warnings: &warnings, detail: "reading paused until one of its windows commits")
+                    }
+                    await credits.acquire()
+                    ingests.addTask {
+                        defer { credits.release() }
+                        try await ingest(window, outbound: outbound)
+                    }
+                case .modelReady(let ready):
+                    logger.info("agent shadowing", metadata: ["assignment": "\(ready.assignmentID)"])
+                case .servingChanged(let change):
+                    try await record(change)
+                case .modelRejected(let rejection):
+                    metrics.modelsRejected.increment()
+                    logger.error("agent refused a model", metadata: [
+                        "assignment": "\(rejection.assignmentID)", "sha256": "\(rejection.sha256)", "reason": "\(rejection.reason)",
+                    ])
+                    try await writer.perform { [agentID] ledger in
+                        try ledger.recordAgentReport(
+                            assignmentID: rejection.assignmentID, agentID: agentID, action: "model-rejected",
+                            reason: "refused model \(rejection.sha256): \(rejection.reason)")
+                    }
+                case .heartbeat:
+                    presence.seen(agentID)
+                case .error(let error):
+                    logger.warning("agent reported a protocol error", metadata: ["reason": "\(error.reason)"])
+                case .hello, .welcome, .assignment, .modelChunk, .windowAck, nil:
+                    throw SessionError.unexpected(envelope.payload.map { "\($0)".prefix(40).description } ?? "empty envelope")
                 }
-            case .shadowWindow(let window):
-                try await ingest(window, outbound: outbound)
-            case .modelReady(let ready):
-                logger.info("agent shadowing", metadata: ["assignment": "\(ready.assignmentID)"])
-            case .servingChanged(let change):
-                try await record(change)
-            case .modelRejected(let rejection):
-                metrics.modelsRejected.increment()
-                logger.error("agent refused a model", metadata: [
-                    "assignment": "\(rejection.assignmentID)", "sha256": "\(rejection.sha256)", "reason": "\(rejection.reason)",
-                ])
-                try await writer.perform { [agentID] ledger in
-                    try ledger.recordAgentReport(
-                        assignmentID: rejection.assignmentID, agentID: agentID, action: "model-rejected",
-                        reason: "refused model \(rejection.sha256): \(rejection.reason)")
-                }
-            case .heartbeat:
-                presence.seen(agentID)
-            case .error(let error):
-                logger.warning("agent reported a protocol error", metadata: ["reason": "\(error.reason)"])
-            case .hello, .welcome, .assignment, .modelChunk, .windowAck, nil:
-                throw SessionError.unexpected(envelope.payload.map { "\($0)".prefix(40).description } ?? "empty envelope")
             }
         }
+    }
+
+    /// Counts every frame that met a limit; logs at most one line per limit per interval per agent.
+    private func exceeded(_ limit: AgentLimits.Limit, warnings: inout LimitWarnings, detail: String) {
+        metrics.exceeded(limit)
+        guard warnings.shouldLog(limit) else { return }
+        let value = limit == .windowsInFlight ? limits.windowsInFlight : limits.bytesPerSecond
+        logger.warning("agent reached its \(limit.rawValue) limit", metadata: [
+            "limit": "\(limit.rawValue)", "value": "\(value)", "effect": "\(detail)",
+        ])
     }
 
     /// Acks only after the window's batch commits; a duplicate is acked again, never stored twice.
@@ -226,6 +254,24 @@ struct AgentSession {
             try await outbound.write(Envelope(.heartbeat(.with { $0.sentAtMs = UInt64(Date().timeIntervalSince1970 * 1000) })))
         }
     }
+}
+
+/// When a session last logged each limit it met: an agent pressing on a limit gets one line per
+/// interval, not one per frame (the metric counts every frame).
+struct LimitWarnings {
+    static let interval: Duration = .seconds(10)
+    private var lastLogged: [AgentLimits.Limit: ContinuousClock.Instant] = [:]
+
+    mutating func shouldLog(_ limit: AgentLimits.Limit, now: ContinuousClock.Instant = .now) -> Bool {
+        if let last = lastLogged[limit], last.duration(to: now) < Self.interval { return false }
+        lastLogged[limit] = now
+        return true
+    }
+}
+
+extension Envelope {
+    /// The frame's size on the wire, less its length prefix: what the bytes-per-second limit counts.
+    var wireSize: Int { (try? serializedBytes() as [UInt8])?.count ?? 0 }
 }
 
 /// When the last frame arrived; shared by the reading task and the heartbeat task.

@@ -9,6 +9,11 @@ import ShadowEval
 /// Builds the coordinator's ServiceGroup without running it, so tests can build the daemon too.
 public enum CoordinatorApp {
     public static func build(configuration: CoordinatorConfiguration, logger: Logger) async throws -> ServiceGroup {
+        // Each agent is a file descriptor: the soft limit (often 1,024) would refuse agents long before the hard one.
+        let files = FileLimit.raiseSoftToHard()
+        if let warning = files.warning(connections: configuration.maxAgents, role: "max-agents") {
+            logger.warning("open-files limit too low for max-agents", metadata: ["warning": "\(warning)"])
+        }
         let policy: Policy = try ConfigurationFile.decode(configuration.policy)
         try policy.validate()
         let ledger = try Ledger(path: configuration.ledger)
@@ -57,6 +62,7 @@ public enum CoordinatorApp {
             "admin": "\(configuration.admin.map { "\($0.host):\($0.port)" } ?? "off")",
             "metrics": "\(configuration.metrics.map { "\($0.host):\($0.port)" } ?? "off")",
             "signing": "\(configuration.signingKey == nil ? "off" : "ed25519")",
+            "open_files": "\(files.soft)", "max_agents": "\(configuration.maxAgents)",
         ])
         return ServiceGroup(configuration: .init(
             services: services,

@@ -56,6 +56,12 @@ public struct CoordinatorConfiguration: Sendable, Codable {
     /// A second connection with a connected agent's id replaces the first at most once per this
     /// interval; within it the newcomer is refused (a stolen certificate cannot evict in a loop).
     public var agentReplacementIntervalMillis: Int
+    /// What one agent may send (windows awaiting their commit, bytes per second); beyond it that
+    /// agent is read more slowly, logged and counted.
+    public var agentLimits: AgentLimits
+    /// The agents this coordinator is provisioned for: at start-up it checks that the open-files
+    /// limit holds that many connections, and warns if not.
+    public var maxAgents: Int
 
     enum CodingKeys: String, CodingKey {
         case listen, tls, ledger, policy, rollout, admin, metrics
@@ -68,6 +74,8 @@ public struct CoordinatorConfiguration: Sendable, Codable {
         case maxHandshakesInFlight = "max-handshakes-in-flight"
         case handshakesPerSecond = "handshakes-per-second"
         case agentReplacementIntervalMillis = "agent-replacement-interval-ms"
+        case agentLimits = "agent-limits"
+        case maxAgents = "max-agents"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -96,9 +104,11 @@ public struct CoordinatorConfiguration: Sendable, Codable {
         maxHandshakesInFlight = try container.decodeIfPresent(Int.self, forKey: .maxHandshakesInFlight) ?? 128
         handshakesPerSecond = try container.decodeIfPresent(Int.self, forKey: .handshakesPerSecond) ?? 500
         agentReplacementIntervalMillis = try container.decodeIfPresent(Int.self, forKey: .agentReplacementIntervalMillis) ?? 10_000
+        agentLimits = try container.decodeIfPresent(AgentLimits.self, forKey: .agentLimits) ?? .defaults
+        maxAgents = try container.decodeIfPresent(Int.self, forKey: .maxAgents) ?? 10_000
         let positive: [(CodingKeys, Int)] = [
             (.maxHandshakesInFlight, maxHandshakesInFlight), (.handshakesPerSecond, handshakesPerSecond),
-            (.agentReplacementIntervalMillis, agentReplacementIntervalMillis),
+            (.agentReplacementIntervalMillis, agentReplacementIntervalMillis), (.maxAgents, maxAgents),
         ]
         for (key, value) in positive where value < 1 {
             throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "must be at least 1, got \(value)")

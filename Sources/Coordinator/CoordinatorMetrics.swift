@@ -17,6 +17,7 @@ public struct CoordinatorMetrics: Sendable {
     let agentReplacementsRefused: Counter
     private let decisions: [Outcome: Counter]
     private let handshakesRefused: [HandshakeRefusal.Limit: Counter]
+    private let agentLimitsExceeded: [AgentLimits.Limit: Counter]
 
     public init() {
         func name(_ metric: String, unit: String = "", _ help: String) -> MetricNameDescriptor {
@@ -50,6 +51,18 @@ public struct CoordinatorMetrics: Sendable {
             handshakesRefused[limit] = registry.makeCounter(descriptor: refused, labels: [("limit", limit.rawValue)])
         }
         self.handshakesRefused = handshakesRefused
+        let limited = name(
+            "agent_limit_exceeded", unit: "total",
+            "Frames that met a per-agent limit (agent-limits), by limit; that agent's frames are then read more slowly.")
+        var agentLimitsExceeded: [AgentLimits.Limit: Counter] = [:]
+        for limit in AgentLimits.Limit.allCases {
+            agentLimitsExceeded[limit] = registry.makeCounter(descriptor: limited, labels: [("limit", limit.rawValue)])
+        }
+        self.agentLimitsExceeded = agentLimitsExceeded
+    }
+
+    func exceeded(_ limit: AgentLimits.Limit) {
+        agentLimitsExceeded[limit]?.increment()
     }
 
     func decided(_ outcome: Outcome) {

@@ -11,19 +11,25 @@ public enum FleetClient {
     /// With TLS 1.3 the server checks the client's certificate after the client considers the
     /// handshake done, so a client the server refuses learns it on its first read (the inbound
     /// sequence ends with an error or finishes), not from this call.
+    ///
+    /// `localAddress` binds the connection's source address first (a load generator spreads its
+    /// connections over 127.0.0.0/8, so one source address's ephemeral ports are no limit).
     public static func connect(
         host: String,
         port: Int,
         tls: NIOSSLContext,
         serverHostname: String,
+        localAddress: SocketAddress? = nil,
         maxFrameBytes: Int = FleetFraming.defaultMaxFrameBytes,
         handshakeTimeout: TimeAmount = FleetPipeline.defaultHandshakeTimeout,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger
     ) async throws -> FleetConnection {
-        let pending = try await ClientBootstrap(group: group)
+        var bootstrap = ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(handshakeTimeout)
+        if let localAddress { bootstrap = bootstrap.bind(to: localAddress) }
+        let pending = try await bootstrap
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let identity = try FleetPipeline.configureClient(

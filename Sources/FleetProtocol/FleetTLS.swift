@@ -27,12 +27,20 @@ public enum FleetTLS {
     /// `files.trustRoots` and its DNS name against the `serverHostname` given per connection.
     public static func clientContext(_ files: TLSFiles) throws -> NIOSSLContext {
         let material = try Material(files)
+        return try clientContext(chain: material.chain, key: material.key, roots: material.roots)
+    }
+
+    /// The same client policy for material already in memory (a load generator issues its agents'
+    /// certificates in process and keeps thousands of them).
+    public static func clientContext(
+        chain: [NIOSSLCertificate], key: NIOSSLPrivateKey, roots: [NIOSSLCertificate]
+    ) throws -> NIOSSLContext {
         var configuration = TLSConfiguration.makeClientConfiguration()
         configuration.minimumTLSVersion = .tlsv13
         configuration.certificateVerification = .fullVerification
-        configuration.trustRoots = .certificates(material.roots)
-        configuration.certificateChain = material.chain.map { .certificate($0) }
-        configuration.privateKey = .privateKey(material.key)
+        configuration.trustRoots = .certificates(roots)
+        configuration.certificateChain = chain.map { .certificate($0) }
+        configuration.privateKey = .privateKey(key)
         return try NIOSSLContext(configuration: configuration)
     }
 

@@ -60,6 +60,8 @@ public struct FleetLayout: Sendable {
         public var metricsPort: Int?
         public var maxConcurrentTransfers = 4
         public var referenceResidentMillis = 600_000
+        /// `agent-limits:` (windows in flight, bytes per second); nil: the coordinator's defaults.
+        public var agentLimits: (windowsInFlight: Int, bytesPerSecond: Int)?
 
         public init(port: Int, policy: URL, modelName: String, reference: URL, candidate: URL) {
             self.port = port
@@ -90,7 +92,12 @@ public struct FleetLayout: Sendable {
             max-concurrent-transfers: \(settings.maxConcurrentTransfers)
             reference-resident-ms: \(settings.referenceResidentMillis)
 
-            """ + (settings.opensRollout ? """
+            """ + (settings.agentLimits.map { """
+            agent-limits:
+              windows-in-flight: \($0.windowsInFlight)
+              bytes-per-second: \($0.bytesPerSecond)
+
+            """ } ?? "") + (settings.opensRollout ? """
             rollout:
               model-name: \(settings.modelName)
               reference: \(settings.reference.path)

@@ -2,13 +2,13 @@ import Foundation
 
 /// Draws binomial counts directly, so a simulated window of n samples costs O(n p) work instead of
 /// n uniform draws.
-enum BinomialSampling {
+public enum BinomialSampling {
     /// Chunks keep q^n, the inversion's starting probability, above Double's smallest normal value
     /// (0.5^1000 is about 1e-301), so long windows cannot underflow it to 0.
     static let chunk = 1000
 
     /// Successes in `trials` independent trials of `probability`, by inversion of the CDF.
-    static func sample<Generator: RandomNumberGenerator>(
+    public static func sample<Generator: RandomNumberGenerator>(
         trials: Int, probability: Double, using generator: inout Generator
     ) -> Int {
         precondition(trials >= 0, "trials must not be negative, got \(trials)")

@@ -54,6 +54,28 @@ public struct PolicySimulation: Sendable {
         /// as disagreement evidence can make it.
         case unlabelled
 
+        /// A window as an agent would seal it at this true drop (the load generator's agents send
+        /// these too). Only the counts the policy reads are simulated: accuracy on concordant pairs
+        /// (both right or both wrong) never enters the paired drop.
+        public func window<Generator: RandomNumberGenerator>(
+            of size: Int, trueDrop: Double, candidateGainRate gainRate: Double, using generator: inout Generator
+        ) -> WindowSummary {
+            switch self {
+            case .unlabelled:
+                let disagreements = BinomialSampling.sample(trials: size, probability: trueDrop, using: &generator)
+                return WindowSummary(count: size, top1Agreements: size - disagreements)
+            case .labelled:
+                let lossRate = gainRate + trueDrop
+                let losses = BinomialSampling.sample(trials: size, probability: lossRate, using: &generator)
+                // Gains among the samples that were not losses: P(gain | not a loss) = g / (1 - l).
+                let gains = BinomialSampling.sample(
+                    trials: size - losses, probability: gainRate / (1 - lossRate), using: &generator)
+                return WindowSummary(
+                    count: size, top1Agreements: size - losses - gains, labelled: size,
+                    referenceOnlyCorrect: losses, candidateOnlyCorrect: gains)
+            }
+        }
+
         /// Per-sample variance of the metric at a true drop, for the fixed-sample yardstick.
         public func metricVariance(trueDrop: Double, candidateGainRate: Double) -> Double {
             switch self {
@@ -135,28 +157,11 @@ public struct PolicySimulation: Sendable {
         return (.collecting, totals.samples)
     }
 
-    /// A window as an agent would seal it. Only the counts the policy reads are simulated: accuracy
-    /// on concordant pairs (both right or both wrong) never enters the paired drop.
     private func window(
         of size: Int, evidence: Evidence, trueDrop: Double, using generator: inout SeededGenerator
     ) -> WindowSummary {
-        switch evidence {
-        case .unlabelled:
-            let disagreements = BinomialSampling.sample(trials: size, probability: trueDrop, using: &generator)
-            return WindowSummary(count: size, top1Agreements: size - disagreements)
-        case .labelled:
-            let gainRate = settings.candidateGainRate
-            let lossRate = gainRate + trueDrop
-            let losses = BinomialSampling.sample(trials: size, probability: lossRate, using: &generator)
-            // Gains among the samples that were not losses: P(gain | not a loss) = g / (1 - l).
-            let gains = BinomialSampling.sample(
-                trials: size - losses, probability: gainRate / (1 - lossRate), using: &generator)
-            return WindowSummary(
-                count: size, top1Agreements: size - losses - gains, labelled: size,
-                referenceOnlyCorrect: losses, candidateOnlyCorrect: gains)
-        }
+        evidence.window(of: size, trueDrop: trueDrop, candidateGainRate: settings.candidateGainRate, using: &generator)
     }
-
 }
 
 /// The true drops a simulation report is about, placed relative to the policy's bands.

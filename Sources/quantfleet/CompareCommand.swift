@@ -28,15 +28,7 @@ struct CompareCommand: AsyncParsableCommand {
             print("R^2:        reference \(String(format: "%.4f", referenceR2)), candidate \(String(format: "%.4f", candidateR2))")
             return
         }
-        guard let text = FileManager.default.contents(atPath: policy).map({ String(decoding: $0, as: UTF8.self) }) else {
-            throw ValidationError("cannot read the policy file \(policy)")
-        }
-        var rules: Policy
-        do {
-            rules = try Policy(yaml: text)
-        } catch {
-            throw ValidationError("\(policy): \(error)")
-        }
+        var rules = try Policy.read(file: policy)
         (rules.minimumSamples, rules.minimumLabelled) = (1, 1)
         let decision = PolicyEvaluator.decide(
             EvidenceTotals(windows: 1, samples: comparison.samples, disagreements: comparison.disagreements,

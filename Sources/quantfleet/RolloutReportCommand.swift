@@ -24,23 +24,12 @@ extension RolloutCommand {
 
         func run() throws {
             let reader = try Ledger.openReadOnly(path: db)
-            let data = try RolloutReportData.load(rolloutID: id, from: reader, policy: try policy.map(Self.loadPolicy))
+            let data = try RolloutReportData.load(rolloutID: id, from: reader, policy: try policy.map(Policy.read(file:)))
             let page = RolloutReportPage(data: data)
             try Data(page.html.utf8).write(to: URL(fileURLWithPath: html), options: .atomic)
             let evaluations = data.series.reduce(0) { $0 + $1.decisions.count }
             print("wrote \(html): \(data.series.count) chart(s), \(evaluations) evaluation(s), decision "
                 + (data.latestDecision?.decision.outcome.rawValue ?? "none yet"))
-        }
-
-        private static func loadPolicy(_ path: String) throws -> Policy {
-            guard let text = FileManager.default.contents(atPath: path).map({ String(decoding: $0, as: UTF8.self) }) else {
-                throw ValidationError("cannot read the policy file \(path)")
-            }
-            do {
-                return try Policy(yaml: text)
-            } catch {
-                throw ValidationError("\(path): \(error)")
-            }
         }
     }
 }

@@ -29,6 +29,29 @@ final class CoordinatorConfigurationTests: XCTestCase {
         }
     }
 
+    func testLimitsHaveDefaultsAndCanBeSet() throws {
+        XCTAssertEqual(try load(minimal).agentLimits, .defaults)
+        XCTAssertEqual(try load(minimal).maxAgents, 10_000)
+        let set = try load(minimal + "\nagent-limits: {windows-in-flight: 4, bytes-per-second: 65536}\nmax-agents: 19000")
+        XCTAssertEqual(set.agentLimits, AgentLimits(windowsInFlight: 4, bytesPerSecond: 65536))
+        XCTAssertEqual(set.maxAgents, 19_000)
+        XCTAssertEqual(try load(minimal + "\nagent-limits: {windows-in-flight: 4}").agentLimits.bytesPerSecond, AgentLimits.defaults.bytesPerSecond)
+    }
+
+    func testBadLimitsAreRefusedByName() {
+        let cases = [
+            ("\nagent-limits: {windows-in-flight: 0}", "windows-in-flight must be at least 1, got 0"),
+            ("\nagent-limits: {bytes-per-second: -5}", "bytes-per-second must be at least 1, got -5"),
+            ("\nagent-limits: {windows: 4}", "windows"),
+            ("\nmax-agents: 0", "max-agents must be at least 1, got 0"),
+        ]
+        for (text, expected) in cases {
+            XCTAssertThrowsError(try load(minimal + text), text) { error in
+                XCTAssertTrue("\(error)".contains(expected), "\(text): \(error)")
+            }
+        }
+    }
+
     private func load(_ text: String) throws -> CoordinatorConfiguration {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("coordinator-\(UUID().uuidString).yaml")
         try text.write(to: file, atomically: true, encoding: .utf8)

@@ -54,7 +54,7 @@ final class FleetRolloutTests: XCTestCase {
         await traffic.stop()
 
         // 2. The operator rolls back: a pointer switch on every agent, no model bytes sent.
-        let pushedBefore = try await metric("quantfleet_coordinator_model_bytes_pushed_total", port: metricsPort)
+        let pushedBefore = try await SystemTestSupport.metric("quantfleet_coordinator_model_bytes_pushed_total", port: metricsPort)
         XCTAssertGreaterThan(pushedBefore, 0)
         let rolledBack = try driver.cli(["rollout", "rollback", rollout, "--reason", "field reports from site north"])
         XCTAssertEqual(rolledBack.status, 0, rolledBack.output)
@@ -67,11 +67,11 @@ final class FleetRolloutTests: XCTestCase {
         XCTAssertLessThan(micros.last!, 50_000, "rollback switch times (µs): \(micros)")
         print("rollback switch on \(micros.count) agents: median \(micros[micros.count / 2]) µs, max \(micros.last!) µs")
         try await assertServedVersion(reference, fleet: fleet)
-        let pushedAfter = try await metric("quantfleet_coordinator_model_bytes_pushed_total", port: metricsPort)
+        let pushedAfter = try await SystemTestSupport.metric("quantfleet_coordinator_model_bytes_pushed_total", port: metricsPort)
         XCTAssertEqual(pushedAfter, pushedBefore, "a rollback downloads nothing")
-        let connected = try await metric("quantfleet_coordinator_agents_connected", port: metricsPort)
+        let connected = try await SystemTestSupport.metric("quantfleet_coordinator_agents_connected", port: metricsPort)
         XCTAssertEqual(connected, Double(agents.count))
-        let agentMetrics = try await scrape(fleet.agentURLs["agent-1"]!.appendingPathComponent("metrics"))
+        let agentMetrics = try await SystemTestSupport.scrape(fleet.agentURLs["agent-1"]!.appendingPathComponent("metrics"))
         XCTAssertTrue(agentMetrics.contains("quantfleet_agent_requests_total"), agentMetrics)
         XCTAssertTrue(agentMetrics.contains("quantfleet_agent_serving_switch_seconds_count"), agentMetrics)
 
@@ -121,7 +121,7 @@ final class FleetRolloutTests: XCTestCase {
         }
         let forgery = try await driver.status(forged).events.first { $0.action == "model-rejected" }!
         XCTAssertTrue(forgery.reason.contains("does not verify with the coordinator's public key"), forgery.reason)
-        let rejected = try await metric("quantfleet_coordinator_models_rejected_total", port: metricsPort)
+        let rejected = try await SystemTestSupport.metric("quantfleet_coordinator_models_rejected_total", port: metricsPort)
         XCTAssertGreaterThanOrEqual(rejected, 2)
     }
 
@@ -201,18 +201,6 @@ final class FleetRolloutTests: XCTestCase {
             let metadata = try JSONSerialization.jsonObject(with: data) as? [String: Any]
             XCTAssertEqual(metadata?["versions"] as? [String], [sha256], "\(agent) serves another model")
         }
-    }
-
-    private func scrape(_ url: URL) async throws -> String {
-        let (data, _) = try await URLSession.shared.data(from: url)
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    /// The value of an unlabelled sample in the coordinator's Prometheus text.
-    private func metric(_ name: String, port: Int) async throws -> Double {
-        let text = try await scrape(URL(string: "http://127.0.0.1:\(port)/metrics")!)
-        let line = try XCTUnwrap(text.split(separator: "\n").first { $0.hasPrefix(name + " ") }, "no \(name) in:\n\(text)")
-        return try XCTUnwrap(Double(line.split(separator: " ")[1]))
     }
 
     /// A candidate broken on purpose: every weight matrix rounded to `bits` bits, symmetric per

@@ -3,6 +3,10 @@ import Operations
 import Quantization
 import XCTest
 
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
 /// Where the repository and the built executables are, and a scratch folder per test.
 enum SystemTestSupport {
     static let packageRoot = URL(fileURLWithPath: #filePath)
@@ -69,6 +73,19 @@ enum SystemTestSupport {
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         return (process.terminationStatus, output)
+    }
+
+    static func scrape(_ url: URL) async throws -> String {
+        let (data, _) = try await URLSession.shared.data(from: url)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The value of a sample in the coordinator's Prometheus text, named with its labels if it has
+    /// any (`name{label="value"}`).
+    static func metric(_ name: String, port: Int) async throws -> Double {
+        let text = try await scrape(URL(string: "http://127.0.0.1:\(port)/metrics")!)
+        let line = try XCTUnwrap(text.split(separator: "\n").first { $0.hasPrefix(name + " ") }, "no \(name) in:\n\(text)")
+        return try XCTUnwrap(Double(line.split(separator: " ")[1]))
     }
 
     /// Polls `condition` until it holds or `timeout` passes.
