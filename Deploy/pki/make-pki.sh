@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Creates (or completes) the PKI of one QuantFleet fleet with openssl.
 #
-#   make-pki.sh DIR [--ca-name NAME] [--coordinator-dns NAME ...] [--operator NAME] agent-id ...
+#   make-pki.sh DIR [--ca-name NAME] [--coordinator-dns NAME ...] [--operator NAME] [--revoke NAME ...] agent-id ...
 #
 #   DIR/ca.pem, DIR/ca.key                        fleet CA (kept if it already exists)
 #   DIR/coordinator.pem, DIR/coordinator.key      server certificate, DNS SANs (default: localhost)
@@ -9,6 +9,15 @@
 #   DIR/operators/operator.pem, .key              client certificate, CN operator:<name> (default name: admin)
 #   DIR/signing.key, DIR/signing.pub.pem          Ed25519 key the coordinator signs model manifests with
 #                                                 (kept if it exists); agents are given the public half
+#   DIR/crl.pem                                   the CA's revocation list, signed anew on every run (valid
+#                                                 30 days: run the script again before then); the daemons'
+#                                                 `tls: crl:` reads it and reloads it when it changes
+#   DIR/index.txt, DIR/crlnumber, DIR/serial      openssl's CA database, so revocations accumulate
+#                                                 (created on first use, also in a PKI made before it existed)
+#
+# --revoke NAME revokes the certificate now at agents/NAME.pem, or coordinator.pem for `coordinator`, or
+# operators/operator.pem for `operator`. A revoked leaf is no longer current, so it is issued anew on this
+# run (the coordinator and operator always; an agent when its id is also listed): revoke and re-key at once.
 #
 # Idempotent: an existing CA is never replaced, and an existing leaf certificate is kept while it
 # still verifies against that CA (and, for the coordinator, lists the requested DNS names).
@@ -21,9 +30,10 @@ readonly ID_PATTERN='^[A-Za-z0-9._-]+$'
 readonly DNS_PATTERN='^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$'
 readonly CA_DAYS=3650
 readonly LEAF_DAYS=825
+readonly CRL_DAYS=30
 
 usage() {
-    echo "usage: $(basename "$0") DIR [--ca-name NAME] [--coordinator-dns NAME ...] [--operator NAME] agent-id ..." >&2
+    echo "usage: $(basename "$0") DIR [--ca-name NAME] [--coordinator-dns NAME ...] [--operator NAME] [--revoke NAME ...] agent-id ..." >&2
     exit 64
 }
 
@@ -41,6 +51,7 @@ CA_NAME="QuantFleet Fleet CA"
 OPERATOR_NAME="admin"
 COORDINATOR_DNS=()
 AGENT_IDS=()
+REVOKE=()
 while [[ $# -gt 0 ]]; do
     case $1 in
         --ca-name)
@@ -55,6 +66,10 @@ while [[ $# -gt 0 ]]; do
             [[ $# -ge 2 ]] || fail "--operator needs a name"
             [[ $2 =~ $ID_PATTERN ]] || fail "operator name '$2' is invalid: use only letters, digits, '.', '_' and '-'"
             OPERATOR_NAME=$2; shift 2 ;;
+        --revoke)
+            [[ $# -ge 2 ]] || fail "--revoke needs an agent id, 'coordinator' or 'operator'"
+            [[ $2 =~ $ID_PATTERN ]] || fail "--revoke name '$2' is invalid: use only letters, digits, '.', '_' and '-'"
+            REVOKE+=("$2"); shift 2 ;;
         -*)
             fail "unknown option '$1'" ;;
         *)
@@ -94,11 +109,52 @@ make_leaf() {
     echo "issued $base.pem (CN $cn)"
 }
 
-# A leaf is kept only if both files exist and the certificate still verifies against the CA.
+# A leaf is kept only if both files exist and the certificate still verifies against the CA and
+# its current CRL (so a revoked leaf is issued anew).
 leaf_is_current() {
     local base=$1
     [[ -f $base.pem && -f $base.key ]] &&
-        openssl verify -CAfile "$DIR/ca.pem" "$base.pem" >/dev/null 2>&1
+        openssl verify -CAfile "$DIR/ca.pem" -CRLfile "$DIR/crl.pem" -crl_check "$base.pem" >/dev/null 2>&1
+}
+
+# openssl ca needs a configuration file; this one only names the database, the CA and the CRL's terms.
+ca_config() {
+    local abs
+    abs=$(cd "$DIR" && pwd)
+    printf '%s\n' "[ca]" "default_ca = fleet" "[fleet]" \
+        "database = $abs/index.txt" "crlnumber = $abs/crlnumber" "serial = $abs/serial" \
+        "certificate = $abs/ca.pem" "private_key = $abs/ca.key" \
+        "default_md = sha256" "default_crl_days = $CRL_DAYS" "unique_subject = no" \
+        "crl_extensions = crl_extensions" "[crl_extensions]" "authorityKeyIdentifier = keyid" > "$WORK/ca.cnf"
+}
+
+# The CA database is created on first use, so PKI folders made before revocation existed keep working.
+ensure_ca_database() {
+    [[ -f $DIR/index.txt ]] || : > "$DIR/index.txt"
+    [[ -f $DIR/crlnumber ]] || echo 1000 > "$DIR/crlnumber"
+    [[ -f $DIR/serial ]] || openssl rand -hex 16 > "$DIR/serial"
+}
+
+# revoke NAME: adds the certificate to the database as revoked (openssl ca adds one it did not issue).
+revoke() {
+    local name=$1 file
+    case $name in
+        coordinator) file=$DIR/coordinator.pem ;;
+        operator) file=$DIR/operators/operator.pem ;;
+        *) file=$DIR/agents/$name.pem ;;
+    esac
+    [[ ! ( $name == coordinator || $name == operator ) || ! -f $DIR/agents/$name.pem ]] ||
+        fail "--revoke $name is ambiguous: there is also an agent named $name"
+    [[ -f $file ]] || fail "--revoke $name: no certificate at $file"
+    openssl ca -config "$WORK/ca.cnf" -revoke "$file" 2>"$WORK/revoke.err" ||
+        grep -qi "already revoked" "$WORK/revoke.err" ||
+        fail "openssl could not revoke $file: $(cat "$WORK/revoke.err")"
+    echo "revoked $file (serial $(openssl x509 -in "$file" -noout -serial | cut -d= -f2))"
+}
+
+write_crl() {
+    openssl ca -config "$WORK/ca.cnf" -gencrl -out "$DIR/crl.pem" 2>"$WORK/crl.err" ||
+        fail "openssl could not sign the CRL: $(cat "$WORK/crl.err")"
 }
 
 if [[ -f $DIR/ca.pem && -f $DIR/ca.key ]]; then
@@ -115,6 +171,12 @@ else
         -out "$DIR/ca.pem"
     echo "issued $DIR/ca.pem (CN $CA_NAME)"
 fi
+
+ca_config
+ensure_ca_database
+for name in "${REVOKE[@]}"; do revoke "$name"; done
+write_crl
+echo "signed $DIR/crl.pem ($(grep -c '^R' "$DIR/index.txt") revoked)"
 
 dns_sans=$(printf 'DNS:%s,' "${COORDINATOR_DNS[@]}")
 dns_sans=${dns_sans%,}

@@ -21,8 +21,9 @@ public enum AgentApp {
         let metrics = AgentMetrics()
         let signingKey = try configuration.coordinatorSigningKey.map(ManifestSigning.publicKey(pemFile:))
 
+        let tls = try DaemonTLS(configuration.tls, logger: logger)
         let link = CoordinatorLink(
-            configuration: configuration, tls: try FleetTLS.clientContext(configuration.tls),
+            configuration: configuration, tls: try tls.clientContext(), verification: tls.verification,
             session: LinkSession(
                 labels: configuration.labels, cache: cache, spool: spool, state: state, notifier: notifier,
                 signingKey: signingKey, noiseFloorPath: Self.noiseFloorPath(configuration), metrics: metrics, logger: logger),
@@ -41,7 +42,7 @@ public enum AgentApp {
             logger: logger)
 
         return ServiceGroup(configuration: .init(
-            services: [.init(service: link), .init(service: shadow), .init(service: server)],
+            services: tls.services + [.init(service: link), .init(service: shadow), .init(service: server)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
     }

@@ -9,6 +9,7 @@ import ServiceLifecycle
 struct CoordinatorLink: Service {
     let configuration: AgentConfiguration
     let tls: NIOSSLContext
+    let verification: PeerVerification
     let session: LinkSession
     let logger: Logger
 
@@ -19,7 +20,7 @@ struct CoordinatorLink: Service {
                 let welcomed = WelcomeFlag()
                 do {
                     let connection = try await FleetClient.connect(
-                        host: configuration.coordinator.host, port: configuration.coordinator.port, tls: tls,
+                        host: configuration.coordinator.host, port: configuration.coordinator.port, tls: tls, verification: verification,
                         serverHostname: configuration.coordinatorName, maxFrameBytes: configuration.maxFrameBytes,
                         logger: logger)
                     try await connection.channel.executeThenClose { inbound, outbound in

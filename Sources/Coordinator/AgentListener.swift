@@ -9,6 +9,7 @@ import ServiceLifecycle
 struct AgentListener: Service {
     let configuration: CoordinatorConfiguration
     let tls: NIOSSLContext
+    let verification: PeerVerification
     let writer: LedgerWriter
     let presence: AgentPresence
     let connections: AgentConnections
@@ -20,7 +21,7 @@ struct AgentListener: Service {
 
     func run() async throws {
         let server = try await FleetServer.bind(
-            host: configuration.listen.host, port: configuration.listen.port, tls: tls,
+            host: configuration.listen.host, port: configuration.listen.port, tls: tls, verification: verification,
             maxFrameBytes: configuration.maxFrameBytes, admission: HandshakeAdmission(configuration.handshakeLimits),
             refused: { [metrics] in metrics.refused($0) }, logger: logger)
         logger.notice("listening for agents", metadata: ["address": "\(server.localAddress.map { "\($0)" } ?? "?")"])

@@ -28,14 +28,15 @@ public enum CoordinatorApp {
         }
         let writer = LedgerWriter(ledger: ledger, controller: controller, metrics: metrics, logger: logger)
         let presence = AgentPresence()
+        let tls = try DaemonTLS(configuration.tls, logger: logger)
         let listener = AgentListener(
-            configuration: configuration, tls: try FleetTLS.serverContext(configuration.tls),
+            configuration: configuration, tls: try tls.serverContext(), verification: tls.verification,
             writer: writer, presence: presence,
             connections: AgentConnections(replacementInterval: .milliseconds(configuration.agentReplacementIntervalMillis)),
             controller: controller, store: store,
             slots: TransferSlots(limit: configuration.maxConcurrentTransfers, metrics: metrics), metrics: metrics, logger: logger)
         // Started first, stopped last: the listener's sessions hand them sightings and windows.
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = tls.services + [
             .init(service: PresenceFlusher(
                 presence: presence, writer: writer, interval: .milliseconds(configuration.heartbeatIntervalMillis), logger: logger)),
         ]
@@ -47,7 +48,7 @@ public enum CoordinatorApp {
             var adminLogger = logger
             adminLogger[metadataKey: "service"] = "admin"
             services.append(.init(service: try buildAdminApplication(
-                listen: admin, tls: configuration.tls, ledger: ledger, controller: controller, presence: presence,
+                listen: admin, tls: tls, ledger: ledger, controller: controller, presence: presence,
                 stagingDirectory: store.root.appendingPathComponent("uploads"), logger: adminLogger)))
         }
         if let listen = configuration.metrics {
@@ -63,6 +64,7 @@ public enum CoordinatorApp {
             "metrics": "\(configuration.metrics.map { "\($0.host):\($0.port)" } ?? "off")",
             "signing": "\(configuration.signingKey == nil ? "off" : "ed25519")",
             "open_files": "\(files.soft)", "max_agents": "\(configuration.maxAgents)",
+            "crl": "\(configuration.tls.crl ?? "none")",
         ])
         return ServiceGroup(configuration: .init(
             services: services,

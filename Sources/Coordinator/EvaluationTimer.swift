@@ -1,3 +1,4 @@
+import DaemonSupport
 import ServiceLifecycle
 
 /// Under an evaluation cadence with a time limit, looks every `tick` for stages whose windows have

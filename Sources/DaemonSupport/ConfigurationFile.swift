@@ -38,6 +38,7 @@ extension TLSFiles {
         files.certificate = ConfigurationFile.resolve(certificate, against: folder)
         files.privateKey = ConfigurationFile.resolve(privateKey, against: folder)
         files.trustRoots = ConfigurationFile.resolve(trustRoots, against: folder)
+        files.crl = crl.map { ConfigurationFile.resolve($0, against: folder) }
         return files
     }
 }

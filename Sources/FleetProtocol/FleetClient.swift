@@ -6,7 +6,8 @@ import NIOSSL
 /// An agent's (or tool's) connection to the coordinator.
 public enum FleetClient {
     /// Connects, completes the TLS handshake (verifying the server against the fleet CA and
-    /// `serverHostname` against its DNS names) and returns the connection with the server's CN.
+    /// `serverHostname` against its DNS names; with `verification`, against its CRL too) and returns
+    /// the connection with the server's CN.
     ///
     /// With TLS 1.3 the server checks the client's certificate after the client considers the
     /// handshake done, so a client the server refuses learns it on its first read (the inbound
@@ -18,6 +19,7 @@ public enum FleetClient {
         host: String,
         port: Int,
         tls: NIOSSLContext,
+        verification: PeerVerification? = nil,
         serverHostname: String,
         localAddress: SocketAddress? = nil,
         maxFrameBytes: Int = FleetFraming.defaultMaxFrameBytes,
@@ -35,6 +37,7 @@ public enum FleetClient {
                     let identity = try FleetPipeline.configureClient(
                         channel,
                         context: tls,
+                        verification: verification,
                         serverHostname: serverHostname,
                         maxFrameBytes: maxFrameBytes,
                         handshakeTimeout: handshakeTimeout,

@@ -14,10 +14,12 @@ public enum FleetPipeline {
     public static let defaultHandshakeTimeout: TimeAmount = .seconds(10)
 
     /// With `admission`, a connection whose handshake it refuses is closed before the handshake
-    /// starts, and `refused` is told why.
+    /// starts, and `refused` is told why. With `verification`, it checks the client's certificate
+    /// (revocation included) instead of BoringSSL.
     public static func configureServer(
         _ channel: any Channel,
         context: NIOSSLContext,
+        verification: PeerVerification? = nil,
         maxFrameBytes: Int = FleetFraming.defaultMaxFrameBytes,
         handshakeTimeout: TimeAmount = defaultHandshakeTimeout,
         admission: HandshakeAdmission? = nil,
@@ -26,7 +28,8 @@ public enum FleetPipeline {
     ) throws -> EventLoopFuture<String> {
         try configure(
             channel,
-            tls: NIOSSLServerHandler(context: context),
+            tls: verification.map { NIOSSLServerHandler(context: context, customVerificationCallback: $0.serverCallback(for: channel)) }
+                ?? NIOSSLServerHandler(context: context),
             admission: admission.map { HandshakeAdmissionHandler(admission: $0, refused: refused, logger: logger) },
             maxFrameBytes: maxFrameBytes,
             handshakeTimeout: handshakeTimeout,
@@ -35,9 +38,11 @@ public enum FleetPipeline {
     }
 
     /// `serverHostname` is checked against the server certificate's DNS names and sent as SNI.
+    /// With `verification`, it checks the server's certificate (revocation included) instead of BoringSSL.
     public static func configureClient(
         _ channel: any Channel,
         context: NIOSSLContext,
+        verification: PeerVerification? = nil,
         serverHostname: String,
         maxFrameBytes: Int = FleetFraming.defaultMaxFrameBytes,
         handshakeTimeout: TimeAmount = defaultHandshakeTimeout,
@@ -45,7 +50,11 @@ public enum FleetPipeline {
     ) throws -> EventLoopFuture<String> {
         try configure(
             channel,
-            tls: NIOSSLClientHandler(context: context, serverHostname: serverHostname),
+            tls: try verification.map {
+                try NIOSSLClientHandler(
+                    context: context, serverHostname: serverHostname,
+                    customVerificationCallback: $0.clientCallback(for: channel, serverHostname: serverHostname))
+            } ?? NIOSSLClientHandler(context: context, serverHostname: serverHostname),
             admission: nil,
             maxFrameBytes: maxFrameBytes,
             handshakeTimeout: handshakeTimeout,

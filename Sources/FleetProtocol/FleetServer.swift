@@ -9,7 +9,8 @@ import NIOSSL
 /// Each connection is served in its own child task. A client that fails the handshake (no
 /// certificate, another CA, timeout) never reaches the handler; a connection that sends a bad frame
 /// is closed with a logged reason. Neither disturbs the listener or other connections. With
-/// `admission`, connections beyond its limits are closed before their handshake starts.
+/// `admission`, connections beyond its limits are closed before their handshake starts. With
+/// `verification`, clients are checked against its CRL too, and closed when it revokes them.
 ///
 /// ```swift
 /// let server = try await FleetServer.bind(host: "0.0.0.0", port: 7443, tls: context, logger: logger)
@@ -32,6 +33,7 @@ public struct FleetServer: Sendable {
         host: String,
         port: Int,
         tls: NIOSSLContext,
+        verification: PeerVerification? = nil,
         maxFrameBytes: Int = FleetFraming.defaultMaxFrameBytes,
         handshakeTimeout: TimeAmount = FleetPipeline.defaultHandshakeTimeout,
         admission: HandshakeAdmission? = nil,
@@ -47,6 +49,7 @@ public struct FleetServer: Sendable {
                     let identity = try FleetPipeline.configureServer(
                         channel,
                         context: tls,
+                        verification: verification,
                         maxFrameBytes: maxFrameBytes,
                         handshakeTimeout: handshakeTimeout,
                         admission: admission,

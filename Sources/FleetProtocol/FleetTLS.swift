@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import NIOCertificateReloading
 import NIOCore
 import NIOSSL
 
@@ -6,13 +8,14 @@ import NIOSSL
 /// roots): an agent is whoever holds a certificate the fleet CA issued, named by its subject CN.
 public enum FleetTLS {
     /// A context for the coordinator: requires a client certificate issued by `files.trustRoots`.
-    public static func serverContext(_ files: TLSFiles) throws -> NIOSSLContext {
-        try NIOSSLContext(configuration: serverConfiguration(files))
+    /// With `reloader`, each handshake presents the certificate and key it last read.
+    public static func serverContext(_ files: TLSFiles, reloader: TimedCertificateReloader? = nil) throws -> NIOSSLContext {
+        try NIOSSLContext(configuration: serverConfiguration(files, reloader: reloader))
     }
 
     /// The same server policy as a configuration, for servers that build their own context
     /// (the coordinator's admin API runs on Hummingbird's TLS channel).
-    public static func serverConfiguration(_ files: TLSFiles) throws -> TLSConfiguration {
+    public static func serverConfiguration(_ files: TLSFiles, reloader: TimedCertificateReloader? = nil) throws -> TLSConfiguration {
         let material = try Material(files)
         var configuration = TLSConfiguration.makeServerConfigurationWithMTLS(
             certificateChain: material.chain.map { .certificate($0) },
@@ -20,20 +23,22 @@ public enum FleetTLS {
             trustRoots: .certificates(material.roots)
         )
         configuration.minimumTLSVersion = .tlsv13
+        if let reloader { configuration.setCertificateReloader(reloader) }
         return configuration
     }
 
     /// A context for an agent (or operator tool): verifies the server's chain against
     /// `files.trustRoots` and its DNS name against the `serverHostname` given per connection.
-    public static func clientContext(_ files: TLSFiles) throws -> NIOSSLContext {
+    /// With `reloader`, each handshake presents the certificate and key it last read.
+    public static func clientContext(_ files: TLSFiles, reloader: TimedCertificateReloader? = nil) throws -> NIOSSLContext {
         let material = try Material(files)
-        return try clientContext(chain: material.chain, key: material.key, roots: material.roots)
+        return try clientContext(chain: material.chain, key: material.key, roots: material.roots, reloader: reloader)
     }
 
     /// The same client policy for material already in memory (a load generator issues its agents'
     /// certificates in process and keeps thousands of them).
     public static func clientContext(
-        chain: [NIOSSLCertificate], key: NIOSSLPrivateKey, roots: [NIOSSLCertificate]
+        chain: [NIOSSLCertificate], key: NIOSSLPrivateKey, roots: [NIOSSLCertificate], reloader: TimedCertificateReloader? = nil
     ) throws -> NIOSSLContext {
         var configuration = TLSConfiguration.makeClientConfiguration()
         configuration.minimumTLSVersion = .tlsv13
@@ -41,7 +46,19 @@ public enum FleetTLS {
         configuration.trustRoots = .certificates(roots)
         configuration.certificateChain = chain.map { .certificate($0) }
         configuration.privateKey = .privateKey(key)
+        if let reloader { configuration.setCertificateReloader(reloader) }
         return try NIOSSLContext(configuration: configuration)
+    }
+
+    /// Reads `files.certificate` and `files.privateKey` now and again every `interval` (as a
+    /// Service, or by `reload()`), so rotated files take effect without a restart. A pair that does
+    /// not match (files caught mid-rotation) is skipped and the previous pair kept.
+    public static func certificateReloader(_ files: TLSFiles, every interval: Duration, logger: Logger) throws -> TimedCertificateReloader {
+        try TimedCertificateReloader.makeReloaderValidatingSources(
+            refreshInterval: interval,
+            certificateSource: .init(location: .file(path: files.certificate), format: .pem),
+            privateKeySource: .init(location: .file(path: files.privateKey), format: .pem),
+            logger: logger)
     }
 
     /// The peer's identity from its verified certificate: the subject CN.
@@ -61,7 +78,7 @@ public enum FleetTLS {
 }
 
 /// One side's certificate chain, key and trust roots, loaded with errors that name the file.
-private struct Material {
+struct Material {
     let files: TLSFiles
     let chain: [NIOSSLCertificate]
     let key: NIOSSLPrivateKey
@@ -98,7 +115,7 @@ private struct Material {
         }
     }
 
-    private static func loadCertificates(role: String, path: String) throws -> [NIOSSLCertificate] {
+    static func loadCertificates(role: String, path: String) throws -> [NIOSSLCertificate] {
         try checkReadable(role: role, path: path)
         let certificates = try? NIOSSLCertificate.fromPEMFile(path)
         guard let certificates, !certificates.isEmpty else {

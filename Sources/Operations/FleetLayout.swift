@@ -83,6 +83,7 @@ public struct FleetLayout: Sendable {
               certificate: \(pki.path)/coordinator.pem
               private-key: \(pki.path)/coordinator.key
               trust-roots: \(pki.path)/ca.pem
+              crl: \(pki.path)/crl.pem
             ledger: \(ledger.path)
             model-store: \(coordinatorDirectory.path)/models
             policy: \(settings.policy.path)
@@ -135,6 +136,7 @@ public struct FleetLayout: Sendable {
               certificate: \(pki.path)/agents/\(id).pem
               private-key: \(pki.path)/agents/\(id).key
               trust-roots: \(pki.path)/ca.pem
+              crl: \(pki.path)/crl.pem
             data-dir: \(agentDirectory(id).path)/data
             inference:
               host: 127.0.0.1

@@ -23,6 +23,16 @@ final class CoordinatorConfigurationTests: XCTestCase {
         XCTAssertEqual(set.handshakeLimits, .init(maximumInFlight: 16, perSecond: 40, burst: 40))
     }
 
+    func testTheCRLIsOptionalAndRelativeToTheFile() throws {
+        XCTAssertNil(try load(minimal).tls.crl)
+        let text = minimal.replacingOccurrences(of: "trust-roots: ca.pem}", with: "trust-roots: ca.pem, crl: pki/crl.pem}")
+        let crl = try XCTUnwrap(try load(text).tls.crl)
+        XCTAssertTrue(crl.hasPrefix("/") && crl.hasSuffix("/pki/crl.pem"), crl)
+        XCTAssertThrowsError(try load(text.replacingOccurrences(of: "crl:", with: "crl-file:"))) { error in
+            XCTAssertTrue("\(error)".contains("crl-file"), "\(error)")
+        }
+    }
+
     func testAZeroLimitIsRefusedWithItsLine() {
         XCTAssertThrowsError(try load(minimal + "\nmax-handshakes-in-flight: 0")) { error in
             XCTAssertEqual("\(error)".contains("line 8: max-handshakes-in-flight must be at least 1, got 0"), true, "\(error)")

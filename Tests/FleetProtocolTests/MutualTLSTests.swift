@@ -4,19 +4,7 @@ import NIOCore
 import NIOSSL
 import XCTest
 
-final class MutualTLSTests: XCTestCase {
-    private var pki: TestPKI!
-    private let serverLogs = CapturedLogs()
-    private let clientLogs = CapturedLogs()
-
-    override func setUpWithError() throws {
-        self.pki = try TestPKI.make()
-    }
-
-    override func tearDown() {
-        self.pki.remove()
-    }
-
+final class MutualTLSTests: PKITestCase {
     private func startServer(in fleet: URL? = nil, maxFrameBytes: Int = FleetFraming.defaultMaxFrameBytes) async throws -> EchoFleetServer {
         try await EchoFleetServer(
             tls: self.pki.coordinator(in: fleet ?? self.pki.fleet), maxFrameBytes: maxFrameBytes,

@@ -44,6 +44,32 @@ final class PKIScriptTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: self.path("agents/agent one.pem")))
     }
 
+    func testRevocationsAccumulateAndARevokedLeafIsIssuedAnew() throws {
+        let revoked = try Data(contentsOf: URL(fileURLWithPath: self.path("agents/agent-1.pem")))
+        try TestPKI.runScript([self.pki.fleet.path, "--revoke", "agent-1", "agent-1"])
+        try TestPKI.runScript([self.pki.fleet.path, "--revoke", "operator"])
+        try TestPKI.runScript([self.pki.fleet.path, "--revoke", "agent-2", "--revoke", "agent-2"])  // twice is harmless
+        let index = try String(contentsOfFile: self.path("index.txt"), encoding: .utf8)
+        XCTAssertEqual(index.split(separator: "\n").filter { $0.hasPrefix("R") }.count, 3, index)
+        XCTAssertNotEqual(try Data(contentsOf: URL(fileURLWithPath: self.path("agents/agent-1.pem"))), revoked)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: self.path("operators/operator.pem")))
+        let missing = try TestPKI.runScript([self.pki.fleet.path, "--revoke", "agent-9"], expectSuccess: false)
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.stderr.contains("--revoke agent-9: no certificate at"), missing.stderr)
+    }
+
+    func testAPKIMadeBeforeRevocationGetsItsCADatabaseOnFirstUse() throws {
+        for file in ["index.txt", "crlnumber", "serial", "crl.pem"] {
+            try FileManager.default.removeItem(atPath: self.path(file))
+        }
+        let ca = try Data(contentsOf: URL(fileURLWithPath: self.path("ca.pem")))
+        try TestPKI.runScript([self.pki.fleet.path, "--revoke", "agent-1"])
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: self.path("ca.pem"))), ca)
+        for file in ["index.txt", "crlnumber", "serial", "crl.pem"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: self.path(file)), file)
+        }
+    }
+
     func testRefusesAnIPAddressAsCoordinatorName() throws {
         let result = try TestPKI.runScript(
             [self.pki.fleet.path, "--coordinator-dns", "127.0.0.1"], expectSuccess: false)

@@ -1,5 +1,6 @@
 import FleetProtocol
 import Logging
+import NIOCertificateReloading
 import NIOCore
 import NIOSSL
 
@@ -12,11 +13,12 @@ final class EchoFleetServer: Sendable {
     private let runTask: Task<Void, any Error>
 
     init(
-        tls: TLSFiles, maxFrameBytes: Int = FleetFraming.defaultMaxFrameBytes, admission: HandshakeAdmission? = nil,
+        tls: TLSFiles, verification: PeerVerification? = nil, reloader: TimedCertificateReloader? = nil,
+        maxFrameBytes: Int = FleetFraming.defaultMaxFrameBytes, admission: HandshakeAdmission? = nil,
         refused: @escaping @Sendable (HandshakeRefusal) -> Void = { _ in }, logger: Logger
     ) async throws {
         self.server = try await FleetServer.bind(
-            host: "127.0.0.1", port: 0, tls: try FleetTLS.serverContext(tls),
+            host: "127.0.0.1", port: 0, tls: try FleetTLS.serverContext(tls, reloader: reloader), verification: verification,
             maxFrameBytes: maxFrameBytes, admission: admission, refused: refused, logger: logger)
         self.port = try boundPort(self.server.localAddress)
         let identities = self.identities
@@ -52,4 +54,23 @@ private struct NoBoundPort: Error {}
 private func boundPort(_ address: SocketAddress?) throws -> Int {
     guard let port = address?.port else { throw NoBoundPort() }
     return port
+}
+
+extension EchoFleetServer {
+    /// Connects with `tls`, sends a Heartbeat and returns the identity echoed in the Welcome, or nil
+    /// when either side refused the other (with TLS 1.3 the server's refusal of a client arrives
+    /// after the client considers the handshake done, so it ends the first read instead).
+    func echoedIdentity(
+        tls: NIOSSLContext, verification: PeerVerification? = nil, serverHostname: String = "localhost", logger: Logger
+    ) async -> String? {
+        guard let connection = try? await FleetClient.connect(
+            host: "127.0.0.1", port: self.port, tls: tls, verification: verification, serverHostname: serverHostname,
+            logger: logger)
+        else { return nil }
+        return try? await connection.channel.executeThenClose { inbound, outbound in
+            try await outbound.write(Envelopes.heartbeat(1))
+            var iterator = inbound.makeAsyncIterator()
+            return try await iterator.next()?.welcome.agentID
+        }
+    }
 }

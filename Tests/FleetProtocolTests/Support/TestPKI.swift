@@ -1,5 +1,6 @@
 import FleetProtocol
 import Foundation
+import X509
 import XCTest
 
 /// Two unrelated fleets made by the real `Deploy/pki/make-pki.sh` in a temporary directory:
@@ -29,19 +30,22 @@ struct TestPKI {
         try? FileManager.default.removeItem(at: self.root)
     }
 
-    func coordinator(in fleet: URL) -> TLSFiles {
+    /// With `crl`, the fleet's `crl.pem` too (which every run of make-pki.sh signs).
+    func coordinator(in fleet: URL, crl: Bool = false) -> TLSFiles {
         TLSFiles(
             certificate: fleet.appendingPathComponent("coordinator.pem").path,
             privateKey: fleet.appendingPathComponent("coordinator.key").path,
-            trustRoots: fleet.appendingPathComponent("ca.pem").path
+            trustRoots: fleet.appendingPathComponent("ca.pem").path,
+            crl: crl ? fleet.appendingPathComponent("crl.pem").path : nil
         )
     }
 
-    func agent(_ id: String, in fleet: URL) -> TLSFiles {
+    func agent(_ id: String, in fleet: URL, crl: Bool = false) -> TLSFiles {
         TLSFiles(
             certificate: fleet.appendingPathComponent("agents/\(id).pem").path,
             privateKey: fleet.appendingPathComponent("agents/\(id).key").path,
-            trustRoots: fleet.appendingPathComponent("ca.pem").path
+            trustRoots: fleet.appendingPathComponent("ca.pem").path,
+            crl: crl ? fleet.appendingPathComponent("crl.pem").path : nil
         )
     }
 
@@ -68,5 +72,33 @@ struct TestPKI {
         let status: Int32
         let stderr: String
         var description: String { "make-pki.sh \(arguments) exited \(status): \(stderr)" }
+    }
+}
+
+extension TestPKI {
+    /// Issues, with swift-certificates and the fleet CA's key, a certificate for `key` (an existing
+    /// key file of the fleet) valid only between the given dates: what openssl's `x509 -req` cannot
+    /// date in the past or the future. Returns the files of that certificate with `key`.
+    func issue(
+        commonName: String, key: String, usage: ExtendedKeyUsage.Usage, dnsName: String? = nil,
+        notValidBefore: Date, notValidAfter: Date
+    ) throws -> TLSFiles {
+        let ca = try Certificate(pemEncoded: String(contentsOf: self.fleet.appendingPathComponent("ca.pem"), encoding: .utf8))
+        let caKey = try Certificate.PrivateKey(pemEncoded: String(contentsOf: self.fleet.appendingPathComponent("ca.key"), encoding: .utf8))
+        let keyPath = self.fleet.appendingPathComponent(key).path
+        let privateKey = try Certificate.PrivateKey(pemEncoded: String(contentsOfFile: keyPath, encoding: .utf8))
+        var extensions = try Certificate.Extensions {
+            Critical(BasicConstraints.notCertificateAuthority)
+            try ExtendedKeyUsage([usage])
+        }
+        if let dnsName { try extensions.append(SubjectAlternativeNames([.dnsName(dnsName)]).makeCertificateExtension()) }
+        let certificate = try Certificate(
+            version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: privateKey.publicKey,
+            notValidBefore: notValidBefore, notValidAfter: notValidAfter, issuer: ca.subject,
+            subject: try DistinguishedName { CommonName(commonName) }, signatureAlgorithm: .ecdsaWithSHA256,
+            extensions: extensions, issuerPrivateKey: caKey)
+        let path = self.root.appendingPathComponent("\(commonName)-\(UUID().uuidString).pem")
+        try certificate.serializeAsPEM().pemString.write(to: path, atomically: true, encoding: .utf8)
+        return TLSFiles(certificate: path.path, privateKey: keyPath, trustRoots: self.fleet.appendingPathComponent("ca.pem").path)
     }
 }
