@@ -334,7 +334,6 @@ extension TensorStorage {
                 initialized = count
             }
         }
-
     }
 
     /// `width` elements from each of `starts` in turn (whole rows: Gather's blocks).

@@ -49,7 +49,7 @@ struct Conv: SingleOutputOperator {
                 let plane = geometry.outputCount
                 output.withUnsafeMutableBufferPointer { output in
                     for row in 0..<(batch * filters) {
-                        epilogue.finish(output.baseAddress! + row * plane, filter: nil, position: row * plane, count: plane)
+                        epilogue.finish(output.baseAddress!, filter: nil, position: row * plane, count: plane)
                     }
                 }
             }
@@ -86,7 +86,7 @@ struct Conv: SingleOutputOperator {
                                     }
                                     for filter in group * groupFilters..<(group + 1) * groupFilters {
                                         let position = (image * filters + filter) * outputCount + first
-                                        epilogue.finish(output.baseAddress! + position, filter: filter, position: position, count: positions.count)
+                                        epilogue.finish(output.baseAddress!, filter: filter, position: position, count: positions.count)
                                     }
                                 }
                             }
@@ -100,9 +100,8 @@ struct Conv: SingleOutputOperator {
     }
 
     /// Output positions per tile: about 256 kB of columns (whole images of the detector's first
-    /// layers unrolled to 20 MB, streamed through memory twice).
-    /// A whole number of the GEMM's 24-column strips, so that only an image's last tile has a
-    /// narrow one.
+    /// layers unrolled to 20 MB, streamed through memory twice), in whole 24-column GEMM strips so
+    /// that only an image's last tile has a narrow one.
     private static func tilePositions(depth: Int) -> Int {
         let positions = CacheTile.rows(ofBytes: depth * MemoryLayout<Float>.stride, within: 256 << 10, atLeast: 72)
         return positions / Int(QF_FLOAT_STRIP_COLUMNS) * Int(QF_FLOAT_STRIP_COLUMNS)
@@ -155,9 +154,10 @@ extension Conv {
         let addend: [Float]?
         let activation: ConvActivation?
 
-        /// Finishes `count` consecutive outputs of one filter, which start at element `position` of
-        /// the output tensor; `filter` is nil where the bias is already in (the depthwise kernel adds it).
-        func finish(_ values: UnsafeMutablePointer<Float>, filter: Int?, position: Int, count: Int) {
+        /// Finishes `count` consecutive outputs of one filter, from element `position` of `output`
+        /// (and of Z) on; `filter` is nil where the bias is already in (the depthwise kernel adds it).
+        func finish(_ output: UnsafeMutablePointer<Float>, filter: Int?, position: Int, count: Int) {
+            let values = output + position
             if let bias, let filter {
                 let value = bias[filter]
                 for i in 0..<count { values[i] += value }

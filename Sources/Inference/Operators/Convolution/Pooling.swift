@@ -44,9 +44,12 @@ struct Pooling: Operator {
         let values = integral ? x.floats : try x.floatOperand("X")
         let planes = x.shape[0] * x.shape[1]
         let shape = Array(x.shape.prefix(2)) + geometry.outputSize
+        /// The pooled values in X's element type (8-bit integers were pooled as floats, exactly).
+        func pooled(_ output: [Float]) throws -> Tensor {
+            integral ? try Tensor(shape: shape, floats: output).converted(to: x.elementType) : Tensor(shape: shape, floats: output, as: x.elementType)
+        }
         if kind != .lp, !givesIndices, var planar = geometry.planar(channels: planes) {
-            let output = pooled2D(values, geometry: geometry, planar: &planar)
-            outputs.append(integral ? try Tensor(shape: shape, floats: output).converted(to: x.elementType) : Tensor(shape: shape, floats: output, as: x.elementType))
+            outputs.append(try pooled(pooled2D(values, geometry: geometry, planar: &planar)))
             return
         }
         let (inputCount, kernelCount, outputCount) = (geometry.inputSize.reduce(1, *), geometry.kernelCount, geometry.outputCount)
@@ -82,7 +85,7 @@ struct Pooling: Operator {
                 }
             }
         }
-        outputs.append(integral ? try Tensor(shape: shape, floats: output).converted(to: x.elementType) : Tensor(shape: shape, floats: output, as: x.elementType))
+        outputs.append(try pooled(output))
         if givesIndices { outputs.append(Tensor(shape: shape, int64s: indices)) }
     }
 }
