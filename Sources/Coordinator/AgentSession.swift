@@ -67,10 +67,8 @@ struct AgentSession {
         }
         let token = try await claimAgentID(outbound)
         defer { connections.release(agentID, token: token) }
-        try await writer.perform { [agentID] ledger in
-            try ledger.recordAgentSeen(
-                id: agentID, kernelPath: hello.kernelPath, agentVersion: hello.agentVersion, labels: hello.labels, at: Date())
-        }
+        try await writer.record(AgentHello(
+            agentID: agentID, kernelPath: hello.kernelPath, agentVersion: hello.agentVersion, labels: hello.labels, at: Date()))
         try await outbound.write(Envelope(.welcome(.with {
             $0.protocolVersion = FleetFraming.protocolVersion
             $0.capabilities = hello.capabilities.filter(Self.capabilities.contains)

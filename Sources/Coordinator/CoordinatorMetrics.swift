@@ -9,6 +9,7 @@ public struct CoordinatorMetrics: Sendable {
     let agentsConnected: Gauge
     let windowsIngested: Counter
     let windowBatches: Counter
+    let helloBatches: Counter
     let modelBytesPushed: Counter
     let transfersActive: Gauge
     let transfersWaiting: Gauge
@@ -16,7 +17,7 @@ public struct CoordinatorMetrics: Sendable {
     let agentReplacements: Counter
     let agentReplacementsRefused: Counter
     private let decisions: [Outcome: Counter]
-    private let handshakesRefused: [HandshakeRefusal.Limit: Counter]
+    private let handshakesDeferred: [HandshakeDeferral.Limit: Counter]
     private let agentLimitsExceeded: [AgentLimits.Limit: Counter]
 
     public init() {
@@ -28,6 +29,8 @@ public struct CoordinatorMetrics: Sendable {
             "windows_ingested", unit: "total", "Shadow windows stored in the ledger (duplicates not counted)."))
         windowBatches = registry.makeCounter(descriptor: name(
             "window_batches", unit: "total", "Ledger transactions that stored windows: windows_ingested / this is the mean batch."))
+        helloBatches = registry.makeCounter(descriptor: name(
+            "hello_batches", unit: "total", "Ledger transactions that recorded agents' Hellos (many at once while a fleet reconnects)."))
         modelBytesPushed = registry.makeCounter(descriptor: name("model_bytes_pushed", unit: "total", "Model bytes sent to agents."))
         transfersActive = registry.makeGauge(descriptor: name("model_transfers_active", "Model transfers streaming now."))
         transfersWaiting = registry.makeGauge(descriptor: name(
@@ -45,12 +48,14 @@ public struct CoordinatorMetrics: Sendable {
             decisions[outcome] = registry.makeCounter(descriptor: decided, labels: [("outcome", outcome.rawValue)])
         }
         self.decisions = decisions
-        let refused = name("handshakes_refused", unit: "total", "Agent connections closed before their TLS handshake, by limit.")
-        var handshakesRefused: [HandshakeRefusal.Limit: Counter] = [:]
-        for limit in HandshakeRefusal.Limit.allCases {
-            handshakesRefused[limit] = registry.makeCounter(descriptor: refused, labels: [("limit", limit.rawValue)])
+        let deferred = name(
+            "handshakes_deferred", unit: "total",
+            "Agent connections accepted while the handshake limits were reached, whose TLS handshake waited, by limit.")
+        var handshakesDeferred: [HandshakeDeferral.Limit: Counter] = [:]
+        for limit in HandshakeDeferral.Limit.allCases {
+            handshakesDeferred[limit] = registry.makeCounter(descriptor: deferred, labels: [("limit", limit.rawValue)])
         }
-        self.handshakesRefused = handshakesRefused
+        self.handshakesDeferred = handshakesDeferred
         let limited = name(
             "agent_limit_exceeded", unit: "total",
             "Frames that met a per-agent limit (agent-limits), by limit; that agent's frames are then read more slowly.")
@@ -69,7 +74,7 @@ public struct CoordinatorMetrics: Sendable {
         decisions[outcome]?.increment()
     }
 
-    func refused(_ handshake: HandshakeRefusal) {
-        handshakesRefused[handshake.limit]?.increment()
+    func deferred(_ handshake: HandshakeDeferral) {
+        handshakesDeferred[handshake.limit]?.increment()
     }
 }

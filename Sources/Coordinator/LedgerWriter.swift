@@ -1,12 +1,15 @@
 import Foundation
 import Ledger
 import Logging
+import Prometheus
 
-/// The coordinator's ledger writes, on the ledger thread. Windows are committed in batches, one
-/// transaction per batch: a window waits for the batch being committed, then goes into the next with
-/// every window that arrived meanwhile, so batches grow with the load and a lone window waits for
-/// nothing. Each caller returns only after its window's transaction committed, so an agent is acked
-/// only for stored windows; a resend after a lost ack is a duplicate, recognised by its sequence.
+/// The coordinator's ledger writes, on the ledger thread. Windows and agents' Hellos are committed
+/// in batches (group commit), one transaction per batch and kind: a request waits for the batch
+/// being committed, then goes into the next with every request of its kind that arrived meanwhile,
+/// so batches grow with the load and a lone request waits for nothing. A reconnecting fleet of
+/// thousands then costs a few transactions (each a WAL sync), not one per agent. Each caller returns
+/// only after its transaction committed, so an agent is acked only for stored windows; a resend
+/// after a lost ack is a duplicate, recognised by its sequence.
 actor LedgerWriter {
     let ledger: Ledger
     private let controller: RolloutController
@@ -14,13 +17,14 @@ actor LedgerWriter {
     private let metrics: CoordinatorMetrics
     private let logger: Logger
     private let executor: LedgerExecutor
-    private var waiting: [(window: WindowRecord, stored: CheckedContinuation<IngestResult, any Error>)] = []
+    private var windows = PendingWrites<WindowRecord, IngestResult>()
+    private var hellos = PendingWrites<AgentHello, Void>()
     private var commitScheduled = false
 
     nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     init(ledger: Ledger, controller: RolloutController, maximumBatch: Int = 1_000, metrics: CoordinatorMetrics, logger: Logger) {
-        precondition(maximumBatch >= 1, "a batch holds at least one window")
+        precondition(maximumBatch >= 1, "a batch holds at least one request")
         self.ledger = ledger
         self.controller = controller
         self.maximumBatch = maximumBatch
@@ -32,12 +36,20 @@ actor LedgerWriter {
     /// Stores the window (or recognises it as stored before) and returns once that is committed.
     func ingest(_ window: WindowRecord) async throws -> IngestResult {
         try await withCheckedThrowingContinuation { stored in
-            waiting.append((window, stored))
+            windows.append(window, stored)
             scheduleCommit()
         }
     }
 
-    /// A write other than a window (an agent's Hello, heartbeats, reports), on the ledger thread.
+    /// Records an agent's Hello and returns once that is committed.
+    func record(_ hello: AgentHello) async throws {
+        try await withCheckedThrowingContinuation { recorded in
+            hellos.append(hello, recorded)
+            scheduleCommit()
+        }
+    }
+
+    /// A write other than a window or a Hello (heartbeats, reports), on the ledger thread.
     func perform<Value: Sendable>(_ write: @Sendable (Ledger) throws -> Value) throws -> Value {
         try write(ledger)
     }
@@ -45,41 +57,52 @@ actor LedgerWriter {
     private func scheduleCommit() {
         guard !commitScheduled else { return }
         commitScheduled = true
-        // Enqueued behind the ingests already waiting on this executor, so they join the batch.
+        // Enqueued behind the requests already waiting on this executor, so they join the batch.
         Task { await commitWaiting() }
     }
 
     private func commitWaiting() async {
         commitScheduled = false
-        let batch = Array(waiting.prefix(maximumBatch))
-        waiting.removeFirst(batch.count)
-        if !waiting.isEmpty { scheduleCommit() }
-        guard !batch.isEmpty else { return }
-        let results = commit(batch.map(\.window))
+        // Hellos first: a window's device class is read from its agent's row.
+        let helloBatch = hellos.take(maximumBatch)
+        let windowBatch = windows.take(maximumBatch)
+        if !hellos.isEmpty || !windows.isEmpty { scheduleCommit() }
+        if !helloBatch.isEmpty {
+            let ledger = self.ledger
+            let results = commit(
+                helloBatch.items, all: { hellos in try ledger.recordHellos(hellos); return hellos.map { _ in () } }, one: { try ledger.recordHellos([$0]) },
+                counted: metrics.helloBatches)
+            helloBatch.answer(results)
+        }
+        guard !windowBatch.isEmpty else { return }
+        let results = commit(windowBatch.items, all: ledger.ingest, one: ledger.ingest, counted: metrics.windowBatches)
+        windowBatch.answer(results)
         var stored: [String: Int] = [:]
-        for ((window, continuation), result) in zip(batch, results) {
-            continuation.resume(with: result)
+        for (window, result) in zip(windowBatch.items, results) {
             if case .success(.stored) = result { stored[window.assignmentID, default: 0] += 1 }
         }
         if !stored.isEmpty { await controller.windowsStored(stored) }
     }
 
-    /// One transaction for the batch; if it fails (one window is inconsistent or names an unknown
-    /// assignment), each window again in its own, so only the bad window fails.
-    private func commit(_ windows: [WindowRecord]) -> [Result<IngestResult, any Error>] {
+    /// One transaction for the batch; if it fails (one request is inconsistent, e.g. a window names
+    /// an unknown assignment), each request again in its own, so only the bad one fails. `counted`
+    /// counts the transactions that committed.
+    private func commit<Request, Output>(
+        _ batch: [Request], all: ([Request]) throws -> [Output], one: (Request) throws -> Output, counted: Counter
+    ) -> [Result<Output, any Error>] {
         do {
-            let results = try ledger.ingest(windows)
-            metrics.windowBatches.increment()
+            let results = try all(batch)
+            counted.increment()
             return results.map { .success($0) }
         } catch {
-            guard windows.count > 1 else { return [.failure(error)] }
-            logger.notice("a batch of windows failed; storing them one by one", metadata: [
-                "windows": "\(windows.count)", "error": "\(error)",
+            guard batch.count > 1 else { return [.failure(error)] }
+            logger.notice("a batch of ledger writes failed; committing them one by one", metadata: [
+                "requests": "\(batch.count)", "kind": "\(Request.self)", "error": "\(error)",
             ])
-            return windows.map { window in
+            return batch.map { request in
                 Result {
-                    let result = try ledger.ingest(window)
-                    metrics.windowBatches.increment()
+                    let result = try one(request)
+                    counted.increment()
                     return result
                 }
             }

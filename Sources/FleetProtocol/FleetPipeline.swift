@@ -13,8 +13,8 @@ public enum FleetPipeline {
     /// How long a peer may take to complete the TLS handshake before the connection is dropped.
     public static let defaultHandshakeTimeout: TimeAmount = .seconds(10)
 
-    /// With `admission`, a connection whose handshake it refuses is closed before the handshake
-    /// starts, and `refused` is told why. With `verification`, it checks the client's certificate
+    /// With `admission` (on a channel made with autoRead off), the handshake starts only once
+    /// admitted, and `deferred` is told why a connection had to wait. With `verification`, it checks the client's certificate
     /// (revocation included) instead of BoringSSL.
     public static func configureServer(
         _ channel: any Channel,
@@ -23,14 +23,14 @@ public enum FleetPipeline {
         maxFrameBytes: Int = FleetFraming.defaultMaxFrameBytes,
         handshakeTimeout: TimeAmount = defaultHandshakeTimeout,
         admission: HandshakeAdmission? = nil,
-        refused: @escaping @Sendable (HandshakeRefusal) -> Void = { _ in },
+        deferred: @escaping @Sendable (HandshakeDeferral) -> Void = { _ in },
         logger: Logger
     ) throws -> EventLoopFuture<String> {
         try configure(
             channel,
             tls: verification.map { NIOSSLServerHandler(context: context, customVerificationCallback: $0.serverCallback(for: channel)) }
                 ?? NIOSSLServerHandler(context: context),
-            admission: admission.map { HandshakeAdmissionHandler(admission: $0, refused: refused, logger: logger) },
+            admission: admission.map { HandshakeAdmissionHandler(admission: $0, deferred: deferred, logger: logger) },
             maxFrameBytes: maxFrameBytes,
             handshakeTimeout: handshakeTimeout,
             logger: logger

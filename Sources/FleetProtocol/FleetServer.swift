@@ -9,7 +9,8 @@ import NIOSSL
 /// Each connection is served in its own child task. A client that fails the handshake (no
 /// certificate, another CA, timeout) never reaches the handler; a connection that sends a bad frame
 /// is closed with a logged reason. Neither disturbs the listener or other connections. With
-/// `admission`, connections beyond its limits are closed before their handshake starts. With
+/// `admission`, connections beyond its limits wait, unaccepted or reading nothing, until their
+/// handshake may start. With
 /// `verification`, clients are checked against its CRL too, and closed when it revokes them.
 ///
 /// ```swift
@@ -24,6 +25,7 @@ public struct FleetServer: Sendable {
     public typealias ConnectionHandler = @Sendable (FleetConnection) async throws -> Void
 
     private let listener: NIOAsyncChannel<PendingFleetConnection, Never>
+    private let admission: HandshakeAdmission?
     private let logger: Logger
 
     /// The address actually bound (useful with port 0).
@@ -37,14 +39,22 @@ public struct FleetServer: Sendable {
         maxFrameBytes: Int = FleetFraming.defaultMaxFrameBytes,
         handshakeTimeout: TimeAmount = FleetPipeline.defaultHandshakeTimeout,
         admission: HandshakeAdmission? = nil,
-        refused: @escaping @Sendable (HandshakeRefusal) -> Void = { _ in },
+        deferred: @escaping @Sendable (HandshakeDeferral) -> Void = { _ in },
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger
     ) async throws -> FleetServer {
         let listener = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.backlog, value: listenBacklog)
+            // One accept per read, and none while an accepted connection waits for `run` to take it:
+            // `run` takes the next only once admission would let its handshake start. (A connection
+            // reaches `run` once its channel is set up, so NIO may accept a few more meanwhile; they
+            // wait for admission without reading.)
+            .serverChannelOption(.maxMessagesPerRead, value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .bind(host: host, port: port) { channel in
+            // Admission turns reading on once a connection's handshake may start.
+            .childChannelOption(.autoRead, value: admission == nil)
+            .bind(host: host, port: port, serverBackPressureStrategy: .init(lowWatermark: 1, highWatermark: 1)) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let identity = try FleetPipeline.configureServer(
                         channel,
@@ -53,14 +63,18 @@ public struct FleetServer: Sendable {
                         maxFrameBytes: maxFrameBytes,
                         handshakeTimeout: handshakeTimeout,
                         admission: admission,
-                        refused: refused,
+                        deferred: deferred,
                         logger: logger
                     )
                     return try PendingFleetConnection.wrapping(channel, identity: identity)
                 }
             }
-        return FleetServer(listener: listener, logger: logger)
+        return FleetServer(listener: listener, admission: admission, logger: logger)
     }
+
+    /// Connections the kernel completes and queues while the listener waits for admission; a
+    /// reconnect storm beyond it retries its SYNs, which costs the coordinator nothing.
+    static let listenBacklog: Int32 = 1024
 
     /// Accepts connections until the listener is closed (`close()`) or this task is cancelled,
     /// running `handler` concurrently for each. The connection is closed when its handler returns;
@@ -70,6 +84,7 @@ public struct FleetServer: Sendable {
             try await withThrowingDiscardingTaskGroup { group in
                 for try await pending in inbound {
                     group.addTask { await self.serve(pending, handler: handler) }
+                    try await self.admission?.waitUntilAdmissible()
                 }
             }
         }

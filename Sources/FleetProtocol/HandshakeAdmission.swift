@@ -3,8 +3,10 @@ import Synchronization
 /// Which TLS handshakes the listener starts: at most `maximumInFlight` at once, and new ones at a
 /// sustained `perSecond` with bursts of `burst` (a token bucket). A reconnect storm of thousands of
 /// agents is then absorbed at a pace the CPU holds (each handshake is public-key cryptography), not
-/// amplified by handshakes that time out half done and are retried; refused clients back off and
-/// come again.
+/// amplified by handshakes that time out half done and are retried. The listener accepts no
+/// connection it could not admit (`waitUntilAdmissible`), so waiting clients stay in the kernel's
+/// accept queue at no cost; the few NIO accepts ahead of a full limit wait, reading nothing, until
+/// admitted (`HandshakeAdmissionHandler`). No connection is refused for the limits.
 public final class HandshakeAdmission: Sendable {
     public struct Limits: Sendable, Equatable {
         public var maximumInFlight: Int
@@ -23,6 +25,14 @@ public final class HandshakeAdmission: Sendable {
         var inFlight = 0
         var tokens: Double
         var refilledAt: ContinuousClock.Instant
+
+        /// Adds the tokens earned since the last refill, up to the burst.
+        mutating func refill(at now: ContinuousClock.Instant, _ limits: Limits) {
+            let elapsed = refilledAt.duration(to: now)
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            tokens = min(Double(limits.burst), tokens + max(0, seconds) * limits.perSecond)
+            refilledAt = max(refilledAt, now)
+        }
     }
 
     public let limits: Limits
@@ -33,18 +43,36 @@ public final class HandshakeAdmission: Sendable {
         state = Mutex(State(tokens: Double(limits.burst), refilledAt: now))
     }
 
-    /// Admits one handshake (call `finished` when it ends, whichever way), or says why not.
-    public func admit(at now: ContinuousClock.Instant = .now) -> HandshakeRefusal? {
+    /// Admits one handshake (call `finished` when it ends, whichever way), or says why it must wait.
+    public func admit(at now: ContinuousClock.Instant = .now) -> HandshakeDeferral? {
         state.withLock { state in
-            let elapsed = state.refilledAt.duration(to: now)
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            state.tokens = min(Double(limits.burst), state.tokens + max(0, seconds) * limits.perSecond)
-            state.refilledAt = max(state.refilledAt, now)
+            state.refill(at: now, limits)
             guard state.inFlight < limits.maximumInFlight else { return .tooManyInFlight(limit: limits.maximumInFlight) }
             guard state.tokens >= 1 else { return .rateLimited(perSecond: limits.perSecond) }
             state.tokens -= 1
             state.inFlight += 1
             return nil
+        }
+    }
+
+    /// How long from `now` until `admit` would succeed, if no handshake finishes meanwhile; nil when
+    /// it would succeed now. While every place is taken the wait is unknown (it ends when a handshake
+    /// does), and `pollInterval` is returned.
+    public func delayBeforeAdmission(at now: ContinuousClock.Instant = .now, pollInterval: Duration = .milliseconds(5)) -> Duration? {
+        state.withLock { state in
+            guard state.inFlight < limits.maximumInFlight else { return pollInterval }
+            state.refill(at: now, limits)
+            guard state.tokens < 1 else { return nil }
+            return .seconds((1 - state.tokens) / limits.perSecond)
+        }
+    }
+
+    /// Returns once `admit` would succeed (the server's accept loop waits here, so connections it
+    /// cannot admit yet stay in the kernel's accept queue, costing no CPU, instead of being accepted
+    /// and refused).
+    public func waitUntilAdmissible() async throws {
+        while let delay = delayBeforeAdmission() {
+            try await Task.sleep(for: delay)
         }
     }
 
@@ -59,12 +87,12 @@ public final class HandshakeAdmission: Sendable {
     public var inFlight: Int { state.withLock(\.inFlight) }
 }
 
-/// Why a connection was closed before its handshake started.
-public enum HandshakeRefusal: Sendable, Equatable, CustomStringConvertible {
+/// Why a connection's handshake waits before it starts.
+public enum HandshakeDeferral: Sendable, Equatable, CustomStringConvertible {
     case tooManyInFlight(limit: Int)
     case rateLimited(perSecond: Double)
 
-    /// Which limit refused, e.g. as a metrics label.
+    /// Which limit made it wait, e.g. as a metrics label.
     public enum Limit: String, Sendable, CaseIterable {
         case inFlight = "in-flight"
         case rate

@@ -2,34 +2,29 @@ import Logging
 import NIOCore
 import NIOTLS
 
-/// Sits right after the TLS handler: when the connection becomes active, asks `HandshakeAdmission`
-/// whether its handshake may start, and closes it at once if not, before the server reads a byte of
-/// the ClientHello. An admitted handshake is released when it completes or the connection closes.
+/// Sits right after the TLS handler of a channel made with autoRead off: the connection reads
+/// nothing, so its TLS handshake cannot start, until `HandshakeAdmission` admits it; then autoRead
+/// is turned on. A connection the admission cannot take yet waits on its event loop, trying again
+/// after the wait the admission names (a connection that waits too long meets the handshake
+/// timeout). An admitted handshake is released when it completes or the connection closes.
 final class HandshakeAdmissionHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = NIOAny
 
     private let admission: HandshakeAdmission
-    private let refused: @Sendable (HandshakeRefusal) -> Void
+    private let deferred: @Sendable (HandshakeDeferral) -> Void
     private let logger: Logger
     private var holdsAdmission = false
+    private var waited = false
 
-    init(admission: HandshakeAdmission, refused: @escaping @Sendable (HandshakeRefusal) -> Void, logger: Logger) {
+    init(admission: HandshakeAdmission, deferred: @escaping @Sendable (HandshakeDeferral) -> Void, logger: Logger) {
         self.admission = admission
-        self.refused = refused
+        self.deferred = deferred
         self.logger = logger
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        if let refusal = admission.admit() {
-            logger.info("connection refused before its TLS handshake", metadata: [
-                "peer": "\(context.remoteAddress.map { "\($0)" } ?? "unknown")", "reason": "\(refusal)",
-            ])
-            refused(refusal)
-            context.close(promise: nil)
-            return
-        }
-        holdsAdmission = true
         context.fireChannelActive()
+        admitOrWait(context: context)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -44,6 +39,30 @@ final class HandshakeAdmissionHandler: ChannelInboundHandler, RemovableChannelHa
 
     func handlerRemoved(context: ChannelHandlerContext) {
         release()
+    }
+
+    private func admitOrWait(context: ChannelHandlerContext) {
+        guard context.channel.isActive, !holdsAdmission else { return }
+        guard let deferral = admission.admit() else {
+            holdsAdmission = true
+            do {
+                try context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: true)
+            } catch {
+                context.fireErrorCaught(error)
+            }
+            return
+        }
+        if !waited {
+            waited = true
+            deferred(deferral)
+            logger.debug("TLS handshake waits for admission", metadata: [
+                "peer": "\(context.remoteAddress.map { "\($0)" } ?? "unknown")", "reason": "\(deferral)",
+            ])
+        }
+        let delay = admission.delayBeforeAdmission() ?? .zero
+        context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64(delay / .nanoseconds(1)))) {
+            self.admitOrWait(context: context)
+        }
     }
 
     private func release() {

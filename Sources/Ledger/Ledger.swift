@@ -99,18 +99,26 @@ public final class Ledger: Sendable {
     public func recordAgentSeen(
         id: String, kernelPath: String, agentVersion: String, labels: [String: String] = [:], at date: Date
     ) throws {
+        try recordHellos([AgentHello(agentID: id, kernelPath: kernelPath, agentVersion: agentVersion, labels: labels, at: date)])
+    }
+
+    /// Notes that agents connected, in one transaction: all of them or, on an error, none.
+    public func recordHellos(_ hellos: [AgentHello]) throws {
         try database.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO agents (id, kernel_path, agent_version, first_seen_at, last_seen_at, labels)
-                    VALUES (?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (id) DO UPDATE SET
-                        kernel_path = excluded.kernel_path,
-                        agent_version = excluded.agent_version,
-                        last_seen_at = excluded.last_seen_at,
-                        labels = excluded.labels
-                    """,
-                arguments: [id, kernelPath, agentVersion, date, date, try LabelCoding.encode(labels)])
+            let upsert = try db.cachedStatement(sql: """
+                INSERT INTO agents (id, kernel_path, agent_version, first_seen_at, last_seen_at, labels)
+                VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET
+                    kernel_path = excluded.kernel_path,
+                    agent_version = excluded.agent_version,
+                    last_seen_at = excluded.last_seen_at,
+                    labels = excluded.labels
+                """)
+            for hello in hellos {
+                try upsert.execute(arguments: [
+                    hello.agentID, hello.kernelPath, hello.agentVersion, hello.at, hello.at, try LabelCoding.encode(hello.labels),
+                ])
+            }
         }
     }
 

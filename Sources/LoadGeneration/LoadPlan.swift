@@ -18,7 +18,8 @@ public struct LoadPlan: Sendable {
     public var evidence: SimulatedEvidence
     /// Download the models of each assignment (true) or report them cached.
     public var download = false
-    public var backoff = Backoff.Configuration(initialMillis: 200, maximumMillis: 5_000)
+    /// The reconnect backoff of Config/agent.yaml, so the fleet retries as real agents do.
+    public var backoff = Backoff.Configuration(initialMillis: 200, maximumMillis: 10_000)
     /// Agent ids are `<prefix>-00001`, ... ; labels are `site` and `device-class`, spread over the fleet.
     public var idPrefix = "sim"
     public var deviceClasses = ["pi5", "jetson", "x86"]

@@ -53,6 +53,31 @@ final class LedgerWriterTests: XCTestCase {
         XCTAssertTrue(try reader.verifyRunningTotals().passed)
     }
 
+    func testAReconnectingFleetsHellosShareTransactionsAndEachIsAnsweredOnlyOnceStored() async throws {
+        let fixture = try WriterFixture(for: self)
+        let reader = try Ledger.openReadOnly(path: fixture.ledger.path)
+        let agents = 200
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for agent in 0..<agents {
+                group.addTask {
+                    let id = "agent-\(agent)"
+                    try await fixture.writer.record(AgentHello(
+                        agentID: id, kernelPath: "avx2", agentVersion: "t", labels: ["device-class": "pi5"], at: Date()))
+                    XCTAssertEqual(try reader.query("SELECT COUNT(*) FROM agents WHERE id = '\(id)'").rows, [["1"]], "answered before its commit")
+                }
+            }
+            try await group.waitForAll()
+        }
+        XCTAssertEqual(try reader.query("SELECT COUNT(*) FROM agents").rows, [["\(agents)"]])
+        let batches = try XCTUnwrap(fixture.metric("quantfleet_coordinator_hello_batches_total"))
+        XCTAssertLessThan(batches, agents / 4, "Hellos that arrive together share a transaction")
+        print("\(agents) Hellos in \(batches) transactions")
+
+        // A window's device class comes from its agent's Hello, committed before it.
+        _ = try await fixture.writer.ingest(fixture.window(agent: "agent-7", sequence: 1))
+        XCTAssertEqual(try reader.query("SELECT device_class FROM windows WHERE agent_id = 'agent-7'").rows, [["pi5"]])
+    }
+
     /// Sessions ask per window whether its assignment exists, on their own thread.
     func testAssignmentsInTheLedgerAreKnownOthersAreNot() throws {
         let fixture = try WriterFixture(for: self)

@@ -15,11 +15,11 @@ final class EchoFleetServer: Sendable {
     init(
         tls: TLSFiles, verification: PeerVerification? = nil, reloader: TimedCertificateReloader? = nil,
         maxFrameBytes: Int = FleetFraming.defaultMaxFrameBytes, admission: HandshakeAdmission? = nil,
-        refused: @escaping @Sendable (HandshakeRefusal) -> Void = { _ in }, logger: Logger
+        deferred: @escaping @Sendable (HandshakeDeferral) -> Void = { _ in }, logger: Logger
     ) async throws {
         self.server = try await FleetServer.bind(
             host: "127.0.0.1", port: 0, tls: try FleetTLS.serverContext(tls, reloader: reloader), verification: verification,
-            maxFrameBytes: maxFrameBytes, admission: admission, refused: refused, logger: logger)
+            maxFrameBytes: maxFrameBytes, admission: admission, deferred: deferred, logger: logger)
         self.port = try boundPort(self.server.localAddress)
         let identities = self.identities
         let server = self.server
