@@ -48,8 +48,8 @@ public struct CoordinatorConfiguration: Sendable, Codable {
     /// After a promotion, how long agents keep the former reference loaded and shadowed, so that a
     /// rollback is a pointer switch.
     public var referenceResidentMillis: Int
-    /// Agent TLS handshakes in progress at once; a connection beyond it is closed before its
-    /// handshake starts (the agent backs off and retries), so a reconnect storm is absorbed.
+    /// Agent TLS handshakes in progress at once; beyond it connections wait to be accepted (in the
+    /// kernel's accept queue), so a reconnect storm is absorbed.
     public var maxHandshakesInFlight: Int
     /// Agent TLS handshakes started per second at most, in bursts of as many.
     public var handshakesPerSecond: Int
