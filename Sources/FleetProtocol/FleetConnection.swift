@@ -22,7 +22,9 @@ struct PendingFleetConnection: Sendable {
         do {
             return FleetConnection(identity: try await self.identity.get(), channel: self.channel)
         } catch {
-            try? await self.channel.channel.close()
+            // Through executeThenClose, which finishes the outbound writer: NIO traps on a writer
+            // dropped unfinished once its channel was active (a handshake that timed out in a storm).
+            try? await self.channel.executeThenClose { _, _ in }
             throw error
         }
     }

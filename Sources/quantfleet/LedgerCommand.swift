@@ -7,7 +7,7 @@ struct LedgerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ledger",
         abstract: "Read the shadow-accuracy ledger.",
-        subcommands: [Query.self, Verify.self])
+        subcommands: [Query.self, Verify.self, Bench.self])
 
     struct Query: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -52,6 +52,32 @@ struct LedgerCommand: AsyncParsableCommand {
                 throw ExitCode.failure
             }
             print("ok: the running totals equal their windows (\(checked))")
+        }
+    }
+
+    struct Bench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Measure burst ingest (windows per transaction as the coordinator commits them) and evaluation cost as a rollout grows, in a new ledger file.")
+
+        @Option(help: "The new ledger file to fill (must not exist).")
+        var db: String
+
+        @Option(help: "Windows per transaction.")
+        var batch = 1_000
+
+        @Option(parsing: .upToNextOption, help: "Rollout sizes, in windows, at which to measure.")
+        var checkpoints = [1_000, 10_000, 100_000, 1_000_000]
+
+        func run() async throws {
+            guard !FileManager.default.fileExists(atPath: db) else {
+                throw ValidationError("\(db) exists; ledger bench fills a new file")
+            }
+            print("windows | windows/s | rows/s | evaluation (ms) | ledger MB")
+            _ = try IngestBenchmark.run(path: db, checkpoints: checkpoints, batch: batch) { step in
+                print(String(
+                    format: "%7d | %9.0f | %9.0f | %15.3f | %9.1f", step.windows, step.windowsPerSecond, step.rowsPerSecond,
+                    step.evaluationMillis, Double(step.ledgerBytes) / 1e6))
+            }
         }
     }
 }

@@ -20,7 +20,7 @@ final class DecisionCostTests: XCTestCase {
         var lines: [String] = []
         for target in [1_000, 100_000] {
             while stored < target {
-                let batch = (stored..<min(target, stored + 5_000)).map { Self.window(number: $0, assignment: assignment) }
+                let batch = (stored..<min(target, stored + 5_000)).map { IngestBenchmark.window(number: $0, assignment: assignment) }
                 _ = try fixture.ledger.ingest(batch)
                 stored += batch.count
             }
@@ -39,18 +39,6 @@ final class DecisionCostTests: XCTestCase {
         }
         XCTAssertTrue(try Ledger.openReadOnly(path: fixture.path).verifyRunningTotals().passed)
         print("decision cost (debug build):\n" + lines.joined(separator: "\n"))
-    }
-
-    /// A window of 100 samples over ten classes, 10 of them labelled.
-    private static func window(number: Int, assignment: String) -> WindowRecord {
-        var window = LedgerFixture.window(
-            agent: "agent-\(number % 50)", assignment: assignment, sequence: Int64(number / 50), count: 100, agreements: 99,
-            labelled: 10, referenceOnly: number % 7 == 0 ? 1 : 0)
-        window.agreementByClass = Dictionary(uniqueKeysWithValues: (0..<10).map {
-            ($0, AgreementCounts(samples: 10, agreements: $0 == number % 10 ? 9 : 10))
-        })
-        window.labelsByClass = [number % 10: PairedOutcomes(bothRight: 9 - (number % 7 == 0 ? 1 : 0), onlyReferenceRight: number % 7 == 0 ? 1 : 0, bothWrong: 1)]
-        return window
     }
 
     private static func seconds(_ repetitions: Int, _ body: () throws -> Void) rethrows -> Double {

@@ -1,0 +1,100 @@
+import Foundation
+import ShadowEval
+
+/// `quantfleet ledger bench`: how fast the ledger stores windows the way the coordinator writes a
+/// burst (a batch of windows per transaction, each with its class rows and the running totals), and
+/// what one evaluation of the rollout costs as it grows. Synthetic windows of 100 samples over ten
+/// classes (10 labelled), from 1,000 agents, into a new ledger file.
+public enum IngestBenchmark {
+    /// The measurement at one rollout size.
+    public struct Checkpoint: Sendable {
+        /// Windows in the rollout.
+        public var windows: Int
+        /// Ingest speed over the windows since the previous checkpoint.
+        public var windowsPerSecond: Double
+        /// Rows written per second: each window's row and its ten class rows.
+        public var rowsPerSecond: Double
+        /// One evaluation (read the stage's evidence, judge it and its slices), averaged over 20.
+        public var evaluationMillis: Double
+        public var ledgerBytes: Int
+    }
+
+    /// The policy evaluated: the shipped bands, with the class and kernel-path slices.
+    static let policy = Policy(
+        version: "bench.1", shipBelow: 0.01, stayFP16Above: 0.03, confidence: 0.95, minimumSamples: 2_000, minimumLabelled: 1_000,
+        slices: SlicePolicy(dimensions: [.class, .kernelPath], minimumSamples: 1_000))
+    static let agents = 1_000
+    static let classes = 10
+
+    /// Fills a new ledger at `path` up to the largest checkpoint, `batch` windows per transaction,
+    /// reporting each checkpoint as it is reached.
+    public static func run(
+        path: String, checkpoints: [Int], batch: Int, reached: (Checkpoint) -> Void = { _ in }
+    ) throws -> [Checkpoint] {
+        precondition(batch >= 1 && checkpoints.allSatisfy { $0 >= 1 }, "positive sizes")
+        let ledger = try Ledger(path: path)
+        let (reference, candidate) = (String(repeating: "a", count: 64), String(repeating: "b", count: 64))
+        for (sha256, precision) in [(reference, "fp16"), (candidate, "int8")] {
+            try ledger.registerModel(ModelRecord(sha256: sha256, name: "bench", precision: precision, sizeBytes: 1, registeredAt: Date()))
+        }
+        let rollout = try ledger.ensureRollout(
+            modelName: "bench", referenceSHA256: reference, candidateSHA256: candidate, samplingRate: 1, windowSize: 100,
+            policyVersion: policy.version)
+        let assignment = try ledger.assignment(forRollout: rollout.id).id
+        var results: [Checkpoint] = []
+        var stored = 0
+        for target in checkpoints.sorted() {
+            let from = stored
+            let ingest = try seconds {
+                while stored < target {
+                    let windows = (stored..<min(target, stored + batch)).map { window(number: $0, assignment: assignment) }
+                    _ = try ledger.ingest(windows)
+                    stored += windows.count
+                }
+            }
+            let evaluations = 20
+            let evaluation = try seconds {
+                for _ in 0..<evaluations {
+                    _ = PolicyEvaluator.decide(try ledger.rolloutEvidence(forRollout: rollout.id, stage: 0), policy: policy)
+                }
+            }
+            let windowsPerSecond = Double(stored - from) / ingest
+            let checkpoint = Checkpoint(
+                windows: stored, windowsPerSecond: windowsPerSecond, rowsPerSecond: windowsPerSecond * Double(1 + classes),
+                evaluationMillis: evaluation * 1000 / Double(evaluations), ledgerBytes: fileBytes(path))
+            reached(checkpoint)
+            results.append(checkpoint)
+        }
+        return results
+    }
+
+    /// Window `number` of the benchmark: agent `number % 1000`, 100 samples over ten classes, 10 of
+    /// them labelled, about one in seven windows with a sample only the reference got right.
+    public static func window(number: Int, assignment: String) -> WindowRecord {
+        let referenceOnly = number % 7 == 0 ? 1 : 0
+        let sequence = Int64(number / agents)
+        return WindowRecord(
+            agentID: "agent-\(number % agents)", assignmentID: assignment, sequence: sequence, kernelPath: "avx2",
+            summary: WindowSummary(
+                count: 100, top1Agreements: 99, klDivergenceSum: 0.5, maxAbsDiff: 0.1, labelled: 10, referenceCorrect: 9,
+                candidateCorrect: 9 - referenceOnly, referenceOnlyCorrect: referenceOnly, candidateOnlyCorrect: 0,
+                referenceLatencyMicrosSum: 10_000, candidateLatencyMicrosSum: 4_000, shadowDrops: 2,
+                startedAtMillis: 1_000 * sequence, endedAtMillis: 1_000 * sequence + 999),
+            agreementByClass: Dictionary(uniqueKeysWithValues: (0..<classes).map {
+                ($0, AgreementCounts(samples: 10, agreements: $0 == number % classes ? 9 : 10))
+            }),
+            labelsByClass: [number % classes: PairedOutcomes(bothRight: 9 - referenceOnly, onlyReferenceRight: referenceOnly, bothWrong: 1)])
+    }
+
+    /// The ledger's size on disk, its write-ahead log included.
+    private static func fileBytes(_ path: String) -> Int {
+        [path, path + "-wal"].reduce(0) { total, file in
+            total + ((try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0)
+        }
+    }
+
+    private static func seconds(_ body: () throws -> Void) rethrows -> Double {
+        let elapsed = try ContinuousClock().measure(body)
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+}
