@@ -11,6 +11,9 @@ public final class Ledger: Sendable {
     /// Internal so the staged-rollout extension (`Ledger+Stages.swift`) shares the one pool.
     let database: DatabasePool
 
+    /// The write connection's page cache, in KiB.
+    static let writerCacheKiB = 64 * 1024
+
     /// Opens (creating if needed) the ledger at `path` and brings its schema up to date.
     public init(path: String) throws {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
@@ -19,6 +22,12 @@ public final class Ledger: Sendable {
         // Another process may hold the write lock briefly (a second coordinator by mistake, a
         // checkpoint); wait rather than fail the ingest.
         configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            // Windows from thousands of agents land all over the windows' indexes; SQLite's default
+            // 2 MiB page cache then makes every batch read its pages back from the file. The writer
+            // alone gets a larger cache; readers keep the default.
+            if !db.configuration.readonly { try db.execute(sql: "PRAGMA cache_size = -\(Self.writerCacheKiB)") }
+        }
         self.path = path
         self.database = try DatabasePool(path: path, configuration: configuration)
         try LedgerSchema.migrator.migrate(database)
