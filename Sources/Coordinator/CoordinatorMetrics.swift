@@ -9,6 +9,7 @@ public struct CoordinatorMetrics: Sendable {
     let agentsConnected: Gauge
     let windowsIngested: Counter
     let windowBatches: Counter
+    let windowsRefused: Counter
     let modelBytesPushed: Counter
     let transfersActive: Gauge
     let transfersWaiting: Gauge
@@ -28,6 +29,8 @@ public struct CoordinatorMetrics: Sendable {
             "windows_ingested", unit: "total", "Shadow windows stored in the ledger (duplicates not counted)."))
         windowBatches = registry.makeCounter(descriptor: name(
             "window_batches", unit: "total", "Ledger transactions that stored windows: windows_ingested / this is the mean batch."))
+        windowsRefused = registry.makeCounter(descriptor: name(
+            "windows_refused", unit: "total", "Shadow windows refused because their agent is not a member of the assignment's stage."))
         modelBytesPushed = registry.makeCounter(descriptor: name("model_bytes_pushed", unit: "total", "Model bytes sent to agents."))
         transfersActive = registry.makeGauge(descriptor: name("model_transfers_active", "Model transfers streaming now."))
         transfersWaiting = registry.makeGauge(descriptor: name(
