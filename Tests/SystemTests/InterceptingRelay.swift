@@ -94,8 +94,9 @@ final class InterceptingRelay: Sendable {
             try await agent.channel.executeThenClose { _, _ in }
             return
         }
-        let coordinator = try await connect()
         try await agent.channel.executeThenClose { agentInbound, agentOutbound in
+            // Inside, so that the agent's connection is closed if the coordinator is not up yet.
+            let coordinator = try await connect()
             try await coordinator.channel.executeThenClose { coordinatorInbound, coordinatorOutbound in
                 state.withLock { $0.agent = (agentOutbound, agent.channel.channel) }
                 try await withThrowingTaskGroup(of: Void.self) { group in
