@@ -31,7 +31,7 @@ struct AgentMetrics: Sendable {
         servingSwitch = registry.makeDurationHistogram(
             descriptor: name(
                 "serving_switch", unit: "seconds",
-                "From a promotion or rollback assignment's arrival to the new model answering."),
+                "From a promotion or rollback assignment's acceptance (signature checked, version stored) to the new model answering."),
             buckets: MetricsEndpoint.latencyBuckets)
         modelBytesReceived = registry.makeCounter(descriptor: name(
             "model_bytes_received", unit: "total", "Model bytes downloaded and verified chunk by chunk."))

@@ -163,7 +163,6 @@ struct LinkSession {
         _ received: Assignment, downloads: inout AssignmentDownloads, reports: SignedMetadataReports,
         outbound: NIOAsyncChannelOutboundWriter<Envelope>
     ) async throws {
-        let arrived = ContinuousClock.now
         let assignment: Assignment
         do {
             assignment = try gate.admit(received)
@@ -182,6 +181,9 @@ struct LinkSession {
             "sampling_rate": "\(assignment.samplingRate)", "window_size": "\(assignment.windowSize)",
             "version": "\(assignment.version)",
         ])
+        // The switch is timed from here: the accepted version is on disk (an fsync whose cost depends
+        // on the device, not on whether the models were resident).
+        let arrived = ContinuousClock.now
         if let current = state.current?.assignment, current.withoutExpiry == assignment.withoutExpiry {
             gate.serves(assignment)
             return

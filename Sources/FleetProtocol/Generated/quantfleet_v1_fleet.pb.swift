@@ -1038,7 +1038,7 @@ public nonisolated struct Quantfleet_V1_ServingChanged: Sendable {
 
   public var primarySha256: String = String()
 
-  /// from the assignment's arrival to the new model answering
+  /// from the assignment's acceptance (signature checked, version stored) to the new model answering
   public var switchMicros: UInt64 = 0
 
   /// false: both models were resident, the switch was a pointer swap
