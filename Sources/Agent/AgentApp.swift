@@ -19,14 +19,16 @@ public enum AgentApp {
         let spool = try WindowSpool(path: "\(configuration.dataDir)/spool.sqlite")
         let cache = try ModelCache(directory: "\(configuration.dataDir)/models", logger: logger)
         let metrics = AgentMetrics()
-        let signingKey = try configuration.coordinatorSigningKey.map(ManifestSigning.publicKey(pemFile:))
+        let gate = SignedAssignmentGate(
+            keys: try TrustedSigningKeys(pemFiles: configuration.signingKeyFiles),
+            acceptedVersion: try HighWaterMarkFile(path: "\(configuration.dataDir)/accepted-assignment-version"))
 
         let tls = try DaemonTLS(configuration.tls, logger: logger)
         let link = CoordinatorLink(
             configuration: configuration, tls: try tls.clientContext(), verification: tls.verification,
             session: LinkSession(
                 labels: configuration.labels, cache: cache, spool: spool, state: state, notifier: notifier,
-                signingKey: signingKey, noiseFloorPath: Self.noiseFloorPath(configuration), metrics: metrics, logger: logger),
+                gate: gate, noiseFloorPath: Self.noiseFloorPath(configuration), metrics: metrics, logger: logger),
             logger: logger)
         let shadow = ShadowRunner(
             queue: queue, state: state, spool: spool, notifier: notifier, noiseFloorRate: configuration.noiseFloorRate,

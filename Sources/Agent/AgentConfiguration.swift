@@ -22,9 +22,12 @@ public struct AgentConfiguration: Sendable, Codable {
     public var reconnect: Backoff.Configuration
     /// Reported in Hello; staged rollouts target agents by them (e.g. site, device-class).
     public var labels: [String: String]
-    /// The coordinator's Ed25519 public key (PEM). When set, only models whose manifest it signed
-    /// are loaded.
+    /// The coordinator's Ed25519 public key (PEM): one trusted signing key.
     public var coordinatorSigningKey: String?
+    /// More trusted Ed25519 public keys (PEM), e.g. the next key during a rotation. With any trusted
+    /// key, only signed, unexpired assignments no older than the last accepted are taken, and only
+    /// models whose manifest a trusted key signed are loaded.
+    public var trustedSigningKeys: [String]
     /// Fraction of shadowed requests on which the reference also runs on another float kernel path
     /// (the noise floor: what the float model differs from itself); 0 turns it off.
     public var noiseFloorRate: Double
@@ -36,6 +39,7 @@ public struct AgentConfiguration: Sendable, Codable {
         case shadowQueueCapacity = "shadow-queue-capacity"
         case maxFrameBytes = "max-frame-bytes"
         case coordinatorSigningKey = "coordinator-signing-key"
+        case trustedSigningKeys = "trusted-signing-keys"
         case noiseFloorRate = "noise-floor-rate"
     }
 
@@ -52,6 +56,7 @@ public struct AgentConfiguration: Sendable, Codable {
         // Optional: an agent without labels is matched only by rollouts that target every agent.
         labels = try container.decodeIfPresent([String: String].self, forKey: .labels) ?? [:]
         coordinatorSigningKey = try container.decodeIfPresent(String.self, forKey: .coordinatorSigningKey)
+        trustedSigningKeys = try container.decodeIfPresent([String].self, forKey: .trustedSigningKeys) ?? []
         noiseFloorRate = try container.decodeIfPresent(Double.self, forKey: .noiseFloorRate) ?? 0.05
         guard (0...1).contains(noiseFloorRate) else {
             throw DecodingError.dataCorruptedError(forKey: .noiseFloorRate, in: container, debugDescription: "must be in [0, 1]")
@@ -67,6 +72,12 @@ public struct AgentConfiguration: Sendable, Codable {
         configuration.coordinatorSigningKey = configuration.coordinatorSigningKey.map {
             ConfigurationFile.resolve($0, against: base)
         }
+        configuration.trustedSigningKeys = configuration.trustedSigningKeys.map { ConfigurationFile.resolve($0, against: base) }
         return configuration
+    }
+
+    /// Every trusted signing key file: `coordinator-signing-key` and `trusted-signing-keys`.
+    public var signingKeyFiles: [String] {
+        (coordinatorSigningKey.map { [$0] } ?? []) + trustedSigningKeys
     }
 }

@@ -12,6 +12,7 @@ struct AgentMetrics: Sendable {
     let servingSwitch: DurationHistogram
     let modelBytesReceived: Counter
     let modelsRejected: Counter
+    let assignmentsRefused: Counter
     let coordinatorConnected: Gauge
 
     init() {
@@ -30,12 +31,15 @@ struct AgentMetrics: Sendable {
         servingSwitch = registry.makeDurationHistogram(
             descriptor: name(
                 "serving_switch", unit: "seconds",
-                "From a promotion or rollback assignment's arrival to the new model answering."),
+                "From a promotion or rollback assignment's acceptance (signature checked, version stored) to the new model answering."),
             buckets: MetricsEndpoint.latencyBuckets)
         modelBytesReceived = registry.makeCounter(descriptor: name(
             "model_bytes_received", unit: "total", "Model bytes downloaded and verified chunk by chunk."))
         modelsRejected = registry.makeCounter(descriptor: name(
             "models_rejected", unit: "total", "Models refused: a manifest that does not verify, or content that never matches."))
+        assignmentsRefused = registry.makeCounter(descriptor: name(
+            "assignments_refused", unit: "total",
+            "Assignments refused for their signed metadata (signature, key, expiry, older version), and downloads stopped at expiry."))
         coordinatorConnected = registry.makeGauge(descriptor: name(
             "coordinator_connected", "1 while a session with the coordinator is up."))
     }

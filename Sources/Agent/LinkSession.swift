@@ -1,4 +1,3 @@
-import Crypto
 import DaemonSupport
 import FleetProtocol
 import Foundation
@@ -28,8 +27,9 @@ struct LinkSession {
     let spool: WindowSpool
     let state: ServingState
     let notifier: WindowNotifier
-    /// The coordinator's manifest-signing key; nil accepts unsigned models.
-    let signingKey: Curve25519.Signing.PublicKey?
+    /// The signing keys the agent trusts (for assignments and manifests) and its anti-rollback state;
+    /// with no keys, unsigned assignments and models are accepted.
+    let gate: SignedAssignmentGate
     /// The float kernel path the noise floor runs the reference on; nil: no floor.
     let noiseFloorPath: String?
     let metrics: AgentMetrics
@@ -43,7 +43,9 @@ struct LinkSession {
         let cached = await cache.cachedAddresses()
         try await outbound.write(Envelope(.hello(.with {
             $0.protocolVersions = [FleetFraming.protocolVersion]
-            $0.capabilities = ["model-chunks", "shadow-windows", "kernel:\(InferenceSession.integerKernelPath)"]
+            $0.capabilities = [
+                "model-chunks", "shadow-windows", Self.signedAssignmentsCapability, "kernel:\(InferenceSession.integerKernelPath)",
+            ]
             $0.agentVersion = AgentApp.version
             $0.kernelPath = InferenceSession.integerKernelPath
             $0.cachedModels = cached
@@ -79,6 +81,8 @@ struct LinkSession {
     ) async throws {
         var downloads = AssignmentDownloads()
         var isWelcomed = false
+        // An older coordinator cannot read reports of signed metadata; they are only logged then.
+        var reports = SignedMetadataReports(outbound: nil)
         for try await envelope in inbound {
             if !isWelcomed {
                 switch envelope.payload {
@@ -88,7 +92,14 @@ struct LinkSession {
                         "agent_id": "\(welcome.agentID)", "protocol": "\(welcome.protocolVersion)",
                     ])
                     metrics.coordinatorConnected.set(to: 1)
+                    if welcome.capabilities.contains(Self.signedAssignmentsCapability) { reports = SignedMetadataReports(outbound: outbound) }
                     welcomed(.milliseconds(max(100, Int(welcome.heartbeatIntervalMs))))
+                    if let expired = gate.expiredWhileServing() {
+                        logger.warning("serving an assignment whose signed metadata expired", metadata: [
+                            "assignment": "\(expired.assignmentID)", "version": "\(expired.version)",
+                        ])
+                        try await reports.send(expired)
+                    }
                     continue
                 case .error(let error): throw LinkError.refused(reason: error.reason)
                 default: throw LinkError.expectedWelcome(got: Self.name(of: envelope))
@@ -96,7 +107,7 @@ struct LinkSession {
             }
             switch envelope.payload {
             case .assignment(let assignment):
-                try await accept(assignment, downloads: &downloads, outbound: outbound)
+                try await accept(assignment, downloads: &downloads, reports: reports, outbound: outbound)
             case .modelChunk(let chunk):
                 switch try await cache.receive(chunk) {
                 case .progressing:
@@ -104,6 +115,11 @@ struct LinkSession {
                 case .ignored:
                     break
                 case .refetch(let offset):
+                    if let assignment = downloads.assignment, gate.hasExpired(assignment) {
+                        downloads = AssignmentDownloads()
+                        try await refuseExpiredDownload(of: assignment, reports: reports)
+                        continue
+                    }
                     try await outbound.write(Envelope(.modelRequest(.with {
                         $0.sha256 = chunk.sha256
                         $0.offset = offset
@@ -126,7 +142,7 @@ struct LinkSession {
                 break
             case .error(let error):
                 logger.warning("coordinator reported an error", metadata: ["reason": "\(error.reason)"])
-            case .hello, .welcome, .modelRequest, .shadowWindow, .modelReady, .servingChanged, .modelRejected, nil:
+            case .hello, .welcome, .modelRequest, .shadowWindow, .modelReady, .servingChanged, .modelRejected, .signedMetadataReport, nil:
                 throw LinkError.unexpected(Self.name(of: envelope))
             }
         }
@@ -140,17 +156,42 @@ struct LinkSession {
         var pending: Set<String> = []
     }
 
-    /// Takes an assignment: verifies the signed manifests of the models its mode needs, then
-    /// switches between resident models at once, or downloads what is missing and loads it.
+    /// Takes an assignment: checks its signed metadata (signature, expiry, version), verifies the
+    /// signed manifests of the models its mode needs, then switches between resident models at
+    /// once, or downloads what is missing and loads it. A renewal of what serves only renews.
     private func accept(
-        _ assignment: Assignment, downloads: inout AssignmentDownloads, outbound: NIOAsyncChannelOutboundWriter<Envelope>
+        _ received: Assignment, downloads: inout AssignmentDownloads, reports: SignedMetadataReports,
+        outbound: NIOAsyncChannelOutboundWriter<Envelope>
     ) async throws {
-        let arrived = ContinuousClock.now
+        let assignment: Assignment
+        do {
+            assignment = try gate.admit(received)
+        } catch {
+            metrics.assignmentsRefused.increment()
+            logger.error("assignment refused", metadata: ["assignment": "\(received.assignmentID)", "reason": "\(error)"])
+            return try await reports.send(.with {
+                $0.assignmentID = received.assignmentID
+                $0.version = (error as? AssignmentSigning.Refusal)?.version ?? 0
+                $0.event = .refused
+                $0.reason = "\(error)"
+            })
+        }
         logger.info("assignment received", metadata: [
             "assignment": "\(assignment.assignmentID)", "model": "\(assignment.modelName)", "mode": "\(assignment.mode)",
             "sampling_rate": "\(assignment.samplingRate)", "window_size": "\(assignment.windowSize)",
+            "version": "\(assignment.version)",
         ])
-        if state.current?.assignment == assignment { return }
+        // The switch is timed from here: the accepted version is on disk (an fsync whose cost depends
+        // on the device, not on whether the models were resident).
+        let arrived = ContinuousClock.now
+        if let current = state.current?.assignment, current.withoutExpiry == assignment.withoutExpiry {
+            gate.serves(assignment)
+            return
+        }
+        if downloads.assignment?.withoutExpiry == assignment.withoutExpiry {
+            downloads.assignment = assignment  // renewed while its models download: they carry on
+            return
+        }
         let needed = ServingState.Active.needed(by: assignment)
         let task: TaskKind
         do {
@@ -159,10 +200,10 @@ struct LinkSession {
             downloads = AssignmentDownloads()
             return try await reject(assignment.candidate.sha256, of: assignment, reason: "its task is invalid: \(error)", outbound: outbound)
         }
-        if let signingKey {
+        if gate.requiresSignatures {
             for model in needed {
                 do {
-                    try ManifestSigning.verify(model, with: signingKey)
+                    try ManifestSigning.verify(model, trusting: gate.keys)
                 } catch {
                     downloads = AssignmentDownloads()
                     return try await reject(model.sha256, of: assignment, reason: "\(error)", outbound: outbound)
@@ -232,6 +273,7 @@ struct LinkSession {
         outbound: NIOAsyncChannelOutboundWriter<Envelope>
     ) async throws {
         let switched = arrived.duration(to: .now)
+        gate.serves(assignment)
         let primary = assignment.mode == .promoted ? assignment.candidate : assignment.reference
         logger.notice("serving", metadata: [
             "assignment": "\(assignment.assignmentID)", "mode": "\(assignment.mode)", "primary": "\(primary.sha256)",
@@ -260,6 +302,22 @@ struct LinkSession {
             $0.switchMicros = UInt64(max(0, switched / .microseconds(1)))
             $0.loadedFromDisk = loadedFromDisk
         })))
+    }
+
+    /// Stops downloading for an assignment whose signed metadata expired on the way: a renewal from
+    /// the coordinator starts the download again where it stopped.
+    private func refuseExpiredDownload(of assignment: Assignment, reports: SignedMetadataReports) async throws {
+        let reason = AssignmentSigning.Refusal.expired(
+            assignmentID: assignment.assignmentID, version: assignment.version, expiredAtMillis: assignment.expiresAtMs,
+            nowMillis: SignedAssignmentGate.nowMillis)
+        metrics.assignmentsRefused.increment()
+        logger.error("download stopped", metadata: ["assignment": "\(assignment.assignmentID)", "reason": "\(reason)"])
+        try await reports.send(.with {
+            $0.assignmentID = assignment.assignmentID
+            $0.version = assignment.version
+            $0.event = .refused
+            $0.reason = "download stopped: \(reason)"
+        })
     }
 
     /// Refuses a model of an assignment: it is never loaded, and the coordinator hears why.
@@ -294,7 +352,19 @@ struct LinkSession {
         }
     }
 
+    static let signedAssignmentsCapability = "signed-assignments"
+
     private static func name(of envelope: Envelope) -> String {
         envelope.payload.map { "\($0)".prefix(48).description } ?? "an empty envelope"
+    }
+}
+
+/// Where reports of signed metadata go: to a coordinator that shares "signed-assignments", else
+/// nowhere (an older coordinator would take the unknown message for a protocol violation).
+private struct SignedMetadataReports {
+    let outbound: NIOAsyncChannelOutboundWriter<Envelope>?
+
+    func send(_ report: SignedMetadataReport) async throws {
+        try await outbound?.write(Envelope(.signedMetadataReport(report)))
     }
 }

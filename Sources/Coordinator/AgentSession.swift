@@ -92,17 +92,19 @@ struct AgentSession {
     }
 
     /// Sends the agent its assignment now and again whenever it changes (a stage advanced, the
-    /// agent was enrolled).
+    /// agent was enrolled), and renewed once half its signed lifetime has passed, so a connected
+    /// agent's metadata never expires.
     private func sendAssignments(on changes: AsyncStream<Void>, to outbound: NIOAsyncChannelOutboundWriter<Envelope>) async throws {
-        var sent: Assignment?
+        var sent: (assignment: Assignment, at: ContinuousClock.Instant)?
         for await _ in changes {
-            guard let assignment = try await controller.assignment(for: agentID), assignment != sent else { continue }
-            try await outbound.write(Envelope(.assignment(assignment)))
-            sent = assignment
+            guard let assignment = try await controller.assignment(for: agentID) else { continue }
+            if let sent, sent.assignment == assignment, sent.at.duration(to: .now) < controller.settings.assignmentLifetime / 2 { continue }
+            try await outbound.write(Envelope(.assignment(try await controller.signed(assignment, for: agentID))))
+            sent = (assignment, .now)
         }
     }
 
-    static let capabilities: Set<String> = ["model-chunks", "shadow-windows"]
+    static let capabilities: Set<String> = ["model-chunks", "shadow-windows", "signed-assignments"]
 
     /// Takes the agent id for this connection, replacing an older connection with the same id at most
     /// once per interval; otherwise refuses this one. Either is logged, counted and recorded.
@@ -191,6 +193,8 @@ struct AgentSession {
                             assignmentID: rejection.assignmentID, agentID: agentID, action: "model-rejected",
                             reason: "refused model \(rejection.sha256): \(rejection.reason)")
                     }
+                case .signedMetadataReport(let report):
+                    try await record(report)
                 case .heartbeat:
                     presence.seen(agentID)
                 case .error(let error):
@@ -213,12 +217,29 @@ struct AgentSession {
     }
 
     /// Acks only after the window's batch commits; a duplicate is acked again, never stored twice.
+    /// A window for an unknown assignment, or for a stage the agent is not a member of, is left
+    /// unacknowledged; the second is also recorded in the rollout's history.
     private func ingest(_ window: ShadowWindow, outbound: NIOAsyncChannelOutboundWriter<Envelope>) async throws {
-        guard try controller.isKnownAssignment(window.assignmentID) else {
+        switch try controller.standing(ofAgent: agentID, inAssignment: window.assignmentID) {
+        case .member:
+            break
+        case .unknown:
             logger.warning("window for an unknown assignment kept unacknowledged", metadata: [
                 "assignment": "\(window.assignmentID)", "sequence": "\(window.sequence)",
             ])
             try await outbound.write(Envelope(.error(.with { $0.reason = "unknown assignment \(window.assignmentID)" })))
+            return
+        case .notMember(let rolloutID, let stage):
+            let reason = "window \(window.sequence) for assignment \(window.assignmentID) (rollout \(rolloutID), stage \(stage + 1)) "
+                + "refused: agent \(agentID) is not a member of that stage"
+            logger.warning("window from a non-member refused", metadata: [
+                "assignment": "\(window.assignmentID)", "sequence": "\(window.sequence)", "rollout": "\(rolloutID)",
+            ])
+            metrics.windowsRefused.increment()
+            try await writer.perform { [agentID] ledger in
+                try ledger.recordAgentReport(assignmentID: window.assignmentID, agentID: agentID, action: "window-refused", reason: reason)
+            }
+            try await outbound.write(Envelope(.error(.with { $0.reason = reason })))
             return
         }
         let result = try await writer.ingest(WindowRecord(agentID: agentID, window: window))
@@ -240,6 +261,19 @@ struct AgentSession {
         try await writer.perform { ledger in
             guard try ledger.assignment(id: record.assignmentID) != nil else { return }
             try ledger.recordServingChange(record)
+        }
+    }
+
+    /// Signed metadata the agent refused (a replay, an expired or a downgraded assignment), or an
+    /// assignment that expired while the agent served it cut off: into the rollout's history.
+    private func record(_ report: SignedMetadataReport) async throws {
+        let action = report.event == .expiredWhileServing ? "metadata-expired-while-serving" : "assignment-refused"
+        logger.warning("agent reported signed metadata", metadata: [
+            "assignment": "\(report.assignmentID)", "version": "\(report.version)", "event": "\(action)", "reason": "\(report.reason)",
+        ])
+        try await writer.perform { [agentID] ledger in
+            try ledger.recordAgentReport(
+                assignmentID: report.assignmentID, agentID: agentID, action: action, reason: "version \(report.version): \(report.reason)")
         }
     }
 

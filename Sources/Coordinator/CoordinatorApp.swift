@@ -21,7 +21,8 @@ public enum CoordinatorApp {
         let metrics = CoordinatorMetrics()
         let settings = RolloutController.Settings(
             signingKey: try configuration.signingKey.map(ManifestSigning.privateKey(pemFile:)),
-            referenceResidentMillis: configuration.referenceResidentMillis)
+            referenceResidentMillis: configuration.referenceResidentMillis,
+            assignmentLifetime: .milliseconds(configuration.assignmentLifetimeMillis))
         let controller = RolloutController(ledger: ledger, store: store, policy: policy, settings: settings, metrics: metrics, logger: logger)
         if let rollout = configuration.rollout {
             try await controller.open(rollout)
@@ -42,6 +43,9 @@ public enum CoordinatorApp {
         ]
         if let tick = controller.evaluationTick {
             services.append(.init(service: EvaluationTimer(controller: controller, tick: tick)))
+        }
+        if settings.signingKey != nil {
+            services.append(.init(service: AssignmentRenewal(controller: controller)))
         }
         services.append(.init(service: listener))
         if let admin = configuration.admin {

@@ -43,6 +43,10 @@ public struct CoordinatorConfiguration: Sendable, Codable {
     public var metrics: Listen?
     /// The Ed25519 private key (PEM) that signs model manifests; agents verify with its public half.
     public var signingKey: String?
+    /// How long a signed assignment stays valid; connected agents get it renewed at half of it. An
+    /// agent refuses a new assignment or download whose metadata expired (a replay, or a coordinator
+    /// gone for that long); a model already serving keeps serving.
+    public var assignmentLifetimeMillis: Int
     /// Model transfers streamed at once, across all agents.
     public var maxConcurrentTransfers: Int
     /// After a promotion, how long agents keep the former reference loaded and shadowed, so that a
@@ -69,6 +73,7 @@ public struct CoordinatorConfiguration: Sendable, Codable {
         case heartbeatIntervalMillis = "heartbeat-interval-ms"
         case maxFrameBytes = "max-frame-bytes"
         case signingKey = "signing-key"
+        case assignmentLifetimeMillis = "assignment-lifetime-ms"
         case maxConcurrentTransfers = "max-concurrent-transfers"
         case referenceResidentMillis = "reference-resident-ms"
         case maxHandshakesInFlight = "max-handshakes-in-flight"
@@ -91,6 +96,12 @@ public struct CoordinatorConfiguration: Sendable, Codable {
         admin = try container.decodeIfPresent(Listen.self, forKey: .admin)
         metrics = try container.decodeIfPresent(Listen.self, forKey: .metrics)
         signingKey = try container.decodeIfPresent(String.self, forKey: .signingKey)
+        assignmentLifetimeMillis = try container.decodeIfPresent(Int.self, forKey: .assignmentLifetimeMillis) ?? 86_400_000
+        guard assignmentLifetimeMillis >= 1_000 else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .assignmentLifetimeMillis, in: container,
+                debugDescription: "must be at least 1000 (a second), got \(assignmentLifetimeMillis)")
+        }
         maxConcurrentTransfers = try container.decodeIfPresent(Int.self, forKey: .maxConcurrentTransfers) ?? 4
         guard maxConcurrentTransfers >= 1 else {
             throw DecodingError.dataCorruptedError(

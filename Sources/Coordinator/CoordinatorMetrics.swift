@@ -10,6 +10,7 @@ public struct CoordinatorMetrics: Sendable {
     let windowsIngested: Counter
     let windowBatches: Counter
     let helloBatches: Counter
+    let windowsRefused: Counter
     let modelBytesPushed: Counter
     let transfersActive: Gauge
     let transfersWaiting: Gauge
@@ -31,6 +32,8 @@ public struct CoordinatorMetrics: Sendable {
             "window_batches", unit: "total", "Ledger transactions that stored windows: windows_ingested / this is the mean batch."))
         helloBatches = registry.makeCounter(descriptor: name(
             "hello_batches", unit: "total", "Ledger transactions that recorded agents' Hellos (many at once while a fleet reconnects)."))
+        windowsRefused = registry.makeCounter(descriptor: name(
+            "windows_refused", unit: "total", "Shadow windows refused because their agent is not a member of the assignment's stage."))
         modelBytesPushed = registry.makeCounter(descriptor: name("model_bytes_pushed", unit: "total", "Model bytes sent to agents."))
         transfersActive = registry.makeGauge(descriptor: name("model_transfers_active", "Model transfers streaming now."))
         transfersWaiting = registry.makeGauge(descriptor: name(

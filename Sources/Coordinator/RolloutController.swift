@@ -33,21 +33,27 @@ public actor RolloutController {
     /// When each stage is evaluated next (the policy's `evaluation:` cadence).
     private var schedule: EvaluationSchedule
     nonisolated let executor: LedgerExecutor
-    /// Assignment ids windows have named that the ledger has (`isKnownAssignment`).
-    private nonisolated let knownAssignments = Mutex<Set<String>>([])
+    /// (agent, assignment) pairs whose windows count in the assignment's stage (`standing`).
+    private nonisolated let members = Mutex<Set<AgentAssignment>>([])
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
-    /// How the controller signs models and what it tells agents on promotion.
+    /// How the controller signs models and assignments and what it tells agents on promotion.
     public struct Settings: Sendable {
-        /// Signs each registered model's manifest; nil registers models unsigned.
+        /// Signs each registered model's manifest and each assignment sent; nil sends both unsigned.
         public var signingKey: Curve25519.Signing.PrivateKey?
         /// After a promotion, how long agents keep the former reference loaded and shadowed.
         public var referenceResidentMillis: Int
+        /// How long a signed assignment is valid; sessions send it again, renewed, at half of it.
+        public var assignmentLifetime: Duration
 
-        public init(signingKey: Curve25519.Signing.PrivateKey? = nil, referenceResidentMillis: Int = 600_000) {
+        public init(
+            signingKey: Curve25519.Signing.PrivateKey? = nil, referenceResidentMillis: Int = 600_000,
+            assignmentLifetime: Duration = .seconds(86_400)
+        ) {
             self.signingKey = signingKey
             self.referenceResidentMillis = referenceResidentMillis
+            self.assignmentLifetime = assignmentLifetime
         }
     }
 
@@ -93,15 +99,28 @@ public actor RolloutController {
         return configured?.assignment
     }
 
+    /// `assignment` as sent to `agentID`: with a signing key, versioned from the ledger's one counter
+    /// (the same version while the agent's assignment and mode stay the same), expiring after the
+    /// configured lifetime, and signed. A rollback is signed as an explicit one.
+    func signed(_ assignment: Assignment, for agentID: String, now: Date = Date()) throws -> Assignment {
+        guard let key = settings.signingKey else { return assignment }
+        let version = try ledger.assignmentVersion(agentID: agentID, assignmentID: assignment.assignmentID, mode: assignment.mode.ledgerName)
+        let expiry = now.addingTimeInterval(Double(settings.assignmentLifetime / .milliseconds(1)) / 1000)
+        return try AssignmentSigning.sign(
+            assignment, version: UInt64(version), expiresAtMillis: UInt64(expiry.timeIntervalSince1970 * 1000),
+            explicitRollback: assignment.mode == .rolledBack, with: key)
+    }
+
     /// Windows of any stage of any rollout are accepted (an agent's spool may still hold windows of
-    /// a stage that has since advanced); only the current stage's count toward a decision. Asked per
-    /// window, so answered on the caller's thread (a read, no hop to the ledger thread), and an id
-    /// once found is remembered: assignments are never deleted.
-    nonisolated func isKnownAssignment(_ id: String) throws -> Bool {
-        if knownAssignments.withLock({ $0.contains(id) }) { return true }
-        guard try ledger.assignment(id: id) != nil else { return false }
-        knownAssignments.withLock { _ = $0.insert(id) }
-        return true
+    /// a stage that has since advanced), but only from the stage's members; only the current stage's
+    /// count toward a decision. Asked per window, so answered on the caller's thread (a read, no hop
+    /// to the ledger thread), and membership once found is remembered: members are never removed.
+    nonisolated func standing(ofAgent agentID: String, inAssignment id: String) throws -> AssignmentStanding {
+        let pair = AgentAssignment(agentID: agentID, assignmentID: id)
+        if members.withLock({ $0.contains(pair) }) { return .member }
+        let standing = try ledger.standing(ofAgent: agentID, inAssignment: id)
+        if standing == .member { members.withLock { _ = $0.insert(pair) } }
+        return standing
     }
 
     /// Notes the windows a batch stored, per assignment, and evaluates the stages that are due.
@@ -171,15 +190,19 @@ public actor RolloutController {
             sha256: stored.sha256, name: name, precision: precision, sizeBytes: Int64(stored.sizeBytes), registeredAt: Date(),
             task: task)
         if let key = settings.signingKey {
+            let version = try ledger.nextManifestVersion(name: name, precision: precision)
             let signed = try ManifestSigning.sign(ModelManifest.with {
                 $0.sha256 = model.sha256
                 $0.sizeBytes = UInt64(model.sizeBytes)
                 $0.name = name
                 $0.precision = precision
                 $0.registeredAtMs = UInt64(model.registeredAt.timeIntervalSince1970 * 1000)
+                $0.version = UInt64(version)
             }, with: key)
             model.manifest = signed.manifest
             model.signature = signed.signature
+            model.manifestVersion = version
+            model.manifestKeyID = signed.keyID
         }
         try ledger.registerModel(model)
         return try ledger.model(sha256: stored.sha256)
@@ -195,6 +218,8 @@ public actor RolloutController {
             reference.manifest = SignedManifest.with {
                 $0.manifest = manifest
                 $0.signature = signature
+                // Manifests signed before key ids name none; agents then try every key they trust.
+                if let keyID = model.manifestKeyID { $0.keyID = keyID }
             }
         }
         return reference
@@ -215,4 +240,10 @@ public actor RolloutController {
         assignment.task = TaskSpec(task ?? .topOneClassification)
         return assignment
     }
+}
+
+/// An agent and an assignment whose stage counts its windows.
+private struct AgentAssignment: Hashable {
+    let agentID: String
+    let assignmentID: String
 }

@@ -11,6 +11,7 @@ public enum ManifestSigning {
         case notAnEd25519Key(path: String)
         case unsigned(sha256: String)
         case badSignature(sha256: String)
+        case untrustedKey(sha256: String, reason: String)
         case manifestMismatch(sha256: String, field: String)
 
         public var description: String {
@@ -19,6 +20,7 @@ public enum ManifestSigning {
             case .notAnEd25519Key(let path): "\(path) is not an Ed25519 key in PEM (PKCS#8 private or SubjectPublicKeyInfo public)"
             case .unsigned(let sha256): "model \(sha256) comes without a signed manifest, and this agent requires one"
             case .badSignature(let sha256): "the manifest of model \(sha256) does not verify with the coordinator's public key"
+            case .untrustedKey(let sha256, let reason): "the manifest of model \(sha256) is refused: \(reason)"
             case .manifestMismatch(let sha256, let field):
                 "the signed manifest of model \(sha256) disagrees with the assignment on \(field)"
             }
@@ -42,15 +44,22 @@ public enum ManifestSigning {
         return try SignedManifest.with {
             $0.manifest = bytes
             $0.signature = try key.signature(for: bytes)
+            $0.keyID = TrustedSigningKeys.keyID(of: key.publicKey)
         }
     }
 
-    /// The manifest of `model` if its signature verifies and it names the same bytes.
+    /// The manifest of `model` if a trusted key signed it and it names the same bytes.
     @discardableResult
-    public static func verify(_ model: ModelRef, with key: Curve25519.Signing.PublicKey) throws -> ModelManifest {
+    public static func verify(_ model: ModelRef, trusting keys: TrustedSigningKeys) throws -> ModelManifest {
         guard model.hasManifest else { throw SigningError.unsigned(sha256: model.sha256) }
-        guard key.isValidSignature(model.manifest.signature, for: model.manifest.manifest),
-              let manifest = try? ModelManifest(serializedBytes: model.manifest.manifest)
+        let verified: Bool
+        do {
+            verified = try keys.isValidSignature(
+                model.manifest.signature, of: model.manifest.manifest, keyID: model.manifest.hasKeyID ? model.manifest.keyID : nil)
+        } catch {
+            throw SigningError.untrustedKey(sha256: model.sha256, reason: "\(error)")
+        }
+        guard verified, let manifest = try? ModelManifest(serializedBytes: model.manifest.manifest)
         else { throw SigningError.badSignature(sha256: model.sha256) }
         guard manifest.sha256 == model.sha256 else { throw SigningError.manifestMismatch(sha256: model.sha256, field: "sha256") }
         guard manifest.sizeBytes == model.sizeBytes else {

@@ -153,6 +153,27 @@ extension Ledger {
         try database.read { db in try AssignmentRecord.fetchOne(db, key: id) }
     }
 
+    /// Whether `agentID`'s windows may count in the evidence of assignment `id`'s stage: a staged
+    /// rollout's stage counts its members only (enrolled in that stage or an earlier one: members
+    /// stay); the configuration file's rollout, which has no plan, every agent.
+    public func standing(ofAgent agentID: String, inAssignment id: String) throws -> AssignmentStanding {
+        try database.read { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT a.rollout_id, a.stage, p.rollout_id IS NOT NULL AS staged, m.stage AS joined
+                FROM assignments a
+                LEFT JOIN rollout_plans p ON p.rollout_id = a.rollout_id
+                LEFT JOIN stage_members m ON m.rollout_id = a.rollout_id AND m.agent_id = ?
+                WHERE a.id = ?
+                """, arguments: [agentID, id])
+            else { return .unknown }
+            let stage: Int = row["stage"]
+            let joined: Int? = row["joined"]
+            guard row["staged"] as Bool else { return .member }
+            if let joined, joined <= stage { return .member }
+            return .notMember(rolloutID: row["rollout_id"], stage: stage)
+        }
+    }
+
     /// Everything a decision rests on, over one stage's windows (or, `stage` nil, every window of the
     /// rollout): the sums, the sums per slice, and the models' mean latencies (for the guards). Read
     /// from the running totals, so its cost does not grow with the number of windows.
@@ -240,4 +261,11 @@ extension Ledger {
             sql: "INSERT INTO rollout_events (rollout_id, at, actor, action, stage, reason) VALUES (?, ?, ?, ?, ?, ?)",
             arguments: [rolloutID, date, actor, action, stage, reason])
     }
+}
+
+/// Whether an agent's window may count in an assignment's stage (`Ledger.standing(ofAgent:inAssignment:)`).
+public enum AssignmentStanding: Sendable, Equatable {
+    case unknown
+    case member
+    case notMember(rolloutID: String, stage: Int)
 }

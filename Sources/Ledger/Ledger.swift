@@ -45,8 +45,11 @@ public final class Ledger: Sendable {
             try model.insert(db, onConflict: .ignore)
             guard let manifest = model.manifest, let signature = model.signature else { return }
             try db.execute(
-                sql: "UPDATE models SET manifest = ?, signature = ? WHERE sha256 = ? AND signature IS NULL",
-                arguments: [manifest, signature, model.sha256])
+                sql: """
+                    UPDATE models SET manifest = ?, signature = ?, manifest_version = ?, manifest_key_id = ?
+                    WHERE sha256 = ? AND signature IS NULL
+                    """,
+                arguments: [manifest, signature, model.manifestVersion, model.manifestKeyID, model.sha256])
         }
     }
 

@@ -25,6 +25,9 @@ enum LedgerSchema {
         migrator.registerMigration("v6") { db in
             try db.execute(sql: v6)
         }
+        migrator.registerMigration("v7-signed-metadata-versions") { db in
+            try db.execute(sql: v7SignedMetadataVersions)
+        }
         return migrator
     }()
 
@@ -411,5 +414,26 @@ enum LedgerSchema {
             reason   TEXT NOT NULL
         ) STRICT;
         CREATE INDEX agent_events_by_agent ON agent_events(agent_id, id);
+        """
+
+    /// Versions for signed metadata (TUF's rules, SECURITY.md). `assignment_versions` is the one
+    /// counter every signed assignment takes its version from: AUTOINCREMENT never reuses or lowers
+    /// a number, so whatever an agent is sent next carries a higher version than anything before. A
+    /// version names one (agent, assignment, mode): sending it again (a renewed expiry) keeps it.
+    /// Manifests count per (name, precision), since reference and candidate share a name.
+    private static let v7SignedMetadataVersions = """
+        CREATE TABLE assignment_versions (
+            version       INTEGER PRIMARY KEY AUTOINCREMENT,
+            agent_id      TEXT NOT NULL,
+            assignment_id TEXT NOT NULL REFERENCES assignments(id),
+            mode          TEXT NOT NULL CHECK (mode IN ('shadow', 'promoted', 'rolled-back')),
+            issued_at     TEXT NOT NULL,
+            UNIQUE (agent_id, assignment_id, mode)
+        ) STRICT;
+
+        ALTER TABLE models ADD COLUMN manifest_version INTEGER CHECK (manifest_version >= 1);  -- NULL: unsigned, or signed before v7
+        ALTER TABLE models ADD COLUMN manifest_key_id TEXT;   -- the signing key's id; NULL as manifest_version
+        CREATE UNIQUE INDEX models_manifest_versions ON models(name, precision, manifest_version)
+            WHERE manifest_version IS NOT NULL;
         """
 }

@@ -150,7 +150,7 @@ final class SimulatedAgent: Sendable {
         case .error(let error):
             measurements.coordinatorError()
             logger.debug("coordinator reported an error", metadata: ["reason": "\(error.reason)"])
-        case .heartbeat, .welcome, .hello, .modelRequest, .modelReady, .shadowWindow, .servingChanged, .modelRejected, nil:
+        case .heartbeat, .welcome, .hello, .modelRequest, .modelReady, .shadowWindow, .servingChanged, .modelRejected, .signedMetadataReport, nil:
             break
         }
     }

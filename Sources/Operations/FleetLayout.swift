@@ -60,6 +60,8 @@ public struct FleetLayout: Sendable {
         public var metricsPort: Int?
         public var maxConcurrentTransfers = 4
         public var referenceResidentMillis = 600_000
+        /// How long each signed assignment is valid (`assignment-lifetime-ms`).
+        public var assignmentLifetimeMillis = 86_400_000
         /// `agent-limits:` (windows in flight, bytes per second); nil: the coordinator's defaults.
         public var agentLimits: (windowsInFlight: Int, bytesPerSecond: Int)?
 
@@ -92,6 +94,7 @@ public struct FleetLayout: Sendable {
             signing-key: \(pki.path)/signing.key
             max-concurrent-transfers: \(settings.maxConcurrentTransfers)
             reference-resident-ms: \(settings.referenceResidentMillis)
+            assignment-lifetime-ms: \(settings.assignmentLifetimeMillis)
 
             """ + (settings.agentLimits.map { """
             agent-limits:

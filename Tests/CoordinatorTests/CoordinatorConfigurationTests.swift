@@ -3,7 +3,7 @@ import XCTest
 
 @testable import Coordinator
 
-/// The connection limits of the coordinator's configuration file, read by the one strict parser.
+/// The limits of the coordinator's configuration file, read by the one strict parser.
 final class CoordinatorConfigurationTests: XCTestCase {
     private let minimal = """
         listen: {host: 127.0.0.1, port: 7443}
@@ -59,6 +59,14 @@ final class CoordinatorConfigurationTests: XCTestCase {
             XCTAssertThrowsError(try load(minimal + text), text) { error in
                 XCTAssertTrue("\(error)".contains(expected), "\(text): \(error)")
             }
+        }
+    }
+
+    func testSignedAssignmentsExpireAfterADayUnlessSetAndNeverWithinASecond() throws {
+        XCTAssertEqual(try load(minimal).assignmentLifetimeMillis, 86_400_000)
+        XCTAssertEqual(try load(minimal + "\nassignment-lifetime-ms: 60000").assignmentLifetimeMillis, 60_000)
+        XCTAssertThrowsError(try load(minimal + "\nassignment-lifetime-ms: 10")) { error in
+            XCTAssertTrue("\(error)".contains("line 8: assignment-lifetime-ms must be at least 1000 (a second), got 10"), "\(error)")
         }
     }
 

@@ -78,12 +78,34 @@ final class LedgerWriterTests: XCTestCase {
         XCTAssertEqual(try reader.query("SELECT device_class FROM windows WHERE agent_id = 'agent-7'").rows, [["pi5"]])
     }
 
-    /// Sessions ask per window whether its assignment exists, on their own thread.
+    /// Sessions ask per window whether its assignment exists and its agent belongs to the stage, on
+    /// their own thread.
     func testAssignmentsInTheLedgerAreKnownOthersAreNot() throws {
         let fixture = try WriterFixture(for: self)
-        XCTAssertTrue(try fixture.controller.isKnownAssignment(fixture.assignmentID))
-        XCTAssertTrue(try fixture.controller.isKnownAssignment(fixture.assignmentID), "remembered")
-        XCTAssertFalse(try fixture.controller.isKnownAssignment("a-000000000000"))
+        XCTAssertEqual(try fixture.controller.standing(ofAgent: "agent-1", inAssignment: fixture.assignmentID), .member)
+        XCTAssertEqual(try fixture.controller.standing(ofAgent: "agent-1", inAssignment: fixture.assignmentID), .member, "remembered")
+        XCTAssertEqual(try fixture.controller.standing(ofAgent: "agent-1", inAssignment: "a-000000000000"), .unknown)
+    }
+
+    /// A staged rollout's stage counts its members' windows only: an agent outside the stage that
+    /// names its assignment is refused, not counted into the stage's evidence.
+    func testAWindowFromAnAgentOutsideTheStageIsNotCounted() throws {
+        let fixture = try WriterFixture(for: self)
+        let ledger = fixture.ledger
+        for agent in ["agent-1", "agent-2"] {
+            try ledger.recordAgentSeen(id: agent, kernelPath: "avx2", agentVersion: "test", labels: [:], at: Date())
+        }
+        let rollout = try ledger.createStagedRollout(
+            StagedRolloutRequest(
+                modelName: "digits-staged", referenceSHA256: String(repeating: "a", count: 64),
+                candidateSHA256: String(repeating: "b", count: 64), samplingRate: 1, windowSize: 10, windowMaxAgeMillis: 500,
+                policyVersion: "writer.1", target: [:], stages: [50, 100]),
+            actor: "operator:test")
+        try ledger.enroll(agentIDs: ["agent-1"], rolloutID: rollout.id, stage: 0)
+        let stageZero = try ledger.assignment(forRollout: rollout.id, stage: 0).id
+        XCTAssertEqual(try fixture.controller.standing(ofAgent: "agent-1", inAssignment: stageZero), .member)
+        XCTAssertEqual(
+            try fixture.controller.standing(ofAgent: "agent-2", inAssignment: stageZero), .notMember(rolloutID: rollout.id, stage: 0))
     }
 
     func testWritesAndEvaluationsRunOnTheLedgerThread() async throws {

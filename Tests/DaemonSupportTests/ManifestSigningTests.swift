@@ -7,6 +7,7 @@ import XCTest
 
 final class ManifestSigningTests: XCTestCase {
     private let key = Curve25519.Signing.PrivateKey()
+    private var trusted: TrustedSigningKeys { TrustedSigningKeys([key.publicKey]) }
 
     private func signedModel(sha256: String = String(repeating: "ab", count: 32), size: UInt64 = 1_000) throws -> ModelRef {
         let manifest = ModelManifest.with {
@@ -23,30 +24,33 @@ final class ManifestSigningTests: XCTestCase {
     }
 
     func testASignedManifestVerifies() throws {
-        let manifest = try ManifestSigning.verify(try signedModel(), with: key.publicKey)
+        let manifest = try ManifestSigning.verify(try signedModel(), trusting: trusted)
         XCTAssertEqual(manifest.name, "fashion-mnist-mlp")
     }
 
     func testAnyEditIsRefused() throws {
         var flipped = try signedModel()
         flipped.manifest.signature[0] ^= 1
-        XCTAssertThrowsError(try ManifestSigning.verify(flipped, with: key.publicKey)) {
+        XCTAssertThrowsError(try ManifestSigning.verify(flipped, trusting: trusted)) {
             XCTAssertEqual($0 as? ManifestSigning.SigningError, .badSignature(sha256: flipped.sha256))
         }
         var otherModel = try signedModel()
         otherModel.sha256 = String(repeating: "cd", count: 32)
-        XCTAssertThrowsError(try ManifestSigning.verify(otherModel, with: key.publicKey)) {
+        XCTAssertThrowsError(try ManifestSigning.verify(otherModel, trusting: trusted)) {
             XCTAssertEqual($0 as? ManifestSigning.SigningError, .manifestMismatch(sha256: otherModel.sha256, field: "sha256"))
         }
         var resized = try signedModel()
         resized.sizeBytes += 1
-        XCTAssertThrowsError(try ManifestSigning.verify(resized, with: key.publicKey)) {
+        XCTAssertThrowsError(try ManifestSigning.verify(resized, trusting: trusted)) {
             XCTAssertEqual($0 as? ManifestSigning.SigningError, .manifestMismatch(sha256: resized.sha256, field: "size"))
         }
-        XCTAssertThrowsError(try ManifestSigning.verify(try signedModel(), with: Curve25519.Signing.PrivateKey().publicKey))
+        let otherKey = TrustedSigningKeys([Curve25519.Signing.PrivateKey().publicKey])
+        XCTAssertThrowsError(try ManifestSigning.verify(try signedModel(), trusting: otherKey)) {
+            XCTAssertTrue("\($0)".contains("which this agent does not trust"), "\($0)")
+        }
         var unsigned = try signedModel()
         unsigned.clearManifest()
-        XCTAssertThrowsError(try ManifestSigning.verify(unsigned, with: key.publicKey)) {
+        XCTAssertThrowsError(try ManifestSigning.verify(unsigned, trusting: trusted)) {
             XCTAssertEqual($0 as? ManifestSigning.SigningError, .unsigned(sha256: unsigned.sha256))
         }
     }

@@ -10,13 +10,16 @@ final class RolloutTests: XCTestCase {
             "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND type IN ('table', 'view') ORDER BY name")
         XCTAssertEqual(
             objects.rows,
-            [["table", "agent_events"], ["view", "agent_health"], ["table", "agents"], ["table", "assignments"], ["view", "decision_history"],
+            [["table", "agent_events"], ["view", "agent_health"], ["table", "agents"], ["table", "assignment_versions"], ["table", "assignments"],
+             ["view", "decision_history"],
              ["table", "decisions"], ["table", "grdb_migrations"], ["table", "models"], ["table", "rollout_events"],
              ["view", "rollout_evidence"], ["table", "rollout_plans"], ["view", "rollout_summary"], ["table", "rollouts"],
              ["table", "serving_changes"], ["table", "slice_totals"], ["view", "stage_evidence"], ["table", "stage_members"],
              ["table", "stage_totals"], ["table", "window_classes"], ["table", "windows"]])
         XCTAssertEqual(try reader.query("PRAGMA journal_mode").rows, [["wal"]])
-        XCTAssertEqual(try reader.query("SELECT identifier FROM grdb_migrations").rows, [["v1"], ["v2"], ["v3"], ["v4"], ["v5"], ["v6"]])
+        XCTAssertEqual(
+            try reader.query("SELECT identifier FROM grdb_migrations").rows,
+            [["v1"], ["v2"], ["v3"], ["v4"], ["v5"], ["v6"], ["v7-signed-metadata-versions"]])
     }
 
     func testRegisteringAModelTwiceKeepsOneRow() throws {

@@ -42,7 +42,7 @@ final class TotalsMigrationTests: XCTestCase {
         }
 
         XCTAssertThrowsError(try Ledger.openReadOnly(path: path), "read-only cannot migrate") {
-            XCTAssertEqual($0 as? LedgerError, .olderSchema(path: path, schema: "v4", needed: "v6"))
+            XCTAssertEqual($0 as? LedgerError, .olderSchema(path: path, schema: "v4", needed: "v7-signed-metadata-versions"))
         }
         let ledger = try Ledger(path: path)
         let reader = try Ledger.openReadOnly(path: path)

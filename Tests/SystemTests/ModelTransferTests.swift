@@ -146,7 +146,7 @@ private struct ScriptedCoordinator: Sendable {
     /// nil: every transfer intact.
     let damage: ModelTransferTests.Damage?
     let transcript: Transcript
-    /// The fleet's model-signing key: the agent loads only models whose manifest it signed.
+    /// The fleet's signing key: the agent takes only assignments and models it signed.
     let signingKey: Curve25519.Signing.PrivateKey
 
     func serve(_ connection: FleetConnection) async throws {
@@ -160,14 +160,17 @@ private struct ScriptedCoordinator: Sendable {
                         $0.agentID = connection.identity
                         $0.heartbeatIntervalMs = 2000
                     })))
-                    try await outbound.write(Envelope(.assignment(try .with {
+                    let assignment = try Assignment.with {
                         $0.assignmentID = "a-test"
                         $0.modelName = "fashion-mnist-mlp"
                         $0.reference = try signed(reference)
                         $0.candidate = try signed(candidate)
                         $0.samplingRate = 1
                         $0.windowSize = 10
-                    })))
+                    }
+                    try await outbound.write(Envelope(.assignment(try AssignmentSigning.sign(
+                        assignment, version: 1, expiresAtMillis: UInt64(Date().timeIntervalSince1970 * 1000) + 3_600_000,
+                        explicitRollback: false, with: signingKey))))
                 case .modelRequest(let request):
                     guard let model = models[request.sha256] else { continue }
                     let firstCandidateTransfer = await transcript.request(request, candidate: request.sha256 == ContentAddress.sha256(of: candidate))

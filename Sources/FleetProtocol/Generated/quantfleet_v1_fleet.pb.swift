@@ -177,6 +177,14 @@ public nonisolated struct Quantfleet_V1_Envelope: Sendable {
     set {payload = .modelRejected(newValue)}
   }
 
+  public var signedMetadataReport: Quantfleet_V1_SignedMetadataReport {
+    get {
+      if case .signedMetadataReport(let v)? = payload {return v}
+      return Quantfleet_V1_SignedMetadataReport()
+    }
+    set {payload = .signedMetadataReport(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Payload: Equatable, Sendable {
@@ -192,6 +200,7 @@ public nonisolated struct Quantfleet_V1_Envelope: Sendable {
     case error(Quantfleet_V1_ProtocolError)
     case servingChanged(Quantfleet_V1_ServingChanged)
     case modelRejected(Quantfleet_V1_ModelRejected)
+    case signedMetadataReport(Quantfleet_V1_SignedMetadataReport)
 
   }
 
@@ -283,8 +292,8 @@ public nonisolated struct Quantfleet_V1_ModelRef: Sendable {
   fileprivate var _manifest: Quantfleet_V1_SignedManifest? = nil
 }
 
-/// What the coordinator vouches for when it registers a model. Agents verify the signature with the
-/// coordinator's Ed25519 public key (from their configuration) and then that the downloaded bytes hash
+/// What the coordinator vouches for when it registers a model. Agents verify the signature with a
+/// trusted Ed25519 public key (from their configuration) and then that the downloaded bytes hash
 /// to `sha256` before loading, so neither a swapped file in the model store nor an edited ledger row
 /// gets a model run.
 public nonisolated struct Quantfleet_V1_ModelManifest: Sendable {
@@ -302,9 +311,22 @@ public nonisolated struct Quantfleet_V1_ModelManifest: Sendable {
 
   public var registeredAtMs: UInt64 = 0
 
+  /// 1, 2, 3, ... per (name, precision): reference and candidate share a name, so a per-name counter
+  /// would make every rollback to the reference look like a downgrade. Absent: signed before versions.
+  public var version: UInt64 {
+    get {_version ?? 0}
+    set {_version = newValue}
+  }
+  /// Returns true if `version` has been explicitly set.
+  public var hasVersion: Bool {self._version != nil}
+  /// Clears the value of `version`. Subsequent reads from it will return its default value.
+  public mutating func clearVersion() {self._version = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _version: UInt64? = nil
 }
 
 public nonisolated struct Quantfleet_V1_SignedManifest: Sendable {
@@ -318,9 +340,21 @@ public nonisolated struct Quantfleet_V1_SignedManifest: Sendable {
   /// Ed25519 over `manifest`, 64 bytes
   public var signature: Data = Data()
 
+  /// which signing key (DaemonSupport SigningKeyID); absent: try every trusted key
+  public var keyID: String {
+    get {_keyID ?? String()}
+    set {_keyID = newValue}
+  }
+  /// Returns true if `keyID` has been explicitly set.
+  public var hasKeyID: Bool {self._keyID != nil}
+  /// Clears the value of `keyID`. Subsequent reads from it will return its default value.
+  public mutating func clearKeyID() {self._keyID = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _keyID: String? = nil
 }
 
 /// Coordinator -> agent: shadow `candidate` beside `reference` for requests to `model_name`.
@@ -397,11 +431,73 @@ public nonisolated struct Quantfleet_V1_Assignment: @unchecked Sendable {
   /// Clears the value of `task`. Subsequent reads from it will return its default value.
   public mutating func clearTask() {_uniqueStorage()._task = nil}
 
+  /// Signed-metadata fields (TUF's version and expiry). An agent that trusts signing keys reads them
+  /// only from inside `signed`; the copies here are what an agent without keys sees.
+  public var version: UInt64 {
+    get {_storage._version ?? 0}
+    set {_uniqueStorage()._version = newValue}
+  }
+  /// Returns true if `version` has been explicitly set.
+  public var hasVersion: Bool {_storage._version != nil}
+  /// Clears the value of `version`. Subsequent reads from it will return its default value.
+  public mutating func clearVersion() {_uniqueStorage()._version = nil}
+
+  /// unix milliseconds; refused after this (a model already serving keeps serving)
+  public var expiresAtMs: UInt64 {
+    get {_storage._expiresAtMs ?? 0}
+    set {_uniqueStorage()._expiresAtMs = newValue}
+  }
+  /// Returns true if `expiresAtMs` has been explicitly set.
+  public var hasExpiresAtMs: Bool {_storage._expiresAtMs != nil}
+  /// Clears the value of `expiresAtMs`. Subsequent reads from it will return its default value.
+  public mutating func clearExpiresAtMs() {_uniqueStorage()._expiresAtMs = nil}
+
+  /// the coordinator sends the agent back: a lower version, or a lower manifest version, is accepted
+  public var explicitRollback: Bool {
+    get {_storage._explicitRollback ?? false}
+    set {_uniqueStorage()._explicitRollback = newValue}
+  }
+  /// Returns true if `explicitRollback` has been explicitly set.
+  public var hasExplicitRollback: Bool {_storage._explicitRollback != nil}
+  /// Clears the value of `explicitRollback`. Subsequent reads from it will return its default value.
+  public mutating func clearExplicitRollback() {_uniqueStorage()._explicitRollback = nil}
+
+  /// absent when the coordinator has no signing key
+  public var signed: Quantfleet_V1_SignedAssignment {
+    get {_storage._signed ?? Quantfleet_V1_SignedAssignment()}
+    set {_uniqueStorage()._signed = newValue}
+  }
+  /// Returns true if `signed` has been explicitly set.
+  public var hasSigned: Bool {_storage._signed != nil}
+  /// Clears the value of `signed`. Subsequent reads from it will return its default value.
+  public mutating func clearSigned() {_uniqueStorage()._signed = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// The exact bytes of an Assignment (with `signed` empty) and the signature over them. An agent that
+/// trusts signing keys acts on these bytes only, never on the unsigned copy around them.
+public nonisolated struct Quantfleet_V1_SignedAssignment: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// a serialized Assignment: the exact bytes signed
+  public var assignment: Data = Data()
+
+  /// Ed25519 over `assignment`, 64 bytes
+  public var signature: Data = Data()
+
+  /// which signing key signed it
+  public var keyID: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 /// What the model's outputs mean, and so when the candidate's answer differs materially from the
@@ -942,7 +1038,7 @@ public nonisolated struct Quantfleet_V1_ServingChanged: Sendable {
 
   public var primarySha256: String = String()
 
-  /// from the assignment's arrival to the new model answering
+  /// from the assignment's acceptance (signature checked, version stored) to the new model answering
   public var switchMicros: UInt64 = 0
 
   /// false: both models were resident, the switch was a pointer swap
@@ -971,6 +1067,65 @@ public nonisolated struct Quantfleet_V1_ModelRejected: Sendable {
   public init() {}
 }
 
+/// Agent -> coordinator, only when Welcome shares the capability "signed-assignments": signed
+/// metadata the agent refused, or an assignment whose metadata expired while the agent served it
+/// cut off from the coordinator (sent once it reconnects). The coordinator records it in rollout_events.
+public nonisolated struct Quantfleet_V1_SignedMetadataReport: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var assignmentID: String = String()
+
+  public var version: UInt64 = 0
+
+  public var event: Quantfleet_V1_SignedMetadataReport.Event = .refused
+
+  public var reason: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum Event: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
+
+    /// the assignment was not accepted; `reason` says why
+    case refused // = 0
+
+    /// the serving assignment's metadata expired; it kept serving
+    case expiredWhileServing // = 1
+    case UNRECOGNIZED(Int)
+
+    public init() {
+      self = .refused
+    }
+
+    public init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .refused
+      case 1: self = .expiredWhileServing
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    public var rawValue: Int {
+      switch self {
+      case .refused: return 0
+      case .expiredWhileServing: return 1
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    public static let allCases: [Quantfleet_V1_SignedMetadataReport.Event] = [
+      .refused,
+      .expiredWhileServing,
+    ]
+
+  }
+
+  public init() {}
+}
+
 /// Sent before the sender closes a connection on a protocol violation.
 public nonisolated struct Quantfleet_V1_ProtocolError: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -994,7 +1149,7 @@ nonisolated extension Quantfleet_V1_ServingMode: SwiftProtobuf._ProtoNameProvidi
 
 nonisolated extension Quantfleet_V1_Envelope: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Envelope"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}hello\0\u{1}welcome\0\u{1}assignment\0\u{3}model_request\0\u{3}model_chunk\0\u{3}shadow_window\0\u{3}window_ack\0\u{1}heartbeat\0\u{3}model_ready\0\u{1}error\0\u{3}serving_changed\0\u{3}model_rejected\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}hello\0\u{1}welcome\0\u{1}assignment\0\u{3}model_request\0\u{3}model_chunk\0\u{3}shadow_window\0\u{3}window_ack\0\u{1}heartbeat\0\u{3}model_ready\0\u{1}error\0\u{3}serving_changed\0\u{3}model_rejected\0\u{3}signed_metadata_report\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1158,6 +1313,19 @@ nonisolated extension Quantfleet_V1_Envelope: SwiftProtobuf.Message, SwiftProtob
           self.payload = .modelRejected(v)
         }
       }()
+      case 13: try {
+        var v: Quantfleet_V1_SignedMetadataReport?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .signedMetadataReport(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .signedMetadataReport(v)
+        }
+      }()
       default: break
       }
     }
@@ -1216,6 +1384,10 @@ nonisolated extension Quantfleet_V1_Envelope: SwiftProtobuf.Message, SwiftProtob
     case .modelRejected?: try {
       guard case .modelRejected(let v)? = self.payload else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
+    }()
+    case .signedMetadataReport?: try {
+      guard case .signedMetadataReport(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
     }()
     case nil: break
     }
@@ -1390,7 +1562,7 @@ nonisolated extension Quantfleet_V1_ModelRef: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Quantfleet_V1_ModelManifest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ModelManifest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sha256\0\u{3}size_bytes\0\u{1}name\0\u{1}precision\0\u{3}registered_at_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sha256\0\u{3}size_bytes\0\u{1}name\0\u{1}precision\0\u{3}registered_at_ms\0\u{1}version\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1403,12 +1575,17 @@ nonisolated extension Quantfleet_V1_ModelManifest: SwiftProtobuf.Message, SwiftP
       case 3: try { try decoder.decodeSingularStringField(value: &self.name) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.precision) }()
       case 5: try { try decoder.decodeSingularUInt64Field(value: &self.registeredAtMs) }()
+      case 6: try { try decoder.decodeSingularUInt64Field(value: &self._version) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.sha256.isEmpty {
       try visitor.visitSingularStringField(value: self.sha256, fieldNumber: 1)
     }
@@ -1424,6 +1601,9 @@ nonisolated extension Quantfleet_V1_ModelManifest: SwiftProtobuf.Message, SwiftP
     if self.registeredAtMs != 0 {
       try visitor.visitSingularUInt64Field(value: self.registeredAtMs, fieldNumber: 5)
     }
+    try { if let v = self._version {
+      try visitor.visitSingularUInt64Field(value: v, fieldNumber: 6)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1433,6 +1613,7 @@ nonisolated extension Quantfleet_V1_ModelManifest: SwiftProtobuf.Message, SwiftP
     if lhs.name != rhs.name {return false}
     if lhs.precision != rhs.precision {return false}
     if lhs.registeredAtMs != rhs.registeredAtMs {return false}
+    if lhs._version != rhs._version {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1440,7 +1621,7 @@ nonisolated extension Quantfleet_V1_ModelManifest: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Quantfleet_V1_SignedManifest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SignedManifest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}manifest\0\u{1}signature\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}manifest\0\u{1}signature\0\u{3}key_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1450,24 +1631,33 @@ nonisolated extension Quantfleet_V1_SignedManifest: SwiftProtobuf.Message, Swift
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularBytesField(value: &self.manifest) }()
       case 2: try { try decoder.decodeSingularBytesField(value: &self.signature) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self._keyID) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.manifest.isEmpty {
       try visitor.visitSingularBytesField(value: self.manifest, fieldNumber: 1)
     }
     if !self.signature.isEmpty {
       try visitor.visitSingularBytesField(value: self.signature, fieldNumber: 2)
     }
+    try { if let v = self._keyID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 3)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Quantfleet_V1_SignedManifest, rhs: Quantfleet_V1_SignedManifest) -> Bool {
     if lhs.manifest != rhs.manifest {return false}
     if lhs.signature != rhs.signature {return false}
+    if lhs._keyID != rhs._keyID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1475,7 +1665,7 @@ nonisolated extension Quantfleet_V1_SignedManifest: SwiftProtobuf.Message, Swift
 
 nonisolated extension Quantfleet_V1_Assignment: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Assignment"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}assignment_id\0\u{3}model_name\0\u{1}reference\0\u{1}candidate\0\u{3}sampling_rate\0\u{3}window_size\0\u{3}window_max_age_ms\0\u{1}mode\0\u{3}reference_resident_ms\0\u{1}task\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}assignment_id\0\u{3}model_name\0\u{1}reference\0\u{1}candidate\0\u{3}sampling_rate\0\u{3}window_size\0\u{3}window_max_age_ms\0\u{1}mode\0\u{3}reference_resident_ms\0\u{1}task\0\u{1}version\0\u{3}expires_at_ms\0\u{3}explicit_rollback\0\u{1}signed\0")
 
   fileprivate class _StorageClass {
     var _assignmentID: String = String()
@@ -1488,6 +1678,10 @@ nonisolated extension Quantfleet_V1_Assignment: SwiftProtobuf.Message, SwiftProt
     var _mode: Quantfleet_V1_ServingMode = .shadow
     var _referenceResidentMs: UInt64 = 0
     var _task: Quantfleet_V1_TaskSpec? = nil
+    var _version: UInt64? = nil
+    var _expiresAtMs: UInt64? = nil
+    var _explicitRollback: Bool? = nil
+    var _signed: Quantfleet_V1_SignedAssignment? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1508,6 +1702,10 @@ nonisolated extension Quantfleet_V1_Assignment: SwiftProtobuf.Message, SwiftProt
       _mode = source._mode
       _referenceResidentMs = source._referenceResidentMs
       _task = source._task
+      _version = source._version
+      _expiresAtMs = source._expiresAtMs
+      _explicitRollback = source._explicitRollback
+      _signed = source._signed
     }
   }
 
@@ -1536,6 +1734,10 @@ nonisolated extension Quantfleet_V1_Assignment: SwiftProtobuf.Message, SwiftProt
         case 8: try { try decoder.decodeSingularEnumField(value: &_storage._mode) }()
         case 9: try { try decoder.decodeSingularUInt64Field(value: &_storage._referenceResidentMs) }()
         case 10: try { try decoder.decodeSingularMessageField(value: &_storage._task) }()
+        case 11: try { try decoder.decodeSingularUInt64Field(value: &_storage._version) }()
+        case 12: try { try decoder.decodeSingularUInt64Field(value: &_storage._expiresAtMs) }()
+        case 13: try { try decoder.decodeSingularBoolField(value: &_storage._explicitRollback) }()
+        case 14: try { try decoder.decodeSingularMessageField(value: &_storage._signed) }()
         default: break
         }
       }
@@ -1578,6 +1780,18 @@ nonisolated extension Quantfleet_V1_Assignment: SwiftProtobuf.Message, SwiftProt
       try { if let v = _storage._task {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
       } }()
+      try { if let v = _storage._version {
+        try visitor.visitSingularUInt64Field(value: v, fieldNumber: 11)
+      } }()
+      try { if let v = _storage._expiresAtMs {
+        try visitor.visitSingularUInt64Field(value: v, fieldNumber: 12)
+      } }()
+      try { if let v = _storage._explicitRollback {
+        try visitor.visitSingularBoolField(value: v, fieldNumber: 13)
+      } }()
+      try { if let v = _storage._signed {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 14)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1597,10 +1811,54 @@ nonisolated extension Quantfleet_V1_Assignment: SwiftProtobuf.Message, SwiftProt
         if _storage._mode != rhs_storage._mode {return false}
         if _storage._referenceResidentMs != rhs_storage._referenceResidentMs {return false}
         if _storage._task != rhs_storage._task {return false}
+        if _storage._version != rhs_storage._version {return false}
+        if _storage._expiresAtMs != rhs_storage._expiresAtMs {return false}
+        if _storage._explicitRollback != rhs_storage._explicitRollback {return false}
+        if _storage._signed != rhs_storage._signed {return false}
         return true
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Quantfleet_V1_SignedAssignment: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SignedAssignment"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}assignment\0\u{1}signature\0\u{3}key_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.assignment) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.signature) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.keyID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.assignment.isEmpty {
+      try visitor.visitSingularBytesField(value: self.assignment, fieldNumber: 1)
+    }
+    if !self.signature.isEmpty {
+      try visitor.visitSingularBytesField(value: self.signature, fieldNumber: 2)
+    }
+    if !self.keyID.isEmpty {
+      try visitor.visitSingularStringField(value: self.keyID, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Quantfleet_V1_SignedAssignment, rhs: Quantfleet_V1_SignedAssignment) -> Bool {
+    if lhs.assignment != rhs.assignment {return false}
+    if lhs.signature != rhs.signature {return false}
+    if lhs.keyID != rhs.keyID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2293,6 +2551,55 @@ nonisolated extension Quantfleet_V1_ModelRejected: SwiftProtobuf.Message, SwiftP
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
+}
+
+nonisolated extension Quantfleet_V1_SignedMetadataReport: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SignedMetadataReport"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}assignment_id\0\u{1}version\0\u{1}event\0\u{1}reason\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.assignmentID) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.version) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.event) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.assignmentID.isEmpty {
+      try visitor.visitSingularStringField(value: self.assignmentID, fieldNumber: 1)
+    }
+    if self.version != 0 {
+      try visitor.visitSingularUInt64Field(value: self.version, fieldNumber: 2)
+    }
+    if self.event != .refused {
+      try visitor.visitSingularEnumField(value: self.event, fieldNumber: 3)
+    }
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Quantfleet_V1_SignedMetadataReport, rhs: Quantfleet_V1_SignedMetadataReport) -> Bool {
+    if lhs.assignmentID != rhs.assignmentID {return false}
+    if lhs.version != rhs.version {return false}
+    if lhs.event != rhs.event {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Quantfleet_V1_SignedMetadataReport.Event: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0EVENT_REFUSED\0\u{1}EVENT_EXPIRED_WHILE_SERVING\0")
 }
 
 nonisolated extension Quantfleet_V1_ProtocolError: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

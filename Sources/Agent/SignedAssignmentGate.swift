@@ -1,0 +1,73 @@
+import DaemonSupport
+import FleetProtocol
+import Foundation
+import Synchronization
+
+/// What an assignment must pass before the agent acts on it, when the agent trusts signing keys:
+/// a trusted signature, unexpired metadata, and a version no lower than the highest it has accepted
+/// (kept in the data directory across restarts) unless signed as an explicit rollback. Without
+/// trusted keys every assignment passes as it comes, as before signed assignments.
+///
+/// It also remembers the expiry of the assignment serving now: a model keeps serving when its
+/// metadata expires while the coordinator is out of reach, and the agent reports that once it
+/// reconnects.
+final class SignedAssignmentGate: Sendable {
+    let keys: TrustedSigningKeys
+    private let acceptedVersion: HighWaterMarkFile
+    private let serving = Mutex<ServingMetadata?>(nil)
+
+    private struct ServingMetadata {
+        var assignmentID: String
+        var version: UInt64
+        var expiresAtMillis: UInt64
+        var reported = false
+    }
+
+    init(keys: TrustedSigningKeys, acceptedVersion: HighWaterMarkFile) {
+        self.keys = keys
+        self.acceptedVersion = acceptedVersion
+    }
+
+    var requiresSignatures: Bool { !keys.isEmpty }
+
+    /// The signed assignment to act on, its version now the highest accepted (durably); throws the
+    /// refusal, which names what was wrong.
+    func admit(_ assignment: Assignment, nowMillis: UInt64 = SignedAssignmentGate.nowMillis) throws -> Assignment {
+        guard requiresSignatures else { return assignment }
+        let metadata = try AssignmentSigning.verify(assignment, trusting: keys)
+        try AssignmentSigning.checkFreshness(metadata, highestAccepted: acceptedVersion.value, nowMillis: nowMillis)
+        try acceptedVersion.raise(to: metadata.version)
+        return metadata
+    }
+
+    /// Whether a download for `assignment` must stop: its signed metadata has expired.
+    func hasExpired(_ assignment: Assignment, nowMillis: UInt64 = SignedAssignmentGate.nowMillis) -> Bool {
+        assignment.hasExpiresAtMs && nowMillis >= assignment.expiresAtMs
+    }
+
+    /// Notes the signed metadata of the assignment serving now (or its renewal).
+    func serves(_ assignment: Assignment) {
+        guard assignment.hasExpiresAtMs else { return }
+        serving.withLock {
+            $0 = ServingMetadata(assignmentID: assignment.assignmentID, version: assignment.version, expiresAtMillis: assignment.expiresAtMs)
+        }
+    }
+
+    /// The serving assignment whose metadata has expired, once per expiry: what to report.
+    func expiredWhileServing(nowMillis: UInt64 = SignedAssignmentGate.nowMillis) -> SignedMetadataReport? {
+        serving.withLock { metadata in
+            guard var current = metadata, !current.reported, nowMillis >= current.expiresAtMillis else { return nil }
+            current.reported = true
+            metadata = current
+            return SignedMetadataReport.with {
+                $0.assignmentID = current.assignmentID
+                $0.version = current.version
+                $0.event = .expiredWhileServing
+                $0.reason = "its signed metadata expired at \(Date(timeIntervalSince1970: Double(current.expiresAtMillis) / 1000).formatted(.iso8601)) "
+                    + "while the coordinator was out of reach; the agent kept serving it"
+            }
+        }
+    }
+
+    static var nowMillis: UInt64 { UInt64(Date().timeIntervalSince1970 * 1000) }
+}
