@@ -39,38 +39,64 @@ static inline QF_AVX2 void store_columns(int32_t *c_row, size_t first_col, size_
     }
 }
 
-/* For the widening kernel: per quad, rows (4q, 4q+2) as two int16 in one int32, then rows (4q+1, 4q+3). */
-static void pair_rows(const uint8_t *a, size_t lda, size_t rows, size_t k, size_t quads, int32_t *x) {
+/* For the widening kernel: per quad, rows (4q, 4q+2) as two int16 in one int32, then rows (4q+1, 4q+3):
+ * the even and odd bytes of 16 activations zero-extended and interleaved quad by quad, a row's tail
+ * through a zero-padded copy. (Byte by byte, this took as long as the product for a 24-filter convolution.) */
+static QF_AVX2 void pair_rows(const uint8_t *a, size_t lda, size_t rows, size_t k, size_t quads, int32_t *x) {
+    const __m128i low_bytes = _mm_set1_epi16(0x00FF);
     for (size_t r = 0; r < rows; r++) {
-        for (size_t quad = 0; quad < quads; quad++) {
-            uint32_t v[4];
-            for (size_t i = 0; i < 4; i++) v[i] = 4 * quad + i < k ? a[r * lda + 4 * quad + i] : 0;
-            x[r * 2 * quads + 2 * quad] = (int32_t)(v[0] | (v[2] << 16));
-            x[r * 2 * quads + 2 * quad + 1] = (int32_t)(v[1] | (v[3] << 16));
+        const uint8_t *row = a + r * lda;
+        __m128i *pairs = (__m128i *)(x + r * 2 * quads);
+        for (size_t i = 0; i < 4 * quads; i += 16) {
+            __m128i bytes;
+            if (i + 16 <= k) {
+                bytes = _mm_loadu_si128((const __m128i *)(row + i));
+            } else {
+                uint8_t tail[16] = {0};
+                if (k > i) memcpy(tail, row + i, k - i);
+                bytes = _mm_loadu_si128((const __m128i *)tail);
+            }
+            __m128i even = _mm_and_si128(bytes, low_bytes), odd = _mm_srli_epi16(bytes, 8);
+            __m128i first = _mm_unpacklo_epi32(even, odd), second = _mm_unpackhi_epi32(even, odd);
+            /* The row's last 16 bytes may hold 1-3 quads: 8 bytes of pairs each, and no more are stored. */
+            size_t quads_here = 4 * quads - i >= 16 ? 4 : (4 * quads - i) / 4;
+            if (quads_here >= 2) _mm_storeu_si128(pairs, first);
+            else _mm_storel_epi64(pairs, first);
+            if (quads_here == 4) _mm_storeu_si128(pairs + 1, second);
+            else if (quads_here == 3) _mm_storel_epi64(pairs + 1, second);
+            pairs += 2;
         }
     }
 }
 
-/* Raw bytes: per quad, two weight loads and per row one broadcast, 2 vpmaddubsw, 2 vpmaddwd, 2 adds. */
+/* The register tiles below cover one 16-column weight tile as two halves of 8 columns, or only the
+ * first half when the tile holds 8 columns or fewer (a 24-filter convolution's second tile): packed
+ * columns 0-7 of a quad are its first 32 bytes. */
+
+/* Raw bytes: per quad, one weight load per half and per row one broadcast, then per half a
+ * vpmaddubsw, a vpmaddwd and an add. */
 static inline __attribute__((always_inline)) QF_AVX2 void byte_tile(
     const int32_t *x, size_t quads, const int8_t *tile, const qf_zero_points *zeros, const int32_t *row_terms, int32_t *c,
-    size_t ldc, size_t first_col, size_t n, const size_t rows) {
+    size_t ldc, size_t first_col, size_t n, const size_t rows, const size_t halves) {
     const __m256i ones = _mm256_set1_epi16(1);
     __m256i acc[ROWS_PER_BLOCK][2];
     QF_UNROLL for (size_t r = 0; r < rows; r++) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
     for (size_t quad = 0; quad < quads; quad++) {
-        const int8_t *block = tile + quad * QF_TILE_QUAD_BYTES;
-        __m256i w0 = _mm256_loadu_si256((const __m256i *)block);
-        __m256i w1 = _mm256_loadu_si256((const __m256i *)(block + 32));
+        __m256i w[2];
+        QF_UNROLL for (size_t half = 0; half < halves; half++) {
+            w[half] = _mm256_loadu_si256((const __m256i *)(tile + quad * QF_TILE_QUAD_BYTES + 32 * half));
+        }
         QF_UNROLL for (size_t r = 0; r < rows; r++) {
             __m256i activations = _mm256_set1_epi32(x[r * quads + quad]);
-            acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(_mm256_maddubs_epi16(activations, w0), ones));
-            acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(_mm256_maddubs_epi16(activations, w1), ones));
+            QF_UNROLL for (size_t half = 0; half < halves; half++) {
+                acc[r][half] = _mm256_add_epi32(acc[r][half], _mm256_madd_epi16(_mm256_maddubs_epi16(activations, w[half]), ones));
+            }
         }
     }
     QF_UNROLL for (size_t r = 0; r < rows; r++) {
-        store_columns(c + r * ldc, first_col, n, zeros, row_terms[r], acc[r][0]);
-        store_columns(c + r * ldc, first_col + 8, n, zeros, row_terms[r], acc[r][1]);
+        QF_UNROLL for (size_t half = 0; half < halves; half++) {
+            store_columns(c + r * ldc, first_col + 8 * half, n, zeros, row_terms[r], acc[r][half]);
+        }
     }
 }
 
@@ -78,12 +104,12 @@ static inline __attribute__((always_inline)) QF_AVX2 void byte_tile(
  * its odd rows (4q+1, 4q+3) as 16-bit pairs, by shifts; per row, one vpmaddwd with each. */
 static inline __attribute__((always_inline)) QF_AVX2 void widened_tile(
     const int32_t *x, size_t quads, const int8_t *tile, const qf_zero_points *zeros, const int32_t *row_terms, int32_t *c,
-    size_t ldc, size_t first_col, size_t n, const size_t rows) {
+    size_t ldc, size_t first_col, size_t n, const size_t rows, const size_t halves) {
     __m256i acc[ROWS_PER_BLOCK][2];
     QF_UNROLL for (size_t r = 0; r < rows; r++) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
     for (size_t quad = 0; quad < quads; quad++) {
         __m256i even[2], odd[2];
-        QF_UNROLL for (size_t half = 0; half < 2; half++) {
+        QF_UNROLL for (size_t half = 0; half < halves; half++) {
             __m256i w = _mm256_loadu_si256((const __m256i *)(tile + quad * QF_TILE_QUAD_BYTES + 32 * half));
             even[half] = _mm256_srai_epi16(_mm256_slli_epi16(w, 8), 8);
             odd[half] = _mm256_srai_epi16(w, 8);
@@ -91,29 +117,34 @@ static inline __attribute__((always_inline)) QF_AVX2 void widened_tile(
         QF_UNROLL for (size_t r = 0; r < rows; r++) {
             __m256i a_even = _mm256_set1_epi32(x[r * 2 * quads + 2 * quad]);
             __m256i a_odd = _mm256_set1_epi32(x[r * 2 * quads + 2 * quad + 1]);
-            QF_UNROLL for (size_t half = 0; half < 2; half++) {
+            QF_UNROLL for (size_t half = 0; half < halves; half++) {
                 acc[r][half] = _mm256_add_epi32(acc[r][half], _mm256_add_epi32(_mm256_madd_epi16(a_even, even[half]),
                                                                                _mm256_madd_epi16(a_odd, odd[half])));
             }
         }
     }
     QF_UNROLL for (size_t r = 0; r < rows; r++) {
-        store_columns(c + r * ldc, first_col, n, zeros, row_terms[r], acc[r][0]);
-        store_columns(c + r * ldc, first_col + 8, n, zeros, row_terms[r], acc[r][1]);
+        QF_UNROLL for (size_t half = 0; half < halves; half++) {
+            store_columns(c + r * ldc, first_col + 8 * half, n, zeros, row_terms[r], acc[r][half]);
+        }
     }
 }
 
-/* The register tile for `rows` (1-4), inlined with a constant count so its accumulators stay in registers. */
-#define QF_ROWS_CASE(kernel, r) \
-    case r: kernel(x, quads, tile, zeros, row_terms, c, ldc, first_col, n, r); break;
+/* The register tile for `rows` (1-4) and `halves` (1-2), inlined with constant counts so its
+ * accumulators stay in registers. */
+#define QF_ROWS_CASE(kernel, r, halves) \
+    case r: kernel(x, quads, tile, zeros, row_terms, c, ldc, first_col, n, r, halves); break;
+#define QF_ROWS_SWITCH(kernel, halves) \
+    switch (rows) { QF_ROWS_CASE(kernel, 4, halves) QF_ROWS_CASE(kernel, 3, halves) QF_ROWS_CASE(kernel, 2, halves) QF_ROWS_CASE(kernel, 1, halves) }
 
 static QF_AVX2 void tile_of(int bytes, size_t rows, const int32_t *x, size_t quads, const int8_t *tile,
                             const qf_zero_points *zeros, const int32_t *row_terms, int32_t *c, size_t ldc,
                             size_t first_col, size_t n) {
+    int whole = n - first_col > 8;
     if (bytes) {
-        switch (rows) { QF_ROWS_CASE(byte_tile, 4) QF_ROWS_CASE(byte_tile, 3) QF_ROWS_CASE(byte_tile, 2) QF_ROWS_CASE(byte_tile, 1) }
+        if (whole) QF_ROWS_SWITCH(byte_tile, 2) else QF_ROWS_SWITCH(byte_tile, 1)
     } else {
-        switch (rows) { QF_ROWS_CASE(widened_tile, 4) QF_ROWS_CASE(widened_tile, 3) QF_ROWS_CASE(widened_tile, 2) QF_ROWS_CASE(widened_tile, 1) }
+        if (whole) QF_ROWS_SWITCH(widened_tile, 2) else QF_ROWS_SWITCH(widened_tile, 1)
     }
 }
 

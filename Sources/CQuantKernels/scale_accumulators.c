@@ -1,12 +1,15 @@
 #include "CQuantKernels.h"
 
-void qf_scale_accumulators(const int32_t *restrict acc, size_t rows, size_t columns, const float *restrict scales,
-                           const float *restrict offsets, float *restrict y) {
+/* acc + acc_offsets wraps as onnxruntime's int32 Add does (through uint32: no signed overflow). */
+static inline int32_t offset_accumulator(int32_t acc, int32_t offset) { return (int32_t)((uint32_t)acc + (uint32_t)offset); }
+
+void qf_scale_accumulators(const int32_t *restrict acc, size_t rows, size_t columns, const int32_t *restrict acc_offsets,
+                           const float *restrict scales, const float *restrict offsets, float *restrict y) {
     for (size_t r = 0; r < rows; r++) {
         const int32_t *restrict source = acc + r * columns;
         float *restrict target = y + r * columns;
         for (size_t n = 0; n < columns; n++) {
-            target[n] = (float)source[n] * scales[n] + offsets[n];
+            target[n] = (float)offset_accumulator(source[n], acc_offsets[n]) * scales[n] + offsets[n];
         }
     }
 }
@@ -20,14 +23,19 @@ void qf_scale_accumulators(const int32_t *restrict acc, size_t rows, size_t colu
 #if defined(__x86_64__)
 #include <emmintrin.h>
 typedef __m128 qf_floats4;
-#define QF_SCALED4(acc, scale, offset) _mm_add_ps(_mm_mul_ps(_mm_cvtepi32_ps(_mm_loadu_si128((const __m128i *)(acc))), (scale)), (offset))
+#define QF_SCALED4(acc, acc_offset, scale, offset) \
+    _mm_add_ps(_mm_mul_ps(_mm_cvtepi32_ps(_mm_add_epi32(_mm_loadu_si128((const __m128i *)(acc)), (acc_offset))), (scale)), (offset))
+typedef __m128i qf_ints4;
+#define QF_LOADI4(p) _mm_loadu_si128((const __m128i *)(p))
 #define QF_LOADF4(p) _mm_loadu_ps(p)
 #define QF_STOREF4(p, v) _mm_storeu_ps((p), (v))
 #define QF_TRANSPOSE4(a, b, c, d) _MM_TRANSPOSE4_PS((a), (b), (c), (d))
 #elif defined(__aarch64__)
 #include <arm_neon.h>
 typedef float32x4_t qf_floats4;
-#define QF_SCALED4(acc, scale, offset) vaddq_f32(vmulq_f32(vcvtq_f32_s32(vld1q_s32(acc)), (scale)), (offset))
+#define QF_SCALED4(acc, acc_offset, scale, offset) vaddq_f32(vmulq_f32(vcvtq_f32_s32(vaddq_s32(vld1q_s32(acc), (acc_offset))), (scale)), (offset))
+typedef int32x4_t qf_ints4;
+#define QF_LOADI4(p) vld1q_s32(p)
 #define QF_LOADF4(p) vld1q_f32(p)
 #define QF_STOREF4(p, v) vst1q_f32((p), (v))
 #define QF_TRANSPOSE4(a, b, c, d)                                                                                      \
@@ -41,25 +49,26 @@ typedef float32x4_t qf_floats4;
     } while (0)
 #endif
 
-static inline void scale_transposed_element(const int32_t *restrict acc, size_t columns, const float *restrict scales,
-                                            const float *restrict offsets, float *restrict y, size_t y_stride, size_t r,
-                                            size_t n) {
-    y[n * y_stride + r] = (float)acc[r * columns + n] * scales[n] + offsets[n];
+static inline void scale_transposed_element(const int32_t *restrict acc, size_t columns, const int32_t *restrict acc_offsets,
+                                            const float *restrict scales, const float *restrict offsets, float *restrict y,
+                                            size_t y_stride, size_t r, size_t n) {
+    y[n * y_stride + r] = (float)offset_accumulator(acc[r * columns + n], acc_offsets[n]) * scales[n] + offsets[n];
 }
 
 void qf_scale_accumulators_transposed(const int32_t *restrict acc, size_t rows, size_t columns,
-                                      const float *restrict scales, const float *restrict offsets, float *restrict y,
-                                      size_t y_stride) {
+                                      const int32_t *restrict acc_offsets, const float *restrict scales,
+                                      const float *restrict offsets, float *restrict y, size_t y_stride) {
     size_t r = 0;
 #if defined(QF_TRANSPOSE4)
     for (; r + 4 <= rows; r += 4) {
         size_t n = 0;
         for (; n + 4 <= columns; n += 4) {
+            qf_ints4 acc_offset = QF_LOADI4(acc_offsets + n);
             qf_floats4 scale = QF_LOADF4(scales + n), offset = QF_LOADF4(offsets + n);
-            qf_floats4 a = QF_SCALED4(acc + r * columns + n, scale, offset);
-            qf_floats4 b = QF_SCALED4(acc + (r + 1) * columns + n, scale, offset);
-            qf_floats4 c = QF_SCALED4(acc + (r + 2) * columns + n, scale, offset);
-            qf_floats4 d = QF_SCALED4(acc + (r + 3) * columns + n, scale, offset);
+            qf_floats4 a = QF_SCALED4(acc + r * columns + n, acc_offset, scale, offset);
+            qf_floats4 b = QF_SCALED4(acc + (r + 1) * columns + n, acc_offset, scale, offset);
+            qf_floats4 c = QF_SCALED4(acc + (r + 2) * columns + n, acc_offset, scale, offset);
+            qf_floats4 d = QF_SCALED4(acc + (r + 3) * columns + n, acc_offset, scale, offset);
             QF_TRANSPOSE4(a, b, c, d);
             QF_STOREF4(y + n * y_stride + r, a);
             QF_STOREF4(y + (n + 1) * y_stride + r, b);
@@ -67,11 +76,11 @@ void qf_scale_accumulators_transposed(const int32_t *restrict acc, size_t rows, 
             QF_STOREF4(y + (n + 3) * y_stride + r, d);
         }
         for (; n < columns; n++) {
-            for (size_t i = r; i < r + 4; i++) scale_transposed_element(acc, columns, scales, offsets, y, y_stride, i, n);
+            for (size_t i = r; i < r + 4; i++) scale_transposed_element(acc, columns, acc_offsets, scales, offsets, y, y_stride, i, n);
         }
     }
 #endif
     for (; r < rows; r++) {
-        for (size_t n = 0; n < columns; n++) scale_transposed_element(acc, columns, scales, offsets, y, y_stride, r, n);
+        for (size_t n = 0; n < columns; n++) scale_transposed_element(acc, columns, acc_offsets, scales, offsets, y, y_stride, r, n);
     }
 }

@@ -783,28 +783,38 @@ static void check_conv_rows_cases(void) {
     }
 }
 
-/* Accumulators rows x columns scaled into columns of y (y_stride apart, past `rows`: the gaps must
- * stay untouched), against the formula (to an ulp: a fused multiply-add may round once). */
+/* Accumulators rows x columns, each column's int32 offset added, scaled into columns of y (y_stride
+ * apart, past `rows`: the gaps must stay untouched), against the formula (to an ulp: a fused
+ * multiply-add may round once). Some accumulators sit near INT32_MAX, where the offset wraps. */
 static void check_scale_transposed(size_t rows, size_t columns, size_t y_stride) {
-    int32_t *acc = guarded(rows * columns * sizeof(int32_t));
+    int32_t *acc = guarded(rows * columns * sizeof(int32_t)), *acc_offsets = guarded(columns * sizeof(int32_t));
     float *scales = guarded(columns * sizeof(float)), *offsets = guarded(columns * sizeof(float));
     float *y = guarded(columns * y_stride * sizeof(float));
-    for (size_t i = 0; i < rows * columns; i++) acc[i] = (int32_t)(next_random() % 2000001) - 1000000;
-    for (size_t n = 0; n < columns; n++) scales[n] = unit_float() * 1e-3f, offsets[n] = unit_float() * 4 - 2;
+    for (size_t i = 0; i < rows * columns; i++) {
+        acc[i] = next_random() % 7 ? (int32_t)(next_random() % 2000001) - 1000000 : INT32_MAX - (int32_t)(next_random() % 1000);
+    }
+    for (size_t n = 0; n < columns; n++) {
+        scales[n] = unit_float() * 1e-3f, offsets[n] = unit_float() * 4 - 2;
+        acc_offsets[n] = (int32_t)(next_random() % 20001) - 10000;
+    }
     for (size_t i = 0; i < columns * y_stride; i++) y[i] = NAN;
-    qf_scale_accumulators_transposed(acc, rows, columns, scales, offsets, y, y_stride);
+    qf_scale_accumulators_transposed(acc, rows, columns, acc_offsets, scales, offsets, y, y_stride);
     size_t bad = columns * y_stride;
     for (size_t n = 0; n < columns; n++) {
         for (size_t r = 0; r < y_stride; r++) {
             size_t at = n * y_stride + r;
-            int ok = r < rows ? fabsf(y[at] - ((float)acc[r * columns + n] * scales[n] + offsets[n])) <= 1e-6f * (1 + fabsf(y[at]))
-                              : isnan(y[at]);
+            int ok = isnan(y[at]); /* past `rows` */
+            if (r < rows) {
+                int32_t sum = (int32_t)((uint32_t)acc[r * columns + n] + (uint32_t)acc_offsets[n]);
+                ok = fabsf(y[at] - ((float)sum * scales[n] + offsets[n])) <= 1e-6f * (1 + fabsf(y[at]));
+            }
             if (!ok && bad == columns * y_stride) bad = at;
         }
     }
     record_shared(SCALE_TRANSPOSED, bad == columns * y_stride, "%zu x %zu into stride %zu: output %zu wrong", rows, columns,
                   y_stride, bad);
     release(acc, rows * columns * sizeof(int32_t));
+    release(acc_offsets, columns * sizeof(int32_t));
     release(scales, columns * sizeof(float));
     release(offsets, columns * sizeof(float));
     release(y, columns * y_stride * sizeof(float));

@@ -161,6 +161,64 @@ final class QDQFusionTests: XCTestCase {
         XCTAssertLessThan(TestSupport.maxRowRelativeError(ours, theirs), 1e-5)
     }
 
+    /// quantize_dynamic's ConvInteger (uint8 weights) -> Add(its bias, quantized at run time by the
+    /// activation scale and reshaped to [1, M, 1, 1]) -> Cast -> Mul(activation scale x weight scale)
+    /// runs as one ConvIntegerToFloat that adds the int32 bias to its accumulators, and so does a
+    /// ConvInteger -> Cast -> Mul without a bias; onnxruntime's unfused graph gives the same floats.
+    func testDynamicQuantizedConvolutionsRunAsConvIntegerToFloat() throws {
+        let (channels, size, filters) = (3, 9, 5)
+        var generator = SeededGenerator(seed: 23)
+        func random(_ count: Int, _ range: ClosedRange<Float>) -> [Float] { (0..<count).map { _ in Float.random(in: range, using: &generator) } }
+        func uint8s(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) } }
+        var builder = ONNXModelBuilder()
+        builder.initializers = [
+            "w": Tensor(shape: [filters, channels, 3, 3], uint8s: uint8s(filters * channels * 9)),
+            "w_scale": Tensor(shape: [], floats: [0.003]), "w_zero": Tensor(shape: [], uint8s: [121]),
+            "v": Tensor(shape: [filters, channels, 1, 1], uint8s: uint8s(filters * channels)),
+            "v_scale": Tensor(shape: [], floats: [0.007]), "v_zero": Tensor(shape: [], uint8s: [97]),
+            "bias": Tensor(shape: [filters], floats: random(filters, -2...2)),
+            "bias_shape": Tensor(shape: [4], int64s: [1, -1, 1, 1]),
+        ]
+        builder.inputs = [TensorInfo(name: "X", elementType: .float32, shape: [nil, channels, size, size])]
+        builder.outputs = [TensorInfo(name: "Y", elementType: .float32, shape: [nil, filters, 5, 5]),
+                           TensorInfo(name: "Z", elementType: .float32, shape: [nil, filters, size, size])]
+        builder.addNode("DynamicQuantizeLinear", name: "dql", inputs: ["X"], outputs: ["Xq", "x_scale", "x_zero"])
+        builder.addNode("Mul", name: "bias_scale", inputs: ["x_scale", "w_scale"], outputs: ["b_scale"])
+        builder.addNode("Div", name: "bias_div", inputs: ["bias", "b_scale"], outputs: ["b_levels"])
+        builder.addNode("Floor", name: "bias_floor", inputs: ["b_levels"], outputs: ["b_floor"])
+        builder.addNode("Cast", name: "bias_cast", inputs: ["b_floor"], outputs: ["bq"], intAttributes: ["to": 6])
+        builder.addNode("Reshape", name: "bias_reshape", inputs: ["bq", "bias_shape"], outputs: ["bq4"])
+        builder.addNode("ConvInteger", name: "conv", inputs: ["Xq", "w", "x_zero", "w_zero"], outputs: ["acc"],
+                        intListAttributes: ["pads": [1, 1, 1, 1], "strides": [2, 2]])
+        builder.addNode("Add", name: "bias_add", inputs: ["acc", "bq4"], outputs: ["acc_biased"])
+        builder.addNode("Cast", name: "conv_cast", inputs: ["acc_biased"], outputs: ["acc_float"], intAttributes: ["to": 1])
+        builder.addNode("Mul", name: "conv_scale", inputs: ["x_scale", "w_scale"], outputs: ["y_scale"])
+        builder.addNode("Mul", name: "conv_scaled", inputs: ["acc_float", "y_scale"], outputs: ["Y"])
+        builder.addNode("ConvInteger", name: "pointwise", inputs: ["Xq", "v", "x_zero", "v_zero"], outputs: ["pacc"])
+        builder.addNode("Cast", name: "pointwise_cast", inputs: ["pacc"], outputs: ["pacc_float"], intAttributes: ["to": 1])
+        builder.addNode("Mul", name: "pointwise_scale", inputs: ["v_scale", "x_scale"], outputs: ["z_scale"])
+        builder.addNode("Mul", name: "pointwise_scaled", inputs: ["z_scale", "pacc_float"], outputs: ["Z"])
+        let model = try builder.serialized()
+        let session = try InferenceSession(modelData: model)
+        let operators = session.plan.steps.map(\.opType)
+        XCTAssertEqual(operators.filter { $0 == "ConvIntegerToFloat" }.count, 2, "\(operators)")
+        XCTAssertFalse(operators.contains("ConvInteger") || operators.contains("Add"), "\(operators)")
+        XCTAssertEqual(operators.filter { $0 == "Cast" }.count, 1, "only the bias's Cast to int32 is left: \(operators)")
+
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("int8-dynamic-conv.onnx")
+        try model.write(to: file)
+        let x = Tensor(shape: [2, channels, size, size], floats: random(2 * channels * size * size, -3...3))
+        let ours = try session.run(["X": x])
+        let theirs = try ONNXRuntimeOracle.outputs(model: file, feeds: ["X": x])
+        for name in ["Y", "Z"] {
+            let (mine, reference) = (try XCTUnwrap(ours[name]), try XCTUnwrap(theirs[name]))
+            XCTAssertEqual(mine.shape, reference.shape, name)
+            XCTAssertEqual(mine.floats, reference.floats, "\(name): the same int32 sums, converted and scaled alike")
+        }
+    }
+
     /// A BatchNormalization behind a QDQ Conv folds into the fused ConvIntegerToFloat's weight scales
     /// and bias at load (the weights are not constants until fusion), and the result still matches
     /// onnxruntime's.

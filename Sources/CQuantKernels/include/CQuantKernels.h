@@ -150,18 +150,20 @@ void qf_dequantize_4bit_strip(const uint8_t *levels, int is_signed, size_t k, si
                               float *panel, size_t row_stride);
 
 /*
- * y[r][n] = acc[r][n] x scales[n] + offsets[n] for `rows` rows of `columns`: an integer product's
- * int32 accumulators to floats (per-column scale = activation scale x weight scale, offset = bias).
- * Portable C the compiler vectorises (the same loop in Swift did not: 3x slower).
+ * y[r][n] = float(acc[r][n] + acc_offsets[n]) x scales[n] + offsets[n] for `rows` rows of `columns`:
+ * an integer product's int32 accumulators to floats (per-column scale = activation scale x weight
+ * scale, offset = bias; acc_offsets = an int32 bias added before the conversion, as quantize_dynamic's
+ * graphs add one to a ConvInteger's output, wrapping like their int32 Add). Portable C the compiler
+ * vectorises (the same loop in Swift did not: 3x slower).
  */
-void qf_scale_accumulators(const int32_t *acc, size_t rows, size_t columns, const float *scales, const float *offsets,
-                           float *y);
+void qf_scale_accumulators(const int32_t *acc, size_t rows, size_t columns, const int32_t *acc_offsets,
+                           const float *scales, const float *offsets, float *y);
 
 /** The same written transposed, y[n * y_stride + r] (a convolution's filters x positions from its
  *  positions x filters product; y_stride is the output's positions, of which these rows are some), a
  *  block of rows at a time so that reads and writes both stay in cache. */
-void qf_scale_accumulators_transposed(const int32_t *acc, size_t rows, size_t columns, const float *scales,
-                                      const float *offsets, float *y, size_t y_stride);
+void qf_scale_accumulators_transposed(const int32_t *acc, size_t rows, size_t columns, const int32_t *acc_offsets,
+                                      const float *scales, const float *offsets, float *y, size_t y_stride);
 
 /** y (columns x rows) = the transpose of x (rows x columns), both row-major, in tiles that keep reads
  *  and writes in cache: a Gemm's transB weights (CNN classifier heads of 100M floats) at load. */

@@ -4,10 +4,11 @@
 /// or per output channel) becomes one MatMulIntegerToFloat (onnxruntime's contrib op) or
 /// ConvIntegerToFloat that reads the quantized activation directly, and a Gather from a dequantized
 /// table becomes GatherDequantized, and a MatMul by a constant weight dequantized in blocks along K
-/// (int4 weight-only) becomes MatMulBlockDequantized. The dynamic pattern MatMulInteger -> Cast ->
+/// (int4 weight-only) becomes MatMulBlockDequantized. The dynamic patterns MatMulInteger -> Cast ->
 /// Mul by (activation scale x weight scale), as quantize_dynamic writes it, becomes one
-/// MatMulIntegerToFloat, so its int32 product is never materialised. Nodes left without readers are
-/// dropped, so the float weights are never materialised either.
+/// MatMulIntegerToFloat, and ConvInteger [-> Add(int32 bias per filter)] -> Cast -> Mul one
+/// ConvIntegerToFloat, so their int32 products are never materialised. Nodes left without readers
+/// are dropped, so the float weights are never materialised either.
 enum QDQFusion {
     /// The domain of the engine's own fused operators.
     static let domain = "quantfleet.fused"
@@ -21,6 +22,7 @@ extension GraphDefinition {
             if let gather = fusedGather(node, table: producers[node.inputs.first ?? ""]) { return gather }
             if let product = fusedBlockMatMul(node, weight: producers[node.inputs.count == 2 ? node.inputs[1] : ""]) { return product }
             if let product = fusedDynamicMatMul(node, producers: producers) { return product }
+            if let convolution = fusedDynamicConv(node, producers: producers) { return convolution }
             guard node.domain.isEmpty, ["MatMul", "Gemm", "Conv"].contains(node.opType), node.inputs.count >= 2,
                   let activation = activationDequantization(producers[node.inputs[0]]),
                   let weight = weightDequantization(producers[node.inputs[1]]) else { return node }
@@ -142,23 +144,76 @@ extension GraphDefinition {
     /// DynamicQuantizeLinear's a_scale and a constant b_scale (one, or one per column): MatMulIntegerToFloat computes
     /// the same products in the same order.
     private func fusedDynamicMatMul(_ node: NodeDefinition, producers: [String: NodeDefinition]) -> NodeDefinition? {
+        guard let (integer, activationScale, weightScale) = dynamicallyScaled(node, producers: producers),
+              integer.opType == "MatMulInteger" else { return nil }
+        let inputs = integer.inputs + Array(repeating: "", count: max(0, 4 - integer.inputs.count))
+        return NodeDefinition(
+            name: node.name, opType: "MatMulIntegerToFloat", domain: "com.microsoft",
+            inputs: [inputs[0], inputs[1], activationScale, weightScale, inputs[2], inputs[3]],
+            outputs: node.outputs, attributes: NodeAttributes(node: node.name, values: [:]))
+    }
+
+    /// Mul(Cast(Add(ConvInteger(X, W, x_zero, w_zero), int32 bias), to: float), Mul(x_scale, w_scale)),
+    /// the Add optional, with a DynamicQuantizeLinear's x_scale and one constant w_scale (the Mul
+    /// broadcasts it, so it must be one), and a bias that broadcasts along the filters only: one
+    /// ConvIntegerToFloat adds the bias to its accumulators, converts and scales them, as the three
+    /// nodes do. (A per-filter w_scale, of shape [M], would broadcast along the width.)
+    private func fusedDynamicConv(_ node: NodeDefinition, producers: [String: NodeDefinition]) -> NodeDefinition? {
+        guard let (integer, activationScale, weightScale) = dynamicallyScaled(node, producers: producers),
+              constants[weightScale]?.count == 1 else { return nil }
+        var (convolution, accumulatorBias) = (integer, "")
+        if integer.opType == "Add", integer.inputs.count == 2 {
+            guard let side = integer.inputs.firstIndex(where: { producers[$0].map { $0.domain.isEmpty && $0.opType == "ConvInteger" } ?? false }),
+                  let product = producers[integer.inputs[side]], filterBias(integer.inputs[1 - side], of: product, producers: producers)
+            else { return nil }
+            (convolution, accumulatorBias) = (product, integer.inputs[1 - side])
+        }
+        guard convolution.opType == "ConvInteger", convolution.outputs.count == 1 else { return nil }
+        let inputs = convolution.inputs + Array(repeating: "", count: max(0, 4 - convolution.inputs.count))
+        return NodeDefinition(
+            name: node.name, opType: "ConvIntegerToFloat", domain: QDQFusion.domain,
+            inputs: [inputs[0], inputs[1], activationScale, weightScale, inputs[2], inputs[3], "", accumulatorBias],
+            outputs: node.outputs, attributes: convolution.attributes)
+    }
+
+    /// Whether `value` broadcasts along the filters of `convolution`'s output only, at the output's
+    /// rank (that of its constant weights): a constant, or a Reshape to a constant shape, of that
+    /// rank or less whose every axis but the filters' is 1 (quantize_dynamic reshapes its bias to
+    /// [1, M, 1, 1]).
+    private func filterBias(_ value: String, of convolution: NodeDefinition, producers: [String: NodeDefinition]) -> Bool {
+        guard convolution.inputs.count > 1, let weights = constants[convolution.inputs[1]] else { return false }
+        let rank = weights.shape.count, filters = weights.shape[0]
+        let shape: [Int]
+        if let constant = constants[value] {
+            shape = constant.shape
+        } else if let reshape = producers[value], reshape.domain.isEmpty, reshape.opType == "Reshape", reshape.inputs.count == 2,
+                  let target = constants[reshape.inputs[1]], target.elementType == .int64 {
+            shape = target.int64s.map { Int($0) }
+        } else {
+            return false
+        }
+        guard shape.count <= rank else { return false }
+        let padded = Array(repeating: 1, count: rank - shape.count) + shape
+        return padded.indices.allSatisfy { $0 == 1 ? [1, filters, -1].contains(padded[$0]) : padded[$0] == 1 }
+    }
+
+    /// Mul(Cast(product, to: float), Mul(a_scale, b_scale)), either way round, with a
+    /// DynamicQuantizeLinear's a_scale (a scalar by definition) and a constant b_scale: the node
+    /// producing the product (in the default domain) and the two scales.
+    private func dynamicallyScaled(_ node: NodeDefinition, producers: [String: NodeDefinition])
+        -> (product: NodeDefinition, activationScale: String, weightScale: String)? {
         guard node.domain.isEmpty, node.opType == "Mul", node.inputs.count == 2 else { return nil }
         for (productSide, scaleSide) in [(0, 1), (1, 0)] {
             guard let cast = producers[node.inputs[productSide]], cast.domain.isEmpty, cast.opType == "Cast",
                   ((try? cast.attributes.int("to")) ?? nil) == Int(ElementType.float32.onnxDataType),
-                  let product = producers[cast.inputs.first ?? ""], product.domain.isEmpty, product.opType == "MatMulInteger",
+                  let product = producers[cast.inputs.first ?? ""], product.domain.isEmpty,
                   let scales = producers[node.inputs[scaleSide]], scales.domain.isEmpty, scales.opType == "Mul", scales.inputs.count == 2
             else { continue }
-            // The activation scale must be DynamicQuantizeLinear's, a scalar by definition.
             let constantSide = scales.inputs.firstIndex { constants[$0] != nil }
             guard let constantSide, let activationScale = producers[scales.inputs[1 - constantSide]],
                   activationScale.domain.isEmpty, activationScale.opType == "DynamicQuantizeLinear",
                   activationScale.outputs.count > 1, activationScale.outputs[1] == scales.inputs[1 - constantSide] else { continue }
-            let inputs = product.inputs + Array(repeating: "", count: max(0, 4 - product.inputs.count))
-            return NodeDefinition(
-                name: node.name, opType: "MatMulIntegerToFloat", domain: "com.microsoft",
-                inputs: [inputs[0], inputs[1], scales.inputs[1 - constantSide], scales.inputs[constantSide], inputs[2], inputs[3]],
-                outputs: node.outputs, attributes: NodeAttributes(node: node.name, values: [:]))
+            return (product, scales.inputs[1 - constantSide], scales.inputs[constantSide])
         }
         return nil
     }

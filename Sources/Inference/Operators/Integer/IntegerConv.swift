@@ -1,10 +1,11 @@
 import CQuantKernels
 
 /// The integer convolutions on the C kernels: ConvInteger (int32 out), QLinearConv (requantized out)
-/// and ConvIntegerToFloat (float out; what the engine fuses a QDQ Conv into at load). Each image's
-/// windows are unrolled as uint8 rows (one per output position, padding at the activation zero
-/// point so it contributes nothing), a cache-sized tile of positions at a time, and multiplied by
-/// the weights, transposed and packed once at load to [C/group x kernel, M/group] per group.
+/// and ConvIntegerToFloat (float out; what the engine fuses a QDQ Conv, and quantize_dynamic's
+/// ConvInteger -> Add -> Cast -> Mul, into at load). Each image's windows are unrolled as uint8 rows
+/// (one per output position, padding at the activation zero point so it contributes nothing), a
+/// cache-sized tile of positions at a time, and multiplied by the weights, transposed and packed
+/// once at load to [C/group x kernel, M/group] per group.
 struct IntegerConv: SingleOutputOperator {
     let form: IntegerForm
     let window: SlidingWindow.Attributes

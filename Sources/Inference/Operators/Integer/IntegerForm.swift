@@ -2,7 +2,8 @@
 /// integer form (MatMulInteger, ConvInteger: A, B, a_zero, b_zero), the quantized form (QLinearMatMul,
 /// QLinearConv: a, a_scale, a_zero, b, b_scale, b_zero, y_scale, y_zero[, int32 bias]) and the
 /// to-float form (MatMulIntegerToFloat, ConvIntegerToFloat: A, B, a_scale, b_scale, a_zero, b_zero[,
-/// float bias]). Matrix products and convolutions place their operands alike.
+/// float bias][, int32 bias added to the accumulators, ConvIntegerToFloat only]). Matrix products and
+/// convolutions place their operands alike.
 enum IntegerForm {
     case integer, quantized, toFloat
 
@@ -10,13 +11,14 @@ enum IntegerForm {
         let a: Int, aScale: Int?, aZero: Int
         let b: Int, bScale: Int?, bZero: Int
         let yScale: Int?, yZero: Int?, bias: Int?
+        let accumulatorBias: Int?
     }
 
     var slots: Slots {
         switch self {
-        case .integer: Slots(a: 0, aScale: nil, aZero: 2, b: 1, bScale: nil, bZero: 3, yScale: nil, yZero: nil, bias: nil)
-        case .quantized: Slots(a: 0, aScale: 1, aZero: 2, b: 3, bScale: 4, bZero: 5, yScale: 6, yZero: 7, bias: 8)
-        case .toFloat: Slots(a: 0, aScale: 2, aZero: 4, b: 1, bScale: 3, bZero: 5, yScale: nil, yZero: nil, bias: 6)
+        case .integer: Slots(a: 0, aScale: nil, aZero: 2, b: 1, bScale: nil, bZero: 3, yScale: nil, yZero: nil, bias: nil, accumulatorBias: nil)
+        case .quantized: Slots(a: 0, aScale: 1, aZero: 2, b: 3, bScale: 4, bZero: 5, yScale: 6, yZero: 7, bias: 8, accumulatorBias: nil)
+        case .toFloat: Slots(a: 0, aScale: 2, aZero: 4, b: 1, bScale: 3, bZero: 5, yScale: nil, yZero: nil, bias: 6, accumulatorBias: 7)
         }
     }
 
@@ -32,7 +34,8 @@ enum IntegerForm {
             throw InferenceError.invalidOperand("the bias must hold \(columns) values, got \(bias.shape)")
         }
         if self == .toFloat {
-            return .float(scales: bScales.map { $0 * aScale }, bias: try bias.map { try $0.floatOperand("bias") })
+            return .float(scales: bScales.map { $0 * aScale }, bias: try bias.map { try $0.floatOperand("bias") },
+                          accumulatorBias: try inputs.optional(slots.accumulatorBias!).map { try Self.accumulatorBias($0, columns: columns) })
         }
         let yScale = try IntegerOperands.scalarScale(try inputs.required(slots.yScale!), role: "y_scale")
         let yZero = try inputs.required(slots.yZero!)
@@ -42,5 +45,13 @@ enum IntegerForm {
         guard bias.map({ $0.elementType == .int32 }) ?? true else { throw InferenceError.invalidOperand("the bias must be int32") }
         return .requantized(multipliers: bScales.map { aScale * $0 / yScale }, bias: bias.map { $0.int64s.map { Int32($0) } },
                             zero: Int32(yZero.int64(at: 0)), type: yZero.elementType)
+    }
+
+    /// One int32 per column from a per-tensor or per-column int32 bias.
+    private static func accumulatorBias(_ tensor: Tensor, columns: Int) throws -> [Int32] {
+        guard case .int32(let values) = tensor.storage, values.count == 1 || values.count == columns else {
+            throw InferenceError.invalidOperand("the accumulator bias must be int32 with 1 or \(columns) values, got \(tensor.elementType.rawValue) \(tensor.shape)")
+        }
+        return values.count == columns ? values : Array(repeating: values[0], count: columns)
     }
 }

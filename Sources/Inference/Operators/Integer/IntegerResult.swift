@@ -5,8 +5,9 @@ import CQuantKernels
 /// int8/uint8 tensor (QLinearMatMul, QLinearConv).
 enum IntegerResult {
     case int32
-    /// y = acc x scales[column] (+ bias[column]).
-    case float(scales: [Float], bias: [Float]?)
+    /// y = (acc + accumulatorBias[column]) x scales[column] (+ bias[column]). The int32 bias is the
+    /// one quantize_dynamic's graphs add to a ConvInteger's output before their Cast and Mul.
+    case float(scales: [Float], bias: [Float]?, accumulatorBias: [Int32]? = nil)
     /// y = saturate(round_half_even((acc + bias[column]) x multipliers[column]) + zero).
     case requantized(multipliers: [Float], bias: [Int32]?, zero: Int32, type: ElementType)
 
@@ -22,14 +23,15 @@ enum IntegerResult {
         switch self {
         case .int32:
             return Tensor(shape: shape, int32s: try tiles.arranged(transposed, accumulate) { value, _ in value })
-        case .float(let scales, let bias):
+        case .float(let scales, let bias, let accumulatorBias):
             let offsets = bias ?? [Float](repeating: 0, count: columns)
-            // acc x scales[column] + bias[column], in C (see qf_scale_accumulators).
+            let accumulatorOffsets = accumulatorBias ?? [Int32](repeating: 0, count: columns)
+            // (acc + accumulatorBias[column]) x scales[column] + bias[column], in C (see qf_scale_accumulators).
             return Tensor(shape: shape, floats: try tiles.joined(accumulate) { input, plane, tile in
                 if transposed {
-                    qf_scale_accumulators_transposed(input, tile.count, columns, scales, offsets, plane + tile.lowerBound, rows)
+                    qf_scale_accumulators_transposed(input, tile.count, columns, accumulatorOffsets, scales, offsets, plane + tile.lowerBound, rows)
                 } else {
-                    qf_scale_accumulators(input, tile.count, columns, scales, offsets, plane + tile.lowerBound * columns)
+                    qf_scale_accumulators(input, tile.count, columns, accumulatorOffsets, scales, offsets, plane + tile.lowerBound * columns)
                 }
             })
         case .requantized(let multipliers, let bias, let zero, let type):
