@@ -33,7 +33,12 @@ typedef __m128i qf_ints4;
 #elif defined(__aarch64__)
 #include <arm_neon.h>
 typedef float32x4_t qf_floats4;
-#define QF_SCALED4(acc, acc_offset, scale, offset) vaddq_f32(vmulq_f32(vcvtq_f32_s32(vaddq_s32(vld1q_s32(acc), (acc_offset))), (scale)), (offset))
+/* The offset is added as uint32 (GCC's vaddq_s32 is a signed C addition, undefined on overflow). */
+#define QF_SCALED4(acc, acc_offset, scale, offset)                                                                    \
+    vaddq_f32(vmulq_f32(vcvtq_f32_s32(vreinterpretq_s32_u32(vaddq_u32(vreinterpretq_u32_s32(vld1q_s32(acc)),            \
+                                                                       vreinterpretq_u32_s32(acc_offset)))),          \
+                        (scale)),                                                                                      \
+              (offset))
 typedef int32x4_t qf_ints4;
 #define QF_LOADI4(p) vld1q_s32(p)
 #define QF_LOADF4(p) vld1q_f32(p)

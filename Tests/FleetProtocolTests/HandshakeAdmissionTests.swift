@@ -3,6 +3,7 @@ import FleetProtocol
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import XCTest
 
 /// Handshake admission: the limits as arithmetic, then on a real TLS listener, which accepts no
@@ -34,14 +35,10 @@ final class HandshakeAdmissionTests: XCTestCase {
     }
 
     func testAgentsBeyondTheLimitWaitAndGetInOnceAPlaceFrees() async throws {
-        let pki = try TestPKI.make()
-        defer { pki.remove() }
-        let logs = CapturedLogs()
-        let admission = HandshakeAdmission(.init(maximumInFlight: 1, perSecond: 1_000, burst: 1_000))
-        let deferrals = DeferralRecorder()
-        let server = try await EchoFleetServer(
-            tls: pki.coordinator(in: pki.fleet), admission: admission, deferred: { deferrals.record($0) }, logger: logs.logger)
-        let agentTLS = try FleetTLS.clientContext(pki.agent("agent-1", in: pki.fleet))
+        let listener = try await AdmittingListener(.init(maximumInFlight: 1, perSecond: 1_000, burst: 1_000))
+        defer { listener.pki.remove() }
+        let (admission, deferrals, server, agentTLS, logs) = (
+            listener.admission, listener.deferrals, listener.server, listener.agentTLS, listener.logs)
 
         // A client that connects and never starts its handshake holds the only place.
         let idle = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -86,14 +83,9 @@ final class HandshakeAdmissionTests: XCTestCase {
     }
 
     func testAHandshakeBeyondTheRateWaitsForItsToken() async throws {
-        let pki = try TestPKI.make()
-        defer { pki.remove() }
-        let logs = CapturedLogs()
-        let admission = HandshakeAdmission(.init(maximumInFlight: 100, perSecond: 5, burst: 1))
-        let deferrals = DeferralRecorder()
-        let server = try await EchoFleetServer(
-            tls: pki.coordinator(in: pki.fleet), admission: admission, deferred: { deferrals.record($0) }, logger: logs.logger)
-        let agentTLS = try FleetTLS.clientContext(pki.agent("agent-1", in: pki.fleet))
+        let listener = try await AdmittingListener(.init(maximumInFlight: 100, perSecond: 5, burst: 1))
+        defer { listener.pki.remove() }
+        let (deferrals, server, agentTLS, logs) = (listener.deferrals, listener.server, listener.agentTLS, listener.logs)
         let started = ContinuousClock.now
         for _ in 0..<3 {
             let identity = await server.echoedIdentity(tls: agentTLS, logger: logs.logger)
@@ -118,6 +110,27 @@ final class HandshakeAdmissionTests: XCTestCase {
     private func waitUntil(_ condition: @Sendable () -> Bool) async throws {
         for _ in 0..<200 where !condition() { try await Task.sleep(for: .milliseconds(10)) }
         XCTAssertTrue(condition(), "timed out")
+    }
+}
+
+/// A real TLS listener with handshake admission, a fleet PKI and agent-1's client context.
+private struct AdmittingListener {
+    let pki: TestPKI
+    let logs: CapturedLogs
+    let admission: HandshakeAdmission
+    let deferrals: DeferralRecorder
+    let server: EchoFleetServer
+    let agentTLS: NIOSSLContext
+
+    init(_ limits: HandshakeAdmission.Limits) async throws {
+        let (pki, logs, admission, deferrals) = (try TestPKI.make(), CapturedLogs(), HandshakeAdmission(limits), DeferralRecorder())
+        self.pki = pki
+        self.logs = logs
+        self.admission = admission
+        self.deferrals = deferrals
+        server = try await EchoFleetServer(
+            tls: pki.coordinator(in: pki.fleet), admission: admission, deferred: { deferrals.record($0) }, logger: logs.logger)
+        agentTLS = try FleetTLS.clientContext(pki.agent("agent-1", in: pki.fleet))
     }
 }
 
