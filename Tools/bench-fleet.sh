@@ -146,10 +146,18 @@ done
 dir=$WORK/storm-$STORM
 rm -rf "$dir"
 start_coordinator "$dir"
-duration=$(( STORM / RAMP + 70 ))
+# Windows go on long enough for a slow ramp (up to 180 s), 10 s with the whole fleet in, and the
+# reconnection after the kill.
+duration=$(( STORM / RAMP + 250 ))
 loadgen "$dir" "$STORM" "$duration" &
 loadgen_pid=$!
-sleep $(( STORM / RAMP + 20 ))
+# The kill comes 10 s after the coordinator's own gauge counts the whole fleet, or after 180 s.
+for _ in $(seq 360); do
+    connected=$(curl -s "http://127.0.0.1:$METRICS/metrics" | awk '/^quantfleet_coordinator_agents_connected / {print int($2)}')
+    [[ ${connected:-0} -ge $STORM ]] && break
+    sleep 0.5
+done
+sleep 10
 kill -KILL "$COORDINATOR_PID"; wait "$COORDINATOR_PID" 2>/dev/null || true
 date +%s%3N > "$dir/killed-unix-ms.txt"
 start_coordinator "$dir"
