@@ -17,7 +17,7 @@ struct ByteRate {
     mutating func take(_ bytes: Int, now: ContinuousClock.Instant = .now) -> Duration? {
         let elapsed = refilledAt.duration(to: now)
         if elapsed > .zero {
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = elapsed / .seconds(1)
             tokens = min(bytesPerSecond, tokens + seconds * bytesPerSecond)
             refilledAt = now
         }

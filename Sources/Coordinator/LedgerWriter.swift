@@ -69,13 +69,14 @@ actor LedgerWriter {
         if !hellos.isEmpty || !windows.isEmpty { scheduleCommit() }
         if !helloBatch.isEmpty {
             let ledger = self.ledger
-            let results = commit(
-                helloBatch.items, all: { hellos in try ledger.recordHellos(hellos); return hellos.map { _ in () } }, one: { try ledger.recordHellos([$0]) },
-                counted: metrics.helloBatches)
+            let results = commit(helloBatch.items, counted: metrics.helloBatches) { hellos in
+                try ledger.recordHellos(hellos)
+                return hellos.map { _ in () }
+            }
             helloBatch.answer(results)
         }
         guard !windowBatch.isEmpty else { return }
-        let results = commit(windowBatch.items, all: ledger.ingest, one: ledger.ingest, counted: metrics.windowBatches)
+        let results = commit(windowBatch.items, counted: metrics.windowBatches, with: ledger.ingest)
         windowBatch.answer(results)
         var stored: [String: Int] = [:]
         for (window, result) in zip(windowBatch.items, results) {
@@ -84,14 +85,14 @@ actor LedgerWriter {
         if !stored.isEmpty { await controller.windowsStored(stored) }
     }
 
-    /// One transaction for the batch; if it fails (one request is inconsistent, e.g. a window names
-    /// an unknown assignment), each request again in its own, so only the bad one fails. `counted`
-    /// counts the transactions that committed.
+    /// One transaction (`write`) for the batch; if it fails (one request is inconsistent, e.g. a
+    /// window names an unknown assignment), each request again in its own, so only the bad one fails.
+    /// `counted` counts the transactions that committed.
     private func commit<Request, Output>(
-        _ batch: [Request], all: ([Request]) throws -> [Output], one: (Request) throws -> Output, counted: Counter
+        _ batch: [Request], counted: Counter, with write: ([Request]) throws -> [Output]
     ) -> [Result<Output, any Error>] {
         do {
-            let results = try all(batch)
+            let results = try write(batch)
             counted.increment()
             return results.map { .success($0) }
         } catch {
@@ -101,7 +102,7 @@ actor LedgerWriter {
             ])
             return batch.map { request in
                 Result {
-                    let result = try one(request)
+                    let result = try write([request])[0]
                     counted.increment()
                     return result
                 }

@@ -29,7 +29,7 @@ public final class HandshakeAdmission: Sendable {
         /// Adds the tokens earned since the last refill, up to the burst.
         mutating func refill(at now: ContinuousClock.Instant, _ limits: Limits) {
             let elapsed = refilledAt.duration(to: now)
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = elapsed / .seconds(1)
             tokens = min(Double(limits.burst), tokens + max(0, seconds) * limits.perSecond)
             refilledAt = max(refilledAt, now)
         }

@@ -60,7 +60,7 @@ final class HandshakeAdmissionHandler: ChannelInboundHandler, RemovableChannelHa
             ])
         }
         let delay = admission.delayBeforeAdmission() ?? .zero
-        context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64(delay / .nanoseconds(1)))) {
+        context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(delay)) {
             self.admitOrWait(context: context)
         }
     }

@@ -94,7 +94,6 @@ public enum IngestBenchmark {
     }
 
     private static func seconds(_ body: () throws -> Void) rethrows -> Double {
-        let elapsed = try ContinuousClock().measure(body)
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        try ContinuousClock().measure(body) / .seconds(1)
     }
 }

@@ -99,7 +99,7 @@ struct LoadgenCommand: AsyncParsableCommand {
         let bands = try policy.map { try Policy.read(file: $0) }.map { ($0.shipBelow, $0.stayFP16Above) } ?? (0.01, 0.03)
         let prepared = try generator.prepareAgents()
         print(String(format: "%d agents ready (%d certificates issued, %.2f s); open files limit %llu; ramp %.0f/s",
-                     agents, prepared.issued, Double(prepared.elapsed.components.seconds) + Double(prepared.elapsed.components.attoseconds) / 1e18,
+                     agents, prepared.issued, prepared.elapsed / .seconds(1),
                      limit.soft, rampPerSecond))
         var result = try await generator.run(prepared) { progress in
             let m = progress.snapshot
