@@ -60,6 +60,54 @@ final class QDQFusionTests: XCTestCase {
         XCTAssertLessThan(TestSupport.maxRowRelativeError(ours, theirs), 1e-4)
     }
 
+    /// A channel shuffle and a MaxPool, each wrapped in DequantizeLinear -> op -> QuantizeLinear of
+    /// the tensor's own scale, as the quantizer writes ShuffleNet, run on the uint8 values: no
+    /// round trip through float is left but the last, and the output has onnxruntime's bits. A
+    /// QuantizeLinear to another scale is a real requantization and stays.
+    func testDataMovementBetweenLikeQuantizationsRunsOnTheQuantizedValues() throws {
+        let (groups, perGroup, size) = (2, 3, 4)
+        let channels = groups * perGroup
+        var generator = SeededGenerator(seed: 5)
+        var builder = ONNXModelBuilder()
+        builder.initializers = [
+            "s": Tensor(shape: [], floats: [0.03]), "z": Tensor(shape: [], uint8s: [121]),
+            "other_s": Tensor(shape: [], floats: [0.05]), "other_z": Tensor(shape: [], uint8s: [100]),
+            "grouped": Tensor(shape: [5], int64s: [0, Int64(groups), Int64(perGroup), Int64(size), Int64(size)]),
+            "flat": Tensor(shape: [4], int64s: [0, Int64(channels), Int64(size), Int64(size)]),
+        ]
+        builder.inputs = [TensorInfo(name: "X", elementType: .float32, shape: [nil, channels, size, size])]
+        builder.outputs = [TensorInfo(name: "Y", elementType: .float32, shape: [nil, channels, size / 2, size / 2])]
+        /// DequantizeLinear(`input`) -> `opType` -> QuantizeLinear to `scale`, `zero`.
+        func wrapped(_ opType: String, _ input: String, _ output: String, operands: [String] = [], scale: String = "s", zero: String = "z",
+                     ints: [String: Int64] = [:], intLists: [String: [Int64]] = [:]) {
+            builder.addNode("DequantizeLinear", name: "dq_\(output)", inputs: [input, "s", "z"], outputs: ["\(output)_d"])
+            builder.addNode(opType, name: output, inputs: ["\(output)_d"] + operands, outputs: ["\(output)_f"],
+                            intAttributes: ints, intListAttributes: intLists)
+            builder.addNode("QuantizeLinear", name: "q_\(output)", inputs: ["\(output)_f", scale, zero], outputs: [output])
+        }
+        builder.addNode("QuantizeLinear", name: "qx", inputs: ["X", "s", "z"], outputs: ["Xq"])
+        wrapped("Reshape", "Xq", "grouped_q", operands: ["grouped"])
+        wrapped("Transpose", "grouped_q", "shuffled_q", intLists: ["perm": [0, 2, 1, 3, 4]])
+        wrapped("Reshape", "shuffled_q", "flat_q", operands: ["flat"])
+        wrapped("MaxPool", "flat_q", "pooled_q", scale: "other_s", zero: "other_z", intLists: ["kernel_shape": [2, 2], "strides": [2, 2]])
+        builder.addNode("DequantizeLinear", name: "dqy", inputs: ["pooled_q", "other_s", "other_z"], outputs: ["Y"])
+        let model = try builder.serialized()
+
+        let session = try InferenceSession(modelData: model)
+        XCTAssertEqual(session.plan.steps.map(\.opType),
+                       ["QuantizeLinear", "Reshape", "Transpose", "Reshape", "DequantizeLinear", "MaxPool", "QuantizeLinear", "DequantizeLinear"])
+
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("shuffle.onnx")
+        try model.write(to: file)
+        let x = Tensor(shape: [2, channels, size, size], floats: (0..<(2 * channels * size * size)).map { _ in Float.random(in: -4...4, using: &generator) })
+        let ours = try XCTUnwrap(session.run(["X": x])["Y"])
+        let theirs = try XCTUnwrap(ONNXRuntimeOracle.outputs(model: file, feeds: ["X": x])["Y"])
+        XCTAssertEqual(ours.shape, theirs.shape)
+        XCTAssertEqual(ours.floats, theirs.floats)
+    }
+
     /// An int8 embedding table with one scale per row: lookups gather int8 rows and dequantize only
     /// them (negative indices count from the end), as onnxruntime's DequantizeLinear + Gather does.
     func testGatherFromADequantizedTableDequantizesOnlyTheGatheredRows() throws {

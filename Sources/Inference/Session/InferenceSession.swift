@@ -28,6 +28,7 @@ public final class InferenceSession: Sendable {
         graph.fuseDecomposedLayerNormalizations()
         graph.fuseDecomposedGelus()
         graph.fuseDecomposedHardSwishes()
+        graph.runDataMovementOnQuantizedValues()
         graph.fuseQuantizedLinearOps()
         graph.fuseMatMulBiases()
         graph.fuseHeadTransposes()
