@@ -108,6 +108,55 @@ final class QDQFusionTests: XCTestCase {
         XCTAssertEqual(ours.floats, theirs.floats)
     }
 
+    /// A QDQ convolution whose output is quantized again at once runs as one ConvIntegerToQuantized
+    /// writing uint8 (two images, per-channel weights, a bias, padding), with the same levels as the
+    /// convolution and the QuantizeLinear apart (the float output kept as a graph output keeps them
+    /// apart), and onnxruntime's to within one where a product lands on a rounding tie in one engine
+    /// and not the other. (The weights stay within 7 bits: onnxruntime's AVX2 u8s8 product saturates
+    /// pairs of products in int16 beyond that.)
+    func testConvolutionQuantizedAgainWritesTheLevelsOfTheTwoStepsApart() throws {
+        let (channels, size, filters) = (3, 7, 5)
+        var generator = SeededGenerator(seed: 8)
+        func random(_ count: Int, _ range: ClosedRange<Float>) -> [Float] { (0..<count).map { _ in Float.random(in: range, using: &generator) } }
+        func model(keepingFloatOutput: Bool) throws -> Data {
+            var generator = SeededGenerator(seed: 9)
+            var builder = ONNXModelBuilder()
+            builder.initializers = [
+                "x_scale": Tensor(shape: [], floats: [0.02]), "x_zero": Tensor(shape: [], uint8s: [118]),
+                "w": Tensor(shape: [filters, channels, 3, 3], int8s: (0..<(filters * channels * 9)).map { _ in Int8.random(in: -63...63, using: &generator) }),
+                "w_scale": Tensor(shape: [filters], floats: (0..<filters).map { _ in Float.random(in: 0.002...0.02, using: &generator) }),
+                "w_zero": Tensor(shape: [filters], int8s: Array(repeating: 0, count: filters)),
+                "b": Tensor(shape: [filters], floats: (0..<filters).map { _ in Float.random(in: -1...1, using: &generator) }),
+                "y_scale": Tensor(shape: [], floats: [0.04]), "y_zero": Tensor(shape: [], uint8s: [100]),
+            ]
+            builder.inputs = [TensorInfo(name: "X", elementType: .float32, shape: [nil, channels, size, size])]
+            builder.outputs = [TensorInfo(name: "Y", elementType: .float32, shape: [nil, filters, size, size])]
+                + (keepingFloatOutput ? [TensorInfo(name: "C", elementType: .float32, shape: [nil, filters, size, size])] : [])
+            builder.addNode("QuantizeLinear", name: "qx", inputs: ["X", "x_scale", "x_zero"], outputs: ["Xq"])
+            builder.addNode("DequantizeLinear", name: "dqx", inputs: ["Xq", "x_scale", "x_zero"], outputs: ["Xd"])
+            builder.addNode("DequantizeLinear", name: "dqw", inputs: ["w", "w_scale", "w_zero"], outputs: ["W"], intAttributes: ["axis": 0])
+            builder.addNode("Conv", name: "conv", inputs: ["Xd", "W", "b"], outputs: ["C"], intListAttributes: ["pads": [1, 1, 1, 1]])
+            builder.addNode("QuantizeLinear", name: "qc", inputs: ["C", "y_scale", "y_zero"], outputs: ["Cq"])
+            builder.addNode("DequantizeLinear", name: "dqc", inputs: ["Cq", "y_scale", "y_zero"], outputs: ["Y"])
+            return try builder.serialized()
+        }
+        let fused = try InferenceSession(modelData: try model(keepingFloatOutput: false))
+        let apart = try InferenceSession(modelData: try model(keepingFloatOutput: true))
+        XCTAssertEqual(fused.plan.steps.map(\.opType), ["QuantizeLinear", "ConvIntegerToQuantized", "DequantizeLinear"])
+        XCTAssertEqual(apart.plan.steps.map(\.opType), ["QuantizeLinear", "ConvIntegerToFloat", "QuantizeLinear", "DequantizeLinear"])
+
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("conv-requantized.onnx")
+        try model(keepingFloatOutput: false).write(to: file)
+        let x = Tensor(shape: [2, channels, size, size], floats: random(2 * channels * size * size, -2...2))
+        let ours = try XCTUnwrap(fused.run(["X": x])["Y"])
+        XCTAssertEqual(ours.floats, try XCTUnwrap(apart.run(["X": x])["Y"]).floats)
+        let theirs = try XCTUnwrap(ONNXRuntimeOracle.outputs(model: file, feeds: ["X": x])["Y"])
+        XCTAssertEqual(ours.shape, theirs.shape)
+        XCTAssertLessThanOrEqual(zip(ours.floats, theirs.floats).map { abs($0 - $1) / 0.04 }.max() ?? 0, 1.001)
+    }
+
     /// An int8 embedding table with one scale per row: lookups gather int8 rows and dequantize only
     /// them (negative indices count from the end), as onnxruntime's DequantizeLinear + Gather does.
     func testGatherFromADequantizedTableDequantizesOnlyTheGatheredRows() throws {

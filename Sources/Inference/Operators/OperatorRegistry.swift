@@ -92,6 +92,7 @@ enum OperatorRegistry {
             Key(domain: "", opType: "ConvInteger"): { try IntegerConv($0, form: .integer) },
             Key(domain: "", opType: "QLinearConv"): { try IntegerConv($0, form: .quantized) },
             Key(domain: QDQFusion.domain, opType: "ConvIntegerToFloat"): { try IntegerConv($0, form: .toFloat) },
+            Key(domain: QDQFusion.domain, opType: "ConvIntegerToQuantized"): { try IntegerConv($0, form: .toFloat) },
             Key(domain: QDQFusion.domain, opType: "GatherDequantized"): { _ in GatherDequantized() },
             Key(domain: QDQFusion.domain, opType: "MatMulBlockDequantized"): { try BlockDequantizedMatMul($0) },
             Key(domain: QDQFusion.domain, opType: "HeadMatMul"): { try HeadMatMul($0) },

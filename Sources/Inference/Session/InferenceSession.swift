@@ -37,6 +37,8 @@ public final class InferenceSession: Sendable {
         // Again: into the fused integer convolutions' scales, and into the float convolutions whose
         // weights constant folding has just dequantized (a QDQ model's depthwise ones).
         graph.foldChannelAffineMaps()
+        // After the folding into the integer convolutions' scales, which needs their float outputs.
+        graph.fuseOutputQuantizations()
         // Last: the affine maps folded into a convolution may have stood between it and its activation.
         graph.fuseConvActivations()
         inputs = graph.inputs

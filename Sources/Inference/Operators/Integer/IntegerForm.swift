@@ -2,7 +2,8 @@
 /// integer form (MatMulInteger, ConvInteger: A, B, a_zero, b_zero), the quantized form (QLinearMatMul,
 /// QLinearConv: a, a_scale, a_zero, b, b_scale, b_zero, y_scale, y_zero[, int32 bias]) and the
 /// to-float form (MatMulIntegerToFloat, ConvIntegerToFloat: A, B, a_scale, b_scale, a_zero, b_zero[,
-/// float bias][, int32 bias added to the accumulators, ConvIntegerToFloat only]). Matrix products and
+/// float bias][, int32 bias added to the accumulators, ConvIntegerToFloat only][, y_scale, uint8
+/// y_zero: the float result quantized again, ConvIntegerToQuantized only]). Matrix products and
 /// convolutions place their operands alike.
 enum IntegerForm {
     case integer, quantized, toFloat
@@ -18,7 +19,7 @@ enum IntegerForm {
         switch self {
         case .integer: Slots(a: 0, aScale: nil, aZero: 2, b: 1, bScale: nil, bZero: 3, yScale: nil, yZero: nil, bias: nil, accumulatorBias: nil)
         case .quantized: Slots(a: 0, aScale: 1, aZero: 2, b: 3, bScale: 4, bZero: 5, yScale: 6, yZero: 7, bias: 8, accumulatorBias: nil)
-        case .toFloat: Slots(a: 0, aScale: 2, aZero: 4, b: 1, bScale: 3, bZero: 5, yScale: nil, yZero: nil, bias: 6, accumulatorBias: 7)
+        case .toFloat: Slots(a: 0, aScale: 2, aZero: 4, b: 1, bScale: 3, bZero: 5, yScale: 8, yZero: 9, bias: 6, accumulatorBias: 7)
         }
     }
 
@@ -34,8 +35,15 @@ enum IntegerForm {
             throw InferenceError.invalidOperand("the bias must hold \(columns) values, got \(bias.shape)")
         }
         if self == .toFloat {
-            return .float(scales: bScales.map { $0 * aScale }, bias: try bias.map { try $0.floatOperand("bias") },
-                          accumulatorBias: try inputs.optional(slots.accumulatorBias!).map { try Self.accumulatorBias($0, columns: columns) })
+            let scaling = IntegerResult.Scaling(
+                scales: bScales.map { $0 * aScale }, bias: try bias.map { try $0.floatOperand("bias") },
+                accumulatorBias: try inputs.optional(slots.accumulatorBias!).map { try Self.accumulatorBias($0, columns: columns) })
+            guard let yScale = inputs.optional(slots.yScale!) else { return .float(scaling) }
+            let yZero = try inputs.required(slots.yZero!)
+            guard yZero.elementType == .uint8, yZero.count == 1 else {
+                throw InferenceError.invalidOperand("y_zero_point must be one uint8, got \(yZero.elementType.rawValue) \(yZero.shape)")
+            }
+            return .quantizedFloat(scaling, yScale: try IntegerOperands.scalarScale(yScale, role: "y_scale"), yZero: UInt8(yZero.int64(at: 0)))
         }
         let yScale = try IntegerOperands.scalarScale(try inputs.required(slots.yScale!), role: "y_scale")
         let yZero = try inputs.required(slots.yZero!)

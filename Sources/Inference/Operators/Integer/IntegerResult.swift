@@ -7,7 +7,10 @@ enum IntegerResult {
     case int32
     /// y = (acc + accumulatorBias[column]) x scales[column] (+ bias[column]). The int32 bias is the
     /// one quantize_dynamic's graphs add to a ConvInteger's output before their Cast and Mul.
-    case float(scales: [Float], bias: [Float]?, accumulatorBias: [Int32]? = nil)
+    case float(Scaling)
+    /// The float result quantized again, y = saturate(round_half_even(float / yScale) + yZero), as
+    /// ConvIntegerToFloat -> QuantizeLinear computes it, but a tile at a time while it is in cache.
+    case quantizedFloat(Scaling, yScale: Float, yZero: UInt8)
     /// y = saturate(round_half_even((acc + bias[column]) x multipliers[column]) + zero).
     case requantized(multipliers: [Float], bias: [Int32]?, zero: Int32, type: ElementType)
 
@@ -23,15 +26,34 @@ enum IntegerResult {
         switch self {
         case .int32:
             return Tensor(shape: shape, int32s: try tiles.arranged(transposed, accumulate) { value, _ in value })
-        case .float(let scales, let bias, let accumulatorBias):
-            let offsets = bias ?? [Float](repeating: 0, count: columns)
-            let accumulatorOffsets = accumulatorBias ?? [Int32](repeating: 0, count: columns)
+        case .float(let scaling):
+            let (offsets, accumulatorOffsets) = scaling.offsets(columns: columns)
             // (acc + accumulatorBias[column]) x scales[column] + bias[column], in C (see qf_scale_accumulators).
             return Tensor(shape: shape, floats: try tiles.joined(accumulate) { input, plane, tile in
                 if transposed {
-                    qf_scale_accumulators_transposed(input, tile.count, columns, accumulatorOffsets, scales, offsets, plane + tile.lowerBound, rows)
+                    qf_scale_accumulators_transposed(input, tile.count, columns, accumulatorOffsets, scaling.scales, offsets, plane + tile.lowerBound, rows)
                 } else {
-                    qf_scale_accumulators(input, tile.count, columns, accumulatorOffsets, scales, offsets, plane + tile.lowerBound * columns)
+                    qf_scale_accumulators(input, tile.count, columns, accumulatorOffsets, scaling.scales, offsets, plane + tile.lowerBound * columns)
+                }
+            })
+        case .quantizedFloat(let scaling, let yScale, let yZero):
+            let (offsets, accumulatorOffsets) = scaling.offsets(columns: columns)
+            // Each tile scaled into a float buffer of its own size (transposed: one run of the tile's
+            // positions per column), then quantized into its place.
+            var floats = [Float](recycledUnwritten: tiles.tileCount * columns)
+            defer { floats.recycle() }
+            return Tensor(shape: shape, uint8s: try floats.withUnsafeMutableBufferPointer { floats in
+                try tiles.joined(accumulate) { (input, plane: UnsafeMutablePointer<UInt8>, tile) in
+                    let scaled = floats.baseAddress!
+                    if transposed {
+                        qf_scale_accumulators_transposed(input, tile.count, columns, accumulatorOffsets, scaling.scales, offsets, scaled, tile.count)
+                        for column in 0..<columns {
+                            qf_quantize_u8(scaled + column * tile.count, tile.count, yScale, yZero, plane + column * rows + tile.lowerBound)
+                        }
+                    } else {
+                        qf_scale_accumulators(input, tile.count, columns, accumulatorOffsets, scaling.scales, offsets, scaled)
+                        qf_quantize_u8(scaled, tile.count * columns, yScale, yZero, plane + tile.lowerBound * columns)
+                    }
                 }
             })
         case .requantized(let multipliers, let bias, let zero, let type):
@@ -46,12 +68,27 @@ enum IntegerResult {
         }
     }
 
+    /// y = (acc + accumulatorBias[column]) x scales[column] + bias[column].
+    struct Scaling {
+        let scales: [Float]
+        let bias: [Float]?
+        var accumulatorBias: [Int32]? = nil
+
+        /// The bias and the accumulator bias, zeros where absent.
+        func offsets(columns: Int) -> (bias: [Float], accumulatorBias: [Int32]) {
+            (bias ?? [Float](repeating: 0, count: columns), accumulatorBias ?? [Int32](repeating: 0, count: columns))
+        }
+    }
+
     /// The parts of a result cut into tiles of rows, and the loops over them.
     private struct Tiling {
         let parts: Int
         let rows: Int
         let columns: Int
         let tileRows: Int
+
+        /// Rows of the largest tile.
+        var tileCount: Int { max(1, min(tileRows, rows)) }
 
         /// `convert(value, column)` of each accumulator, row-major or, transposed, column-major.
         @inline(__always)
@@ -72,7 +109,7 @@ enum IntegerResult {
         @inline(__always)
         func joined<Element>(_ accumulate: (Int, Range<Int>, UnsafeMutablePointer<Int32>) throws -> Void,
                              _ convert: (UnsafePointer<Int32>, UnsafeMutablePointer<Element>, Range<Int>) -> Void) rethrows -> [Element] {
-            let plane = rows * columns, tileRows = max(1, min(tileRows, rows))
+            let plane = rows * columns, tileRows = tileCount
             var scratch = [Int32](recycledUnwritten: plane > 0 ? tileRows * columns : 0)
             defer { scratch.recycle() }
             return try [Element](recycledCapacity: parts * plane) { output, initialized in

@@ -44,7 +44,7 @@ struct QGemm: SingleOutputOperator {
             }
             result = .requantized(multipliers: scales, bias: nil, zero: Int32(yZero.int64(at: 0)), type: yZero.elementType)
         } else {
-            result = .float(scales: scales, bias: nil)
+            result = .float(.init(scales: scales, bias: nil))
         }
         let bias = try inputs.optional(6).map { try Self.bias($0, rows: rows, columns: columns) }
         return activations.withUnsafeBufferPointer { activations in

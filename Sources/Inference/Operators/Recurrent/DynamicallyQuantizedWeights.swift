@@ -28,7 +28,7 @@ struct DynamicallyQuantizedWeights: RecurrentProjection {
         let parameters = DynamicQuantizeLinear.parameters(for: a)
         let levels = DynamicQuantizeLinear.quantize(a, with: parameters)
         let (depth, columns) = (depth, weights.packed.columns)
-        let result = IntegerResult.float(scales: scales.map { parameters.scale * $0 }, bias: nil)
+        let result = IntegerResult.float(.init(scales: scales.map { parameters.scale * $0 }, bias: nil))
         return levels.withUnsafeBufferPointer { levels in
             result.tensor(rows: rows, columns: columns, shape: [rows, columns]) { _, tile, product in
                 weights.packed.multiply(levels.baseAddress! + tile.lowerBound * depth, rows: tile.count, aZero: parameters.zeroPoint,
