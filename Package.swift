@@ -172,6 +172,27 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // libFuzzer targets, one per parser of outside bytes (Fuzz/README.md). Built as ordinary
+        // executables that do nothing; `Tools/fuzz.sh TARGET SECONDS` builds one with the fuzzer.
+        .executableTarget(
+            name: "fuzz-frames",
+            dependencies: ["FleetProtocol", "DaemonSupport", "ShadowEval", .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")],
+            path: "Fuzz/frames"
+        ),
+        .executableTarget(name: "fuzz-onnx", dependencies: ["Inference"], path: "Fuzz/onnx"),
+        .executableTarget(name: "fuzz-npz", dependencies: ["Inference"], path: "Fuzz/npz"),
+        .executableTarget(name: "fuzz-configuration", dependencies: ["Agent", "Coordinator", "ShadowEval", "StrictYAML"], path: "Fuzz/configuration"),
+        .executableTarget(
+            name: "fuzz-certificates",
+            dependencies: ["FleetProtocol", .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "X509", package: "swift-certificates")],
+            path: "Fuzz/certificates"
+        ),
+        .executableTarget(
+            name: "fuzz-admin",
+            dependencies: ["Coordinator", "FleetProtocol", "Ledger", "ShadowEval", .product(name: "Logging", package: "swift-log")],
+            path: "Fuzz/admin"
+        ),
         // onnxruntime as an oracle, shared by the engine's and the quantizer's tests.
         .target(name: "ONNXRuntimeOracle", dependencies: ["Inference"], path: "Tests/ONNXRuntimeOracle"),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "NodeConformance", "Quantization", "CQuantKernels", "ONNXRuntimeOracle", "ShadowEval"]),

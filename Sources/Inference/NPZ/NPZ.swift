@@ -9,6 +9,11 @@ public enum NPZ {
         } catch {
             throw NPZError.unreadable(path: url.path, reason: error.localizedDescription)
         }
+        return try read(data)
+    }
+
+    /// The arrays of an archive's bytes, keyed by member name without ".npy".
+    public static func read(_ data: Data) throws -> [String: Tensor] {
         var arrays: [String: Tensor] = [:]
         for (name, contents) in try StoredZipArchive.members(of: data) {
             let key = name.hasSuffix(".npy") ? String(name.dropLast(4)) : name
