@@ -192,6 +192,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The agent's Open Inference Protocol codecs: the binary tensor data parser and encoder.
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "Inference"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "ShadowEval", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "CoordinatorTests",

@@ -44,6 +44,27 @@ final class InferenceServerTests: XCTestCase {
         }
     }
 
+    /// tritonclient[http] from PyPI, unchanged and at its defaults (binary tensor data both ways),
+    /// and with JSON; its labelled binary requests reach the shadow comparison as JSON ones do.
+    func testTritonClientAtItsDefaultsIsServedBinaryAndJSON() async throws {
+        let fleet = try await SystemTestSupport.startFleet("oip-tritonclient", certified: ["agent-1"], running: ["agent-1"], for: self)
+        let agent = try XCTUnwrap(fleet.agentURLs["agent-1"])
+        let labelled = 20
+        let oracle = try SystemTestSupport.run(URL(fileURLWithPath: "/usr/bin/env"), [
+            "python3", SystemTestSupport.packageRoot.appendingPathComponent("Tools/tritonclient_oracle.py").path,
+            "\(agent.host!):\(agent.port!)", SystemTestSupport.modelName,
+            SystemTestSupport.fixtures.appendingPathComponent("mlp-fp16.onnx").path, SystemTestSupport.traffic.path, "\(labelled)",
+        ])
+        XCTAssertEqual(oracle.status, 0, oracle.output)
+
+        try await SystemTestSupport.eventually(timeout: .seconds(30), "the \(labelled) labelled binary requests are in the ledger's windows") {
+            let ledger = try SystemTestSupport.run(URL(fileURLWithPath: "/usr/bin/env"), [
+                "sqlite3", "-readonly", fleet.layout.ledger.path, "SELECT COALESCE(SUM(labelled), 0) FROM windows",
+            ])
+            return Int(ledger.output.trimmingCharacters(in: .whitespacesAndNewlines)) == labelled
+        }
+    }
+
     private func request(_ method: String, _ url: URL, body: [String: Any]? = nil) async throws -> ([String: Any], Int) {
         var request = URLRequest(url: url)
         request.httpMethod = method
