@@ -1,18 +1,19 @@
 import Foundation
+import HTTPTypes
 
 /// The parser of infer requests in the binary tensor data extension: the first
 /// `Inference-Header-Content-Length` bytes of the body are the JSON request, and the rest is the
 /// bytes of each input whose parameters give `binary_data_size`, in the order of `inputs`.
 enum BinaryTensorRequest {
-    static let headerLengthField = "Inference-Header-Content-Length"
+    static let headerLengthField = HTTPField.Name("Inference-Header-Content-Length")!
 
     static func parse(_ body: Data, headerLength field: String) throws -> InferenceRequestBody {
         guard let headerLength = Int(field), headerLength >= 0 else {
-            throw InferenceRequestError(description: "\(headerLengthField) '\(field)' is not a byte count")
+            throw InferenceRequestError(description: "\(headerLengthField.rawName) '\(field)' is not a byte count")
         }
         guard headerLength <= body.count else {
             throw InferenceRequestError(
-                description: "\(headerLengthField) is \(headerLength) bytes, past the end of the \(body.count)-byte body")
+                description: "\(headerLengthField.rawName) is \(headerLength) bytes, past the end of the \(body.count)-byte body")
         }
         var request = try InferenceRequestBody(json: body.prefix(headerLength))
         var offset = body.startIndex + headerLength

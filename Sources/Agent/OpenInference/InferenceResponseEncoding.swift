@@ -33,7 +33,7 @@ struct InferenceResponseEncoding {
     var response: Response {
         var fields: HTTPFields = [.contentType: headerLength == nil ? "application/json" : "application/octet-stream"]
         if let headerLength {
-            fields[HTTPField.Name(BinaryTensorRequest.headerLengthField)!] = String(headerLength)
+            fields[BinaryTensorRequest.headerLengthField] = String(headerLength)
         }
         var body = ByteBuffer(bytes: json)
         body.writeBytes(binary)

@@ -39,7 +39,7 @@ struct InferenceRoutes: Sendable {
                     throw OIPError(.contentTooLarge, "the body is larger than \(context.maxUploadSize) bytes")
                 }
                 do {
-                    let headerLength = request.headers[HTTPField.Name(BinaryTensorRequest.headerLengthField)!]
+                    let headerLength = request.headers[BinaryTensorRequest.headerLengthField]
                     let parsed = try headerLength.map { try BinaryTensorRequest.parse(body, headerLength: $0) }
                         ?? InferenceRequestBody(json: body)
                     return try infer(parsed, on: active).response
@@ -108,7 +108,7 @@ struct InferenceRoutes: Sendable {
         }
         return try InferenceResponseEncoding(
             modelName: active.assignment.modelName, modelVersion: primarySHA256(active), id: body.id,
-            outputs: primary.outputs.compactMap { info in
+            outputs: primary.outputs.compactMap { info -> (name: String, tensor: Tensor, binary: Bool)? in
                 guard let binary = requested.binary[info.name], let tensor = outputs[info.name] else { return nil }
                 return (info.name, tensor, binary)
             })
