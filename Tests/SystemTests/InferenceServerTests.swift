@@ -56,6 +56,7 @@ final class InferenceServerTests: XCTestCase {
             SystemTestSupport.fixtures.appendingPathComponent("mlp-fp16.onnx").path, SystemTestSupport.traffic.path, "\(labelled)",
         ])
         XCTAssertEqual(oracle.status, 0, oracle.output)
+        XCTAssertTrue(oracle.output.contains("ok: BYTES for an FP32 input refused"), "the oracle ran to its last check:\n\(oracle.output)")
 
         try await SystemTestSupport.eventually(timeout: .seconds(30), "the \(labelled) labelled binary requests are in the ledger's windows") {
             let ledger = try SystemTestSupport.run(URL(fileURLWithPath: "/usr/bin/env"), [
@@ -63,6 +64,34 @@ final class InferenceServerTests: XCTestCase {
             ])
             return Int(ledger.output.trimmingCharacters(in: .whitespacesAndNewlines)) == labelled
         }
+    }
+
+    /// A model that takes strings (Tools/make-string-models.py), rolled out through the admin API:
+    /// tritonclient sends BYTES as binary tensor data and as JSON, and gets a string output both ways.
+    func testTritonClientSendsAndReceivesBytesTensors() async throws {
+        let driver = try await RolloutDriver.start(
+            "oip-bytes", agents: ["agent-1"], policy: try RolloutDriver.loosePolicy("system-test-oip-bytes"), for: self)
+        let models = driver.fleet.layout.models
+        let made = try SystemTestSupport.run(URL(fileURLWithPath: "/usr/bin/env"), [
+            "python3", SystemTestSupport.packageRoot.appendingPathComponent("Tools/make-string-models.py").path, models.path,
+        ])
+        XCTAssertEqual(made.status, 0, made.output)
+        let registration = ["--task", "regression", "--absolute-tolerance", "0.5"]
+        let reference = try driver.pushModel(models.appendingPathComponent("words-reference.onnx"), precision: "fp32", registration: registration)
+        let candidate = try driver.pushModel(models.appendingPathComponent("words-candidate.onnx"), precision: "int8", registration: registration)
+        _ = try driver.createAndStart(reference: reference, candidate: candidate, stages: [100])
+        let agent = try XCTUnwrap(driver.fleet.agentURLs["agent-1"])
+        try await SystemTestSupport.eventually(timeout: .seconds(60), "the agent serves the string model") {
+            let (metadata, status) = try await request("GET", agent.appendingPathComponent("v2/models/\(SystemTestSupport.modelName)"))
+            return status == 200 && (metadata["versions"] as? [String]) == [reference]
+        }
+
+        let oracle = try SystemTestSupport.run(URL(fileURLWithPath: "/usr/bin/env"), [
+            "python3", SystemTestSupport.packageRoot.appendingPathComponent("Tools/tritonclient_bytes_oracle.py").path,
+            "\(agent.host!):\(agent.port!)", SystemTestSupport.modelName,
+        ])
+        XCTAssertEqual(oracle.status, 0, oracle.output)
+        XCTAssertTrue(oracle.output.contains("ok: BYTES input JSON, outputs JSON: the words are mapped"), "the oracle ran to its last check:\n\(oracle.output)")
     }
 
     private func request(_ method: String, _ url: URL, body: [String: Any]? = nil) async throws -> ([String: Any], Int) {
