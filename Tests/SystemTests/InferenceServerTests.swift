@@ -42,6 +42,22 @@ final class InferenceServerTests: XCTestCase {
             let error = try XCTUnwrap(reply["error"] as? String, "OIP error bodies are {\"error\": \"...\"}: \(reply)")
             XCTAssertTrue(error.contains(message), "\(error) should say \(message)")
         }
+
+        // Binary tensor data whose sizes do not add up, refused by the same route with the same body.
+        let header = try JSONSerialization.data(withJSONObject: [
+            "inputs": [["name": "pixels", "shape": [1, 784], "datatype": "FP32", "parameters": ["binary_data_size": 3136]]],
+        ])
+        let malformed: [(headerLength: Int, message: String)] = [
+            (header.count, "input 'pixels': binary_data_size 3136 runs past the body, which has 100 bytes left for it"),
+            (header.count + 101, "Inference-Header-Content-Length is \(header.count + 101) bytes, past the end of the \(header.count + 100)-byte body"),
+        ]
+        for (headerLength, message) in malformed {
+            let (reply, status) = try await request(
+                "POST", model.appendingPathComponent("infer"), bytes: header + Data(count: 100),
+                headers: ["Inference-Header-Content-Length": String(headerLength)])
+            XCTAssertEqual(status, 400, "\(reply)")
+            XCTAssertEqual(reply["error"] as? String, message)
+        }
     }
 
     /// tritonclient[http] from PyPI, unchanged and at its defaults (binary tensor data both ways),
@@ -95,11 +111,16 @@ final class InferenceServerTests: XCTestCase {
     }
 
     private func request(_ method: String, _ url: URL, body: [String: Any]? = nil) async throws -> ([String: Any], Int) {
+        guard let body else { return try await request(method, url, bytes: nil, headers: [:]) }
+        return try await request(method, url, bytes: try JSONSerialization.data(withJSONObject: body), headers: ["Content-Type": "application/json"])
+    }
+
+    private func request(_ method: String, _ url: URL, bytes: Data?, headers: [String: String]) async throws -> ([String: Any], Int) {
         var request = URLRequest(url: url)
         request.httpMethod = method
-        if let body {
-            request.httpBody = try JSONSerialization.data(withJSONObject: body)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = bytes
+        for (name, value) in headers {
+            request.setValue(value, forHTTPHeaderField: name)
         }
         let (data, response) = try await URLSession.shared.data(for: request)
         let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? ["raw": String(decoding: data, as: UTF8.self)]
