@@ -11,16 +11,10 @@ import sys
 import numpy as np
 import tritonclient.http as httpclient
 
+from oracle_check import check
+
 url, model_name = sys.argv[1:3]
 client = httpclient.InferenceServerClient(url)
-
-
-def check(condition, what):
-    if not condition:
-        print(f"FAILED: {what}")
-        sys.exit(1)
-    print(f"ok: {what}")
-
 
 metadata = client.get_model_metadata(model_name)
 check(metadata["inputs"] == [{"name": "text", "datatype": "BYTES", "shape": [-1, 1]}]

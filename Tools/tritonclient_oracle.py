@@ -14,16 +14,10 @@ import onnxruntime
 import tritonclient.http as httpclient
 from tritonclient.utils import InferenceServerException
 
+from oracle_check import check
+
 url, model_name, reference_path, traffic_path, labelled_count = sys.argv[1:6]
 client = httpclient.InferenceServerClient(url)
-
-
-def check(condition, what):
-    if not condition:
-        print(f"FAILED: {what}")
-        sys.exit(1)
-    print(f"ok: {what}")
-
 
 check(client.is_server_live(), "is_server_live")
 check(client.is_server_ready(), "is_server_ready")
