@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
@@ -123,6 +124,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // The binary tensor data extension's Inference-Header-Content-Length field (Hummingbird
+                // exports HTTPFields, not the field names).
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
         // Operator tooling behind the CLI: replay, ledger reports, the fleet-in-a-box demo.
@@ -213,6 +217,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The agent's Open Inference Protocol codecs: the binary tensor data parser and encoder.
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "Inference"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "ShadowEval", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "CoordinatorTests",

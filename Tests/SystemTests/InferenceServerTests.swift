@@ -42,14 +42,85 @@ final class InferenceServerTests: XCTestCase {
             let error = try XCTUnwrap(reply["error"] as? String, "OIP error bodies are {\"error\": \"...\"}: \(reply)")
             XCTAssertTrue(error.contains(message), "\(error) should say \(message)")
         }
+
+        // Binary tensor data whose sizes do not add up, refused by the same route with the same body.
+        let header = try JSONSerialization.data(withJSONObject: [
+            "inputs": [["name": "pixels", "shape": [1, 784], "datatype": "FP32", "parameters": ["binary_data_size": 3136]]],
+        ])
+        let malformed: [(headerLength: Int, message: String)] = [
+            (header.count, "input 'pixels': binary_data_size 3136 runs past the body, which has 100 bytes left for it"),
+            (header.count + 101, "Inference-Header-Content-Length is \(header.count + 101) bytes, past the end of the \(header.count + 100)-byte body"),
+        ]
+        for (headerLength, message) in malformed {
+            let (reply, status) = try await request(
+                "POST", model.appendingPathComponent("infer"), bytes: header + Data(count: 100),
+                headers: ["Inference-Header-Content-Length": String(headerLength)])
+            XCTAssertEqual(status, 400, "\(reply)")
+            XCTAssertEqual(reply["error"] as? String, message)
+        }
+    }
+
+    /// tritonclient[http] from PyPI, unchanged and at its defaults (binary tensor data both ways),
+    /// and with JSON; its labelled binary requests reach the shadow comparison as JSON ones do.
+    func testTritonClientAtItsDefaultsIsServedBinaryAndJSON() async throws {
+        let fleet = try await SystemTestSupport.startFleet("oip-tritonclient", certified: ["agent-1"], running: ["agent-1"], for: self)
+        let agent = try XCTUnwrap(fleet.agentURLs["agent-1"])
+        let labelled = 20
+        let oracle = try SystemTestSupport.run(URL(fileURLWithPath: "/usr/bin/env"), [
+            "python3", SystemTestSupport.packageRoot.appendingPathComponent("Tools/tritonclient_oracle.py").path,
+            "\(agent.host!):\(agent.port!)", SystemTestSupport.modelName,
+            SystemTestSupport.fixtures.appendingPathComponent("mlp-fp16.onnx").path, SystemTestSupport.traffic.path, "\(labelled)",
+        ])
+        XCTAssertEqual(oracle.status, 0, oracle.output)
+        XCTAssertTrue(oracle.output.contains("ok: BYTES for an FP32 input refused"), "the oracle ran to its last check:\n\(oracle.output)")
+
+        try await SystemTestSupport.eventually(timeout: .seconds(30), "the \(labelled) labelled binary requests are in the ledger's windows") {
+            let ledger = try SystemTestSupport.run(URL(fileURLWithPath: "/usr/bin/env"), [
+                "sqlite3", "-readonly", fleet.layout.ledger.path, "SELECT COALESCE(SUM(labelled), 0) FROM windows",
+            ])
+            return Int(ledger.output.trimmingCharacters(in: .whitespacesAndNewlines)) == labelled
+        }
+    }
+
+    /// A model that takes strings (Tools/make-string-models.py), rolled out through the admin API:
+    /// tritonclient sends BYTES as binary tensor data and as JSON, and gets a string output both ways.
+    func testTritonClientSendsAndReceivesBytesTensors() async throws {
+        let driver = try await RolloutDriver.start(
+            "oip-bytes", agents: ["agent-1"], policy: try RolloutDriver.loosePolicy("system-test-oip-bytes"), for: self)
+        let models = driver.fleet.layout.models
+        let made = try SystemTestSupport.run(URL(fileURLWithPath: "/usr/bin/env"), [
+            "python3", SystemTestSupport.packageRoot.appendingPathComponent("Tools/make-string-models.py").path, models.path,
+        ])
+        XCTAssertEqual(made.status, 0, made.output)
+        let registration = ["--task", "regression", "--absolute-tolerance", "0.5"]
+        let reference = try driver.pushModel(models.appendingPathComponent("words-reference.onnx"), precision: "fp32", registration: registration)
+        let candidate = try driver.pushModel(models.appendingPathComponent("words-candidate.onnx"), precision: "int8", registration: registration)
+        _ = try driver.createAndStart(reference: reference, candidate: candidate, stages: [100])
+        let agent = try XCTUnwrap(driver.fleet.agentURLs["agent-1"])
+        try await SystemTestSupport.eventually(timeout: .seconds(60), "the agent serves the string model") {
+            let (metadata, status) = try await request("GET", agent.appendingPathComponent("v2/models/\(SystemTestSupport.modelName)"))
+            return status == 200 && (metadata["versions"] as? [String]) == [reference]
+        }
+
+        let oracle = try SystemTestSupport.run(URL(fileURLWithPath: "/usr/bin/env"), [
+            "python3", SystemTestSupport.packageRoot.appendingPathComponent("Tools/tritonclient_bytes_oracle.py").path,
+            "\(agent.host!):\(agent.port!)", SystemTestSupport.modelName,
+        ])
+        XCTAssertEqual(oracle.status, 0, oracle.output)
+        XCTAssertTrue(oracle.output.contains("ok: BYTES input JSON, outputs JSON: the words are mapped"), "the oracle ran to its last check:\n\(oracle.output)")
     }
 
     private func request(_ method: String, _ url: URL, body: [String: Any]? = nil) async throws -> ([String: Any], Int) {
+        guard let body else { return try await request(method, url, bytes: nil, headers: [:]) }
+        return try await request(method, url, bytes: try JSONSerialization.data(withJSONObject: body), headers: ["Content-Type": "application/json"])
+    }
+
+    private func request(_ method: String, _ url: URL, bytes: Data?, headers: [String: String]) async throws -> ([String: Any], Int) {
         var request = URLRequest(url: url)
         request.httpMethod = method
-        if let body {
-            request.httpBody = try JSONSerialization.data(withJSONObject: body)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = bytes
+        for (name, value) in headers {
+            request.setValue(value, forHTTPHeaderField: name)
         }
         let (data, response) = try await URLSession.shared.data(for: request)
         let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? ["raw": String(decoding: data, as: UTF8.self)]

@@ -4,43 +4,62 @@ import Foundation
 import Hummingbird
 import Inference
 
-/// The Open Inference Protocol (KServe v2) REST surface: health, model metadata and infer. The
-/// primary model answers (the reference, or the candidate once promoted); a sampled copy of the request
-/// goes to the shadow queue, never waited on.
+/// The Open Inference Protocol (KServe v2) REST surface: server and model metadata, health and
+/// infer, with the binary tensor data extension. The primary model answers (the reference, or the
+/// candidate once promoted); a sampled copy of the request goes to the shadow queue, never waited on.
 struct InferenceRoutes: Sendable {
     let state: ServingState
     let queue: ShadowQueue
     let metrics: AgentMetrics
 
+    static let extensions = ["binary_tensor_data"]
+
     func register(on router: Router<BasicRequestContext>) {
-        router.get("/v2/health/live") { _, _ in HTTPResponse.Status.ok }
         MetricsEndpoint.register(metrics.registry, on: router)
+        router.get("/v2") { _, _ in
+            ServerMetadataBody(name: "quantfleet-agent", version: AgentApp.version, extensions: Self.extensions)
+        }
+        router.get("/v2/health/live") { _, _ in HTTPResponse.Status.ok }
         router.get("/v2/health/ready") { _, _ in state.current == nil ? HTTPResponse.Status.serviceUnavailable : .ok }
-        router.get("/v2/models/:name") { _, context in
-            try metadata(of: try active(named: context.parameters.require("name")))
-        }
-        router.get("/v2/models/:name/ready") { _, context in
-            _ = try active(named: context.parameters.require("name"))
-            return HTTPResponse.Status.ok
-        }
-        router.post("/v2/models/:name/infer") { request, context in
-            let active = try active(named: context.parameters.require("name"))
-            let body: InferenceRequestBody
-            do {
-                body = try await request.decode(as: InferenceRequestBody.self, context: context)
-            } catch {
-                throw OIPError(.badRequest, "the body is not an OIP infer request: \(error)")
+        // A version is the primary model's SHA-256, the one `versions` in the metadata lists.
+        for model in ["/v2/models/:name", "/v2/models/:name/versions/:version"] {
+            router.get(RouterPath(model)) { _, context in
+                metadata(of: try active(for: context))
             }
-            return try infer(body, on: active)
+            router.get(RouterPath("\(model)/ready")) { _, context in
+                _ = try active(for: context)
+                return HTTPResponse.Status.ok
+            }
+            router.post(RouterPath("\(model)/infer")) { request, context in
+                let active = try active(for: context)
+                let body: Data
+                do {
+                    body = Data(try await request.body.collect(upTo: context.maxUploadSize).readableBytesView)
+                } catch {
+                    throw OIPError(.contentTooLarge, "the body is larger than \(context.maxUploadSize) bytes")
+                }
+                do {
+                    let headerLength = request.headers[BinaryTensorRequest.headerLengthField]
+                    let parsed = try headerLength.map { try BinaryTensorRequest.parse(body, headerLength: $0) }
+                        ?? InferenceRequestBody(json: body)
+                    return try infer(parsed, on: active).response
+                } catch let error as InferenceRequestError {
+                    throw OIPError(.badRequest, error.description)
+                }
+            }
         }
     }
 
-    private func active(named name: String) throws -> ServingState.Active {
+    private func active(for context: BasicRequestContext) throws -> ServingState.Active {
+        let name = try context.parameters.require("name")
         guard let active = state.current else {
             throw OIPError(.serviceUnavailable, "no model loaded yet: waiting for the coordinator's assignment")
         }
         guard active.assignment.modelName == name else {
             throw OIPError(.notFound, "unknown model '\(name)'; this agent serves '\(active.assignment.modelName)'")
+        }
+        if let version = context.parameters.get("version"), version != primarySHA256(active) {
+            throw OIPError(.notFound, "model '\(name)' has no version '\(version)' here; this agent serves version \(primarySHA256(active))")
         }
         return active
     }
@@ -59,25 +78,22 @@ struct InferenceRoutes: Sendable {
         active.primaryIsCandidate ? active.assignment.candidate.sha256 : active.assignment.reference.sha256
     }
 
-    private func infer(_ body: InferenceRequestBody, on active: ServingState.Active) throws -> InferenceResponseBody {
+    private func infer(_ body: InferenceRequestBody, on active: ServingState.Active) throws -> InferenceResponseEncoding {
         let primary = active.primary
+        let requested = try OutputSelection(body, outputs: primary.outputs.map(\.name))
         var feeds: [String: Tensor] = [:]
         for payload in body.inputs {
             guard let input = primary.inputs.first(where: { $0.name == payload.name }) else {
-                throw OIPError(.badRequest, "unknown input '\(payload.name)'; the model takes \(primary.inputs.map(\.name))")
+                throw InferenceRequestError(description: "unknown input '\(payload.name)'; the model takes \(primary.inputs.map(\.name))")
             }
-            do {
-                feeds[payload.name] = try payload.tensor(for: input)
-            } catch let error as InferenceRequestError {
-                throw OIPError(.badRequest, error.description)
-            }
+            feeds[payload.name] = try payload.tensor(for: input)
         }
         let started = ContinuousClock.now
         let outputs: [String: Tensor]
         do {
             outputs = try primary.run(feeds)
         } catch {
-            throw OIPError(.badRequest, "inference failed: \(error)")
+            throw InferenceRequestError(description: "inference failed: \(error)")
         }
         let latency = Int(started.duration(to: .now) / .microseconds(1))
         metrics.requests.increment()
@@ -90,15 +106,14 @@ struct InferenceRoutes: Sendable {
                 assignmentID: active.assignment.assignmentID, feeds: feeds, primaryOutput: compared,
                 labels: body.parameters?["label"]?.integers, primaryLatencyMicros: latency))
         }
-        let wanted = body.outputs.map { Set($0.map(\.name)) }
-        return InferenceResponseBody(
+        return try InferenceResponseEncoding(
             modelName: active.assignment.modelName, modelVersion: primarySHA256(active), id: body.id,
-            outputs: primary.outputs.compactMap { info in
-                guard wanted?.contains(info.name) ?? true, let tensor = outputs[info.name] else { return nil }
-                return OutputTensor(name: info.name, tensor: tensor)
+            outputs: primary.outputs.compactMap { info -> (name: String, tensor: Tensor, binary: Bool)? in
+                guard let binary = requested.binary[info.name], let tensor = outputs[info.name] else { return nil }
+                return (info.name, tensor, binary)
             })
     }
 }
 
-extension InferenceResponseBody: ResponseEncodable {}
+extension ServerMetadataBody: ResponseEncodable {}
 extension ModelMetadataBody: ResponseEncodable {}

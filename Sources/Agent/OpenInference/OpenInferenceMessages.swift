@@ -10,6 +10,16 @@ struct InferenceRequestBody: Decodable, Sendable {
 
     struct RequestedOutput: Decodable, Sendable {
         var name: String
+        var parameters: [String: ParameterValue]?
+    }
+
+    /// The request whose whole body is JSON (or, with the binary tensor data extension, its JSON header).
+    init(json: Data) throws {
+        do {
+            self = try JSONDecoder().decode(Self.self, from: json)
+        } catch let error as DecodingError {
+            throw InferenceRequestError(description: "the body is not an OIP infer request: \(error.requestDescription)")
+        }
     }
 }
 
@@ -24,15 +34,55 @@ struct InferenceResponseBody: Encodable, Sendable {
     }
 }
 
-/// An input tensor as OIP JSON carries it: row-major data, flat or nested.
+/// An input tensor as the request carries it: its data in the JSON, or (binary tensor data
+/// extension) `binary_data_size` bytes after the JSON header, attached by `BinaryTensorRequest`.
 struct TensorPayload: Decodable, Sendable {
     var name: String
     var shape: [Int]
     var datatype: String
-    var data: FlatNumbers
+    var parameters: [String: ParameterValue]?
+    var data: TensorContents?
+
+    var binaryDataSize: Int? { parameters?["binary_data_size"]?.integers?.first }
 }
 
-/// An output tensor, its data written in the tensor's own type (no float widening noise).
+/// A tensor's elements as they arrived: JSON numbers or strings (row-major, flat or nested), or
+/// the raw bytes of the binary tensor data extension.
+enum TensorContents: Decodable, Sendable {
+    case numbers([Double])
+    case texts([String])
+    case binary(Data)
+
+    init(from decoder: any Decoder) throws {
+        var numbers: [Double] = []
+        var texts: [String] = []
+        var container = try decoder.unkeyedContainer()
+        numbers.reserveCapacity(container.count ?? 0)
+        try Self.flatten(&container, numbers: &numbers, texts: &texts)
+        guard numbers.isEmpty || texts.isEmpty else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "data mixes numbers and strings"))
+        }
+        self = texts.isEmpty ? .numbers(numbers) : .texts(texts)
+    }
+
+    private static func flatten(_ container: inout any UnkeyedDecodingContainer, numbers: inout [Double], texts: inout [String]) throws {
+        while !container.isAtEnd {
+            if let number = try? container.decode(Double.self) {
+                numbers.append(number)
+            } else if let flag = try? container.decode(Bool.self) {
+                numbers.append(flag ? 1 : 0)
+            } else if let text = try? container.decode(String.self) {
+                texts.append(text)
+            } else {
+                var nested = try container.nestedUnkeyedContainer()
+                try flatten(&nested, numbers: &numbers, texts: &texts)
+            }
+        }
+    }
+}
+
+/// An output tensor: its data in the JSON, written in the tensor's own type (no float widening
+/// noise), or its size in `parameters.binary_data_size` when its bytes follow the JSON.
 struct OutputTensor: Encodable, Sendable {
     enum Values: Encodable, Sendable {
         case floats([Float])
@@ -51,10 +101,23 @@ struct OutputTensor: Encodable, Sendable {
         }
     }
 
+    struct Parameters: Encodable, Sendable {
+        var binaryDataSize: Int
+
+        enum CodingKeys: String, CodingKey { case binaryDataSize = "binary_data_size" }
+    }
+
     var name: String
     var shape: [Int]
     var datatype: String
-    var data: Values
+    var parameters: Parameters?
+    var data: Values?
+}
+
+struct ServerMetadataBody: Encodable, Sendable {
+    var name: String
+    var version: String
+    var extensions: [String]
 }
 
 struct ModelMetadataBody: Encodable, Sendable {
@@ -75,7 +138,8 @@ struct ServerErrorBody: Encodable, Sendable {
     var error: String
 }
 
-/// Request parameters: the agent reads `label` (an integer, or one integer per row).
+/// Request, input and output parameters: the agent reads `label` (an integer, or one integer per
+/// row) and the binary tensor data extension's `binary_data_size`, `binary_data` and `binary_data_output`.
 enum ParameterValue: Decodable, Sendable {
     case integer(Int)
     case integers([Int])
@@ -109,34 +173,31 @@ enum ParameterValue: Decodable, Sendable {
         default: nil
         }
     }
+
+    var flag: Bool? {
+        if case .flag(let value) = self { value } else { nil }
+    }
 }
 
-/// Numbers of a tensor's `data`, flattened in row-major order whether the JSON nests them or not.
-struct FlatNumbers: Decodable, Sendable {
-    var values: [Double]
-
-    init(_ values: [Double]) {
-        self.values = values
-    }
-
-    init(from decoder: any Decoder) throws {
-        var values: [Double] = []
-        var container = try decoder.unkeyedContainer()
-        try Self.flatten(&container, into: &values)
-        self.values = values
-    }
-
-    private static func flatten(_ container: inout any UnkeyedDecodingContainer, into values: inout [Double]) throws {
-        values.reserveCapacity(container.count ?? 0)
-        while !container.isAtEnd {
-            if let number = try? container.decode(Double.self) {
-                values.append(number)
-            } else if let flag = try? container.decode(Bool.self) {
-                values.append(flag ? 1 : 0)
-            } else {
-                var nested = try container.nestedUnkeyedContainer()
-                try flatten(&nested, into: &values)
-            }
+extension DecodingError {
+    /// What is wrong and where, in the request's own terms (`inputs[0].shape`).
+    var requestDescription: String {
+        func path(_ keys: [any CodingKey]) -> String {
+            String(keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingPrefix("."))
+        }
+        switch self {
+        case .dataCorrupted(let context) where context.codingPath.isEmpty:
+            return "not valid JSON (\(context.debugDescription)); binary tensor data needs the Inference-Header-Content-Length header"
+        case .dataCorrupted(let context):
+            return "`\(path(context.codingPath))`: \(context.debugDescription)"
+        case .keyNotFound(let key, let context):
+            return "`\(path(context.codingPath + [key]))` is missing"
+        case .valueNotFound(let type, let context):
+            return "`\(path(context.codingPath))` is null, expected \(type)"
+        case .typeMismatch(let type, let context):
+            return "`\(path(context.codingPath))` is not \(type)"
+        @unknown default:
+            return "\(self)"
         }
     }
 }

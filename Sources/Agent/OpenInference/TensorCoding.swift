@@ -1,3 +1,4 @@
+import Foundation
 import Inference
 
 /// Why an infer request was refused; each names the tensor and what is wrong with it.
@@ -5,8 +6,17 @@ struct InferenceRequestError: Error, CustomStringConvertible {
     let description: String
 }
 
-/// OIP datatypes ("FP32", "INT64", ...) and the engine's element types.
+/// OIP datatypes ("FP32", "INT64", "BYTES", ...) and the engine's element types.
 enum OIPDatatype {
+    private static let elementTypes: [String: ElementType] = [
+        "BOOL": .bool, "UINT8": .uint8, "UINT16": .uint16, "UINT32": .uint32, "UINT64": .uint64,
+        "INT8": .int8, "INT16": .int16, "INT32": .int32, "INT64": .int64,
+        "FP16": .float16, "BF16": .bfloat16, "FP32": .float32, "FP64": .float64, "BYTES": .string,
+    ]
+
+    /// The element type a datatype's values arrive in; nil for a name OIP does not define.
+    static func elementType(named name: String) -> ElementType? { elementTypes[name] }
+
     static func name(of type: ElementType) -> String {
         switch type {
         case .float32: "FP32"
@@ -29,22 +39,22 @@ enum OIPDatatype {
         }
     }
 
-    static let known: Set<String> = ["FP16", "BF16", "FP32", "FP64", "INT8", "UINT8", "INT16", "UINT16", "INT32", "UINT32", "INT64", "UINT64", "BOOL"]
+    /// `tensor` in the element type its OIP datatype names (an INT4 tensor as INT8, ...), so that
+    /// its binary data has the datatype's width.
+    static func onWire(_ tensor: Tensor) throws -> Tensor {
+        let wireType = elementTypes[name(of: tensor.elementType)]!
+        return wireType == tensor.elementType ? tensor : try tensor.converted(to: wireType)
+    }
 }
 
 extension TensorPayload {
-    /// The tensor in the type the model declares for this input, after checking shape and data.
+    /// The tensor in the type the model declares for this input, after checking datatype, shape and data.
     func tensor(for input: TensorInfo) throws -> Tensor {
-        guard OIPDatatype.known.contains(datatype) else {
+        guard let type = OIPDatatype.elementType(named: datatype) else {
             throw InferenceRequestError(description: "input '\(name)': unknown datatype '\(datatype)'")
         }
         guard shape.allSatisfy({ $0 >= 0 }) else {
             throw InferenceRequestError(description: "input '\(name)': negative dimension in shape \(shape)")
-        }
-        let expectedCount = shape.reduce(1, *)
-        guard expectedCount == data.values.count else {
-            throw InferenceRequestError(
-                description: "input '\(name)': shape \(shape) needs \(expectedCount) values, data has \(data.values.count)")
         }
         guard shape.count == input.shape.count,
               zip(shape, input.shape).allSatisfy({ actual, declared in declared.map { $0 == actual } ?? true })
@@ -52,30 +62,94 @@ extension TensorPayload {
             let declared = input.shape.map { $0.map(String.init) ?? "?" }
             throw InferenceRequestError(description: "input '\(name)': shape \(shape) does not fit the model's [\(declared.joined(separator: ", "))]")
         }
-        switch input.elementType {
-        case .string:
-            throw InferenceRequestError(description: "input '\(name)': BYTES (string) inputs are not accepted over JSON yet")
-        case .float32, .float16, .bfloat16, .float64, .float8e4m3fn, .float8e4m3fnuz, .float8e5m2, .float8e5m2fnuz, .float8e8m0, .float4e2m1:
-            return try Tensor(shape: shape, floats: data.values.map { Float($0) }).converted(to: input.elementType)
-        case .int8, .uint8, .int16, .uint16, .int32, .uint32, .int64, .uint64, .bool, .int4, .uint4, .int2, .uint2:
-            guard data.values.allSatisfy({ $0.rounded() == $0 && abs($0) < 9.0e15 }) else {
-                throw InferenceRequestError(description: "input '\(name)': the model wants integers, data has fractions")
+        guard (type == .string) == (input.elementType == .string) else {
+            throw InferenceRequestError(
+                description: "input '\(name)': datatype \(datatype) does not match the model's \(OIPDatatype.name(of: input.elementType))")
+        }
+        let tensor = try received(as: type)
+        guard tensor.elementType != input.elementType else { return tensor }
+        if !input.elementType.isFloatingPoint, tensor.elementType.isFloatingPoint,
+           !tensor.floats.allSatisfy({ $0.rounded() == $0 })
+        {
+            throw InferenceRequestError(description: "input '\(name)': the model wants integers, data has fractions")
+        }
+        do {
+            return try tensor.converted(to: input.elementType)
+        } catch {
+            throw InferenceRequestError(description: "input '\(name)': \(error)")
+        }
+    }
+
+    /// The tensor in the request's own datatype.
+    private func received(as type: ElementType) throws -> Tensor {
+        let count = shape.reduce(1, *)
+        switch data {
+        case .binary(let bytes):
+            return try BinaryTensorData.tensor(named: name, shape: shape, type: type, datatype: datatype, bytes: bytes)
+        case .texts(let texts) where type == .string:
+            guard texts.count == count else {
+                throw InferenceRequestError(description: "input '\(name)': shape \(shape) needs \(count) strings, data has \(texts.count)")
             }
-            return try Tensor(shape: shape, int64s: data.values.map { Int64($0) }).converted(to: input.elementType)
+            return Tensor(shape: shape, strings: texts)
+        case .numbers(let values) where type == .string && values.isEmpty && count == 0:
+            return Tensor(shape: shape, strings: [])
+        case .numbers(let values) where type != .string:
+            guard values.count == count else {
+                throw InferenceRequestError(description: "input '\(name)': shape \(shape) needs \(count) values, data has \(values.count)")
+            }
+            return try numbers(values, as: type)
+        case .texts, .numbers:
+            throw InferenceRequestError(
+                description: "input '\(name)': datatype \(datatype) takes \(type == .string ? "strings" : "numbers"), data has \(type == .string ? "numbers" : "strings")")
+        case nil where parameters?["shared_memory_region"] != nil:
+            throw InferenceRequestError(description: "input '\(name)': the shared memory extension is not supported")
+        case nil where binaryDataSize != nil:
+            throw InferenceRequestError(
+                description: "input '\(name)' gives binary_data_size but the request has no Inference-Header-Content-Length header")
+        case nil:
+            throw InferenceRequestError(description: "input '\(name)' has no data and no binary_data_size")
+        }
+    }
+
+    private func numbers(_ values: [Double], as type: ElementType) throws -> Tensor {
+        do {
+            switch type {
+            case .float64:
+                return values.withUnsafeBytes { Tensor(shape: shape, type: .float64, littleEndianBytes: $0)! }
+            case let type where type.isFloatingPoint:
+                return try Tensor(shape: shape, floats: values.map { Float($0) }).converted(to: type)
+            default:
+                guard values.allSatisfy({ $0.rounded() == $0 && abs($0) < 9.0e15 }) else {
+                    throw InferenceRequestError(description: "input '\(name)': datatype \(datatype) takes integers, data has fractions")
+                }
+                return try Tensor(shape: shape, int64s: values.map { Int64($0) }).converted(to: type)
+            }
+        } catch let error as InferenceError {
+            throw InferenceRequestError(description: "input '\(name)': \(error)")
         }
     }
 }
 
 extension OutputTensor {
-    init(name: String, tensor: Tensor) {
-        self.name = name
-        shape = tensor.shape
-        datatype = OIPDatatype.name(of: tensor.elementType)
-        switch tensor.elementType {
-        case let type where type.isFloatingPoint: data = .floats(tensor.floats)
-        case .bool: data = .flags(tensor.int64s.map { $0 != 0 })
-        case .string: data = .texts(tensor.strings ?? [])
-        default: data = .integers(tensor.int64s)
+    /// `tensor` with its data in the JSON.
+    init(name: String, tensor: Tensor) throws {
+        let wire = try OIPDatatype.onWire(tensor)
+        self.init(name: name, shape: wire.shape, datatype: OIPDatatype.name(of: wire.elementType))
+        switch wire.elementType {
+        case let type where type.isFloatingPoint: data = .floats(wire.floats)
+        case .bool: data = .flags(wire.int64s.map { $0 != 0 })
+        case .string: data = .texts(wire.strings ?? [])
+        default: data = .integers(wire.int64s)
         }
+    }
+
+    /// `tensor` announced with its binary data size; `bytes` are what follow the JSON header for it.
+    static func binary(name: String, tensor: Tensor) throws -> (header: OutputTensor, bytes: Data) {
+        let wire = try OIPDatatype.onWire(tensor)
+        let bytes = BinaryTensorData.bytes(of: wire)
+        let header = OutputTensor(
+            name: name, shape: wire.shape, datatype: OIPDatatype.name(of: wire.elementType),
+            parameters: .init(binaryDataSize: bytes.count))
+        return (header, bytes)
     }
 }

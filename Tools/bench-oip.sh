@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Open Inference Protocol REST transports (issue 27): one coordinator and one agent on loopback serving
+# the Fashion-MNIST MLP, driven by one tritonclient[http] client with JSON and with binary tensor data
+# (Tools/bench/oip_load.py). Prints a markdown table: requests/s, p50 and p99 latency as the client sees
+# them (encoding and decoding included), and the agent's CPU time per request.
+#
+#   Tools/bench-oip.sh [--requests N] [--batches "1 64"] [--sampling-rate R] [--work DIR] [--debug] [--no-build]
+#
+# Release builds in .build-release unless --debug (the debug build's HTTP stack is unoptimised, its
+# engine is not). The shadow samples --sampling-rate of the requests (default 0.01), so that the
+# numbers are the transport's and the primary model's. Everything runs under `nice -n 15` (the
+# machine is shared). Ports 27463-27464 on 127.0.0.1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+REQUESTS=2000
+BATCHES="1 64"
+SAMPLING=0.01
+WORK=/tmp/quantfleet-bench-oip
+CONFIGURATION=release
+BUILD=1
+while [[ $# -gt 0 ]]; do
+    case $1 in
+        --requests) REQUESTS=$2; shift 2 ;;
+        --batches) BATCHES=$2; shift 2 ;;
+        --sampling-rate) SAMPLING=$2; shift 2 ;;
+        --work) WORK=$2; shift 2 ;;
+        --debug) CONFIGURATION=debug; shift ;;
+        --no-build) BUILD=0; shift ;;
+        *) echo "bench-oip: unknown option '$1'" >&2; exit 64 ;;
+    esac
+done
+if [[ $CONFIGURATION == release ]]; then SCRATCH=.build-release; else SCRATCH=.build; fi
+BIN=$ROOT/$SCRATCH/$CONFIGURATION
+PORT=27463 INFERENCE=27464
+
+if [[ $BUILD == 1 ]]; then
+    nice -n 15 swift build -c "$CONFIGURATION" --scratch-path "$SCRATCH" >/dev/null
+fi
+rm -rf "$WORK/coordinator" "$WORK/agent"
+mkdir -p "$WORK/coordinator" "$WORK/agent"
+bash Deploy/pki/make-pki.sh "$WORK/pki" bench-agent >/dev/null
+[[ -f $WORK/mlp-int8.onnx ]] || "$BIN/quantfleet" quantize Fixtures/fashion-mnist/mlp-fp32.onnx -o "$WORK/mlp-int8.onnx" --scheme int8-dynamic >/dev/null
+
+cat > "$WORK/coordinator.yaml" <<YAML
+listen: {host: 127.0.0.1, port: $PORT}
+tls: {certificate: $WORK/pki/coordinator.pem, private-key: $WORK/pki/coordinator.key, trust-roots: $WORK/pki/ca.pem, crl: $WORK/pki/crl.pem}
+ledger: $WORK/coordinator/ledger.sqlite
+model-store: $WORK/coordinator/models
+policy: $ROOT/Config/policy.yaml
+heartbeat-interval-ms: 2000
+max-frame-bytes: 4194304
+signing-key: $WORK/pki/signing.key
+rollout:
+  model-name: fashion-mnist-mlp
+  reference: $ROOT/Fixtures/fashion-mnist/mlp-fp16.onnx
+  reference-precision: fp16
+  candidate: $WORK/mlp-int8.onnx
+  candidate-precision: int8
+  sampling-rate: $SAMPLING
+  window-size: 100
+  window-max-age-ms: 1000
+YAML
+cat > "$WORK/agent.yaml" <<YAML
+coordinator: {host: 127.0.0.1, port: $PORT}
+coordinator-name: localhost
+coordinator-signing-key: $WORK/pki/signing.pub.pem
+tls: {certificate: $WORK/pki/agents/bench-agent.pem, private-key: $WORK/pki/agents/bench-agent.key, trust-roots: $WORK/pki/ca.pem, crl: $WORK/pki/crl.pem}
+data-dir: $WORK/agent/data
+inference: {host: 127.0.0.1, port: $INFERENCE}
+shadow-queue-capacity: 1024
+max-frame-bytes: 4194304
+reconnect: {initial-ms: 200, maximum-ms: 5000}
+labels: {}
+YAML
+
+PIDS=()
+trap 'for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done' EXIT
+nice -n 15 "$BIN/quantfleet-coordinator" --config "$WORK/coordinator.yaml" > "$WORK/coordinator.log" 2>&1 &
+PIDS+=($!)
+nice -n 15 "$BIN/quantfleet-agent" --config "$WORK/agent.yaml" > "$WORK/agent.log" 2>&1 &
+AGENT=$!
+PIDS+=("$AGENT")
+for _ in $(seq 300); do
+    curl -sf "http://127.0.0.1:$INFERENCE/v2/health/ready" >/dev/null && break
+    sleep 0.1
+done
+curl -sf "http://127.0.0.1:$INFERENCE/v2/health/ready" >/dev/null \
+    || { echo "bench-oip: the agent is not ready after 30 s; see $WORK/agent.log and $WORK/coordinator.log" >&2; exit 1; }
+
+# shellcheck disable=SC2086
+python3 Tools/bench/oip_load.py "127.0.0.1:$INFERENCE" fashion-mnist-mlp Fixtures/fashion-mnist/traffic.npz "$AGENT" \
+    --requests "$REQUESTS" --batches $BATCHES
