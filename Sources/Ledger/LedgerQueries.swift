@@ -72,13 +72,14 @@ enum LedgerQueries {
         try db.execute(
             sql: """
                 INSERT INTO decisions (rollout_id, decided_at, outcome, metric, n, statistic, lower_bound, upper_bound,
-                                       confidence, policy_version, stage, reason, ship_below, stay_fp16_above, slices)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                       confidence, policy_version, stage, reason, ship_below, stay_fp16_above, slices,
+                                       bound_method)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 rolloutID, date, decision.outcome.rawValue, decision.metric, decision.n, decision.statistic,
                 decision.lowerBound, decision.upperBound, decision.confidence, decision.policyVersion, stage,
-                decision.reason, decision.shipBelow, decision.stayFP16Above, judged,
+                decision.reason, decision.shipBelow, decision.stayFP16Above, judged, decision.boundMethod?.rawValue,
             ])
     }
 
@@ -108,11 +109,18 @@ enum LedgerQueries {
         guard let outcome = Outcome(rawValue: outcomeText) else {
             throw LedgerError.unexpectedValue(column: "decisions.outcome", value: outcomeText)
         }
+        let methodText: String? = row["bound_method"]
+        let boundMethod = try methodText.map { text in
+            guard let method = BoundMethod(rawValue: text) else {
+                throw LedgerError.unexpectedValue(column: "decisions.bound_method", value: text)
+            }
+            return method
+        }
         let decision = Decision(
             outcome: outcome, metric: row["metric"], n: row["n"], statistic: row["statistic"],
             lowerBound: row["lower_bound"], upperBound: row["upper_bound"], confidence: row["confidence"],
             policyVersion: row["policy_version"], reason: row["reason"] ?? "",
-            shipBelow: row["ship_below"], stayFP16Above: row["stay_fp16_above"])
+            shipBelow: row["ship_below"], stayFP16Above: row["stay_fp16_above"], boundMethod: boundMethod)
         let slicesText: String? = row["slices"]
         let slices = try slicesText.map { try LabelCoding.decode([SliceDecision].self, from: $0, column: "decisions.slices") } ?? []
         return DecisionRecord(

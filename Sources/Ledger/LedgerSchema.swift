@@ -19,14 +19,17 @@ enum LedgerSchema {
             try db.execute(sql: v4)
         }
         migrator.registerMigration("v5") { db in
-            try db.execute(sql: v5)
-            try RunningTotalsStore.backfill(db)
+            try db.execute(sql: v5)  // filled by v8's rebuild
         }
         migrator.registerMigration("v6") { db in
             try db.execute(sql: v6)
         }
         migrator.registerMigration("v7-signed-metadata-versions") { db in
             try db.execute(sql: v7SignedMetadataVersions)
+        }
+        migrator.registerMigration("v8-betting-bounds") { db in
+            try db.execute(sql: v8BettingBounds)
+            try RunningTotalsStore.rebuild(db)
         }
         return migrator
     }()
@@ -435,5 +438,25 @@ enum LedgerSchema {
         ALTER TABLE models ADD COLUMN manifest_key_id TEXT;   -- the signing key's id; NULL as manifest_version
         CREATE UNIQUE INDEX models_manifest_versions ON models(name, precision, manifest_version)
             WHERE manifest_version IS NOT NULL;
+        """
+
+    /// Betting confidence sequences: each stage's and slice's betting processes, as counts per bet
+    /// size (`BetsCoding`), and which bounds produced each decision. Decisions before v8 were all
+    /// beta-binomial. The running totals are then rebuilt, replaying every stage's windows in ingest order.
+    private static let v8BettingBounds = """
+        ALTER TABLE stage_totals ADD COLUMN bets TEXT NOT NULL DEFAULT '';
+        ALTER TABLE slice_totals ADD COLUMN bets TEXT NOT NULL DEFAULT '';
+        ALTER TABLE decisions ADD COLUMN bound_method TEXT CHECK (bound_method IN ('betting', 'beta-binomial'));
+        UPDATE decisions SET bound_method = 'beta-binomial';
+
+        DROP VIEW decision_history;
+        CREATE VIEW decision_history AS
+        SELECT
+            d.id, d.rollout_id, r.model_name, d.stage, d.decided_at, d.outcome, d.metric, d.n,
+            d.statistic, d.lower_bound, d.upper_bound, d.confidence, d.policy_version,
+            d.ship_below, d.stay_fp16_above, d.reason, d.bound_method
+        FROM decisions d
+        JOIN rollouts r ON r.id = d.rollout_id
+        ORDER BY d.id DESC;
         """
 }

@@ -12,55 +12,69 @@ struct StageKey: Hashable, Sendable {
 /// `slice_totals` its slices. Windows are added in the transaction that stores them; a decision
 /// reads a stage's few rows, never its windows.
 ///
-/// Windows are folded strictly in ingest order (`Fold.add` and `add` check it) and each stage row
-/// says which window it runs through, so state that depends on the order of the evidence (issue 28's
-/// betting wealth, a bet held constant within a window and chosen from earlier windows only) belongs
-/// in these rows and this fold, and can be recomputed by replaying a stage's windows
-/// `ORDER BY ingest_order` (index `windows_by_assignment_in_order`).
+/// Windows are appended strictly in ingest order (`Fold.append` checks it) and each stage row says
+/// which window it runs through. The betting processes (migration v8) depend on that order: each
+/// window is bet on at a size its stage's or slice's earlier windows chose. So a batch starts from
+/// the stored rows, appends its windows one by one, and writes the rows back; replaying a stage's
+/// windows `ORDER BY ingest_order` from nothing (`WindowReplay`) gives the same rows.
 enum RunningTotalsStore {
-    /// Windows of one stage folded in memory during a batch, in ingest order.
+    /// One stage's totals during a batch: the stored rows with the batch's windows appended in ingest
+    /// order. A slice's row is read the first time one of the batch's windows touches it.
     struct Fold {
-        var totals = RunningTotals()
-        var throughIngestOrder: Int64 = 0
+        let stage: StageKey
+        private(set) var totals: RunningTotals
+        private(set) var throughIngestOrder: Int64
+        private var touchedSlices: Set<SliceKey> = []
 
-        mutating func add(_ window: RunningTotals, ingestOrder: Int64) {
-            precondition(ingestOrder > throughIngestOrder, "windows are folded in ingest order")
-            totals.merge(window)
+        init(stage: StageKey, _ db: Database) throws {
+            self.stage = stage
+            let stored = try RunningTotalsStore.stageRow(db, stage)
+            totals = stored?.totals ?? RunningTotals()
+            throughIngestOrder = stored?.throughIngestOrder ?? 0
+        }
+
+        /// A stage's totals rebuilt from its windows, every slice to be written.
+        init(rebuilt totals: RunningTotals, stage: StageKey, throughIngestOrder: Int64) {
+            self.stage = stage
+            self.totals = totals
+            self.throughIngestOrder = throughIngestOrder
+            touchedSlices = Set(totals.slices.keys)
+        }
+
+        mutating func append(_ window: RunningTotals, ingestOrder: Int64, _ db: Database) throws {
+            precondition(ingestOrder > throughIngestOrder, "a stage's windows are appended in ingest order")
+            for key in window.slices.keys where !touchedSlices.contains(key) {
+                totals.slices[key] = try RunningTotalsStore.sliceRow(db, stage, key)
+                touchedSlices.insert(key)
+            }
+            totals.append(window)
             throughIngestOrder = ingestOrder
         }
-    }
 
-    /// Adds a fold to its stage's stored totals. The whole is read, merged and written back (the
-    /// sketches merge in Swift); slices are added in SQL, so a batch touches only its own slices.
-    static func add(_ fold: Fold, to stage: StageKey, _ db: Database) throws {
-        let stored = try stageRow(db, stage)
-        precondition(fold.throughIngestOrder > stored?.throughIngestOrder ?? 0, "a stage's totals only ever move forward in ingest order")
-        var merged = stored?.totals ?? RunningTotals()
-        merged.overall.merge(fold.totals.overall)
-        merged.cost.merge(fold.totals.cost)
-        merged.measures.merge(fold.totals.measures)
-        let (whole, cost, measures) = (merged.overall, merged.cost, merged.measures)
-        try db.execute(
-            sql: """
-                INSERT OR REPLACE INTO stage_totals (
-                    rollout_id, stage, through_ingest_order, \(countColumns), reference_latency_us_sum,
-                    candidate_latency_us_sum, reference_memory_bytes, candidate_memory_bytes, margin_flips,
-                    top5_shared_classes, neighbour_samples, neighbour_agreements, sketches)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [stage.rolloutID, stage.stage, fold.throughIngestOrder] + countArguments(whole) + [
-                cost.referenceLatencyMicrosSum, cost.candidateLatencyMicrosSum, cost.referenceMemoryBytes,
-                cost.candidateMemoryBytes, measures.marginFlips, measures.topFiveSharedClasses, measures.neighbours.samples,
-                measures.neighbours.agreements, try measures.sketches.map(SketchCoding.encode),
-            ])
-        let addSlice = try db.cachedStatement(sql: """
-            INSERT INTO slice_totals (rollout_id, stage, dimension, value, \(countColumns))
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (rollout_id, stage, dimension, value) DO UPDATE SET
-            \(countNames.map { "\($0) = \($0) + excluded.\($0)" }.joined(separator: ", "))
-            """)
-        for (key, slice) in fold.totals.slices {
-            try addSlice.execute(arguments: [stage.rolloutID, stage.stage, key.dimension.rawValue, key.value] + countArguments(slice))
+        /// Writes the stage's row and the rows of the slices the batch touched.
+        func write(_ db: Database) throws {
+            let (whole, cost, measures) = (totals.overall, totals.cost, totals.measures)
+            try db.execute(
+                sql: """
+                    INSERT OR REPLACE INTO stage_totals (
+                        rollout_id, stage, through_ingest_order, \(RunningTotalsStore.countColumns), reference_latency_us_sum,
+                        candidate_latency_us_sum, reference_memory_bytes, candidate_memory_bytes, margin_flips,
+                        top5_shared_classes, neighbour_samples, neighbour_agreements, sketches)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [stage.rolloutID, stage.stage, throughIngestOrder] + RunningTotalsStore.countArguments(whole) + [
+                    cost.referenceLatencyMicrosSum, cost.candidateLatencyMicrosSum, cost.referenceMemoryBytes,
+                    cost.candidateMemoryBytes, measures.marginFlips, measures.topFiveSharedClasses, measures.neighbours.samples,
+                    measures.neighbours.agreements, try measures.sketches.map(SketchCoding.encode),
+                ])
+            let writeSlice = try db.cachedStatement(sql: """
+                INSERT OR REPLACE INTO slice_totals (rollout_id, stage, dimension, value, \(RunningTotalsStore.countColumns))
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for key in touchedSlices {
+                try writeSlice.execute(
+                    arguments: [stage.rolloutID, stage.stage, key.dimension.rawValue, key.value] + RunningTotalsStore.countArguments(totals.slices[key]!))
+            }
         }
     }
 
@@ -87,23 +101,39 @@ enum RunningTotalsStore {
                 guard let dimension = SliceDimension(rawValue: dimensionText) else {
                     throw LedgerError.unexpectedValue(column: "slice_totals.dimension", value: dimensionText)
                 }
-                totals.slices[SliceKey(dimension, row["value"])] = counts(row)
+                totals.slices[SliceKey(dimension, row["value"])] = try counts(row, table: "slice_totals")
             }
             return (number, totals, through)
         }
     }
 
-    /// Migration v5: the totals of a ledger's existing windows, from the SQL re-sum of each stage.
-    static func backfill(_ db: Database) throws {
+    /// Migration v8: the totals of a ledger's existing windows, rebuilt. Counts, cost and measures are
+    /// the SQL re-sum of each stage; the evidence with its betting processes is the replay of its
+    /// windows in ingest order, whose counts are the same. (Migration v5, which created the tables,
+    /// once back-filled them without betting processes; rebuilding here serves ledgers from before and
+    /// after it alike.)
+    static func rebuild(_ db: Database) throws {
+        try db.execute(sql: "DELETE FROM slice_totals; DELETE FROM stage_totals;")
         let stages = try Row.fetchAll(db, sql: """
             SELECT a.rollout_id, a.stage, MAX(w.ingest_order) AS through
-            FROM windows w JOIN assignments a ON a.id = w.assignment_id GROUP BY a.id ORDER BY a.rollout_id, a.stage
+            FROM windows w JOIN assignments a ON a.id = w.assignment_id GROUP BY a.rollout_id, a.stage
+            ORDER BY a.rollout_id, a.stage
             """)
         for row in stages {
-            let key = StageKey(rolloutID: row["rollout_id"], stage: row["stage"])
-            let fold = Fold(totals: try WindowResum.totals(db, stage: key), throughIngestOrder: row["through"])
-            try add(fold, to: key, db)
+            let stage = StageKey(rolloutID: row["rollout_id"], stage: row["stage"])
+            var totals = try WindowResum.totals(db, stage: stage)
+            let replayed = try WindowReplay.evidence(db, stage: stage)
+            (totals.overall, totals.slices) = (replayed.overall, replayed.slices)
+            try Fold(rebuilt: totals, stage: stage, throughIngestOrder: row["through"]).write(db)
         }
+    }
+
+    /// One slice's stored totals; empty when the slice has none yet.
+    private static func sliceRow(_ db: Database, _ stage: StageKey, _ key: SliceKey) throws -> EvidenceTotals {
+        let row = try Row.fetchOne(
+            db, sql: "SELECT * FROM slice_totals WHERE rollout_id = ? AND stage = ? AND dimension = ? AND value = ?",
+            arguments: [stage.rolloutID, stage.stage, key.dimension.rawValue, key.value])
+        return try row.map { try counts($0, table: "slice_totals") } ?? EvidenceTotals()
     }
 
     private static func stageRow(_ db: Database, _ stage: StageKey) throws -> (totals: RunningTotals, throughIngestOrder: Int64)? {
@@ -112,7 +142,7 @@ enum RunningTotalsStore {
         else { return nil }
         let sketches: String? = row["sketches"]
         let totals = RunningTotals(
-            overall: counts(row),
+            overall: try counts(row, table: "stage_totals"),
             cost: CostTotals(
                 referenceLatencyMicrosSum: row["reference_latency_us_sum"], candidateLatencyMicrosSum: row["candidate_latency_us_sum"],
                 referenceMemoryBytes: row["reference_memory_bytes"], candidateMemoryBytes: row["candidate_memory_bytes"]),
@@ -126,7 +156,7 @@ enum RunningTotalsStore {
     /// The decision counts, in the column order of both tables.
     private static let countNames = [
         "windows", "samples", "disagreements", "labelled", "reference_correct", "candidate_correct",
-        "reference_only_correct", "candidate_only_correct", "floor_samples", "floor_disagreements",
+        "reference_only_correct", "candidate_only_correct", "floor_samples", "floor_disagreements", "bets",
     ]
     private static let countColumns = countNames.joined(separator: ", ")
 
@@ -134,16 +164,17 @@ enum RunningTotalsStore {
         [
             totals.windows, totals.samples, totals.disagreements, totals.labelled, totals.referenceCorrect,
             totals.candidateCorrect, totals.referenceOnlyCorrect, totals.candidateOnlyCorrect, totals.floorSamples,
-            totals.floorDisagreements,
+            totals.floorDisagreements, BetsCoding.encode(totals.bets),
         ]
     }
 
-    private static func counts(_ row: Row) -> EvidenceTotals {
+    private static func counts(_ row: Row, table: String) throws -> EvidenceTotals {
         EvidenceTotals(
             windows: row["windows"], samples: row["samples"], disagreements: row["disagreements"], labelled: row["labelled"],
             referenceCorrect: row["reference_correct"], candidateCorrect: row["candidate_correct"],
             referenceOnlyCorrect: row["reference_only_correct"], candidateOnlyCorrect: row["candidate_only_correct"],
-            floorSamples: row["floor_samples"], floorDisagreements: row["floor_disagreements"])
+            floorSamples: row["floor_samples"], floorDisagreements: row["floor_disagreements"],
+            bets: try BetsCoding.decode(row["bets"] ?? "", column: "\(table).bets"))
     }
 }
 

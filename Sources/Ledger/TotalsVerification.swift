@@ -3,7 +3,8 @@ import GRDB
 import ShadowEval
 
 /// The check behind `quantfleet ledger verify`: every stage's running totals against the SQL re-sum
-/// of its stored windows, part by part, and every window numbered in ingest order.
+/// of its stored windows, part by part, the betting processes against a replay of the windows in
+/// ingest order, and every window numbered in ingest order.
 public struct TotalsVerification: Sendable, Equatable {
     public var stagesChecked: Int
     public var windowsChecked: Int
@@ -26,7 +27,11 @@ public struct TotalsVerification: Sendable, Equatable {
         }
         for stage in stages {
             let stored = running[stage.rolloutID]?[stage.stage]
-            let resummed = try WindowResum.totals(db, stage: stage)
+            var resummed = try WindowResum.totals(db, stage: stage)
+            // SQL sums counts in any order; the betting processes need the windows' order: a replay.
+            let replayed = try WindowReplay.evidence(db, stage: stage)
+            resummed.overall.bets = replayed.overall.bets
+            for (key, slice) in replayed.slices { resummed.slices[key]?.bets = slice.bets }
             let order = try WindowResum.ingestOrder(db, stage: stage)
             verification.stagesChecked += 1
             verification.windowsChecked += resummed.overall.windows

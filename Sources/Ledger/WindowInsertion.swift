@@ -4,7 +4,7 @@ import ShadowEval
 
 /// The hot path of ingest, one transaction's windows: one cached statement per connection, reused
 /// for every window. Each stored window gets the next ingest order and its agent's device class, and
-/// is folded into its stage's running totals, which are written once per stage at the end of the
+/// is appended to its stage's running totals, which are written once per stage at the end of the
 /// batch, in the same transaction: the totals always equal the stored windows.
 struct WindowInsertion {
     private static let sql = """
@@ -44,14 +44,15 @@ struct WindowInsertion {
         lastIngestOrder += 1
         try Self.insertClasses(of: window, into: db)
         let stage = try self.stage(of: window.assignmentID, db)
-        folds[stage, default: RunningTotalsStore.Fold()].add(window.runningTotals(deviceClass: deviceClass), ingestOrder: lastIngestOrder)
+        if folds[stage] == nil { folds[stage] = try RunningTotalsStore.Fold(stage: stage, db) }
+        try folds[stage]!.append(window.runningTotals(deviceClass: deviceClass), ingestOrder: lastIngestOrder, db)
         return .stored
     }
 
-    /// Adds the batch's folds to the stored running totals; call once, after the last insert.
+    /// Writes the batch's folds over the stored running totals; call once, after the last insert.
     func writeTotals(_ db: Database) throws {
-        for (stage, fold) in folds {
-            try RunningTotalsStore.add(fold, to: stage, db)
+        for fold in folds.values {
+            try fold.write(db)
         }
     }
 

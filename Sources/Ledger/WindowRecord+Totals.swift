@@ -2,32 +2,45 @@ import ShadowEval
 
 extension WindowRecord {
     /// What this window adds to its stage's running totals, counted exactly as the SQL re-sum
-    /// (`WindowResum`) counts the stored rows: the whole window in its kernel-path slice and, when its
-    /// agent has one, its device-class slice; each class row in its class slice.
+    /// (`WindowResum`) counts the stored rows.
     func runningTotals(deviceClass: String?) -> RunningTotals {
         let whole = EvidenceTotals(
             windows: 1, samples: summary.count, disagreements: summary.count - summary.top1Agreements,
             labelled: summary.labelled, referenceCorrect: summary.referenceCorrect, candidateCorrect: summary.candidateCorrect,
             referenceOnlyCorrect: summary.referenceOnlyCorrect, candidateOnlyCorrect: summary.candidateOnlyCorrect,
             floorSamples: floor.samples, floorDisagreements: floor.disagreements)
-        var slices = [SliceKey(.kernelPath, kernelPath): whole]
-        if let deviceClass { slices[SliceKey(.deviceClass, deviceClass)] = whole }
-        for index in classIndices {
-            var row = EvidenceTotals(
-                agreement: agreementByClass[index] ?? AgreementCounts(), labels: labelsByClass[index] ?? PairedOutcomes())
-            row.windows = 1
-            slices[SliceKey(.class, String(index))] = row
+        let classes = classIndices.map { index in
+            (index, agreementByClass[index] ?? AgreementCounts(), labelsByClass[index] ?? PairedOutcomes())
         }
-        return RunningTotals(
-            overall: whole, slices: slices,
-            cost: CostTotals(
-                referenceLatencyMicrosSum: summary.referenceLatencyMicrosSum, candidateLatencyMicrosSum: summary.candidateLatencyMicrosSum,
-                referenceMemoryBytes: referenceMemoryBytes, candidateMemoryBytes: candidateMemoryBytes),
-            measures: measures)
+        var totals = RunningTotals.window(whole: whole, kernelPath: kernelPath, deviceClass: deviceClass, classes: classes)
+        totals.cost = CostTotals(
+            referenceLatencyMicrosSum: summary.referenceLatencyMicrosSum, candidateLatencyMicrosSum: summary.candidateLatencyMicrosSum,
+            referenceMemoryBytes: referenceMemoryBytes, candidateMemoryBytes: candidateMemoryBytes)
+        totals.measures = measures
+        return totals
     }
 
     /// The classes the window has a class row for: those with agreement or labelled counts.
     var classIndices: [Int] {
         Set(agreementByClass.keys).union(labelsByClass.keys).sorted()
+    }
+}
+
+extension RunningTotals {
+    /// One window's evidence in its slices: the whole window in its kernel-path slice and, when its
+    /// agent has one, its device-class slice; each class row in its class slice. Ingest and the replay
+    /// of stored windows (`WindowReplay`) both cut windows here, so they cannot disagree.
+    static func window(
+        whole: EvidenceTotals, kernelPath: String, deviceClass: String?,
+        classes: [(index: Int, agreement: AgreementCounts, labels: PairedOutcomes)]
+    ) -> RunningTotals {
+        var slices = [SliceKey(.kernelPath, kernelPath): whole]
+        if let deviceClass { slices[SliceKey(.deviceClass, deviceClass)] = whole }
+        for (index, agreement, labels) in classes {
+            var row = EvidenceTotals(agreement: agreement, labels: labels)
+            row.windows = 1
+            slices[SliceKey(.class, String(index))] = row
+        }
+        return RunningTotals(overall: whole, slices: slices)
     }
 }

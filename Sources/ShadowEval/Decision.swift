@@ -30,11 +30,14 @@ public struct Decision: Sendable, Equatable, Codable {
     /// before the ledger kept them.
     public var shipBelow: Double?
     public var stayFP16Above: Double?
+    /// The confidence sequence behind the bounds; nil for decisions recorded before the ledger kept
+    /// it, which were all beta-binomial.
+    public var boundMethod: BoundMethod?
 
     public init(
         outcome: Outcome, metric: String, n: Int, statistic: Double,
         lowerBound: Double, upperBound: Double, confidence: Double, policyVersion: String, reason: String = "",
-        shipBelow: Double? = nil, stayFP16Above: Double? = nil
+        shipBelow: Double? = nil, stayFP16Above: Double? = nil, boundMethod: BoundMethod? = nil
     ) {
         self.outcome = outcome
         self.metric = metric
@@ -47,6 +50,7 @@ public struct Decision: Sendable, Equatable, Codable {
         self.reason = reason
         self.shipBelow = shipBelow
         self.stayFP16Above = stayFP16Above
+        self.boundMethod = boundMethod
     }
 }
 

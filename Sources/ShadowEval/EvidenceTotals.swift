@@ -14,11 +14,15 @@ public struct EvidenceTotals: Sendable, Equatable {
     /// many of those differed materially from themselves.
     public var floorSamples: Int
     public var floorDisagreements: Int
+    /// The betting processes over the same counts, window by window in ingest order (`append`):
+    /// the labelled paired difference, the disagreement rate and the noise floor's rate.
+    public var bets: Bets
 
     public init(
         windows: Int = 0, samples: Int = 0, disagreements: Int = 0, labelled: Int = 0,
         referenceCorrect: Int = 0, candidateCorrect: Int = 0,
-        referenceOnlyCorrect: Int = 0, candidateOnlyCorrect: Int = 0, floorSamples: Int = 0, floorDisagreements: Int = 0
+        referenceOnlyCorrect: Int = 0, candidateOnlyCorrect: Int = 0, floorSamples: Int = 0, floorDisagreements: Int = 0,
+        bets: Bets = Bets()
     ) {
         self.windows = windows
         self.samples = samples
@@ -30,6 +34,7 @@ public struct EvidenceTotals: Sendable, Equatable {
         self.candidateOnlyCorrect = candidateOnlyCorrect
         self.floorSamples = floorSamples
         self.floorDisagreements = floorDisagreements
+        self.bets = bets
     }
 
     /// Adds another set of totals (more windows of the same rollout, stage or slice): every field is
@@ -45,17 +50,58 @@ public struct EvidenceTotals: Sendable, Equatable {
         candidateOnlyCorrect += other.candidateOnlyCorrect
         floorSamples += other.floorSamples
         floorDisagreements += other.floorDisagreements
+        bets.merge(other.bets)
     }
 
-    /// Adds one sealed window to the totals.
-    public mutating func add(_ window: WindowSummary) {
-        windows += 1
-        samples += window.count
-        disagreements += window.count - window.top1Agreements
-        labelled += window.labelled
-        referenceCorrect += window.referenceCorrect
-        candidateCorrect += window.candidateCorrect
-        referenceOnlyCorrect += window.referenceOnlyCorrect
-        candidateOnlyCorrect += window.candidateOnlyCorrect
+    /// Adds the next window (its counts; its own `bets` are ignored) after every window already in:
+    /// the counts merge, and each betting process records the window at the bet these totals choose.
+    public mutating func append(_ window: EvidenceTotals) {
+        bets.pairedDifference.record(window: [
+            window.candidateOnlyCorrect, window.labelled - window.referenceOnlyCorrect - window.candidateOnlyCorrect,
+            window.referenceOnlyCorrect,
+        ])
+        bets.disagreement.record(window: [window.samples - window.disagreements, window.disagreements])
+        bets.floor.record(window: [window.floorSamples - window.floorDisagreements, window.floorDisagreements])
+        var counts = window
+        counts.bets = Bets()
+        merge(counts)
+    }
+
+    /// Appends one sealed window.
+    public mutating func append(_ window: WindowSummary) {
+        append(EvidenceTotals(
+            windows: 1, samples: window.count, disagreements: window.count - window.top1Agreements,
+            labelled: window.labelled, referenceCorrect: window.referenceCorrect, candidateCorrect: window.candidateCorrect,
+            referenceOnlyCorrect: window.referenceOnlyCorrect, candidateOnlyCorrect: window.candidateOnlyCorrect))
+    }
+
+    /// The betting processes of one set of totals.
+    public struct Bets: Sendable, Hashable, CustomStringConvertible {
+        public var pairedDifference: BettingTally
+        public var disagreement: BettingTally
+        public var floor: BettingTally
+
+        public init(
+            pairedDifference: BettingTally = BettingTally(.pairedDifference), disagreement: BettingTally = BettingTally(.rate),
+            floor: BettingTally = BettingTally(.rate)
+        ) {
+            self.pairedDifference = pairedDifference
+            self.disagreement = disagreement
+            self.floor = floor
+        }
+
+        public mutating func merge(_ other: Bets) {
+            pairedDifference.merge(other.pairedDifference)
+            disagreement.merge(other.disagreement)
+            floor.merge(other.floor)
+        }
+
+        public var description: String {
+            "paired difference [\(pairedDifference)], disagreement [\(disagreement)], floor [\(floor)]"
+        }
+
+        public var isEmpty: Bool {
+            pairedDifference.countsByStep.isEmpty && disagreement.countsByStep.isEmpty && floor.countsByStep.isEmpty
+        }
     }
 }

@@ -25,6 +25,8 @@ public struct Policy: Sendable, Codable, Equatable {
     public var subtractsNoiseFloor: Bool
     /// How often a stage is evaluated; nil evaluates it after every window.
     public var evaluation: EvaluationCadence?
+    /// Which confidence sequence bounds the drop; recorded with every decision.
+    public var bounds: BoundMethod
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case version
@@ -37,12 +39,13 @@ public struct Policy: Sendable, Codable, Equatable {
         case guards
         case subtractsNoiseFloor = "subtract-noise-floor"
         case evaluation
+        case bounds
     }
 
     public init(
         version: String, shipBelow: Double, stayFP16Above: Double, confidence: Double,
         minimumSamples: Int, minimumLabelled: Int, slices: SlicePolicy? = nil, guards: PolicyGuards? = nil,
-        subtractsNoiseFloor: Bool = false, evaluation: EvaluationCadence? = nil
+        subtractsNoiseFloor: Bool = false, evaluation: EvaluationCadence? = nil, bounds: BoundMethod = .betting
     ) {
         self.version = version
         self.shipBelow = shipBelow
@@ -54,6 +57,7 @@ public struct Policy: Sendable, Codable, Equatable {
         self.guards = guards
         self.subtractsNoiseFloor = subtractsNoiseFloor
         self.evaluation = evaluation
+        self.bounds = bounds
     }
 
     public init(from decoder: any Decoder) throws {
@@ -68,7 +72,8 @@ public struct Policy: Sendable, Codable, Equatable {
             slices: try container.decodeIfPresent(SlicePolicy.self, forKey: .slices),
             guards: try container.decodeIfPresent(PolicyGuards.self, forKey: .guards),
             subtractsNoiseFloor: try container.decodeIfPresent(Bool.self, forKey: .subtractsNoiseFloor) ?? false,
-            evaluation: try container.decodeIfPresent(EvaluationCadence.self, forKey: .evaluation))
+            evaluation: try container.decodeIfPresent(EvaluationCadence.self, forKey: .evaluation),
+            bounds: try container.decodeIfPresent(BoundMethod.self, forKey: .bounds) ?? .betting)
         try validate()
     }
 
@@ -109,6 +114,16 @@ public struct Policy: Sendable, Codable, Equatable {
             }
         }
     }
+}
+
+/// The confidence sequences a policy bounds the drop with (`bounds:` in the policy file).
+public enum BoundMethod: String, Sendable, Codable, CaseIterable {
+    /// Betting confidence sequences (Waudby-Smith and Ramdas) on the paired difference and the rates:
+    /// tighter, so decisions come sooner at the same confidence. The default.
+    case betting
+    /// Robbins' beta-binomial mixture on each rate, the labelled drop as the difference of two rates
+    /// at alpha / 2 each: what every decision used before `bounds:` existed.
+    case betaBinomial = "beta-binomial"
 }
 
 /// Why a policy was rejected.

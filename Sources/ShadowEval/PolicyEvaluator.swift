@@ -14,11 +14,8 @@ public enum PolicyEvaluator {
     ///
     /// Disagreement only bounds the drop from above, so without labels a model is shipped or held
     /// on an upper bound that may be pessimistic, never on an optimistic one.
-    public static func decide(
-        _ totals: EvidenceTotals, policy: Policy,
-        confidenceSequence: BetaBinomialConfidenceSequence = .rolloutDefault
-    ) -> Decision {
-        let estimate = estimate(totals, policy: policy, confidenceSequence: confidenceSequence)
+    public static func decide(_ totals: EvidenceTotals, policy: Policy) -> Decision {
+        let estimate = estimate(totals, policy: policy)
         let outcome = outcome(for: estimate.bounds, samples: totals.samples, policy: policy)
         return Decision(
             outcome: outcome,
@@ -26,23 +23,50 @@ public enum PolicyEvaluator {
             lowerBound: estimate.bounds.lowerBound, upperBound: estimate.bounds.upperBound,
             confidence: policy.confidence, policyVersion: policy.version,
             reason: reason(for: outcome, estimate: estimate, samples: totals.samples, policy: policy),
-            shipBelow: policy.shipBelow, stayFP16Above: policy.stayFP16Above)
+            shipBelow: policy.shipBelow, stayFP16Above: policy.stayFP16Above, boundMethod: policy.bounds)
     }
 
     /// The outcome `decide` would return, without the audit record: simulations evaluate the
-    /// policy millions of times, and formatting each reason would cost more than the bounds.
+    /// policy millions of times, and formatting each reason would cost more than the bounds. Betting
+    /// bounds on one process are not even computed: whether the sequence has excluded each threshold
+    /// is one wealth each, where an interval end takes a bisection of them (the same outcome, except
+    /// when an end lies within rounding of a threshold).
     static func outcome(_ totals: EvidenceTotals, policy: Policy) -> Outcome {
-        let estimate = estimate(totals, policy: policy, confidenceSequence: .rolloutDefault)
-        return outcome(for: estimate.bounds, samples: totals.samples, policy: policy)
+        if totals.samples < policy.minimumSamples { return .collecting }
+        let metric = metric(totals, policy: policy)
+        if let thresholds = DropBounds(method: policy.bounds, alpha: 1 - policy.confidence).thresholds(totals, metric: metric) {
+            if thresholds.upperIsBelow(policy.shipBelow) { return .ship }
+            if thresholds.lowerIsAbove(policy.stayFP16Above) { return .stayFP16 }
+            let insideBand = thresholds.lowerIsAbove(policy.shipBelow) && thresholds.upperIsBelow(policy.stayFP16Above)
+            return insideBand ? .needsQAT : .collecting
+        }
+        return outcome(for: estimate(totals, policy: policy).bounds, samples: totals.samples, policy: policy)
     }
 
-    private static func estimate(
-        _ totals: EvidenceTotals, policy: Policy, confidenceSequence: BetaBinomialConfidenceSequence
-    ) -> DropEstimate {
-        let alpha = 1 - policy.confidence
-        return totals.labelled >= policy.minimumLabelled
-            ? labelledDrop(totals, alpha: alpha, confidenceSequence: confidenceSequence)
-            : disagreement(totals, alpha: alpha, subtractsNoiseFloor: policy.subtractsNoiseFloor, confidenceSequence: confidenceSequence)
+    /// The evidence a decision rests on: labels once there are enough, else disagreement, in excess
+    /// of the noise floor when the policy says so and agents measured one.
+    private static func metric(_ totals: EvidenceTotals, policy: Policy) -> DecisionMetric {
+        if totals.labelled >= policy.minimumLabelled { return .labelledAccuracyDrop }
+        return policy.subtractsNoiseFloor && totals.floorSamples > 0 ? .excessDisagreement : .disagreement
+    }
+
+    private static func estimate(_ totals: EvidenceTotals, policy: Policy) -> DropEstimate {
+        let bounds = DropBounds(method: policy.bounds, alpha: 1 - policy.confidence)
+        let rate = totals.samples == 0 ? 0 : Double(totals.disagreements) / Double(totals.samples)
+        switch metric(totals, policy: policy) {
+        case .labelledAccuracyDrop:
+            return DropEstimate(
+                metric: .labelledAccuracyDrop, n: totals.labelled,
+                statistic: Double(totals.referenceOnlyCorrect - totals.candidateOnlyCorrect) / Double(totals.labelled),
+                bounds: bounds.labelledDrop(totals))
+        case .disagreement:
+            return DropEstimate(metric: .disagreement, n: totals.samples, statistic: rate, bounds: bounds.disagreement(totals))
+        case .excessDisagreement:
+            return DropEstimate(
+                metric: .excessDisagreement, n: totals.samples,
+                statistic: rate - Double(totals.floorDisagreements) / Double(totals.floorSamples),
+                bounds: bounds.excessDisagreement(totals))
+        }
     }
 
     private struct DropEstimate {
@@ -50,39 +74,6 @@ public enum PolicyEvaluator {
         var n: Int
         var statistic: Double
         var bounds: ClosedRange<Double>
-    }
-
-    private static func disagreement(
-        _ totals: EvidenceTotals, alpha: Double, subtractsNoiseFloor: Bool, confidenceSequence: BetaBinomialConfidenceSequence
-    ) -> DropEstimate {
-        let n = totals.samples
-        let rate = n == 0 ? 0 : Double(totals.disagreements) / Double(n)
-        guard subtractsNoiseFloor, totals.floorSamples > 0 else {
-            return DropEstimate(
-                metric: .disagreement, n: n, statistic: rate,
-                bounds: confidenceSequence.interval(successes: totals.disagreements, trials: n, alpha: alpha))
-        }
-        let floor = AgreementCounts(samples: totals.floorSamples, agreements: totals.floorSamples - totals.floorDisagreements)
-        return DropEstimate(
-            metric: .excessDisagreement, n: n,
-            statistic: rate - Double(totals.floorDisagreements) / Double(totals.floorSamples),
-            bounds: NoiseFloor.excessDisagreement(
-                candidate: AgreementCounts(samples: n, agreements: n - totals.disagreements), referenceWithItself: floor,
-                confidence: 1 - alpha, confidenceSequence: confidenceSequence))
-    }
-
-    /// The drop is the difference of two rates over the same labelled samples; a union bound over
-    /// two sequences at alpha/2 each keeps the pair's joint coverage at 1 - alpha.
-    private static func labelledDrop(
-        _ totals: EvidenceTotals, alpha: Double, confidenceSequence: BetaBinomialConfidenceSequence
-    ) -> DropEstimate {
-        let n = totals.labelled
-        let losses = confidenceSequence.interval(successes: totals.referenceOnlyCorrect, trials: n, alpha: alpha / 2)
-        let gains = confidenceSequence.interval(successes: totals.candidateOnlyCorrect, trials: n, alpha: alpha / 2)
-        return DropEstimate(
-            metric: .labelledAccuracyDrop, n: n,
-            statistic: Double(totals.referenceOnlyCorrect - totals.candidateOnlyCorrect) / Double(n),
-            bounds: (losses.lowerBound - gains.upperBound)...(losses.upperBound - gains.lowerBound))
     }
 
     private static func outcome(for bounds: ClosedRange<Double>, samples: Int, policy: Policy) -> Outcome {

@@ -17,16 +17,19 @@ public struct PolicySimulation: Sendable {
         /// models win some inputs back; the drop is losses minus gains, so this sets how noisy the
         /// paired difference is at a given drop.
         public var candidateGainRate: Double
+        /// The breakdowns judged besides the whole.
+        public var slices: SliceSetup
 
         public init(
             runs: Int = 1000, seed: UInt64 = 1, windowSize: Int = 100, maximumSamples: Int = 100_000,
-            candidateGainRate: Double = 0.005
+            candidateGainRate: Double = 0.005, slices: SliceSetup = .none
         ) {
             self.runs = runs
             self.seed = seed
             self.windowSize = windowSize
             self.maximumSamples = maximumSamples
             self.candidateGainRate = candidateGainRate
+            self.slices = slices
         }
 
         /// Throws on the first setting that cannot describe a simulation.
@@ -41,6 +44,35 @@ public struct PolicySimulation: Sendable {
             }
             guard candidateGainRate >= 0 && candidateGainRate < 0.5 else {
                 throw .settingOutOfRange(name: "candidate gain rate", value: "\(candidateGainRate)", expected: "in [0, 0.5)")
+            }
+            guard slices == .none || windowSize % SliceSetup.classes == 0 else {
+                throw .settingOutOfRange(
+                    name: "window size", value: "\(windowSize)",
+                    expected: "a multiple of \(SliceSetup.classes) with class slices, one share per simulated class")
+            }
+        }
+    }
+
+    /// The breakdowns a simulated rollout is judged on. Every slice has the same true drop, the
+    /// hardest case for the multiplicity correction: each judged slice spends a share of alpha.
+    public enum SliceSetup: String, Sendable, CaseIterable {
+        /// The whole only.
+        case none
+        /// \(classes) classes, an equal share of every window each.
+        case `class`
+        /// Classes, and each window from one of \(deviceClasses) device classes and one of
+        /// \(kernelPaths) kernel paths, drawn at random.
+        case all = "class,device-class,kernel-path"
+
+        public static let classes = 10
+        public static let deviceClasses = 3
+        public static let kernelPaths = 2
+
+        var dimensions: [SliceDimension] {
+            switch self {
+            case .none: return []
+            case .class: return [.class]
+            case .all: return [.class, .deviceClass, .kernelPath]
             }
         }
     }
@@ -106,8 +138,9 @@ public struct PolicySimulation: Sendable {
     /// stay-fp16-above 3 %: 0.2 %, 0.5 %, 1 %, 2 %, 5 %).
     public var trueDrops: TrueDrops { TrueDrops(policy: policy) }
 
-    /// Every evidence kind at every true drop, scenarios run concurrently.
-    public func report() async -> PolicySimulationReport {
+    /// Every evidence kind at every true drop, scenarios run concurrently; with `measuringCoverage`,
+    /// also each evidence kind's coverage at the margin and at the smallest timed drop.
+    public func report(measuringCoverage: Bool = false) async -> PolicySimulationReport {
         let scenarios = Evidence.allCases.flatMap { evidence in trueDrops.all.map { (evidence, $0) } }
         let results = await withTaskGroup(of: ScenarioResult.self) { group in
             for (index, scenario) in scenarios.enumerated() {
@@ -120,7 +153,9 @@ public struct PolicySimulation: Sendable {
         let ordered = scenarios.map { scenario in
             results.first { $0.evidence == scenario.0 && $0.trueDrop == scenario.1 }!
         }
-        return PolicySimulationReport(policy: policy, settings: settings, trueDrops: trueDrops, scenarios: ordered)
+        let coverage = measuringCoverage ? await coverageResults() : []
+        return PolicySimulationReport(
+            policy: policy, settings: settings, trueDrops: trueDrops, scenarios: ordered, coverage: coverage)
     }
 
     /// `settings.runs` rollouts with one kind of evidence at one true drop. `stream` picks an
@@ -145,16 +180,51 @@ public struct PolicySimulation: Sendable {
     private func rollout(
         evidence: Evidence, trueDrop: Double, using generator: inout SeededGenerator
     ) -> (Outcome, samples: Int) {
-        var totals = EvidenceTotals()
-        while totals.samples < settings.maximumSamples {
-            let size = min(settings.windowSize, settings.maximumSamples - totals.samples)
-            totals.add(window(of: size, evidence: evidence, trueDrop: trueDrop, using: &generator))
+        let judged = judgingPolicy
+        var totals = RunningTotals()
+        while totals.overall.samples < settings.maximumSamples {
+            let size = min(settings.windowSize, settings.maximumSamples - totals.overall.samples)
+            totals.append(slicedWindow(of: size, evidence: evidence, trueDrop: trueDrop, using: &generator))
             // Below the minimum the evaluator can only say `collecting`: skip its bisections.
-            guard totals.samples >= policy.minimumSamples else { continue }
-            let outcome = PolicyEvaluator.outcome(totals, policy: policy)
-            if outcome.isFinal { return (outcome, totals.samples) }
+            guard totals.overall.samples >= policy.minimumSamples else { continue }
+            let outcome = PolicyEvaluator.outcome(RolloutEvidence(overall: totals.overall, slices: totals.slices), policy: judged)
+            if outcome.isFinal { return (outcome, totals.overall.samples) }
         }
-        return (.collecting, totals.samples)
+        return (.collecting, totals.overall.samples)
+    }
+
+    /// The policy with the setup's slices: judged once they hold the policy's own slice minimum, or
+    /// its minimum-samples when it has no slices.
+    private var judgingPolicy: Policy {
+        var judged = policy
+        judged.slices = settings.slices == .none ? nil : SlicePolicy(
+            dimensions: settings.slices.dimensions, minimumSamples: policy.slices?.minimumSamples ?? policy.minimumSamples)
+        return judged
+    }
+
+    /// A window and its slices. With class slices it is \(SliceSetup.classes) equal class shares, each
+    /// drawn at the true drop; with every dimension it also comes from one device class and kernel path.
+    private func slicedWindow(
+        of size: Int, evidence: Evidence, trueDrop: Double, using generator: inout SeededGenerator
+    ) -> RunningTotals {
+        guard settings.slices != .none, size % SliceSetup.classes == 0 else {
+            var whole = EvidenceTotals()
+            whole.append(window(of: size, evidence: evidence, trueDrop: trueDrop, using: &generator))
+            return RunningTotals(overall: whole)
+        }
+        var totals = RunningTotals()
+        for index in 0..<SliceSetup.classes {
+            var share = EvidenceTotals()
+            share.append(window(of: size / SliceSetup.classes, evidence: evidence, trueDrop: trueDrop, using: &generator))
+            totals.overall.merge(share)
+            totals.slices[SliceKey(.class, String(index))] = share
+        }
+        totals.overall.windows = 1
+        if settings.slices == .all {
+            totals.slices[SliceKey(.deviceClass, "d\(Int.random(in: 0..<SliceSetup.deviceClasses, using: &generator))")] = totals.overall
+            totals.slices[SliceKey(.kernelPath, "k\(Int.random(in: 0..<SliceSetup.kernelPaths, using: &generator))")] = totals.overall
+        }
+        return totals
     }
 
     private func window(

@@ -4,6 +4,8 @@ import Foundation
 extension PolicySimulationReport: Encodable {
     enum CodingKeys: String, CodingKey {
         case policyVersion = "policy_version"
+        case bounds
+        case slices
         case confidence
         case runs
         case seed
@@ -16,6 +18,7 @@ extension PolicySimulationReport: Encodable {
         case fixedNSamples = "fixed_n_samples"
         case unlabelled
         case scenarios
+        case coverage
     }
 
     private struct ScenarioRow: Encodable {
@@ -24,6 +27,7 @@ extension PolicySimulationReport: Encodable {
         var ship, needsQAT, stayFP16, undecided: Double
         var meanSamples: Double
         var fixedNSamples: Int?
+        var ratioToFixedN: Double?
 
         enum CodingKeys: String, CodingKey {
             case evidence, ship, undecided
@@ -32,6 +36,7 @@ extension PolicySimulationReport: Encodable {
             case stayFP16 = "stay_fp16"
             case meanSamples = "mean_samples"
             case fixedNSamples = "fixed_n_samples"
+            case ratioToFixedN = "ratio_to_fixed_n"
         }
     }
 
@@ -40,6 +45,8 @@ extension PolicySimulationReport: Encodable {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(policy.version, forKey: .policyVersion)
+        try container.encode(policy.bounds.rawValue, forKey: .bounds)
+        try container.encode(settings.slices.rawValue, forKey: .slices)
         try container.encode(policy.confidence, forKey: .confidence)
         try container.encode(settings.runs, forKey: .runs)
         try container.encode(settings.seed, forKey: .seed)
@@ -59,13 +66,22 @@ extension PolicySimulationReport: Encodable {
                     ship: result.rate(of: .ship), needsQAT: result.rate(of: .needsQAT),
                     stayFP16: result.rate(of: .stayFP16), undecided: result.rate(of: .collecting),
                     meanSamples: result.meanSamples,
-                    fixedNSamples: fixedSampleSize(result.evidence, trueDrop: result.trueDrop))
+                    fixedNSamples: fixedSampleSize(result.evidence, trueDrop: result.trueDrop),
+                    ratioToFixedN: ratioToFixedSampleSize(result))
             }, forKey: .scenarios)
+        if !coverage.isEmpty { try container.encode(coverage, forKey: .coverage) }
+    }
+
+    /// Mean samples to a decision over what the fixed-n test needs; nil where it has no n.
+    public func ratioToFixedSampleSize(_ result: ScenarioResult) -> Double? {
+        fixedSampleSize(result.evidence, trueDrop: result.trueDrop).map { result.meanSamples / Double($0) }
     }
 
     /// The report as a plain-text table with its headline lines, ready for a terminal or the README.
     public func table() -> String {
-        let header = ["evidence", "true drop", "ship", "needs-qat", "stay-fp16", "undecided", "mean samples", "fixed-n test"]
+        let header = [
+            "evidence", "true drop", "ship", "needs-qat", "stay-fp16", "undecided", "mean samples", "fixed-n test", "ratio",
+        ]
         let rows = scenarios.map { result -> [String] in
             [
                 result.evidence.rawValue, percent(result.trueDrop, digits: 2),
@@ -73,6 +89,7 @@ extension PolicySimulationReport: Encodable {
                 percent(result.rate(of: .stayFP16)), percent(result.rate(of: .collecting)),
                 String(format: "%.0f", result.meanSamples),
                 fixedSampleSize(result.evidence, trueDrop: result.trueDrop).map(String.init) ?? "-",
+                ratioToFixedSampleSize(result).map { String(format: "%.2fx", $0) } ?? "-",
             ]
         }
         let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
@@ -90,7 +107,8 @@ extension PolicySimulationReport: Encodable {
         return ([
             "policy \(policy.version): ship below \(percent(policy.shipBelow, digits: 2)), stay-fp16 above "
                 + "\(percent(policy.stayFP16Above, digits: 2)), confidence \(percent(policy.confidence)), "
-                + "at least \(policy.minimumSamples) samples (\(policy.minimumLabelled) labelled)",
+                + "at least \(policy.minimumSamples) samples (\(policy.minimumLabelled) labelled), \(policy.bounds.rawValue) bounds",
+            "slices judged besides the whole: \(settings.slices.rawValue)",
             "\(settings.runs) seeded rollouts per row (seed \(settings.seed)), evaluated after every "
                 + "\(settings.windowSize)-sample window, undecided after \(settings.maximumSamples) samples",
             "labelled: every sample labelled, the candidate alone right on \(percent(settings.candidateGainRate, digits: 2)); "
@@ -103,8 +121,12 @@ extension PolicySimulationReport: Encodable {
                 + perEvidence { summary($0).falseShipRateAtMargin } + " (the policy allows \(allowed))",
             "false stay-fp16 at \(percent(trueDrops.clearlyShippable, digits: 2)): "
                 + perEvidence { summary($0).falseRejectRate },
-            "fixed-n test: the n a single look needs at the same confidence (power = confidence, normal approximation)",
-        ]).joined(separator: "\n")
+            "fixed-n test: the n a single look needs at the same confidence (power = confidence, normal approximation); "
+                + "ratio: mean samples / fixed-n",
+        ] + coverage.map { result in
+            "coverage: \(result.evidence.rawValue) at \(percent(result.trueDrop, digits: 2)), the sequence ever excluded the "
+                + "truth in \(percent(result.failureRate, digits: 2)) of \(settings.runs) runs (allowed \(allowed))"
+        }).joined(separator: "\n")
     }
 
     private func percent(_ fraction: Double, digits: Int = 1) -> String {

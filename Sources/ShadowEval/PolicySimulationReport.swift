@@ -37,6 +37,8 @@ public struct PolicySimulationReport: Sendable {
     public var trueDrops: TrueDrops
     /// Evidence kinds in `PolicySimulation.Evidence.allCases` order, each at `trueDrops.all`.
     public var scenarios: [ScenarioResult]
+    /// Coverage, when it was measured.
+    public var coverage: [CoverageResult]
 
     /// The headline numbers for one kind of evidence.
     public struct Summary: Sendable, Equatable, Encodable {

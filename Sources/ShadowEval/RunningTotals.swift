@@ -29,6 +29,18 @@ public struct RunningTotals: Sendable, Equatable {
         measures.merge(other.measures)
     }
 
+    /// Adds the next window after every window already in: the evidence of the whole and of each of
+    /// the window's slices is appended (`EvidenceTotals.append`, which records the betting processes),
+    /// the cost and measures merge.
+    public mutating func append(_ window: RunningTotals) {
+        overall.append(window.overall)
+        for (key, slice) in window.slices {
+            slices[key, default: EvidenceTotals()].append(slice)
+        }
+        cost.merge(window.cost)
+        measures.merge(window.measures)
+    }
+
     /// What the policy judges.
     public var evidence: RolloutEvidence {
         RolloutEvidence(overall: overall, slices: slices, cost: cost.evidence(samples: overall.samples))

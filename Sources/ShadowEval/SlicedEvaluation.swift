@@ -66,15 +66,8 @@ extension PolicyEvaluator {
     /// when any of them fails.
     public static func decide(_ evidence: RolloutEvidence, policy: Policy) -> RolloutDecision {
         let judged = judgedSlices(evidence, policy: policy)
-        var shared = policy
-        shared.confidence = 1 - (1 - policy.confidence) / Double(judged.count + 1)
-        let overall = decide(evidence.overall, policy: shared)
-        // A judged slice has its own minimum: `slices.minimum-samples` (labels count from there too).
-        var perSlice = shared
-        if let minimum = policy.slices?.minimumSamples {
-            perSlice.minimumSamples = minimum
-            perSlice.minimumLabelled = min(policy.minimumLabelled, minimum)
-        }
+        let (whole, perSlice) = sharedPolicies(policy, judgedSlices: judged.count)
+        let overall = decide(evidence.overall, policy: whole)
         let slices = Dictionary(uniqueKeysWithValues: judged.map { key, totals in (key, decide(totals, policy: perSlice)) })
 
         // The record keeps the whole's evidence; a more cautious slice sets the outcome and says why.
@@ -93,6 +86,31 @@ extension PolicyEvaluator {
             deciding.reason = "guard broken: " + broken.joined(separator: "; ")
         }
         return RolloutDecision(decision: deciding, overall: overall, slices: slices, brokenGuards: broken)
+    }
+
+    /// The outcome `decide` would return before guards, without the audit records (simulations).
+    static func outcome(_ evidence: RolloutEvidence, policy: Policy) -> Outcome {
+        let judged = judgedSlices(evidence, policy: policy)
+        let (whole, perSlice) = sharedPolicies(policy, judgedSlices: judged.count)
+        var deciding = outcome(evidence.overall, policy: whole)
+        for (_, totals) in judged where deciding != .stayFP16 {
+            let slice = outcome(totals, policy: perSlice)
+            if caution(slice) > caution(deciding) { deciding = slice }
+        }
+        return deciding
+    }
+
+    /// The policies the whole and each judged slice are held to: confidence shared among them all,
+    /// and a slice's own minimum, `slices.minimum-samples` (labels count from there too).
+    private static func sharedPolicies(_ policy: Policy, judgedSlices: Int) -> (whole: Policy, slice: Policy) {
+        var whole = policy
+        whole.confidence = 1 - (1 - policy.confidence) / Double(judgedSlices + 1)
+        var slice = whole
+        if let minimum = policy.slices?.minimumSamples {
+            slice.minimumSamples = minimum
+            slice.minimumLabelled = min(policy.minimumLabelled, minimum)
+        }
+        return (whole, slice)
     }
 
     /// Slices of the policy's dimensions with enough samples, except a slice that holds every sample

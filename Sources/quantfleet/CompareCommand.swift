@@ -30,6 +30,9 @@ struct CompareCommand: AsyncParsableCommand {
         }
         var rules = try Policy.read(file: policy)
         (rules.minimumSamples, rules.minimumLabelled) = (1, 1)
+        // Offline every sample is in hand at once, in no order: the betting process needs one, the
+        // mixture bounds do not.
+        rules.bounds = .betaBinomial
         let decision = PolicyEvaluator.decide(
             EvidenceTotals(windows: 1, samples: comparison.samples, disagreements: comparison.disagreements,
                            labelled: comparison.labelled, referenceCorrect: comparison.referenceCorrect,

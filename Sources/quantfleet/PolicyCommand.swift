@@ -36,6 +36,15 @@ struct PolicyCommand: AsyncParsableCommand {
         @Option(help: "Labelled runs: fraction of samples only the candidate gets right.")
         var gainRate = PolicySimulation.Settings().candidateGainRate
 
+        @Option(help: "Confidence sequences to judge by, overriding the policy's `bounds`: betting or beta-binomial.")
+        var bounds: BoundMethod?
+
+        @Option(help: "Slices judged besides the whole, all at the same true drop: none, class, or class,device-class,kernel-path.")
+        var slices: PolicySimulation.SliceSetup = .none
+
+        @Flag(help: "Also measure coverage: the fraction of --runs runs in which the sequence ever excludes the true drop.")
+        var coverage = false
+
         @Flag(help: "Print one JSON object instead of the table.")
         var json = false
 
@@ -43,21 +52,23 @@ struct PolicyCommand: AsyncParsableCommand {
             guard let text = FileManager.default.contents(atPath: policy).map({ String(decoding: $0, as: UTF8.self) }) else {
                 throw SimulateError("cannot read the policy file \(policy)")
             }
-            let loaded: Policy
+            var loaded: Policy
             do {
                 loaded = try Policy(yaml: text)
             } catch {
                 throw SimulateError("\(policy): \(error)")
             }
+            if let bounds { loaded.bounds = bounds }
             let settings = PolicySimulation.Settings(
-                runs: runs, seed: seed, windowSize: window, maximumSamples: maxSamples, candidateGainRate: gainRate)
+                runs: runs, seed: seed, windowSize: window, maximumSamples: maxSamples, candidateGainRate: gainRate,
+                slices: slices)
             let simulation: PolicySimulation
             do {
                 simulation = try PolicySimulation(policy: loaded, settings: settings)
             } catch {
                 throw ValidationError(error.description)
             }
-            let report = await simulation.report()
+            let report = await simulation.report(measuringCoverage: coverage)
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -74,3 +85,6 @@ struct PolicyCommand: AsyncParsableCommand {
         init(_ description: String) { self.description = description }
     }
 }
+
+extension BoundMethod: ExpressibleByArgument {}
+extension PolicySimulation.SliceSetup: ExpressibleByArgument {}

@@ -36,7 +36,7 @@ final class IngestTests: XCTestCase {
         ]
         _ = try fixture.ledger.ingest(windows)
         var expected = EvidenceTotals()
-        windows.forEach { expected.add($0.summary) }
+        windows.forEach { expected.append($0.summary) }
         XCTAssertEqual(try fixture.ledger.evidence(forRollout: rollout.id), expected)
         XCTAssertEqual(expected.samples, 250)
         XCTAssertEqual(expected.disagreements, 7)

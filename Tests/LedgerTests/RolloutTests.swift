@@ -19,7 +19,7 @@ final class RolloutTests: XCTestCase {
         XCTAssertEqual(try reader.query("PRAGMA journal_mode").rows, [["wal"]])
         XCTAssertEqual(
             try reader.query("SELECT identifier FROM grdb_migrations").rows,
-            [["v1"], ["v2"], ["v3"], ["v4"], ["v5"], ["v6"], ["v7-signed-metadata-versions"]])
+            [["v1"], ["v2"], ["v3"], ["v4"], ["v5"], ["v6"], ["v7-signed-metadata-versions"], ["v8-betting-bounds"]])
     }
 
     func testRegisteringAModelTwiceKeepsOneRow() throws {

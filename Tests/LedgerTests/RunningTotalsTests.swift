@@ -22,7 +22,7 @@ final class RunningTotalsTests: XCTestCase {
 
         var expected = RunningTotals()
         for window in windows {
-            expected.merge(window.runningTotals(deviceClass: window.agentID == "agent-1" ? "pi5" : nil))
+            expected.append(window.runningTotals(deviceClass: window.agentID == "agent-1" ? "pi5" : nil))
         }
         let evidence = try fixture.ledger.rolloutEvidence(forRollout: rollout.id)
         XCTAssertEqual(evidence, expected.evidence)
@@ -36,8 +36,48 @@ final class RunningTotalsTests: XCTestCase {
         XCTAssertEqual(verification.mismatches, [])
         XCTAssertEqual(verification.stagesChecked, 1)
         XCTAssertEqual(verification.windowsChecked, 40)
-        let resummed = try fixture.ledger.database.read { db in try WindowResum.totals(db, stage: StageKey(rolloutID: rollout.id, stage: 0)) }
-        XCTAssertEqual(resummed, expected)
+        let stage = StageKey(rolloutID: rollout.id, stage: 0)
+        let (resummed, replayed) = try fixture.ledger.database.read { db in
+            (try WindowResum.totals(db, stage: stage), try WindowReplay.evidence(db, stage: stage))
+        }
+        // The betting processes depend on the windows' order, which only the replay follows.
+        XCTAssertEqual(replayed, RunningTotals(overall: expected.overall, slices: expected.slices))
+        XCTAssertFalse(expected.overall.bets.isEmpty)
+        var counted = expected
+        counted.overall.bets = EvidenceTotals.Bets()
+        for key in counted.slices.keys { counted.slices[key]!.bets = EvidenceTotals.Bets() }
+        XCTAssertEqual(resummed, counted)
+    }
+
+    /// Batches start from the stored betting processes: the same windows ingested in one batch, or one
+    /// by one, give the same processes, and verification catches a process that does not match.
+    func testBettingProcessesDoNotDependOnBatchingAndAreVerified() throws {
+        let windows = (0..<12).map { Self.window(number: $0, assignment: "") }
+        var evidence: [RolloutEvidence] = []
+        for batchSize in [12, 1, 5] {
+            let fixture = try makeFixture()
+            let rollout = try fixture.makeRollout()
+            let assignment = try fixture.ledger.assignment(forRollout: rollout.id).id
+            let ours = windows.map { window in
+                var copy = window
+                copy.assignmentID = assignment
+                return copy
+            }
+            for start in stride(from: 0, to: ours.count, by: batchSize) {
+                _ = try fixture.ledger.ingest(Array(ours[start..<min(start + batchSize, ours.count)]))
+            }
+            evidence.append(try fixture.ledger.rolloutEvidence(forRollout: rollout.id))
+            if batchSize == 5 {
+                try fixture.ledger.database.write { db in
+                    try db.execute(sql: "UPDATE slice_totals SET bets = '' WHERE dimension = 'kernel-path' AND value = 'scalar'")
+                }
+                let mismatches = try Ledger.openReadOnly(path: fixture.path).verifyRunningTotals().mismatches
+                XCTAssertEqual(mismatches.map(\.part), ["slice kernel-path scalar"])
+                XCTAssertTrue(mismatches.first?.difference.hasPrefix("bets is ") ?? false, "\(mismatches)")
+            }
+        }
+        XCTAssertEqual(evidence[0], evidence[1])
+        XCTAssertEqual(evidence[0], evidence[2])
     }
 
     /// Windows are numbered 1, 2, 3, ... as stored; a resend takes no number, and a stage's windows

@@ -5,8 +5,9 @@ import XCTest
 
 @testable import Ledger
 
-/// Migration v5 on a ledger the v4 schema made: its windows are numbered by when they were
-/// ingested and its running totals back-filled from them; ingest then carries on from there.
+/// Migrations v5 to v8 on a ledger the v4 schema made: its windows are numbered by when they were
+/// ingested (v5), its running totals rebuilt from them with their betting processes (v8), and its
+/// decisions marked as beta-binomial; ingest then carries on from there.
 final class TotalsMigrationTests: XCTestCase {
     func testOldLedgerGetsIngestOrderAndTotalsFromItsWindows() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("totals-migration-\(UUID().uuidString)")
@@ -38,11 +39,16 @@ final class TotalsMigrationTests: XCTestCase {
                         ('agent-1', 'avx2', 't', '2027-01-01 09:00:00.000', '2027-01-01 09:00:00.000', '{"device-class":"pi5"}');
                     """)
                 for (window, at) in zip(stageZero + stageOne, ingestedAt) { try Self.insertAsV4(window, ingestedAt: at, db) }
+                try db.execute(sql: """
+                    INSERT INTO decisions (rollout_id, decided_at, outcome, metric, n, statistic, lower_bound, upper_bound,
+                                           confidence, policy_version, stage)
+                    VALUES ('r-old', '2027-01-01 10:00:06.000', 'collecting', 'disagreement', 600, 0.02, 0.01, 0.04, 0.95, 'test.1', 0)
+                    """)
             }
         }
 
         XCTAssertThrowsError(try Ledger.openReadOnly(path: path), "read-only cannot migrate") {
-            XCTAssertEqual($0 as? LedgerError, .olderSchema(path: path, schema: "v4", needed: "v7-signed-metadata-versions"))
+            XCTAssertEqual($0 as? LedgerError, .olderSchema(path: path, schema: "v4", needed: "v8-betting-bounds"))
         }
         let ledger = try Ledger(path: path)
         let reader = try Ledger.openReadOnly(path: path)
@@ -52,19 +58,24 @@ final class TotalsMigrationTests: XCTestCase {
             [["5"], ["1"], ["3"], ["2"], ["4"], ["0"]])
         XCTAssertEqual(try reader.query("SELECT ingest_order FROM windows ORDER BY ingest_order").rows.map { $0[0] }, (1...9).map(String.init))
         XCTAssertEqual(try reader.verifyRunningTotals().mismatches, [])
+        XCTAssertEqual(try reader.query("SELECT bound_method FROM decision_history").rows, [["beta-binomial"]])
+        XCTAssertEqual(try reader.decisions(forRollout: "r-old").map(\.decision.boundMethod), [.betaBinomial])
 
-        func expected(_ windows: [WindowRecord]) -> RunningTotals {
-            windows.reduce(into: RunningTotals()) { $0.merge($1.runningTotals(deviceClass: $1.agentID == "agent-1" ? "pi5" : nil)) }
+        // In ingest order, which the betting processes follow: the order the windows were ingested in.
+        func expected(_ windows: [WindowRecord]) throws -> RunningTotals {
+            let ingestOrder = try reader.query("SELECT sequence FROM windows ORDER BY ingest_order").rows.map { Int64($0[0])! }
+            return windows.sorted { ingestOrder.firstIndex(of: $0.sequence)! < ingestOrder.firstIndex(of: $1.sequence)! }
+                .reduce(into: RunningTotals()) { $0.append($1.runningTotals(deviceClass: $1.agentID == "agent-1" ? "pi5" : nil)) }
         }
-        XCTAssertEqual(try ledger.rolloutEvidence(forRollout: "r-old", stage: 0), expected(stageZero).evidence)
-        XCTAssertEqual(try ledger.rolloutEvidence(forRollout: "r-old", stage: 1), expected(stageOne).evidence)
-        XCTAssertEqual(try reader.measures(forRollout: "r-old").measures, expected(stageZero + stageOne).measures)
+        XCTAssertEqual(try ledger.rolloutEvidence(forRollout: "r-old", stage: 0), try expected(stageZero).evidence)
+        XCTAssertEqual(try ledger.rolloutEvidence(forRollout: "r-old", stage: 1), try expected(stageOne).evidence)
+        XCTAssertEqual(try reader.measures(forRollout: "r-old").measures, try expected(stageZero + stageOne).measures)
 
         // Ingest carries on: the next window is number 10, a resend of an old one is a duplicate.
         let next = RunningTotalsTests.window(number: 9, assignment: "a-stage1")
         XCTAssertEqual(try ledger.ingest([next, stageOne[0]]), [.stored, .duplicate])
         XCTAssertEqual(try reader.query("SELECT MAX(ingest_order), COUNT(*) FROM windows").rows, [["10", "10"]])
-        XCTAssertEqual(try ledger.rolloutEvidence(forRollout: "r-old", stage: 1), expected(stageOne + [next]).evidence)
+        XCTAssertEqual(try ledger.rolloutEvidence(forRollout: "r-old", stage: 1), try expected(stageOne + [next]).evidence)
         XCTAssertEqual(try reader.verifyRunningTotals().mismatches, [])
     }
 

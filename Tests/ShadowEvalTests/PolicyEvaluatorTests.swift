@@ -3,9 +3,11 @@ import XCTest
 @testable import ShadowEval
 
 final class PolicyEvaluatorTests: XCTestCase {
+    /// Totals here are written as counts, with no windows behind them, so they are judged by the
+    /// order-free beta-binomial bounds; BettingBoundsTests judge totals built window by window.
     private let policy = Policy(
         version: "test.1", shipBelow: 0.01, stayFP16Above: 0.03, confidence: 0.95,
-        minimumSamples: 500, minimumLabelled: 500)
+        minimumSamples: 500, minimumLabelled: 500, bounds: .betaBinomial)
 
     private func decide(samples: Int, disagreements: Int) -> Decision {
         PolicyEvaluator.decide(EvidenceTotals(samples: samples, disagreements: disagreements), policy: policy)

@@ -7,7 +7,8 @@ final class SlicedEvaluationTests: XCTestCase {
         version: "slices.1", shipBelow: 0.01, stayFP16Above: 0.03, confidence: 0.95,
         minimumSamples: 500, minimumLabelled: 500,
         slices: SlicePolicy(dimensions: [.deviceClass, .class], minimumSamples: 1000),
-        guards: PolicyGuards(maximumLatencyRatio: 1.0))
+        guards: PolicyGuards(maximumLatencyRatio: 1.0),
+        bounds: .betaBinomial)  // totals written as counts have no betting process (see BettingBoundsTests)
 
     private func totals(samples: Int, disagreements: Int) -> EvidenceTotals {
         EvidenceTotals(samples: samples, disagreements: disagreements)

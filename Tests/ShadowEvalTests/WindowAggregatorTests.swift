@@ -59,11 +59,15 @@ final class WindowAggregatorTests: XCTestCase {
 
     func testEvidenceTotalsAddWindows() {
         var totals = EvidenceTotals()
-        totals.add(WindowSummary(count: 10, top1Agreements: 8, labelled: 4, referenceCorrect: 3, candidateCorrect: 2,
+        totals.append(WindowSummary(count: 10, top1Agreements: 8, labelled: 4, referenceCorrect: 3, candidateCorrect: 2,
                                  referenceOnlyCorrect: 1))
-        totals.add(WindowSummary(count: 5, top1Agreements: 5, labelled: 1, candidateCorrect: 1, candidateOnlyCorrect: 1))
+        totals.append(WindowSummary(count: 5, top1Agreements: 5, labelled: 1, candidateCorrect: 1, candidateOnlyCorrect: 1))
+        XCTAssertEqual(totals.bets.disagreement.countsByValue, [13, 2], "agreements, then disagreements")
+        XCTAssertEqual(totals.bets.pairedDifference.countsByValue, [1, 3, 1], "candidate alone right, alike, reference alone right")
+        var counts = totals
+        counts.bets = EvidenceTotals.Bets()
         XCTAssertEqual(
-            totals,
+            counts,
             EvidenceTotals(windows: 2, samples: 15, disagreements: 2, labelled: 5, referenceCorrect: 3,
                            candidateCorrect: 3, referenceOnlyCorrect: 1, candidateOnlyCorrect: 1))
     }

@@ -46,7 +46,7 @@ final class RolloutReportTests: XCTestCase {
         XCTAssertTrue(dom.contains("The candidate may ship at stage 2 of 2 (100 % of the target): with 95 % confidence "
             + "the accuracy drop is below 1 % (upper bound 0.96 %)"), "the verdict in words")
         XCTAssertTrue(dom.contains("Rollout state: promoted, stage 2 of 2"))
-        XCTAssertTrue(dom.contains("band edges of policy 2026-11-29.1, as recorded with the decisions"))
+        XCTAssertTrue(dom.contains("band edges of policy 2026-12-06.1, as recorded with the decisions"))
         XCTAssertTrue(dom.contains("Stage 1 of 2 (50 % of the target)") && dom.contains("Stage 2 of 2 (100 % of the target)"))
         XCTAssertTrue(
             dom.contains("<th scope=\"row\">materially different</th><td>classification: top-1 differs</td>"),
@@ -81,10 +81,10 @@ final class RolloutReportTests: XCTestCase {
         let matching = try RolloutReportData.load(
             rolloutID: story.rolloutID, from: try Ledger.openReadOnly(path: story.ledgerPath),
             policy: Policy(yaml: String(contentsOf: SystemTestSupport.packageRoot.appendingPathComponent("Config/policy.yaml"), encoding: .utf8)))
-        XCTAssertEqual(matching.bands, PolicyBands(shipBelow: 0.01, stayFP16Above: 0.03, source: .policyFile(version: "2026-11-29.1")))
+        XCTAssertEqual(matching.bands, PolicyBands(shipBelow: 0.01, stayFP16Above: 0.03, source: .policyFile(version: "2026-12-06.1")))
         let policy = directory.appendingPathComponent("policy.yaml")
         let text = try String(contentsOf: SystemTestSupport.packageRoot.appendingPathComponent("Config/policy.yaml"), encoding: .utf8)
-            .replacingOccurrences(of: "version: \"2026-11-29.1\"", with: "version: \"2027-01-01.1\"")
+            .replacingOccurrences(of: "version: \"2026-12-06.1\"", with: "version: \"2027-01-01.1\"")
         try Data(text.utf8).write(to: policy)
         let page = directory.appendingPathComponent("report.html")
 
@@ -92,7 +92,7 @@ final class RolloutReportTests: XCTestCase {
             "rollout", "report", story.rolloutID, "--db", story.ledgerPath, "--html", page.path, "--policy", policy.path,
         ])
         XCTAssertNotEqual(result.status, 0)
-        XCTAssertTrue(result.output.contains("policy file is version 2027-01-01.1 but the ledger's decisions were made under 2026-11-29.1"),
+        XCTAssertTrue(result.output.contains("policy file is version 2027-01-01.1 but the ledger's decisions were made under 2026-12-06.1"),
                       result.output)
         XCTAssertFalse(FileManager.default.fileExists(atPath: page.path), "no page drawn with thresholds that did not decide")
     }
@@ -171,7 +171,7 @@ private struct StagedRolloutStory {
     let rolloutID: String
     let decisionsPerStage: [Int]
 
-    static let policyVersion = "2026-11-29.1"  // Config/policy.yaml's
+    static let policyVersion = "2026-12-06.1"  // Config/policy.yaml's
 
     /// `recordingBands`: decisions carry the policy's bands, as the coordinator records them since
     /// ledger migration v4; false writes them as older coordinators did.

@@ -1,0 +1,55 @@
+import GRDB
+import ShadowEval
+
+/// A stage's evidence rebuilt by appending its stored windows one by one in ingest order, as ingest
+/// appended them: the same counts as the SQL re-sum, and the betting processes, which only a replay
+/// in order can recompute. `quantfleet ledger verify` holds the running totals against it, and
+/// migration v8 builds the processes of existing ledgers with it.
+enum WindowReplay {
+    static func evidence(_ db: Database, stage: StageKey) throws -> RunningTotals {
+        let arguments: StatementArguments = [stage.rolloutID, stage.stage]
+        var classesByWindow: [WindowKey: [(index: Int, agreement: AgreementCounts, labels: PairedOutcomes)]] = [:]
+        for row in try Row.fetchAll(db, sql: """
+            SELECT c.* FROM window_classes c JOIN assignments a ON a.id = c.assignment_id
+            WHERE a.rollout_id = ? AND a.stage = ? ORDER BY c.class
+            """, arguments: arguments)
+        {
+            let labels = PairedOutcomes(
+                bothRight: row["both_right"], onlyReferenceRight: row["reference_only_right"],
+                onlyCandidateRight: row["candidate_only_right"], bothWrong: row["both_wrong"])
+            classesByWindow[WindowKey(row), default: []].append(
+                (row["class"], AgreementCounts(samples: row["samples"], agreements: row["agreements"]), labels))
+        }
+        var totals = RunningTotals()
+        for row in try Row.fetchAll(db, sql: """
+            SELECT w.* FROM windows w JOIN assignments a ON a.id = w.assignment_id
+            WHERE a.rollout_id = ? AND a.stage = ? ORDER BY w.ingest_order
+            """, arguments: arguments)
+        {
+            let count: Int = row["count"]
+            let floorSamples: Int = row["floor_samples"]
+            let whole = EvidenceTotals(
+                windows: 1, samples: count, disagreements: count - row["top1_agreements"], labelled: row["labelled"],
+                referenceCorrect: row["reference_correct"], candidateCorrect: row["candidate_correct"],
+                referenceOnlyCorrect: row["reference_only_correct"], candidateOnlyCorrect: row["candidate_only_correct"],
+                floorSamples: floorSamples, floorDisagreements: floorSamples - row["floor_agreements"])
+            totals.append(RunningTotals.window(
+                whole: whole, kernelPath: row["kernel_path"], deviceClass: row["device_class"],
+                classes: classesByWindow[WindowKey(row)] ?? []))
+        }
+        return RunningTotals(overall: totals.overall, slices: totals.slices)
+    }
+
+    /// A window's identity, as its class rows refer to it.
+    private struct WindowKey: Hashable {
+        var agentID: String
+        var assignmentID: String
+        var sequence: Int64
+
+        init(_ row: Row) {
+            agentID = row["agent_id"]
+            assignmentID = row["assignment_id"]
+            sequence = row["sequence"]
+        }
+    }
+}
