@@ -129,6 +129,15 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
+        // A TCP proxy that injects network faults (latency, jitter, bandwidth caps, stalls, cuts,
+        // black holes, half-open connections) between real processes; the chaos campaign's network.
+        .target(
+            name: "FaultInjection",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // Operator tooling behind the CLI: replay, ledger reports, the fleet-in-a-box demo.
         .target(
             name: "Operations",
@@ -219,6 +228,10 @@ let package = Package(
         ),
         // The agent's Open Inference Protocol codecs: the binary tensor data parser and encoder.
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Inference"]),
+        .testTarget(
+            name: "FaultInjectionTests",
+            dependencies: ["FaultInjection", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
+        ),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "ShadowEval", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "CoordinatorTests",
