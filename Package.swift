@@ -149,6 +149,12 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
+        // `quantfleet chaos`: a seeded fault campaign against a real fleet behind fault proxies, and
+        // the checker that holds the ledger against what every agent sealed.
+        .target(
+            name: "Chaos",
+            dependencies: ["Operations", "FaultInjection", "Agent", "Ledger", "FleetProtocol", "ShadowEval"]
+        ),
         // Simulated agents for `quantfleet loadgen` and the scale tests: many real TLS connections per
         // process, each with its own certificate issued in process from the fleet CA.
         .target(
@@ -167,7 +173,7 @@ let package = Package(
         .executableTarget(
             name: "quantfleet",
             dependencies: [
-                "Operations", "LoadGeneration", "Inference", "Quantization", "Ledger", "FleetProtocol", "ShadowEval", "CHeapRetention",
+                "Operations", "Chaos", "LoadGeneration", "Inference", "Quantization", "Ledger", "FleetProtocol", "ShadowEval", "CHeapRetention",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -232,6 +238,7 @@ let package = Package(
             name: "FaultInjectionTests",
             dependencies: ["FaultInjection", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
         ),
+        .testTarget(name: "ChaosTests", dependencies: ["Chaos"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "ShadowEval", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "CoordinatorTests",
@@ -251,7 +258,8 @@ let package = Package(
         .testTarget(
             name: "SystemTests",
             dependencies: [
-                "Agent", "DaemonSupport", "FleetProtocol", "Inference", "Ledger", "LoadGeneration", "ONNXRuntimeOracle", "Operations", "Quantization",
+                "Agent", "Chaos", "DaemonSupport", "FleetProtocol", "Inference", "Ledger", "LoadGeneration", "ONNXRuntimeOracle", "Operations",
+                "Quantization",
                 "ShadowEval", "quantfleet", "quantfleet-coordinator", "quantfleet-agent",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

@@ -10,7 +10,9 @@ actor FaultInjector {
     private let fleet: ChaosFleet
     private var killed: Set<String> = []
     private var paused: Set<String> = []
-    /// What went wrong while injecting (a restart that failed), in the order it happened.
+    /// Faults started so far, per kind.
+    private(set) var started: [Fault.Kind: Int] = [:]
+    /// Processes that exited by themselves, and restarts that failed: each one a violation.
     private(set) var failures: [String] = []
 
     init(fleet: ChaosFleet) {
@@ -19,6 +21,7 @@ actor FaultInjector {
 
     /// Starts `fault`; `end(fault)` undoes it.
     func start(_ fault: Fault) {
+        started[fault.kind, default: 0] += 1
         switch fault {
         case .killAgent(let agent, _): kill(fleet.agentID(agent))
         case .pauseAgent(let agent, _): pause(fleet.agentID(agent))
@@ -51,15 +54,13 @@ actor FaultInjector {
         }
     }
 
-    /// Processes that exited although nothing killed them: each is a crash to report. They are
-    /// started again, so that the campaign goes on and the checker sees their spools.
-    func restartCrashed() -> [String] {
-        var crashed: [String] = []
+    /// Processes that exited although nothing killed them are crashes (`failures`). They are started
+    /// again, so that the campaign goes on and the checker sees their spools.
+    func restartCrashed() {
         for process in fleet.local.processes where !process.isRunning && !killed.contains(process.name) {
-            crashed.append("\(process.name) exited by itself with status \(process.exitStatus ?? -1); log: \(process.logFile.path)")
+            failures.append("\(process.name) exited by itself with status \(process.exitStatus ?? -1); log: \(process.logFile.path)")
             restart(process.name)
         }
-        return crashed
     }
 
     /// Undoes whatever is still in force (the schedule ends every fault itself; this is for a

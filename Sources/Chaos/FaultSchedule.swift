@@ -38,7 +38,9 @@ public struct FaultSchedule: Sendable, Equatable {
     /// A target rests this long after a fault ends before the next one may start on it.
     static let rest: Duration = .milliseconds(500)
 
-    public static func draw(seed: UInt64, _ settings: Settings) -> FaultSchedule {
+    /// With `injectsFaults` false, the empty schedule: a fault-free run of the same campaign.
+    public static func draw(seed: UInt64, _ settings: Settings, injectsFaults: Bool = true) -> FaultSchedule {
+        guard injectsFaults else { return FaultSchedule(seed: seed, entries: []) }
         var random = SeededGenerator(seed: seed)
         var entries: [Entry] = []
         var busyUntil: [Fault.Target: Duration] = [:]
