@@ -36,13 +36,6 @@ struct ChaosCommand: AsyncParsableCommand {
     @Option(help: "Repository root holding Fixtures/, Config/ and Deploy/.")
     var root: String = FileManager.default.currentDirectoryPath
 
-    func validate() throws {
-        guard duration > 0 else { throw ValidationError("--duration must be a positive number of seconds, got \(duration)") }
-        guard ChaosCampaign.Options.agentCount.contains(agents) else {
-            throw ValidationError("--agents \(agents): a campaign runs \(ChaosCampaign.Options.agentCount.lowerBound) to \(ChaosCampaign.Options.agentCount.upperBound) agents")
-        }
-    }
-
     func run() async throws {
         let executables = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         let campaign = ChaosCampaign(
