@@ -135,7 +135,7 @@ public struct ChaosCampaign: Sendable {
         let checked = try LedgerCheck(ledger: layout.ledger, spools: spools, rolloutID: rollout.id, expectedState: Self.faultFreeState).run()
         violations += checked.violations
         return ChaosReport(
-            seed: options.seed, duration: options.duration, agents: options.agents, schedule: schedule,
+            seed: options.seed, duration: options.duration, agents: options.agents, rolloutID: rollout.id, schedule: schedule,
             faultsInjected: await injector.started, windowsChecked: checked.windowsChecked, requestsAnswered: answered,
             rolloutState: state ?? "unknown (the coordinator did not answer)", violations: violations)
     }

@@ -3,6 +3,7 @@ public struct ChaosReport: Sendable {
     public var seed: UInt64
     public var duration: Duration
     public var agents: Int
+    public var rolloutID: String
     public var schedule: FaultSchedule
     /// Faults started during the fault window, per kind (the schedule's, once every one has run).
     public var faultsInjected: [Fault.Kind: Int]

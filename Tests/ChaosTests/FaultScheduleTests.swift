@@ -17,7 +17,6 @@ final class FaultScheduleTests: XCTestCase {
         for seed in UInt64(1)...20 {
             let schedule = FaultSchedule.draw(seed: seed, settings)
             XCTAssertGreaterThanOrEqual(schedule.entries.count, 100, "seed \(seed)")
-            XCTAssertEqual(Set(schedule.counts.keys), Set(Fault.Kind.allCases.filter { schedule.counts[$0] != nil }))
         }
         let kinds = (UInt64(1)...5).map { Set(FaultSchedule.draw(seed: $0, settings).counts.keys) }.reduce(Set(), { $0.union($1) })
         XCTAssertEqual(kinds, Set(Fault.Kind.allCases))
