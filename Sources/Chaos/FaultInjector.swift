@@ -23,10 +23,10 @@ actor FaultInjector {
     func start(_ fault: Fault) {
         started[fault.kind, default: 0] += 1
         switch fault {
-        case .killAgent(let agent, _): kill(fleet.agentID(agent))
-        case .pauseAgent(let agent, _): pause(fleet.agentID(agent))
-        case .killCoordinator: kill(ChaosFleet.coordinatorName)
-        case .pauseCoordinator: pause(ChaosFleet.coordinatorName)
+        case .killAgent(let agent, _): sigkill(fleet.agentID(agent))
+        case .pauseAgent(let agent, _): sigstop(fleet.agentID(agent))
+        case .killCoordinator: sigkill(ChaosFleet.coordinatorName)
+        case .pauseCoordinator: sigstop(ChaosFleet.coordinatorName)
         case .partitionAgent(let agent, _): fleet.proxies[agent].partition()
         case .partitionFleet: for proxy in fleet.proxies { proxy.partition() }
         case .delayLink(let agent, let latency, let jitter, _):
@@ -44,9 +44,9 @@ actor FaultInjector {
     func end(_ fault: Fault) {
         switch fault {
         case .killAgent(let agent, _): restart(fleet.agentID(agent))
-        case .pauseAgent(let agent, _): resume(fleet.agentID(agent))
+        case .pauseAgent(let agent, _): sigcont(fleet.agentID(agent))
         case .killCoordinator: restart(ChaosFleet.coordinatorName)
-        case .pauseCoordinator: resume(ChaosFleet.coordinatorName)
+        case .pauseCoordinator: sigcont(ChaosFleet.coordinatorName)
         case .partitionAgent(let agent, _): fleet.proxies[agent].heal()
         case .partitionFleet: for proxy in fleet.proxies { proxy.heal() }
         case .delayLink(let agent, _, _, _), .throttleLink(let agent, _, _): fleet.proxies[agent].clearFaults()
@@ -66,7 +66,7 @@ actor FaultInjector {
     /// Undoes whatever is still in force (the schedule ends every fault itself; this is for a
     /// campaign interrupted midway).
     func healAll() {
-        for name in paused { resume(name) }
+        for name in paused { sigcont(name) }
         for name in killed { restart(name) }
         for proxy in fleet.proxies {
             proxy.heal()
@@ -74,18 +74,18 @@ actor FaultInjector {
         }
     }
 
-    private func kill(_ name: String) {
+    private func sigkill(_ name: String) {
         guard let process = fleet.process(name), process.isRunning else { return }
         process.kill()
         killed.insert(name)
         paused.remove(name)
     }
 
-    private func pause(_ name: String) {
+    private func sigstop(_ name: String) {
         if fleet.process(name)?.send(SIGSTOP) == true { paused.insert(name) }
     }
 
-    private func resume(_ name: String) {
+    private func sigcont(_ name: String) {
         _ = fleet.process(name)?.send(SIGCONT)
         paused.remove(name)
     }

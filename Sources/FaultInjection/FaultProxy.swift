@@ -49,7 +49,7 @@ public final class FaultProxy: Sendable {
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 // Nothing is read from a client before its target side exists (or is known never to).
                 .childChannelOption(.autoRead, value: false)
-                .childChannelInitializer { client in connect(client, to: target, link: link) }
+                .childChannelInitializer { client in relay(client, to: target, link: link) }
                 .bind(host: "127.0.0.1", port: listenPort)
                 .get()
         } catch {
@@ -58,7 +58,7 @@ public final class FaultProxy: Sendable {
         return FaultProxy(port: listener.localAddress?.port ?? listenPort, listener: listener, link: link)
     }
 
-    private static func connect(_ client: any Channel, to target: SocketAddress, link: LinkState) -> EventLoopFuture<Void> {
+    private static func relay(_ client: any Channel, to target: SocketAddress, link: LinkState) -> EventLoopFuture<Void> {
         let connection = link.open(client)
         client.closeFuture.whenComplete { _ in link.closed(connection) }
         guard !connection.isDead else {

@@ -6,7 +6,7 @@ import Synchronization
 final class ProxiedConnection: Sendable {
     let id: Int
     let client: any Channel
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
     private struct State {
         var target: (any Channel)?
@@ -26,7 +26,7 @@ final class ProxiedConnection: Sendable {
     init(id: Int, client: any Channel, isDead: Bool) {
         self.id = id
         self.client = client
-        state.withLock { $0.isDead = isDead }
+        state = Mutex(State(isDead: isDead))
     }
 
     var isDead: Bool { state.withLock { $0.isDead } }

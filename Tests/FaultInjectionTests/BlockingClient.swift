@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A plain blocking TCP client, so that the tests measure the proxy with the socket calls any
 /// program makes, and can tell "nothing arrived" from "the connection was closed".

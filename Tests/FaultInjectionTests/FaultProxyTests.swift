@@ -4,22 +4,21 @@ import XCTest
 
 /// Each fault against real sockets: a blocking client, the proxy, an echo server behind it.
 final class FaultProxyTests: XCTestCase {
-    private var echo: EchoServer!
-    private var proxy: FaultProxy!
-
-    override func setUp() async throws {
-        echo = try await EchoServer.start()
-        proxy = try await FaultProxy.start(forwardingTo: "127.0.0.1", port: echo.port)
-    }
-
-    override func tearDown() async throws {
-        await proxy.stop()
-        await echo.stop()
+    /// An echo server and a proxy in front of it, both stopped when the test ends.
+    private func startProxy() async throws -> (EchoServer, FaultProxy) {
+        let echo = try await EchoServer.start()
+        let proxy = try await FaultProxy.start(forwardingTo: "127.0.0.1", port: echo.port)
+        addTeardownBlock {
+            await proxy.stop()
+            await echo.stop()
+        }
+        return (echo, proxy)
     }
 
     private func randomBytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8.random(in: 0...255) } }
 
-    func testACleanLinkRelaysEveryByteBothWays() throws {
+    func testACleanLinkRelaysEveryByteBothWays() async throws {
+        let (_, proxy) = try await startProxy()
         let client = try BlockingClient(port: proxy.port)
         let sent = randomBytes(300_000)
         try client.send(sent)
@@ -30,7 +29,8 @@ final class FaultProxyTests: XCTestCase {
         XCTAssertEqual(proxy.counters.connectionsAccepted, 1)
     }
 
-    func testLatencyDelaysEachDirection() throws {
+    func testLatencyDelaysEachDirection() async throws {
+        let (_, proxy) = try await startProxy()
         try proxy.update { $0.latency = .milliseconds(150) }
         let client = try BlockingClient(port: proxy.port)
         let started = ContinuousClock.now
@@ -41,7 +41,8 @@ final class FaultProxyTests: XCTestCase {
         XCTAssertLessThan(roundTrip, .seconds(2))
     }
 
-    func testJitterNeverReordersBytes() throws {
+    func testJitterNeverReordersBytes() async throws {
+        let (_, proxy) = try await startProxy()
         try proxy.update {
             $0.latency = .milliseconds(5)
             $0.jitter = .milliseconds(80)
@@ -57,7 +58,8 @@ final class FaultProxyTests: XCTestCase {
         XCTAssertEqual(client.receive(sent.count, within: .seconds(10)).bytes, sent)
     }
 
-    func testABandwidthCapPacesTheStream() throws {
+    func testABandwidthCapPacesTheStream() async throws {
+        let (_, proxy) = try await startProxy()
         try proxy.update { $0.bytesPerSecond = 40_000 }
         let client = try BlockingClient(port: proxy.port)
         let sent = randomBytes(40_000)
@@ -70,7 +72,8 @@ final class FaultProxyTests: XCTestCase {
         XCTAssertLessThan(elapsed, .seconds(4))
     }
 
-    func testAStallHoldsBytesThenDeliversThemAll() throws {
+    func testAStallHoldsBytesThenDeliversThemAll() async throws {
+        let (_, proxy) = try await startProxy()
         let client = try BlockingClient(port: proxy.port)
         proxy.stall(for: .milliseconds(700))
         try client.send(Array("held".utf8))
@@ -81,6 +84,7 @@ final class FaultProxyTests: XCTestCase {
     }
 
     func testACutClosesBothSidesMidStream() async throws {
+        let (echo, proxy) = try await startProxy()
         let client = try BlockingClient(port: proxy.port)
         try client.send(Array("before".utf8))
         XCTAssertEqual(client.receive(6, within: .seconds(2)).bytes, Array("before".utf8))
@@ -90,10 +94,11 @@ final class FaultProxyTests: XCTestCase {
         XCTAssertTrue(after.closed, "the client sees the connection end")
         XCTAssertLessThanOrEqual(after.bytes.count, 10, "at most the 10 bytes let through")
         XCTAssertLessThanOrEqual(proxy.counters.bytesForwarded, 12 + 10)
-        try await eventually("the echo server sees the end too") { self.echo.closed == 1 }
+        try await eventually("the echo server sees the end too") { echo.closed == 1 }
     }
 
     func testAPartitionSwallowsBytesKillsOpenConnectionsAndHeals() async throws {
+        let (echo, proxy) = try await startProxy()
         let before = try BlockingClient(port: proxy.port)
         try before.send([1, 2, 3])
         XCTAssertEqual(before.receive(3, within: .seconds(2)).bytes, [1, 2, 3])
@@ -118,19 +123,21 @@ final class FaultProxyTests: XCTestCase {
     }
 
     func testHalfOpenClosesOnlyTheTargetSide() async throws {
+        let (echo, proxy) = try await startProxy()
         let client = try BlockingClient(port: proxy.port)
         try client.send([1])
         XCTAssertEqual(client.receive(1, within: .seconds(2)).bytes, [1])
         XCTAssertEqual(proxy.connectionIDs.count, 1)
         try proxy.halfOpen(connection: proxy.connectionIDs[0])
-        try await eventually("the echo server sees its side closed") { self.echo.closed == 1 }
+        try await eventually("the echo server sees its side closed") { echo.closed == 1 }
         try client.send([2, 3])
         let silent = client.receive(2, within: .milliseconds(500))
         XCTAssertEqual(silent.bytes, [])
         XCTAssertFalse(silent.closed, "the client is not told")
     }
 
-    func testSettingsNoLinkCanHaveAreRefusedAndChangeNothing() throws {
+    func testSettingsNoLinkCanHaveAreRefusedAndChangeNothing() async throws {
+        let (_, proxy) = try await startProxy()
         try proxy.update { $0.latency = .milliseconds(20) }
         XCTAssertThrowsError(try proxy.update { $0.latency = .milliseconds(-1) }) { error in
             XCTAssertEqual("\(error)", "invalid link faults: latency -0.001 seconds is negative")
@@ -145,6 +152,7 @@ final class FaultProxyTests: XCTestCase {
     }
 
     func testAProxyOnAPortInUseSaysWhich() async throws {
+        let (echo, _) = try await startProxy()
         do {
             _ = try await FaultProxy.start(forwardingTo: "127.0.0.1", port: echo.port, listenPort: echo.port)
             XCTFail("a second listener on the same port")

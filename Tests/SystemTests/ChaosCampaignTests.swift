@@ -25,7 +25,8 @@ final class ChaosCampaignTests: XCTestCase {
         let layout = FleetLayout(root: directory)
         let removed = try SystemTestSupport.run(URL(fileURLWithPath: "/usr/bin/sqlite3"), [
             layout.ledger.path,
-            "DELETE FROM windows WHERE rowid IN (SELECT rowid FROM windows WHERE agent_id = 'agent-1' ORDER BY sequence LIMIT 1) RETURNING assignment_id, sequence",
+            "DELETE FROM windows WHERE (agent_id, assignment_id, sequence) = "
+                + "(SELECT agent_id, assignment_id, sequence FROM windows WHERE agent_id = 'agent-1' ORDER BY assignment_id, sequence LIMIT 1)",
         ])
         XCTAssertEqual(removed.status, 0, removed.output)
         let spools = Dictionary(uniqueKeysWithValues: (1...options.agents).map { ("agent-\($0)", layout.spool("agent-\($0)")) })
