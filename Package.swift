@@ -258,7 +258,7 @@ let package = Package(
         .testTarget(
             name: "SystemTests",
             dependencies: [
-                "Agent", "Chaos", "DaemonSupport", "FleetProtocol", "Inference", "Ledger", "LoadGeneration", "ONNXRuntimeOracle", "Operations",
+                "Agent", "Chaos", "DaemonSupport", "FaultInjection", "FleetProtocol", "Inference", "Ledger", "LoadGeneration", "ONNXRuntimeOracle", "Operations",
                 "Quantization",
                 "ShadowEval", "quantfleet", "quantfleet-coordinator", "quantfleet-agent",
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -21,7 +21,7 @@ public enum Fault: Sendable, Equatable {
     case halfOpenLink(Int)
 
     /// The kinds, as the campaign counts and prints them.
-    public enum Kind: String, Sendable, CaseIterable, Comparable {
+    public enum Kind: String, Sendable, CaseIterable {
         case agentKill = "agent SIGKILL"
         case agentPause = "agent SIGSTOP/SIGCONT"
         case coordinatorKill = "coordinator SIGKILL"
@@ -33,10 +33,6 @@ public enum Fault: Sendable, Equatable {
         case stall = "stall"
         case cut = "connection cut mid-stream"
         case halfOpen = "half-open connection"
-
-        public static func < (lhs: Kind, rhs: Kind) -> Bool {
-            allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
-        }
     }
 
     /// What a fault occupies while it lasts: the schedule never puts two faults on one target at once,
