@@ -8,10 +8,13 @@ final class RelayHandler: ChannelInboundHandler {
 
     /// A TCP segment's payload on Ethernet: a capped link carries bytes at this grain.
     static let packetBytes = 1448
-    /// Reading stops while this much waits for delivery, and resumes below the low mark, so a slow
-    /// link slows its sender as TCP would, instead of queueing without end.
+    /// Reading stops while this much waits for delivery, or while the last byte read would arrive more
+    /// than `backlogAllowance` after its latency, and resumes once neither holds: a slow or stalled
+    /// link slows its sender as TCP would, and what a lifted cap leaves queued drains in moments.
     static let highWatermark = 256 * 1024
-    static let lowWatermark = 64 * 1024
+    static let backlogAllowance = TimeAmount.milliseconds(500)
+    /// The most one read takes from a socket, so that one read is not minutes of a slow link's time.
+    static let readBytes = 16 * 1024
 
     private struct Segment {
         var bytes: ByteBuffer
@@ -67,7 +70,7 @@ final class RelayHandler: ChannelInboundHandler {
         if cuts {
             queue.append(Segment(bytes: ByteBuffer(), deliverAt: max(now, pacer.lastDelivery), cuts: true))
         }
-        if queuedBytes > Self.highWatermark, !readingPaused {
+        if !readingPaused, isBacklogged(at: now, faults: faults) {
             readingPaused = true
             try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: false)
         }
@@ -82,6 +85,11 @@ final class RelayHandler: ChannelInboundHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         context.close(promise: nil)
+    }
+
+    private func isBacklogged(at now: NIODeadline, faults: LinkFaults) -> Bool {
+        queuedBytes > Self.highWatermark
+            || pacer.lastDelivery > now + TimeAmount(faults.latency) + TimeAmount(faults.jitter) + Self.backlogAllowance
     }
 
     /// Delivers every segment that is due, then waits for the next one.
@@ -112,7 +120,7 @@ final class RelayHandler: ChannelInboundHandler {
             }
         }
         if wrote { partner?.flush() }
-        if readingPaused, queuedBytes <= Self.lowWatermark {
+        if readingPaused, !isBacklogged(at: now, faults: link.faults) {
             readingPaused = false
             try? source?.syncOptions?.setOption(ChannelOptions.autoRead, value: true)
         }

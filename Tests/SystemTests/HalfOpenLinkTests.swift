@@ -28,7 +28,7 @@ final class HalfOpenLinkTests: XCTestCase {
         }
         let spool = try WindowSpool(path: fleet.layout.spool("agent-1").path)
         try await SystemTestSupport.eventually(timeout: .seconds(15), "every window sealed since is acknowledged") {
-            try spool.pending().isEmpty && spool.windowsSealed().values.reduce(0, +) >= 20
+            try spool.pending().isEmpty && spool.windowsSealed().values.reduce(0, +) >= 10
         }
     }
 }
