@@ -82,12 +82,9 @@ public final class FaultProxy: Sendable {
             }
             .connect(to: target)
             .flatMapThrowing { targetChannel in
+                // The client is not registered yet (the listener registers it once this future
+                // succeeds); if it went meanwhile, its relay sees the end and closes the target.
                 connection.attach(target: targetChannel)
-                // The client may have gone while the target answered.
-                guard client.isActive else {
-                    targetChannel.close(promise: nil)
-                    return
-                }
                 try client.pipeline.syncOperations.addHandler(RelayHandler(link: link, connection: connection, partner: targetChannel))
                 try client.syncOptions?.setOption(ChannelOptions.autoRead, value: true)
             }
