@@ -24,7 +24,10 @@ struct CoordinatorLink: Service {
                         serverHostname: configuration.coordinatorName, maxFrameBytes: configuration.maxFrameBytes,
                         logger: logger)
                     try await connection.channel.executeThenClose { inbound, outbound in
-                        try await session.run(inbound: inbound, outbound: outbound) { welcomed.set() }
+                        try await session.run(inbound: inbound, outbound: outbound) { heartbeat in
+                            welcomed.set()
+                            SilenceWatch.install(on: connection.channel.channel, limit: heartbeat * 3, logger: logger)
+                        }
                     }
                     logger.warning("coordinator closed the connection")
                 } catch is CancellationError {

@@ -207,17 +207,20 @@ public struct ChaosCampaign: Sendable {
         }
     }
 
-    /// The campaign's policy: looser than Config/policy.yaml's, so that each stage decides on the
-    /// evidence a few minutes of traffic give.
+    /// The campaign's policy: Config/policy.yaml's bands are too narrow to decide on a few minutes of
+    /// traffic, so these are looser; the evidence each stage needs grows with the fault window (60
+    /// samples per second of it; the agents answer some 300 a second here without faults), so that
+    /// the stages advance while the faults go on rather than all before the first one.
     private func writePolicy(in layout: FleetLayout) throws -> URL {
         let policy = layout.root.appendingPathComponent("chaos-policy.yaml")
+        let samples = max(300, 60 * Int(options.duration / .seconds(1)))
         try """
             version: "chaos.1"
             ship-below: 0.05
             stay-fp16-above: 0.2
             confidence: 0.95
-            minimum-samples: 300
-            minimum-labelled: 300
+            minimum-samples: \(samples)
+            minimum-labelled: \(samples)
 
             """.write(to: policy, atomically: true, encoding: .utf8)
         return policy
