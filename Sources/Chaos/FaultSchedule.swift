@@ -3,8 +3,9 @@ import ShadowEval
 
 /// The faults of one campaign, drawn from its seed alone: the same seed, duration, agent count
 /// and rate give the same schedule on every run and machine (thread interleavings differ; the
-/// checker must hold whatever they are). Faults arrive as a Poisson process; no two overlap on one
-/// target, and every fault has ended by the end of the campaign's fault window.
+/// checker must hold whatever they are). Duration / mean interval faults arrive at uniformly drawn
+/// times (a Poisson process given its count); no two overlap on one target, and every fault has
+/// ended by the end of the campaign's fault window.
 public struct FaultSchedule: Sendable, Equatable {
     public struct Entry: Sendable, Equatable {
         /// From the start of the fault window.
@@ -18,7 +19,8 @@ public struct FaultSchedule: Sendable, Equatable {
     public struct Settings: Sendable, Equatable {
         public var duration: Duration
         public var agents: Int
-        /// Mean time between two faults' arrivals (a fault waits further if its target is busy).
+        /// Mean time between two faults' arrivals (a fault waits further if its target is busy): the
+        /// window holds duration / mean interval faults.
         public var meanInterval: Duration
 
         public init(duration: Duration, agents: Int, meanInterval: Duration = .milliseconds(800)) {
@@ -37,6 +39,8 @@ public struct FaultSchedule: Sendable, Equatable {
 
     /// A target rests this long after a fault ends before the next one may start on it.
     static let rest: Duration = .milliseconds(500)
+    /// Draws per arrival before it is given up (only near the window's end, with every target busy).
+    static let attempts = 20
 
     /// With `injectsFaults` false, the empty schedule: a fault-free run of the same campaign.
     public static func draw(seed: UInt64, _ settings: Settings, injectsFaults: Bool = true) -> FaultSchedule {
@@ -44,18 +48,22 @@ public struct FaultSchedule: Sendable, Equatable {
         var random = SeededGenerator(seed: seed)
         var entries: [Entry] = []
         var busyUntil: [Fault.Target: Duration] = [:]
-        var arrival = Duration.zero
-        let meanSeconds = settings.meanInterval / .seconds(1)
-        while true {
-            arrival += .seconds(-meanSeconds * log(1 - Double.random(in: 0..<1, using: &random)))
-            guard arrival < settings.duration else { break }
-            var fault = drawFault(agents: settings.agents, using: &random)
-            let targets = fault.targets(agents: settings.agents)
-            let start = targets.map { busyUntil[$0] ?? .zero }.reduce(arrival, max)
-            guard start < settings.duration else { continue }
-            fault = fault.clipped(to: settings.duration - start)
-            for target in targets { busyUntil[target] = start + fault.duration + rest }
-            entries.append(Entry(at: start, fault: fault))
+        let windowSeconds = settings.duration / .seconds(1)
+        let arrivals = (0..<Int(settings.duration / settings.meanInterval))
+            .map { _ in Duration.seconds(Double.random(in: 0..<windowSeconds, using: &random)) }
+            .sorted()
+        for arrival in arrivals {
+            // A fault whose targets stay busy past the window is drawn again, so the count holds.
+            for _ in 0..<Self.attempts {
+                var fault = drawFault(agents: settings.agents, using: &random)
+                let targets = fault.targets(agents: settings.agents)
+                let start = targets.map { busyUntil[$0] ?? .zero }.reduce(arrival, max)
+                guard start < settings.duration else { continue }
+                fault = fault.clipped(to: settings.duration - start)
+                for target in targets { busyUntil[target] = start + fault.duration + rest }
+                entries.append(Entry(at: start, fault: fault))
+                break
+            }
         }
         return FaultSchedule(seed: seed, entries: entries.sorted { $0.at < $1.at })
     }

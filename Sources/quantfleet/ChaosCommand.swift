@@ -37,10 +37,9 @@ struct ChaosCommand: AsyncParsableCommand {
     var root: String = FileManager.default.currentDirectoryPath
 
     func run() async throws {
-        let executables = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         let campaign = ChaosCampaign(
             options: .init(
-                directory: URL(fileURLWithPath: dir), packageRoot: URL(fileURLWithPath: root), executables: executables, seed: seed,
+                directory: URL(fileURLWithPath: dir), packageRoot: URL(fileURLWithPath: root), executables: SiblingExecutables.folder, seed: seed,
                 duration: .seconds(duration), agents: agents, injectsFaults: !noFaults),
             say: { print($0) })
         let report = try await campaign.run()

@@ -13,10 +13,9 @@ final class FaultScheduleTests: XCTestCase {
         XCTAssertNotEqual(first.fingerprint, FaultSchedule.draw(seed: 8, settings).fingerprint)
     }
 
-    func testAHundredSecondsDrawOverAHundredFaultsOfEveryKind() {
+    func testAHundredSecondsAtOneFaultPer800MillisecondsDrawAHundredAndTwentyFiveOfEveryKind() {
         for seed in UInt64(1)...20 {
-            let schedule = FaultSchedule.draw(seed: seed, settings)
-            XCTAssertGreaterThanOrEqual(schedule.entries.count, 100, "seed \(seed)")
+            XCTAssertEqual(FaultSchedule.draw(seed: seed, settings).entries.count, 125, "seed \(seed)")
         }
         let kinds = (UInt64(1)...5).map { Set(FaultSchedule.draw(seed: $0, settings).counts.keys) }.reduce(Set(), { $0.union($1) })
         XCTAssertEqual(kinds, Set(Fault.Kind.allCases))
