@@ -210,10 +210,11 @@ public struct ChaosCampaign: Sendable {
     /// The campaign's policy: Config/policy.yaml's bands are too narrow to decide on a few minutes of
     /// traffic, so these are looser; the evidence each stage needs grows with the fault window (120
     /// samples per second of it; the agents answer some 400 a second here without faults), so that
-    /// the stages advance while the faults go on rather than all before the first one.
+    /// the stages advance while the faults go on rather than all before the first one, up to 12,000
+    /// so that a long campaign still promotes and goes on faulting a promoted fleet.
     private func writePolicy(in layout: FleetLayout) throws -> URL {
         let policy = layout.root.appendingPathComponent("chaos-policy.yaml")
-        let samples = max(300, 120 * Int(options.duration / .seconds(1)))
+        let samples = min(12_000, max(300, 120 * Int(options.duration / .seconds(1))))
         try """
             version: "chaos.1"
             ship-below: 0.05
