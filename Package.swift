@@ -129,6 +129,15 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
+        // A TCP proxy that injects network faults (latency, jitter, bandwidth caps, stalls, cuts,
+        // black holes, half-open connections) between real processes; the chaos campaign's network.
+        .target(
+            name: "FaultInjection",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // Operator tooling behind the CLI: replay, ledger reports, the fleet-in-a-box demo.
         .target(
             name: "Operations",
@@ -139,6 +148,12 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
+        ),
+        // `quantfleet chaos`: a seeded fault campaign against a real fleet behind fault proxies, and
+        // the checker that holds the ledger against what every agent sealed.
+        .target(
+            name: "Chaos",
+            dependencies: ["Operations", "FaultInjection", "Agent", "Ledger", "FleetProtocol", "ShadowEval"]
         ),
         // Simulated agents for `quantfleet loadgen` and the scale tests: many real TLS connections per
         // process, each with its own certificate issued in process from the fleet CA.
@@ -158,7 +173,7 @@ let package = Package(
         .executableTarget(
             name: "quantfleet",
             dependencies: [
-                "Operations", "LoadGeneration", "Inference", "Quantization", "Ledger", "FleetProtocol", "ShadowEval", "CHeapRetention",
+                "Operations", "Chaos", "LoadGeneration", "Inference", "Quantization", "Ledger", "FleetProtocol", "ShadowEval", "CHeapRetention",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -219,6 +234,11 @@ let package = Package(
         ),
         // The agent's Open Inference Protocol codecs: the binary tensor data parser and encoder.
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Inference"]),
+        .testTarget(
+            name: "FaultInjectionTests",
+            dependencies: ["FaultInjection", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
+        ),
+        .testTarget(name: "ChaosTests", dependencies: ["Chaos"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "ShadowEval", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "CoordinatorTests",
@@ -238,7 +258,8 @@ let package = Package(
         .testTarget(
             name: "SystemTests",
             dependencies: [
-                "Agent", "DaemonSupport", "FleetProtocol", "Inference", "Ledger", "LoadGeneration", "ONNXRuntimeOracle", "Operations", "Quantization",
+                "Agent", "Chaos", "DaemonSupport", "FaultInjection", "FleetProtocol", "Inference", "Ledger", "LoadGeneration", "ONNXRuntimeOracle", "Operations",
+                "Quantization",
                 "ShadowEval", "quantfleet", "quantfleet-coordinator", "quantfleet-agent",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

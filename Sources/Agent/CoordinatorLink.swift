@@ -13,6 +13,8 @@ struct CoordinatorLink: Service {
     let session: LinkSession
     let logger: Logger
 
+    static let handshakeLimit = Duration.nanoseconds(FleetPipeline.defaultHandshakeTimeout.nanoseconds)
+
     func run() async throws {
         try await cancelWhenGracefulShutdown {
             var backoff = Backoff(configuration.reconnect)
@@ -23,8 +25,13 @@ struct CoordinatorLink: Service {
                         host: configuration.coordinator.host, port: configuration.coordinator.port, tls: tls, verification: verification,
                         serverHostname: configuration.coordinatorName, maxFrameBytes: configuration.maxFrameBytes,
                         logger: logger)
+                    // Until the Welcome names the heartbeat interval, silence is allowed as long as a handshake.
+                    SilenceWatch.install(on: connection.channel.channel, limit: Self.handshakeLimit, logger: logger)
                     try await connection.channel.executeThenClose { inbound, outbound in
-                        try await session.run(inbound: inbound, outbound: outbound) { welcomed.set() }
+                        try await session.run(inbound: inbound, outbound: outbound) { heartbeat in
+                            welcomed.set()
+                            SilenceWatch.tighten(on: connection.channel.channel, to: heartbeat * 3)
+                        }
                     }
                     logger.warning("coordinator closed the connection")
                 } catch is CancellationError {

@@ -35,10 +35,11 @@ struct LinkSession {
     let metrics: AgentMetrics
     let logger: Logger
 
-    /// Runs until the connection ends; `onWelcome` fires once the coordinator accepted us.
+    /// Runs until the connection ends; `onWelcome` fires once the coordinator accepted us, with the
+    /// interval at which it sends heartbeats.
     func run(
         inbound: NIOAsyncChannelInboundStream<Envelope>, outbound: NIOAsyncChannelOutboundWriter<Envelope>,
-        onWelcome: @escaping @Sendable () -> Void
+        onWelcome: @escaping @Sendable (Duration) -> Void
     ) async throws {
         let cached = await cache.cachedAddresses()
         try await outbound.write(Envelope(.hello(.with {
@@ -57,7 +58,7 @@ struct LinkSession {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 try await serve(inbound, outbound: outbound) { heartbeat in
-                    onWelcome()
+                    onWelcome(heartbeat)
                     welcome.yield(heartbeat)
                     welcome.finish()
                 }

@@ -72,6 +72,14 @@ public final class WindowSpool: Sendable {
         }
     }
 
+    /// How many windows this agent has sealed for each assignment it shadowed (acked or not).
+    public func windowsSealed() throws -> [String: Int] {
+        try database.read { db in
+            Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT assignment_id, next_sequence FROM window_sequences")
+                .map { ($0["assignment_id"] as String, $0["next_sequence"] as Int) })
+        }
+    }
+
     /// How many windows this agent has sealed for an assignment (acked or not).
     public func windowsSealed(assignmentID: String) throws -> Int {
         try database.read { db in

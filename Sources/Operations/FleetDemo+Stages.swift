@@ -9,23 +9,13 @@ extension FleetDemo {
         _ stages: [Int], layout: FleetLayout, fleet: LocalFleet, agentURLs: [URL], reference: URL, candidate: URL,
         adminPort: Int
     ) async throws -> DecisionRecord {
-        let admin = try AdminClient(
-            coordinator: URL(string: "https://localhost:\(adminPort)")!,
-            certificate: layout.pki.appendingPathComponent("operators/operator.pem").path,
-            privateKey: layout.pki.appendingPathComponent("operators/operator.key").path,
-            trustRoots: layout.pki.appendingPathComponent("ca.pem").path)
-        try await waitForConnections(agentURLs.count, admin: admin, fleet: fleet)
+        let admin = try AdminClient(operatorOf: layout, adminPort: adminPort)
+        try await admin.waitForConnectedAgents(agentURLs.count, check: fleet.checkAlive)
 
         say("4/6 pushing both models through the admin API; rollout in stages of \(stages.map { "\($0) %" }.joined(separator: ", "))")
-        let referenceModel = try admin.decode(
-            AdminAPI.Model.self, from: try await admin.pushModel(reference, name: Self.modelName, precision: "fp16"))
-        let candidateModel = try admin.decode(
-            AdminAPI.Model.self, from: try await admin.pushModel(candidate, name: Self.modelName, precision: "int8"))
-        let created: AdminAPI.Rollout = try await admin.post("/v1/rollouts", json: AdminAPI.CreateRollout(
-            modelName: Self.modelName, reference: referenceModel.sha256, candidate: candidateModel.sha256, stages: stages,
-            windowSize: 100))
-        let _: AdminAPI.Rollout = try await admin.post(
-            "/v1/rollouts/\(created.id)/start", json: AdminAPI.Action(reason: "fleet-in-a-box demo"))
+        let created = try await admin.startStagedRollout(
+            modelName: Self.modelName, reference: (reference, "fp16"), candidate: (candidate, "int8"), stages: stages, windowSize: 100,
+            reason: "fleet-in-a-box demo")
 
         say("5/6 replaying traffic.npz to the agents of each stage as it opens")
         let traffic = TrafficRounds.start(
@@ -52,18 +42,6 @@ extension FleetDemo {
             throw DemoError(description: "rollout \(rollout.id) ended \(rollout.state) without a decision in the ledger")
         }
         return decision
-    }
-
-    private func waitForConnections(_ count: Int, admin: AdminClient, fleet: LocalFleet) async throws {
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline {
-            try fleet.checkAlive()
-            if let agents = try? await admin.get("/v1/agents", as: [AdminAPI.Agent].self), agents.filter(\.connected).count == count {
-                return
-            }
-            try await Task.sleep(for: .milliseconds(250))
-        }
-        throw DemoError(description: "\(count) agents did not all connect to the coordinator within 60 s")
     }
 
     /// Polls the rollout until it leaves the running states, saying when each stage opens.

@@ -50,16 +50,13 @@ public struct FleetDemo: Sendable {
         let layout = FleetLayout(root: options.directory)
         let fixtures = options.packageRoot.appendingPathComponent("Fixtures/fashion-mnist")
         let agentIDs = (1...options.agents).map { "agent-\($0)" }
-        try resetState(of: layout)
+        try layout.resetState()
 
         say("1/6 PKI: fleet CA, coordinator and \(agentIDs.count) agent certificates -> \(layout.pki.path)")
         try layout.makePKI(script: options.packageRoot.appendingPathComponent("Deploy/pki/make-pki.sh"), agents: agentIDs)
 
         say("2/6 quantizing \(fixtures.lastPathComponent)/mlp-fp32.onnx to INT8 (weights per output channel, activations per tensor at run time)")
-        let candidate = layout.models.appendingPathComponent("mlp-int8.onnx")
-        try FileManager.default.createDirectory(at: layout.models, withIntermediateDirectories: true)
-        let report = try ModelQuantizer.quantize(
-            modelAt: fixtures.appendingPathComponent("mlp-fp32.onnx"), to: candidate, scheme: .int8Dynamic)
+        let (candidate, report) = try layout.quantizeCandidate(fixtures: fixtures)
         say("    \(report.quantizedNodes.count) nodes quantized (\(report.quantizedNodes.joined(separator: ", "))), "
             + "\(report.bytesBefore) -> \(report.bytesAfter) bytes")
 
@@ -105,14 +102,6 @@ public struct FleetDemo: Sendable {
             await fleet.stop()
             throw error
         }
-    }
-
-    /// A re-run starts a fresh fleet (ledger, caches, spools, logs) but keeps the PKI.
-    private func resetState(of layout: FleetLayout) throws {
-        for folder in [layout.coordinatorDirectory, layout.root.appendingPathComponent("agents"), layout.logs, layout.models] {
-            try? FileManager.default.removeItem(at: folder)
-        }
-        try FileManager.default.createDirectory(at: layout.root, withIntermediateDirectories: true)
     }
 
     /// The decision may come before the last windows land; give them a moment so the ledger

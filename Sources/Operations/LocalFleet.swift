@@ -38,15 +38,18 @@ public final class LocalFleet: @unchecked Sendable {
         try startCoordinator(settings)
     }
 
-    /// Starts (or restarts, keeping its port, labels, cache and spool) the agent `id`.
+    /// Starts (or restarts, keeping its port, labels, cache and spool) the agent `id`. It reaches the
+    /// coordinator on `coordinatorPort` unless `through` names another port (a proxy's, say); both
+    /// are read at the agent's first start only.
     @discardableResult
-    public func startAgent(_ id: String, labels: [String: String] = [:]) throws -> URL {
+    public func startAgent(_ id: String, labels: [String: String] = [:], through proxyPort: Int? = nil) throws -> URL {
         let url: URL
         if let known = agentURLs[id] {
             url = known
         } else {
             let port = try FreePort.allocate()
-            try layout.writeAgentConfig(id: id, coordinatorPort: coordinatorPort, inferencePort: port, labels: labels)
+            try layout.writeAgentConfig(
+                id: id, coordinatorPort: proxyPort ?? coordinatorPort, inferencePort: port, labels: labels)
             url = URL(string: "http://127.0.0.1:\(port)")!
             agentURLs[id] = url
         }

@@ -63,6 +63,13 @@ public final class ManagedProcess: @unchecked Sendable {
         process.waitUntilExit()
     }
 
+    /// Sends `signal` (e.g. SIGSTOP, SIGCONT) if the process still runs; false if it does not.
+    @discardableResult
+    public func send(_ signal: Int32) -> Bool {
+        guard process.isRunning else { return false }
+        return Foundation.kill(process.processIdentifier, signal) == 0
+    }
+
     /// The last lines of the log, for error messages.
     public func logTail(lines: Int = 15) -> String {
         let text = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""

@@ -14,13 +14,19 @@ public struct TrafficReplay: Sendable {
         public var model: String
         public var concurrency: Int
         public var limit: Int?
+        /// How long one request may take; an agent that stops answering (paused, partitioned from
+        /// its clients) fails its requests after this instead of holding the replay.
+        public var requestTimeout: Duration
 
-        public init(data: URL, agents: [URL], model: String, concurrency: Int = 8, limit: Int? = nil) {
+        public init(
+            data: URL, agents: [URL], model: String, concurrency: Int = 8, limit: Int? = nil, requestTimeout: Duration = .seconds(60)
+        ) {
             self.data = data
             self.agents = agents
             self.model = model
             self.concurrency = concurrency
             self.limit = limit
+            self.requestTimeout = requestTimeout
         }
     }
 
@@ -32,7 +38,7 @@ public struct TrafficReplay: Sendable {
         public var firstError: String?
 
         public var requestsPerSecond: Double {
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            let seconds = elapsed.seconds
             return seconds > 0 ? Double(succeeded + failed) / seconds : 0
         }
     }
@@ -93,6 +99,7 @@ public struct TrafficReplay: Sendable {
     private func send(_ body: Data, to agent: URL, session: URLSession) async -> String? {
         var request = URLRequest(url: agent.appendingPathComponent("v2/models/\(options.model)/infer"))
         request.httpMethod = "POST"
+        request.timeoutInterval = options.requestTimeout.seconds
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.httpBody = body
         do {
@@ -139,4 +146,9 @@ private struct InferRequest: Encodable {
     var inputs: [Input]
 
     func encoded() throws -> Data { try JSONEncoder().encode(self) }
+}
+
+extension Duration {
+    /// The duration in seconds, as Foundation's intervals count them.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }

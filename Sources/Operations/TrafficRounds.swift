@@ -10,7 +10,9 @@ public final class TrafficRounds: Sendable {
     private let rounds = Mutex<Task<Void, Never>?>(nil)
 
     /// Starts sending `roundSize` requests per round from `data` to the ready ones of `agents`.
-    public static func start(agents: [URL], data: URL, model: String, roundSize: Int = 300, concurrency: Int = 4) -> TrafficRounds {
+    public static func start(
+        agents: [URL], data: URL, model: String, roundSize: Int = 300, concurrency: Int = 4, requestTimeout: Duration = .seconds(60)
+    ) -> TrafficRounds {
         let traffic = TrafficRounds()
         let task = Task {
             while !traffic.stopped.load(ordering: .relaxed) {
@@ -21,7 +23,8 @@ public final class TrafficRounds: Sendable {
                     continue
                 }
                 let round = try? await TrafficReplay(options: .init(
-                    data: data, agents: serving, model: model, concurrency: concurrency, limit: roundSize)).run { _ in }
+                    data: data, agents: serving, model: model, concurrency: concurrency, limit: roundSize,
+                    requestTimeout: requestTimeout)).run { _ in }
                 traffic.answered.add(round?.succeeded ?? 0, ordering: .relaxed)
             }
         }

@@ -20,11 +20,10 @@ struct DemoCommand: AsyncParsableCommand {
     var root: String = FileManager.default.currentDirectoryPath
 
     func run() async throws {
-        let executables = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         let demo = FleetDemo(
             options: .init(
                 directory: URL(fileURLWithPath: dir), agents: agents,
-                packageRoot: URL(fileURLWithPath: root), executables: executables, stages: try stages.map(StageList.parse)),
+                packageRoot: URL(fileURLWithPath: root), executables: SiblingExecutables.folder, stages: try stages.map(StageList.parse)),
             say: { print($0) })
         let decision = try await demo.run().decision
         let ledger = FleetLayout(root: URL(fileURLWithPath: dir)).ledger.path

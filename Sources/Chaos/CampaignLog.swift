@@ -1,0 +1,23 @@
+import Foundation
+import Synchronization
+
+/// Every fault as it starts and ends, with its time from the start of the fault window, in a file
+/// beside the fleet's logs: read with the daemons' own logs, it says what each saw and when.
+final class CampaignLog: Sendable {
+    private let file: Mutex<FileHandle>
+    private let start: ContinuousClock.Instant
+
+    init(_ url: URL, start: ContinuousClock.Instant) throws {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+            throw CampaignError("cannot create the campaign log \(url.path)")
+        }
+        file = Mutex(try FileHandle(forWritingTo: url))
+        self.start = start
+    }
+
+    func write(_ line: String) {
+        let offset = String(format: "%9.3f s  ", (ContinuousClock.now - start) / .seconds(1))
+        file.withLock { $0.write(Data((offset + line + "\n").utf8)) }
+    }
+}

@@ -1,0 +1,73 @@
+import FaultInjection
+import Foundation
+import Operations
+
+/// The fleet a chaos campaign runs: a real coordinator and real agents as processes (`LocalFleet`),
+/// each agent reaching the coordinator through a fault proxy of its own, and the operator's admin
+/// client.
+final class ChaosFleet: @unchecked Sendable {
+    // @unchecked: LocalFleet's process table changes only inside the FaultInjector actor while
+    // faults run, and only from the campaign's task before and after.
+    static let coordinatorName = "coordinator"
+
+    let local: LocalFleet
+    let agentIDs: [String]
+    /// `proxies[i]` carries agent `agentIDs[i]`'s link.
+    let proxies: [FaultProxy]
+    let admin: AdminClient
+
+    private init(local: LocalFleet, agentIDs: [String], proxies: [FaultProxy], admin: AdminClient) {
+        self.local = local
+        self.agentIDs = agentIDs
+        self.proxies = proxies
+        self.admin = admin
+    }
+
+    /// Starts the coordinator with `settings` (which must serve the admin API), one proxy per agent in
+    /// front of it, then the agents, and waits until every agent is connected.
+    static func start(
+        layout: FleetLayout, executables: URL, settings: FleetLayout.CoordinatorSettings, agentIDs: [String]
+    ) async throws -> ChaosFleet {
+        guard let adminPort = settings.adminPort else { throw CampaignError("the chaos fleet's coordinator needs its admin API") }
+        let local = LocalFleet(layout: layout, executables: executables)
+        var proxies: [FaultProxy] = []
+        do {
+            try local.startCoordinator(settings)
+            for id in agentIDs {
+                let proxy = try await FaultProxy.start(forwardingTo: "127.0.0.1", port: settings.port)
+                proxies.append(proxy)
+                try local.startAgent(id, through: proxy.port)
+            }
+            let fleet = ChaosFleet(local: local, agentIDs: agentIDs, proxies: proxies, admin: try AdminClient(operatorOf: layout, adminPort: adminPort))
+            try await fleet.admin.waitForConnectedAgents(agentIDs.count, timeout: .seconds(120), check: local.checkAlive)
+            return fleet
+        } catch {
+            await local.stop()
+            for proxy in proxies { await proxy.stop() }
+            throw error
+        }
+    }
+
+    func agentID(_ index: Int) -> String { agentIDs[index] }
+
+    var agentURLs: [URL] { agentIDs.compactMap { local.agentURLs[$0] } }
+
+    func process(_ name: String) -> ManagedProcess? {
+        name == Self.coordinatorName ? local.coordinator : local.agents[name]
+    }
+
+    func restart(_ name: String) throws {
+        if name == Self.coordinatorName { try local.restartCoordinator() } else { try local.startAgent(name) }
+    }
+
+    /// SIGTERM to every process, then the proxies.
+    func stop() async {
+        await local.stop()
+        for proxy in proxies { await proxy.stop() }
+    }
+}
+
+struct CampaignError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,30 @@
+/// What a campaign did and what the checker found; `lines` is what `quantfleet chaos` prints.
+public struct ChaosReport: Sendable {
+    public var seed: UInt64
+    public var duration: Duration
+    public var agents: Int
+    public var rolloutID: String
+    public var schedule: FaultSchedule
+    /// Faults started during the fault window, per kind (the schedule's, once every one has run).
+    public var faultsInjected: [Fault.Kind: Int]
+    public var windowsChecked: Int
+    public var requestsAnswered: Int
+    /// The rollout's state at the end, as the admin API gave it.
+    public var rolloutState: String
+    public var violations: [String]
+
+    public var lines: [String] {
+        let total = faultsInjected.values.reduce(0, +)
+        let width = Fault.Kind.allCases.map(\.rawValue.count).max() ?? 0
+        var lines = ["faults injected: \(total) (seed \(seed), schedule \(schedule.fingerprint), \(agents) agents, \(Int(duration / .seconds(1))) s)"]
+        for kind in Fault.Kind.allCases {
+            lines.append("  \(kind.rawValue.padding(toLength: width, withPad: " ", startingAt: 0))  \(faultsInjected[kind] ?? 0)")
+        }
+        lines.append("requests answered: \(requestsAnswered)")
+        lines.append("rollout: \(rolloutState)")
+        lines.append("windows checked: \(windowsChecked)")
+        lines += violations.map { "violation: \($0)" }
+        lines.append("violations: \(violations.count)")
+        return lines
+    }
+}

@@ -1,0 +1,104 @@
+/// One fault the campaign injects: what it does, to whom, for how long. Agents are numbered from 0
+/// in the order the campaign names them (agent-1 is 0).
+public enum Fault: Sendable, Equatable {
+    /// SIGKILL, then a restart after `downFor` (same configuration, cache and spool).
+    case killAgent(Int, downFor: Duration)
+    /// SIGSTOP, then SIGCONT after `pausedFor`.
+    case pauseAgent(Int, pausedFor: Duration)
+    case killCoordinator(downFor: Duration)
+    case pauseCoordinator(pausedFor: Duration)
+    /// A black-hole partition of one agent's link (see `LinkFaults.isPartitioned`).
+    case partitionAgent(Int, lasting: Duration)
+    /// Every agent's link black-holed at once.
+    case partitionFleet(lasting: Duration)
+    case delayLink(Int, latency: Duration, jitter: Duration, lasting: Duration)
+    case throttleLink(Int, bytesPerSecond: Int, lasting: Duration)
+    /// Bytes read during `lasting` are held, then delivered.
+    case stallLink(Int, lasting: Duration)
+    /// The agent's open connection is closed after `afterBytes` more bytes (mid-frame, mostly).
+    case cutLink(Int, afterBytes: Int)
+    /// The coordinator's side of the agent's connection is closed; the agent is not told.
+    case halfOpenLink(Int)
+
+    /// The kinds, as the campaign counts and prints them.
+    public enum Kind: String, Sendable, CaseIterable {
+        case agentKill = "agent SIGKILL"
+        case agentPause = "agent SIGSTOP/SIGCONT"
+        case coordinatorKill = "coordinator SIGKILL"
+        case coordinatorPause = "coordinator SIGSTOP/SIGCONT"
+        case agentPartition = "partition of one agent"
+        case fleetPartition = "partition of all agents"
+        case latency = "latency and jitter"
+        case bandwidth = "bandwidth cap"
+        case stall = "stall"
+        case cut = "connection cut mid-stream"
+        case halfOpen = "half-open connection"
+    }
+
+    /// What a fault occupies while it lasts: the schedule never puts two faults on one target at once,
+    /// so that each one's end undoes exactly what its start did.
+    public enum Target: Hashable, Sendable {
+        case coordinatorProcess
+        case agentProcess(Int)
+        case agentLink(Int)
+    }
+
+    public var kind: Kind {
+        switch self {
+        case .killAgent: .agentKill
+        case .pauseAgent: .agentPause
+        case .killCoordinator: .coordinatorKill
+        case .pauseCoordinator: .coordinatorPause
+        case .partitionAgent: .agentPartition
+        case .partitionFleet: .fleetPartition
+        case .delayLink: .latency
+        case .throttleLink: .bandwidth
+        case .stallLink: .stall
+        case .cutLink: .cut
+        case .halfOpenLink: .halfOpen
+        }
+    }
+
+    /// How long until the fault is undone; zero for the instant ones (a cut, a half-open connection).
+    public var duration: Duration {
+        switch self {
+        case .killAgent(_, let time), .pauseAgent(_, let time), .killCoordinator(let time), .pauseCoordinator(let time),
+            .partitionAgent(_, let time), .partitionFleet(let time), .delayLink(_, _, _, let time), .throttleLink(_, _, let time),
+            .stallLink(_, let time):
+            time
+        case .cutLink, .halfOpenLink:
+            .zero
+        }
+    }
+
+    public func targets(agents: Int) -> [Target] {
+        switch self {
+        case .killAgent(let agent, _), .pauseAgent(let agent, _): [.agentProcess(agent)]
+        case .killCoordinator, .pauseCoordinator: [.coordinatorProcess]
+        case .partitionAgent(let agent, _), .delayLink(let agent, _, _, _), .throttleLink(let agent, _, _), .stallLink(let agent, _),
+            .cutLink(let agent, _), .halfOpenLink(let agent):
+            [.agentLink(agent)]
+        case .partitionFleet: (0..<agents).map(Target.agentLink)
+        }
+    }
+}
+
+extension Fault: CustomStringConvertible {
+    public var description: String {
+        func ms(_ duration: Duration) -> String { "\(Int(duration / .milliseconds(1))) ms" }
+        switch self {
+        case .killAgent(let agent, let down): return "SIGKILL agent-\(agent + 1), restart after \(ms(down))"
+        case .pauseAgent(let agent, let paused): return "SIGSTOP agent-\(agent + 1), SIGCONT after \(ms(paused))"
+        case .killCoordinator(let down): return "SIGKILL coordinator, restart after \(ms(down))"
+        case .pauseCoordinator(let paused): return "SIGSTOP coordinator, SIGCONT after \(ms(paused))"
+        case .partitionAgent(let agent, let time): return "partition agent-\(agent + 1) for \(ms(time))"
+        case .partitionFleet(let time): return "partition every agent for \(ms(time))"
+        case .delayLink(let agent, let latency, let jitter, let time):
+            return "agent-\(agent + 1) link: latency \(ms(latency)) + jitter \(ms(jitter)) for \(ms(time))"
+        case .throttleLink(let agent, let rate, let time): return "agent-\(agent + 1) link: \(rate) bytes/s for \(ms(time))"
+        case .stallLink(let agent, let time): return "agent-\(agent + 1) link: stall for \(ms(time))"
+        case .cutLink(let agent, let bytes): return "agent-\(agent + 1) link: cut after \(bytes) bytes"
+        case .halfOpenLink(let agent): return "agent-\(agent + 1) link: half-open"
+        }
+    }
+}

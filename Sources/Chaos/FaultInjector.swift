@@ -1,0 +1,102 @@
+import FaultInjection
+import Foundation
+import Operations
+
+/// Applies faults to a running chaos fleet and undoes them: signals to its processes, faults on
+/// its agents' proxies. An actor, so that a fault's start and another's end never touch the fleet's
+/// process table at once. It knows which processes it stopped on purpose, so a process that exits
+/// by itself is told apart and reported.
+actor FaultInjector {
+    private let fleet: ChaosFleet
+    private var killed: Set<String> = []
+    private var paused: Set<String> = []
+    /// Faults started so far, per kind.
+    private(set) var started: [Fault.Kind: Int] = [:]
+    /// Processes that exited by themselves, and restarts that failed: each one a violation.
+    private(set) var failures: [String] = []
+
+    init(fleet: ChaosFleet) {
+        self.fleet = fleet
+    }
+
+    /// Starts `fault`; `end(fault)` undoes it.
+    func start(_ fault: Fault) {
+        started[fault.kind, default: 0] += 1
+        switch fault {
+        case .killAgent(let agent, _): sigkill(fleet.agentID(agent))
+        case .pauseAgent(let agent, _): sigstop(fleet.agentID(agent))
+        case .killCoordinator: sigkill(ChaosFleet.coordinatorName)
+        case .pauseCoordinator: sigstop(ChaosFleet.coordinatorName)
+        case .partitionAgent(let agent, _): fleet.proxies[agent].partition()
+        case .partitionFleet: for proxy in fleet.proxies { proxy.partition() }
+        case .delayLink(let agent, let latency, let jitter, _):
+            try? fleet.proxies[agent].update {
+                $0.latency = latency
+                $0.jitter = jitter
+            }
+        case .throttleLink(let agent, let rate, _): try? fleet.proxies[agent].update { $0.bytesPerSecond = rate }
+        case .stallLink(let agent, let time): fleet.proxies[agent].stall(for: time)
+        case .cutLink(let agent, let bytes): try? fleet.proxies[agent].cut(afterBytes: bytes)
+        case .halfOpenLink(let agent): try? fleet.proxies[agent].halfOpen()
+        }
+    }
+
+    func end(_ fault: Fault) {
+        switch fault {
+        case .killAgent(let agent, _): restart(fleet.agentID(agent))
+        case .pauseAgent(let agent, _): sigcont(fleet.agentID(agent))
+        case .killCoordinator: restart(ChaosFleet.coordinatorName)
+        case .pauseCoordinator: sigcont(ChaosFleet.coordinatorName)
+        case .partitionAgent(let agent, _): fleet.proxies[agent].heal()
+        case .partitionFleet: for proxy in fleet.proxies { proxy.heal() }
+        case .delayLink(let agent, _, _, _), .throttleLink(let agent, _, _): fleet.proxies[agent].clearFaults()
+        case .stallLink, .cutLink, .halfOpenLink: break
+        }
+    }
+
+    /// Processes that exited although nothing killed them are crashes (`failures`). They are started
+    /// again, so that the campaign goes on and the checker sees their spools.
+    func restartCrashed() {
+        for process in fleet.local.processes where !process.isRunning && !killed.contains(process.name) {
+            failures.append("\(process.name) exited by itself with status \(process.exitStatus ?? -1); log: \(process.logFile.path)")
+            restart(process.name)
+        }
+    }
+
+    /// Undoes whatever is still in force (the schedule ends every fault itself; this is for a
+    /// campaign interrupted midway).
+    func healAll() {
+        for name in paused { sigcont(name) }
+        for name in killed { restart(name) }
+        for proxy in fleet.proxies {
+            proxy.heal()
+            proxy.clearFaults()
+        }
+    }
+
+    private func sigkill(_ name: String) {
+        guard let process = fleet.process(name), process.isRunning else { return }
+        process.kill()
+        killed.insert(name)
+        paused.remove(name)
+    }
+
+    private func sigstop(_ name: String) {
+        if fleet.process(name)?.send(SIGSTOP) == true { paused.insert(name) }
+    }
+
+    private func sigcont(_ name: String) {
+        _ = fleet.process(name)?.send(SIGCONT)
+        paused.remove(name)
+    }
+
+    private func restart(_ name: String) {
+        killed.remove(name)
+        if fleet.process(name)?.isRunning == true { return }
+        do {
+            try fleet.restart(name)
+        } catch {
+            failures.append("could not restart \(name): \(error)")
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import NIOCore
+import Synchronization
+
+/// One client connection through a fault proxy: the client's channel, the channel to the target
+/// once connected, and what has been done to the pair (dead, or to be cut after some bytes).
+final class ProxiedConnection: Sendable {
+    let id: Int
+    let client: any Channel
+    private let state: Mutex<State>
+
+    private struct State {
+        var target: (any Channel)?
+        /// Nothing crosses a dead connection again, in either direction (partitioned, or half-open).
+        var isDead = false
+        /// Bytes still allowed through before both sides are closed; nil: no cut pending.
+        var cutBudget: Int?
+    }
+
+    /// What may happen to bytes read on this connection.
+    enum Admission: Equatable {
+        case drop
+        /// Forward `bytes` (all of them, or the part before a pending cut), then cut if `cuts`.
+        case forward(bytes: Int, cuts: Bool)
+    }
+
+    init(id: Int, client: any Channel, isDead: Bool) {
+        self.id = id
+        self.client = client
+        state = Mutex(State(isDead: isDead))
+    }
+
+    var isDead: Bool { state.withLock { $0.isDead } }
+
+    func attach(target: any Channel) {
+        state.withLock { $0.target = target }
+    }
+
+    /// Admits `bytes` read on either side, spending a pending cut's budget.
+    func admit(_ bytes: Int) -> Admission {
+        state.withLock { state in
+            if state.isDead { return .drop }
+            guard let budget = state.cutBudget else { return .forward(bytes: bytes, cuts: false) }
+            let passing = min(budget, bytes)
+            state.cutBudget = budget - passing
+            return .forward(bytes: passing, cuts: passing < bytes || budget - passing == 0)
+        }
+    }
+
+    /// The next `bytes` bytes (counted over both directions) pass, then both sides are closed; 0 cuts now.
+    func cut(afterBytes bytes: Int) {
+        let now = state.withLock { state in
+            state.cutBudget = max(0, bytes)
+            return bytes <= 0
+        }
+        if now { close() }
+    }
+
+    /// Kills the connection without telling the client: nothing crosses it again, and with
+    /// `closingTarget` the target's side is closed (the target sees the end, the client does not).
+    func kill(closingTarget: Bool) {
+        let target = state.withLock { state in
+            state.isDead = true
+            return state.target
+        }
+        if closingTarget { target?.close(promise: nil) }
+    }
+
+    func close() {
+        let target = state.withLock { $0.target }
+        client.close(promise: nil)
+        target?.close(promise: nil)
+    }
+}
