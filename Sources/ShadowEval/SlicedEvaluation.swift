@@ -70,9 +70,11 @@ extension PolicyEvaluator {
         let overall = decide(evidence.overall, policy: whole)
         let slices = Dictionary(uniqueKeysWithValues: judged.map { key, totals in (key, decide(totals, policy: perSlice)) })
 
-        // The record keeps the whole's evidence; a more cautious slice sets the outcome and says why.
+        // The record keeps the whole's evidence; a more cautious slice sets the outcome and says why,
+        // once the whole has `minimum-samples`: no decision comes before them, whatever a slice shows.
         var deciding = overall
-        for key in slices.keys.sorted(by: { $0.description < $1.description }) {
+        let wholeIsJudged = evidence.overall.samples >= policy.minimumSamples
+        for key in slices.keys.sorted(by: { $0.description < $1.description }) where wholeIsJudged {
             let slice = slices[key]!
             if caution(slice.outcome) > caution(deciding.outcome) {
                 deciding.outcome = slice.outcome
@@ -93,6 +95,7 @@ extension PolicyEvaluator {
         let judged = judgedSlices(evidence, policy: policy)
         let (whole, perSlice) = sharedPolicies(policy, judgedSlices: judged.count)
         var deciding = outcome(evidence.overall, policy: whole)
+        guard evidence.overall.samples >= policy.minimumSamples else { return .collecting }
         for (_, totals) in judged where deciding != .stayFP16 {
             let slice = outcome(totals, policy: perSlice)
             if caution(slice) > caution(deciding) { deciding = slice }

@@ -72,6 +72,24 @@ final class SlicedEvaluationTests: XCTestCase {
         XCTAssertEqual(result.brokenGuards, ["candidate memory is 0.6x the reference's, above max-memory-ratio 0.5"])
     }
 
+    /// A slice's own minimum lets it be judged on few samples, but no decision comes before the whole
+    /// has `minimum-samples`: a slice can only make a decision more cautious once there is one.
+    func testASliceDecidesNothingBeforeTheWholeHasItsMinimum() {
+        var early = policy
+        early.slices = SlicePolicy(dimensions: [.deviceClass], minimumSamples: 10)
+        let badSlice = totals(samples: 200, disagreements: 100)
+        let before = PolicyEvaluator.decide(
+            RolloutEvidence(overall: totals(samples: 400, disagreements: 100), slices: [SliceKey(.deviceClass, "pi5"): badSlice]),
+            policy: early)
+        XCTAssertEqual(before.decision.outcome, .collecting)
+        XCTAssertEqual(before.slices[SliceKey(.deviceClass, "pi5")]?.outcome, .stayFP16, "judged and recorded all the same")
+        let after = PolicyEvaluator.decide(
+            RolloutEvidence(overall: totals(samples: 20_000, disagreements: 100), slices: [SliceKey(.deviceClass, "pi5"): badSlice]),
+            policy: early)
+        XCTAssertEqual(after.decision.outcome, .stayFP16)
+        XCTAssertTrue(after.decision.reason.hasPrefix("slice device-class pi5: "), after.decision.reason)
+    }
+
     func testGuardsWaitForMinimumSamples() {
         let evidence = RolloutEvidence(
             overall: totals(samples: 499, disagreements: 0),
