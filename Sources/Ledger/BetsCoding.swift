@@ -14,33 +14,66 @@ enum BetsCoding {
         return [bets.pairedDifference, bets.disagreement, bets.floor].map(\.description).joined(separator: "|")
     }
 
+    /// Parses the bytes directly: the coordinator reads a slice's row for every batch that touches it,
+    /// and splitting Swift strings by character cost a fifth of its CPU at 10,000 agents.
     static func decode(_ text: String, column: String) throws -> EvidenceTotals.Bets {
         guard !text.isEmpty else { return EvidenceTotals.Bets() }
-        let parts = text.split(separator: "|", omittingEmptySubsequences: false)
-        guard parts.count == 3 else {
-            throw LedgerError.unexpectedValue(column: column, value: "\(text) (3 parts separated by | expected, found \(parts.count))")
+        var scanner = Scanner(bytes: Array(text.utf8))
+        var tallies: [BettingTally] = []
+        for kind in [BettingTally.Kind.pairedDifference, .rate, .rate] {
+            if !tallies.isEmpty && !scanner.take("|") { throw malformed(text, column) }
+            var counts: [Int: [Int]] = [:]
+            while let next = scanner.peek, next != UInt8(ascii: "|") {
+                if !counts.isEmpty && !scanner.take(" ") { throw malformed(text, column) }
+                guard let step = scanner.number(), scanner.take(":"), 0..<BettingTally.ladderSteps ~= step, counts[step] == nil
+                else { throw malformed(text, column) }
+                var values: [Int] = []
+                repeat {
+                    guard let value = scanner.number() else { throw malformed(text, column) }
+                    values.append(value)
+                } while scanner.take("/")
+                guard values.count == kind.values.count else { throw malformed(text, column) }
+                counts[step] = values
+            }
+            tallies.append(BettingTally(kind, countsByStep: counts))
         }
-        return EvidenceTotals.Bets(
-            pairedDifference: try tally(.pairedDifference, parts[0], text: text, column: column),
-            disagreement: try tally(.rate, parts[1], text: text, column: column),
-            floor: try tally(.rate, parts[2], text: text, column: column))
+        guard scanner.isAtEnd else { throw malformed(text, column) }
+        return EvidenceTotals.Bets(pairedDifference: tallies[0], disagreement: tallies[1], floor: tallies[2])
     }
 
-    private static func tally(_ kind: BettingTally.Kind, _ part: Substring, text: String, column: String) throws -> BettingTally {
-        var counts: [Int: [Int]] = [:]
-        for entry in part.split(separator: " ") {
-            let fields = entry.split(separator: ":", omittingEmptySubsequences: false)
-            let values = fields.count == 2 ? fields[1].split(separator: "/", omittingEmptySubsequences: false).map { Int($0) } : []
-            guard fields.count == 2, let step = Int(fields[0]), 0..<BettingTally.ladderSteps ~= step, counts[step] == nil,
-                values.count == kind.values.count, values.allSatisfy({ ($0 ?? -1) >= 0 })
-            else {
-                throw LedgerError.unexpectedValue(
-                    column: column,
-                    value: "\(text) (\(entry) is not step:count\(String(repeating: "/count", count: kind.values.count - 1)) "
-                        + "with a step in 0..<\(BettingTally.ladderSteps) listed once)")
-            }
-            counts[step] = values.map { $0! }
+    private static func malformed(_ text: String, _ column: String) -> LedgerError {
+        .unexpectedValue(
+            column: column,
+            value: "\(text) (expected 3 parts separated by |, each a list of step:count/count[/count] with steps in "
+                + "0..<\(BettingTally.ladderSteps), each listed once: 3 counts in the first part, 2 in the others)")
+    }
+
+    /// Reads unsigned decimal numbers and single bytes off the front of the text.
+    private struct Scanner {
+        let bytes: [UInt8]
+        var index = 0
+
+        var isAtEnd: Bool { index == bytes.count }
+        var peek: UInt8? { isAtEnd ? nil : bytes[index] }
+
+        mutating func take(_ byte: Unicode.Scalar) -> Bool {
+            guard peek == UInt8(ascii: byte) else { return false }
+            index += 1
+            return true
         }
-        return BettingTally(kind, countsByStep: counts)
+
+        /// Nil when no digit comes next or the number would overflow.
+        mutating func number() -> Int? {
+            var value = 0
+            let start = index
+            while let byte = peek, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) {
+                let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
+                let (sum, overflow2) = times10.addingReportingOverflow(Int(byte - UInt8(ascii: "0")))
+                guard !overflow1 && !overflow2 else { return nil }
+                value = sum
+                index += 1
+            }
+            return index > start ? value : nil
+        }
     }
 }
