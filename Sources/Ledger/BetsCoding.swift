@@ -9,9 +9,30 @@ import ShadowEval
 ///
 ///     40:0/97/3 41:1/196/3|40:97/3 41:195/5|
 enum BetsCoding {
+    /// Written byte by byte, like `decode` reads: every batch writes back the rows it touched.
     static func encode(_ bets: EvidenceTotals.Bets) -> String {
         guard !bets.isEmpty else { return "" }
-        return [bets.pairedDifference, bets.disagreement, bets.floor].map(\.description).joined(separator: "|")
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(256)
+        for (part, tally) in [bets.pairedDifference, bets.disagreement, bets.floor].enumerated() {
+            if part > 0 { bytes.append(UInt8(ascii: "|")) }
+            for (position, step) in tally.countsByStep.keys.sorted().enumerated() {
+                if position > 0 { bytes.append(UInt8(ascii: " ")) }
+                appendDecimal(step, to: &bytes)
+                bytes.append(UInt8(ascii: ":"))
+                for (value, count) in tally.countsByStep[step]!.enumerated() {
+                    if value > 0 { bytes.append(UInt8(ascii: "/")) }
+                    appendDecimal(count, to: &bytes)
+                }
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static func appendDecimal(_ value: Int, to bytes: inout [UInt8]) {
+        precondition(value >= 0, "counts and steps are never negative, got \(value)")
+        if value >= 10 { appendDecimal(value / 10, to: &bytes) }
+        bytes.append(UInt8(ascii: "0") + UInt8(value % 10))
     }
 
     /// Parses the bytes directly: the coordinator reads a slice's row for every batch that touches it,

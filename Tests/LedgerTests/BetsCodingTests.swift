@@ -15,6 +15,9 @@ final class BetsCodingTests: XCTestCase {
         }
         let text = BetsCoding.encode(totals.bets)
         XCTAssertEqual(try BetsCoding.decode(text, column: "stage_totals.bets"), totals.bets)
+        XCTAssertEqual(
+            text, [totals.bets.pairedDifference, totals.bets.disagreement, totals.bets.floor].map(\.description).joined(separator: "|"),
+            "the stored text reads as the tallies print")
         XCTAssertEqual(try BetsCoding.decode("", column: "stage_totals.bets"), EvidenceTotals.Bets())
         XCTAssertEqual(
             try BetsCoding.decode("34:2/55/3 35:3/82/5|30:97/3|", column: "c").pairedDifference.countsByStep,
