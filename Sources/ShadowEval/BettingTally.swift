@@ -11,12 +11,15 @@ public struct BettingTally: Sendable, Hashable, CustomStringConvertible {
         /// alone right, both alike, the reference alone right. Its mean is (1 + drop) / 2.
         case pairedDifference = "paired-difference"
 
+        /// Shared arrays, not literals: every window recorded and every wealth evaluated reads them.
         public var values: [Double] {
             switch self {
-            case .rate: return [0, 1]
-            case .pairedDifference: return [0, 0.5, 1]
+            case .rate: return Self.rateValues
+            case .pairedDifference: return Self.pairedDifferenceValues
             }
         }
+        private static let rateValues: [Double] = [0, 1]
+        private static let pairedDifferenceValues: [Double] = [0, 0.5, 1]
     }
 
     /// How many bet sizes there are; steps are 0..<ladderSteps.

@@ -40,16 +40,7 @@ public struct EvidenceTotals: Sendable, Equatable {
     /// Adds another set of totals (more windows of the same rollout, stage or slice): every field is
     /// a count, so totals merge exactly, in any order and any grouping.
     public mutating func merge(_ other: EvidenceTotals) {
-        windows += other.windows
-        samples += other.samples
-        disagreements += other.disagreements
-        labelled += other.labelled
-        referenceCorrect += other.referenceCorrect
-        candidateCorrect += other.candidateCorrect
-        referenceOnlyCorrect += other.referenceOnlyCorrect
-        candidateOnlyCorrect += other.candidateOnlyCorrect
-        floorSamples += other.floorSamples
-        floorDisagreements += other.floorDisagreements
+        mergeCounts(other)
         bets.merge(other.bets)
     }
 
@@ -62,9 +53,20 @@ public struct EvidenceTotals: Sendable, Equatable {
         ])
         bets.disagreement.record(window: [window.samples - window.disagreements, window.disagreements])
         bets.floor.record(window: [window.floorSamples - window.floorDisagreements, window.floorDisagreements])
-        var counts = window
-        counts.bets = Bets()
-        merge(counts)
+        mergeCounts(window)
+    }
+
+    private mutating func mergeCounts(_ other: EvidenceTotals) {
+        windows += other.windows
+        samples += other.samples
+        disagreements += other.disagreements
+        labelled += other.labelled
+        referenceCorrect += other.referenceCorrect
+        candidateCorrect += other.candidateCorrect
+        referenceOnlyCorrect += other.referenceOnlyCorrect
+        candidateOnlyCorrect += other.candidateOnlyCorrect
+        floorSamples += other.floorSamples
+        floorDisagreements += other.floorDisagreements
     }
 
     /// Appends one sealed window.

@@ -73,12 +73,13 @@ extension PolicyEvaluator {
         // The record keeps the whole's evidence; a more cautious slice sets the outcome and says why,
         // once the whole has `minimum-samples`: no decision comes before them, whatever a slice shows.
         var deciding = overall
-        let wholeIsJudged = evidence.overall.samples >= policy.minimumSamples
-        for key in slices.keys.sorted(by: { $0.description < $1.description }) where wholeIsJudged {
-            let slice = slices[key]!
-            if caution(slice.outcome) > caution(deciding.outcome) {
-                deciding.outcome = slice.outcome
-                deciding.reason = "slice \(key): " + slice.reason
+        if evidence.overall.samples >= policy.minimumSamples {
+            for key in slices.keys.sorted(by: { $0.description < $1.description }) {
+                let slice = slices[key]!
+                if caution(slice.outcome) > caution(deciding.outcome) {
+                    deciding.outcome = slice.outcome
+                    deciding.reason = "slice \(key): " + slice.reason
+                }
             }
         }
         // Cost, like accuracy, is judged only on enough samples: a cold first window is no verdict.
@@ -92,10 +93,10 @@ extension PolicyEvaluator {
 
     /// The outcome `decide` would return before guards, without the audit records (simulations).
     static func outcome(_ evidence: RolloutEvidence, policy: Policy) -> Outcome {
+        guard evidence.overall.samples >= policy.minimumSamples else { return .collecting }
         let judged = judgedSlices(evidence, policy: policy)
         let (whole, perSlice) = sharedPolicies(policy, judgedSlices: judged.count)
         var deciding = outcome(evidence.overall, policy: whole)
-        guard evidence.overall.samples >= policy.minimumSamples else { return .collecting }
         for (_, totals) in judged where deciding != .stayFP16 {
             let slice = outcome(totals, policy: perSlice)
             if caution(slice) > caution(deciding) { deciding = slice }
