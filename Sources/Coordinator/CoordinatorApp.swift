@@ -27,7 +27,9 @@ public enum CoordinatorApp {
         if let rollout = configuration.rollout {
             try await controller.open(rollout)
         }
-        let writer = LedgerWriter(ledger: ledger, controller: controller, metrics: metrics, logger: logger)
+        let writer = LedgerWriter(
+            ledger: ledger, controller: controller, minimumCommitInterval: .milliseconds(configuration.ledgerCommitIntervalMillis),
+            metrics: metrics, logger: logger)
         let presence = AgentPresence()
         let tls = try DaemonTLS(configuration.tls, logger: logger)
         let listener = AgentListener(

@@ -66,6 +66,9 @@ public struct CoordinatorConfiguration: Sendable, Codable {
     /// The agents this coordinator is provisioned for: at start-up it checks that the open-files
     /// limit holds that many connections, and warns if not.
     public var maxAgents: Int
+    /// Ledger commits start at most this often; under load the windows of the interval share one
+    /// transaction, and each waits up to this long for its ack. 0: commit whenever the last is done.
+    public var ledgerCommitIntervalMillis: Int
 
     enum CodingKeys: String, CodingKey {
         case listen, tls, ledger, policy, rollout, admin, metrics
@@ -81,6 +84,7 @@ public struct CoordinatorConfiguration: Sendable, Codable {
         case agentReplacementIntervalMillis = "agent-replacement-interval-ms"
         case agentLimits = "agent-limits"
         case maxAgents = "max-agents"
+        case ledgerCommitIntervalMillis = "ledger-commit-interval-ms"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -117,6 +121,12 @@ public struct CoordinatorConfiguration: Sendable, Codable {
         agentReplacementIntervalMillis = try container.decodeIfPresent(Int.self, forKey: .agentReplacementIntervalMillis) ?? 10_000
         agentLimits = try container.decodeIfPresent(AgentLimits.self, forKey: .agentLimits) ?? .defaults
         maxAgents = try container.decodeIfPresent(Int.self, forKey: .maxAgents) ?? 10_000
+        ledgerCommitIntervalMillis = try container.decodeIfPresent(Int.self, forKey: .ledgerCommitIntervalMillis) ?? 10
+        guard (0...1_000).contains(ledgerCommitIntervalMillis) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .ledgerCommitIntervalMillis, in: container,
+                debugDescription: "must be between 0 and 1000, got \(ledgerCommitIntervalMillis)")
+        }
         let positive: [(CodingKeys, Int)] = [
             (.maxHandshakesInFlight, maxHandshakesInFlight), (.handshakesPerSecond, handshakesPerSecond),
             (.agentReplacementIntervalMillis, agentReplacementIntervalMillis), (.maxAgents, maxAgents),

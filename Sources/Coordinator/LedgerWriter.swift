@@ -10,10 +10,18 @@ import Prometheus
 /// thousands then costs a few transactions (each a WAL sync), not one per agent. Each caller returns
 /// only after its transaction committed, so an agent is acked only for stored windows; a resend
 /// after a lost ack is a duplicate, recognised by its sequence.
+///
+/// Commits start at most once per `minimumCommitInterval`. Under load a batch then gathers what
+/// arrives in that interval instead of the one or two windows that came during the last commit: at
+/// 10,000 agents and 1,000 windows/s, uncapped batches averaged 1.4 windows, and writing each
+/// batch's totals and WAL frames was most of the coordinator's ledger work. A request that finds the
+/// writer idle for longer than the interval still waits for nothing.
 actor LedgerWriter {
     let ledger: Ledger
     private let controller: RolloutController
     private let maximumBatch: Int
+    private let minimumCommitInterval: Duration
+    private var lastCommitStarted = ContinuousClock.now - .seconds(3600)
     private let metrics: CoordinatorMetrics
     private let logger: Logger
     private let executor: LedgerExecutor
@@ -23,11 +31,16 @@ actor LedgerWriter {
 
     nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
-    init(ledger: Ledger, controller: RolloutController, maximumBatch: Int = 1_000, metrics: CoordinatorMetrics, logger: Logger) {
+    init(
+        ledger: Ledger, controller: RolloutController, maximumBatch: Int = 1_000, minimumCommitInterval: Duration = .zero,
+        metrics: CoordinatorMetrics, logger: Logger
+    ) {
         precondition(maximumBatch >= 1, "a batch holds at least one request")
+        precondition(minimumCommitInterval >= .zero, "commits cannot start before the previous one")
         self.ledger = ledger
         self.controller = controller
         self.maximumBatch = maximumBatch
+        self.minimumCommitInterval = minimumCommitInterval
         self.metrics = metrics
         self.logger = logger
         self.executor = controller.executor
@@ -62,6 +75,12 @@ actor LedgerWriter {
     }
 
     private func commitWaiting() async {
+        let wait = lastCommitStarted + minimumCommitInterval - .now
+        if wait > .zero {
+            // Requests keep joining the batch meanwhile; `commitScheduled` holds off another commit.
+            try? await Task.sleep(for: wait)
+        }
+        lastCommitStarted = .now
         commitScheduled = false
         // Hellos first: a window's device class is read from its agent's row.
         let helloBatch = hellos.take(maximumBatch)

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import ShadowEval
+import Synchronization
 
 /// The coordinator's SQLite ledger: models, rollouts, agents, shadow windows and decisions.
 ///
@@ -10,6 +11,11 @@ public final class Ledger: Sendable {
     public let path: String
     /// Internal so the staged-rollout extension (`Ledger+Stages.swift`) shares the one pool.
     let database: DatabasePool
+
+    /// Ingest's state between batches, touched only inside write transactions (which the pool runs
+    /// one at a time): taken out when a batch starts and kept again when it has written its totals,
+    /// so a batch that fails leaves nothing behind.
+    private let keptInsertion = Mutex<WindowInsertion?>(nil)
 
     /// The write connection's page cache, in KiB.
     static let writerCacheKiB = 64 * 1024
@@ -131,6 +137,8 @@ public final class Ledger: Sendable {
                     hello.agentID, hello.kernelPath, hello.agentVersion, hello.at, hello.at, try LabelCoding.encode(hello.labels),
                 ])
             }
+            // A Hello may change an agent's device class; a rollback only makes this forget more.
+            keptInsertion.withLock { $0?.forgetDeviceClasses(of: hellos.lazy.map(\.agentID)) }
         }
     }
 
@@ -143,9 +151,10 @@ public final class Ledger: Sendable {
     public func ingest(_ windows: [WindowRecord]) throws -> [IngestResult] {
         let ingestedAt = Date()
         return try database.write { db in
-            var insertion = try WindowInsertion(db)
+            var insertion = try WindowInsertion.resuming(keptInsertion.withLock { $0.take() }, db)
             let results = try windows.map { try insertion.insert($0, ingestedAt: ingestedAt, into: db) }
             try insertion.writeTotals(db)
+            keptInsertion.withLock { $0 = insertion }
             return results
         }
     }

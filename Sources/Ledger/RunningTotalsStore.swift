@@ -18,9 +18,10 @@ struct StageKey: Hashable, Sendable {
 /// the stored rows, appends its windows one by one, and writes the rows back; replaying a stage's
 /// windows `ORDER BY ingest_order` from nothing (`WindowReplay`) gives the same rows.
 enum RunningTotalsStore {
-    /// One stage's totals during a batch: the stored rows with the batch's windows appended in ingest
-    /// order. A slice's row is read the first time one of the batch's windows touches it.
-    struct Fold {
+    /// One stage's totals as ingest keeps them: the stored rows with windows appended in ingest
+    /// order. A slice's row is read the first time a window touches it; `write` writes the stage's
+    /// row and the slices touched since the last write.
+    struct Fold: Sendable {
         let stage: StageKey
         private(set) var totals: RunningTotals
         private(set) var throughIngestOrder: Int64
@@ -43,25 +44,25 @@ enum RunningTotalsStore {
 
         mutating func append(_ window: RunningTotals, ingestOrder: Int64, _ db: Database) throws {
             precondition(ingestOrder > throughIngestOrder, "a stage's windows are appended in ingest order")
-            for key in window.slices.keys where !touchedSlices.contains(key) {
-                totals.slices[key] = try RunningTotalsStore.sliceRow(db, stage, key)
+            for key in window.slices.keys {
+                if totals.slices[key] == nil { totals.slices[key] = try RunningTotalsStore.sliceRow(db, stage, key) }
                 touchedSlices.insert(key)
             }
             totals.append(window)
             throughIngestOrder = ingestOrder
         }
 
-        /// Writes the stage's row and the rows of the slices the batch touched.
-        func write(_ db: Database) throws {
+        /// Writes the stage's row and the rows of the slices touched since the last write.
+        mutating func write(_ db: Database) throws {
             let (whole, cost, measures) = (totals.overall, totals.cost, totals.measures)
-            try db.execute(
-                sql: """
-                    INSERT OR REPLACE INTO stage_totals (
-                        rollout_id, stage, through_ingest_order, \(RunningTotalsStore.countColumns), reference_latency_us_sum,
-                        candidate_latency_us_sum, reference_memory_bytes, candidate_memory_bytes, margin_flips,
-                        top5_shared_classes, neighbour_samples, neighbour_agreements, sketches)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
+            try db.cachedStatement(sql: """
+                INSERT OR REPLACE INTO stage_totals (
+                    rollout_id, stage, through_ingest_order, \(RunningTotalsStore.countColumns), reference_latency_us_sum,
+                    candidate_latency_us_sum, reference_memory_bytes, candidate_memory_bytes, margin_flips,
+                    top5_shared_classes, neighbour_samples, neighbour_agreements, sketches)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+            ).execute(
                 arguments: [stage.rolloutID, stage.stage, throughIngestOrder] + RunningTotalsStore.countArguments(whole) + [
                     cost.referenceLatencyMicrosSum, cost.candidateLatencyMicrosSum, cost.referenceMemoryBytes,
                     cost.candidateMemoryBytes, measures.marginFlips, measures.topFiveSharedClasses, measures.neighbours.samples,
@@ -75,6 +76,7 @@ enum RunningTotalsStore {
                 try writeSlice.execute(
                     arguments: [stage.rolloutID, stage.stage, key.dimension.rawValue, key.value] + RunningTotalsStore.countArguments(totals.slices[key]!))
             }
+            touchedSlices = []
         }
     }
 
@@ -124,21 +126,23 @@ enum RunningTotalsStore {
             var totals = try WindowResum.totals(db, stage: stage)
             let replayed = try WindowReplay.evidence(db, stage: stage)
             (totals.overall, totals.slices) = (replayed.overall, replayed.slices)
-            try Fold(rebuilt: totals, stage: stage, throughIngestOrder: row["through"]).write(db)
+            var fold = Fold(rebuilt: totals, stage: stage, throughIngestOrder: row["through"])
+            try fold.write(db)
         }
     }
 
     /// One slice's stored totals; empty when the slice has none yet.
     private static func sliceRow(_ db: Database, _ stage: StageKey, _ key: SliceKey) throws -> EvidenceTotals {
         let row = try Row.fetchOne(
-            db, sql: "SELECT * FROM slice_totals WHERE rollout_id = ? AND stage = ? AND dimension = ? AND value = ?",
+            db.cachedStatement(sql: "SELECT * FROM slice_totals WHERE rollout_id = ? AND stage = ? AND dimension = ? AND value = ?"),
             arguments: [stage.rolloutID, stage.stage, key.dimension.rawValue, key.value])
         return try row.map { try counts($0, table: "slice_totals") } ?? EvidenceTotals()
     }
 
     private static func stageRow(_ db: Database, _ stage: StageKey) throws -> (totals: RunningTotals, throughIngestOrder: Int64)? {
         guard let row = try Row.fetchOne(
-            db, sql: "SELECT * FROM stage_totals WHERE rollout_id = ? AND stage = ?", arguments: [stage.rolloutID, stage.stage])
+            db.cachedStatement(sql: "SELECT * FROM stage_totals WHERE rollout_id = ? AND stage = ?"),
+            arguments: [stage.rolloutID, stage.stage])
         else { return nil }
         let sketches: String? = row["sketches"]
         let totals = RunningTotals(

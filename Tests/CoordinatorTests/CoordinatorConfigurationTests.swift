@@ -45,6 +45,8 @@ final class CoordinatorConfigurationTests: XCTestCase {
         let set = try load(minimal + "\nagent-limits: {windows-in-flight: 4, bytes-per-second: 65536}\nmax-agents: 19000")
         XCTAssertEqual(set.agentLimits, AgentLimits(windowsInFlight: 4, bytesPerSecond: 65536))
         XCTAssertEqual(set.maxAgents, 19_000)
+        XCTAssertEqual(try load(minimal).ledgerCommitIntervalMillis, 10)
+        XCTAssertEqual(try load(minimal + "\nledger-commit-interval-ms: 0").ledgerCommitIntervalMillis, 0)
         XCTAssertEqual(try load(minimal + "\nagent-limits: {windows-in-flight: 4}").agentLimits.bytesPerSecond, AgentLimits.defaults.bytesPerSecond)
     }
 
@@ -54,6 +56,8 @@ final class CoordinatorConfigurationTests: XCTestCase {
             ("\nagent-limits: {bytes-per-second: -5}", "bytes-per-second must be at least 1, got -5"),
             ("\nagent-limits: {windows: 4}", "windows"),
             ("\nmax-agents: 0", "max-agents must be at least 1, got 0"),
+            ("\nledger-commit-interval-ms: -1", "ledger-commit-interval-ms must be between 0 and 1000, got -1"),
+            ("\nledger-commit-interval-ms: 5000", "ledger-commit-interval-ms must be between 0 and 1000, got 5000"),
         ]
         for (text, expected) in cases {
             XCTAssertThrowsError(try load(minimal + text), text) { error in

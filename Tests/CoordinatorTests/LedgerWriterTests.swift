@@ -36,6 +36,32 @@ final class LedgerWriterTests: XCTestCase {
         print("\(agents * windowsEach) windows from \(agents) concurrent sessions in \(batches) transactions")
     }
 
+    /// With a commit interval, windows that arrive within it share the next transaction, while a
+    /// window that finds the writer idle for longer is committed at once.
+    func testACommitIntervalGathersWindowsAndKeepsALoneOneWaitingForNothing() async throws {
+        let interval = Duration.seconds(2)
+        let fixture = try WriterFixture(for: self, minimumCommitInterval: interval)
+        let batches = { fixture.metric("quantfleet_coordinator_window_batches_total") ?? 0 }
+        let lone = ContinuousClock.now
+        _ = try await fixture.writer.ingest(fixture.window(agent: "agent-0", sequence: 0))
+        XCTAssertLessThan(ContinuousClock.now - lone, interval / 2, "the first commit starts at once")
+        XCTAssertEqual(batches(), 1)
+        // These arrive within the interval of the first commit: they wait for its end, together.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for agent in 1...30 {
+                group.addTask { _ = try await fixture.writer.ingest(fixture.window(agent: "agent-\(agent)", sequence: 0)) }
+            }
+            try await group.waitForAll()
+        }
+        XCTAssertEqual(batches(), 2, "30 windows within one interval, one transaction")
+        try await Task.sleep(for: interval + .milliseconds(100))
+        let idle = ContinuousClock.now
+        _ = try await fixture.writer.ingest(fixture.window(agent: "agent-0", sequence: 1))
+        XCTAssertLessThan(ContinuousClock.now - idle, interval / 2, "a writer idle for longer than the interval commits at once")
+        XCTAssertEqual(batches(), 3)
+        XCTAssertTrue(try Ledger.openReadOnly(path: fixture.ledger.path).verifyRunningTotals().passed)
+    }
+
     func testABadWindowFailsAloneAndTheOthersAreStored() async throws {
         let fixture = try WriterFixture(for: self)
         var inconsistent = fixture.window(agent: "agent-bad", sequence: 1)

@@ -15,7 +15,7 @@ struct WriterFixture: Sendable {
     let logger = Logger(label: "coordinator-tests")
     let assignmentID: String
 
-    init(for test: XCTestCase) throws {
+    init(for test: XCTestCase, minimumCommitInterval: Duration = .zero) throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-writer-\(UUID().uuidString)")
         test.addTeardownBlock { try? FileManager.default.removeItem(at: directory) }
         ledger = try Ledger(path: directory.appendingPathComponent("ledger.sqlite").path)
@@ -31,7 +31,9 @@ struct WriterFixture: Sendable {
         controller = RolloutController(
             ledger: ledger, store: try ModelStore(root: directory.appendingPathComponent("store").path), policy: policy,
             metrics: metrics, logger: logger)
-        writer = LedgerWriter(ledger: ledger, controller: controller, maximumBatch: 64, metrics: metrics, logger: logger)
+        writer = LedgerWriter(
+            ledger: ledger, controller: controller, maximumBatch: 64, minimumCommitInterval: minimumCommitInterval, metrics: metrics,
+            logger: logger)
     }
 
     func window(agent: String, sequence: Int) -> WindowRecord {

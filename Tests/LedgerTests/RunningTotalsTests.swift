@@ -80,6 +80,29 @@ final class RunningTotalsTests: XCTestCase {
         XCTAssertEqual(evidence[0], evidence[2])
     }
 
+    /// Ingest keeps its totals between batches. A batch that fails leaves nothing of itself in them,
+    /// and windows another connection stored (a second ledger on the file) are read back, not missed.
+    func testKeptTotalsFollowFailedBatchesAndOtherWriters() throws {
+        let fixture = try makeFixture()
+        let rollout = try fixture.makeRollout()
+        let assignment = try fixture.ledger.assignment(forRollout: rollout.id).id
+        let windows = (0..<30).map { Self.window(number: $0, assignment: assignment) }
+        _ = try fixture.ledger.ingest(Array(windows[0..<10]))
+        var unknown = windows[10]
+        unknown.assignmentID = "no-such-assignment"
+        XCTAssertThrowsError(try fixture.ledger.ingest([windows[10], unknown]))
+        let other = try Ledger(path: fixture.path)
+        _ = try other.ingest(Array(windows[10..<20]))
+        _ = try fixture.ledger.ingest(Array(windows[20..<30]))
+
+        var expected = RunningTotals()
+        for window in windows { expected.append(window.runningTotals(deviceClass: nil)) }
+        XCTAssertEqual(try fixture.ledger.rolloutEvidence(forRollout: rollout.id), expected.evidence)
+        let verification = try Ledger.openReadOnly(path: fixture.path).verifyRunningTotals()
+        XCTAssertEqual(verification.mismatches, [])
+        XCTAssertEqual(verification.windowsChecked, 30)
+    }
+
     /// Windows are numbered 1, 2, 3, ... as stored; a resend takes no number, and a stage's windows
     /// read back one by one in that order (what betting bounds replay).
     func testWindowsAreNumberedInIngestOrder() throws {
