@@ -15,7 +15,11 @@ public enum IngestBenchmark {
         /// Rows written per second: each window's row and its ten class rows.
         public var rowsPerSecond: Double
         /// One evaluation (read the stage's evidence, judge it and its slices), averaged over 20.
-        public var evaluationMillis: Double
+        public var evaluationMillis: Double { readMillis + judgeMillis }
+        /// Reading the stage's evidence: its running totals, betting processes decoded.
+        public var readMillis: Double
+        /// Judging the evidence and its slices: the bounds (the betting processes' bisections).
+        public var judgeMillis: Double
         public var ledgerBytes: Int
     }
 
@@ -53,15 +57,18 @@ public enum IngestBenchmark {
                 }
             }
             let evaluations = 20
-            let evaluation = try seconds {
-                for _ in 0..<evaluations {
-                    _ = PolicyEvaluator.decide(try ledger.rolloutEvidence(forRollout: rollout.id, stage: 0), policy: policy)
-                }
+            var evidence: RolloutEvidence?
+            let read = try seconds {
+                for _ in 0..<evaluations { evidence = try ledger.rolloutEvidence(forRollout: rollout.id, stage: 0) }
+            }
+            let judge = seconds {
+                for _ in 0..<evaluations { _ = PolicyEvaluator.decide(evidence!, policy: policy) }
             }
             let windowsPerSecond = Double(stored - from) / ingest
             let checkpoint = Checkpoint(
                 windows: stored, windowsPerSecond: windowsPerSecond, rowsPerSecond: windowsPerSecond * Double(1 + classes),
-                evaluationMillis: evaluation * 1000 / Double(evaluations), ledgerBytes: fileBytes(path))
+                readMillis: read * 1000 / Double(evaluations), judgeMillis: judge * 1000 / Double(evaluations),
+                ledgerBytes: fileBytes(path))
             reached(checkpoint)
             results.append(checkpoint)
         }

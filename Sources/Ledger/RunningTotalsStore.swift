@@ -92,12 +92,12 @@ enum RunningTotalsStore {
     /// Every stage of the rollout that has windows, first stage first, with the last window folded in.
     static func stages(_ db: Database, rolloutID: String) throws -> [(stage: Int, totals: RunningTotals, throughIngestOrder: Int64)] {
         let stageNumbers = try Int.fetchAll(
-            db, sql: "SELECT stage FROM stage_totals WHERE rollout_id = ? ORDER BY stage", arguments: [rolloutID])
+            db.cachedStatement(sql: "SELECT stage FROM stage_totals WHERE rollout_id = ? ORDER BY stage"), arguments: [rolloutID])
         return try stageNumbers.map { number in
             let key = StageKey(rolloutID: rolloutID, stage: number)
             var (totals, through) = try stageRow(db, key)!
             for row in try Row.fetchAll(
-                db, sql: "SELECT * FROM slice_totals WHERE rollout_id = ? AND stage = ?", arguments: [rolloutID, number])
+                db.cachedStatement(sql: "SELECT * FROM slice_totals WHERE rollout_id = ? AND stage = ?"), arguments: [rolloutID, number])
             {
                 let dimensionText: String = row["dimension"]
                 guard let dimension = SliceDimension(rawValue: dimensionText) else {

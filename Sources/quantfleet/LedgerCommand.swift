@@ -74,11 +74,11 @@ struct LedgerCommand: AsyncParsableCommand {
             }
             // Each row is written as it is measured, unbuffered, so a file or pipe sees it at once.
             func emit(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
-            emit("windows | windows/s | rows/s | evaluation (ms) | ledger MB")
+            emit("windows | windows/s | rows/s | evaluation (ms) | read (ms) | judge (ms) | ledger MB")
             _ = try IngestBenchmark.run(path: db, checkpoints: checkpoints, batch: batch) { step in
                 emit(String(
-                    format: "%7d | %9.0f | %9.0f | %15.3f | %9.1f", step.windows, step.windowsPerSecond, step.rowsPerSecond,
-                    step.evaluationMillis, Double(step.ledgerBytes) / 1e6))
+                    format: "%7d | %9.0f | %9.0f | %15.3f | %9.3f | %10.3f | %9.1f", step.windows, step.windowsPerSecond,
+                    step.rowsPerSecond, step.evaluationMillis, step.readMillis, step.judgeMillis, Double(step.ledgerBytes) / 1e6))
             }
         }
     }

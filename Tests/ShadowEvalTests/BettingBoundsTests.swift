@@ -92,8 +92,8 @@ final class BettingBoundsTests: XCTestCase {
         XCTAssertEqual(decision.metric, DecisionMetric.excessDisagreement.rawValue)
         let candidate = totals.bets.disagreement.interval(alpha: 0.025)
         let floor = totals.bets.floor.interval(alpha: 0.025)
-        XCTAssertEqual(decision.upperBound, candidate.upperBound - floor.lowerBound)
-        XCTAssertEqual(decision.lowerBound, candidate.lowerBound - floor.upperBound)
+        XCTAssertEqual(decision.upperBound, candidate.upperBound - floor.lowerBound, accuracy: 1e-12)
+        XCTAssertEqual(decision.lowerBound, candidate.lowerBound - floor.upperBound, accuracy: 1e-12)
         XCTAssertEqual(decision.outcome, .ship)
     }
 
