@@ -10,7 +10,8 @@ enum WindowReplay {
         let arguments: StatementArguments = [stage.rolloutID, stage.stage]
         var classesByWindow: [WindowKey: [(index: Int, agreement: AgreementCounts, labels: PairedOutcomes)]] = [:]
         for row in try Row.fetchAll(db, sql: """
-            SELECT c.* FROM window_classes c JOIN assignments a ON a.id = c.assignment_id
+            SELECT c.* FROM assignments a JOIN windows w ON w.assignment_id = a.id
+            JOIN window_classes c USING (agent_id, assignment_id, sequence)
             WHERE a.rollout_id = ? AND a.stage = ? ORDER BY c.class
             """, arguments: arguments)
         {

@@ -26,8 +26,8 @@ enum WindowResum {
                    SUM(c.reference_only_right) AS reference_only_correct,
                    SUM(c.candidate_only_right) AS candidate_only_correct,
                    0 AS floor_samples, 0 AS floor_disagreements
-            FROM window_classes c JOIN assignments a ON a.id = c.assignment_id
-            WHERE a.rollout_id = ? AND a.stage = ? GROUP BY c.class
+            \(stageWindows.replacingOccurrences(of: "FROM windows w", with: "FROM windows w JOIN window_classes c USING (agent_id, assignment_id, sequence)"))
+            GROUP BY c.class
             """, arguments: arguments)
         for (dimension, rows) in [(SliceDimension.kernelPath, byKernelPath), (.deviceClass, byDeviceClass), (.class, byClass)] {
             for row in rows { totals.slices[SliceKey(dimension, row["slice"])] = counts(row) }

@@ -48,7 +48,7 @@ final class TotalsMigrationTests: XCTestCase {
         }
 
         XCTAssertThrowsError(try Ledger.openReadOnly(path: path), "read-only cannot migrate") {
-            XCTAssertEqual($0 as? LedgerError, .olderSchema(path: path, schema: "v4", needed: "v8-betting-bounds"))
+            XCTAssertEqual($0 as? LedgerError, .olderSchema(path: path, schema: "v4", needed: "v9-ingest-indexes"))
         }
         let ledger = try Ledger(path: path)
         let reader = try Ledger.openReadOnly(path: path)
