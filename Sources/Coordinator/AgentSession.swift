@@ -8,7 +8,10 @@ import Synchronization
 
 /// One connected agent, from Hello to disconnect. The agent's id comes from its verified TLS
 /// certificate (`agentID`), never from a message.
-struct AgentSession {
+///
+/// A class, not a struct: every async frame of the session's tasks holds `self`, and at 10,000
+/// sessions a copy of these fields in each of them is memory per agent.
+final class AgentSession: Sendable {
     enum SessionError: Error, CustomStringConvertible {
         case expectedHello(got: String)
         case noCommonVersion(offered: [UInt32])
@@ -44,11 +47,31 @@ struct AgentSession {
     let metrics: CoordinatorMetrics
     let logger: Logger
 
+    init(
+        agentID: String, peer: String, closeConnection: @escaping @Sendable () -> Void, connections: AgentConnections,
+        writer: LedgerWriter, presence: AgentPresence, controller: RolloutController, streamer: ModelChunkStreamer,
+        heartbeatInterval: Duration, maxFrameBytes: Int, limits: AgentLimits, metrics: CoordinatorMetrics, logger: Logger
+    ) {
+        self.agentID = agentID
+        self.peer = peer
+        self.closeConnection = closeConnection
+        self.connections = connections
+        self.writer = writer
+        self.presence = presence
+        self.controller = controller
+        self.streamer = streamer
+        self.heartbeatInterval = heartbeatInterval
+        self.maxFrameBytes = maxFrameBytes
+        self.limits = limits
+        self.metrics = metrics
+        self.logger = logger
+    }
+
     func run(inbound: NIOAsyncChannelInboundStream<Envelope>, outbound: NIOAsyncChannelOutboundWriter<Envelope>) async throws {
         let lastFrame = FrameClock()
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await converse(inbound, outbound: outbound, lastFrame: lastFrame) }
-            group.addTask { try await keepAlive(outbound, lastFrame: lastFrame) }
+            group.addTask { try await self.converse(inbound, outbound: outbound, lastFrame: lastFrame) }
+            group.addTask { try await self.keepAlive(outbound, lastFrame: lastFrame) }
             try await group.next()
             group.cancelAll()
         }
@@ -85,7 +108,7 @@ struct AgentSession {
         let changes = controller.broadcast.subscribe(agentID: agentID)
         try await controller.agentConnected(agentID)
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await sendAssignments(on: changes, to: outbound) }
+            group.addTask { try await self.sendAssignments(on: changes, to: outbound) }
             try await serve(&frames, outbound: outbound, lastFrame: lastFrame)
             group.cancelAll()
         }
@@ -177,7 +200,7 @@ struct AgentSession {
                     await credits.acquire()
                     ingests.addTask {
                         defer { credits.release() }
-                        try await ingest(window, outbound: outbound)
+                        try await self.ingest(window, outbound: outbound)
                     }
                 case .modelReady(let ready):
                     logger.info("agent shadowing", metadata: ["assignment": "\(ready.assignmentID)"])
