@@ -46,6 +46,8 @@ final class AgentSession: Sendable {
     let limits: AgentLimits
     let metrics: CoordinatorMetrics
     let logger: Logger
+    /// The assignment last sent to the agent, and when.
+    private let lastSent = Mutex<(assignment: Assignment, at: ContinuousClock.Instant)?>(nil)
 
     init(
         agentID: String, peer: String, closeConnection: @escaping @Sendable () -> Void, connections: AgentConnections,
@@ -105,26 +107,28 @@ final class AgentSession: Sendable {
         metrics.agentsConnected.increment()
         defer { metrics.agentsConnected.decrement() }
         // Subscribed before enrolling, so the assignment an enrollment brings is never missed.
-        let changes = controller.broadcast.subscribe(agentID: agentID)
-        try await controller.agentConnected(agentID)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await self.sendAssignments(on: changes, to: outbound) }
-            try await serve(&frames, outbound: outbound, lastFrame: lastFrame)
-            group.cancelAll()
+        let push = AssignmentPush(send: { [self] in try await sendAssignment(to: outbound) }) { [self] error in
+            logger.notice("sending the agent its assignment failed; closing the connection", metadata: ["error": "\(error)"])
+            closeConnection()
         }
+        let subscription = controller.broadcast.subscribe(agentID: agentID, push)
+        defer { controller.broadcast.unsubscribe(subscription) }
+        try await controller.agentConnected(agentID)
+        try await serve(&frames, outbound: outbound, lastFrame: lastFrame)
     }
 
-    /// Sends the agent its assignment now and again whenever it changes (a stage advanced, the
-    /// agent was enrolled), and renewed once half its signed lifetime has passed, so a connected
-    /// agent's metadata never expires.
-    private func sendAssignments(on changes: AsyncStream<Void>, to outbound: NIOAsyncChannelOutboundWriter<Envelope>) async throws {
-        var sent: (assignment: Assignment, at: ContinuousClock.Instant)?
-        for await _ in changes {
-            guard let assignment = try await controller.assignment(for: agentID) else { continue }
-            if let sent, sent.assignment == assignment, sent.at.duration(to: .now) < controller.settings.assignmentLifetime / 2 { continue }
-            try await outbound.write(Envelope(.assignment(try await controller.signed(assignment, for: agentID))))
-            sent = (assignment, .now)
+    /// Sends the agent its assignment if it changed since the last one sent (a stage advanced, the
+    /// agent was enrolled), or renewed once half its signed lifetime has passed, so a connected
+    /// agent's metadata never expires. Run by the session's `AssignmentPush`, one call at a time.
+    private func sendAssignment(to outbound: NIOAsyncChannelOutboundWriter<Envelope>) async throws {
+        guard let assignment = try await controller.assignment(for: agentID) else { return }
+        if let sent = lastSent.withLock({ $0 }), sent.assignment == assignment,
+            sent.at.duration(to: .now) < controller.settings.assignmentLifetime / 2
+        {
+            return
         }
+        try await outbound.write(Envelope(.assignment(try await controller.signed(assignment, for: agentID))))
+        lastSent.withLock { $0 = (assignment, .now) }
     }
 
     static let capabilities: Set<String> = ["model-chunks", "shadow-windows", "signed-assignments"]
