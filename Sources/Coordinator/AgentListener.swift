@@ -23,7 +23,8 @@ struct AgentListener: Service {
         let server = try await FleetServer.bind(
             host: configuration.listen.host, port: configuration.listen.port, tls: tls, verification: verification,
             maxFrameBytes: configuration.maxFrameBytes, admission: HandshakeAdmission(configuration.handshakeLimits),
-            deferred: { [metrics] in metrics.deferred($0) }, logger: logger)
+            deferred: { [metrics] in metrics.deferred($0) },
+            heartbeatInterval: .milliseconds(Int64(configuration.heartbeatIntervalMillis)), logger: logger)
         logger.notice("listening for agents", metadata: ["address": "\(server.localAddress.map { "\($0)" } ?? "?")"])
         do {
             try await cancelWhenGracefulShutdown { try await serve(server) }

@@ -16,7 +16,6 @@ final class AgentSession: Sendable {
         case expectedHello(got: String)
         case noCommonVersion(offered: [UInt32])
         case unexpected(String)
-        case silent(seconds: Int)
         case replacedTooOften(since: Duration, interval: Duration)
 
         var description: String {
@@ -24,7 +23,6 @@ final class AgentSession: Sendable {
             case .expectedHello(let got): "the first frame must be Hello, got \(got)"
             case .noCommonVersion(let offered): "no common protocol version (agent offers \(offered), coordinator speaks \(FleetFraming.protocolVersion))"
             case .unexpected(let what): "unexpected \(what) from an agent"
-            case .silent(let seconds): "no frame for \(seconds) s (three heartbeat intervals)"
             case .replacedTooOften(let since, let interval):
                 "this agent id is connected already and was last replaced \(since.formatted(.units(allowed: [.seconds, .milliseconds]))) ago; "
                     + "a connection replaces another at most once every \(interval.formatted(.units(allowed: [.seconds, .milliseconds])))"
@@ -69,20 +67,9 @@ final class AgentSession: Sendable {
         self.logger = logger
     }
 
+    /// The conversation, Hello to disconnect. The pipeline's `HeartbeatHandler` keeps the link alive
+    /// and drops a silent agent.
     func run(inbound: NIOAsyncChannelInboundStream<Envelope>, outbound: NIOAsyncChannelOutboundWriter<Envelope>) async throws {
-        let lastFrame = FrameClock()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await self.converse(inbound, outbound: outbound, lastFrame: lastFrame) }
-            group.addTask { try await self.keepAlive(outbound, lastFrame: lastFrame) }
-            try await group.next()
-            group.cancelAll()
-        }
-    }
-
-    private func converse(
-        _ inbound: NIOAsyncChannelInboundStream<Envelope>, outbound: NIOAsyncChannelOutboundWriter<Envelope>,
-        lastFrame: FrameClock
-    ) async throws {
         var frames = inbound.makeAsyncIterator()
         let hello = try await receiveHello(&frames)
         guard hello.protocolVersions.contains(FleetFraming.protocolVersion) else {
@@ -114,7 +101,7 @@ final class AgentSession: Sendable {
         let subscription = controller.broadcast.subscribe(agentID: agentID, push)
         defer { controller.broadcast.unsubscribe(subscription) }
         try await controller.agentConnected(agentID)
-        try await serve(&frames, outbound: outbound, lastFrame: lastFrame)
+        try await serve(&frames, outbound: outbound)
     }
 
     /// Sends the agent its assignment if it changed since the last one sent (a stage advanced, the
@@ -172,7 +159,7 @@ final class AgentSession: Sendable {
 
     private func serve(
         _ frames: inout NIOAsyncChannelInboundStream<Envelope>.AsyncIterator,
-        outbound: NIOAsyncChannelOutboundWriter<Envelope>, lastFrame: FrameClock
+        outbound: NIOAsyncChannelOutboundWriter<Envelope>
     ) async throws {
         var transfers: [String: Task<Void, Never>] = [:]
         defer { transfers.values.forEach { $0.cancel() } }
@@ -182,7 +169,6 @@ final class AgentSession: Sendable {
         // Windows commit concurrently, up to the agent's limit, in the writer's shared batches.
         try await withThrowingDiscardingTaskGroup { ingests in
             while let envelope = try await frames.next() {
-                lastFrame.touch()
                 if let wait = rate.take(envelope.wireSize) {
                     exceeded(.bytesPerSecond, warnings: &warnings, detail: "reading paused \(wait / .milliseconds(1)) ms")
                     try await Task.sleep(for: wait)
@@ -303,16 +289,6 @@ final class AgentSession: Sendable {
                 assignmentID: report.assignmentID, agentID: agentID, action: action, reason: "version \(report.version): \(report.reason)")
         }
     }
-
-    private func keepAlive(_ outbound: NIOAsyncChannelOutboundWriter<Envelope>, lastFrame: FrameClock) async throws {
-        while true {
-            try await Task.sleep(for: heartbeatInterval)
-            if lastFrame.sinceLast > heartbeatInterval * 3 {
-                throw SessionError.silent(seconds: Int((heartbeatInterval * 3).components.seconds))
-            }
-            try await outbound.write(Envelope(.heartbeat(.with { $0.sentAtMs = UInt64(Date().timeIntervalSince1970 * 1000) })))
-        }
-    }
 }
 
 /// When a session last logged each limit it met: an agent pressing on a limit gets one line per
@@ -331,14 +307,6 @@ struct LimitWarnings {
 extension Envelope {
     /// The frame's size on the wire, less its length prefix: what the bytes-per-second limit counts.
     var wireSize: Int { (try? serializedBytes() as [UInt8])?.count ?? 0 }
-}
-
-/// When the last frame arrived; shared by the reading task and the heartbeat task.
-final class FrameClock: Sendable {
-    private let last = Mutex(ContinuousClock.now)
-
-    func touch() { last.withLock { $0 = .now } }
-    var sinceLast: Duration { last.withLock { $0 }.duration(to: .now) }
 }
 
 extension ServingMode {

@@ -4,7 +4,7 @@ import NIOSSL
 
 /// Installs the Fleet handlers on a fresh channel, in order: TLS, handshake admission (servers that
 /// limit handshakes), peer identity, frame decoder,
-/// frame encoder, `ProtocolViolationHandler`. Anything added afterwards (an `NIOAsyncChannel`, a
+/// frame encoder, `ProtocolViolationHandler`, and with a heartbeat interval `HeartbeatHandler`. Anything added afterwards (an `NIOAsyncChannel`, a
 /// handler of `Quantfleet_V1_Envelope`s) reads and writes envelopes.
 ///
 /// Both calls must run on the channel's event loop (inside a channel initializer). They return the
@@ -24,6 +24,7 @@ public enum FleetPipeline {
         handshakeTimeout: TimeAmount = defaultHandshakeTimeout,
         admission: HandshakeAdmission? = nil,
         deferred: @escaping @Sendable (HandshakeDeferral) -> Void = { _ in },
+        heartbeatInterval: TimeAmount? = nil,
         logger: Logger
     ) throws -> EventLoopFuture<String> {
         try configure(
@@ -33,6 +34,7 @@ public enum FleetPipeline {
             admission: admission.map { HandshakeAdmissionHandler(admission: $0, deferred: deferred, logger: logger) },
             maxFrameBytes: maxFrameBytes,
             handshakeTimeout: handshakeTimeout,
+            heartbeatInterval: heartbeatInterval,
             logger: logger
         )
     }
@@ -58,6 +60,7 @@ public enum FleetPipeline {
             admission: nil,
             maxFrameBytes: maxFrameBytes,
             handshakeTimeout: handshakeTimeout,
+            heartbeatInterval: nil,
             logger: logger
         )
     }
@@ -68,6 +71,7 @@ public enum FleetPipeline {
         admission: HandshakeAdmissionHandler?,
         maxFrameBytes: Int,
         handshakeTimeout: TimeAmount,
+        heartbeatInterval: TimeAmount?,
         logger: Logger
     ) throws -> EventLoopFuture<String> {
         let identity = PeerIdentityHandler(eventLoop: channel.eventLoop, handshakeTimeout: handshakeTimeout)
@@ -79,6 +83,7 @@ public enum FleetPipeline {
             MessageToByteHandler(EnvelopeEncoder(maxFrameBytes: maxFrameBytes)),
             ProtocolViolationHandler(logger: logger)
         )
+        if let heartbeatInterval { try channel.pipeline.syncOperations.addHandler(HeartbeatHandler(interval: heartbeatInterval, logger: logger)) }
         return identity.identity
     }
 }

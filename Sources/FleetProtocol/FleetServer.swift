@@ -40,6 +40,7 @@ public struct FleetServer: Sendable {
         handshakeTimeout: TimeAmount = FleetPipeline.defaultHandshakeTimeout,
         admission: HandshakeAdmission? = nil,
         deferred: @escaping @Sendable (HandshakeDeferral) -> Void = { _ in },
+        heartbeatInterval: TimeAmount? = nil,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger
     ) async throws -> FleetServer {
@@ -64,6 +65,7 @@ public struct FleetServer: Sendable {
                         handshakeTimeout: handshakeTimeout,
                         admission: admission,
                         deferred: deferred,
+                        heartbeatInterval: heartbeatInterval,
                         logger: logger
                     )
                     return try PendingFleetConnection.wrapping(channel, identity: identity)
