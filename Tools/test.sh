@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The test command: installs what the tests need, builds everything, runs every test.
+# The test command: installs what the tests need, builds everything, runs every test, then runs every
+# command and SQL query the README and docs/ show (Tools/check-docs.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 Tools/install-dependencies.sh --test-oracles
 swift build
 swift test
+python3 Tools/check-docs.py --bin-dir .build/debug
