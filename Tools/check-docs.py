@@ -7,8 +7,9 @@ What it reads: every ```sh and ```sql fenced block of README.md and docs/*.md (o
 given). Blocks of any other language (```text, ```yaml, ```swift, none) are shown, never run.
 
 How it runs them:
-1. `quantfleet demo --dir TMP/demo` runs once, from a scratch copy of the repository, to make a
-   ledger and a PKI (about a minute). `--demo-dir DIR` reuses a demo folder made before instead.
+1. `quantfleet demo` runs once in a scratch copy of the repository, into its default folder
+   `quantfleet-demo/` there, to make a ledger and a PKI (about a minute). `--demo-dir DIR` reuses a
+   demo folder made before instead.
 2. Each file's ```sh blocks run in order in one bash session (shell variables, `cd` and `export`
    carry from one block to the next within a file; every file starts afresh) with the scratch copy
    of the repository as the working directory. The scratch copy links to the repository's files
@@ -23,7 +24,7 @@ A command is one line; a line ending in `\\` or inside an open quote goes on to 
 A line that is only a comment is skipped.
 
 Placeholders, replaced before a command or query runs (upper case, whole words):
-    LEDGER    the demo's ledger (DEMO/coordinator/ledger.sqlite)
+    LEDGER    the demo's ledger (quantfleet-demo/coordinator/ledger.sqlite)
     DEMO      the demo's folder
     PKI       the demo's PKI folder (DEMO/pki)
     ROLLOUT   the id of the demo's rollout
@@ -340,10 +341,12 @@ def main() -> int:
         work = scratch_copy(ROOT, scratch)
         to_run = [c for c in commands if c.excuse is None]
         if to_run:
+            # The demo's default folder, so that commands written for a reader who ran the demo
+            # (quantfleet-demo/coordinator/ledger.sqlite) work as they are.
+            demo = work / "quantfleet-demo"
             if arguments.demo_dir:
-                demo = Path(arguments.demo_dir).resolve()
+                demo.symlink_to(Path(arguments.demo_dir).resolve())
             else:
-                demo = scratch / "demo"
                 run_demo(binaries, work, demo, arguments.verbose)
             values = demo_values(demo)
         else:
