@@ -255,8 +255,7 @@ class ShellSession:
                 return None, "".join(output) + "\n(the shell exited)"
             if line.startswith(self.sentinel):
                 status = int(line.split()[-1])
-                text_out = "".join(output)
-                return status, text_out[:-1] if text_out.endswith("\n") else text_out
+                return status, "".join(output).rstrip("\n")
             output.append(line)
 
     def close(self) -> None:
