@@ -35,8 +35,12 @@ Excusing a command that cannot run here: end it with the comment
 or make that comment the first line of a block to excuse every command of the block. In a ```sql
 block the marker is `-- not run by check-docs: REASON`. Excused commands are counted by reason.
 
+Relative links ([text](file.md#heading)) must name a file that exists and, in a Markdown file, a
+heading it has.
+
 The summary line: N commands run, M passed, K excused, then the excuses by reason. Exits 1 when a
-command fails (or when none was found), 0 otherwise. Python 3 standard library only.
+command fails, a link is broken, or no command was found; 0 otherwise. Python 3 standard library
+only.
 """
 
 from __future__ import annotations
@@ -298,6 +302,42 @@ def shown(command: Command) -> str:
     return first if len(first) <= 110 else first[:107] + "..."
 
 
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+
+
+def anchors_of(path: Path) -> set[str]:
+    """GitHub's anchors for a Markdown file's headings (lower case, punctuation dropped, spaces to -)."""
+    found: set[str] = set()
+    in_fence = False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.lstrip().startswith("```"):
+            in_fence = not in_fence
+            continue
+        if in_fence or not line.startswith("#"):
+            continue
+        title = line.lstrip("#").strip().lower()
+        title = re.sub(r"[^\w\- ]", "", title.replace("`", ""))
+        found.add(title.replace(" ", "-"))
+    return found
+
+
+def broken_links(path: Path, shown_name: str) -> list[str]:
+    """Relative links of a Markdown file whose file, or whose #anchor, does not exist."""
+    broken = []
+    text = path.read_text(encoding="utf-8")
+    text = re.sub(r"```.*?```", "", text, flags=re.S)
+    for target in LINK.findall(text):
+        if re.match(r"^[a-z]+:", target):
+            continue
+        file_part, _, anchor = target.partition("#")
+        linked = (path.parent / file_part).resolve() if file_part else path
+        if not linked.exists():
+            broken.append(f"{shown_name}: {target} (no such file)")
+        elif anchor and linked.suffix == ".md" and anchor not in anchors_of(linked):
+            broken.append(f"{shown_name}: {target} (no such heading)")
+    return broken
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--bin-dir", default=".build/debug",
@@ -328,6 +368,13 @@ def main() -> int:
     if not commands:
         print("check-docs: no ```sh or ```sql commands found")
         return 1
+    links: list[str] = []
+    for path in files:
+        try:
+            name = str(path.relative_to(ROOT))
+        except ValueError:
+            name = str(path)
+        links.extend(broken_links(path, name))
     if arguments.list:
         for command in commands:
             mark = f"excused ({command.excuse})" if command.excuse else "run"
@@ -397,10 +444,13 @@ def main() -> int:
     print()
     for result in failed:
         print(f"failed: {result.command.file}:{result.command.line}: {shown(result.command)}")
-    print(f"check-docs: {len(ran)} commands run, {len(passed)} passed, {sum(excused.values())} excused")
+    for link in links:
+        print(f"broken link: {link}")
+    print(f"check-docs: {len(ran)} commands run, {len(passed)} passed, {sum(excused.values())} excused"
+          + (f"; {len(links)} broken links" if links else ""))
     for reason, count in sorted(excused.items(), key=lambda item: (-item[1], item[0])):
         print(f"  {count:4d} excused: {reason}")
-    return 0 if not failed else 1
+    return 0 if not failed and not links else 1
 
 
 if __name__ == "__main__":
