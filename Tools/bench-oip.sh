@@ -2,7 +2,8 @@
 # Open Inference Protocol REST transports (issue 27): one coordinator and one agent on loopback serving
 # the Fashion-MNIST MLP, driven by one tritonclient[http] client with JSON and with binary tensor data
 # (Tools/bench/oip_load.py). Prints a markdown table: requests/s, p50 and p99 latency as the client sees
-# them (encoding and decoding included), and the agent's CPU time per request.
+# them (encoding and decoding included), and the agent's CPU time per request; first, the agent's
+# resident memory before any model and with both loaded, and its CPU while idle.
 #
 #   Tools/bench-oip.sh [--requests N] [--batches "1 64"] [--sampling-rate R] [--work DIR] [--debug] [--no-build]
 #
@@ -74,19 +75,33 @@ reconnect: {initial-ms: 200, maximum-ms: 5000}
 labels: {}
 YAML
 
+rss_mib() { awk '/VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
+cpu_ticks() { cut -d' ' -f14,15 "/proc/$1/stat" | awk '{print $1 + $2}'; }
+
 PIDS=()
 trap 'for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done' EXIT
-nice -n 15 "$BIN/quantfleet-coordinator" --config "$WORK/coordinator.yaml" > "$WORK/coordinator.log" 2>&1 &
-PIDS+=($!)
+# The agent first, alone: its memory before it has any model.
 nice -n 15 "$BIN/quantfleet-agent" --config "$WORK/agent.yaml" > "$WORK/agent.log" 2>&1 &
 AGENT=$!
 PIDS+=("$AGENT")
+sleep 3
+IDLE_RSS=$(rss_mib "$AGENT")
+nice -n 15 "$BIN/quantfleet-coordinator" --config "$WORK/coordinator.yaml" > "$WORK/coordinator.log" 2>&1 &
+PIDS+=($!)
 for _ in $(seq 300); do
     curl -sf "http://127.0.0.1:$INFERENCE/v2/health/ready" >/dev/null && break
     sleep 0.1
 done
 curl -sf "http://127.0.0.1:$INFERENCE/v2/health/ready" >/dev/null \
     || { echo "bench-oip: the agent is not ready after 30 s; see $WORK/agent.log and $WORK/coordinator.log" >&2; exit 1; }
+
+# Both models loaded, no traffic: memory, and CPU over 10 s.
+sleep 2
+LOADED_RSS=$(rss_mib "$AGENT")
+before=$(cpu_ticks "$AGENT")
+sleep 10
+IDLE_CPU=$(awk -v ticks=$(( $(cpu_ticks "$AGENT") - before )) -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", ticks / hz / 10 * 100}')
+echo "agent RSS: ${IDLE_RSS} MiB before any model, ${LOADED_RSS} MiB with the Fashion-MNIST pair loaded; idle CPU ${IDLE_CPU} % over 10 s"
 
 # shellcheck disable=SC2086
 python3 Tools/bench/oip_load.py "127.0.0.1:$INFERENCE" fashion-mnist-mlp Fixtures/fashion-mnist/traffic.npz "$AGENT" \
