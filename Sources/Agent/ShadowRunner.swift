@@ -30,7 +30,12 @@ struct ShadowRunner: Service {
         var openedAt = ContinuousClock.now
     }
 
+    /// On the agent's `ShadowThread`, off the request path and the cooperative pool.
     func run() async throws {
+        try await withTaskExecutorPreference(ShadowThread.shared) { try await pairAndSeal() }
+    }
+
+    private func pairAndSeal() async throws {
         let ticker = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(250))
