@@ -86,6 +86,11 @@ public struct CertificateRevocationList: Sendable {
         return issuer.publicKey.isValidSignature(self.signature, for: self.signedBytes, signatureAlgorithm: algorithm)
     }
 
+    /// Whether `date` is past the list's nextUpdate: its issuer may have revoked more since.
+    public func isStale(at date: Date) -> Bool {
+        nextUpdate.map { date > $0 } ?? false
+    }
+
     public func isRevoked(_ certificate: Certificate) -> Bool {
         certificate.issuer == self.issuer && self.revokedSerialNumbers.contains(certificate.serialNumber)
     }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOSSL
+import Synchronization
 import X509
 
 /// Verifies peers in swift-nio-ssl's custom verification callback (`PeerCertificateCheck`), against
@@ -14,21 +15,42 @@ public final class PeerVerification: Sendable {
     private let crl: CRLFile?
     private let openPeers = OpenPeers()
     private let logger: Logger
+    private let now: @Sendable () -> Date
+    /// The nextUpdate of the stale list last warned about: one warning per list, not per reload.
+    private let staleWarned = Mutex<Date?>(nil)
 
     /// Loads `files.trustRoots` and, if set, `files.crl`, with errors that name the file.
-    public init(_ files: TLSFiles, logger: Logger) throws {
+    public init(_ files: TLSFiles, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) throws {
         let roots = try Material.loadCertificates(role: "trust roots", path: files.trustRoots).map {
             try Certificate(derEncoded: $0.toDERBytes())
         }
         self.roots = roots
         self.crl = try files.crl.map { try CRLFile(path: $0, issuers: roots) }
         self.logger = logger
+        self.now = now
+        warnIfStale()
+    }
+
+    /// A list past its nextUpdate stays in force (dropping it would let every revoked certificate
+    /// back in), but revocations made since it was signed are unknown here: said once per list.
+    private func warnIfStale() {
+        guard let crl, let nextUpdate = crl.current.nextUpdate, crl.current.isStale(at: now()) else { return }
+        let first = staleWarned.withLock { warned in
+            defer { warned = nextUpdate }
+            return warned != nextUpdate
+        }
+        guard first else { return }
+        logger.warning("the CRL is past its nextUpdate; it stays in force, but revocations made since it was signed are not known here", metadata: [
+            "path": "\(crl.path)", "next_update": "\(nextUpdate)",
+            "fix": "sign a fresh list (make-pki.sh DIR --revoke NAME re-signs it) and the daemons reload it",
+        ])
     }
 
     /// Reads the CRL file again. A new list refuses its certificates from the next handshake on and
     /// closes their open connections now. A file that cannot be used keeps the previous list in force.
     public func reloadRevocations() {
         guard let crl else { return }
+        defer { warnIfStale() }
         do {
             guard try crl.reload() else { return }
         } catch {

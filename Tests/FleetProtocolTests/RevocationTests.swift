@@ -48,6 +48,21 @@ final class RevocationTests: PKITestCase {
         XCTAssertEqual(seen, ["agent-1", "agent-2"])
     }
 
+    /// A list past its nextUpdate stays in force and is warned about once, not at every reload.
+    func testAStaleCRLStaysInForceAndIsWarnedAboutOnce() throws {
+        let files = self.pki.coordinator(in: self.pki.fleet, crl: true)
+        let fresh = try PeerVerification(files, logger: self.serverLogs.logger)
+        fresh.reloadRevocations()
+        XCTAssertFalse(self.serverLogs.contains("past its nextUpdate"), "a list just signed is fresh: \(self.serverLogs.all)")
+
+        let aYearOn = try PeerVerification(files, logger: self.clientLogs.logger, now: { Date() + 366 * 86_400 })
+        aYearOn.reloadRevocations()
+        aYearOn.reloadRevocations()
+        let warnings = self.clientLogs.all.filter { $0.contains("the CRL is past its nextUpdate") }
+        XCTAssertEqual(warnings.count, 1, "\(self.clientLogs.all)")
+        XCTAssertTrue(warnings.first?.contains("crl.pem") ?? false, "names the file: \(warnings)")
+    }
+
     func testAgentRefusesARevokedCoordinatorCertificate() async throws {
         // The server keeps presenting the certificate it loaded; the PKI revokes it (and issues a new one).
         let server = try await EchoFleetServer(tls: self.pki.coordinator(in: self.pki.fleet), logger: self.serverLogs.logger)
