@@ -20,8 +20,16 @@ public final class Ledger: Sendable {
     /// The write connection's page cache, in KiB.
     static let writerCacheKiB = 64 * 1024
 
+    /// How many stages' running totals ingest keeps in memory between batches.
+    private let keptStages: Int
+
     /// Opens (creating if needed) the ledger at `path` and brings its schema up to date.
-    public init(path: String) throws {
+    public convenience init(path: String) throws {
+        try self.init(path: path, keptStages: WindowInsertion.maximumKeptStages)
+    }
+
+    init(path: String, keptStages: Int) throws {
+        self.keptStages = keptStages
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var configuration = Configuration()
@@ -151,7 +159,7 @@ public final class Ledger: Sendable {
     public func ingest(_ windows: [WindowRecord]) throws -> [IngestResult] {
         let ingestedAt = Date()
         return try database.write { db in
-            var insertion = try WindowInsertion.resuming(keptInsertion.withLock { $0.take() }, db)
+            var insertion = try WindowInsertion.resuming(keptInsertion.withLock { $0.take() }, db, keptStages: keptStages)
             let results = try windows.map { try insertion.insert($0, ingestedAt: ingestedAt, into: db) }
             try insertion.writeTotals(db)
             keptInsertion.withLock { $0 = insertion }

@@ -31,6 +31,12 @@ struct WindowInsertion: Sendable {
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
 
+    /// How many stages' folds are kept between batches; beyond it, those the batch did not touch are
+    /// dropped (and read back from their rows when a window touches them again).
+    static let maximumKeptStages = 64
+    /// How many agents' device classes are kept; beyond it they are all forgotten and looked up again.
+    static let maximumKeptAgents = 100_000
+
     private var lastIngestOrder: Int64
     /// Per agent, its device-class label (nil: none, or the agent never said Hello).
     private var deviceClasses: [String: String?] = [:]
@@ -38,19 +44,23 @@ struct WindowInsertion: Sendable {
     private var folds: [StageKey: RunningTotalsStore.Fold] = [:]
     /// The stages this batch appended to: their rows are written at its end.
     private var touchedStages: Set<StageKey> = []
+    private let keptStages: Int
 
-    private init(lastIngestOrder: Int64) {
+    private init(lastIngestOrder: Int64, keptStages: Int) {
         self.lastIngestOrder = lastIngestOrder
+        self.keptStages = keptStages
     }
 
     /// The insertion kept from the previous batch if it still runs through the ledger's last window,
     /// else a new one that reads what it needs as it goes. A kept insertion is stale when its batch
     /// rolled back after it was kept (its windows are not stored), or when another connection stored
     /// windows; either way the last ingest order differs.
-    static func resuming(_ previous: WindowInsertion?, _ db: Database) throws -> WindowInsertion {
+    static func resuming(
+        _ previous: WindowInsertion?, _ db: Database, keptStages: Int = maximumKeptStages
+    ) throws -> WindowInsertion {
         let stored = try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(ingest_order) FROM windows")) ?? 0
         if let previous, previous.lastIngestOrder == stored { return previous }
-        return WindowInsertion(lastIngestOrder: stored)
+        return WindowInsertion(lastIngestOrder: stored, keptStages: keptStages)
     }
 
     /// Forgets the device classes of agents whose labels may have changed.
@@ -78,6 +88,8 @@ struct WindowInsertion: Sendable {
         for stage in touchedStages {
             try folds[stage]!.write(db)
         }
+        if folds.count > keptStages { folds = folds.filter { touchedStages.contains($0.key) } }
+        if deviceClasses.count > Self.maximumKeptAgents { deviceClasses = [:] }
         touchedStages = []
     }
 

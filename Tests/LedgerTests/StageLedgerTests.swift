@@ -1,7 +1,8 @@
 import Foundation
-import Ledger
 import ShadowEval
 import XCTest
+
+@testable import Ledger
 
 /// Staged rollouts in the ledger (migration v2): plans, state changes with their history, sticky
 /// membership, one open rollout per agent, and evidence per stage.
@@ -72,6 +73,36 @@ final class StageLedgerTests: XCTestCase {
         XCTAssertThrowsError(try fixture.ledger.enroll(agentIDs: ["agent-2"], rolloutID: second, stage: 0)) {
             XCTAssertEqual($0 as? LedgerError, .agentInAnotherRollout(agentID: "agent-2", rolloutID: first))
         }
+    }
+
+    /// Ingest keeps a bounded number of stages' totals between batches; a stage dropped from memory
+    /// is read back from its rows, so the totals stay exact.
+    func testTotalsOfStagesDroppedFromMemoryAreReadBackExactly() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kept-stages-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let ledger = try Ledger(path: directory.appendingPathComponent("ledger.sqlite").path, keptStages: 1)
+        for (sha256, precision) in [(LedgerFixture.referenceSHA256, "fp16"), (LedgerFixture.candidateSHA256, "int8")] {
+            try ledger.registerModel(ModelRecord(sha256: sha256, name: "digits", precision: precision, sizeBytes: 1, registeredAt: Date()))
+        }
+        let id = try ledger.createStagedRollout(request(), actor: "operator:ada").id
+        try ledger.changeState(rolloutID: id, from: [.created], to: .running, actor: "operator:ada", action: "start", reason: "")
+        var assignments = [try ledger.assignment(forRollout: id, stage: 0).id]
+        for stage in 1...2 {
+            _ = try ledger.advanceStage(rolloutID: id, actor: "controller", reason: "ship")
+            assignments.append(try ledger.assignment(forRollout: id, stage: stage).id)
+        }
+        for round in 0..<4 {
+            for (stage, assignment) in assignments.enumerated() {
+                _ = try ledger.ingest(LedgerFixture.window(
+                    assignment: assignment, sequence: Int64(round), count: 10 * (stage + 1), agreements: 10 * (stage + 1)))
+            }
+        }
+        for stage in 0...2 {
+            XCTAssertEqual(try ledger.rolloutEvidence(forRollout: id, stage: stage).overall.samples, 40 * (stage + 1))
+        }
+        let verification = try Ledger.openReadOnly(path: ledger.path).verifyRunningTotals()
+        XCTAssertEqual(verification.mismatches, [])
+        XCTAssertEqual(verification.stagesChecked, 3)
     }
 
     func testEachStageHasItsOwnAssignmentEvidenceAndDecisions() throws {
