@@ -179,6 +179,14 @@ def substitute(text: str, values: dict[str, str]) -> str:
     return text
 
 
+def display_name(path: Path) -> str:
+    """A doc's path as messages show it: relative to the repository when it is inside it."""
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
 def scratch_copy(root: Path, into: Path) -> Path:
     """A working directory that looks like the repository: links to its files, its own Config/."""
     work = into / "repo"
@@ -359,22 +367,14 @@ def main() -> int:
     files = [Path(f).resolve() for f in arguments.files] or [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
     commands: list[Command] = []
     for path in files:
-        try:
-            name = str(path.relative_to(ROOT))
-        except ValueError:
-            name = str(path)
-        for block in fenced_blocks(path, name):
+        for block in fenced_blocks(path, display_name(path)):
             commands.extend(commands_of(block))
     if not commands:
         print("check-docs: no ```sh or ```sql commands found")
         return 1
     links: list[str] = []
     for path in files:
-        try:
-            name = str(path.relative_to(ROOT))
-        except ValueError:
-            name = str(path)
-        links.extend(broken_links(path, name))
+        links.extend(broken_links(path, display_name(path)))
     if arguments.list:
         for command in commands:
             mark = f"excused ({command.excuse})" if command.excuse else "run"
