@@ -3,9 +3,9 @@ import NIOCore
 import NIOSSL
 
 /// Installs the Fleet handlers on a fresh channel, in order: TLS, handshake admission (servers that
-/// limit handshakes), peer identity, frame decoder,
-/// frame encoder, `ProtocolViolationHandler`, and with a heartbeat interval `HeartbeatHandler`. Anything added afterwards (an `NIOAsyncChannel`, a
-/// handler of `Quantfleet_V1_Envelope`s) reads and writes envelopes.
+/// limit handshakes), peer identity, frame decoder, frame encoder, `ProtocolViolationHandler`, and,
+/// given a heartbeat interval, `HeartbeatHandler`. Anything added afterwards (an `NIOAsyncChannel`,
+/// a handler of `Quantfleet_V1_Envelope`s) reads and writes envelopes.
 ///
 /// Both calls must run on the channel's event loop (inside a channel initializer). They return the
 /// peer's identity, which resolves once the TLS handshake completes.

@@ -55,9 +55,7 @@ struct WindowInsertion: Sendable {
     /// else a new one that reads what it needs as it goes. A kept insertion is stale when its batch
     /// rolled back after it was kept (its windows are not stored), or when another connection stored
     /// windows; either way the last ingest order differs.
-    static func resuming(
-        _ previous: WindowInsertion?, _ db: Database, keptStages: Int = maximumKeptStages
-    ) throws -> WindowInsertion {
+    static func resuming(_ previous: WindowInsertion?, _ db: Database, keptStages: Int) throws -> WindowInsertion {
         let stored = try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(ingest_order) FROM windows")) ?? 0
         if let previous, previous.lastIngestOrder == stored { return previous }
         return WindowInsertion(lastIngestOrder: stored, keptStages: keptStages)

@@ -4,11 +4,7 @@ extension WindowRecord {
     /// What this window adds to its stage's running totals, counted exactly as the SQL re-sum
     /// (`WindowResum`) counts the stored rows.
     func runningTotals(deviceClass: String?) -> RunningTotals {
-        let whole = EvidenceTotals(
-            windows: 1, samples: summary.count, disagreements: summary.count - summary.top1Agreements,
-            labelled: summary.labelled, referenceCorrect: summary.referenceCorrect, candidateCorrect: summary.candidateCorrect,
-            referenceOnlyCorrect: summary.referenceOnlyCorrect, candidateOnlyCorrect: summary.candidateOnlyCorrect,
-            floorSamples: floor.samples, floorDisagreements: floor.disagreements)
+        let whole = EvidenceTotals(window: summary, floor: floor)
         let classes = classIndices.map { index in
             (index, agreementByClass[index] ?? AgreementCounts(), labelsByClass[index] ?? PairedOutcomes())
         }

@@ -9,12 +9,7 @@ enum WindowReplay {
     static func evidence(_ db: Database, stage: StageKey) throws -> RunningTotals {
         let arguments: StatementArguments = [stage.rolloutID, stage.stage]
         var classesByWindow: [WindowKey: [(index: Int, agreement: AgreementCounts, labels: PairedOutcomes)]] = [:]
-        for row in try Row.fetchAll(db, sql: """
-            SELECT c.* FROM assignments a JOIN windows w ON w.assignment_id = a.id
-            JOIN window_classes c USING (agent_id, assignment_id, sequence)
-            WHERE a.rollout_id = ? AND a.stage = ? ORDER BY c.class
-            """, arguments: arguments)
-        {
+        for row in try Row.fetchAll(db, sql: "SELECT c.* \(WindowResum.stageClassRows) ORDER BY c.class", arguments: arguments) {
             let labels = PairedOutcomes(
                 bothRight: row["both_right"], onlyReferenceRight: row["reference_only_right"],
                 onlyCandidateRight: row["candidate_only_right"], bothWrong: row["both_wrong"])
@@ -22,18 +17,13 @@ enum WindowReplay {
                 (row["class"], AgreementCounts(samples: row["samples"], agreements: row["agreements"]), labels))
         }
         var totals = RunningTotals()
-        for row in try Row.fetchAll(db, sql: """
-            SELECT w.* FROM windows w JOIN assignments a ON a.id = w.assignment_id
-            WHERE a.rollout_id = ? AND a.stage = ? ORDER BY w.ingest_order
-            """, arguments: arguments)
-        {
-            let count: Int = row["count"]
-            let floorSamples: Int = row["floor_samples"]
-            let whole = EvidenceTotals(
-                windows: 1, samples: count, disagreements: count - row["top1_agreements"], labelled: row["labelled"],
+        for row in try Row.fetchAll(db, sql: "SELECT w.* \(WindowResum.stageWindows) ORDER BY w.ingest_order", arguments: arguments) {
+            let summary = WindowSummary(
+                count: row["count"], top1Agreements: row["top1_agreements"], labelled: row["labelled"],
                 referenceCorrect: row["reference_correct"], candidateCorrect: row["candidate_correct"],
-                referenceOnlyCorrect: row["reference_only_correct"], candidateOnlyCorrect: row["candidate_only_correct"],
-                floorSamples: floorSamples, floorDisagreements: floorSamples - row["floor_agreements"])
+                referenceOnlyCorrect: row["reference_only_correct"], candidateOnlyCorrect: row["candidate_only_correct"])
+            let whole = EvidenceTotals(
+                window: summary, floor: AgreementCounts(samples: row["floor_samples"], agreements: row["floor_agreements"]))
             totals.append(RunningTotals.window(
                 whole: whole, kernelPath: row["kernel_path"], deviceClass: row["device_class"],
                 classes: classesByWindow[WindowKey(row)] ?? []))

@@ -26,8 +26,7 @@ enum WindowResum {
                    SUM(c.reference_only_right) AS reference_only_correct,
                    SUM(c.candidate_only_right) AS candidate_only_correct,
                    0 AS floor_samples, 0 AS floor_disagreements
-            \(stageWindows.replacingOccurrences(of: "FROM windows w", with: "FROM windows w JOIN window_classes c USING (agent_id, assignment_id, sequence)"))
-            GROUP BY c.class
+            \(stageClassRows) GROUP BY c.class
             """, arguments: arguments)
         for (dimension, rows) in [(SliceDimension.kernelPath, byKernelPath), (.deviceClass, byDeviceClass), (.class, byClass)] {
             for row in rows { totals.slices[SliceKey(dimension, row["slice"])] = counts(row) }
@@ -43,7 +42,13 @@ enum WindowResum {
         return (row["last"], row["unnumbered"])
     }
 
-    private static let stageWindows = "FROM windows w JOIN assignments a ON a.id = w.assignment_id WHERE a.rollout_id = ? AND a.stage = ?"
+    /// A stage's windows (`w`), with `[rollout id, stage]` as arguments; the replay reads them too.
+    static let stageWindows = "FROM windows w JOIN assignments a ON a.id = w.assignment_id WHERE a.rollout_id = ? AND a.stage = ?"
+    /// A stage's class rows (`c`), reached through its windows (`w`), with the same arguments.
+    static let stageClassRows = """
+        FROM windows w JOIN assignments a ON a.id = w.assignment_id
+        JOIN window_classes c USING (agent_id, assignment_id, sequence) WHERE a.rollout_id = ? AND a.stage = ?
+        """
 
     private static let windowTotals = """
         COUNT(*) AS windows,

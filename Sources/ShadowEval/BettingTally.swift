@@ -34,7 +34,7 @@ public struct BettingTally: Sendable, Hashable, CustomStringConvertible {
 
     public init(_ kind: Kind, countsByStep: [Int: [Int]] = [:]) {
         precondition(countsByStep.allSatisfy { step, counts in
-            0..<BettingConfidenceSequence.ladderSteps ~= step && counts.count == kind.values.count && counts.allSatisfy { $0 >= 0 }
+            0..<Self.ladderSteps ~= step && counts.count == kind.values.count && counts.allSatisfy { $0 >= 0 }
         }, "a \(kind) tally holds \(kind.values.count) nonnegative counts per ladder step")
         self.kind = kind
         self.countsByStep = countsByStep.filter { $0.value.contains { $0 > 0 } }

@@ -71,10 +71,16 @@ public struct EvidenceTotals: Sendable, Equatable {
 
     /// Appends one sealed window.
     public mutating func append(_ window: WindowSummary) {
-        append(EvidenceTotals(
+        append(EvidenceTotals(window: window))
+    }
+
+    /// One sealed window's counts, with the noise floor the agent measured alongside it.
+    public init(window: WindowSummary, floor: AgreementCounts = AgreementCounts()) {
+        self.init(
             windows: 1, samples: window.count, disagreements: window.count - window.top1Agreements,
             labelled: window.labelled, referenceCorrect: window.referenceCorrect, candidateCorrect: window.candidateCorrect,
-            referenceOnlyCorrect: window.referenceOnlyCorrect, candidateOnlyCorrect: window.candidateOnlyCorrect))
+            referenceOnlyCorrect: window.referenceOnlyCorrect, candidateOnlyCorrect: window.candidateOnlyCorrect,
+            floorSamples: floor.samples, floorDisagreements: floor.disagreements)
     }
 
     /// The betting processes of one set of totals.
