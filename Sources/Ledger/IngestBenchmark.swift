@@ -4,7 +4,9 @@ import ShadowEval
 /// `quantfleet ledger bench`: how fast the ledger stores windows the way the coordinator writes a
 /// burst (a batch of windows per transaction, each with its class rows and the running totals), and
 /// what one evaluation of the rollout costs as it grows. Synthetic windows of 100 samples over ten
-/// classes (10 labelled), from 1,000 agents, into a new ledger file.
+/// classes (10 labelled), from 1,000 agents, into a new ledger file. The agents send in turn; by
+/// default they are in step (a stage's agents start together, so a batch holds one sequence number),
+/// and `sequenceSpread` puts them out of step by up to that many windows.
 public enum IngestBenchmark {
     /// The measurement at one rollout size.
     public struct Checkpoint: Sendable {
@@ -33,9 +35,9 @@ public enum IngestBenchmark {
     /// Fills a new ledger at `path` up to the largest checkpoint, `batch` windows per transaction,
     /// reporting each checkpoint as it is reached.
     public static func run(
-        path: String, checkpoints: [Int], batch: Int, reached: (Checkpoint) -> Void = { _ in }
+        path: String, checkpoints: [Int], batch: Int, sequenceSpread: Int = 0, reached: (Checkpoint) -> Void = { _ in }
     ) throws -> [Checkpoint] {
-        precondition(batch >= 1 && checkpoints.allSatisfy { $0 >= 1 }, "positive sizes")
+        precondition(batch >= 1 && checkpoints.allSatisfy { $0 >= 1 } && sequenceSpread >= 0, "positive sizes")
         let ledger = try Ledger(path: path)
         let (reference, candidate) = (String(repeating: "a", count: 64), String(repeating: "b", count: 64))
         for (sha256, precision) in [(reference, "fp16"), (candidate, "int8")] {
@@ -51,7 +53,9 @@ public enum IngestBenchmark {
             let from = stored
             let ingest = try seconds {
                 while stored < target {
-                    let windows = (stored..<min(target, stored + batch)).map { window(number: $0, assignment: assignment) }
+                    let windows = (stored..<min(target, stored + batch)).map {
+                        window(number: $0, assignment: assignment, sequenceSpread: sequenceSpread)
+                    }
                     _ = try ledger.ingest(windows)
                     stored += windows.count
                 }
@@ -76,12 +80,14 @@ public enum IngestBenchmark {
     }
 
     /// Window `number` of the benchmark: agent `number % 1000`, 100 samples over ten classes, 10 of
-    /// them labelled, about one in seven windows with a sample only the reference got right.
-    public static func window(number: Int, assignment: String) -> WindowRecord {
+    /// them labelled, about one in seven windows with a sample only the reference got right. Agent i
+    /// numbers its windows from an offset in 0...sequenceSpread (a permutation of the agents).
+    public static func window(number: Int, assignment: String, sequenceSpread: Int = 0) -> WindowRecord {
         let referenceOnly = number % 7 == 0 ? 1 : 0
-        let sequence = Int64(number / agents)
+        let agent = number % agents
+        let sequence = Int64(number / agents + (agent * 7_919) % (sequenceSpread + 1))
         return WindowRecord(
-            agentID: "agent-\(number % agents)", assignmentID: assignment, sequence: sequence, kernelPath: "avx2",
+            agentID: "agent-\(agent)", assignmentID: assignment, sequence: sequence, kernelPath: "avx2",
             summary: WindowSummary(
                 count: 100, top1Agreements: 99, klDivergenceSum: 0.5, maxAbsDiff: 0.1, labelled: 10, referenceCorrect: 9,
                 candidateCorrect: 9 - referenceOnly, referenceOnlyCorrect: referenceOnly, candidateOnlyCorrect: 0,

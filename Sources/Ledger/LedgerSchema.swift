@@ -19,7 +19,7 @@ enum LedgerSchema {
             try db.execute(sql: v4)
         }
         migrator.registerMigration("v5") { db in
-            try db.execute(sql: v5)  // filled by v8's rebuild
+            try db.execute(sql: v5)  // the running totals are filled by v10's rebuild
         }
         migrator.registerMigration("v6") { db in
             try db.execute(sql: v6)
@@ -28,14 +28,29 @@ enum LedgerSchema {
             try db.execute(sql: v7SignedMetadataVersions)
         }
         migrator.registerMigration("v8-betting-bounds") { db in
-            try db.execute(sql: v8BettingBounds)
-            try RunningTotalsStore.rebuild(db)
+            try db.execute(sql: v8BettingBounds)  // the running totals' betting processes are filled by v10's rebuild
         }
         migrator.registerMigration("v9-ingest-indexes") { db in
             try db.execute(sql: v9IngestIndexes)
         }
+        migrator.registerMigration("v10-windows-in-ingest-order") { db in
+            try rebuildingViews(db) { try db.execute(sql: v10WindowsInIngestOrder) }
+            // After the last change to the windows' shape, so the rebuild's queries (today's) read
+            // the schema they were written for. A ledger from before v8 gets its betting processes
+            // here; on a later one the rebuild rewrites the totals it has.
+            try RunningTotalsStore.rebuild(db)
+        }
         return migrator
     }()
+
+    /// Runs `change`, which replaces tables, with the views dropped before and created again after:
+    /// SQLite refuses to rename a table while a view names a table that does not exist.
+    private static func rebuildingViews(_ db: Database, _ change: () throws -> Void) throws {
+        let views = try Row.fetchAll(db, sql: "SELECT name, sql FROM sqlite_master WHERE type = 'view' ORDER BY rowid")
+        for view in views { try db.execute(sql: "DROP VIEW \(String.fromDatabaseValue(view["name"])!)") }
+        try change()
+        for view in views { try db.execute(sql: String.fromDatabaseValue(view["sql"])!) }
+    }
 
     private static let v1 = """
         CREATE TABLE models (
@@ -81,26 +96,7 @@ enum LedgerSchema {
         ) STRICT;
 
         CREATE TABLE windows (
-            agent_id                 TEXT NOT NULL,
-            assignment_id            TEXT NOT NULL REFERENCES assignments(id),
-            sequence                 INTEGER NOT NULL,
-            started_at_ms            INTEGER NOT NULL,
-            ended_at_ms              INTEGER NOT NULL,
-            count                    INTEGER NOT NULL CHECK (count >= 0),
-            top1_agreements          INTEGER NOT NULL CHECK (top1_agreements BETWEEN 0 AND count),
-            -- NULL when the window saw a NaN output (SQLite stores NaN as NULL).
-            kl_divergence_sum        REAL CHECK (kl_divergence_sum >= 0),
-            max_abs_diff             REAL,
-            labelled                 INTEGER NOT NULL CHECK (labelled BETWEEN 0 AND count),
-            reference_correct        INTEGER NOT NULL CHECK (reference_correct BETWEEN 0 AND labelled),
-            candidate_correct        INTEGER NOT NULL CHECK (candidate_correct BETWEEN 0 AND labelled),
-            reference_only_correct   INTEGER NOT NULL CHECK (reference_only_correct BETWEEN 0 AND reference_correct),
-            candidate_only_correct   INTEGER NOT NULL CHECK (candidate_only_correct BETWEEN 0 AND candidate_correct),
-            reference_latency_us_sum INTEGER NOT NULL CHECK (reference_latency_us_sum >= 0),
-            candidate_latency_us_sum INTEGER NOT NULL CHECK (candidate_latency_us_sum >= 0),
-            shadow_drops             INTEGER NOT NULL CHECK (shadow_drops >= 0),
-            kernel_path              TEXT NOT NULL,
-            ingested_at              TEXT NOT NULL,
+            \(windowColumnsV1)
             PRIMARY KEY (agent_id, assignment_id, sequence)
         ) STRICT, WITHOUT ROWID;
         CREATE INDEX windows_by_assignment ON windows(assignment_id);
@@ -305,13 +301,7 @@ enum LedgerSchema {
             agent_id             TEXT NOT NULL,
             assignment_id        TEXT NOT NULL,
             sequence             INTEGER NOT NULL,
-            class                INTEGER NOT NULL CHECK (class >= 0),
-            samples              INTEGER NOT NULL CHECK (samples >= 0),
-            agreements           INTEGER NOT NULL CHECK (agreements BETWEEN 0 AND samples),
-            both_right           INTEGER NOT NULL CHECK (both_right >= 0),
-            reference_only_right INTEGER NOT NULL CHECK (reference_only_right >= 0),
-            candidate_only_right INTEGER NOT NULL CHECK (candidate_only_right >= 0),
-            both_wrong           INTEGER NOT NULL CHECK (both_wrong >= 0),
+            \(classColumnsV4)
             PRIMARY KEY (agent_id, assignment_id, sequence, class),
             FOREIGN KEY (agent_id, assignment_id, sequence) REFERENCES windows(agent_id, assignment_id, sequence)
         ) STRICT, WITHOUT ROWID;
@@ -339,6 +329,41 @@ enum LedgerSchema {
         ALTER TABLE windows ADD COLUMN neighbour_agreements INTEGER NOT NULL DEFAULT 0
             CHECK (neighbour_agreements BETWEEN 0 AND neighbour_samples);
         ALTER TABLE windows ADD COLUMN sketches TEXT;
+        """
+
+    /// The windows' columns as v1 made them; v10 makes the table again with the same ones first.
+    private static let windowColumnsV1 = """
+        agent_id                 TEXT NOT NULL,
+            assignment_id            TEXT NOT NULL REFERENCES assignments(id),
+            sequence                 INTEGER NOT NULL,
+            started_at_ms            INTEGER NOT NULL,
+            ended_at_ms              INTEGER NOT NULL,
+            count                    INTEGER NOT NULL CHECK (count >= 0),
+            top1_agreements          INTEGER NOT NULL CHECK (top1_agreements BETWEEN 0 AND count),
+            -- NULL when the window saw a NaN output (SQLite stores NaN as NULL).
+            kl_divergence_sum        REAL CHECK (kl_divergence_sum >= 0),
+            max_abs_diff             REAL,
+            labelled                 INTEGER NOT NULL CHECK (labelled BETWEEN 0 AND count),
+            reference_correct        INTEGER NOT NULL CHECK (reference_correct BETWEEN 0 AND labelled),
+            candidate_correct        INTEGER NOT NULL CHECK (candidate_correct BETWEEN 0 AND labelled),
+            reference_only_correct   INTEGER NOT NULL CHECK (reference_only_correct BETWEEN 0 AND reference_correct),
+            candidate_only_correct   INTEGER NOT NULL CHECK (candidate_only_correct BETWEEN 0 AND candidate_correct),
+            reference_latency_us_sum INTEGER NOT NULL CHECK (reference_latency_us_sum >= 0),
+            candidate_latency_us_sum INTEGER NOT NULL CHECK (candidate_latency_us_sum >= 0),
+            shadow_drops             INTEGER NOT NULL CHECK (shadow_drops >= 0),
+            kernel_path              TEXT NOT NULL,
+            ingested_at              TEXT NOT NULL,
+        """
+
+    /// A class row's counts as v4 made them; v10 keys them differently.
+    private static let classColumnsV4 = """
+        class                INTEGER NOT NULL CHECK (class >= 0),
+            samples              INTEGER NOT NULL CHECK (samples >= 0),
+            agreements           INTEGER NOT NULL CHECK (agreements BETWEEN 0 AND samples),
+            both_right           INTEGER NOT NULL CHECK (both_right >= 0),
+            reference_only_right INTEGER NOT NULL CHECK (reference_only_right >= 0),
+            candidate_only_right INTEGER NOT NULL CHECK (candidate_only_right >= 0),
+            both_wrong           INTEGER NOT NULL CHECK (both_wrong >= 0),
         """
 
     /// The decision counts both running-totals tables keep (`EvidenceTotals`), with their consistency checks.
@@ -471,5 +496,64 @@ enum LedgerSchema {
     private static let v9IngestIndexes = """
         DROP INDEX windows_by_assignment;
         DROP INDEX window_classes_by_assignment;
+        """
+
+    /// Windows stored in ingest order (issue 23's burst ingest). Keyed by (agent, assignment,
+    /// sequence), every batch from a large fleet wrote its windows and their class rows all over
+    /// both tables, a page per window, so ingest slowed as the ledger grew (`ledger bench`: 22,539
+    /// windows/s into a new ledger, 9,052 from 10^5 to 10^6). Now `ingest_order` is the windows'
+    /// row id and the class rows' key, so both tables grow at their ends; only the unique index that
+    /// keeps ingest idempotent is written out of order, and it leads with the sequence. A class row
+    /// names its window by ingest order: join `windows USING (ingest_order)` for its agent.
+    private static let v10WindowsInIngestOrder = """
+        CREATE TABLE windows_v10 (
+            ingest_order             INTEGER PRIMARY KEY CHECK (ingest_order >= 1),
+            \(windowColumnsV1)
+            reference_memory_bytes   INTEGER CHECK (reference_memory_bytes >= 0),
+            candidate_memory_bytes   INTEGER CHECK (candidate_memory_bytes >= 0),
+            floor_samples            INTEGER NOT NULL CHECK (floor_samples >= 0),
+            floor_agreements         INTEGER NOT NULL CHECK (floor_agreements BETWEEN 0 AND floor_samples),
+            margin_flips             INTEGER NOT NULL CHECK (margin_flips >= 0),
+            top5_shared_classes      INTEGER NOT NULL CHECK (top5_shared_classes >= 0),
+            neighbour_samples        INTEGER NOT NULL CHECK (neighbour_samples >= 0),
+            neighbour_agreements     INTEGER NOT NULL CHECK (neighbour_agreements BETWEEN 0 AND neighbour_samples),
+            sketches                 TEXT,
+            device_class             TEXT,
+            -- Exactly once. Sequence before agent: a fleet's agents number their windows at about the
+            -- same pace, so one batch's entries fall on a few neighbouring pages, not one per agent.
+            UNIQUE (assignment_id, sequence, agent_id)
+        ) STRICT;
+        INSERT INTO windows_v10 (
+            ingest_order, agent_id, assignment_id, sequence, started_at_ms, ended_at_ms, count, top1_agreements,
+            kl_divergence_sum, max_abs_diff, labelled, reference_correct, candidate_correct, reference_only_correct,
+            candidate_only_correct, reference_latency_us_sum, candidate_latency_us_sum, shadow_drops, kernel_path,
+            ingested_at, reference_memory_bytes, candidate_memory_bytes, floor_samples, floor_agreements, margin_flips,
+            top5_shared_classes, neighbour_samples, neighbour_agreements, sketches, device_class)
+        SELECT
+            ingest_order, agent_id, assignment_id, sequence, started_at_ms, ended_at_ms, count, top1_agreements,
+            kl_divergence_sum, max_abs_diff, labelled, reference_correct, candidate_correct, reference_only_correct,
+            candidate_only_correct, reference_latency_us_sum, candidate_latency_us_sum, shadow_drops, kernel_path,
+            ingested_at, reference_memory_bytes, candidate_memory_bytes, floor_samples, floor_agreements, margin_flips,
+            top5_shared_classes, neighbour_samples, neighbour_agreements, sketches, device_class
+        FROM windows ORDER BY ingest_order;
+
+        CREATE TABLE window_classes_v10 (
+            ingest_order         INTEGER NOT NULL REFERENCES windows(ingest_order),
+            \(classColumnsV4)
+            PRIMARY KEY (ingest_order, class)
+        ) STRICT, WITHOUT ROWID;
+        INSERT INTO window_classes_v10 (
+            ingest_order, class, samples, agreements, both_right, reference_only_right, candidate_only_right, both_wrong)
+        SELECT w.ingest_order, c.class, c.samples, c.agreements, c.both_right, c.reference_only_right,
+               c.candidate_only_right, c.both_wrong
+        FROM window_classes c JOIN windows w USING (agent_id, assignment_id, sequence)
+        ORDER BY w.ingest_order, c.class;
+
+        DROP TABLE window_classes;
+        DROP TABLE windows;
+        ALTER TABLE windows_v10 RENAME TO windows;
+        ALTER TABLE window_classes_v10 RENAME TO window_classes;
+        -- A stage's windows, one by one in ingest order: `WHERE assignment_id = ? ORDER BY ingest_order`.
+        CREATE INDEX windows_by_assignment_in_order ON windows(assignment_id, ingest_order);
         """
 }

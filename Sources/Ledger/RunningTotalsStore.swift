@@ -109,10 +109,10 @@ enum RunningTotalsStore {
         }
     }
 
-    /// Migration v8: the totals of a ledger's existing windows, rebuilt. Counts, cost and measures are
-    /// the SQL re-sum of each stage; the evidence with its betting processes is the replay of its
+    /// Migration v10: the totals of a ledger's existing windows, rebuilt. Counts, cost and measures are
+    /// the SQL re-sum of each stage; the evidence with its betting processes (v8) is the replay of its
     /// windows in ingest order, whose counts are the same. (Migration v5, which created the tables,
-    /// once back-filled them without betting processes; rebuilding here serves ledgers from before and
+    /// once back-filled them without betting processes; rebuilding serves ledgers from before and
     /// after it alike.)
     static func rebuild(_ db: Database) throws {
         try db.execute(sql: "DELETE FROM slice_totals; DELETE FROM stage_totals;")

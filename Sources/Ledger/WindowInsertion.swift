@@ -22,13 +22,12 @@ struct WindowInsertion: Sendable {
             margin_flips, top5_shared_classes, neighbour_samples, neighbour_agreements, sketches,
             ingest_order, device_class)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT (agent_id, assignment_id, sequence) DO NOTHING
+        ON CONFLICT (assignment_id, sequence, agent_id) DO NOTHING
         """
     private static let classSQL = """
         INSERT INTO window_classes (
-            agent_id, assignment_id, sequence, class, samples, agreements,
-            both_right, reference_only_right, candidate_only_right, both_wrong)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ingest_order, class, samples, agreements, both_right, reference_only_right, candidate_only_right, both_wrong)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
         """
 
     /// How many stages' folds are kept between batches; beyond it, those the batch did not touch are
@@ -72,7 +71,7 @@ struct WindowInsertion: Sendable {
         guard try Self.insertRow(window, ingestOrder: lastIngestOrder + 1, deviceClass: deviceClass, ingestedAt: ingestedAt, db)
         else { return .duplicate }
         lastIngestOrder += 1
-        try Self.insertClasses(of: window, into: db)
+        try Self.insertClasses(of: window, ingestOrder: lastIngestOrder, into: db)
         let stage = try self.stage(of: window.assignmentID, db)
         if folds[stage] == nil { folds[stage] = try RunningTotalsStore.Fold(stage: stage, db) }
         try folds[stage]!.append(window.runningTotals(deviceClass: deviceClass), ingestOrder: lastIngestOrder, db)
@@ -139,14 +138,14 @@ struct WindowInsertion: Sendable {
         return db.changesCount > 0
     }
 
-    private static func insertClasses(of window: WindowRecord, into db: Database) throws {
+    private static func insertClasses(of window: WindowRecord, ingestOrder: Int64, into db: Database) throws {
         let statement = try db.cachedStatement(sql: classSQL)
         for index in window.classIndices {
             let agreement = window.agreementByClass[index] ?? AgreementCounts()
             let labels = window.labelsByClass[index] ?? PairedOutcomes()
             do {
                 try statement.execute(arguments: [
-                    window.agentID, window.assignmentID, window.sequence, index, agreement.samples, agreement.agreements,
+                    ingestOrder, index, agreement.samples, agreement.agreements,
                     labels.bothRight, labels.onlyReferenceRight, labels.onlyCandidateRight, labels.bothWrong,
                 ])
             } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_CHECK {

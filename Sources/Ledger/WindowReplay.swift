@@ -4,16 +4,16 @@ import ShadowEval
 /// A stage's evidence rebuilt by appending its stored windows one by one in ingest order, as ingest
 /// appended them: the same counts as the SQL re-sum, and the betting processes, which only a replay
 /// in order can recompute. `quantfleet ledger verify` holds the running totals against it, and
-/// migration v8 builds the processes of existing ledgers with it.
+/// migration v10 builds the processes of existing ledgers with it.
 enum WindowReplay {
     static func evidence(_ db: Database, stage: StageKey) throws -> RunningTotals {
         let arguments: StatementArguments = [stage.rolloutID, stage.stage]
-        var classesByWindow: [WindowKey: [(index: Int, agreement: AgreementCounts, labels: PairedOutcomes)]] = [:]
+        var classesByWindow: [Int64: [(index: Int, agreement: AgreementCounts, labels: PairedOutcomes)]] = [:]
         for row in try Row.fetchAll(db, sql: "SELECT c.* \(WindowResum.stageClassRows) ORDER BY c.class", arguments: arguments) {
             let labels = PairedOutcomes(
                 bothRight: row["both_right"], onlyReferenceRight: row["reference_only_right"],
                 onlyCandidateRight: row["candidate_only_right"], bothWrong: row["both_wrong"])
-            classesByWindow[WindowKey(row), default: []].append(
+            classesByWindow[row["ingest_order"], default: []].append(
                 (row["class"], AgreementCounts(samples: row["samples"], agreements: row["agreements"]), labels))
         }
         var totals = RunningTotals()
@@ -26,21 +26,8 @@ enum WindowReplay {
                 window: summary, floor: AgreementCounts(samples: row["floor_samples"], agreements: row["floor_agreements"]))
             totals.append(RunningTotals.window(
                 whole: whole, kernelPath: row["kernel_path"], deviceClass: row["device_class"],
-                classes: classesByWindow[WindowKey(row)] ?? []))
+                classes: classesByWindow[row["ingest_order"]] ?? []))
         }
         return RunningTotals(overall: totals.overall, slices: totals.slices)
-    }
-
-    /// A window's identity, as its class rows refer to it.
-    private struct WindowKey: Hashable {
-        var agentID: String
-        var assignmentID: String
-        var sequence: Int64
-
-        init(_ row: Row) {
-            agentID = row["agent_id"]
-            assignmentID = row["assignment_id"]
-            sequence = row["sequence"]
-        }
     }
 }

@@ -47,7 +47,7 @@ enum WindowResum {
     /// A stage's class rows (`c`), reached through its windows (`w`), with the same arguments.
     static let stageClassRows = """
         FROM windows w JOIN assignments a ON a.id = w.assignment_id
-        JOIN window_classes c USING (agent_id, assignment_id, sequence) WHERE a.rollout_id = ? AND a.stage = ?
+        JOIN window_classes c USING (ingest_order) WHERE a.rollout_id = ? AND a.stage = ?
         """
 
     private static let windowTotals = """

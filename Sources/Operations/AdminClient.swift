@@ -56,8 +56,31 @@ public struct AdminClient: Sendable {
             contentType: "application/octet-stream")
     }
 
-    /// The raw JSON of a successful response; a refusal throws with the server's message.
+    /// The raw JSON of a successful response; a refusal throws with the server's message, and a
+    /// failed exchange names the request and the connection's own error.
     public func send(_ method: Method, _ path: String, body: Data = Data(), contentType: String? = nil) async throws -> Data {
+        let (status, data): (HTTPResponseStatus?, Data)
+        do {
+            (status, data) = try await exchange(method, path, body: body, contentType: contentType)
+        } catch {
+            throw Failure(description: "\(method.rawValue) \(path) to \(coordinator) failed: \(error)")
+        }
+        guard let status else { throw Failure(description: "\(coordinator) closed the connection without answering") }
+        guard (200..<300).contains(status.code) else {
+            let message = (try? JSONDecoder().decode(AdminAPI.ErrorBody.self, from: data))?.error.message
+                ?? String(decoding: data, as: UTF8.self)
+            throw Failure(description: "\(method.rawValue) \(path): \(status.code) \(status.reasonPhrase): \(message)")
+        }
+        return data
+    }
+
+    /// One request on a connection of its own. A write that fails because the connection closed is
+    /// not the story: the server may have answered (a refusal before the whole body arrived) or the
+    /// pipeline may hold the reason (a TLS alert), and both arrive on the inbound side, so it is read
+    /// before the write's error is reported.
+    private func exchange(
+        _ method: Method, _ path: String, body: Data, contentType: String?
+    ) async throws -> (HTTPResponseStatus?, Data) {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.seconds(10))
             .connect(host: host, port: port) { [tls, host] channel in
@@ -67,15 +90,20 @@ public struct AdminClient: Sendable {
                     return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
                 }
             }
-        let (status, data) = try await channel.executeThenClose { inbound, outbound in
+        return try await channel.executeThenClose { inbound, outbound in
             var head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method.rawValue), uri: path)
             head.headers.add(name: "host", value: "\(host):\(port)")
             head.headers.add(name: "content-length", value: "\(body.count)")
             head.headers.add(name: "connection", value: "close")
             if let contentType { head.headers.add(name: "content-type", value: contentType) }
-            try await outbound.write(.head(head))
-            if !body.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
-            try await outbound.write(.end(nil))
+            var writeError: (any Error)?
+            do {
+                try await outbound.write(.head(head))
+                if !body.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+                try await outbound.write(.end(nil))
+            } catch {
+                writeError = error
+            }
             var status: HTTPResponseStatus?
             var data = Data()
             for try await part in inbound {
@@ -85,15 +113,9 @@ public struct AdminClient: Sendable {
                 case .end: return (status, data)
                 }
             }
+            if let writeError, status == nil { throw writeError }
             return (status, data)
         }
-        guard let status else { throw Failure(description: "\(coordinator) closed the connection without answering") }
-        guard (200..<300).contains(status.code) else {
-            let message = (try? JSONDecoder().decode(AdminAPI.ErrorBody.self, from: data))?.error.message
-                ?? String(decoding: data, as: UTF8.self)
-            throw Failure(description: "\(method.rawValue) \(path): \(status.code) \(status.reasonPhrase): \(message)")
-        }
-        return data
     }
 
     public func decode<Response: Decodable>(_ type: Response.Type, from data: Data) throws -> Response {

@@ -68,6 +68,9 @@ struct LedgerCommand: AsyncParsableCommand {
         @Option(parsing: .upToNextOption, help: "Rollout sizes, in windows, at which to measure.")
         var checkpoints = [1_000, 10_000, 100_000, 1_000_000]
 
+        @Option(help: "Agents out of step: each numbers its windows from an offset of up to this many (0: a stage's agents started together).")
+        var sequenceSpread = 0
+
         func run() async throws {
             guard !FileManager.default.fileExists(atPath: db) else {
                 throw ValidationError("\(db) exists; ledger bench fills a new file")
@@ -75,7 +78,8 @@ struct LedgerCommand: AsyncParsableCommand {
             // Each row is written as it is measured, unbuffered, so a file or pipe sees it at once.
             func emit(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
             emit("windows | windows/s | rows/s | evaluation (ms) | read (ms) | judge (ms) | ledger MB")
-            _ = try IngestBenchmark.run(path: db, checkpoints: checkpoints, batch: batch) { step in
+            guard sequenceSpread >= 0 else { throw ValidationError("--sequence-spread \(sequenceSpread) is negative") }
+            _ = try IngestBenchmark.run(path: db, checkpoints: checkpoints, batch: batch, sequenceSpread: sequenceSpread) { step in
                 emit(String(
                     format: "%7d | %9.0f | %9.0f | %15.3f | %9.3f | %10.3f | %9.1f", step.windows, step.windowsPerSecond,
                     step.rowsPerSecond, step.evaluationMillis, step.readMillis, step.judgeMillis, Double(step.ledgerBytes) / 1e6))

@@ -20,11 +20,12 @@ final class RolloutTests: XCTestCase {
         XCTAssertEqual(
             try reader.query("SELECT identifier FROM grdb_migrations").rows,
             [["v1"], ["v2"], ["v3"], ["v4"], ["v5"], ["v6"], ["v7-signed-metadata-versions"], ["v8-betting-bounds"],
-             ["v9-ingest-indexes"]])
-        // Besides the tables' own keys (agent, assignment, sequence), a window lands only in indexes in ingest order.
+             ["v9-ingest-indexes"], ["v10-windows-in-ingest-order"]])
+        // Windows and their class rows are keyed by ingest order; besides that, a window lands only in
+        // the unique index that makes ingest idempotent and in the index of each stage in ingest order.
         XCTAssertEqual(
             try reader.query("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name LIKE 'window%' ORDER BY name").rows,
-            [["windows_by_assignment_in_order"], ["windows_by_ingest_order"]])
+            [["sqlite_autoindex_windows_1"], ["windows_by_assignment_in_order"]])
     }
 
     func testRegisteringAModelTwiceKeepsOneRow() throws {

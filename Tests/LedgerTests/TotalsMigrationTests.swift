@@ -5,9 +5,10 @@ import XCTest
 
 @testable import Ledger
 
-/// Migrations v5 to v8 on a ledger the v4 schema made: its windows are numbered by when they were
-/// ingested (v5), its running totals rebuilt from them with their betting processes (v8), and its
-/// decisions marked as beta-binomial; ingest then carries on from there.
+/// Migrations v5 to v10 on a ledger the v4 schema made: its windows are numbered by when they were
+/// ingested (v5), its decisions marked as beta-binomial (v8), its windows and class rows keyed by
+/// ingest order and its running totals rebuilt from them with their betting processes (v10); ingest
+/// then carries on from there.
 final class TotalsMigrationTests: XCTestCase {
     func testOldLedgerGetsIngestOrderAndTotalsFromItsWindows() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("totals-migration-\(UUID().uuidString)")
@@ -48,7 +49,7 @@ final class TotalsMigrationTests: XCTestCase {
         }
 
         XCTAssertThrowsError(try Ledger.openReadOnly(path: path), "read-only cannot migrate") {
-            XCTAssertEqual($0 as? LedgerError, .olderSchema(path: path, schema: "v4", needed: "v9-ingest-indexes"))
+            XCTAssertEqual($0 as? LedgerError, .olderSchema(path: path, schema: "v4", needed: "v10-windows-in-ingest-order"))
         }
         let ledger = try Ledger(path: path)
         let reader = try Ledger.openReadOnly(path: path)
@@ -57,6 +58,11 @@ final class TotalsMigrationTests: XCTestCase {
             try reader.query("SELECT sequence FROM windows WHERE assignment_id = 'a-stage0' ORDER BY ingest_order").rows,
             [["5"], ["1"], ["3"], ["2"], ["4"], ["0"]])
         XCTAssertEqual(try reader.query("SELECT ingest_order FROM windows ORDER BY ingest_order").rows.map { $0[0] }, (1...9).map(String.init))
+        // Each class row went with its window: the first window ingested (sequence 5) keeps its classes.
+        XCTAssertEqual(
+            try reader.query("SELECT class, samples FROM window_classes WHERE ingest_order = 1 ORDER BY class").rows,
+            stageZero[5].classIndices.sorted().map { [String($0), String(stageZero[5].agreementByClass[$0]?.samples ?? 0)] })
+        XCTAssertEqual(try reader.query("PRAGMA foreign_key_check").rows, [])
         XCTAssertEqual(try reader.verifyRunningTotals().mismatches, [])
         XCTAssertEqual(try reader.query("SELECT bound_method FROM decision_history").rows, [["beta-binomial"]])
         XCTAssertEqual(try reader.decisions(forRollout: "r-old").map(\.decision.boundMethod), [.betaBinomial])
