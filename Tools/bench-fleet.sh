@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
 # Fleet at scale (issue 23): a release coordinator and `quantfleet loadgen` as separate processes on
 # loopback (each raises its open-files soft limit to the hard one), stepping the number of simulated
-# agents, then a coordinator SIGKILL + restart at the storm size. Prints one table row per step
-# (Tools/bench/fleet_table.py) and the storm's numbers.
+# agents, then a coordinator SIGKILL + restart at the storm size, then a 25 MB model pushed to
+# --fan-out agents. Prints one table row per step (Tools/bench/fleet_table.py), the storm's numbers
+# and the fan-out's.
 #
-#   Tools/bench-fleet.sh [--steps "1000 5000 10000 19000"] [--storm 10000] [--steady SECONDS]
-#                        [--window-interval SECONDS] [--work DIR] [--no-build]
+#   Tools/bench-fleet.sh [--steps "1000 5000 10000 19000"] [--storm 10000] [--fan-out 1000]
+#                        [--steady SECONDS] [--window-interval SECONDS] [--work DIR] [--no-build]
 #
 # Each agent sends a window of 100 labelled samples every --window-interval seconds (default 10:
 # 10,000 agents make 1,000 windows/s) at a true drop of 0.5 %, for the ramp plus --steady seconds.
-# Everything runs under `nice -n 15` (the machine is shared). Ports 27443-27445 on 127.0.0.1.
+# The fan-out: every agent downloads the rollout's models (a 25.4 MB FP32 MLP made by
+# Tools/bench/make_fanout_model.py and its 6.7 MB int8-dynamic copy) through the coordinator's
+# transfer slots (max-concurrent-transfers, default 4); --fan-out 0 skips it. --steps "" or
+# --storm 0 skip those. Everything runs under `nice -n 15` (the machine is shared). Ports
+# 27443-27445 on 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 STEPS="1000 5000 10000 19000"
 STORM=10000
+FANOUT=1000
 STEADY=60
 INTERVAL=10
 WORK=/tmp/quantfleet-bench-fleet
@@ -23,6 +29,7 @@ while [[ $# -gt 0 ]]; do
     case $1 in
         --steps) STEPS=$2; shift 2 ;;
         --storm) STORM=$2; shift 2 ;;
+        --fan-out) FANOUT=$2; shift 2 ;;
         --steady) STEADY=$2; shift 2 ;;
         --window-interval) INTERVAL=$2; shift 2 ;;
         --work) WORK=$2; shift 2 ;;
@@ -52,9 +59,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start_coordinator DIR: a fresh ledger under DIR; sets COORDINATOR_PID once it listens.
+# start_coordinator DIR [REFERENCE CANDIDATE]: a fresh ledger under DIR, rolling out CANDIDATE
+# (int8) against REFERENCE (FP16 or FP32; the Fashion-MNIST MLP by default); sets COORDINATOR_PID
+# once it listens.
 start_coordinator() {
-    local dir=$1
+    local dir=$1 reference=${2:-$ROOT/Fixtures/fashion-mnist/mlp-fp16.onnx} candidate=${3:-$WORK/mlp-int8.onnx}
+    local precision=fp16
+    [[ $reference == *fp32* ]] && precision=fp32
     mkdir -p "$dir"
     cat > "$dir/coordinator.yaml" <<YAML
 listen: {host: 127.0.0.1, port: $PORT}
@@ -69,9 +80,9 @@ admin: {host: 127.0.0.1, port: $ADMIN}
 metrics: {host: 127.0.0.1, port: $METRICS}
 rollout:
   model-name: fashion-mnist-mlp
-  reference: $ROOT/Fixtures/fashion-mnist/mlp-fp16.onnx
-  reference-precision: fp16
-  candidate: $WORK/mlp-int8.onnx
+  reference: $reference
+  reference-precision: $precision
+  candidate: $candidate
   candidate-precision: int8
   sampling-rate: 1.0
   window-size: 100
@@ -114,10 +125,10 @@ status_latency() {
     done > "$1/status-ms.txt"
 }
 
-loadgen() { # loadgen DIR AGENTS DURATION
+loadgen() { # loadgen DIR AGENTS DURATION [OPTION...]
     nice -n 15 "$BIN/quantfleet" loadgen --port "$PORT" --ca "$WORK/pki/ca.pem" --ca-key "$WORK/pki/ca.key" \
         --cert-cache "$WORK/pki/loadgen-agents" --agents "$2" --ramp-per-second "$RAMP" --window-interval "$INTERVAL" \
-        --duration "$3" --drain-timeout 60 --policy "$WORK/policy.yaml" --ledger "$1/ledger.sqlite" > "$1/loadgen.txt" 2>&1 || true
+        --duration "$3" --drain-timeout 60 --policy "$WORK/policy.yaml" --ledger "$1/ledger.sqlite" "${@:4}" > "$1/loadgen.txt" 2>&1 || true
 }
 
 for agents in $STEPS; do
@@ -143,27 +154,46 @@ for agents in $STEPS; do
 done
 
 # The storm: SIGKILL the coordinator with the whole fleet connected and sending, then restart it at once.
-dir=$WORK/storm-$STORM
-rm -rf "$dir"
-start_coordinator "$dir"
-# Windows go on long enough for a slow ramp (up to 180 s), 10 s with the whole fleet in, and the
-# reconnection after the kill.
-duration=$(( STORM / RAMP + 250 ))
-loadgen "$dir" "$STORM" "$duration" &
-loadgen_pid=$!
-# The kill comes 10 s after the coordinator's own gauge counts the whole fleet, or after 180 s.
-for _ in $(seq 360); do
-    connected=$(curl -s "http://127.0.0.1:$METRICS/metrics" | awk '/^quantfleet_coordinator_agents_connected / {print int($2)}')
-    [[ ${connected:-0} -ge $STORM ]] && break
-    sleep 0.5
-done
-sleep 10
-kill -KILL "$COORDINATOR_PID"; wait "$COORDINATOR_PID" 2>/dev/null || true
-date +%s%3N > "$dir/killed-unix-ms.txt"
-start_coordinator "$dir"
-wait "$loadgen_pid"
-kill "$COORDINATOR_PID"; wait "$COORDINATOR_PID" 2>/dev/null || true
-COORDINATOR_PID=""
-sqlite3 "$dir/ledger.sqlite" "SELECT count(*), count(DISTINCT agent_id || ' ' || assignment_id || ' ' || sequence) FROM windows" > "$dir/windows.txt"
+if [[ $STORM -gt 0 ]]; then
+    dir=$WORK/storm-$STORM
+    rm -rf "$dir"
+    start_coordinator "$dir"
+    # Windows go on long enough for a slow ramp (up to 180 s), 10 s with the whole fleet in, and the
+    # reconnection after the kill.
+    duration=$(( STORM / RAMP + 250 ))
+    loadgen "$dir" "$STORM" "$duration" &
+    loadgen_pid=$!
+    # The kill comes 10 s after the coordinator's own gauge counts the whole fleet, or after 180 s.
+    for _ in $(seq 360); do
+        connected=$(curl -s "http://127.0.0.1:$METRICS/metrics" | awk '/^quantfleet_coordinator_agents_connected / {print int($2)}')
+        [[ ${connected:-0} -ge $STORM ]] && break
+        sleep 0.5
+    done
+    sleep 10
+    kill -KILL "$COORDINATOR_PID"; wait "$COORDINATOR_PID" 2>/dev/null || true
+    date +%s%3N > "$dir/killed-unix-ms.txt"
+    start_coordinator "$dir"
+    wait "$loadgen_pid"
+    kill "$COORDINATOR_PID"; wait "$COORDINATOR_PID" 2>/dev/null || true
+    COORDINATOR_PID=""
+    sqlite3 "$dir/ledger.sqlite" "SELECT count(*), count(DISTINCT agent_id || ' ' || assignment_id || ' ' || sequence) FROM windows" > "$dir/windows.txt"
+fi
 
-python3 Tools/bench/fleet_table.py "$WORK" $STEPS --storm "$STORM"
+# The fan-out: a fresh coordinator whose rollout needs 32 MB of models on every agent.
+if [[ $FANOUT -gt 0 ]]; then
+    dir=$WORK/fanout-$FANOUT
+    rm -rf "$dir"
+    [[ -f $WORK/fanout-fp32.onnx ]] || python3 Tools/bench/make_fanout_model.py "$WORK/fanout-fp32.onnx"
+    [[ -f $WORK/fanout-int8.onnx ]] || "$BIN/quantfleet" quantize "$WORK/fanout-fp32.onnx" -o "$WORK/fanout-int8.onnx" --scheme int8-dynamic >/dev/null
+    start_coordinator "$dir" "$WORK/fanout-fp32.onnx" "$WORK/fanout-int8.onnx"
+    sleep 2
+    awk '/VmRSS/ {print $2}' "/proc/$COORDINATOR_PID/status" > "$dir/idle-rss-kib.txt"
+    sample "$COORDINATOR_PID" "$dir/samples.txt" &
+    SAMPLER_PID=$!
+    loadgen "$dir" "$FANOUT" $(( FANOUT / 15 + 30 )) --download
+    kill "$COORDINATOR_PID"; wait "$COORDINATOR_PID" 2>/dev/null || true
+    kill "$SAMPLER_PID" 2>/dev/null || true; wait "$SAMPLER_PID" 2>/dev/null || true
+    COORDINATOR_PID="" SAMPLER_PID=""
+fi
+
+python3 Tools/bench/fleet_table.py "$WORK" $STEPS --storm "$STORM" --fan-out "$FANOUT"

@@ -6,6 +6,10 @@
 # resident memory before any model and with both loaded, and its CPU while idle.
 #
 #   Tools/bench-oip.sh [--requests N] [--batches "1 64"] [--sampling-rate R] [--work DIR] [--debug] [--no-build]
+#                      [--pair mlp|minilm]
+#
+# --pair minilm rolls out all-MiniLM-L6-v2 (FP32 reference from Tools/make-model-fixtures.py, its
+# int8-dynamic copy) instead of the MLP, and measures the agent's memory and idle CPU only.
 #
 # Release builds in .build-release unless --debug (the debug build's HTTP stack is unoptimised, its
 # engine is not). The shadow samples --sampling-rate of the requests (default 0.01), so that the
@@ -17,6 +21,7 @@ ROOT=$PWD
 REQUESTS=2000
 BATCHES="1 64"
 SAMPLING=0.01
+PAIR=mlp
 WORK=/tmp/quantfleet-bench-oip
 CONFIGURATION=release
 BUILD=1
@@ -27,6 +32,7 @@ while [[ $# -gt 0 ]]; do
         --sampling-rate) SAMPLING=$2; shift 2 ;;
         --work) WORK=$2; shift 2 ;;
         --debug) CONFIGURATION=debug; shift ;;
+        --pair) PAIR=$2; shift 2 ;;
         --no-build) BUILD=0; shift ;;
         *) echo "bench-oip: unknown option '$1'" >&2; exit 64 ;;
     esac
@@ -41,7 +47,16 @@ fi
 rm -rf "$WORK/coordinator" "$WORK/agent"
 mkdir -p "$WORK/coordinator" "$WORK/agent"
 bash Deploy/pki/make-pki.sh "$WORK/pki" bench-agent >/dev/null
-[[ -f $WORK/mlp-int8.onnx ]] || "$BIN/quantfleet" quantize Fixtures/fashion-mnist/mlp-fp32.onnx -o "$WORK/mlp-int8.onnx" --scheme int8-dynamic >/dev/null
+case $PAIR in
+    mlp)
+        MODEL=fashion-mnist-mlp REFERENCE=$ROOT/Fixtures/fashion-mnist/mlp-fp16.onnx PRECISION=fp16 SOURCE=Fixtures/fashion-mnist/mlp-fp32.onnx ;;
+    minilm)
+        MODEL=all-minilm-l6-v2 REFERENCE=$ROOT/.cache/models/minilm-fp32.onnx PRECISION=fp32 SOURCE=$REFERENCE
+        [[ -f $REFERENCE ]] || { echo "bench-oip: $REFERENCE is missing; python3 Tools/make-model-fixtures.py makes it" >&2; exit 1; } ;;
+    *) echo "bench-oip: --pair is mlp or minilm, not '$PAIR'" >&2; exit 64 ;;
+esac
+CANDIDATE=$WORK/$PAIR-int8.onnx
+[[ -f $CANDIDATE ]] || "$BIN/quantfleet" quantize "$SOURCE" -o "$CANDIDATE" --scheme int8-dynamic >/dev/null
 
 cat > "$WORK/coordinator.yaml" <<YAML
 listen: {host: 127.0.0.1, port: $PORT}
@@ -53,10 +68,10 @@ heartbeat-interval-ms: 2000
 max-frame-bytes: 4194304
 signing-key: $WORK/pki/signing.key
 rollout:
-  model-name: fashion-mnist-mlp
-  reference: $ROOT/Fixtures/fashion-mnist/mlp-fp16.onnx
-  reference-precision: fp16
-  candidate: $WORK/mlp-int8.onnx
+  model-name: $MODEL
+  reference: $REFERENCE
+  reference-precision: $PRECISION
+  candidate: $CANDIDATE
   candidate-precision: int8
   sampling-rate: $SAMPLING
   window-size: 100
@@ -101,7 +116,8 @@ LOADED_RSS=$(rss_mib "$AGENT")
 before=$(cpu_ticks "$AGENT")
 sleep 10
 IDLE_CPU=$(awk -v ticks=$(( $(cpu_ticks "$AGENT") - before )) -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", ticks / hz / 10 * 100}')
-echo "agent RSS: ${IDLE_RSS} MiB before any model, ${LOADED_RSS} MiB with the Fashion-MNIST pair loaded; idle CPU ${IDLE_CPU} % over 10 s"
+echo "agent RSS: ${IDLE_RSS} MiB before any model, ${LOADED_RSS} MiB with the $MODEL pair loaded; idle CPU ${IDLE_CPU} % over 10 s"
+[[ $PAIR == mlp ]] || exit 0   # the load driver sends Fashion-MNIST images
 
 # shellcheck disable=SC2086
 python3 Tools/bench/oip_load.py "127.0.0.1:$INFERENCE" fashion-mnist-mlp Fixtures/fashion-mnist/traffic.npz "$AGENT" \

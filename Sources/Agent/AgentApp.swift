@@ -12,7 +12,11 @@ import ServiceLifecycle
 public enum AgentApp {
     public static let version = "0.1.0"
 
-    public static func build(configuration: AgentConfiguration, logger: Logger) throws -> ServiceGroup {
+    /// `releaseFreedMemory` hands freed heap memory back to the system after each model load (the
+    /// executable's choice, as it chose to keep freed memory; a no-op by default).
+    public static func build(
+        configuration: AgentConfiguration, logger: Logger, releaseFreedMemory: @escaping @Sendable () -> Void = {}
+    ) throws -> ServiceGroup {
         let state = ServingState()
         let queue = ShadowQueue(capacity: configuration.shadowQueueCapacity)
         let notifier = WindowNotifier()
@@ -28,7 +32,8 @@ public enum AgentApp {
             configuration: configuration, tls: try tls.clientContext(), verification: tls.verification,
             session: LinkSession(
                 labels: configuration.labels, cache: cache, spool: spool, state: state, notifier: notifier,
-                gate: gate, noiseFloorPath: Self.noiseFloorPath(configuration), metrics: metrics, logger: logger),
+                gate: gate, noiseFloorPath: Self.noiseFloorPath(configuration), metrics: metrics, logger: logger,
+                releaseFreedMemory: releaseFreedMemory),
             logger: logger)
         let shadow = ShadowRunner(
             queue: queue, state: state, spool: spool, notifier: notifier, noiseFloorRate: configuration.noiseFloorRate,

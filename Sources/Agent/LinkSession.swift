@@ -34,6 +34,10 @@ struct LinkSession {
     let noiseFloorPath: String?
     let metrics: AgentMetrics
     let logger: Logger
+    /// Called once the models of an assignment are loaded: loading leaves behind as much freed
+    /// memory as the models take (the file, the decoded protobuf, the model check's own session),
+    /// which a host that keeps freed memory for the next inference would otherwise keep for good.
+    var releaseFreedMemory: @Sendable () -> Void = {}
 
     /// Runs until the connection ends; `onWelcome` fires once the coordinator accepted us, with the
     /// interval at which it sends heartbeats.
@@ -232,15 +236,15 @@ struct LinkSession {
     private func activate(
         _ assignment: Assignment, task: TaskKind, arrived: ContinuousClock.Instant, outbound: NIOAsyncChannelOutboundWriter<Envelope>
     ) async throws {
-        let referenceFile = try await cache.verifiedFile(assignment.reference.sha256)
         guard let reference = try await load(assignment.reference.sha256, of: assignment, outbound: outbound) else { return }
         var candidate: InferenceSession?
         if assignment.mode != .rolledBack {
             guard let loaded = try await load(assignment.candidate.sha256, of: assignment, outbound: outbound) else { return }
             candidate = loaded
         }
-        let referenceElsewhere = try noiseFloorPath.map { try InferenceSession(contentsOf: referenceFile, floatKernelPath: $0) }
+        let referenceElsewhere = try noiseFloorPath.map { try reference.onFloatKernelPath($0) }
         try state.activate(assignment, task: task, reference: reference, candidate: candidate, referenceElsewhere: referenceElsewhere)
+        releaseFreedMemory()
         try await announce(assignment, arrived: arrived, loadedFromDisk: true, outbound: outbound)
     }
 

@@ -27,3 +27,9 @@ __attribute__((constructor)) static void keep_freed_memory(void) {
 }
 
 int qf_heap_retention_applied(void) { return applied; }
+
+void qf_release_freed_memory(void) {
+#if defined(__GLIBC__)
+    malloc_trim(0);
+#endif
+}

@@ -23,7 +23,13 @@ public final class LoadMeasurements: Sendable {
         public var windowsAcked = 0
         public var duplicateAcks = 0
         public var ackLatencyMillis = LogHistogram()
+        /// Model downloads (--download): bytes received, files whose hash matched and files that did
+        /// not, from the first request to the last file verified.
         public var modelBytesReceived = 0
+        public var modelsVerified = 0
+        public var modelsCorrupt = 0
+        public var firstModelRequestAt: ContinuousClock.Instant?
+        public var lastModelVerifiedAt: ContinuousClock.Instant?
         public var errorsFromCoordinator = 0
         /// Times all agents were connected after some had been lost: how long the fleet took to return.
         public var outages: [Outage] = []
@@ -110,7 +116,23 @@ public final class LoadMeasurements: Sendable {
         }
     }
 
+    func requestedModel(at now: ContinuousClock.Instant = .now) {
+        state.withLock { if $0.firstModelRequestAt == nil { $0.firstModelRequestAt = now } }
+    }
+
     func received(modelBytes: Int) { state.withLock { $0.modelBytesReceived += modelBytes } }
+
+    func receivedModel(verified: Bool, at now: ContinuousClock.Instant = .now) {
+        state.withLock {
+            if verified {
+                $0.modelsVerified += 1
+                $0.lastModelVerifiedAt = now
+            } else {
+                $0.modelsCorrupt += 1
+            }
+        }
+    }
+
     func coordinatorError() { state.withLock { $0.errorsFromCoordinator += 1 } }
 
     func assigned(_ assignmentID: String) {

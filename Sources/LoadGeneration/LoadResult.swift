@@ -88,7 +88,7 @@ public struct LoadResult: Sendable {
             "ack latency: p50 \(ms(m.ackLatencyMillis, 0.5)) ms, p99 \(ms(m.ackLatencyMillis, 0.99)) ms",
         ]
         if m.modelBytesReceived > 0 {
-            lines.append(String(format: "models: %.1f MB downloaded", Double(m.modelBytesReceived) / 1e6))
+            lines.append(modelsLine)
         }
         for outage in m.outages + (m.currentOutage.map { [$0] } ?? []) {
             let back = outage.ended.map { String(format: "all back after %.1f s", outage.began.duration(to: $0).milliseconds / 1000) }
@@ -97,6 +97,19 @@ public struct LoadResult: Sendable {
         if m.errorsFromCoordinator > 0 { lines.append("errors from the coordinator: \(m.errorsFromCoordinator)") }
         lines.append(decisionLine)
         return lines
+    }
+
+    /// Model fan-out: what arrived, and the total rate from the first request to the last file verified.
+    var modelsLine: String {
+        let m = measurements
+        var line = String(format: "models: %.1f MB downloaded, %d files verified, %d corrupt", Double(m.modelBytesReceived) / 1e6,
+                          m.modelsVerified, m.modelsCorrupt)
+        if let first = m.firstModelRequestAt, let last = m.lastModelVerifiedAt, first < last {
+            let seconds = first.duration(to: last).milliseconds / 1000
+            line += String(format: "; %.0f MB/s over %.1f s from the first request to the last file verified",
+                           Double(m.modelBytesReceived) / 1e6 / seconds, seconds)
+        }
+        return line
     }
 
     static func percent(_ fraction: Double) -> String { String(format: "%g %%", fraction * 100) }

@@ -129,6 +129,7 @@ final class SimulatedAgent: Sendable {
                 return (missing, state.ready)
             }
             for sha256 in missing {
+                measurements.requestedModel()
                 try await outbound.write(Envelope(.modelRequest(.with { $0.sha256 = sha256 })))
             }
             if ready { try await announceReady(assignment, outbound: outbound) }
@@ -136,12 +137,14 @@ final class SimulatedAgent: Sendable {
             measurements.received(modelBytes: chunk.data.count)
             let (result, assignment) = state.withLock { ($0.receive(chunk), $0.assignment) }
             switch result {
-            case .complete(ready: true):
-                if let assignment { try await announceReady(assignment, outbound: outbound) }
+            case .complete(let ready):
+                measurements.receivedModel(verified: true)
+                if ready, let assignment { try await announceReady(assignment, outbound: outbound) }
             case .corrupt:
+                measurements.receivedModel(verified: false)
                 logger.warning("a model's bytes did not match its address; fetching it again", metadata: ["sha256": "\(chunk.sha256)"])
                 try await outbound.write(Envelope(.modelRequest(.with { $0.sha256 = chunk.sha256 })))
-            case .progressing, .complete(ready: false), .unexpected:
+            case .progressing, .unexpected:
                 break
             }
         case .windowAck(let ack):

@@ -26,7 +26,7 @@ struct AgentCommand: AsyncParsableCommand {
         let configuration = try AgentConfiguration.load(from: config)
         // Linking CHeapRetention kept freed tensor memory in the heap from start-up (see its header).
         logger.info("freed memory kept in the heap for the next inference", metadata: ["heap-retention": "\(qf_heap_retention_applied() == 1)"])
-        try await AgentApp.build(configuration: configuration, logger: logger).run()
+        try await AgentApp.build(configuration: configuration, logger: logger, releaseFreedMemory: { qf_release_freed_memory() }).run()
     }
 }
 

@@ -112,8 +112,14 @@ struct LoadgenCommand: AsyncParsableCommand {
             result.ledgerDecision = try LedgerDecision.read(ledger: ledger, assignmentIDs: result.measurements.assignmentsSeen)
         }
         for line in result.lines { print(line) }
+        let (clockNow, dateNow) = (ContinuousClock.now, Date())
+        func date(_ instant: ContinuousClock.Instant?) -> Date? {
+            instant.map { dateNow.addingTimeInterval(-($0.duration(to: clockNow) / .seconds(1))) }
+        }
         for (name, date) in [("started", result.timeline.started), ("all-connected", result.timeline.allConnected),
-                             ("windows-ended", result.timeline.windowsEnded), ("drained", result.timeline.drained)] {
+                             ("windows-ended", result.timeline.windowsEnded), ("drained", result.timeline.drained),
+                             ("first-model-requested", date(result.measurements.firstModelRequestAt)),
+                             ("last-model-verified", date(result.measurements.lastModelVerifiedAt))] {
             if let date { print("phase \(name) unix_ms \(Int64(date.timeIntervalSince1970 * 1000))") }
         }
         // A wrong decision or a window never acked is a failed run; no decision yet is not.

@@ -71,6 +71,7 @@ def main():
     parser.add_argument("work")
     parser.add_argument("steps", nargs="*", type=int)
     parser.add_argument("--storm", type=int)
+    parser.add_argument("--fan-out", type=int)
     args = parser.parse_args()
     header = ["agents", "connected", "all in (s)", "handshakes/s", "connect p50/p99 (ms)", "coord. RSS (MiB)", "RSS/agent (KB)",
               "coord. CPU %", "windows/s", "ack p50/p99 (ms)", "decision (ms after)", "ledger MB / M windows", "status p50/max (ms)",
@@ -94,24 +95,50 @@ def main():
     for row in rows:
         print("| " + " | ".join(row) + " |")
     if args.storm:
-        folder = os.path.join(args.work, f"storm-{args.storm}")
-        report = open(os.path.join(folder, "loadgen.txt")).read()
-        stored, distinct = (int(x) for x in open(os.path.join(folder, "windows.txt")).read().strip().split("|"))
-        made = grab(r"windows: (\d+) made", report, int, 0)
-        acked = grab(r"(\d+) acked,", report, int, 0)
-        print()
-        print(f"storm at {args.storm} agents (coordinator SIGKILLed with the fleet sending, restarted at once):")
-        print("  " + (grab(r"(reconnect: .*)", report, str) or "reconnect: no outage seen"))
-        resent = grab(r"\((\d+) resent after reconnects\)", report, int, 0)
-        # Windows not in the ledger are lost only if their agent no longer holds them: the run's
-        # "unacked at the end" are still held (a real agent keeps them in its spool).
-        unacked = grab(r"(\d+) unacked at the end", report, int, 0)
-        # An unacked window may be stored already (its ack died with the connection): count those apart.
-        stored_unacked = max(0, distinct + unacked - made)
-        print(f"  windows: {made} made, {acked} acked, {stored} rows in the ledger, {distinct} unique: "
-              f"{max(0, made - distinct - unacked)} lost, {stored - distinct} duplicated; {unacked} still unacked at the end "
-              f"({stored_unacked} of them stored, their acks lost with the connection); {resent} resent after reconnecting")
-        print("  " + (grab(r"(decision: .*)", report, str) or "decision: -"))
+        print_storm(args.work, args.storm)
+    if args.fan_out:
+        print_fan_out(args.work, args.fan_out)
+
+
+def print_fan_out(work, agents):
+    folder = os.path.join(work, f"fanout-{agents}")
+    report = open(os.path.join(folder, "loadgen.txt")).read()
+    samples = [tuple(int(x) for x in line.split()) for line in open(os.path.join(folder, "samples.txt")) if len(line.split()) == 4]
+    idle = int(open(os.path.join(folder, "idle-rss-kib.txt")).read().split()[0])
+    began = grab(r"phase first-model-requested unix_ms (\d+)", report, int)
+    ended = grab(r"phase last-model-verified unix_ms (\d+)", report, int)
+    # The samples (every 0.5 s) around the transfers: the one before the first request to the one after the last file.
+    during = [s for s in samples if began and ended and began - 500 <= s[0] <= ended + 500]
+    cpu = None
+    if len(during) >= 2:
+        first, last = during[0], during[-1]
+        cpu = 100.0 * ((last[1] + last[2]) - (first[1] + first[2])) / TICKS / ((last[0] - first[0]) / 1000)
+    print()
+    print(f"fan-out to {agents} agents (each downloads the 25.4 MB FP32 reference and its 6.7 MB int8 candidate):")
+    print("  " + (grab(r"(models: .*)", report, str) or "models: none downloaded"))
+    print(f"  coordinator: RSS {idle / 1024:.0f} MiB idle, at most {max(s[3] for s in samples) / 1024:.0f} MiB; "
+          f"CPU {fmt(cpu, '{:.0f}')} % of one core while the files streamed")
+
+
+def print_storm(work, storm):
+    folder = os.path.join(work, f"storm-{storm}")
+    report = open(os.path.join(folder, "loadgen.txt")).read()
+    stored, distinct = (int(x) for x in open(os.path.join(folder, "windows.txt")).read().strip().split("|"))
+    made = grab(r"windows: (\d+) made", report, int, 0)
+    acked = grab(r"(\d+) acked,", report, int, 0)
+    print()
+    print(f"storm at {storm} agents (coordinator SIGKILLed with the fleet sending, restarted at once):")
+    print("  " + (grab(r"(reconnect: .*)", report, str) or "reconnect: no outage seen"))
+    resent = grab(r"\((\d+) resent after reconnects\)", report, int, 0)
+    # Windows not in the ledger are lost only if their agent no longer holds them: the run's
+    # "unacked at the end" are still held (a real agent keeps them in its spool).
+    unacked = grab(r"(\d+) unacked at the end", report, int, 0)
+    # An unacked window may be stored already (its ack died with the connection): count those apart.
+    stored_unacked = max(0, distinct + unacked - made)
+    print(f"  windows: {made} made, {acked} acked, {stored} rows in the ledger, {distinct} unique: "
+          f"{max(0, made - distinct - unacked)} lost, {stored - distinct} duplicated; {unacked} still unacked at the end "
+          f"({stored_unacked} of them stored, their acks lost with the connection); {resent} resent after reconnecting")
+    print("  " + (grab(r"(decision: .*)", report, str) or "decision: -"))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,13 @@ extern "C" {
  */
 int qf_heap_retention_applied(void);
 
+/**
+ * Returns the heap's free pages to the kernel once (glibc's malloc_trim; a no-op elsewhere). For a
+ * one-off peak that will not come again, such as loading a model: the next inference faults in what
+ * it needs, and the heap keeps that from then on.
+ */
+void qf_release_freed_memory(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -7,9 +7,14 @@ public final class InferenceSession: Sendable {
     public let outputs: [TensorInfo]
     let plan: ExecutionPlan
     private let arenas = RunArenas()
+    /// The graph as loaded and rewritten; its constants are the plan's (shared storage), so keeping
+    /// it costs nothing, and a session on another float path can be planned from it.
+    private let graph: GraphDefinition
+    private let threads: Int
 
     /// `floatKernelPath` names the float GEMM path (one of `FloatKernelPath.supportedNames`); nil runs the one chosen at
-    /// start-up. The agent loads its reference a second time on another path for the noise floor.
+    /// start-up. The agent runs its reference a second time on another path for the noise floor
+    /// (`onFloatKernelPath`).
     /// `threads` is how many threads one matrix product may share (intra-op); the agent keeps 1 and
     /// answers concurrent requests on their own threads instead.
     public convenience init(contentsOf url: URL, floatKernelPath: String? = nil, threads: Int = 1) throws {
@@ -22,7 +27,7 @@ public final class InferenceSession: Sendable {
         try self.init(modelData: data, floatKernelPath: floatKernelPath, threads: threads)
     }
 
-    public init(modelData: Data, floatKernelPath: String? = nil, threads: Int = 1) throws {
+    public convenience init(modelData: Data, floatKernelPath: String? = nil, threads: Int = 1) throws {
         var graph = try ONNXModelDecoder.decode(modelData)
         graph.foldChannelAffineMaps()
         graph.fuseDecomposedLayerNormalizations()
@@ -41,9 +46,21 @@ public final class InferenceSession: Sendable {
         graph.fuseOutputQuantizations()
         // Last: the affine maps folded into a convolution may have stood between it and its activation.
         graph.fuseConvActivations()
+        try self.init(graph: graph, floatKernelPath: floatKernelPath, threads: threads)
+    }
+
+    private init(graph: GraphDefinition, floatKernelPath: String?, threads: Int) throws {
+        self.graph = graph
+        self.threads = max(1, threads)
         inputs = graph.inputs
         outputs = graph.outputs
-        plan = try ExecutionPlan(graph, floatPath: try FloatKernelPath(name: floatKernelPath), threads: max(1, threads))
+        plan = try ExecutionPlan(graph, floatPath: try FloatKernelPath(name: floatKernelPath), threads: self.threads)
+    }
+
+    /// The same model on another float kernel path, sharing this session's constants: only the
+    /// weights packed for that path are new (the agent's noise floor runs its reference twice).
+    public func onFloatKernelPath(_ floatKernelPath: String) throws -> InferenceSession {
+        try InferenceSession(graph: graph, floatKernelPath: floatKernelPath, threads: threads)
     }
 
     /// Bytes the loaded model keeps in memory: its constants and the weights packed from them.
