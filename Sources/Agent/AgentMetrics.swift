@@ -9,6 +9,9 @@ struct AgentMetrics: Sendable {
     let shadowLatency: DurationHistogram
     let shadowDrops: Counter
     let windowsSealed: Counter
+    let spoolWriteFailures: Counter
+    let windowsAwaitingSpool: Gauge
+    let windowsGivenUp: Counter
     let servingSwitch: DurationHistogram
     let modelBytesReceived: Counter
     let modelsRejected: Counter
@@ -28,6 +31,12 @@ struct AgentMetrics: Sendable {
         shadowDrops = registry.makeCounter(descriptor: name(
             "shadow_queue_drops", unit: "total", "Sampled requests not shadowed because the shadow queue was full."))
         windowsSealed = registry.makeCounter(descriptor: name("windows_sealed", unit: "total", "Shadow windows sealed into the spool."))
+        spoolWriteFailures = registry.makeCounter(descriptor: name(
+            "spool_write_failures", unit: "total", "Attempts to store a sealed window that the spool refused (a full disk, an unwritable file)."))
+        windowsAwaitingSpool = registry.makeGauge(descriptor: name(
+            "windows_awaiting_spool", "Sealed windows held in memory until the spool can store them."))
+        windowsGivenUp = registry.makeCounter(descriptor: name(
+            "windows_given_up", unit: "total", "Sealed windows given up because the spool refused them for longer than the backlog holds."))
         servingSwitch = registry.makeDurationHistogram(
             descriptor: name(
                 "serving_switch", unit: "seconds",

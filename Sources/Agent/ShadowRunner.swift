@@ -18,6 +18,8 @@ struct ShadowRunner: Service {
     let noiseFloorRate: Double
     let metrics: AgentMetrics
     let logger: Logger
+    /// Sealed windows held in memory while the spool cannot store them.
+    var backlogCapacity = 1_000
 
     private struct OpenWindow {
         var assignmentID: String
@@ -44,12 +46,13 @@ struct ShadowRunner: Service {
         }
         defer { ticker.cancel() }
         var open: OpenWindow?
+        var backlog = SealBacklog(capacity: backlogCapacity)
         for await work in queue.work.cancelOnGracefulShutdown() {
             switch work {
             case .sample(let sample):
                 guard let active = state.current, active.assignment.assignmentID == sample.assignmentID else { continue }
                 if let window = open, window.assignmentID != sample.assignmentID {
-                    try seal(window)
+                    seal(window, through: &backlog)
                     open = nil
                 }
                 var window = open ?? OpenWindow(
@@ -60,20 +63,28 @@ struct ShadowRunner: Service {
                     memory: (active.reference?.residentBytes ?? 0, active.candidate?.residentBytes ?? 0))
                 shadow(sample, on: active, into: &window.aggregator)
                 if window.aggregator.count >= window.windowSize {
-                    try seal(window)
+                    seal(window, through: &backlog)
                     open = nil
                 } else {
                     open = window
                 }
             case .tick:
                 if let window = open, window.openedAt.duration(to: .now) >= window.maxAge {
-                    try seal(window)
+                    seal(window, through: &backlog)
                     open = nil
+                } else if !backlog.held.isEmpty {
+                    store(nil, through: &backlog)
                 }
             }
         }
-        // Shutting down: what was paired so far is sealed, not lost.
-        if let window = open { try seal(window) }
+        // Shutting down: what was paired so far is sealed, not lost (unless the spool still cannot
+        // take it: then it is lost with the process, and the log says how many).
+        if let window = open { seal(window, through: &backlog) }
+        if !backlog.held.isEmpty {
+            logger.error("shutting down with windows the spool could not store; their samples are lost", metadata: [
+                "windows": "\(backlog.held.count)",
+            ])
+        }
     }
 
     private func shadow(_ sample: ShadowSample, on active: ServingState.Active, into aggregator: inout WindowAggregator) {
@@ -126,7 +137,7 @@ struct ShadowRunner: Service {
         return (output.floats, output.shape)
     }
 
-    private func seal(_ window: OpenWindow) throws {
+    private func seal(_ window: OpenWindow, through backlog: inout SealBacklog) {
         var aggregator = window.aggregator
         var aggregate = aggregator.seal()
         let drops = queue.takeDrops()
@@ -136,9 +147,40 @@ struct ShadowRunner: Service {
         var unsequenced = ShadowWindow(aggregate, assignmentID: window.assignmentID, sequence: 0, kernelPath: window.kernelPath)
         unsequenced.referenceMemoryBytes = UInt64(window.memory.reference)
         unsequenced.candidateMemoryBytes = UInt64(window.memory.candidate)
-        let sealed = try spool.seal(unsequenced)
-        metrics.windowsSealed.increment()
-        logger.debug("window sealed", metadata: ["sequence": "\(sealed.sequence)", "count": "\(sealed.count)"])
-        notifier.signal()
+        store(unsequenced, through: &backlog)
+    }
+
+    /// Stores `window` (nil: only what is held) into the spool through the backlog, and says so
+    /// when the spool starts or stops refusing: once each, not per window.
+    private func store(_ window: ShadowWindow?, through backlog: inout SealBacklog) {
+        let wasFailing = !backlog.held.isEmpty
+        let givenUpBefore = backlog.givenUpSinceEmpty
+        let outcome = backlog.seal(window) { try spool.seal($0) }
+        for sealed in outcome.stored {
+            metrics.windowsSealed.increment()
+            logger.debug("window sealed", metadata: ["sequence": "\(sealed.sequence)", "count": "\(sealed.count)"])
+        }
+        if !outcome.stored.isEmpty { notifier.signal() }
+        metrics.windowsAwaitingSpool.set(to: Double(backlog.held.count))
+        if outcome.givenUp > 0 {
+            metrics.windowsGivenUp.increment(by: Int64(outcome.givenUp))
+            if backlog.givenUpSinceEmpty == 1 {
+                logger.error("the spool backlog is full: the oldest held windows are given up from now on", metadata: [
+                    "capacity": "\(backlog.capacity)",
+                ])
+            }
+        }
+        if let failure = outcome.failure {
+            metrics.spoolWriteFailures.increment()
+            if !wasFailing {
+                logger.error("the window spool cannot store windows (disk full?); holding them in memory until it can", metadata: [
+                    "error": "\(failure)", "capacity": "\(backlog.capacity)",
+                ])
+            }
+        } else if wasFailing {
+            logger.notice("the window spool stores windows again", metadata: [
+                "stored": "\(outcome.stored.count)", "given up": "\(givenUpBefore + outcome.givenUp)",
+            ])
+        }
     }
 }

@@ -6,7 +6,7 @@ import Operations
 /// `quantfleet chaos`: a real coordinator and real agents, each agent behind a fault proxy, a staged
 /// rollout of the Fashion-MNIST INT8 candidate under live labelled traffic, and a schedule of faults
 /// drawn from a seed (processes killed and paused, links partitioned, slowed, stalled, cut and left
-/// half-open). When the faults are over, every process is back, the rollout runs to its end, the
+/// half-open, agents' disks filled). When the faults are over, every process is back, the rollout runs to its end, the
 /// agents go idle, and the checkers hold the ledger and the agents against each other.
 public struct ChaosCampaign: Sendable {
     public struct Options: Sendable {
@@ -94,10 +94,10 @@ public struct ChaosCampaign: Sendable {
             layout: layout, executables: options.executables, settings: settings, agentIDs: agentIDs)
         do {
             let report = try await drive(fleet, schedule: schedule, settings: settings)
-            await fleet.stop()
+            try await fleet.stop()
             return report
         } catch {
-            await fleet.stop()
+            try? await fleet.stop()
             throw error
         }
     }

@@ -19,6 +19,8 @@ public enum Fault: Sendable, Equatable {
     case cutLink(Int, afterBytes: Int)
     /// The coordinator's side of the agent's connection is closed; the agent is not told.
     case halfOpenLink(Int)
+    /// The agent's data directory (model cache, window spool) has no room left until `lasting` ends.
+    case fillAgentDisk(Int, lasting: Duration)
 
     /// The kinds, as the campaign counts and prints them.
     public enum Kind: String, Sendable, CaseIterable {
@@ -33,6 +35,7 @@ public enum Fault: Sendable, Equatable {
         case stall = "stall"
         case cut = "connection cut mid-stream"
         case halfOpen = "half-open connection"
+        case agentDiskFull = "agent disk full"
     }
 
     /// What a fault occupies while it lasts: the schedule never puts two faults on one target at once,
@@ -41,6 +44,7 @@ public enum Fault: Sendable, Equatable {
         case coordinatorProcess
         case agentProcess(Int)
         case agentLink(Int)
+        case agentDisk(Int)
     }
 
     public var kind: Kind {
@@ -56,6 +60,7 @@ public enum Fault: Sendable, Equatable {
         case .stallLink: .stall
         case .cutLink: .cut
         case .halfOpenLink: .halfOpen
+        case .fillAgentDisk: .agentDiskFull
         }
     }
 
@@ -64,7 +69,7 @@ public enum Fault: Sendable, Equatable {
         switch self {
         case .killAgent(_, let time), .pauseAgent(_, let time), .killCoordinator(let time), .pauseCoordinator(let time),
             .partitionAgent(_, let time), .partitionFleet(let time), .delayLink(_, _, _, let time), .throttleLink(_, _, let time),
-            .stallLink(_, let time):
+            .stallLink(_, let time), .fillAgentDisk(_, let time):
             time
         case .cutLink, .halfOpenLink:
             .zero
@@ -79,6 +84,7 @@ public enum Fault: Sendable, Equatable {
             .cutLink(let agent, _), .halfOpenLink(let agent):
             [.agentLink(agent)]
         case .partitionFleet: (0..<agents).map(Target.agentLink)
+        case .fillAgentDisk(let agent, _): [.agentDisk(agent)]
         }
     }
 }
@@ -99,6 +105,7 @@ extension Fault: CustomStringConvertible {
         case .stallLink(let agent, let time): return "agent-\(agent + 1) link: stall for \(ms(time))"
         case .cutLink(let agent, let bytes): return "agent-\(agent + 1) link: cut after \(bytes) bytes"
         case .halfOpenLink(let agent): return "agent-\(agent + 1) link: half-open"
+        case .fillAgentDisk(let agent, let time): return "agent-\(agent + 1) disk full for \(ms(time))"
         }
     }
 }

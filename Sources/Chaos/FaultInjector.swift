@@ -38,6 +38,7 @@ actor FaultInjector {
         case .stallLink(let agent, let time): fleet.proxies[agent].stall(for: time)
         case .cutLink(let agent, let bytes): try? fleet.proxies[agent].cut(afterBytes: bytes)
         case .halfOpenLink(let agent): try? fleet.proxies[agent].halfOpen()
+        case .fillAgentDisk(let agent, _): fleet.disks[agent].fill()
         }
     }
 
@@ -50,6 +51,7 @@ actor FaultInjector {
         case .partitionAgent(let agent, _): fleet.proxies[agent].heal()
         case .partitionFleet: for proxy in fleet.proxies { proxy.heal() }
         case .delayLink(let agent, _, _, _), .throttleLink(let agent, _, _): fleet.proxies[agent].clearFaults()
+        case .fillAgentDisk(let agent, _): fleet.disks[agent].empty()
         case .stallLink, .cutLink, .halfOpenLink: break
         }
     }
@@ -72,6 +74,7 @@ actor FaultInjector {
             proxy.heal()
             proxy.clearFaults()
         }
+        for disk in fleet.disks { disk.empty() }
     }
 
     private func sigkill(_ name: String) {

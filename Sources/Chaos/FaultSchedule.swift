@@ -34,7 +34,7 @@ public struct FaultSchedule: Sendable, Equatable {
     /// whole fleet.
     static let weights: [(Fault.Kind, Int)] = [
         (.agentKill, 10), (.agentPause, 10), (.coordinatorKill, 3), (.coordinatorPause, 3), (.agentPartition, 10),
-        (.fleetPartition, 2), (.latency, 14), (.bandwidth, 10), (.stall, 12), (.cut, 14), (.halfOpen, 10),
+        (.fleetPartition, 2), (.latency, 14), (.bandwidth, 10), (.stall, 12), (.cut, 14), (.halfOpen, 10), (.agentDiskFull, 8),
     ]
 
     /// A target rests this long after a fault ends before the next one may start on it.
@@ -89,6 +89,7 @@ public struct FaultSchedule: Sendable, Equatable {
         case .stall: return .stallLink(agent, lasting: millis(100...3000))
         case .cut: return .cutLink(agent, afterBytes: Int.random(in: 0...4096, using: &random))
         case .halfOpen: return .halfOpenLink(agent)
+        case .agentDiskFull: return .fillAgentDisk(agent, lasting: millis(500...8000))
         }
     }
 
@@ -121,6 +122,7 @@ extension Fault {
         case .delayLink(let agent, let latency, let jitter, _): return .delayLink(agent, latency: latency, jitter: jitter, lasting: time)
         case .throttleLink(let agent, let rate, _): return .throttleLink(agent, bytesPerSecond: rate, lasting: time)
         case .stallLink(let agent, _): return .stallLink(agent, lasting: time)
+        case .fillAgentDisk(let agent, _): return .fillAgentDisk(agent, lasting: time)
         case .cutLink, .halfOpenLink: return self
         }
     }

@@ -22,24 +22,9 @@ public struct FleetLayout: Sendable {
     public func spool(_ id: String) -> URL { agentDirectory(id).appendingPathComponent("data/spool.sqlite") }
     public func log(_ name: String) -> URL { logs.appendingPathComponent("\(name).log") }
 
-    public struct PKIError: Error, CustomStringConvertible {
-        public let description: String
-    }
-
     /// Runs `Deploy/pki/make-pki.sh` for the coordinator and these agents (keeps an existing CA).
     public func makePKI(script: URL, agents: [String], caName: String? = nil) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [script.path, pki.path] + (caName.map { ["--ca-name", $0] } ?? []) + agents
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw PKIError(description: "\(script.path) failed (exit \(process.terminationStatus)):\n\(text)")
-        }
+        try ToolRun.output(of: "/bin/bash", [script.path, pki.path] + (caName.map { ["--ca-name", $0] } ?? []) + agents)
     }
 
     public struct CoordinatorSettings: Sendable {

@@ -48,5 +48,7 @@ final class FaultScheduleTests: XCTestCase {
             "\(Fault.delayLink(0, latency: .milliseconds(40), jitter: .milliseconds(10), lasting: .seconds(2)))",
             "agent-1 link: latency 40 ms + jitter 10 ms for 2000 ms")
         XCTAssertEqual(Fault.partitionFleet(lasting: .seconds(1)).targets(agents: 3), [.agentLink(0), .agentLink(1), .agentLink(2)])
+        XCTAssertEqual("\(Fault.fillAgentDisk(1, lasting: .seconds(3)))", "agent-2 disk full for 3000 ms")
+        XCTAssertEqual(Fault.fillAgentDisk(1, lasting: .seconds(3)).targets(agents: 3), [.agentDisk(1)])
     }
 }
