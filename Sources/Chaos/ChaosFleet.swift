@@ -15,43 +15,51 @@ final class ChaosFleet: @unchecked Sendable {
     /// `proxies[i]` carries agent `agentIDs[i]`'s link.
     let proxies: [FaultProxy]
     /// `disks[i]` holds agent `agentIDs[i]`'s data directory.
-    let disks: [AgentDisk]
+    let disks: [FillableDisk]
+    /// Holds the coordinator's ledger and model store.
+    let coordinatorDisk: FillableDisk
     let admin: AdminClient
 
-    private init(local: LocalFleet, agentIDs: [String], proxies: [FaultProxy], disks: [AgentDisk], admin: AdminClient) {
+    private init(
+        local: LocalFleet, agentIDs: [String], proxies: [FaultProxy], disks: [FillableDisk], coordinatorDisk: FillableDisk,
+        admin: AdminClient
+    ) {
         self.local = local
         self.agentIDs = agentIDs
         self.proxies = proxies
         self.disks = disks
+        self.coordinatorDisk = coordinatorDisk
         self.admin = admin
     }
 
     /// Starts the coordinator with `settings` (which must serve the admin API), one proxy per agent in
-    /// front of it, then the agents, each with its data directory on a disk of its own, and waits
-    /// until every agent is connected.
+    /// front of it, then the agents; each daemon keeps its state on a disk of its own. Waits until
+    /// every agent is connected.
     static func start(
         layout: FleetLayout, executables: URL, settings: FleetLayout.CoordinatorSettings, agentIDs: [String]
     ) async throws -> ChaosFleet {
         guard let adminPort = settings.adminPort else { throw CampaignError("the chaos fleet's coordinator needs its admin API") }
         let local = LocalFleet(layout: layout, executables: executables)
         var proxies: [FaultProxy] = []
-        var disks: [AgentDisk] = []
+        var disks: [FillableDisk] = []
         do {
-            for id in agentIDs {
-                do {
-                    disks.append(try AgentDisk.mount(at: layout.agentDirectory(id).appendingPathComponent("data")))
-                } catch {
-                    throw CampaignError("an agent's disk for disk-full faults: \(error) (mounting a tmpfs needs root)")
+            do {
+                for directory in [layout.coordinatorDirectory] + agentIDs.map({ layout.agentDirectory($0).appendingPathComponent("data") }) {
+                    disks.append(try FillableDisk.mount(at: directory))
                 }
+            } catch {
+                throw CampaignError("a daemon's disk for disk-full faults: \(error) (mounting a tmpfs needs root)")
             }
             try local.startCoordinator(settings)
             for id in agentIDs {
-                let proxy = try await FaultProxy.start(forwardingTo: "127.0.0.1", port: settings.port)
+                // On a port of FreePort's, not the kernel's pick: that could be one handed out to a
+                // daemon still starting.
+                let proxy = try await FaultProxy.start(forwardingTo: "127.0.0.1", port: settings.port, listenPort: try FreePort.allocate())
                 proxies.append(proxy)
                 try local.startAgent(id, through: proxy.port)
             }
             let fleet = ChaosFleet(
-                local: local, agentIDs: agentIDs, proxies: proxies, disks: disks,
+                local: local, agentIDs: agentIDs, proxies: proxies, disks: Array(disks.dropFirst()), coordinatorDisk: disks[0],
                 admin: try AdminClient(operatorOf: layout, adminPort: adminPort))
             try await fleet.admin.waitForConnectedAgents(agentIDs.count, timeout: .seconds(120), check: local.checkAlive)
             return fleet
@@ -75,12 +83,12 @@ final class ChaosFleet: @unchecked Sendable {
         if name == Self.coordinatorName { try local.restartCoordinator() } else { try local.startAgent(name) }
     }
 
-    /// SIGTERM to every process, then the proxies; the agents' disks are unmounted with their
+    /// SIGTERM to every process, then the proxies; the daemons' disks are unmounted with their
     /// contents kept in place.
     func stop() async throws {
         await local.stop()
         for proxy in proxies { await proxy.stop() }
-        for disk in disks { try disk.unmount() }
+        for disk in [coordinatorDisk] + disks { try disk.unmount() }
     }
 }
 

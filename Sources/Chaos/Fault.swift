@@ -21,6 +21,8 @@ public enum Fault: Sendable, Equatable {
     case halfOpenLink(Int)
     /// The agent's data directory (model cache, window spool) has no room left until `lasting` ends.
     case fillAgentDisk(Int, lasting: Duration)
+    /// The coordinator's directory (ledger, model store) has no room left until `lasting` ends.
+    case fillCoordinatorDisk(lasting: Duration)
 
     /// The kinds, as the campaign counts and prints them.
     public enum Kind: String, Sendable, CaseIterable {
@@ -36,6 +38,7 @@ public enum Fault: Sendable, Equatable {
         case cut = "connection cut mid-stream"
         case halfOpen = "half-open connection"
         case agentDiskFull = "agent disk full"
+        case coordinatorDiskFull = "coordinator disk full"
     }
 
     /// What a fault occupies while it lasts: the schedule never puts two faults on one target at once,
@@ -45,6 +48,7 @@ public enum Fault: Sendable, Equatable {
         case agentProcess(Int)
         case agentLink(Int)
         case agentDisk(Int)
+        case coordinatorDisk
     }
 
     public var kind: Kind {
@@ -61,6 +65,7 @@ public enum Fault: Sendable, Equatable {
         case .cutLink: .cut
         case .halfOpenLink: .halfOpen
         case .fillAgentDisk: .agentDiskFull
+        case .fillCoordinatorDisk: .coordinatorDiskFull
         }
     }
 
@@ -69,7 +74,7 @@ public enum Fault: Sendable, Equatable {
         switch self {
         case .killAgent(_, let time), .pauseAgent(_, let time), .killCoordinator(let time), .pauseCoordinator(let time),
             .partitionAgent(_, let time), .partitionFleet(let time), .delayLink(_, _, _, let time), .throttleLink(_, _, let time),
-            .stallLink(_, let time), .fillAgentDisk(_, let time):
+            .stallLink(_, let time), .fillAgentDisk(_, let time), .fillCoordinatorDisk(let time):
             time
         case .cutLink, .halfOpenLink:
             .zero
@@ -85,6 +90,7 @@ public enum Fault: Sendable, Equatable {
             [.agentLink(agent)]
         case .partitionFleet: (0..<agents).map(Target.agentLink)
         case .fillAgentDisk(let agent, _): [.agentDisk(agent)]
+        case .fillCoordinatorDisk: [.coordinatorDisk]
         }
     }
 }
@@ -106,6 +112,7 @@ extension Fault: CustomStringConvertible {
         case .cutLink(let agent, let bytes): return "agent-\(agent + 1) link: cut after \(bytes) bytes"
         case .halfOpenLink(let agent): return "agent-\(agent + 1) link: half-open"
         case .fillAgentDisk(let agent, let time): return "agent-\(agent + 1) disk full for \(ms(time))"
+        case .fillCoordinatorDisk(let time): return "coordinator disk full for \(ms(time))"
         }
     }
 }

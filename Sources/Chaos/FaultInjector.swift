@@ -39,6 +39,7 @@ actor FaultInjector {
         case .cutLink(let agent, let bytes): try? fleet.proxies[agent].cut(afterBytes: bytes)
         case .halfOpenLink(let agent): try? fleet.proxies[agent].halfOpen()
         case .fillAgentDisk(let agent, _): fleet.disks[agent].fill()
+        case .fillCoordinatorDisk: fleet.coordinatorDisk.fill()
         }
     }
 
@@ -52,6 +53,7 @@ actor FaultInjector {
         case .partitionFleet: for proxy in fleet.proxies { proxy.heal() }
         case .delayLink(let agent, _, _, _), .throttleLink(let agent, _, _): fleet.proxies[agent].clearFaults()
         case .fillAgentDisk(let agent, _): fleet.disks[agent].empty()
+        case .fillCoordinatorDisk: fleet.coordinatorDisk.empty()
         case .stallLink, .cutLink, .halfOpenLink: break
         }
     }
@@ -74,7 +76,7 @@ actor FaultInjector {
             proxy.heal()
             proxy.clearFaults()
         }
-        for disk in fleet.disks { disk.empty() }
+        for disk in fleet.disks + [fleet.coordinatorDisk] { disk.empty() }
     }
 
     private func sigkill(_ name: String) {

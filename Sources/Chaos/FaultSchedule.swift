@@ -35,6 +35,7 @@ public struct FaultSchedule: Sendable, Equatable {
     static let weights: [(Fault.Kind, Int)] = [
         (.agentKill, 10), (.agentPause, 10), (.coordinatorKill, 3), (.coordinatorPause, 3), (.agentPartition, 10),
         (.fleetPartition, 2), (.latency, 14), (.bandwidth, 10), (.stall, 12), (.cut, 14), (.halfOpen, 10), (.agentDiskFull, 8),
+        (.coordinatorDiskFull, 3),
     ]
 
     /// A target rests this long after a fault ends before the next one may start on it.
@@ -90,6 +91,7 @@ public struct FaultSchedule: Sendable, Equatable {
         case .cut: return .cutLink(agent, afterBytes: Int.random(in: 0...4096, using: &random))
         case .halfOpen: return .halfOpenLink(agent)
         case .agentDiskFull: return .fillAgentDisk(agent, lasting: millis(500...8000))
+        case .coordinatorDiskFull: return .fillCoordinatorDisk(lasting: millis(500...5000))
         }
     }
 
@@ -123,6 +125,7 @@ extension Fault {
         case .throttleLink(let agent, let rate, _): return .throttleLink(agent, bytesPerSecond: rate, lasting: time)
         case .stallLink(let agent, _): return .stallLink(agent, lasting: time)
         case .fillAgentDisk(let agent, _): return .fillAgentDisk(agent, lasting: time)
+        case .fillCoordinatorDisk: return .fillCoordinatorDisk(lasting: time)
         case .cutLink, .halfOpenLink: return self
         }
     }

@@ -1,11 +1,13 @@
 import Foundation
 import Operations
 
-/// An agent's data directory (its model cache and window spool) on a small tmpfs of its own, so a
-/// campaign can fill the disk under a running agent and empty it again. Mounting needs root (or
-/// CAP_SYS_ADMIN); where it is refused, `mount` throws with the system's message.
-final class AgentDisk: Sendable {
-    /// Room for the campaign's models (under 1 MB) and a spool of thousands of windows.
+/// A daemon's state directory (an agent's model cache and window spool, the coordinator's ledger
+/// and model store) on a small tmpfs of its own, so a campaign can fill the disk under a running
+/// process and empty it again. Mounting needs root (or CAP_SYS_ADMIN); where it is refused, `mount`
+/// throws with the system's message.
+final class FillableDisk: Sendable {
+    /// Room for the campaign's models (under 1 MB), a spool of thousands of windows, and a ledger of
+    /// a long campaign.
     static let size = "64m"
 
     let directory: URL
@@ -16,10 +18,10 @@ final class AgentDisk: Sendable {
     }
 
     /// Mounts a tmpfs at `directory`, created if missing.
-    static func mount(at directory: URL) throws -> AgentDisk {
+    static func mount(at directory: URL) throws -> FillableDisk {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try ToolRun.output(of: "/bin/mount", ["-t", "tmpfs", "-o", "size=\(size),mode=0700", "tmpfs", directory.path])
-        return AgentDisk(directory: directory)
+        return FillableDisk(directory: directory)
     }
 
     /// Writes a filler file until the file system refuses more; returns the bytes written.
