@@ -13,9 +13,11 @@ public enum AgentApp {
     public static let version = "0.1.0"
 
     /// `releaseFreedMemory` hands freed heap memory back to the system after each model load (the
-    /// executable's choice, as it chose to keep freed memory; a no-op by default).
+    /// executable's choice, as it chose to keep freed memory; a no-op by default). `clock` is the
+    /// calendar time the agent acts on (certificates, signed-metadata expiry, window times).
     public static func build(
-        configuration: AgentConfiguration, logger: Logger, releaseFreedMemory: @escaping @Sendable () -> Void = {}
+        configuration: AgentConfiguration, logger: Logger, releaseFreedMemory: @escaping @Sendable () -> Void = {},
+        clock: WallClock = .system
     ) throws -> ServiceGroup {
         let state = ServingState()
         let queue = ShadowQueue(capacity: configuration.shadowQueueCapacity)
@@ -25,9 +27,9 @@ public enum AgentApp {
         let metrics = AgentMetrics()
         let gate = SignedAssignmentGate(
             keys: try TrustedSigningKeys(pemFiles: configuration.signingKeyFiles),
-            acceptedVersion: try HighWaterMarkFile(path: "\(configuration.dataDir)/accepted-assignment-version"))
+            acceptedVersion: try HighWaterMarkFile(path: "\(configuration.dataDir)/accepted-assignment-version"), clock: clock)
 
-        let tls = try DaemonTLS(configuration.tls, logger: logger)
+        let tls = try DaemonTLS(configuration.tls, logger: logger, clock: clock)
         let link = CoordinatorLink(
             configuration: configuration, tls: try tls.clientContext(), verification: tls.verification,
             session: LinkSession(
@@ -37,7 +39,7 @@ public enum AgentApp {
             logger: logger)
         let shadow = ShadowRunner(
             queue: queue, state: state, spool: spool, notifier: notifier, noiseFloorRate: configuration.noiseFloorRate,
-            metrics: metrics, logger: logger)
+            metrics: metrics, logger: logger, clock: clock)
 
         let router = Router()
         InferenceRoutes(state: state, queue: queue, metrics: metrics).register(on: router)

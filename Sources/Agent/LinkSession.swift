@@ -171,15 +171,24 @@ struct LinkSession {
         let assignment: Assignment
         do {
             assignment = try gate.admit(received)
-        } catch {
+        } catch let refusal as AssignmentSigning.Refusal {
             metrics.assignmentsRefused.increment()
-            logger.error("assignment refused", metadata: ["assignment": "\(received.assignmentID)", "reason": "\(error)"])
+            logger.error("assignment refused", metadata: ["assignment": "\(received.assignmentID)", "reason": "\(refusal)"])
             return try await reports.send(.with {
                 $0.assignmentID = received.assignmentID
-                $0.version = (error as? AssignmentSigning.Refusal)?.version ?? 0
+                $0.version = refusal.version
                 $0.event = .refused
-                $0.reason = "\(error)"
+                $0.reason = "\(refusal)"
             })
+        } catch {
+            // Not a refusal: the agent could not record the version it accepted (its disk full, say).
+            // The coordinator sends an assignment once per change, so dropping it would leave the
+            // agent on the previous one for good; ending the session makes the coordinator send it
+            // again once the agent is back.
+            logger.error("assignment could not be recorded; reconnecting to receive it again", metadata: [
+                "assignment": "\(received.assignmentID)", "error": "\(error)",
+            ])
+            throw error
         }
         logger.info("assignment received", metadata: [
             "assignment": "\(assignment.assignmentID)", "model": "\(assignment.modelName)", "mode": "\(assignment.mode)",
@@ -314,7 +323,7 @@ struct LinkSession {
     private func refuseExpiredDownload(of assignment: Assignment, reports: SignedMetadataReports) async throws {
         let reason = AssignmentSigning.Refusal.expired(
             assignmentID: assignment.assignmentID, version: assignment.version, expiredAtMillis: assignment.expiresAtMs,
-            nowMillis: SignedAssignmentGate.nowMillis)
+            nowMillis: gate.clock.nowMillis)
         metrics.assignmentsRefused.increment()
         logger.error("download stopped", metadata: ["assignment": "\(assignment.assignmentID)", "reason": "\(reason)"])
         try await reports.send(.with {
@@ -353,7 +362,7 @@ struct LinkSession {
     private func sendHeartbeats(_ outbound: NIOAsyncChannelOutboundWriter<Envelope>, every interval: Duration) async throws {
         while true {
             try await Task.sleep(for: interval)
-            try await outbound.write(Envelope(.heartbeat(.with { $0.sentAtMs = UInt64(Date().timeIntervalSince1970 * 1000) })))
+            try await outbound.write(Envelope(.heartbeat(.with { $0.sentAtMs = gate.clock.nowMillis })))
         }
     }
 

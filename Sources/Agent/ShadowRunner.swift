@@ -18,6 +18,8 @@ struct ShadowRunner: Service {
     let noiseFloorRate: Double
     let metrics: AgentMetrics
     let logger: Logger
+    /// What the windows' sample times are read from.
+    var clock = WallClock.system
     /// Sealed windows held in memory while the spool cannot store them.
     var backlogCapacity = 1_000
 
@@ -116,7 +118,7 @@ struct ShadowRunner: Service {
             ])
             return
         }
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let now = Int64(clock.nowMillis)
         for (row, pair) in samples.enumerated() {
             aggregator.add(
                 reference: pair.reference, candidate: pair.candidate,

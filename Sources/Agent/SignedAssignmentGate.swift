@@ -13,6 +13,8 @@ import Synchronization
 /// reconnects.
 final class SignedAssignmentGate: Sendable {
     let keys: TrustedSigningKeys
+    /// What expiry is judged by.
+    let clock: WallClock
     private let acceptedVersion: HighWaterMarkFile
     private let serving = Mutex<ServingMetadata?>(nil)
 
@@ -23,26 +25,27 @@ final class SignedAssignmentGate: Sendable {
         var reported = false
     }
 
-    init(keys: TrustedSigningKeys, acceptedVersion: HighWaterMarkFile) {
+    init(keys: TrustedSigningKeys, acceptedVersion: HighWaterMarkFile, clock: WallClock = .system) {
         self.keys = keys
         self.acceptedVersion = acceptedVersion
+        self.clock = clock
     }
 
     var requiresSignatures: Bool { !keys.isEmpty }
 
     /// The signed assignment to act on, its version now the highest accepted (durably); throws the
     /// refusal, which names what was wrong.
-    func admit(_ assignment: Assignment, nowMillis: UInt64 = SignedAssignmentGate.nowMillis) throws -> Assignment {
+    func admit(_ assignment: Assignment, nowMillis: UInt64? = nil) throws -> Assignment {
         guard requiresSignatures else { return assignment }
         let metadata = try AssignmentSigning.verify(assignment, trusting: keys)
-        try AssignmentSigning.checkFreshness(metadata, highestAccepted: acceptedVersion.value, nowMillis: nowMillis)
+        try AssignmentSigning.checkFreshness(metadata, highestAccepted: acceptedVersion.value, nowMillis: nowMillis ?? clock.nowMillis)
         try acceptedVersion.raise(to: metadata.version)
         return metadata
     }
 
     /// Whether a download for `assignment` must stop: its signed metadata has expired.
-    func hasExpired(_ assignment: Assignment, nowMillis: UInt64 = SignedAssignmentGate.nowMillis) -> Bool {
-        assignment.hasExpiresAtMs && nowMillis >= assignment.expiresAtMs
+    func hasExpired(_ assignment: Assignment, nowMillis: UInt64? = nil) -> Bool {
+        assignment.hasExpiresAtMs && (nowMillis ?? clock.nowMillis) >= assignment.expiresAtMs
     }
 
     /// Notes the signed metadata of the assignment serving now (or its renewal).
@@ -54,8 +57,9 @@ final class SignedAssignmentGate: Sendable {
     }
 
     /// The serving assignment whose metadata has expired, once per expiry: what to report.
-    func expiredWhileServing(nowMillis: UInt64 = SignedAssignmentGate.nowMillis) -> SignedMetadataReport? {
-        serving.withLock { metadata in
+    func expiredWhileServing(nowMillis: UInt64? = nil) -> SignedMetadataReport? {
+        let nowMillis = nowMillis ?? clock.nowMillis
+        return serving.withLock { metadata in
             guard var current = metadata, !current.reported, nowMillis >= current.expiresAtMillis else { return nil }
             current.reported = true
             metadata = current
@@ -68,6 +72,4 @@ final class SignedAssignmentGate: Sendable {
             }
         }
     }
-
-    static var nowMillis: UInt64 { UInt64(Date().timeIntervalSince1970 * 1000) }
 }

@@ -18,23 +18,26 @@ final class ChaosFleet: @unchecked Sendable {
     let disks: [FillableDisk]
     /// Holds the coordinator's ledger and model store.
     let coordinatorDisk: FillableDisk
+    /// `clocks[i]` steps agent `agentIDs[i]`'s wall clock.
+    let clocks: [AgentClock]
     let admin: AdminClient
 
     private init(
         local: LocalFleet, agentIDs: [String], proxies: [FaultProxy], disks: [FillableDisk], coordinatorDisk: FillableDisk,
-        admin: AdminClient
+        clocks: [AgentClock], admin: AdminClient
     ) {
         self.local = local
         self.agentIDs = agentIDs
         self.proxies = proxies
         self.disks = disks
         self.coordinatorDisk = coordinatorDisk
+        self.clocks = clocks
         self.admin = admin
     }
 
     /// Starts the coordinator with `settings` (which must serve the admin API), one proxy per agent in
-    /// front of it, then the agents; each daemon keeps its state on a disk of its own. Waits until
-    /// every agent is connected.
+    /// front of it, then the agents; each daemon keeps its state on a disk of its own, and each agent
+    /// reads a wall clock the campaign can step. Waits until every agent is connected.
     static func start(
         layout: FleetLayout, executables: URL, settings: FleetLayout.CoordinatorSettings, agentIDs: [String]
     ) async throws -> ChaosFleet {
@@ -50,17 +53,18 @@ final class ChaosFleet: @unchecked Sendable {
             } catch {
                 throw CampaignError("a daemon's disk for disk-full faults: \(error) (mounting a tmpfs needs root)")
             }
+            let clocks = try agentIDs.map { try AgentClock(offsetFile: layout.root.appendingPathComponent("clocks/\($0).offset")) }
             try local.startCoordinator(settings)
-            for id in agentIDs {
+            for (id, clock) in zip(agentIDs, clocks) {
                 // On a port of FreePort's, not the kernel's pick: that could be one handed out to a
                 // daemon still starting.
                 let proxy = try await FaultProxy.start(forwardingTo: "127.0.0.1", port: settings.port, listenPort: try FreePort.allocate())
                 proxies.append(proxy)
-                try local.startAgent(id, through: proxy.port)
+                try local.startAgent(id, through: proxy.port, environment: clock.environment)
             }
             let fleet = ChaosFleet(
                 local: local, agentIDs: agentIDs, proxies: proxies, disks: Array(disks.dropFirst()), coordinatorDisk: disks[0],
-                admin: try AdminClient(operatorOf: layout, adminPort: adminPort))
+                clocks: clocks, admin: try AdminClient(operatorOf: layout, adminPort: adminPort))
             try await fleet.admin.waitForConnectedAgents(agentIDs.count, timeout: .seconds(120), check: local.checkAlive)
             return fleet
         } catch {

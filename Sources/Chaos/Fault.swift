@@ -23,6 +23,8 @@ public enum Fault: Sendable, Equatable {
     case fillAgentDisk(Int, lasting: Duration)
     /// The coordinator's directory (ledger, model store) has no room left until `lasting` ends.
     case fillCoordinatorDisk(lasting: Duration)
+    /// The agent's wall clock steps `bySeconds` ahead (behind when negative), and back after `lasting`.
+    case jumpAgentClock(Int, bySeconds: Int, lasting: Duration)
 
     /// The kinds, as the campaign counts and prints them.
     public enum Kind: String, Sendable, CaseIterable {
@@ -39,6 +41,7 @@ public enum Fault: Sendable, Equatable {
         case halfOpen = "half-open connection"
         case agentDiskFull = "agent disk full"
         case coordinatorDiskFull = "coordinator disk full"
+        case clockJump = "agent clock jump"
     }
 
     /// What a fault occupies while it lasts: the schedule never puts two faults on one target at once,
@@ -49,6 +52,7 @@ public enum Fault: Sendable, Equatable {
         case agentLink(Int)
         case agentDisk(Int)
         case coordinatorDisk
+        case agentClock(Int)
     }
 
     public var kind: Kind {
@@ -66,6 +70,7 @@ public enum Fault: Sendable, Equatable {
         case .halfOpenLink: .halfOpen
         case .fillAgentDisk: .agentDiskFull
         case .fillCoordinatorDisk: .coordinatorDiskFull
+        case .jumpAgentClock: .clockJump
         }
     }
 
@@ -74,7 +79,7 @@ public enum Fault: Sendable, Equatable {
         switch self {
         case .killAgent(_, let time), .pauseAgent(_, let time), .killCoordinator(let time), .pauseCoordinator(let time),
             .partitionAgent(_, let time), .partitionFleet(let time), .delayLink(_, _, _, let time), .throttleLink(_, _, let time),
-            .stallLink(_, let time), .fillAgentDisk(_, let time), .fillCoordinatorDisk(let time):
+            .stallLink(_, let time), .fillAgentDisk(_, let time), .fillCoordinatorDisk(let time), .jumpAgentClock(_, _, let time):
             time
         case .cutLink, .halfOpenLink:
             .zero
@@ -91,6 +96,7 @@ public enum Fault: Sendable, Equatable {
         case .partitionFleet: (0..<agents).map(Target.agentLink)
         case .fillAgentDisk(let agent, _): [.agentDisk(agent)]
         case .fillCoordinatorDisk: [.coordinatorDisk]
+        case .jumpAgentClock(let agent, _, _): [.agentClock(agent)]
         }
     }
 }
@@ -113,6 +119,8 @@ extension Fault: CustomStringConvertible {
         case .halfOpenLink(let agent): return "agent-\(agent + 1) link: half-open"
         case .fillAgentDisk(let agent, let time): return "agent-\(agent + 1) disk full for \(ms(time))"
         case .fillCoordinatorDisk(let time): return "coordinator disk full for \(ms(time))"
+        case .jumpAgentClock(let agent, let seconds, let time):
+            return "agent-\(agent + 1) clock \(seconds >= 0 ? "+" : "")\(seconds) s for \(ms(time))"
         }
     }
 }

@@ -40,6 +40,7 @@ actor FaultInjector {
         case .halfOpenLink(let agent): try? fleet.proxies[agent].halfOpen()
         case .fillAgentDisk(let agent, _): fleet.disks[agent].fill()
         case .fillCoordinatorDisk: fleet.coordinatorDisk.fill()
+        case .jumpAgentClock(let agent, let seconds, _): moveClock(agent) { try $0.jump(bySeconds: seconds) }
         }
     }
 
@@ -54,6 +55,7 @@ actor FaultInjector {
         case .delayLink(let agent, _, _, _), .throttleLink(let agent, _, _): fleet.proxies[agent].clearFaults()
         case .fillAgentDisk(let agent, _): fleet.disks[agent].empty()
         case .fillCoordinatorDisk: fleet.coordinatorDisk.empty()
+        case .jumpAgentClock(let agent, _, _): moveClock(agent) { try $0.reset() }
         case .stallLink, .cutLink, .halfOpenLink: break
         }
     }
@@ -77,6 +79,15 @@ actor FaultInjector {
             proxy.clearFaults()
         }
         for disk in fleet.disks + [fleet.coordinatorDisk] { disk.empty() }
+        for agent in fleet.clocks.indices { moveClock(agent) { try $0.reset() } }
+    }
+
+    private func moveClock(_ agent: Int, _ move: (AgentClock) throws -> Void) {
+        do {
+            try move(fleet.clocks[agent])
+        } catch {
+            failures.append("could not move \(fleet.agentID(agent))'s clock: \(error)")
+        }
     }
 
     private func sigkill(_ name: String) {

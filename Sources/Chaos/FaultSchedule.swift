@@ -35,7 +35,7 @@ public struct FaultSchedule: Sendable, Equatable {
     static let weights: [(Fault.Kind, Int)] = [
         (.agentKill, 10), (.agentPause, 10), (.coordinatorKill, 3), (.coordinatorPause, 3), (.agentPartition, 10),
         (.fleetPartition, 2), (.latency, 14), (.bandwidth, 10), (.stall, 12), (.cut, 14), (.halfOpen, 10), (.agentDiskFull, 8),
-        (.coordinatorDiskFull, 3),
+        (.coordinatorDiskFull, 3), (.clockJump, 8),
     ]
 
     /// A target rests this long after a fault ends before the next one may start on it.
@@ -92,6 +92,12 @@ public struct FaultSchedule: Sendable, Equatable {
         case .halfOpen: return .halfOpenLink(agent)
         case .agentDiskFull: return .fillAgentDisk(agent, lasting: millis(500...8000))
         case .coordinatorDiskFull: return .fillCoordinatorDisk(lasting: millis(500...5000))
+        case .clockJump:
+            // Back by up to 10 minutes (to before the campaign's certificates were issued), or ahead
+            // by up to an hour (well within a signed assignment's lifetime): the steps NTP makes.
+            let back = Bool.random(using: &random)
+            let seconds = back ? -Int.random(in: 60...600, using: &random) : Int.random(in: 60...3600, using: &random)
+            return .jumpAgentClock(agent, bySeconds: seconds, lasting: millis(1000...10000))
         }
     }
 
@@ -126,6 +132,7 @@ extension Fault {
         case .stallLink(let agent, _): return .stallLink(agent, lasting: time)
         case .fillAgentDisk(let agent, _): return .fillAgentDisk(agent, lasting: time)
         case .fillCoordinatorDisk: return .fillCoordinatorDisk(lasting: time)
+        case .jumpAgentClock(let agent, let seconds, _): return .jumpAgentClock(agent, bySeconds: seconds, lasting: time)
         case .cutLink, .halfOpenLink: return self
         }
     }

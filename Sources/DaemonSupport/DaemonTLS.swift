@@ -14,9 +14,10 @@ public struct DaemonTLS: Sendable {
     public let verification: PeerVerification
     public let reloader: TimedCertificateReloader
 
-    public init(_ files: TLSFiles, logger: Logger) throws {
+    /// `clock` is what certificate validity is judged by.
+    public init(_ files: TLSFiles, logger: Logger, clock: WallClock = .system) throws {
         self.files = files
-        self.verification = try PeerVerification(files, logger: logger)
+        self.verification = try PeerVerification(files, logger: logger, now: clock.now)
         self.reloader = try FleetTLS.certificateReloader(files, every: Self.reloadInterval, logger: logger)
     }
 

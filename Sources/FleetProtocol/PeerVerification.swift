@@ -85,7 +85,7 @@ public final class PeerVerification: Sendable {
     }
 
     private func callback(for channel: any Channel, _ check: PeerCertificateCheck) -> NIOSSLCustomVerificationCallback {
-        { [logger, openPeers] presented, promise in
+        { [logger, openPeers, now] presented, promise in
             let chain: [Certificate]
             do {
                 chain = try presented.map { try Certificate(derEncoded: $0.toDERBytes()) }
@@ -96,7 +96,7 @@ public final class PeerVerification: Sendable {
             Task {
                 // Tracked before the revocation check, so a CRL reloaded meanwhile still reaches it.
                 if let leaf = chain.first { openPeers.add(channel, certificate: leaf) }
-                if let refusal = await check.refusal(of: chain, at: Date()) {
+                if let refusal = await check.refusal(of: chain, at: now()) {
                     Self.refuse(refusal, channel: channel, logger: logger, promise: promise)
                 } else {
                     promise.succeed(.certificateVerified)

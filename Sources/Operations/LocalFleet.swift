@@ -9,6 +9,7 @@ public final class LocalFleet: @unchecked Sendable {
     public private(set) var coordinator: ManagedProcess?
     public private(set) var agents: [String: ManagedProcess] = [:]
     public private(set) var agentURLs: [String: URL] = [:]
+    private var agentEnvironments: [String: [String: String]] = [:]
     /// Set by `startCoordinator`, or by a test that plays the coordinator itself.
     public var coordinatorPort = 0
 
@@ -38,11 +39,15 @@ public final class LocalFleet: @unchecked Sendable {
         try startCoordinator(settings)
     }
 
-    /// Starts (or restarts, keeping its port, labels, cache and spool) the agent `id`. It reaches the
-    /// coordinator on `coordinatorPort` unless `through` names another port (a proxy's, say); both
-    /// are read at the agent's first start only.
+    /// Starts (or restarts, keeping its port, labels, environment, cache and spool) the agent `id`. It
+    /// reaches the coordinator on `coordinatorPort` unless `through` names another port (a proxy's,
+    /// say); both are read at the agent's first start only. `environment` (the process's whole
+    /// environment; nil: this one's) is kept for restarts.
     @discardableResult
-    public func startAgent(_ id: String, labels: [String: String] = [:], through proxyPort: Int? = nil) throws -> URL {
+    public func startAgent(
+        _ id: String, labels: [String: String] = [:], through proxyPort: Int? = nil, environment: [String: String]? = nil
+    ) throws -> URL {
+        if let environment { agentEnvironments[id] = environment }
         let url: URL
         if let known = agentURLs[id] {
             url = known
@@ -55,7 +60,7 @@ public final class LocalFleet: @unchecked Sendable {
         }
         agents[id] = try ManagedProcess(
             name: id, executable: executables.appendingPathComponent("quantfleet-agent"),
-            arguments: ["--config", layout.agentConfig(id).path], logFile: layout.log(id))
+            arguments: ["--config", layout.agentConfig(id).path], logFile: layout.log(id), environment: agentEnvironments[id])
         return url
     }
 

@@ -2,6 +2,7 @@ import Agent
 import ArgumentParser
 import CHeapRetention
 import DaemonSupport
+import Foundation
 import Logging
 
 @main
@@ -26,7 +27,13 @@ struct AgentCommand: AsyncParsableCommand {
         let configuration = try AgentConfiguration.load(from: config)
         // Linking CHeapRetention kept freed tensor memory in the heap from start-up (see its header).
         logger.info("freed memory kept in the heap for the next inference", metadata: ["heap-retention": "\(qf_heap_retention_applied() == 1)"])
-        try await AgentApp.build(configuration: configuration, logger: logger, releaseFreedMemory: { qf_release_freed_memory() }).run()
+        // The proving ground's hook (`quantfleet chaos`): a file of seconds the agent's wall clock is moved by.
+        let clock = ProcessInfo.processInfo.environment["QUANTFLEET_WALL_CLOCK_OFFSET_FILE"].map {
+            WallClock.offset(file: URL(fileURLWithPath: $0))
+        } ?? .system
+        try await AgentApp.build(
+            configuration: configuration, logger: logger, releaseFreedMemory: { qf_release_freed_memory() }, clock: clock
+        ).run()
     }
 }
 

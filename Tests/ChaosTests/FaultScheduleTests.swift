@@ -50,5 +50,7 @@ final class FaultScheduleTests: XCTestCase {
         XCTAssertEqual(Fault.partitionFleet(lasting: .seconds(1)).targets(agents: 3), [.agentLink(0), .agentLink(1), .agentLink(2)])
         XCTAssertEqual("\(Fault.fillAgentDisk(1, lasting: .seconds(3)))", "agent-2 disk full for 3000 ms")
         XCTAssertEqual(Fault.fillAgentDisk(1, lasting: .seconds(3)).targets(agents: 3), [.agentDisk(1)])
+        XCTAssertEqual("\(Fault.jumpAgentClock(0, bySeconds: -300, lasting: .seconds(2)))", "agent-1 clock -300 s for 2000 ms")
+        XCTAssertEqual("\(Fault.jumpAgentClock(0, bySeconds: 900, lasting: .seconds(2)))", "agent-1 clock +900 s for 2000 ms")
     }
 }
