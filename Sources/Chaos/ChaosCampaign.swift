@@ -136,7 +136,9 @@ public struct ChaosCampaign: Sendable {
         violations += checked.violations
         return ChaosReport(
             seed: options.seed, duration: options.duration, agents: options.agents, rolloutID: rollout.id, schedule: schedule,
-            faultsInjected: await injector.started, windowsChecked: checked.windowsChecked, requestsAnswered: answered,
+            faultsInjected: await injector.started, faultsNotInjected: await injector.notInjected,
+            notInjectedReason: fleet.disksRefused,
+            windowsChecked: checked.windowsChecked, requestsAnswered: answered,
             rolloutState: state ?? "unknown (the coordinator did not answer)", violations: violations)
     }
 

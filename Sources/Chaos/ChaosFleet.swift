@@ -14,45 +14,38 @@ final class ChaosFleet: @unchecked Sendable {
     let agentIDs: [String]
     /// `proxies[i]` carries agent `agentIDs[i]`'s link.
     let proxies: [FaultProxy]
-    /// `disks[i]` holds agent `agentIDs[i]`'s data directory.
-    let disks: [FillableDisk]
-    /// Holds the coordinator's ledger and model store.
-    let coordinatorDisk: FillableDisk
+    /// The disks disk-full faults fill; nil where mounting one is refused (not root), with the reason.
+    let disks: Result<DaemonDisks, CampaignError>
     /// `clocks[i]` steps agent `agentIDs[i]`'s wall clock.
     let clocks: [AgentClock]
     let admin: AdminClient
 
     private init(
-        local: LocalFleet, agentIDs: [String], proxies: [FaultProxy], disks: [FillableDisk], coordinatorDisk: FillableDisk,
+        local: LocalFleet, agentIDs: [String], proxies: [FaultProxy], disks: Result<DaemonDisks, CampaignError>,
         clocks: [AgentClock], admin: AdminClient
     ) {
         self.local = local
         self.agentIDs = agentIDs
         self.proxies = proxies
         self.disks = disks
-        self.coordinatorDisk = coordinatorDisk
         self.clocks = clocks
         self.admin = admin
     }
 
     /// Starts the coordinator with `settings` (which must serve the admin API), one proxy per agent in
-    /// front of it, then the agents; each daemon keeps its state on a disk of its own, and each agent
-    /// reads a wall clock the campaign can step. Waits until every agent is connected.
+    /// front of it, then the agents; each daemon keeps its state on a disk of its own where mounting
+    /// one is allowed, and each agent reads a wall clock the campaign can step. Waits until every
+    /// agent is connected.
     static func start(
         layout: FleetLayout, executables: URL, settings: FleetLayout.CoordinatorSettings, agentIDs: [String]
     ) async throws -> ChaosFleet {
         guard let adminPort = settings.adminPort else { throw CampaignError("the chaos fleet's coordinator needs its admin API") }
         let local = LocalFleet(layout: layout, executables: executables)
         var proxies: [FaultProxy] = []
-        var disks: [FillableDisk] = []
+        let disks = DaemonDisks.mount(coordinator: layout.coordinatorDirectory, agents: agentIDs.map {
+            layout.agentDirectory($0).appendingPathComponent("data")
+        })
         do {
-            do {
-                for directory in [layout.coordinatorDirectory] + agentIDs.map({ layout.agentDirectory($0).appendingPathComponent("data") }) {
-                    disks.append(try FillableDisk.mount(at: directory))
-                }
-            } catch {
-                throw CampaignError("a daemon's disk for disk-full faults: \(error) (mounting a tmpfs needs root)")
-            }
             let clocks = try agentIDs.map { try AgentClock(offsetFile: layout.root.appendingPathComponent("clocks/\($0).offset")) }
             try local.startCoordinator(settings)
             for (id, clock) in zip(agentIDs, clocks) {
@@ -63,19 +56,24 @@ final class ChaosFleet: @unchecked Sendable {
                 try local.startAgent(id, through: proxy.port, environment: clock.environment)
             }
             let fleet = ChaosFleet(
-                local: local, agentIDs: agentIDs, proxies: proxies, disks: Array(disks.dropFirst()), coordinatorDisk: disks[0],
+                local: local, agentIDs: agentIDs, proxies: proxies, disks: disks,
                 clocks: clocks, admin: try AdminClient(operatorOf: layout, adminPort: adminPort))
             try await fleet.admin.waitForConnectedAgents(agentIDs.count, timeout: .seconds(120), check: local.checkAlive)
             return fleet
         } catch {
             await local.stop()
             for proxy in proxies { await proxy.stop() }
-            for disk in disks { try? disk.unmount() }
+            try? disks.get().unmount()
             throw error
         }
     }
 
     func agentID(_ index: Int) -> String { agentIDs[index] }
+
+    /// Why there are no disks to fill, if there are none.
+    var disksRefused: String? {
+        if case .failure(let reason) = disks { reason.description } else { nil }
+    }
 
     var agentURLs: [URL] { agentIDs.compactMap { local.agentURLs[$0] } }
 
@@ -92,7 +90,31 @@ final class ChaosFleet: @unchecked Sendable {
     func stop() async throws {
         await local.stop()
         for proxy in proxies { await proxy.stop() }
-        for disk in [coordinatorDisk] + disks { try disk.unmount() }
+        if case .success(let disks) = disks { try disks.unmount() }
+    }
+}
+
+/// The coordinator's disk and the agents' (`agents[i]` for agent i), mounted together or not at all.
+struct DaemonDisks: Sendable {
+    let coordinator: FillableDisk
+    let agents: [FillableDisk]
+
+    /// Every disk, or why mounting was refused (the ones mounted before are unmounted again).
+    static func mount(coordinator: URL, agents: [URL]) -> Result<DaemonDisks, CampaignError> {
+        var mounted: [FillableDisk] = []
+        do {
+            for directory in [coordinator] + agents { mounted.append(try FillableDisk.mount(at: directory)) }
+            return .success(DaemonDisks(coordinator: mounted[0], agents: Array(mounted.dropFirst())))
+        } catch {
+            for disk in mounted { try? disk.unmount() }
+            return .failure(CampaignError("mounting a tmpfs for disk-full faults was refused (it needs root): \(error)"))
+        }
+    }
+
+    var all: [FillableDisk] { [coordinator] + agents }
+
+    func unmount() throws {
+        for disk in all { try disk.unmount() }
     }
 }
 

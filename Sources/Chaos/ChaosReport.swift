@@ -7,6 +7,9 @@ public struct ChaosReport: Sendable {
     public var schedule: FaultSchedule
     /// Faults started during the fault window, per kind (the schedule's, once every one has run).
     public var faultsInjected: [Fault.Kind: Int]
+    /// Scheduled faults this machine could not inject, per kind, and why.
+    public var faultsNotInjected: [Fault.Kind: Int] = [:]
+    public var notInjectedReason: String?
     public var windowsChecked: Int
     public var requestsAnswered: Int
     /// The rollout's state at the end, as the admin API gave it.
@@ -18,8 +21,10 @@ public struct ChaosReport: Sendable {
         let width = Fault.Kind.allCases.map(\.rawValue.count).max() ?? 0
         var lines = ["faults injected: \(total) (seed \(seed), schedule \(schedule.fingerprint), \(agents) agents, \(Int(duration / .seconds(1))) s)"]
         for kind in Fault.Kind.allCases {
-            lines.append("  \(kind.rawValue.padding(toLength: width, withPad: " ", startingAt: 0))  \(faultsInjected[kind] ?? 0)")
+            let skipped = faultsNotInjected[kind].map { " (\($0) scheduled, not injected)" } ?? ""
+            lines.append("  \(kind.rawValue.padding(toLength: width, withPad: " ", startingAt: 0))  \(faultsInjected[kind] ?? 0)\(skipped)")
         }
+        if !faultsNotInjected.isEmpty, let notInjectedReason { lines.append("not injected: \(notInjectedReason)") }
         lines.append("requests answered: \(requestsAnswered)")
         lines.append("rollout: \(rolloutState)")
         lines.append("windows checked: \(windowsChecked)")

@@ -12,6 +12,8 @@ actor FaultInjector {
     private var paused: Set<String> = []
     /// Faults started so far, per kind.
     private(set) var started: [Fault.Kind: Int] = [:]
+    /// Faults this machine cannot inject (disk-full faults where mounting is refused), per kind.
+    private(set) var notInjected: [Fault.Kind: Int] = [:]
     /// Processes that exited by themselves, and restarts that failed: each one a violation.
     private(set) var failures: [String] = []
 
@@ -21,6 +23,10 @@ actor FaultInjector {
 
     /// Starts `fault`; `end(fault)` undoes it.
     func start(_ fault: Fault) {
+        if fleet.disksRefused != nil, [.agentDiskFull, .coordinatorDiskFull].contains(fault.kind) {
+            notInjected[fault.kind, default: 0] += 1
+            return
+        }
         started[fault.kind, default: 0] += 1
         switch fault {
         case .killAgent(let agent, _): sigkill(fleet.agentID(agent))
@@ -38,8 +44,8 @@ actor FaultInjector {
         case .stallLink(let agent, let time): fleet.proxies[agent].stall(for: time)
         case .cutLink(let agent, let bytes): try? fleet.proxies[agent].cut(afterBytes: bytes)
         case .halfOpenLink(let agent): try? fleet.proxies[agent].halfOpen()
-        case .fillAgentDisk(let agent, _): fleet.disks[agent].fill()
-        case .fillCoordinatorDisk: fleet.coordinatorDisk.fill()
+        case .fillAgentDisk(let agent, _): try? fleet.disks.get().agents[agent].fill()
+        case .fillCoordinatorDisk: try? fleet.disks.get().coordinator.fill()
         case .jumpAgentClock(let agent, let seconds, _): moveClock(agent) { try $0.jump(bySeconds: seconds) }
         }
     }
@@ -53,8 +59,8 @@ actor FaultInjector {
         case .partitionAgent(let agent, _): fleet.proxies[agent].heal()
         case .partitionFleet: for proxy in fleet.proxies { proxy.heal() }
         case .delayLink(let agent, _, _, _), .throttleLink(let agent, _, _): fleet.proxies[agent].clearFaults()
-        case .fillAgentDisk(let agent, _): fleet.disks[agent].empty()
-        case .fillCoordinatorDisk: fleet.coordinatorDisk.empty()
+        case .fillAgentDisk(let agent, _): try? fleet.disks.get().agents[agent].empty()
+        case .fillCoordinatorDisk: try? fleet.disks.get().coordinator.empty()
         case .jumpAgentClock(let agent, _, _): moveClock(agent) { try $0.reset() }
         case .stallLink, .cutLink, .halfOpenLink: break
         }
@@ -78,7 +84,7 @@ actor FaultInjector {
             proxy.heal()
             proxy.clearFaults()
         }
-        for disk in fleet.disks + [fleet.coordinatorDisk] { disk.empty() }
+        for disk in (try? fleet.disks.get().all) ?? [] { disk.empty() }
         for agent in fleet.clocks.indices { moveClock(agent) { try $0.reset() } }
     }
 

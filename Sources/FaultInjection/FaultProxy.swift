@@ -46,7 +46,7 @@ public final class FaultProxy: Sendable {
         do {
             listener = try await ServerBootstrap(group: group)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
                 .childChannelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: RelayHandler.readBytes))
                 // Nothing is read from a client before its target side exists (or is known never to).
                 .childChannelOption(.autoRead, value: false)
@@ -71,7 +71,7 @@ public final class FaultProxy: Sendable {
         }
         // Both sides on the client's event loop, so each relay writes to its partner without a hop.
         return ClientBootstrap(group: client.eventLoop)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: RelayHandler.readBytes))
             .connectTimeout(.seconds(5))
             .channelInitializer { targetChannel in

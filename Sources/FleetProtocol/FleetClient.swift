@@ -28,7 +28,7 @@ public enum FleetClient {
         logger: Logger
     ) async throws -> FleetConnection {
         var bootstrap = ClientBootstrap(group: group)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .connectTimeout(handshakeTimeout)
         if let localAddress { bootstrap = bootstrap.bind(to: localAddress) }
         let pending = try await bootstrap

@@ -52,7 +52,7 @@ public struct FleetServer: Sendable {
             // reaches `run` once its channel is set up, so NIO may accept a few more meanwhile; they
             // wait for admission without reading.)
             .serverChannelOption(.maxMessagesPerRead, value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             // Admission turns reading on once a connection's handshake may start.
             .childChannelOption(.autoRead, value: admission == nil)
             .bind(host: host, port: port, serverBackPressureStrategy: .init(lowWatermark: 1, highWatermark: 1)) { channel in

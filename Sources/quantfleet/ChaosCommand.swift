@@ -11,8 +11,9 @@ struct ChaosCommand: AsyncParsableCommand {
             a fault-injecting TCP proxy, and rolls the Fashion-MNIST INT8 candidate out in stages under labelled \
             traffic. For --duration it injects faults drawn from --seed (the same seed gives the same schedule): \
             SIGKILL and SIGSTOP/SIGCONT of agents and of the coordinator, partitions of one agent and of all, \
-            latency and jitter, bandwidth caps, stalls, connections cut mid-stream, half-open connections, and \
-            agents' disks filled (each agent's data directory is a 64 MiB tmpfs: the campaign needs root). \
+            latency and jitter, bandwidth caps, stalls, connections cut mid-stream, half-open connections, \
+            disks filled under agents and the coordinator (each daemon's state on a 64 MiB tmpfs; where mounting \
+            is refused, not root, those faults are reported as not injected), and agents' clocks stepped. \
             Then it lets the rollout finish and checks: every sealed window stored exactly once, no window in a \
             stage its agent had not joined, each stage advanced at most once, every agent serving what the \
             ledger says, running totals equal to their windows, PRAGMA integrity_check, and the outcome a \

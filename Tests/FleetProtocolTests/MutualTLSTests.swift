@@ -56,6 +56,20 @@ final class MutualTLSTests: PKITestCase {
         XCTAssertEqual(seen, ["agent-1"])
     }
 
+    /// TCP_NODELAY at the TCP level. NIO's `socketOption(.tcp_nodelay)` names SOL_SOCKET's option 1,
+    /// SO_DEBUG, which only root may set: an agent run as any other user failed every connection.
+    func testConnectionsTurnOffNagleAndSetNoDebugOption() async throws {
+        let server = try await self.startServer()
+        let connection = try await self.connectAgent("agent-1", to: server)
+        let channel = connection.channel.channel
+        let noDelay = try await channel.getOption(.tcpOption(.tcp_nodelay)).get()
+        let debug = try await channel.getOption(.socketOption(NIOBSDSocket.Option(rawValue: SO_DEBUG))).get()
+        XCTAssertNotEqual(noDelay, 0)
+        XCTAssertEqual(debug, 0)
+        try await connection.channel.executeThenClose { _, _ in }
+        try await server.stop()
+    }
+
     func testClientWithoutCertificateIsRefused() async throws {
         let server = try await self.startServer()
         var configuration = TLSConfiguration.makeClientConfiguration()
