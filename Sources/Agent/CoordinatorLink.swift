@@ -15,11 +15,20 @@ struct CoordinatorLink: Service {
 
     static let handshakeLimit = Duration.nanoseconds(FleetPipeline.defaultHandshakeTimeout.nanoseconds)
 
+    /// A link that got past Welcome was healthy, so when it drops the agent retries at once; unless
+    /// the agent itself ended it for a local failure (an assignment its full disk could not record),
+    /// which the next session will likely meet again: then the backoff grows.
+    static func resetsBackoff(welcomed: Bool, endedBy failure: (any Error)?) -> Bool {
+        if case .unrecorded? = failure as? LinkSession.LinkError { return false }
+        return welcomed
+    }
+
     func run() async throws {
         try await cancelWhenGracefulShutdown {
             var backoff = Backoff(configuration.reconnect)
             while !Task.isCancelled {
                 let welcomed = WelcomeFlag()
+                var failure: (any Error)?
                 do {
                     let connection = try await FleetClient.connect(
                         host: configuration.coordinator.host, port: configuration.coordinator.port, tls: tls, verification: verification,
@@ -37,9 +46,10 @@ struct CoordinatorLink: Service {
                 } catch is CancellationError {
                     return
                 } catch {
+                    failure = error
                     logger.warning("coordinator link failed", metadata: ["error": "\(error)"])
                 }
-                if welcomed.isSet { backoff.reset() }
+                if Self.resetsBackoff(welcomed: welcomed.isSet, endedBy: failure) { backoff.reset() }
                 let delay = backoff.nextDelay()
                 logger.info("reconnecting", metadata: ["after_ms": "\(delay / .milliseconds(1))"])
                 try await Task.sleep(for: delay)

@@ -12,12 +12,16 @@ struct LinkSession {
         case expectedWelcome(got: String)
         case refused(reason: String)
         case unexpected(String)
+        /// The agent could not record an assignment it accepted (its disk full, say); the session
+        /// ends so that the coordinator sends it again.
+        case unrecorded(assignmentID: String, reason: String)
 
         var description: String {
             switch self {
             case .expectedWelcome(let got): "the coordinator's first frame must be Welcome, got \(got)"
             case .refused(let reason): "the coordinator refused the session: \(reason)"
             case .unexpected(let what): "unexpected \(what) from the coordinator"
+            case .unrecorded(let assignmentID, let reason): "assignment \(assignmentID) could not be recorded: \(reason)"
             }
         }
     }
@@ -188,7 +192,7 @@ struct LinkSession {
             logger.error("assignment could not be recorded; reconnecting to receive it again", metadata: [
                 "assignment": "\(received.assignmentID)", "error": "\(error)",
             ])
-            throw error
+            throw LinkError.unrecorded(assignmentID: received.assignmentID, reason: "\(error)")
         }
         logger.info("assignment received", metadata: [
             "assignment": "\(assignment.assignmentID)", "model": "\(assignment.modelName)", "mode": "\(assignment.mode)",
