@@ -111,6 +111,21 @@ sample() {
     done > "$2"
 }
 
+# start_sampling DIR: the running coordinator's idle RSS after 2 s, then `sample` in the background.
+start_sampling() {
+    sleep 2
+    awk '/VmRSS/ {print $2}' "/proc/$COORDINATOR_PID/status" > "$1/idle-rss-kib.txt"
+    sample "$COORDINATOR_PID" "$1/samples.txt" &
+    SAMPLER_PID=$!
+}
+
+# stop_coordinator: SIGTERM to the coordinator and its sampler, if one runs, and waits for both.
+stop_coordinator() {
+    kill "$COORDINATOR_PID"; wait "$COORDINATOR_PID" 2>/dev/null || true
+    if [[ -n $SAMPLER_PID ]]; then kill "$SAMPLER_PID" 2>/dev/null || true; wait "$SAMPLER_PID" 2>/dev/null || true; fi
+    COORDINATOR_PID="" SAMPLER_PID=""
+}
+
 # status_latency DIR: times `rollout status` through the admin API, five times, in ms.
 status_latency() {
     local id
@@ -135,10 +150,7 @@ for agents in $STEPS; do
     dir=$WORK/step-$agents
     rm -rf "$dir"
     start_coordinator "$dir"
-    sleep 2
-    awk '/VmRSS/ {print $2}' "/proc/$COORDINATOR_PID/status" > "$dir/idle-rss-kib.txt"
-    sample "$COORDINATOR_PID" "$dir/samples.txt" &
-    SAMPLER_PID=$!
+    start_sampling "$dir"
     duration=$(( agents / RAMP + 10 + STEADY ))
     loadgen "$dir" "$agents" "$duration" &
     loadgen_pid=$!
@@ -146,9 +158,7 @@ for agents in $STEPS; do
     sleep $(( agents / RAMP + 10 + STEADY / 2 ))
     status_latency "$dir"
     wait "$loadgen_pid"
-    kill "$COORDINATOR_PID"; wait "$COORDINATOR_PID" 2>/dev/null || true
-    kill "$SAMPLER_PID" 2>/dev/null || true; wait "$SAMPLER_PID" 2>/dev/null || true
-    COORDINATOR_PID="" SAMPLER_PID=""
+    stop_coordinator
     sqlite3 "$dir/ledger.sqlite" "SELECT count(*), count(DISTINCT agent_id || ' ' || assignment_id || ' ' || sequence) FROM windows" > "$dir/windows.txt"
     echo "step $agents done: $(grep -c . "$dir/loadgen.txt") lines in $dir/loadgen.txt" >&2
 done
@@ -174,8 +184,7 @@ if [[ $STORM -gt 0 ]]; then
     date +%s%3N > "$dir/killed-unix-ms.txt"
     start_coordinator "$dir"
     wait "$loadgen_pid"
-    kill "$COORDINATOR_PID"; wait "$COORDINATOR_PID" 2>/dev/null || true
-    COORDINATOR_PID=""
+    stop_coordinator
     sqlite3 "$dir/ledger.sqlite" "SELECT count(*), count(DISTINCT agent_id || ' ' || assignment_id || ' ' || sequence) FROM windows" > "$dir/windows.txt"
 fi
 
@@ -186,14 +195,9 @@ if [[ $FANOUT -gt 0 ]]; then
     [[ -f $WORK/fanout-fp32.onnx ]] || python3 Tools/bench/make_fanout_model.py "$WORK/fanout-fp32.onnx"
     [[ -f $WORK/fanout-int8.onnx ]] || "$BIN/quantfleet" quantize "$WORK/fanout-fp32.onnx" -o "$WORK/fanout-int8.onnx" --scheme int8-dynamic >/dev/null
     start_coordinator "$dir" "$WORK/fanout-fp32.onnx" "$WORK/fanout-int8.onnx"
-    sleep 2
-    awk '/VmRSS/ {print $2}' "/proc/$COORDINATOR_PID/status" > "$dir/idle-rss-kib.txt"
-    sample "$COORDINATOR_PID" "$dir/samples.txt" &
-    SAMPLER_PID=$!
+    start_sampling "$dir"
     loadgen "$dir" "$FANOUT" $(( FANOUT / 15 + 30 )) --download
-    kill "$COORDINATOR_PID"; wait "$COORDINATOR_PID" 2>/dev/null || true
-    kill "$SAMPLER_PID" 2>/dev/null || true; wait "$SAMPLER_PID" 2>/dev/null || true
-    COORDINATOR_PID="" SAMPLER_PID=""
+    stop_coordinator
 fi
 
 python3 Tools/bench/fleet_table.py "$WORK" $STEPS --storm "$STORM" --fan-out "$FANOUT"

@@ -23,17 +23,27 @@ def ledger_bytes(folder):
                if os.path.exists(os.path.join(folder, name)))
 
 
+def read_samples(folder):
+    """The coordinator's samples: (unix ms, utime, stime, RSS KiB) every 0.5 s."""
+    return [tuple(int(x) for x in line.split()) for line in open(os.path.join(folder, "samples.txt")) if len(line.split()) == 4]
+
+
+def cpu_percent(samples):
+    """Percent of one core used from the first sample to the last; None with fewer than two."""
+    if len(samples) < 2:
+        return None
+    first, last = samples[0], samples[-1]
+    return 100.0 * ((last[1] + last[2]) - (first[1] + first[2])) / TICKS / ((last[0] - first[0]) / 1000)
+
+
 def step_row(folder, agents):
     report = open(os.path.join(folder, "loadgen.txt")).read()
     connected_at = grab(r"phase all-connected unix_ms (\d+)", report, int)
     ended_at = grab(r"phase windows-ended unix_ms (\d+)", report, int)
-    samples = [tuple(int(x) for x in line.split()) for line in open(os.path.join(folder, "samples.txt")) if len(line.split()) == 4]
+    samples = read_samples(folder)
     steady = [s for s in samples if connected_at and ended_at and connected_at <= s[0] <= ended_at]
-    cpu = rss = None
-    if len(steady) >= 2:
-        first, last = steady[0], steady[-1]
-        cpu = 100.0 * ((last[1] + last[2]) - (first[1] + first[2])) / TICKS / ((last[0] - first[0]) / 1000)
-        rss = max(s[3] for s in steady)
+    cpu = cpu_percent(steady)
+    rss = max(s[3] for s in steady) if len(steady) >= 2 else None
     idle = int(open(os.path.join(folder, "idle-rss-kib.txt")).read().split()[0])
     status = [int(x) for x in open(os.path.join(folder, "status-ms.txt")).read().split()] if os.path.exists(os.path.join(folder, "status-ms.txt")) else []
     stored, distinct = (int(x) for x in open(os.path.join(folder, "windows.txt")).read().strip().split("|"))
@@ -103,16 +113,13 @@ def main():
 def print_fan_out(work, agents):
     folder = os.path.join(work, f"fanout-{agents}")
     report = open(os.path.join(folder, "loadgen.txt")).read()
-    samples = [tuple(int(x) for x in line.split()) for line in open(os.path.join(folder, "samples.txt")) if len(line.split()) == 4]
+    samples = read_samples(folder)
     idle = int(open(os.path.join(folder, "idle-rss-kib.txt")).read().split()[0])
     began = grab(r"phase first-model-requested unix_ms (\d+)", report, int)
     ended = grab(r"phase last-model-verified unix_ms (\d+)", report, int)
     # The samples (every 0.5 s) around the transfers: the one before the first request to the one after the last file.
     during = [s for s in samples if began and ended and began - 500 <= s[0] <= ended + 500]
-    cpu = None
-    if len(during) >= 2:
-        first, last = during[0], during[-1]
-        cpu = 100.0 * ((last[1] + last[2]) - (first[1] + first[2])) / TICKS / ((last[0] - first[0]) / 1000)
+    cpu = cpu_percent(during)
     print()
     print(f"fan-out to {agents} agents (each downloads the 25.4 MB FP32 reference and its 6.7 MB int8 candidate):")
     print("  " + (grab(r"(models: .*)", report, str) or "models: none downloaded"))
