@@ -6,8 +6,9 @@ import Operations
 /// `quantfleet chaos`: a real coordinator and real agents, each agent behind a fault proxy, a staged
 /// rollout of the Fashion-MNIST INT8 candidate under live labelled traffic, and a schedule of faults
 /// drawn from a seed (processes killed and paused, links partitioned, slowed, stalled, cut and left
-/// half-open, agents' disks filled). When the faults are over, every process is back, the rollout runs to its end, the
-/// agents go idle, and the checkers hold the ledger and the agents against each other.
+/// half-open, disks filled, agents' clocks stepped). When the faults are over, every process is
+/// back, the rollout runs to its end, the agents go idle, and the checkers hold the ledger and the
+/// agents against each other.
 public struct ChaosCampaign: Sendable {
     public struct Options: Sendable {
         public var directory: URL

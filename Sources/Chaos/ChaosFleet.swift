@@ -14,7 +14,7 @@ final class ChaosFleet: @unchecked Sendable {
     let agentIDs: [String]
     /// `proxies[i]` carries agent `agentIDs[i]`'s link.
     let proxies: [FaultProxy]
-    /// The disks disk-full faults fill; nil where mounting one is refused (not root), with the reason.
+    /// The disks disk-full faults fill, or why mounting them was refused (not root).
     let disks: Result<DaemonDisks, CampaignError>
     /// `clocks[i]` steps agent `agentIDs[i]`'s wall clock.
     let clocks: [AgentClock]
@@ -63,12 +63,15 @@ final class ChaosFleet: @unchecked Sendable {
         } catch {
             await local.stop()
             for proxy in proxies { await proxy.stop() }
-            try? disks.get().unmount()
+            if case .success(let disks) = disks { try? disks.unmount() }
             throw error
         }
     }
 
     func agentID(_ index: Int) -> String { agentIDs[index] }
+
+    /// The disks to fill; nil where mounting was refused.
+    var mountedDisks: DaemonDisks? { try? disks.get() }
 
     /// Why there are no disks to fill, if there are none.
     var disksRefused: String? {
@@ -90,7 +93,7 @@ final class ChaosFleet: @unchecked Sendable {
     func stop() async throws {
         await local.stop()
         for proxy in proxies { await proxy.stop() }
-        if case .success(let disks) = disks { try disks.unmount() }
+        try mountedDisks?.unmount()
     }
 }
 

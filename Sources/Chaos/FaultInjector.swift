@@ -44,8 +44,8 @@ actor FaultInjector {
         case .stallLink(let agent, let time): fleet.proxies[agent].stall(for: time)
         case .cutLink(let agent, let bytes): try? fleet.proxies[agent].cut(afterBytes: bytes)
         case .halfOpenLink(let agent): try? fleet.proxies[agent].halfOpen()
-        case .fillAgentDisk(let agent, _): try? fleet.disks.get().agents[agent].fill()
-        case .fillCoordinatorDisk: try? fleet.disks.get().coordinator.fill()
+        case .fillAgentDisk(let agent, _): fleet.mountedDisks?.agents[agent].fill()
+        case .fillCoordinatorDisk: fleet.mountedDisks?.coordinator.fill()
         case .jumpAgentClock(let agent, let seconds, _): moveClock(agent) { try $0.jump(bySeconds: seconds) }
         }
     }
@@ -59,8 +59,8 @@ actor FaultInjector {
         case .partitionAgent(let agent, _): fleet.proxies[agent].heal()
         case .partitionFleet: for proxy in fleet.proxies { proxy.heal() }
         case .delayLink(let agent, _, _, _), .throttleLink(let agent, _, _): fleet.proxies[agent].clearFaults()
-        case .fillAgentDisk(let agent, _): try? fleet.disks.get().agents[agent].empty()
-        case .fillCoordinatorDisk: try? fleet.disks.get().coordinator.empty()
+        case .fillAgentDisk(let agent, _): fleet.mountedDisks?.agents[agent].empty()
+        case .fillCoordinatorDisk: fleet.mountedDisks?.coordinator.empty()
         case .jumpAgentClock(let agent, _, _): moveClock(agent) { try $0.reset() }
         case .stallLink, .cutLink, .halfOpenLink: break
         }
@@ -84,7 +84,7 @@ actor FaultInjector {
             proxy.heal()
             proxy.clearFaults()
         }
-        for disk in (try? fleet.disks.get().all) ?? [] { disk.empty() }
+        for disk in fleet.mountedDisks?.all ?? [] { disk.empty() }
         for agent in fleet.clocks.indices { moveClock(agent) { try $0.reset() } }
     }
 
