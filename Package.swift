@@ -201,6 +201,7 @@ let package = Package(
         ),
         .executableTarget(name: "fuzz-onnx", dependencies: ["Inference"], path: "Fuzz/onnx"),
         .executableTarget(name: "fuzz-npz", dependencies: ["Inference"], path: "Fuzz/npz"),
+        .executableTarget(name: "fuzz-oip", dependencies: ["Agent", "Inference"], path: "Fuzz/oip"),
         .executableTarget(name: "fuzz-configuration", dependencies: ["Agent", "Coordinator", "ShadowEval", "StrictYAML"], path: "Fuzz/configuration"),
         .executableTarget(
             name: "fuzz-certificates",

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes one parser with libFuzzer and AddressSanitizer for SECONDS:
 #   Tools/fuzz.sh TARGET SECONDS [libFuzzer options...]
-# TARGET is a folder of Fuzz/: frames, onnx, npz, configuration, certificates, admin. The build
+# TARGET is a folder of Fuzz/: frames, onnx, npz, oip, configuration, certificates, admin. The build
 # goes to .build-fuzz, apart from the normal one. The run starts from Fuzz/corpus/TARGET (seeds and
 # the inputs that once crashed), keeps what it finds in .build-fuzz/corpus/TARGET, and writes any
 # crash, leak or timeout to .build-fuzz/findings/TARGET/; it exits non-zero on one.

@@ -5,7 +5,7 @@ usage: Tools/make-fuzz-seeds.py
 
 Each seed is a small valid input of the parser it feeds (frames from protoc's text encoding of
 fleet.proto messages, ONNX models from onnx.helper, .npz from numpy, the shipped YAML files, a CA
-certificate and CRL from openssl, admin API bodies), so the fuzzer starts past the first checks.
+certificate and CRL from openssl, admin API bodies, infer requests), so the fuzzer starts past the first checks.
 Inputs the fuzzer once crashed on live beside them as crash-* files, kept as regression inputs.
 Needs protoc (protobuf-compiler), openssl, numpy and onnx.
 """
@@ -121,8 +121,18 @@ def admin() -> None:
     write("admin", "action", b'{"reason": "canary looks good", "force": true}')
 
 
+def oip() -> None:
+    """Infer requests: the first byte is 0 for a JSON body, else the JSON header's length."""
+    pixels = b'{"id": "r-1", "inputs": [{"name": "pixels", "shape": [1, 4], "datatype": "FP32", "data": [0.5, 1, 2, 3]}]}'
+    write("oip", "json", b"\0" + pixels)
+    write("oip", "json-nested-texts", b"\0" + b'{"inputs": [{"name": "texts", "shape": [2], "datatype": "BYTES", '
+                                      b'"data": [["a"], ["b"]]}], "outputs": [{"name": "y", "parameters": {"binary_data": true}}]}')
+    header = b'{"inputs": [{"name": "image", "shape": [1, 3, 8, 8], "datatype": "UINT8", "parameters": {"binary_data_size": 192}}]}'
+    write("oip", "binary", bytes([len(header)]) + header + bytes(range(192)))
+
+
 if __name__ == "__main__":
-    for target in ["frames", "onnx", "npz", "configuration", "certificates", "admin"]:
+    for target in ["frames", "onnx", "npz", "configuration", "certificates", "admin", "oip"]:
         for seed in (CORPUS / target).glob("seed-*"):
             seed.unlink()
     frames()
@@ -131,4 +141,5 @@ if __name__ == "__main__":
     configuration()
     certificates()
     admin()
+    oip()
     print("\n".join(sorted(str(p.relative_to(REPO)) for p in CORPUS.rglob("seed-*"))))

@@ -16,11 +16,14 @@ struct CoordinatorLink: Service {
     static let handshakeLimit = Duration.nanoseconds(FleetPipeline.defaultHandshakeTimeout.nanoseconds)
 
     /// A link that got past Welcome was healthy, so when it drops the agent retries at once; unless
-    /// the agent itself ended it for a local failure (an assignment its full disk could not record),
-    /// which the next session will likely meet again: then the backoff grows.
+    /// the agent itself ended it for a failure the next session will likely meet again (an
+    /// assignment its full disk could not record, a model the coordinator's store serves damaged):
+    /// then the backoff grows.
     static func resetsBackoff(welcomed: Bool, endedBy failure: (any Error)?) -> Bool {
-        if case .unrecorded? = failure as? LinkSession.LinkError { return false }
-        return welcomed
+        switch failure as? LinkSession.LinkError {
+        case .unrecorded?, .unverifiable?: false
+        default: welcomed
+        }
     }
 
     func run() async throws {

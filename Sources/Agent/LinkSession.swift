@@ -15,6 +15,9 @@ struct LinkSession {
         /// The agent could not record an assignment it accepted (its disk full, say); the session
         /// ends so that the coordinator sends it again.
         case unrecorded(assignmentID: String, reason: String)
+        /// The coordinator served a model whose bytes never matched its address. The session ends,
+        /// refused and reported, and the next one asks again: a damaged store may be repaired by then.
+        case unverifiable(sha256: String, reason: String)
 
         var description: String {
             switch self {
@@ -22,6 +25,7 @@ struct LinkSession {
             case .refused(let reason): "the coordinator refused the session: \(reason)"
             case .unexpected(let what): "unexpected \(what) from the coordinator"
             case .unrecorded(let assignmentID, let reason): "assignment \(assignmentID) could not be recorded: \(reason)"
+            case .unverifiable(let sha256, let reason): "model \(sha256) from the coordinator is refused: \(reason)"
             }
         }
     }
@@ -143,6 +147,7 @@ struct LinkSession {
                     if let assignment = downloads.assignment, downloads.pending.contains(chunk.sha256) {
                         downloads = AssignmentDownloads()
                         try await reject(chunk.sha256, of: assignment, reason: reason, outbound: outbound)
+                        throw LinkError.unverifiable(sha256: chunk.sha256, reason: reason)
                     }
                 }
             case .windowAck(let ack):

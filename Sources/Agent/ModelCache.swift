@@ -18,8 +18,9 @@ actor ModelCache {
         case refetch(offset: UInt64)
         /// Not the chunk we wait for (a stale stream after a refetch): dropped.
         case ignored
-        /// The assembled model failed verification `maximumAttempts` times: the source serves other
-        /// bytes than the address names (a tampered store), so asking again cannot help.
+        /// The assembled model failed verification `maximumAttempts` times in a row: the source
+        /// serves other bytes than the address names (a damaged or tampered store), so asking again
+        /// at once cannot help. The count starts again for a later try.
         case rejected(reason: String)
     }
 
@@ -77,6 +78,7 @@ actor ModelCache {
             return .refetch(offset: expected)
         }
         try append(chunk.data, to: partialURL(chunk.sha256))
+        CrashPoint.modelDownload.reach()
         guard chunk.offset + UInt64(chunk.data.count) == chunk.totalSize else { return .progressing }
 
         let actual = try ContentAddress.sha256(ofFileAt: partialURL(chunk.sha256))
@@ -85,7 +87,8 @@ actor ModelCache {
             let attempts = failedAttempts[chunk.sha256, default: 0] + 1
             failedAttempts[chunk.sha256] = attempts
             guard attempts < Self.maximumAttempts else {
-                return .rejected(reason: "downloaded \(attempts) times, the model hashes to \(actual) each time, not to its address")
+                failedAttempts[chunk.sha256] = nil
+                return .rejected(reason: "downloaded \(attempts) times, the model never hashed to its address (last to \(actual))")
             }
             logger.warning("assembled model does not match its address; downloading again", metadata: [
                 "sha256": "\(chunk.sha256)", "actual": "\(actual)", "attempt": "\(attempts)",

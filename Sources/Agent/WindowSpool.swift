@@ -52,6 +52,7 @@ public final class WindowSpool: Sendable {
             try db.execute(
                 sql: "INSERT INTO pending_windows (assignment_id, sequence, payload) VALUES (?, ?, ?)",
                 arguments: [window.assignmentID, sequence, try window.serializedBytes() as Data])
+            CrashPoint.windowSeal.reach()
             return window
         }
     }

@@ -14,10 +14,8 @@ struct AgentClock: Sendable {
         try reset()
     }
 
-    /// The agent's environment: this process's, with the offset file named.
-    var environment: [String: String] {
-        ProcessInfo.processInfo.environment.merging(["QUANTFLEET_WALL_CLOCK_OFFSET_FILE": offsetFile.path]) { _, ours in ours }
-    }
+    /// The variable the agent's environment needs.
+    var variables: [String: String] { ["QUANTFLEET_WALL_CLOCK_OFFSET_FILE": offsetFile.path] }
 
     /// From now on (within a second) the agent's clock reads `seconds` ahead of the real one, behind when negative.
     func jump(bySeconds seconds: Int) throws {

@@ -5,10 +5,11 @@ import Operations
 
 /// `quantfleet chaos`: a real coordinator and real agents, each agent behind a fault proxy, a staged
 /// rollout of the Fashion-MNIST INT8 candidate under live labelled traffic, and a schedule of faults
-/// drawn from a seed (processes killed and paused, links partitioned, slowed, stalled, cut and left
-/// half-open, disks filled, agents' clocks stepped). When the faults are over, every process is
-/// back, the rollout runs to its end, the agents go idle, and the checkers hold the ledger and the
-/// agents against each other.
+/// drawn from a seed (processes killed, at random or mid-download, mid-seal and mid-commit, and
+/// paused; links partitioned, slowed, stalled, cut, left half-open and reconnected beside a stale
+/// session; disks filled; stored models corrupted; agents' clocks stepped). When the faults are
+/// over, every process is back, the rollout runs to its end, the agents go idle, and the checkers
+/// hold the ledger and the agents against each other.
 public struct ChaosCampaign: Sendable {
     public struct Options: Sendable {
         public var directory: URL
@@ -130,6 +131,7 @@ public struct ChaosCampaign: Sendable {
         let spools = Dictionary(uniqueKeysWithValues: fleet.agentIDs.map { ($0, layout.spool($0)) })
         violations += try await ServingCheck(
             agents: Dictionary(uniqueKeysWithValues: fleet.agentIDs.compactMap { id in fleet.local.agentURLs[id].map { (id, $0) } }),
+            modelCaches: Dictionary(uniqueKeysWithValues: fleet.agentIDs.map { ($0, fleet.modelCache(of: $0)) }),
             modelName: FleetDemo.modelName, reference: rollout.reference, candidate: rollout.candidate, ledger: layout.ledger,
             rolloutID: rollout.id
         ).run()
@@ -138,7 +140,7 @@ public struct ChaosCampaign: Sendable {
         return ChaosReport(
             seed: options.seed, duration: options.duration, agents: options.agents, rolloutID: rollout.id, schedule: schedule,
             faultsInjected: await injector.started, faultsNotInjected: await injector.notInjected,
-            notInjectedReason: fleet.disksRefused,
+            notInjectedReason: fleet.disksRefused, aimedKillsMissed: await injector.missed,
             windowsChecked: checked.windowsChecked, requestsAnswered: answered,
             rolloutState: state ?? "unknown (the coordinator did not answer)", violations: violations)
     }

@@ -18,24 +18,27 @@ final class ChaosFleet: @unchecked Sendable {
     let disks: Result<DaemonDisks, CampaignError>
     /// `clocks[i]` steps agent `agentIDs[i]`'s wall clock.
     let clocks: [AgentClock]
+    /// Each process's crash points, by process name.
+    let crashTriggers: [String: CrashTrigger]
     let admin: AdminClient
 
     private init(
         local: LocalFleet, agentIDs: [String], proxies: [FaultProxy], disks: Result<DaemonDisks, CampaignError>,
-        clocks: [AgentClock], admin: AdminClient
+        clocks: [AgentClock], crashTriggers: [String: CrashTrigger], admin: AdminClient
     ) {
         self.local = local
         self.agentIDs = agentIDs
         self.proxies = proxies
         self.disks = disks
         self.clocks = clocks
+        self.crashTriggers = crashTriggers
         self.admin = admin
     }
 
     /// Starts the coordinator with `settings` (which must serve the admin API), one proxy per agent in
     /// front of it, then the agents; each daemon keeps its state on a disk of its own where mounting
-    /// one is allowed, and each agent reads a wall clock the campaign can step. Waits until every
-    /// agent is connected.
+    /// one is allowed and has crash points the campaign can arm, and each agent reads a wall clock
+    /// the campaign can step. Waits until every agent is connected.
     static func start(
         layout: FleetLayout, executables: URL, settings: FleetLayout.CoordinatorSettings, agentIDs: [String]
     ) async throws -> ChaosFleet {
@@ -47,17 +50,22 @@ final class ChaosFleet: @unchecked Sendable {
         })
         do {
             let clocks = try agentIDs.map { try AgentClock(offsetFile: layout.root.appendingPathComponent("clocks/\($0).offset")) }
-            try local.startCoordinator(settings)
+            let crashTriggers = try Dictionary(uniqueKeysWithValues: ([coordinatorName] + agentIDs).map {
+                ($0, try CrashTrigger(directory: layout.root.appendingPathComponent("crash-points/\($0)")))
+            })
+            let environment = ProcessInfo.processInfo.environment
+            try local.startCoordinator(settings, environment: environment.merging(crashTriggers[coordinatorName]!.variables) { $1 })
             for (id, clock) in zip(agentIDs, clocks) {
                 // On a port of FreePort's, not the kernel's pick: that could be one handed out to a
                 // daemon still starting.
                 let proxy = try await FaultProxy.start(forwardingTo: "127.0.0.1", port: settings.port, listenPort: try FreePort.allocate())
                 proxies.append(proxy)
-                try local.startAgent(id, through: proxy.port, environment: clock.environment)
+                let variables = clock.variables.merging(crashTriggers[id]!.variables) { $1 }
+                try local.startAgent(id, through: proxy.port, environment: environment.merging(variables) { $1 })
             }
             let fleet = ChaosFleet(
-                local: local, agentIDs: agentIDs, proxies: proxies, disks: disks,
-                clocks: clocks, admin: try AdminClient(operatorOf: layout, adminPort: adminPort))
+                local: local, agentIDs: agentIDs, proxies: proxies, disks: disks, clocks: clocks, crashTriggers: crashTriggers,
+                admin: try AdminClient(operatorOf: layout, adminPort: adminPort))
             try await fleet.admin.waitForConnectedAgents(agentIDs.count, timeout: .seconds(120), check: local.checkAlive)
             return fleet
         } catch {
@@ -69,6 +77,23 @@ final class ChaosFleet: @unchecked Sendable {
     }
 
     func agentID(_ index: Int) -> String { agentIDs[index] }
+
+    /// Where the coordinator keeps its models (`model-store` in FleetLayout's configuration).
+    var modelStore: URL { local.layout.coordinatorDirectory.appendingPathComponent("models") }
+
+    /// The agent's model cache (FleetLayout's `data-dir`, then the agent's `models`).
+    func modelCache(of agentID: String) -> URL {
+        local.layout.agentDirectory(agentID).appendingPathComponent("data/models")
+    }
+
+    /// Empties the agent's model cache (verified models and partial downloads), so that its next
+    /// start downloads every model it needs.
+    func emptyModelCache(of agent: Int) throws {
+        let cache = modelCache(of: agentID(agent))
+        for file in (try? FileManager.default.contentsOfDirectory(at: cache, includingPropertiesForKeys: nil)) ?? [] {
+            try FileManager.default.removeItem(at: file)
+        }
+    }
 
     /// The disks to fill; nil where mounting was refused.
     var mountedDisks: DaemonDisks? { try? disks.get() }

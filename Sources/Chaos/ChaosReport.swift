@@ -10,6 +10,8 @@ public struct ChaosReport: Sendable {
     /// Scheduled faults this machine could not inject, per kind, and why.
     public var faultsNotInjected: [Fault.Kind: Int] = [:]
     public var notInjectedReason: String?
+    /// Aimed kills whose process did not reach its crash point while armed, per kind.
+    public var aimedKillsMissed: [Fault.Kind: Int] = [:]
     public var windowsChecked: Int
     public var requestsAnswered: Int
     /// The rollout's state at the end, as the admin API gave it.
@@ -22,7 +24,8 @@ public struct ChaosReport: Sendable {
         var lines = ["faults injected: \(total) (seed \(seed), schedule \(schedule.fingerprint), \(agents) agents, \(Int(duration / .seconds(1))) s)"]
         for kind in Fault.Kind.allCases {
             let skipped = faultsNotInjected[kind].map { " (\($0) scheduled, not injected)" } ?? ""
-            lines.append("  \(kind.rawValue.padding(toLength: width, withPad: " ", startingAt: 0))  \(faultsInjected[kind] ?? 0)\(skipped)")
+            let missed = aimedKillsMissed[kind].map { " (\($0) did not reach the point while armed)" } ?? ""
+            lines.append("  \(kind.rawValue.padding(toLength: width, withPad: " ", startingAt: 0))  \(faultsInjected[kind] ?? 0)\(skipped)\(missed)")
         }
         if !faultsNotInjected.isEmpty, let notInjectedReason { lines.append("not injected: \(notInjectedReason)") }
         lines.append("requests answered: \(requestsAnswered)")

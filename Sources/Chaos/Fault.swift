@@ -25,6 +25,21 @@ public enum Fault: Sendable, Equatable {
     case fillCoordinatorDisk(lasting: Duration)
     /// The agent's wall clock steps `bySeconds` ahead (behind when negative), and back after `lasting`.
     case jumpAgentClock(Int, bySeconds: Int, lasting: Duration)
+    /// The agent's connection is dropped on its side only: the agent reconnects while the
+    /// coordinator still holds the old session (see `FaultProxy.abandonTargetSide`).
+    case duplicateSession(Int)
+    /// One byte of each model in the coordinator's store is flipped for `lasting`, and the agent,
+    /// its model cache emptied, restarts into a download of corrupt chunks.
+    case corruptChunks(Int, lasting: Duration)
+    /// Kills aimed at a crash point, armed for `armedFor`: the process is killed when it reaches
+    /// the point, and started again once the time is up.
+    /// The agent, its model cache emptied, restarts into a download and is killed at
+    /// `CrashPoint.modelDownload` (a chunk written, the model not yet checked).
+    case killAgentMidDownload(Int, armedFor: Duration)
+    /// The agent is killed at `CrashPoint.windowSeal` (a window written to the spool, not committed).
+    case killAgentMidSeal(Int, armedFor: Duration)
+    /// The coordinator is killed at `CrashPoint.ledgerCommit` (a batch of windows written, not committed).
+    case killCoordinatorMidCommit(armedFor: Duration)
 
     /// The kinds, as the campaign counts and prints them.
     public enum Kind: String, Sendable, CaseIterable {
@@ -42,6 +57,14 @@ public enum Fault: Sendable, Equatable {
         case agentDiskFull = "agent disk full"
         case coordinatorDiskFull = "coordinator disk full"
         case clockJump = "agent clock jump"
+        case duplicateSession = "duplicated reconnect"
+        case corruptChunks = "corrupt chunks"
+        case agentKillMidDownload = "agent SIGKILL mid-download"
+        case agentKillMidSeal = "agent SIGKILL mid-seal"
+        case coordinatorKillMidCommit = "coordinator SIGKILL mid-commit"
+
+        /// Kills aimed at a crash point: the process may not reach it while the fault lasts.
+        public var isAimed: Bool { [.agentKillMidDownload, .agentKillMidSeal, .coordinatorKillMidCommit].contains(self) }
     }
 
     /// What a fault occupies while it lasts: the schedule never puts two faults on one target at once,
@@ -53,6 +76,8 @@ public enum Fault: Sendable, Equatable {
         case agentDisk(Int)
         case coordinatorDisk
         case agentClock(Int)
+        /// The coordinator's stored models (their bytes, not the disk they are on).
+        case coordinatorStore
     }
 
     public var kind: Kind {
@@ -71,6 +96,11 @@ public enum Fault: Sendable, Equatable {
         case .fillAgentDisk: .agentDiskFull
         case .fillCoordinatorDisk: .coordinatorDiskFull
         case .jumpAgentClock: .clockJump
+        case .duplicateSession: .duplicateSession
+        case .corruptChunks: .corruptChunks
+        case .killAgentMidDownload: .agentKillMidDownload
+        case .killAgentMidSeal: .agentKillMidSeal
+        case .killCoordinatorMidCommit: .coordinatorKillMidCommit
         }
     }
 
@@ -79,9 +109,11 @@ public enum Fault: Sendable, Equatable {
         switch self {
         case .killAgent(_, let time), .pauseAgent(_, let time), .killCoordinator(let time), .pauseCoordinator(let time),
             .partitionAgent(_, let time), .partitionFleet(let time), .delayLink(_, _, _, let time), .throttleLink(_, _, let time),
-            .stallLink(_, let time), .fillAgentDisk(_, let time), .fillCoordinatorDisk(let time), .jumpAgentClock(_, _, let time):
+            .stallLink(_, let time), .fillAgentDisk(_, let time), .fillCoordinatorDisk(let time), .jumpAgentClock(_, _, let time),
+            .corruptChunks(_, let time), .killAgentMidDownload(_, let time), .killAgentMidSeal(_, let time),
+            .killCoordinatorMidCommit(let time):
             time
-        case .cutLink, .halfOpenLink:
+        case .cutLink, .halfOpenLink, .duplicateSession:
             .zero
         }
     }
@@ -89,10 +121,14 @@ public enum Fault: Sendable, Equatable {
     public func targets(agents: Int) -> [Target] {
         switch self {
         case .killAgent(let agent, _), .pauseAgent(let agent, _): [.agentProcess(agent)]
-        case .killCoordinator, .pauseCoordinator: [.coordinatorProcess]
+        case .killCoordinator, .pauseCoordinator, .killCoordinatorMidCommit: [.coordinatorProcess]
         case .partitionAgent(let agent, _), .delayLink(let agent, _, _, _), .throttleLink(let agent, _, _), .stallLink(let agent, _),
-            .cutLink(let agent, _), .halfOpenLink(let agent):
+            .cutLink(let agent, _), .halfOpenLink(let agent), .duplicateSession(let agent):
             [.agentLink(agent)]
+        case .killAgentMidSeal(let agent, _): [.agentProcess(agent)]
+        // A download needs its link: no partition or cut may keep the agent from reaching the point.
+        case .killAgentMidDownload(let agent, _): [.agentProcess(agent), .agentLink(agent)]
+        case .corruptChunks(let agent, _): [.agentProcess(agent), .agentLink(agent), .coordinatorStore]
         case .partitionFleet: (0..<agents).map(Target.agentLink)
         case .fillAgentDisk(let agent, _): [.agentDisk(agent)]
         case .fillCoordinatorDisk: [.coordinatorDisk]
@@ -121,6 +157,11 @@ extension Fault: CustomStringConvertible {
         case .fillCoordinatorDisk(let time): return "coordinator disk full for \(ms(time))"
         case .jumpAgentClock(let agent, let seconds, let time):
             return "agent-\(agent + 1) clock \(seconds >= 0 ? "+" : "")\(seconds) s for \(ms(time))"
+        case .duplicateSession(let agent): return "agent-\(agent + 1) link: reconnect beside a stale session"
+        case .corruptChunks(let agent, let time): return "corrupt stored models for \(ms(time)), agent-\(agent + 1) downloads them"
+        case .killAgentMidDownload(let agent, let down): return "SIGKILL agent-\(agent + 1) mid-download, armed for \(ms(down))"
+        case .killAgentMidSeal(let agent, let down): return "SIGKILL agent-\(agent + 1) mid-seal, armed for \(ms(down))"
+        case .killCoordinatorMidCommit(let down): return "SIGKILL coordinator mid-commit, armed for \(ms(down))"
         }
     }
 }

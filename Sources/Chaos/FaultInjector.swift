@@ -1,3 +1,4 @@
+import DaemonSupport
 import FaultInjection
 import Foundation
 import Operations
@@ -14,6 +15,10 @@ actor FaultInjector {
     private(set) var started: [Fault.Kind: Int] = [:]
     /// Faults this machine cannot inject (disk-full faults where mounting is refused), per kind.
     private(set) var notInjected: [Fault.Kind: Int] = [:]
+    /// Aimed kills whose process did not reach the crash point while it was armed, per kind.
+    private(set) var missed: [Fault.Kind: Int] = [:]
+    /// The store's damage while a corrupt-chunks fault lasts.
+    private var corruption: StoreCorruption?
     /// Processes that exited by themselves, and restarts that failed: each one a violation.
     private(set) var failures: [String] = []
 
@@ -47,6 +52,19 @@ actor FaultInjector {
         case .fillAgentDisk(let agent, _): fleet.mountedDisks?.agents[agent].fill()
         case .fillCoordinatorDisk: fleet.mountedDisks?.coordinator.fill()
         case .jumpAgentClock(let agent, let seconds, _): moveClock(agent) { try $0.jump(bySeconds: seconds) }
+        case .duplicateSession(let agent): try? fleet.proxies[agent].abandonTargetSide()
+        case .corruptChunks(let agent, _):
+            do {
+                corruption = try StoreCorruption.corrupt(store: fleet.modelStore)
+            } catch {
+                failures.append("could not corrupt the model store: \(error)")
+            }
+            restartIntoDownload(agent)
+        case .killAgentMidDownload(let agent, _):
+            aim(.modelDownload, at: fleet.agentID(agent))
+            restartIntoDownload(agent)
+        case .killAgentMidSeal(let agent, _): aim(.windowSeal, at: fleet.agentID(agent))
+        case .killCoordinatorMidCommit: aim(.ledgerCommit, at: ChaosFleet.coordinatorName)
         }
     }
 
@@ -62,7 +80,17 @@ actor FaultInjector {
         case .fillAgentDisk(let agent, _): fleet.mountedDisks?.agents[agent].empty()
         case .fillCoordinatorDisk: fleet.mountedDisks?.coordinator.empty()
         case .jumpAgentClock(let agent, _, _): moveClock(agent) { try $0.reset() }
-        case .stallLink, .cutLink, .halfOpenLink: break
+        case .corruptChunks: restoreStore()
+        case .killAgentMidDownload(let agent, _):
+            disarm(.modelDownload, at: fleet.agentID(agent), kind: fault.kind)
+            restart(fleet.agentID(agent))
+        case .killAgentMidSeal(let agent, _):
+            disarm(.windowSeal, at: fleet.agentID(agent), kind: fault.kind)
+            restart(fleet.agentID(agent))
+        case .killCoordinatorMidCommit:
+            disarm(.ledgerCommit, at: ChaosFleet.coordinatorName, kind: fault.kind)
+            restart(ChaosFleet.coordinatorName)
+        case .stallLink, .cutLink, .halfOpenLink, .duplicateSession: break
         }
     }
 
@@ -78,6 +106,9 @@ actor FaultInjector {
     /// Undoes whatever is still in force (the schedule ends every fault itself; this is for a
     /// campaign interrupted midway).
     func healAll() {
+        for trigger in fleet.crashTriggers.values {
+            for point in CrashPoint.allCases { _ = trigger.disarm(point) }
+        }
         for name in paused { sigcont(name) }
         for name in killed { restart(name) }
         for proxy in fleet.proxies {
@@ -86,6 +117,52 @@ actor FaultInjector {
         }
         for disk in fleet.mountedDisks?.all ?? [] { disk.empty() }
         for agent in fleet.clocks.indices { moveClock(agent) { try $0.reset() } }
+        restoreStore()
+    }
+
+    /// Arms `point` in the process `name`, which is then expected to die there.
+    private func aim(_ point: CrashPoint, at name: String) {
+        guard fleet.process(name)?.isRunning == true, let trigger = fleet.crashTriggers[name] else { return }
+        do {
+            try trigger.arm(point)
+            killed.insert(name)
+            paused.remove(name)
+        } catch {
+            failures.append("could not arm \(point.rawValue) in \(name): \(error)")
+        }
+    }
+
+    /// Disarms `point` in `name`; a point still armed was not reached, and the process runs on.
+    private func disarm(_ point: CrashPoint, at name: String, kind: Fault.Kind) {
+        guard let trigger = fleet.crashTriggers[name], trigger.disarm(point) else { return }
+        missed[kind, default: 0] += 1
+        if fleet.process(name)?.isRunning == true { killed.remove(name) }
+    }
+
+    /// Kills the agent, empties its model cache and starts it again, so that it downloads every
+    /// model its assignment names.
+    private func restartIntoDownload(_ agent: Int) {
+        let name = fleet.agentID(agent)
+        let wasKilled = killed.contains(name)
+        sigkill(name)
+        do {
+            try fleet.emptyModelCache(of: agent)
+        } catch {
+            failures.append("could not empty \(name)'s model cache: \(error)")
+        }
+        restart(name)
+        // An aimed kill armed before the restart still expects the new process to die.
+        if wasKilled { killed.insert(name) }
+    }
+
+    private func restoreStore() {
+        guard let damage = corruption else { return }
+        corruption = nil
+        do {
+            try damage.restore()
+        } catch {
+            failures.append("could not restore the model store: \(error)")
+        }
     }
 
     private func moveClock(_ agent: Int, _ move: (AgentClock) throws -> Void) {

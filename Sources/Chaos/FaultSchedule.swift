@@ -35,7 +35,8 @@ public struct FaultSchedule: Sendable, Equatable {
     static let weights: [(Fault.Kind, Int)] = [
         (.agentKill, 10), (.agentPause, 10), (.coordinatorKill, 3), (.coordinatorPause, 3), (.agentPartition, 10),
         (.fleetPartition, 2), (.latency, 14), (.bandwidth, 10), (.stall, 12), (.cut, 14), (.halfOpen, 10), (.agentDiskFull, 8),
-        (.coordinatorDiskFull, 3), (.clockJump, 8),
+        (.coordinatorDiskFull, 3), (.clockJump, 8), (.duplicateSession, 8), (.corruptChunks, 4), (.agentKillMidDownload, 4),
+        (.agentKillMidSeal, 5), (.coordinatorKillMidCommit, 3),
     ]
 
     /// A target rests this long after a fault ends before the next one may start on it.
@@ -98,6 +99,11 @@ public struct FaultSchedule: Sendable, Equatable {
             let back = Bool.random(using: &random)
             let seconds = back ? -Int.random(in: 60...600, using: &random) : Int.random(in: 60...3600, using: &random)
             return .jumpAgentClock(agent, bySeconds: seconds, lasting: millis(1000...10000))
+        case .duplicateSession: return .duplicateSession(agent)
+        case .corruptChunks: return .corruptChunks(agent, lasting: millis(1000...5000))
+        case .agentKillMidDownload: return .killAgentMidDownload(agent, armedFor: millis(2000...6000))
+        case .agentKillMidSeal: return .killAgentMidSeal(agent, armedFor: millis(1000...5000))
+        case .coordinatorKillMidCommit: return .killCoordinatorMidCommit(armedFor: millis(200...3000))
         }
     }
 
@@ -133,7 +139,11 @@ extension Fault {
         case .fillAgentDisk(let agent, _): return .fillAgentDisk(agent, lasting: time)
         case .fillCoordinatorDisk: return .fillCoordinatorDisk(lasting: time)
         case .jumpAgentClock(let agent, let seconds, _): return .jumpAgentClock(agent, bySeconds: seconds, lasting: time)
-        case .cutLink, .halfOpenLink: return self
+        case .corruptChunks(let agent, _): return .corruptChunks(agent, lasting: time)
+        case .killAgentMidDownload(let agent, _): return .killAgentMidDownload(agent, armedFor: time)
+        case .killAgentMidSeal(let agent, _): return .killAgentMidSeal(agent, armedFor: time)
+        case .killCoordinatorMidCommit: return .killCoordinatorMidCommit(armedFor: time)
+        case .cutLink, .halfOpenLink, .duplicateSession: return self
         }
     }
 }

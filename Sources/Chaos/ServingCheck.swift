@@ -1,3 +1,4 @@
+import DaemonSupport
 import Foundation
 import Ledger
 #if canImport(FoundationNetworking)
@@ -5,10 +6,14 @@ import FoundationNetworking
 #endif
 
 /// What the agents serve at the end of a campaign: each answers with the model the ledger's
-/// outcome calls for (the candidate once promoted, the reference otherwise), and every switch any
-/// agent reported put one of the rollout's two signed models in front, never other bytes.
+/// outcome calls for (the candidate once promoted, the reference otherwise), every switch any
+/// agent reported put one of the rollout's two signed models in front, never other bytes, and every
+/// verified model an agent keeps (the only files it loads) hashes to its address.
 struct ServingCheck: Sendable {
+    /// Each agent's Open Inference Protocol URL.
     let agents: [String: URL]
+    /// Each agent's model cache.
+    let modelCaches: [String: URL]
     let modelName: String
     let reference: String
     let candidate: String
@@ -31,6 +36,14 @@ struct ServingCheck: Sendable {
             WHERE a.rollout_id = '\(rolloutID)' AND s.primary_sha256 NOT IN ('\(reference)', '\(candidate)')
             """).rows
         violations += foreign.map { "\($0[0]) put model \($0[1]) in front, which is neither the reference nor the candidate" }
+        for (agent, cache) in modelCaches.sorted(by: { $0.key < $1.key }) {
+            let files = (try? FileManager.default.contentsOfDirectory(at: cache, includingPropertiesForKeys: nil)) ?? []
+            for file in files where file.pathExtension == "onnx" {
+                let address = file.deletingPathExtension().lastPathComponent
+                let actual = try ContentAddress.sha256(ofFileAt: file)
+                if actual != address { violations.append("\(agent) keeps \(file.lastPathComponent) as verified, but it hashes to \(actual)") }
+            }
+        }
         return violations
     }
 

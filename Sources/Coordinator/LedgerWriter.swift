@@ -1,3 +1,4 @@
+import DaemonSupport
 import Foundation
 import Ledger
 import Logging
@@ -86,8 +87,8 @@ actor LedgerWriter {
         let helloBatch = hellos.take(maximumBatch)
         let windowBatch = windows.take(maximumBatch)
         if !hellos.isEmpty || !windows.isEmpty { scheduleCommit() }
+        let ledger = self.ledger
         if !helloBatch.isEmpty {
-            let ledger = self.ledger
             let results = commit(helloBatch.items, counted: metrics.helloBatches) { hellos in
                 try ledger.recordHellos(hellos)
                 return hellos.map { _ in () }
@@ -95,7 +96,9 @@ actor LedgerWriter {
             helloBatch.answer(results)
         }
         guard !windowBatch.isEmpty else { return }
-        let results = commit(windowBatch.items, counted: metrics.windowBatches, with: ledger.ingest)
+        let results = commit(windowBatch.items, counted: metrics.windowBatches) { windows in
+            try ledger.ingest(windows, beforeCommit: CrashPoint.ledgerCommit.reach)
+        }
         windowBatch.answer(results)
         var stored: [String: Int] = [:]
         for (window, result) in zip(windowBatch.items, results) {

@@ -2,10 +2,10 @@ import NIOCore
 import NIOPosix
 
 /// A TCP proxy on loopback that injects network faults between its clients and one target:
-/// latency and jitter, a bandwidth cap, stalls, connections cut mid-stream, black-hole partitions
-/// and half-open connections. Everything is controlled at run time from the process that started
-/// it; faults apply to the whole link (every connection through this proxy), cuts and half-opening
-/// to every open connection or to one.
+/// latency and jitter, a bandwidth cap, stalls, connections cut mid-stream, black-hole partitions,
+/// half-open connections and stale twins of reconnecting clients. Everything is controlled at run
+/// time from the process that started it; faults apply to the whole link (every connection through
+/// this proxy), cuts, half-opening and abandoning to every open connection or to one.
 ///
 /// ```swift
 /// let proxy = try await FaultProxy.start(forwardingTo: "127.0.0.1", port: coordinatorPort)
@@ -130,7 +130,15 @@ public final class FaultProxy: Sendable {
     /// Makes connections half-open: the target's side is closed, the client's side stays open and
     /// swallows what the client sends. The client learns nothing until it notices the silence.
     public func halfOpen(connection id: Int? = nil) throws {
-        for connection in try selected(id) { connection.kill(closingTarget: true) }
+        for connection in try selected(id) { connection.kill(closing: .target) }
+    }
+
+    /// The mirror of `halfOpen`: the client's side is closed, so the client reconnects, while the
+    /// target's side stays open and silent. The target then holds a stale twin when the client's
+    /// next connection arrives (an agent back before the coordinator noticed it gone), until it
+    /// notices the silence itself.
+    public func abandonTargetSide(connection id: Int? = nil) throws {
+        for connection in try selected(id) { connection.kill(closing: .client) }
     }
 
     public var counters: Counters { link.counters }

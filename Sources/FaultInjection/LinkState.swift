@@ -23,7 +23,7 @@ final class LinkState: Sendable {
             // A partition kills whatever is open when it begins; connections opened during it are
             // born dead (`open`).
             if faults.isPartitioned && !state.faults.isPartitioned {
-                for connection in state.connections.values { connection.kill(closingTarget: false) }
+                for connection in state.connections.values { connection.kill(closing: nil) }
             }
             state.faults = faults
         }

@@ -55,14 +55,23 @@ final class ProxiedConnection: Sendable {
         if now { close() }
     }
 
-    /// Kills the connection without telling the client: nothing crosses it again, and with
-    /// `closingTarget` the target's side is closed (the target sees the end, the client does not).
-    func kill(closingTarget: Bool) {
+    /// One end of a proxied connection.
+    enum Side {
+        case client, target
+    }
+
+    /// Kills the connection: nothing crosses it again, and `closing` (if any) is closed, so that
+    /// end's peer sees the end while the other end's peer is not told.
+    func kill(closing side: Side?) {
         let target = state.withLock { state in
             state.isDead = true
             return state.target
         }
-        if closingTarget { target?.close(promise: nil) }
+        switch side {
+        case .client: client.close(promise: nil)
+        case .target: target?.close(promise: nil)
+        case nil: break
+        }
     }
 
     func close() {

@@ -156,12 +156,15 @@ public final class Ledger: Sendable {
     }
 
     /// Stores a batch of windows in one transaction: all of them or, on an error, none.
-    public func ingest(_ windows: [WindowRecord]) throws -> [IngestResult] {
+    /// `beforeCommit` runs inside the transaction once every row is written (a fault campaign's
+    /// crash point).
+    public func ingest(_ windows: [WindowRecord], beforeCommit: () -> Void = {}) throws -> [IngestResult] {
         let ingestedAt = Date()
         return try database.write { db in
             var insertion = try WindowInsertion.resuming(keptInsertion.withLock { $0.take() }, db, keptStages: keptStages)
             let results = try windows.map { try insertion.insert($0, ingestedAt: ingestedAt, into: db) }
             try insertion.writeTotals(db)
+            beforeCommit()
             keptInsertion.withLock { $0 = insertion }
             return results
         }

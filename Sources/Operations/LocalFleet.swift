@@ -23,20 +23,25 @@ public final class LocalFleet: @unchecked Sendable {
     }
 
     private var coordinatorSettings: FleetLayout.CoordinatorSettings?
+    private var coordinatorEnvironment: [String: String]?
 
-    public func startCoordinator(_ settings: FleetLayout.CoordinatorSettings) throws {
+    /// Starts the coordinator with `settings`, and `environment` (the process's whole environment;
+    /// nil: this one's), both kept for restarts.
+    public func startCoordinator(_ settings: FleetLayout.CoordinatorSettings, environment: [String: String]? = nil) throws {
         coordinatorSettings = settings
+        coordinatorEnvironment = environment
         coordinatorPort = settings.port
         try layout.writeCoordinatorConfig(settings)
         coordinator = try ManagedProcess(
             name: "coordinator", executable: executables.appendingPathComponent("quantfleet-coordinator"),
-            arguments: ["--config", layout.coordinatorConfig.path], logFile: layout.log("coordinator"))
+            arguments: ["--config", layout.coordinatorConfig.path], logFile: layout.log("coordinator"), environment: environment)
     }
 
-    /// Starts the coordinator again as it last ran (same configuration, ledger and ports), e.g. after `kill()`.
+    /// Starts the coordinator again as it last ran (same configuration, environment, ledger and
+    /// ports), e.g. after `kill()`.
     public func restartCoordinator() throws {
         guard let settings = coordinatorSettings else { throw FleetError(description: "no coordinator was started to restart") }
-        try startCoordinator(settings)
+        try startCoordinator(settings, environment: coordinatorEnvironment)
     }
 
     /// Starts (or restarts, keeping its port, labels, environment, cache and spool) the agent `id`. It

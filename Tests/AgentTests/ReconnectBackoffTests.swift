@@ -14,5 +14,7 @@ final class ReconnectBackoffTests: XCTestCase {
         XCTAssertFalse(CoordinatorLink.resetsBackoff(welcomed: false, endedBy: Dropped()))
         XCTAssertFalse(CoordinatorLink.resetsBackoff(
             welcomed: true, endedBy: LinkSession.LinkError.unrecorded(assignmentID: "a-1", reason: "no space left on device")))
+        XCTAssertFalse(CoordinatorLink.resetsBackoff(
+            welcomed: true, endedBy: LinkSession.LinkError.unverifiable(sha256: "00", reason: "downloaded 3 times")))
     }
 }

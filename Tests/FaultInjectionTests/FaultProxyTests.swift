@@ -136,6 +136,20 @@ final class FaultProxyTests: XCTestCase {
         XCTAssertFalse(silent.closed, "the client is not told")
     }
 
+    func testAbandoningTheTargetSideClosesOnlyTheClientSide() async throws {
+        let (echo, proxy) = try await startProxy()
+        let first = try BlockingClient(port: proxy.port)
+        try first.send([1])
+        XCTAssertEqual(first.receive(1, within: .seconds(2)).bytes, [1])
+        try proxy.abandonTargetSide(connection: proxy.connectionIDs[0])
+        XCTAssertTrue(first.receive(1, within: .seconds(2)).closed, "the client sees its side closed")
+        let second = try BlockingClient(port: proxy.port)
+        try second.send([2])
+        XCTAssertEqual(second.receive(1, within: .seconds(2)).bytes, [2], "the client's next connection works")
+        XCTAssertEqual(echo.accepted, 2)
+        XCTAssertEqual(echo.closed, 0, "the target still holds the first connection beside the second")
+    }
+
     func testSettingsNoLinkCanHaveAreRefusedAndChangeNothing() async throws {
         let (_, proxy) = try await startProxy()
         try proxy.update { $0.latency = .milliseconds(20) }

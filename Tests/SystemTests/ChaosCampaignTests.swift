@@ -21,6 +21,8 @@ final class ChaosCampaignTests: XCTestCase {
         // Disk-full faults mount a tmpfs, which needs root; as root, every fault was injected.
         if getuid() == 0 { XCTAssertEqual(report.faultsNotInjected, [:], report.notInjectedReason ?? "") }
         XCTAssertEqual(report.schedule.entries.count, 100, "80 s at one fault per 800 ms")
+        let aimed = report.faultsInjected.filter(\.key.isAimed).values.reduce(0, +)
+        XCTAssertGreaterThan(aimed - report.aimedKillsMissed.values.reduce(0, +), 0, "some aimed kills reached their crash points")
         XCTAssertGreaterThan(report.windowsChecked, 100)
         XCTAssertEqual(report.rolloutState, ChaosCampaign.faultFreeState)
         XCTAssertEqual(report.violations, [])

@@ -1,3 +1,4 @@
+@testable import Agent
 import Crypto
 import DaemonSupport
 import FleetProtocol
@@ -20,6 +21,14 @@ final class ModelTransferTests: XCTestCase {
         case modelBytes
         /// Send the first half intact, then close the connection.
         case dropConnection
+        /// Damage the model's bytes (chunk hashes matching) in every transfer until the agent has
+        /// refused the model once: a store repaired only later.
+        case modelBytesUntilRefused
+
+        /// Whether the candidate's `transfer`th transfer (from 1) is damaged.
+        func damages(transfer: Int) -> Bool {
+            self == .modelBytesUntilRefused ? transfer <= ModelCache.maximumAttempts : transfer == 1
+        }
     }
 
     func testCorruptChunkIsDetectedAndFetchedAgain() async throws {
@@ -32,6 +41,26 @@ final class ModelTransferTests: XCTestCase {
 
     func testDroppedConnectionResumesFromTheOffsetReached() async throws {
         try await runTransfer(damaging: .dropConnection)
+    }
+
+    /// A model refused for bytes that never match its address is reported, and asked for again in
+    /// the agent's next session, after its backoff: the store may have been repaired.
+    func testAModelRefusedForItsBytesIsAskedForAgainInTheNextSession() async throws {
+        let candidate = try Data(contentsOf: SystemTestSupport.fixtures.appendingPathComponent("mlp-fp32.onnx"))
+        let transcript = Transcript()
+        let (fleet, layout) = try await startAgent(candidate: candidate, damage: .modelBytesUntilRefused, transcript: transcript)
+        addTeardownBlock { await fleet.stop() }
+        try await fleet.waitUntilReady(["agent-1"], timeout: .seconds(60))
+
+        let requests = await transcript.candidateRequests.count
+        XCTAssertEqual(requests, ModelCache.maximumAttempts + 1, "three damaged transfers, then a clean one in the next session")
+        let rejections = await transcript.rejections
+        XCTAssertEqual(rejections.count, 1, "\(rejections)")
+        XCTAssertTrue(rejections.first?.contains("never hashed to its address") == true, "\(rejections)")
+        let readyCount = await transcript.readyCount
+        XCTAssertEqual(readyCount, 1)
+        let log = try String(contentsOf: layout.log("agent-1"), encoding: .utf8)
+        XCTAssertEqual(log.components(separatedBy: "connected to coordinator").count - 1, 2, log)
     }
 
     /// A verified candidate the engine cannot run is refused with every reason at once, never
@@ -109,7 +138,7 @@ final class ModelTransferTests: XCTestCase {
         let log = try String(contentsOf: layout.log("agent-1"), encoding: .utf8)
         switch damage {
         case .chunkBytes: XCTAssertTrue(log.contains("chunk failed verification"), log)
-        case .modelBytes: XCTAssertTrue(log.contains("does not match its address"), log)
+        case .modelBytes, .modelBytesUntilRefused: XCTAssertTrue(log.contains("does not match its address"), log)
         case .dropConnection: XCTAssertEqual(log.components(separatedBy: "connected to coordinator").count - 1, 2, log)
         }
     }
@@ -173,8 +202,8 @@ private struct ScriptedCoordinator: Sendable {
                         explicitRollback: false, with: signingKey))))
                 case .modelRequest(let request):
                     guard let model = models[request.sha256] else { continue }
-                    let firstCandidateTransfer = await transcript.request(request, candidate: request.sha256 == ContentAddress.sha256(of: candidate))
-                    let damageThis = firstCandidateTransfer && damage != nil
+                    let transfer = await transcript.request(request, candidate: request.sha256 == ContentAddress.sha256(of: candidate))
+                    let damageThis = transfer.map { damage?.damages(transfer: $0) ?? false } ?? false
                     if damageThis && damage == .dropConnection {
                         try await send(model, request: request, damage: nil, upTo: model.count / 2, to: outbound)
                         return  // closes the connection with half the model sent
@@ -227,11 +256,11 @@ private actor Transcript {
     var readyCount = 0
     var rejections: [String] = []
 
-    /// Records a request; true when this is the candidate's first one (the one to damage).
-    func request(_ request: ModelRequest, candidate: Bool) -> Bool {
-        guard candidate else { return false }
+    /// Records a request; for the candidate's, answers which of its transfers this is (from 1).
+    func request(_ request: ModelRequest, candidate: Bool) -> Int? {
+        guard candidate else { return nil }
         candidateRequests.append(request.offset)
-        return candidateRequests.count == 1
+        return candidateRequests.count
     }
 
     func ready() { readyCount += 1 }
