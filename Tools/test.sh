@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need, builds everything, runs every test, then runs every
-# command and SQL query the README and docs/ show (Tools/check-docs.py).
+# command and SQL query the README and docs/ show (Tools/check-docs.py), then every libFuzzer target
+# for 20 s from its corpus, which replays every input that once crashed it (Tools/fuzz.sh all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 Tools/install-dependencies.sh --test-oracles
 swift build
 swift test
 python3 Tools/check-docs.py --bin-dir .build/debug
+Tools/fuzz.sh all 20

@@ -20,10 +20,12 @@ struct ValueReaders {
         graphOutputs.contains(value) ? [] : (readers[value] ?? []).map { nodes[$0] }
     }
 
-    /// The one node reading `value`, when it is of `opType` in the default domain and `value` is no graph output.
+    /// The one node reading `value`, when it is of `opType` in the default domain and `value` is no
+    /// graph output. A node without outputs (a malformed model) is no link of any chain: the
+    /// rewrites read the next value from its first output.
     func soleReader(of value: String, _ opType: String) -> NodeDefinition? {
         let reading = readers(of: value)
-        guard reading.count == 1, reading[0].domain.isEmpty, reading[0].opType == opType else { return nil }
+        guard reading.count == 1, reading[0].domain.isEmpty, reading[0].opType == opType, !reading[0].outputs.isEmpty else { return nil }
         return reading[0]
     }
 }

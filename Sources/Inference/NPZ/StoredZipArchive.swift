@@ -86,10 +86,11 @@ enum StoredZipArchive {
     }
 
     private static func contents(of bytes: [UInt8], localOffset: UInt64, size: UInt64, crc: UInt32, name: String) throws -> Data {
-        let header = Int(clamping: localOffset)
-        guard header + 30 <= bytes.count, read32(bytes, header) == 0x0403_4B50 else {
+        // Compared as UInt64 first: an offset near UInt64.max would overflow `header + 30`.
+        guard bytes.count >= 30, localOffset <= UInt64(bytes.count - 30), read32(bytes, Int(localOffset)) == 0x0403_4B50 else {
             throw NPZError.corruptArchive("member '\(name)' has no local header at byte \(localOffset)")
         }
+        let header = Int(localOffset)
         let start = header + 30 + Int(read16(bytes, header + 26)) + Int(read16(bytes, header + 28))
         guard size <= UInt64(bytes.count), start + Int(size) <= bytes.count else {
             throw NPZError.corruptArchive("member '\(name)' runs past the end of the file (truncated?)")

@@ -17,7 +17,7 @@ struct ArrayFeatureExtractor: SingleOutputOperator {
 extension ArrayFeatureExtractor: ShapeRule {
     func outputShapes(_ inputs: [StaticShape?]) throws -> [StaticShape?] {
         guard inputs.count > 1, let x = inputs[0], let indices = inputs[1], !x.isEmpty else { return [] }
-        let count = StaticShapes.product(indices)
+        let count = try StaticShapes.product(indices)
         return [x.count == 1 ? [1, count] : x.dropLast() + [count]]
     }
 }

@@ -36,8 +36,8 @@ struct Reshape: SingleOutputOperator, ShapeRule {
         }
         let inferred = shape.firstIndex(of: -1)
         guard shape.lastIndex(of: -1) == inferred else { throw InferenceError.invalidOperand("shape \(requested) has more than one -1") }
-        let count = StaticShapes.product(data)
-        let others = StaticShapes.product(shape.indices.lazy.filter { $0 != inferred }.map { shape[$0] })
+        let count = try StaticShapes.product(data)
+        let others = try StaticShapes.product(shape.indices.lazy.filter { $0 != inferred }.map { shape[$0] })
         guard let count, let others else {
             if let inferred { shape[inferred] = nil }
             return shape

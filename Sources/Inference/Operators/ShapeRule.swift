@@ -70,9 +70,19 @@ public enum StaticShapes {
         return result
     }
 
-    /// The product of `sizes`, when every one is known.
-    static func product<Sizes: Sequence<Int?>>(_ sizes: Sizes) -> Int? {
-        sizes.reduce(1 as Int?) { total, size in total.flatMap { total in size.map { total * $0 } } }
+    /// The product of `sizes`, when every one is known. A product past `Int.max` is no tensor any
+    /// machine holds: such a shape, from a model's constants, is refused.
+    static func product<Sizes: Sequence<Int?>>(_ sizes: Sizes) throws -> Int? {
+        var total = 1
+        for size in sizes {
+            guard let size else { return nil }
+            let (product, overflow) = total.multipliedReportingOverflow(by: size)
+            guard !overflow else {
+                throw InferenceError.invalidOperand("the sizes \(Array(sizes).map { $0.map(String.init) ?? "?" }) multiply past \(Int.max) elements")
+            }
+            total = product
+        }
+        return total
     }
 
     /// `[1, ?, 3]`, as error messages write a shape with unknown dimensions.

@@ -20,6 +20,6 @@ extension Flatten: ShapeRule {
     func outputShapes(_ inputs: [StaticShape?]) throws -> [StaticShape?] {
         guard let x = inputs.first ?? nil else { return [] }
         let axis = axis == x.count ? axis : try normalizedAxis(axis, rank: max(x.count, 1))
-        return [[StaticShapes.product(x[..<axis]), StaticShapes.product(x[axis...])]]
+        return [[try StaticShapes.product(x[..<axis]), try StaticShapes.product(x[axis...])]]
     }
 }
