@@ -55,7 +55,8 @@ struct CoordinatorLink: Service {
                 if Self.resetsBackoff(welcomed: welcomed.isSet, endedBy: failure) { backoff.reset() }
                 let delay = backoff.nextDelay()
                 logger.info("reconnecting", metadata: ["after_ms": "\(delay / .milliseconds(1))"])
-                try await Task.sleep(for: delay)
+                // A shutdown while waiting ends the link as one during a session does: cleanly.
+                do { try await Task.sleep(for: delay) } catch { return }
             }
         }
     }

@@ -15,11 +15,9 @@ extension Tensor {
             throw InferenceError.malformedModel("tensor '\(name)' has a negative dimension in \(proto.dims)")
         }
         let shape = proto.dims.map { Int($0) }
-        let (count, overflow) = shape.reduce((1, false)) { partial, dim in
-            let product = partial.0.multipliedReportingOverflow(by: dim)
-            return (product.partialValue, partial.1 || product.overflow)
+        guard let count = StaticShapes.elementCount(shape) else {
+            throw InferenceError.malformedModel("tensor '\(name)' has too many elements: \(shape)")
         }
-        guard !overflow else { throw InferenceError.malformedModel("tensor '\(name)' has too many elements: \(shape)") }
 
         if type == .string {
             guard proto.stringData.count == count else {

@@ -70,19 +70,31 @@ public enum StaticShapes {
         return result
     }
 
-    /// The product of `sizes`, when every one is known. A product past `Int.max` is no tensor any
-    /// machine holds: such a shape, from a model's constants, is refused.
+    /// The product of `sizes`, when every one is known. Sizes whose nonzero ones multiply past
+    /// `Int.max` are no shape any tensor has, even an empty one (every partial product of its shape
+    /// must fit, as operators take products of some of its dimensions): such a shape, from a model's
+    /// constants, is refused.
     static func product<Sizes: Sequence<Int?>>(_ sizes: Sizes) throws -> Int? {
-        var total = 1
+        var known: [Int] = []
         for size in sizes {
             guard let size else { return nil }
-            let (product, overflow) = total.multipliedReportingOverflow(by: size)
-            guard !overflow else {
-                throw InferenceError.invalidOperand("the sizes \(Array(sizes).map { $0.map(String.init) ?? "?" }) multiply past \(Int.max) elements")
-            }
-            total = product
+            known.append(size)
         }
-        return total
+        guard let count = elementCount(known) else {
+            throw InferenceError.invalidOperand("the sizes \(known) multiply past \(Int.max) elements")
+        }
+        return count
+    }
+
+    /// The element count of `shape`; nil when its nonzero sizes multiply past `Int.max`.
+    static func elementCount(_ shape: [Int]) -> Int? {
+        var nonzero = 1
+        for size in shape where size != 0 {
+            let (product, overflow) = nonzero.multipliedReportingOverflow(by: size)
+            if overflow { return nil }
+            nonzero = product
+        }
+        return shape.contains(0) ? 0 : nonzero
     }
 
     /// `[1, ?, 3]`, as error messages write a shape with unknown dimensions.

@@ -1,0 +1,80 @@
+import Agent
+import Coordinator
+import Foundation
+import Ledger
+import Logging
+import Operations
+import ServiceLifecycle
+import XCTest
+
+/// Both daemons inside the test's own process, over real mutual TLS on loopback: the coordinator
+/// and two agents built as their executables build them (`CoordinatorApp.build`, `AgentApp.build`),
+/// and the configured rollout run under labelled traffic until the coordinator decides. In one
+/// process the thread sanitizer sees every thread of both daemons at once (event loops, the ledger
+/// thread, the shadow threads, the inference server): `Tools/test.sh` runs this test under
+/// `swift test --sanitize=thread`.
+final class InProcessFleetTests: XCTestCase {
+    func testACoordinatorAndTwoAgentsInOneProcessDecideTheRollout() async throws {
+        let layout = FleetLayout(root: try SystemTestSupport.scratchDirectory("in-process"))
+        let agentIDs = ["agent-1", "agent-2"]
+        try layout.makePKI(script: SystemTestSupport.pkiScript, agents: agentIDs)
+        let (candidate, _) = try layout.quantizeCandidate(fixtures: SystemTestSupport.fixtures)
+        // Bands wide enough to decide on a few seconds of traffic; the INT8 MLP ships under them.
+        let policy = layout.root.appendingPathComponent("policy.yaml")
+        try """
+            version: "in-process.1"
+            ship-below: 0.05
+            stay-fp16-above: 0.2
+            confidence: 0.95
+            minimum-samples: 2000
+            minimum-labelled: 2000
+
+            """.write(to: policy, atomically: true, encoding: .utf8)
+        var settings = FleetLayout.CoordinatorSettings(
+            port: try FreePort.allocate(), policy: policy, modelName: SystemTestSupport.modelName,
+            reference: SystemTestSupport.fixtures.appendingPathComponent("mlp-fp16.onnx"), candidate: candidate)
+        settings.windowSize = 20
+        settings.windowMaxAgeMillis = 300
+        var logger = Logger(label: "in-process")
+        logger.logLevel = .warning
+
+        var daemons = [try await CoordinatorApp.build(
+            configuration: try CoordinatorConfiguration.load(from: layout.writeCoordinatorConfig(settings).path), logger: logger)]
+        var agentURLs: [URL] = []
+        for id in agentIDs {
+            let port = try FreePort.allocate()
+            let configuration = try layout.writeAgentConfig(id: id, coordinatorPort: settings.port, inferencePort: port)
+            try FileManager.default.createDirectory(
+                at: layout.agentDirectory(id).appendingPathComponent("data"), withIntermediateDirectories: true)
+            daemons.append(try AgentApp.build(configuration: try AgentConfiguration.load(from: configuration.path), logger: logger))
+            agentURLs.append(URL(string: "http://127.0.0.1:\(port)")!)
+        }
+
+        let outcome = try await withThrowingTaskGroup(of: Void.self) { group in
+            for daemon in daemons { group.addTask { try await daemon.run() } }
+            let traffic = TrafficRounds.start(
+                agents: agentURLs, data: SystemTestSupport.traffic, model: SystemTestSupport.modelName, roundSize: 200,
+                requestTimeout: .seconds(5))
+            let outcome = await decidedOutcome(ledger: layout.ledger, within: .seconds(120))
+            let answered = await traffic.stop()
+            XCTAssertGreaterThan(answered, 2000)
+            for daemon in daemons { await daemon.triggerGracefulShutdown() }
+            try await group.waitForAll()
+            return outcome
+        }
+        XCTAssertEqual(outcome, "ship")
+    }
+
+    /// The outcome the coordinator recorded for its rollout, once it decided; nil if it did not in time.
+    private func decidedOutcome(ledger: URL, within timeout: Duration) async -> String? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let reader = try? Ledger.openReadOnly(path: ledger.path),
+               let outcome = try? reader.query("SELECT outcome FROM rollouts WHERE status = 'decided'").rows.first?.first {
+                return outcome
+            }
+            try? await Task.sleep(for: .milliseconds(250))
+        }
+        return nil
+    }
+}
