@@ -303,8 +303,11 @@ private struct Chromium {
         let run = UUID().uuidString.prefix(8)
         let stdout = scratch.appendingPathComponent("chromium-\(run).out")
         let stderr = scratch.appendingPathComponent("chromium-\(run).err")
-        FileManager.default.createFile(atPath: stdout.path, contents: nil)
-        FileManager.default.createFile(atPath: stderr.path, contents: nil)
+        for file in [stdout, stderr] {
+            guard FileManager.default.createFile(atPath: file.path, contents: nil) else {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: file.path])
+            }
+        }
         let process = Process()
         process.executableURL = executable
         process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=\(scratch.appendingPathComponent("chromium-profile-\(run)").path)"]
