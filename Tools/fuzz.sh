@@ -34,7 +34,7 @@ fuzz() {
         -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=20 -print_final_stats=1 \
         -artifact_prefix=".build-fuzz/findings/$target/" "$@" 2>&1 | tee "$log" || status=$?
     if grep -q "Is the code instrumented for coverage" "$log"; then
-        echo "WARNING: fuzz-$target ran blind: its build reached no coverage counter (remove $build and build again)" >&2
+        echo "WARNING: fuzz-$target ran blind: no input reached a coverage counter of its build (docs/fuzzing.md)" >&2
         blind+=("$target")
     fi
     return "$status"
