@@ -9,7 +9,7 @@ struct CrashTrigger: Sendable {
     init(directory: URL) throws {
         self.directory = directory
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        for point in CrashPoint.allCases { _ = disarm(point) }
+        disarmAll()
     }
 
     /// The variable the daemon's environment needs.
@@ -22,6 +22,10 @@ struct CrashTrigger: Sendable {
     /// Disarms `point`; true if it was still armed (the daemon did not reach it), false if it fired.
     func disarm(_ point: CrashPoint) -> Bool {
         unlink(file(point).path) == 0
+    }
+
+    func disarmAll() {
+        for point in CrashPoint.allCases { _ = disarm(point) }
     }
 
     private func file(_ point: CrashPoint) -> URL { directory.appendingPathComponent(point.rawValue) }

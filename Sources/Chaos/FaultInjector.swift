@@ -81,15 +81,9 @@ actor FaultInjector {
         case .fillCoordinatorDisk: fleet.mountedDisks?.coordinator.empty()
         case .jumpAgentClock(let agent, _, _): moveClock(agent) { try $0.reset() }
         case .corruptChunks: restoreStore()
-        case .killAgentMidDownload(let agent, _):
-            disarm(.modelDownload, at: fleet.agentID(agent), kind: fault.kind)
-            restart(fleet.agentID(agent))
-        case .killAgentMidSeal(let agent, _):
-            disarm(.windowSeal, at: fleet.agentID(agent), kind: fault.kind)
-            restart(fleet.agentID(agent))
-        case .killCoordinatorMidCommit:
-            disarm(.ledgerCommit, at: ChaosFleet.coordinatorName, kind: fault.kind)
-            restart(ChaosFleet.coordinatorName)
+        case .killAgentMidDownload(let agent, _): endAim(.modelDownload, at: fleet.agentID(agent), kind: fault.kind)
+        case .killAgentMidSeal(let agent, _): endAim(.windowSeal, at: fleet.agentID(agent), kind: fault.kind)
+        case .killCoordinatorMidCommit: endAim(.ledgerCommit, at: ChaosFleet.coordinatorName, kind: fault.kind)
         case .stallLink, .cutLink, .halfOpenLink, .duplicateSession: break
         }
     }
@@ -106,9 +100,7 @@ actor FaultInjector {
     /// Undoes whatever is still in force (the schedule ends every fault itself; this is for a
     /// campaign interrupted midway).
     func healAll() {
-        for trigger in fleet.crashTriggers.values {
-            for point in CrashPoint.allCases { _ = trigger.disarm(point) }
-        }
+        for trigger in fleet.crashTriggers.values { trigger.disarmAll() }
         for name in paused { sigcont(name) }
         for name in killed { restart(name) }
         for proxy in fleet.proxies {
@@ -132,11 +124,13 @@ actor FaultInjector {
         }
     }
 
-    /// Disarms `point` in `name`; a point still armed was not reached, and the process runs on.
-    private func disarm(_ point: CrashPoint, at name: String, kind: Fault.Kind) {
-        guard let trigger = fleet.crashTriggers[name], trigger.disarm(point) else { return }
-        missed[kind, default: 0] += 1
-        if fleet.process(name)?.isRunning == true { killed.remove(name) }
+    /// Disarms `point` in `name` and starts the process again if the point killed it; a point
+    /// still armed was not reached, and the process runs on.
+    private func endAim(_ point: CrashPoint, at name: String, kind: Fault.Kind) {
+        if let trigger = fleet.crashTriggers[name], trigger.disarm(point) {
+            missed[kind, default: 0] += 1
+        }
+        restart(name)
     }
 
     /// Kills the agent, empties its model cache and starts it again, so that it downloads every
