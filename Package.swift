@@ -1,6 +1,11 @@
 // swift-tools-version: 6.2
 import PackageDescription
 
+// Every lock is NIOConcurrencyHelpers' NIOLockedValueBox, a pthread mutex the thread sanitizer
+// sees. Synchronization.Mutex waits on a futex in an uninstrumented library, so the sanitizer
+// reports two threads' turns in one contended Mutex as a race (Tools/tsan.sh).
+let locks = Target.Dependency.product(name: "NIOConcurrencyHelpers", package: "swift-nio")
+
 let package = Package(
     name: "QuantFleet",
     platforms: [.macOS(.v15)],
@@ -42,6 +47,7 @@ let package = Package(
         .target(
             name: "Inference",
             dependencies: [
+                locks,
                 "CQuantKernels", "CLeptonica",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
@@ -67,6 +73,7 @@ let package = Package(
         .target(
             name: "FleetProtocol",
             dependencies: [
+                locks,
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -84,6 +91,7 @@ let package = Package(
         .target(
             name: "DaemonSupport",
             dependencies: [
+                locks,
                 "FleetProtocol", "ShadowEval", "StrictYAML",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -96,6 +104,7 @@ let package = Package(
         .target(
             name: "Ledger",
             dependencies: [
+                locks,
                 "ShadowEval",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
@@ -103,6 +112,7 @@ let package = Package(
         .target(
             name: "Coordinator",
             dependencies: [
+                locks,
                 "FleetProtocol", "Ledger", "ShadowEval", "DaemonSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -116,6 +126,7 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
+                locks,
                 "FleetProtocol", "Inference", "ShadowEval", "DaemonSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -134,6 +145,7 @@ let package = Package(
         .target(
             name: "FaultInjection",
             dependencies: [
+                locks,
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
@@ -142,6 +154,7 @@ let package = Package(
         .target(
             name: "Operations",
             dependencies: [
+                locks,
                 "Inference", "Quantization", "Ledger", "ShadowEval", "FleetProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -153,13 +166,14 @@ let package = Package(
         // the checker that holds the ledger against what every agent sealed.
         .target(
             name: "Chaos",
-            dependencies: ["Operations", "FaultInjection", "Agent", "Ledger", "FleetProtocol", "ShadowEval"]
+            dependencies: [locks, "Operations", "FaultInjection", "Agent", "Ledger", "FleetProtocol", "ShadowEval"]
         ),
         // Simulated agents for `quantfleet loadgen` and the scale tests: many real TLS connections per
         // process, each with its own certificate issued in process from the fleet CA.
         .target(
             name: "LoadGeneration",
             dependencies: [
+                locks,
                 "FleetProtocol", "ShadowEval", "DaemonSupport", "Ledger",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -173,6 +187,7 @@ let package = Package(
         .executableTarget(
             name: "quantfleet",
             dependencies: [
+                locks,
                 "Operations", "Chaos", "LoadGeneration", "Inference", "Quantization", "Ledger", "FleetProtocol", "ShadowEval", "CHeapRetention",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -216,12 +231,13 @@ let package = Package(
         // onnxruntime as an oracle, shared by the engine's and the quantizer's tests.
         .target(name: "ONNXRuntimeOracle", dependencies: ["Inference"], path: "Tests/ONNXRuntimeOracle"),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "NodeConformance", "Quantization", "CQuantKernels", "ONNXRuntimeOracle", "ShadowEval"]),
-        .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "Inference", "ONNXRuntimeOracle", "ShadowEval"]),
+        .testTarget(name: "QuantizationTests", dependencies: [locks, "Quantization", "Inference", "ONNXRuntimeOracle", "ShadowEval"]),
         .testTarget(name: "ShadowEvalTests", dependencies: ["ShadowEval", "StrictYAML"]),
         .testTarget(name: "StrictYAMLTests", dependencies: ["StrictYAML"]),
         .testTarget(
             name: "FleetProtocolTests",
             dependencies: [
+                locks,
                 "FleetProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -237,13 +253,14 @@ let package = Package(
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Inference"]),
         .testTarget(
             name: "FaultInjectionTests",
-            dependencies: ["FaultInjection", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
+            dependencies: [locks, "FaultInjection", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
         ),
         .testTarget(name: "ChaosTests", dependencies: ["Chaos"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "ShadowEval", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "CoordinatorTests",
             dependencies: [
+                locks,
                 "Coordinator", "DaemonSupport", "FleetProtocol", "Ledger", "ShadowEval",
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -251,6 +268,7 @@ let package = Package(
         .testTarget(
             name: "DaemonSupportTests",
             dependencies: [
+                locks,
                 "DaemonSupport", "FleetProtocol", "ShadowEval",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -259,6 +277,7 @@ let package = Package(
         .testTarget(
             name: "SystemTests",
             dependencies: [
+                locks,
                 "Agent", "Chaos", "Coordinator", "DaemonSupport", "FaultInjection", "FleetProtocol", "Inference", "Ledger", "LoadGeneration",
                 "ONNXRuntimeOracle", "Operations", "Quantization",
                 "ShadowEval", "quantfleet", "quantfleet-coordinator", "quantfleet-agent",

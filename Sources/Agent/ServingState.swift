@@ -1,7 +1,7 @@
 import FleetProtocol
 import Inference
 import ShadowEval
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The models the agent serves and compares, read on every request. The assignment's mode says
 /// which one answers: the reference while the candidate is shadowed, the candidate once promoted
@@ -55,9 +55,9 @@ final class ServingState: Sendable {
         }
     }
 
-    private let active = Mutex<Active?>(nil)
+    private let active = NIOLockedValueBox<Active?>(nil)
 
-    var current: Active? { active.withLock { $0 } }
+    var current: Active? { active.withLockedValue { $0 } }
 
     /// Serves `assignment` with freshly loaded sessions (`candidate` is nil after a rollback).
     func activate(
@@ -79,13 +79,13 @@ final class ServingState: Sendable {
         let next = Active(
             assignment: assignment, reference: reference, candidate: candidate,
             referenceElsewhere: candidate == nil ? nil : referenceElsewhere, comparedOutput: compared, task: task)
-        active.withLock { $0 = next }
+        active.withLockedValue { $0 = next }
     }
 
     /// Switches to `assignment`'s mode with the sessions already loaded for the same two models;
     /// false when a model it needs is not resident (the caller loads it).
     func switchResident(to assignment: Assignment, task: TaskKind) -> Bool {
-        active.withLock { active in
+        active.withLockedValue { active in
             guard let current = active,
                   current.assignment.reference.sha256 == assignment.reference.sha256,
                   current.assignment.candidate.sha256 == assignment.candidate.sha256,
@@ -103,7 +103,7 @@ final class ServingState: Sendable {
     /// Ends the promoted assignment's residency: the former reference is no longer shadowed and
     /// its memory is released. A later rollback loads it again from the cache (no download).
     func releaseReference(of assignment: Assignment) {
-        active.withLock { active in
+        active.withLockedValue { active in
             guard let current = active, current.assignment == assignment, current.mode == .promoted else { return }
             active = Active(
                 assignment: assignment, reference: nil, candidate: current.candidate, referenceElsewhere: nil,

@@ -1,4 +1,5 @@
 import Inference
+import NIOConcurrencyHelpers
 import Synchronization
 
 /// One request the primary model already answered, waiting for the other one to run in shadow.
@@ -23,6 +24,7 @@ final class ShadowQueue: Sendable {
     let work: AsyncStream<Work>
     private let continuation: AsyncStream<Work>.Continuation
     private let drops = Atomic<Int>(0)
+    private let closed = Atomic<Bool>(false)
 
     init(capacity: Int) {
         (work, continuation) = AsyncStream.makeStream(of: Work.self, bufferingPolicy: .bufferingOldest(capacity))
@@ -38,9 +40,14 @@ final class ShadowQueue: Sendable {
         continuation.yield(.tick)
     }
 
-    func finish() {
+    /// Ends `work` for a shutdown: the runner stops at its next element, and what is still buffered
+    /// is not shadowed (those requests were answered; only their comparison is lost).
+    func close() {
+        closed.store(true, ordering: .releasing)
         continuation.finish()
     }
+
+    var isClosed: Bool { closed.load(ordering: .acquiring) }
 
     /// Drops since the last call.
     func takeDrops() -> Int {
@@ -50,16 +57,16 @@ final class ShadowQueue: Sendable {
 
 /// Wakes the coordinator link when a window is sealed. Each link session subscribes anew.
 final class WindowNotifier: Sendable {
-    private let subscriber = Mutex<AsyncStream<Void>.Continuation?>(nil)
+    private let subscriber = NIOLockedValueBox<AsyncStream<Void>.Continuation?>(nil)
 
     func subscribe() -> AsyncStream<Void> {
         let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        subscriber.withLock { $0 = continuation }
+        subscriber.withLockedValue { $0 = continuation }
         continuation.yield()
         return stream
     }
 
     func signal() {
-        _ = subscriber.withLock { $0?.yield() }
+        _ = subscriber.withLockedValue { $0?.yield() }
     }
 }

@@ -34,9 +34,15 @@ struct ShadowRunner: Service {
         var openedAt = ContinuousClock.now
     }
 
-    /// On the agent's `ShadowThread`, off the request path and the cooperative pool.
+    /// On the agent's `ShadowThread`, off the request path and the cooperative pool. A graceful
+    /// shutdown closes the queue (rather than `cancelOnGracefulShutdown`, whose merge of two
+    /// sequences costs child tasks on every element).
     func run() async throws {
-        try await withTaskExecutorPreference(ShadowThread.shared) { try await pairAndSeal() }
+        try await withGracefulShutdownHandler {
+            try await withTaskExecutorPreference(ShadowThread.shared) { try await pairAndSeal() }
+        } onGracefulShutdown: {
+            queue.close()
+        }
     }
 
     private func pairAndSeal() async throws {
@@ -49,7 +55,8 @@ struct ShadowRunner: Service {
         defer { ticker.cancel() }
         var open: OpenWindow?
         var backlog = SealBacklog(capacity: backlogCapacity)
-        for await work in queue.work.cancelOnGracefulShutdown() {
+        for await work in queue.work {
+            if queue.isClosed { break }
             switch work {
             case .sample(let sample):
                 guard let active = state.current, active.assignment.assignmentID == sample.assignmentID else { continue }

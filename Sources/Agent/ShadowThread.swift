@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The thread the shadow model runs on: one per agent process, 10 nice steps below the process, and
 /// outside Swift's cooperative pool, whose few threads (one per core) also run the
@@ -23,7 +23,7 @@ final class ShadowThread: TaskExecutor, Sendable {
         return Int32(fields[16]) ?? 0
     }
 
-    private let jobs = Mutex<[UnownedJob]>([])
+    private let jobs = NIOLockedValueBox<[UnownedJob]>([])
     private let ready = DispatchSemaphore(value: 0)
 
     private init() {
@@ -39,14 +39,14 @@ final class ShadowThread: TaskExecutor, Sendable {
 
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
-        jobs.withLock { $0.append(job) }
+        jobs.withLockedValue { $0.append(job) }
         ready.signal()
     }
 
     private func runForever() -> Never {
         while true {
             ready.wait()
-            guard let job = jobs.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { continue }
+            guard let job = jobs.withLockedValue({ $0.isEmpty ? nil : $0.removeFirst() }) else { continue }
             job.runSynchronously(on: asUnownedTaskExecutor())
         }
     }

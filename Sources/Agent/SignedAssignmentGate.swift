@@ -1,7 +1,7 @@
 import DaemonSupport
 import FleetProtocol
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// What an assignment must pass before the agent acts on it, when the agent trusts signing keys:
 /// a trusted signature, unexpired metadata, and a version no lower than the highest it has accepted
@@ -16,7 +16,7 @@ final class SignedAssignmentGate: Sendable {
     /// What expiry is judged by.
     let clock: WallClock
     private let acceptedVersion: HighWaterMarkFile
-    private let serving = Mutex<ServingMetadata?>(nil)
+    private let serving = NIOLockedValueBox<ServingMetadata?>(nil)
 
     private struct ServingMetadata {
         var assignmentID: String
@@ -51,7 +51,7 @@ final class SignedAssignmentGate: Sendable {
     /// Notes the signed metadata of the assignment serving now (or its renewal).
     func serves(_ assignment: Assignment) {
         guard assignment.hasExpiresAtMs else { return }
-        serving.withLock {
+        serving.withLockedValue {
             $0 = ServingMetadata(assignmentID: assignment.assignmentID, version: assignment.version, expiresAtMillis: assignment.expiresAtMs)
         }
     }
@@ -59,7 +59,7 @@ final class SignedAssignmentGate: Sendable {
     /// The serving assignment whose metadata has expired, once per expiry: what to report.
     func expiredWhileServing(nowMillis: UInt64? = nil) -> SignedMetadataReport? {
         let nowMillis = nowMillis ?? clock.nowMillis
-        return serving.withLock { metadata in
+        return serving.withLockedValue { metadata in
             guard var current = metadata, !current.reported, nowMillis >= current.expiresAtMillis else { return nil }
             current.reported = true
             metadata = current

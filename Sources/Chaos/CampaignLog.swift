@@ -1,10 +1,10 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Every fault as it starts and ends, with its time from the start of the fault window, in a file
 /// beside the fleet's logs: read with the daemons' own logs, it says what each saw and when.
 final class CampaignLog: Sendable {
-    private let file: Mutex<FileHandle>
+    private let file: NIOLockedValueBox<FileHandle>
     private let start: ContinuousClock.Instant
 
     init(_ url: URL, start: ContinuousClock.Instant) throws {
@@ -12,12 +12,12 @@ final class CampaignLog: Sendable {
         guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
             throw CampaignError("cannot create the campaign log \(url.path)")
         }
-        file = Mutex(try FileHandle(forWritingTo: url))
+        file = NIOLockedValueBox(try FileHandle(forWritingTo: url))
         self.start = start
     }
 
     func write(_ line: String) {
         let offset = String(format: "%9.3f s  ", (ContinuousClock.now - start) / .seconds(1))
-        file.withLock { $0.write(Data((offset + line + "\n").utf8)) }
+        file.withLockedValue { $0.write(Data((offset + line + "\n").utf8)) }
     }
 }

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import Synchronization
 
 /// One connection per agent id. A second connection with an id already connected replaces the first
@@ -24,7 +25,7 @@ final class AgentConnections: Sendable {
     }
 
     let replacementInterval: Duration
-    private let holders = Mutex<[String: Holder]>([:])
+    private let holders = NIOLockedValueBox<[String: Holder]>([:])
     private let nextToken = Atomic(0)
 
     init(replacementInterval: Duration) {
@@ -37,7 +38,7 @@ final class AgentConnections: Sendable {
         _ agentID: String, peer: String, close: @escaping @Sendable () -> Void, at now: ContinuousClock.Instant = .now
     ) -> (claim: Claim, token: Int?) {
         let token = nextToken.add(1, ordering: .relaxed).newValue
-        let (claim, evicted): (Claim, (@Sendable () -> Void)?) = holders.withLock { holders in
+        let (claim, evicted): (Claim, (@Sendable () -> Void)?) = holders.withLockedValue { holders in
             guard let holder = holders[agentID] else {
                 holders[agentID] = Holder(token: token, peer: peer, close: close, lastReplacement: nil)
                 return (.first, nil)
@@ -55,7 +56,7 @@ final class AgentConnections: Sendable {
 
     /// The connection holding `token` ended; a connection that replaced it keeps the id.
     func release(_ agentID: String, token: Int) {
-        holders.withLock { holders in
+        holders.withLockedValue { holders in
             if holders[agentID]?.token == token { holders[agentID] = nil }
         }
     }

@@ -4,7 +4,7 @@ import Ledger
 import Logging
 import NIOCore
 import ShadowEval
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// One connected agent, from Hello to disconnect. The agent's id comes from its verified TLS
 /// certificate (`agentID`), never from a message.
@@ -45,7 +45,7 @@ final class AgentSession: Sendable {
     let metrics: CoordinatorMetrics
     let logger: Logger
     /// The assignment last sent to the agent, and when.
-    private let lastSent = Mutex<(assignment: Assignment, at: ContinuousClock.Instant)?>(nil)
+    private let lastSent = NIOLockedValueBox<(assignment: Assignment, at: ContinuousClock.Instant)?>(nil)
 
     init(
         agentID: String, peer: String, closeConnection: @escaping @Sendable () -> Void, connections: AgentConnections,
@@ -109,13 +109,13 @@ final class AgentSession: Sendable {
     /// agent's metadata never expires. Run by the session's `AssignmentPush`, one call at a time.
     private func sendAssignment(to outbound: NIOAsyncChannelOutboundWriter<Envelope>) async throws {
         guard let assignment = try await controller.assignment(for: agentID) else { return }
-        if let sent = lastSent.withLock({ $0 }), sent.assignment == assignment,
+        if let sent = lastSent.withLockedValue({ $0 }), sent.assignment == assignment,
             sent.at.duration(to: .now) < controller.settings.assignmentLifetime / 2
         {
             return
         }
         try await outbound.write(Envelope(.assignment(try await controller.signed(assignment, for: agentID))))
-        lastSent.withLock { $0 = (assignment, .now) }
+        lastSent.withLockedValue { $0 = (assignment, .now) }
     }
 
     static let capabilities: Set<String> = ["model-chunks", "shadow-windows", "signed-assignments"]

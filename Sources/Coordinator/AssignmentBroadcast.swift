@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import Synchronization
 
 /// Tells every connected agent session that assignments may have changed (a stage advanced, an
@@ -9,28 +10,28 @@ final class AssignmentBroadcast: Sendable {
         let push: AssignmentPush
     }
 
-    private let subscribers = Mutex<[Int: Subscriber]>([:])
+    private let subscribers = NIOLockedValueBox<[Int: Subscriber]>([:])
     private let nextID = Atomic(0)
 
     /// Registers a session's push and runs it once at once, then after every `announce()`, until
     /// `unsubscribe` with the returned id.
     func subscribe(agentID: String, _ push: AssignmentPush) -> Int {
         let id = nextID.add(1, ordering: .relaxed).newValue
-        subscribers.withLock { $0[id] = Subscriber(agentID: agentID, push: push) }
+        subscribers.withLockedValue { $0[id] = Subscriber(agentID: agentID, push: push) }
         push.poke()
         return id
     }
 
     func unsubscribe(_ id: Int) {
-        subscribers.withLock { $0.removeValue(forKey: id) }?.push.stop()
+        subscribers.withLockedValue { $0.removeValue(forKey: id) }?.push.stop()
     }
 
     func announce() {
-        for subscriber in subscribers.withLock({ Array($0.values) }) { subscriber.push.poke() }
+        for subscriber in subscribers.withLockedValue({ Array($0.values) }) { subscriber.push.poke() }
     }
 
     var connectedAgents: Set<String> {
-        subscribers.withLock { Set($0.values.map(\.agentID)) }
+        subscribers.withLockedValue { Set($0.values.map(\.agentID)) }
     }
 }
 
@@ -42,7 +43,7 @@ final class AssignmentPush: Sendable {
         case idle, sending, sendingAgain, stopped
     }
 
-    private let state = Mutex(State.idle)
+    private let state = NIOLockedValueBox(State.idle)
     private let send: @Sendable () async throws -> Void
     private let failed: @Sendable (any Error) -> Void
 
@@ -53,7 +54,7 @@ final class AssignmentPush: Sendable {
     }
 
     func poke() {
-        let start = state.withLock { state in
+        let start = state.withLockedValue { state in
             switch state {
             case .idle:
                 state = .sending
@@ -70,7 +71,7 @@ final class AssignmentPush: Sendable {
 
     /// No send starts after this; one under way finishes or fails quietly.
     func stop() {
-        state.withLock { $0 = .stopped }
+        state.withLockedValue { $0 = .stopped }
     }
 
     private func drain() async {
@@ -78,14 +79,14 @@ final class AssignmentPush: Sendable {
             do {
                 try await send()
             } catch {
-                let wasRunning = state.withLock { state in
+                let wasRunning = state.withLockedValue { state in
                     defer { state = .stopped }
                     return state != .stopped
                 }
                 if wasRunning { failed(error) }
                 return
             }
-        } while state.withLock { state in
+        } while state.withLockedValue { state in
             switch state {
             case .sendingAgain:
                 state = .sending

@@ -5,7 +5,7 @@ import Foundation
 import Ledger
 import Logging
 import ShadowEval
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Owns the rollouts: registers models, tells each agent what to shadow, and re-evaluates the
 /// policy each time evidence lands in the ledger. Two kinds of rollout:
@@ -34,7 +34,7 @@ public actor RolloutController {
     private var schedule: EvaluationSchedule
     nonisolated let executor: LedgerExecutor
     /// (agent, assignment) pairs whose windows count in the assignment's stage (`standing`).
-    private nonisolated let members = Mutex<Set<AgentAssignment>>([])
+    private nonisolated let members = NIOLockedValueBox<Set<AgentAssignment>>([])
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
@@ -117,9 +117,9 @@ public actor RolloutController {
     /// to the ledger thread), and membership once found is remembered: members are never removed.
     nonisolated func standing(ofAgent agentID: String, inAssignment id: String) throws -> AssignmentStanding {
         let pair = AgentAssignment(agentID: agentID, assignmentID: id)
-        if members.withLock({ $0.contains(pair) }) { return .member }
+        if members.withLockedValue({ $0.contains(pair) }) { return .member }
         let standing = try ledger.standing(ofAgent: agentID, inAssignment: id)
-        if standing == .member { members.withLock { _ = $0.insert(pair) } }
+        if standing == .member { members.withLockedValue { _ = $0.insert(pair) } }
         return standing
     }
 

@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// One session's windows awaiting their commit, at most `limit` at once: `acquire` waits while all
 /// credits are out, so an agent that sends faster than the ledger acks it stops being read, while
@@ -10,22 +10,22 @@ final class WindowCredits: Sendable {
     }
 
     let limit: Int
-    private let state: Mutex<State>
+    private let state: NIOLockedValueBox<State>
 
     init(limit: Int) {
         precondition(limit >= 1, "at least one window may be in flight")
         self.limit = limit
-        state = Mutex(State(available: limit))
+        state = NIOLockedValueBox(State(available: limit))
     }
 
     /// Whether a credit is free now (without taking it).
-    var isAvailable: Bool { state.withLock { $0.available > 0 } }
-    var inFlight: Int { state.withLock { limit - $0.available } }
+    var isAvailable: Bool { state.withLockedValue { $0.available > 0 } }
+    var inFlight: Int { state.withLockedValue { limit - $0.available } }
 
     /// Takes a credit, waiting for a `release` when none is free.
     func acquire() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let resumeNow = state.withLock { state in
+            let resumeNow = state.withLockedValue { state in
                 guard state.available > 0 else {
                     state.waiting.append(continuation)
                     return false
@@ -39,7 +39,7 @@ final class WindowCredits: Sendable {
 
     /// Returns a credit, handing it straight to the longest waiter if there is one.
     func release() {
-        let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
+        let next = state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
             guard !state.waiting.isEmpty else {
                 state.available += 1
                 precondition(state.available <= limit, "a window credit was released that was never acquired")

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A number that only grows, kept in one small text file so it survives restarts and crashes: the
 /// agent's highest accepted assignment version. A raise writes a temporary file, flushes it to disk,
@@ -23,13 +23,13 @@ public final class HighWaterMarkFile: Sendable {
     }
 
     public let path: String
-    private let current: Mutex<UInt64>
+    private let current: NIOLockedValueBox<UInt64>
 
     /// Reads the file; a missing file is 0 (nothing accepted yet).
     public init(path: String) throws {
         self.path = path
         guard FileManager.default.fileExists(atPath: path) else {
-            current = Mutex(0)
+            current = NIOLockedValueBox(0)
             return
         }
         let text: String
@@ -41,14 +41,14 @@ public final class HighWaterMarkFile: Sendable {
         guard let value = UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             throw FileError.notANumber(path: path, content: String(text.prefix(40)))
         }
-        current = Mutex(value)
+        current = NIOLockedValueBox(value)
     }
 
-    public var value: UInt64 { current.withLock { $0 } }
+    public var value: UInt64 { current.withLockedValue { $0 } }
 
     /// Stores `value` durably if it is above the current one; returns once it is on disk.
     public func raise(to value: UInt64) throws {
-        try current.withLock { current in
+        try current.withLockedValue { current in
             guard value > current else { return }
             try store(value)
             current = value

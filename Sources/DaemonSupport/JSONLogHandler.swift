@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// One JSON object per line (`--log-format json`), for log shippers: `ts` (ISO 8601, UTC, ms),
 /// `level`, `label`, `message`, `source`, and the metadata under `metadata` (nested as logged).
@@ -55,16 +55,17 @@ public struct JSONLogHandler: LogHandler {
 
 /// Where log lines go; whole lines are written under a lock so that concurrent loggers never interleave.
 final class LineOutput: Sendable {
-    private let write: Mutex<(Data) -> Void>
+    private let lock = NIOLock()
+    private let write: @Sendable (Data) -> Void
 
     init(_ write: @escaping @Sendable (Data) -> Void) {
-        self.write = Mutex(write)
+        self.write = write
     }
 
     static let standardError = LineOutput { FileHandle.standardError.write($0) }
 
     func write(_ line: Data) {
-        write.withLock { $0(line) }
+        lock.withLock { write(line) }
     }
 }
 

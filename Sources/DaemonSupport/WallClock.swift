@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The calendar time a daemon acts on: certificate validity, signed-metadata expiry, window
 /// timestamps. `system` is the machine's. `offset(file:)` is the machine's moved by the seconds a
@@ -28,14 +28,14 @@ public struct WallClock: Sendable {
 
     private final class OffsetFile: Sendable {
         let file: URL
-        let cached = Mutex<(seconds: TimeInterval, readAt: ContinuousClock.Instant?)>((0, nil))
+        let cached = NIOLockedValueBox<(seconds: TimeInterval, readAt: ContinuousClock.Instant?)>((0, nil))
 
         init(_ file: URL) {
             self.file = file
         }
 
         func seconds(now: ContinuousClock.Instant = .now) -> TimeInterval {
-            cached.withLock { cached in
+            cached.withLockedValue { cached in
                 if let readAt = cached.readAt, readAt.duration(to: now) < .seconds(1) { return cached.seconds }
                 let text = (try? String(contentsOf: file, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
                 cached = (TimeInterval(Int(text) ?? 0), now)

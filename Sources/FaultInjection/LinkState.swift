@@ -1,10 +1,10 @@
 import NIOCore
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A proxy's shared state: the link's faults, its open connections and what crossed it. The event
 /// loops read it for every chunk; the controlling task changes it at any time.
 final class LinkState: Sendable {
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     private struct State {
         var faults = LinkFaults.none
@@ -13,10 +13,10 @@ final class LinkState: Sendable {
         var counters = FaultProxy.Counters()
     }
 
-    var faults: LinkFaults { state.withLock { $0.faults } }
+    var faults: LinkFaults { state.withLockedValue { $0.faults } }
 
     func update(_ change: (inout LinkFaults) -> Void) throws {
-        try state.withLock { state in
+        try state.withLockedValue { state in
             var faults = state.faults
             change(&faults)
             try faults.validate()
@@ -31,7 +31,7 @@ final class LinkState: Sendable {
 
     /// Registers a client connection; dead from the start while the link is partitioned.
     func open(_ client: any Channel) -> ProxiedConnection {
-        state.withLock { state in
+        state.withLockedValue { state in
             let connection = ProxiedConnection(id: state.nextID, client: client, isDead: state.faults.isPartitioned)
             state.nextID += 1
             state.connections[connection.id] = connection
@@ -41,22 +41,22 @@ final class LinkState: Sendable {
     }
 
     func closed(_ connection: ProxiedConnection) {
-        state.withLock { _ = $0.connections.removeValue(forKey: connection.id) }
+        state.withLockedValue { _ = $0.connections.removeValue(forKey: connection.id) }
     }
 
-    var connections: [ProxiedConnection] { state.withLock { $0.connections.values.sorted { $0.id < $1.id } } }
+    var connections: [ProxiedConnection] { state.withLockedValue { $0.connections.values.sorted { $0.id < $1.id } } }
 
     func connection(_ id: Int) throws -> ProxiedConnection {
-        guard let connection = state.withLock({ $0.connections[id] }) else { throw FaultProxyError.unknownConnection(id) }
+        guard let connection = state.withLockedValue({ $0.connections[id] }) else { throw FaultProxyError.unknownConnection(id) }
         return connection
     }
 
     func count(forwarded: Int = 0, dropped: Int = 0) {
-        state.withLock {
+        state.withLockedValue {
             $0.counters.bytesForwarded += forwarded
             $0.counters.bytesDropped += dropped
         }
     }
 
-    var counters: FaultProxy.Counters { state.withLock { $0.counters } }
+    var counters: FaultProxy.Counters { state.withLockedValue { $0.counters } }
 }

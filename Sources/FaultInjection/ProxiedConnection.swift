@@ -1,12 +1,12 @@
 import NIOCore
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// One client connection through a fault proxy: the client's channel, the channel to the target
 /// once connected, and what has been done to the pair (dead, or to be cut after some bytes).
 final class ProxiedConnection: Sendable {
     let id: Int
     let client: any Channel
-    private let state: Mutex<State>
+    private let state: NIOLockedValueBox<State>
 
     private struct State {
         var target: (any Channel)?
@@ -26,18 +26,18 @@ final class ProxiedConnection: Sendable {
     init(id: Int, client: any Channel, isDead: Bool) {
         self.id = id
         self.client = client
-        state = Mutex(State(isDead: isDead))
+        state = NIOLockedValueBox(State(isDead: isDead))
     }
 
-    var isDead: Bool { state.withLock { $0.isDead } }
+    var isDead: Bool { state.withLockedValue { $0.isDead } }
 
     func attach(target: any Channel) {
-        state.withLock { $0.target = target }
+        state.withLockedValue { $0.target = target }
     }
 
     /// Admits `bytes` read on either side, spending a pending cut's budget.
     func admit(_ bytes: Int) -> Admission {
-        state.withLock { state in
+        state.withLockedValue { state in
             if state.isDead { return .drop }
             guard let budget = state.cutBudget else { return .forward(bytes: bytes, cuts: false) }
             let passing = min(budget, bytes)
@@ -48,7 +48,7 @@ final class ProxiedConnection: Sendable {
 
     /// The next `bytes` bytes (counted over both directions) pass, then both sides are closed; 0 cuts now.
     func cut(afterBytes bytes: Int) {
-        let now = state.withLock { state in
+        let now = state.withLockedValue { state in
             state.cutBudget = max(0, bytes)
             return bytes <= 0
         }
@@ -63,7 +63,7 @@ final class ProxiedConnection: Sendable {
     /// Kills the connection: nothing crosses it again, and `closing` (if any) is closed, so that
     /// end's peer sees the end while the other end's peer is not told.
     func kill(closing side: Side?) {
-        let target = state.withLock { state in
+        let target = state.withLockedValue { state in
             state.isDead = true
             return state.target
         }
@@ -75,7 +75,7 @@ final class ProxiedConnection: Sendable {
     }
 
     func close() {
-        let target = state.withLock { $0.target }
+        let target = state.withLockedValue { $0.target }
         client.close(promise: nil)
         target?.close(promise: nil)
     }

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 import X509
 
 /// The fleet's revocation list, read from a file the PKI script rewrites (`make-pki.sh DIR --revoke
@@ -9,16 +9,16 @@ import X509
 public final class CRLFile: Sendable {
     public let path: String
     private let issuers: [Certificate]
-    private let state: Mutex<(bytes: [UInt8], list: CertificateRevocationList)>
+    private let state: NIOLockedValueBox<(bytes: [UInt8], list: CertificateRevocationList)>
 
     public init(path: String, issuers: [Certificate]) throws {
         self.path = path
         self.issuers = issuers
         let bytes = try Self.read(path)
-        self.state = Mutex((bytes, try Self.verifiedList(bytes, path: path, issuers: issuers)))
+        self.state = NIOLockedValueBox((bytes, try Self.verifiedList(bytes, path: path, issuers: issuers)))
     }
 
-    public var current: CertificateRevocationList { self.state.withLock { $0.list } }
+    public var current: CertificateRevocationList { self.state.withLockedValue { $0.list } }
 
     /// The refusal of `certificate` if the list in force revokes it.
     func refusal(of certificate: Certificate) -> PeerCertificateRefusal? {
@@ -29,9 +29,9 @@ public final class CRLFile: Sendable {
     /// Reads the file again; returns whether a new list is now in force.
     public func reload() throws -> Bool {
         let bytes = try Self.read(self.path)
-        guard bytes != self.state.withLock({ $0.bytes }) else { return false }
+        guard bytes != self.state.withLockedValue({ $0.bytes }) else { return false }
         let list = try Self.verifiedList(bytes, path: self.path, issuers: self.issuers)
-        self.state.withLock { $0 = (bytes, list) }
+        self.state.withLockedValue { $0 = (bytes, list) }
         return true
     }
 

@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Which TLS handshakes the listener starts: at most `maximumInFlight` at once, and new ones at a
 /// sustained `perSecond` with bursts of `burst` (a token bucket). A reconnect storm of thousands of
@@ -36,16 +36,16 @@ public final class HandshakeAdmission: Sendable {
     }
 
     public let limits: Limits
-    private let state: Mutex<State>
+    private let state: NIOLockedValueBox<State>
 
     public init(_ limits: Limits, now: ContinuousClock.Instant = .now) {
         self.limits = limits
-        state = Mutex(State(tokens: Double(limits.burst), refilledAt: now))
+        state = NIOLockedValueBox(State(tokens: Double(limits.burst), refilledAt: now))
     }
 
     /// Admits one handshake (call `finished` when it ends, whichever way), or says why it must wait.
     public func admit(at now: ContinuousClock.Instant = .now) -> HandshakeDeferral? {
-        state.withLock { state in
+        state.withLockedValue { state in
             state.refill(at: now, limits)
             guard state.inFlight < limits.maximumInFlight else { return .tooManyInFlight(limit: limits.maximumInFlight) }
             guard state.tokens >= 1 else { return .rateLimited(perSecond: limits.perSecond) }
@@ -59,7 +59,7 @@ public final class HandshakeAdmission: Sendable {
     /// it would succeed now. While every place is taken the wait is unknown (it ends when a handshake
     /// does), and `pollInterval` is returned.
     public func delayBeforeAdmission(at now: ContinuousClock.Instant = .now, pollInterval: Duration = .milliseconds(5)) -> Duration? {
-        state.withLock { state in
+        state.withLockedValue { state in
             guard state.inFlight < limits.maximumInFlight else { return pollInterval }
             state.refill(at: now, limits)
             guard state.tokens < 1 else { return nil }
@@ -78,13 +78,13 @@ public final class HandshakeAdmission: Sendable {
 
     /// An admitted handshake ended (completed, failed, timed out or closed).
     public func finished() {
-        state.withLock { state in
+        state.withLockedValue { state in
             precondition(state.inFlight > 0, "a handshake finished that was never admitted")
             state.inFlight -= 1
         }
     }
 
-    public var inFlight: Int { state.withLock(\.inFlight) }
+    public var inFlight: Int { state.withLockedValue(\.inFlight) }
 }
 
 /// Why a connection's handshake waits before it starts.

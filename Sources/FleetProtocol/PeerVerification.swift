@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOSSL
-import Synchronization
+import NIOConcurrencyHelpers
 import X509
 
 /// Verifies peers in swift-nio-ssl's custom verification callback (`PeerCertificateCheck`), against
@@ -17,7 +17,7 @@ public final class PeerVerification: Sendable {
     private let logger: Logger
     private let now: @Sendable () -> Date
     /// The nextUpdate of the stale list last warned about: one warning per list, not per reload.
-    private let staleWarned = Mutex<Date?>(nil)
+    private let staleWarned = NIOLockedValueBox<Date?>(nil)
 
     /// Loads `files.trustRoots` and, if set, `files.crl`, with errors that name the file.
     public init(_ files: TLSFiles, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) throws {
@@ -35,7 +35,7 @@ public final class PeerVerification: Sendable {
     /// back in), but revocations made since it was signed are unknown here: said once per list.
     private func warnIfStale() {
         guard let crl, let nextUpdate = crl.current.nextUpdate, crl.current.isStale(at: now()) else { return }
-        let first = staleWarned.withLock { warned in
+        let first = staleWarned.withLockedValue { warned in
             defer { warned = nextUpdate }
             return warned != nextUpdate
         }

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import ShadowEval
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The coordinator's SQLite ledger: models, rollouts, agents, shadow windows and decisions.
 ///
@@ -15,7 +15,7 @@ public final class Ledger: Sendable {
     /// Ingest's state between batches, touched only inside write transactions (which the pool runs
     /// one at a time): taken out when a batch starts and kept again when it has written its totals,
     /// so a batch that fails leaves nothing behind.
-    private let keptInsertion = Mutex<WindowInsertion?>(nil)
+    private let keptInsertion = NIOLockedValueBox<WindowInsertion?>(nil)
 
     /// The write connection's page cache, in KiB.
     static let writerCacheKiB = 64 * 1024
@@ -146,7 +146,7 @@ public final class Ledger: Sendable {
                 ])
             }
             // A Hello may change an agent's device class; a rollback only makes this forget more.
-            keptInsertion.withLock { $0?.forgetDeviceClasses(of: hellos.lazy.map(\.agentID)) }
+            keptInsertion.withLockedValue { $0?.forgetDeviceClasses(of: hellos.lazy.map(\.agentID)) }
         }
     }
 
@@ -161,11 +161,11 @@ public final class Ledger: Sendable {
     public func ingest(_ windows: [WindowRecord], beforeCommit: () -> Void = {}) throws -> [IngestResult] {
         let ingestedAt = Date()
         return try database.write { db in
-            var insertion = try WindowInsertion.resuming(keptInsertion.withLock { $0.take() }, db, keptStages: keptStages)
+            var insertion = try WindowInsertion.resuming(keptInsertion.withLockedValue { $0.take() }, db, keptStages: keptStages)
             let results = try windows.map { try insertion.insert($0, ingestedAt: ingestedAt, into: db) }
             try insertion.writeTotals(db)
             beforeCommit()
-            keptInsertion.withLock { $0 = insertion }
+            keptInsertion.withLockedValue { $0 = insertion }
             return results
         }
     }

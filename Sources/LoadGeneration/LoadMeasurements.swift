@@ -1,5 +1,5 @@
 import ShadowEval
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// What the simulated agents measured, shared by all of them: one lock, taken for a few counter
 /// updates per window or connection, far below the cost of the TLS work around them.
@@ -50,28 +50,28 @@ public final class LoadMeasurements: Sendable {
     }
 
     private let agents: Int
-    private let state = Mutex(Snapshot())
+    private let state = NIOLockedValueBox(Snapshot())
 
     public init(agents: Int) {
         self.agents = agents
     }
 
-    public var snapshot: Snapshot { state.withLock { $0 } }
+    public var snapshot: Snapshot { state.withLockedValue { $0 } }
 
     func attempting(at now: ContinuousClock.Instant = .now) {
-        state.withLock {
+        state.withLockedValue {
             $0.connectAttempts += 1
             if $0.firstAttemptAt == nil { $0.firstAttemptAt = now }
         }
     }
 
     func failedToConnect() {
-        state.withLock { $0.failedConnects += 1 }
+        state.withLockedValue { $0.failedConnects += 1 }
     }
 
     /// A session was welcomed; `sinceStart` is set for the agent's first one.
     func welcomed(firstAfter sinceStart: Duration?, at now: ContinuousClock.Instant = .now) {
-        state.withLock { state in
+        state.withLockedValue { state in
             state.welcomes += 1
             state.connected += 1
             if let sinceStart {
@@ -89,7 +89,7 @@ public final class LoadMeasurements: Sendable {
 
     /// A welcomed session ended.
     func disconnected(at now: ContinuousClock.Instant = .now) {
-        state.withLock { state in
+        state.withLockedValue { state in
             if state.connected == agents { state.currentOutage = Outage(began: now, lowest: agents) }
             state.connected -= 1
             if var outage = state.currentOutage {
@@ -99,9 +99,9 @@ public final class LoadMeasurements: Sendable {
         }
     }
 
-    func made() { state.withLock { $0.windowsMade += 1 } }
+    func made() { state.withLockedValue { $0.windowsMade += 1 } }
     func sent(resend: Bool) {
-        state.withLock {
+        state.withLockedValue {
             $0.windowsSent += 1
             if resend { $0.windowsResent += 1 }
         }
@@ -109,7 +109,7 @@ public final class LoadMeasurements: Sendable {
 
     /// An ack arrived; `latency` is from the window's last send (nil: acked before, a duplicate).
     func acked(latency: Duration?) {
-        state.withLock { state in
+        state.withLockedValue { state in
             guard let latency else { return state.duplicateAcks += 1 }
             state.windowsAcked += 1
             state.ackLatencyMillis.record(latency.milliseconds)
@@ -117,13 +117,13 @@ public final class LoadMeasurements: Sendable {
     }
 
     func requestedModel(at now: ContinuousClock.Instant = .now) {
-        state.withLock { if $0.firstModelRequestAt == nil { $0.firstModelRequestAt = now } }
+        state.withLockedValue { if $0.firstModelRequestAt == nil { $0.firstModelRequestAt = now } }
     }
 
-    func received(modelBytes: Int) { state.withLock { $0.modelBytesReceived += modelBytes } }
+    func received(modelBytes: Int) { state.withLockedValue { $0.modelBytesReceived += modelBytes } }
 
     func receivedModel(verified: Bool, at now: ContinuousClock.Instant = .now) {
-        state.withLock {
+        state.withLockedValue {
             if verified {
                 $0.modelsVerified += 1
                 $0.lastModelVerifiedAt = now
@@ -133,14 +133,14 @@ public final class LoadMeasurements: Sendable {
         }
     }
 
-    func coordinatorError() { state.withLock { $0.errorsFromCoordinator += 1 } }
+    func coordinatorError() { state.withLockedValue { $0.errorsFromCoordinator += 1 } }
 
     func assigned(_ assignmentID: String) {
-        state.withLock { _ = $0.assignmentsSeen.insert(assignmentID) }
+        state.withLockedValue { _ = $0.assignmentsSeen.insert(assignmentID) }
     }
 
     func observed(_ outcome: Outcome, at now: ContinuousClock.Instant = .now) {
-        state.withLock { state in
+        state.withLockedValue { state in
             guard state.observedOutcome == nil else { return }
             state.observedOutcome = outcome
             state.observedAt = now

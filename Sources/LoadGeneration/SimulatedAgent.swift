@@ -5,7 +5,7 @@ import Logging
 import NIOCore
 import NIOSSL
 import ShadowEval
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// One simulated agent: a real TLS 1.3 connection with its own certificate, speaking the fleet
 /// protocol as `quantfleet-agent` does (Hello with labels, assignments, model downloads or a cache,
@@ -33,7 +33,7 @@ final class SimulatedAgent: Sendable {
     let measurements: LoadMeasurements
     let logger: Logger
     private let tls: NIOSSLContext
-    private let state: Mutex<SimulatedAgentState>
+    private let state: NIOLockedValueBox<SimulatedAgentState>
 
     init(
         id: String, labels: [String: String], source: SocketAddress, tls: NIOSSLContext, seed: UInt64,
@@ -46,10 +46,10 @@ final class SimulatedAgent: Sendable {
         self.plan = plan
         self.measurements = measurements
         self.logger = logger
-        self.state = Mutex(SimulatedAgentState(seed: seed))
+        self.state = NIOLockedValueBox(SimulatedAgentState(seed: seed))
     }
 
-    var unackedWindows: Int { state.withLock { $0.unacked.count } }
+    var unackedWindows: Int { state.withLockedValue { $0.unacked.count } }
 
     /// Connects and reconnects until cancelled.
     func run() async {
@@ -87,7 +87,7 @@ final class SimulatedAgent: Sendable {
         _ inbound: NIOAsyncChannelInboundStream<Envelope>, _ outbound: NIOAsyncChannelOutboundWriter<Envelope>,
         welcomed: () -> Void
     ) async throws {
-        let cached = state.withLock { Array($0.cached) }
+        let cached = state.withLockedValue { Array($0.cached) }
         try await outbound.write(Envelope(.hello(.with {
             $0.protocolVersions = [FleetFraming.protocolVersion]
             $0.capabilities = ["model-chunks", "shadow-windows"]
@@ -124,7 +124,7 @@ final class SimulatedAgent: Sendable {
             case .rolledBack: measurements.observed(.stayFP16)
             default: break
             }
-            let (missing, ready) = state.withLock { state in
+            let (missing, ready) = state.withLockedValue { state in
                 let missing = state.take(assignment, download: plan.download)
                 return (missing, state.ready)
             }
@@ -135,7 +135,7 @@ final class SimulatedAgent: Sendable {
             if ready { try await announceReady(assignment, outbound: outbound) }
         case .modelChunk(let chunk):
             measurements.received(modelBytes: chunk.data.count)
-            let (result, assignment) = state.withLock { ($0.receive(chunk), $0.assignment) }
+            let (result, assignment) = state.withLockedValue { ($0.receive(chunk), $0.assignment) }
             switch result {
             case .complete(let ready):
                 measurements.receivedModel(verified: true)
@@ -148,7 +148,7 @@ final class SimulatedAgent: Sendable {
                 break
             }
         case .windowAck(let ack):
-            let sentAt = state.withLock { $0.acknowledge(ack) }
+            let sentAt = state.withLockedValue { $0.acknowledge(ack) }
             measurements.acked(latency: sentAt.map { $0.duration(to: .now) })
         case .error(let error):
             measurements.coordinatorError()
@@ -169,13 +169,13 @@ final class SimulatedAgent: Sendable {
     /// Windows left unacked by an earlier connection first, then one window per interval (from a
     /// random phase, so the fleet's windows spread over the interval) until the plan's end.
     private func sendWindows(_ outbound: NIOAsyncChannelOutboundWriter<Envelope>) async throws {
-        for window in state.withLock({ $0.pending }) {
+        for window in state.withLockedValue({ $0.pending }) {
             try await send(window, outbound: outbound, resend: true)
         }
-        let phase = state.withLock { Double.random(in: 0..<1, using: &$0.generator) }
+        let phase = state.withLockedValue { Double.random(in: 0..<1, using: &$0.generator) }
         try await Task.sleep(for: plan.windowInterval * phase)
         while ContinuousClock.now < plan.windowsUntil {
-            if let window = state.withLock({ $0.makeWindow(evidence: plan.evidence) }) {
+            if let window = state.withLockedValue({ $0.makeWindow(evidence: plan.evidence) }) {
                 measurements.made()
                 try await send(window, outbound: outbound, resend: false)
             }
@@ -184,7 +184,7 @@ final class SimulatedAgent: Sendable {
     }
 
     private func send(_ window: ShadowWindow, outbound: NIOAsyncChannelOutboundWriter<Envelope>, resend: Bool) async throws {
-        state.withLock { $0.markSent(window, at: .now) }
+        state.withLockedValue { $0.markSent(window, at: .now) }
         try await outbound.write(Envelope(.shadowWindow(window)))
         measurements.sent(resend: resend)
     }

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A TCP port on 127.0.0.1 that nothing listens on right now (the kernel's pick for port 0), and
 /// that this process has not handed out before. A port handed out stays free only until its daemon
@@ -7,12 +7,12 @@ import Synchronization
 /// same port again to the next caller, and two daemons of one fleet would race for it ("Address
 /// already in use"). Remembering what was handed out closes that window within the process.
 public enum FreePort {
-    private static let handedOut = Mutex<Set<Int>>([])
+    private static let handedOut = NIOLockedValueBox<Set<Int>>([])
 
     public static func allocate() throws -> Int {
         for _ in 0..<64 {
             let port = try kernelPick()
-            if handedOut.withLock({ $0.insert(port).inserted }) { return port }
+            if handedOut.withLockedValue({ $0.insert(port).inserted }) { return port }
         }
         throw POSIXError(.EADDRINUSE)
     }

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import Synchronization
 
 /// Hands out row numbers to the replay workers.
@@ -12,16 +13,16 @@ final class RowCounter: Sendable {
 
 /// Counts replay outcomes from many workers.
 final class ReplayTally: Sendable {
-    private let state: Mutex<TrafficReplay.Progress>
+    private let state: NIOLockedValueBox<TrafficReplay.Progress>
     private let started = ContinuousClock.now
 
     init(total: Int) {
-        state = Mutex(TrafficReplay.Progress(total: total, succeeded: 0, failed: 0, elapsed: .zero))
+        state = NIOLockedValueBox(TrafficReplay.Progress(total: total, succeeded: 0, failed: 0, elapsed: .zero))
     }
 
     /// Records one request (`error` nil on success) and returns the progress so far.
     func record(_ error: String?) -> TrafficReplay.Progress {
-        state.withLock { progress in
+        state.withLockedValue { progress in
             if let error {
                 progress.failed += 1
                 if progress.firstError == nil { progress.firstError = error }
@@ -34,7 +35,7 @@ final class ReplayTally: Sendable {
     }
 
     func snapshot() -> TrafficReplay.Progress {
-        state.withLock { progress in
+        state.withLockedValue { progress in
             progress.elapsed = started.duration(to: .now)
             return progress
         }

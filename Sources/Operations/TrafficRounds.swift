@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import Synchronization
 
 /// Labelled traffic in rounds, each to whichever agents serve the model at that moment (agents not
@@ -7,7 +8,7 @@ import Synchronization
 public final class TrafficRounds: Sendable {
     private let stopped = Atomic(false)
     private let answered = Atomic(0)
-    private let rounds = Mutex<Task<Void, Never>?>(nil)
+    private let rounds = NIOLockedValueBox<Task<Void, Never>?>(nil)
 
     /// Starts sending `roundSize` requests per round from `data` to the ready ones of `agents`.
     public static func start(
@@ -28,7 +29,7 @@ public final class TrafficRounds: Sendable {
                 traffic.answered.add(round?.succeeded ?? 0, ordering: .relaxed)
             }
         }
-        traffic.rounds.withLock { $0 = task }
+        traffic.rounds.withLockedValue { $0 = task }
         return traffic
     }
 
@@ -40,7 +41,7 @@ public final class TrafficRounds: Sendable {
     @discardableResult
     public func stop() async -> Int {
         stopped.store(true, ordering: .relaxed)
-        await rounds.withLock { $0 }?.value
+        await rounds.withLockedValue { $0 }?.value
         return answeredRequests
     }
 }

@@ -1,13 +1,13 @@
 import Foundation
 import Operations
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// One progress line on standard error, redrawn at most ten times a second.
 final class ProgressPrinter: Sendable {
-    private let lastDrawn = Mutex(ContinuousClock.now - .seconds(1))
+    private let lastDrawn = NIOLockedValueBox(ContinuousClock.now - .seconds(1))
 
     func show(_ progress: TrafficReplay.Progress) {
-        let due = lastDrawn.withLock { last in
+        let due = lastDrawn.withLockedValue { last in
             guard last.duration(to: .now) >= .milliseconds(100) || progress.succeeded + progress.failed == progress.total
             else { return false }
             last = .now

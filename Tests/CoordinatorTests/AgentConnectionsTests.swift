@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 import XCTest
 
 @testable import Coordinator
@@ -8,19 +8,19 @@ final class AgentConnectionsTests: XCTestCase {
 
     func testASecondConnectionReplacesTheFirstAtMostOncePerInterval() {
         let connections = AgentConnections(replacementInterval: .seconds(10))
-        let closed = Mutex<[String]>([])
-        func closer(_ name: String) -> @Sendable () -> Void { { closed.withLock { $0.append(name) } } }
+        let closed = NIOLockedValueBox<[String]>([])
+        func closer(_ name: String) -> @Sendable () -> Void { { closed.withLockedValue { $0.append(name) } } }
 
         let first = connections.claim("agent-1", peer: "10.0.0.1:1000", close: closer("first"), at: start)
         XCTAssertEqual(first.claim, .first)
         let second = connections.claim("agent-1", peer: "10.0.0.2:2000", close: closer("second"), at: start + .seconds(1))
         XCTAssertEqual(second.claim, .replaced(peer: "10.0.0.1:1000"))
-        XCTAssertEqual(closed.withLock { $0 }, ["first"], "the replaced connection is closed")
+        XCTAssertEqual(closed.withLockedValue { $0 }, ["first"], "the replaced connection is closed")
 
         let third = connections.claim("agent-1", peer: "10.0.0.3:3000", close: closer("third"), at: start + .seconds(4))
         XCTAssertEqual(third.claim, .refused(peer: "10.0.0.2:2000", since: .seconds(3)))
         XCTAssertNil(third.token, "a refused connection holds nothing")
-        XCTAssertEqual(closed.withLock { $0 }, ["first"], "the holder keeps its connection")
+        XCTAssertEqual(closed.withLockedValue { $0 }, ["first"], "the holder keeps its connection")
 
         let fourth = connections.claim("agent-1", peer: "10.0.0.4:4000", close: closer("fourth"), at: start + .seconds(11))
         XCTAssertEqual(fourth.claim, .replaced(peer: "10.0.0.2:2000"), "after the interval, replacing is allowed again")

@@ -1,20 +1,20 @@
 import Foundation
 import Logging
-import Synchronization
+import NIOConcurrencyHelpers
 import XCTest
 
 @testable import DaemonSupport
 
 final class JSONLogHandlerTests: XCTestCase {
     func testEachEventIsOneJSONObjectWithItsMetadata() throws {
-        let lines = Mutex<[Data]>([])
-        let output = LineOutput { line in lines.withLock { $0.append(line) } }
+        let lines = NIOLockedValueBox<[Data]>([])
+        let output = LineOutput { line in lines.withLockedValue { $0.append(line) } }
         var logger = Logger(label: "quantfleet.test") { JSONLogHandler(label: $0, output: output) }
         logger[metadataKey: "agent"] = "agent-7"
         logger.notice("rollout decided", metadata: ["n": "2007", "bounds": .array(["-0.43 %", "0.65 %"])])
         logger.debug("below the level, not written")
 
-        let written = lines.withLock { $0 }
+        let written = lines.withLockedValue { $0 }
         XCTAssertEqual(written.count, 1)
         XCTAssertEqual(written[0].last, UInt8(ascii: "\n"), "one object per line")
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: written[0]) as? [String: Any])

@@ -1,6 +1,6 @@
 import NIOCore
 import NIOPosix
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A TCP echo server on loopback that counts the connections it accepted and saw closed: the
 /// target the proxy tests put behind a `FaultProxy`.
@@ -10,10 +10,10 @@ final class EchoServer: Sendable {
     private let counts: Counts
 
     final class Counts: Sendable {
-        private let state = Mutex((accepted: 0, closed: 0))
-        func accepted() { state.withLock { $0.accepted += 1 } }
-        func closed() { state.withLock { $0.closed += 1 } }
-        var snapshot: (accepted: Int, closed: Int) { state.withLock { $0 } }
+        private let state = NIOLockedValueBox((accepted: 0, closed: 0))
+        func accepted() { state.withLockedValue { $0.accepted += 1 } }
+        func closed() { state.withLockedValue { $0.closed += 1 } }
+        var snapshot: (accepted: Int, closed: Int) { state.withLockedValue { $0 } }
     }
 
     private init(port: Int, listener: any Channel, counts: Counts) {

@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 import FleetProtocol
 import Logging
 import NIOCore
@@ -135,7 +135,7 @@ private struct AdmittingListener {
 }
 
 private final class DeferralRecorder: Sendable {
-    private let deferrals = Mutex<[HandshakeDeferral]>([])
-    func record(_ deferral: HandshakeDeferral) { deferrals.withLock { $0.append(deferral) } }
-    var all: [HandshakeDeferral] { deferrals.withLock { $0 } }
+    private let deferrals = NIOLockedValueBox<[HandshakeDeferral]>([])
+    func record(_ deferral: HandshakeDeferral) { deferrals.withLockedValue { $0.append(deferral) } }
+    var all: [HandshakeDeferral] { deferrals.withLockedValue { $0 } }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import Inference
 import Quantization
-import Synchronization
+import NIOConcurrencyHelpers
 import ONNXRuntimeOracle
 import XCTest
 
@@ -128,11 +128,11 @@ final class StaticQuantizationTests: XCTestCase {
 
 /// Collects progress reports from the quantizer's callback.
 private final class ProgressLog: Sendable {
-    private let storage = Mutex<[CalibrationProgress]>([])
-    var entries: [CalibrationProgress] { storage.withLock { $0 } }
+    private let storage = NIOLockedValueBox<[CalibrationProgress]>([])
+    var entries: [CalibrationProgress] { storage.withLockedValue { $0 } }
 
     @Sendable func record(_ progress: CalibrationProgress) {
-        storage.withLock { $0.append(progress) }
+        storage.withLockedValue { $0.append(progress) }
     }
 }
 

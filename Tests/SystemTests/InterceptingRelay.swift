@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import Operations
-import Synchronization
+import NIOConcurrencyHelpers
 import XCTest
 
 /// An attacker in the middle who holds the coordinator's TLS certificate but not its signing key:
@@ -20,7 +20,7 @@ final class InterceptingRelay: Sendable {
     }
 
     let port: Int
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     private init(port: Int) {
         self.port = port
@@ -52,31 +52,31 @@ final class InterceptingRelay: Sendable {
         return relay
     }
 
-    var assignments: [Assignment] { state.withLock { $0.assignments } }
-    var reports: [SignedMetadataReport] { state.withLock { $0.reports } }
+    var assignments: [Assignment] { state.withLockedValue { $0.assignments } }
+    var reports: [SignedMetadataReport] { state.withLockedValue { $0.reports } }
 
     /// Sends a captured assignment to the connected agent now.
     func replay(_ assignment: Assignment) async throws {
-        let outbound = try XCTUnwrap(state.withLock { $0.agent?.outbound }, "no agent connected to replay to")
+        let outbound = try XCTUnwrap(state.withLockedValue { $0.agent?.outbound }, "no agent connected to replay to")
         try await outbound.write(Envelope(.assignment(assignment)))
     }
 
     /// Sends a captured assignment to the agent's next session, right after the coordinator's Welcome
     /// and before anything the coordinator sends.
     func replayOnNextWelcome(_ assignment: Assignment) {
-        state.withLock { $0.replayOnWelcome = assignment }
+        state.withLockedValue { $0.replayOnWelcome = assignment }
     }
 
     /// Closes the agent's session and refuses its reconnections until `reconnect()`.
     func cutOff() {
-        state.withLock {
+        state.withLockedValue {
             $0.isCutOff = true
             $0.agent?.channel.close(promise: nil)
         }
     }
 
     func reconnect() {
-        state.withLock { $0.isCutOff = false }
+        state.withLockedValue { $0.isCutOff = false }
     }
 
     /// Waits for the first captured assignment that `matches`.
@@ -90,7 +90,7 @@ final class InterceptingRelay: Sendable {
     }
 
     private func relay(_ agent: FleetConnection, upstream connect: () async throws -> FleetConnection) async throws {
-        guard !state.withLock({ $0.isCutOff }) else {
+        guard !state.withLockedValue({ $0.isCutOff }) else {
             try await agent.channel.executeThenClose { _, _ in }
             return
         }
@@ -98,11 +98,11 @@ final class InterceptingRelay: Sendable {
             // Inside, so that the agent's connection is closed if the coordinator is not up yet.
             let coordinator = try await connect()
             try await coordinator.channel.executeThenClose { coordinatorInbound, coordinatorOutbound in
-                state.withLock { $0.agent = (agentOutbound, agent.channel.channel) }
+                state.withLockedValue { $0.agent = (agentOutbound, agent.channel.channel) }
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
                         for try await envelope in agentInbound {
-                            if case .signedMetadataReport(let report) = envelope.payload { self.state.withLock { $0.reports.append(report) } }
+                            if case .signedMetadataReport(let report) = envelope.payload { self.state.withLockedValue { $0.reports.append(report) } }
                             try await coordinatorOutbound.write(envelope)
                         }
                     }
@@ -111,9 +111,9 @@ final class InterceptingRelay: Sendable {
                             try await agentOutbound.write(envelope)
                             switch envelope.payload {
                             case .assignment(let assignment):
-                                self.state.withLock { $0.assignments.append(assignment) }
+                                self.state.withLockedValue { $0.assignments.append(assignment) }
                             case .welcome:
-                                let replayed = self.state.withLock { state in defer { state.replayOnWelcome = nil }; return state.replayOnWelcome }
+                                let replayed = self.state.withLockedValue { state in defer { state.replayOnWelcome = nil }; return state.replayOnWelcome }
                                 if let replayed { try await agentOutbound.write(Envelope(.assignment(replayed))) }
                             default:
                                 break

@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// What an operator derives from its operands' shapes (a window's position table, a broadcast's
 /// strides), kept by those shapes: a deployed model meets the same few shapes on every run, and
@@ -9,16 +9,16 @@ final class ShapeKeyedCache<Value: Sendable>: Sendable {
         let second: [Int]
     }
 
-    private let values = Mutex<[Key: Value]>([:])
+    private let values = NIOLockedValueBox<[Key: Value]>([:])
     /// Enough for the sizes a model meets in practice, small enough that adversarial sizes cannot grow it without bound.
     private static var capacity: Int { 16 }
 
     /// The value for these shapes, made by `make` the first time they are met.
     func value(_ first: [Int], _ second: [Int], make: () throws -> Value) throws -> Value {
         let key = Key(first: first, second: second)
-        if let known = values.withLock({ $0[key] }) { return known }
+        if let known = values.withLockedValue({ $0[key] }) { return known }
         let value = try make()
-        values.withLock { cached in
+        values.withLockedValue { cached in
             if cached.count >= Self.capacity { cached.removeAll() }
             cached[key] = value
         }

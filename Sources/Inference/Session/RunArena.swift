@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The element buffers of a session's runs, planned from the run before: a run at shapes the arena
 /// has seen takes every tensor and scratch buffer it asks for from here instead of the heap.
@@ -259,14 +259,14 @@ private struct Unwritten<Element>: Sequence {
 
 /// The session's idle arenas: one per run in flight at most, reused by the next run.
 final class RunArenas: Sendable {
-    private let idle = Mutex<[RunArena]>([])
+    private let idle = NIOLockedValueBox<[RunArena]>([])
 
     /// Runs `body` with an idle arena (or a new one when every arena is in a run) as `RunArena.current`.
     func withArena<Result>(_ body: (RunArena) throws -> Result) rethrows -> Result {
-        let arena = idle.withLock { $0.popLast() } ?? RunArena()
+        let arena = idle.withLockedValue { $0.popLast() } ?? RunArena()
         defer {
             arena.endRun()
-            idle.withLock { $0.append(arena) }
+            idle.withLockedValue { $0.append(arena) }
         }
         return try RunArena.$current.withValue(arena) { try body(arena) }
     }

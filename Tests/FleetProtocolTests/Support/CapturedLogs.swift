@@ -1,11 +1,11 @@
 import Logging
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Keeps every log line (message plus metadata) so tests can check what a handler reported.
 final class CapturedLogs: Sendable {
-    private let lines = Mutex<[String]>([])
+    private let lines = NIOLockedValueBox<[String]>([])
 
-    var all: [String] { self.lines.withLock { $0 } }
+    var all: [String] { self.lines.withLockedValue { $0 } }
 
     var logger: Logger {
         Logger(label: "test") { _ in CapturingHandler(sink: self) }
@@ -16,7 +16,7 @@ final class CapturedLogs: Sendable {
     }
 
     fileprivate func append(_ line: String) {
-        self.lines.withLock { $0.append(line) }
+        self.lines.withLockedValue { $0.append(line) }
     }
 }
 

@@ -1,18 +1,18 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A seeded pseudo-random stream (SplitMix64): a node with a `seed` draws the same values on every
 /// run and machine; without one it is seeded from the system's generator at load.
 final class RandomStream: Sendable {
-    private let state: Mutex<UInt64>
+    private let state: NIOLockedValueBox<UInt64>
 
     init(seed: Float?) {
-        state = Mutex(seed.map { UInt64(truncatingIfNeeded: Int64($0.rounded())) } ?? UInt64.random(in: .min ... .max))
+        state = NIOLockedValueBox(seed.map { UInt64(truncatingIfNeeded: Int64($0.rounded())) } ?? UInt64.random(in: .min ... .max))
     }
 
     /// `count` uniform values in [0, 1).
     func uniforms(_ count: Int) -> [Double] {
-        state.withLock { state in
+        state.withLockedValue { state in
             (0..<count).map { _ in
                 state &+= 0x9E37_79B9_7F4A_7C15
                 var z = state
