@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing QuantFleet needs on a fresh Debian machine with Swift:
 #   apt: libsqlite3-dev (GRDB links the system SQLite), openssl (Deploy/pki), sqlite3 (the shell),
+#     postgresql (the PostgreSQL ledger's tests and demo start a server of their own in a temporary directory),
 #     pkg-config and libleptonica-dev (the engine's ImageDecoder links Leptonica, which pulls in libjpeg-turbo, libpng, libtiff,
 #     libwebp and OpenJPEG)
 #   pip (only with --test-oracles): numpy, onnx, onnxruntime, the test oracles; never used at run time (onnx-ir: the
@@ -17,7 +18,7 @@
 #     curl, which the docs' commands use and Tools/check-docs.py runs
 set -euo pipefail
 
-APT_PACKAGES=(libsqlite3-dev openssl sqlite3 pkg-config libleptonica-dev)
+APT_PACKAGES=(libsqlite3-dev openssl sqlite3 postgresql pkg-config libleptonica-dev)
 ORACLE_APT_PACKAGES=(chromium opencv-doc dataset-fashion-mnist gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user curl)
 PIP_PACKAGES=(numpy "onnx==1.22.0" onnxruntime onnx-ir tokenizers pillow scikit-learn skl2onnx onnxmltools lightgbm xgboost-cpu "tritonclient[http]")
 
