@@ -1,0 +1,102 @@
+import Logging
+import NIOSSL
+import PostgresNIO
+
+/// Connections to a PostgreSQL ledger. `check()` runs at start-up: it connects once and turns each
+/// way of failing (no server there, a wrong password, no such database, no TLS where it is
+/// demanded, too old a server) into an error that names it.
+public struct PostgresConnector: Sendable {
+    public let location: PostgresLocation
+    let logger: Logger
+
+    /// The oldest server the ledger's SQL is written for (PostgreSQL 12).
+    public static let oldestServerVersion = 120_000
+
+    public init(location: PostgresLocation, logger: Logger) {
+        self.location = location
+        self.logger = logger
+    }
+
+    /// Connects once and returns the server's version number (150018 for 15.18).
+    @discardableResult
+    public func check() async throws -> Int {
+        let connection = try await connect()
+        let version: Int
+        do {
+            let rows = try await connection.query("SHOW server_version_num", logger: logger)
+            var shown: String?
+            for try await value in rows.decode(String.self) { shown = value }
+            try await connection.close()
+            version = shown.flatMap(Int.init) ?? 0
+        } catch {
+            try? await connection.close()
+            throw explained(error)
+        }
+        guard version >= Self.oldestServerVersion else {
+            throw PostgresLedgerError(description:
+                "PostgreSQL at \(location.server) is version \(version / 10_000).\(version % 10_000); the ledger needs 12 or later")
+        }
+        return version
+    }
+
+    func connect() async throws -> PostgresConnection {
+        do {
+            return try await PostgresConnection.connect(configuration: try configuration(), id: 0, logger: logger)
+        } catch {
+            throw explained(error)
+        }
+    }
+
+    private func configuration() throws -> PostgresConnection.Configuration {
+        switch location.endpoint {
+        case .tcp(let host, let port):
+            return .init(host: host, port: port, username: location.user, password: location.password,
+                         database: location.database, tls: try tls())
+        case .socket(let path):
+            return .init(unixSocketPath: path, username: location.user, password: location.password, database: location.database)
+        }
+    }
+
+    private func tls() throws -> PostgresConnection.Configuration.TLS {
+        var unverified = TLSConfiguration.makeClientConfiguration()
+        unverified.certificateVerification = .none
+        switch location.tls {
+        case .disable: return .disable
+        case .prefer: return .prefer(try NIOSSLContext(configuration: unverified))
+        case .require: return .require(try NIOSSLContext(configuration: unverified))
+        case .verifyFull: return .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        }
+    }
+
+    /// `error` said in terms of the ledger's location. PSQLError's own description is a fixed
+    /// placeholder, so the server's fields are read here.
+    func explained(_ error: any Error) -> PostgresLedgerError {
+        let server = location.server
+        guard let error = error as? PSQLError else {
+            return PostgresLedgerError(description: "cannot connect to PostgreSQL at \(server): \(error)")
+        }
+        let message = error.serverInfo?[.message] ?? ""
+        switch (error.code, error.serverInfo?[.sqlState]) {
+        case (.server, "28P01"), (.server, "28000"):
+            return PostgresLedgerError(description: "PostgreSQL at \(server) refused user \(location.user): \(message)")
+        case (.server, "3D000"):
+            return PostgresLedgerError(description: "PostgreSQL at \(server) has no database \(location.database)")
+        case (.server, let state):
+            return PostgresLedgerError(description: "PostgreSQL at \(server) refused: \(message) (SQLSTATE \(state ?? "unknown"))")
+        case (.authMechanismRequiresPassword, _):
+            return PostgresLedgerError(description:
+                "PostgreSQL at \(server) asks user \(location.user) for a password, and none was given (in the URI, or PGPASSWORD)")
+        case (.sslUnsupported, _):
+            return PostgresLedgerError(description:
+                "PostgreSQL at \(server) does not offer TLS, which sslmode=\(location.tls.rawValue) demands")
+        case (.connectionError, _):
+            return PostgresLedgerError(description: "cannot reach PostgreSQL at \(server): \(error.underlying.map { "\($0)" } ?? "no connection")")
+        default:
+            return PostgresLedgerError(description: "cannot connect to PostgreSQL at \(server): \(error.code)")
+        }
+    }
+}
+
+public struct PostgresLedgerError: Error, CustomStringConvertible {
+    public let description: String
+}
