@@ -44,6 +44,7 @@ public final class Ledger: Sendable {
         }
         self.path = path
         self.database = try DatabasePool(path: path, configuration: configuration)
+        try database.read { try LedgerSchema.refuseNewer($0, path: path) }
         try LedgerSchema.migrator.migrate(database)
     }
 

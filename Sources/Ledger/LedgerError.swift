@@ -3,6 +3,8 @@ public enum LedgerError: Error, Equatable, CustomStringConvertible {
     case missingFile(path: String)
     case notALedger(path: String)
     case olderSchema(path: String, schema: String, needed: String)
+    /// Migrations this version does not know: a newer QuantFleet wrote the ledger.
+    case newerSchema(path: String, unknown: [String], known: String)
     case unknownModel(sha256: String)
     case unknownRollout(id: String)
     case unknownAssignment(id: String, agentID: String, sequence: Int64)
@@ -28,6 +30,9 @@ public enum LedgerError: Error, Equatable, CustomStringConvertible {
             return "ledger: \(path) has schema \(schema), written by an older coordinator; this version reads \(needed). "
                 + "Start the coordinator on it once (it migrates the file: running totals are back-filled from the windows), "
                 + "or read it with the quantfleet that wrote it"
+        case .newerSchema(let path, let unknown, let known):
+            return "ledger: \(path) has schema \(unknown.joined(separator: ", ")), written by a newer QuantFleet; this version "
+                + "knows up to \(known). Run the QuantFleet that wrote it, or a later one"
         case .unknownModel(let sha256):
             return "ledger: model \(sha256) is not registered; register it before creating a rollout for it"
         case .unknownRollout(let id):

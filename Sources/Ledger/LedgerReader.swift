@@ -20,6 +20,7 @@ public final class LedgerReader: Sendable {
             database = try DatabaseQueue(path: path, configuration: configuration)
             let migrator = LedgerSchema.migrator
             guard let applied = try database.read(migrator.completedMigrations).last else { throw LedgerError.notALedger(path: path) }
+            try database.read { try LedgerSchema.refuseNewer($0, path: path) }
             // Read-only: an older ledger cannot be migrated here, and its tables lack what this version reads.
             guard try database.read(migrator.hasCompletedMigrations) else {
                 throw LedgerError.olderSchema(path: path, schema: applied, needed: migrator.migrations.last!)

@@ -43,6 +43,15 @@ enum LedgerSchema {
         return migrator
     }()
 
+    /// Refuses a ledger that a newer QuantFleet migrated past what this version knows: its tables
+    /// may mean what this version's code does not, and writing them could lose what it added.
+    static func refuseNewer(_ db: Database, path: String) throws {
+        let unknown = try migrator.appliedIdentifiers(db).subtracting(migrator.migrations)
+        guard unknown.isEmpty else {
+            throw LedgerError.newerSchema(path: path, unknown: unknown.sorted(), known: migrator.migrations.last!)
+        }
+    }
+
     /// Runs `change`, which replaces tables, with the views dropped before and created again after:
     /// SQLite refuses to rename a table while a view names a table that does not exist.
     private static func rebuildingViews(_ db: Database, _ change: () throws -> Void) throws {
