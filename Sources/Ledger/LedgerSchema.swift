@@ -52,6 +52,42 @@ enum LedgerSchema {
         }
     }
 
+    /// Views whose SQL both engines run as it is (`PostgresSchema` makes them too).
+    static let rolloutSummaryView = """
+        CREATE VIEW rollout_summary AS
+        SELECT
+            r.id                                   AS rollout_id,
+            r.model_name                           AS model_name,
+            r.status                               AS status,
+            r.outcome                              AS outcome,
+            p.state                                AS plan_state,
+            p.stage                                AS current_stage,
+            p.stages                               AS stages,
+            r.created_at                           AS created_at,
+            r.decided_at                           AS decided_at,
+            d.outcome                              AS latest_decision,
+            d.metric                               AS latest_metric,
+            d.n                                    AS latest_n,
+            d.statistic                            AS latest_statistic,
+            d.lower_bound                          AS latest_lower_bound,
+            d.upper_bound                          AS latest_upper_bound,
+            d.policy_version                       AS policy_version
+        FROM rollouts r
+        LEFT JOIN rollout_plans p ON p.rollout_id = r.id
+        LEFT JOIN decisions d ON d.id = (SELECT MAX(id) FROM decisions WHERE rollout_id = r.id)
+        """
+
+    static let decisionHistoryView = """
+        CREATE VIEW decision_history AS
+        SELECT
+            d.id, d.rollout_id, r.model_name, d.stage, d.decided_at, d.outcome, d.metric, d.n,
+            d.statistic, d.lower_bound, d.upper_bound, d.confidence, d.policy_version,
+            d.ship_below, d.stay_fp16_above, d.reason, d.bound_method
+        FROM decisions d
+        JOIN rollouts r ON r.id = d.rollout_id
+        ORDER BY d.id DESC
+        """
+
     /// Runs `change`, which replaces tables, with the views dropped before and created again after:
     /// SQLite refuses to rename a table while a view names a table that does not exist.
     private static func rebuildingViews(_ db: Database, _ change: () throws -> Void) throws {
@@ -197,27 +233,7 @@ enum LedgerSchema {
     /// `SELECT * FROM stage_evidence WHERE json_extract(labels, '$.site') = 'plant-7'`.
     private static let v3 = """
         -- One row per rollout: where it stands and its latest decision.
-        CREATE VIEW rollout_summary AS
-        SELECT
-            r.id                                   AS rollout_id,
-            r.model_name                           AS model_name,
-            r.status                               AS status,
-            r.outcome                              AS outcome,
-            p.state                                AS plan_state,
-            p.stage                                AS current_stage,
-            p.stages                               AS stages,
-            r.created_at                           AS created_at,
-            r.decided_at                           AS decided_at,
-            d.outcome                              AS latest_decision,
-            d.metric                               AS latest_metric,
-            d.n                                    AS latest_n,
-            d.statistic                            AS latest_statistic,
-            d.lower_bound                          AS latest_lower_bound,
-            d.upper_bound                          AS latest_upper_bound,
-            d.policy_version                       AS policy_version
-        FROM rollouts r
-        LEFT JOIN rollout_plans p ON p.rollout_id = r.id
-        LEFT JOIN decisions d ON d.id = (SELECT MAX(id) FROM decisions WHERE rollout_id = r.id);
+        \(rolloutSummaryView);
 
         -- Evidence per rollout, stage, agent and kernel path: the slices a stage is judged on.
         CREATE VIEW stage_evidence AS
@@ -487,14 +503,7 @@ enum LedgerSchema {
         UPDATE decisions SET bound_method = 'beta-binomial';
 
         DROP VIEW decision_history;
-        CREATE VIEW decision_history AS
-        SELECT
-            d.id, d.rollout_id, r.model_name, d.stage, d.decided_at, d.outcome, d.metric, d.n,
-            d.statistic, d.lower_bound, d.upper_bound, d.confidence, d.policy_version,
-            d.ship_below, d.stay_fp16_above, d.reason, d.bound_method
-        FROM decisions d
-        JOIN rollouts r ON r.id = d.rollout_id
-        ORDER BY d.id DESC;
+        \(decisionHistoryView);
         """
 
     /// Indexes that every window inserted into at a random place, and that no query needs: a batch

@@ -39,6 +39,19 @@ public struct PostgresConnector: Sendable {
         return version
     }
 
+    /// Connects once and brings the schema up to date: the baseline in an empty database, nothing in
+    /// a current one, a refusal for one a newer QuantFleet migrated.
+    public func migrate() async throws {
+        let connection = try await connect()
+        do {
+            try await PostgresMigrator.migrate(connection, location: location, logger: logger)
+            try await connection.close()
+        } catch {
+            try? await connection.close()
+            throw error is LedgerError ? error : explained(error)
+        }
+    }
+
     func connect() async throws -> PostgresConnection {
         do {
             return try await PostgresConnection.connect(configuration: try configuration(), id: 0, logger: logger)

@@ -1,0 +1,55 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Brings a PostgreSQL ledger's schema up to date, as `LedgerSchema.migrator` does SQLite's, and
+/// refuses one that a newer QuantFleet migrated. Several coordinators may start at once: a
+/// transaction-scoped advisory lock lets one migrate while the others wait, then find it done.
+enum PostgresMigrator {
+    /// The migrations the baseline stands for: SQLite's, up to the one it equals.
+    static let baselineMigrations: [String] = {
+        let all = LedgerSchema.migrator.migrations
+        return Array(all.prefix(through: all.firstIndex(of: PostgresSchema.baselineEquals)!))
+    }()
+
+    /// Every migration a PostgreSQL ledger of this version lists.
+    static var known: [String] { baselineMigrations }
+
+    /// "quantflt": the advisory lock migrations take.
+    private static let lockKey: Int64 = 0x7175_616e_7466_6c74
+
+    static func migrate(_ connection: PostgresConnection, location: PostgresLocation, logger: Logger) async throws {
+        try await connection.query("BEGIN", logger: logger)
+        do {
+            try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
+            try await connection.query(PostgresQuery(unsafeSQL: PostgresSchema.migrationsTable), logger: logger)
+            var applied: [String] = []
+            for try await identifier in try await connection.query("SELECT identifier FROM ledger_migrations", logger: logger)
+                .decode(String.self) {
+                applied.append(identifier)
+            }
+            let unknown = Set(applied).subtracting(known)
+            guard unknown.isEmpty else {
+                throw LedgerError.newerSchema(path: "\(location)", unknown: unknown.sorted(), known: known.last!)
+            }
+            if applied.isEmpty {
+                for statement in statements(PostgresSchema.baseline) {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                for identifier in baselineMigrations {
+                    try await connection.query("INSERT INTO ledger_migrations (identifier) VALUES (\(identifier))", logger: logger)
+                }
+            }
+            try await connection.query("COMMIT", logger: logger)
+        } catch {
+            _ = try? await connection.query("ROLLBACK", logger: logger)
+            throw error
+        }
+    }
+
+    /// A script's statements: the extended protocol that binds parameters takes one at a time. The
+    /// schema's statements end a line with their semicolon, and none has one inside.
+    static func statements(_ script: String) -> [String] {
+        script.components(separatedBy: ";\n").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+    }
+}
