@@ -11,9 +11,9 @@ struct LedgerCommand: AsyncParsableCommand {
 
     struct Query: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Run one read-only SQL statement against a ledger file (writes are refused by SQLite).")
+            abstract: "Run one read-only SQL statement against a ledger (writes are refused by SQLite, or by PostgreSQL's read-only transaction).")
 
-        @Option(help: "The ledger file (the coordinator's ledger.sqlite).")
+        @Option(help: "The ledger: a file (the coordinator's ledger.sqlite), or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE.")
         var db: String
 
         @Flag(help: "Print rows as JSON objects.")
@@ -23,7 +23,9 @@ struct LedgerCommand: AsyncParsableCommand {
         var sql: String
 
         func run() async throws {
-            let result = try Ledger.openReadOnly(path: db).query(sql)
+            let result = PostgresLocation.isPostgres(db)
+                ? try await PostgresLedgerReader(location: try PostgresLocation(parsing: db)).query(sql)
+                : try Ledger.openReadOnly(path: db).query(sql)
             if json {
                 let objects = result.rows.map { Dictionary(uniqueKeysWithValues: zip(result.columns, $0)) }
                 let data = try JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])
