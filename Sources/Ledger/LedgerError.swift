@@ -3,6 +3,7 @@ public enum LedgerError: Error, Equatable, CustomStringConvertible {
     case missingFile(path: String)
     case notALedger(path: String)
     case olderSchema(path: String, schema: String, needed: String)
+    case copyFailed(to: String, reason: String)
     /// Migrations this version does not know: a newer QuantFleet wrote the ledger.
     case newerSchema(path: String, unknown: [String], known: String)
     case unknownModel(sha256: String)
@@ -30,6 +31,8 @@ public enum LedgerError: Error, Equatable, CustomStringConvertible {
             return "ledger: \(path) has schema \(schema), written by an older coordinator; this version reads \(needed). "
                 + "Start the coordinator on it once (it migrates the file: running totals are back-filled from the windows), "
                 + "or read it with the quantfleet that wrote it"
+        case .copyFailed(let location, let reason):
+            return "ledger copy to \(location): \(reason)"
         case .newerSchema(let path, let unknown, let known):
             return "ledger: \(path) has schema \(unknown.joined(separator: ", ")), written by a newer QuantFleet; this version "
                 + "knows up to \(known). Run the QuantFleet that wrote it, or a later one"

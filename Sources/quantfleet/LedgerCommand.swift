@@ -7,7 +7,7 @@ struct LedgerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ledger",
         abstract: "Read the shadow-accuracy ledger.",
-        subcommands: [Query.self, Verify.self, Bench.self])
+        subcommands: [Query.self, Verify.self, Copy.self, Bench.self])
 
     struct Query: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -54,6 +54,23 @@ struct LedgerCommand: AsyncParsableCommand {
                 throw ExitCode.failure
             }
             print("ok: the running totals equal their windows (\(checked))")
+        }
+    }
+
+    struct Copy: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Move a SQLite ledger into an empty PostgreSQL one (one transaction), then check every table's rows and the totals on both sides.")
+
+        @Option(help: "The SQLite ledger file to copy (read only).")
+        var from: String
+
+        @Option(help: "The PostgreSQL ledger: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (its schema is made if it is empty).")
+        var to: String
+
+        func run() async throws {
+            let report = try await LedgerCopy.copy(from: from, to: try PostgresLocation(parsing: to))
+            print(TextTable.render(columns: ["table", "rows"], rows: report.rows.map { [$0.table, String($0.count)] }))
+            print("verified: every table's rows, and \(report.sums.joined(separator: ", "))")
         }
     }
 

@@ -1,0 +1,39 @@
+import Foundation
+import Ledger
+import Operations
+import XCTest
+
+/// `quantfleet ledger copy` from a SQLite ledger into a real PostgreSQL server.
+final class LedgerCopyTests: XCTestCase {
+    func testASQLiteLedgerMovesIntoPostgreSQLWithEveryRowAndTotal() throws {
+        let directory = try SystemTestSupport.scratchDirectory("ledger-copy")
+        let path = directory.appendingPathComponent("ledger.sqlite").path
+        // Windows past one ingest-order range of the copy, with their class rows, totals and decisions.
+        _ = try IngestBenchmark.run(path: path, checkpoints: [25_000], batch: 1_000)
+        let server = try PostgresServer.start()
+        defer { try? server.stop() }
+        try server.psql("CREATE DATABASE ledger")
+        let url = server.url(database: "ledger") + "?sslmode=disable"
+        let quantfleet = SystemTestSupport.executables.appendingPathComponent("quantfleet").path
+
+        let output = try ToolRun.output(of: quantfleet, ["ledger", "copy", "--from", path, "--to", url])
+        XCTAssertTrue(output.contains("verified: every table's rows, and windows.count="), output)
+        XCTAssertEqual(try server.psql("SELECT COUNT(*) FROM windows", database: "ledger").trimmingCharacters(in: .whitespacesAndNewlines), "25000")
+
+        for view in ["rollout_evidence", "stage_evidence ORDER BY agent_id, kernel_path"] {
+            let sql = "SELECT * FROM \(view)"
+            let fromSQLite = try ToolRun.output(of: quantfleet, ["ledger", "query", "--db", path, "--json", sql])
+            let fromPostgres = try ToolRun.output(of: quantfleet, ["ledger", "query", "--db", url, "--json", sql])
+            XCTAssertEqual(fromPostgres, fromSQLite, view)
+        }
+        // The identity sequences carry on after the copied ids.
+        let lastDecision = try server.psql("SELECT MAX(id) FROM decisions", database: "ledger").trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertEqual(
+            try server.psql("SELECT last_value FROM pg_sequences WHERE sequencename = 'decisions_id_seq'", database: "ledger")
+                .trimmingCharacters(in: .whitespacesAndNewlines), lastDecision)
+
+        XCTAssertThrowsError(try ToolRun.output(of: quantfleet, ["ledger", "copy", "--from", path, "--to", url])) { error in
+            XCTAssertTrue("\(error)".contains("the PostgreSQL ledger is not empty: models has 2 rows"), "\(error)")
+        }
+    }
+}
