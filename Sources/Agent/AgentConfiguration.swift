@@ -3,14 +3,19 @@ import FleetProtocol
 import Foundation
 
 /// The agent's configuration file (YAML). Example: `Config/agent.yaml`.
-public struct AgentConfiguration: Sendable, Codable {
-    public struct Endpoint: Sendable, Codable {
+public struct AgentConfiguration: Sendable, Decodable {
+    public struct Endpoint: Sendable, Codable, CustomStringConvertible {
         public var host: String
         public var port: Int
+
+        public var description: String { "\(host):\(port)" }
     }
 
-    public var coordinator: Endpoint
-    /// The DNS name the coordinator's certificate must carry.
+    /// The coordinators sharing one ledger (`coordinators:`), or the one (`coordinator:`). The link
+    /// starts at a random one, so a fleet spreads over them, and moves to the next whenever a session
+    /// fails or ends.
+    public var coordinators: [Endpoint]
+    /// The DNS name every coordinator's certificate must carry.
     public var coordinatorName: String
     public var tls: TLSFiles
     /// Model cache and window spool live here.
@@ -33,7 +38,7 @@ public struct AgentConfiguration: Sendable, Codable {
     public var noiseFloorRate: Double
 
     enum CodingKeys: String, CodingKey {
-        case coordinator, tls, inference, reconnect, labels
+        case coordinator, coordinators, tls, inference, reconnect, labels
         case coordinatorName = "coordinator-name"
         case dataDir = "data-dir"
         case shadowQueueCapacity = "shadow-queue-capacity"
@@ -45,7 +50,19 @@ public struct AgentConfiguration: Sendable, Codable {
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        coordinator = try container.decode(Endpoint.self, forKey: .coordinator)
+        switch (try container.decodeIfPresent(Endpoint.self, forKey: .coordinator),
+                try container.decodeIfPresent([Endpoint].self, forKey: .coordinators)) {
+        case (let one?, nil): coordinators = [one]
+        case (nil, let several?) where !several.isEmpty: coordinators = several
+        case (nil, _?):
+            throw DecodingError.dataCorruptedError(forKey: .coordinators, in: container, debugDescription: "must list at least one coordinator")
+        case (_?, _?):
+            throw DecodingError.dataCorruptedError(
+                forKey: .coordinators, in: container, debugDescription: "give `coordinator` (one) or `coordinators` (a list), not both")
+        case (nil, nil):
+            throw DecodingError.keyNotFound(CodingKeys.coordinators, .init(
+                codingPath: decoder.codingPath, debugDescription: "`coordinators` (a list of host and port) or `coordinator` is required"))
+        }
         coordinatorName = try container.decode(String.self, forKey: .coordinatorName)
         tls = try container.decode(TLSFiles.self, forKey: .tls)
         dataDir = try container.decode(String.self, forKey: .dataDir)

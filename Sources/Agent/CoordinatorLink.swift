@@ -4,8 +4,9 @@ import Logging
 import NIOSSL
 import ServiceLifecycle
 
-/// Keeps the agent connected to its coordinator: connects over mutual TLS, runs a session, and on
-/// any failure reconnects after a jittered exponential backoff. Serving never waits for the link.
+/// Keeps the agent connected to a coordinator: connects over mutual TLS, runs a session, and on any
+/// failure reconnects after a jittered exponential backoff, to the next of its coordinators (from a
+/// random first one). Serving never waits for the link.
 struct CoordinatorLink: Service {
     let configuration: AgentConfiguration
     let tls: NIOSSLContext
@@ -29,12 +30,18 @@ struct CoordinatorLink: Service {
     func run() async throws {
         try await cancelWhenGracefulShutdown {
             var backoff = Backoff(configuration.reconnect)
+            let coordinators = configuration.coordinators
+            var next = Int.random(in: 0..<coordinators.count)
             while !Task.isCancelled {
+                let coordinator = coordinators[next]
+                next = (next + 1) % coordinators.count
+                var logger = logger
+                logger[metadataKey: "coordinator"] = "\(coordinator)"
                 let welcomed = WelcomeFlag()
                 var failure: (any Error)?
                 do {
                     let connection = try await FleetClient.connect(
-                        host: configuration.coordinator.host, port: configuration.coordinator.port, tls: tls, verification: verification,
+                        host: coordinator.host, port: coordinator.port, tls: tls, verification: verification,
                         serverHostname: configuration.coordinatorName, maxFrameBytes: configuration.maxFrameBytes,
                         logger: logger)
                     // Until the Welcome names the heartbeat interval, silence is allowed as long as a handshake.

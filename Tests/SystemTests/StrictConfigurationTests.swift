@@ -50,3 +50,42 @@ final class StrictConfigurationTests: XCTestCase {
         return (status, output, index + 1)
     }
 }
+
+/// `coordinator:` (one) or `coordinators:` (a list) in agent.yaml, never both, never none.
+final class AgentCoordinatorsConfigurationTests: XCTestCase {
+    private func load(replacingTheCoordinatorWith replacement: String) throws -> AgentConfiguration {
+        let shipped = try String(
+            contentsOf: SystemTestSupport.packageRoot.appendingPathComponent("Config/agent.yaml"), encoding: .utf8)
+        let block = try XCTUnwrap(shipped.range(of: "coordinator:\n  host: 127.0.0.1\n  port: 7443\n"))
+        let file = try SystemTestSupport.scratchDirectory("agent-coordinators").appendingPathComponent("agent.yaml")
+        try shipped.replacingCharacters(in: block, with: replacement).write(to: file, atomically: true, encoding: .utf8)
+        return try AgentConfiguration.load(from: file.path)
+    }
+
+    func testAListOfCoordinatorsLoadsInItsOrder() throws {
+        let configuration = try load(replacingTheCoordinatorWith: """
+            coordinators:
+              - host: coordinator-1.fleet
+                port: 7443
+              - host: coordinator-2.fleet
+                port: 7444
+
+            """)
+        XCTAssertEqual(configuration.coordinators.map(\.description), ["coordinator-1.fleet:7443", "coordinator-2.fleet:7444"])
+    }
+
+    func testBothKeysOrAnEmptyListAreRefused() {
+        XCTAssertThrowsError(try load(replacingTheCoordinatorWith: """
+            coordinator:
+              host: 127.0.0.1
+              port: 7443
+            coordinators:
+              - host: 127.0.0.1
+                port: 7444
+
+            """)) { XCTAssertTrue("\($0)".contains("not both"), "\($0)") }
+        XCTAssertThrowsError(try load(replacingTheCoordinatorWith: "coordinators: []\n")) {
+            XCTAssertTrue("\($0)".contains("must list at least one coordinator"), "\($0)")
+        }
+    }
+}
