@@ -3,7 +3,8 @@
 # command and SQL query the README and docs/ show (Tools/check-docs.py), then every libFuzzer target
 # for 20 s from its corpus, which replays every input that once crashed it (Tools/fuzz.sh all),
 # then the daemons' in-process tests under the thread sanitizer (Tools/tsan.sh). The two sanitized
-# builds have scratch paths of their own and cost about 8 and 9 minutes here (docs/development.md).
+# builds have scratch paths of their own and cost about 6 (the seven fuzz targets) and 9 minutes here
+# (docs/development.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 Tools/install-dependencies.sh --test-oracles
