@@ -1,6 +1,7 @@
 import DaemonSupport
 import FleetProtocol
 import Foundation
+import Ledger
 
 /// The coordinator's configuration file (YAML). Example: `Config/coordinator.yaml`.
 public struct CoordinatorConfiguration: Sendable, Codable {
@@ -92,6 +93,12 @@ public struct CoordinatorConfiguration: Sendable, Codable {
         listen = try container.decode(Listen.self, forKey: .listen)
         tls = try container.decode(TLSFiles.self, forKey: .tls)
         ledger = try container.decode(String.self, forKey: .ledger)
+        // Not taken for a file name (it would make a folder called "postgres:").
+        guard !PostgresLocation.isPostgres(ledger) else {
+            throw DecodingError.dataCorruptedError(forKey: .ledger, in: container, debugDescription:
+                "this coordinator does not store into a PostgreSQL ledger yet (`quantfleet ledger query` reads one and "
+                + "`quantfleet ledger copy` fills one); give a SQLite file")
+        }
         modelStore = try container.decode(String.self, forKey: .modelStore)
         policy = try container.decode(String.self, forKey: .policy)
         heartbeatIntervalMillis = try container.decode(Int.self, forKey: .heartbeatIntervalMillis)
