@@ -62,7 +62,7 @@ public final class LedgerReader: Sendable {
         case .int64(let integer): return String(integer)
         case .double(let double): return String(double)
         case .string(let string): return string
-        case .blob(let data): return "x'" + data.map { String(format: "%02x", $0) }.joined() + "'"
+        case .blob(let data): return QueryResult.blobText(data)
         }
     }
 }

@@ -46,9 +46,14 @@ enum LedgerSchema {
     /// Refuses a ledger that a newer QuantFleet migrated past what this version knows: its tables
     /// may mean what this version's code does not, and writing them could lose what it added.
     static func refuseNewer(_ db: Database, path: String) throws {
-        let unknown = try migrator.appliedIdentifiers(db).subtracting(migrator.migrations)
+        try refuseNewer(applied: migrator.appliedIdentifiers(db), known: migrator.migrations, path: path)
+    }
+
+    /// The same for either engine: `applied` holds a migration not in `known`.
+    static func refuseNewer(applied: Set<String>, known: [String], path: String) throws {
+        let unknown = applied.subtracting(known)
         guard unknown.isEmpty else {
-            throw LedgerError.newerSchema(path: path, unknown: unknown.sorted(), known: migrator.migrations.last!)
+            throw LedgerError.newerSchema(path: path, unknown: unknown.sorted(), known: known.last!)
         }
     }
 

@@ -117,12 +117,13 @@ public final class PostgresServer: Sendable {
         if removing { try FileManager.default.removeItem(at: directory) }
     }
 
-    /// Runs `sql` through psql as the superuser; returns its unaligned, tuples-only output.
+    /// Runs `sql` through psql as the superuser; returns its unaligned, tuples-only output, a line
+    /// per row, without the last line's newline.
     @discardableResult
     public func psql(_ sql: String, database: String = "postgres") throws -> String {
         try ToolRun.output(of: binaries.appendingPathComponent("psql").path, [
             "-d", url(database: database), "-v", "ON_ERROR_STOP=1", "-X", "-A", "-t", "-c", sql,
-        ])
+        ]).trimmingCharacters(in: .newlines)
     }
 
     private func runServerTool(_ tool: String, _ arguments: [String]) throws {

@@ -18,7 +18,7 @@ final class LedgerCopyTests: XCTestCase {
 
         let output = try ToolRun.output(of: quantfleet, ["ledger", "copy", "--from", path, "--to", url])
         XCTAssertTrue(output.contains("verified: every table's rows, and windows.count="), output)
-        XCTAssertEqual(try server.psql("SELECT COUNT(*) FROM windows", database: "ledger").trimmingCharacters(in: .whitespacesAndNewlines), "25000")
+        XCTAssertEqual(try server.psql("SELECT COUNT(*) FROM windows", database: "ledger"), "25000")
 
         for view in ["rollout_evidence", "stage_evidence ORDER BY agent_id, kernel_path"] {
             let sql = "SELECT * FROM \(view)"
@@ -27,10 +27,9 @@ final class LedgerCopyTests: XCTestCase {
             XCTAssertEqual(fromPostgres, fromSQLite, view)
         }
         // The identity sequences carry on after the copied ids.
-        let lastDecision = try server.psql("SELECT MAX(id) FROM decisions", database: "ledger").trimmingCharacters(in: .whitespacesAndNewlines)
+        let lastDecision = try server.psql("SELECT MAX(id) FROM decisions", database: "ledger")
         XCTAssertEqual(
-            try server.psql("SELECT last_value FROM pg_sequences WHERE sequencename = 'decisions_id_seq'", database: "ledger")
-                .trimmingCharacters(in: .whitespacesAndNewlines), lastDecision)
+            try server.psql("SELECT last_value FROM pg_sequences WHERE sequencename = 'decisions_id_seq'", database: "ledger"), lastDecision)
 
         XCTAssertThrowsError(try ToolRun.output(of: quantfleet, ["ledger", "copy", "--from", path, "--to", url])) { error in
             XCTAssertTrue("\(error)".contains("the PostgreSQL ledger is not empty: models has 2 rows"), "\(error)")

@@ -31,6 +31,6 @@ final class PostgresLedgerQueryTests: XCTestCase {
         XCTAssertThrowsError(try ToolRun.output(of: quantfleet, ["ledger", "query", "--db", url, "DELETE FROM agents"])) { error in
             XCTAssertTrue("\(error)".contains("read-only transaction"), "\(error)")
         }
-        XCTAssertEqual(try server.psql("SELECT count(*) FROM agents").trimmingCharacters(in: .whitespacesAndNewlines), "1")
+        XCTAssertEqual(try server.psql("SELECT count(*) FROM agents"), "1")
     }
 }

@@ -8,7 +8,7 @@ final class PostgresServerTests: XCTestCase {
     func testAServerOfItsOwnAnswersTheSuperuserAndRefusesAWrongPassword() throws {
         let server = try PostgresServer.start()
         defer { try? server.stop() }
-        XCTAssertEqual(try server.psql("SELECT 40 + 2").trimmingCharacters(in: .whitespacesAndNewlines), "42")
+        XCTAssertEqual(try server.psql("SELECT 40 + 2"), "42")
         let wrong = server.url().replacingOccurrences(of: server.password, with: "not-the-password")
         XCTAssertThrowsError(try ToolRun.output(of: "/usr/bin/psql", ["-X", "-d", wrong, "-c", "SELECT 1"])) { error in
             XCTAssertTrue("\(error)".contains("password authentication failed"), "\(error)")
@@ -24,6 +24,6 @@ final class PostgresServerTests: XCTestCase {
         try server.kill()
         XCTAssertThrowsError(try server.psql("SELECT 1"), "a killed server answers nothing")
         try server.restart()
-        XCTAssertEqual(try server.psql("SELECT n FROM kept").trimmingCharacters(in: .whitespacesAndNewlines), "7")
+        XCTAssertEqual(try server.psql("SELECT n FROM kept"), "7")
     }
 }

@@ -8,15 +8,11 @@ import PostgresNIO
 /// (COPY FROM STDIN, table by table in the order their references need), then checks that every
 /// table holds as many rows on both sides and that the windows and running totals add up the same.
 public enum LedgerCopy {
-    public struct Report: Sendable, Equatable {
+    public struct Report: Sendable {
         /// Rows per table, in copy order.
         public var rows: [(table: String, count: Int)]
         /// The sums compared on both sides, each "table.sum=value".
         public var sums: [String]
-
-        public static func == (left: Report, right: Report) -> Bool {
-            left.rows.map(\.table) == right.rows.map(\.table) && left.rows.map(\.count) == right.rows.map(\.count) && left.sums == right.sums
-        }
     }
 
     /// Every table of the ledger, parents first. The windows and their class rows are read in
@@ -42,21 +38,14 @@ public enum LedgerCopy {
         let source = try Ledger.openReadOnly(path: path)
         let connector = PostgresConnector(location: location, logger: logger)
         try await connector.migrate()
-        let connection = try await connector.connect()
-        do {
+        return try await connector.withConnection { connection in
             try await copyTables(source, into: connection, location: location, logger: logger)
-            let report = try await verify(source, against: connection, location: location, logger: logger)
-            try await connection.close()
-            return report
-        } catch {
-            try? await connection.close()
-            throw error is LedgerError ? error : connector.explained(error)
+            return try await verify(source, against: connection, location: location, logger: logger)
         }
     }
 
     private static func copyTables(_ source: LedgerReader, into connection: PostgresConnection, location: PostgresLocation, logger: Logger) async throws {
-        try await connection.query("BEGIN", logger: logger)
-        do {
+        try await connection.inTransaction(logger: logger) {
             // The SQLite ledger's timestamps are UTC text without a zone.
             try await connection.query("SET LOCAL TIME ZONE 'UTC'", logger: logger)
             for (table, _) in tables {
@@ -89,10 +78,6 @@ public enum LedgerCopy {
                     FROM \(table)
                     """), logger: logger)
             }
-            try await connection.query("COMMIT", logger: logger)
-        } catch {
-            _ = try? await connection.query("ROLLBACK", logger: logger)
-            throw error
         }
     }
 
@@ -116,7 +101,7 @@ public enum LedgerCopy {
             return string.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\t", with: "\\t")
                 .replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "\r", with: "\\r")
         // bytea's hex input, its backslash escaped for COPY.
-        case .blob(let data): return "\\\\x" + data.map { String(format: "%02x", $0) }.joined()
+        case .blob(let data): return "\\\\x" + QueryResult.hex(data)
         }
     }
 

@@ -20,17 +20,12 @@ public struct PostgresConnector: Sendable {
     /// Connects once and returns the server's version number (150018 for 15.18).
     @discardableResult
     public func check() async throws -> Int {
-        let connection = try await connect()
-        let version: Int
-        do {
-            let rows = try await connection.query("SHOW server_version_num", logger: logger)
+        let version = try await withConnection { connection in
             var shown: String?
-            for try await value in rows.decode(String.self) { shown = value }
-            try await connection.close()
-            version = shown.flatMap(Int.init) ?? 0
-        } catch {
-            try? await connection.close()
-            throw explained(error)
+            for try await value in try await connection.query("SHOW server_version_num", logger: logger).decode(String.self) {
+                shown = value
+            }
+            return shown.flatMap(Int.init) ?? 0
         }
         guard version >= Self.oldestServerVersion else {
             throw PostgresLedgerError(description:
@@ -42,17 +37,24 @@ public struct PostgresConnector: Sendable {
     /// Connects once and brings the schema up to date: the baseline in an empty database, nothing in
     /// a current one, a refusal for one a newer QuantFleet migrated.
     public func migrate() async throws {
+        try await withConnection { try await PostgresMigrator.migrate($0, location: location, logger: logger) }
+    }
+
+    /// Runs `body` on a connection of its own, closed afterwards whatever happens. A LedgerError
+    /// passes through; any other error is said in terms of the ledger's location.
+    func withConnection<Result>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         let connection = try await connect()
         do {
-            try await PostgresMigrator.migrate(connection, location: location, logger: logger)
+            let result = try await body(connection)
             try await connection.close()
+            return result
         } catch {
             try? await connection.close()
             throw error is LedgerError ? error : explained(error)
         }
     }
 
-    func connect() async throws -> PostgresConnection {
+    private func connect() async throws -> PostgresConnection {
         do {
             return try await PostgresConnection.connect(configuration: try configuration(), id: 0, logger: logger)
         } catch {
@@ -112,4 +114,20 @@ public struct PostgresConnector: Sendable {
 
 public struct PostgresLedgerError: Error, CustomStringConvertible {
     public let description: String
+}
+
+extension PostgresConnection {
+    /// Runs `body` in a transaction: committed if it returns, rolled back if it throws, its error
+    /// rethrown as it is (postgres-nio's `withTransaction` wraps it in a PostgresTransactionError).
+    func inTransaction<Result>(logger: Logger, _ body: () async throws -> Result) async throws -> Result {
+        try await query("BEGIN", logger: logger)
+        do {
+            let result = try await body()
+            try await query("COMMIT", logger: logger)
+            return result
+        } catch {
+            _ = try? await query("ROLLBACK", logger: logger)
+            throw error
+        }
+    }
 }

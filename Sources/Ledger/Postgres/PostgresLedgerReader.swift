@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Logging
 import PostgresNIO
 
@@ -15,9 +16,9 @@ public struct PostgresLedgerReader: Sendable {
     /// Runs one SQL statement and renders every value as text, as `LedgerReader.query` does: NULL as
     /// "NULL", flags as 0 and 1, timestamps as the SQLite ledger spells them (UTC).
     public func query(_ sql: String) async throws -> QueryResult {
-        let connection = try await connector.connect()
         let logger = connector.logger
-        do {
+        // Nothing is committed: the transaction ends with the connection.
+        return try await connector.withConnection { connection in
             try await connection.query("BEGIN TRANSACTION READ ONLY", logger: logger)
             try await refuseWhatIsNotALedger(connection)
             var result = QueryResult(columns: [], rows: [])
@@ -29,29 +30,19 @@ public struct PostgresLedgerReader: Sendable {
             } catch let error as PSQLError {
                 throw LedgerError.queryFailed(sql: sql, reason: error.serverInfo?[.message] ?? "\(error.code)")
             }
-            _ = try? await connection.query("ROLLBACK", logger: logger)
-            try await connection.close()
             return result
-        } catch {
-            try? await connection.close()
-            throw error is LedgerError ? error : connector.explained(error)
         }
     }
 
     private func refuseWhatIsNotALedger(_ connection: PostgresConnection) async throws {
-        let location = "\(connector.location)"
-        var applied: [String] = []
+        let location = connector.location
+        let applied: Set<String>
         do {
-            let rows = try await connection.query("SELECT identifier FROM ledger_migrations", logger: connector.logger)
-            for try await identifier in rows.decode(String.self) { applied.append(identifier) }
+            applied = try await PostgresMigrator.appliedMigrations(connection, location: location, logger: connector.logger)
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "42P01" {  // undefined_table
-            throw LedgerError.notALedger(path: location)
+            throw LedgerError.notALedger(path: "\(location)")
         }
-        guard !applied.isEmpty else { throw LedgerError.notALedger(path: location) }
-        let unknown = Set(applied).subtracting(PostgresMigrator.known)
-        guard unknown.isEmpty else {
-            throw LedgerError.newerSchema(path: location, unknown: unknown.sorted(), known: PostgresMigrator.known.last!)
-        }
+        guard !applied.isEmpty else { throw LedgerError.notALedger(path: "\(location)") }
     }
 
     static func text(_ cell: PostgresCell) -> String {
@@ -62,21 +53,13 @@ public struct PostgresLedgerReader: Sendable {
         case .int2, .int4, .int8: rendered = (try? cell.decode(Int64.self)).map { String($0) }
         case .float4, .float8: rendered = (try? cell.decode(Double.self)).map { String($0) }
         case .numeric: rendered = (try? cell.decode(Decimal.self)).map { "\($0)" }
-        case .timestamptz, .timestamp: rendered = (try? cell.decode(Date.self)).map(Self.ledgerTimestamp)
-        case .bytea: rendered = "x'" + bytes.readableBytesView.map { String(format: "%02x", $0) }.joined() + "'"
+        // GRDB's text for a date: what the SQLite ledger stores.
+        case .timestamptz, .timestamp: rendered = (try? cell.decode(Date.self)).flatMap { String.fromDatabaseValue($0.databaseValue) }
+        case .bytea: rendered = QueryResult.blobText(bytes.readableBytesView)
         // jsonb's binary form is a version byte, then the text.
         case .jsonb: rendered = String(decoding: bytes.readableBytesView.dropFirst(), as: UTF8.self)
         default: rendered = try? cell.decode(String.self)
         }
         return rendered ?? "(\(cell.dataType))"
-    }
-
-    /// "yyyy-MM-dd HH:mm:ss.SSS" in UTC, the text GRDB stores dates as.
-    static func ledgerTimestamp(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss.SSS"
-        return formatter.string(from: date)
     }
 }

@@ -19,32 +19,29 @@ enum PostgresMigrator {
     private static let lockKey: Int64 = 0x7175_616e_7466_6c74
 
     static func migrate(_ connection: PostgresConnection, location: PostgresLocation, logger: Logger) async throws {
-        try await connection.query("BEGIN", logger: logger)
-        do {
+        try await connection.inTransaction(logger: logger) {
             try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
             try await connection.query(PostgresQuery(unsafeSQL: PostgresSchema.migrationsTable), logger: logger)
-            var applied: [String] = []
-            for try await identifier in try await connection.query("SELECT identifier FROM ledger_migrations", logger: logger)
-                .decode(String.self) {
-                applied.append(identifier)
+            let applied = try await appliedMigrations(connection, location: location, logger: logger)
+            guard applied.isEmpty else { return }
+            for statement in statements(PostgresSchema.baseline) {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
             }
-            let unknown = Set(applied).subtracting(known)
-            guard unknown.isEmpty else {
-                throw LedgerError.newerSchema(path: "\(location)", unknown: unknown.sorted(), known: known.last!)
+            for identifier in baselineMigrations {
+                try await connection.query("INSERT INTO ledger_migrations (identifier) VALUES (\(identifier))", logger: logger)
             }
-            if applied.isEmpty {
-                for statement in statements(PostgresSchema.baseline) {
-                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
-                }
-                for identifier in baselineMigrations {
-                    try await connection.query("INSERT INTO ledger_migrations (identifier) VALUES (\(identifier))", logger: logger)
-                }
-            }
-            try await connection.query("COMMIT", logger: logger)
-        } catch {
-            _ = try? await connection.query("ROLLBACK", logger: logger)
-            throw error
         }
+    }
+
+    /// The migrations the ledger lists, refused (`newerSchema`) if any is unknown to this version.
+    static func appliedMigrations(_ connection: PostgresConnection, location: PostgresLocation, logger: Logger) async throws -> Set<String> {
+        var applied: Set<String> = []
+        for try await identifier in try await connection.query("SELECT identifier FROM ledger_migrations", logger: logger)
+            .decode(String.self) {
+            applied.insert(identifier)
+        }
+        try LedgerSchema.refuseNewer(applied: applied, known: known, path: "\(location)")
+        return applied
     }
 
     /// A script's statements: the extended protocol that binds parameters takes one at a time. The
