@@ -6,7 +6,7 @@ import GRDB
 extension Ledger {
     /// The newest staged rollout the agent is a member of, open or closed, with its plan.
     public func latestPlan(ofAgent agentID: String) throws -> RolloutPlan? {
-        try database.read { db in
+        try store.read { db in
             try Row.fetchOne(db, sql: """
                 SELECT p.* FROM stage_members m
                 JOIN rollout_plans p ON p.rollout_id = m.rollout_id
@@ -18,7 +18,7 @@ extension Ledger {
 
     /// Records what happened to an agent's connection (`agent_events`): "replaced" or "replacement-refused".
     public func recordAgentEvent(agentID: String, action: String, reason: String, at date: Date = Date()) throws {
-        try database.write { db in
+        try store.write { db in
             try db.execute(
                 sql: "INSERT INTO agent_events (agent_id, at, action, reason) VALUES (?, ?, ?, ?)",
                 arguments: [agentID, date, action, reason])
@@ -26,7 +26,7 @@ extension Ledger {
     }
 
     public func recordServingChange(_ change: ServingChangeRecord) throws {
-        try database.write { db in
+        try store.write { db in
             try db.execute(
                 sql: """
                     INSERT INTO serving_changes (agent_id, assignment_id, at, mode, primary_sha256, switch_micros, loaded_from_disk)
@@ -41,7 +41,7 @@ extension Ledger {
 
     /// Every serving change reported for a rollout's assignments, oldest first.
     public func servingChanges(ofRollout id: String) throws -> [ServingChangeRecord] {
-        try database.read { db in
+        try store.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT s.* FROM serving_changes s JOIN assignments a ON a.id = s.assignment_id
                 WHERE a.rollout_id = ? ORDER BY s.id
@@ -55,8 +55,8 @@ extension Ledger {
 
     /// Records something an agent reported about a rollout (e.g. a refused model) in its history.
     public func recordAgentReport(assignmentID: String, agentID: String, action: String, reason: String, at date: Date = Date()) throws {
-        try database.write { db in
-            guard let assignment = try AssignmentRecord.fetchOne(db, key: assignmentID) else { return }
+        try store.write { db in
+            guard let assignment = try LedgerQueries.assignment(db, id: assignmentID) else { return }
             try Self.recordEvent(
                 db, rolloutID: assignment.rolloutID, at: date, actor: "agent:\(agentID)", action: action,
                 stage: assignment.stage, reason: reason)

@@ -13,8 +13,8 @@ extension Ledger {
         }
         guard request.windowSize >= 1 else { throw LedgerError.invalidWindowSize(request.windowSize) }
         try RolloutPlan.validate(stages: request.stages)
-        return try database.write { db in
-            for sha256 in [request.referenceSHA256, request.candidateSHA256] where try !ModelRecord.exists(db, key: sha256) {
+        return try store.write { db in
+            for sha256 in [request.referenceSHA256, request.candidateSHA256] where try !LedgerQueries.modelExists(db, sha256: sha256) {
                 throw LedgerError.unknownModel(sha256: sha256)
             }
             if let open = try String.fetchOne(
@@ -32,9 +32,8 @@ extension Ledger {
                 referenceSHA256: request.referenceSHA256, candidateSHA256: request.candidateSHA256,
                 samplingRate: request.samplingRate, windowSize: request.windowSize,
                 policyVersion: request.policyVersion, status: .shadowing, outcome: nil, createdAt: date, decidedAt: nil)
-            try rollout.insert(db)
-            try AssignmentRecord(id: Self.makeIdentifier(prefix: "a"), rolloutID: rollout.id, stage: 0, createdAt: date)
-                .insert(db)
+            try db.insert(rollout)
+            try db.insert(AssignmentRecord(id: Self.makeIdentifier(prefix: "a"), rolloutID: rollout.id, stage: 0, createdAt: date))
             try db.execute(
                 sql: """
                     INSERT INTO rollout_plans (rollout_id, target, stages, stage, state, window_max_age_ms, created_by)
@@ -53,7 +52,7 @@ extension Ledger {
 
     /// The plan of a staged rollout; nil for a rollout opened from the configuration file.
     public func plan(forRollout id: String) throws -> RolloutPlan? {
-        try database.read { db in
+        try store.read { db in
             _ = try LedgerQueries.rollout(db, id: id)
             return try LedgerQueries.plan(db, rolloutID: id)
         }
@@ -61,7 +60,7 @@ extension Ledger {
 
     /// The plans of every staged rollout that is still open, oldest first.
     public func openPlans() throws -> [RolloutPlan] {
-        try database.read { db in
+        try store.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT p.* FROM rollout_plans p JOIN rollouts r ON r.id = p.rollout_id
                 WHERE r.status = 'shadowing' ORDER BY r.created_at, r.id
@@ -75,7 +74,7 @@ extension Ledger {
         rolloutID: String, from allowed: Set<RolloutState>, to state: RolloutState,
         actor: String, action: String, reason: String, at date: Date = Date()
     ) throws -> RolloutPlan {
-        try database.write { db in
+        try store.write { db in
             var plan = try Self.requirePlan(db, rolloutID: rolloutID, allowed: allowed, action: action)
             plan.state = state
             try db.execute(sql: "UPDATE rollout_plans SET state = ? WHERE rollout_id = ?", arguments: [state.rawValue, rolloutID])
@@ -93,15 +92,14 @@ extension Ledger {
     /// Moves a running rollout to its next stage, with a fresh assignment for that stage's evidence.
     @discardableResult
     public func advanceStage(rolloutID: String, actor: String, reason: String, at date: Date = Date()) throws -> RolloutPlan {
-        try database.write { db in
+        try store.write { db in
             var plan = try Self.requirePlan(db, rolloutID: rolloutID, allowed: [.running], action: "advance")
             guard !plan.isLastStage else {
                 throw LedgerError.invalidTransition(id: rolloutID, state: "at its last stage", action: "advance")
             }
             plan.stage += 1
             try db.execute(sql: "UPDATE rollout_plans SET stage = ? WHERE rollout_id = ?", arguments: [plan.stage, rolloutID])
-            try AssignmentRecord(id: Self.makeIdentifier(prefix: "a"), rolloutID: rolloutID, stage: plan.stage, createdAt: date)
-                .insert(db)
+            try db.insert(AssignmentRecord(id: Self.makeIdentifier(prefix: "a"), rolloutID: rolloutID, stage: plan.stage, createdAt: date))
             try Self.recordEvent(db, rolloutID: rolloutID, at: date, actor: actor, action: "advance", stage: plan.stage, reason: reason)
             return plan
         }
@@ -109,7 +107,7 @@ extension Ledger {
 
     /// Adds agents to a rollout at `stage`. An agent already in another open rollout is refused.
     public func enroll(agentIDs: [String], rolloutID: String, stage: Int, at date: Date = Date()) throws {
-        try database.write { db in
+        try store.write { db in
             for agentID in agentIDs {
                 if let other = try Self.openRollout(db, ofAgent: agentID), other != rolloutID {
                     throw LedgerError.agentInAnotherRollout(agentID: agentID, rolloutID: other)
@@ -126,7 +124,7 @@ extension Ledger {
 
     /// The rollout's agents and the stage each joined in, ordered by agent id.
     public func members(ofRollout id: String) throws -> [(agentID: String, stage: Int)] {
-        try database.read { db in
+        try store.read { db in
             try Row.fetchAll(
                 db, sql: "SELECT agent_id, stage FROM stage_members WHERE rollout_id = ? ORDER BY agent_id", arguments: [id]
             ).map { (agentID: $0["agent_id"], stage: $0["stage"]) }
@@ -135,12 +133,12 @@ extension Ledger {
 
     /// The open staged rollout the agent is in, if any.
     public func openRollout(ofAgent agentID: String) throws -> String? {
-        try database.read { db in try Self.openRollout(db, ofAgent: agentID) }
+        try store.read { db in try Self.openRollout(db, ofAgent: agentID) }
     }
 
     /// The rollout's assignment for one stage.
     public func assignment(forRollout id: String, stage: Int) throws -> AssignmentRecord {
-        try database.read { db in
+        try store.read { db in
             guard let assignment = try AssignmentRecord.fetchOne(
                 db, sql: "SELECT * FROM assignments WHERE rollout_id = ? AND stage = ?", arguments: [id, stage])
             else { throw LedgerError.unknownRollout(id: id) }
@@ -150,14 +148,14 @@ extension Ledger {
 
     /// The assignment with this id, if any (a window may name an earlier stage's assignment).
     public func assignment(id: String) throws -> AssignmentRecord? {
-        try database.read { db in try AssignmentRecord.fetchOne(db, key: id) }
+        try store.read { db in try LedgerQueries.assignment(db, id: id) }
     }
 
     /// Whether `agentID`'s windows may count in the evidence of assignment `id`'s stage: a staged
     /// rollout's stage counts its members only (enrolled in that stage or an earlier one: members
     /// stay); the configuration file's rollout, which has no plan, every agent.
     public func standing(ofAgent agentID: String, inAssignment id: String) throws -> AssignmentStanding {
-        try database.read { db in
+        try store.read { db in
             guard let row = try Row.fetchOne(db, sql: """
                 SELECT a.rollout_id, a.stage, p.rollout_id IS NOT NULL AS staged, m.stage AS joined
                 FROM assignments a
@@ -178,7 +176,7 @@ extension Ledger {
     /// rollout): the sums, the sums per slice, and the models' mean latencies (for the guards). Read
     /// from the running totals, so its cost does not grow with the number of windows.
     public func rolloutEvidence(forRollout id: String, stage: Int? = nil) throws -> RolloutEvidence {
-        try database.read { db in
+        try store.read { db in
             _ = try LedgerQueries.rollout(db, id: id)
             return try RunningTotalsStore.totals(db, rolloutID: id, stage: stage).evidence
         }
@@ -188,29 +186,29 @@ extension Ledger {
     public func recordStageDecision(
         _ decision: Decision, slices: [SliceKey: Decision] = [:], rolloutID: String, stage: Int, at date: Date = Date()
     ) throws {
-        try database.write { db in
+        try store.write { db in
             try LedgerQueries.insert(decision, slices: slices, rolloutID: rolloutID, stage: stage, at: date, into: db)
         }
     }
 
     public func events(forRollout id: String) throws -> [RolloutEvent] {
-        try database.read { db in try LedgerQueries.events(db, rolloutID: id) }
+        try store.read { db in try LedgerQueries.events(db, rolloutID: id) }
     }
 
     public func rollouts() throws -> [RolloutRecord] {
-        try database.read(LedgerQueries.rollouts)
+        try store.read { db in try LedgerQueries.rollouts(db) }
     }
 
     public func rollout(id: String) throws -> RolloutRecord {
-        try database.read { db in try LedgerQueries.rollout(db, id: id) }
+        try store.read { db in try LedgerQueries.rollout(db, id: id) }
     }
 
     public func models() throws -> [ModelRecord] {
-        try database.read { db in try ModelRecord.fetchAll(db, sql: "SELECT * FROM models ORDER BY registered_at, sha256") }
+        try store.read { db in try ModelRecord.fetchAll(db, sql: "SELECT * FROM models ORDER BY registered_at, sha256") }
     }
 
     public func model(sha256: String) throws -> ModelRecord {
-        try database.read { db in try LedgerQueries.model(db, sha256: sha256) }
+        try store.read { db in try LedgerQueries.model(db, sha256: sha256) }
     }
 
     /// Moves agents' last sightings forward (their heartbeats, so `agents list` shows who is alive), in
@@ -218,16 +216,16 @@ extension Ledger {
     /// sighting never moves a last-seen time back.
     public func recordAgentSightings(_ lastSeen: [String: Date]) throws {
         guard !lastSeen.isEmpty else { return }
-        try database.write { db in
-            let update = try db.cachedStatement(
-                sql: "UPDATE agents SET last_seen_at = max(last_seen_at, ?) WHERE id = ?")
-            for (id, date) in lastSeen { try update.execute(arguments: [date, id]) }
+        try store.write { db in
+            for (id, date) in lastSeen {
+                try db.execute(sql: "UPDATE agents SET last_seen_at = ? WHERE id = ? AND last_seen_at < ?", arguments: [date, id, date])
+            }
         }
     }
 
     /// Every agent that ever said Hello, ordered by id.
     public func agents() throws -> [AgentRecord] {
-        try database.read { db in
+        try store.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM agents ORDER BY id").map { row in
                 AgentRecord(
                     id: row["id"],
@@ -238,7 +236,7 @@ extension Ledger {
         }
     }
 
-    private static func requirePlan(_ db: Database, rolloutID: String, allowed: Set<RolloutState>, action: String) throws -> RolloutPlan {
+    private static func requirePlan(_ db: any LedgerSession, rolloutID: String, allowed: Set<RolloutState>, action: String) throws -> RolloutPlan {
         _ = try LedgerQueries.rollout(db, id: rolloutID)
         guard let plan = try LedgerQueries.plan(db, rolloutID: rolloutID) else { throw LedgerError.notStaged(id: rolloutID) }
         guard allowed.contains(plan.state) else {
@@ -247,7 +245,7 @@ extension Ledger {
         return plan
     }
 
-    private static func openRollout(_ db: Database, ofAgent agentID: String) throws -> String? {
+    private static func openRollout(_ db: any LedgerSession, ofAgent agentID: String) throws -> String? {
         try String.fetchOne(db, sql: """
             SELECT m.rollout_id FROM stage_members m JOIN rollouts r ON r.id = m.rollout_id
             WHERE m.agent_id = ? AND r.status = 'shadowing'
@@ -255,7 +253,7 @@ extension Ledger {
     }
 
     static func recordEvent(
-        _ db: Database, rolloutID: String, at date: Date, actor: String, action: String, stage: Int?, reason: String
+        _ db: any LedgerSession, rolloutID: String, at date: Date, actor: String, action: String, stage: Int?, reason: String
     ) throws {
         try db.execute(
             sql: "INSERT INTO rollout_events (rollout_id, at, actor, action, stage, reason) VALUES (?, ?, ?, ?, ?, ?)",

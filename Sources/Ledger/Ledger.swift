@@ -1,20 +1,24 @@
 import Foundation
 import GRDB
 import ShadowEval
+import Logging
 import NIOConcurrencyHelpers
 
-/// The coordinator's SQLite ledger: models, rollouts, agents, shadow windows and decisions.
+/// The coordinator's ledger: models, rollouts, agents, shadow windows and decisions, in a SQLite
+/// file (one coordinator) or a PostgreSQL database (several; `PostgresStore`).
 ///
-/// One `DatabasePool` in WAL mode, so readers (the dashboard, `sqlite3`, `quantfleet ledger`) never
-/// block the writer and always see a consistent snapshot. Every write is one transaction.
+/// On SQLite, one `DatabasePool` in WAL mode, so readers (the dashboard, `sqlite3`, `quantfleet
+/// ledger`) never block the writer and always see a consistent snapshot. Every write is one
+/// transaction, and on either engine one writer runs at a time.
 public final class Ledger: Sendable {
+    /// The file, or the PostgreSQL server and database (without its password).
     public let path: String
-    /// Internal so the staged-rollout extension (`Ledger+Stages.swift`) shares the one pool.
-    let database: DatabasePool
+    /// Internal so the extensions (`Ledger+Stages.swift`, ...) share it.
+    let store: any LedgerStore
 
-    /// Ingest's state between batches, touched only inside write transactions (which the pool runs
-    /// one at a time): taken out when a batch starts and kept again when it has written its totals,
-    /// so a batch that fails leaves nothing behind.
+    /// Ingest's state between batches, touched only inside write transactions (which run one at a
+    /// time): taken out when a batch starts and kept again when it has written its totals, so a batch
+    /// that fails leaves nothing behind.
     private let keptInsertion = NIOLockedValueBox<WindowInsertion?>(nil)
 
     /// The write connection's page cache, in KiB.
@@ -28,8 +32,19 @@ public final class Ledger: Sendable {
         try self.init(path: path, keptStages: WindowInsertion.maximumKeptStages)
     }
 
-    init(path: String, keptStages: Int) throws {
-        self.keptStages = keptStages
+    /// Opens the ledger `location` names, a file or `postgres://...`, and brings its schema up to date.
+    public convenience init(location: LedgerLocation, logger: Logger = Logger(label: "quantfleet.ledger")) throws {
+        switch location {
+        case .file(let path):
+            try self.init(path: path)
+        case .postgres(let postgres):
+            let connector = PostgresConnector(location: postgres, logger: logger)
+            try connector.migrate()
+            try self.init(store: PostgresStore(connector: connector, readOnly: false), keptStages: WindowInsertion.maximumKeptStages)
+        }
+    }
+
+    convenience init(path: String, keptStages: Int) throws {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var configuration = Configuration()
@@ -42,10 +57,16 @@ public final class Ledger: Sendable {
             // alone gets a larger cache; readers keep the default.
             if !db.configuration.readonly { try db.execute(sql: "PRAGMA cache_size = -\(Self.writerCacheKiB)") }
         }
-        self.path = path
-        self.database = try DatabasePool(path: path, configuration: configuration)
+        let database = try DatabasePool(path: path, configuration: configuration)
         try database.read { try LedgerSchema.refuseNewer($0, path: path) }
         try LedgerSchema.migrator.migrate(database)
+        try self.init(store: SQLiteStore(location: path, database: database), keptStages: keptStages)
+    }
+
+    init(store: any LedgerStore, keptStages: Int) throws {
+        self.path = store.location
+        self.store = store
+        self.keptStages = keptStages
     }
 
     /// Opens an existing ledger for reading only; see `LedgerReader`.
@@ -53,11 +74,21 @@ public final class Ledger: Sendable {
         try LedgerReader(path: path)
     }
 
+    /// Opens an existing ledger, a file or `postgres://...`, for reading only.
+    public static func openReadOnly(
+        location: LedgerLocation, logger: Logger = Logger(label: "quantfleet.ledger")
+    ) throws -> LedgerReader {
+        switch location {
+        case .file(let path): return try LedgerReader(path: path)
+        case .postgres(let postgres): return try LedgerReader(postgres: postgres, logger: logger)
+        }
+    }
+
     /// Stores a model; registering the same bytes (same sha256) again changes nothing.
     /// Registers a model once; a model first registered unsigned gets the signature when it comes.
     public func registerModel(_ model: ModelRecord) throws {
-        try database.write { db in
-            try model.insert(db, onConflict: .ignore)
+        try store.write { db in
+            try db.insert(model, ignoringConflicts: true)
             guard let manifest = model.manifest, let signature = model.signature else { return }
             try db.execute(
                 sql: """
@@ -76,7 +107,7 @@ public final class Ledger: Sendable {
     ) throws -> RolloutRecord {
         guard samplingRate > 0 && samplingRate <= 1 else { throw LedgerError.invalidSamplingRate(samplingRate) }
         guard windowSize >= 1 else { throw LedgerError.invalidWindowSize(windowSize) }
-        return try database.write { db in
+        return try store.write { db in
             let existing = try RolloutRecord.fetchOne(
                 db,
                 sql: """
@@ -85,7 +116,7 @@ public final class Ledger: Sendable {
                     """,
                 arguments: [modelName, referenceSHA256, candidateSHA256])
             if let existing { return existing }
-            for sha256 in [referenceSHA256, candidateSHA256] where try !ModelRecord.exists(db, key: sha256) {
+            for sha256 in [referenceSHA256, candidateSHA256] where try !LedgerQueries.modelExists(db, sha256: sha256) {
                 throw LedgerError.unknownModel(sha256: sha256)
             }
             let now = Date()
@@ -93,9 +124,8 @@ public final class Ledger: Sendable {
                 id: Self.makeIdentifier(prefix: "r"), modelName: modelName, referenceSHA256: referenceSHA256,
                 candidateSHA256: candidateSHA256, samplingRate: samplingRate, windowSize: windowSize,
                 policyVersion: policyVersion, status: .shadowing, outcome: nil, createdAt: now, decidedAt: nil)
-            try rollout.insert(db)
-            try AssignmentRecord(id: Self.makeIdentifier(prefix: "a"), rolloutID: rollout.id, stage: 0, createdAt: now)
-                .insert(db)
+            try db.insert(rollout)
+            try db.insert(AssignmentRecord(id: Self.makeIdentifier(prefix: "a"), rolloutID: rollout.id, stage: 0, createdAt: now))
             // Read back rather than return `rollout`: stored dates keep milliseconds only, and the
             // caller must see the same record every later read returns.
             return try LedgerQueries.rollout(db, id: rollout.id)
@@ -103,7 +133,7 @@ public final class Ledger: Sendable {
     }
 
     public func openRollouts() throws -> [RolloutRecord] {
-        try database.read { db in
+        try store.read { db in
             try RolloutRecord.fetchAll(
                 db, sql: "SELECT * FROM rollouts WHERE status = 'shadowing' ORDER BY created_at, id")
         }
@@ -111,7 +141,7 @@ public final class Ledger: Sendable {
 
     /// The rollout's current assignment: the one of its latest stage.
     public func assignment(forRollout id: String) throws -> AssignmentRecord {
-        try database.read { db in
+        try store.read { db in
             _ = try LedgerQueries.rollout(db, id: id)
             guard
                 let assignment = try AssignmentRecord.fetchOne(
@@ -131,8 +161,8 @@ public final class Ledger: Sendable {
 
     /// Notes that agents connected, in one transaction: all of them or, on an error, none.
     public func recordHellos(_ hellos: [AgentHello]) throws {
-        try database.write { db in
-            let upsert = try db.cachedStatement(sql: """
+        try store.write { db in
+            let upsert = """
                 INSERT INTO agents (id, kernel_path, agent_version, first_seen_at, last_seen_at, labels)
                 VALUES (?, ?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET
@@ -140,9 +170,9 @@ public final class Ledger: Sendable {
                     agent_version = excluded.agent_version,
                     last_seen_at = excluded.last_seen_at,
                     labels = excluded.labels
-                """)
+                """
             for hello in hellos {
-                try upsert.execute(arguments: [
+                try db.execute(sql: upsert, arguments: [
                     hello.agentID, hello.kernelPath, hello.agentVersion, hello.at, hello.at, try LabelCoding.encode(hello.labels),
                 ])
             }
@@ -161,7 +191,7 @@ public final class Ledger: Sendable {
     /// crash point).
     public func ingest(_ windows: [WindowRecord], beforeCommit: () -> Void = {}) throws -> [IngestResult] {
         let ingestedAt = Date()
-        return try database.write { db in
+        return try store.write { db in
             var insertion = try WindowInsertion.resuming(keptInsertion.withLockedValue { $0.take() }, db, keptStages: keptStages)
             let results = try windows.map { try insertion.insert($0, ingestedAt: ingestedAt, into: db) }
             try insertion.writeTotals(db)
@@ -173,7 +203,7 @@ public final class Ledger: Sendable {
 
     /// The running totals of all the rollout's windows, every stage included.
     public func evidence(forRollout id: String) throws -> EvidenceTotals {
-        try database.read { db in
+        try store.read { db in
             _ = try LedgerQueries.rollout(db, id: id)
             return try RunningTotalsStore.totals(db, rolloutID: id, stage: nil).overall
         }
@@ -182,7 +212,7 @@ public final class Ledger: Sendable {
     /// Stores one evaluation. A final outcome also closes the rollout; a decided rollout accepts no
     /// further decisions.
     public func recordDecision(_ decision: Decision, slices: [SliceKey: Decision] = [:], rolloutID: String, at date: Date) throws {
-        try database.write { db in
+        try store.write { db in
             let rollout = try LedgerQueries.rollout(db, id: rolloutID)
             if rollout.status == .decided {
                 throw LedgerError.rolloutAlreadyDecided(id: rolloutID, outcome: rollout.outcome?.rawValue ?? "unknown")
@@ -197,11 +227,11 @@ public final class Ledger: Sendable {
 
     /// The latest evaluation of each stage, first stage first.
     public func stageDecisions(forRollout id: String) throws -> [DecisionRecord] {
-        try database.read { db in try LedgerQueries.stageDecisions(db, rolloutID: id) }
+        try store.read { db in try LedgerQueries.stageDecisions(db, rolloutID: id) }
     }
 
     public func latestDecision(forRollout id: String) throws -> DecisionRecord? {
-        try database.read { db in try LedgerQueries.latestDecision(db, rolloutID: id) }
+        try store.read { db in try LedgerQueries.latestDecision(db, rolloutID: id) }
     }
 
     /// "<prefix>-" and 12 random hex digits (48 bits): unique enough for rollouts and assignments.

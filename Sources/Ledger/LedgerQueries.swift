@@ -4,28 +4,40 @@ import ShadowEval
 
 /// Reads shared by the writer (`Ledger`) and the read-only `LedgerReader`.
 enum LedgerQueries {
-    static func rollouts(_ db: Database) throws -> [RolloutRecord] {
+    static func rollouts(_ db: any LedgerSession) throws -> [RolloutRecord] {
         try RolloutRecord.fetchAll(db, sql: "SELECT * FROM rollouts ORDER BY created_at, id")
     }
 
-    static func rollout(_ db: Database, id: String) throws -> RolloutRecord {
-        guard let rollout = try RolloutRecord.fetchOne(db, key: id) else { throw LedgerError.unknownRollout(id: id) }
+    static func rollout(_ db: any LedgerSession, id: String) throws -> RolloutRecord {
+        guard let rollout = try RolloutRecord.fetchOne(db, sql: "SELECT * FROM rollouts WHERE id = ?", arguments: [id]) else {
+            throw LedgerError.unknownRollout(id: id)
+        }
         return rollout
     }
 
-    static func model(_ db: Database, sha256: String) throws -> ModelRecord {
-        guard let model = try ModelRecord.fetchOne(db, key: sha256) else { throw LedgerError.unknownModel(sha256: sha256) }
+    static func model(_ db: any LedgerSession, sha256: String) throws -> ModelRecord {
+        guard let model = try ModelRecord.fetchOne(db, sql: "SELECT * FROM models WHERE sha256 = ?", arguments: [sha256]) else {
+            throw LedgerError.unknownModel(sha256: sha256)
+        }
         return model
     }
 
-    static func latestDecision(_ db: Database, rolloutID: String) throws -> DecisionRecord? {
+    static func modelExists(_ db: any LedgerSession, sha256: String) throws -> Bool {
+        try Int.fetchOne(db, sql: "SELECT 1 FROM models WHERE sha256 = ?", arguments: [sha256]) != nil
+    }
+
+    static func assignment(_ db: any LedgerSession, id: String) throws -> AssignmentRecord? {
+        try AssignmentRecord.fetchOne(db, sql: "SELECT * FROM assignments WHERE id = ?", arguments: [id])
+    }
+
+    static func latestDecision(_ db: any LedgerSession, rolloutID: String) throws -> DecisionRecord? {
         _ = try rollout(db, id: rolloutID)
         let row = try Row.fetchOne(
             db, sql: "SELECT * FROM decisions WHERE rollout_id = ? ORDER BY id DESC LIMIT 1", arguments: [rolloutID])
         return try row.map(decisionRecord)
     }
 
-    static func windowCounts(_ db: Database, rolloutID: String) throws -> [(agentID: String, windows: Int, samples: Int)] {
+    static func windowCounts(_ db: any LedgerSession, rolloutID: String) throws -> [(agentID: String, windows: Int, samples: Int)] {
         _ = try rollout(db, id: rolloutID)
         let rows = try Row.fetchAll(
             db,
@@ -40,7 +52,7 @@ enum LedgerQueries {
     }
 
     /// The plan of a staged rollout; nil for one opened from the configuration file.
-    static func plan(_ db: Database, rolloutID: String) throws -> RolloutPlan? {
+    static func plan(_ db: any LedgerSession, rolloutID: String) throws -> RolloutPlan? {
         try Row.fetchOne(db, sql: "SELECT * FROM rollout_plans WHERE rollout_id = ?", arguments: [rolloutID]).map(plan(from:))
     }
 
@@ -57,7 +69,7 @@ enum LedgerQueries {
     }
 
     /// Who did what to the rollout and why, oldest first.
-    static func events(_ db: Database, rolloutID: String) throws -> [RolloutEvent] {
+    static func events(_ db: any LedgerSession, rolloutID: String) throws -> [RolloutEvent] {
         try Row.fetchAll(db, sql: "SELECT * FROM rollout_events WHERE rollout_id = ? ORDER BY id", arguments: [rolloutID]).map {
             RolloutEvent(id: $0["id"], rolloutID: $0["rollout_id"], at: $0["at"], actor: $0["actor"],
                          action: $0["action"], stage: $0["stage"], reason: $0["reason"])
@@ -66,7 +78,7 @@ enum LedgerQueries {
 
     /// Stores one evaluation with its audit trail: bounds, n, policy version and bands, reason.
     static func insert(
-        _ decision: Decision, slices: [SliceKey: Decision], rolloutID: String, stage: Int?, at date: Date, into db: Database
+        _ decision: Decision, slices: [SliceKey: Decision], rolloutID: String, stage: Int?, at date: Date, into db: any LedgerSession
     ) throws {
         let judged = slices.isEmpty ? nil : String(decoding: try sliceCoder.encode(SliceDecision.list(slices)), as: UTF8.self)
         try db.execute(
@@ -90,7 +102,7 @@ enum LedgerQueries {
     }()
 
     /// The latest evaluation of each stage, first stage first.
-    static func stageDecisions(_ db: Database, rolloutID: String) throws -> [DecisionRecord] {
+    static func stageDecisions(_ db: any LedgerSession, rolloutID: String) throws -> [DecisionRecord] {
         _ = try rollout(db, id: rolloutID)
         return try Row.fetchAll(db, sql: """
             SELECT * FROM decisions WHERE id IN (SELECT MAX(id) FROM decisions WHERE rollout_id = ? GROUP BY stage)
@@ -99,7 +111,7 @@ enum LedgerQueries {
     }
 
     /// Every evaluation of the rollout, oldest first.
-    static func decisions(_ db: Database, rolloutID: String) throws -> [DecisionRecord] {
+    static func decisions(_ db: any LedgerSession, rolloutID: String) throws -> [DecisionRecord] {
         try Row.fetchAll(db, sql: "SELECT * FROM decisions WHERE rollout_id = ? ORDER BY id", arguments: [rolloutID])
             .map(decisionRecord)
     }

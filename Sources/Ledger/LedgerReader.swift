@@ -1,13 +1,17 @@
 import Foundation
 import GRDB
+import Logging
+import PostgresNIO
 import ShadowEval
 
-/// A read-only view of a ledger for engineers and the CLI. The connection is opened read-only, so
-/// SQLite itself refuses any write, whatever SQL is passed to `query`.
+/// A read-only view of a ledger for engineers and the CLI. A SQLite file is opened read-only, so
+/// SQLite itself refuses any write, whatever SQL is passed to `query`; on PostgreSQL every read is a
+/// READ ONLY transaction (and the role may lack write grants: Deploy/postgres).
 public final class LedgerReader: Sendable {
+    /// The file, or the PostgreSQL server and database (without its password).
     public let path: String
     /// Internal so the totals check (`TotalsVerification.swift`) reads through the same connection.
-    let database: DatabaseQueue
+    let store: any LedgerStore
 
     init(path: String) throws {
         guard FileManager.default.fileExists(atPath: path) else { throw LedgerError.missingFile(path: path) }
@@ -17,7 +21,7 @@ public final class LedgerReader: Sendable {
         configuration.busyMode = .timeout(5)
         self.path = path
         do {
-            database = try DatabaseQueue(path: path, configuration: configuration)
+            let database = try DatabaseQueue(path: path, configuration: configuration)
             let migrator = LedgerSchema.migrator
             guard let applied = try database.read(migrator.completedMigrations).last else { throw LedgerError.notALedger(path: path) }
             try database.read { try LedgerSchema.refuseNewer($0, path: path) }
@@ -25,35 +29,53 @@ public final class LedgerReader: Sendable {
             guard try database.read(migrator.hasCompletedMigrations) else {
                 throw LedgerError.olderSchema(path: path, schema: applied, needed: migrator.migrations.last!)
             }
+            store = SQLiteStore(location: path, database: database)
         } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
             throw LedgerError.notALedger(path: path)
         }
     }
 
-    /// Runs one SQL statement and renders every value as text.
-    public func query(_ sql: String) throws -> QueryResult {
-        do {
-            return try database.read { db in
-                let statement = try db.makeStatement(sql: sql)
-                let rows = try Row.fetchAll(statement).map { row in Array(row.databaseValues.map(Self.text)) }
-                return QueryResult(columns: statement.columnNames, rows: rows)
+    init(postgres location: PostgresLocation, logger: Logger) throws {
+        path = "\(location)"
+        store = PostgresStore(connector: PostgresConnector(location: location, logger: logger), readOnly: true)
+        let applied = try store.read { db in
+            do {
+                return try PostgresMigrator.appliedMigrations(db, location: path)
+            } catch let error as PSQLError where error.serverInfo?[.sqlState] == "42P01" {  // undefined_table
+                throw LedgerError.notALedger(path: path)
             }
-        } catch let error as DatabaseError {
-            throw LedgerError.queryFailed(sql: sql, reason: error.message ?? "\(error.resultCode)")
+        }
+        let known = PostgresMigrator.known
+        guard let last = known.last(where: applied.contains) else { throw LedgerError.notALedger(path: path) }
+        guard applied.isSuperset(of: known) else { throw LedgerError.olderSchema(path: path, schema: last, needed: known.last!) }
+    }
+
+    /// Runs one SQL statement and renders every value as text: NULL as "NULL", flags as 0 and 1,
+    /// timestamps as the SQLite ledger spells them (UTC), blobs as hex.
+    public func query(_ sql: String) throws -> QueryResult {
+        try store.read { db in
+            do {
+                let table = try db.fetchTable(sql: sql)
+                return QueryResult(columns: table.columns, rows: table.rows.map { $0.map(Self.text) })
+            } catch let error as DatabaseError {
+                throw LedgerError.queryFailed(sql: sql, reason: error.message ?? "\(error.resultCode)")
+            } catch let error as PSQLError {
+                throw LedgerError.queryFailed(sql: sql, reason: error.serverInfo?[.message] ?? "\(error.code)")
+            }
         }
     }
 
     public func rollouts() throws -> [RolloutRecord] {
-        try database.read(LedgerQueries.rollouts)
+        try store.read { db in try LedgerQueries.rollouts(db) }
     }
 
     public func latestDecision(forRollout id: String) throws -> DecisionRecord? {
-        try database.read { db in try LedgerQueries.latestDecision(db, rolloutID: id) }
+        try store.read { db in try LedgerQueries.latestDecision(db, rolloutID: id) }
     }
 
     /// Windows and paired samples per agent for one rollout, ordered by agent id.
     public func windowCounts(forRollout id: String) throws -> [(agentID: String, windows: Int, samples: Int)] {
-        try database.read { db in try LedgerQueries.windowCounts(db, rolloutID: id) }
+        try store.read { db in try LedgerQueries.windowCounts(db, rolloutID: id) }
     }
 
     private static func text(_ value: DatabaseValue) -> String {
@@ -90,17 +112,17 @@ public struct AgentStageEvidence: Sendable, Equatable {
 /// its latest decision.
 extension LedgerReader {
     public func rollout(id: String) throws -> RolloutRecord {
-        try database.read { db in try LedgerQueries.rollout(db, id: id) }
+        try store.read { db in try LedgerQueries.rollout(db, id: id) }
     }
 
     public func model(sha256: String) throws -> ModelRecord {
-        try database.read { db in try LedgerQueries.model(db, sha256: sha256) }
+        try store.read { db in try LedgerQueries.model(db, sha256: sha256) }
     }
 
     /// The measures of all the rollout's windows merged (from the running totals), with the paired
     /// samples they cover.
     public func measures(forRollout id: String) throws -> (samples: Int, measures: WindowMeasures) {
-        try database.read { db in
+        try store.read { db in
             _ = try LedgerQueries.rollout(db, id: id)
             let totals = try RunningTotalsStore.totals(db, rolloutID: id, stage: nil)
             return (totals.overall.samples, totals.measures)
@@ -109,12 +131,12 @@ extension LedgerReader {
 
     /// The latest evaluation of each stage, first stage first.
     public func stageDecisions(forRollout id: String) throws -> [DecisionRecord] {
-        try database.read { db in try LedgerQueries.stageDecisions(db, rolloutID: id) }
+        try store.read { db in try LedgerQueries.stageDecisions(db, rolloutID: id) }
     }
 
     /// Every evaluation of the rollout, oldest first, so bounds can be drawn as they narrowed.
     public func decisions(forRollout id: String) throws -> [DecisionRecord] {
-        try database.read { db in
+        try store.read { db in
             _ = try LedgerQueries.rollout(db, id: id)
             return try LedgerQueries.decisions(db, rolloutID: id)
         }
@@ -122,7 +144,7 @@ extension LedgerReader {
 
     /// The staged part of the rollout; nil for a rollout opened from the coordinator's configuration.
     public func plan(forRollout id: String) throws -> RolloutPlan? {
-        try database.read { db in
+        try store.read { db in
             _ = try LedgerQueries.rollout(db, id: id)
             return try LedgerQueries.plan(db, rolloutID: id)
         }
@@ -130,7 +152,7 @@ extension LedgerReader {
 
     /// Who did what to the rollout and why, oldest first.
     public func events(forRollout id: String) throws -> [RolloutEvent] {
-        try database.read { db in
+        try store.read { db in
             _ = try LedgerQueries.rollout(db, id: id)
             return try LedgerQueries.events(db, rolloutID: id)
         }
@@ -138,7 +160,7 @@ extension LedgerReader {
 
     /// Evidence per stage, agent and kernel path (the `stage_evidence` view), by stage then agent.
     public func stageEvidence(forRollout id: String) throws -> [AgentStageEvidence] {
-        try database.read { db in
+        try store.read { db in
             _ = try LedgerQueries.rollout(db, id: id)
             return try Row.fetchAll(
                 db, sql: "SELECT * FROM stage_evidence WHERE rollout_id = ? ORDER BY stage, agent_id, kernel_path", arguments: [id]

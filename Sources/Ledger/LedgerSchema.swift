@@ -38,7 +38,7 @@ enum LedgerSchema {
             // After the last change to the windows' shape, so the rebuild's queries (today's) read
             // the schema they were written for. A ledger from before v8 gets its betting processes
             // here; on a later one the rebuild rewrites the totals it has.
-            try RunningTotalsStore.rebuild(db)
+            try RunningTotalsStore.rebuild(SQLiteSession(db: db))
         }
         return migrator
     }()

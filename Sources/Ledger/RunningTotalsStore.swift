@@ -27,7 +27,7 @@ enum RunningTotalsStore {
         private(set) var throughIngestOrder: Int64
         private var touchedSlices: Set<SliceKey> = []
 
-        init(stage: StageKey, _ db: Database) throws {
+        init(stage: StageKey, _ db: any LedgerSession) throws {
             self.stage = stage
             let stored = try RunningTotalsStore.stageRow(db, stage)
             totals = stored?.totals ?? RunningTotals()
@@ -42,7 +42,7 @@ enum RunningTotalsStore {
             touchedSlices = Set(totals.slices.keys)
         }
 
-        mutating func append(_ window: RunningTotals, ingestOrder: Int64, _ db: Database) throws {
+        mutating func append(_ window: RunningTotals, ingestOrder: Int64, _ db: any LedgerSession) throws {
             precondition(ingestOrder > throughIngestOrder, "a stage's windows are appended in ingest order")
             for key in window.slices.keys {
                 if totals.slices[key] == nil { totals.slices[key] = try RunningTotalsStore.sliceRow(db, stage, key) }
@@ -53,27 +53,18 @@ enum RunningTotalsStore {
         }
 
         /// Writes the stage's row and the rows of the slices touched since the last write.
-        mutating func write(_ db: Database) throws {
+        mutating func write(_ db: any LedgerSession) throws {
             let (whole, cost, measures) = (totals.overall, totals.cost, totals.measures)
-            try db.cachedStatement(sql: """
-                INSERT OR REPLACE INTO stage_totals (
-                    rollout_id, stage, through_ingest_order, \(RunningTotalsStore.countColumns), reference_latency_us_sum,
-                    candidate_latency_us_sum, reference_memory_bytes, candidate_memory_bytes, margin_flips,
-                    top5_shared_classes, neighbour_samples, neighbour_agreements, sketches)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-            ).execute(
+            try db.execute(
+                sql: RunningTotalsStore.writeStage,
                 arguments: [stage.rolloutID, stage.stage, throughIngestOrder] + RunningTotalsStore.countArguments(whole) + [
                     cost.referenceLatencyMicrosSum, cost.candidateLatencyMicrosSum, cost.referenceMemoryBytes,
                     cost.candidateMemoryBytes, measures.marginFlips, measures.topFiveSharedClasses, measures.neighbours.samples,
                     measures.neighbours.agreements, try measures.sketches.map(SketchCoding.encode),
                 ])
-            let writeSlice = try db.cachedStatement(sql: """
-                INSERT OR REPLACE INTO slice_totals (rollout_id, stage, dimension, value, \(RunningTotalsStore.countColumns))
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
             for key in touchedSlices {
-                try writeSlice.execute(
+                try db.execute(
+                    sql: RunningTotalsStore.writeSlice,
                     arguments: [stage.rolloutID, stage.stage, key.dimension.rawValue, key.value] + RunningTotalsStore.countArguments(totals.slices[key]!))
             }
             touchedSlices = []
@@ -81,7 +72,7 @@ enum RunningTotalsStore {
     }
 
     /// The totals of one stage or (`stage` nil) of every stage of the rollout merged.
-    static func totals(_ db: Database, rolloutID: String, stage: Int?) throws -> RunningTotals {
+    static func totals(_ db: any LedgerSession, rolloutID: String, stage: Int?) throws -> RunningTotals {
         var merged = RunningTotals()
         for entry in try stages(db, rolloutID: rolloutID) where stage == nil || entry.stage == stage {
             merged.merge(entry.totals)
@@ -90,14 +81,14 @@ enum RunningTotalsStore {
     }
 
     /// Every stage of the rollout that has windows, first stage first, with the last window folded in.
-    static func stages(_ db: Database, rolloutID: String) throws -> [(stage: Int, totals: RunningTotals, throughIngestOrder: Int64)] {
+    static func stages(_ db: any LedgerSession, rolloutID: String) throws -> [(stage: Int, totals: RunningTotals, throughIngestOrder: Int64)] {
         let stageNumbers = try Int.fetchAll(
-            db.cachedStatement(sql: "SELECT stage FROM stage_totals WHERE rollout_id = ? ORDER BY stage"), arguments: [rolloutID])
+            db, sql: "SELECT stage FROM stage_totals WHERE rollout_id = ? ORDER BY stage", arguments: [rolloutID])
         return try stageNumbers.map { number in
             let key = StageKey(rolloutID: rolloutID, stage: number)
             var (totals, through) = try stageRow(db, key)!
             for row in try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT * FROM slice_totals WHERE rollout_id = ? AND stage = ?"), arguments: [rolloutID, number])
+                db, sql: "SELECT * FROM slice_totals WHERE rollout_id = ? AND stage = ?", arguments: [rolloutID, number])
             {
                 let dimensionText: String = row["dimension"]
                 guard let dimension = SliceDimension(rawValue: dimensionText) else {
@@ -114,8 +105,9 @@ enum RunningTotalsStore {
     /// windows in ingest order, whose counts are the same. (Migration v5, which created the tables,
     /// once back-filled them without betting processes; rebuilding serves ledgers from before and
     /// after it alike.)
-    static func rebuild(_ db: Database) throws {
-        try db.execute(sql: "DELETE FROM slice_totals; DELETE FROM stage_totals;")
+    static func rebuild(_ db: any LedgerSession) throws {
+        try db.execute(sql: "DELETE FROM slice_totals")
+        try db.execute(sql: "DELETE FROM stage_totals")
         let stages = try Row.fetchAll(db, sql: """
             SELECT a.rollout_id, a.stage, MAX(w.ingest_order) AS through
             FROM windows w JOIN assignments a ON a.id = w.assignment_id GROUP BY a.rollout_id, a.stage
@@ -132,16 +124,16 @@ enum RunningTotalsStore {
     }
 
     /// One slice's stored totals; empty when the slice has none yet.
-    private static func sliceRow(_ db: Database, _ stage: StageKey, _ key: SliceKey) throws -> EvidenceTotals {
+    private static func sliceRow(_ db: any LedgerSession, _ stage: StageKey, _ key: SliceKey) throws -> EvidenceTotals {
         let row = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT * FROM slice_totals WHERE rollout_id = ? AND stage = ? AND dimension = ? AND value = ?"),
+            db, sql: "SELECT * FROM slice_totals WHERE rollout_id = ? AND stage = ? AND dimension = ? AND value = ?",
             arguments: [stage.rolloutID, stage.stage, key.dimension.rawValue, key.value])
         return try row.map { try counts($0, table: "slice_totals") } ?? EvidenceTotals()
     }
 
-    private static func stageRow(_ db: Database, _ stage: StageKey) throws -> (totals: RunningTotals, throughIngestOrder: Int64)? {
+    private static func stageRow(_ db: any LedgerSession, _ stage: StageKey) throws -> (totals: RunningTotals, throughIngestOrder: Int64)? {
         guard let row = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT * FROM stage_totals WHERE rollout_id = ? AND stage = ?"),
+            db, sql: "SELECT * FROM stage_totals WHERE rollout_id = ? AND stage = ?",
             arguments: [stage.rolloutID, stage.stage])
         else { return nil }
         let sketches: String? = row["sketches"]
@@ -162,9 +154,23 @@ enum RunningTotalsStore {
         "windows", "samples", "disagreements", "labelled", "reference_correct", "candidate_correct",
         "reference_only_correct", "candidate_only_correct", "floor_samples", "floor_disagreements", "bets",
     ]
-    private static let countColumns = countNames.joined(separator: ", ")
 
-    private static func countArguments(_ totals: EvidenceTotals) -> StatementArguments {
+    private static let writeStage = upsert("stage_totals", keys: ["rollout_id", "stage"], values: ["through_ingest_order"] + countNames + [
+        "reference_latency_us_sum", "candidate_latency_us_sum", "reference_memory_bytes", "candidate_memory_bytes",
+        "margin_flips", "top5_shared_classes", "neighbour_samples", "neighbour_agreements", "sketches",
+    ])
+    private static let writeSlice = upsert("slice_totals", keys: ["rollout_id", "stage", "dimension", "value"], values: countNames)
+
+    /// A row written whole over the one with the same key, in SQL both engines run.
+    private static func upsert(_ table: String, keys: [String], values: [String]) -> String {
+        let columns = keys + values
+        return """
+            INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))
+            ON CONFLICT (\(keys.joined(separator: ", "))) DO UPDATE SET \(values.map { "\($0) = excluded.\($0)" }.joined(separator: ", "))
+            """
+    }
+
+    private static func countArguments(_ totals: EvidenceTotals) -> SQLArguments {
         [
             totals.windows, totals.samples, totals.disagreements, totals.labelled, totals.referenceCorrect,
             totals.candidateCorrect, totals.referenceOnlyCorrect, totals.candidateOnlyCorrect, totals.floorSamples,

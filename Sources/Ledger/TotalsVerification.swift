@@ -12,7 +12,7 @@ public struct TotalsVerification: Sendable, Equatable {
 
     public var passed: Bool { mismatches.isEmpty }
 
-    static func run(_ db: Database) throws -> TotalsVerification {
+    static func run(_ db: any LedgerSession) throws -> TotalsVerification {
         var verification = TotalsVerification(stagesChecked: 0, windowsChecked: 0, mismatches: [])
         let stages = try Row.fetchAll(db, sql: """
             SELECT rollout_id, stage FROM stage_totals
@@ -135,6 +135,6 @@ enum FieldDifference {
 extension LedgerReader {
     /// Checks every stage's running totals against the SQL re-sum of its windows.
     public func verifyRunningTotals() throws -> TotalsVerification {
-        try database.read(TotalsVerification.run)
+        try store.read { db in try TotalsVerification.run(db) }
     }
 }

@@ -54,8 +54,8 @@ struct WindowInsertion: Sendable {
     /// else a new one that reads what it needs as it goes. A kept insertion is stale when its batch
     /// rolled back after it was kept (its windows are not stored), or when another connection stored
     /// windows; either way the last ingest order differs.
-    static func resuming(_ previous: WindowInsertion?, _ db: Database, keptStages: Int) throws -> WindowInsertion {
-        let stored = try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(ingest_order) FROM windows")) ?? 0
+    static func resuming(_ previous: WindowInsertion?, _ db: any LedgerSession, keptStages: Int) throws -> WindowInsertion {
+        let stored = try Int64.fetchOne(db, sql: "SELECT MAX(ingest_order) FROM windows") ?? 0
         if let previous, previous.lastIngestOrder == stored { return previous }
         return WindowInsertion(lastIngestOrder: stored, keptStages: keptStages)
     }
@@ -66,7 +66,7 @@ struct WindowInsertion: Sendable {
     }
 
     /// Stores one window unless its (agent, assignment, sequence) is already stored.
-    mutating func insert(_ window: WindowRecord, ingestedAt: Date, into db: Database) throws -> IngestResult {
+    mutating func insert(_ window: WindowRecord, ingestedAt: Date, into db: any LedgerSession) throws -> IngestResult {
         let deviceClass = try self.deviceClass(of: window.agentID, db)
         guard try Self.insertRow(window, ingestOrder: lastIngestOrder + 1, deviceClass: deviceClass, ingestedAt: ingestedAt, db)
         else { return .duplicate }
@@ -81,7 +81,7 @@ struct WindowInsertion: Sendable {
 
     /// Writes the totals of the stages the batch touched over the stored ones; call once, after the
     /// batch's last insert.
-    mutating func writeTotals(_ db: Database) throws {
+    mutating func writeTotals(_ db: any LedgerSession) throws {
         for stage in touchedStages {
             try folds[stage]!.write(db)
         }
@@ -90,21 +90,19 @@ struct WindowInsertion: Sendable {
         touchedStages = []
     }
 
-    private mutating func deviceClass(of agentID: String, _ db: Database) throws -> String? {
+    private mutating func deviceClass(of agentID: String, _ db: any LedgerSession) throws -> String? {
         if let known = deviceClasses[agentID] { return known }
         let label = try String.fetchOne(
-            db.cachedStatement(sql: #"SELECT json_extract(labels, '$."device-class"') FROM agents WHERE id = ?"#),
-            arguments: [agentID])
+            db, sql: "SELECT \(db.dialect.jsonText("labels", key: "device-class")) FROM agents WHERE id = ?", arguments: [agentID])
         deviceClasses[agentID] = .some(label)  // nil too: the agent has no device class
         return label
     }
 
-    private mutating func stage(of assignmentID: String, _ db: Database) throws -> StageKey {
+    private mutating func stage(of assignmentID: String, _ db: any LedgerSession) throws -> StageKey {
         if let known = stages[assignmentID] { return known }
         // The window's insert passed its foreign key, so the assignment exists.
         // An assignment's rollout and stage never change, so they are kept for good.
-        let row = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT rollout_id, stage FROM assignments WHERE id = ?"), arguments: [assignmentID])!
+        let row = try Row.fetchOne(db, sql: "SELECT rollout_id, stage FROM assignments WHERE id = ?", arguments: [assignmentID])!
         let stage = StageKey(rolloutID: row["rollout_id"], stage: row["stage"])
         stages[assignmentID] = stage
         return stage
@@ -112,12 +110,11 @@ struct WindowInsertion: Sendable {
 
     /// Inserts the window's row; false when the window was already stored.
     private static func insertRow(
-        _ window: WindowRecord, ingestOrder: Int64, deviceClass: String?, ingestedAt: Date, _ db: Database
+        _ window: WindowRecord, ingestOrder: Int64, deviceClass: String?, ingestedAt: Date, _ db: any LedgerSession
     ) throws -> Bool {
         let summary = window.summary
-        let statement = try db.cachedStatement(sql: sql)
         do {
-            try statement.execute(arguments: [
+            return try db.execute(sql: sql, arguments: [
                 window.agentID, window.assignmentID, window.sequence, summary.startedAtMillis,
                 summary.endedAtMillis, summary.count, summary.top1Agreements, summary.klDivergenceSum,
                 summary.maxAbsDiff, summary.labelled, summary.referenceCorrect, summary.candidateCorrect,
@@ -127,31 +124,34 @@ struct WindowInsertion: Sendable {
                 window.measures.marginFlips, window.measures.topFiveSharedClasses, window.measures.neighbours.samples,
                 window.measures.neighbours.agreements, try window.measures.sketches.map(SketchCoding.encode),
                 ingestOrder, deviceClass,
-            ])
-        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY {
-            throw LedgerError.unknownAssignment(id: window.assignmentID, agentID: window.agentID, sequence: window.sequence)
-        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_CHECK {
-            throw LedgerError.invalidWindow(
-                agentID: window.agentID, assignmentID: window.assignmentID, sequence: window.sequence,
-                reason: error.message ?? "a CHECK constraint failed")
+            ]) > 0
+        } catch {
+            switch ConstraintViolation(error) {
+            case let violation? where violation.kind == .foreignKey:
+                throw LedgerError.unknownAssignment(id: window.assignmentID, agentID: window.agentID, sequence: window.sequence)
+            case let violation? where violation.kind == .check:
+                throw LedgerError.invalidWindow(
+                    agentID: window.agentID, assignmentID: window.assignmentID, sequence: window.sequence, reason: violation.message)
+            default:
+                throw error
+            }
         }
-        return db.changesCount > 0
     }
 
-    private static func insertClasses(of window: WindowRecord, ingestOrder: Int64, into db: Database) throws {
-        let statement = try db.cachedStatement(sql: classSQL)
+    private static func insertClasses(of window: WindowRecord, ingestOrder: Int64, into db: any LedgerSession) throws {
         for index in window.classIndices {
             let agreement = window.agreementByClass[index] ?? AgreementCounts()
             let labels = window.labelsByClass[index] ?? PairedOutcomes()
             do {
-                try statement.execute(arguments: [
+                try db.execute(sql: classSQL, arguments: [
                     ingestOrder, index, agreement.samples, agreement.agreements,
                     labels.bothRight, labels.onlyReferenceRight, labels.onlyCandidateRight, labels.bothWrong,
                 ])
-            } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_CHECK {
+            } catch {
+                guard let violation = ConstraintViolation(error), violation.kind == .check else { throw error }
                 throw LedgerError.invalidWindow(
                     agentID: window.agentID, assignmentID: window.assignmentID, sequence: window.sequence,
-                    reason: "class \(index): " + (error.message ?? "a CHECK constraint failed"))
+                    reason: "class \(index): " + violation.message)
             }
         }
     }

@@ -6,8 +6,8 @@ import ShadowEval
 /// in order can recompute. `quantfleet ledger verify` holds the running totals against it, and
 /// migration v10 builds the processes of existing ledgers with it.
 enum WindowReplay {
-    static func evidence(_ db: Database, stage: StageKey) throws -> RunningTotals {
-        let arguments: StatementArguments = [stage.rolloutID, stage.stage]
+    static func evidence(_ db: any LedgerSession, stage: StageKey) throws -> RunningTotals {
+        let arguments: SQLArguments = [stage.rolloutID, stage.stage]
         var classesByWindow: [Int64: [(index: Int, agreement: AgreementCounts, labels: PairedOutcomes)]] = [:]
         for row in try Row.fetchAll(db, sql: "SELECT c.* \(WindowResum.stageClassRows) ORDER BY c.class", arguments: arguments) {
             let labels = PairedOutcomes(

@@ -6,8 +6,8 @@ import ShadowEval
 /// the running totals); it is the check that the running totals equal their windows (tests and
 /// `quantfleet ledger verify`), and migration v5 back-fills existing ledgers with it.
 enum WindowResum {
-    static func totals(_ db: Database, stage: StageKey) throws -> RunningTotals {
-        let arguments: StatementArguments = [stage.rolloutID, stage.stage]
+    static func totals(_ db: any LedgerSession, stage: StageKey) throws -> RunningTotals {
+        let arguments: SQLArguments = [stage.rolloutID, stage.stage]
         let overall = try Row.fetchOne(db, sql: "SELECT \(windowTotals) \(stageWindows)", arguments: arguments)!  // an aggregate without GROUP BY always yields one row
         var totals = RunningTotals(overall: counts(overall), cost: cost(overall), measures: try measures(db, stage: stage))
         let byKernelPath = try Row.fetchAll(
@@ -35,7 +35,7 @@ enum WindowResum {
     }
 
     /// The stage's last window in ingest order (0 without windows), and how many have no ingest order.
-    static func ingestOrder(_ db: Database, stage: StageKey) throws -> (last: Int64, unnumbered: Int) {
+    static func ingestOrder(_ db: any LedgerSession, stage: StageKey) throws -> (last: Int64, unnumbered: Int) {
         let row = try Row.fetchOne(
             db, sql: "SELECT COALESCE(MAX(w.ingest_order), 0) AS last, COUNT(*) - COUNT(w.ingest_order) AS unnumbered \(stageWindows)",
             arguments: [stage.rolloutID, stage.stage])!
@@ -82,13 +82,13 @@ enum WindowResum {
             referenceMemoryBytes: row["reference_memory_bytes"], candidateMemoryBytes: row["candidate_memory_bytes"])
     }
 
-    /// Every window's measures merged, sketches decoded one window at a time.
-    private static func measures(_ db: Database, stage: StageKey) throws -> WindowMeasures {
+    /// Every window's measures merged.
+    private static func measures(_ db: any LedgerSession, stage: StageKey) throws -> WindowMeasures {
         var merged = WindowMeasures()
-        let rows = try Row.fetchCursor(db, sql: """
+        let rows = try Row.fetchAll(db, sql: """
             SELECT w.margin_flips, w.top5_shared_classes, w.neighbour_samples, w.neighbour_agreements, w.sketches \(stageWindows)
             """, arguments: [stage.rolloutID, stage.stage])
-        while let row = try rows.next() {
+        for row in rows {
             let text: String? = row["sketches"]
             merged.merge(WindowMeasures(
                 marginFlips: row["margin_flips"], topFiveSharedClasses: row["top5_shared_classes"],

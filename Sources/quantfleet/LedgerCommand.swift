@@ -23,9 +23,7 @@ struct LedgerCommand: AsyncParsableCommand {
         var sql: String
 
         func run() async throws {
-            let result = PostgresLocation.isPostgres(db)
-                ? try await PostgresLedgerReader(location: try PostgresLocation(parsing: db)).query(sql)
-                : try Ledger.openReadOnly(path: db).query(sql)
+            let result = try Ledger.openReadOnly(location: LedgerLocation(parsing: db)).query(sql)
             if json {
                 let objects = result.rows.map { Dictionary(uniqueKeysWithValues: zip(result.columns, $0)) }
                 let data = try JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])
@@ -41,11 +39,11 @@ struct LedgerCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check that every stage's running totals equal the SQL re-sum of its windows (read-only); exits 1 on a mismatch.")
 
-        @Option(help: "The ledger file (the coordinator's ledger.sqlite).")
+        @Option(help: "The ledger: a file (the coordinator's ledger.sqlite), or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE.")
         var db: String
 
         func run() async throws {
-            let verification = try Ledger.openReadOnly(path: db).verifyRunningTotals()
+            let verification = try Ledger.openReadOnly(location: LedgerLocation(parsing: db)).verifyRunningTotals()
             func count(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }
             let checked = "\(count(verification.stagesChecked, "stage")), \(count(verification.windowsChecked, "window"))"
             guard verification.passed else {

@@ -57,11 +57,11 @@ struct RolloutCommand: AsyncParsableCommand {
 
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Rollouts with their stage, agents, latest decision and history (or, with --db, read a ledger file).")
+            abstract: "Rollouts with their stage, agents, latest decision and history (or, with --db, read a ledger directly).")
 
         @OptionGroup var admin: AdminOptions
 
-        @Option(help: "Read this ledger file instead of asking the coordinator (the coordinator's ledger.sqlite).")
+        @Option(help: "Read this ledger instead of asking the coordinator: a file (the coordinator's ledger.sqlite), or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE.")
         var db: String?
 
         @Argument(help: "One rollout id; none: every rollout.")
@@ -191,10 +191,10 @@ func indented(_ table: String) -> String {
     table.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")
 }
 
-/// `rollout status --db`: the ledger file read directly (read-only), no coordinator needed.
+/// `rollout status --db`: the ledger read directly (read-only), no coordinator needed.
 enum LedgerStatus {
     static func print(db: String) throws {
-        let reader = try Ledger.openReadOnly(path: db)
+        let reader = try Ledger.openReadOnly(location: LedgerLocation(parsing: db))
         let rollouts = try reader.rollouts()
         guard !rollouts.isEmpty else {
             Swift.print("no rollouts in \(db)")

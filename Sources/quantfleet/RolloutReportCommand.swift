@@ -13,7 +13,7 @@ extension RolloutCommand {
         @Argument(help: "The rollout id.")
         var id: String
 
-        @Option(help: "The ledger file to read (read-only), e.g. the coordinator's ledger.sqlite.")
+        @Option(help: "The ledger to read (read-only): a file, e.g. the coordinator's ledger.sqlite, or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE.")
         var db: String
 
         @Option(help: "Where to write the page.")
@@ -23,7 +23,7 @@ extension RolloutCommand {
         var policy: String?
 
         func run() throws {
-            let reader = try Ledger.openReadOnly(path: db)
+            let reader = try Ledger.openReadOnly(location: LedgerLocation(parsing: db))
             let data = try RolloutReportData.load(rolloutID: id, from: reader, policy: try policy.map(Policy.read(file:)))
             let page = RolloutReportPage(data: data)
             try Data(page.html.utf8).write(to: URL(fileURLWithPath: html), options: .atomic)

@@ -1,22 +1,40 @@
 import Foundation
-import Ledger
+@testable import Ledger
+import Operations
 import ShadowEval
 import XCTest
 
-/// A fresh ledger file in its own temporary directory, with a reference and a candidate model.
+/// The engines every ledger test runs on.
+enum LedgerEngine: CaseIterable, CustomStringConvertible {
+    case sqlite, postgres
+
+    var description: String { self == .sqlite ? "SQLite" : "PostgreSQL" }
+}
+
+/// A fresh ledger with a reference and a candidate model: a file in its own temporary directory, or
+/// a database of its own on the test process's PostgreSQL server.
 struct LedgerFixture {
+    let engine: LedgerEngine
+    /// A temporary directory of the test's own, whatever the engine.
     let directory: URL
-    let path: String
+    let location: LedgerLocation
     let ledger: Ledger
     static let referenceSHA256 = String(repeating: "a", count: 64)
     static let candidateSHA256 = String(repeating: "b", count: 64)
 
-    init() throws {
+    init(_ engine: LedgerEngine = .sqlite) throws {
+        self.engine = engine
         directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("ledger-tests-\(UUID().uuidString)", isDirectory: true)
-        // A nested path also checks that the ledger creates its directory.
-        path = directory.appendingPathComponent("state/ledger.sqlite").path
-        ledger = try Ledger(path: path)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        switch engine {
+        case .sqlite:
+            // A nested path also checks that the ledger creates its directory.
+            location = .file(directory.appendingPathComponent("state/ledger.sqlite").path)
+        case .postgres:
+            location = try TestPostgres.freshDatabase()
+        }
+        ledger = try Ledger(location: location)
         let registered = Date(timeIntervalSince1970: 1_800_000_000)
         try ledger.registerModel(
             ModelRecord(sha256: Self.referenceSHA256, name: "digits", precision: "fp16", sizeBytes: 2_000,
@@ -24,6 +42,16 @@ struct LedgerFixture {
         try ledger.registerModel(
             ModelRecord(sha256: Self.candidateSHA256, name: "digits", precision: "int8", sizeBytes: 1_000,
                         registeredAt: registered))
+    }
+
+    /// The same ledger opened read-only, as `quantfleet ledger` opens it.
+    func openReader() throws -> LedgerReader {
+        try Ledger.openReadOnly(location: location)
+    }
+
+    /// The same ledger opened again, as a restarted (or a second) coordinator opens it.
+    func reopen() throws -> Ledger {
+        try Ledger(location: location)
     }
 
     func makeRollout() throws -> RolloutRecord {
@@ -52,11 +80,25 @@ struct LedgerFixture {
     }
 }
 
-extension XCTestCase {
-    /// A fixture removed when the test ends.
-    func makeFixture() throws -> LedgerFixture {
-        let fixture = try LedgerFixture()
-        addTeardownBlock { fixture.remove() }
-        return fixture
+/// A ledger test case: `onEachEngine` runs a test on SQLite and on PostgreSQL, and a failure says
+/// which engine it happened on.
+class LedgerTestCase: XCTestCase {
+    private var engine: LedgerEngine?
+
+    /// Runs `body` once per engine, each time with a fresh fixture removed afterwards.
+    func onEachEngine(_ body: (LedgerFixture) throws -> Void) throws {
+        for engine in LedgerEngine.allCases {
+            self.engine = engine
+            defer { self.engine = nil }
+            let fixture = try LedgerFixture(engine)
+            defer { fixture.remove() }
+            try body(fixture)
+        }
+    }
+
+    override func recordFailure(withDescription description: String, inFile filePath: String, atLine lineNumber: Int, expected: Bool) {
+        super.recordFailure(
+            withDescription: engine.map { "on \($0): \(description)" } ?? description, inFile: filePath, atLine: lineNumber,
+            expected: expected)
     }
 }

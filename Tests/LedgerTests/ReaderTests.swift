@@ -3,55 +3,73 @@ import Ledger
 import ShadowEval
 import XCTest
 
-final class ReaderTests: XCTestCase {
+final class ReaderTests: LedgerTestCase {
     func testReaderRefusesWrites() throws {
-        let fixture = try makeFixture()
-        _ = try fixture.makeRollout()
-        let reader = try Ledger.openReadOnly(path: fixture.path)
-        for sql in ["DELETE FROM models", "INSERT INTO agents (id, kernel_path, agent_version, first_seen_at, last_seen_at) VALUES ('x', 'y', 'z', 'now', 'now')", "DROP TABLE windows"] {
-            XCTAssertThrowsError(try reader.query(sql), sql) { error in
-                guard case .queryFailed(_, let reason)? = error as? LedgerError else {
-                    return XCTFail("unexpected error \(error)")
+        try onEachEngine { fixture in
+            _ = try fixture.makeRollout()
+            let reader = try fixture.openReader()
+            for sql in ["DELETE FROM models", "INSERT INTO agents (id, kernel_path, agent_version, first_seen_at, last_seen_at) VALUES ('x', 'y', 'z', 'now', 'now')", "DROP TABLE windows"] {
+                XCTAssertThrowsError(try reader.query(sql), sql) { error in
+                    guard case .queryFailed(_, let reason)? = error as? LedgerError else {
+                        return XCTFail("unexpected error \(error)")
+                    }
+                    // SQLite: "attempt to write a readonly database"; PostgreSQL: "... in a read-only transaction".
+                    XCTAssertTrue(reason.contains("readonly") || reason.contains("read-only transaction"), reason)
                 }
-                XCTAssertTrue(reason.contains("readonly"), reason)
             }
+            XCTAssertEqual(try reader.query("SELECT COUNT(*) FROM models").rows, [["2"]])
         }
-        XCTAssertEqual(try reader.query("SELECT COUNT(*) FROM models").rows, [["2"]])
     }
 
     func testReaderRefusesMissingAndForeignFiles() throws {
-        let fixture = try makeFixture()
-        let missing = fixture.directory.appendingPathComponent("nope.sqlite").path
-        XCTAssertThrowsError(try Ledger.openReadOnly(path: missing)) {
-            XCTAssertEqual($0 as? LedgerError, .missingFile(path: missing))
+        do {
+            let fixture = try LedgerFixture(.sqlite)
+            defer { fixture.remove() }
+            let missing = fixture.directory.appendingPathComponent("nope.sqlite").path
+            XCTAssertThrowsError(try Ledger.openReadOnly(path: missing)) {
+                XCTAssertEqual($0 as? LedgerError, .missingFile(path: missing))
+            }
+            let text = fixture.directory.appendingPathComponent("notes.txt")
+            try Data(String(repeating: "not a database\n", count: 100).utf8).write(to: text)
+            XCTAssertThrowsError(try Ledger.openReadOnly(path: text.path)) {
+                XCTAssertEqual($0 as? LedgerError, .notALedger(path: text.path))
+            }
         }
-        let text = fixture.directory.appendingPathComponent("notes.txt")
-        try Data(String(repeating: "not a database\n", count: 100).utf8).write(to: text)
-        XCTAssertThrowsError(try Ledger.openReadOnly(path: text.path)) {
-            XCTAssertEqual($0 as? LedgerError, .notALedger(path: text.path))
+        let empty = try TestPostgres.freshDatabase()
+        XCTAssertThrowsError(try Ledger.openReadOnly(location: empty)) {
+            XCTAssertEqual($0 as? LedgerError, .notALedger(path: "\(empty)"))
         }
     }
 
     func testReopeningKeepsTheData() throws {
-        let fixture = try makeFixture()
-        let rollout = try fixture.makeRollout()
-        let assignment = try fixture.ledger.assignment(forRollout: rollout.id)
-        _ = try fixture.ledger.ingest(LedgerFixture.window(assignment: assignment.id, sequence: 1))
-        let before = try fixture.ledger.evidence(forRollout: rollout.id)
+        try onEachEngine { fixture in
+            let rollout = try fixture.makeRollout()
+            let assignment = try fixture.ledger.assignment(forRollout: rollout.id)
+            _ = try fixture.ledger.ingest(LedgerFixture.window(assignment: assignment.id, sequence: 1))
+            let before = try fixture.ledger.evidence(forRollout: rollout.id)
 
-        let reopened = try Ledger(path: fixture.path)
-        XCTAssertEqual(try reopened.evidence(forRollout: rollout.id), before)
-        XCTAssertEqual(try reopened.openRollouts(), [rollout])
-        XCTAssertEqual(
-            try reopened.ingest(LedgerFixture.window(assignment: assignment.id, sequence: 1)), .duplicate)
+            let reopened = try fixture.reopen()
+            XCTAssertEqual(try reopened.evidence(forRollout: rollout.id), before)
+            XCTAssertEqual(try reopened.openRollouts(), [rollout])
+            XCTAssertEqual(
+                try reopened.ingest(LedgerFixture.window(assignment: assignment.id, sequence: 1)), .duplicate)
+        }
     }
 
-    /// WAL: a reader keeps answering with consistent snapshots while the writer ingests.
+    /// A reader keeps answering with consistent snapshots while the writer ingests (SQLite: WAL;
+    /// PostgreSQL: a REPEATABLE READ transaction per read).
     func testConcurrentReaderWhileWriting() async throws {
-        let fixture = try makeFixture()
+        for engine in LedgerEngine.allCases {
+            let fixture = try LedgerFixture(engine)
+            defer { fixture.remove() }
+            try await checkConsistentSnapshots(fixture)
+        }
+    }
+
+    private func checkConsistentSnapshots(_ fixture: LedgerFixture) async throws {
         let rollout = try fixture.makeRollout()
         let assignmentID = try fixture.ledger.assignment(forRollout: rollout.id).id
-        let reader = try Ledger.openReadOnly(path: fixture.path)
+        let reader = try fixture.openReader()
         let ledger = fixture.ledger
         let batches = 50
         let windowsPerBatch = 20
@@ -74,19 +92,20 @@ final class ReaderTests: XCTestCase {
         }.value
         try await written
 
-        XCTAssertEqual(observed, observed.sorted(), "a later snapshot saw fewer windows")
-        XCTAssertTrue(observed.allSatisfy { $0 % windowsPerBatch == 0 }, "a reader saw half a batch")
+        XCTAssertEqual(observed, observed.sorted(), "on \(fixture.engine): a later snapshot saw fewer windows")
+        XCTAssertTrue(observed.allSatisfy { $0 % windowsPerBatch == 0 }, "on \(fixture.engine): a reader saw half a batch")
         XCTAssertEqual(try reader.windowCounts(forRollout: rollout.id).first?.windows, batches * windowsPerBatch)
     }
 
     func testBatchIngestIsFast() throws {
-        let fixture = try makeFixture()
-        let assignmentID = try fixture.ledger.assignment(forRollout: fixture.makeRollout().id).id
-        let windows = (0..<5_000).map { LedgerFixture.window(assignment: assignmentID, sequence: Int64($0)) }
-        let started = Date()
-        _ = try fixture.ledger.ingest(windows)
-        let seconds = Date().timeIntervalSince(started)
-        // Debug build; well above a per-row-transaction rate, which would take tens of seconds.
-        XCTAssertLessThan(seconds, 5, "5000 windows took \(seconds) s")
+        try onEachEngine { fixture in
+            let assignmentID = try fixture.ledger.assignment(forRollout: fixture.makeRollout().id).id
+            let windows = (0..<5_000).map { LedgerFixture.window(assignment: assignmentID, sequence: Int64($0)) }
+            let started = Date()
+            _ = try fixture.ledger.ingest(windows)
+            let seconds = Date().timeIntervalSince(started)
+            // Debug build; well above a per-row-transaction rate, which would take tens of seconds.
+            XCTAssertLessThan(seconds, 5, "5000 windows took \(seconds) s")
+        }
     }
 }

@@ -6,7 +6,7 @@ import XCTest
 
 /// Staged rollouts in the ledger (migration v2): plans, state changes with their history, sticky
 /// membership, one open rollout per agent, and evidence per stage.
-final class StageLedgerTests: XCTestCase {
+final class StageLedgerTests: LedgerTestCase {
     private func request(stages: [Int] = [5, 25, 100], target: [String: String] = ["site": "north"]) -> StagedRolloutRequest {
         StagedRolloutRequest(
             modelName: "digits", referenceSHA256: LedgerFixture.referenceSHA256, candidateSHA256: LedgerFixture.candidateSHA256,
@@ -14,64 +14,67 @@ final class StageLedgerTests: XCTestCase {
     }
 
     func testCreateStoresThePlanAndRefusesBadStagesAndASecondOpenRollout() throws {
-        let fixture = try makeFixture()
-        let rollout = try fixture.ledger.createStagedRollout(request(), actor: "operator:ada")
-        let plan = try XCTUnwrap(fixture.ledger.plan(forRollout: rollout.id))
-        XCTAssertEqual(plan.state, .created)
-        XCTAssertEqual(plan.stages, [5, 25, 100])
-        XCTAssertEqual(plan.target, ["site": "north"])
-        XCTAssertEqual(plan.stage, 0)
-        XCTAssertEqual(try fixture.ledger.events(forRollout: rollout.id).map(\.actor), ["operator:ada"])
+        try onEachEngine { fixture in
+            let rollout = try fixture.ledger.createStagedRollout(request(), actor: "operator:ada")
+            let plan = try XCTUnwrap(fixture.ledger.plan(forRollout: rollout.id))
+            XCTAssertEqual(plan.state, .created)
+            XCTAssertEqual(plan.stages, [5, 25, 100])
+            XCTAssertEqual(plan.target, ["site": "north"])
+            XCTAssertEqual(plan.stage, 0)
+            XCTAssertEqual(try fixture.ledger.events(forRollout: rollout.id).map(\.actor), ["operator:ada"])
 
-        for (stages, reason) in [([Int](), "at least one"), ([5, 5, 100], "grow strictly"), ([5, 50], "must be 100"), ([0, 100], "from 1 to 100")] {
-            XCTAssertThrowsError(try fixture.ledger.createStagedRollout(request(stages: stages), actor: "operator:ada")) {
-                XCTAssertTrue("\($0)".contains(reason), "\($0)")
+            for (stages, reason) in [([Int](), "at least one"), ([5, 5, 100], "grow strictly"), ([5, 50], "must be 100"), ([0, 100], "from 1 to 100")] {
+                XCTAssertThrowsError(try fixture.ledger.createStagedRollout(request(stages: stages), actor: "operator:ada")) {
+                    XCTAssertTrue("\($0)".contains(reason), "\($0)")
+                }
             }
-        }
-        XCTAssertThrowsError(try fixture.ledger.createStagedRollout(request(), actor: "operator:ada")) {
-            XCTAssertEqual($0 as? LedgerError, .rolloutAlreadyOpen(id: rollout.id))
+            XCTAssertThrowsError(try fixture.ledger.createStagedRollout(request(), actor: "operator:ada")) {
+                XCTAssertEqual($0 as? LedgerError, .rolloutAlreadyOpen(id: rollout.id))
+            }
         }
     }
 
     func testStateChangesAreCheckedAndRecordedWithWhoAndWhy() throws {
-        let fixture = try makeFixture()
-        let id = try fixture.ledger.createStagedRollout(request(), actor: "operator:ada").id
-        XCTAssertThrowsError(
-            try fixture.ledger.changeState(rolloutID: id, from: [.running], to: .paused, actor: "operator:ada", action: "pause", reason: "")
-        ) { XCTAssertEqual("\($0)", "ledger: rollout \(id) is created; it cannot pause from there") }
-        try fixture.ledger.changeState(rolloutID: id, from: [.created], to: .running, actor: "operator:ada", action: "start", reason: "go")
-        let closed = try fixture.ledger.changeState(
-            rolloutID: id, from: [.running], to: .aborted, actor: "operator:bob", action: "abort", reason: "wrong candidate")
-        XCTAssertEqual(closed.state, .aborted)
-        let rollout = try fixture.ledger.rollout(id: id)
-        XCTAssertEqual(rollout.status, .decided, "a closed plan closes the rollout, so another may open")
-        XCTAssertEqual(rollout.outcome, .stayFP16, "an aborted rollout leaves the reference primary")
-        XCTAssertEqual(
-            try fixture.ledger.events(forRollout: id).map { "\($0.actor) \($0.action) \($0.reason)" },
-            ["operator:ada create stages [5, 25, 100] of target {\"site\":\"north\"}", "operator:ada start go",
-             "operator:bob abort wrong candidate"])
+        try onEachEngine { fixture in
+            let id = try fixture.ledger.createStagedRollout(request(), actor: "operator:ada").id
+            XCTAssertThrowsError(
+                try fixture.ledger.changeState(rolloutID: id, from: [.running], to: .paused, actor: "operator:ada", action: "pause", reason: "")
+            ) { XCTAssertEqual("\($0)", "ledger: rollout \(id) is created; it cannot pause from there") }
+            try fixture.ledger.changeState(rolloutID: id, from: [.created], to: .running, actor: "operator:ada", action: "start", reason: "go")
+            let closed = try fixture.ledger.changeState(
+                rolloutID: id, from: [.running], to: .aborted, actor: "operator:bob", action: "abort", reason: "wrong candidate")
+            XCTAssertEqual(closed.state, .aborted)
+            let rollout = try fixture.ledger.rollout(id: id)
+            XCTAssertEqual(rollout.status, .decided, "a closed plan closes the rollout, so another may open")
+            XCTAssertEqual(rollout.outcome, .stayFP16, "an aborted rollout leaves the reference primary")
+            XCTAssertEqual(
+                try fixture.ledger.events(forRollout: id).map { "\($0.actor) \($0.action) \($0.reason)" },
+                ["operator:ada create stages [5, 25, 100] of target {\"site\":\"north\"}", "operator:ada start go",
+                 "operator:bob abort wrong candidate"])
+        }
     }
 
     func testMembersAreStickyAndAnAgentIsInOneOpenRolloutAtATime() throws {
-        let fixture = try makeFixture()
-        for id in ["agent-1", "agent-2"] {
-            try fixture.ledger.recordAgentSeen(id: id, kernelPath: "avx2", agentVersion: "0.1", labels: ["site": "north"], at: Date())
-        }
-        XCTAssertEqual(try fixture.ledger.agents().map(\.labels), [["site": "north"], ["site": "north"]])
-        let first = try fixture.ledger.createStagedRollout(request(), actor: "operator:ada").id
-        try fixture.ledger.changeState(rolloutID: first, from: [.created], to: .running, actor: "operator:ada", action: "start", reason: "")
-        try fixture.ledger.enroll(agentIDs: ["agent-1"], rolloutID: first, stage: 0)
-        try fixture.ledger.advanceStage(rolloutID: first, actor: "controller", reason: "ship")
-        try fixture.ledger.enroll(agentIDs: ["agent-1", "agent-2"], rolloutID: first, stage: 1)
-        XCTAssertEqual(try fixture.ledger.members(ofRollout: first).map { "\($0.agentID)@\($0.stage)" }, ["agent-1@0", "agent-2@1"])
+        try onEachEngine { fixture in
+            for id in ["agent-1", "agent-2"] {
+                try fixture.ledger.recordAgentSeen(id: id, kernelPath: "avx2", agentVersion: "0.1", labels: ["site": "north"], at: Date())
+            }
+            XCTAssertEqual(try fixture.ledger.agents().map(\.labels), [["site": "north"], ["site": "north"]])
+            let first = try fixture.ledger.createStagedRollout(request(), actor: "operator:ada").id
+            try fixture.ledger.changeState(rolloutID: first, from: [.created], to: .running, actor: "operator:ada", action: "start", reason: "")
+            try fixture.ledger.enroll(agentIDs: ["agent-1"], rolloutID: first, stage: 0)
+            try fixture.ledger.advanceStage(rolloutID: first, actor: "controller", reason: "ship")
+            try fixture.ledger.enroll(agentIDs: ["agent-1", "agent-2"], rolloutID: first, stage: 1)
+            XCTAssertEqual(try fixture.ledger.members(ofRollout: first).map { "\($0.agentID)@\($0.stage)" }, ["agent-1@0", "agent-2@1"])
 
-        try fixture.ledger.registerModel(ModelRecord(
-            sha256: String(repeating: "d", count: 64), name: "digits", precision: "int4", sizeBytes: 500, registeredAt: Date()))
-        var other = request()
-        other.candidateSHA256 = String(repeating: "d", count: 64)
-        let second = try fixture.ledger.createStagedRollout(other, actor: "operator:ada").id
-        XCTAssertThrowsError(try fixture.ledger.enroll(agentIDs: ["agent-2"], rolloutID: second, stage: 0)) {
-            XCTAssertEqual($0 as? LedgerError, .agentInAnotherRollout(agentID: "agent-2", rolloutID: first))
+            try fixture.ledger.registerModel(ModelRecord(
+                sha256: String(repeating: "d", count: 64), name: "digits", precision: "int4", sizeBytes: 500, registeredAt: Date()))
+            var other = request()
+            other.candidateSHA256 = String(repeating: "d", count: 64)
+            let second = try fixture.ledger.createStagedRollout(other, actor: "operator:ada").id
+            XCTAssertThrowsError(try fixture.ledger.enroll(agentIDs: ["agent-2"], rolloutID: second, stage: 0)) {
+                XCTAssertEqual($0 as? LedgerError, .agentInAnotherRollout(agentID: "agent-2", rolloutID: first))
+            }
         }
     }
 
@@ -106,25 +109,26 @@ final class StageLedgerTests: XCTestCase {
     }
 
     func testEachStageHasItsOwnAssignmentEvidenceAndDecisions() throws {
-        let fixture = try makeFixture()
-        let id = try fixture.ledger.createStagedRollout(request(), actor: "operator:ada").id
-        try fixture.ledger.changeState(rolloutID: id, from: [.created], to: .running, actor: "operator:ada", action: "start", reason: "")
-        let stage0 = try fixture.ledger.assignment(forRollout: id, stage: 0)
-        _ = try fixture.ledger.ingest(LedgerFixture.window(assignment: stage0.id, sequence: 0, count: 100))
-        let plan = try fixture.ledger.advanceStage(rolloutID: id, actor: "controller", reason: "ship")
-        XCTAssertEqual(plan.stage, 1)
-        let stage1 = try fixture.ledger.assignment(forRollout: id, stage: 1)
-        XCTAssertNotEqual(stage0.id, stage1.id)
-        _ = try fixture.ledger.ingest(LedgerFixture.window(assignment: stage1.id, sequence: 0, count: 40, agreements: 40))
-        XCTAssertEqual(try fixture.ledger.rolloutEvidence(forRollout: id, stage: 0).overall.samples, 100)
-        XCTAssertEqual(try fixture.ledger.rolloutEvidence(forRollout: id, stage: 1).overall.samples, 40)
-        XCTAssertEqual(try fixture.ledger.evidence(forRollout: id).samples, 140)
+        try onEachEngine { fixture in
+            let id = try fixture.ledger.createStagedRollout(request(), actor: "operator:ada").id
+            try fixture.ledger.changeState(rolloutID: id, from: [.created], to: .running, actor: "operator:ada", action: "start", reason: "")
+            let stage0 = try fixture.ledger.assignment(forRollout: id, stage: 0)
+            _ = try fixture.ledger.ingest(LedgerFixture.window(assignment: stage0.id, sequence: 0, count: 100))
+            let plan = try fixture.ledger.advanceStage(rolloutID: id, actor: "controller", reason: "ship")
+            XCTAssertEqual(plan.stage, 1)
+            let stage1 = try fixture.ledger.assignment(forRollout: id, stage: 1)
+            XCTAssertNotEqual(stage0.id, stage1.id)
+            _ = try fixture.ledger.ingest(LedgerFixture.window(assignment: stage1.id, sequence: 0, count: 40, agreements: 40))
+            XCTAssertEqual(try fixture.ledger.rolloutEvidence(forRollout: id, stage: 0).overall.samples, 100)
+            XCTAssertEqual(try fixture.ledger.rolloutEvidence(forRollout: id, stage: 1).overall.samples, 40)
+            XCTAssertEqual(try fixture.ledger.evidence(forRollout: id).samples, 140)
 
-        let decision = Decision(
-            outcome: .collecting, metric: "disagreement", n: 40, statistic: 0, lowerBound: 0, upperBound: 0.2,
-            confidence: 0.95, policyVersion: "test.1")
-        try fixture.ledger.recordStageDecision(decision, rolloutID: id, stage: 1)
-        XCTAssertEqual(try fixture.ledger.latestDecision(forRollout: id)?.stage, 1)
-        XCTAssertEqual(try fixture.ledger.rollout(id: id).status, .shadowing, "a stage decision leaves the rollout open")
+            let decision = Decision(
+                outcome: .collecting, metric: "disagreement", n: 40, statistic: 0, lowerBound: 0, upperBound: 0.2,
+                confidence: 0.95, policyVersion: "test.1")
+            try fixture.ledger.recordStageDecision(decision, rolloutID: id, stage: 1)
+            XCTAssertEqual(try fixture.ledger.latestDecision(forRollout: id)?.stage, 1)
+            XCTAssertEqual(try fixture.ledger.rollout(id: id).status, .shadowing, "a stage decision leaves the rollout open")
+        }
     }
 }

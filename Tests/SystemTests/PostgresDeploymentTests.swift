@@ -18,7 +18,7 @@ final class PostgresDeploymentTests: XCTestCase {
         let ledger = { (role: String, password: String) in
             "postgres://\(role):\(password)@127.0.0.1:\(server.port)/quantfleet?sslmode=disable"
         }
-        try await PostgresConnector(
+        try PostgresConnector(
             location: try PostgresLocation(parsing: ledger("quantfleet_coordinator", "coordinator-secret"), environment: [:]),
             logger: Logger(label: "deployment-test")).migrate()
 

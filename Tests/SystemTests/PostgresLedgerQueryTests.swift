@@ -15,7 +15,7 @@ final class PostgresLedgerQueryTests: XCTestCase {
         XCTAssertThrowsError(try ToolRun.output(of: quantfleet, ["ledger", "query", "--db", url, "SELECT 1"])) { error in
             XCTAssertTrue("\(error)".contains("is not a QuantFleet ledger"), "\(error)")
         }
-        try await PostgresConnector(location: try PostgresLocation(parsing: url, environment: [:]), logger: Logger(label: "test")).migrate()
+        try PostgresConnector(location: try PostgresLocation(parsing: url, environment: [:]), logger: Logger(label: "test")).migrate()
         try server.psql("""
             INSERT INTO agents (id, kernel_path, agent_version, first_seen_at, last_seen_at, labels)
             VALUES ('agent-1', 'avx2', '1.0', '2027-01-01 09:00:00.250+00', '2027-01-01 09:05:00+00', '{"site": "plant-7"}')

@@ -17,8 +17,8 @@ final class PostgresSchemaTests: XCTestCase {
         let connector = PostgresConnector(
             location: try PostgresLocation(parsing: server.url(database: "ledger") + "?sslmode=disable", environment: [:]),
             logger: Self.logger)
-        try await connector.migrate()
-        try await connector.migrate()  // a second coordinator starting: nothing to do
+        try connector.migrate()
+        try connector.migrate()  // a second coordinator starting: nothing to do
 
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("schema-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -57,10 +57,10 @@ final class PostgresSchemaTests: XCTestCase {
         defer { try? server.stop() }
         let connector = PostgresConnector(
             location: try PostgresLocation(parsing: server.url() + "?sslmode=disable", environment: [:]), logger: Self.logger)
-        try await connector.migrate()
+        try connector.migrate()
         try server.psql("INSERT INTO ledger_migrations (identifier) VALUES ('v11-from-the-future')")
         do {
-            try await connector.migrate()
+            try connector.migrate()
             XCTFail("a newer schema was accepted")
         } catch {
             XCTAssertTrue("\(error)".contains("has schema v11-from-the-future, written by a newer QuantFleet"), "\(error)")

@@ -37,7 +37,7 @@ public enum LedgerCopy {
     public static func copy(from path: String, to location: PostgresLocation, logger: Logger = Logger(label: "quantfleet.ledger")) async throws -> Report {
         let source = try Ledger.openReadOnly(path: path)
         let connector = PostgresConnector(location: location, logger: logger)
-        try await connector.migrate()
+        try connector.migrate()
         return try await connector.withConnection { connection in
             try await copyTables(source, into: connection, location: location, logger: logger)
             return try await verify(source, against: connection, location: location, logger: logger)
@@ -55,20 +55,20 @@ public enum LedgerCopy {
                 }
             }
             for (table, inIngestOrder) in tables {
-                let columns = try await source.database.read { db in try db.columns(in: table).map(\.name) }
+                let columns = try source.store.read { db in try db.fetchTable(sql: "SELECT * FROM \(table) LIMIT 0").columns }
                 let selectAll = "SELECT \(columns.joined(separator: ", ")) FROM \(table)"
                 try await connection.copyFrom(table: table, columns: columns, logger: logger) { writer in
                     if inIngestOrder {
-                        let last = try await source.database.read { db in try Int.fetchOne(db, sql: "SELECT MAX(ingest_order) FROM \(table)") } ?? 0
+                        let last = try source.store.read { db in try Int.fetchOne(db, sql: "SELECT MAX(ingest_order) FROM \(table)") } ?? 0
                         for start in stride(from: 0, to: last, by: ingestOrderRange) {
-                            let chunk = try await source.database.read { db in
+                            let chunk = try source.store.read { db in
                                 try copyText(db, sql: selectAll + " WHERE ingest_order > ? AND ingest_order <= ?",
                                              arguments: [start, start + ingestOrderRange])
                             }
                             try await writer.write(ByteBuffer(string: chunk))
                         }
                     } else {
-                        try await writer.write(ByteBuffer(string: try await source.database.read { db in try copyText(db, sql: selectAll) }))
+                        try await writer.write(ByteBuffer(string: try source.store.read { db in try copyText(db, sql: selectAll) }))
                     }
                 }
             }
@@ -82,11 +82,10 @@ public enum LedgerCopy {
     }
 
     /// The rows of `sql` in COPY's text format: tab-separated, `\N` for NULL, backslash escapes.
-    private static func copyText(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> String {
+    private static func copyText(_ db: any LedgerSession, sql: String, arguments: SQLArguments = []) throws -> String {
         var text = ""
-        let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
-        while let row = try rows.next() {
-            text += row.databaseValues.map(copyField).joined(separator: "\t")
+        for row in try db.fetchTable(sql: sql, arguments: arguments).rows {
+            text += row.map(copyField).joined(separator: "\t")
             text += "\n"
         }
         return text
@@ -110,12 +109,12 @@ public enum LedgerCopy {
         var differences: [String] = []
         for (table, _) in tables {
             let copied = try await count(table, on: connection, logger: logger)
-            let original = try await source.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") } ?? 0
+            let original = try source.store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") } ?? 0
             if copied != original { differences.append("\(table): \(original) rows in SQLite, \(copied) in PostgreSQL") }
             report.rows.append((table, copied))
         }
         for (table, column) in sums {
-            let original = try await source.database.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(\(column)), 0) FROM \(table)") } ?? 0
+            let original = try source.store.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(\(column)), 0) FROM \(table)") } ?? 0
             var copied: Int64 = 0
             for try await sum in try await connection.query(
                 PostgresQuery(unsafeSQL: "SELECT COALESCE(SUM(\(column)), 0)::bigint FROM \(table)"), logger: logger).decode(Int64.self) {

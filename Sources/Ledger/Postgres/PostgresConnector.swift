@@ -36,8 +36,8 @@ public struct PostgresConnector: Sendable {
 
     /// Connects once and brings the schema up to date: the baseline in an empty database, nothing in
     /// a current one, a refusal for one a newer QuantFleet migrated.
-    public func migrate() async throws {
-        try await withConnection { try await PostgresMigrator.migrate($0, location: location, logger: logger) }
+    public func migrate() throws {
+        try PostgresStore(connector: self, readOnly: false).write { try PostgresMigrator.migrate($0, location: location) }
     }
 
     /// Runs `body` on a connection of its own, closed afterwards whatever happens. A LedgerError
@@ -62,14 +62,30 @@ public struct PostgresConnector: Sendable {
         }
     }
 
+    /// A connection for the synchronous ledger (`PostgresStore`), which calls it on the ledger's own
+    /// thread, never on an event loop.
+    func connectWaiting() throws -> PostgresConnection {
+        do {
+            return try PostgresConnection.connect(
+                on: PostgresConnection.defaultEventLoopGroup.any(), configuration: try configuration(), id: 0, logger: logger
+            ).wait()
+        } catch {
+            throw explained(error)
+        }
+    }
+
     private func configuration() throws -> PostgresConnection.Configuration {
+        var configuration: PostgresConnection.Configuration
         switch location.endpoint {
         case .tcp(let host, let port):
-            return .init(host: host, port: port, username: location.user, password: location.password,
-                         database: location.database, tls: try tls())
+            configuration = .init(host: host, port: port, username: location.user, password: location.password,
+                                  database: location.database, tls: try tls())
         case .socket(let path):
-            return .init(unixSocketPath: path, username: location.user, password: location.password, database: location.database)
+            configuration = .init(unixSocketPath: path, username: location.user, password: location.password, database: location.database)
         }
+        // The ledger's timestamps are UTC, written as SQLite's ledger writes them: without a zone.
+        configuration.options.additionalStartupParameters = [("TimeZone", "UTC")]
+        return configuration
     }
 
     private func tls() throws -> PostgresConnection.Configuration.TLS {

@@ -1,6 +1,4 @@
 import Foundation
-import Logging
-import PostgresNIO
 
 /// Brings a PostgreSQL ledger's schema up to date, as `LedgerSchema.migrator` does SQLite's, and
 /// refuses one that a newer QuantFleet migrated. Several coordinators may start at once: a
@@ -18,29 +16,23 @@ enum PostgresMigrator {
     /// "quantflt": the advisory lock migrations take.
     private static let lockKey: Int64 = 0x7175_616e_7466_6c74
 
-    static func migrate(_ connection: PostgresConnection, location: PostgresLocation, logger: Logger) async throws {
-        try await connection.inTransaction(logger: logger) {
-            try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
-            try await connection.query(PostgresQuery(unsafeSQL: PostgresSchema.migrationsTable), logger: logger)
-            let applied = try await appliedMigrations(connection, location: location, logger: logger)
-            guard applied.isEmpty else { return }
-            for statement in statements(PostgresSchema.baseline) {
-                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
-            }
-            for identifier in baselineMigrations {
-                try await connection.query("INSERT INTO ledger_migrations (identifier) VALUES (\(identifier))", logger: logger)
-            }
+    /// Runs in the caller's write transaction (`PostgresStore.write`).
+    static func migrate(_ session: any LedgerSession, location: PostgresLocation) throws {
+        try session.execute(sql: "SELECT pg_advisory_xact_lock(\(lockKey))")
+        try session.execute(sql: PostgresSchema.migrationsTable)
+        guard try appliedMigrations(session, location: "\(location)").isEmpty else { return }
+        for statement in statements(PostgresSchema.baseline) {
+            try session.execute(sql: statement)
+        }
+        for identifier in baselineMigrations {
+            try session.execute(sql: "INSERT INTO ledger_migrations (identifier) VALUES (?)", arguments: [identifier])
         }
     }
 
     /// The migrations the ledger lists, refused (`newerSchema`) if any is unknown to this version.
-    static func appliedMigrations(_ connection: PostgresConnection, location: PostgresLocation, logger: Logger) async throws -> Set<String> {
-        var applied: Set<String> = []
-        for try await identifier in try await connection.query("SELECT identifier FROM ledger_migrations", logger: logger)
-            .decode(String.self) {
-            applied.insert(identifier)
-        }
-        try LedgerSchema.refuseNewer(applied: applied, known: known, path: "\(location)")
+    static func appliedMigrations(_ session: any LedgerSession, location: String) throws -> Set<String> {
+        let applied = Set(try String.fetchAll(session, sql: "SELECT identifier FROM ledger_migrations"))
+        try LedgerSchema.refuseNewer(applied: applied, known: known, path: location)
         return applied
     }
 

@@ -8,7 +8,9 @@
 /// timestamps `timestamptz`, its JSON text `jsonb` (labels, targets, stages, slices, tasks; query
 /// them as `labels->>'site'`), its 0/1 flags `boolean`, AUTOINCREMENT an identity column. The
 /// sketches and bets stay text: the coordinator writes and merges them as it reads them. SUM over a
-/// bigint is numeric in PostgreSQL, so the views cast it back.
+/// bigint is numeric in PostgreSQL, so the views cast it back. A check that bounds one column by
+/// another is named after both (`top1_agreements_within_count`), so that a refused window says which
+/// count was wrong, as SQLite's message does.
 enum PostgresSchema {
     /// The SQLite migration the baseline equals; both engines then list the same migrations.
     static let baselineEquals = "v10-windows-in-ingest-order"
@@ -25,14 +27,14 @@ enum PostgresSchema {
     private static let decisionCounts = """
         windows                  bigint NOT NULL CHECK (windows >= 0),
             samples                  bigint NOT NULL CHECK (samples >= 0),
-            disagreements            bigint NOT NULL CHECK (disagreements BETWEEN 0 AND samples),
+            disagreements            bigint NOT NULL CONSTRAINT disagreements_within_samples CHECK (disagreements BETWEEN 0 AND samples),
             labelled                 bigint NOT NULL CHECK (labelled >= 0),
-            reference_correct        bigint NOT NULL CHECK (reference_correct BETWEEN 0 AND labelled),
-            candidate_correct        bigint NOT NULL CHECK (candidate_correct BETWEEN 0 AND labelled),
-            reference_only_correct   bigint NOT NULL CHECK (reference_only_correct BETWEEN 0 AND reference_correct),
-            candidate_only_correct   bigint NOT NULL CHECK (candidate_only_correct BETWEEN 0 AND candidate_correct),
+            reference_correct        bigint NOT NULL CONSTRAINT reference_correct_within_labelled CHECK (reference_correct BETWEEN 0 AND labelled),
+            candidate_correct        bigint NOT NULL CONSTRAINT candidate_correct_within_labelled CHECK (candidate_correct BETWEEN 0 AND labelled),
+            reference_only_correct   bigint NOT NULL CONSTRAINT reference_only_correct_within_reference_correct CHECK (reference_only_correct BETWEEN 0 AND reference_correct),
+            candidate_only_correct   bigint NOT NULL CONSTRAINT candidate_only_correct_within_candidate_correct CHECK (candidate_only_correct BETWEEN 0 AND candidate_correct),
             floor_samples            bigint NOT NULL CHECK (floor_samples >= 0),
-            floor_disagreements      bigint NOT NULL CHECK (floor_disagreements BETWEEN 0 AND floor_samples)
+            floor_disagreements      bigint NOT NULL CONSTRAINT floor_disagreements_within_floor_samples CHECK (floor_disagreements BETWEEN 0 AND floor_samples)
         """
 
     static let baseline = """
@@ -93,14 +95,14 @@ enum PostgresSchema {
             started_at_ms            bigint NOT NULL,
             ended_at_ms              bigint NOT NULL,
             count                    bigint NOT NULL CHECK (count >= 0),
-            top1_agreements          bigint NOT NULL CHECK (top1_agreements BETWEEN 0 AND count),
+            top1_agreements          bigint NOT NULL CONSTRAINT top1_agreements_within_count CHECK (top1_agreements BETWEEN 0 AND count),
             kl_divergence_sum        double precision CHECK (kl_divergence_sum >= 0),
             max_abs_diff             double precision,
-            labelled                 bigint NOT NULL CHECK (labelled BETWEEN 0 AND count),
-            reference_correct        bigint NOT NULL CHECK (reference_correct BETWEEN 0 AND labelled),
-            candidate_correct        bigint NOT NULL CHECK (candidate_correct BETWEEN 0 AND labelled),
-            reference_only_correct   bigint NOT NULL CHECK (reference_only_correct BETWEEN 0 AND reference_correct),
-            candidate_only_correct   bigint NOT NULL CHECK (candidate_only_correct BETWEEN 0 AND candidate_correct),
+            labelled                 bigint NOT NULL CONSTRAINT labelled_within_count CHECK (labelled BETWEEN 0 AND count),
+            reference_correct        bigint NOT NULL CONSTRAINT reference_correct_within_labelled CHECK (reference_correct BETWEEN 0 AND labelled),
+            candidate_correct        bigint NOT NULL CONSTRAINT candidate_correct_within_labelled CHECK (candidate_correct BETWEEN 0 AND labelled),
+            reference_only_correct   bigint NOT NULL CONSTRAINT reference_only_correct_within_reference_correct CHECK (reference_only_correct BETWEEN 0 AND reference_correct),
+            candidate_only_correct   bigint NOT NULL CONSTRAINT candidate_only_correct_within_candidate_correct CHECK (candidate_only_correct BETWEEN 0 AND candidate_correct),
             reference_latency_us_sum bigint NOT NULL CHECK (reference_latency_us_sum >= 0),
             candidate_latency_us_sum bigint NOT NULL CHECK (candidate_latency_us_sum >= 0),
             shadow_drops             bigint NOT NULL CHECK (shadow_drops >= 0),
@@ -109,11 +111,11 @@ enum PostgresSchema {
             reference_memory_bytes   bigint CHECK (reference_memory_bytes >= 0),
             candidate_memory_bytes   bigint CHECK (candidate_memory_bytes >= 0),
             floor_samples            bigint NOT NULL CHECK (floor_samples >= 0),
-            floor_agreements         bigint NOT NULL CHECK (floor_agreements BETWEEN 0 AND floor_samples),
+            floor_agreements         bigint NOT NULL CONSTRAINT floor_agreements_within_floor_samples CHECK (floor_agreements BETWEEN 0 AND floor_samples),
             margin_flips             bigint NOT NULL CHECK (margin_flips >= 0),
             top5_shared_classes      bigint NOT NULL CHECK (top5_shared_classes >= 0),
             neighbour_samples        bigint NOT NULL CHECK (neighbour_samples >= 0),
-            neighbour_agreements     bigint NOT NULL CHECK (neighbour_agreements BETWEEN 0 AND neighbour_samples),
+            neighbour_agreements     bigint NOT NULL CONSTRAINT neighbour_agreements_within_neighbour_samples CHECK (neighbour_agreements BETWEEN 0 AND neighbour_samples),
             sketches                 text,
             device_class             text,
             UNIQUE (assignment_id, sequence, agent_id)
@@ -124,7 +126,7 @@ enum PostgresSchema {
             ingest_order         bigint NOT NULL REFERENCES windows(ingest_order),
             class                bigint NOT NULL CHECK (class >= 0),
             samples              bigint NOT NULL CHECK (samples >= 0),
-            agreements           bigint NOT NULL CHECK (agreements BETWEEN 0 AND samples),
+            agreements           bigint NOT NULL CONSTRAINT agreements_within_samples CHECK (agreements BETWEEN 0 AND samples),
             both_right           bigint NOT NULL CHECK (both_right >= 0),
             reference_only_right bigint NOT NULL CHECK (reference_only_right >= 0),
             candidate_only_right bigint NOT NULL CHECK (candidate_only_right >= 0),
@@ -208,7 +210,7 @@ enum PostgresSchema {
             margin_flips             bigint NOT NULL CHECK (margin_flips >= 0),
             top5_shared_classes      bigint NOT NULL CHECK (top5_shared_classes >= 0),
             neighbour_samples        bigint NOT NULL CHECK (neighbour_samples >= 0),
-            neighbour_agreements     bigint NOT NULL CHECK (neighbour_agreements BETWEEN 0 AND neighbour_samples),
+            neighbour_agreements     bigint NOT NULL CONSTRAINT neighbour_agreements_within_neighbour_samples CHECK (neighbour_agreements BETWEEN 0 AND neighbour_samples),
             sketches                 text,
             bets                     text NOT NULL DEFAULT '',
             PRIMARY KEY (rollout_id, stage)

@@ -1,0 +1,74 @@
+import Logging
+import NIOConcurrencyHelpers
+import PostgresNIO
+
+/// A PostgreSQL ledger shared by any number of coordinators. Each store keeps one connection for
+/// writes and one for reads, each used by one transaction at a time, and opens it again after the
+/// server went away: the transaction that met the loss fails (its windows are not acked, so agents
+/// send them again) and the next one reconnects.
+///
+/// Every write transaction first takes one transaction-scoped advisory lock, so writes from all the
+/// coordinators run one at a time, as SQLite's do: ingest's running totals are a fold in ingest
+/// order, which concurrent writers would interleave. Reads see one snapshot (REPEATABLE READ) and
+/// are READ ONLY, so a reader's SQL cannot write whatever it says.
+final class PostgresStore: LedgerStore {
+    let location: String
+    private let connector: PostgresConnector
+    private let readOnly: Bool
+    private let writer = NIOLockedValueBox<PostgresConnection?>(nil)
+    private let reader = NIOLockedValueBox<PostgresConnection?>(nil)
+
+    /// "qfwrites": the advisory lock every write transaction holds.
+    static let writeLockKey: Int64 = 0x7166_7772_6974_6573
+
+    init(connector: PostgresConnector, readOnly: Bool) {
+        self.location = "\(connector.location)"
+        self.connector = connector
+        self.readOnly = readOnly
+    }
+
+    deinit {
+        // Closed without waiting (the last reference may go on an event loop), and kept until it is:
+        // a connection must be closed before it is freed.
+        for slot in [writer, reader] {
+            guard let connection = slot.withLockedValue({ $0 }) else { continue }
+            let closed: EventLoopFuture<Void> = connection.close()
+            closed.whenComplete { _ in withExtendedLifetime(connection) {} }
+        }
+    }
+
+    func read<Value>(_ body: (any LedgerSession) throws -> Value) throws -> Value {
+        try transaction(on: reader, begin: "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", body)
+    }
+
+    func write<Value>(_ body: (any LedgerSession) throws -> Value) throws -> Value {
+        precondition(!readOnly, "a read-only ledger store does not write")
+        return try transaction(on: writer, begin: "BEGIN", lock: Self.writeLockKey, body)
+    }
+
+    private func transaction<Value>(
+        on slot: NIOLockedValueBox<PostgresConnection?>, begin: String, lock: Int64? = nil,
+        _ body: (any LedgerSession) throws -> Value
+    ) throws -> Value {
+        try slot.withLockedValue { kept in
+            let connection = try kept.flatMap { $0.isClosed ? nil : $0 } ?? connector.connectWaiting()
+            kept = connection
+            let session = PostgresSession(connection: connection, logger: connector.logger)
+            do {
+                try session.execute(sql: begin)
+                if let lock { try session.execute(sql: "SELECT pg_advisory_xact_lock(\(lock))") }
+                let value = try body(session)
+                try session.execute(sql: "COMMIT")
+                return value
+            } catch {
+                if connection.isClosed {
+                    kept = nil
+                } else {
+                    _ = try? session.execute(sql: "ROLLBACK")
+                }
+                // The server's words, not postgres-nio's placeholder; the ledger's own errors as they are.
+                throw (error as? PSQLError).map(connector.explained) ?? error
+            }
+        }
+    }
+}
