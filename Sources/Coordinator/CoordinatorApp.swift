@@ -16,7 +16,8 @@ public enum CoordinatorApp {
         }
         let policy: Policy = try ConfigurationFile.decode(configuration.policy)
         try policy.validate()
-        let ledger = try Ledger(path: configuration.ledger)
+        let ledgerLocation = try configuration.ledgerLocation
+        let ledger = try Ledger(location: ledgerLocation, logger: logger)
         let store = try ModelStore(root: configuration.modelStore)
         let metrics = CoordinatorMetrics()
         let settings = RolloutController.Settings(
@@ -65,7 +66,7 @@ public enum CoordinatorApp {
                 logger: logger)))
         }
         logger.info("coordinator ready", metadata: [
-            "ledger": "\(configuration.ledger)", "policy": "\(policy.version)", "store": "\(configuration.modelStore)",
+            "ledger": "\(ledgerLocation)", "policy": "\(policy.version)", "store": "\(configuration.modelStore)",
             "admin": "\(configuration.admin.map { "\($0.host):\($0.port)" } ?? "off")",
             "metrics": "\(configuration.metrics.map { "\($0.host):\($0.port)" } ?? "off")",
             "signing": "\(configuration.signingKey == nil ? "off" : "ed25519")",

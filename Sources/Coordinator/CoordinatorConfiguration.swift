@@ -32,6 +32,7 @@ public struct CoordinatorConfiguration: Sendable, Codable {
 
     public var listen: Listen
     public var tls: TLSFiles
+    /// A SQLite file, or `postgres://...` for a ledger several coordinators share.
     public var ledger: String
     public var modelStore: String
     public var policy: String
@@ -88,16 +89,20 @@ public struct CoordinatorConfiguration: Sendable, Codable {
         case ledgerCommitIntervalMillis = "ledger-commit-interval-ms"
     }
 
+    /// `ledger` parsed; a PostgreSQL password may come from PGPASSWORD instead of the URI.
+    public var ledgerLocation: LedgerLocation {
+        get throws { try LedgerLocation(parsing: ledger) }
+    }
+
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         listen = try container.decode(Listen.self, forKey: .listen)
         tls = try container.decode(TLSFiles.self, forKey: .tls)
         ledger = try container.decode(String.self, forKey: .ledger)
-        // Not taken for a file name (it would make a folder called "postgres:").
-        guard !PostgresLocation.isPostgres(ledger) else {
-            throw DecodingError.dataCorruptedError(forKey: .ledger, in: container, debugDescription:
-                "this coordinator does not store into a PostgreSQL ledger yet (`quantfleet ledger query` reads one and "
-                + "`quantfleet ledger copy` fills one); give a SQLite file")
+        do {
+            _ = try LedgerLocation(parsing: ledger)
+        } catch {
+            throw DecodingError.dataCorruptedError(forKey: .ledger, in: container, debugDescription: "\(error)")
         }
         modelStore = try container.decode(String.self, forKey: .modelStore)
         policy = try container.decode(String.self, forKey: .policy)
@@ -154,7 +159,9 @@ public struct CoordinatorConfiguration: Sendable, Codable {
         var configuration: CoordinatorConfiguration = try ConfigurationFile.decode(path)
         let base = ConfigurationFile.folder(of: path)
         configuration.tls = configuration.tls.resolved(against: base)
-        configuration.ledger = ConfigurationFile.resolve(configuration.ledger, against: base)
+        if case .file = try configuration.ledgerLocation {
+            configuration.ledger = ConfigurationFile.resolve(configuration.ledger, against: base)
+        }
         configuration.modelStore = ConfigurationFile.resolve(configuration.modelStore, against: base)
         configuration.policy = ConfigurationFile.resolve(configuration.policy, against: base)
         configuration.signingKey = configuration.signingKey.map { ConfigurationFile.resolve($0, against: base) }

@@ -49,6 +49,8 @@ public struct FleetLayout: Sendable {
         public var assignmentLifetimeMillis = 86_400_000
         /// `agent-limits:` (windows in flight, bytes per second); nil: the coordinator's defaults.
         public var agentLimits: (windowsInFlight: Int, bytesPerSecond: Int)?
+        /// A `postgres://` ledger; nil: the layout's SQLite file (`ledger`).
+        public var ledger: String?
 
         public init(port: Int, policy: URL, modelName: String, reference: URL, candidate: URL) {
             self.port = port
@@ -71,7 +73,7 @@ public struct FleetLayout: Sendable {
               private-key: \(pki.path)/coordinator.key
               trust-roots: \(pki.path)/ca.pem
               crl: \(pki.path)/crl.pem
-            ledger: \(ledger.path)
+            ledger: \(settings.ledger ?? ledger.path)
             model-store: \(coordinatorDirectory.path)/models
             policy: \(settings.policy.path)
             heartbeat-interval-ms: \(settings.heartbeatIntervalMillis)

@@ -92,16 +92,24 @@ final class AgentCoordinatorsConfigurationTests: XCTestCase {
 
 /// A PostgreSQL ledger named in coordinator.yaml is refused at start-up, not taken for a file name.
 final class CoordinatorPostgresLedgerConfigurationTests: XCTestCase {
-    func testAPostgreSQLLedgerIsRefusedUntilTheCoordinatorStoresIntoOne() throws {
+    /// `ledger: postgres://...` is a location, not a file relative to the configuration; a malformed
+    /// one is refused when the file is read, naming what is wrong.
+    func testAPostgreSQLLedgerIsTakenAsAURIAndAMalformedOneIsRefused() throws {
         let shipped = try String(
             contentsOf: SystemTestSupport.packageRoot.appendingPathComponent("Config/coordinator.yaml"), encoding: .utf8)
         let line = try XCTUnwrap(shipped.split(separator: "\n").first { $0.hasPrefix("ledger:") })
         let file = try SystemTestSupport.scratchDirectory("coordinator-postgres").appendingPathComponent("coordinator.yaml")
         try shipped.replacingOccurrences(of: String(line), with: "ledger: postgres://fleet@db.example/ledger")
             .write(to: file, atomically: true, encoding: .utf8)
+        let configuration = try CoordinatorConfiguration.load(from: file.path)
+        XCTAssertEqual(configuration.ledger, "postgres://fleet@db.example/ledger")
+        guard case .postgres(let location) = try configuration.ledgerLocation else { return XCTFail("not a PostgreSQL ledger") }
+        XCTAssertEqual(location.database, "ledger")
+
+        try shipped.replacingOccurrences(of: String(line), with: "ledger: postgres://fleet@db.example/ledger?sslmode=sometimes")
+            .write(to: file, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try CoordinatorConfiguration.load(from: file.path)) { error in
-            XCTAssertTrue("\(error)".contains("does not store into a PostgreSQL ledger yet"), "\(error)")
+            XCTAssertTrue("\(error)".contains("sslmode"), "\(error)")
         }
-        XCTAssertFalse(FileManager.default.fileExists(atPath: file.deletingLastPathComponent().appendingPathComponent("postgres:").path))
     }
 }
