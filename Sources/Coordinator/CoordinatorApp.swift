@@ -28,6 +28,9 @@ public enum CoordinatorApp {
         if let rollout = configuration.rollout {
             try await controller.open(rollout)
         }
+        // The first claim before any agent connects: a lone coordinator decides from its first window.
+        let holder = ControllerLease.holder(port: configuration.listen.port)
+        await controller.claimTerm(holder: holder, lasting: ControllerLease.termLength)
         let writer = LedgerWriter(
             ledger: ledger, controller: controller, minimumCommitInterval: .milliseconds(configuration.ledgerCommitIntervalMillis),
             metrics: metrics, logger: logger)
@@ -44,6 +47,7 @@ public enum CoordinatorApp {
             .init(service: PresenceFlusher(
                 presence: presence, writer: writer, interval: .milliseconds(configuration.heartbeatIntervalMillis), logger: logger)),
         ]
+        services.append(.init(service: ControllerLease(controller: controller, holder: holder)))
         if let tick = controller.evaluationTick {
             services.append(.init(service: EvaluationTimer(controller: controller, tick: tick)))
         }

@@ -17,6 +17,7 @@ public struct CoordinatorMetrics: Sendable {
     let modelsRejected: Counter
     let agentReplacements: Counter
     let agentReplacementsRefused: Counter
+    let controllerTerm: Gauge
     private let decisions: [Outcome: Counter]
     private let handshakesDeferred: [HandshakeDeferral.Limit: Counter]
     private let agentLimitsExceeded: [AgentLimits.Limit: Counter]
@@ -45,6 +46,8 @@ public struct CoordinatorMetrics: Sendable {
         agentReplacementsRefused = registry.makeCounter(descriptor: name(
             "agent_replacements_refused", unit: "total",
             "Connections refused because their agent id was replaced too recently (agent-replacement-interval-ms)."))
+        controllerTerm = registry.makeGauge(descriptor: name(
+            "controller_term", "The fencing token of the controller term this coordinator holds; 0 while another coordinator holds it."))
         let decided = name("decisions", unit: "total", "Policy evaluations, by outcome.")
         var decisions: [Outcome: Counter] = [:]
         for outcome in Outcome.allCases {

@@ -35,6 +35,12 @@ public actor RolloutController {
     nonisolated let executor: LedgerExecutor
     /// (agent, assignment) pairs whose windows count in the assignment's stage (`standing`).
     private nonisolated let members = NIOLockedValueBox<Set<AgentAssignment>>([])
+    /// The controller term this coordinator holds (`ControllerLease`); nil while another holds it.
+    /// Only the holder evaluates: the others store windows.
+    private var term: ControllerTerm?
+    /// Per assignment, the windows this controller has taken into account: those its own writer
+    /// stored, and, while it holds the term, those other coordinators stored (`claimTerm`).
+    private var counted: [String: Int] = [:]
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
@@ -125,6 +131,8 @@ public actor RolloutController {
 
     /// Notes the windows a batch stored, per assignment, and evaluates the stages that are due.
     func windowsStored(_ windows: [String: Int]) {
+        for (assignmentID, count) in windows { counted[assignmentID, default: 0] += count }
+        guard term != nil else { return }
         let now = ContinuousClock.now
         for (assignmentID, count) in windows.sorted(by: { $0.key < $1.key })
         where schedule.stored(count, assignmentID: assignmentID, at: now) {
@@ -132,8 +140,52 @@ public actor RolloutController {
         }
     }
 
+    /// Takes or renews the controller term (`ControllerLease`). While it holds the term, the
+    /// controller also counts the windows other coordinators stored for the stages being decided,
+    /// so that they are evaluated as its own are; a new holder thus evaluates at once.
+    func claimTerm(holder: String, lasting duration: Duration) {
+        let previous = term
+        do {
+            term = try ledger.acquireControllerTerm(holder: holder, lasting: duration)
+        } catch {
+            term = nil
+            logger.warning("cannot renew the controller term", metadata: ["error": "\(error)"])
+        }
+        if term?.token != previous?.token {
+            if let term {
+                logger.notice("controller term taken", metadata: ["token": "\(term.token)", "holder": "\(holder)"])
+            } else {
+                logger.notice("controller term lost", metadata: ["token": "\(previous.map { String($0.token) } ?? "-")"])
+            }
+            metrics.controllerTerm.record(term?.token ?? 0)
+        }
+        guard term != nil else { return }
+        do {
+            try countOtherCoordinatorsWindows()
+        } catch {
+            logger.error("cannot read the stages' windows", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func countOtherCoordinatorsWindows() throws {
+        var stored: [String: Int] = [:]
+        if let (rollout, assignment) = configured, !configuredDecided {
+            stored[assignment.assignmentID] = try ledger.rolloutEvidence(forRollout: rollout.id).overall.windows
+        }
+        for plan in try ledger.openPlans() where plan.state == .running {
+            let assignment = try ledger.assignment(forRollout: plan.rolloutID, stage: plan.stage)
+            stored[assignment.id] = try ledger.rolloutEvidence(forRollout: plan.rolloutID, stage: plan.stage).overall.windows
+        }
+        var others: [String: Int] = [:]
+        for (assignmentID, windows) in stored where windows > counted[assignmentID, default: 0] {
+            others[assignmentID] = windows - counted[assignmentID, default: 0]
+        }
+        if !others.isEmpty { windowsStored(others) }
+    }
+
     /// Evaluates the stages whose windows have waited the cadence's time (called by a timer).
     func evaluateOverdue() {
+        guard term != nil else { return }
         let now = ContinuousClock.now
         for assignmentID in schedule.overdue(at: now) { evaluate(assignmentID, at: now) }
     }

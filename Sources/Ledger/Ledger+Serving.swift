@@ -57,7 +57,7 @@ extension Ledger {
     public func recordAgentReport(assignmentID: String, agentID: String, action: String, reason: String, at date: Date = Date()) throws {
         try store.write { db in
             guard let assignment = try LedgerQueries.assignment(db, id: assignmentID) else { return }
-            try Self.recordEvent(
+            try recordEvent(
                 db, rolloutID: assignment.rolloutID, at: date, actor: "agent:\(agentID)", action: action,
                 stage: assignment.stage, reason: reason)
         }

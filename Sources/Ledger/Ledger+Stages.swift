@@ -44,7 +44,7 @@ extension Ledger {
                     String(decoding: try JSONEncoder().encode(request.stages), as: UTF8.self),
                     request.windowMaxAgeMillis, actor,
                 ])
-            try Self.recordEvent(db, rolloutID: rollout.id, at: date, actor: actor, action: "create", stage: nil,
+            try recordEvent(db, rolloutID: rollout.id, at: date, actor: actor, action: "create", stage: nil,
                                  reason: "stages \(request.stages) of target \(try LabelCoding.encode(request.target))")
             return try LedgerQueries.rollout(db, id: rollout.id)
         }
@@ -84,7 +84,7 @@ extension Ledger {
                     sql: "UPDATE rollouts SET status = 'decided', outcome = ?, decided_at = ? WHERE id = ?",
                     arguments: [outcome.rawValue, date, rolloutID])
             }
-            try Self.recordEvent(db, rolloutID: rolloutID, at: date, actor: actor, action: action, stage: plan.stage, reason: reason)
+            try recordEvent(db, rolloutID: rolloutID, at: date, actor: actor, action: action, stage: plan.stage, reason: reason)
             return plan
         }
     }
@@ -100,7 +100,7 @@ extension Ledger {
             plan.stage += 1
             try db.execute(sql: "UPDATE rollout_plans SET stage = ? WHERE rollout_id = ?", arguments: [plan.stage, rolloutID])
             try db.insert(AssignmentRecord(id: Self.makeIdentifier(prefix: "a"), rolloutID: rolloutID, stage: plan.stage, createdAt: date))
-            try Self.recordEvent(db, rolloutID: rolloutID, at: date, actor: actor, action: "advance", stage: plan.stage, reason: reason)
+            try recordEvent(db, rolloutID: rolloutID, at: date, actor: actor, action: "advance", stage: plan.stage, reason: reason)
             return plan
         }
     }
@@ -187,7 +187,8 @@ extension Ledger {
         _ decision: Decision, slices: [SliceKey: Decision] = [:], rolloutID: String, stage: Int, at date: Date = Date()
     ) throws {
         try store.write { db in
-            try LedgerQueries.insert(decision, slices: slices, rolloutID: rolloutID, stage: stage, at: date, into: db)
+            try LedgerQueries.insert(
+                decision, slices: slices, rolloutID: rolloutID, stage: stage, at: date, fencingToken: heldToken.withLockedValue { $0 }, into: db)
         }
     }
 
@@ -252,12 +253,16 @@ extension Ledger {
             """, arguments: [agentID])
     }
 
-    static func recordEvent(
+    /// Records who did what to a rollout, with the held controller term's token (agents' reports
+    /// need none).
+    func recordEvent(
         _ db: any LedgerSession, rolloutID: String, at date: Date, actor: String, action: String, stage: Int?, reason: String
     ) throws {
-        try db.execute(
-            sql: "INSERT INTO rollout_events (rollout_id, at, actor, action, stage, reason) VALUES (?, ?, ?, ?, ?, ?)",
-            arguments: [rolloutID, date, actor, action, stage, reason])
+        try LedgerQueries.fenced {
+            try db.execute(
+                sql: "INSERT INTO rollout_events (rollout_id, at, actor, action, stage, reason, fencing_token) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                arguments: [rolloutID, date, actor, action, stage, reason, heldToken.withLockedValue { $0 }])
+        }
     }
 }
 

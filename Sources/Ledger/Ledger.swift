@@ -21,6 +21,11 @@ public final class Ledger: Sendable {
     /// that fails leaves nothing behind.
     private let keptInsertion = NIOLockedValueBox<WindowInsertion?>(nil)
 
+    /// The fencing token of the last controller term this ledger's owner took
+    /// (`acquireControllerTerm`): its decisions and rollout events carry it, and the database
+    /// refuses them once the term is over.
+    let heldToken = NIOLockedValueBox<Int64?>(nil)
+
     /// The write connection's page cache, in KiB.
     static let writerCacheKiB = 64 * 1024
 
@@ -217,7 +222,8 @@ public final class Ledger: Sendable {
             if rollout.status == .decided {
                 throw LedgerError.rolloutAlreadyDecided(id: rolloutID, outcome: rollout.outcome?.rawValue ?? "unknown")
             }
-            try LedgerQueries.insert(decision, slices: slices, rolloutID: rolloutID, stage: nil, at: date, into: db)
+            try LedgerQueries.insert(
+                decision, slices: slices, rolloutID: rolloutID, stage: nil, at: date, fencingToken: heldToken.withLockedValue { $0 }, into: db)
             guard decision.outcome.isFinal else { return }
             try db.execute(
                 sql: "UPDATE rollouts SET status = 'decided', outcome = ?, decided_at = ? WHERE id = ?",

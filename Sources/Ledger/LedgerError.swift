@@ -20,6 +20,8 @@ public enum LedgerError: Error, Equatable, CustomStringConvertible {
     case notStaged(id: String)
     case invalidTransition(id: String, state: String, action: String)
     case agentInAnotherRollout(agentID: String, rolloutID: String)
+    /// A decision or rollout event without the current controller term's fencing token.
+    case notTheController(reason: String)
 
     public var description: String {
         switch self {
@@ -64,6 +66,8 @@ public enum LedgerError: Error, Equatable, CustomStringConvertible {
             return "ledger: rollout \(id) is \(state); it cannot \(action) from there"
         case .agentInAnotherRollout(let agentID, let rolloutID):
             return "ledger: agent \(agentID) is already in open rollout \(rolloutID); an agent shadows one rollout at a time"
+        case .notTheController(let reason):
+            return "ledger: refused, this coordinator does not hold the current controller term (\(reason))"
         }
     }
 }

@@ -78,21 +78,35 @@ enum LedgerQueries {
 
     /// Stores one evaluation with its audit trail: bounds, n, policy version and bands, reason.
     static func insert(
-        _ decision: Decision, slices: [SliceKey: Decision], rolloutID: String, stage: Int?, at date: Date, into db: any LedgerSession
+        _ decision: Decision, slices: [SliceKey: Decision], rolloutID: String, stage: Int?, at date: Date, fencingToken: Int64?,
+        into db: any LedgerSession
     ) throws {
         let judged = slices.isEmpty ? nil : String(decoding: try sliceCoder.encode(SliceDecision.list(slices)), as: UTF8.self)
-        try db.execute(
-            sql: """
-                INSERT INTO decisions (rollout_id, decided_at, outcome, metric, n, statistic, lower_bound, upper_bound,
-                                       confidence, policy_version, stage, reason, ship_below, stay_fp16_above, slices,
-                                       bound_method)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
-                rolloutID, date, decision.outcome.rawValue, decision.metric, decision.n, decision.statistic,
-                decision.lowerBound, decision.upperBound, decision.confidence, decision.policyVersion, stage,
-                decision.reason, decision.shipBelow, decision.stayFP16Above, judged, decision.boundMethod?.rawValue,
-            ])
+        try fenced {
+            try db.execute(
+                sql: """
+                    INSERT INTO decisions (rollout_id, decided_at, outcome, metric, n, statistic, lower_bound, upper_bound,
+                                           confidence, policy_version, stage, reason, ship_below, stay_fp16_above, slices,
+                                           bound_method, fencing_token)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    rolloutID, date, decision.outcome.rawValue, decision.metric, decision.n, decision.statistic,
+                    decision.lowerBound, decision.upperBound, decision.confidence, decision.policyVersion, stage,
+                    decision.reason, decision.shipBelow, decision.stayFP16Above, judged, decision.boundMethod?.rawValue, fencingToken,
+                ])
+        }
+    }
+
+    /// Runs a fenced insert; the database's refusal (migration v11's triggers) becomes
+    /// `LedgerError.notTheController`.
+    static func fenced(_ insert: () throws -> Void) throws {
+        do {
+            try insert()
+        } catch {
+            guard let violation = ConstraintViolation(error), violation.kind == .trigger else { throw error }
+            throw LedgerError.notTheController(reason: violation.message)
+        }
     }
 
     private static let sliceCoder: JSONEncoder = {

@@ -40,6 +40,11 @@ enum LedgerSchema {
             // here; on a later one the rebuild rewrites the totals it has.
             try RunningTotalsStore.rebuild(SQLiteSession(db: db))
         }
+        for migration in SharedMigration.all {
+            migrator.registerMigration(migration.identifier) { db in
+                for statement in migration.statements(.sqlite) { try db.execute(sql: statement) }
+            }
+        }
         return migrator
     }()
 

@@ -19,6 +19,7 @@ struct WriterFixture: Sendable {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-writer-\(UUID().uuidString)")
         test.addTeardownBlock { try? FileManager.default.removeItem(at: directory) }
         ledger = try Ledger(path: directory.appendingPathComponent("ledger.sqlite").path)
+        try ledger.acquireControllerTerm(holder: "coordinator-tests", lasting: .seconds(3600))
         let (reference, candidate) = (String(repeating: "a", count: 64), String(repeating: "b", count: 64))
         for (sha256, precision) in [(reference, "fp16"), (candidate, "int8")] {
             try ledger.registerModel(ModelRecord(sha256: sha256, name: "digits", precision: precision, sizeBytes: 1, registeredAt: Date()))

@@ -35,6 +35,8 @@ struct LedgerFixture {
             location = try TestPostgres.freshDatabase()
         }
         ledger = try Ledger(location: location)
+        // The fixture's ledger decides as the rollout controller does: in a term of its own.
+        try ledger.acquireControllerTerm(holder: "ledger-tests", lasting: .seconds(3600))
         let registered = Date(timeIntervalSince1970: 1_800_000_000)
         try ledger.registerModel(
             ModelRecord(sha256: Self.referenceSHA256, name: "digits", precision: "fp16", sizeBytes: 2_000,

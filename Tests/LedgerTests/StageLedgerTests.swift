@@ -84,6 +84,7 @@ final class StageLedgerTests: LedgerTestCase {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kept-stages-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let ledger = try Ledger(path: directory.appendingPathComponent("ledger.sqlite").path, keptStages: 1)
+        try ledger.acquireControllerTerm(holder: "ledger-tests", lasting: .seconds(3600))
         for (sha256, precision) in [(LedgerFixture.referenceSHA256, "fp16"), (LedgerFixture.candidateSHA256, "int8")] {
             try ledger.registerModel(ModelRecord(sha256: sha256, name: "digits", precision: precision, sizeBytes: 1, registeredAt: Date()))
         }

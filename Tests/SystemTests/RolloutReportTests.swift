@@ -103,6 +103,7 @@ final class RolloutReportTests: XCTestCase {
     func testLongSeriesAreThinnedAndStandardBandsAreNamed() throws {
         let directory = try scratchDirectory()
         let ledger = try Ledger(path: directory.appendingPathComponent("ledger.sqlite").path)
+        try ledger.acquireControllerTerm(holder: "report-tests", lasting: .seconds(3600))
         let rollout = try StagedRolloutStory.registerModelsAndOpen(in: ledger, stages: nil)
         let evaluations = 400
         for index in 1...evaluations {
@@ -177,6 +178,7 @@ private struct StagedRolloutStory {
     /// ledger migration v4; false writes them as older coordinators did.
     static func write(to path: String, recordingBands: Bool = true) throws -> StagedRolloutStory {
         let ledger = try Ledger(path: path)
+        try ledger.acquireControllerTerm(holder: "report-tests", lasting: .seconds(3600))
         let id = try registerModelsAndOpen(in: ledger, stages: [50, 100])
         var clock = Date(timeIntervalSince1970: 1_800_000_000)
         func tick() -> Date {

@@ -11,7 +11,7 @@ enum PostgresMigrator {
     }()
 
     /// Every migration a PostgreSQL ledger of this version lists.
-    static var known: [String] { baselineMigrations }
+    static var known: [String] { baselineMigrations + SharedMigration.all.map(\.identifier) }
 
     /// "quantflt": the advisory lock migrations take.
     private static let lockKey: Int64 = 0x7175_616e_7466_6c74
@@ -20,12 +20,21 @@ enum PostgresMigrator {
     static func migrate(_ session: any LedgerSession, location: PostgresLocation) throws {
         try session.execute(sql: "SELECT pg_advisory_xact_lock(\(lockKey))")
         try session.execute(sql: PostgresSchema.migrationsTable)
-        guard try appliedMigrations(session, location: "\(location)").isEmpty else { return }
-        for statement in statements(PostgresSchema.baseline) {
-            try session.execute(sql: statement)
+        var applied = try appliedMigrations(session, location: "\(location)")
+        if applied.isEmpty {
+            for statement in statements(PostgresSchema.baseline) {
+                try session.execute(sql: statement)
+            }
+            for identifier in baselineMigrations {
+                try session.execute(sql: "INSERT INTO ledger_migrations (identifier) VALUES (?)", arguments: [identifier])
+            }
+            applied.formUnion(baselineMigrations)
         }
-        for identifier in baselineMigrations {
-            try session.execute(sql: "INSERT INTO ledger_migrations (identifier) VALUES (?)", arguments: [identifier])
+        for migration in SharedMigration.all where !applied.contains(migration.identifier) {
+            for statement in migration.statements(.postgres) {
+                try session.execute(sql: statement)
+            }
+            try session.execute(sql: "INSERT INTO ledger_migrations (identifier) VALUES (?)", arguments: [migration.identifier])
         }
     }
 

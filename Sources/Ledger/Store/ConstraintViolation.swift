@@ -6,6 +6,8 @@ import PostgresNIO
 struct ConstraintViolation {
     enum Kind {
         case foreignKey, check, unique
+        /// One of the ledger's triggers (`SQLDialect.refusingInserts`) refused the row.
+        case trigger
     }
 
     let kind: Kind
@@ -17,6 +19,7 @@ struct ConstraintViolation {
             case .SQLITE_CONSTRAINT_FOREIGNKEY: kind = .foreignKey
             case .SQLITE_CONSTRAINT_CHECK: kind = .check
             case .SQLITE_CONSTRAINT_UNIQUE, .SQLITE_CONSTRAINT_PRIMARYKEY: kind = .unique
+            case .SQLITE_CONSTRAINT_TRIGGER: kind = .trigger
             default: return nil
             }
             message = error.message ?? "a \(kind) constraint failed"
@@ -25,6 +28,7 @@ struct ConstraintViolation {
             case "23503": kind = .foreignKey
             case "23514": kind = .check
             case "23505": kind = .unique
+            case SQLDialect.refusedByTrigger: kind = .trigger
             default: return nil
             }
             message = error.serverInfo?[.message] ?? "a \(kind) constraint failed"

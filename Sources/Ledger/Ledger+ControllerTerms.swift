@@ -1,0 +1,69 @@
+import Foundation
+import GRDB
+
+/// One term of the rollout controller (migration v11): while it lasts, only its holder's decisions
+/// and rollout events are stored.
+public struct ControllerTerm: Sendable, Equatable {
+    /// The fencing token: 1 for the ledger's first term, one more for each term after.
+    public var token: Int64
+    /// The coordinator holding it (its `coordinator-id`).
+    public var holder: String
+    public var startedAt: Date
+    public var expiresAt: Date
+}
+
+/// The controller lease: every coordinator sharing the ledger asks for it every second or so; one
+/// holds it, renewing it before it expires, and the others take it over once it has expired (a
+/// killed or cut-off holder). Times come from the database's clock, so coordinators on machines
+/// whose clocks differ agree on who holds it.
+extension Ledger {
+    /// Renews `holder`'s term, or starts a new one if the last has expired; returns the term if
+    /// `holder` holds it, nil while another coordinator's term runs. Fenced writes made through
+    /// this ledger afterwards carry the term's token.
+    @discardableResult
+    public func acquireControllerTerm(holder: String, lasting duration: Duration) throws -> ControllerTerm? {
+        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        precondition(seconds > 0, "a term lasts some time")
+        let term = try store.write { db -> ControllerTerm? in
+            let expiry = db.dialect.now(plus: seconds)
+            if let latest = try Row.fetchOne(db, sql: """
+                SELECT token, holder, expires_at > \(db.dialect.now()) AS live FROM controller_terms ORDER BY token DESC LIMIT 1
+                """), latest["live"] as Bool {
+                guard latest["holder"] as String == holder else { return nil }
+                try db.execute(sql: "UPDATE controller_terms SET expires_at = \(expiry) WHERE token = ?", arguments: [latest["token"] as Int64])
+                return try Self.term(db, token: latest["token"])
+            }
+            let token = try Int64.fetchOne(db, sql: """
+                INSERT INTO controller_terms (token, holder, started_at, expires_at)
+                SELECT COALESCE(MAX(token), 0) + 1, ?, \(db.dialect.now()), \(expiry) FROM controller_terms
+                RETURNING token
+                """, arguments: [holder])!
+            return try Self.term(db, token: token)
+        }
+        if let term { heldToken.withLockedValue { $0 = term.token } }
+        return term
+    }
+
+    /// The newest term, live or expired; nil before any coordinator took one.
+    public func latestControllerTerm() throws -> ControllerTerm? {
+        try store.read { db in
+            guard let token = try Int64.fetchOne(db, sql: "SELECT MAX(token) FROM controller_terms") else { return nil }
+            return try Self.term(db, token: token)
+        }
+    }
+
+    /// Every term so far, first first: who controlled the rollouts when.
+    public func controllerTerms() throws -> [ControllerTerm] {
+        try store.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM controller_terms ORDER BY token").map(Self.term(from:))
+        }
+    }
+
+    private static func term(_ db: any LedgerSession, token: Int64) throws -> ControllerTerm {
+        term(from: try Row.fetchOne(db, sql: "SELECT * FROM controller_terms WHERE token = ?", arguments: [token])!)
+    }
+
+    private static func term(from row: Row) -> ControllerTerm {
+        ControllerTerm(token: row["token"], holder: row["holder"], startedAt: row["started_at"], expiresAt: row["expires_at"])
+    }
+}

@@ -1,0 +1,41 @@
+/// A migration after PostgreSQL's baseline (`PostgresSchema`), written once for both engines: its
+/// statements are made for a dialect, which supplies the types and triggers that differ. SQLite's
+/// migrator registers them after its own (`LedgerSchema`), PostgreSQL's after the baseline
+/// (`PostgresMigrator`), in this order.
+struct SharedMigration: Sendable {
+    let identifier: String
+    let statements: @Sendable (SQLDialect) -> [String]
+
+    static let all: [SharedMigration] = [controllerTerms]
+
+    /// v11: one rollout controller at a time among the coordinators sharing a ledger. Each term of a
+    /// controller is a row: its fencing token (1, 2, 3, ...), who holds it, and until when. Every
+    /// decision and every rollout event (stage changes, promotions, operators' commands) carries the
+    /// token of the term it was written in, and the database refuses one whose token is not the
+    /// newest term's or whose term has expired: a controller that lost its lease (paused, cut off)
+    /// cannot write when it wakes. Agents' reports are events too, written by whichever coordinator
+    /// the agent is connected to, and carry no token.
+    static let controllerTerms = SharedMigration(identifier: "v11-controller-terms") { sql in
+        let currentTerm = """
+            EXISTS (SELECT 1 FROM controller_terms t WHERE t.token = NEW.fencing_token AND t.expires_at > \(sql.now())
+                    AND t.token = (SELECT MAX(token) FROM controller_terms))
+            """
+        return [
+            """
+            CREATE TABLE controller_terms (
+                token       \(sql.integer) NOT NULL PRIMARY KEY CHECK (token >= 1),
+                holder      \(sql.text) NOT NULL,
+                started_at  \(sql.timestamp) NOT NULL,
+                expires_at  \(sql.timestamp) NOT NULL
+            )\(sql.tableOptions)
+            """,
+            "ALTER TABLE decisions ADD COLUMN fencing_token \(sql.integer)",
+            "ALTER TABLE rollout_events ADD COLUMN fencing_token \(sql.integer)",
+        ]
+            + sql.refusingInserts(into: "decisions", unless: currentTerm, message: Self.staleTokenMessage)
+            + sql.refusingInserts(
+                into: "rollout_events", unless: "NEW.actor LIKE 'agent:%' OR \(currentTerm)", message: Self.staleTokenMessage)
+    }
+
+    static let staleTokenMessage = "fencing token is not that of the current controller term"
+}
