@@ -260,7 +260,7 @@ let package = Package(
             dependencies: [locks, "FaultInjection", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
         ),
         .testTarget(name: "ChaosTests", dependencies: ["Chaos"]),
-        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Operations", "ShadowEval", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "LedgerTests", dependencies: [locks, "Ledger", "Operations", "ShadowEval", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "CoordinatorTests",
             dependencies: [

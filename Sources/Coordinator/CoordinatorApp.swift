@@ -48,6 +48,7 @@ public enum CoordinatorApp {
                 presence: presence, writer: writer, interval: .milliseconds(configuration.heartbeatIntervalMillis), logger: logger)),
         ]
         services.append(.init(service: ControllerLease(controller: controller, holder: holder)))
+        services.append(.init(service: AssignmentChangeListener(ledger: ledger, broadcast: controller.broadcast)))
         if let tick = controller.evaluationTick {
             services.append(.init(service: EvaluationTimer(controller: controller, tick: tick)))
         }

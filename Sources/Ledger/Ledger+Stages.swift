@@ -85,6 +85,7 @@ extension Ledger {
                     arguments: [outcome.rawValue, date, rolloutID])
             }
             try recordEvent(db, rolloutID: rolloutID, at: date, actor: actor, action: action, stage: plan.stage, reason: reason)
+            try db.announceAssignmentChange()
             return plan
         }
     }
@@ -101,6 +102,7 @@ extension Ledger {
             try db.execute(sql: "UPDATE rollout_plans SET stage = ? WHERE rollout_id = ?", arguments: [plan.stage, rolloutID])
             try db.insert(AssignmentRecord(id: Self.makeIdentifier(prefix: "a"), rolloutID: rolloutID, stage: plan.stage, createdAt: date))
             try recordEvent(db, rolloutID: rolloutID, at: date, actor: actor, action: "advance", stage: plan.stage, reason: reason)
+            try db.announceAssignmentChange()
             return plan
         }
     }
@@ -119,6 +121,7 @@ extension Ledger {
                         """,
                     arguments: [rolloutID, agentID, stage, date])
             }
+            try db.announceAssignmentChange()
         }
     }
 

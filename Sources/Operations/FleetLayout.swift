@@ -13,9 +13,19 @@ public struct FleetLayout: Sendable {
     public var pki: URL { root.appendingPathComponent("pki") }
     public var logs: URL { root.appendingPathComponent("logs") }
     public var models: URL { root.appendingPathComponent("models") }
-    public var coordinatorDirectory: URL { root.appendingPathComponent("coordinator") }
+    public var coordinatorDirectory: URL { coordinatorDirectory(0) }
     public var ledger: URL { coordinatorDirectory.appendingPathComponent("ledger.sqlite") }
-    public var coordinatorConfig: URL { root.appendingPathComponent("coordinator.yaml") }
+    public var coordinatorConfig: URL { coordinatorConfig(0) }
+
+    /// The first coordinator's folder is `coordinator`; with several sharing a PostgreSQL ledger, the
+    /// others' are `coordinator-2`, `coordinator-3`, ...
+    public func coordinatorDirectory(_ index: Int) -> URL {
+        root.appendingPathComponent(index == 0 ? "coordinator" : "coordinator-\(index + 1)")
+    }
+
+    public func coordinatorConfig(_ index: Int) -> URL {
+        root.appendingPathComponent(index == 0 ? "coordinator.yaml" : "coordinator-\(index + 1).yaml")
+    }
 
     public func agentDirectory(_ id: String) -> URL { root.appendingPathComponent("agents/\(id)") }
     public func agentConfig(_ id: String) -> URL { agentDirectory(id).appendingPathComponent("agent.yaml") }
@@ -62,7 +72,8 @@ public struct FleetLayout: Sendable {
     }
 
     @discardableResult
-    public func writeCoordinatorConfig(_ settings: CoordinatorSettings) throws -> URL {
+    public func writeCoordinatorConfig(_ settings: CoordinatorSettings, index: Int = 0) throws -> URL {
+        let directory = coordinatorDirectory(index)
         try write("""
             # quantfleet-coordinator configuration (written by FleetLayout)
             listen:
@@ -73,8 +84,8 @@ public struct FleetLayout: Sendable {
               private-key: \(pki.path)/coordinator.key
               trust-roots: \(pki.path)/ca.pem
               crl: \(pki.path)/crl.pem
-            ledger: \(settings.ledger ?? ledger.path)
-            model-store: \(coordinatorDirectory.path)/models
+            ledger: \(settings.ledger ?? directory.appendingPathComponent("ledger.sqlite").path)
+            model-store: \(directory.path)/models
             policy: \(settings.policy.path)
             heartbeat-interval-ms: \(settings.heartbeatIntervalMillis)
             max-frame-bytes: 4194304
@@ -109,17 +120,27 @@ public struct FleetLayout: Sendable {
               host: 127.0.0.1
               port: \($0)
 
-            """ } ?? ""), to: coordinatorConfig)
-        return coordinatorConfig
+            """ } ?? ""), to: coordinatorConfig(index))
+        return coordinatorConfig(index)
     }
 
     @discardableResult
     public func writeAgentConfig(id: String, coordinatorPort: Int, inferencePort: Int, labels: [String: String] = [:]) throws -> URL {
-        try write("""
-            # quantfleet-agent configuration (written by FleetLayout)
+        try writeAgentConfig(id: id, coordinatorPorts: [coordinatorPort], inferencePort: inferencePort, labels: labels)
+    }
+
+    /// An agent that knows several coordinators (`coordinators:`) when given more than one port.
+    @discardableResult
+    public func writeAgentConfig(id: String, coordinatorPorts: [Int], inferencePort: Int, labels: [String: String] = [:]) throws -> URL {
+        precondition(!coordinatorPorts.isEmpty, "an agent reaches at least one coordinator")
+        let coordinators = coordinatorPorts.count == 1 ? """
             coordinator:
               host: 127.0.0.1
-              port: \(coordinatorPort)
+              port: \(coordinatorPorts[0])
+            """ : "coordinators:\n" + coordinatorPorts.map { "  - host: 127.0.0.1\n    port: \($0)" }.joined(separator: "\n")
+        return try write("""
+            # quantfleet-agent configuration (written by FleetLayout)
+            \(coordinators)
             coordinator-name: localhost
             coordinator-signing-key: \(pki.path)/signing.pub.pem
             tls:
@@ -139,11 +160,12 @@ public struct FleetLayout: Sendable {
             labels: {\(labels.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \"\($0.value)\"" }.joined(separator: ", "))}
 
             """, to: agentConfig(id))
-        return agentConfig(id)
     }
 
-    private func write(_ text: String, to url: URL) throws {
+    @discardableResult
+    private func write(_ text: String, to url: URL) throws -> URL {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try text.write(to: url, atomically: true, encoding: .utf8)
+        return url
     }
 }

@@ -1,17 +1,21 @@
 import Foundation
 
-/// A coordinator and agents running as separate processes on loopback, laid out by `FleetLayout`.
+/// Coordinators and agents running as separate processes on loopback, laid out by `FleetLayout`.
 /// The demo runs one; the system tests run them to kill, restart and inspect real daemons.
 public final class LocalFleet: @unchecked Sendable {
     // @unchecked: the process table is only touched from the task that owns the fleet.
     public let layout: FleetLayout
     public let executables: URL
-    public private(set) var coordinator: ManagedProcess?
+    /// The first coordinator, then those started beside it on a shared ledger (`startCoordinators`).
+    public private(set) var coordinators: [ManagedProcess] = []
+    public var coordinator: ManagedProcess? { coordinators.first }
     public private(set) var agents: [String: ManagedProcess] = [:]
     public private(set) var agentURLs: [String: URL] = [:]
     private var agentEnvironments: [String: [String: String]] = [:]
     /// Set by `startCoordinator`, or by a test that plays the coordinator itself.
     public var coordinatorPort = 0
+    /// Every coordinator's agent port, the first's first; agents are told all of them.
+    public private(set) var coordinatorPorts: [Int] = []
 
     public struct FleetError: Error, CustomStringConvertible {
         public let description: String
@@ -31,10 +35,39 @@ public final class LocalFleet: @unchecked Sendable {
         coordinatorSettings = settings
         coordinatorEnvironment = environment
         coordinatorPort = settings.port
-        try layout.writeCoordinatorConfig(settings)
-        coordinator = try ManagedProcess(
-            name: "coordinator", executable: executables.appendingPathComponent("quantfleet-coordinator"),
-            arguments: ["--config", layout.coordinatorConfig.path], logFile: layout.log("coordinator"), environment: environment)
+        if coordinatorPorts.isEmpty { coordinatorPorts = [settings.port] }
+        let process = try startCoordinator(index: 0, settings)
+        if coordinators.isEmpty { coordinators = [process] } else { coordinators[0] = process }
+    }
+
+    /// Starts `count` coordinators sharing the PostgreSQL ledger `settings.ledger` names: the first as
+    /// `startCoordinator` does, the others on ports (and admin and metrics ports, where the first has
+    /// them) of their own. Agents started afterwards are told all of them.
+    public func startCoordinators(_ count: Int, _ settings: FleetLayout.CoordinatorSettings) throws {
+        precondition(count >= 1 && (count == 1 || settings.ledger != nil), "coordinators share a ledger on PostgreSQL")
+        coordinatorPorts = [settings.port]
+        for _ in 1..<count { coordinatorPorts.append(try FreePort.allocate()) }
+        try startCoordinator(settings)
+        for index in 1..<count {
+            var other = settings
+            other.port = coordinatorPorts[index]
+            if settings.adminPort != nil { other.adminPort = try FreePort.allocate() }
+            if settings.metricsPort != nil { other.metricsPort = try FreePort.allocate() }
+            coordinators.append(try startCoordinator(index: index, other))
+        }
+    }
+
+    /// The name of coordinator `index` in logs and the process table: "coordinator", "coordinator-2", ...
+    public static func coordinatorName(_ index: Int) -> String {
+        index == 0 ? "coordinator" : "coordinator-\(index + 1)"
+    }
+
+    private func startCoordinator(index: Int, _ settings: FleetLayout.CoordinatorSettings) throws -> ManagedProcess {
+        let name = Self.coordinatorName(index)
+        return try ManagedProcess(
+            name: name, executable: executables.appendingPathComponent("quantfleet-coordinator"),
+            arguments: ["--config", layout.writeCoordinatorConfig(settings, index: index).path], logFile: layout.log(name),
+            environment: coordinatorEnvironment)
     }
 
     /// Starts the coordinator again as it last ran (same configuration, environment, ledger and
@@ -59,7 +92,8 @@ public final class LocalFleet: @unchecked Sendable {
         } else {
             let port = try FreePort.allocate()
             try layout.writeAgentConfig(
-                id: id, coordinatorPort: proxyPort ?? coordinatorPort, inferencePort: port, labels: labels)
+                id: id, coordinatorPorts: proxyPort.map { [$0] } ?? (coordinatorPorts.count > 1 ? coordinatorPorts : [coordinatorPort]),
+                inferencePort: port, labels: labels)
             url = URL(string: "http://127.0.0.1:\(port)")!
             agentURLs[id] = url
         }
@@ -69,7 +103,7 @@ public final class LocalFleet: @unchecked Sendable {
         return url
     }
 
-    public var processes: [ManagedProcess] { (coordinator.map { [$0] } ?? []) + agents.values.sorted { $0.name < $1.name } }
+    public var processes: [ManagedProcess] { coordinators + agents.values.sorted { $0.name < $1.name } }
 
     /// Waits until every listed agent answers ready, failing early (with its log) if a process died.
     public func waitUntilReady(_ ids: [String], timeout: Duration = .seconds(90)) async throws {
@@ -99,6 +133,6 @@ public final class LocalFleet: @unchecked Sendable {
     /// SIGTERM to every process (agents first, so their last windows can still be sent).
     public func stop() async {
         for agent in agents.values { await agent.stop() }
-        await coordinator?.stop()
+        for coordinator in coordinators { await coordinator.stop() }
     }
 }

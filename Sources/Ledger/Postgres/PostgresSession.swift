@@ -39,6 +39,13 @@ struct PostgresSession: LedgerSession {
         return (columns, try rows.map { try $0.map(PostgresValues.databaseValue) })
     }
 
+    /// The channel coordinators LISTEN on; a NOTIFY is delivered when its transaction commits.
+    static let assignmentsChannel = "quantfleet_assignments"
+
+    func announceAssignmentChange() throws {
+        try execute(sql: "NOTIFY \(Self.assignmentsChannel)")
+    }
+
     private func run(_ sql: String, _ arguments: [DatabaseValue]) throws -> PostgresQueryResult {
         var bindings = PostgresBindings(capacity: arguments.count)
         for argument in arguments { PostgresValues.bind(argument, into: &bindings) }

@@ -46,6 +46,25 @@ final class PostgresStore: LedgerStore {
         return try transaction(on: writer, begin: "BEGIN", lock: Self.writeLockKey, body)
     }
 
+    /// LISTENs on a connection of its own, opened again a second after it is lost. `changed` is also
+    /// called each time listening (re)starts, for what changed while nobody listened.
+    func listenForAssignmentChanges(_ changed: @escaping @Sendable () -> Void) async {
+        while !Task.isCancelled {
+            do {
+                try await connector.withConnection { connection in
+                    try await connection.listen(on: PostgresSession.assignmentsChannel) { notifications in
+                        changed()
+                        for try await _ in notifications { changed() }
+                    }
+                }
+            } catch {
+                guard !Task.isCancelled else { return }
+                connector.logger.warning("lost the ledger's assignment-change channel; listening again in 1 s", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
     private func transaction<Value>(
         on slot: NIOLockedValueBox<PostgresConnection?>, begin: String, lock: Int64? = nil,
         _ body: (any LedgerSession) throws -> Value

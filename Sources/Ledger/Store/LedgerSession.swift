@@ -19,6 +19,11 @@ protocol LedgerSession {
 
     /// One statement's result with its columns in order, for `quantfleet ledger query` and copies.
     func fetchTable(sql: String, arguments: [DatabaseValue]) throws -> (columns: [String], rows: [[DatabaseValue]])
+
+    /// Tells the other coordinators sharing the ledger, once this transaction commits, that what
+    /// agents should serve may have changed (`Ledger.listenForAssignmentChanges`). A SQLite ledger
+    /// has one coordinator, and nobody to tell.
+    func announceAssignmentChange() throws
 }
 
 /// Arguments as the ledger's code writes them: an array literal of Swift values.

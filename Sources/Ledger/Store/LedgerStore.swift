@@ -8,6 +8,9 @@ protocol LedgerStore: Sendable {
     var location: String { get }
     func read<Value>(_ body: (any LedgerSession) throws -> Value) throws -> Value
     func write<Value>(_ body: (any LedgerSession) throws -> Value) throws -> Value
+    /// Calls `changed` whenever another coordinator sharing the ledger announced an assignment
+    /// change (`LedgerSession.announceAssignmentChange`), until the task is cancelled.
+    func listenForAssignmentChanges(_ changed: @escaping @Sendable () -> Void) async
 }
 
 /// A SQLite ledger: a `DatabasePool` for the coordinator (readers never block the writer), a
@@ -22,5 +25,10 @@ struct SQLiteStore: LedgerStore {
 
     func write<Value>(_ body: (any LedgerSession) throws -> Value) throws -> Value {
         try database.write { try body(SQLiteSession(db: $0)) }
+    }
+
+    /// One coordinator per SQLite ledger: no other's changes to hear of.
+    func listenForAssignmentChanges(_ changed: @escaping @Sendable () -> Void) async {
+        while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
     }
 }

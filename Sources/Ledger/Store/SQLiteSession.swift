@@ -20,6 +20,8 @@ struct SQLiteSession: LedgerSession {
         try DatabaseValue.fetchAll(db.cachedStatement(sql: sql), arguments: StatementArguments(arguments))
     }
 
+    func announceAssignmentChange() {}
+
     func fetchTable(sql: String, arguments: [DatabaseValue]) throws -> (columns: [String], rows: [[DatabaseValue]]) {
         // Not cached: this serves SQL that engineers type.
         let statement = try db.makeStatement(sql: sql)
