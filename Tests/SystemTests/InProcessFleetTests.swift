@@ -43,24 +43,7 @@ final class InProcessFleetTests: XCTestCase {
     /// coordinator decides; returns the outcome.
     private func decideTheRollout(in layout: FleetLayout, ledger: LedgerLocation, uri: String? = nil) async throws -> String? {
         let agentIDs = ["agent-1", "agent-2"]
-        try layout.makePKI(script: SystemTestSupport.pkiScript, agents: agentIDs)
-        let (candidate, _) = try layout.quantizeCandidate(fixtures: SystemTestSupport.fixtures)
-        // Bands wide enough to decide on a few seconds of traffic; the INT8 MLP ships under them.
-        let policy = layout.root.appendingPathComponent("policy.yaml")
-        try """
-            version: "in-process.1"
-            ship-below: 0.05
-            stay-fp16-above: 0.2
-            confidence: 0.95
-            minimum-samples: 2000
-            minimum-labelled: 2000
-
-            """.write(to: policy, atomically: true, encoding: .utf8)
-        var settings = FleetLayout.CoordinatorSettings(
-            port: try FreePort.allocate(), policy: policy, modelName: SystemTestSupport.modelName,
-            reference: SystemTestSupport.fixtures.appendingPathComponent("mlp-fp16.onnx"), candidate: candidate)
-        settings.windowSize = 20
-        settings.windowMaxAgeMillis = 300
+        var settings = try SystemTestSupport.quickRollout(in: layout, agents: agentIDs, minimumSamples: 2000)
         settings.ledger = uri
         var logger = Logger(label: "in-process")
         logger.logLevel = .warning

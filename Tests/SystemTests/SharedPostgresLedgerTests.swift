@@ -15,24 +15,8 @@ final class SharedPostgresLedgerTests: XCTestCase {
         let uri = server.url(database: "ledger") + "?sslmode=disable"
         let agentIDs = (1...6).map { "agent-\($0)" }
         let layout = FleetLayout(root: try SystemTestSupport.scratchDirectory("shared-ledger"))
-        try layout.makePKI(script: SystemTestSupport.pkiScript, agents: agentIDs)
-        let (candidate, _) = try layout.quantizeCandidate(fixtures: SystemTestSupport.fixtures)
         // Enough samples that the kill lands before the decision.
-        let policy = layout.root.appendingPathComponent("policy.yaml")
-        try """
-            version: "shared-ledger.1"
-            ship-below: 0.05
-            stay-fp16-above: 0.2
-            confidence: 0.95
-            minimum-samples: 12000
-            minimum-labelled: 12000
-
-            """.write(to: policy, atomically: true, encoding: .utf8)
-        var settings = FleetLayout.CoordinatorSettings(
-            port: try FreePort.allocate(), policy: policy, modelName: SystemTestSupport.modelName,
-            reference: SystemTestSupport.fixtures.appendingPathComponent("mlp-fp16.onnx"), candidate: candidate)
-        settings.windowSize = 20
-        settings.windowMaxAgeMillis = 300
+        var settings = try SystemTestSupport.quickRollout(in: layout, agents: agentIDs, minimumSamples: 12_000)
         settings.ledger = uri
         let fleet = LocalFleet(layout: layout, executables: SystemTestSupport.executables)
         addTeardownBlock { await fleet.stop() }

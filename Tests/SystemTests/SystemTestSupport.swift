@@ -55,6 +55,30 @@ enum SystemTestSupport {
         return fleet
     }
 
+    /// A fleet for `agents` laid out in `layout` (PKI, the INT8 candidate) and the configured
+    /// rollout's settings under a policy with bands wide enough that the INT8 MLP ships on
+    /// `minimumSamples` labelled samples: seconds of traffic.
+    static func quickRollout(in layout: FleetLayout, agents: [String], minimumSamples: Int) throws -> FleetLayout.CoordinatorSettings {
+        try layout.makePKI(script: pkiScript, agents: agents)
+        let (candidate, _) = try layout.quantizeCandidate(fixtures: fixtures)
+        let policy = layout.root.appendingPathComponent("policy.yaml")
+        try """
+            version: "quick.1"
+            ship-below: 0.05
+            stay-fp16-above: 0.2
+            confidence: 0.95
+            minimum-samples: \(minimumSamples)
+            minimum-labelled: \(minimumSamples)
+
+            """.write(to: policy, atomically: true, encoding: .utf8)
+        var settings = FleetLayout.CoordinatorSettings(
+            port: try FreePort.allocate(), policy: policy, modelName: modelName,
+            reference: fixtures.appendingPathComponent("mlp-fp16.onnx"), candidate: candidate)
+        settings.windowSize = 20
+        settings.windowMaxAgeMillis = 300
+        return settings
+    }
+
     static func scratchDirectory(_ name: String) throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("quantfleet-\(name)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
