@@ -41,7 +41,7 @@ struct AgentListener: Service {
                 agentID: connection.identity, peer: connection.remoteAddress.map { "\($0)" } ?? "unknown",
                 closeConnection: { [channel = connection.channel.channel] in channel.close(promise: nil) },
                 connections: connections, writer: writer, presence: presence, controller: controller,
-                streamer: ModelChunkStreamer(store: store, slots: slots, metrics: metrics, logger: logger),
+                streamer: ModelChunkStreamer(store: store, ledger: writer.ledger, slots: slots, metrics: metrics, logger: logger),
                 heartbeatInterval: .milliseconds(configuration.heartbeatIntervalMillis),
                 maxFrameBytes: configuration.maxFrameBytes, limits: configuration.agentLimits, metrics: metrics, logger: logger)
             do {

@@ -14,6 +14,7 @@ public struct ModelStore: Sendable {
         case unreadable(path: String)
         case unknownModel(sha256: String)
         case offsetBeyondEnd(sha256: String, offset: UInt64, size: Int)
+        case contentMismatch(expected: String, actual: String, source: String)
 
         public var description: String {
             switch self {
@@ -21,6 +22,8 @@ public struct ModelStore: Sendable {
             case .unknownModel(let sha256): "model \(sha256) is not in the store"
             case .offsetBeyondEnd(let sha256, let offset, let size):
                 "offset \(offset) is past the end of model \(sha256) (\(size) bytes)"
+            case .contentMismatch(let expected, let actual, let source):
+                "model \(expected) from \(source) hashes to \(actual); not stored"
             }
         }
     }
@@ -62,6 +65,25 @@ public struct ModelStore: Sendable {
             try FileManager.default.moveItem(at: staging, to: destination)
         }
         return StoredModel(sha256: sha256, sizeBytes: size)
+    }
+
+    /// Copies in a model known by its SHA-256 (from another coordinator, say), refused if the
+    /// bytes hash to anything else.
+    public func put(fileAt path: String, expecting sha256: String, from source: String) throws {
+        let stored = try put(fileAt: path)
+        guard stored.sha256 == sha256 else {
+            try? FileManager.default.removeItem(at: try url(of: stored.sha256))
+            throw StoreError.contentMismatch(expected: sha256, actual: stored.sha256, source: source)
+        }
+    }
+
+    public func contains(_ sha256: String) -> Bool {
+        (try? url(of: sha256)).map { FileManager.default.fileExists(atPath: $0.path) } ?? false
+    }
+
+    /// The model's file, to copy its bytes into a shared ledger.
+    public func file(of sha256: String) throws -> URL {
+        try url(of: sha256)
     }
 
     public func size(of sha256: String) throws -> Int {

@@ -257,6 +257,8 @@ public actor RolloutController {
             model.manifestKeyID = signed.keyID
         }
         try ledger.registerModel(model)
+        // Coordinators sharing the ledger send the model to their agents from its bytes there.
+        if ledger.sharesModels { try ledger.storeModelBytes(sha256: stored.sha256, from: try store.file(of: stored.sha256)) }
         return try ledger.model(sha256: stored.sha256)
     }
 

@@ -8,14 +8,15 @@ final class RolloutTests: LedgerTestCase {
             let reader = try fixture.openReader()
             let relations = [
                 ["table", "agent_events"], ["view", "agent_health"], ["table", "agents"], ["table", "assignment_versions"],
-                ["table", "assignments"], ["table", "controller_terms"], ["view", "decision_history"], ["table", "decisions"], ["table", "models"],
+                ["table", "assignments"], ["table", "controller_terms"], ["view", "decision_history"], ["table", "decisions"],
+                ["table", "model_chunks"], ["table", "models"],
                 ["table", "rollout_events"], ["view", "rollout_evidence"], ["table", "rollout_plans"], ["view", "rollout_summary"],
                 ["table", "rollouts"], ["table", "serving_changes"], ["table", "slice_totals"], ["view", "stage_evidence"],
                 ["table", "stage_members"], ["table", "stage_totals"], ["table", "window_classes"], ["table", "windows"],
             ]
             let migrations = [
                 ["v1"], ["v2"], ["v3"], ["v4"], ["v5"], ["v6"], ["v7-signed-metadata-versions"], ["v8-betting-bounds"],
-                ["v9-ingest-indexes"], ["v10-windows-in-ingest-order"], ["v11-controller-terms"],
+                ["v9-ingest-indexes"], ["v10-windows-in-ingest-order"], ["v11-controller-terms"], ["v12-model-chunks"],
             ]
             switch fixture.engine {
             case .sqlite:

@@ -17,6 +17,7 @@ enum SQLDialect: Sendable {
     /// A 64-bit integer column.
     var integer: String { self == .sqlite ? "INTEGER" : "bigint" }
     var text: String { self == .sqlite ? "TEXT" : "text" }
+    var blob: String { self == .sqlite ? "BLOB" : "bytea" }
     /// A UTC timestamp: SQLite's ledger keeps GRDB's date text, which sorts as the time does.
     var timestamp: String { self == .sqlite ? "TEXT" : "timestamptz" }
     /// What follows a CREATE TABLE's closing parenthesis: SQLite's tables are STRICT.

@@ -6,7 +6,7 @@ struct SharedMigration: Sendable {
     let identifier: String
     let statements: @Sendable (SQLDialect) -> [String]
 
-    static let all: [SharedMigration] = [controllerTerms]
+    static let all: [SharedMigration] = [controllerTerms, modelChunks]
 
     /// v11: one rollout controller at a time among the coordinators sharing a ledger. Each term of a
     /// controller is a row: its fencing token (1, 2, 3, ...), who holds it, and until when. Every
@@ -35,6 +35,20 @@ struct SharedMigration: Sendable {
             + sql.refusingInserts(into: "decisions", unless: currentTerm, message: Self.staleTokenMessage)
             + sql.refusingInserts(
                 into: "rollout_events", unless: "NEW.actor LIKE 'agent:%' OR \(currentTerm)", message: Self.staleTokenMessage)
+    }
+
+    /// v12: the models' bytes, in chunks, so that every coordinator sharing a PostgreSQL ledger can
+    /// send any registered model to its agents, whichever coordinator it was registered on. A SQLite
+    /// ledger's one coordinator has every model in its own store and leaves the table empty.
+    static let modelChunks = SharedMigration(identifier: "v12-model-chunks") { sql in
+        ["""
+            CREATE TABLE model_chunks (
+                sha256  \(sql.text) NOT NULL REFERENCES models(sha256),
+                chunk   \(sql.integer) NOT NULL CHECK (chunk >= 0),
+                bytes   \(sql.blob) NOT NULL,
+                PRIMARY KEY (sha256, chunk)
+            )\(sql.tableOptions)
+            """]
     }
 
     static let staleTokenMessage = "fencing token is not that of the current controller term"
