@@ -46,24 +46,33 @@ extension Ledger {
 
     /// The newest term, live or expired; nil before any coordinator took one.
     public func latestControllerTerm() throws -> ControllerTerm? {
-        try store.read { db in
-            guard let token = try Int64.fetchOne(db, sql: "SELECT MAX(token) FROM controller_terms") else { return nil }
-            return try Self.term(db, token: token)
-        }
+        try store.read { db in try LedgerQueries.controllerTerms(db).last }
     }
 
     /// Every term so far, first first: who controlled the rollouts when.
     public func controllerTerms() throws -> [ControllerTerm] {
-        try store.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM controller_terms ORDER BY token").map(Self.term(from:))
-        }
+        try store.read { db in try LedgerQueries.controllerTerms(db) }
     }
 
     private static func term(_ db: any LedgerSession, token: Int64) throws -> ControllerTerm {
-        term(from: try Row.fetchOne(db, sql: "SELECT * FROM controller_terms WHERE token = ?", arguments: [token])!)
+        try LedgerQueries.controllerTerms(db, token: token)[0]
     }
+}
 
-    private static func term(from row: Row) -> ControllerTerm {
-        ControllerTerm(token: row["token"], holder: row["holder"], startedAt: row["started_at"], expiresAt: row["expires_at"])
+extension LedgerReader {
+    /// Every controller term so far, first first: who controlled the rollouts when.
+    public func controllerTerms() throws -> [ControllerTerm] {
+        try store.read { db in try LedgerQueries.controllerTerms(db) }
+    }
+}
+
+extension LedgerQueries {
+    /// Every term, or the one with `token`, first first.
+    static func controllerTerms(_ db: any LedgerSession, token: Int64? = nil) throws -> [ControllerTerm] {
+        let rows = try token.map { try Row.fetchAll(db, sql: "SELECT * FROM controller_terms WHERE token = ?", arguments: [$0]) }
+            ?? Row.fetchAll(db, sql: "SELECT * FROM controller_terms ORDER BY token")
+        return rows.map { row in
+            ControllerTerm(token: row["token"], holder: row["holder"], startedAt: row["started_at"], expiresAt: row["expires_at"])
+        }
     }
 }

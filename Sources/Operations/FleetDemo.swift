@@ -17,10 +17,15 @@ public struct FleetDemo: Sendable {
         /// Stage percentages of a staged rollout through the admin API; nil: the configuration
         /// file's rollout, shadowed by every agent and decided once.
         public var stages: [Int]?
+        /// Coordinators sharing the ledger; with more than one, the controller term's holder is
+        /// killed in the middle of the rollout (`FleetDemo+Failover.swift`).
+        public var coordinators: Int
+        /// A PostgreSQL ledger (a server the demo starts in its folder), rather than a SQLite file.
+        public var postgres: Bool
 
         public init(
             directory: URL, agents: Int = 3, packageRoot: URL, executables: URL, decisionTimeout: Duration = .seconds(60),
-            stages: [Int]? = nil
+            stages: [Int]? = nil, coordinators: Int = 1, postgres: Bool = false
         ) {
             self.directory = directory
             self.agents = agents
@@ -28,6 +33,8 @@ public struct FleetDemo: Sendable {
             self.executables = executables
             self.decisionTimeout = decisionTimeout
             self.stages = stages
+            self.coordinators = coordinators
+            self.postgres = postgres
         }
     }
 
@@ -47,6 +54,9 @@ public struct FleetDemo: Sendable {
 
     /// Runs the whole loop and returns the decision; every process it started is stopped on return.
     public func run() async throws -> DecisionRecord {
+        guard options.coordinators == 1 || options.postgres else {
+            throw DemoError(description: "several coordinators share a PostgreSQL ledger: add --ledger postgres")
+        }
         let layout = FleetLayout(root: options.directory)
         let fixtures = options.packageRoot.appendingPathComponent("Fixtures/fashion-mnist")
         let agentIDs = (1...options.agents).map { "agent-\($0)" }
@@ -60,11 +70,24 @@ public struct FleetDemo: Sendable {
         say("    \(report.quantizedNodes.count) nodes quantized (\(report.quantizedNodes.joined(separator: ", "))), "
             + "\(report.bytesBefore) -> \(report.bytesAfter) bytes")
 
+        var server: PostgresServer?
+        if options.postgres {
+            let started = try PostgresServer.start(under: layout.root)
+            server = started
+            try started.psql("CREATE DATABASE ledger")
+            say("    PostgreSQL \(try started.psql("SHOW server_version")) ledger on 127.0.0.1:\(started.port) (initdb, pg_ctl in \(started.directory.path))")
+        }
+        defer { try? server?.stop() }
+        let ledgerURI = server.map { $0.url(database: "ledger") + "?sslmode=disable" }
+        let ledger = try ledgerURI.map { LedgerLocation.postgres(try PostgresLocation(parsing: $0, environment: [:])) }
+            ?? .file(layout.ledger.path)
+
         let coordinatorPort = try FreePort.allocate()
         var settings = FleetLayout.CoordinatorSettings(
             port: coordinatorPort, policy: options.packageRoot.appendingPathComponent("Config/policy.yaml"),
             modelName: Self.modelName, reference: fixtures.appendingPathComponent("mlp-fp16.onnx"), candidate: candidate)
         settings.windowSize = 100
+        settings.ledger = ledgerURI
         if options.stages != nil {
             settings.opensRollout = false
             settings.adminPort = try FreePort.allocate()
@@ -72,13 +95,14 @@ public struct FleetDemo: Sendable {
 
         let fleet = LocalFleet(layout: layout, executables: options.executables)
         do {
-            say("3/6 starting quantfleet-coordinator on 127.0.0.1:\(coordinatorPort) and \(agentIDs.count) agents")
-            try fleet.startCoordinator(settings)
+            try fleet.startCoordinators(options.coordinators, settings)
+            say("3/6 started quantfleet-coordinator on 127.0.0.1:\(fleet.coordinatorPorts.map(String.init).joined(separator: ", ")) "
+                + "and \(agentIDs.count) agents")
             let agentURLs = try agentIDs.map { try fleet.startAgent($0) }
-            if let stages = options.stages, let adminPort = settings.adminPort {
+            if let stages = options.stages {
                 let decision = try await runStages(
                     stages, layout: layout, fleet: fleet, agentURLs: agentURLs, reference: settings.reference,
-                    candidate: candidate, adminPort: adminPort)
+                    candidate: candidate, ledger: ledger)
                 await fleet.stop()
                 return decision
             }
@@ -93,9 +117,9 @@ public struct FleetDemo: Sendable {
             say("    \(replay.succeeded) requests answered, \(replay.failed) failed, \(Int(replay.requestsPerSecond)) requests/s")
             if let error = replay.firstError { say("    first failure: \(error)") }
 
-            say("6/6 waiting for the rollout decision in \(layout.ledger.path)")
-            let decision = try await waitForDecision(ledger: layout.ledger, fleet: fleet)
-            try await waitForEvidence(samples: replay.succeeded, ledger: layout.ledger)
+            say("6/6 waiting for the rollout decision in \(ledger)")
+            let decision = try await waitForDecision(ledger: ledger, fleet: fleet)
+            try await waitForEvidence(samples: replay.succeeded, ledger: ledger)
             await fleet.stop()
             return decision
         } catch {
@@ -106,8 +130,8 @@ public struct FleetDemo: Sendable {
 
     /// The decision may come before the last windows land; give them a moment so the ledger
     /// the demo leaves behind holds every paired sample.
-    private func waitForEvidence(samples: Int, ledger: URL) async throws {
-        let reader = try Ledger.openReadOnly(path: ledger.path)
+    private func waitForEvidence(samples: Int, ledger: LedgerLocation) async throws {
+        let reader = try Ledger.openReadOnly(location: ledger)
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline {
             let stored = Int(try reader.query("SELECT coalesce(sum(count), 0) FROM windows").rows.first?.first ?? "") ?? 0
@@ -116,13 +140,19 @@ public struct FleetDemo: Sendable {
         }
     }
 
-    private func waitForDecision(ledger: URL, fleet: LocalFleet) async throws -> DecisionRecord {
+    /// A SQLite ledger is made by the coordinator when it starts; a PostgreSQL one by the demo.
+    private static func exists(_ ledger: LedgerLocation) -> Bool {
+        guard case .file(let path) = ledger else { return true }
+        return FileManager.default.fileExists(atPath: path)
+    }
+
+    private func waitForDecision(ledger: LedgerLocation, fleet: LocalFleet) async throws -> DecisionRecord {
         let deadline = ContinuousClock.now + options.decisionTimeout
         var latest: DecisionRecord?
         while ContinuousClock.now < deadline {
             try fleet.checkAlive()
-            if FileManager.default.fileExists(atPath: ledger.path) {
-                let reader = try Ledger.openReadOnly(path: ledger.path)
+            if Self.exists(ledger) {
+                let reader = try Ledger.openReadOnly(location: ledger)
                 if let rollout = try reader.rollouts().last {
                     latest = try reader.latestDecision(forRollout: rollout.id)
                     if let latest, latest.decision.outcome != .collecting { return latest }

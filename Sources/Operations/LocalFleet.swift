@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 
 /// Coordinators and agents running as separate processes on loopback, laid out by `FleetLayout`.
 /// The demo runs one; the system tests run them to kill, restart and inspect real daemons.
@@ -16,6 +17,11 @@ public final class LocalFleet: @unchecked Sendable {
     public var coordinatorPort = 0
     /// Every coordinator's agent port, the first's first; agents are told all of them.
     public private(set) var coordinatorPorts: [Int] = []
+    /// Every coordinator's admin port, where it serves one.
+    public private(set) var adminPorts: [Int?] = []
+    /// Coordinators killed on purpose (`killCoordinator`): `checkAlive` does not count them. Locked:
+    /// a failover drill kills from a task of its own.
+    private let killed = NIOLockedValueBox<Set<String>>([])
 
     public struct FleetError: Error, CustomStringConvertible {
         public let description: String
@@ -36,6 +42,8 @@ public final class LocalFleet: @unchecked Sendable {
         coordinatorEnvironment = environment
         coordinatorPort = settings.port
         if coordinatorPorts.isEmpty { coordinatorPorts = [settings.port] }
+        if adminPorts.isEmpty { adminPorts = [settings.adminPort] }
+        _ = killed.withLockedValue { $0.remove(Self.coordinatorName(0)) }
         let process = try startCoordinator(index: 0, settings)
         if coordinators.isEmpty { coordinators = [process] } else { coordinators[0] = process }
     }
@@ -53,8 +61,20 @@ public final class LocalFleet: @unchecked Sendable {
             other.port = coordinatorPorts[index]
             if settings.adminPort != nil { other.adminPort = try FreePort.allocate() }
             if settings.metricsPort != nil { other.metricsPort = try FreePort.allocate() }
+            adminPorts.append(other.adminPort)
             coordinators.append(try startCoordinator(index: index, other))
         }
+    }
+
+    /// SIGKILLs coordinator `index`, as a crash would; the fleet goes on without it.
+    public func killCoordinator(_ index: Int) {
+        _ = killed.withLockedValue { $0.insert(coordinators[index].name) }
+        coordinators[index].kill()
+    }
+
+    /// The index of the coordinator a controller term's holder (`host:port/pid`) names.
+    public func coordinatorIndex(holding holder: String) -> Int? {
+        coordinatorPorts.firstIndex { holder.contains(":\($0)/") }
     }
 
     /// The name of coordinator `index` in logs and the process table: "coordinator", "coordinator-2", ...
@@ -122,7 +142,8 @@ public final class LocalFleet: @unchecked Sendable {
     }
 
     public func checkAlive() throws {
-        for process in processes where !process.isRunning {
+        let killed = killed.withLockedValue { $0 }
+        for process in processes where !process.isRunning && !killed.contains(process.name) {
             throw FleetError(description: """
                 \(process.name) exited with status \(process.exitStatus ?? -1); last lines of \(process.logFile.path):
                 \(process.logTail())

@@ -55,4 +55,22 @@ final class FleetInABoxTests: XCTestCase {
         XCTAssertTrue(mismatch.output.contains("mismatch: rollout \(rollout.id) stage 1, whole: samples is "), mismatch.output)
         XCTAssertTrue(mismatch.output.contains("FAILED: 1 part of the running totals differ"), mismatch.output)
     }
+
+    /// `quantfleet demo --coordinators 3 --ledger postgres`: three coordinators on a PostgreSQL
+    /// server the demo starts, six agents, a staged rollout, the controller's holder SIGKILLed in
+    /// the middle of stage 1; the rollout still ships, and the timeline shows the failover.
+    func testDemoWithThreeCoordinatorsSurvivesTheKilledController() throws {
+        let directory = try SystemTestSupport.scratchDirectory("demo-coordinators")
+        let (status, output) = try SystemTestSupport.run(
+            SystemTestSupport.executables.appendingPathComponent("quantfleet"),
+            ["demo", "--dir", directory.path, "--root", SystemTestSupport.packageRoot.path, "--coordinators", "3", "--ledger", "postgres"])
+        XCTAssertEqual(status, 0, output)
+        XCTAssertTrue(output.contains("6 agents"), output)
+        XCTAssertTrue(output.contains("SIGKILLed, holding controller term 1"), output)
+        let takeover = try XCTUnwrap(output.split(separator: "\n").first { $0.contains("took controller term 2,") }, output)
+        let seconds = try XCTUnwrap(Double(takeover.split(separator: ",").last!.split(separator: " ")[0]), String(takeover))
+        XCTAssertLessThan(seconds, 10, "a killed controller is replaced within 10 s")
+        XCTAssertTrue(output.contains("controller promote: ship at the last stage"), output)
+        XCTAssertTrue(output.contains("decision: ship"), output)
+    }
 }

@@ -32,8 +32,8 @@ final class SharedPostgresLedgerTests: XCTestCase {
             Int(try ledger.query("SELECT COALESCE(SUM(count), 0) FROM windows").rows[0][0]) ?? 0 >= 4000
         }
         let holderTerm = try XCTUnwrap(try Self.latestTerm(ledger))
-        let holderIndex = try XCTUnwrap(fleet.coordinatorPorts.firstIndex { holderTerm.holder.contains(":\($0)/") }, holderTerm.holder)
-        fleet.coordinators[holderIndex].kill()
+        let holderIndex = try XCTUnwrap(fleet.coordinatorIndex(holding: holderTerm.holder), holderTerm.holder)
+        fleet.killCoordinator(holderIndex)
         let killedAt = Date()
 
         try await SystemTestSupport.eventually(timeout: .seconds(20), "another coordinator takes the controller term") {
