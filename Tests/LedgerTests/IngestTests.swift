@@ -95,3 +95,36 @@ final class IngestTests: LedgerTestCase {
         }
     }
 }
+
+/// Coordinators sharing a PostgreSQL ledger: a window resent to another coordinator is stored once,
+/// and a ledger carries on after the server crashed and came back.
+final class SharedIngestTests: LedgerTestCase {
+    /// The agent's first coordinator stored the window but died before acking; the agent sends it
+    /// again to a second one.
+    func testAWindowResentThroughAnotherCoordinatorIsStoredOnce() throws {
+        try onEachEngine { fixture in
+            let assignment = try fixture.ledger.assignment(forRollout: fixture.makeRollout().id)
+            let window = LedgerFixture.window(assignment: assignment.id, sequence: 7)
+            XCTAssertEqual(try fixture.ledger.ingest(window), .stored)
+            let second = try fixture.reopen()
+            XCTAssertEqual(try second.ingest([window, LedgerFixture.window(assignment: assignment.id, sequence: 8)]), [.duplicate, .stored])
+            XCTAssertEqual(try fixture.openReader().query("SELECT COUNT(*) FROM windows").rows, [["2"]])
+            XCTAssertTrue(try fixture.openReader().verifyRunningTotals().passed)
+        }
+    }
+
+    func testALedgerCarriesOnAfterPostgreSQLCrashedAndRestarted() throws {
+        let fixture = try LedgerFixture(.postgres)
+        defer { fixture.remove() }
+        let assignment = try fixture.ledger.assignment(forRollout: fixture.makeRollout().id)
+        let reader = try fixture.openReader()
+        XCTAssertEqual(try fixture.ledger.ingest(LedgerFixture.window(assignment: assignment.id, sequence: 1)), .stored)
+        XCTAssertEqual(try reader.query("SELECT COUNT(*) FROM windows").rows, [["1"]])
+
+        try TestPostgres.crashAndRestart()
+        // Both kept connections died with the server; each store opens a new one.
+        XCTAssertEqual(try fixture.ledger.ingest(LedgerFixture.window(assignment: assignment.id, sequence: 2)), .stored)
+        XCTAssertEqual(try reader.query("SELECT COUNT(*) FROM windows").rows, [["2"]])
+        XCTAssertTrue(try reader.verifyRunningTotals().passed)
+    }
+}

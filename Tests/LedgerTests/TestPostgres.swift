@@ -16,6 +16,13 @@ enum TestPostgres {
         try server.get().stop()
     }
 
+    /// Kills the server as a crash would and starts it again on the same port and data.
+    static func crashAndRestart() throws {
+        let server = try server.get()
+        try server.kill()
+        try server.restart()
+    }
+
     /// A new, empty database, as a ledger location.
     static func freshDatabase() throws -> LedgerLocation {
         let server = try server.get()

@@ -70,22 +70,41 @@ final class PostgresStore: LedgerStore {
         _ body: (any LedgerSession) throws -> Value
     ) throws -> Value {
         try slot.withLockedValue { kept in
-            let connection = try kept.flatMap { $0.isClosed ? nil : $0 } ?? connector.connectWaiting()
-            kept = connection
-            let session = PostgresSession(connection: connection, logger: connector.logger)
+            let session = try begun(begin, keeping: &kept)
             do {
-                try session.execute(sql: begin)
                 if let lock { try session.execute(sql: "SELECT pg_advisory_xact_lock(\(lock))") }
                 let value = try body(session)
                 try session.execute(sql: "COMMIT")
                 return value
             } catch {
-                if connection.isClosed {
+                if session.connection.isClosed {
                     kept = nil
                 } else {
                     _ = try? session.execute(sql: "ROLLBACK")
                 }
                 // The server's words, not postgres-nio's placeholder; the ledger's own errors as they are.
+                throw (error as? PSQLError).map(connector.explained) ?? error
+            }
+        }
+    }
+
+    /// A transaction begun on the kept connection, or on a new one if there is none or the kept one
+    /// turns out closed (the server restarted): nothing of the transaction was sent yet, so it is
+    /// begun once more on a fresh connection rather than failed.
+    private func begun(_ begin: String, keeping kept: inout PostgresConnection?) throws -> PostgresSession {
+        var retried = false
+        while true {
+            let connection = try kept.flatMap { $0.isClosed ? nil : $0 } ?? connector.connectWaiting()
+            kept = connection
+            let session = PostgresSession(connection: connection, logger: connector.logger)
+            do {
+                try session.execute(sql: begin)
+                return session
+            } catch where !retried && connection.isClosed {
+                kept = nil
+                retried = true
+            } catch {
+                if connection.isClosed { kept = nil }
                 throw (error as? PSQLError).map(connector.explained) ?? error
             }
         }
