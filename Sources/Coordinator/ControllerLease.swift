@@ -12,6 +12,8 @@ struct ControllerLease: Service {
 
     let controller: RolloutController
     let holder: String
+    /// This coordinator's admin API, for the others to send operators to; nil without one.
+    let adminURL: String?
 
     /// Who this coordinator is among those sharing the ledger: its host, port and process, so that a
     /// restarted process starts a term of its own rather than continuing its predecessor's.
@@ -19,9 +21,24 @@ struct ControllerLease: Service {
         "\(ProcessInfo.processInfo.hostName):\(port)/\(getpid())"
     }
 
-    func run() async throws {
-        await repeatUntilShutdown(every: Self.renewalInterval) { [controller, holder] in
-            await controller.claimTerm(holder: holder, lasting: Self.termLength)
+    /// Where operators reach this coordinator's admin API: by a DNS name, as its certificate names
+    /// it (fleet certificates carry no IP addresses): `localhost` for a loopback listener, the
+    /// configured host if it is a name, else the machine's host name.
+    static func adminURL(_ admin: CoordinatorConfiguration.Listen) -> String {
+        let host: String
+        switch admin.host {
+        case "127.0.0.1", "::1", "localhost": host = "localhost"
+        case let name where name.contains(where: \.isLetter) && !name.contains(":"): host = name
+        default: host = ProcessInfo.processInfo.hostName
         }
+        return "https://\(host):\(admin.port)"
+    }
+
+    func claim() async {
+        await controller.claimTerm(holder: holder, adminURL: adminURL, lasting: Self.termLength)
+    }
+
+    func run() async throws {
+        await repeatUntilShutdown(every: Self.renewalInterval) { [self] in await claim() }
     }
 }

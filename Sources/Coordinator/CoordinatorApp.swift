@@ -29,8 +29,10 @@ public enum CoordinatorApp {
             try await controller.open(rollout)
         }
         // The first claim before any agent connects: a lone coordinator decides from its first window.
-        let holder = ControllerLease.holder(port: configuration.listen.port)
-        await controller.claimTerm(holder: holder, lasting: ControllerLease.termLength)
+        let lease = ControllerLease(
+            controller: controller, holder: ControllerLease.holder(port: configuration.listen.port),
+            adminURL: configuration.admin.map(ControllerLease.adminURL))
+        await lease.claim()
         let writer = LedgerWriter(
             ledger: ledger, controller: controller, minimumCommitInterval: .milliseconds(configuration.ledgerCommitIntervalMillis),
             metrics: metrics, logger: logger)
@@ -47,7 +49,7 @@ public enum CoordinatorApp {
             .init(service: PresenceFlusher(
                 presence: presence, writer: writer, interval: .milliseconds(configuration.heartbeatIntervalMillis), logger: logger)),
         ]
-        services.append(.init(service: ControllerLease(controller: controller, holder: holder)))
+        services.append(.init(service: lease))
         services.append(.init(service: AssignmentChangeListener(ledger: ledger, broadcast: controller.broadcast)))
         if let tick = controller.evaluationTick {
             services.append(.init(service: EvaluationTimer(controller: controller, tick: tick)))

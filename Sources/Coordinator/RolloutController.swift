@@ -37,7 +37,10 @@ public actor RolloutController {
     private nonisolated let members = NIOLockedValueBox<Set<AgentAssignment>>([])
     /// The controller term this coordinator holds (`ControllerLease`); nil while another holds it.
     /// Only the holder evaluates: the others store windows.
-    private var term: ControllerTerm?
+    private var term: ControllerTerm? {
+        didSet { holdsTermNow.withLockedValue { $0 = term != nil } }
+    }
+    private nonisolated let holdsTermNow = NIOLockedValueBox(false)
     /// Per assignment, the windows this controller has taken into account: those its own writer
     /// stored, and, while it holds the term, those other coordinators stored (`claimTerm`).
     private var counted: [String: Int] = [:]
@@ -143,10 +146,10 @@ public actor RolloutController {
     /// Takes or renews the controller term (`ControllerLease`). While it holds the term, the
     /// controller also counts the windows other coordinators stored for the stages being decided,
     /// so that they are evaluated as its own are; a new holder thus evaluates at once.
-    func claimTerm(holder: String, lasting duration: Duration) {
+    func claimTerm(holder: String, adminURL: String?, lasting duration: Duration) {
         let previous = term
         do {
-            term = try ledger.acquireControllerTerm(holder: holder, lasting: duration)
+            term = try ledger.acquireControllerTerm(holder: holder, adminURL: adminURL, lasting: duration)
         } catch {
             term = nil
             logger.warning("cannot renew the controller term", metadata: ["error": "\(error)"])
@@ -165,6 +168,15 @@ public actor RolloutController {
         } catch {
             logger.error("cannot read the stages' windows", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// Whether this coordinator holds the controller term, as of its last claim.
+    nonisolated var holdsTerm: Bool { holdsTermNow.withLockedValue { $0 } }
+
+    /// The live term another coordinator holds, if any: where operators' rollout commands go.
+    nonisolated func otherHoldersTerm() throws -> ControllerTerm? {
+        guard let latest = try ledger.latestControllerTerm(), latest.expiresAt > Date(), !holdsTerm else { return nil }
+        return latest
     }
 
     private func countOtherCoordinatorsWindows() throws {

@@ -6,8 +6,11 @@ import GRDB
 public struct ControllerTerm: Sendable, Equatable {
     /// The fencing token: 1 for the ledger's first term, one more for each term after.
     public var token: Int64
-    /// The coordinator holding it (its `coordinator-id`).
+    /// The coordinator holding it: host, agent port and process id.
     public var holder: String
+    /// Where its admin API is, if it serves one: the other coordinators redirect operators' rollout
+    /// commands there.
+    public var adminURL: String?
     public var startedAt: Date
     public var expiresAt: Date
 }
@@ -21,7 +24,7 @@ extension Ledger {
     /// `holder` holds it, nil while another coordinator's term runs. Fenced writes made through
     /// this ledger afterwards carry the term's token.
     @discardableResult
-    public func acquireControllerTerm(holder: String, lasting duration: Duration) throws -> ControllerTerm? {
+    public func acquireControllerTerm(holder: String, adminURL: String? = nil, lasting duration: Duration) throws -> ControllerTerm? {
         let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         precondition(seconds > 0, "a term lasts some time")
         let term = try store.write { db -> ControllerTerm? in
@@ -30,14 +33,16 @@ extension Ledger {
                 SELECT token, holder, expires_at > \(db.dialect.now()) AS live FROM controller_terms ORDER BY token DESC LIMIT 1
                 """), latest["live"] as Bool {
                 guard latest["holder"] as String == holder else { return nil }
-                try db.execute(sql: "UPDATE controller_terms SET expires_at = \(expiry) WHERE token = ?", arguments: [latest["token"] as Int64])
+                try db.execute(
+                    sql: "UPDATE controller_terms SET expires_at = \(expiry), admin_url = ? WHERE token = ?",
+                    arguments: [adminURL, latest["token"] as Int64])
                 return try Self.term(db, token: latest["token"])
             }
             let token = try Int64.fetchOne(db, sql: """
-                INSERT INTO controller_terms (token, holder, started_at, expires_at)
-                SELECT COALESCE(MAX(token), 0) + 1, ?, \(db.dialect.now()), \(expiry) FROM controller_terms
+                INSERT INTO controller_terms (token, holder, admin_url, started_at, expires_at)
+                SELECT COALESCE(MAX(token), 0) + 1, ?, ?, \(db.dialect.now()), \(expiry) FROM controller_terms
                 RETURNING token
-                """, arguments: [holder])!
+                """, arguments: [holder, adminURL])!
             return try Self.term(db, token: token)
         }
         if let term { heldToken.withLockedValue { $0 = term.token } }
@@ -72,7 +77,9 @@ extension LedgerQueries {
         let rows = try token.map { try Row.fetchAll(db, sql: "SELECT * FROM controller_terms WHERE token = ?", arguments: [$0]) }
             ?? Row.fetchAll(db, sql: "SELECT * FROM controller_terms ORDER BY token")
         return rows.map { row in
-            ControllerTerm(token: row["token"], holder: row["holder"], startedAt: row["started_at"], expiresAt: row["expires_at"])
+            ControllerTerm(
+                token: row["token"], holder: row["holder"], adminURL: row["admin_url"], startedAt: row["started_at"],
+                expiresAt: row["expires_at"])
         }
     }
 }

@@ -59,13 +59,19 @@ public struct AdminClient: Sendable {
     /// The raw JSON of a successful response; a refusal throws with the server's message, and a
     /// failed exchange names the request and the connection's own error.
     public func send(_ method: Method, _ path: String, body: Data = Data(), contentType: String? = nil) async throws -> Data {
-        let (status, data): (HTTPResponseStatus?, Data)
-        do {
-            (status, data) = try await exchange(method, path, body: body, contentType: contentType)
-        } catch {
-            throw Failure(description: "\(method.rawValue) \(path) to \(coordinator) failed: \(error)")
+        var server = (host: host, port: port)
+        var (head, data) = try await exchange(method, path, at: server, body: body, contentType: contentType)
+        // A coordinator that does not hold the controller term sends rollout commands, once, to the
+        // one that does (its certificate is checked by the name in the redirect).
+        if head?.status == .temporaryRedirect, let location = head?.headers.first(name: "location").flatMap(URLComponents.init(string:)),
+           location.scheme == "https", let redirectHost = location.host {
+            server = (redirectHost, location.port ?? 443)
+            let redirectedPath = location.percentEncodedPath + (location.percentEncodedQuery.map { "?\($0)" } ?? "")
+            (head, data) = try await exchange(method, redirectedPath, at: server, body: body, contentType: contentType)
         }
-        guard let status else { throw Failure(description: "\(coordinator) closed the connection without answering") }
+        guard let status = head?.status else {
+            throw Failure(description: "https://\(server.host):\(server.port) closed the connection without answering")
+        }
         guard (200..<300).contains(status.code) else {
             let message = (try? JSONDecoder().decode(AdminAPI.ErrorBody.self, from: data))?.error.message
                 ?? String(decoding: data, as: UTF8.self)
@@ -79,8 +85,18 @@ public struct AdminClient: Sendable {
     /// pipeline may hold the reason (a TLS alert), and both arrive on the inbound side, so it is read
     /// before the write's error is reported.
     private func exchange(
-        _ method: Method, _ path: String, body: Data, contentType: String?
-    ) async throws -> (HTTPResponseStatus?, Data) {
+        _ method: Method, _ path: String, at server: (host: String, port: Int), body: Data, contentType: String?
+    ) async throws -> (HTTPResponseHead?, Data) {
+        do {
+            return try await exchangeOnce(method, path, host: server.host, port: server.port, body: body, contentType: contentType)
+        } catch {
+            throw Failure(description: "\(method.rawValue) \(path) to https://\(server.host):\(server.port) failed: \(error)")
+        }
+    }
+
+    private func exchangeOnce(
+        _ method: Method, _ path: String, host: String, port: Int, body: Data, contentType: String?
+    ) async throws -> (HTTPResponseHead?, Data) {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.seconds(10))
             .connect(host: host, port: port) { [tls, host] channel in
@@ -104,17 +120,17 @@ public struct AdminClient: Sendable {
             } catch {
                 writeError = error
             }
-            var status: HTTPResponseStatus?
+            var response: HTTPResponseHead?
             var data = Data()
             for try await part in inbound {
                 switch part {
-                case .head(let head): status = head.status
+                case .head(let head): response = head
                 case .body(let buffer): data.append(contentsOf: buffer.readableBytesView)
-                case .end: return (status, data)
+                case .end: return (response, data)
                 }
             }
-            if let writeError, status == nil { throw writeError }
-            return (status, data)
+            if let writeError, response == nil { throw writeError }
+            return (response, data)
         }
     }
 

@@ -12,11 +12,16 @@ extension FleetDemo {
         let admins = try fleet.adminPorts.map { try AdminClient(operatorOf: layout, adminPort: $0!) }
         try await waitForConnectedAgents(agentURLs.count, admins: admins, fleet: fleet)
         let ledger = try Ledger.openReadOnly(location: location)
-        // Operators' commands are the controller's: they go to the coordinator holding its term.
         let holder = try await FailoverDrill.termHolder(in: ledger, fleet: fleet)
+        // With several coordinators the operator talks to one that does not hold the controller
+        // term: it registers the models (their bytes go into the shared ledger) and redirects the
+        // rollout commands to the holder. It stays up, so the rollout is followed through it.
+        let operatorsCoordinator = admins.count > 1 ? (holder + 1) % admins.count : holder
+        let admin = admins[operatorsCoordinator]
 
-        say("4/6 pushing both models through the admin API; rollout in stages of \(stages.map { "\($0) %" }.joined(separator: ", "))")
-        let created = try await admins[holder].startStagedRollout(
+        say("4/6 pushing both models through the admin API of \(LocalFleet.coordinatorName(operatorsCoordinator)); "
+            + "rollout in stages of \(stages.map { "\($0) %" }.joined(separator: ", "))")
+        let created = try await admin.startStagedRollout(
             modelName: Self.modelName, reference: (reference, "fp16"), candidate: (candidate, "int8"), stages: stages, windowSize: 100,
             reason: "fleet-in-a-box demo")
 
@@ -28,11 +33,10 @@ extension FleetDemo {
         // rollout is followed through one that stays.
         let drill = admins.count > 1 ? FailoverDrill(fleet: fleet, ledger: ledger, holder: holder, rolloutID: created.id) : nil
         let killing = drill.map { drill in Task { try await drill.run(say: say) } }
-        let follower = admins.count > 1 ? admins[(holder + 1) % admins.count] : admins[holder]
         let rollout: AdminAPI.Rollout
         let failover: [FailoverDrill.Event]
         do {
-            rollout = try await followStages(created.id, stages: stages, admin: follower, fleet: fleet)
+            rollout = try await followStages(created.id, stages: stages, admin: admin, fleet: fleet)
             failover = try await killing?.value ?? []
         } catch {
             killing?.cancel()

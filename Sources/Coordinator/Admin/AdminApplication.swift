@@ -16,6 +16,7 @@ func buildAdminApplication(
 ) throws -> some ApplicationProtocol {
     let router = Router(context: AdminRequestContext.self)
     router.add(middleware: OperatorAuthentication(verification: tls.verification))
+    router.add(middleware: ControllerTermRedirect(controller: controller))
     AdminRoutes(ledger: ledger, controller: controller, presence: presence, stagingDirectory: stagingDirectory).register(on: router)
     return Application(
         router: router,

@@ -9,7 +9,8 @@ struct SharedMigration: Sendable {
     static let all: [SharedMigration] = [controllerTerms, modelChunks]
 
     /// v11: one rollout controller at a time among the coordinators sharing a ledger. Each term of a
-    /// controller is a row: its fencing token (1, 2, 3, ...), who holds it, and until when. Every
+    /// controller is a row: its fencing token (1, 2, 3, ...), who holds it, where its admin API is
+    /// (the others send operators' rollout commands there), and until when. Every
     /// decision and every rollout event (stage changes, promotions, operators' commands) carries the
     /// token of the term it was written in, and the database refuses one whose token is not the
     /// newest term's or whose term has expired: a controller that lost its lease (paused, cut off)
@@ -25,6 +26,7 @@ struct SharedMigration: Sendable {
             CREATE TABLE controller_terms (
                 token       \(sql.integer) NOT NULL PRIMARY KEY CHECK (token >= 1),
                 holder      \(sql.text) NOT NULL,
+                admin_url   \(sql.text),
                 started_at  \(sql.timestamp) NOT NULL,
                 expires_at  \(sql.timestamp) NOT NULL
             )\(sql.tableOptions)
