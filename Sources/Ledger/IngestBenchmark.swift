@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import ShadowEval
 
 /// `quantfleet ledger bench`: how fast the ledger stores windows the way the coordinator writes a
@@ -6,7 +7,8 @@ import ShadowEval
 /// what one evaluation of the rollout costs as it grows. Synthetic windows of 100 samples over ten
 /// classes (10 labelled), from 1,000 agents, into a new ledger file. The agents send in turn; by
 /// default they are in step (a stage's agents start together, so a batch holds one sequence number),
-/// and `sequenceSpread` puts them out of step by up to that many windows.
+/// and `sequenceSpread` puts them out of step by up to that many windows. On PostgreSQL, `writers`
+/// ledgers (coordinators' write paths) may store batches at once, each on its own connection.
 public enum IngestBenchmark {
     /// The measurement at one rollout size.
     public struct Checkpoint: Sendable {
@@ -37,8 +39,19 @@ public enum IngestBenchmark {
     public static func run(
         path: String, checkpoints: [Int], batch: Int, sequenceSpread: Int = 0, reached: (Checkpoint) -> Void = { _ in }
     ) throws -> [Checkpoint] {
+        try run(location: .file(path), checkpoints: checkpoints, batch: batch, sequenceSpread: sequenceSpread, reached: reached)
+    }
+
+    /// The same into a new ledger at `location` (an empty PostgreSQL database, or a new file), with
+    /// `writers` ledgers storing batches at once (PostgreSQL only: SQLite has one coordinator).
+    public static func run(
+        location: LedgerLocation, writers: Int = 1, checkpoints: [Int], batch: Int, sequenceSpread: Int = 0,
+        reached: (Checkpoint) -> Void = { _ in }
+    ) throws -> [Checkpoint] {
         precondition(batch >= 1 && checkpoints.allSatisfy { $0 >= 1 } && sequenceSpread >= 0, "positive sizes")
-        let ledger = try Ledger(path: path)
+        if case .file = location { precondition(writers == 1, "several writers share a PostgreSQL ledger, not a SQLite file") }
+        let ledger = try Ledger(location: location)
+        let others = try (1..<writers).map { _ in try Ledger(location: location) }
         let (reference, candidate) = (String(repeating: "a", count: 64), String(repeating: "b", count: 64))
         for (sha256, precision) in [(reference, "fp16"), (candidate, "int8")] {
             try ledger.registerModel(ModelRecord(sha256: sha256, name: "bench", precision: precision, sizeBytes: 1, registeredAt: Date()))
@@ -51,14 +64,16 @@ public enum IngestBenchmark {
         var stored = 0
         for target in checkpoints.sorted() {
             let from = stored
+            let writing = [ledger] + others
             let ingest = try seconds {
-                while stored < target {
-                    let windows = (stored..<min(target, stored + batch)).map {
-                        window(number: $0, assignment: assignment, sequenceSpread: sequenceSpread)
+                // Writer w stores batches w, w + writers, ...: disjoint windows, as coordinators' agents are.
+                let batches = stride(from: stored, to: target, by: batch).map { $0..<min(target, $0 + batch) }
+                try concurrently(writing.count) { writer in
+                    for numbers in batches.enumerated().filter({ $0.offset % writing.count == writer }).map(\.element) {
+                        _ = try writing[writer].ingest(numbers.map { window(number: $0, assignment: assignment, sequenceSpread: sequenceSpread) })
                     }
-                    _ = try ledger.ingest(windows)
-                    stored += windows.count
                 }
+                stored = target
             }
             let evaluations = 20
             var evidence: RolloutEvidence?
@@ -72,7 +87,7 @@ public enum IngestBenchmark {
             let checkpoint = Checkpoint(
                 windows: stored, windowsPerSecond: windowsPerSecond, rowsPerSecond: windowsPerSecond * Double(1 + classes),
                 readMillis: read * 1000 / Double(evaluations), judgeMillis: judge * 1000 / Double(evaluations),
-                ledgerBytes: fileBytes(path))
+                ledgerBytes: try ledger.storageBytes())
             reached(checkpoint)
             results.append(checkpoint)
         }
@@ -99,11 +114,13 @@ public enum IngestBenchmark {
             labelsByClass: [number % classes: PairedOutcomes(bothRight: 9 - referenceOnly, onlyReferenceRight: referenceOnly, bothWrong: 1)])
     }
 
-    /// The ledger's size on disk, its write-ahead log included.
-    private static func fileBytes(_ path: String) -> Int {
-        [path, path + "-wal"].reduce(0) { total, file in
-            total + ((try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0)
+    /// Runs `body(0)`, ..., `body(count - 1)` on threads of their own; the first error is rethrown.
+    private static func concurrently(_ count: Int, _ body: @Sendable (Int) throws -> Void) throws {
+        let failures = NIOLockedValueBox<[any Error]>([])
+        DispatchQueue.concurrentPerform(iterations: count) { index in
+            do { try body(index) } catch { failures.withLockedValue { $0.append(error) } }
         }
+        if let failure = failures.withLockedValue({ $0.first }) { throw failure }
     }
 
     private static func seconds(_ body: () throws -> Void) rethrows -> Double {

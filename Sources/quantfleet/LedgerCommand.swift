@@ -74,10 +74,13 @@ struct LedgerCommand: AsyncParsableCommand {
 
     struct Bench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Measure burst ingest (windows per transaction as the coordinator commits them) and evaluation cost as a rollout grows, in a new ledger file.")
+            abstract: "Measure burst ingest (windows per transaction as the coordinator commits them) and evaluation cost as a rollout grows, in a new ledger.")
 
-        @Option(help: "The new ledger file to fill (must not exist).")
+        @Option(help: "The new ledger to fill: a file that must not exist, or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE of an empty database.")
         var db: String
+
+        @Option(help: "Ledgers storing batches at once, as that many coordinators sharing a PostgreSQL ledger would.")
+        var writers = 1
 
         @Option(help: "Windows per transaction.")
         var batch = 1_000
@@ -89,14 +92,24 @@ struct LedgerCommand: AsyncParsableCommand {
         var sequenceSpread = 0
 
         func run() async throws {
-            guard !FileManager.default.fileExists(atPath: db) else {
-                throw ValidationError("\(db) exists; ledger bench fills a new file")
+            let location = try LedgerLocation(parsing: db)
+            switch location {
+            case .file(let path):
+                guard !FileManager.default.fileExists(atPath: path) else { throw ValidationError("\(db) exists; ledger bench fills a new file") }
+                guard writers == 1 else { throw ValidationError("--writers \(writers): several coordinators share a PostgreSQL ledger, not a file") }
+            case .postgres:
+                guard writers >= 1 else { throw ValidationError("--writers \(writers) is not a number of coordinators") }
+                guard try Ledger(location: location).rollouts().isEmpty else {
+                    throw ValidationError("\(location) holds rollouts; ledger bench fills an empty database")
+                }
             }
             // Each row is written as it is measured, unbuffered, so a file or pipe sees it at once.
             func emit(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
             emit("windows | windows/s | rows/s | evaluation (ms) | read (ms) | judge (ms) | ledger MB")
             guard sequenceSpread >= 0 else { throw ValidationError("--sequence-spread \(sequenceSpread) is negative") }
-            _ = try IngestBenchmark.run(path: db, checkpoints: checkpoints, batch: batch, sequenceSpread: sequenceSpread) { step in
+            _ = try IngestBenchmark.run(
+                location: location, writers: writers, checkpoints: checkpoints, batch: batch, sequenceSpread: sequenceSpread
+            ) { step in
                 emit(String(
                     format: "%7d | %9.0f | %9.0f | %15.3f | %9.3f | %10.3f | %9.1f", step.windows, step.windowsPerSecond,
                     step.rowsPerSecond, step.evaluationMillis, step.readMillis, step.judgeMillis, Double(step.ledgerBytes) / 1e6))
