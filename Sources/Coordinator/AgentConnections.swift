@@ -54,6 +54,12 @@ final class AgentConnections: Sendable {
         return (claim, token)
     }
 
+    /// Closes every agent's connection (the ledger is out of reach: they go to another coordinator).
+    func closeAll() {
+        let closing = holders.withLockedValue { $0.values.map(\.close) }
+        for close in closing { close() }  // outside the lock: closing runs channel code
+    }
+
     /// The connection holding `token` ended; a connection that replaced it keeps the id.
     func release(_ agentID: String, token: Int) {
         holders.withLockedValue { holders in

@@ -13,6 +13,7 @@ struct AgentListener: Service {
     let writer: LedgerWriter
     let presence: AgentPresence
     let connections: AgentConnections
+    let reachability: LedgerReachability
     let controller: RolloutController
     let store: ModelStore
     let slots: TransferSlots
@@ -37,6 +38,12 @@ struct AgentListener: Service {
         try await server.run { connection in
             var logger = logger
             logger[metadataKey: "agent"] = "\(connection.identity)"
+            guard reachability.isReachable else {
+                // Nothing it sent could be stored: off to another coordinator.
+                logger.notice("agent turned away: the ledger is out of reach")
+                try? await connection.channel.channel.close()
+                return
+            }
             let session = AgentSession(
                 agentID: connection.identity, peer: connection.remoteAddress.map { "\($0)" } ?? "unknown",
                 closeConnection: { [channel = connection.channel.channel] in channel.close(promise: nil) },

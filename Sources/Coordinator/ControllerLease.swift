@@ -11,6 +11,7 @@ struct ControllerLease: Service {
     static let renewalInterval: Duration = .seconds(1)
 
     let controller: RolloutController
+    let reachability: LedgerReachability
     let holder: String
     /// This coordinator's admin API, for the others to send operators to; nil without one.
     let adminURL: String?
@@ -34,8 +35,14 @@ struct ControllerLease: Service {
         return "https://\(host):\(admin.port)"
     }
 
+    /// Also this coordinator's probe of its ledger: a claim that reaches it makes it reachable again.
     func claim() async {
-        await controller.claimTerm(holder: holder, adminURL: adminURL, lasting: Self.termLength)
+        do {
+            try await controller.claimTerm(holder: holder, adminURL: adminURL, lasting: Self.termLength)
+            reachability.succeeded()
+        } catch {
+            reachability.failed(error)
+        }
     }
 
     func run() async throws {

@@ -28,20 +28,21 @@ public enum CoordinatorApp {
         if let rollout = configuration.rollout {
             try await controller.open(rollout)
         }
+        let connections = AgentConnections(replacementInterval: .milliseconds(configuration.agentReplacementIntervalMillis))
+        let reachability = LedgerReachability(logger: logger) { connections.closeAll() }
         // The first claim before any agent connects: a lone coordinator decides from its first window.
         let lease = ControllerLease(
-            controller: controller, holder: ControllerLease.holder(port: configuration.listen.port),
+            controller: controller, reachability: reachability, holder: ControllerLease.holder(port: configuration.listen.port),
             adminURL: configuration.admin.map(ControllerLease.adminURL))
         await lease.claim()
         let writer = LedgerWriter(
             ledger: ledger, controller: controller, minimumCommitInterval: .milliseconds(configuration.ledgerCommitIntervalMillis),
-            metrics: metrics, logger: logger)
+            metrics: metrics, reachability: reachability, logger: logger)
         let presence = AgentPresence()
         let tls = try DaemonTLS(configuration.tls, logger: logger)
         let listener = AgentListener(
             configuration: configuration, tls: try tls.serverContext(), verification: tls.verification,
-            writer: writer, presence: presence,
-            connections: AgentConnections(replacementInterval: .milliseconds(configuration.agentReplacementIntervalMillis)),
+            writer: writer, presence: presence, connections: connections, reachability: reachability,
             controller: controller, store: store,
             slots: TransferSlots(limit: configuration.maxConcurrentTransfers, metrics: metrics), metrics: metrics, logger: logger)
         // Started first, stopped last: the listener's sessions hand them sightings and windows.

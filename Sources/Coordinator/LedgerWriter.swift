@@ -24,6 +24,7 @@ actor LedgerWriter {
     private let minimumCommitInterval: Duration
     private var lastCommitStarted = ContinuousClock.now - .seconds(3600)
     private let metrics: CoordinatorMetrics
+    private let reachability: LedgerReachability
     private let logger: Logger
     private let executor: LedgerExecutor
     private var windows = PendingWrites<WindowRecord, IngestResult>()
@@ -34,7 +35,7 @@ actor LedgerWriter {
 
     init(
         ledger: Ledger, controller: RolloutController, maximumBatch: Int = 1_000, minimumCommitInterval: Duration = .zero,
-        metrics: CoordinatorMetrics, logger: Logger
+        metrics: CoordinatorMetrics, reachability: LedgerReachability, logger: Logger
     ) {
         precondition(maximumBatch >= 1, "a batch holds at least one request")
         precondition(minimumCommitInterval >= .zero, "commits cannot start before the previous one")
@@ -43,6 +44,7 @@ actor LedgerWriter {
         self.maximumBatch = maximumBatch
         self.minimumCommitInterval = minimumCommitInterval
         self.metrics = metrics
+        self.reachability = reachability
         self.logger = logger
         self.executor = controller.executor
     }
@@ -113,12 +115,18 @@ actor LedgerWriter {
     private func commit<Request, Output>(
         _ batch: [Request], counted: Counter, with write: ([Request]) throws -> [Output]
     ) -> [Result<Output, any Error>] {
+        // Out of reach, each write would wait out its timeout in turn; they fail at once until the
+        // controller-term claim reaches the ledger again.
+        guard reachability.isReachable else {
+            return batch.map { _ in .failure(LedgerUnreachable(description: "the ledger is out of reach; this coordinator acks nothing")) }
+        }
         do {
             let results = try write(batch)
             counted.increment()
             return results.map { .success($0) }
         } catch {
-            guard batch.count > 1 else { return [.failure(error)] }
+            reachability.failed(error)
+            guard batch.count > 1, !(error is LedgerUnreachable) else { return batch.map { _ in .failure(error) } }
             logger.notice("a batch of ledger writes failed; committing them one by one", metadata: [
                 "requests": "\(batch.count)", "kind": "\(Request.self)", "error": "\(error)",
             ])

@@ -146,12 +146,16 @@ public actor RolloutController {
     /// Takes or renews the controller term (`ControllerLease`). While it holds the term, the
     /// controller also counts the windows other coordinators stored for the stages being decided,
     /// so that they are evaluated as its own are; a new holder thus evaluates at once.
-    func claimTerm(holder: String, adminURL: String?, lasting duration: Duration) {
+    /// A claim that cannot reach the ledger gives the term up here (the database ends it anyway) and
+    /// throws.
+    func claimTerm(holder: String, adminURL: String?, lasting duration: Duration) throws {
         let previous = term
+        var failure: (any Error)?
         do {
             term = try ledger.acquireControllerTerm(holder: holder, adminURL: adminURL, lasting: duration)
         } catch {
             term = nil
+            failure = error
             logger.warning("cannot renew the controller term", metadata: ["error": "\(error)"])
         }
         if term?.token != previous?.token {
@@ -162,6 +166,7 @@ public actor RolloutController {
             }
             metrics.controllerTerm.record(term?.token ?? 0)
         }
+        if let failure { throw failure }
         guard term != nil else { return }
         do {
             try countOtherCoordinatorsWindows()

@@ -26,6 +26,10 @@ public final class Ledger: Sendable {
     /// refuses them once the term is over.
     let heldToken = NIOLockedValueBox<Int64?>(nil)
 
+    /// How long a coordinator waits for PostgreSQL to answer one statement before it gives the
+    /// connection up: its agents' sessions then end, and they move to another coordinator.
+    public static let postgresStatementTimeout: Duration = .seconds(10)
+
     /// The write connection's page cache, in KiB.
     static let writerCacheKiB = 64 * 1024
 
@@ -45,7 +49,9 @@ public final class Ledger: Sendable {
         case .postgres(let postgres):
             let connector = PostgresConnector(location: postgres, logger: logger)
             try connector.migrate()
-            try self.init(store: PostgresStore(connector: connector, readOnly: false), keptStages: WindowInsertion.maximumKeptStages)
+            try self.init(
+                store: PostgresStore(connector: connector, readOnly: false, statementTimeout: Self.postgresStatementTimeout),
+                keptStages: WindowInsertion.maximumKeptStages)
         }
     }
 

@@ -50,8 +50,12 @@ public final class LocalFleet: @unchecked Sendable {
 
     /// Starts `count` coordinators sharing the PostgreSQL ledger `settings.ledger` names: the first as
     /// `startCoordinator` does, the others on ports (and admin and metrics ports, where the first has
-    /// them) of their own. Agents started afterwards are told all of them.
-    public func startCoordinators(_ count: Int, _ settings: FleetLayout.CoordinatorSettings) throws {
+    /// them) of their own, then as `adjust` changes them (e.g. reaching the ledger through a proxy).
+    /// Agents started afterwards are told all of them.
+    public func startCoordinators(
+        _ count: Int, _ settings: FleetLayout.CoordinatorSettings,
+        adjusting adjust: (_ index: Int, inout FleetLayout.CoordinatorSettings) -> Void = { _, _ in }
+    ) throws {
         precondition(count >= 1 && (count == 1 || settings.ledger != nil), "coordinators share a ledger on PostgreSQL")
         coordinatorPorts = [settings.port]
         for _ in 1..<count { coordinatorPorts.append(try FreePort.allocate()) }
@@ -61,6 +65,7 @@ public final class LocalFleet: @unchecked Sendable {
             other.port = coordinatorPorts[index]
             if settings.adminPort != nil { other.adminPort = try FreePort.allocate() }
             if settings.metricsPort != nil { other.metricsPort = try FreePort.allocate() }
+            adjust(index, &other)
             adminPorts.append(other.adminPort)
             coordinators.append(try startCoordinator(index: index, other))
         }

@@ -34,7 +34,7 @@ struct WriterFixture: Sendable {
             metrics: metrics, logger: logger)
         writer = LedgerWriter(
             ledger: ledger, controller: controller, maximumBatch: 64, minimumCommitInterval: minimumCommitInterval, metrics: metrics,
-            logger: logger)
+            reachability: LedgerReachability(logger: logger) {}, logger: logger)
     }
 
     func window(agent: String, sequence: Int) -> WindowRecord {

@@ -46,7 +46,10 @@ final class CoordinatorFailoverTests: XCTestCase {
         let other = ledgers[1 - first]
         XCTAssertNil(try? agentSeen("agent-1", in: other), "one coordinator at a time")
         (first == 0 ? coordinatorA : coordinatorB).kill()
+        let killed = ContinuousClock.now
         let next = try await firstLedgerToSee("agent-1", in: [other], within: .seconds(20))
+        // To the 200 ms the ledger is polled at.
+        print("the agent's Hello reached the other coordinator \(killed.duration(to: .now)) after the kill")
         XCTAssertEqual(next, 0, "the agent said Hello to the other coordinator after the first was killed")
         XCTAssertTrue(agent.isRunning)
     }

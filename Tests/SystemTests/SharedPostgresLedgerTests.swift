@@ -1,3 +1,5 @@
+import FaultInjection
+import FleetProtocol
 import Foundation
 import Ledger
 import Operations
@@ -61,6 +63,67 @@ final class SharedPostgresLedgerTests: XCTestCase {
         }
         XCTAssertTrue(decisions.contains { $0[0] == String(successor.token) }, "the successor decided")
         XCTAssertTrue(try ledger.verifyRunningTotals().passed)
+    }
+
+    /// One of two coordinators is cut off from PostgreSQL by a black-hole partition (a proxy that
+    /// accepts bytes and delivers none, as a lost route does, with no reset): its statements go
+    /// unanswered, it gives its connections up after 10 s and acks nothing meanwhile, and its
+    /// agents move to the other coordinator. Every agent's windows are stored without a gap.
+    func testACoordinatorCutOffFromPostgreSQLLosesItsAgentsToTheOther() async throws {
+        let server = try PostgresServer.start()
+        addTeardownBlock { try? server.stop() }
+        try server.psql("CREATE DATABASE ledger")
+        let uri = server.url(database: "ledger") + "?sslmode=disable"
+        let proxy = try await FaultProxy.start(forwardingTo: "127.0.0.1", port: server.port)
+        addTeardownBlock { await proxy.stop() }
+        let agentIDs = (1...8).map { "agent-\($0)" }
+        let layout = FleetLayout(root: try SystemTestSupport.scratchDirectory("cut-off-ledger"))
+        var settings = try SystemTestSupport.quickRollout(in: layout, agents: agentIDs, minimumSamples: 1_000_000)
+        settings.ledger = uri
+        settings.adminPort = try FreePort.allocate()
+        let fleet = LocalFleet(layout: layout, executables: SystemTestSupport.executables)
+        addTeardownBlock { await fleet.stop() }
+        try fleet.startCoordinators(2, settings) { _, second in
+            second.ledger = uri.replacingOccurrences(of: ":\(server.port)/", with: ":\(proxy.port)/")
+        }
+        for id in agentIDs { try fleet.startAgent(id) }
+        try await fleet.waitUntilReady(agentIDs)
+        let admins = try fleet.adminPorts.map { try AdminClient(operatorOf: layout, adminPort: $0!) }
+        let cutOff = try await Self.connected(to: admins[1])
+        XCTAssertFalse(cutOff.isEmpty, "no agent started on the second coordinator (each picks one at random)")
+
+        let traffic = TrafficRounds.start(
+            agents: agentIDs.compactMap { fleet.agentURLs[$0] }, data: SystemTestSupport.traffic, model: SystemTestSupport.modelName,
+            roundSize: 50, requestTimeout: .seconds(5))
+        try await Task.sleep(for: .seconds(3))
+        proxy.partition()
+        let partitioned = ContinuousClock.now
+        try await SystemTestSupport.eventually(timeout: .seconds(60), "every agent on the first coordinator") {
+            try await Self.connected(to: admins[0]).count == agentIDs.count
+        }
+        print("\(cutOff.count) agents left the cut-off coordinator within \(partitioned.duration(to: .now))")
+        try await Task.sleep(for: .seconds(3))
+        _ = await traffic.stop()
+        // The agents' last windows: sealed within window-max-age, acked within a moment.
+        try await Task.sleep(for: .seconds(3))
+
+        let ledger = try Ledger.openReadOnly(location: try LedgerLocation(parsing: uri, environment: [:]))
+        let perAgent = try ledger.query("""
+            SELECT agent_id, COUNT(*), MIN(sequence), MAX(sequence) FROM windows GROUP BY agent_id, assignment_id ORDER BY agent_id
+            """).rows
+        XCTAssertEqual(Set(perAgent.map { $0[0] }), Set(agentIDs), "every agent's windows were stored")
+        for row in perAgent {
+            let (count, first, last) = (Int(row[1])!, Int(row[2])!, Int(row[3])!)
+            XCTAssertEqual(count, last - first + 1, "\(row[0]): windows \(first)...\(last) stored without a gap")
+            XCTAssertLessThanOrEqual(first, 1, "\(row[0]): from its first window")
+        }
+        XCTAssertTrue(try ledger.verifyRunningTotals().passed)
+        proxy.heal()
+    }
+
+    /// The agents connected to the coordinator behind `admin`.
+    private static func connected(to admin: AdminClient) async throws -> [String] {
+        try await admin.get("/v1/agents", as: [AdminAPI.Agent].self).filter(\.connected).map(\.id)
     }
 
     private static func latestTerm(_ ledger: LedgerReader) throws -> (token: Int64, holder: String, startedAt: Date)? {

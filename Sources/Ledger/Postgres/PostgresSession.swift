@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import PostgresNIO
 
@@ -10,6 +11,10 @@ import PostgresNIO
 struct PostgresSession: LedgerSession {
     let connection: PostgresConnection
     let logger: Logger
+    /// How long a statement may go unanswered before its connection is closed (which fails it);
+    /// nil: as long as it takes. A server cut off without a reset (a partition) would otherwise
+    /// hold the coordinator's writes, and the acks its agents wait for, until TCP gives up.
+    var timeout: Duration?
 
     var dialect: SQLDialect { .postgres }
 
@@ -52,7 +57,20 @@ struct PostgresSession: LedgerSession {
         // A statement without arguments is passed as it is: in SQL an engineer types, `?` may be
         // one of jsonb's operators.
         let text = arguments.isEmpty ? sql : Self.numberingPlaceholders(sql)
-        return try connection.query(PostgresQuery(unsafeSQL: text, binds: bindings), logger: logger).wait()
+        let result = connection.query(PostgresQuery(unsafeSQL: text, binds: bindings), logger: logger)
+        guard let timeout else { return try result.wait() }
+        let expired = NIOLockedValueBox(false)
+        let expiry = connection.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout / .nanoseconds(1)))) { [connection] in
+            expired.withLockedValue { $0 = true }
+            let closed: EventLoopFuture<Void> = connection.close()
+            _ = closed
+        }
+        defer { expiry.cancel() }
+        do {
+            return try result.wait()
+        } catch where expired.withLockedValue({ $0 }) {
+            throw PostgresLedgerError(description: "PostgreSQL did not answer within \(timeout); the connection was closed")
+        }
     }
 
     /// `sql` with its n-th `?` written `$n`; a `?` inside a quoted string or name stays.

@@ -2,6 +2,17 @@ import Logging
 import NIOConcurrencyHelpers
 import PostgresNIO
 
+/// The ledger's server cannot be reached, or stopped answering: no connection, or the one in use
+/// was lost (closed by the server, or given up after `PostgresSession.timeout`). What was being
+/// written is not committed, or not known to be.
+public struct LedgerUnreachable: Error, CustomStringConvertible {
+    public let description: String
+
+    public init(description: String) {
+        self.description = description
+    }
+}
+
 /// A PostgreSQL ledger shared by any number of coordinators. Each store keeps one connection for
 /// writes and one for reads, each used by one transaction at a time, and opens it again after the
 /// server went away: the transaction that met the loss fails (its windows are not acked, so agents
@@ -15,16 +26,19 @@ final class PostgresStore: LedgerStore {
     let location: String
     private let connector: PostgresConnector
     private let readOnly: Bool
+    /// How long one statement may go unanswered (`PostgresSession.timeout`).
+    private let statementTimeout: Duration?
     private let writer = NIOLockedValueBox<PostgresConnection?>(nil)
     private let reader = NIOLockedValueBox<PostgresConnection?>(nil)
 
     /// "qfwrites": the advisory lock every write transaction holds.
     static let writeLockKey: Int64 = 0x7166_7772_6974_6573
 
-    init(connector: PostgresConnector, readOnly: Bool) {
+    init(connector: PostgresConnector, readOnly: Bool, statementTimeout: Duration? = nil) {
         self.location = "\(connector.location)"
         self.connector = connector
         self.readOnly = readOnly
+        self.statementTimeout = statementTimeout
     }
 
     deinit {
@@ -77,13 +91,14 @@ final class PostgresStore: LedgerStore {
                 try session.execute(sql: "COMMIT")
                 return value
             } catch {
-                if session.connection.isClosed {
-                    kept = nil
-                } else {
-                    _ = try? session.execute(sql: "ROLLBACK")
-                }
                 // The server's words, not postgres-nio's placeholder; the ledger's own errors as they are.
-                throw (error as? PSQLError).map(connector.explained) ?? error
+                let explained = (error as? PSQLError).map(connector.explained) ?? error
+                guard !session.connection.isClosed else {
+                    kept = nil
+                    throw LedgerUnreachable(description: "\(explained)")
+                }
+                _ = try? session.execute(sql: "ROLLBACK")
+                throw explained
             }
         }
     }
@@ -94,9 +109,14 @@ final class PostgresStore: LedgerStore {
     private func begun(_ begin: String, keeping kept: inout PostgresConnection?) throws -> PostgresSession {
         var retried = false
         while true {
-            let connection = try kept.flatMap { $0.isClosed ? nil : $0 } ?? connector.connectWaiting()
+            let connection: PostgresConnection
+            do {
+                connection = try kept.flatMap { $0.isClosed ? nil : $0 } ?? connector.connectWaiting()
+            } catch {
+                throw LedgerUnreachable(description: "\(error)")
+            }
             kept = connection
-            let session = PostgresSession(connection: connection, logger: connector.logger)
+            let session = PostgresSession(connection: connection, logger: connector.logger, timeout: statementTimeout)
             do {
                 try session.execute(sql: begin)
                 return session
@@ -104,8 +124,12 @@ final class PostgresStore: LedgerStore {
                 kept = nil
                 retried = true
             } catch {
-                if connection.isClosed { kept = nil }
-                throw (error as? PSQLError).map(connector.explained) ?? error
+                let explained = (error as? PSQLError).map(connector.explained) ?? error
+                guard !connection.isClosed else {
+                    kept = nil
+                    throw LedgerUnreachable(description: "\(explained)")
+                }
+                throw explained
             }
         }
     }
