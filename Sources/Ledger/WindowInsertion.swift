@@ -24,11 +24,15 @@ struct WindowInsertion: Sendable {
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (assignment_id, sequence, agent_id) DO NOTHING
         """
-    private static let classSQL = """
+    /// A window's class rows, all in one statement: on PostgreSQL each statement is a round trip.
+    /// One text per number of classes, so SQLite caches a statement for each.
+    private static func classSQL(rows: Int) -> String {
+        """
         INSERT INTO window_classes (
             ingest_order, class, samples, agreements, both_right, reference_only_right, candidate_only_right, both_wrong)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", "))
         """
+    }
 
     /// How many stages' folds are kept between batches; beyond it, those the batch did not touch are
     /// dropped (and read back from their rows when a window touches them again).
@@ -139,20 +143,32 @@ struct WindowInsertion: Sendable {
     }
 
     private static func insertClasses(of window: WindowRecord, ingestOrder: Int64, into db: any LedgerSession) throws {
-        for index in window.classIndices {
+        let indices = window.classIndices
+        guard !indices.isEmpty else { return }
+        var arguments: SQLArguments = []
+        arguments.reserveCapacity(indices.count * 8)
+        for index in indices {
             let agreement = window.agreementByClass[index] ?? AgreementCounts()
             let labels = window.labelsByClass[index] ?? PairedOutcomes()
-            do {
-                try db.execute(sql: classSQL, arguments: [
-                    ingestOrder, index, agreement.samples, agreement.agreements,
-                    labels.bothRight, labels.onlyReferenceRight, labels.onlyCandidateRight, labels.bothWrong,
-                ])
-            } catch {
-                guard let violation = ConstraintViolation(error), violation.kind == .check else { throw error }
-                throw LedgerError.invalidWindow(
-                    agentID: window.agentID, assignmentID: window.assignmentID, sequence: window.sequence,
-                    reason: "class \(index): " + violation.message)
+            arguments += [
+                ingestOrder, index, agreement.samples, agreement.agreements,
+                labels.bothRight, labels.onlyReferenceRight, labels.onlyCandidateRight, labels.bothWrong,
+            ]
+        }
+        do {
+            try db.execute(sql: classSQL(rows: indices.count), arguments: arguments)
+        } catch {
+            guard let violation = ConstraintViolation(error), violation.kind == .check else { throw error }
+            // The statement holds every class: name the one whose counts cannot be.
+            let offending = indices.first { index in
+                let agreement = window.agreementByClass[index] ?? AgreementCounts()
+                let labels = window.labelsByClass[index] ?? PairedOutcomes()
+                return agreement.agreements > agreement.samples || agreement.agreements < 0
+                    || [labels.bothRight, labels.onlyReferenceRight, labels.onlyCandidateRight, labels.bothWrong].contains { $0 < 0 }
             }
+            throw LedgerError.invalidWindow(
+                agentID: window.agentID, assignmentID: window.assignmentID, sequence: window.sequence,
+                reason: (offending.map { "class \($0): " } ?? "class rows: ") + violation.message)
         }
     }
 }
