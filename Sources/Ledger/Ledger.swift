@@ -205,7 +205,7 @@ public final class Ledger: Sendable {
         return try store.write { db in
             var insertion = try WindowInsertion.resuming(keptInsertion.withLockedValue { $0.take() }, db, keptStages: keptStages)
             let results = try windows.map { try insertion.insert($0, ingestedAt: ingestedAt, into: db) }
-            try insertion.writeTotals(db)
+            try insertion.finish(db)
             beforeCommit()
             keptInsertion.withLockedValue { $0 = insertion }
             return results

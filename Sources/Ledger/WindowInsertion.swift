@@ -5,7 +5,7 @@ import ShadowEval
 /// The hot path of ingest: cached statements, reused for every window. Each stored window gets the
 /// next ingest order and its agent's device class, and is appended to its stage's running totals,
 /// which are written once per batch for each stage it touched, in the same transaction: the totals
-/// always equal the stored windows.
+/// always equal the stored windows. The windows' class rows are written together at the batch's end.
 ///
 /// The ledger keeps one between batches (`resuming`), so a batch of a few windows neither reads back
 /// the totals nor looks up agents and assignments it has seen: at 10,000 agents and 1,000 windows/s
@@ -24,8 +24,8 @@ struct WindowInsertion: Sendable {
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (assignment_id, sequence, agent_id) DO NOTHING
         """
-    /// A window's class rows, all in one statement: on PostgreSQL each statement is a round trip.
-    /// One text per number of classes, so SQLite caches a statement for each.
+    /// Class rows in one statement per `classRowsPerStatement`: on PostgreSQL each statement is a
+    /// round trip. One text per number of rows, so SQLite caches at most that many statements.
     private static func classSQL(rows: Int) -> String {
         """
         INSERT INTO window_classes (
@@ -33,6 +33,9 @@ struct WindowInsertion: Sendable {
         VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", "))
         """
     }
+
+    /// 256 rows of 8 values: within SQLite's and PostgreSQL's limits on a statement's parameters.
+    static let classRowsPerStatement = 256
 
     /// How many stages' folds are kept between batches; beyond it, those the batch did not touch are
     /// dropped (and read back from their rows when a window touches them again).
@@ -47,6 +50,8 @@ struct WindowInsertion: Sendable {
     private var folds: [StageKey: RunningTotalsStore.Fold] = [:]
     /// The stages this batch appended to: their rows are written at its end.
     private var touchedStages: Set<StageKey> = []
+    /// The batch's stored windows whose class rows are still to be written (`finish`).
+    private var pendingClasses: [(window: WindowRecord, ingestOrder: Int64)] = []
     private let keptStages: Int
 
     private init(lastIngestOrder: Int64, keptStages: Int) {
@@ -75,7 +80,7 @@ struct WindowInsertion: Sendable {
         guard try Self.insertRow(window, ingestOrder: lastIngestOrder + 1, deviceClass: deviceClass, ingestedAt: ingestedAt, db)
         else { return .duplicate }
         lastIngestOrder += 1
-        try Self.insertClasses(of: window, ingestOrder: lastIngestOrder, into: db)
+        pendingClasses.append((window, lastIngestOrder))
         let stage = try self.stage(of: window.assignmentID, db)
         if folds[stage] == nil { folds[stage] = try RunningTotalsStore.Fold(stage: stage, db) }
         try folds[stage]!.append(window.runningTotals(deviceClass: deviceClass), ingestOrder: lastIngestOrder, db)
@@ -83,9 +88,11 @@ struct WindowInsertion: Sendable {
         return .stored
     }
 
-    /// Writes the totals of the stages the batch touched over the stored ones; call once, after the
-    /// batch's last insert.
-    mutating func writeTotals(_ db: any LedgerSession) throws {
+    /// Writes the class rows of the batch's windows, then the totals of the stages it touched over
+    /// the stored ones; call once, after the batch's last insert.
+    mutating func finish(_ db: any LedgerSession) throws {
+        try Self.insertClasses(of: pendingClasses, into: db)
+        pendingClasses = []
         for stage in touchedStages {
             try folds[stage]!.write(db)
         }
@@ -142,33 +149,43 @@ struct WindowInsertion: Sendable {
         }
     }
 
-    private static func insertClasses(of window: WindowRecord, ingestOrder: Int64, into db: any LedgerSession) throws {
-        let indices = window.classIndices
-        guard !indices.isEmpty else { return }
-        var arguments: SQLArguments = []
-        arguments.reserveCapacity(indices.count * 8)
-        for index in indices {
-            let agreement = window.agreementByClass[index] ?? AgreementCounts()
-            let labels = window.labelsByClass[index] ?? PairedOutcomes()
-            arguments += [
-                ingestOrder, index, agreement.samples, agreement.agreements,
-                labels.bothRight, labels.onlyReferenceRight, labels.onlyCandidateRight, labels.bothWrong,
-            ]
-        }
-        do {
-            try db.execute(sql: classSQL(rows: indices.count), arguments: arguments)
-        } catch {
-            guard let violation = ConstraintViolation(error), violation.kind == .check else { throw error }
-            // The statement holds every class: name the one whose counts cannot be.
-            let offending = indices.first { index in
+    private static func insertClasses(of windows: [(window: WindowRecord, ingestOrder: Int64)], into db: any LedgerSession) throws {
+        var rows: [[(any DatabaseValueConvertible)?]] = []
+        for (window, ingestOrder) in windows {
+            for index in window.classIndices {
                 let agreement = window.agreementByClass[index] ?? AgreementCounts()
                 let labels = window.labelsByClass[index] ?? PairedOutcomes()
-                return agreement.agreements > agreement.samples || agreement.agreements < 0
-                    || [labels.bothRight, labels.onlyReferenceRight, labels.onlyCandidateRight, labels.bothWrong].contains { $0 < 0 }
+                rows.append([
+                    ingestOrder, index, agreement.samples, agreement.agreements,
+                    labels.bothRight, labels.onlyReferenceRight, labels.onlyCandidateRight, labels.bothWrong,
+                ])
+            }
+        }
+        do {
+            for start in stride(from: 0, to: rows.count, by: classRowsPerStatement) {
+                let chunk = rows[start..<min(rows.count, start + classRowsPerStatement)]
+                try db.execute(sql: classSQL(rows: chunk.count), arguments: chunk.flatMap { $0 })
+            }
+        } catch {
+            guard let violation = ConstraintViolation(error), violation.kind == .check else { throw error }
+            // A statement holds many windows' classes: name the first whose counts cannot be.
+            for (window, _) in windows {
+                for index in window.classIndices where hasImpossibleCounts(window, class: index) {
+                    throw LedgerError.invalidWindow(
+                        agentID: window.agentID, assignmentID: window.assignmentID, sequence: window.sequence,
+                        reason: "class \(index): " + violation.message)
+                }
             }
             throw LedgerError.invalidWindow(
-                agentID: window.agentID, assignmentID: window.assignmentID, sequence: window.sequence,
-                reason: (offending.map { "class \($0): " } ?? "class rows: ") + violation.message)
+                agentID: windows[0].window.agentID, assignmentID: windows[0].window.assignmentID, sequence: windows[0].window.sequence,
+                reason: "the class rows of this batch: " + violation.message)
         }
+    }
+
+    private static func hasImpossibleCounts(_ window: WindowRecord, class index: Int) -> Bool {
+        let agreement = window.agreementByClass[index] ?? AgreementCounts()
+        let labels = window.labelsByClass[index] ?? PairedOutcomes()
+        return agreement.agreements > agreement.samples || agreement.agreements < 0
+            || [labels.bothRight, labels.onlyReferenceRight, labels.onlyCandidateRight, labels.bothWrong].contains { $0 < 0 }
     }
 }
