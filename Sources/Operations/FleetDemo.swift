@@ -20,7 +20,7 @@ public struct FleetDemo: Sendable {
         /// Coordinators sharing the ledger; with more than one, the controller term's holder is
         /// killed in the middle of the rollout (`FleetDemo+Failover.swift`).
         public var coordinators: Int
-        /// A PostgreSQL ledger (a server the demo starts in its folder), rather than a SQLite file.
+        /// A PostgreSQL ledger (a server the demo starts in a temporary directory), rather than a SQLite file.
         public var postgres: Bool
 
         public init(
@@ -72,7 +72,9 @@ public struct FleetDemo: Sendable {
 
         var server: PostgresServer?
         if options.postgres {
-            let started = try PostgresServer.start(under: layout.root)
+            // In the temporary directory, not the demo's folder: as root, the server runs as the
+            // postgres user, who may not reach into the folder (a home directory, say).
+            let started = try PostgresServer.start()
             server = started
             try started.psql("CREATE DATABASE ledger")
             say("    PostgreSQL \(try started.psql("SHOW server_version")) ledger on 127.0.0.1:\(started.port) (initdb, pg_ctl in \(started.directory.path))")

@@ -19,7 +19,7 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Coordinators sharing the ledger (needs --ledger postgres); the controller's holder is SIGKILLed in the middle of the rollout.")
     var coordinators: Int = 1
 
-    @Option(help: "The ledger: sqlite (a file in --dir) or postgres (a server the demo starts in --dir, from Debian's postgresql package).")
+    @Option(help: "The ledger: sqlite (a file in --dir) or postgres (a server the demo starts in a temporary directory, where PostgreSQL's own user can reach it, from Debian's postgresql package; removed afterwards).")
     var ledger: LedgerEngine = .sqlite
 
     enum LedgerEngine: String, ExpressibleByArgument {
