@@ -19,7 +19,7 @@ struct PostgresSession: LedgerSession {
     var dialect: SQLDialect { .postgres }
 
     func execute(sql: String, arguments: [DatabaseValue]) throws -> Int {
-        try run(sql, arguments).metadata.rows ?? 0
+        try run(sql, arguments).changed
     }
 
     func fetchRows(sql: String, arguments: [DatabaseValue]) throws -> [Row] {
@@ -51,13 +51,18 @@ struct PostgresSession: LedgerSession {
         try execute(sql: "NOTIFY \(Self.assignmentsChannel)")
     }
 
-    private func run(_ sql: String, _ arguments: [DatabaseValue]) throws -> PostgresQueryResult {
+    private func run(_ sql: String, _ arguments: [DatabaseValue]) throws -> (rows: [PostgresRow], changed: Int) {
         var bindings = PostgresBindings(capacity: arguments.count)
         for argument in arguments { PostgresValues.bind(argument, into: &bindings) }
         // A statement without arguments is passed as it is: in SQL an engineer types, `?` may be
         // one of jsonb's operators.
         let text = arguments.isEmpty ? sql : Self.numberingPlaceholders(sql)
-        let result = connection.query(PostgresQuery(unsafeSQL: text, binds: bindings), logger: logger)
+        // Rows are taken as they arrive (postgres-nio's callback form): collecting a large result
+        // through its `all()` stalled for good under the thread sanitizer (a 100,000-row replay).
+        let rows = NIOLockedValueBox<[PostgresRow]>([])
+        let result = connection.query(PostgresQuery(unsafeSQL: text, binds: bindings), logger: logger) { row in
+            rows.withLockedValue { $0.append(row) }
+        }.map { metadata in (rows: rows.withLockedValue { $0 }, changed: metadata.rows ?? 0) }
         guard let timeout else { return try result.wait() }
         let expired = NIOLockedValueBox(false)
         let expiry = connection.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout / .nanoseconds(1)))) { [connection] in
