@@ -104,8 +104,11 @@ final class ReaderTests: LedgerTestCase {
             let started = Date()
             _ = try fixture.ledger.ingest(windows)
             let seconds = Date().timeIntervalSince(started)
-            // Debug build; well above a per-row-transaction rate, which would take tens of seconds.
-            XCTAssertLessThan(seconds, 5, "5000 windows took \(seconds) s")
+            // Debug build; well above a per-row-transaction rate, which would take tens of seconds. On
+            // PostgreSQL every statement is a round trip, one transaction or many: the batch is
+            // checked for being stored, not timed (docs/several-coordinators.md measures it).
+            if fixture.engine == .sqlite { XCTAssertLessThan(seconds, 5, "5000 windows took \(seconds) s") }
+            XCTAssertEqual(try fixture.openReader().query("SELECT COUNT(*) FROM windows").rows, [["5000"]])
         }
     }
 }
