@@ -191,7 +191,7 @@ extension Ledger {
     ) throws {
         try store.write { db in
             try LedgerQueries.insert(
-                decision, slices: slices, rolloutID: rolloutID, stage: stage, at: date, fencingToken: heldToken.withLockedValue { $0 }, into: db)
+                decision, slices: slices, rolloutID: rolloutID, stage: stage, at: date, fencingToken: fencingToken, into: db)
         }
     }
 
@@ -264,7 +264,7 @@ extension Ledger {
         try LedgerQueries.fenced {
             try db.execute(
                 sql: "INSERT INTO rollout_events (rollout_id, at, actor, action, stage, reason, fencing_token) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                arguments: [rolloutID, date, actor, action, stage, reason, heldToken.withLockedValue { $0 }])
+                arguments: [rolloutID, date, actor, action, stage, reason, fencingToken])
         }
     }
 }

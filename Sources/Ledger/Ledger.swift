@@ -26,6 +26,9 @@ public final class Ledger: Sendable {
     /// refuses them once the term is over.
     let heldToken = NIOLockedValueBox<Int64?>(nil)
 
+    /// The token fenced writes carry: the held term's, nil before any.
+    var fencingToken: Int64? { heldToken.withLockedValue { $0 } }
+
     /// How long a coordinator waits for PostgreSQL to answer one statement before it gives the
     /// connection up: its agents' sessions then end, and they move to another coordinator.
     public static let postgresStatementTimeout: Duration = .seconds(10)
@@ -229,7 +232,7 @@ public final class Ledger: Sendable {
                 throw LedgerError.rolloutAlreadyDecided(id: rolloutID, outcome: rollout.outcome?.rawValue ?? "unknown")
             }
             try LedgerQueries.insert(
-                decision, slices: slices, rolloutID: rolloutID, stage: nil, at: date, fencingToken: heldToken.withLockedValue { $0 }, into: db)
+                decision, slices: slices, rolloutID: rolloutID, stage: nil, at: date, fencingToken: fencingToken, into: db)
             guard decision.outcome.isFinal else { return }
             try db.execute(
                 sql: "UPDATE rollouts SET status = 'decided', outcome = ?, decided_at = ? WHERE id = ?",

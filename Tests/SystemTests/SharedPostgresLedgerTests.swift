@@ -33,15 +33,15 @@ final class SharedPostgresLedgerTests: XCTestCase {
         try await SystemTestSupport.eventually(timeout: .seconds(60), "a third of the samples stored") {
             Int(try ledger.query("SELECT COALESCE(SUM(count), 0) FROM windows").rows[0][0]) ?? 0 >= 4000
         }
-        let holderTerm = try XCTUnwrap(try Self.latestTerm(ledger))
+        let holderTerm = try XCTUnwrap(try ledger.controllerTerms().last)
         let holderIndex = try XCTUnwrap(fleet.coordinatorIndex(holding: holderTerm.holder), holderTerm.holder)
         fleet.killCoordinator(holderIndex)
         let killedAt = Date()
 
         try await SystemTestSupport.eventually(timeout: .seconds(20), "another coordinator takes the controller term") {
-            (try Self.latestTerm(ledger)?.token ?? 0) > holderTerm.token
+            (try ledger.controllerTerms().last?.token ?? 0) > holderTerm.token
         }
-        let successor = try XCTUnwrap(try Self.latestTerm(ledger))
+        let successor = try XCTUnwrap(try ledger.controllerTerms().last)
         XCTAssertLessThan(successor.startedAt.timeIntervalSince(killedAt), 10, "the killed holder was replaced within 10 s")
         XCTAssertFalse(successor.holder.contains(":\(fleet.coordinatorPorts[holderIndex])/"))
 
@@ -124,14 +124,5 @@ final class SharedPostgresLedgerTests: XCTestCase {
     /// The agents connected to the coordinator behind `admin`.
     private static func connected(to admin: AdminClient) async throws -> [String] {
         try await admin.get("/v1/agents", as: [AdminAPI.Agent].self).filter(\.connected).map(\.id)
-    }
-
-    private static func latestTerm(_ ledger: LedgerReader) throws -> (token: Int64, holder: String, startedAt: Date)? {
-        guard let row = try ledger.query("SELECT token, holder, started_at FROM controller_terms ORDER BY token DESC LIMIT 1").rows.first
-        else { return nil }
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss.SSS"
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return (Int64(row[0])!, row[1], formatter.date(from: row[2])!)
     }
 }
