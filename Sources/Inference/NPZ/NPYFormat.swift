@@ -35,17 +35,26 @@ enum NPYFormat {
             throw NPZError.invalidArray(member: member, reason: "Fortran-order arrays are not supported")
         }
         let shape = try parseShape(try field("shape", in: header, member: member), member: member)
-        let count = shape.reduce(1, *)
         let payload = headerStart + headerLength
+        let available = bytes.count - payload
+        // Every element takes at least one byte (a string of width w takes 4 w): a count past the
+        // bytes there are is refused before it is multiplied, so no product can overflow.
+        guard let count = StaticShapes.elementCount(shape), count <= available else {
+            throw NPZError.invalidArray(member: member, reason: "shape \(shape) holds more elements than its \(available) bytes of data")
+        }
         if let textWidth {
-            guard bytes.count - payload == count * textWidth * 4 else {
-                throw NPZError.invalidArray(member: member, reason: "shape \(shape) of \(descr) needs \(count * textWidth * 4) bytes, found \(bytes.count - payload)")
+            guard textWidth >= 1, textWidth <= available else {
+                throw NPZError.invalidArray(member: member, reason: "string width \(descr) is outside 1 to the data's \(available) bytes")
+            }
+            let (needed, overflow) = count.multipliedReportingOverflow(by: textWidth * 4)
+            guard !overflow, available == needed else {
+                throw NPZError.invalidArray(member: member, reason: "shape \(shape) of \(descr) needs \(count) × \(textWidth * 4) bytes, found \(available)")
             }
             return Tensor(shape: shape, strings: (0..<count).map { Self.text(bytes, at: payload + $0 * textWidth * 4, width: textWidth) })
         }
-        guard bytes.count - payload == type.packedByteCount(count) else {
+        guard available == type.packedByteCount(count) else {
             throw NPZError.invalidArray(
-                member: member, reason: "shape \(shape) of \(descr) needs \(type.packedByteCount(count)) bytes, found \(bytes.count - payload)")
+                member: member, reason: "shape \(shape) of \(descr) needs \(type.packedByteCount(count)) bytes, found \(available)")
         }
         let storage = bytes[payload...].withUnsafeBytes { TensorStorage(type: type, littleEndianBytes: $0, count: count) }
         return Tensor(shape: shape, storage: storage)

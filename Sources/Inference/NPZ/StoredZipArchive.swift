@@ -118,8 +118,10 @@ enum StoredZipArchive {
                 guard locator >= 0, read32(bytes, locator) == 0x0706_4B50 else {
                     throw NPZError.corruptArchive("zip64 end-of-central-directory locator is missing")
                 }
-                let record = Int(clamping: read64(bytes, locator + 8))
-                guard record >= 0, record + 56 <= bytes.count, read32(bytes, record) == 0x0606_4B50 else {
+                // Compared as UInt64 first: an offset near Int.max would overflow `record + 56`.
+                let recordOffset = read64(bytes, locator + 8)
+                guard bytes.count >= 56, recordOffset <= UInt64(bytes.count - 56),
+                      case let record = Int(recordOffset), read32(bytes, record) == 0x0606_4B50 else {
                     throw NPZError.corruptArchive("zip64 end-of-central-directory record is missing")
                 }
                 entryCount = read64(bytes, record + 32)
