@@ -23,6 +23,7 @@ public struct LoadGenerator: Sendable {
     public let plan: LoadPlan
     public let ca: FleetCA
     public let measurements: LoadMeasurements
+    private let windowsEnd = WindowDeadline()
     private let logger: Logger
 
     public init(plan: LoadPlan, ca: FleetCA, logger: Logger) throws {
@@ -56,17 +57,19 @@ public struct LoadGenerator: Sendable {
         public let elapsed: Duration
     }
 
+    /// Ends the windows now rather than at the plan's duration: the run then waits for the last acks
+    /// and returns.
+    public func endWindows() {
+        windowsEnd.end()
+    }
+
     /// Runs the plan to its end; `progress` is called every `every` with the measurements so far.
     public func run(
         _ prepared: PreparedAgents, progress every: Duration = .seconds(5),
         progress report: @escaping @Sendable (LoadProgress) -> Void = { _ in }
     ) async throws -> LoadResult {
         let start = ContinuousClock.now
-        let plan = {
-            var plan = self.plan
-            plan.windowsUntil = start + plan.duration
-            return plan
-        }()
+        windowsEnd.start(at: start, lasting: plan.duration)
         let agents = try (0..<plan.agents).map { index in
             var agentLogger = logger
             agentLogger[metadataKey: "agent"] = "\(plan.agentID(index))"
@@ -74,7 +77,7 @@ public struct LoadGenerator: Sendable {
                 id: plan.agentID(index), labels: plan.labels(index),
                 source: try SocketAddress(ipAddress: SourceAddresses.address(of: index), port: 0),
                 tls: prepared.contexts[index], seed: plan.seed &* 1_000_003 &+ UInt64(index), plan: plan,
-                measurements: measurements, logger: agentLogger)
+                windowsEnd: windowsEnd, measurements: measurements, logger: agentLogger)
         }
         // The monitor ends the run: once it returns, the agents' task (and with it every agent) is cancelled.
         let timeline = await withTaskGroup(of: LoadResult.Timeline?.self) { group in
@@ -108,7 +111,7 @@ public struct LoadGenerator: Sendable {
     ) async -> LoadResult.Timeline {
         var timeline = LoadResult.Timeline(started: Date())
         var nextReport = start + every
-        let drainUntil = plan.windowsUntil + plan.drainTimeout
+        var drainUntil: ContinuousClock.Instant?
         while true {
             let now = ContinuousClock.now
             let snapshot = measurements.snapshot
@@ -116,15 +119,16 @@ public struct LoadGenerator: Sendable {
                 timeline.allConnected = Date()
                 timeline.atAllConnected = snapshot
             }
-            if timeline.windowsEnded == nil && now >= plan.windowsUntil {
+            if timeline.windowsEnded == nil && windowsEnd.hasPassed(at: now) {
                 timeline.windowsEnded = Date()
+                drainUntil = now + plan.drainTimeout
                 timeline.atWindowsEnded = snapshot
             }
             if now >= nextReport {
                 report(LoadProgress(elapsed: start.duration(to: now), snapshot: snapshot, agents: plan.agents))
                 nextReport = now + every
             }
-            if timeline.windowsEnded != nil {
+            if let drainUntil {
                 let unacked = agents.reduce(0) { $0 + $1.unackedWindows }
                 if unacked == 0 || now >= drainUntil {
                     timeline.drained = Date()

@@ -1,18 +1,22 @@
 import DaemonSupport
 import Foundation
 
-/// What a load run does: where the coordinator is, how many agents join how fast, how often each
+/// What a load run does: where the coordinators are, how many agents join how fast, how often each
 /// sends a window, what the windows contain, and for how long.
 public struct LoadPlan: Sendable {
     public var host: String
-    public var port: Int
+    /// The agent ports of the coordinators on `host` (several when they share a PostgreSQL ledger).
+    /// Each agent starts at one chosen at random and moves to the next whenever a session ends, as
+    /// `quantfleet-agent` does with `coordinators:`.
+    public var ports: [Int]
     /// The DNS name the coordinator's certificate must carry.
     public var serverHostname = "localhost"
     public var agents: Int
     /// Agents started per second (the ramp); the coordinator's handshake admission may slow it further.
     public var rampPerSecond: Double
     public var windowInterval: Duration
-    /// How long windows are sent, from the start; then the run waits up to `drainTimeout` for acks.
+    /// How long windows are sent, from the start (unless `LoadGenerator.endWindows` ends them sooner);
+    /// then the run waits up to `drainTimeout` for acks.
     public var duration: Duration
     public var drainTimeout: Duration = .seconds(30)
     public var evidence: SimulatedEvidence
@@ -24,13 +28,11 @@ public struct LoadPlan: Sendable {
     public var idPrefix = "sim"
     public var deviceClasses = ["pi5", "jetson", "x86"]
     public var seed: UInt64 = 1
-    /// Set when the run starts: windows stop being made at this instant.
-    var windowsUntil: ContinuousClock.Instant = .now
 
-    public init(host: String, port: Int, agents: Int, rampPerSecond: Double, windowInterval: Duration,
+    public init(host: String, ports: [Int], agents: Int, rampPerSecond: Double, windowInterval: Duration,
                 duration: Duration, evidence: SimulatedEvidence) {
         self.host = host
-        self.port = port
+        self.ports = ports
         self.agents = agents
         self.rampPerSecond = rampPerSecond
         self.windowInterval = windowInterval
@@ -48,6 +50,9 @@ public struct LoadPlan: Sendable {
     }
 
     public func validate() throws {
+        guard !ports.isEmpty, ports.allSatisfy({ (1...65_535).contains($0) }) else {
+            throw PlanError.outOfRange(option: "--port", value: "\(ports)", expected: "at least one port, each 1 to 65535")
+        }
         guard agents >= 1 && agents <= SourceAddresses.capacity else {
             throw PlanError.outOfRange(option: "--agents", value: "\(agents)", expected: "1 to \(SourceAddresses.capacity)")
         }

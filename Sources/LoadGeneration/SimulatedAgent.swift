@@ -30,6 +30,7 @@ final class SimulatedAgent: Sendable {
     let labels: [String: String]
     let source: SocketAddress
     let plan: LoadPlan
+    let windowsEnd: WindowDeadline
     let measurements: LoadMeasurements
     let logger: Logger
     private let tls: NIOSSLContext
@@ -37,13 +38,14 @@ final class SimulatedAgent: Sendable {
 
     init(
         id: String, labels: [String: String], source: SocketAddress, tls: NIOSSLContext, seed: UInt64,
-        plan: LoadPlan, measurements: LoadMeasurements, logger: Logger
+        plan: LoadPlan, windowsEnd: WindowDeadline, measurements: LoadMeasurements, logger: Logger
     ) {
         self.id = id
         self.labels = labels
         self.source = source
         self.tls = tls
         self.plan = plan
+        self.windowsEnd = windowsEnd
         self.measurements = measurements
         self.logger = logger
         self.state = NIOLockedValueBox(SimulatedAgentState(seed: seed))
@@ -51,17 +53,20 @@ final class SimulatedAgent: Sendable {
 
     var unackedWindows: Int { state.withLockedValue { $0.unacked.count } }
 
-    /// Connects and reconnects until cancelled.
+    /// Connects and reconnects until cancelled, to the next coordinator each time.
     func run() async {
         let started = ContinuousClock.now
         var everWelcomed = false
         var backoff = Backoff(plan.backoff)
+        var next = state.withLockedValue { Int.random(in: 0..<plan.ports.count, using: &$0.generator) }
         while !Task.isCancelled {
+            let port = plan.ports[next]
+            next = (next + 1) % plan.ports.count
             var welcomed = false
             measurements.attempting()
             do {
                 let connection = try await FleetClient.connect(
-                    host: plan.host, port: plan.port, tls: tls, serverHostname: plan.serverHostname,
+                    host: plan.host, port: port, tls: tls, serverHostname: plan.serverHostname,
                     localAddress: source, logger: logger)
                 try await connection.channel.executeThenClose { inbound, outbound in
                     try await session(inbound, outbound) {
@@ -167,14 +172,14 @@ final class SimulatedAgent: Sendable {
     }
 
     /// Windows left unacked by an earlier connection first, then one window per interval (from a
-    /// random phase, so the fleet's windows spread over the interval) until the plan's end.
+    /// random phase, so the fleet's windows spread over the interval) until the windows' end.
     private func sendWindows(_ outbound: NIOAsyncChannelOutboundWriter<Envelope>) async throws {
         for window in state.withLockedValue({ $0.pending }) {
             try await send(window, outbound: outbound, resend: true)
         }
         let phase = state.withLockedValue { Double.random(in: 0..<1, using: &$0.generator) }
         try await Task.sleep(for: plan.windowInterval * phase)
-        while ContinuousClock.now < plan.windowsUntil {
+        while !windowsEnd.hasPassed() {
             if let window = state.withLockedValue({ $0.makeWindow(evidence: plan.evidence) }) {
                 measurements.made()
                 try await send(window, outbound: outbound, resend: false)

@@ -19,6 +19,8 @@ public final class LocalFleet: @unchecked Sendable {
     public private(set) var coordinatorPorts: [Int] = []
     /// Every coordinator's admin port, where it serves one.
     public private(set) var adminPorts: [Int?] = []
+    /// Every coordinator's metrics port, where it serves one.
+    public private(set) var metricsPorts: [Int?] = []
     /// Coordinators killed on purpose (`killCoordinator`): `checkAlive` does not count them. Locked:
     /// a failover drill kills from a task of its own.
     private let killed = NIOLockedValueBox<Set<String>>([])
@@ -32,20 +34,18 @@ public final class LocalFleet: @unchecked Sendable {
         self.executables = executables
     }
 
-    private var coordinatorSettings: FleetLayout.CoordinatorSettings?
     private var coordinatorEnvironment: [String: String]?
 
     /// Starts the coordinator with `settings`, and `environment` (the process's whole environment;
     /// nil: this one's), both kept for restarts.
     public func startCoordinator(_ settings: FleetLayout.CoordinatorSettings, environment: [String: String]? = nil) throws {
-        coordinatorSettings = settings
         coordinatorEnvironment = environment
         coordinatorPort = settings.port
         if coordinatorPorts.isEmpty { coordinatorPorts = [settings.port] }
         if adminPorts.isEmpty { adminPorts = [settings.adminPort] }
-        _ = killed.withLockedValue { $0.remove(Self.coordinatorName(0)) }
-        let process = try startCoordinator(index: 0, settings)
-        if coordinators.isEmpty { coordinators = [process] } else { coordinators[0] = process }
+        if metricsPorts.isEmpty { metricsPorts = [settings.metricsPort] }
+        _ = try layout.writeCoordinatorConfig(settings, index: 0)
+        try restartCoordinator(0)
     }
 
     /// Starts `count` coordinators sharing the PostgreSQL ledger `settings.ledger` names: the first as
@@ -67,7 +67,9 @@ public final class LocalFleet: @unchecked Sendable {
             if settings.metricsPort != nil { other.metricsPort = try FreePort.allocate() }
             adjust(index, &other)
             adminPorts.append(other.adminPort)
-            coordinators.append(try startCoordinator(index: index, other))
+            metricsPorts.append(other.metricsPort)
+            _ = try layout.writeCoordinatorConfig(other, index: index)
+            try restartCoordinator(index)
         }
     }
 
@@ -87,19 +89,19 @@ public final class LocalFleet: @unchecked Sendable {
         index == 0 ? "coordinator" : "coordinator-\(index + 1)"
     }
 
-    private func startCoordinator(index: Int, _ settings: FleetLayout.CoordinatorSettings) throws -> ManagedProcess {
+    /// Starts coordinator `index` again as it last ran (same configuration file, environment, ledger
+    /// and ports), e.g. after `kill()`.
+    public func restartCoordinator(_ index: Int = 0) throws {
         let name = Self.coordinatorName(index)
-        return try ManagedProcess(
+        guard index <= coordinators.count, FileManager.default.fileExists(atPath: layout.coordinatorConfig(index).path) else {
+            throw FleetError(description: "\(name) was never started, so it cannot be restarted")
+        }
+        _ = killed.withLockedValue { $0.remove(name) }
+        let process = try ManagedProcess(
             name: name, executable: executables.appendingPathComponent("quantfleet-coordinator"),
-            arguments: ["--config", layout.writeCoordinatorConfig(settings, index: index).path], logFile: layout.log(name),
+            arguments: ["--config", layout.coordinatorConfig(index).path], logFile: layout.log(name),
             environment: coordinatorEnvironment)
-    }
-
-    /// Starts the coordinator again as it last ran (same configuration, environment, ledger and
-    /// ports), e.g. after `kill()`.
-    public func restartCoordinator() throws {
-        guard let settings = coordinatorSettings else { throw FleetError(description: "no coordinator was started to restart") }
-        try startCoordinator(settings, environment: coordinatorEnvironment)
+        if index == coordinators.count { coordinators.append(process) } else { coordinators[index] = process }
     }
 
     /// Starts (or restarts, keeping its port, labels, environment, cache and spool) the agent `id`. It

@@ -21,8 +21,8 @@ struct LoadgenCommand: AsyncParsableCommand {
     @Option(help: "The coordinator's agent listener address.")
     var host = "127.0.0.1"
 
-    @Option(help: "The coordinator's agent listener port.")
-    var port: Int
+    @Option(help: "The coordinator's agent listener port; repeat it for coordinators sharing a ledger (each agent starts at one at random and moves on when a session ends).")
+    var port: [Int]
 
     @Option(help: "The DNS name in the coordinator's certificate.")
     var serverName = "localhost"
@@ -78,7 +78,7 @@ struct LoadgenCommand: AsyncParsableCommand {
         var evidence = SimulatedEvidence(trueDrop: trueDrop.fraction, evidence: self.evidence)
         evidence.candidateGainRate = PolicySimulation.Settings().candidateGainRate
         var plan = LoadPlan(
-            host: host, port: port, agents: agents, rampPerSecond: rampPerSecond, windowInterval: .seconds(windowInterval),
+            host: host, ports: port, agents: agents, rampPerSecond: rampPerSecond, windowInterval: .seconds(windowInterval),
             duration: .seconds(duration), evidence: evidence)
         plan.serverHostname = serverName
         plan.drainTimeout = .seconds(drainTimeout)

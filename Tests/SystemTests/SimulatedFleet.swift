@@ -8,14 +8,17 @@ import XCTest
 /// The real coordinator process on the Fashion-MNIST rollout, laid out for simulated agents: its
 /// PKI (whose CA key the load generator issues agent certificates from), the shipped policy with an
 /// evaluation cadence (thousands of windows a second would otherwise make a decision row each), and
-/// windows of 100 samples.
+/// windows of 100 samples. Several coordinators share a PostgreSQL ledger (`coordinators`, with
+/// `settings.ledger` set by `configure`); the simulated agents are told all of them.
 struct SimulatedFleet {
     let fleet: LocalFleet
     let settings: FleetLayout.CoordinatorSettings
     var layout: FleetLayout { fleet.layout }
 
     static func start(
-        _ name: String, for test: XCTestCase, configure: (inout FleetLayout.CoordinatorSettings) -> Void = { _ in }
+        _ name: String, for test: XCTestCase, coordinators: Int = 1,
+        configure: (inout FleetLayout.CoordinatorSettings) throws -> Void = { _ in },
+        adjusting adjust: (_ index: Int, inout FleetLayout.CoordinatorSettings) -> Void = { _, _ in }
     ) throws -> SimulatedFleet {
         let layout = FleetLayout(root: try SystemTestSupport.scratchDirectory(name))
         try layout.makePKI(script: SystemTestSupport.pkiScript, agents: [])
@@ -34,17 +37,17 @@ struct SimulatedFleet {
         // A loaded machine can starve a process of simulated agents for seconds: three 10 s heartbeat
         // intervals keep the coordinator from dropping them as silent, which would set off reconnects.
         settings.heartbeatIntervalMillis = 10_000
-        configure(&settings)
+        try configure(&settings)
         let fleet = LocalFleet(layout: layout, executables: SystemTestSupport.executables)
         test.addTeardownBlock { await fleet.stop() }
-        try fleet.startCoordinator(settings)
+        try fleet.startCoordinators(coordinators, settings, adjusting: adjust)
         return SimulatedFleet(fleet: fleet, settings: settings)
     }
 
-    /// A plan against this coordinator, windows at a 0.5 % labelled drop.
+    /// A plan against these coordinators, windows at a 0.5 % labelled drop.
     func plan(agents: Int, windowInterval: Duration, duration: Duration) -> LoadPlan {
         LoadPlan(
-            host: "127.0.0.1", port: settings.port, agents: agents, rampPerSecond: 500, windowInterval: windowInterval,
+            host: "127.0.0.1", ports: fleet.coordinatorPorts, agents: agents, rampPerSecond: 500, windowInterval: windowInterval,
             duration: duration, evidence: SimulatedEvidence(trueDrop: 0.005, evidence: .labelled))
     }
 
