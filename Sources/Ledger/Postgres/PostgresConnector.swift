@@ -9,7 +9,7 @@ public struct PostgresConnector: Sendable {
     public let location: PostgresLocation
     let logger: Logger
 
-    /// How long the server waits on a transaction whose client went silent (see `configuration`).
+    /// How long the server waits on a write transaction, or a connection, whose client went silent.
     static let abandonedTransactionMillis = 5_000
 
     /// The oldest server the ledger's SQL is written for (PostgreSQL 12).
@@ -89,13 +89,11 @@ public struct PostgresConnector: Sendable {
         configuration.options.additionalStartupParameters = [
             // The ledger's timestamps are UTC, written as SQLite's ledger writes them: without a zone.
             ("TimeZone", "UTC"),
-            // A coordinator cut off in the middle of a write transaction holds the write lock every
-            // coordinator takes, until the server notices it is gone: TCP keepalive gives up after
-            // hours. The server ends such a session once it has waited this long for its next
-            // statement, and gives up a connection whose data goes unacknowledged this long. Both
-            // are under the coordinators' own statement timeout (`Ledger.postgresStatementTimeout`),
-            // so one waiting for the lock is not taken for cut off itself.
-            ("idle_in_transaction_session_timeout", "\(Self.abandonedTransactionMillis)"),
+            // The server gives up a connection whose data goes unacknowledged this long (a client
+            // cut off without a reset), instead of after TCP's own retries, which take minutes. Write
+            // transactions also end when abandoned this long (`PostgresStore.write`). Both are under
+            // the coordinators' own statement timeout (`Ledger.postgresStatementTimeout`), so one
+            // waiting for the lock is not taken for cut off itself.
             ("tcp_user_timeout", "\(Self.abandonedTransactionMillis)"),
         ]
         return configuration

@@ -57,25 +57,45 @@ struct PostgresSession: LedgerSession {
         // A statement without arguments is passed as it is: in SQL an engineer types, `?` may be
         // one of jsonb's operators.
         let text = arguments.isEmpty ? sql : Self.numberingPlaceholders(sql)
-        // Rows are taken as they arrive (postgres-nio's callback form): collecting a large result
-        // through its `all()` stalled for good under the thread sanitizer (a 100,000-row replay).
         let rows = NIOLockedValueBox<[PostgresRow]>([])
+        let lastProgress = NIOLockedValueBox(NIODeadline.now())
         let result = connection.query(PostgresQuery(unsafeSQL: text, binds: bindings), logger: logger) { row in
             rows.withLockedValue { $0.append(row) }
+            lastProgress.withLockedValue { $0 = .now() }
         }.map { metadata in (rows: rows.withLockedValue { $0 }, changed: metadata.rows ?? 0) }
-        guard let timeout else { return try result.wait() }
-        let expired = NIOLockedValueBox(false)
-        let expiry = connection.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout / .nanoseconds(1)))) { [connection] in
-            expired.withLockedValue { $0 = true }
-            let closed: EventLoopFuture<Void> = connection.close()
-            _ = closed
+        // The answer is waited for through a promise of our own, settled by whichever comes first:
+        // the result; the connection closing (postgres-nio does not always fail a query whose rows
+        // were streaming when its connection closed, and the wait would never end); or, with a
+        // `timeout`, the server's silence for that long: no answer, and no row of a result still
+        // arriving (a large read that streams on is not stalled).
+        let eventLoop = connection.eventLoop
+        let answer = eventLoop.makePromise(of: (rows: [PostgresRow], changed: Int).self)
+        let settled = NIOLockedValueBox(false)
+        let settle: @Sendable (Result<(rows: [PostgresRow], changed: Int), any Error>) -> Void = { outcome in
+            guard !settled.withLockedValue({ let was = $0; $0 = true; return was }) else { return }
+            answer.completeWith(outcome)
         }
-        defer { expiry.cancel() }
-        do {
-            return try result.wait()
-        } catch where expired.withLockedValue({ $0 }) {
-            throw PostgresLedgerError(description: "PostgreSQL did not answer within \(timeout); the connection was closed")
+        let watch = timeout.map { timeout in
+            let silence = TimeAmount.nanoseconds(Int64(timeout / .nanoseconds(1)))
+            return eventLoop.scheduleRepeatedTask(initialDelay: silence, delay: .milliseconds(100)) { [connection] task in
+                guard NIODeadline.now() - lastProgress.withLockedValue({ $0 }) >= silence else { return }
+                task.cancel()
+                settle(.failure(PostgresLedgerError(description: "PostgreSQL did not answer within \(timeout); the connection was closed")))
+                let closed: EventLoopFuture<Void> = connection.close()
+                _ = closed
+            }
         }
+        result.whenComplete { outcome in
+            watch?.cancel()
+            settle(outcome)
+        }
+        connection.closeFuture.whenComplete { _ in
+            // After the result, if there was one: a close that follows a complete answer changes nothing.
+            eventLoop.execute {
+                settle(.failure(PostgresLedgerError(description: "PostgreSQL closed the connection before answering")))
+            }
+        }
+        return try answer.futureResult.wait()
     }
 
     /// `sql` with its n-th `?` written `$n`; a `?` inside a quoted string or name stays.

@@ -86,7 +86,15 @@ final class PostgresStore: LedgerStore {
         try slot.withLockedValue { kept in
             let session = try begun(begin, keeping: &kept)
             do {
-                if let lock { try session.execute(sql: "SELECT pg_advisory_xact_lock(\(lock))") }
+                if let lock {
+                    // A coordinator cut off in the middle of a write transaction holds the write lock
+                    // every coordinator takes until the server notices it is gone (TCP keepalive: hours).
+                    // The server ends a write transaction that waits this long for its next statement.
+                    // Reads are left alone: a client slowly taking a large result is idle in its
+                    // transaction once the server has sent the last row.
+                    try session.execute(sql: "SET LOCAL idle_in_transaction_session_timeout = \(PostgresConnector.abandonedTransactionMillis)")
+                    try session.execute(sql: "SELECT pg_advisory_xact_lock(\(lock))")
+                }
                 let value = try body(session)
                 try session.execute(sql: "COMMIT")
                 return value
