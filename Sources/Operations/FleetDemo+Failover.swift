@@ -43,9 +43,27 @@ struct FailoverDrill: Sendable {
                 let after = String(format: "%.1f s", term.startedAt.timeIntervalSince(killedAt))
                 say("    \(successor) took controller term \(term.token) \(after) after the kill")
                 events.append(Event(at: term.startedAt, text: "\(successor) took controller term \(term.token), \(after) after the kill"))
+                if let decided = try await firstDecision(since: term.startedAt) {
+                    let after = String(format: "%.1f s", decided.timeIntervalSince(killedAt))
+                    say("    its first decision row \(after) after the kill")
+                    events.append(Event(at: decided, text: "first decision row of term \(term.token), \(after) after the kill"))
+                }
                 return events
             }
             try await Task.sleep(for: .milliseconds(100))
         }
+    }
+
+    /// When the first decision row after `start` was written; nil if none within 30 s (the rollout
+    /// may have ended before the successor evaluated).
+    private func firstDecision(since start: Date) async throws -> Date? {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if let decided = try ledger.decisions(forRollout: rolloutID).map(\.decidedAt).filter({ $0 >= start }).min() {
+                return decided
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return nil
     }
 }
