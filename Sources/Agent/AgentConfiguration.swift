@@ -23,6 +23,8 @@ public struct AgentConfiguration: Sendable, Decodable {
     /// The Open Inference Protocol server; keep it on loopback.
     public var inference: Endpoint
     public var shadowQueueCapacity: Int
+    /// The window spool's cap: past it the oldest unsent windows are merged (`WindowSpool`).
+    public var spoolMaxBytes: Int
     public var maxFrameBytes: Int
     public var reconnect: Backoff.Configuration
     /// Reported in Hello; staged rollouts target agents by them (e.g. site, device-class).
@@ -42,6 +44,7 @@ public struct AgentConfiguration: Sendable, Decodable {
         case coordinatorName = "coordinator-name"
         case dataDir = "data-dir"
         case shadowQueueCapacity = "shadow-queue-capacity"
+        case spoolMaxBytes = "spool-max-bytes"
         case maxFrameBytes = "max-frame-bytes"
         case coordinatorSigningKey = "coordinator-signing-key"
         case trustedSigningKeys = "trusted-signing-keys"
@@ -68,6 +71,11 @@ public struct AgentConfiguration: Sendable, Decodable {
         dataDir = try container.decode(String.self, forKey: .dataDir)
         inference = try container.decode(Endpoint.self, forKey: .inference)
         shadowQueueCapacity = try container.decode(Int.self, forKey: .shadowQueueCapacity)
+        spoolMaxBytes = try container.decodeIfPresent(Int.self, forKey: .spoolMaxBytes) ?? WindowSpool.defaultMaxPendingBytes
+        guard spoolMaxBytes >= WindowSpool.minimumMaxPendingBytes else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .spoolMaxBytes, in: container, debugDescription: "must be at least \(WindowSpool.minimumMaxPendingBytes) bytes")
+        }
         maxFrameBytes = try container.decode(Int.self, forKey: .maxFrameBytes)
         reconnect = try container.decode(Backoff.Configuration.self, forKey: .reconnect)
         // Optional: an agent without labels is matched only by rollouts that target every agent.

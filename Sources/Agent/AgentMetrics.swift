@@ -12,6 +12,8 @@ struct AgentMetrics: Sendable {
     let spoolWriteFailures: Counter
     let windowsAwaitingSpool: Gauge
     let windowsGivenUp: Counter
+    let spoolWindowsMerged: Counter
+    let spoolPendingBytes: Gauge
     let servingSwitch: DurationHistogram
     let modelBytesReceived: Counter
     let modelsRejected: Counter
@@ -37,6 +39,11 @@ struct AgentMetrics: Sendable {
             "windows_awaiting_spool", "Sealed windows held in memory until the spool can store them."))
         windowsGivenUp = registry.makeCounter(descriptor: name(
             "windows_given_up", unit: "total", "Sealed windows given up because the spool refused them for longer than the backlog holds."))
+        spoolWindowsMerged = registry.makeCounter(descriptor: name(
+            "spool_windows_merged", unit: "total",
+            "Unsent windows merged into older ones because the spool passed spool-max-bytes: counts kept, their spread over time lost."))
+        spoolPendingBytes = registry.makeGauge(descriptor: name(
+            "spool_pending_bytes", "Bytes of sealed windows in the spool waiting for the coordinator's ack."))
         servingSwitch = registry.makeDurationHistogram(
             descriptor: name(
                 "serving_switch", unit: "seconds",

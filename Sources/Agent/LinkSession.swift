@@ -362,7 +362,7 @@ struct LinkSession {
     private func sendWindows(_ outbound: NIOAsyncChannelOutboundWriter<Envelope>) async throws {
         var sent: Set<String> = []
         for await _ in notifier.subscribe() {
-            for window in try spool.pending() where sent.insert("\(window.assignmentID)/\(window.sequence)").inserted {
+            for window in try spool.pendingForSending() where sent.insert("\(window.assignmentID)/\(window.sequence)").inserted {
                 try await outbound.write(Envelope(.shadowWindow(window)))
             }
         }

@@ -164,7 +164,19 @@ struct ShadowRunner: Service {
     private func store(_ window: ShadowWindow?, through backlog: inout SealBacklog) {
         let wasFailing = !backlog.held.isEmpty
         let givenUpBefore = backlog.givenUpSinceEmpty
-        let outcome = backlog.seal(window) { try spool.seal($0) }
+        var merges: [WindowSpool.Merge] = []
+        let outcome = backlog.seal(window) { unsequenced in
+            let sealed = try spool.seal(unsequenced)
+            if let merge = sealed.merge { merges.append(merge) }
+            return sealed.window
+        }
+        for merge in merges {
+            metrics.spoolWindowsMerged.increment(by: Int64(merge.windowsMerged))
+            logger.warning("the spool passed spool-max-bytes: merged its oldest unsent windows, keeping their counts", metadata: [
+                "windows merged": "\(merge.windowsMerged)", "bytes freed": "\(merge.bytesFreed)", "spool-max-bytes": "\(spool.maxPendingBytes)",
+            ])
+        }
+        if let pending = try? spool.pendingBytes() { metrics.spoolPendingBytes.set(to: Double(pending)) }
         for sealed in outcome.stored {
             metrics.windowsSealed.increment()
             logger.debug("window sealed", metadata: ["sequence": "\(sealed.sequence)", "count": "\(sealed.count)"])

@@ -92,3 +92,56 @@ extension ShadowWindow {
             sketches: sketches.isEmpty ? nil : try? JSONDecoder().decode(WindowSketches.self, from: sketches))
     }
 }
+
+extension WindowAggregate {
+    /// The aggregate a window was made from, as far as the wire carries it: counts, sums, the
+    /// maximum, the class breakdown and the sketches, so windows merge exactly through it (the
+    /// agent's spool merges its oldest unsent windows this way when it is full). The KL sum goes
+    /// back to the integer units it was summed in.
+    public init(_ window: ShadowWindow) {
+        self.init()
+        agreement = AgreementCounts(samples: Int(window.count), agreements: Int(window.top1Agreements))
+        klDivergenceSumUnits = Int64((window.klDivergenceSum / Self.klDivergenceUnit).rounded())
+        maxAbsDiff = window.maxAbsDiff
+        let bothRight = Int(window.referenceCorrect) - Int(window.referenceOnlyCorrect)
+        labels = PairedOutcomes(
+            bothRight: bothRight, onlyReferenceRight: Int(window.referenceOnlyCorrect),
+            onlyCandidateRight: Int(window.candidateOnlyCorrect),
+            bothWrong: Int(window.labelled) - bothRight - Int(window.referenceOnlyCorrect) - Int(window.candidateOnlyCorrect))
+        labelsByClass = window.labelsByClass
+        agreementByReferenceClass = window.agreementByClass
+        referenceLatencyMicrosSum = Int(window.referenceLatencyUsSum)
+        candidateLatencyMicrosSum = Int(window.candidateLatencyUsSum)
+        if let sketches = window.measures.sketches {
+            klDivergences = sketches.klDivergences
+            maxAbsDiffs = sketches.maxAbsDiffs
+            referenceLatencyMicros = sketches.referenceLatencyMicros
+            candidateLatencyMicros = sketches.candidateLatencyMicros
+        }
+        shadowDrops = Int(window.shadowDrops)
+        noiseFloor = AgreementCounts(samples: Int(window.floorSamples), agreements: Int(window.floorAgreements))
+        marginFlips = Int(window.marginFlips)
+        topFiveSharedClasses = Int(window.top5SharedClasses)
+        neighbours = AgreementCounts(samples: Int(window.neighbourSamples), agreements: Int(window.neighbourAgreements))
+        startedAtMillis = Int64(window.startedAtMs)
+        endedAtMillis = Int64(window.endedAtMs)
+    }
+}
+
+extension ShadowWindow {
+    /// `windows` (of one assignment and kernel path, oldest first) as one window under the first's
+    /// sequence number: every count and sum added, the class breakdown and sketches merged, the
+    /// largest maximum and memory figures kept, and the span from the first start to the last end.
+    public static func merging(_ windows: [ShadowWindow]) -> ShadowWindow {
+        precondition(!windows.isEmpty, "merging no windows")
+        let first = windows[0]
+        precondition(windows.allSatisfy { $0.assignmentID == first.assignmentID && $0.kernelPath == first.kernelPath },
+                     "windows of one assignment and kernel path merge")
+        var merged = ShadowWindow(
+            WindowAggregate.merged(windows.map(WindowAggregate.init)), assignmentID: first.assignmentID,
+            sequence: first.sequence, kernelPath: first.kernelPath)
+        merged.referenceMemoryBytes = windows.map(\.referenceMemoryBytes).max()!
+        merged.candidateMemoryBytes = windows.map(\.candidateMemoryBytes).max()!
+        return merged
+    }
+}

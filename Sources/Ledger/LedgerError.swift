@@ -4,6 +4,7 @@ public enum LedgerError: Error, Equatable, CustomStringConvertible {
     case notALedger(path: String)
     case olderSchema(path: String, schema: String, needed: String)
     case copyFailed(to: String, reason: String)
+    case backupFailed(to: String, reason: String)
     /// Migrations this version does not know: a newer QuantFleet wrote the ledger.
     case newerSchema(path: String, unknown: [String], known: String)
     case unknownModel(sha256: String)
@@ -35,6 +36,8 @@ public enum LedgerError: Error, Equatable, CustomStringConvertible {
                 + "or read it with the quantfleet that wrote it"
         case .copyFailed(let location, let reason):
             return "ledger copy to \(location): \(reason)"
+        case .backupFailed(let output, let reason):
+            return "ledger backup to \(output): \(reason); the ledger itself is untouched"
         case .newerSchema(let path, let unknown, let known):
             return "ledger: \(path) has schema \(unknown.joined(separator: ", ")), written by a newer QuantFleet; this version "
                 + "knows up to \(known). Run the QuantFleet that wrote it, or a later one"

@@ -50,6 +50,14 @@ public final class LedgerReader: Sendable {
         guard applied.isSuperset(of: known) else { throw LedgerError.olderSchema(path: path, schema: last, needed: known.last!) }
     }
 
+    /// What SQLite's `PRAGMA integrity_check` finds wrong with the file's pages (empty: nothing);
+    /// nil on PostgreSQL, which checks its own pages as it reads them (with data checksums on).
+    public func pageProblems() throws -> [String]? {
+        guard store is SQLiteStore else { return nil }
+        let found = try query("PRAGMA integrity_check").rows.map { $0[0] }
+        return found == ["ok"] ? [] : found
+    }
+
     /// Runs one SQL statement and renders every value as text: NULL as "NULL", flags as 0 and 1,
     /// timestamps as the SQLite ledger spells them (UTC), blobs as hex.
     public func query(_ sql: String) throws -> QueryResult {

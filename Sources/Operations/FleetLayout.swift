@@ -129,9 +129,12 @@ public struct FleetLayout: Sendable {
         try writeAgentConfig(id: id, coordinatorPorts: [coordinatorPort], inferencePort: inferencePort, labels: labels)
     }
 
-    /// An agent that knows several coordinators (`coordinators:`) when given more than one port.
+    /// An agent that knows several coordinators (`coordinators:`) when given more than one port;
+    /// `spoolMaxBytes` sets `spool-max-bytes` (nil: the agent's default).
     @discardableResult
-    public func writeAgentConfig(id: String, coordinatorPorts: [Int], inferencePort: Int, labels: [String: String] = [:]) throws -> URL {
+    public func writeAgentConfig(
+        id: String, coordinatorPorts: [Int], inferencePort: Int, labels: [String: String] = [:], spoolMaxBytes: Int? = nil
+    ) throws -> URL {
         precondition(!coordinatorPorts.isEmpty, "an agent reaches at least one coordinator")
         let coordinators = coordinatorPorts.count == 1 ? """
             coordinator:
@@ -153,7 +156,7 @@ public struct FleetLayout: Sendable {
               host: 127.0.0.1
               port: \(inferencePort)
             shadow-queue-capacity: 1024
-            max-frame-bytes: 4194304
+            max-frame-bytes: 4194304\(spoolMaxBytes.map { "\nspool-max-bytes: \($0)" } ?? "")
             reconnect:
               initial-ms: 200
               maximum-ms: 5000

@@ -106,11 +106,12 @@ public final class LocalFleet: @unchecked Sendable {
 
     /// Starts (or restarts, keeping its port, labels, environment, cache and spool) the agent `id`. It
     /// reaches the coordinator on `coordinatorPort` unless `through` names another port (a proxy's,
-    /// say); both are read at the agent's first start only. `environment` (the process's whole
-    /// environment; nil: this one's) is kept for restarts.
+    /// say); both, and `spoolMaxBytes` (nil: the agent's default cap), are read at the agent's first
+    /// start only. `environment` (the process's whole environment; nil: this one's) is kept for restarts.
     @discardableResult
     public func startAgent(
-        _ id: String, labels: [String: String] = [:], through proxyPort: Int? = nil, environment: [String: String]? = nil
+        _ id: String, labels: [String: String] = [:], through proxyPort: Int? = nil, environment: [String: String]? = nil,
+        spoolMaxBytes: Int? = nil
     ) throws -> URL {
         if let environment { agentEnvironments[id] = environment }
         let url: URL
@@ -120,7 +121,7 @@ public final class LocalFleet: @unchecked Sendable {
             let port = try FreePort.allocate()
             try layout.writeAgentConfig(
                 id: id, coordinatorPorts: proxyPort.map { [$0] } ?? (coordinatorPorts.count > 1 ? coordinatorPorts : [coordinatorPort]),
-                inferencePort: port, labels: labels)
+                inferencePort: port, labels: labels, spoolMaxBytes: spoolMaxBytes)
             url = URL(string: "http://127.0.0.1:\(port)")!
             agentURLs[id] = url
         }

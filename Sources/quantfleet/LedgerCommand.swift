@@ -6,8 +6,8 @@ import Operations
 struct LedgerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ledger",
-        abstract: "Read the shadow-accuracy ledger.",
-        subcommands: [Query.self, Verify.self, Copy.self, Bench.self])
+        abstract: "Read, check, back up and copy the shadow-accuracy ledger.",
+        subcommands: [Query.self, Verify.self, Backup.self, Copy.self, Bench.self])
 
     struct Query: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -37,21 +37,49 @@ struct LedgerCommand: AsyncParsableCommand {
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check that every stage's running totals equal the SQL re-sum of its windows (read-only); exits 1 on a mismatch.")
+            abstract: "Check a ledger or a backup (read-only): a file's pages (integrity_check), and every stage's running totals against the SQL re-sum of its windows; exits 1 on a fault.")
 
-        @Option(help: "The ledger: a file (the coordinator's ledger.sqlite), or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE.")
+        @Option(help: "The ledger: a file (the coordinator's ledger.sqlite, or a backup), or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE.")
         var db: String
 
         func run() async throws {
-            let verification = try Ledger.openReadOnly(location: LedgerLocation(parsing: db)).verifyRunningTotals()
-            func count(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }
-            let checked = "\(count(verification.stagesChecked, "stage")), \(count(verification.windowsChecked, "window"))"
+            let ledger = try Ledger.openReadOnly(location: LedgerLocation(parsing: db))
+            if let problems = try ledger.pageProblems(), !problems.isEmpty {
+                problems.prefix(20).forEach { print("damaged: \($0)") }
+                print("FAILED: the file's pages fail integrity_check (\(problems.count) problem\(problems.count == 1 ? "" : "s"))")
+                throw ExitCode.failure
+            }
+            let verification = try ledger.verifyRunningTotals()
+            let checked = "\(Self.count(verification.stagesChecked, "stage")), \(Self.count(verification.windowsChecked, "window"))"
             guard verification.passed else {
                 verification.mismatches.forEach { print("mismatch: \($0)") }
-                print("FAILED: \(count(verification.mismatches.count, "part")) of the running totals differ from their windows (\(checked))")
+                print("FAILED: \(Self.count(verification.mismatches.count, "part")) of the running totals differ from their windows (\(checked))")
                 throw ExitCode.failure
             }
             print("ok: the running totals equal their windows (\(checked))")
+        }
+
+        static func count(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }
+    }
+
+    struct Backup: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Copy a SQLite ledger while its coordinator runs (SQLite's online backup), check the copy, then give it its name.")
+
+        @Option(help: "The coordinator's ledger file.")
+        var db: String
+
+        @Option(name: [.short, .customLong("output")], help: "The backup file to make; it must not exist.")
+        var output: String
+
+        func run() async throws {
+            guard case .file(let path) = try LedgerLocation(parsing: db) else {
+                throw ValidationError("\(db) is a PostgreSQL ledger: back it up with pg_dump (docs/several-coordinators.md)")
+            }
+            let report = try LedgerBackup.backup(ledger: path, to: output)
+            print(String(format: "backed up %@ to %@: %.1f MB, %d windows", path, report.output, Double(report.bytes) / 1e6, report.windows))
+            print("ok: integrity_check passed; the running totals equal their windows "
+                + "(\(Verify.count(report.verification.stagesChecked, "stage")), \(Verify.count(report.verification.windowsChecked, "window")))")
         }
     }
 

@@ -58,7 +58,7 @@ final class SealBacklogTests: XCTestCase {
 
         let spool = try WindowSpool(path: mountPoint.appendingPathComponent("spool.sqlite").path)
         var backlog = SealBacklog(capacity: 100)
-        XCTAssertEqual(backlog.seal(window(1), store: { try spool.seal($0) }).stored.map(\.sequence), [0])
+        XCTAssertEqual(backlog.seal(window(1), store: { try spool.seal($0).window }).stored.map(\.sequence), [0])
 
         let filler = mountPoint.appendingPathComponent("filler")
         FileManager.default.createFile(atPath: filler.path, contents: nil)
@@ -69,7 +69,7 @@ final class SealBacklogTests: XCTestCase {
 
         var refusals = 0
         for count: UInt32 in 2...30 {
-            let outcome = backlog.seal(window(count), store: { try spool.seal($0) })
+            let outcome = backlog.seal(window(count), store: { try spool.seal($0).window })
             if let failure = outcome.failure {
                 refusals += 1
                 XCTAssertTrue(failure.contains("full"), failure)
@@ -79,7 +79,7 @@ final class SealBacklogTests: XCTestCase {
         XCTAssertFalse(backlog.held.isEmpty)
 
         try FileManager.default.removeItem(at: filler)
-        let recovered = backlog.seal(nil, store: { try spool.seal($0) })
+        let recovered = backlog.seal(nil, store: { try spool.seal($0).window })
         XCTAssertNil(recovered.failure)
         XCTAssertTrue(backlog.held.isEmpty)
         let pending = try spool.pending()

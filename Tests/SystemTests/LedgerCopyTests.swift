@@ -3,7 +3,8 @@ import Ledger
 import Operations
 import XCTest
 
-/// `quantfleet ledger copy` from a SQLite ledger into a real PostgreSQL server.
+/// `quantfleet ledger copy` from a SQLite ledger into a real PostgreSQL server, and that ledger
+/// backed up with `pg_dump` and restored with `pg_restore` as docs/ledger.md says.
 final class LedgerCopyTests: XCTestCase {
     func testASQLiteLedgerMovesIntoPostgreSQLWithEveryRowAndTotal() throws {
         let directory = try SystemTestSupport.scratchDirectory("ledger-copy")
@@ -34,5 +35,14 @@ final class LedgerCopyTests: XCTestCase {
         XCTAssertThrowsError(try ToolRun.output(of: quantfleet, ["ledger", "copy", "--from", path, "--to", url])) { error in
             XCTAssertTrue("\(error)".contains("the PostgreSQL ledger is not empty: models has 2 rows"), "\(error)")
         }
+
+        let dump = directory.appendingPathComponent("ledger.dump").path
+        try ToolRun.output(of: "/usr/bin/pg_dump", ["--format=custom", "--file=\(dump)", url])
+        try server.psql("CREATE DATABASE ledger_restored")
+        let restored = server.url(database: "ledger_restored") + "?sslmode=disable"
+        try ToolRun.output(of: "/usr/bin/pg_restore", ["--exit-on-error", "--dbname=\(restored)", dump])
+        let verified = try ToolRun.output(of: quantfleet, ["ledger", "verify", "--db", restored])
+        XCTAssertTrue(verified.hasPrefix("ok:") && verified.contains("25000 windows"), verified)
+        XCTAssertEqual(try server.psql("SELECT COUNT(*) FROM windows", database: "ledger_restored"), "25000")
     }
 }
