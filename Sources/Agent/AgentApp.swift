@@ -10,7 +10,7 @@ import ServiceLifecycle
 /// the Open Inference Protocol server (with `/metrics`), sharing the serving state, the shadow queue,
 /// the spool and the metrics.
 public enum AgentApp {
-    public static let version = "0.1.0"
+    public static let version = "0.2.0"
 
     /// `releaseFreedMemory` hands freed heap memory back to the system after each model load (the
     /// executable's choice, as it chose to keep freed memory; a no-op by default). `clock` is the
@@ -22,7 +22,7 @@ public enum AgentApp {
         let state = ServingState()
         let queue = ShadowQueue(capacity: configuration.shadowQueueCapacity)
         let notifier = WindowNotifier()
-        let spool = try WindowSpool(path: "\(configuration.dataDir)/spool.sqlite")
+        let spool = try WindowSpool(path: "\(configuration.dataDir)/spool.sqlite", maxPendingBytes: configuration.spoolMaxBytes)
         let cache = try ModelCache(directory: "\(configuration.dataDir)/models", logger: logger)
         let metrics = AgentMetrics()
         let gate = SignedAssignmentGate(

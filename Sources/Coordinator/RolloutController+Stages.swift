@@ -10,12 +10,16 @@ extension RolloutController {
     static let defaultStages = [5, 25, 100]
 
     public func createRollout(_ request: AdminAPI.CreateRollout, by actor: String) throws -> RolloutRecord {
+        let minimumAgentVersion = try request.minimumAgentVersion.map { text in
+            guard let version = ReleaseVersion(text) else { throw ControllerError.invalidMinimumAgentVersion(text) }
+            return version
+        }
         let rollout = try ledger.createStagedRollout(
             StagedRolloutRequest(
                 modelName: request.modelName, referenceSHA256: request.reference, candidateSHA256: request.candidate,
                 samplingRate: request.samplingRate ?? 1, windowSize: request.windowSize ?? 100,
                 windowMaxAgeMillis: request.windowMaxAgeMs ?? 1000, policyVersion: policy.version,
-                target: request.target ?? [:], stages: request.stages ?? Self.defaultStages),
+                target: request.target ?? [:], stages: request.stages ?? Self.defaultStages, minimumAgentVersion: minimumAgentVersion),
             actor: actor)
         logger.notice("rollout created", metadata: ["rollout": "\(rollout.id)", "by": "\(actor)"])
         return rollout
@@ -28,7 +32,7 @@ extension RolloutController {
         if let configured = try configuredOpenRollout() {
             throw ControllerError.configuredRolloutOpen(id: configured)
         }
-        for agent in try ledger.agents() where StageSelection.matches(agent, target: plan.target) {
+        for agent in try ledger.agents() where StageSelection.matches(agent, plan: plan) {
             if let other = try ledger.openRollout(ofAgent: agent.id), other != rolloutID {
                 throw LedgerError.agentInAnotherRollout(agentID: agent.id, rolloutID: other)
             }
@@ -141,7 +145,7 @@ extension RolloutController {
 
     /// Enrolls agents until the current stage holds its share of the target (members stay).
     private func fillStage(_ plan: RolloutPlan) throws {
-        let targeted = try ledger.agents().filter { StageSelection.matches($0, target: plan.target) }
+        let targeted = try ledger.agents().filter { StageSelection.matches($0, plan: plan) }
         let members = Set(try ledger.members(ofRollout: plan.rolloutID).map(\.agentID))
         var room = StageSelection.size(percent: plan.percent, of: targeted.count) - members.count
         var enrolled: [String] = []
@@ -165,12 +169,15 @@ extension RolloutController {
 
 enum ControllerError: Error, CustomStringConvertible {
     case configuredRolloutOpen(id: String)
+    case invalidMinimumAgentVersion(String)
 
     var description: String {
         switch self {
         case .configuredRolloutOpen(let id):
             "rollout \(id) from the coordinator's configuration file is open and every agent shadows it; "
                 + "remove `rollout:` from the configuration (or let it decide) before starting a staged rollout"
+        case .invalidMinimumAgentVersion(let text):
+            "minimum agent version \(text) is not a release version: give MAJOR.MINOR.PATCH, e.g. 0.2.0"
         }
     }
 }

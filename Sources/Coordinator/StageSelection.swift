@@ -12,6 +12,14 @@ enum StageSelection {
         target.allSatisfy { agent.labels[$0.key] == $0.value }
     }
 
+    /// The agents a plan targets: its labels, and its minimum release where it has one (an agent
+    /// that reports no release version meets none).
+    static func matches(_ agent: AgentRecord, plan: RolloutPlan) -> Bool {
+        guard matches(agent, target: plan.target) else { return false }
+        guard let minimum = plan.minimumAgentVersion else { return true }
+        return ReleaseVersion(agent.agentVersion).map { $0 >= minimum } ?? false
+    }
+
     /// How many of `targetSize` agents a stage of `percent` % holds: rounded up, so every stage of a
     /// non-empty target has at least one agent.
     static func size(percent: Int, of targetSize: Int) -> Int {

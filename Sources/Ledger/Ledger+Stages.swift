@@ -36,16 +36,17 @@ extension Ledger {
             try db.insert(AssignmentRecord(id: Self.makeIdentifier(prefix: "a"), rolloutID: rollout.id, stage: 0, createdAt: date))
             try db.execute(
                 sql: """
-                    INSERT INTO rollout_plans (rollout_id, target, stages, stage, state, window_max_age_ms, created_by)
-                    VALUES (?, ?, ?, 0, 'created', ?, ?)
+                    INSERT INTO rollout_plans (rollout_id, target, stages, stage, state, window_max_age_ms, created_by, minimum_agent_version)
+                    VALUES (?, ?, ?, 0, 'created', ?, ?, ?)
                     """,
                 arguments: [
                     rollout.id, try LabelCoding.encode(request.target),
                     String(decoding: try JSONEncoder().encode(request.stages), as: UTF8.self),
-                    request.windowMaxAgeMillis, actor,
+                    request.windowMaxAgeMillis, actor, request.minimumAgentVersion?.description,
                 ])
             try recordEvent(db, rolloutID: rollout.id, at: date, actor: actor, action: "create", stage: nil,
-                                 reason: "stages \(request.stages) of target \(try LabelCoding.encode(request.target))")
+                                 reason: "stages \(request.stages) of target \(try LabelCoding.encode(request.target))"
+                                    + (request.minimumAgentVersion.map { ", agents of version \($0) or later" } ?? ""))
             return try LedgerQueries.rollout(db, id: rollout.id)
         }
     }

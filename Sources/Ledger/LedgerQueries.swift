@@ -65,7 +65,13 @@ enum LedgerQueries {
             rolloutID: row["rollout_id"],
             target: try LabelCoding.decode([String: String].self, from: row["target"], column: "rollout_plans.target"),
             stages: try LabelCoding.decode([Int].self, from: row["stages"], column: "rollout_plans.stages"),
-            stage: row["stage"], state: state, windowMaxAgeMillis: row["window_max_age_ms"], createdBy: row["created_by"])
+            stage: row["stage"], state: state, windowMaxAgeMillis: row["window_max_age_ms"], createdBy: row["created_by"],
+            minimumAgentVersion: try (row["minimum_agent_version"] as String?).map { text in
+                guard let version = ReleaseVersion(text) else {
+                    throw LedgerError.unexpectedValue(column: "rollout_plans.minimum_agent_version", value: text)
+                }
+                return version
+            })
     }
 
     /// Who did what to the rollout and why, oldest first.

@@ -33,6 +33,22 @@ public struct RolloutPlan: Sendable, Equatable, Codable {
     public var windowMaxAgeMillis: Int
     /// The operator who created it ("operator:<name>").
     public var createdBy: String
+    /// Agents below this release (or reporting none) are not targeted; nil: any version.
+    public var minimumAgentVersion: ReleaseVersion?
+
+    public init(
+        rolloutID: String, target: [String: String], stages: [Int], stage: Int, state: RolloutState, windowMaxAgeMillis: Int,
+        createdBy: String, minimumAgentVersion: ReleaseVersion? = nil
+    ) {
+        self.rolloutID = rolloutID
+        self.target = target
+        self.stages = stages
+        self.stage = stage
+        self.state = state
+        self.windowMaxAgeMillis = windowMaxAgeMillis
+        self.createdBy = createdBy
+        self.minimumAgentVersion = minimumAgentVersion
+    }
 
     public var isLastStage: Bool { stage == stages.count - 1 }
     public var percent: Int { stages[stage] }
@@ -40,6 +56,7 @@ public struct RolloutPlan: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case rolloutID = "rollout_id", target, stages, stage, state
         case windowMaxAgeMillis = "window_max_age_ms", createdBy = "created_by"
+        case minimumAgentVersion = "minimum_agent_version"
     }
 
     /// Stages must be percentages in 1...100, strictly increasing, ending at 100.
@@ -68,10 +85,12 @@ public struct StagedRolloutRequest: Sendable, Equatable {
     public var policyVersion: String
     public var target: [String: String]
     public var stages: [Int]
+    public var minimumAgentVersion: ReleaseVersion?
 
     public init(
         modelName: String, referenceSHA256: String, candidateSHA256: String, samplingRate: Double, windowSize: Int,
-        windowMaxAgeMillis: Int, policyVersion: String, target: [String: String], stages: [Int]
+        windowMaxAgeMillis: Int, policyVersion: String, target: [String: String], stages: [Int],
+        minimumAgentVersion: ReleaseVersion? = nil
     ) {
         self.modelName = modelName
         self.referenceSHA256 = referenceSHA256
@@ -82,6 +101,7 @@ public struct StagedRolloutRequest: Sendable, Equatable {
         self.policyVersion = policyVersion
         self.target = target
         self.stages = stages
+        self.minimumAgentVersion = minimumAgentVersion
     }
 }
 

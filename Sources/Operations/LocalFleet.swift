@@ -13,6 +13,8 @@ public final class LocalFleet: @unchecked Sendable {
     public private(set) var agents: [String: ManagedProcess] = [:]
     public private(set) var agentURLs: [String: URL] = [:]
     private var agentEnvironments: [String: [String: String]] = [:]
+    /// Agents run from another build than `executables` (another release of QuantFleet, say).
+    private var agentExecutables: [String: URL] = [:]
     /// Set by `startCoordinator`, or by a test that plays the coordinator itself.
     public var coordinatorPort = 0
     /// Every coordinator's agent port, the first's first; agents are told all of them.
@@ -107,13 +109,15 @@ public final class LocalFleet: @unchecked Sendable {
     /// Starts (or restarts, keeping its port, labels, environment, cache and spool) the agent `id`. It
     /// reaches the coordinator on `coordinatorPort` unless `through` names another port (a proxy's,
     /// say); both, and `spoolMaxBytes` (nil: the agent's default cap), are read at the agent's first
-    /// start only. `environment` (the process's whole environment; nil: this one's) is kept for restarts.
+    /// start only. `environment` (the process's whole environment; nil: this one's) and `executables`
+    /// (the folder of another build's `quantfleet-agent`; nil: the fleet's) are kept for restarts.
     @discardableResult
     public func startAgent(
         _ id: String, labels: [String: String] = [:], through proxyPort: Int? = nil, environment: [String: String]? = nil,
-        spoolMaxBytes: Int? = nil
+        spoolMaxBytes: Int? = nil, executables: URL? = nil
     ) throws -> URL {
         if let environment { agentEnvironments[id] = environment }
+        if let executables { agentExecutables[id] = executables }
         let url: URL
         if let known = agentURLs[id] {
             url = known
@@ -126,7 +130,7 @@ public final class LocalFleet: @unchecked Sendable {
             agentURLs[id] = url
         }
         agents[id] = try ManagedProcess(
-            name: id, executable: executables.appendingPathComponent("quantfleet-agent"),
+            name: id, executable: (agentExecutables[id] ?? self.executables).appendingPathComponent("quantfleet-agent"),
             arguments: ["--config", layout.agentConfig(id).path], logFile: layout.log(id), environment: agentEnvironments[id])
         return url
     }

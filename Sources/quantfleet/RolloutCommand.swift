@@ -30,6 +30,9 @@ struct RolloutCommand: AsyncParsableCommand {
         @Option(help: "A label the agents must carry, as key=value; repeat for several. None: every agent.")
         var target: [String] = []
 
+        @Option(help: "Only agents of this QuantFleet release or later, MAJOR.MINOR.PATCH (see `agents list`); none: any version.")
+        var minAgentVersion: String?
+
         @Option(help: "Fraction of requests shadowed.")
         var samplingRate: Double = 1
 
@@ -49,7 +52,8 @@ struct RolloutCommand: AsyncParsableCommand {
             }
             let body = AdminAPI.CreateRollout(
                 modelName: modelName, reference: reference, candidate: candidate, target: labels, stages: stagePercents,
-                samplingRate: samplingRate, windowSize: windowSize, windowMaxAgeMs: windowMaxAgeMs)
+                samplingRate: samplingRate, windowSize: windowSize, windowMaxAgeMs: windowMaxAgeMs,
+                minimumAgentVersion: minAgentVersion)
             let data = try await admin.client().send(.post, "/v1/rollouts", body: try JSONEncoder().encode(body), contentType: "application/json")
             try admin.show(data, as: AdminAPI.Rollout.self, render: RolloutReport.render)
         }
@@ -161,7 +165,8 @@ enum RolloutReport {
         if let stages = rollout.stages, let stage = rollout.stage {
             let target = (rollout.target ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
             lines.append("  stage     \(stage + 1) of \(stages.count) (\(stages[stage]) %)  stages \(stages.map { "\($0) %" }.joined(separator: " -> "))"
-                + "  target \(target.isEmpty ? "every agent" : target)")
+                + "  target \(target.isEmpty ? "every agent" : target)"
+                + (rollout.minimumAgentVersion.map { ", version \($0) or later" } ?? ""))
             lines.append("  agents    " + (rollout.members.isEmpty ? "none yet"
                 : rollout.members.map { "\($0.agentID) (stage \($0.stage + 1))" }.joined(separator: ", ")))
         }

@@ -27,6 +27,21 @@ final class StageSelectionTests: XCTestCase {
         XCTAssertFalse(StageSelection.matches(north, target: ["hardware": "npu"]))
     }
 
+    func testAMinimumVersionTargetsOnlyAgentsOfThatReleaseOrLater() {
+        func running(_ version: String) -> AgentRecord {
+            AgentRecord(id: version, labels: ["site": "north"], kernelPath: "avx2", agentVersion: version, firstSeenAt: Date(), lastSeenAt: Date())
+        }
+        var plan = RolloutPlan(
+            rolloutID: "r-1", target: ["site": "north"], stages: [100], stage: 0, state: .running, windowMaxAgeMillis: 1000,
+            createdBy: "operator:ada")
+        let fleet = ["0.1.0", "0.2.0", "0.10.0", "quantfleet-loadgen"].map(running)
+        XCTAssertEqual(fleet.filter { StageSelection.matches($0, plan: plan) }.map(\.id), fleet.map(\.id), "no minimum: every version")
+        plan.minimumAgentVersion = ReleaseVersion("0.2.0")
+        XCTAssertEqual(fleet.filter { StageSelection.matches($0, plan: plan) }.map(\.id), ["0.2.0", "0.10.0"])
+        plan.target = ["site": "south"]
+        XCTAssertEqual(fleet.filter { StageSelection.matches($0, plan: plan) }, [], "the labels still apply")
+    }
+
     func testOrderIsDeterministicAndIndependentOfInputOrder() {
         let once = StageSelection.order(fleet, rolloutID: "r-1").map(\.id)
         XCTAssertEqual(StageSelection.order(fleet.reversed(), rolloutID: "r-1").map(\.id), once)

@@ -17,6 +17,7 @@ final class RolloutTests: LedgerTestCase {
             let migrations = [
                 ["v1"], ["v2"], ["v3"], ["v4"], ["v5"], ["v6"], ["v7-signed-metadata-versions"], ["v8-betting-bounds"],
                 ["v9-ingest-indexes"], ["v10-windows-in-ingest-order"], ["v11-controller-terms"], ["v12-model-chunks"],
+                ["v13-plan-minimum-agent-version"],
             ]
             switch fixture.engine {
             case .sqlite:

@@ -31,6 +31,28 @@ final class StageLedgerTests: LedgerTestCase {
             XCTAssertThrowsError(try fixture.ledger.createStagedRollout(request(), actor: "operator:ada")) {
                 XCTAssertEqual($0 as? LedgerError, .rolloutAlreadyOpen(id: rollout.id))
             }
+            XCTAssertNil(plan.minimumAgentVersion, "any version unless asked")
+        }
+    }
+
+    func testAPlanKeepsItsMinimumAgentVersion() throws {
+        try onEachEngine { fixture in
+            var versioned = request()
+            versioned.minimumAgentVersion = ReleaseVersion("0.10.2")
+            let rollout = try fixture.ledger.createStagedRollout(versioned, actor: "operator:ada")
+            XCTAssertEqual(try fixture.ledger.plan(forRollout: rollout.id)?.minimumAgentVersion, ReleaseVersion("0.10.2"))
+            XCTAssertEqual(try fixture.ledger.openPlans().map(\.minimumAgentVersion), [ReleaseVersion("0.10.2")])
+            XCTAssertTrue(try fixture.ledger.events(forRollout: rollout.id)[0].reason.hasSuffix("agents of version 0.10.2 or later"))
+        }
+    }
+
+    func testReleaseVersionsCompareAsNumbersAndAnythingElseIsNone() {
+        XCTAssertLessThan(ReleaseVersion("0.9.3")!, ReleaseVersion("0.10.0")!)
+        XCTAssertLessThan(ReleaseVersion("1.2.3")!, ReleaseVersion("1.2.10")!)
+        XCTAssertEqual(ReleaseVersion("2.0.0"), ReleaseVersion("2.0.0"))
+        XCTAssertEqual(ReleaseVersion("0.2.0")?.description, "0.2.0")
+        for text in ["", "1", "1.2", "1.2.3.4", "1.2.x", "v1.2.3", "1..3", "-1.2.3", "quantfleet-loadgen", "1.2.3-beta", "１.２.３"] {
+            XCTAssertNil(ReleaseVersion(text), text)
         }
     }
 

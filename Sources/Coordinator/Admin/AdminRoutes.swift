@@ -122,6 +122,7 @@ struct AdminRoutes: Sendable {
             candidate: rollout.candidateSHA256, task: try ledger.model(sha256: rollout.candidateSHA256).taskSummary,
             state: plan?.state.rawValue ?? rollout.status.rawValue,
             outcome: rollout.outcome?.rawValue, stage: plan?.stage, stages: plan?.stages, target: plan?.target,
+            minimumAgentVersion: plan?.minimumAgentVersion?.description,
             createdBy: plan?.createdBy,
             members: try ledger.members(ofRollout: rollout.id).map { AdminAPI.Member(agentID: $0.agentID, stage: $0.stage) },
             decision: try ledger.latestDecision(forRollout: rollout.id).map(Self.decision),
@@ -187,7 +188,8 @@ struct AdminRoutes: Sendable {
         switch error {
         case LedgerError.unknownRollout, LedgerError.unknownModel:
             HTTPError(.notFound, message: "\(error)")
-        case LedgerError.invalidStages, LedgerError.invalidSamplingRate, LedgerError.invalidWindowSize:
+        case LedgerError.invalidStages, LedgerError.invalidSamplingRate, LedgerError.invalidWindowSize,
+             ControllerError.invalidMinimumAgentVersion:
             HTTPError(.badRequest, message: "\(error)")
         case is LedgerError, is ControllerError:
             HTTPError(.conflict, message: "\(error)")

@@ -71,10 +71,13 @@ public enum AdminAPI {
         public var samplingRate: Double?
         public var windowSize: Int?
         public var windowMaxAgeMs: Int?
+        /// Only agents of this QuantFleet release or later (MAJOR.MINOR.PATCH); omitted: any.
+        public var minimumAgentVersion: String?
 
         public init(
             modelName: String, reference: String, candidate: String, target: [String: String]? = nil,
-            stages: [Int]? = nil, samplingRate: Double? = nil, windowSize: Int? = nil, windowMaxAgeMs: Int? = nil
+            stages: [Int]? = nil, samplingRate: Double? = nil, windowSize: Int? = nil, windowMaxAgeMs: Int? = nil,
+            minimumAgentVersion: String? = nil
         ) {
             self.modelName = modelName
             self.reference = reference
@@ -84,6 +87,7 @@ public enum AdminAPI {
             self.samplingRate = samplingRate
             self.windowSize = windowSize
             self.windowMaxAgeMs = windowMaxAgeMs
+            self.minimumAgentVersion = minimumAgentVersion
         }
     }
 
@@ -201,6 +205,7 @@ public enum AdminAPI {
         public var stage: Int?
         public var stages: [Int]?
         public var target: [String: String]?
+        public var minimumAgentVersion: String?
         public var createdBy: String?
         public var members: [Member]
         public var decision: Decision?
@@ -210,8 +215,8 @@ public enum AdminAPI {
 
         public init(
             id: String, modelName: String, reference: String, candidate: String, task: String? = nil, state: String, outcome: String?,
-            stage: Int?, stages: [Int]?, target: [String: String]?, createdBy: String?, members: [Member],
-            decision: Decision?, stageDecisions: [Decision]? = nil, events: [Event]
+            stage: Int?, stages: [Int]?, target: [String: String]?, minimumAgentVersion: String? = nil, createdBy: String?,
+            members: [Member], decision: Decision?, stageDecisions: [Decision]? = nil, events: [Event]
         ) {
             self.id = id
             self.modelName = modelName
@@ -223,6 +228,7 @@ public enum AdminAPI {
             self.stage = stage
             self.stages = stages
             self.target = target
+            self.minimumAgentVersion = minimumAgentVersion
             self.createdBy = createdBy
             self.members = members
             self.decision = decision

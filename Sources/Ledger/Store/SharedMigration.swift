@@ -6,7 +6,7 @@ struct SharedMigration: Sendable {
     let identifier: String
     let statements: @Sendable (SQLDialect) -> [String]
 
-    static let all: [SharedMigration] = [controllerTerms, modelChunks]
+    static let all: [SharedMigration] = [controllerTerms, modelChunks, planMinimumAgentVersion]
 
     /// v11: one rollout controller at a time among the coordinators sharing a ledger. Each term of a
     /// controller is a row: its fencing token (1, 2, 3, ...), who holds it, where its admin API is
@@ -51,6 +51,12 @@ struct SharedMigration: Sendable {
                 PRIMARY KEY (sha256, chunk)
             )\(sql.tableOptions)
             """]
+    }
+
+    /// v13: a staged rollout may target only agents of at least one QuantFleet release (a fleet in
+    /// the middle of upgrading QuantFleet itself). NULL: any version, as before.
+    static let planMinimumAgentVersion = SharedMigration(identifier: "v13-plan-minimum-agent-version") { sql in
+        ["ALTER TABLE rollout_plans ADD COLUMN minimum_agent_version \(sql.text)"]
     }
 
     static let staleTokenMessage = "fencing token is not that of the current controller term"
