@@ -13,7 +13,9 @@ log=$(mktemp)
 # sanitizer it would take minutes of the run for nothing.
 swift test --sanitize=thread --scratch-path .build-tsan --skip-build --filter "$filter" --skip DecisionCostTests 2>&1 | tee "$log" | grep -E "Executed [0-9]+ tests|error:|WARNING: ThreadSanitizer" || true
 reports=$(grep -c "WARNING: ThreadSanitizer" "$log" || true)
-failed=$(grep -cE "error:|with [1-9][0-9]* failures" "$log" || true)
+# XCTest's failure lines ("File.swift:12: error: SomeTests.testName : ..." or "<EXPR>:0: error: ..."),
+# not a daemon's log line that quotes a connection error.
+failed=$(grep -cE ":[0-9]+: error: [A-Za-z0-9_]+\.test|with [1-9][0-9]* failures" "$log" || true)
 # A report is printed whole: the summary line alone does not say which accesses raced.
 sed -n '/^WARNING: ThreadSanitizer/,/^SUMMARY: ThreadSanitizer/p' "$log"
 echo "thread sanitizer: $reports reports, $failed failing lines"
