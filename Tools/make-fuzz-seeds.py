@@ -6,7 +6,8 @@ usage: Tools/make-fuzz-seeds.py
 Each seed is a small valid input of the parser it feeds (frames from protoc's text encoding of
 fleet.proto messages, ONNX models from onnx.helper, .npz from numpy, the shipped YAML files, a CA
 certificate and CRL from openssl, admin API bodies, infer requests), so the fuzzer starts past the first checks.
-Inputs the fuzzer once crashed on live beside them as crash-* files, kept as regression inputs.
+Inputs the fuzzer once crashed on live beside them as crash-* files, kept as regression inputs; the
+ones written by hand to reproduce a fault found by reading a parser are written here too.
 Needs protoc (protobuf-compiler), openssl, numpy and onnx.
 """
 import io
@@ -15,6 +16,7 @@ import shutil
 import struct
 import subprocess
 import tempfile
+import zipfile
 
 import numpy as np
 import onnx
@@ -28,6 +30,37 @@ def write(target: str, name: str, data: bytes) -> None:
     folder = CORPUS / target
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"seed-{name}").write_bytes(data)
+
+
+def npy(header: str, payload: bytes = b"") -> bytes:
+    """An .npy member with `header` as its dict, padded as numpy pads it."""
+    text = header.encode()
+    text += b" " * ((64 - (10 + len(text) + 1) % 64) % 64) + b"\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(text)) + text + payload
+
+
+def stored_zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for name, data in members.items():
+            # A fixed time, so the file is the same at every run.
+            archive.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data)
+    return buffer.getvalue()
+
+
+def npz_faults() -> None:
+    """Inputs that reproduce faults found by reading the NPZ parser (FuzzRegressionTests names their errors)."""
+    folder = CORPUS / "npz"
+    # Sizes whose product passes Int.max.
+    (folder / "crash-shape-overflow").write_bytes(stored_zip({"x.npy": npy(
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 16), }", b"\0" * 16)}))
+    # 10^12 zero-width strings in 0 bytes.
+    (folder / "crash-string-width-zero").write_bytes(stored_zip({"x.npy": npy(
+        "{'descr': '<U0', 'fortran_order': False, 'shape': (1000000000000,), }")}))
+    # An end record that says zip64, and a locator pointing near Int64.max.
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF, 0xFFFF, 0, 0xFFFFFFFF, 0)
+    locator = struct.pack("<IIQI", 0x07064B50, 0, 0x7FFFFFFFFFFFFFF0, 1)
+    (folder / "crash-zip64-record-offset-overflow").write_bytes(b"PK" + b"\0" * 60 + locator + end)
 
 
 def envelope(text: str) -> bytes:
@@ -138,6 +171,7 @@ if __name__ == "__main__":
     frames()
     onnx_models()
     npz()
+    npz_faults()
     configuration()
     certificates()
     admin()
