@@ -165,9 +165,11 @@ struct ShadowRunner: Service {
         let wasFailing = !backlog.held.isEmpty
         let givenUpBefore = backlog.givenUpSinceEmpty
         var merges: [WindowSpool.Merge] = []
+        var pendingBytes: Int?
         let outcome = backlog.seal(window) { unsequenced in
             let sealed = try spool.seal(unsequenced)
             if let merge = sealed.merge { merges.append(merge) }
+            pendingBytes = sealed.pendingBytes
             return sealed.window
         }
         for merge in merges {
@@ -176,7 +178,7 @@ struct ShadowRunner: Service {
                 "windows merged": "\(merge.windowsMerged)", "bytes freed": "\(merge.bytesFreed)", "spool-max-bytes": "\(spool.maxPendingBytes)",
             ])
         }
-        if let pending = try? spool.pendingBytes() { metrics.spoolPendingBytes.set(to: Double(pending)) }
+        if let pendingBytes { metrics.spoolPendingBytes.set(to: Double(pendingBytes)) }
         for sealed in outcome.stored {
             metrics.windowsSealed.increment()
             logger.debug("window sealed", metadata: ["sequence": "\(sealed.sequence)", "count": "\(sealed.count)"])

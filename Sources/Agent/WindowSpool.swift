@@ -25,10 +25,11 @@ public final class WindowSpool: Sendable {
         public var bytesFreed = 0
     }
 
-    /// A window as stored, and the merging its storing set off (nil: none).
+    /// A window as stored, the merging its storing set off (nil: none), and the bytes then waiting.
     public struct Sealed: Sendable {
         public let window: ShadowWindow
         public let merge: Merge?
+        public let pendingBytes: Int
     }
 
     public let maxPendingBytes: Int
@@ -101,7 +102,7 @@ public final class WindowSpool: Sendable {
                 arguments: [window.assignmentID, sequence, try window.serializedBytes() as Data])
             let merge = try mergeToFit(db)
             CrashPoint.windowSeal.reach()
-            return Sealed(window: window, merge: merge)
+            return Sealed(window: window, merge: merge, pendingBytes: try Self.pendingBytes(db))
         }
     }
 
@@ -165,10 +166,12 @@ public final class WindowSpool: Sendable {
 
     /// Every window not yet acknowledged, oldest first.
     public func pending() throws -> [ShadowWindow] {
-        try database.read { db in
-            try Data.fetchAll(db, sql: "SELECT payload FROM pending_windows ORDER BY assignment_id, sequence")
-                .map { try ShadowWindow(serializedBytes: $0) }
-        }
+        try database.read(Self.pending)
+    }
+
+    private static func pending(_ db: Database) throws -> [ShadowWindow] {
+        try Data.fetchAll(db, sql: "SELECT payload FROM pending_windows ORDER BY assignment_id, sequence")
+            .map { try ShadowWindow(serializedBytes: $0) }
     }
 
     /// Every window not yet acknowledged, oldest first, each marked as handed out for sending in
@@ -176,8 +179,7 @@ public final class WindowSpool: Sendable {
     public func pendingForSending() throws -> [ShadowWindow] {
         try database.write { db in
             try db.execute(sql: "UPDATE pending_windows SET sent = 1 WHERE sent = 0")
-            return try Data.fetchAll(db, sql: "SELECT payload FROM pending_windows ORDER BY assignment_id, sequence")
-                .map { try ShadowWindow(serializedBytes: $0) }
+            return try Self.pending(db)
         }
     }
 

@@ -74,7 +74,7 @@ struct LedgerCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard case .file(let path) = try LedgerLocation(parsing: db) else {
-                throw ValidationError("\(db) is a PostgreSQL ledger: back it up with pg_dump (docs/several-coordinators.md)")
+                throw ValidationError("\(db) is a PostgreSQL ledger: back it up with pg_dump (docs/ledger.md#backing-it-up)")
             }
             let report = try LedgerBackup.backup(ledger: path, to: output)
             print(String(format: "backed up %@ to %@: %.1f MB, %d windows", path, report.output, Double(report.bytes) / 1e6, report.windows))

@@ -64,10 +64,11 @@ struct PostgresSession: LedgerSession {
             lastProgress.withLockedValue { $0 = .now() }
         }.map { metadata in (rows: rows.withLockedValue { $0 }, changed: metadata.rows ?? 0) }
         // The answer is waited for through a promise of our own, settled by whichever comes first:
-        // the result; the connection closing (postgres-nio does not always fail a query whose rows
-        // were streaming when its connection closed, and the wait would never end); or, with a
-        // `timeout`, the server's silence for that long: no answer, and no row of a result still
-        // arriving (a large read that streams on is not stalled).
+        // the result; the connection found closed (postgres-nio does not always fail a query whose
+        // rows were streaming when its connection closed, and the wait would never end); or, with
+        // a `timeout`, the server's silence for that long: no answer, and no row of a result still
+        // arriving (a large read that streams on is not stalled). A watch every 100 ms checks the
+        // last two; most statements are answered before it first looks.
         let eventLoop = connection.eventLoop
         let answer = eventLoop.makePromise(of: (rows: [PostgresRow], changed: Int).self)
         let settled = NIOLockedValueBox(false)
@@ -75,10 +76,12 @@ struct PostgresSession: LedgerSession {
             guard !settled.withLockedValue({ let was = $0; $0 = true; return was }) else { return }
             answer.completeWith(outcome)
         }
-        let watch = timeout.map { timeout in
-            let silence = TimeAmount.nanoseconds(Int64(timeout / .nanoseconds(1)))
-            return eventLoop.scheduleRepeatedTask(initialDelay: silence, delay: .milliseconds(100)) { [connection] task in
-                guard NIODeadline.now() - lastProgress.withLockedValue({ $0 }) >= silence else { return }
+        let silence = timeout.map { TimeAmount.nanoseconds(Int64($0 / .nanoseconds(1))) }
+        let watch = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) { [connection] task in
+            if connection.isClosed {
+                task.cancel()
+                settle(.failure(PostgresLedgerError(description: "PostgreSQL closed the connection before answering")))
+            } else if let timeout, let silence, NIODeadline.now() - lastProgress.withLockedValue({ $0 }) >= silence {
                 task.cancel()
                 settle(.failure(PostgresLedgerError(description: "PostgreSQL did not answer within \(timeout); the connection was closed")))
                 let closed: EventLoopFuture<Void> = connection.close()
@@ -86,14 +89,8 @@ struct PostgresSession: LedgerSession {
             }
         }
         result.whenComplete { outcome in
-            watch?.cancel()
+            watch.cancel()
             settle(outcome)
-        }
-        connection.closeFuture.whenComplete { _ in
-            // After the result, if there was one: a close that follows a complete answer changes nothing.
-            eventLoop.execute {
-                settle(.failure(PostgresLedgerError(description: "PostgreSQL closed the connection before answering")))
-            }
         }
         return try answer.futureResult.wait()
     }
