@@ -29,7 +29,7 @@ public enum CoordinatorApp {
             try await controller.open(rollout)
         }
         let connections = AgentConnections(replacementInterval: .milliseconds(configuration.agentReplacementIntervalMillis))
-        let reachability = LedgerReachability(logger: logger) { connections.closeAll() }
+        let reachability = LedgerReachability(logger: logger, gauge: metrics.ledgerReachable) { connections.closeAll() }
         // The first claim before any agent connects: a lone coordinator decides from its first window.
         let lease = ControllerLease(
             controller: controller, reachability: reachability, holder: ControllerLease.holder(port: configuration.listen.port),

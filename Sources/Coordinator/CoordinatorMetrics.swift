@@ -18,6 +18,7 @@ public struct CoordinatorMetrics: Sendable {
     let agentReplacements: Counter
     let agentReplacementsRefused: Counter
     let controllerTerm: Gauge
+    let ledgerReachable: Gauge
     private let decisions: [Outcome: Counter]
     private let handshakesDeferred: [HandshakeDeferral.Limit: Counter]
     private let agentLimitsExceeded: [AgentLimits.Limit: Counter]
@@ -48,6 +49,8 @@ public struct CoordinatorMetrics: Sendable {
             "Connections refused because their agent id was replaced too recently (agent-replacement-interval-ms)."))
         controllerTerm = registry.makeGauge(descriptor: name(
             "controller_term", "The fencing token of the controller term this coordinator holds; 0 while another coordinator holds it."))
+        ledgerReachable = registry.makeGauge(descriptor: name(
+            "ledger_reachable", "1 while this coordinator reaches its ledger; 0 once a write found it out of reach, until one succeeds."))
         let decided = name("decisions", unit: "total", "Policy evaluations, by outcome.")
         var decisions: [Outcome: Counter] = [:]
         for outcome in Outcome.allCases {

@@ -1,3 +1,4 @@
+import Prometheus
 import Ledger
 import Logging
 import NIOConcurrencyHelpers
@@ -10,24 +11,30 @@ import NIOConcurrencyHelpers
 final class LedgerReachability: Sendable {
     private let reachable = NIOLockedValueBox(true)
     private let lost: @Sendable () -> Void
+    /// 1 while reachable, 0 while not (`quantfleet_coordinator_ledger_reachable`).
+    private let gauge: Gauge?
     private let logger: Logger
 
     /// `lost` ends the agents' sessions.
-    init(logger: Logger, lost: @escaping @Sendable () -> Void) {
+    init(logger: Logger, gauge: Gauge? = nil, lost: @escaping @Sendable () -> Void) {
         self.logger = logger
+        self.gauge = gauge
         self.lost = lost
+        gauge?.set(to: 1.0)
     }
 
     var isReachable: Bool { reachable.withLockedValue { $0 } }
 
     func failed(_ error: any Error) {
         guard error is LedgerUnreachable, reachable.withLockedValue({ was in defer { was = false }; return was }) else { return }
+        gauge?.set(to: 0.0)
         logger.error("ledger unreachable: ending agent sessions and turning agents away until it answers", metadata: ["error": "\(error)"])
         lost()
     }
 
     func succeeded() {
         guard !reachable.withLockedValue({ was in defer { was = true }; return was }) else { return }
+        gauge?.set(to: 1.0)
         logger.notice("ledger reachable again: accepting agents")
     }
 }

@@ -54,8 +54,13 @@ final class SharedLedgerFaultTests: XCTestCase {
         XCTAssertGreaterThan(stranded, 0, "no agent started on the coordinator to cut off")
         run.proxy.partition()
         note("\(LocalFleet.coordinatorName(run.cutOffIndex)) cut off from PostgreSQL with \(stranded) agents")
-        // A commit under way when the route was lost may still finish; none after that.
-        try await Task.sleep(for: .seconds(1))
+        // Counted from when the coordinator knows: a batch committed just before the cut may still
+        // be counted (its sessions resume late on a loaded machine), and acks need commits, which
+        // `stored` below checks from the ledger's side.
+        try await SystemTestSupport.eventually(timeout: .seconds(60), "the cut-off coordinator finds its ledger out of reach") {
+            try await run.ledgerReachable(by: run.cutOffIndex) == false
+        }
+        note("\(LocalFleet.coordinatorName(run.cutOffIndex)) finds the ledger out of reach")
         let ingestedWhenCut = try await run.windowsIngested(by: run.cutOffIndex)
         try await SystemTestSupport.eventually(timeout: .seconds(60), "every agent on the coordinators that reach PostgreSQL") {
             try await run.connectedAgents(to: run.reachableIndices) == SharedLedgerFaultTests.agents
@@ -64,7 +69,10 @@ final class SharedLedgerFaultTests: XCTestCase {
         let ingestedWhileCut = try await run.windowsIngested(by: run.cutOffIndex)
         XCTAssertEqual(ingestedWhileCut, ingestedWhenCut, "the cut-off coordinator stored (and so acked) no window")
         run.proxy.heal()
-        note("route to PostgreSQL restored")
+        try await SystemTestSupport.eventually(timeout: .seconds(30), "the healed coordinator reaches its ledger again") {
+            try await run.ledgerReachable(by: run.cutOffIndex)
+        }
+        note("route to PostgreSQL restored, and the coordinator reaches it")
 
         // Still stage 1 (or 2): the holder, then (once its successor took over) the other coordinator
         // with the most agents.
@@ -261,5 +269,9 @@ struct SharedLedgerRun {
 
     func windowsIngested(by index: Int) async throws -> Double {
         try await SystemTestSupport.metric("quantfleet_coordinator_windows_ingested_total", port: metricsPorts[index])
+    }
+
+    func ledgerReachable(by index: Int) async throws -> Bool {
+        try await SystemTestSupport.metric("quantfleet_coordinator_ledger_reachable", port: metricsPorts[index]) == 1
     }
 }

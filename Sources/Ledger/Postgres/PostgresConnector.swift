@@ -86,6 +86,10 @@ public struct PostgresConnector: Sendable {
         case .socket(let path):
             configuration = .init(unixSocketPath: path, username: location.user, password: location.password, database: location.database)
         }
+        // Set up (TCP, TLS, authentication) in this long, or taken as unreachable. A connection
+        // begun during a partition is never answered; once the route is back, the coordinator waits
+        // out at most this much of it before a new one reaches the server.
+        configuration.options.connectTimeout = .milliseconds(Int64(Self.abandonedTransactionMillis))
         configuration.options.additionalStartupParameters = [
             // The ledger's timestamps are UTC, written as SQLite's ledger writes them: without a zone.
             ("TimeZone", "UTC"),

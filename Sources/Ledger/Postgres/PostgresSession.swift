@@ -80,12 +80,15 @@ struct PostgresSession: LedgerSession {
         let watch = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) { [connection] task in
             if connection.isClosed {
                 task.cancel()
-                settle(.failure(PostgresLedgerError(description: "PostgreSQL closed the connection before answering")))
+                settle(.failure(LedgerUnreachable(description: "PostgreSQL closed the connection before answering")))
             } else if let timeout, let silence, NIODeadline.now() - lastProgress.withLockedValue({ $0 }) >= silence {
                 task.cancel()
-                settle(.failure(PostgresLedgerError(description: "PostgreSQL did not answer within \(timeout); the connection was closed")))
+                settle(.failure(LedgerUnreachable(
+                    description: "PostgreSQL did not answer within \(timeout); the connection was closed", wentSilent: true)))
+                // Kept until closed: the store lets go of a connection it gave up at once, and one
+                // must be closed before it is freed.
                 let closed: EventLoopFuture<Void> = connection.close()
-                _ = closed
+                closed.whenComplete { _ in withExtendedLifetime(connection) {} }
             }
         }
         result.whenComplete { outcome in

@@ -7,9 +7,16 @@ import PostgresNIO
 /// written is not committed, or not known to be.
 public struct LedgerUnreachable: Error, CustomStringConvertible {
     public let description: String
+    /// The server went silent for a whole statement timeout: trying again at once would wait as long.
+    let wentSilent: Bool
 
     public init(description: String) {
+        self.init(description: description, wentSilent: false)
+    }
+
+    init(description: String, wentSilent: Bool) {
         self.description = description
+        self.wentSilent = wentSilent
     }
 }
 
@@ -99,13 +106,8 @@ final class PostgresStore: LedgerStore {
                 try session.execute(sql: "COMMIT")
                 return value
             } catch {
-                // The server's words, not postgres-nio's placeholder; the ledger's own errors as they are.
-                let explained = (error as? PSQLError).map(connector.explained) ?? error
-                guard !session.connection.isClosed else {
-                    kept = nil
-                    throw LedgerUnreachable(description: "\(explained)")
-                }
-                _ = try? session.execute(sql: "ROLLBACK")
+                let explained = self.explained(error, on: session.connection, keeping: &kept)
+                if !(explained is LedgerUnreachable) { _ = try? session.execute(sql: "ROLLBACK") }
                 throw explained
             }
         }
@@ -113,7 +115,8 @@ final class PostgresStore: LedgerStore {
 
     /// A transaction begun on the kept connection, or on a new one if there is none or the kept one
     /// turns out closed (the server restarted): nothing of the transaction was sent yet, so it is
-    /// begun once more on a fresh connection rather than failed.
+    /// begun once more on a fresh connection rather than failed. A server that went silent is not
+    /// tried again: the route to it is likely gone, and a new connection would wait as long.
     private func begun(_ begin: String, keeping kept: inout PostgresConnection?) throws -> PostgresSession {
         var retried = false
         while true {
@@ -128,17 +131,24 @@ final class PostgresStore: LedgerStore {
             do {
                 try session.execute(sql: begin)
                 return session
-            } catch where !retried && connection.isClosed {
+            } catch where !retried && connection.isClosed && (error as? LedgerUnreachable)?.wentSilent != true {
                 kept = nil
                 retried = true
             } catch {
-                let explained = (error as? PSQLError).map(connector.explained) ?? error
-                guard !connection.isClosed else {
-                    kept = nil
-                    throw LedgerUnreachable(description: "\(explained)")
-                }
-                throw explained
+                throw explained(error, on: connection, keeping: &kept)
             }
         }
+    }
+
+    /// `error`, met on `connection`, as the ledger says it: the server's words, not postgres-nio's
+    /// placeholder; the ledger's own errors as they are; and `LedgerUnreachable` once the connection
+    /// is lost (closed, or given up unanswered), which is then no longer kept. Said at once: a
+    /// coordinator that waited for a second statement to time out would keep its agents twice as
+    /// long, acking nothing.
+    private func explained(_ error: any Error, on connection: PostgresConnection, keeping kept: inout PostgresConnection?) -> any Error {
+        let explained = (error as? PSQLError).map(connector.explained) ?? error
+        guard explained is LedgerUnreachable || connection.isClosed else { return explained }
+        kept = nil
+        return explained as? LedgerUnreachable ?? LedgerUnreachable(description: "\(explained)")
     }
 }
