@@ -44,7 +44,7 @@ public struct PostgresConnector: Sendable {
     }
 
     /// Runs `body` on a connection of its own, closed afterwards whatever happens. A LedgerError
-    /// passes through; any other error is said in terms of the ledger's location.
+    /// or LedgerUnreachable passes through; any other error is said in terms of the ledger's location.
     func withConnection<Result>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         let connection = try await connect()
         do {
@@ -53,7 +53,7 @@ public struct PostgresConnector: Sendable {
             return result
         } catch {
             try? await connection.close()
-            throw error is LedgerError ? error : explained(error)
+            throw error is LedgerError || error is LedgerUnreachable ? error : explained(error)
         }
     }
 

@@ -69,13 +69,32 @@ final class PostgresStore: LedgerStore {
 
     /// LISTENs on a connection of its own, opened again a second after it is lost. `changed` is also
     /// called each time listening (re)starts, for what changed while nobody listened.
+    ///
+    /// A listening connection sends nothing, so a partition (no reset) would never fail it, and the
+    /// coordinator would stop hearing of stage changes for good: its agents would stay on a stage
+    /// that has ended. So the connection is also asked a `SELECT 1` every `listenCheckInterval`, and
+    /// closed (which ends the listening) when one goes unanswered for a statement timeout.
     func listenForAssignmentChanges(_ changed: @escaping @Sendable () -> Void) async {
+        let timeout = statementTimeout ?? Ledger.postgresStatementTimeout
         while !Task.isCancelled {
             do {
                 try await connector.withConnection { connection in
-                    try await connection.listen(on: PostgresSession.assignmentsChannel) { notifications in
-                        changed()
-                        for try await _ in notifications { changed() }
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask {
+                            try await connection.listen(on: PostgresSession.assignmentsChannel) { notifications in
+                                changed()
+                                for try await _ in notifications { changed() }
+                            }
+                        }
+                        group.addTask { [logger = connector.logger] in
+                            while true {
+                                try await Task.sleep(for: Self.listenCheckInterval)
+                                try await Self.ping(connection, timeout: timeout, logger: logger)
+                            }
+                        }
+                        // Whichever ends first ends both: the listening on an error, the check on silence.
+                        defer { group.cancelAll() }
+                        try await group.next()
                     }
                 }
             } catch {
@@ -84,6 +103,33 @@ final class PostgresStore: LedgerStore {
             }
             try? await Task.sleep(for: .seconds(1))
         }
+    }
+
+    static let listenCheckInterval: Duration = .seconds(5)
+
+    /// Asks `SELECT 1` and waits at most `timeout` for the answer; unanswered, the connection is
+    /// closed (failing whatever else waits on it) and LedgerUnreachable thrown. The wait is on a
+    /// promise of its own, settled by the answer or the timeout: a query on a silent connection
+    /// never ends by itself.
+    private static func ping(_ connection: PostgresConnection, timeout: Duration, logger: Logger) async throws {
+        let eventLoop = connection.eventLoop
+        let answer = eventLoop.makePromise(of: Void.self)
+        let settled = NIOLockedValueBox(false)
+        let settle: @Sendable (Result<Void, any Error>) -> Void = { outcome in
+            guard !settled.withLockedValue({ let was = $0; $0 = true; return was }) else { return }
+            answer.completeWith(outcome)
+        }
+        let silence = eventLoop.scheduleTask(in: TimeAmount.nanoseconds(Int64(timeout / .nanoseconds(1)))) {
+            settle(.failure(LedgerUnreachable(
+                description: "PostgreSQL did not answer within \(timeout) on the assignment-change channel; it was closed", wentSilent: true)))
+            let closed: EventLoopFuture<Void> = connection.close()
+            closed.whenComplete { _ in withExtendedLifetime(connection) {} }
+        }
+        connection.query(PostgresQuery(unsafeSQL: "SELECT 1"), logger: logger) { _ in }.whenComplete { outcome in
+            silence.cancel()
+            settle(outcome.map { _ in })
+        }
+        try await answer.futureResult.get()
     }
 
     private func transaction<Value>(
