@@ -58,6 +58,9 @@ public enum CoordinatorApp {
         if settings.signingKey != nil {
             services.append(.init(service: AssignmentRenewal(controller: controller)))
         }
+        if let days = configuration.ledgerRetentionDays {
+            services.append(.init(service: LedgerRetention(ledger: ledger, days: days, interval: .seconds(3600), metrics: metrics, logger: logger)))
+        }
         services.append(.init(service: listener))
         if let admin = configuration.admin {
             var adminLogger = logger

@@ -71,6 +71,9 @@ public struct CoordinatorConfiguration: Sendable, Codable {
     /// Ledger commits start at most this often; under load the windows of the interval share one
     /// transaction, and each waits up to this long for its ack. 0: commit whenever the last is done.
     public var ledgerCommitIntervalMillis: Int
+    /// Windows ingested more than this many days ago are rolled up into one row per agent and day
+    /// (`Ledger.rollUp`), checked hourly; nil: every window is kept as it came.
+    public var ledgerRetentionDays: Int?
 
     enum CodingKeys: String, CodingKey {
         case listen, tls, ledger, policy, rollout, admin, metrics
@@ -87,6 +90,7 @@ public struct CoordinatorConfiguration: Sendable, Codable {
         case agentLimits = "agent-limits"
         case maxAgents = "max-agents"
         case ledgerCommitIntervalMillis = "ledger-commit-interval-ms"
+        case ledgerRetentionDays = "ledger-retention-days"
     }
 
     /// `ledger` parsed; a PostgreSQL password may come from PGPASSWORD instead of the URI.
@@ -139,10 +143,11 @@ public struct CoordinatorConfiguration: Sendable, Codable {
                 forKey: .ledgerCommitIntervalMillis, in: container,
                 debugDescription: "must be between 0 and 1000, got \(ledgerCommitIntervalMillis)")
         }
+        ledgerRetentionDays = try container.decodeIfPresent(Int.self, forKey: .ledgerRetentionDays)
         let positive: [(CodingKeys, Int)] = [
             (.maxHandshakesInFlight, maxHandshakesInFlight), (.handshakesPerSecond, handshakesPerSecond),
             (.agentReplacementIntervalMillis, agentReplacementIntervalMillis), (.maxAgents, maxAgents),
-        ]
+        ] + (ledgerRetentionDays.map { [(.ledgerRetentionDays, $0)] } ?? [])
         for (key, value) in positive where value < 1 {
             throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "must be at least 1, got \(value)")
         }

@@ -19,6 +19,7 @@ public struct CoordinatorMetrics: Sendable {
     let agentReplacementsRefused: Counter
     let controllerTerm: Gauge
     let ledgerReachable: Gauge
+    let windowsRolledUp: Counter
     private let decisions: [Outcome: Counter]
     private let handshakesDeferred: [HandshakeDeferral.Limit: Counter]
     private let agentLimitsExceeded: [AgentLimits.Limit: Counter]
@@ -51,6 +52,8 @@ public struct CoordinatorMetrics: Sendable {
             "controller_term", "The fencing token of the controller term this coordinator holds; 0 while another coordinator holds it."))
         ledgerReachable = registry.makeGauge(descriptor: name(
             "ledger_reachable", "1 while this coordinator reaches its ledger; 0 once a write found it out of reach, until one succeeds."))
+        windowsRolledUp = registry.makeCounter(descriptor: name(
+            "windows_rolled_up", unit: "total", "Windows merged into per-(agent, day) rows by ledger retention (ledger-retention-days)."))
         let decided = name("decisions", unit: "total", "Policy evaluations, by outcome.")
         var decisions: [Outcome: Counter] = [:]
         for outcome in Outcome.allCases {

@@ -70,6 +70,9 @@ public final class Ledger: Sendable {
             // 2 MiB page cache then makes every batch read its pages back from the file. The writer
             // alone gets a larger cache; readers keep the default.
             if !db.configuration.readonly { try db.execute(sql: "PRAGMA cache_size = -\(Self.writerCacheKiB)") }
+            // A new ledger gives the pages a rollup frees back to the file system (`rollUp`). On an
+            // existing file this only records the wish, which a VACUUM would carry out.
+            if !db.configuration.readonly { try db.execute(sql: "PRAGMA auto_vacuum = \(Self.incrementalVacuum)") }
         }
         let database = try DatabasePool(path: path, configuration: configuration)
         try database.read { try LedgerSchema.refuseNewer($0, path: path) }

@@ -34,7 +34,7 @@ public enum LedgerBackup {
                 throw LedgerError.backupFailed(
                     to: output, reason: "the copy's running totals differ from its windows: \(verification.mismatches.prefix(3))")
             }
-            let windows = Int(try copy.query("SELECT count(*) FROM windows").rows[0][0]) ?? 0
+            let windows = Int(try copy.query("SELECT COALESCE(SUM(windows_merged), 0) FROM windows").rows[0][0]) ?? 0
             try FileManager.default.moveItem(atPath: partial, toPath: output)
             let bytes = (try FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
             return Report(output: output, bytes: bytes, windows: windows, verification: verification)

@@ -42,7 +42,7 @@ enum LedgerQueries {
         let rows = try Row.fetchAll(
             db,
             sql: """
-                SELECT w.agent_id, COUNT(*) AS windows, SUM(w.count) AS samples
+                SELECT w.agent_id, SUM(w.windows_merged) AS windows, SUM(w.count) AS samples
                 FROM windows w JOIN assignments a ON a.id = w.assignment_id
                 WHERE a.rollout_id = ?
                 GROUP BY w.agent_id ORDER BY w.agent_id

@@ -35,18 +35,29 @@ enum LedgerSchema {
         }
         migrator.registerMigration("v10-windows-in-ingest-order") { db in
             try rebuildingViews(db) { try db.execute(sql: v10WindowsInIngestOrder) }
-            // After the last change to the windows' shape, so the rebuild's queries (today's) read
-            // the schema they were written for. A ledger from before v8 gets its betting processes
-            // here; on a later one the rebuild rewrites the totals it has.
-            try RunningTotalsStore.rebuild(SQLiteSession(db: db))
+            // A ledger from before v8 gets its betting processes from a rebuild of its totals; on a
+            // later one the rebuild rewrites the totals it has. It runs once the windows have their
+            // last shape, so that its queries (today's) read the schema they were written for.
+            try db.execute(sql: "CREATE TABLE \(runningTotalsRebuildDue) (due INTEGER) STRICT")
         }
         for migration in SharedMigration.all {
             migrator.registerMigration(migration.identifier) { db in
                 for statement in migration.statements(.sqlite) { try db.execute(sql: statement) }
+                if migration.identifier == SharedMigration.lastWindowShapeChange.identifier { try rebuildRunningTotalsIfDue(db) }
             }
         }
         return migrator
     }()
+
+    /// Marks that v10 asked for the running totals' rebuild: a table, so that the mark outlives a
+    /// migration run cut short between the two.
+    private static let runningTotalsRebuildDue = "running_totals_rebuild_due"
+
+    private static func rebuildRunningTotalsIfDue(_ db: Database) throws {
+        guard try db.tableExists(runningTotalsRebuildDue) else { return }
+        try RunningTotalsStore.rebuild(SQLiteSession(db: db))
+        try db.execute(sql: "DROP TABLE \(runningTotalsRebuildDue)")
+    }
 
     /// Refuses a ledger that a newer QuantFleet migrated past what this version knows: its tables
     /// may mean what this version's code does not, and writing them could lose what it added.

@@ -149,8 +149,8 @@ enum RunningTotalsStore {
         return (totals, row["through_ingest_order"])
     }
 
-    /// The decision counts, in the column order of both tables.
-    private static let countNames = [
+    /// The decision counts, in the column order of both tables (and of `rollup_checkpoints`).
+    static let countNames = [
         "windows", "samples", "disagreements", "labelled", "reference_correct", "candidate_correct",
         "reference_only_correct", "candidate_only_correct", "floor_samples", "floor_disagreements", "bets",
     ]
@@ -170,7 +170,7 @@ enum RunningTotalsStore {
             """
     }
 
-    private static func countArguments(_ totals: EvidenceTotals) -> SQLArguments {
+    static func countArguments(_ totals: EvidenceTotals) -> SQLArguments {
         [
             totals.windows, totals.samples, totals.disagreements, totals.labelled, totals.referenceCorrect,
             totals.candidateCorrect, totals.referenceOnlyCorrect, totals.candidateOnlyCorrect, totals.floorSamples,
@@ -178,7 +178,7 @@ enum RunningTotalsStore {
         ]
     }
 
-    private static func counts(_ row: Row, table: String) throws -> EvidenceTotals {
+    static func counts(_ row: Row, table: String) throws -> EvidenceTotals {
         EvidenceTotals(
             windows: row["windows"], samples: row["samples"], disagreements: row["disagreements"], labelled: row["labelled"],
             referenceCorrect: row["reference_correct"], candidateCorrect: row["candidate_correct"],

@@ -2,7 +2,8 @@ import Foundation
 import GRDB
 import ShadowEval
 
-/// A stage's totals summed again from its stored windows in SQL. Decisions never use it (they read
+/// A stage's totals summed again from its stored windows in SQL, a rolled-up row counting as the
+/// windows it merged (`windows_merged`). Decisions never use it (they read
 /// the running totals); it is the check that the running totals equal their windows (tests and
 /// `quantfleet ledger verify`), and migration v5 back-fills existing ledgers with it.
 enum WindowResum {
@@ -17,7 +18,7 @@ enum WindowResum {
             """, arguments: arguments)
         let byClass = try Row.fetchAll(db, sql: """
             SELECT CAST(c.class AS TEXT) AS slice,
-                   COUNT(*) AS windows,
+                   SUM(c.windows_merged) AS windows,
                    SUM(c.samples) AS samples,
                    SUM(c.samples - c.agreements) AS disagreements,
                    SUM(c.both_right + c.reference_only_right + c.candidate_only_right + c.both_wrong) AS labelled,
@@ -51,7 +52,7 @@ enum WindowResum {
         """
 
     private static let windowTotals = """
-        COUNT(*) AS windows,
+        COALESCE(SUM(w.windows_merged), 0) AS windows,
         COALESCE(SUM(w.count), 0) AS samples,
         COALESCE(SUM(w.count - w.top1_agreements), 0) AS disagreements,
         COALESCE(SUM(w.labelled), 0) AS labelled,
@@ -88,13 +89,16 @@ enum WindowResum {
         let rows = try Row.fetchAll(db, sql: """
             SELECT w.margin_flips, w.top5_shared_classes, w.neighbour_samples, w.neighbour_agreements, w.sketches \(stageWindows)
             """, arguments: [stage.rolloutID, stage.stage])
-        for row in rows {
-            let text: String? = row["sketches"]
-            merged.merge(WindowMeasures(
-                marginFlips: row["margin_flips"], topFiveSharedClasses: row["top5_shared_classes"],
-                neighbours: AgreementCounts(samples: row["neighbour_samples"], agreements: row["neighbour_agreements"]),
-                sketches: try text.map { try SketchCoding.decode($0, column: "windows.sketches") }))
-        }
+        for row in rows { merged.merge(try measures(of: row)) }
         return merged
+    }
+
+    /// One stored window's measures (a rolled-up row's are its windows' merged).
+    static func measures(of row: Row) throws -> WindowMeasures {
+        let text: String? = row["sketches"]
+        return WindowMeasures(
+            marginFlips: row["margin_flips"], topFiveSharedClasses: row["top5_shared_classes"],
+            neighbours: AgreementCounts(samples: row["neighbour_samples"], agreements: row["neighbour_agreements"]),
+            sketches: try text.map { try SketchCoding.decode($0, column: "windows.sketches") })
     }
 }

@@ -6,8 +6,8 @@ import Operations
 struct LedgerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ledger",
-        abstract: "Read, check, back up and copy the shadow-accuracy ledger.",
-        subcommands: [Query.self, Verify.self, Backup.self, Copy.self, Bench.self])
+        abstract: "Read, check, back up, roll up and copy the shadow-accuracy ledger.",
+        subcommands: [Query.self, Verify.self, Backup.self, Rollup.self, Copy.self, Bench.self])
 
     struct Query: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -80,6 +80,24 @@ struct LedgerCommand: AsyncParsableCommand {
             print(String(format: "backed up %@ to %@: %.1f MB, %d windows", path, report.output, Double(report.bytes) / 1e6, report.windows))
             print("ok: integrity_check passed; the running totals equal their windows "
                 + "(\(Verify.count(report.verification.stagesChecked, "stage")), \(Verify.count(report.verification.windowsChecked, "window")))")
+        }
+    }
+
+    struct Rollup: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Roll up windows older than an age into one row per agent and day, keeping every count, the running totals and every decision; the coordinator does it hourly with ledger-retention-days.")
+
+        @Option(help: "The ledger: a file (the coordinator's ledger.sqlite; it may be running), or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE.")
+        var db: String
+
+        @Option(help: "Roll up the windows ingested more than this many days ago.")
+        var olderThanDays: Int
+
+        func run() async throws {
+            guard olderThanDays >= 1 else { throw ValidationError("--older-than-days must be at least 1, got \(olderThanDays)") }
+            let ledger = try Ledger(location: try LedgerLocation(parsing: db))
+            let report = try ledger.rollUp(windowsIngestedBefore: Date().addingTimeInterval(-Double(olderThanDays) * 86_400))
+            print(report)
         }
     }
 

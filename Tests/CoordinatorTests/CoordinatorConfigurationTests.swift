@@ -48,6 +48,8 @@ final class CoordinatorConfigurationTests: XCTestCase {
         XCTAssertEqual(try load(minimal).ledgerCommitIntervalMillis, 10)
         XCTAssertEqual(try load(minimal + "\nledger-commit-interval-ms: 0").ledgerCommitIntervalMillis, 0)
         XCTAssertEqual(try load(minimal + "\nagent-limits: {windows-in-flight: 4}").agentLimits.bytesPerSecond, AgentLimits.defaults.bytesPerSecond)
+        XCTAssertNil(try load(minimal).ledgerRetentionDays, "every window kept unless asked")
+        XCTAssertEqual(try load(minimal + "\nledger-retention-days: 30").ledgerRetentionDays, 30)
     }
 
     func testBadLimitsAreRefusedByName() {
@@ -58,6 +60,7 @@ final class CoordinatorConfigurationTests: XCTestCase {
             ("\nmax-agents: 0", "max-agents must be at least 1, got 0"),
             ("\nledger-commit-interval-ms: -1", "ledger-commit-interval-ms must be between 0 and 1000, got -1"),
             ("\nledger-commit-interval-ms: 5000", "ledger-commit-interval-ms must be between 0 and 1000, got 5000"),
+            ("\nledger-retention-days: 0", "ledger-retention-days must be at least 1, got 0"),
         ]
         for (text, expected) in cases {
             XCTAssertThrowsError(try load(minimal + text), text) { error in

@@ -9,15 +9,15 @@ final class RolloutTests: LedgerTestCase {
             let relations = [
                 ["table", "agent_events"], ["view", "agent_health"], ["table", "agents"], ["table", "assignment_versions"],
                 ["table", "assignments"], ["table", "controller_terms"], ["view", "decision_history"], ["table", "decisions"],
-                ["table", "model_chunks"], ["table", "models"],
+                ["table", "model_chunks"], ["table", "models"], ["table", "rolled_sequences"],
                 ["table", "rollout_events"], ["view", "rollout_evidence"], ["table", "rollout_plans"], ["view", "rollout_summary"],
-                ["table", "rollouts"], ["table", "serving_changes"], ["table", "slice_totals"], ["view", "stage_evidence"],
+                ["table", "rollouts"], ["table", "rollup_checkpoints"], ["table", "serving_changes"], ["table", "slice_totals"], ["view", "stage_evidence"],
                 ["table", "stage_members"], ["table", "stage_totals"], ["table", "window_classes"], ["table", "windows"],
             ]
             let migrations = [
                 ["v1"], ["v2"], ["v3"], ["v4"], ["v5"], ["v6"], ["v7-signed-metadata-versions"], ["v8-betting-bounds"],
                 ["v9-ingest-indexes"], ["v10-windows-in-ingest-order"], ["v11-controller-terms"], ["v12-model-chunks"],
-                ["v13-plan-minimum-agent-version"],
+                ["v13-plan-minimum-agent-version"], ["v14-window-rollups"],
             ]
             switch fixture.engine {
             case .sqlite:
@@ -27,6 +27,7 @@ final class RolloutTests: LedgerTestCase {
                     """)
                 XCTAssertEqual(objects.rows, relations)
                 XCTAssertEqual(try reader.query("PRAGMA journal_mode").rows, [["wal"]])
+                XCTAssertEqual(try reader.query("PRAGMA auto_vacuum").rows, [["2"]], "incremental: a rollup gives pages back")
                 XCTAssertEqual(try reader.query("SELECT identifier FROM grdb_migrations").rows, migrations)
                 // Windows and their class rows are keyed by ingest order; besides that, a window lands only in
                 // the unique index that makes ingest idempotent and in the index of each stage in ingest order.

@@ -49,7 +49,7 @@ final class TotalsMigrationTests: XCTestCase {
         }
 
         XCTAssertThrowsError(try Ledger.openReadOnly(path: path), "read-only cannot migrate") {
-            XCTAssertEqual($0 as? LedgerError, .olderSchema(path: path, schema: "v4", needed: "v13-plan-minimum-agent-version"))
+            XCTAssertEqual($0 as? LedgerError, .olderSchema(path: path, schema: "v4", needed: "v14-window-rollups"))
         }
         let ledger = try Ledger(path: path)
         let reader = try Ledger.openReadOnly(path: path)

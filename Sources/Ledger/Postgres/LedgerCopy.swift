@@ -19,7 +19,8 @@ public enum LedgerCopy {
     /// ranges of ingest order; the other tables are small beside them and are read whole.
     static let tables: [(name: String, inIngestOrder: Bool)] = [
         ("models", false), ("rollouts", false), ("assignments", false), ("agents", false), ("rollout_plans", false),
-        ("stage_members", false), ("windows", true), ("window_classes", true), ("decisions", false),
+        ("stage_members", false), ("windows", true), ("window_classes", true), ("rolled_sequences", false),
+        ("rollup_checkpoints", false), ("decisions", false),
         ("rollout_events", false), ("serving_changes", false), ("stage_totals", false), ("slice_totals", false),
         ("agent_events", false), ("assignment_versions", false),
     ]

@@ -58,6 +58,39 @@ enum SQLDialect: Sendable {
         }
     }
 
+    /// A trigger that drops, without an error, an insert into `table` for which `dropped` holds
+    /// (`NEW`, the row): the statement then changes no row, as `ON CONFLICT DO NOTHING` leaves it.
+    func ignoringInserts(into table: String, named name: String, when dropped: String) -> [String] {
+        switch self {
+        case .sqlite:
+            return ["CREATE TRIGGER \(name) BEFORE INSERT ON \(table) WHEN \(dropped) BEGIN SELECT RAISE(IGNORE); END"]
+        case .postgres:
+            return [
+                """
+                CREATE FUNCTION \(name)() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF \(dropped) THEN
+                        RETURN NULL;
+                    END IF;
+                    RETURN NEW;
+                END
+                $$
+                """,
+                "CREATE TRIGGER \(name) BEFORE INSERT ON \(table) FOR EACH ROW EXECUTE FUNCTION \(name)()",
+            ]
+        }
+    }
+
+    /// `expression` as a floating-point number, for a ratio of integer sums.
+    func real(_ expression: String) -> String {
+        self == .sqlite ? "CAST(\(expression) AS REAL)" : "(\(expression))::double precision"
+    }
+
+    /// An integer sum as a 64-bit integer (PostgreSQL sums bigints as numeric).
+    func count(_ expression: String) -> String {
+        self == .sqlite ? expression : "(\(expression))::bigint"
+    }
+
     /// The SQLSTATE the PostgreSQL triggers above raise (class QF: QuantFleet's own).
     static let refusedByTrigger = "QF001"
 }
