@@ -16,10 +16,11 @@
 #     gcc-aarch64-linux-gnu, libc6-dev-arm64-cross and qemu-user, which build and run the C kernels' own tests for
 #     arm64 (Tools/test-c-kernels.sh aarch64, run by CrossArchitectureKernelTests)
 #     curl, which the docs' commands use and Tools/check-docs.py runs
+#     prometheus, for promtool, which checks Deploy/prometheus/alerts.yaml in DeployMonitoringTests
 set -euo pipefail
 
 APT_PACKAGES=(libsqlite3-dev openssl sqlite3 postgresql pkg-config libleptonica-dev)
-ORACLE_APT_PACKAGES=(chromium opencv-doc dataset-fashion-mnist gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user curl)
+ORACLE_APT_PACKAGES=(chromium opencv-doc dataset-fashion-mnist gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user curl prometheus)
 PIP_PACKAGES=(numpy "onnx==1.22.0" onnxruntime onnx-ir tokenizers pillow scikit-learn skl2onnx onnxmltools lightgbm xgboost-cpu "tritonclient[http]")
 
 if [ "${1:-}" = "--test-oracles" ]; then APT_PACKAGES+=("${ORACLE_APT_PACKAGES[@]}"); fi

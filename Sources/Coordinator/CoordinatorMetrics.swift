@@ -20,6 +20,8 @@ public struct CoordinatorMetrics: Sendable {
     let controllerTerm: Gauge
     let ledgerReachable: Gauge
     let windowsRolledUp: Counter
+    let guardBreaks: Counter
+    let rollouts: RolloutGauges
     private let decisions: [Outcome: Counter]
     private let handshakesDeferred: [HandshakeDeferral.Limit: Counter]
     private let agentLimitsExceeded: [AgentLimits.Limit: Counter]
@@ -54,6 +56,9 @@ public struct CoordinatorMetrics: Sendable {
             "ledger_reachable", "1 while this coordinator reaches its ledger; 0 once a write found it out of reach, until one succeeds."))
         windowsRolledUp = registry.makeCounter(descriptor: name(
             "windows_rolled_up", unit: "total", "Windows merged into per-(agent, day) rows by ledger retention (ledger-retention-days)."))
+        guardBreaks = registry.makeCounter(descriptor: name(
+            "guard_breaks", unit: "total", "Guards (policy max-latency-ratio, max-memory-ratio) found broken by an evaluation; each rolls its rollout back."))
+        rollouts = RolloutGauges(registry: registry)
         let decided = name("decisions", unit: "total", "Policy evaluations, by outcome.")
         var decisions: [Outcome: Counter] = [:]
         for outcome in Outcome.allCases {
@@ -82,8 +87,11 @@ public struct CoordinatorMetrics: Sendable {
         agentLimitsExceeded[limit]?.increment()
     }
 
-    func decided(_ outcome: Outcome) {
-        decisions[outcome]?.increment()
+    /// An evaluation of `stage` (0-based) of a rollout, and the guards it found broken.
+    func decided(_ decision: Decision, rolloutID: String, stage: Int, brokenGuards: Int) {
+        decisions[decision.outcome]?.increment()
+        guardBreaks.increment(by: Int64(brokenGuards))
+        rollouts.record(decision, rolloutID: rolloutID, stage: stage)
     }
 
     func deferred(_ handshake: HandshakeDeferral) {

@@ -113,7 +113,7 @@ extension RolloutController {
         let judged = PolicyEvaluator.decide(try ledger.rolloutEvidence(forRollout: plan.rolloutID, stage: plan.stage), policy: policy)
         let decision = judged.decision
         try ledger.recordStageDecision(decision, slices: judged.slices, rolloutID: plan.rolloutID, stage: plan.stage)
-        metrics.decided(decision.outcome)
+        metrics.decided(decision, rolloutID: plan.rolloutID, stage: plan.stage, brokenGuards: judged.brokenGuards.count)
         guard decision.outcome != .collecting else { return }
         logDecision(decision, rolloutID: plan.rolloutID, stage: plan.stage)
         func percent(_ value: Double) -> String { String(format: "%.2f %%", value * 100) }

@@ -237,7 +237,7 @@ public actor RolloutController {
         let judged = PolicyEvaluator.decide(try ledger.rolloutEvidence(forRollout: rollout.id), policy: policy)
         let decision = judged.decision
         try ledger.recordDecision(decision, slices: judged.slices, rolloutID: rollout.id, at: Date())
-        metrics.decided(decision.outcome)
+        metrics.decided(decision, rolloutID: rollout.id, stage: 0, brokenGuards: judged.brokenGuards.count)
         guard decision.outcome != .collecting else { return }
         configuredDecided = true
         logDecision(decision, rolloutID: rollout.id, stage: nil)

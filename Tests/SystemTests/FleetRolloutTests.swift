@@ -131,7 +131,10 @@ final class FleetRolloutTests: XCTestCase {
         let policy = try RolloutDriver.loosePolicy(
             "system-test-guard", extra: "guards:\n  max-latency-ratio: 0.1\n  max-memory-ratio: 0.05")
         let pair = ["agent-1", "agent-2"]
-        let driver = try await RolloutDriver.start("latency-guard", agents: pair, policy: policy, for: self)
+        let metricsPort = try FreePort.allocate()
+        let driver = try await RolloutDriver.start("latency-guard", agents: pair, policy: policy, for: self) { settings in
+            settings.metricsPort = metricsPort
+        }
         let fleet = driver.fleet
         let reference = try driver.pushModel(SystemTestSupport.fixtures.appendingPathComponent("mlp-fp32.onnx"), precision: "fp32")
         let candidate = try driver.pushModel(fleet.layout.models.appendingPathComponent("mlp-int8.onnx"), precision: "int8")
@@ -147,6 +150,27 @@ final class FleetRolloutTests: XCTestCase {
         XCTAssertEqual("\(last.actor) \(last.action)", "controller roll-back")
         XCTAssertTrue(last.reason.contains("guard broken: candidate latency is") && last.reason.contains("max-latency-ratio 0.1"), last.reason)
         XCTAssertTrue(last.reason.contains("candidate memory is") && last.reason.contains("max-memory-ratio 0.05"), last.reason)
+
+        let guardBreaks = try await SystemTestSupport.metric("quantfleet_coordinator_guard_breaks_total", port: metricsPort)
+        XCTAssertGreaterThanOrEqual(guardBreaks, 2, "both guards broke")
+        let stage = try await SystemTestSupport.metric("quantfleet_coordinator_rollout_stage{rollout=\"\(rollout)\"}", port: metricsPort)
+        XCTAssertEqual(stage, 1)
+        let collecting = try await SystemTestSupport.metric(
+            "quantfleet_coordinator_rollout_collecting_seconds{rollout=\"\(rollout)\"}", port: metricsPort)
+        XCTAssertEqual(collecting, 0, "decided")
+        // The dashboard and the alerts name only metrics the daemons export, so they cannot drift.
+        let exported = try await SystemTestSupport.scrape(URL(string: "http://127.0.0.1:\(metricsPort)/metrics")!)
+            + SystemTestSupport.scrape(fleet.agentURLs["agent-1"]!.appendingPathComponent("metrics"))
+        let deploy = SystemTestSupport.packageRoot.appendingPathComponent("Deploy")
+        for file in ["grafana/quantfleet.json", "prometheus/alerts.yaml"] {
+            let text = try String(contentsOf: deploy.appendingPathComponent(file), encoding: .utf8)
+            let named = Set(text.matches(of: /quantfleet_(?:coordinator|agent)_[a-z_]+/).map { String($0.output) })
+            XCTAssertGreaterThanOrEqual(named.count, 7, file)
+            for metric in named.sorted() {
+                XCTAssertTrue(
+                    exported.contains("\n\(metric){") || exported.contains("\n\(metric) "), "\(file) names \(metric), which no daemon exports")
+            }
+        }
     }
 
     /// Windows travel with their class breakdown; the policy judges each class with enough samples,
