@@ -25,14 +25,15 @@ public enum LedgerBackup {
             try? FileManager.default.removeItem(atPath: partial)
             try copyPages(of: path, to: partial)
             let copy = try LedgerReader(path: partial)
-            let problems = try copy.pageProblems() ?? []
-            guard problems.isEmpty else {
+            let verification: TotalsVerification
+            switch try copy.check() {
+            case .damagedPages(let problems):
                 throw LedgerError.backupFailed(to: output, reason: "the copy fails integrity_check: \(problems.prefix(3).joined(separator: "; "))")
-            }
-            let verification = try copy.verifyRunningTotals()
-            guard verification.passed else {
+            case .totals(let totals) where !totals.passed:
                 throw LedgerError.backupFailed(
-                    to: output, reason: "the copy's running totals differ from its windows: \(verification.mismatches.prefix(3))")
+                    to: output, reason: "the copy's running totals differ from its windows: \(totals.mismatches.prefix(3))")
+            case .totals(let totals):
+                verification = totals
             }
             let windows = Int(try copy.query("SELECT COALESCE(SUM(windows_merged), 0) FROM windows").rows[0][0]) ?? 0
             try FileManager.default.moveItem(atPath: partial, toPath: output)

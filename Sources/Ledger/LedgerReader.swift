@@ -50,12 +50,15 @@ public final class LedgerReader: Sendable {
         guard applied.isSuperset(of: known) else { throw LedgerError.olderSchema(path: path, schema: last, needed: known.last!) }
     }
 
-    /// What SQLite's `PRAGMA integrity_check` finds wrong with the file's pages (empty: nothing);
-    /// nil on PostgreSQL, which checks its own pages as it reads them (with data checksums on).
-    public func pageProblems() throws -> [String]? {
-        guard store is SQLiteStore else { return nil }
-        let found = try query("PRAGMA integrity_check").rows.map { $0[0] }
-        return found == ["ok"] ? [] : found
+    /// What `ledger verify` (and a backup, of its copy) finds: first a file's pages, with SQLite's
+    /// `PRAGMA integrity_check` (PostgreSQL checks its own as it reads them, with data checksums on);
+    /// then, if they are sound, every stage's running totals against their windows.
+    public func check() throws -> LedgerCheck {
+        if store is SQLiteStore {
+            let found = try query("PRAGMA integrity_check").rows.map { $0[0] }
+            if found != ["ok"] { return .damagedPages(found) }
+        }
+        return .totals(try verifyRunningTotals())
     }
 
     /// Runs one SQL statement and renders every value as text: NULL as "NULL", flags as 0 and 1,

@@ -96,6 +96,13 @@ public struct TotalsVerification: Sendable, Equatable {
     }
 }
 
+/// A ledger's check (`LedgerReader.check`): damaged pages, or the running totals' verification.
+public enum LedgerCheck: Sendable {
+    /// `integrity_check`'s findings; the totals are not read from damaged pages.
+    case damagedPages([String])
+    case totals(TotalsVerification)
+}
+
 /// One part of one stage whose running totals differ from its windows.
 public struct TotalsMismatch: Sendable, Equatable, CustomStringConvertible {
     public var rolloutID: String

@@ -44,12 +44,15 @@ struct LedgerCommand: AsyncParsableCommand {
 
         func run() async throws {
             let ledger = try Ledger.openReadOnly(location: LedgerLocation(parsing: db))
-            if let problems = try ledger.pageProblems(), !problems.isEmpty {
+            let verification: TotalsVerification
+            switch try ledger.check() {
+            case .damagedPages(let problems):
                 problems.prefix(20).forEach { print("damaged: \($0)") }
                 print("FAILED: the file's pages fail integrity_check (\(problems.count) problem\(problems.count == 1 ? "" : "s"))")
                 throw ExitCode.failure
+            case .totals(let totals):
+                verification = totals
             }
-            let verification = try ledger.verifyRunningTotals()
             let checked = "\(Self.count(verification.stagesChecked, "stage")), \(Self.count(verification.windowsChecked, "window"))"
             guard verification.passed else {
                 verification.mismatches.forEach { print("mismatch: \($0)") }

@@ -23,9 +23,10 @@ final class BackupTests: XCTestCase {
             XCTAssertFalse(FileManager.default.fileExists(atPath: output + ".partial"))
             XCTAssertFalse(FileManager.default.fileExists(atPath: output + "-wal"), "a backup is one self-contained file")
             // Checked again as `ledger verify` checks it: its pages and its totals.
-            let reader = try Ledger.openReadOnly(path: output)
-            XCTAssertEqual(try reader.pageProblems(), [])
-            XCTAssertTrue(try reader.verifyRunningTotals().passed)
+            guard case .totals(let totals) = try Ledger.openReadOnly(path: output).check() else {
+                return XCTFail("backup \(index): damaged pages")
+            }
+            XCTAssertTrue(totals.passed, "backup \(index): \(totals.mismatches)")
             backedUp.append(report.windows)
         }
         writer.stop()
@@ -78,10 +79,9 @@ final class BackupTests: XCTestCase {
         try handle.close()
 
         do {
-            let reader = try Ledger.openReadOnly(path: output)
-            let problems = try reader.pageProblems() ?? []
-            let verified = (try? reader.verifyRunningTotals().passed) ?? false
-            XCTAssertTrue(!problems.isEmpty || !verified, "a damaged backup passed both checks")
+            if case .totals(let totals) = try Ledger.openReadOnly(path: output).check() {
+                XCTAssertFalse(totals.passed, "a damaged backup passed both checks")
+            }
         } catch {
             // Damage SQLite meets before the checks run is refused as well.
         }
