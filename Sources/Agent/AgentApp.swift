@@ -39,10 +39,12 @@ public enum AgentApp {
             logger: logger)
         let shadow = ShadowRunner(
             queue: queue, state: state, spool: spool, notifier: notifier, noiseFloorRate: configuration.noiseFloorRate,
-            metrics: metrics, logger: logger, clock: clock)
+            metrics: metrics, logger: logger, clock: clock, maxAwaitingLabels: configuration.maxAwaitingLabels)
 
         let router = Router()
         InferenceRoutes(state: state, queue: queue, metrics: metrics).register(on: router)
+        LabelRoutes(spool: spool, notifier: notifier, horizonMillis: configuration.labelHorizonMillis, metrics: metrics, clock: clock)
+            .register(on: router)
         let server = Application(
             router: router,
             configuration: .init(

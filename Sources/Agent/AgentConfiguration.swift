@@ -25,6 +25,10 @@ public struct AgentConfiguration: Sendable, Decodable {
     public var shadowQueueCapacity: Int
     /// The window spool's cap: past it the oldest unsent windows are merged (`WindowSpool`).
     public var spoolMaxBytes: Int
+    /// How long a shadowed request's outcome waits for a late label (`/v2/labels`).
+    public var labelHorizonMillis: Int
+    /// The most outcomes waiting for late labels; beyond it the oldest go.
+    public var maxAwaitingLabels: Int
     public var maxFrameBytes: Int
     public var reconnect: Backoff.Configuration
     /// Reported in Hello; staged rollouts target agents by them (e.g. site, device-class).
@@ -45,11 +49,18 @@ public struct AgentConfiguration: Sendable, Decodable {
         case dataDir = "data-dir"
         case shadowQueueCapacity = "shadow-queue-capacity"
         case spoolMaxBytes = "spool-max-bytes"
+        case labelHorizonMillis = "label-horizon-ms"
+        case maxAwaitingLabels = "max-awaiting-labels"
         case maxFrameBytes = "max-frame-bytes"
         case coordinatorSigningKey = "coordinator-signing-key"
         case trustedSigningKeys = "trusted-signing-keys"
         case noiseFloorRate = "noise-floor-rate"
     }
+
+    /// A day: a reviewer's label comes within it.
+    public static let defaultLabelHorizonMillis = 86_400_000
+    /// About 5 MB of outcomes in the spool.
+    public static let defaultMaxAwaitingLabels = 100_000
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -75,6 +86,16 @@ public struct AgentConfiguration: Sendable, Decodable {
         guard spoolMaxBytes >= WindowSpool.minimumMaxPendingBytes else {
             throw DecodingError.dataCorruptedError(
                 forKey: .spoolMaxBytes, in: container, debugDescription: "must be at least \(WindowSpool.minimumMaxPendingBytes) bytes")
+        }
+        labelHorizonMillis = try container.decodeIfPresent(Int.self, forKey: .labelHorizonMillis) ?? Self.defaultLabelHorizonMillis
+        guard labelHorizonMillis >= 1_000 else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .labelHorizonMillis, in: container, debugDescription: "must be at least 1000 (a second), got \(labelHorizonMillis)")
+        }
+        maxAwaitingLabels = try container.decodeIfPresent(Int.self, forKey: .maxAwaitingLabels) ?? Self.defaultMaxAwaitingLabels
+        guard maxAwaitingLabels >= 1 else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .maxAwaitingLabels, in: container, debugDescription: "must be at least 1, got \(maxAwaitingLabels)")
         }
         maxFrameBytes = try container.decode(Int.self, forKey: .maxFrameBytes)
         reconnect = try container.decode(Backoff.Configuration.self, forKey: .reconnect)

@@ -19,6 +19,9 @@ struct AgentMetrics: Sendable {
     let modelsRejected: Counter
     let assignmentsRefused: Counter
     let coordinatorConnected: Gauge
+    let labelsAccepted: Counter
+    let labelsNotAwaited: Counter
+    let labelsDropped: Counter
 
     init() {
         func name(_ metric: String, unit: String = "", _ help: String) -> MetricNameDescriptor {
@@ -58,5 +61,12 @@ struct AgentMetrics: Sendable {
             "Assignments refused for their signed metadata (signature, key, expiry, older version), and downloads stopped at expiry."))
         coordinatorConnected = registry.makeGauge(descriptor: name(
             "coordinator_connected", "1 while a session with the coordinator is up."))
+        labelsAccepted = registry.makeCounter(descriptor: name(
+            "labels_accepted", unit: "total", "Late labels (/v2/labels) matched to a shadowed request's outcome and sent as evidence."))
+        labelsNotAwaited = registry.makeCounter(descriptor: name(
+            "labels_not_awaited", unit: "total", "Late labels for which no outcome was waiting (unknown, labelled already, expired, or not sealed yet)."))
+        labelsDropped = registry.makeCounter(descriptor: name(
+            "labels_dropped", unit: "total",
+            "Outcomes given up before their label came: past label-horizon-ms, or the oldest beyond max-awaiting-labels."))
     }
 }

@@ -57,7 +57,8 @@ struct LinkSession {
         try await outbound.write(Envelope(.hello(.with {
             $0.protocolVersions = [FleetFraming.protocolVersion]
             $0.capabilities = [
-                "model-chunks", "shadow-windows", Self.signedAssignmentsCapability, "kernel:\(InferenceSession.integerKernelPath)",
+                "model-chunks", "shadow-windows", Self.signedAssignmentsCapability, Self.lateLabelsCapability,
+                "kernel:\(InferenceSession.integerKernelPath)",
             ]
             $0.agentVersion = AgentApp.version
             $0.kernelPath = InferenceSession.integerKernelPath
@@ -66,20 +67,20 @@ struct LinkSession {
         })))
         defer { metrics.coordinatorConnected.set(to: 0) }
         // Windows and heartbeats flow only once the coordinator has welcomed us.
-        let (welcomed, welcome) = AsyncStream.makeStream(of: Duration.self)
+        let (welcomed, welcome) = AsyncStream.makeStream(of: Welcomed.self)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                try await serve(inbound, outbound: outbound) { heartbeat in
-                    onWelcome(heartbeat)
-                    welcome.yield(heartbeat)
+                try await serve(inbound, outbound: outbound) { welcomed in
+                    onWelcome(welcomed.heartbeat)
+                    welcome.yield(welcomed)
                     welcome.finish()
                 }
             }
             group.addTask {
-                guard let heartbeat = await welcomed.first(where: { _ in true }) else { return }
+                guard let welcomed = await welcomed.first(where: { _ in true }) else { return }
                 try await withThrowingTaskGroup(of: Void.self) { senders in
-                    senders.addTask { try await sendWindows(outbound) }
-                    senders.addTask { try await sendHeartbeats(outbound, every: heartbeat) }
+                    senders.addTask { try await sendWindows(outbound, labelDeltas: welcomed.takesLabelDeltas) }
+                    senders.addTask { try await sendHeartbeats(outbound, every: welcomed.heartbeat) }
                     try await senders.next()
                 }
             }
@@ -90,7 +91,7 @@ struct LinkSession {
 
     private func serve(
         _ inbound: NIOAsyncChannelInboundStream<Envelope>, outbound: NIOAsyncChannelOutboundWriter<Envelope>,
-        welcomed: (Duration) -> Void
+        welcomed: (Welcomed) -> Void
     ) async throws {
         var downloads = AssignmentDownloads()
         var isWelcomed = false
@@ -106,7 +107,9 @@ struct LinkSession {
                     ])
                     metrics.coordinatorConnected.set(to: 1)
                     if welcome.capabilities.contains(Self.signedAssignmentsCapability) { reports = SignedMetadataReports(outbound: outbound) }
-                    welcomed(.milliseconds(max(100, Int(welcome.heartbeatIntervalMs))))
+                    welcomed(Welcomed(
+                        heartbeat: .milliseconds(max(100, Int(welcome.heartbeatIntervalMs))),
+                        takesLabelDeltas: welcome.capabilities.contains(Self.lateLabelsCapability)))
                     if let expired = gate.expiredWhileServing() {
                         logger.warning("serving an assignment whose signed metadata expired", metadata: [
                             "assignment": "\(expired.assignmentID)", "version": "\(expired.version)",
@@ -358,11 +361,19 @@ struct LinkSession {
         })))
     }
 
-    /// Sends every unacknowledged window once per connection, oldest first, and new ones as they are sealed.
-    private func sendWindows(_ outbound: NIOAsyncChannelOutboundWriter<Envelope>) async throws {
+    /// What the coordinator's Welcome settled: its heartbeat interval, and whether it takes late-label deltas.
+    private struct Welcomed: Sendable {
+        var heartbeat: Duration
+        var takesLabelDeltas: Bool
+    }
+
+    /// Sends every unacknowledged window once per connection, oldest first, and new ones as they are
+    /// sealed; late-label deltas too, if the coordinator takes them.
+    private func sendWindows(_ outbound: NIOAsyncChannelOutboundWriter<Envelope>, labelDeltas: Bool) async throws {
         var sent: Set<String> = []
         for await _ in notifier.subscribe() {
-            for window in try spool.pendingForSending() where sent.insert("\(window.assignmentID)/\(window.sequence)").inserted {
+            for window in try spool.pendingForSending(includingLabelDeltas: labelDeltas)
+            where sent.insert("\(window.assignmentID)/\(window.sequence)").inserted {
                 try await outbound.write(Envelope(.shadowWindow(window)))
             }
         }
@@ -376,6 +387,8 @@ struct LinkSession {
     }
 
     static let signedAssignmentsCapability = "signed-assignments"
+    /// Late-label deltas (`WindowSpool+LateLabels`) go only to a coordinator that shares it.
+    static let lateLabelsCapability = "late-labels"
 
     private static func name(of envelope: Envelope) -> String {
         envelope.payload.map { "\($0)".prefix(48).description } ?? "an empty envelope"

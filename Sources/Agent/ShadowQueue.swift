@@ -9,6 +9,8 @@ struct ShadowSample: Sendable {
     let primaryOutput: Tensor
     /// Ground truth per row, when the caller sent a `label` parameter.
     let labels: [Int]?
+    /// The request's id (the caller's, or one the agent gave it): what a late label names.
+    let requestID: String
     let primaryLatencyMicros: Int
 }
 

@@ -22,6 +22,8 @@ struct ShadowRunner: Service {
     var clock = WallClock.system
     /// Sealed windows held in memory while the spool cannot store them.
     var backlogCapacity = 1_000
+    /// Outcomes kept for labels that may come later (`max-awaiting-labels`).
+    var maxAwaitingLabels = AgentConfiguration.defaultMaxAwaitingLabels
 
     private struct OpenWindow {
         var assignmentID: String
@@ -32,6 +34,8 @@ struct ShadowRunner: Service {
         /// Resident bytes of the two models while the window was open (for the memory guard).
         var memory: (reference: Int, candidate: Int)
         var openedAt = ContinuousClock.now
+        /// The window's unlabelled samples of classifiers, kept once it is sealed for labels to come.
+        var awaiting: [WindowSpool.AwaitedLabel] = []
     }
 
     /// On the agent's `ShadowThread`, off the request path and the cooperative pool. A graceful
@@ -70,7 +74,7 @@ struct ShadowRunner: Service {
                     kernelPath: active.candidate?.kernelPath ?? InferenceSession.integerKernelPath,
                     aggregator: WindowAggregator(taskKind: active.task),
                     memory: (active.reference?.residentBytes ?? 0, active.candidate?.residentBytes ?? 0))
-                shadow(sample, on: active, into: &window.aggregator)
+                shadow(sample, on: active, into: &window)
                 if window.aggregator.count >= window.windowSize {
                     seal(window, through: &backlog)
                     open = nil
@@ -96,7 +100,7 @@ struct ShadowRunner: Service {
         }
     }
 
-    private func shadow(_ sample: ShadowSample, on active: ServingState.Active, into aggregator: inout WindowAggregator) {
+    private func shadow(_ sample: ShadowSample, on active: ServingState.Active, into window: inout OpenWindow) {
         guard let shadowed = active.shadowed else { return }
         let started = ContinuousClock.now
         let shadowOutput: Tensor
@@ -127,15 +131,21 @@ struct ShadowRunner: Service {
         }
         let now = Int64(clock.nowMillis)
         for (row, pair) in samples.enumerated() {
-            aggregator.add(
-                reference: pair.reference, candidate: pair.candidate,
-                label: sample.labels.flatMap { row < $0.count ? $0[row] : nil },
+            let label = sample.labels.flatMap { row < $0.count ? $0[row] : nil }
+            window.aggregator.add(
+                reference: pair.reference, candidate: pair.candidate, label: label,
                 referenceLatencyMicros: referenceMicros / samples.count,
                 candidateLatencyMicros: candidateMicros / samples.count, at: now)
+            if label == nil, active.task.hasClasses {
+                window.awaiting.append(WindowSpool.AwaitedLabel(
+                    requestID: sample.requestID, row: row, assignmentID: window.assignmentID, kernelPath: window.kernelPath,
+                    referenceClass: OutputComparison.top1(pair.reference), candidateClass: OutputComparison.top1(pair.candidate),
+                    answeredAtMillis: now))
+            }
         }
         // A floor output that does not fit the task is left out of the floor, not out of the comparison.
         let floor = noiseFloor(sample, on: active).flatMap { try? active.task.pairedSamples(reference: reference, candidate: $0) } ?? []
-        for pair in floor { aggregator.addNoiseFloor(reference: pair.reference, elsewhere: pair.candidate) }
+        for pair in floor { window.aggregator.addNoiseFloor(reference: pair.reference, elsewhere: pair.candidate) }
     }
 
     /// The reference's output on this sample from its other kernel path, on a `noiseFloorRate` share.
@@ -157,6 +167,20 @@ struct ShadowRunner: Service {
         unsequenced.referenceMemoryBytes = UInt64(window.memory.reference)
         unsequenced.candidateMemoryBytes = UInt64(window.memory.candidate)
         store(unsequenced, through: &backlog)
+        awaitLabels(window.awaiting)
+    }
+
+    /// Keeps the outcomes of the window's unlabelled samples for labels that may come later. They
+    /// are bookkeeping beside the window: a spool that cannot keep them loses only those labels.
+    private func awaitLabels(_ outcomes: [WindowSpool.AwaitedLabel]) {
+        do {
+            let dropped = try spool.awaitLabels(outcomes, maxAwaiting: maxAwaitingLabels)
+            metrics.labelsDropped.increment(by: Int64(dropped))
+        } catch {
+            logger.warning("the spool cannot keep outcomes awaiting labels; labels for them will not count", metadata: [
+                "outcomes": "\(outcomes.count)", "error": "\(error)",
+            ])
+        }
     }
 
     /// Stores `window` (nil: only what is held) into the spool through the backlog, and says so

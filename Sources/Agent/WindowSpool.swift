@@ -33,7 +33,7 @@ public final class WindowSpool: Sendable {
     }
 
     public let maxPendingBytes: Int
-    private let database: DatabaseQueue
+    let database: DatabaseQueue
 
     public init(path: String, maxPendingBytes: Int = WindowSpool.defaultMaxPendingBytes) throws {
         precondition(maxPendingBytes >= Self.minimumMaxPendingBytes, "spool cap \(maxPendingBytes) below \(Self.minimumMaxPendingBytes)")
@@ -80,6 +80,25 @@ public final class WindowSpool: Sendable {
                 END;
                 """)
         }
+        // Late labels (`WindowSpool+LateLabels`): the paired outcomes of requests whose label may
+        // come later, and which pending windows are late-label deltas (sent only to a coordinator
+        // that takes them, and never merged into a window).
+        migrator.registerMigration("v3-late-labels") { db in
+            try db.execute(sql: """
+                ALTER TABLE pending_windows ADD COLUMN label_delta INTEGER NOT NULL DEFAULT 0 CHECK (label_delta IN (0, 1));
+                CREATE TABLE awaiting_labels (
+                    request_id      TEXT NOT NULL,
+                    row             INTEGER NOT NULL CHECK (row >= 0),
+                    assignment_id   TEXT NOT NULL,
+                    kernel_path     TEXT NOT NULL,
+                    reference_class INTEGER NOT NULL CHECK (reference_class >= 0),
+                    candidate_class INTEGER NOT NULL CHECK (candidate_class >= 0),
+                    answered_at_ms  INTEGER NOT NULL,
+                    PRIMARY KEY (request_id, row)
+                );
+                CREATE INDEX awaiting_labels_by_age ON awaiting_labels(answered_at_ms);
+                """)
+        }
         return migrator
     }
 
@@ -87,23 +106,29 @@ public final class WindowSpool: Sendable {
     /// transaction; past the cap, merges the oldest unsent windows in the same transaction.
     public func seal(_ unsequenced: ShadowWindow) throws -> Sealed {
         try database.write { db in
-            let sequence = try Int64.fetchOne(
-                db, sql: "SELECT next_sequence FROM window_sequences WHERE assignment_id = ?", arguments: [unsequenced.assignmentID]) ?? 0
-            var window = unsequenced
-            window.sequence = UInt64(sequence)
-            try db.execute(
-                sql: """
-                    INSERT INTO window_sequences (assignment_id, next_sequence) VALUES (?, ?)
-                    ON CONFLICT (assignment_id) DO UPDATE SET next_sequence = excluded.next_sequence
-                    """,
-                arguments: [window.assignmentID, sequence + 1])
-            try db.execute(
-                sql: "INSERT INTO pending_windows (assignment_id, sequence, payload) VALUES (?, ?, ?)",
-                arguments: [window.assignmentID, sequence, try window.serializedBytes() as Data])
+            let window = try Self.insert(unsequenced, db)
             let merge = try mergeToFit(db)
             CrashPoint.windowSeal.reach()
             return Sealed(window: window, merge: merge, pendingBytes: try Self.pendingBytes(db))
         }
+    }
+
+    /// Stores the window (or late-label delta) under its assignment's next sequence number.
+    static func insert(_ unsequenced: ShadowWindow, _ db: Database) throws -> ShadowWindow {
+        let sequence = try Int64.fetchOne(
+            db, sql: "SELECT next_sequence FROM window_sequences WHERE assignment_id = ?", arguments: [unsequenced.assignmentID]) ?? 0
+        var window = unsequenced
+        window.sequence = UInt64(sequence)
+        try db.execute(
+            sql: """
+                INSERT INTO window_sequences (assignment_id, next_sequence) VALUES (?, ?)
+                ON CONFLICT (assignment_id) DO UPDATE SET next_sequence = excluded.next_sequence
+                """,
+            arguments: [window.assignmentID, sequence + 1])
+        try db.execute(
+            sql: "INSERT INTO pending_windows (assignment_id, sequence, payload, label_delta) VALUES (?, ?, ?, ?)",
+            arguments: [window.assignmentID, sequence, try window.serializedBytes() as Data, window.labelDelta])
+        return window
     }
 
     /// Bytes of the windows waiting for their ack.
@@ -122,13 +147,15 @@ public final class WindowSpool: Sendable {
     private func mergeToFit(_ db: Database) throws -> Merge? {
         var merge = Merge()
         while try Self.pendingBytes(db) > maxPendingBytes {
+            // Late-label deltas are small and never merged: a window merged with one would carry
+            // more labels than samples.
             guard let assignmentID = try String.fetchOne(db, sql: """
-                SELECT assignment_id FROM pending_windows WHERE sent = 0 GROUP BY assignment_id HAVING COUNT(*) >= 2
+                SELECT assignment_id FROM pending_windows WHERE sent = 0 AND label_delta = 0 GROUP BY assignment_id HAVING COUNT(*) >= 2
                 ORDER BY COUNT(*) DESC, assignment_id LIMIT 1
                 """)
             else { break }
             let rows = try Row.fetchAll(db, sql: """
-                SELECT sequence, payload FROM pending_windows WHERE assignment_id = ? AND sent = 0 ORDER BY sequence
+                SELECT sequence, payload FROM pending_windows WHERE assignment_id = ? AND sent = 0 AND label_delta = 0 ORDER BY sequence
                 """, arguments: [assignmentID])
             let oldest = try rows.prefix(max(2, rows.count / 2)).map { try ShadowWindow(serializedBytes: $0["payload"] as Data) }
             let group = Self.mergeable(oldest)
@@ -175,11 +202,16 @@ public final class WindowSpool: Sendable {
     }
 
     /// Every window not yet acknowledged, oldest first, each marked as handed out for sending in
-    /// the same transaction, so no merge can change it between being read and being sent.
-    public func pendingForSending() throws -> [ShadowWindow] {
+    /// the same transaction, so no merge can change it between being read and being sent. Late-label
+    /// deltas only for a coordinator that takes them (an older one would refuse each, and they
+    /// wait for the next).
+    public func pendingForSending(includingLabelDeltas: Bool = true) throws -> [ShadowWindow] {
         try database.write { db in
-            try db.execute(sql: "UPDATE pending_windows SET sent = 1 WHERE sent = 0")
-            return try Self.pending(db)
+            try db.execute(sql: "UPDATE pending_windows SET sent = 1 WHERE sent = 0 AND (label_delta = 0 OR ?)", arguments: [includingLabelDeltas])
+            return try Data.fetchAll(
+                db, sql: "SELECT payload FROM pending_windows WHERE label_delta = 0 OR ? ORDER BY assignment_id, sequence",
+                arguments: [includingLabelDeltas]
+            ).map { try ShadowWindow(serializedBytes: $0) }
         }
     }
 

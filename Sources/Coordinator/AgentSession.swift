@@ -118,7 +118,7 @@ final class AgentSession: Sendable {
         lastSent.withLockedValue { $0 = (assignment, .now) }
     }
 
-    static let capabilities: Set<String> = ["model-chunks", "shadow-windows", "signed-assignments"]
+    static let capabilities: Set<String> = ["model-chunks", "shadow-windows", "signed-assignments", "late-labels"]
 
     /// Takes the agent id for this connection, replacing an older connection with the same id at most
     /// once per interval; otherwise refuses this one. Either is logged, counted and recorded.

@@ -13,6 +13,6 @@ extension WindowRecord {
             referenceMemoryBytes: window.referenceMemoryBytes > 0 ? Int(window.referenceMemoryBytes) : nil,
             candidateMemoryBytes: window.candidateMemoryBytes > 0 ? Int(window.candidateMemoryBytes) : nil,
             floor: AgreementCounts(samples: Int(window.floorSamples), agreements: Int(window.floorAgreements)),
-            measures: window.measures)
+            measures: window.measures, isLabelDelta: window.labelDelta)
     }
 }

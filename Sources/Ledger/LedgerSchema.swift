@@ -43,11 +43,31 @@ enum LedgerSchema {
         for migration in SharedMigration.all {
             migrator.registerMigration(migration.identifier) { db in
                 for statement in migration.statements(.sqlite) { try db.execute(sql: statement) }
+                for check in migration.loosenedChecks { try loosen(check, db) }
                 if migration.identifier == SharedMigration.lastWindowShapeChange.identifier { try rebuildRunningTotalsIfDue(db) }
             }
         }
         return migrator
     }()
+
+    /// Rewrites one CHECK of a table's CREATE statement in place, by SQLite's procedure for removing
+    /// a CHECK (https://sqlite.org/lang_altertable.html, "otheralter"): no row is rewritten, which a
+    /// large ledger's windows would make slow, and every row already meets the looser constraint.
+    private static func loosen(_ check: SharedMigration.LoosenedCheck, _ db: Database) throws {
+        let version = try Int.fetchOne(db, sql: "PRAGMA schema_version") ?? 0
+        try db.execute(sql: "PRAGMA writable_schema = ON")
+        try db.execute(
+            sql: "UPDATE sqlite_schema SET sql = replace(sql, ?, ?) WHERE type = 'table' AND name = ?",
+            arguments: [check.sqliteText, "CHECK (\(check.loosened))", check.table])
+        guard db.changesCount == 1, try String.fetchOne(
+            db, sql: "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?", arguments: [check.table])?
+            .contains("CHECK (\(check.loosened))") == true
+        else {
+            throw LedgerError.unexpectedValue(column: "sqlite_schema.sql of \(check.table)", value: "no \(check.sqliteText) to loosen")
+        }
+        try db.execute(sql: "PRAGMA schema_version = \(version + 1)")
+        try db.execute(sql: "PRAGMA writable_schema = OFF")
+    }
 
     /// Marks that v10 asked for the running totals' rebuild: a table, so that the mark outlives a
     /// migration run cut short between the two.

@@ -20,8 +20,8 @@ struct WindowInsertion: Sendable {
             candidate_latency_us_sum, shadow_drops, kernel_path, ingested_at,
             reference_memory_bytes, candidate_memory_bytes, floor_samples, floor_agreements,
             margin_flips, top5_shared_classes, neighbour_samples, neighbour_agreements, sketches,
-            ingest_order, device_class)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ingest_order, device_class, windows_merged)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (assignment_id, sequence, agent_id) DO NOTHING
         """
     /// Class rows in one statement per `classRowsPerStatement`: on PostgreSQL each statement is a
@@ -29,12 +29,13 @@ struct WindowInsertion: Sendable {
     private static func classSQL(rows: Int) -> String {
         """
         INSERT INTO window_classes (
-            ingest_order, class, samples, agreements, both_right, reference_only_right, candidate_only_right, both_wrong)
-        VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", "))
+            ingest_order, class, samples, agreements, both_right, reference_only_right, candidate_only_right, both_wrong,
+            windows_merged)
+        VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", "))
         """
     }
 
-    /// 256 rows of 8 values: within SQLite's and PostgreSQL's limits on a statement's parameters.
+    /// 256 rows of 9 values: within SQLite's and PostgreSQL's limits on a statement's parameters.
     static let classRowsPerStatement = 256
 
     /// How many stages' folds are kept between batches; beyond it, those the batch did not touch are
@@ -134,7 +135,7 @@ struct WindowInsertion: Sendable {
                 window.referenceMemoryBytes, window.candidateMemoryBytes, window.floor.samples, window.floor.agreements,
                 window.measures.marginFlips, window.measures.topFiveSharedClasses, window.measures.neighbours.samples,
                 window.measures.neighbours.agreements, try window.measures.sketches.map(SketchCoding.encode),
-                ingestOrder, deviceClass,
+                ingestOrder, deviceClass, window.windowsCounted,
             ]) > 0
         } catch {
             switch ConstraintViolation(error) {
@@ -157,7 +158,7 @@ struct WindowInsertion: Sendable {
                 let labels = window.labelsByClass[index] ?? PairedOutcomes()
                 rows.append([
                     ingestOrder, index, agreement.samples, agreement.agreements,
-                    labels.bothRight, labels.onlyReferenceRight, labels.onlyCandidateRight, labels.bothWrong,
+                    labels.bothRight, labels.onlyReferenceRight, labels.onlyCandidateRight, labels.bothWrong, window.windowsCounted,
                 ])
             }
         }

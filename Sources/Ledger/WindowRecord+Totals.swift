@@ -4,7 +4,8 @@ extension WindowRecord {
     /// What this window adds to its stage's running totals, counted exactly as the SQL re-sum
     /// (`WindowResum`) counts the stored rows.
     func runningTotals(deviceClass: String?) -> RunningTotals {
-        let whole = EvidenceTotals(window: summary, floor: floor)
+        var whole = EvidenceTotals(window: summary, floor: floor)
+        whole.windows = windowsCounted
         let classes = classIndices.map { index in
             (index, agreementByClass[index] ?? AgreementCounts(), labelsByClass[index] ?? PairedOutcomes())
         }
@@ -34,7 +35,8 @@ extension RunningTotals {
         if let deviceClass { slices[SliceKey(.deviceClass, deviceClass)] = whole }
         for (index, agreement, labels) in classes {
             var row = EvidenceTotals(agreement: agreement, labels: labels)
-            row.windows = 1
+            // A class row counts as its window does: once, or not at all for a late-label delta.
+            row.windows = whole.windows
             slices[SliceKey(.class, String(index))] = row
         }
         return RunningTotals(overall: whole, slices: slices)

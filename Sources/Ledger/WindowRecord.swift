@@ -19,12 +19,20 @@ public struct WindowRecord: Sendable, Equatable {
     /// The reference against itself on another kernel path: samples, and how many agreed.
     public var floor: AgreementCounts
     public var measures: WindowMeasures
+    /// A late-label delta rather than a window: labels that arrived after their requests' window was
+    /// sealed, as labelled counts (by class too) with no samples of their own. It takes a sequence
+    /// from its agent's numbering like a window, so it is stored exactly once, and counts in the
+    /// labelled evidence but not as a window (`windows_merged` 0).
+    public var isLabelDelta: Bool
+
+    /// The windows the stored row counts as: 1, or 0 for a late-label delta.
+    var windowsCounted: Int { isLabelDelta ? 0 : 1 }
 
     public init(
         agentID: String, assignmentID: String, sequence: Int64, kernelPath: String, summary: WindowSummary,
         agreementByClass: [Int: AgreementCounts] = [:], labelsByClass: [Int: PairedOutcomes] = [:],
         referenceMemoryBytes: Int? = nil, candidateMemoryBytes: Int? = nil, floor: AgreementCounts = AgreementCounts(),
-        measures: WindowMeasures = WindowMeasures()
+        measures: WindowMeasures = WindowMeasures(), isLabelDelta: Bool = false
     ) {
         self.agentID = agentID
         self.assignmentID = assignmentID
@@ -37,6 +45,7 @@ public struct WindowRecord: Sendable, Equatable {
         self.candidateMemoryBytes = candidateMemoryBytes
         self.floor = floor
         self.measures = measures
+        self.isLabelDelta = isLabelDelta
     }
 }
 

@@ -27,8 +27,9 @@ enum WindowReplay {
                 count: row["count"], top1Agreements: row["top1_agreements"], labelled: row["labelled"],
                 referenceCorrect: row["reference_correct"], candidateCorrect: row["candidate_correct"],
                 referenceOnlyCorrect: row["reference_only_correct"], candidateOnlyCorrect: row["candidate_only_correct"])
-            let whole = EvidenceTotals(
+            var whole = EvidenceTotals(
                 window: summary, floor: AgreementCounts(samples: row["floor_samples"], agreements: row["floor_agreements"]))
+            whole.windows = row["windows_merged"]  // 1, or 0 for a late-label delta (rolled-up rows lie before the checkpoint)
             totals.append(RunningTotals.window(
                 whole: whole, kernelPath: row["kernel_path"], deviceClass: row["device_class"],
                 classes: classesByWindow[row["ingest_order"]] ?? []))

@@ -5,8 +5,9 @@ import FoundationNetworking
 #endif
 
 /// Sends the rows of an .npz file to agents as Open Inference Protocol infer requests, one row per
-/// request, spread round-robin over the agents, with the row's label (if the file has a `label`
-/// array) as the request parameter `label`.
+/// request (id `replay-<row>`), spread round-robin over the agents, with the row's label (if the
+/// file has a `label` array) as the request parameter `label`, or later, as a reviewer would, to
+/// the agents' `/v2/labels` (`sendLabels`).
 public struct TrafficReplay: Sendable {
     public struct Options: Sendable {
         public var data: URL
@@ -17,9 +18,12 @@ public struct TrafficReplay: Sendable {
         /// How long one request may take; an agent that stops answering (paused, partitioned from
         /// its clients) fails its requests after this instead of holding the replay.
         public var requestTimeout: Duration
+        /// false: requests go without their labels, which `sendLabels` sends afterwards.
+        public var labelsInRequests: Bool
 
         public init(
-            data: URL, agents: [URL], model: String, concurrency: Int = 8, limit: Int? = nil, requestTimeout: Duration = .seconds(60)
+            data: URL, agents: [URL], model: String, concurrency: Int = 8, limit: Int? = nil, requestTimeout: Duration = .seconds(60),
+            labelsInRequests: Bool = true
         ) {
             self.data = data
             self.agents = agents
@@ -27,6 +31,7 @@ public struct TrafficReplay: Sendable {
             self.concurrency = concurrency
             self.limit = limit
             self.requestTimeout = requestTimeout
+            self.labelsInRequests = labelsInRequests
         }
     }
 
@@ -80,7 +85,7 @@ public struct TrafficReplay: Sendable {
                     while let row = next.take(below: rowCount) {
                         let body = try InferRequest(
                             id: "replay-\(row)",
-                            parameters: labels.map { ["label": Int($0[row])] },
+                            parameters: options.labelsInRequests ? labels.map { ["label": Int($0[row])] } : nil,
                             inputs: [.init(
                                 name: input.name, shape: rowShape, datatype: input.datatype,
                                 data: Array(values[row * rowWidth..<(row + 1) * rowWidth]))]
@@ -94,6 +99,63 @@ public struct TrafficReplay: Sendable {
             try await group.waitForAll()
         }
         return tally.snapshot()
+    }
+
+    /// What the agents answered to the late labels.
+    public struct LabelsSent: Sendable, Equatable {
+        public var accepted = 0
+        public var notAwaited = 0
+
+        public init(accepted: Int = 0, notAwaited: Int = 0) {
+            self.accepted = accepted
+            self.notAwaited = notAwaited
+        }
+    }
+
+    /// Sends the labels of the rows `run` replayed to the agents that answered them, `batchSize` to a
+    /// `/v2/labels` request.
+    public func sendLabels(batchSize: Int = 500) async throws -> LabelsSent {
+        let arrays = try NPZ.read(contentsOf: options.data)
+        guard let labels = arrays["label"]?.int64s else { throw ReplayError(description: "\(options.data.path) has no label array") }
+        let rowCount = min(labels.count, options.limit ?? .max)
+        var sent = LabelsSent()
+        for (index, agent) in options.agents.enumerated() {
+            let rows = Array(stride(from: index, to: rowCount, by: options.agents.count))
+            for start in stride(from: 0, to: rows.count, by: batchSize) {
+                let batch = rows[start..<min(rows.count, start + batchSize)].map { LabelBody.Entry(id: "replay-\($0)", label: Int(labels[$0])) }
+                var request = URLRequest(url: agent.appendingPathComponent("v2/labels"))
+                request.httpMethod = "POST"
+                request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+                request.httpBody = try JSONEncoder().encode(LabelBody(labels: batch))
+                let (data, response) = try await URLSession.shared.data(for: request)
+                guard (response as? HTTPURLResponse)?.statusCode == 200 else {
+                    throw ReplayError(description: "POST \(request.url!.absoluteString) answered \((response as? HTTPURLResponse)?.statusCode ?? 0): "
+                        + String(decoding: data.prefix(300), as: UTF8.self))
+                }
+                let answer = try JSONDecoder().decode(LabelAnswer.self, from: data)
+                sent.accepted += answer.accepted
+                sent.notAwaited += answer.notAwaited.count
+            }
+        }
+        return sent
+    }
+
+    private struct LabelBody: Encodable {
+        struct Entry: Encodable {
+            var id: String
+            var label: Int
+        }
+        var labels: [Entry]
+    }
+
+    private struct LabelAnswer: Decodable {
+        var accepted: Int
+        var notAwaited: [String]
+
+        enum CodingKeys: String, CodingKey {
+            case accepted
+            case notAwaited = "not_awaited"
+        }
     }
 
     private func send(_ body: Data, to agent: URL, session: URLSession) async -> String? {

@@ -16,6 +16,9 @@ public struct Policy: Sendable, Codable, Equatable {
     public var minimumSamples: Int
     /// Labelled evidence replaces top-1 disagreement once this many labels exist.
     public var minimumLabelled: Int
+    /// Decide on labelled evidence only: collect until `minimumLabelled` labels, whatever the
+    /// disagreement shows (labels that arrive late, from reviewers, are worth the wait).
+    public var requiresLabels: Bool
     /// Breakdowns that must pass too; nil judges only the whole rollout.
     public var slices: SlicePolicy?
     /// Cost limits besides accuracy; nil sets none.
@@ -35,6 +38,7 @@ public struct Policy: Sendable, Codable, Equatable {
         case confidence
         case minimumSamples = "minimum-samples"
         case minimumLabelled = "minimum-labelled"
+        case requiresLabels = "require-labels"
         case slices
         case guards
         case subtractsNoiseFloor = "subtract-noise-floor"
@@ -45,7 +49,8 @@ public struct Policy: Sendable, Codable, Equatable {
     public init(
         version: String, shipBelow: Double, stayFP16Above: Double, confidence: Double,
         minimumSamples: Int, minimumLabelled: Int, slices: SlicePolicy? = nil, guards: PolicyGuards? = nil,
-        subtractsNoiseFloor: Bool = false, evaluation: EvaluationCadence? = nil, bounds: BoundMethod = .betting
+        subtractsNoiseFloor: Bool = false, evaluation: EvaluationCadence? = nil, bounds: BoundMethod = .betting,
+        requiresLabels: Bool = false
     ) {
         self.version = version
         self.shipBelow = shipBelow
@@ -58,6 +63,7 @@ public struct Policy: Sendable, Codable, Equatable {
         self.subtractsNoiseFloor = subtractsNoiseFloor
         self.evaluation = evaluation
         self.bounds = bounds
+        self.requiresLabels = requiresLabels
     }
 
     public init(from decoder: any Decoder) throws {
@@ -73,7 +79,8 @@ public struct Policy: Sendable, Codable, Equatable {
             guards: try container.decodeIfPresent(PolicyGuards.self, forKey: .guards),
             subtractsNoiseFloor: try container.decodeIfPresent(Bool.self, forKey: .subtractsNoiseFloor) ?? false,
             evaluation: try container.decodeIfPresent(EvaluationCadence.self, forKey: .evaluation),
-            bounds: try container.decodeIfPresent(BoundMethod.self, forKey: .bounds) ?? .betting)
+            bounds: try container.decodeIfPresent(BoundMethod.self, forKey: .bounds) ?? .betting,
+            requiresLabels: try container.decodeIfPresent(Bool.self, forKey: .requiresLabels) ?? false)
         try validate()
     }
 

@@ -16,13 +16,13 @@ public enum PolicyEvaluator {
     /// on an upper bound that may be pessimistic, never on an optimistic one.
     public static func decide(_ totals: EvidenceTotals, policy: Policy) -> Decision {
         let estimate = estimate(totals, policy: policy)
-        let outcome = outcome(for: estimate.bounds, samples: totals.samples, policy: policy)
+        let outcome = outcome(for: estimate.bounds, totals: totals, policy: policy)
         return Decision(
             outcome: outcome,
             metric: estimate.metric.rawValue, n: estimate.n, statistic: estimate.statistic,
             lowerBound: estimate.bounds.lowerBound, upperBound: estimate.bounds.upperBound,
             confidence: policy.confidence, policyVersion: policy.version,
-            reason: reason(for: outcome, estimate: estimate, samples: totals.samples, policy: policy),
+            reason: reason(for: outcome, estimate: estimate, totals: totals, policy: policy),
             shipBelow: policy.shipBelow, stayFP16Above: policy.stayFP16Above, boundMethod: policy.bounds)
     }
 
@@ -32,7 +32,7 @@ public enum PolicyEvaluator {
     /// is one wealth each, where an interval end takes a bisection of them (the same outcome, except
     /// when an end lies within rounding of a threshold).
     static func outcome(_ totals: EvidenceTotals, policy: Policy) -> Outcome {
-        if totals.samples < policy.minimumSamples { return .collecting }
+        if totals.samples < policy.minimumSamples || awaitsLabels(totals, policy: policy) { return .collecting }
         let metric = metric(totals, policy: policy)
         if let thresholds = DropBounds(method: policy.bounds, alpha: 1 - policy.confidence).thresholds(totals, metric: metric) {
             if thresholds.upperIsBelow(policy.shipBelow) { return .ship }
@@ -40,7 +40,12 @@ public enum PolicyEvaluator {
             let insideBand = thresholds.lowerIsAbove(policy.shipBelow) && thresholds.upperIsBelow(policy.stayFP16Above)
             return insideBand ? .needsQAT : .collecting
         }
-        return outcome(for: estimate(totals, policy: policy).bounds, samples: totals.samples, policy: policy)
+        return outcome(for: estimate(totals, policy: policy).bounds, totals: totals, policy: policy)
+    }
+
+    /// `require-labels`, and too few labels yet to decide on them.
+    private static func awaitsLabels(_ totals: EvidenceTotals, policy: Policy) -> Bool {
+        policy.requiresLabels && totals.labelled < policy.minimumLabelled
     }
 
     /// The evidence a decision rests on: labels once there are enough, else disagreement, in excess
@@ -76,21 +81,24 @@ public enum PolicyEvaluator {
         var bounds: ClosedRange<Double>
     }
 
-    private static func outcome(for bounds: ClosedRange<Double>, samples: Int, policy: Policy) -> Outcome {
-        if samples < policy.minimumSamples { return .collecting }
+    private static func outcome(for bounds: ClosedRange<Double>, totals: EvidenceTotals, policy: Policy) -> Outcome {
+        if totals.samples < policy.minimumSamples || awaitsLabels(totals, policy: policy) { return .collecting }
         if bounds.upperBound < policy.shipBelow { return .ship }
         if bounds.lowerBound > policy.stayFP16Above { return .stayFP16 }
         if bounds.lowerBound >= policy.shipBelow && bounds.upperBound <= policy.stayFP16Above { return .needsQAT }
         return .collecting
     }
 
-    private static func reason(for outcome: Outcome, estimate: DropEstimate, samples: Int, policy: Policy) -> String {
+    private static func reason(for outcome: Outcome, estimate: DropEstimate, totals: EvidenceTotals, policy: Policy) -> String {
+        let samples = totals.samples
         let percent = { (fraction: Double) in String(format: "%.2f %%", fraction * 100) }
         let bounds = "\(percent(policy.confidence)) bounds [\(percent(estimate.bounds.lowerBound)), "
             + "\(percent(estimate.bounds.upperBound))] on \(estimate.metric.rawValue) over \(estimate.n) samples"
         switch outcome {
         case .collecting where samples < policy.minimumSamples:
             return "\(samples) paired samples, fewer than minimum-samples \(policy.minimumSamples)"
+        case .collecting where awaitsLabels(totals, policy: policy):
+            return "\(totals.labelled) labelled samples, fewer than minimum-labelled \(policy.minimumLabelled), which require-labels waits for"
         case .collecting:
             return "\(bounds) still straddle ship-below \(percent(policy.shipBelow)) or stay-fp16-above \(percent(policy.stayFP16Above))"
         case .ship:

@@ -39,6 +39,25 @@ final class PolicyEvaluatorTests: XCTestCase {
             + "minimum-samples: 10\nminimum-labelled: 10\nsubtract-noise-floor: true\n").subtractsNoiseFloor)
     }
 
+    /// With `require-labels`, disagreement decides nothing: a stage waits for its labels (which
+    /// may come late, from reviewers), then the labelled drop decides.
+    func testRequireLabelsWaitsForTheLabelsWhateverTheDisagreement() throws {
+        var waiting = policy
+        waiting.requiresLabels = true
+        let unlabelled = EvidenceTotals(samples: 20_000, disagreements: 400)
+        XCTAssertEqual(PolicyEvaluator.decide(unlabelled, policy: policy).outcome, .needsQAT, "disagreement alone decides")
+        let held = PolicyEvaluator.decide(unlabelled, policy: waiting)
+        XCTAssertEqual(held.outcome, .collecting)
+        XCTAssertEqual(held.reason, "0 labelled samples, fewer than minimum-labelled 500, which require-labels waits for")
+        XCTAssertEqual(PolicyEvaluator.outcome(unlabelled, policy: waiting), .collecting, "the simulations' path too")
+        let labelled = EvidenceTotals(
+            samples: 20_000, disagreements: 400, labelled: 5_000, referenceCorrect: 4_500, candidateCorrect: 4_500,
+            referenceOnlyCorrect: 2, candidateOnlyCorrect: 2)
+        XCTAssertEqual(PolicyEvaluator.decide(labelled, policy: waiting).outcome, .ship)
+        XCTAssertTrue(try Policy(yaml: "version: v\nship-below: 0.01\nstay-fp16-above: 0.03\nconfidence: 0.95\n"
+            + "minimum-samples: 10\nminimum-labelled: 10\nrequire-labels: true\n").requiresLabels)
+    }
+
     func testTooFewSamplesIsCollectingEvenWithPerfectAgreement() {
         let decision = decide(samples: 499, disagreements: 0)
         XCTAssertEqual(decision.outcome, .collecting)

@@ -32,12 +32,7 @@ struct InferenceRoutes: Sendable {
             }
             router.post(RouterPath("\(model)/infer")) { request, context in
                 let active = try active(for: context)
-                let body: Data
-                do {
-                    body = Data(try await request.body.collect(upTo: context.maxUploadSize).readableBytesView)
-                } catch {
-                    throw OIPError(.contentTooLarge, "the body is larger than \(context.maxUploadSize) bytes")
-                }
+                let body = try await request.collectedBody(context)
                 do {
                     let headerLength = request.headers[BinaryTensorRequest.headerLengthField]
                     let parsed = try headerLength.map { try BinaryTensorRequest.parse(body, headerLength: $0) }
@@ -99,15 +94,17 @@ struct InferenceRoutes: Sendable {
         metrics.requests.increment()
         metrics.primaryLatency.record(.microseconds(latency))
 
+        // Every answer has an id, the caller's or a new one: a label sent later names it (`/v2/labels`).
+        let requestID = body.id ?? UUID().uuidString
         if active.shadowed != nil, let compared = outputs[active.comparedOutput],
            Double.random(in: 0..<1) < active.assignment.samplingRate
         {
             queue.offer(ShadowSample(
                 assignmentID: active.assignment.assignmentID, feeds: feeds, primaryOutput: compared,
-                labels: body.parameters?["label"]?.integers, primaryLatencyMicros: latency))
+                labels: body.parameters?["label"]?.integers, requestID: requestID, primaryLatencyMicros: latency))
         }
         return try InferenceResponseEncoding(
-            modelName: active.assignment.modelName, modelVersion: primarySHA256(active), id: body.id,
+            modelName: active.assignment.modelName, modelVersion: primarySHA256(active), id: requestID,
             outputs: primary.outputs.compactMap { info -> (name: String, tensor: Tensor, binary: Bool)? in
                 guard let binary = requested.binary[info.name], let tensor = outputs[info.name] else { return nil }
                 return (info.name, tensor, binary)

@@ -966,6 +966,20 @@ public nonisolated struct Quantfleet_V1_ShadowWindow: @unchecked Sendable {
     set {_uniqueStorage()._sketches = newValue}
   }
 
+  /// WindowSketches: log buckets of 1 % relative accuracy; they merge exactly)
+  /// A late-label delta instead of a window: labels that arrived after their requests' window was
+  /// sealed, as labelled counts (and by class) with count 0. It takes its sequence from the same
+  /// numbering as windows and is acked the same way. Sent only to a coordinator that shares the
+  /// "late-labels" capability.
+  public var labelDelta: Bool {
+    get {_storage._labelDelta ?? false}
+    set {_uniqueStorage()._labelDelta = newValue}
+  }
+  /// Returns true if `labelDelta` has been explicitly set.
+  public var hasLabelDelta: Bool {_storage._labelDelta != nil}
+  /// Clears the value of `labelDelta`. Subsequent reads from it will return its default value.
+  public mutating func clearLabelDelta() {_uniqueStorage()._labelDelta = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -2092,7 +2106,7 @@ nonisolated extension Quantfleet_V1_ModelReady: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Quantfleet_V1_ShadowWindow: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ShadowWindow"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}assignment_id\0\u{1}sequence\0\u{3}started_at_ms\0\u{3}ended_at_ms\0\u{1}count\0\u{3}top1_agreements\0\u{3}kl_divergence_sum\0\u{3}max_abs_diff\0\u{1}labelled\0\u{3}reference_correct\0\u{3}candidate_correct\0\u{3}reference_only_correct\0\u{3}candidate_only_correct\0\u{3}reference_latency_us_sum\0\u{3}candidate_latency_us_sum\0\u{3}shadow_drops\0\u{3}kernel_path\0\u{1}classes\0\u{3}reference_memory_bytes\0\u{3}candidate_memory_bytes\0\u{3}floor_samples\0\u{3}floor_agreements\0\u{3}margin_flips\0\u{3}top5_shared_classes\0\u{3}neighbour_samples\0\u{3}neighbour_agreements\0\u{1}sketches\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}assignment_id\0\u{1}sequence\0\u{3}started_at_ms\0\u{3}ended_at_ms\0\u{1}count\0\u{3}top1_agreements\0\u{3}kl_divergence_sum\0\u{3}max_abs_diff\0\u{1}labelled\0\u{3}reference_correct\0\u{3}candidate_correct\0\u{3}reference_only_correct\0\u{3}candidate_only_correct\0\u{3}reference_latency_us_sum\0\u{3}candidate_latency_us_sum\0\u{3}shadow_drops\0\u{3}kernel_path\0\u{1}classes\0\u{3}reference_memory_bytes\0\u{3}candidate_memory_bytes\0\u{3}floor_samples\0\u{3}floor_agreements\0\u{3}margin_flips\0\u{3}top5_shared_classes\0\u{3}neighbour_samples\0\u{3}neighbour_agreements\0\u{1}sketches\0\u{3}label_delta\0")
 
   fileprivate class _StorageClass {
     var _assignmentID: String = String()
@@ -2122,6 +2136,7 @@ nonisolated extension Quantfleet_V1_ShadowWindow: SwiftProtobuf.Message, SwiftPr
     var _neighbourSamples: UInt32 = 0
     var _neighbourAgreements: UInt32 = 0
     var _sketches: Data = Data()
+    var _labelDelta: Bool? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -2159,6 +2174,7 @@ nonisolated extension Quantfleet_V1_ShadowWindow: SwiftProtobuf.Message, SwiftPr
       _neighbourSamples = source._neighbourSamples
       _neighbourAgreements = source._neighbourAgreements
       _sketches = source._sketches
+      _labelDelta = source._labelDelta
     }
   }
 
@@ -2204,6 +2220,7 @@ nonisolated extension Quantfleet_V1_ShadowWindow: SwiftProtobuf.Message, SwiftPr
         case 25: try { try decoder.decodeSingularUInt32Field(value: &_storage._neighbourSamples) }()
         case 26: try { try decoder.decodeSingularUInt32Field(value: &_storage._neighbourAgreements) }()
         case 27: try { try decoder.decodeSingularBytesField(value: &_storage._sketches) }()
+        case 28: try { try decoder.decodeSingularBoolField(value: &_storage._labelDelta) }()
         default: break
         }
       }
@@ -2212,6 +2229,10 @@ nonisolated extension Quantfleet_V1_ShadowWindow: SwiftProtobuf.Message, SwiftPr
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
       if !_storage._assignmentID.isEmpty {
         try visitor.visitSingularStringField(value: _storage._assignmentID, fieldNumber: 1)
       }
@@ -2293,6 +2314,9 @@ nonisolated extension Quantfleet_V1_ShadowWindow: SwiftProtobuf.Message, SwiftPr
       if !_storage._sketches.isEmpty {
         try visitor.visitSingularBytesField(value: _storage._sketches, fieldNumber: 27)
       }
+      try { if let v = _storage._labelDelta {
+        try visitor.visitSingularBoolField(value: v, fieldNumber: 28)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -2329,6 +2353,7 @@ nonisolated extension Quantfleet_V1_ShadowWindow: SwiftProtobuf.Message, SwiftPr
         if _storage._neighbourSamples != rhs_storage._neighbourSamples {return false}
         if _storage._neighbourAgreements != rhs_storage._neighbourAgreements {return false}
         if _storage._sketches != rhs_storage._sketches {return false}
+        if _storage._labelDelta != rhs_storage._labelDelta {return false}
         return true
       }
       if !storagesAreEqual {return false}

@@ -5,6 +5,29 @@
 struct SharedMigration: Sendable {
     let identifier: String
     let statements: @Sendable (SQLDialect) -> [String]
+    /// CHECK constraints made weaker: on PostgreSQL dropped and added again by name (part of
+    /// `statements`' run), on SQLite edited in place (`LedgerSchema`), which SQLite documents as
+    /// safe for loosening a CHECK: every stored row already meets the weaker one.
+    var loosenedChecks: [LoosenedCheck] = []
+
+    struct LoosenedCheck: Sendable {
+        let table: String
+        /// PostgreSQL's name for it.
+        let constraint: String
+        /// SQLite's text of it, as its CREATE TABLE has it.
+        let sqliteText: String
+        let loosened: String
+
+        var postgresStatement: String {
+            "ALTER TABLE \(table) DROP CONSTRAINT \(constraint), ADD CONSTRAINT \(constraint) CHECK (\(loosened))"
+        }
+    }
+
+    init(identifier: String, loosenedChecks: [LoosenedCheck] = [], statements: @escaping @Sendable (SQLDialect) -> [String]) {
+        self.identifier = identifier
+        self.loosenedChecks = loosenedChecks
+        self.statements = { dialect in statements(dialect) + (dialect == .postgres ? loosenedChecks.map(\.postgresStatement) : []) }
+    }
 
     static let all: [SharedMigration] = [controllerTerms, modelChunks, planMinimumAgentVersion, windowRollups]
 
@@ -72,10 +95,20 @@ struct SharedMigration: Sendable {
     /// exactly once. `rollup_checkpoints` keeps each stage's evidence (with its betting processes)
     /// as of the last rolled-up window, so a replay of the windows after it reproduces the running
     /// totals. The views count windows through `windows_merged`.
-    static let windowRollups = SharedMigration(identifier: "v14-window-rollups") { sql in
+    ///
+    /// The same column lets a row be a late-label delta (`WindowRecord.isLabelDelta`): labels that
+    /// came after their window, with no samples, counted as 0 windows. Such a row, or a rolled-up one
+    /// holding deltas, may have more labelled samples than samples, so only a window as it came
+    /// (`windows_merged` 1) keeps `labelled <= count`.
+    static let windowRollups = SharedMigration(
+        identifier: "v14-window-rollups",
+        loosenedChecks: [LoosenedCheck(
+            table: "windows", constraint: "labelled_within_count", sqliteText: "CHECK (labelled BETWEEN 0 AND count)",
+            loosened: "labelled >= 0 AND (labelled <= count OR windows_merged <> 1)")]
+    ) { sql in
         [
-            "ALTER TABLE windows ADD COLUMN windows_merged \(sql.integer) NOT NULL DEFAULT 1 CHECK (windows_merged >= 1)",
-            "ALTER TABLE window_classes ADD COLUMN windows_merged \(sql.integer) NOT NULL DEFAULT 1 CHECK (windows_merged >= 1)",
+            "ALTER TABLE windows ADD COLUMN windows_merged \(sql.integer) NOT NULL DEFAULT 1 CHECK (windows_merged >= 0)",
+            "ALTER TABLE window_classes ADD COLUMN windows_merged \(sql.integer) NOT NULL DEFAULT 1 CHECK (windows_merged >= 0)",
             """
             CREATE TABLE rolled_sequences (
                 assignment_id  \(sql.text) NOT NULL REFERENCES assignments(id),
