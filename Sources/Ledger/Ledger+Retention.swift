@@ -3,7 +3,8 @@ import GRDB
 
 /// What a rollup did (`Ledger.rollUp`).
 public struct RollupReport: Sendable, Equatable, CustomStringConvertible {
-    /// Windows merged into rolled-up rows, and the rows they became.
+    /// Windows merged into rolled-up rows, and the rows that added to the ledger (one per agent and
+    /// day: a group an earlier rollup began is merged into its row).
     public var windowsRolledUp = 0
     public var rowsWritten = 0
     /// Transactions committed: ingest waits for at most one at a time.

@@ -4,7 +4,7 @@ import ShadowEval
 
 /// Retention's unit of work (migration v14): the oldest windows not rolled up yet, a prefix in
 /// ingest order, become one row per (assignment, agent, day, kernel path, device class), in one
-/// transaction. Each row merges its windows' counts, cost and measures exactly as the SQL re-sum
+/// transaction (merged into the row an earlier rollup left for the same group, if there is one). Each row merges its windows' counts, cost and measures exactly as the SQL re-sum
 /// and the views add them (sums, the extremes, merged sketches), and so do its class rows; it
 /// takes the ingest order of its last window and minus that as its sequence. Before the windows
 /// go, each stage they belong to gets a checkpoint of its evidence through the last of them
@@ -35,8 +35,8 @@ enum WindowRollup {
     }
 
     /// Rolls up the oldest windows not rolled up yet, at most `limit` of them, none after window
-    /// `boundary` in ingest order. Returns how many windows went into how many rows; no windows:
-    /// none were left.
+    /// `boundary` in ingest order. Returns how many windows were rolled up and how many rows that
+    /// added (rows merged into, of earlier rollups, are not counted again); no windows: none were left.
     static func rollUpOldest(_ db: any LedgerSession, boundary: Int64, limit: Int) throws -> (windows: Int, rows: Int) {
         precondition(limit >= 1, "a rollup takes at least one window")
         // Every window up to the checkpoints' last is rolled up, and every rolled-up row lies there.
@@ -70,13 +70,33 @@ enum WindowRollup {
             try rolled[key, default: RolledWindow()].add(window, classes: classRows[window["ingest_order"]] ?? [])
             sequences[SequenceOwner(assignmentID: key.assignmentID, agentID: key.agentID), default: []].append(window["sequence"])
         }
+        // A group an earlier rollup left a row for (an hourly run rolls up part of a day) is merged
+        // into that row, so there stays one row per agent and day.
+        var earlier: [Int64] = []
+        for owner in sequences.keys {
+            for row in try Row.fetchAll(
+                db, sql: "SELECT * FROM windows WHERE assignment_id = ? AND agent_id = ? AND sequence < 0",
+                arguments: [owner.assignmentID, owner.agentID])
+            {
+                let key = RolledWindow.Key(row)
+                guard rolled[key] != nil else { continue }
+                let ingestOrder: Int64 = row["ingest_order"]
+                let classes = try Row.fetchAll(db, sql: "SELECT * FROM window_classes WHERE ingest_order = ?", arguments: [ingestOrder])
+                try rolled[key]!.add(row, classes: classes)
+                earlier.append(ingestOrder)
+            }
+        }
 
         try db.execute(sql: "DELETE FROM window_classes WHERE ingest_order > ? AND ingest_order <= ?", arguments: [after, through])
         try db.execute(sql: "DELETE FROM windows WHERE ingest_order > ? AND ingest_order <= ?", arguments: [after, through])
+        for ingestOrder in earlier {
+            try db.execute(sql: "DELETE FROM window_classes WHERE ingest_order = ?", arguments: [ingestOrder])
+            try db.execute(sql: "DELETE FROM windows WHERE ingest_order = ?", arguments: [ingestOrder])
+        }
         for (key, window) in rolled { try window.insert(key, db) }
         for (owner, numbers) in sequences { try keepRolled(numbers, of: owner, db) }
         for (stage, evidence) in checkpoints { try RollupCheckpoints.write(db, stage, evidence: evidence, through: through) }
-        return (windows.count, rolled.count)
+        return (windows.count, rolled.count - earlier.count)
     }
 
     private struct SequenceOwner: Hashable {
