@@ -33,7 +33,7 @@ enum RollupCheckpoints {
         try db.execute(sql: "DELETE FROM rollup_checkpoints WHERE rollout_id = ? AND stage = ?", arguments: [stage.rolloutID, stage.stage])
         let parts = [(wholeDimension, "", evidence.overall)] + evidence.slices.map { ($0.key.dimension.rawValue, $0.key.value, $0.value) }
         let columns = ["rollout_id", "stage", "dimension", "value", "through_ingest_order"] + RunningTotalsStore.countNames
-        let insert = "INSERT INTO rollup_checkpoints (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))"
+        let insert = insertStatement(into: "rollup_checkpoints", columns: columns)
         for (dimension, value, totals) in parts {
             try db.execute(sql: insert, arguments: [stage.rolloutID, stage.stage, dimension, value, through] + RunningTotalsStore.countArguments(totals))
         }

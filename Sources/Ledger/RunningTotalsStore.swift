@@ -165,7 +165,7 @@ enum RunningTotalsStore {
     private static func upsert(_ table: String, keys: [String], values: [String]) -> String {
         let columns = keys + values
         return """
-            INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))
+            \(insertStatement(into: table, columns: columns))
             ON CONFLICT (\(keys.joined(separator: ", "))) DO UPDATE SET \(values.map { "\($0) = excluded.\($0)" }.joined(separator: ", "))
             """
     }

@@ -8,32 +8,40 @@ import ShadowEval
 /// `quantfleet ledger verify` holds the running totals against it, migration v10 builds the
 /// processes of existing ledgers with it, and a rollup makes its checkpoints with it.
 enum WindowReplay {
-    /// The evidence through window `through` in ingest order (nil: the stage's last).
-    static func evidence(_ db: any LedgerSession, stage: StageKey, through: Int64? = nil) throws -> RunningTotals {
+    /// The stage's evidence through its last window.
+    static func evidence(_ db: any LedgerSession, stage: StageKey) throws -> RunningTotals {
         let checkpoint = try RollupCheckpoints.read(db, stage)
-        let range = " AND w.ingest_order > ? AND w.ingest_order <= ?"
-        let arguments: SQLArguments = [stage.rolloutID, stage.stage, checkpoint?.through ?? 0, through ?? Int64.max]
-        var classesByWindow: [Int64: [(index: Int, agreement: AgreementCounts, labels: PairedOutcomes)]] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT c.* \(WindowResum.stageClassRows)\(range) ORDER BY c.class", arguments: arguments) {
-            let labels = PairedOutcomes(
-                bothRight: row["both_right"], onlyReferenceRight: row["reference_only_right"],
-                onlyCandidateRight: row["candidate_only_right"], bothWrong: row["both_wrong"])
-            classesByWindow[row["ingest_order"], default: []].append(
-                (row["class"], AgreementCounts(samples: row["samples"], agreements: row["agreements"]), labels))
+        let range = " AND w.ingest_order > ?"
+        let arguments: SQLArguments = [stage.rolloutID, stage.stage, checkpoint?.through ?? 0]
+        var classesByWindow: [Int64: [Row]] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT c.* \(WindowResum.stageClassRows)\(range)", arguments: arguments) {
+            classesByWindow[row["ingest_order"], default: []].append(row)
         }
         var totals = checkpoint?.evidence ?? RunningTotals()
         for row in try Row.fetchAll(db, sql: "SELECT w.* \(WindowResum.stageWindows)\(range) ORDER BY w.ingest_order", arguments: arguments) {
-            let summary = WindowSummary(
-                count: row["count"], top1Agreements: row["top1_agreements"], labelled: row["labelled"],
-                referenceCorrect: row["reference_correct"], candidateCorrect: row["candidate_correct"],
-                referenceOnlyCorrect: row["reference_only_correct"], candidateOnlyCorrect: row["candidate_only_correct"])
-            var whole = EvidenceTotals(
-                window: summary, floor: AgreementCounts(samples: row["floor_samples"], agreements: row["floor_agreements"]))
-            whole.windows = row["windows_merged"]  // 1, or 0 for a late-label delta (rolled-up rows lie before the checkpoint)
-            totals.append(RunningTotals.window(
-                whole: whole, kernelPath: row["kernel_path"], deviceClass: row["device_class"],
-                classes: classesByWindow[row["ingest_order"]] ?? []))
+            append(row, classes: classesByWindow[row["ingest_order"]] ?? [], to: &totals)
         }
         return RunningTotals(overall: totals.overall, slices: totals.slices)
+    }
+
+    /// Appends one stored window (a `windows` row and its `window_classes` rows) to `totals` as
+    /// ingest appended it. A rollup makes its checkpoints with it from the rows it already read.
+    static func append(_ window: Row, classes: [Row], to totals: inout RunningTotals) {
+        let summary = WindowSummary(
+            count: window["count"], top1Agreements: window["top1_agreements"], labelled: window["labelled"],
+            referenceCorrect: window["reference_correct"], candidateCorrect: window["candidate_correct"],
+            referenceOnlyCorrect: window["reference_only_correct"], candidateOnlyCorrect: window["candidate_only_correct"])
+        var whole = EvidenceTotals(
+            window: summary, floor: AgreementCounts(samples: window["floor_samples"], agreements: window["floor_agreements"]))
+        whole.windows = window["windows_merged"]  // 1, or 0 for a late-label delta (rolled-up rows lie before the checkpoint)
+        // Each class is a slice of its own, so the class rows' order does not matter.
+        let classes = classes.map { row in
+            (index: row["class"] as Int, agreement: AgreementCounts(samples: row["samples"], agreements: row["agreements"]),
+             labels: PairedOutcomes(
+                bothRight: row["both_right"], onlyReferenceRight: row["reference_only_right"],
+                onlyCandidateRight: row["candidate_only_right"], bothWrong: row["both_wrong"]))
+        }
+        totals.append(RunningTotals.window(
+            whole: whole, kernelPath: window["kernel_path"], deviceClass: window["device_class"], classes: classes))
     }
 }

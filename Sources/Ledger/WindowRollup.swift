@@ -59,9 +59,14 @@ enum WindowRollup {
             classRows[row["ingest_order"], default: []].append(row)
         }
 
-        // The checkpoints first: the replay reads the windows about to go.
-        let stages = Set(windows.map { StageKey(rolloutID: $0["rollout_id"], stage: $0["stage"]) })
-        let checkpoints = try stages.map { stage in (stage, try WindowReplay.evidence(db, stage: stage, through: through)) }
+        // Each stage's checkpoint moves on through these windows: every window of the stage between
+        // its last checkpoint and `through` is among them, in ingest order.
+        var checkpoints: [StageKey: RunningTotals] = [:]
+        for window in windows {
+            let stage = StageKey(rolloutID: window["rollout_id"], stage: window["stage"])
+            if checkpoints[stage] == nil { checkpoints[stage] = try RollupCheckpoints.read(db, stage)?.evidence ?? RunningTotals() }
+            WindowReplay.append(window, classes: classRows[window["ingest_order"]] ?? [], to: &checkpoints[stage]!)
+        }
 
         var rolled: [RolledWindow.Key: RolledWindow] = [:]
         var sequences: [SequenceOwner: [Int64]] = [:]
@@ -194,17 +199,13 @@ private struct RolledWindow {
             measures.topFiveSharedClasses, measures.neighbours.samples, measures.neighbours.agreements,
             try measures.sketches.map(SketchCoding.encode), key.deviceClass,
         ] + SQLArguments(Self.summed.map { sums[$0] ?? 0 })
-        try db.execute(sql: Self.insertSQL("windows", columns), arguments: values)
+        try db.execute(sql: insertStatement(into: "windows", columns: columns), arguments: values)
         let classColumns = ["ingest_order", "class"] + Self.summedByClass
         for (index, counts) in classes {
             try db.execute(
-                sql: Self.insertSQL("window_classes", classColumns),
+                sql: insertStatement(into: "window_classes", columns: classColumns),
                 arguments: [lastIngestOrder, index] + SQLArguments(Self.summedByClass.map { counts[$0] ?? 0 }))
         }
-    }
-
-    private static func insertSQL(_ table: String, _ columns: [String]) -> String {
-        "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))"
     }
 
     private static func sum(_ total: Double?, _ value: Double?) -> Double? {

@@ -52,6 +52,13 @@ struct PostgresSession: LedgerSession {
     }
 
     private func run(_ sql: String, _ arguments: [DatabaseValue]) throws -> (rows: [PostgresRow], changed: Int) {
+        try answer(sql, arguments).wait()
+    }
+
+    /// The statement's rows and changed-row count, once answered; failed as LedgerUnreachable when
+    /// the connection closes first or (with a `timeout`) the server goes silent, which also closes it.
+    /// The store waits on it from its own thread, the assignment-change listener from a task.
+    func answer(_ sql: String, _ arguments: [DatabaseValue] = []) -> EventLoopFuture<(rows: [PostgresRow], changed: Int)> {
         var bindings = PostgresBindings(capacity: arguments.count)
         for argument in arguments { PostgresValues.bind(argument, into: &bindings) }
         // A statement without arguments is passed as it is: in SQL an engineer types, `?` may be
@@ -70,11 +77,11 @@ struct PostgresSession: LedgerSession {
         // arriving (a large read that streams on is not stalled). A watch every 100 ms checks the
         // last two; most statements are answered before it first looks.
         let eventLoop = connection.eventLoop
-        let answer = eventLoop.makePromise(of: (rows: [PostgresRow], changed: Int).self)
+        let promise = eventLoop.makePromise(of: (rows: [PostgresRow], changed: Int).self)
         let settled = NIOLockedValueBox(false)
         let settle: @Sendable (Result<(rows: [PostgresRow], changed: Int), any Error>) -> Void = { outcome in
             guard !settled.withLockedValue({ let was = $0; $0 = true; return was }) else { return }
-            answer.completeWith(outcome)
+            promise.completeWith(outcome)
         }
         let silence = timeout.map { TimeAmount.nanoseconds(Int64($0 / .nanoseconds(1))) }
         let watch = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) { [connection] task in
@@ -95,7 +102,7 @@ struct PostgresSession: LedgerSession {
             watch.cancel()
             settle(outcome)
         }
-        return try answer.futureResult.wait()
+        return promise.futureResult
     }
 
     /// `sql` with its n-th `?` written `$n`; a `?` inside a quoted string or name stays.

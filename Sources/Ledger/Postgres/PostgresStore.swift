@@ -87,9 +87,11 @@ final class PostgresStore: LedgerStore {
                             }
                         }
                         group.addTask { [logger = connector.logger] in
+                            // A check the server does not answer closes the connection, ending the listening too.
+                            let check = PostgresSession(connection: connection, logger: logger, timeout: timeout)
                             while true {
                                 try await Task.sleep(for: Self.listenCheckInterval)
-                                try await Self.ping(connection, timeout: timeout, logger: logger)
+                                _ = try await check.answer("SELECT 1").get()
                             }
                         }
                         // Whichever ends first ends both: the listening on an error, the check on silence.
@@ -106,31 +108,6 @@ final class PostgresStore: LedgerStore {
     }
 
     static let listenCheckInterval: Duration = .seconds(5)
-
-    /// Asks `SELECT 1` and waits at most `timeout` for the answer; unanswered, the connection is
-    /// closed (failing whatever else waits on it) and LedgerUnreachable thrown. The wait is on a
-    /// promise of its own, settled by the answer or the timeout: a query on a silent connection
-    /// never ends by itself.
-    private static func ping(_ connection: PostgresConnection, timeout: Duration, logger: Logger) async throws {
-        let eventLoop = connection.eventLoop
-        let answer = eventLoop.makePromise(of: Void.self)
-        let settled = NIOLockedValueBox(false)
-        let settle: @Sendable (Result<Void, any Error>) -> Void = { outcome in
-            guard !settled.withLockedValue({ let was = $0; $0 = true; return was }) else { return }
-            answer.completeWith(outcome)
-        }
-        let silence = eventLoop.scheduleTask(in: TimeAmount.nanoseconds(Int64(timeout / .nanoseconds(1)))) {
-            settle(.failure(LedgerUnreachable(
-                description: "PostgreSQL did not answer within \(timeout) on the assignment-change channel; it was closed", wentSilent: true)))
-            let closed: EventLoopFuture<Void> = connection.close()
-            closed.whenComplete { _ in withExtendedLifetime(connection) {} }
-        }
-        connection.query(PostgresQuery(unsafeSQL: "SELECT 1"), logger: logger) { _ in }.whenComplete { outcome in
-            silence.cancel()
-            settle(outcome.map { _ in })
-        }
-        try await answer.futureResult.get()
-    }
 
     private func transaction<Value>(
         on slot: NIOLockedValueBox<PostgresConnection?>, begin: String, lock: Int64? = nil,

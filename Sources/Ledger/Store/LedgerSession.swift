@@ -29,6 +29,11 @@ protocol LedgerSession {
 /// Arguments as the ledger's code writes them: an array literal of Swift values.
 typealias SQLArguments = [(any DatabaseValueConvertible)?]
 
+/// `INSERT INTO table (columns) VALUES (?, ...)`, as both engines run it.
+func insertStatement(into table: String, columns: [String]) -> String {
+    "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))"
+}
+
 extension LedgerSession {
     @discardableResult
     func execute(sql: String, arguments: SQLArguments = []) throws -> Int {
@@ -44,9 +49,8 @@ extension LedgerSession {
     func insert<Record: EncodableRecord & TableRecord>(_ record: Record, ignoringConflicts: Bool = false) throws {
         // Sorted, so the statement's text (and SQLite's cached statement) is the same every time.
         let values = try record.databaseDictionary.sorted { $0.key < $1.key }
-        let placeholders = Array(repeating: "?", count: values.count).joined(separator: ", ")
         try execute(
-            sql: "INSERT INTO \(Record.databaseTableName) (\(values.map(\.key).joined(separator: ", "))) VALUES (\(placeholders))"
+            sql: insertStatement(into: Record.databaseTableName, columns: values.map(\.key))
                 + (ignoringConflicts ? " ON CONFLICT DO NOTHING" : ""),
             arguments: values.map(\.value))
     }
