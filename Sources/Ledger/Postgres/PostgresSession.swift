@@ -133,9 +133,9 @@ struct PostgresSession: LedgerSession {
 /// from either engine: booleans as 0 and 1, timestamps as SQLite's text for a date, jsonb as its
 /// text, bytea as a blob, and sums (numeric) back as integers where they are whole.
 enum PostgresValues {
-    /// Every argument is sent as text of no stated type, as a literal in psql would be: the server
-    /// reads it as the type of the column or expression it meets (a date's text as timestamptz,
-    /// 0 and 1 as boolean, JSON text as jsonb).
+    /// Every argument but a blob is sent as text of no stated type, as a literal in psql would be:
+    /// the server reads it as the type of the column or expression it meets (a date's text as
+    /// timestamptz, 0 and 1 as boolean, JSON text as jsonb).
     static func bind(_ value: DatabaseValue, into bindings: inout PostgresBindings) {
         let text: String?
         switch value.storage {
@@ -146,7 +146,10 @@ enum PostgresValues {
         case .double(let double) where double.isInfinite: text = double < 0 ? "-Infinity" : "Infinity"
         case .double(let double): text = "\(double)"
         case .string(let string): text = string
-        case .blob(let data): text = "\\x" + QueryResult.hex(data)
+        // Bytes go as they are, typed bytea: a model's chunk is a megabyte.
+        case .blob(let data):
+            bindings.append(ByteBuffer(bytes: data))
+            return
         }
         if let text { bindings.append(UntypedText(text: text)) } else { bindings.appendNull() }
     }
