@@ -254,7 +254,10 @@ let package = Package(
             ]
         ),
         // The agent's Open Inference Protocol codecs: the binary tensor data parser and encoder.
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "Inference"]),
+        .testTarget(
+            name: "AgentTests",
+            dependencies: ["Agent", "Inference", "DaemonSupport", "FleetProtocol", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .testTarget(
             name: "FaultInjectionTests",
             dependencies: [locks, "FaultInjection", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]

@@ -20,29 +20,33 @@ public enum AgentApp {
         clock: WallClock = .system
     ) throws -> ServiceGroup {
         let state = ServingState()
-        let queue = ShadowQueue(capacity: configuration.shadowQueueCapacity)
+        let queues = ShadowQueues(capacity: configuration.shadowQueueCapacity)
         let notifier = WindowNotifier()
         let spool = try WindowSpool(path: "\(configuration.dataDir)/spool.sqlite", maxPendingBytes: configuration.spoolMaxBytes)
         let cache = try ModelCache(directory: "\(configuration.dataDir)/models", logger: logger)
         let metrics = AgentMetrics()
         let gate = SignedAssignmentGate(
             keys: try TrustedSigningKeys(pemFiles: configuration.signingKeyFiles),
-            acceptedVersion: try HighWaterMarkFile(path: "\(configuration.dataDir)/accepted-assignment-version"), clock: clock)
+            acceptedVersions: try AcceptedVersions(
+                directory: "\(configuration.dataDir)/accepted-assignment-versions",
+                floor: try HighWaterMarkFile(path: "\(configuration.dataDir)/accepted-assignment-version").value),
+            clock: clock)
 
         let tls = try DaemonTLS(configuration.tls, logger: logger, clock: clock)
         let link = CoordinatorLink(
             configuration: configuration, tls: try tls.clientContext(), verification: tls.verification,
             session: LinkSession(
                 labels: configuration.labels, cache: cache, spool: spool, state: state, notifier: notifier,
-                gate: gate, noiseFloorPath: Self.noiseFloorPath(configuration), metrics: metrics, logger: logger,
+                gate: gate, noiseFloorPath: Self.noiseFloorPath(configuration),
+                memoryBudget: ModelMemoryBudget(bytes: configuration.modelMemoryBudgetBytes), metrics: metrics, logger: logger,
                 releaseFreedMemory: releaseFreedMemory),
             logger: logger)
         let shadow = ShadowRunner(
-            queue: queue, state: state, spool: spool, notifier: notifier, noiseFloorRate: configuration.noiseFloorRate,
+            queues: queues, state: state, spool: spool, notifier: notifier, noiseFloorRate: configuration.noiseFloorRate,
             metrics: metrics, logger: logger, clock: clock, maxAwaitingLabels: configuration.maxAwaitingLabels)
 
         let router = Router()
-        InferenceRoutes(state: state, queue: queue, metrics: metrics).register(on: router)
+        InferenceRoutes(state: state, queues: queues, metrics: metrics).register(on: router)
         LabelRoutes(spool: spool, notifier: notifier, horizonMillis: configuration.labelHorizonMillis, metrics: metrics, clock: clock)
             .register(on: router)
         let server = Application(

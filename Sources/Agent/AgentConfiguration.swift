@@ -30,6 +30,9 @@ public struct AgentConfiguration: Sendable, Decodable {
     /// The most outcomes waiting for late labels; beyond it the oldest go.
     public var maxAwaitingLabels: Int
     public var maxFrameBytes: Int
+    /// The most bytes the loaded models of every model name may hold together; an assignment that
+    /// would need more is refused, and the coordinator records why. nil: no budget.
+    public var modelMemoryBudgetBytes: Int?
     public var reconnect: Backoff.Configuration
     /// Reported in Hello; staged rollouts target agents by them (e.g. site, device-class).
     public var labels: [String: String]
@@ -52,6 +55,7 @@ public struct AgentConfiguration: Sendable, Decodable {
         case labelHorizonMillis = "label-horizon-ms"
         case maxAwaitingLabels = "max-awaiting-labels"
         case maxFrameBytes = "max-frame-bytes"
+        case modelMemoryBudgetBytes = "model-memory-budget-bytes"
         case coordinatorSigningKey = "coordinator-signing-key"
         case trustedSigningKeys = "trusted-signing-keys"
         case noiseFloorRate = "noise-floor-rate"
@@ -98,6 +102,11 @@ public struct AgentConfiguration: Sendable, Decodable {
                 forKey: .maxAwaitingLabels, in: container, debugDescription: "must be at least 1, got \(maxAwaitingLabels)")
         }
         maxFrameBytes = try container.decode(Int.self, forKey: .maxFrameBytes)
+        modelMemoryBudgetBytes = try container.decodeIfPresent(Int.self, forKey: .modelMemoryBudgetBytes)
+        if let budget = modelMemoryBudgetBytes, budget < 1 {
+            throw DecodingError.dataCorruptedError(
+                forKey: .modelMemoryBudgetBytes, in: container, debugDescription: "must be at least 1 byte, got \(budget)")
+        }
         reconnect = try container.decode(Backoff.Configuration.self, forKey: .reconnect)
         // Optional: an agent without labels is matched only by rollouts that target every agent.
         labels = try container.decodeIfPresent([String: String].self, forKey: .labels) ?? [:]

@@ -17,6 +17,8 @@ struct AgentMetrics: Sendable {
     let servingSwitch: DurationHistogram
     let modelBytesReceived: Counter
     let modelsRejected: Counter
+    let modelBytesResident: Gauge
+    let modelsServed: Gauge
     let assignmentsRefused: Counter
     let coordinatorConnected: Gauge
     let labelsAccepted: Counter
@@ -55,7 +57,11 @@ struct AgentMetrics: Sendable {
         modelBytesReceived = registry.makeCounter(descriptor: name(
             "model_bytes_received", unit: "total", "Model bytes downloaded and verified chunk by chunk."))
         modelsRejected = registry.makeCounter(descriptor: name(
-            "models_rejected", unit: "total", "Models refused: a manifest that does not verify, or content that never matches."))
+            "models_rejected", unit: "total",
+            "Models refused: a manifest that does not verify, content that never matches, or an assignment over model-memory-budget-bytes."))
+        modelBytesResident = registry.makeGauge(descriptor: name(
+            "model_bytes_resident", "Bytes the loaded models of every model name hold (what model-memory-budget-bytes bounds)."))
+        modelsServed = registry.makeGauge(descriptor: name("models_served", "Model names the agent serves."))
         assignmentsRefused = registry.makeCounter(descriptor: name(
             "assignments_refused", unit: "total",
             "Assignments refused for their signed metadata (signature, key, expiry, older version), and downloads stopped at expiry."))

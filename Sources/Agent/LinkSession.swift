@@ -40,6 +40,8 @@ struct LinkSession {
     let gate: SignedAssignmentGate
     /// The float kernel path the noise floor runs the reference on; nil: no floor.
     let noiseFloorPath: String?
+    /// What the loaded models of every model name may hold together.
+    let memoryBudget: ModelMemoryBudget
     let metrics: AgentMetrics
     let logger: Logger
     /// Called once the models of an assignment are loaded: loading leaves behind as much freed
@@ -58,7 +60,7 @@ struct LinkSession {
             $0.protocolVersions = [FleetFraming.protocolVersion]
             $0.capabilities = [
                 "model-chunks", "shadow-windows", Self.signedAssignmentsCapability, Self.lateLabelsCapability,
-                "kernel:\(InferenceSession.integerKernelPath)",
+                Self.severalModelsCapability, "kernel:\(InferenceSession.integerKernelPath)",
             ]
             $0.agentVersion = AgentApp.version
             $0.kernelPath = InferenceSession.integerKernelPath
@@ -95,6 +97,8 @@ struct LinkSession {
     ) async throws {
         var downloads = AssignmentDownloads()
         var isWelcomed = false
+        // A coordinator without "several-models" sends one assignment at a time, each replacing the last.
+        var severalModels = false
         // An older coordinator cannot read reports of signed metadata; they are only logged then.
         var reports = SignedMetadataReports(outbound: nil)
         for try await envelope in inbound {
@@ -107,10 +111,11 @@ struct LinkSession {
                     ])
                     metrics.coordinatorConnected.set(to: 1)
                     if welcome.capabilities.contains(Self.signedAssignmentsCapability) { reports = SignedMetadataReports(outbound: outbound) }
+                    severalModels = welcome.capabilities.contains(Self.severalModelsCapability)
                     welcomed(Welcomed(
                         heartbeat: .milliseconds(max(100, Int(welcome.heartbeatIntervalMs))),
                         takesLabelDeltas: welcome.capabilities.contains(Self.lateLabelsCapability)))
-                    if let expired = gate.expiredWhileServing() {
+                    for expired in gate.expiredWhileServing() {
                         logger.warning("serving an assignment whose signed metadata expired", metadata: [
                             "assignment": "\(expired.assignmentID)", "version": "\(expired.version)",
                         ])
@@ -123,7 +128,7 @@ struct LinkSession {
             }
             switch envelope.payload {
             case .assignment(let assignment):
-                try await accept(assignment, downloads: &downloads, reports: reports, outbound: outbound)
+                try await accept(assignment, severalModels: severalModels, downloads: &downloads, reports: reports, outbound: outbound)
             case .modelChunk(let chunk):
                 switch try await cache.receive(chunk) {
                 case .progressing:
@@ -131,27 +136,28 @@ struct LinkSession {
                 case .ignored:
                     break
                 case .refetch(let offset):
-                    if let assignment = downloads.assignment, gate.hasExpired(assignment) {
-                        downloads = AssignmentDownloads()
-                        try await refuseExpiredDownload(of: assignment, reports: reports)
-                        continue
+                    for expired in downloads.waiting(for: chunk.sha256) where gate.hasExpired(expired.assignment) {
+                        downloads.remove(expired.assignment.modelName)
+                        try await refuseExpiredDownload(of: expired.assignment, reports: reports)
                     }
+                    guard !downloads.waiting(for: chunk.sha256).isEmpty else { continue }
                     try await outbound.write(Envelope(.modelRequest(.with {
                         $0.sha256 = chunk.sha256
                         $0.offset = offset
                     })))
                 case .complete:
                     metrics.modelBytesReceived.increment(by: Int64(chunk.data.count))
-                    downloads.pending.remove(chunk.sha256)
-                    if downloads.pending.isEmpty, let assignment = downloads.assignment {
-                        try await activate(assignment, task: downloads.task, arrived: downloads.arrived, outbound: outbound)
+                    for ready in downloads.arrived(chunk.sha256) {
+                        try await activate(ready.assignment, task: ready.task, arrived: ready.arrived, outbound: outbound)
                     }
                 case .rejected(let reason):
-                    if let assignment = downloads.assignment, downloads.pending.contains(chunk.sha256) {
-                        downloads = AssignmentDownloads()
-                        try await reject(chunk.sha256, of: assignment, reason: reason, outbound: outbound)
-                        throw LinkError.unverifiable(sha256: chunk.sha256, reason: reason)
+                    let refused = downloads.waiting(for: chunk.sha256)
+                    guard !refused.isEmpty else { continue }
+                    for download in refused {
+                        downloads.remove(download.assignment.modelName)
+                        try await reject(chunk.sha256, of: download.assignment, reason: reason, outbound: outbound)
                     }
+                    throw LinkError.unverifiable(sha256: chunk.sha256, reason: reason)
                 }
             case .windowAck(let ack):
                 try spool.acknowledge(assignmentID: ack.assignmentID, sequence: ack.sequence)
@@ -165,19 +171,54 @@ struct LinkSession {
         }
     }
 
-    /// Models of the assignment still being downloaded.
+    /// Models still being downloaded, for each model name's newest assignment.
     private struct AssignmentDownloads {
-        var assignment: Assignment?
-        var task = TaskKind.topOneClassification
-        var arrived = ContinuousClock.now
-        var pending: Set<String> = []
+        struct Download {
+            var assignment: Assignment
+            var task: TaskKind
+            var arrived: ContinuousClock.Instant
+            var pending: Set<String>
+        }
+
+        private var byName: [String: Download] = [:]
+
+        subscript(modelName: String) -> Download? {
+            get { byName[modelName] }
+            set { byName[modelName] = newValue }
+        }
+
+        /// The downloads still waiting for this model (one model may serve several names).
+        func waiting(for sha256: String) -> [Download] {
+            byName.keys.sorted().compactMap { byName[$0] }.filter { $0.pending.contains(sha256) }
+        }
+
+        mutating func remove(_ modelName: String) { byName[modelName] = nil }
+
+        mutating func keepOnly(_ modelName: String) { byName = byName.filter { $0.key == modelName } }
+
+        /// Notes the model complete; returns (and forgets) the downloads it completed.
+        mutating func arrived(_ sha256: String) -> [Download] {
+            var complete: [Download] = []
+            for name in byName.keys.sorted() {
+                guard var download = byName[name], download.pending.remove(sha256) != nil else { continue }
+                if download.pending.isEmpty {
+                    byName[name] = nil
+                    complete.append(download)
+                } else {
+                    byName[name] = download
+                }
+            }
+            return complete
+        }
     }
 
-    /// Takes an assignment: checks its signed metadata (signature, expiry, version), verifies the
-    /// signed manifests of the models its mode needs, then switches between resident models at
-    /// once, or downloads what is missing and loads it. A renewal of what serves only renews.
+    /// Takes an assignment for its model name: checks its signed metadata (signature, expiry,
+    /// version), verifies the signed manifests of the models its mode needs, then switches between
+    /// resident models at once, or (within the memory budget) downloads what is missing and loads
+    /// it. A renewal of what serves only renews. Other model names are left as they are, unless the
+    /// coordinator sends one assignment at a time (no `severalModels`): then it replaces them.
     private func accept(
-        _ received: Assignment, downloads: inout AssignmentDownloads, reports: SignedMetadataReports,
+        _ received: Assignment, severalModels: Bool, downloads: inout AssignmentDownloads, reports: SignedMetadataReports,
         outbound: NIOAsyncChannelOutboundWriter<Envelope>
     ) async throws {
         let assignment: Assignment
@@ -210,20 +251,27 @@ struct LinkSession {
         // The switch is timed from here: the accepted version is on disk (an fsync whose cost depends
         // on the device, not on whether the models were resident).
         let arrived = ContinuousClock.now
-        if let current = state.current?.assignment, current.withoutExpiry == assignment.withoutExpiry {
+        let name = assignment.modelName
+        if !severalModels {
+            state.keepOnly(name)
+            gate.servesOnly(name)
+            downloads.keepOnly(name)
+            showResidency()
+        }
+        if let current = state.active(named: name)?.assignment, current.withoutExpiry == assignment.withoutExpiry {
             gate.serves(assignment)
             return
         }
-        if downloads.assignment?.withoutExpiry == assignment.withoutExpiry {
-            downloads.assignment = assignment  // renewed while its models download: they carry on
+        if downloads[name]?.assignment.withoutExpiry == assignment.withoutExpiry {
+            downloads[name]?.assignment = assignment  // renewed while its models download: they carry on
             return
         }
+        downloads.remove(name)
         let needed = ServingState.Active.needed(by: assignment)
         let task: TaskKind
         do {
             task = try TaskKind(assignment.task)
         } catch {
-            downloads = AssignmentDownloads()
             return try await reject(assignment.candidate.sha256, of: assignment, reason: "its task is invalid: \(error)", outbound: outbound)
         }
         if gate.requiresSignatures {
@@ -231,7 +279,6 @@ struct LinkSession {
                 do {
                     try ManifestSigning.verify(model, trusting: gate.keys)
                 } catch {
-                    downloads = AssignmentDownloads()
                     return try await reject(model.sha256, of: assignment, reason: "\(error)", outbound: outbound)
                 }
             }
@@ -239,17 +286,27 @@ struct LinkSession {
         if state.switchResident(to: assignment, task: task) {
             return try await announce(assignment, arrived: arrived, loadedFromDisk: false, outbound: outbound)
         }
-        downloads = AssignmentDownloads(assignment: assignment, task: task, arrived: arrived)
+        // Nothing is downloaded for an assignment whose files alone are over the budget.
+        if let reason = memoryBudget.refusal(
+            needed: needed.reduce(0) { $0 + Int($1.sizeBytes) }, others: state.residentBytes(besides: name), estimated: true)
+        {
+            return try await reject(Self.primary(of: assignment).sha256, of: assignment, reason: reason, outbound: outbound)
+        }
+        var download = AssignmentDownloads.Download(assignment: assignment, task: task, arrived: arrived, pending: [])
         for model in needed where !(await cache.has(model.sha256)) {
-            guard downloads.pending.insert(model.sha256).inserted else { continue }
+            guard download.pending.insert(model.sha256).inserted else { continue }
+            // Another name's assignment may be downloading it already: its chunks complete both.
+            guard downloads.waiting(for: model.sha256).isEmpty else { continue }
             let offset = await cache.resumeOffset(model.sha256)
             try await outbound.write(Envelope(.modelRequest(.with {
                 $0.sha256 = model.sha256
                 $0.offset = offset
             })))
         }
-        if downloads.pending.isEmpty {
+        if download.pending.isEmpty {
             try await activate(assignment, task: task, arrived: arrived, outbound: outbound)
+        } else {
+            downloads[name] = download
         }
     }
 
@@ -263,10 +320,27 @@ struct LinkSession {
             guard let loaded = try await load(assignment.candidate.sha256, of: assignment, outbound: outbound) else { return }
             candidate = loaded
         }
-        let referenceElsewhere = try noiseFloorPath.map { try reference.onFloatKernelPath($0) }
+        // The noise floor's copy of the reference, while a candidate is compared with it.
+        let referenceElsewhere = candidate == nil ? nil : try noiseFloorPath.map { try reference.onFloatKernelPath($0) }
+        let loaded = [reference, candidate, referenceElsewhere].reduce(0) { $0 + ($1?.residentBytes ?? 0) }
+        if let reason = memoryBudget.refusal(needed: loaded, others: state.residentBytes(besides: assignment.modelName), estimated: false) {
+            releaseFreedMemory()
+            return try await reject(Self.primary(of: assignment).sha256, of: assignment, reason: reason, outbound: outbound)
+        }
         try state.activate(assignment, task: task, reference: reference, candidate: candidate, referenceElsewhere: referenceElsewhere)
         releaseFreedMemory()
         try await announce(assignment, arrived: arrived, loadedFromDisk: true, outbound: outbound)
+    }
+
+    /// The model an assignment is about: the candidate, or the reference it goes back to after a rollback.
+    private static func primary(of assignment: Assignment) -> ModelRef {
+        assignment.mode == .rolledBack ? assignment.reference : assignment.candidate
+    }
+
+    /// The resident-memory and served-names gauges, after any change to what is loaded.
+    private func showResidency() {
+        metrics.modelBytesResident.set(to: Double(state.residentBytes))
+        metrics.modelsServed.set(to: Double(state.names.count))
     }
 
     /// Loads a verified model, or refuses it with every reason the engine cannot run it (each
@@ -300,6 +374,7 @@ struct LinkSession {
     ) async throws {
         let switched = arrived.duration(to: .now)
         gate.serves(assignment)
+        showResidency()
         let primary = assignment.mode == .promoted ? assignment.candidate : assignment.reference
         logger.notice("serving", metadata: [
             "assignment": "\(assignment.assignmentID)", "mode": "\(assignment.mode)", "primary": "\(primary.sha256)",
@@ -316,9 +391,10 @@ struct LinkSession {
         metrics.servingSwitch.record(switched)
         if assignment.mode == .promoted {
             let resident = Duration.milliseconds(Int64(assignment.referenceResidentMs))
-            Task { [state] in
+            Task { [state, metrics] in
                 try await Task.sleep(for: resident)
                 state.releaseReference(of: assignment)
+                metrics.modelBytesResident.set(to: Double(state.residentBytes))
             }
         }
         try await outbound.write(Envelope(.servingChanged(.with {
@@ -387,6 +463,8 @@ struct LinkSession {
     }
 
     static let signedAssignmentsCapability = "signed-assignments"
+    /// Assignments of several model names at once, each replacing only its own name's.
+    static let severalModelsCapability = "several-models"
     /// Late-label deltas (`WindowSpool+LateLabels`) go only to a coordinator that shares it.
     static let lateLabelsCapability = "late-labels"
 

@@ -3,10 +3,11 @@ import Inference
 import ShadowEval
 import NIOConcurrencyHelpers
 
-/// The models the agent serves and compares, read on every request. The assignment's mode says
-/// which one answers: the reference while the candidate is shadowed, the candidate once promoted
-/// (with the former reference still loaded and shadowed for a while), the reference again after a
-/// rollback. Switching between loaded models is one swap under a lock: no download, no load.
+/// The models the agent serves and compares, by model name (each name its own assignment), read
+/// on every request. The assignment's mode says which one answers: the reference while the
+/// candidate is shadowed, the candidate once promoted (with the former reference still loaded and
+/// shadowed for a while), the reference again after a rollback. Switching between loaded models is
+/// one swap under a lock: no download, no load.
 final class ServingState: Sendable {
     struct Active: Sendable {
         let assignment: Assignment
@@ -42,6 +43,11 @@ final class ServingState: Sendable {
         static func needed(by assignment: Assignment) -> [ModelRef] {
             assignment.mode == .rolledBack ? [assignment.reference] : [assignment.reference, assignment.candidate]
         }
+
+        /// Bytes its loaded sessions hold (`InferenceSession.residentBytes`), the noise floor's copy too.
+        var residentBytes: Int {
+            [reference, candidate, referenceElsewhere].reduce(0) { $0 + ($1?.residentBytes ?? 0) }
+        }
     }
 
     enum ActivationError: Error, CustomStringConvertible {
@@ -55,9 +61,28 @@ final class ServingState: Sendable {
         }
     }
 
-    private let active = NIOLockedValueBox<Active?>(nil)
+    private let served = NIOLockedValueBox<[String: Active]>([:])
 
-    var current: Active? { active.withLockedValue { $0 } }
+    /// What serves under this model name, if anything.
+    func active(named name: String) -> Active? { served.withLockedValue { $0[name] } }
+
+    /// The model names served, sorted.
+    var names: [String] { served.withLockedValue { $0.keys.sorted() } }
+
+    /// Bytes the sessions of every model name but `name` hold: what a new assignment for `name`
+    /// shares the memory budget with.
+    func residentBytes(besides name: String) -> Int {
+        served.withLockedValue { $0.filter { $0.key != name }.values.reduce(0) { $0 + $1.residentBytes } }
+    }
+
+    /// Bytes every loaded session holds.
+    var residentBytes: Int { served.withLockedValue { $0.values.reduce(0) { $0 + $1.residentBytes } } }
+
+    /// Stops serving every model name but `name`: a coordinator that sends one assignment at a time
+    /// means each to replace the last.
+    func keepOnly(_ name: String) {
+        served.withLockedValue { $0 = $0.filter { $0.key == name } }
+    }
 
     /// Serves `assignment` with freshly loaded sessions (`candidate` is nil after a rollback).
     func activate(
@@ -77,22 +102,22 @@ final class ServingState: Sendable {
             compared = reference.outputs.first { $0.elementType == .float32 }?.name ?? ""
         }
         let next = Active(
-            assignment: assignment, reference: reference, candidate: candidate,
-            referenceElsewhere: candidate == nil ? nil : referenceElsewhere, comparedOutput: compared, task: task)
-        active.withLockedValue { $0 = next }
+            assignment: assignment, reference: reference, candidate: candidate, referenceElsewhere: referenceElsewhere,
+            comparedOutput: compared, task: task)
+        served.withLockedValue { $0[assignment.modelName] = next }
     }
 
     /// Switches to `assignment`'s mode with the sessions already loaded for the same two models;
     /// false when a model it needs is not resident (the caller loads it).
     func switchResident(to assignment: Assignment, task: TaskKind) -> Bool {
-        active.withLockedValue { active in
-            guard let current = active,
+        served.withLockedValue { served in
+            guard let current = served[assignment.modelName],
                   current.assignment.reference.sha256 == assignment.reference.sha256,
                   current.assignment.candidate.sha256 == assignment.candidate.sha256,
                   current.reference != nil, assignment.mode == .rolledBack || current.candidate != nil
             else { return false }
             let rolledBack = assignment.mode == .rolledBack
-            active = Active(
+            served[assignment.modelName] = Active(
                 assignment: assignment, reference: current.reference, candidate: rolledBack ? nil : current.candidate,
                 referenceElsewhere: rolledBack ? nil : current.referenceElsewhere, comparedOutput: current.comparedOutput,
                 task: task)
@@ -103,9 +128,9 @@ final class ServingState: Sendable {
     /// Ends the promoted assignment's residency: the former reference is no longer shadowed and
     /// its memory is released. A later rollback loads it again from the cache (no download).
     func releaseReference(of assignment: Assignment) {
-        active.withLockedValue { active in
-            guard let current = active, current.assignment == assignment, current.mode == .promoted else { return }
-            active = Active(
+        served.withLockedValue { served in
+            guard let current = served[assignment.modelName], current.assignment == assignment, current.mode == .promoted else { return }
+            served[assignment.modelName] = Active(
                 assignment: assignment, reference: nil, candidate: current.candidate, referenceElsewhere: nil,
                 comparedOutput: current.comparedOutput, task: current.task)
         }

@@ -8,9 +8,10 @@ import ShadowEval
 
 /// Runs the shadowed model on sampled requests (the candidate, or the former reference after a
 /// promotion), pairs its output with the primary's as (reference, candidate), and seals windows into
-/// the spool (by size, or by age when traffic is quiet).
+/// the spool (by size, or by age when traffic is quiet). Each model name's queue is drained by a
+/// task of its own, all on the one shadow thread.
 struct ShadowRunner: Service {
-    let queue: ShadowQueue
+    let queues: ShadowQueues
     let state: ServingState
     let spool: WindowSpool
     let notifier: WindowNotifier
@@ -39,33 +40,38 @@ struct ShadowRunner: Service {
     }
 
     /// On the agent's `ShadowThread`, off the request path and the cooperative pool. A graceful
-    /// shutdown closes the queue (rather than `cancelOnGracefulShutdown`, whose merge of two
+    /// shutdown closes the queues (rather than `cancelOnGracefulShutdown`, whose merge of two
     /// sequences costs child tasks on every element).
     func run() async throws {
-        try await withGracefulShutdownHandler {
-            try await withTaskExecutorPreference(ShadowThread.shared) { try await pairAndSeal() }
+        await withGracefulShutdownHandler {
+            await withTaskExecutorPreference(ShadowThread.shared) {
+                await withDiscardingTaskGroup { group in
+                    group.addTask {
+                        while !queues.isClosed {
+                            try? await Task.sleep(for: .milliseconds(250))
+                            queues.tick()
+                        }
+                    }
+                    for await (modelName, queue) in queues.added {
+                        group.addTask { await pairAndSeal(queue, modelName: modelName) }
+                    }
+                }
+            }
         } onGracefulShutdown: {
-            queue.close()
+            queues.close()
         }
     }
 
-    private func pairAndSeal() async throws {
-        let ticker = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(250))
-                queue.tick()
-            }
-        }
-        defer { ticker.cancel() }
+    private func pairAndSeal(_ queue: ShadowQueue, modelName: String) async {
         var open: OpenWindow?
         var backlog = SealBacklog(capacity: backlogCapacity)
         for await work in queue.work {
             if queue.isClosed { break }
             switch work {
             case .sample(let sample):
-                guard let active = state.current, active.assignment.assignmentID == sample.assignmentID else { continue }
+                guard let active = state.active(named: modelName), active.assignment.assignmentID == sample.assignmentID else { continue }
                 if let window = open, window.assignmentID != sample.assignmentID {
-                    seal(window, through: &backlog)
+                    seal(window, drops: queue.takeDrops(), through: &backlog)
                     open = nil
                 }
                 var window = open ?? OpenWindow(
@@ -76,14 +82,14 @@ struct ShadowRunner: Service {
                     memory: (active.reference?.residentBytes ?? 0, active.candidate?.residentBytes ?? 0))
                 shadow(sample, on: active, into: &window)
                 if window.aggregator.count >= window.windowSize {
-                    seal(window, through: &backlog)
+                    seal(window, drops: queue.takeDrops(), through: &backlog)
                     open = nil
                 } else {
                     open = window
                 }
             case .tick:
                 if let window = open, window.openedAt.duration(to: .now) >= window.maxAge {
-                    seal(window, through: &backlog)
+                    seal(window, drops: queue.takeDrops(), through: &backlog)
                     open = nil
                 } else if !backlog.held.isEmpty {
                     store(nil, through: &backlog)
@@ -92,10 +98,10 @@ struct ShadowRunner: Service {
         }
         // Shutting down: what was paired so far is sealed, not lost (unless the spool still cannot
         // take it: then it is lost with the process, and the log says how many).
-        if let window = open { seal(window, through: &backlog) }
+        if let window = open { seal(window, drops: queue.takeDrops(), through: &backlog) }
         if !backlog.held.isEmpty {
             logger.error("shutting down with windows the spool could not store; their samples are lost", metadata: [
-                "windows": "\(backlog.held.count)",
+                "model": "\(modelName)", "windows": "\(backlog.held.count)",
             ])
         }
     }
@@ -156,10 +162,10 @@ struct ShadowRunner: Service {
         return (output.floats, output.shape)
     }
 
-    private func seal(_ window: OpenWindow, through backlog: inout SealBacklog) {
+    /// Seals `window` with the samples its model's queue dropped since its last window.
+    private func seal(_ window: OpenWindow, drops: Int, through backlog: inout SealBacklog) {
         var aggregator = window.aggregator
         var aggregate = aggregator.seal()
-        let drops = queue.takeDrops()
         aggregate.shadowDrops += drops
         metrics.shadowDrops.increment(by: Int64(drops))
         guard aggregate.count > 0 || aggregate.shadowDrops > 0 else { return }

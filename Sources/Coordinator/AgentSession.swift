@@ -44,8 +44,8 @@ final class AgentSession: Sendable {
     let limits: AgentLimits
     let metrics: CoordinatorMetrics
     let logger: Logger
-    /// The assignment last sent to the agent, and when.
-    private let lastSent = NIOLockedValueBox<(assignment: Assignment, at: ContinuousClock.Instant)?>(nil)
+    /// The assignment last sent to the agent for each model name, and when.
+    private let lastSent = NIOLockedValueBox<[String: (assignment: Assignment, at: ContinuousClock.Instant)]>([:])
 
     init(
         agentID: String, peer: String, closeConnection: @escaping @Sendable () -> Void, connections: AgentConnections,
@@ -94,7 +94,8 @@ final class AgentSession: Sendable {
         metrics.agentsConnected.increment()
         defer { metrics.agentsConnected.decrement() }
         // Subscribed before enrolling, so the assignment an enrollment brings is never missed.
-        let push = AssignmentPush(send: { [self] in try await sendAssignment(to: outbound) }) { [self] error in
+        let severalModels = hello.capabilities.contains(Self.severalModelsCapability)
+        let push = AssignmentPush(send: { [self] in try await sendAssignments(to: outbound, severalModels: severalModels) }) { [self] error in
             logger.notice("sending the agent its assignment failed; closing the connection", metadata: ["error": "\(error)"])
             closeConnection()
         }
@@ -104,21 +105,29 @@ final class AgentSession: Sendable {
         try await serve(&frames, outbound: outbound)
     }
 
-    /// Sends the agent its assignment if it changed since the last one sent (a stage advanced, the
-    /// agent was enrolled), or renewed once half its signed lifetime has passed, so a connected
-    /// agent's metadata never expires. Run by the session's `AssignmentPush`, one call at a time.
-    private func sendAssignment(to outbound: NIOAsyncChannelOutboundWriter<Envelope>) async throws {
-        guard let assignment = try await controller.assignment(for: agentID) else { return }
-        if let sent = lastSent.withLockedValue({ $0 }), sent.assignment == assignment,
-            sent.at.duration(to: .now) < controller.settings.assignmentLifetime / 2
-        {
-            return
+    /// Sends the agent each of its assignments (one per model name) that changed since the last one
+    /// sent for that name (a stage advanced, the agent was enrolled), or renewed once half its signed
+    /// lifetime has passed, so a connected agent's metadata never expires. An agent that serves one
+    /// model (without "several-models") takes each assignment as replacing the last: it gets only
+    /// the newest rollout's. Run by the session's `AssignmentPush`, one call at a time.
+    private func sendAssignments(to outbound: NIOAsyncChannelOutboundWriter<Envelope>, severalModels: Bool) async throws {
+        let assignments = try await controller.assignments(for: agentID)
+        for assignment in severalModels ? assignments : Array(assignments.prefix(1)) {
+            if let sent = lastSent.withLockedValue({ $0[assignment.modelName] }), sent.assignment == assignment,
+                sent.at.duration(to: .now) < controller.settings.assignmentLifetime / 2
+            {
+                continue
+            }
+            try await outbound.write(Envelope(.assignment(try await controller.signed(assignment, for: agentID))))
+            lastSent.withLockedValue { $0[assignment.modelName] = (assignment, .now) }
         }
-        try await outbound.write(Envelope(.assignment(try await controller.signed(assignment, for: agentID))))
-        lastSent.withLockedValue { $0 = (assignment, .now) }
     }
 
-    static let capabilities: Set<String> = ["model-chunks", "shadow-windows", "signed-assignments", "late-labels"]
+    /// An agent that serves several model names at once, each with its own assignment.
+    static let severalModelsCapability = "several-models"
+    static let capabilities: Set<String> = [
+        "model-chunks", "shadow-windows", "signed-assignments", "late-labels", severalModelsCapability,
+    ]
 
     /// Takes the agent id for this connection, replacing an older connection with the same id at most
     /// once per interval; otherwise refuses this one. Either is logged, counted and recorded.

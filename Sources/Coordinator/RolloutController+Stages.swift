@@ -26,15 +26,16 @@ extension RolloutController {
     }
 
     /// Enrolls the first stage's agents. Refused while an agent of the target is in another open
-    /// rollout, or while the configuration file's rollout (which every agent shadows) is open.
+    /// rollout of the same model name, or while the configuration file's rollout of that name (which
+    /// every agent shadows) is open.
     public func start(_ rolloutID: String, by actor: String, reason: String) throws {
         guard let plan = try ledger.plan(forRollout: rolloutID) else { throw LedgerError.notStaged(id: rolloutID) }
-        if let configured = try configuredOpenRollout() {
+        if let configured = try configuredOpenRollout(modelName: plan.modelName) {
             throw ControllerError.configuredRolloutOpen(id: configured)
         }
         for agent in try ledger.agents() where StageSelection.matches(agent, plan: plan) {
-            if let other = try ledger.openRollout(ofAgent: agent.id), other != rolloutID {
-                throw LedgerError.agentInAnotherRollout(agentID: agent.id, rolloutID: other)
+            if let other = try ledger.openRollouts(ofAgent: agent.id)[plan.modelName], other != rolloutID {
+                throw LedgerError.agentInAnotherRollout(agentID: agent.id, rolloutID: other, modelName: plan.modelName)
             }
         }
         let running = try ledger.changeState(
@@ -77,12 +78,13 @@ extension RolloutController {
     }
 
     /// A connected agent that matches a running rollout's target joins its current stage if the
-    /// stage has room (it grows with the target), or at the latest when the rollout reaches 100 %.
+    /// stage has room (it grows with the target), or at the latest when the rollout reaches 100 %:
+    /// the oldest running rollout of each model name the agent is not yet in.
     func agentConnected(_ agentID: String) throws {
-        guard try ledger.openRollout(ofAgent: agentID) == nil else { return }
-        for plan in try ledger.openPlans() where plan.state == .running {
+        var taken = Set(try ledger.openRollouts(ofAgent: agentID).keys)
+        for plan in try ledger.openPlans() where plan.state == .running && !taken.contains(plan.modelName) {
             try fillStage(plan)
-            if try ledger.openRollout(ofAgent: agentID) != nil { break }
+            taken = Set(try ledger.openRollouts(ofAgent: agentID).keys)
         }
     }
 
@@ -150,7 +152,7 @@ extension RolloutController {
         var room = StageSelection.size(percent: plan.percent, of: targeted.count) - members.count
         var enrolled: [String] = []
         for agent in StageSelection.order(targeted, rolloutID: plan.rolloutID) where room > 0 && !members.contains(agent.id) {
-            guard try ledger.openRollout(ofAgent: agent.id) == nil else { continue }
+            guard try ledger.openRollouts(ofAgent: agent.id)[plan.modelName] == nil else { continue }
             enrolled.append(agent.id)
             room -= 1
         }
@@ -162,8 +164,8 @@ extension RolloutController {
         broadcast.announce()
     }
 
-    private func configuredOpenRollout() throws -> String? {
-        try ledger.openRollouts().first { try ledger.plan(forRollout: $0.id) == nil }?.id
+    private func configuredOpenRollout(modelName: String) throws -> String? {
+        try ledger.openRollouts().filter { $0.modelName == modelName }.first { try ledger.plan(forRollout: $0.id) == nil }?.id
     }
 }
 
@@ -175,7 +177,7 @@ enum ControllerError: Error, CustomStringConvertible {
         switch self {
         case .configuredRolloutOpen(let id):
             "rollout \(id) from the coordinator's configuration file is open and every agent shadows it; "
-                + "remove `rollout:` from the configuration (or let it decide) before starting a staged rollout"
+                + "remove `rollout:` from the configuration (or let it decide) before starting a staged rollout of its model"
         case .invalidMinimumAgentVersion(let text):
             "minimum agent version \(text) is not a release version: give MAJOR.MINOR.PATCH, e.g. 0.2.0"
         }

@@ -98,14 +98,16 @@ public actor RolloutController {
         ])
     }
 
-    /// What `agentID` should serve: its newest staged rollout's current stage (shadowing while it
-    /// is open, the candidate once promoted, the reference once rolled back or aborted), else the
-    /// configuration file's rollout, else nothing.
-    func assignment(for agentID: String) throws -> Assignment? {
-        if let plan = try ledger.latestPlan(ofAgent: agentID) {
-            return try stagedAssignment(plan)
+    /// What `agentID` should serve, one assignment per model name, newest rollout first: for each
+    /// name, its newest staged rollout's current stage (shadowing while it is open, the candidate
+    /// once promoted, the reference once rolled back or aborted); the configuration file's rollout
+    /// for its name if no staged rollout has taken the agent for that name.
+    func assignments(for agentID: String) throws -> [Assignment] {
+        var assignments = try ledger.latestPlans(ofAgent: agentID).map(stagedAssignment)
+        if let configured = configured?.assignment, !assignments.contains(where: { $0.modelName == configured.modelName }) {
+            assignments.append(configured)
         }
-        return configured?.assignment
+        return assignments
     }
 
     /// `assignment` as sent to `agentID`: with a signing key, versioned from the ledger's one counter

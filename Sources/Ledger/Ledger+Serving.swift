@@ -4,16 +4,18 @@ import GRDB
 /// After a rollout closes (migration v4): what each of its agents serves, how fast the agents
 /// switched, and what they refused.
 extension Ledger {
-    /// The newest staged rollout the agent is a member of, open or closed, with its plan.
-    public func latestPlan(ofAgent agentID: String) throws -> RolloutPlan? {
-        try store.read { db in
-            try Row.fetchOne(db, sql: """
-                SELECT p.* FROM stage_members m
-                JOIN rollout_plans p ON p.rollout_id = m.rollout_id
-                JOIN rollouts r ON r.id = m.rollout_id
-                WHERE m.agent_id = ? ORDER BY r.created_at DESC, r.id DESC LIMIT 1
+    /// For each model name, the newest staged rollout the agent is a member of, open or closed: its
+    /// plan, newest first.
+    public func latestPlans(ofAgent agentID: String) throws -> [RolloutPlan] {
+        let plans = try store.read { db in
+            try Row.fetchAll(db, sql: """
+                \(LedgerQueries.planColumns)
+                JOIN stage_members m ON m.rollout_id = p.rollout_id
+                WHERE m.agent_id = ? ORDER BY r.created_at DESC, r.id DESC
                 """, arguments: [agentID]).map(LedgerQueries.plan(from:))
         }
+        var names: Set<String> = []
+        return plans.filter { names.insert($0.modelName).inserted }
     }
 
     /// Records what happened to an agent's connection (`agent_events`): "replaced" or "replacement-refused".

@@ -63,7 +63,7 @@ extension Ledger {
     public func openPlans() throws -> [RolloutPlan] {
         try store.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT p.* FROM rollout_plans p JOIN rollouts r ON r.id = p.rollout_id
+                \(LedgerQueries.planColumns)
                 WHERE r.status = 'shadowing' ORDER BY r.created_at, r.id
                 """).map(LedgerQueries.plan(from:))
         }
@@ -108,12 +108,14 @@ extension Ledger {
         }
     }
 
-    /// Adds agents to a rollout at `stage`. An agent already in another open rollout is refused.
+    /// Adds agents to a rollout at `stage`. An agent already in another open rollout of the same
+    /// model name is refused; rollouts of other model names do not matter.
     public func enroll(agentIDs: [String], rolloutID: String, stage: Int, at date: Date = Date()) throws {
         try store.write { db in
+            let modelName = try LedgerQueries.rollout(db, id: rolloutID).modelName
             for agentID in agentIDs {
-                if let other = try Self.openRollout(db, ofAgent: agentID), other != rolloutID {
-                    throw LedgerError.agentInAnotherRollout(agentID: agentID, rolloutID: other)
+                if let other = try Self.openRollouts(db, ofAgent: agentID)[modelName], other != rolloutID {
+                    throw LedgerError.agentInAnotherRollout(agentID: agentID, rolloutID: other, modelName: modelName)
                 }
                 try db.execute(
                     sql: """
@@ -135,9 +137,9 @@ extension Ledger {
         }
     }
 
-    /// The open staged rollout the agent is in, if any.
-    public func openRollout(ofAgent agentID: String) throws -> String? {
-        try store.read { db in try Self.openRollout(db, ofAgent: agentID) }
+    /// The open staged rollouts the agent is in, by model name (one at most per name).
+    public func openRollouts(ofAgent agentID: String) throws -> [String: String] {
+        try store.read { db in try Self.openRollouts(db, ofAgent: agentID) }
     }
 
     /// The rollout's assignment for one stage.
@@ -250,11 +252,12 @@ extension Ledger {
         return plan
     }
 
-    private static func openRollout(_ db: any LedgerSession, ofAgent agentID: String) throws -> String? {
-        try String.fetchOne(db, sql: """
-            SELECT m.rollout_id FROM stage_members m JOIN rollouts r ON r.id = m.rollout_id
+    private static func openRollouts(_ db: any LedgerSession, ofAgent agentID: String) throws -> [String: String] {
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT r.model_name, m.rollout_id FROM stage_members m JOIN rollouts r ON r.id = m.rollout_id
             WHERE m.agent_id = ? AND r.status = 'shadowing'
             """, arguments: [agentID])
+        return Dictionary(rows.map { ($0["model_name"], $0["rollout_id"]) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Records who did what to a rollout, with the held controller term's token (agents' reports

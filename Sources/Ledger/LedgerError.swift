@@ -20,7 +20,7 @@ public enum LedgerError: Error, Equatable, CustomStringConvertible {
     case rolloutAlreadyOpen(id: String)
     case notStaged(id: String)
     case invalidTransition(id: String, state: String, action: String)
-    case agentInAnotherRollout(agentID: String, rolloutID: String)
+    case agentInAnotherRollout(agentID: String, rolloutID: String, modelName: String)
     /// A decision or rollout event without the current controller term's fencing token.
     case notTheController(reason: String)
 
@@ -67,8 +67,9 @@ public enum LedgerError: Error, Equatable, CustomStringConvertible {
             return "ledger: rollout \(id) has no stages (it was opened from the coordinator's configuration file)"
         case .invalidTransition(let id, let state, let action):
             return "ledger: rollout \(id) is \(state); it cannot \(action) from there"
-        case .agentInAnotherRollout(let agentID, let rolloutID):
-            return "ledger: agent \(agentID) is already in open rollout \(rolloutID); an agent shadows one rollout at a time"
+        case .agentInAnotherRollout(let agentID, let rolloutID, let modelName):
+            return "ledger: agent \(agentID) is already in open rollout \(rolloutID) of model \(modelName); "
+                + "an agent takes part in one rollout per model name at a time"
         case .notTheController(let reason):
             return "ledger: refused, this coordinator does not hold the current controller term (\(reason))"
         }

@@ -53,8 +53,11 @@ enum LedgerQueries {
 
     /// The plan of a staged rollout; nil for one opened from the configuration file.
     static func plan(_ db: any LedgerSession, rolloutID: String) throws -> RolloutPlan? {
-        try Row.fetchOne(db, sql: "SELECT * FROM rollout_plans WHERE rollout_id = ?", arguments: [rolloutID]).map(plan(from:))
+        try Row.fetchOne(db, sql: "\(planColumns) WHERE p.rollout_id = ?", arguments: [rolloutID]).map(plan(from:))
     }
+
+    /// A plan's row, with its rollout's model name; queries add their joins and conditions.
+    static let planColumns = "SELECT p.*, r.model_name FROM rollout_plans p JOIN rollouts r ON r.id = p.rollout_id"
 
     static func plan(from row: Row) throws -> RolloutPlan {
         let stateText: String = row["state"]
@@ -62,7 +65,7 @@ enum LedgerQueries {
             throw LedgerError.unexpectedValue(column: "rollout_plans.state", value: stateText)
         }
         return RolloutPlan(
-            rolloutID: row["rollout_id"],
+            rolloutID: row["rollout_id"], modelName: row["model_name"],
             target: try LabelCoding.decode([String: String].self, from: row["target"], column: "rollout_plans.target"),
             stages: try LabelCoding.decode([Int].self, from: row["stages"], column: "rollout_plans.stages"),
             stage: row["stage"], state: state, windowMaxAgeMillis: row["window_max_age_ms"], createdBy: row["created_by"],

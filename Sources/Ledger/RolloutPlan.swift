@@ -23,6 +23,8 @@ public enum RolloutState: String, Sendable, Codable, CaseIterable {
 /// The staged part of a rollout: which agents it targets, how it grows, and where it is.
 public struct RolloutPlan: Sendable, Equatable, Codable {
     public var rolloutID: String
+    /// The rollout's model name: an agent takes part in one open rollout per model name.
+    public var modelName: String
     /// Labels an agent must carry (all of them, with these values); empty targets every agent.
     public var target: [String: String]
     /// Percentages of the target, strictly increasing, the last one 100.
@@ -37,10 +39,11 @@ public struct RolloutPlan: Sendable, Equatable, Codable {
     public var minimumAgentVersion: ReleaseVersion?
 
     public init(
-        rolloutID: String, target: [String: String], stages: [Int], stage: Int, state: RolloutState, windowMaxAgeMillis: Int,
-        createdBy: String, minimumAgentVersion: ReleaseVersion? = nil
+        rolloutID: String, modelName: String, target: [String: String], stages: [Int], stage: Int, state: RolloutState,
+        windowMaxAgeMillis: Int, createdBy: String, minimumAgentVersion: ReleaseVersion? = nil
     ) {
         self.rolloutID = rolloutID
+        self.modelName = modelName
         self.target = target
         self.stages = stages
         self.stage = stage
@@ -54,7 +57,7 @@ public struct RolloutPlan: Sendable, Equatable, Codable {
     public var percent: Int { stages[stage] }
 
     enum CodingKeys: String, CodingKey {
-        case rolloutID = "rollout_id", target, stages, stage, state
+        case rolloutID = "rollout_id", modelName = "model_name", target, stages, stage, state
         case windowMaxAgeMillis = "window_max_age_ms", createdBy = "created_by"
         case minimumAgentVersion = "minimum_agent_version"
     }

@@ -3,8 +3,8 @@ import NIOConcurrencyHelpers
 import Synchronization
 
 /// Labelled traffic in rounds, each to whichever agents serve the model at that moment (agents not
-/// yet enrolled in a rollout's stage answer 503 until they are), until stopped. A staged rollout
-/// needs this: the set of serving agents grows as stages advance.
+/// yet enrolled in a rollout's stage do not serve it until they are), until stopped. A staged
+/// rollout needs this: the set of serving agents grows as stages advance.
 public final class TrafficRounds: Sendable {
     private let stopped = Atomic(false)
     private let answered = Atomic(0)
@@ -18,7 +18,7 @@ public final class TrafficRounds: Sendable {
         let task = Task {
             while !traffic.stopped.load(ordering: .relaxed) {
                 var serving: [URL] = []
-                for agent in agents where await HealthProbe.isReady(agent) { serving.append(agent) }
+                for agent in agents where await HealthProbe.isReady(agent, model: model) { serving.append(agent) }
                 guard !serving.isEmpty else {
                     try? await Task.sleep(for: .milliseconds(200))
                     continue

@@ -32,7 +32,7 @@ final class StageSelectionTests: XCTestCase {
             AgentRecord(id: version, labels: ["site": "north"], kernelPath: "avx2", agentVersion: version, firstSeenAt: Date(), lastSeenAt: Date())
         }
         var plan = RolloutPlan(
-            rolloutID: "r-1", target: ["site": "north"], stages: [100], stage: 0, state: .running, windowMaxAgeMillis: 1000,
+            rolloutID: "r-1", modelName: "digits", target: ["site": "north"], stages: [100], stage: 0, state: .running, windowMaxAgeMillis: 1000,
             createdBy: "operator:ada")
         let fleet = ["0.1.0", "0.2.0", "0.10.0", "quantfleet-loadgen"].map(running)
         XCTAssertEqual(fleet.filter { StageSelection.matches($0, plan: plan) }.map(\.id), fleet.map(\.id), "no minimum: every version")

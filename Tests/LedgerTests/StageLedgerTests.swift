@@ -76,7 +76,7 @@ final class StageLedgerTests: LedgerTestCase {
         }
     }
 
-    func testMembersAreStickyAndAnAgentIsInOneOpenRolloutAtATime() throws {
+    func testMembersAreStickyAndAnAgentIsInOneOpenRolloutPerModelNameAtATime() throws {
         try onEachEngine { fixture in
             for id in ["agent-1", "agent-2"] {
                 try fixture.ledger.recordAgentSeen(id: id, kernelPath: "avx2", agentVersion: "0.1", labels: ["site": "north"], at: Date())
@@ -95,8 +95,17 @@ final class StageLedgerTests: LedgerTestCase {
             other.candidateSHA256 = String(repeating: "d", count: 64)
             let second = try fixture.ledger.createStagedRollout(other, actor: "operator:ada").id
             XCTAssertThrowsError(try fixture.ledger.enroll(agentIDs: ["agent-2"], rolloutID: second, stage: 0)) {
-                XCTAssertEqual($0 as? LedgerError, .agentInAnotherRollout(agentID: "agent-2", rolloutID: first))
+                XCTAssertEqual($0 as? LedgerError, .agentInAnotherRollout(agentID: "agent-2", rolloutID: first, modelName: "digits"))
             }
+
+            // A rollout of another model name takes the same agent: each name has its own rollout.
+            var detector = request()
+            detector.modelName = "detector"
+            let third = try fixture.ledger.createStagedRollout(detector, actor: "operator:ada").id
+            try fixture.ledger.enroll(agentIDs: ["agent-2"], rolloutID: third, stage: 0)
+            XCTAssertEqual(try fixture.ledger.openRollouts(ofAgent: "agent-2"), ["digits": first, "detector": third])
+            XCTAssertEqual(try fixture.ledger.latestPlans(ofAgent: "agent-2").map(\.modelName), ["detector", "digits"], "newest first, one per name")
+            XCTAssertEqual(try fixture.ledger.latestPlans(ofAgent: "agent-1").map(\.rolloutID), [first])
         }
     }
 

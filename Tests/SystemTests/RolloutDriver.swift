@@ -77,17 +77,17 @@ struct RolloutDriver {
         }
     }
 
-    /// Registers a model under the fixture's model name; `registration` adds e.g. `--task regression`.
-    func pushModel(_ file: URL, precision: String, registration: [String] = []) throws -> String {
-        let pushed = try cli(
-            ["model", "push", file.path, "--name", SystemTestSupport.modelName, "--precision", precision, "--json"] + registration)
+    /// Registers a model under `name` (the fixture's model name unless given); `registration` adds
+    /// e.g. `--task regression`.
+    func pushModel(_ file: URL, precision: String, name: String = SystemTestSupport.modelName, registration: [String] = []) throws -> String {
+        let pushed = try cli(["model", "push", file.path, "--name", name, "--precision", precision, "--json"] + registration)
         XCTAssertEqual(pushed.status, 0, pushed.output)
         return try Self.decoder.decode(AdminAPI.Model.self, from: Data(pushed.output.utf8)).sha256
     }
 
-    func createAndStart(reference: String, candidate: String, stages: [Int]) throws -> String {
+    func createAndStart(reference: String, candidate: String, stages: [Int], modelName: String = SystemTestSupport.modelName) throws -> String {
         let created = try cli([
-            "rollout", "create", "--model-name", SystemTestSupport.modelName, "--reference", reference, "--candidate", candidate,
+            "rollout", "create", "--model-name", modelName, "--reference", reference, "--candidate", candidate,
             "--stages", stages.map(String.init).joined(separator: ","), "--window-size", "10", "--window-max-age-ms", "300",
             "--json",
         ])
@@ -140,8 +140,11 @@ struct RolloutDriver {
         return decoder
     }
 
-    /// Traffic (labelled Fashion-MNIST unless `data` says otherwise) to whichever of `agents` serve, until stopped.
-    func replayUntilStopped(_ agents: [String], data: URL = SystemTestSupport.traffic) -> TrafficRounds {
-        TrafficRounds.start(agents: agents.compactMap { fleet.agentURLs[$0] }, data: data, model: SystemTestSupport.modelName)
+    /// Traffic (labelled Fashion-MNIST unless `data` says otherwise) to whichever of `agents` serve
+    /// `model`, until stopped.
+    func replayUntilStopped(
+        _ agents: [String], data: URL = SystemTestSupport.traffic, model: String = SystemTestSupport.modelName
+    ) -> TrafficRounds {
+        TrafficRounds.start(agents: agents.compactMap { fleet.agentURLs[$0] }, data: data, model: model)
     }
 }

@@ -88,6 +88,16 @@ final class AgentCoordinatorsConfigurationTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("must list at least one coordinator"), "\($0)")
         }
     }
+
+    func testTheModelMemoryBudgetIsOptionalAndPositive() throws {
+        let coordinator = "coordinator:\n  host: 127.0.0.1\n  port: 7443\n"
+        XCTAssertNil(try load(replacingTheCoordinatorWith: coordinator).modelMemoryBudgetBytes, "no budget unless given")
+        XCTAssertEqual(
+            try load(replacingTheCoordinatorWith: coordinator + "model-memory-budget-bytes: 536870912\n").modelMemoryBudgetBytes, 536_870_912)
+        XCTAssertThrowsError(try load(replacingTheCoordinatorWith: coordinator + "model-memory-budget-bytes: 0\n")) {
+            XCTAssertTrue("\($0)".contains("must be at least 1 byte, got 0"), "\($0)")
+        }
+    }
 }
 
 /// A PostgreSQL ledger named in coordinator.yaml is refused at start-up, not taken for a file name.

@@ -5,11 +5,12 @@ import Hummingbird
 import Inference
 
 /// The Open Inference Protocol (KServe v2) REST surface: server and model metadata, health and
-/// infer, with the binary tensor data extension. The primary model answers (the reference, or the
-/// candidate once promoted); a sampled copy of the request goes to the shadow queue, never waited on.
+/// infer, with the binary tensor data extension, for every model name served. The name's primary
+/// model answers (the reference, or the candidate once promoted); a sampled copy of the request goes
+/// to the name's shadow queue, never waited on.
 struct InferenceRoutes: Sendable {
     let state: ServingState
-    let queue: ShadowQueue
+    let queues: ShadowQueues
     let metrics: AgentMetrics
 
     static let extensions = ["binary_tensor_data"]
@@ -20,7 +21,7 @@ struct InferenceRoutes: Sendable {
             ServerMetadataBody(name: "quantfleet-agent", version: AgentApp.version, extensions: Self.extensions)
         }
         router.get("/v2/health/live") { _, _ in HTTPResponse.Status.ok }
-        router.get("/v2/health/ready") { _, _ in state.current == nil ? HTTPResponse.Status.serviceUnavailable : .ok }
+        router.get("/v2/health/ready") { _, _ in state.names.isEmpty ? HTTPResponse.Status.serviceUnavailable : .ok }
         // A version is the primary model's SHA-256, the one `versions` in the metadata lists.
         for model in ["/v2/models/:name", "/v2/models/:name/versions/:version"] {
             router.get(RouterPath(model)) { _, context in
@@ -47,11 +48,12 @@ struct InferenceRoutes: Sendable {
 
     private func active(for context: BasicRequestContext) throws -> ServingState.Active {
         let name = try context.parameters.require("name")
-        guard let active = state.current else {
-            throw OIPError(.serviceUnavailable, "no model loaded yet: waiting for the coordinator's assignment")
-        }
-        guard active.assignment.modelName == name else {
-            throw OIPError(.notFound, "unknown model '\(name)'; this agent serves '\(active.assignment.modelName)'")
+        guard let active = state.active(named: name) else {
+            let served = state.names
+            guard !served.isEmpty else {
+                throw OIPError(.serviceUnavailable, "no model loaded yet: waiting for the coordinator's assignment")
+            }
+            throw OIPError(.notFound, "unknown model '\(name)'; this agent serves \(served.map { "'\($0)'" }.joined(separator: ", "))")
         }
         if let version = context.parameters.get("version"), version != primarySHA256(active) {
             throw OIPError(.notFound, "model '\(name)' has no version '\(version)' here; this agent serves version \(primarySHA256(active))")
@@ -99,7 +101,7 @@ struct InferenceRoutes: Sendable {
         if active.shadowed != nil, let compared = outputs[active.comparedOutput],
            Double.random(in: 0..<1) < active.assignment.samplingRate
         {
-            queue.offer(ShadowSample(
+            queues.queue(for: active.assignment.modelName).offer(ShadowSample(
                 assignmentID: active.assignment.assignmentID, feeds: feeds, primaryOutput: compared,
                 labels: body.parameters?["label"]?.integers, requestID: requestID, primaryLatencyMicros: latency))
         }

@@ -111,7 +111,7 @@ struct AdminRoutes: Sendable {
                 id: agent.id, labels: agent.labels, kernelPath: agent.kernelPath, agentVersion: agent.agentVersion,
                 connected: connected.contains(agent.id), firstSeenAt: agent.firstSeenAt,
                 lastSeenAt: max(agent.lastSeenAt, presence.lastSeen(agent.id) ?? agent.lastSeenAt),
-                rolloutID: try ledger.openRollout(ofAgent: agent.id))
+                rollouts: try ledger.openRollouts(ofAgent: agent.id))
         }
     }
 

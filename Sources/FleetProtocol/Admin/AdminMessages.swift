@@ -40,12 +40,13 @@ public enum AdminAPI {
         public var connected: Bool
         public var firstSeenAt: Date
         public var lastSeenAt: Date
-        /// The open staged rollout the agent shadows for, if any.
-        public var rolloutID: String?
+        /// The open staged rollouts the agent takes part in, by model name (one per name at most).
+        /// Optional: a coordinator before 0.3.0 sent `rolloutID`, one at most.
+        public var rollouts: [String: String]?
 
         public init(
             id: String, labels: [String: String], kernelPath: String, agentVersion: String, connected: Bool,
-            firstSeenAt: Date, lastSeenAt: Date, rolloutID: String?
+            firstSeenAt: Date, lastSeenAt: Date, rollouts: [String: String]
         ) {
             self.id = id
             self.labels = labels
@@ -54,7 +55,7 @@ public enum AdminAPI {
             self.connected = connected
             self.firstSeenAt = firstSeenAt
             self.lastSeenAt = lastSeenAt
-            self.rolloutID = rolloutID
+            self.rollouts = rollouts
         }
     }
 
