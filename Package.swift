@@ -31,6 +31,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
     ],
     targets: [
         // Integer micro-kernels behind one dispatch table chosen at load. Optimised in debug builds
@@ -127,11 +130,23 @@ let package = Package(
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
             ]
         ),
+        // The agent's gRPC services, generated and committed (Tools/generate-protos.sh): the Open
+        // Inference Protocol's (Protocols/kserve/v2) and the late-label service beside it.
+        .target(
+            name: "OpenInferenceGRPC",
+            dependencies: [
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
         .target(
             name: "Agent",
             dependencies: [
                 locks,
-                "FleetProtocol", "Inference", "ShadowEval", "DaemonSupport",
+                "FleetProtocol", "Inference", "ShadowEval", "DaemonSupport", "OpenInferenceGRPC",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -286,9 +301,11 @@ let package = Package(
             dependencies: [
                 locks,
                 "Agent", "Chaos", "Coordinator", "DaemonSupport", "FaultInjection", "FleetProtocol", "Inference", "Ledger", "LoadGeneration",
-                "ONNXRuntimeOracle", "Operations", "Quantization",
+                "ONNXRuntimeOracle", "OpenInferenceGRPC", "Operations", "Quantization",
                 "ShadowEval", "quantfleet", "quantfleet-coordinator", "quantfleet-agent",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Open Inference Protocol REST transports (issue 27): one coordinator and one agent on loopback serving
-# the Fashion-MNIST MLP, driven by one tritonclient[http] client with JSON and with binary tensor data
+# Open Inference Protocol transports: one coordinator and one agent on loopback serving the Fashion-MNIST
+# MLP (or MiniLM), driven by one tritonclient client with REST JSON, REST binary tensor data and gRPC
 # (Tools/bench/oip_load.py). Prints a markdown table: requests/s, p50 and p99 latency as the client sees
 # them (encoding and decoding included), and the agent's CPU time per request; first, the agent's
 # resident memory before any model and with both loaded, and its CPU while idle.
@@ -9,12 +9,12 @@
 #                      [--pair mlp|minilm]
 #
 # --pair minilm rolls out all-MiniLM-L6-v2 (FP32 reference from Tools/make-model-fixtures.py, its
-# int8-dynamic copy) instead of the MLP, and measures the agent's memory and idle CPU only.
+# int8-dynamic copy) instead of the MLP, driven with sequences of 128 tokens.
 #
 # Release builds in .build-release unless --debug (the debug build's HTTP stack is unoptimised, its
 # engine is not). The shadow samples --sampling-rate of the requests (default 0.01), so that the
 # numbers are the transport's and the primary model's. Everything runs under `nice -n 15` (the
-# machine is shared). Ports 27463-27464 on 127.0.0.1.
+# machine is shared). Ports 27463-27465 on 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -39,7 +39,7 @@ while [[ $# -gt 0 ]]; do
 done
 if [[ $CONFIGURATION == release ]]; then SCRATCH=.build-release; else SCRATCH=.build; fi
 BIN=$ROOT/$SCRATCH/$CONFIGURATION
-PORT=27463 INFERENCE=27464
+PORT=27463 INFERENCE=27464 GRPC=27465
 
 if [[ $BUILD == 1 ]]; then
     nice -n 15 swift build -c "$CONFIGURATION" --scratch-path "$SCRATCH" >/dev/null
@@ -83,7 +83,7 @@ coordinator-name: localhost
 coordinator-signing-key: $WORK/pki/signing.pub.pem
 tls: {certificate: $WORK/pki/agents/bench-agent.pem, private-key: $WORK/pki/agents/bench-agent.key, trust-roots: $WORK/pki/ca.pem, crl: $WORK/pki/crl.pem}
 data-dir: $WORK/agent/data
-inference: {host: 127.0.0.1, port: $INFERENCE}
+inference: {host: 127.0.0.1, port: $INFERENCE, grpc-port: $GRPC}
 shadow-queue-capacity: 1024
 max-frame-bytes: 4194304
 reconnect: {initial-ms: 200, maximum-ms: 5000}
@@ -117,8 +117,7 @@ before=$(cpu_ticks "$AGENT")
 sleep 10
 IDLE_CPU=$(awk -v ticks=$(( $(cpu_ticks "$AGENT") - before )) -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", ticks / hz / 10 * 100}')
 echo "agent RSS: ${IDLE_RSS} MiB before any model, ${LOADED_RSS} MiB with the $MODEL pair loaded; idle CPU ${IDLE_CPU} % over 10 s"
-[[ $PAIR == mlp ]] || exit 0   # the load driver sends Fashion-MNIST images
 
 # shellcheck disable=SC2086
-python3 Tools/bench/oip_load.py "127.0.0.1:$INFERENCE" fashion-mnist-mlp Fixtures/fashion-mnist/traffic.npz "$AGENT" \
-    --requests "$REQUESTS" --batches $BATCHES
+python3 Tools/bench/oip_load.py "127.0.0.1:$INFERENCE" "$MODEL" "$AGENT" --grpc "127.0.0.1:$GRPC" \
+    --traffic Fixtures/fashion-mnist/traffic.npz --requests "$REQUESTS" --batches $BATCHES

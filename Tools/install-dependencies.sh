@@ -8,8 +8,8 @@
 #     MatMulNBitsQuantizer of onnxruntime that Tools/make-microsoft-op-fixtures.py runs imports it);
 #     tokenizers and pillow, which Tools/make-model-fixtures.py needs to tokenize text and decode images;
 #     scikit-learn, skl2onnx, onnxmltools, lightgbm and xgboost-cpu, whose models Tools/make-classic-ml-fixtures.py
-#     trains and converts; tritonclient[http], the OIP client with which InferenceServerTests and Tools/bench-oip.py
-#     drive the agent
+#     trains and converts; tritonclient[http,grpc], the OIP client with which InferenceServerTests and Tools/bench-oip.sh
+#     drive the agent over REST and gRPC
 #   apt (only with --test-oracles): chromium, which renders `quantfleet rollout report` pages in RolloutReportTests
 #     opencv-doc, whose scanned pages, scene-text photos and tutorials are Tools/make-model-fixtures.py's inputs
 #     dataset-fashion-mnist, the images Tools/make-fixtures.py and Tools/quantization-benchmark.py read
@@ -21,7 +21,7 @@ set -euo pipefail
 
 APT_PACKAGES=(libsqlite3-dev openssl sqlite3 postgresql pkg-config libleptonica-dev)
 ORACLE_APT_PACKAGES=(chromium opencv-doc dataset-fashion-mnist gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user curl prometheus)
-PIP_PACKAGES=(numpy "onnx==1.22.0" onnxruntime onnx-ir tokenizers pillow scikit-learn skl2onnx onnxmltools lightgbm xgboost-cpu "tritonclient[http]")
+PIP_PACKAGES=(numpy "onnx==1.22.0" onnxruntime onnx-ir tokenizers pillow scikit-learn skl2onnx onnxmltools lightgbm xgboost-cpu "tritonclient[http,grpc]")
 
 if [ "${1:-}" = "--test-oracles" ]; then APT_PACKAGES+=("${ORACLE_APT_PACKAGES[@]}"); fi
 
@@ -40,7 +40,7 @@ fi
 
 if [ "${1:-}" = "--test-oracles" ]; then
     python3 - <<'PY' 2>/dev/null || { echo "installing pip packages: ${PIP_PACKAGES[*]}"; python3 -m pip install -q "${PIP_PACKAGES[@]}"; }
-import numpy, onnx, onnx_ir, onnxruntime, tokenizers, PIL, sklearn, skl2onnx, onnxmltools, lightgbm, xgboost, tritonclient.http
+import numpy, onnx, onnx_ir, onnxruntime, tokenizers, PIL, sklearn, skl2onnx, onnxmltools, lightgbm, xgboost, tritonclient.http, tritonclient.grpc
 assert onnx.__version__ == "1.22.0"
 PY
 fi

@@ -12,9 +12,8 @@ import sys
 import numpy as np
 import onnxruntime
 import tritonclient.http as httpclient
-from tritonclient.utils import InferenceServerException
 
-from oracle_check import check
+from oracle_check import check, refusal
 
 url, model_name, reference_path, traffic_path, labelled_count = sys.argv[1:6]
 client = httpclient.InferenceServerClient(url)
@@ -78,14 +77,6 @@ for index in range(int(labelled_count)):
     one.set_data_from_numpy(traffic["input"][index:index + 1].astype(np.float32))
     client.infer(model_name, [one], parameters={"label": int(traffic["label"][index])})
 check(True, f"{labelled_count} binary requests with labels as a request parameter")
-
-
-def refusal(call):
-    try:
-        call()
-    except InferenceServerException as error:
-        return error.status(), error.message()
-    return None, "accepted"
 
 
 status, message = refusal(lambda: client.infer("other", [httpclient.InferInput("pixels", [1, 784], "FP32")

@@ -7,8 +7,8 @@ import Logging
 import ServiceLifecycle
 
 /// Builds the agent's ServiceGroup without running it: the coordinator link, the shadow runner and
-/// the Open Inference Protocol server (with `/metrics`), sharing the serving state, the shadow queue,
-/// the spool and the metrics.
+/// the Open Inference Protocol servers (REST with `/metrics`, and gRPC when configured), sharing the
+/// serving state, the shadow queues, the spool and the metrics.
 public enum AgentApp {
     public static let version = "0.3.0"
 
@@ -45,10 +45,12 @@ public enum AgentApp {
             queues: queues, state: state, spool: spool, notifier: notifier, noiseFloorRate: configuration.noiseFloorRate,
             metrics: metrics, logger: logger, clock: clock, maxAwaitingLabels: configuration.maxAwaitingLabels)
 
+        let inference = OpenInferenceService(state: state, queues: queues, metrics: metrics)
         let router = Router()
-        InferenceRoutes(state: state, queues: queues, metrics: metrics).register(on: router)
-        LabelRoutes(spool: spool, notifier: notifier, horizonMillis: configuration.labelHorizonMillis, metrics: metrics, clock: clock)
-            .register(on: router)
+        InferenceRoutes(service: inference).register(on: router)
+        let labels = LateLabelIntake(
+            spool: spool, notifier: notifier, horizonMillis: configuration.labelHorizonMillis, metrics: metrics, clock: clock)
+        LabelRoutes(intake: labels).register(on: router)
         let server = Application(
             router: router,
             configuration: .init(
@@ -56,8 +58,15 @@ public enum AgentApp {
                 serverName: "quantfleet-agent"),
             logger: logger)
 
+        let grpc = configuration.inference.grpcPort.map { port in
+            GRPCInferenceServer(
+                services: [GRPCInferenceEndpoint(service: inference), GRPCLabelEndpoint(intake: labels)],
+                host: configuration.inference.host, port: port, logger: logger)
+        }
+
         return ServiceGroup(configuration: .init(
-            services: tls.services + [.init(service: link), .init(service: shadow), .init(service: server)],
+            services: tls.services + [.init(service: link), .init(service: shadow), .init(service: server)]
+                + (grpc.map { [.init(service: $0)] } ?? []),
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
     }

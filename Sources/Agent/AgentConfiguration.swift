@@ -11,6 +11,19 @@ public struct AgentConfiguration: Sendable, Decodable {
         public var description: String { "\(host):\(port)" }
     }
 
+    /// Where the Open Inference Protocol is served: REST (and `/metrics`) on `port`, and gRPC on
+    /// `grpcPort` when given.
+    public struct InferenceServers: Sendable, Codable {
+        public var host: String
+        public var port: Int
+        public var grpcPort: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case host, port
+            case grpcPort = "grpc-port"
+        }
+    }
+
     /// The coordinators sharing one ledger (`coordinators:`), or the one (`coordinator:`). The link
     /// starts at a random one, so a fleet spreads over them, and moves to the next whenever a session
     /// fails or ends.
@@ -20,8 +33,8 @@ public struct AgentConfiguration: Sendable, Decodable {
     public var tls: TLSFiles
     /// Model cache and window spool live here.
     public var dataDir: String
-    /// The Open Inference Protocol server; keep it on loopback.
-    public var inference: Endpoint
+    /// The Open Inference Protocol servers; keep them on loopback.
+    public var inference: InferenceServers
     public var shadowQueueCapacity: Int
     /// The window spool's cap: past it the oldest unsent windows are merged (`WindowSpool`).
     public var spoolMaxBytes: Int
@@ -84,7 +97,7 @@ public struct AgentConfiguration: Sendable, Decodable {
         coordinatorName = try container.decode(String.self, forKey: .coordinatorName)
         tls = try container.decode(TLSFiles.self, forKey: .tls)
         dataDir = try container.decode(String.self, forKey: .dataDir)
-        inference = try container.decode(Endpoint.self, forKey: .inference)
+        inference = try container.decode(InferenceServers.self, forKey: .inference)
         shadowQueueCapacity = try container.decode(Int.self, forKey: .shadowQueueCapacity)
         spoolMaxBytes = try container.decodeIfPresent(Int.self, forKey: .spoolMaxBytes) ?? WindowSpool.defaultMaxPendingBytes
         guard spoolMaxBytes >= WindowSpool.minimumMaxPendingBytes else {

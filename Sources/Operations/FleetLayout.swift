@@ -130,10 +130,12 @@ public struct FleetLayout: Sendable {
     }
 
     /// An agent that knows several coordinators (`coordinators:`) when given more than one port;
-    /// `spoolMaxBytes` sets `spool-max-bytes` (nil: the agent's default).
+    /// `spoolMaxBytes` sets `spool-max-bytes` (nil: the agent's default), `grpcPort` the Open
+    /// Inference Protocol's gRPC port (nil: REST only).
     @discardableResult
     public func writeAgentConfig(
-        id: String, coordinatorPorts: [Int], inferencePort: Int, labels: [String: String] = [:], spoolMaxBytes: Int? = nil
+        id: String, coordinatorPorts: [Int], inferencePort: Int, labels: [String: String] = [:], spoolMaxBytes: Int? = nil,
+        grpcPort: Int? = nil
     ) throws -> URL {
         precondition(!coordinatorPorts.isEmpty, "an agent reaches at least one coordinator")
         let coordinators = coordinatorPorts.count == 1 ? """
@@ -154,7 +156,7 @@ public struct FleetLayout: Sendable {
             data-dir: \(agentDirectory(id).path)/data
             inference:
               host: 127.0.0.1
-              port: \(inferencePort)
+              port: \(inferencePort)\(grpcPort.map { "\n  grpc-port: \($0)" } ?? "")
             shadow-queue-capacity: 1024
             max-frame-bytes: 4194304\(spoolMaxBytes.map { "\nspool-max-bytes: \($0)" } ?? "")
             reconnect:

@@ -108,13 +108,13 @@ public final class LocalFleet: @unchecked Sendable {
 
     /// Starts (or restarts, keeping its port, labels, environment, cache and spool) the agent `id`. It
     /// reaches the coordinator on `coordinatorPort` unless `through` names another port (a proxy's,
-    /// say); both, and `spoolMaxBytes` (nil: the agent's default cap), are read at the agent's first
-    /// start only. `environment` (the process's whole environment; nil: this one's) and `executables`
+    /// say); both, `spoolMaxBytes` (nil: the agent's default cap) and `grpcPort` (nil: no gRPC
+    /// server), are read at the agent's first start only. `environment` (the process's whole environment; nil: this one's) and `executables`
     /// (the folder of another build's `quantfleet-agent`; nil: the fleet's) are kept for restarts.
     @discardableResult
     public func startAgent(
         _ id: String, labels: [String: String] = [:], through proxyPort: Int? = nil, environment: [String: String]? = nil,
-        spoolMaxBytes: Int? = nil, executables: URL? = nil
+        spoolMaxBytes: Int? = nil, grpcPort: Int? = nil, executables: URL? = nil
     ) throws -> URL {
         if let environment { agentEnvironments[id] = environment }
         if let executables { agentExecutables[id] = executables }
@@ -125,7 +125,7 @@ public final class LocalFleet: @unchecked Sendable {
             let port = try FreePort.allocate()
             try layout.writeAgentConfig(
                 id: id, coordinatorPorts: proxyPort.map { [$0] } ?? (coordinatorPorts.count > 1 ? coordinatorPorts : [coordinatorPort]),
-                inferencePort: port, labels: labels, spoolMaxBytes: spoolMaxBytes)
+                inferencePort: port, labels: labels, spoolMaxBytes: spoolMaxBytes, grpcPort: grpcPort)
             url = URL(string: "http://127.0.0.1:\(port)")!
             agentURLs[id] = url
         }

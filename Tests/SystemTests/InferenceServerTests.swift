@@ -1,10 +1,15 @@
 import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import Inference
+import OpenInferenceGRPC
+import Operations
 import XCTest
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
 
-/// A real agent's Open Inference Protocol server: metadata, an answer, and bad requests refused
+/// A real agent's Open Inference Protocol servers (REST and gRPC): metadata, an answer, and bad requests refused
 /// with the protocol's `{"error": "..."}` body naming what is wrong.
 final class InferenceServerTests: XCTestCase {
     func testAgentServesMetadataAnswersAndRefusesBadRequestsClearly() async throws {
@@ -66,20 +71,63 @@ final class InferenceServerTests: XCTestCase {
         let fleet = try await SystemTestSupport.startFleet("oip-tritonclient", certified: ["agent-1"], running: ["agent-1"], for: self)
         let agent = try XCTUnwrap(fleet.agentURLs["agent-1"])
         let labelled = 20
+        try runOracle("tritonclient_oracle.py", at: "\(agent.host!):\(agent.port!)", labelled: labelled)
+        try await SystemTestSupport.eventually(timeout: .seconds(30), "the \(labelled) labelled binary requests are in the ledger's windows") {
+            try Self.labelledSamples(in: fleet) == labelled
+        }
+    }
+
+    /// The Open Inference Protocol's gRPC service, driven by tritonclient[grpc] at its defaults: the
+    /// same answers, ids and refusals as REST, and labels as a request parameter reach the ledger.
+    func testTritonClientOverGRPC() async throws {
+        let fleet = try await SystemTestSupport.startFleet("oip-grpc", certified: ["agent-1"], running: [], for: self)
+        let grpcPort = try FreePort.allocate()
+        try fleet.startAgent("agent-1", grpcPort: grpcPort)
+        try await fleet.waitUntilReady(["agent-1"])
+        let labelled = 20
+        try runOracle("tritonclient_grpc_oracle.py", at: "127.0.0.1:\(grpcPort)", labelled: labelled)
+
+        // The oracle's request "g-1" (eight images, no label) gets its labels later, over gRPC.
+        let rows = try XCTUnwrap(NPZ.read(contentsOf: SystemTestSupport.traffic)["label"]).int64s.prefix(8)
+        try await withGRPCClient(transport: .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: grpcPort), transportSecurity: .plaintext)) { client in
+            let labels = Quantfleet_Agent_V1_LabelService.Client(wrapping: client)
+            do {
+                _ = try await labels.sendLabels(.with { $0.labels = [.with { $0.id = "g-1"; $0.label = [-1] }] })
+                XCTFail("a negative class is refused")
+            } catch let error as RPCError {
+                XCTAssertEqual(error.code, .invalidArgument)
+                XCTAssertEqual(error.message, "labels[0]: label of 'g-1' must be a class index >= 0, or a list of them")
+            }
+            var answer = Quantfleet_Agent_V1_SendLabelsResponse()
+            try await SystemTestSupport.eventually(timeout: .seconds(10), "the window of g-1 is sealed and its outcomes await labels") {
+                answer = try await labels.sendLabels(.with {
+                    $0.labels = [.with { $0.id = "g-1"; $0.label = Array(rows) }, .with { $0.id = "never-answered"; $0.label = [3] }]
+                })
+                return answer.accepted == 8
+            }
+            XCTAssertEqual(answer.notAwaited, ["never-answered"])
+        }
+        try await SystemTestSupport.eventually(timeout: .seconds(30), "the \(labelled) + 8 labels are in the ledger's windows") {
+            try Self.labelledSamples(in: fleet) == labelled + 8
+        }
+    }
+
+    /// Runs a tritonclient oracle (Tools/) against the agent's MLP at `address`, to its last check.
+    private func runOracle(_ script: String, at address: String, labelled: Int) throws {
         let oracle = try SystemTestSupport.run(URL(fileURLWithPath: "/usr/bin/env"), [
-            "python3", SystemTestSupport.packageRoot.appendingPathComponent("Tools/tritonclient_oracle.py").path,
-            "\(agent.host!):\(agent.port!)", SystemTestSupport.modelName,
+            "python3", SystemTestSupport.packageRoot.appendingPathComponent("Tools/\(script)").path, address, SystemTestSupport.modelName,
             SystemTestSupport.fixtures.appendingPathComponent("mlp-fp16.onnx").path, SystemTestSupport.traffic.path, "\(labelled)",
         ])
         XCTAssertEqual(oracle.status, 0, oracle.output)
         XCTAssertTrue(oracle.output.contains("ok: BYTES for an FP32 input refused"), "the oracle ran to its last check:\n\(oracle.output)")
+    }
 
-        try await SystemTestSupport.eventually(timeout: .seconds(30), "the \(labelled) labelled binary requests are in the ledger's windows") {
-            let ledger = try SystemTestSupport.run(URL(fileURLWithPath: "/usr/bin/env"), [
-                "sqlite3", "-readonly", fleet.layout.ledger.path, "SELECT COALESCE(SUM(labelled), 0) FROM windows",
-            ])
-            return Int(ledger.output.trimmingCharacters(in: .whitespacesAndNewlines)) == labelled
-        }
+    /// The labelled samples in the fleet's ledger's windows.
+    private static func labelledSamples(in fleet: LocalFleet) throws -> Int? {
+        let ledger = try SystemTestSupport.run(URL(fileURLWithPath: "/usr/bin/env"), [
+            "sqlite3", "-readonly", fleet.layout.ledger.path, "SELECT COALESCE(SUM(labelled), 0) FROM windows",
+        ])
+        return Int(ledger.output.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     /// A model that takes strings (Tools/make-string-models.py), rolled out through the admin API:

@@ -14,11 +14,7 @@ import Hummingbird
 /// A label counts once it reaches the agent within `label-horizon-ms` of its answer and after the
 /// answer's window was sealed (`window-max-age-ms` at most); classifiers only.
 struct LabelRoutes: Sendable {
-    let spool: WindowSpool
-    let notifier: WindowNotifier
-    let horizonMillis: Int
-    let metrics: AgentMetrics
-    let clock: WallClock
+    let intake: LateLabelIntake
 
     struct Body: Decodable {
         var labels: [Entry]
@@ -37,9 +33,8 @@ struct LabelRoutes: Sendable {
                 } else {
                     label = try container.decode([Int].self, forKey: .label)
                 }
-                guard !label.isEmpty, label.allSatisfy({ $0 >= 0 }) else {
-                    throw DecodingError.dataCorruptedError(
-                        forKey: .label, in: container, debugDescription: "label of '\(id)' must be a class index >= 0, or a list of them")
+                if let problem = LateLabelIntake.problem(id: id, rows: label) {
+                    throw DecodingError.dataCorruptedError(forKey: .label, in: container, debugDescription: problem)
                 }
             }
         }
@@ -64,15 +59,8 @@ struct LabelRoutes: Sendable {
             } catch {
                 throw OIPError(.badRequest, "not a labels body ({\"labels\": [{\"id\": ..., \"label\": ...}]}): \(Self.describe(error))")
             }
-            let labels = body.labels.flatMap { entry in
-                entry.label.enumerated().map { WindowSpool.LateLabel(requestID: entry.id, row: $0.offset, label: $0.element) }
-            }
-            let applied = try spool.applyLabels(labels, horizonMillis: Int64(horizonMillis), nowMillis: Int64(clock.nowMillis))
-            metrics.labelsAccepted.increment(by: Int64(applied.accepted))
-            metrics.labelsNotAwaited.increment(by: Int64(applied.notAwaited.count))
-            metrics.labelsDropped.increment(by: Int64(applied.expired))
-            if !applied.deltas.isEmpty { notifier.signal() }
-            return Answer(accepted: applied.accepted, notAwaited: applied.notAwaited)
+            let outcome = try intake.apply(body.labels.map { ($0.id, $0.label) })
+            return Answer(accepted: outcome.accepted, notAwaited: outcome.notAwaited)
         }
     }
 
