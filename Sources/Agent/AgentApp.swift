@@ -65,7 +65,7 @@ public enum AgentApp {
         }
 
         return ServiceGroup(configuration: .init(
-            services: tls.services + [.init(service: link), .init(service: shadow), .init(service: server)]
+            services: tls.services(logger: logger) + [.init(service: link), .init(service: shadow), .init(service: server)]
                 + (grpc.map { [.init(service: $0)] } ?? []),
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))

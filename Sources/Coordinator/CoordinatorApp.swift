@@ -46,7 +46,7 @@ public enum CoordinatorApp {
             controller: controller, store: store,
             slots: TransferSlots(limit: configuration.maxConcurrentTransfers, metrics: metrics), metrics: metrics, logger: logger)
         // Started first, stopped last: the listener's sessions hand them sightings and windows.
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = tls.services + [
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = tls.services(logger: logger) + [
             .init(service: PresenceFlusher(
                 presence: presence, writer: writer, interval: .milliseconds(configuration.heartbeatIntervalMillis), logger: logger)),
         ]
