@@ -38,6 +38,9 @@ else
     if [[ $BUILD == 1 ]]; then swift build >/dev/null; fi
 fi
 BIN=$ROOT/$SCRATCH/$CONFIGURATION
+# xz for what ships; gzip for the debug packages the tests make and throw away (xz takes minutes on them).
+COMPRESSION=xz
+[[ $CONFIGURATION == release ]] || COMPRESSION=gzip
 VERSION=$(sed -n 's/.*static let version = "\(.*\)"/\1/p' Sources/Agent/AgentApp.swift)
 ARCH=$(dpkg --print-architecture)
 [[ -n $VERSION ]] || { echo "package: no release version in Sources/Agent/AgentApp.swift" >&2; exit 1; }
@@ -92,7 +95,7 @@ Homepage: https://github.com/quantfleet/quantfleet
 Description: $summary
  $description
 CONTROL
-    dpkg-deb --root-owner-group --build "$stage" "$OUT/${name}_${VERSION}_${ARCH}.deb" >/dev/null
+    dpkg-deb --root-owner-group "-Z$COMPRESSION" --build "$stage" "$OUT/${name}_${VERSION}_${ARCH}.deb" >/dev/null
     rm -rf "$stage"
     echo "$OUT/${name}_${VERSION}_${ARCH}.deb $(stat -c %s "$OUT/${name}_${VERSION}_${ARCH}.deb") bytes, installed $(dpkg-deb -f "$OUT/${name}_${VERSION}_${ARCH}.deb" Installed-Size) KiB"
 }
