@@ -46,10 +46,14 @@ ARCH=$(dpkg --print-architecture)
 [[ -n $VERSION ]] || { echo "package: no release version in Sources/Agent/AgentApp.swift" >&2; exit 1; }
 mkdir -p "$OUT"
 
-# The packages owning the shared libraries `binary` loads, as a Depends list; libraries no package
-# owns (a toolchain's, in a debug build) are left out.
+# The packages owning the shared libraries `binary` names (NEEDED; what those load comes with their
+# own packages), as a Depends list; libraries no package owns (a toolchain's, in a debug build) are
+# left out.
 depends() {
-    ldd "$1" | awk '/=> \// {print $3}' | while read -r library; do
+    local needed
+    needed=$(readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
+    ldd "$1" | awk '/=> \// {print $1, $3}' | while read -r name library; do
+        grep -qx "$name" <<< "$needed" || continue
         dpkg -S "$(readlink -f "$library")" 2>/dev/null || dpkg -S "$library" 2>/dev/null || true
     done | cut -d: -f1 | sort -u | while read -r package; do
         version=$(dpkg-query -W -f '${Version}' "$package" | sed 's/-[^-]*$//')
