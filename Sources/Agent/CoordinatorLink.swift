@@ -28,7 +28,7 @@ struct CoordinatorLink: Service {
     }
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             var backoff = Backoff(configuration.reconnect)
             let coordinators = configuration.coordinators
             var next = Int.random(in: 0..<coordinators.count)
