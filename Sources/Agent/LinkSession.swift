@@ -322,7 +322,7 @@ struct LinkSession {
         }
         // The noise floor's copy of the reference, while a candidate is compared with it.
         let referenceElsewhere = candidate == nil ? nil : try noiseFloorPath.map { try reference.onFloatKernelPath($0) }
-        let loaded = [reference, candidate, referenceElsewhere].reduce(0) { $0 + ($1?.residentBytes ?? 0) }
+        let loaded = ServingState.Active.residentBytes(of: [reference, candidate, referenceElsewhere])
         if let reason = memoryBudget.refusal(needed: loaded, others: state.residentBytes(besides: assignment.modelName), estimated: false) {
             releaseFreedMemory()
             return try await reject(Self.primary(of: assignment).sha256, of: assignment, reason: reason, outbound: outbound)
@@ -391,10 +391,10 @@ struct LinkSession {
         metrics.servingSwitch.record(switched)
         if assignment.mode == .promoted {
             let resident = Duration.milliseconds(Int64(assignment.referenceResidentMs))
-            Task { [state, metrics] in
+            Task { [self] in
                 try await Task.sleep(for: resident)
                 state.releaseReference(of: assignment)
-                metrics.modelBytesResident.set(to: Double(state.residentBytes))
+                showResidency()
             }
         }
         try await outbound.write(Envelope(.servingChanged(.with {

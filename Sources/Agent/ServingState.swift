@@ -45,8 +45,11 @@ final class ServingState: Sendable {
         }
 
         /// Bytes its loaded sessions hold (`InferenceSession.residentBytes`), the noise floor's copy too.
-        var residentBytes: Int {
-            [reference, candidate, referenceElsewhere].reduce(0) { $0 + ($1?.residentBytes ?? 0) }
+        var residentBytes: Int { Self.residentBytes(of: [reference, candidate, referenceElsewhere]) }
+
+        /// Bytes these sessions hold together: what the memory budget counts, before and after they serve.
+        static func residentBytes(of sessions: [InferenceSession?]) -> Int {
+            sessions.reduce(0) { $0 + ($1?.residentBytes ?? 0) }
         }
     }
 
