@@ -136,6 +136,7 @@ struct ShadowRunner: Service {
             return
         }
         let now = Int64(clock.nowMillis)
+        window.aggregator.addRequestLatencies(referenceMicros: referenceMicros, candidateMicros: candidateMicros)
         for (row, pair) in samples.enumerated() {
             let label = sample.labels.flatMap { row < $0.count ? $0[row] : nil }
             window.aggregator.add(

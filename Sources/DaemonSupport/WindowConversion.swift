@@ -117,6 +117,7 @@ extension WindowAggregate {
             maxAbsDiffs = sketches.maxAbsDiffs
             referenceLatencyMicros = sketches.referenceLatencyMicros
             candidateLatencyMicros = sketches.candidateLatencyMicros
+            latencyRatios = sketches.latencyRatios
         }
         shadowDrops = Int(window.shadowDrops)
         noiseFloor = AgreementCounts(samples: Int(window.floorSamples), agreements: Int(window.floorAgreements))

@@ -81,7 +81,7 @@ public struct TotalsVerification: Sendable, Equatable {
             neighbourSamples: measures.neighbours.samples, neighbourAgreements: measures.neighbours.agreements,
             klDivergenceSketch: describe(sketches?.klDivergences), maxAbsDiffSketch: describe(sketches?.maxAbsDiffs),
             referenceLatencySketch: describe(sketches?.referenceLatencyMicros),
-            candidateLatencySketch: describe(sketches?.candidateLatencyMicros))
+            candidateLatencySketch: describe(sketches?.candidateLatencyMicros), latencyRatioSketch: describe(sketches?.latencyRatios))
     }
 
     private struct MeasuresSummary {
@@ -93,6 +93,7 @@ public struct TotalsVerification: Sendable, Equatable {
         var maxAbsDiffSketch: String
         var referenceLatencySketch: String
         var candidateLatencySketch: String
+        var latencyRatioSketch: String
     }
 }
 

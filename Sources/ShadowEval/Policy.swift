@@ -112,6 +112,9 @@ public struct Policy: Sendable, Codable, Equatable {
         for case let (name, ratio?) in ratios where !(ratio > 0 && ratio.isFinite) {
             throw .ratioNotPositive(name: name, value: ratio)
         }
+        if let quantile = guards?.latencyQuantile, !(quantile > 0 && quantile < 1) {
+            throw .quantileOutOfRange(name: "guards.latency-quantile", value: quantile)
+        }
         if let evaluation {
             guard evaluation.everyWindows >= 1 else {
                 throw .minimumNotPositive(name: "evaluation.every-windows", value: evaluation.everyWindows)
@@ -142,12 +145,14 @@ public enum PolicyError: Error, Equatable, CustomStringConvertible, Configuratio
     case minimumNotPositive(name: String, value: Int)
     case noSliceDimensions
     case ratioNotPositive(name: String, value: Double)
+    case quantileOutOfRange(name: String, value: Double)
 
     /// The policy key the error is about.
     public var key: String? {
         switch self {
         case .emptyVersion: return "version"
-        case .thresholdOutOfRange(let name, _), .minimumNotPositive(let name, _), .ratioNotPositive(let name, _):
+        case .thresholdOutOfRange(let name, _), .minimumNotPositive(let name, _), .ratioNotPositive(let name, _),
+            .quantileOutOfRange(let name, _):
             return name
         case .noSliceDimensions: return "slices.dimensions"
         case .thresholdsOutOfOrder: return "ship-below"
@@ -174,6 +179,8 @@ public enum PolicyError: Error, Equatable, CustomStringConvertible, Configuratio
             return "policy: slices.dimensions is empty; list some of \(SliceDimension.allCases.map(\.rawValue)) or remove slices"
         case .ratioNotPositive(let name, let value):
             return "policy: \(name) is \(value); it is candidate / reference and must be a positive number, e.g. 1.0"
+        case .quantileOutOfRange(let name, let value):
+            return "policy: \(name) is \(value); it is a quantile and must be in (0, 1), e.g. 0.5 for the median"
         }
     }
 }

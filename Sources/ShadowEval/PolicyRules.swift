@@ -30,18 +30,26 @@ public enum SliceDimension: String, Sendable, Codable, CaseIterable {
 /// Limits on the candidate's cost next to the reference's (`guards:` in the policy file). A
 /// candidate that breaks one stays on FP16 whatever its accuracy: it was meant to be cheaper.
 public struct PolicyGuards: Sendable, Codable, Equatable {
-    /// Largest allowed candidate mean latency / reference mean latency, e.g. 1.0.
+    /// Largest allowed candidate latency / reference latency, e.g. 1.0: a quantile of the per-request
+    /// ratio with betting bounds (`LatencyGuard`), the ratio of mean latencies with beta-binomial.
     public var maximumLatencyRatio: Double?
+    /// The quantile of the per-request latency ratio the limit applies to; nil is the median.
+    public var latencyQuantile: Double?
     /// Largest allowed candidate memory / reference memory, e.g. 0.5.
     public var maximumMemoryRatio: Double?
 
+    /// The median: a candidate slower on most requests than the limit allows breaks the guard.
+    public static let defaultLatencyQuantile = 0.5
+
     enum CodingKeys: String, CodingKey, CaseIterable {
         case maximumLatencyRatio = "max-latency-ratio"
+        case latencyQuantile = "latency-quantile"
         case maximumMemoryRatio = "max-memory-ratio"
     }
 
-    public init(maximumLatencyRatio: Double? = nil, maximumMemoryRatio: Double? = nil) {
+    public init(maximumLatencyRatio: Double? = nil, latencyQuantile: Double? = nil, maximumMemoryRatio: Double? = nil) {
         self.maximumLatencyRatio = maximumLatencyRatio
+        self.latencyQuantile = latencyQuantile
         self.maximumMemoryRatio = maximumMemoryRatio
     }
 }

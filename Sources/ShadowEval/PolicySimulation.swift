@@ -138,8 +138,9 @@ public struct PolicySimulation: Sendable {
     /// stay-fp16-above 3 %: 0.2 %, 0.5 %, 1 %, 2 %, 5 %).
     public var trueDrops: TrueDrops { TrueDrops(policy: policy) }
 
-    /// Every evidence kind at every true drop, scenarios run concurrently; with `measuringCoverage`,
-    /// also each evidence kind's coverage at the margin and at the smallest timed drop.
+    /// Every evidence kind at every true drop, scenarios run concurrently, and the latency guard's
+    /// scenarios (`LatencyGuardSimulation`); with `measuringCoverage`, also each evidence kind's
+    /// coverage at the margin and at the smallest timed drop, and the latency quantile's at the limit.
     public func report(measuringCoverage: Bool = false) async -> PolicySimulationReport {
         let scenarios = Evidence.allCases.flatMap { evidence in trueDrops.all.map { (evidence, $0) } }
         let results = await withTaskGroup(of: ScenarioResult.self) { group in
@@ -154,8 +155,13 @@ public struct PolicySimulation: Sendable {
             results.first { $0.evidence == scenario.0 && $0.trueDrop == scenario.1 }!
         }
         let coverage = measuringCoverage ? await coverageResults() : []
-        return PolicySimulationReport(
+        var report = PolicySimulationReport(
             policy: policy, settings: settings, trueDrops: trueDrops, scenarios: ordered, coverage: coverage)
+        let latency = LatencyGuardSimulation(policy: policy, settings: settings)
+        report.latencyLimit = latency.limit
+        report.latencyGuard = await latency.results()
+        if measuringCoverage { report.latencyCoverageFailureRate = latency.coverageFailureRate(trueRatio: latency.limit) }
+        return report
     }
 
     /// `settings.runs` rollouts with one kind of evidence at one true drop. `stream` picks an

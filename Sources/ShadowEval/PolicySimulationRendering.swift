@@ -19,6 +19,7 @@ extension PolicySimulationReport: Encodable {
         case unlabelled
         case scenarios
         case coverage
+        case latencyGuard = "latency_guard"
     }
 
     private struct ScenarioRow: Encodable {
@@ -70,6 +71,7 @@ extension PolicySimulationReport: Encodable {
                     ratioToFixedN: ratioToFixedSampleSize(result))
             }, forKey: .scenarios)
         if !coverage.isEmpty { try container.encode(coverage, forKey: .coverage) }
+        if !latencyGuard.isEmpty { try container.encode(LatencyGuardSummary(self), forKey: .latencyGuard) }
     }
 
     /// Mean samples to a decision over what the fixed-n test needs; nil where it has no n.
@@ -92,14 +94,6 @@ extension PolicySimulationReport: Encodable {
                 ratioToFixedSampleSize(result).map { String(format: "%.2fx", $0) } ?? "-",
             ]
         }
-        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
-        let render = { (cells: [String]) in
-            cells.enumerated().map { column, cell in
-                // The first column is a name: left-aligned; the rest are numbers: right-aligned.
-                let padding = String(repeating: " ", count: widths[column] - cell.count)
-                return column == 0 ? cell + padding : padding + cell
-            }.joined(separator: "  ")
-        }
         let allowed = percent(1 - policy.confidence)
         let perEvidence = { (value: (PolicySimulation.Evidence) -> Double) in
             PolicySimulation.Evidence.allCases.map { "\($0.rawValue) \(percent(value($0)))" }.joined(separator: ", ")
@@ -114,8 +108,7 @@ extension PolicySimulationReport: Encodable {
             "labelled: every sample labelled, the candidate alone right on \(percent(settings.candidateGainRate, digits: 2)); "
                 + "unlabelled: every disagreement is a loss",
             "",
-            render(header),
-        ] + rows.map(render) + [
+        ] + Self.columns(header: header, rows: rows) + [
             "",
             "false ship at the \(percent(trueDrops.margin, digits: 2)) margin: "
                 + perEvidence { summary($0).falseShipRateAtMargin } + " (the policy allows \(allowed))",
@@ -126,10 +119,21 @@ extension PolicySimulationReport: Encodable {
         ] + coverage.map { result in
             "coverage: \(result.evidence.rawValue) at \(percent(result.trueDrop, digits: 2)), the sequence ever excluded the "
                 + "truth in \(percent(result.failureRate, digits: 2)) of \(settings.runs) runs (allowed \(allowed))"
-        }).joined(separator: "\n")
+        } + latencyLines()).joined(separator: "\n")
     }
 
-    private func percent(_ fraction: Double, digits: Int = 1) -> String {
+    /// Rows under a header, aligned: the first column is a name (left-aligned), the rest numbers.
+    static func columns(header: [String], rows: [[String]]) -> [String] {
+        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        return ([header] + rows).map { cells in
+            cells.enumerated().map { column, cell in
+                let padding = String(repeating: " ", count: widths[column] - cell.count)
+                return column == 0 ? cell + padding : padding + cell
+            }.joined(separator: "  ")
+        }
+    }
+
+    func percent(_ fraction: Double, digits: Int = 1) -> String {
         String(format: "%.\(digits)f %%", fraction * 100)
     }
 }

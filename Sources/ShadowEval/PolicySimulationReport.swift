@@ -39,6 +39,12 @@ public struct PolicySimulationReport: Sendable {
     public var scenarios: [ScenarioResult]
     /// Coverage, when it was measured.
     public var coverage: [CoverageResult]
+    /// The latency guard's runs: the sequential test, then the plug-in one, each at every true ratio.
+    public var latencyGuard: [LatencyGuardResult] = []
+    /// The limit they were judged against, and, when coverage was measured, how often the latency
+    /// quantile's sequence ever excluded a true ratio at the limit.
+    public var latencyLimit: Double = 1
+    public var latencyCoverageFailureRate: Double?
 
     /// The headline numbers for one kind of evidence.
     public struct Summary: Sendable, Equatable, Encodable {

@@ -43,6 +43,8 @@ public struct RunningTotals: Sendable, Equatable {
 
     /// What the policy judges.
     public var evidence: RolloutEvidence {
-        RolloutEvidence(overall: overall, slices: slices, cost: cost.evidence(samples: overall.samples))
+        var evidence = RolloutEvidence(overall: overall, slices: slices, cost: cost.evidence(samples: overall.samples))
+        evidence.cost.latencyRatios = measures.sketches?.latencyRatios
+        return evidence
     }
 }

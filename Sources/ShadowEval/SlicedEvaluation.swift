@@ -15,15 +15,18 @@ public struct SliceKey: Sendable, Hashable, Codable, CustomStringConvertible {
 public struct CostEvidence: Sendable, Equatable {
     public var referenceMeanLatencyMicros: Double?
     public var candidateMeanLatencyMicros: Double?
+    /// Per-request latency ratios, candidate over reference (nil when no window carried them).
+    public var latencyRatios: LogHistogram?
     public var referenceMemoryBytes: Int?
     public var candidateMemoryBytes: Int?
 
     public init(
-        referenceMeanLatencyMicros: Double? = nil, candidateMeanLatencyMicros: Double? = nil,
+        referenceMeanLatencyMicros: Double? = nil, candidateMeanLatencyMicros: Double? = nil, latencyRatios: LogHistogram? = nil,
         referenceMemoryBytes: Int? = nil, candidateMemoryBytes: Int? = nil
     ) {
         self.referenceMeanLatencyMicros = referenceMeanLatencyMicros
         self.candidateMeanLatencyMicros = candidateMeanLatencyMicros
+        self.latencyRatios = latencyRatios
         self.referenceMemoryBytes = referenceMemoryBytes
         self.candidateMemoryBytes = candidateMemoryBytes
     }
@@ -52,12 +55,15 @@ public struct RolloutDecision: Sendable, Equatable {
     public var slices: [SliceKey: Decision]
     /// Guards the candidate broke, in words; any broken guard keeps FP16.
     public var brokenGuards: [String]
+    /// Guards not yet cleared, in words; a ship waits for them.
+    public var pendingGuards: [String] = []
 }
 
 extension PolicyEvaluator {
     /// Decides on the whole rollout and on every slice of the policy's dimensions that has at
     /// least `slices.minimumSamples` samples (the slice's own minimum), then applies the guards
-    /// (once there are `minimumSamples` paired samples).
+    /// (once there are `minimumSamples` paired samples): a broken guard keeps FP16, and a ship
+    /// waits for every guard to be cleared (the sequential latency guard may not be yet).
     ///
     /// Multiplicity: with k judged slices, the whole and each slice are bounded at alpha / (k + 1),
     /// so by the union bound all k + 1 confidence sequences hold together with probability 1 - alpha.
@@ -83,12 +89,17 @@ extension PolicyEvaluator {
             }
         }
         // Cost, like accuracy, is judged only on enough samples: a cold first window is no verdict.
-        let broken = evidence.overall.samples >= policy.minimumSamples ? brokenGuards(evidence.cost, guards: policy.guards) : []
+        let verdicts = evidence.overall.samples >= policy.minimumSamples ? guardVerdicts(evidence.cost, policy: policy) : []
+        let broken = verdicts.compactMap { if case .broken(let words) = $0 { words } else { nil } }
+        let pending = verdicts.compactMap { if case .undecided(let words) = $0 { words } else { nil } }
         if !broken.isEmpty {
             deciding.outcome = .stayFP16
             deciding.reason = "guard broken: " + broken.joined(separator: "; ")
+        } else if deciding.outcome == .ship, !pending.isEmpty {
+            deciding.outcome = .collecting
+            deciding.reason = "accuracy ships, guard not yet cleared: " + pending.joined(separator: "; ")
         }
-        return RolloutDecision(decision: deciding, overall: overall, slices: slices, brokenGuards: broken)
+        return RolloutDecision(decision: deciding, overall: overall, slices: slices, brokenGuards: broken, pendingGuards: pending)
     }
 
     /// The outcome `decide` would return before guards, without the audit records (simulations).
@@ -137,27 +148,25 @@ extension PolicyEvaluator {
         }
     }
 
-    private static func brokenGuards(_ cost: CostEvidence, guards: PolicyGuards?) -> [String] {
-        guard let guards else { return [] }
-        var broken: [String] = []
-        if let limit = guards.maximumLatencyRatio,
-            let reference = cost.referenceMeanLatencyMicros, let candidate = cost.candidateMeanLatencyMicros,
-            reference > 0, candidate / reference > limit
-        {
-            broken.append("candidate latency is \(ratio(candidate / reference)) the reference's, above max-latency-ratio \(limit)")
+    /// The verdict of every guard the policy sets and the evidence measured. Memory is the most
+    /// either model kept resident, a measured maximum rather than a sample, so it is compared once.
+    private static func guardVerdicts(_ cost: CostEvidence, policy: Policy) -> [LatencyGuard.Verdict] {
+        guard let guards = policy.guards else { return [] }
+        var verdicts: [LatencyGuard.Verdict] = []
+        if let limit = guards.maximumLatencyRatio {
+            let latency = LatencyGuard(
+                limit: limit, quantile: guards.latencyQuantile ?? PolicyGuards.defaultLatencyQuantile,
+                confidence: policy.confidence, method: policy.bounds)
+            if let verdict = latency.judge(cost) { verdicts.append(verdict) }
         }
         if let limit = guards.maximumMemoryRatio,
             let reference = cost.referenceMemoryBytes, let candidate = cost.candidateMemoryBytes,
             reference > 0, Double(candidate) / Double(reference) > limit
         {
-            broken.append(
-                "candidate memory is \(ratio(Double(candidate) / Double(reference))) the reference's, above max-memory-ratio \(limit)")
+            let ratio = LatencyGuard.times(Double(candidate) / Double(reference))
+            verdicts.append(.broken("candidate memory is \(ratio) the reference's, above max-memory-ratio \(limit)"))
         }
-        return broken
-    }
-
-    private static func ratio(_ value: Double) -> String {
-        "\((value * 100).rounded() / 100)x"
+        return verdicts
     }
 }
 

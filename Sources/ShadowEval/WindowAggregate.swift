@@ -26,6 +26,8 @@ public struct WindowAggregate: Sendable, Equatable, Codable {
     public var candidateLatencyMicrosSum = 0
     public var referenceLatencyMicros = LogHistogram()
     public var candidateLatencyMicros = LogHistogram()
+    /// Per-request ratios, candidate latency over reference latency (`WindowSketches.latencyRatios`).
+    public var latencyRatios = LogHistogram()
     /// Distributions of the per-sample errors.
     public var klDivergences = LogHistogram()
     public var maxAbsDiffs = LogHistogram()
@@ -76,6 +78,7 @@ public struct WindowAggregate: Sendable, Equatable, Codable {
         candidateLatencyMicrosSum += other.candidateLatencyMicrosSum
         referenceLatencyMicros.merge(other.referenceLatencyMicros)
         candidateLatencyMicros.merge(other.candidateLatencyMicros)
+        latencyRatios.merge(other.latencyRatios)
         klDivergences.merge(other.klDivergences)
         maxAbsDiffs.merge(other.maxAbsDiffs)
         shadowDrops += other.shadowDrops
@@ -89,7 +92,8 @@ public struct WindowAggregate: Sendable, Equatable, Codable {
     public var sketches: WindowSketches {
         WindowSketches(
             klDivergences: klDivergences, maxAbsDiffs: maxAbsDiffs,
-            referenceLatencyMicros: referenceLatencyMicros, candidateLatencyMicros: candidateLatencyMicros)
+            referenceLatencyMicros: referenceLatencyMicros, candidateLatencyMicros: candidateLatencyMicros,
+            latencyRatios: latencyRatios)
     }
 
     /// The aggregate merged from `aggregates`; any order gives the same value.

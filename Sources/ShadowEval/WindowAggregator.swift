@@ -60,6 +60,18 @@ public struct WindowAggregator: Sendable {
         aggregate.merge(sample)
     }
 
+    /// Records one request's latency ratio, candidate over reference, once per request however many
+    /// rows its batch held: the rows share one measurement, and counting it per row would make a
+    /// batch look like that many independent observations to the latency guard's bounds. A latency
+    /// under the clock's microsecond counts as 1 us, so the ratio is always defined.
+    public mutating func addRequestLatencies(referenceMicros: Int, candidateMicros: Int) {
+        aggregate.latencyRatios.record(Self.latencyRatio(referenceMicros: Double(referenceMicros), candidateMicros: Double(candidateMicros)))
+    }
+
+    static func latencyRatio(referenceMicros: Double, candidateMicros: Double) -> Double {
+        max(candidateMicros, 1) / max(referenceMicros, 1)
+    }
+
     /// Records the reference's output on one input next to its output on another kernel path.
     public mutating func addNoiseFloor(reference: [Float], elsewhere: [Float]) {
         aggregate.noiseFloor.record(agree: !taskKind.isMateriallyDifferent(reference: reference, candidate: elsewhere))

@@ -13,6 +13,9 @@ enum MeasuresLine {
             }
             lines.append("latency p50/p99 reference \(milliseconds(sketches.referenceLatencyMicros)), "
                 + "candidate \(milliseconds(sketches.candidateLatencyMicros))")
+            if let median = sketches.latencyRatios.quantile(0.5), let p99 = sketches.latencyRatios.quantile(0.99) {
+                lines.append("latency ratio per request p50/p99 " + String(format: "%.2fx/%.2fx", median, p99))
+            }
             let kl = sketches.klDivergences.quantile(0.99), difference = sketches.maxAbsDiffs.quantile(0.99)
             // Detection and CTC compare decoded boxes and texts, so they record no value errors.
             if kl != nil || difference != nil {

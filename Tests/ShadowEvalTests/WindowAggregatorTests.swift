@@ -4,6 +4,30 @@ import XCTest
 @testable import ShadowEval
 
 final class WindowAggregatorTests: XCTestCase {
+    /// One ratio per request, whatever its batch size; a latency under the clock's microsecond counts
+    /// as 1 us. The ratios travel in the sketches, and sketches written before them still decode.
+    func testLatencyRatiosAreOnePerRequest() throws {
+        var aggregator = WindowAggregator()
+        for _ in 0..<8 {
+            aggregator.add(reference: [0.9, 0.1], candidate: [0.8, 0.2], label: nil,
+                           referenceLatencyMicros: 100, candidateLatencyMicros: 50, at: 1_000)
+        }
+        aggregator.addRequestLatencies(referenceMicros: 800, candidateMicros: 400)
+        aggregator.addRequestLatencies(referenceMicros: 0, candidateMicros: 3)
+        let sketches = aggregator.seal().sketches
+        XCTAssertEqual(sketches.latencyRatios.count, 2)
+        XCTAssertEqual(sketches.latencyRatios.quantile(0)!, 0.5, accuracy: 0.01)
+        XCTAssertEqual(sketches.latencyRatios.quantile(1)!, 3, accuracy: 0.03)
+
+        let decoded = try JSONDecoder().decode(WindowSketches.self, from: JSONEncoder().encode(sketches))
+        XCTAssertEqual(decoded, sketches)
+        var older = try JSONSerialization.jsonObject(with: JSONEncoder().encode(sketches)) as! [String: Any]
+        older["latency-ratio"] = nil
+        let fromOlderAgent = try JSONDecoder().decode(WindowSketches.self, from: JSONSerialization.data(withJSONObject: older))
+        XCTAssertEqual(fromOlderAgent.latencyRatios, LogHistogram())
+        XCTAssertEqual(fromOlderAgent.candidateLatencyMicros, sketches.candidateLatencyMicros)
+    }
+
     func testAccumulatesPairedSamplesAndLabels() {
         var aggregator = WindowAggregator()
         XCTAssertTrue(aggregator.isEmpty)
