@@ -10,7 +10,7 @@ import ServiceLifecycle
 /// the Open Inference Protocol servers (REST with `/metrics`, and gRPC when configured), sharing the
 /// serving state, the shadow queues, the spool and the metrics.
 public enum AgentApp {
-    public static let version = "0.3.0"
+    public static let version = "0.4.0"
 
     /// `releaseFreedMemory` hands freed heap memory back to the system after each model load (the
     /// executable's choice, as it chose to keep freed memory; a no-op by default). `clock` is the

@@ -65,6 +65,15 @@ public struct LatencyGuardSimulation: Sendable {
         return result
     }
 
+    /// Coverage at the limit, and at 1.1x it: the limit is a bucket edge when it is a power of the
+    /// sketch's gamma (1.0 is), where the sketch's rounding alone keeps the truth inside; 1.1 lies
+    /// inside a bucket.
+    public func coverageResults() -> [LatencyCoverageResult] {
+        [limit, tidy(1.1 * limit)].enumerated().map { index, ratio in
+            LatencyCoverageResult(trueRatio: ratio, failureRate: coverageFailureRate(trueRatio: ratio, stream: UInt64(index)))
+        }
+    }
+
     /// The fraction of `settings.runs` rollouts at `trueRatio` in which the quantile's confidence
     /// sequence ever excluded it, checked after every window: at most 1 - confidence.
     public func coverageFailureRate(trueRatio: Double, stream: UInt64 = 0) -> Double {
@@ -144,6 +153,18 @@ public struct LatencyGuardSimulation: Sendable {
                 referenceMeanLatencyMicros: referenceMicros / Double(requests),
                 candidateMeanLatencyMicros: candidateMicros / Double(requests), latencyRatios: ratios)
         }
+    }
+}
+
+/// How often the latency quantile's sequence ever excluded the true ratio over a simulated rollout.
+public struct LatencyCoverageResult: Sendable, Equatable, Encodable {
+    public var trueRatio: Double
+    /// Fraction of runs; the policy allows 1 - confidence.
+    public var failureRate: Double
+
+    enum CodingKeys: String, CodingKey {
+        case trueRatio = "true_ratio"
+        case failureRate = "failure_rate"
     }
 }
 

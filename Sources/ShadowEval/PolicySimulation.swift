@@ -160,7 +160,7 @@ public struct PolicySimulation: Sendable {
         let latency = LatencyGuardSimulation(policy: policy, settings: settings)
         report.latencyLimit = latency.limit
         report.latencyGuard = await latency.results()
-        if measuringCoverage { report.latencyCoverageFailureRate = latency.coverageFailureRate(trueRatio: latency.limit) }
+        if measuringCoverage { report.latencyCoverage = latency.coverageResults() }
         return report
     }
 

@@ -35,14 +35,14 @@ extension PolicySimulationReport {
         }
         if let slowest, let accuracy {
             lines.append(
-                "a candidate \(LatencyGuard.times(slowest.trueRatio)) slower is caught after \(String(format: "%.0f", slowest.meanRequests)) "
-                    + "requests; the labelled accuracy decision at a \(percent(trueDrops.large, digits: 2)) drop takes "
+                "a \(LatencyGuard.times(slowest.trueRatio)) candidate is caught after \(String(format: "%.0f", slowest.meanRequests)) "
+                    + "requests on average; the labelled accuracy decision at a \(percent(trueDrops.large, digits: 2)) drop takes "
                     + String(format: "%.0f", accuracy.meanSamples) + " samples")
         }
-        if let failure = latencyCoverageFailureRate {
+        for result in latencyCoverage {
             lines.append(
-                "coverage: at a true ratio of \(LatencyGuard.times(latencyLimit)), the quantile's sequence ever excluded it in "
-                    + "\(percent(failure, digits: 2)) of \(settings.runs) runs (allowed \(percent(1 - policy.confidence)))")
+                "coverage: at a true ratio of \(LatencyGuard.times(result.trueRatio)), the quantile's sequence ever excluded it in "
+                    + "\(percent(result.failureRate, digits: 2)) of \(settings.runs) runs (allowed \(percent(1 - policy.confidence)))")
         }
         return lines
     }
@@ -57,17 +57,16 @@ struct LatencyGuardSummary: Encodable {
     var limit: Double
     var quantile: Double
     var scenarios: [LatencyGuardResult]
-    var coverageFailureRate: Double?
+    var coverage: [LatencyCoverageResult]
 
     init(_ report: PolicySimulationReport) {
         limit = report.latencyLimit
         quantile = report.policy.guards?.latencyQuantile ?? PolicyGuards.defaultLatencyQuantile
         scenarios = report.latencyGuard
-        coverageFailureRate = report.latencyCoverageFailureRate
+        coverage = report.latencyCoverage
     }
 
     enum CodingKeys: String, CodingKey {
-        case limit, quantile, scenarios
-        case coverageFailureRate = "coverage_failure_rate"
+        case limit, quantile, scenarios, coverage
     }
 }

@@ -42,9 +42,9 @@ public struct PolicySimulationReport: Sendable {
     /// The latency guard's runs: the sequential test, then the plug-in one, each at every true ratio.
     public var latencyGuard: [LatencyGuardResult] = []
     /// The limit they were judged against, and, when coverage was measured, how often the latency
-    /// quantile's sequence ever excluded a true ratio at the limit.
+    /// quantile's sequence ever excluded the true ratio, by true ratio.
     public var latencyLimit: Double = 1
-    public var latencyCoverageFailureRate: Double?
+    public var latencyCoverage: [LatencyCoverageResult] = []
 
     /// The headline numbers for one kind of evidence.
     public struct Summary: Sendable, Equatable, Encodable {

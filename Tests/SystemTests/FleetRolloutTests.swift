@@ -21,7 +21,8 @@ final class FleetRolloutTests: XCTestCase {
         let metricsPort = try FreePort.allocate()
         let driver = try await RolloutDriver.start(
             "fleet-rollout", agents: agents, labels: { ["site": Self.site(of: $0), "device-class": "x86-dev"] },
-            policy: try RolloutDriver.loosePolicy("system-test-fleet"), for: self
+            // A latency limit the INT8 candidate clears at once: every ship below waits for its clearance.
+            policy: try RolloutDriver.loosePolicy("system-test-fleet", extra: "guards:\n  max-latency-ratio: 10"), for: self
         ) { settings in
             settings.metricsPort = metricsPort
             settings.maxConcurrentTransfers = 2
@@ -149,6 +150,7 @@ final class FleetRolloutTests: XCTestCase {
         let last = try XCTUnwrap(closed.events.last)
         XCTAssertEqual("\(last.actor) \(last.action)", "controller roll-back")
         XCTAssertTrue(last.reason.contains("guard broken: candidate latency is") && last.reason.contains("max-latency-ratio 0.1"), last.reason)
+        XCTAssertTrue(last.reason.contains("(median per-request ratio, 95.00 % bounds ["), "the agents' per-request ratios: \(last.reason)")
         XCTAssertTrue(last.reason.contains("candidate memory is") && last.reason.contains("max-memory-ratio 0.05"), last.reason)
 
         let guardBreaks = try await SystemTestSupport.metric("quantfleet_coordinator_guard_breaks_total", port: metricsPort)

@@ -26,7 +26,7 @@ final class MixedVersionTests: XCTestCase {
         let admin = try AdminClient(operatorOf: layout, adminPort: try XCTUnwrap(settings.adminPort))
         try await admin.waitForConnectedAgents(2) { try fleet.checkAlive() }
         let versions = try await admin.get("/v1/agents", as: [AdminAPI.Agent].self).map { "\($0.id) \($0.agentVersion)" }.sorted()
-        XCTAssertEqual(versions, ["agent-new 0.3.0", "agent-old \(Self.earlier.agentVersion)"], "agents list shows each agent's release")
+        XCTAssertEqual(versions, ["agent-new 0.4.0", "agent-old \(Self.earlier.agentVersion)"], "agents list shows each agent's release")
 
         let reference = try admin.decode(AdminAPI.Model.self, from: try await admin.pushModel(
             settings.reference, name: SystemTestSupport.modelName, precision: "fp16")).sha256
@@ -84,7 +84,7 @@ final class MixedVersionTests: XCTestCase {
         }
         await traffic.stop()
         XCTAssertEqual(try sql("SELECT outcome FROM rollouts"), "ship")
-        XCTAssertEqual(try sql("SELECT agent_version FROM agents"), "0.3.0")
+        XCTAssertEqual(try sql("SELECT agent_version FROM agents"), "0.4.0")
         XCTAssertGreaterThan(Int(try sql("SELECT COUNT(*) FROM windows")) ?? 0, 0)
     }
 
