@@ -67,6 +67,14 @@ final class PolicySimulationTests: XCTestCase {
         let meanSamples = try XCTUnwrap(object["mean_samples"] as? [String: Double])
         XCTAssertEqual(Set(meanSamples.keys), ["0.002", "0.02", "0.05"])
         XCTAssertTrue(report.table().contains("false ship at the 1.00 % margin"))
+
+        // The latency guard's runs: both tests at five true ratios about the limit (1.0 without a guard).
+        let latency = try XCTUnwrap(object["latency_guard"] as? [String: Any])
+        XCTAssertEqual(latency["limit"] as? Double, 1.0)
+        let rows = try XCTUnwrap(latency["scenarios"] as? [[String: Any]])
+        XCTAssertEqual(rows.count, 10)
+        XCTAssertEqual(Set(rows.compactMap { $0["method"] as? String }), ["sequential", "plug-in"])
+        XCTAssertTrue(report.table().contains("at the limit, wrong break: sequential"), report.table())
     }
 
     func testSettingsAreValidated() {

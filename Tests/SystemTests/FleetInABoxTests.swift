@@ -36,6 +36,7 @@ final class FleetInABoxTests: XCTestCase {
         XCTAssertTrue(statusOutput.output.contains("ship"), statusOutput.output)
         XCTAssertTrue(statusOutput.output.contains("latency p50/p99 reference") && statusOutput.output.contains("margin flips"),
                       statusOutput.output)
+        XCTAssertTrue(statusOutput.output.contains("latency ratio per request p50/p99 "), statusOutput.output)
         let query = try SystemTestSupport.run(quantfleet, ["ledger", "query", "--db", ledger, "SELECT count(*) AS n FROM decisions"])
         XCTAssertEqual(query.status, 0, query.output)
         let write = try SystemTestSupport.run(quantfleet, ["ledger", "query", "--db", ledger, "DELETE FROM windows"])
