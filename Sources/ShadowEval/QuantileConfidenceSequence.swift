@@ -34,9 +34,10 @@ public struct QuantileConfidenceSequence: Sendable {
     /// smallest is still the best fit at about 400,000 samples, beyond any one stage.
     static let logOddsDistances: [Double] = (0..<20).map { 4 * pow(2, -Double($0) / 2) }
 
-    /// Each alternative's log-likelihood ratio per count at or below the bucket, and per count above.
-    private let below: (atOrBelow: [Double], above: [Double])
-    private let aboveQuantile: (atOrBelow: [Double], above: [Double])
+    /// Each alternative's log-likelihood ratio per count at or below the bucket, and per count above:
+    /// rates under the quantile's (the lower bound's test) and over it (the upper bound's).
+    private let lowerAlternatives: (atOrBelow: [Double], above: [Double])
+    private let upperAlternatives: (atOrBelow: [Double], above: [Double])
 
     public init(quantile: Double, alpha: Double) {
         precondition(quantile > 0 && quantile < 1, "quantile must be in (0, 1), got \(quantile)")
@@ -48,8 +49,8 @@ public struct QuantileConfidenceSequence: Sendable {
             let rates = Self.logOddsDistances.map { 1 / (1 + exp(-(logOdds + sign * $0))) }
             return (rates.map { log($0 / quantile) }, rates.map { log((1 - $0) / (1 - quantile)) })
         }
-        below = terms(-1)
-        aboveQuantile = terms(1)
+        lowerAlternatives = terms(-1)
+        upperAlternatives = terms(1)
     }
 
     /// The interval, in the sketch's values: [0, infinity] until the counts exclude something.
@@ -61,10 +62,10 @@ public struct QuantileConfidenceSequence: Sendable {
         // answers are monotone along them and a binary search finds it. The value bound is the
         // bucket's lower edge: its values lie above it. While even no sample below the quantile is
         // plausible, nothing bounds it from below.
-        let keptBelowEverySample = logMixture(below, atOrBelow: 0, of: n) < threshold
-        let lower = keptBelowEverySample ? 0 : Self.first(in: levels) { logMixture(below, atOrBelow: $0, of: n) < threshold }
+        let keptBelowEverySample = logMixture(lowerAlternatives, atOrBelow: 0, of: n) < threshold
+        let lower = keptBelowEverySample ? 0 : Self.first(in: levels) { logMixture(lowerAlternatives, atOrBelow: $0, of: n) < threshold }
             .map { Self.lowerEdge($0.bucket) } ?? 0
-        let upper = Self.first(in: levels) { logMixture(aboveQuantile, atOrBelow: $0, of: n) >= threshold }
+        let upper = Self.first(in: levels) { logMixture(upperAlternatives, atOrBelow: $0, of: n) >= threshold }
             .map { Self.upperEdge($0.bucket) } ?? .infinity
         return lower...upper
     }
