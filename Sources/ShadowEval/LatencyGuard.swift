@@ -27,6 +27,16 @@ public struct LatencyGuard: Sendable {
         self.method = method
     }
 
+    /// The guard `policy` sets against `limit` (its quantile, its confidence), judged by `method`'s test.
+    public init(policy: Policy, limit: Double, method: BoundMethod) {
+        self.init(
+            limit: limit, quantile: policy.guards?.latencyQuantile ?? PolicyGuards.defaultLatencyQuantile,
+            confidence: policy.confidence, method: method)
+    }
+
+    /// The confidence sequence the sequential test reads.
+    var sequence: QuantileConfidenceSequence { QuantileConfidenceSequence(quantile: quantile, alpha: 1 - confidence) }
+
     public enum Verdict: Sendable, Equatable {
         /// Within the limit, in words.
         case within(String)
@@ -73,8 +83,7 @@ public struct LatencyGuard: Sendable {
 
     func measure(_ cost: CostEvidence) -> Measurement? {
         if method == .betting, let ratios = cost.latencyRatios, ratios.count - ratios.notANumber > 0 {
-            let bounds = QuantileConfidenceSequence(quantile: quantile, alpha: 1 - confidence).interval(ratios)
-            return .sequential(bounds: bounds, ratios: ratios)
+            return .sequential(bounds: sequence.interval(ratios), ratios: ratios)
         }
         guard let reference = cost.referenceMeanLatencyMicros, let candidate = cost.candidateMeanLatencyMicros, reference > 0 else {
             return nil

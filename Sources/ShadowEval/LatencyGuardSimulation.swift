@@ -25,7 +25,12 @@ public struct LatencyGuardSimulation: Sendable {
     public init(policy: Policy, settings: PolicySimulation.Settings) {
         self.policy = policy
         self.settings = settings
-        self.limit = policy.guards?.maximumLatencyRatio ?? 1.0
+        self.limit = Self.limit(of: policy)
+    }
+
+    /// The latency limit `policy` sets, or 1.0 when it sets none.
+    public static func limit(of policy: Policy) -> Double {
+        policy.guards?.maximumLatencyRatio ?? 1.0
     }
 
     /// True ratios relative to the limit: clearly within (0.5x), just within (0.95x), the limit
@@ -35,21 +40,15 @@ public struct LatencyGuardSimulation: Sendable {
     /// Both tests at every true ratio, scenarios run concurrently.
     public func results() async -> [LatencyGuardResult] {
         let scenarios = [BoundMethod.betting, .betaBinomial].flatMap { method in trueRatios.map { (method, $0) } }
-        let results = await withTaskGroup(of: LatencyGuardResult.self) { group in
-            for (index, (method, ratio)) in scenarios.enumerated() {
-                group.addTask { self.run(method: method, trueRatio: ratio, stream: UInt64(index)) }
-            }
-            var results: [LatencyGuardResult] = []
-            for await result in group { results.append(result) }
-            return results
+        return await runConcurrently(scenarios) { index, scenario in
+            self.run(method: scenario.0, trueRatio: scenario.1, stream: UInt64(index))
         }
-        return scenarios.map { method, ratio in results.first { $0.method == method && $0.trueRatio == ratio }! }
     }
 
     /// `settings.runs` rollouts at one true ratio, judged after every window from `minimum-samples` on.
     public func run(method: BoundMethod, trueRatio: Double, stream: UInt64 = 0) -> LatencyGuardResult {
         var generator = generator(stream: stream, salt: 0x5851_F42D_4C95_7F2D)
-        let judge = latencyGuard(method)
+        let judge = LatencyGuard(policy: policy, limit: limit, method: method)
         var result = LatencyGuardResult(method: method, trueRatio: trueRatio, runs: settings.runs)
         for _ in 0..<settings.runs {
             var cost = Cost()
@@ -78,8 +77,7 @@ public struct LatencyGuardSimulation: Sendable {
     /// sequence ever excluded it, checked after every window: at most 1 - confidence.
     public func coverageFailureRate(trueRatio: Double, stream: UInt64 = 0) -> Double {
         var generator = generator(stream: stream, salt: 0x2545_F491_4F6C_DD1D)
-        let quantile = policy.guards?.latencyQuantile ?? PolicyGuards.defaultLatencyQuantile
-        let sequence = QuantileConfidenceSequence(quantile: quantile, alpha: 1 - policy.confidence)
+        let sequence = LatencyGuard(policy: policy, limit: limit, method: .betting).sequence
         var failures = 0
         for _ in 0..<settings.runs {
             var cost = Cost()
@@ -92,12 +90,6 @@ public struct LatencyGuardSimulation: Sendable {
             }
         }
         return Double(failures) / Double(settings.runs)
-    }
-
-    private func latencyGuard(_ method: BoundMethod) -> LatencyGuard {
-        LatencyGuard(
-            limit: limit, quantile: policy.guards?.latencyQuantile ?? PolicyGuards.defaultLatencyQuantile,
-            confidence: policy.confidence, method: method)
     }
 
     private func generator(stream: UInt64, salt: UInt64) -> SeededGenerator {
@@ -195,6 +187,9 @@ public struct LatencyGuardResult: Sendable, Equatable, Encodable {
         totalRequests += requests
     }
 
+    /// The test's name in the table and the JSON.
+    public var test: String { method == .betting ? "sequential" : "plug-in" }
+
     public var breakRate: Double { Double(broken) / Double(runs) }
     public var clearRate: Double { Double(within) / Double(runs) }
     public var undecidedRate: Double { Double(undecided) / Double(runs) }
@@ -211,7 +206,7 @@ public struct LatencyGuardResult: Sendable, Equatable, Encodable {
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(method == .betting ? "sequential" : "plug-in", forKey: .method)
+        try container.encode(test, forKey: .method)
         try container.encode(trueRatio, forKey: .trueRatio)
         try container.encode(runs, forKey: .runs)
         try container.encode(breakRate, forKey: .broken)

@@ -2,17 +2,11 @@ extension PolicySimulation {
     /// Coverage of each evidence kind at the margin and at the smallest timed drop, run concurrently.
     func coverageResults() async -> [CoverageResult] {
         let cases = Evidence.allCases.flatMap { evidence in [trueDrops.small, trueDrops.margin].map { (evidence, $0) } }
-        return await withTaskGroup(of: CoverageResult.self) { group in
-            for (index, (evidence, drop)) in cases.enumerated() {
-                group.addTask {
-                    CoverageResult(
-                        evidence: evidence, trueDrop: drop,
-                        failureRate: self.coverageFailureRate(evidence: evidence, trueDrop: drop, stream: UInt64(index)))
-                }
-            }
-            var results: [CoverageResult] = []
-            for await result in group { results.append(result) }
-            return results.sorted { ($0.evidence.rawValue, $0.trueDrop) < ($1.evidence.rawValue, $1.trueDrop) }
+        return await runConcurrently(cases) { index, scenario in
+            let (evidence, drop) = scenario
+            return CoverageResult(
+                evidence: evidence, trueDrop: drop,
+                failureRate: self.coverageFailureRate(evidence: evidence, trueDrop: drop, stream: UInt64(index)))
         }
     }
 

@@ -143,22 +143,13 @@ public struct PolicySimulation: Sendable {
     /// coverage at the margin and at the smallest timed drop, and the latency quantile's at the limit.
     public func report(measuringCoverage: Bool = false) async -> PolicySimulationReport {
         let scenarios = Evidence.allCases.flatMap { evidence in trueDrops.all.map { (evidence, $0) } }
-        let results = await withTaskGroup(of: ScenarioResult.self) { group in
-            for (index, scenario) in scenarios.enumerated() {
-                group.addTask { self.run(evidence: scenario.0, trueDrop: scenario.1, stream: UInt64(index)) }
-            }
-            var results: [ScenarioResult] = []
-            for await result in group { results.append(result) }
-            return results
-        }
-        let ordered = scenarios.map { scenario in
-            results.first { $0.evidence == scenario.0 && $0.trueDrop == scenario.1 }!
+        let ordered = await runConcurrently(scenarios) { index, scenario in
+            self.run(evidence: scenario.0, trueDrop: scenario.1, stream: UInt64(index))
         }
         let coverage = measuringCoverage ? await coverageResults() : []
         var report = PolicySimulationReport(
             policy: policy, settings: settings, trueDrops: trueDrops, scenarios: ordered, coverage: coverage)
         let latency = LatencyGuardSimulation(policy: policy, settings: settings)
-        report.latencyLimit = latency.limit
         report.latencyGuard = await latency.results()
         if measuringCoverage { report.latencyCoverage = latency.coverageResults() }
         return report

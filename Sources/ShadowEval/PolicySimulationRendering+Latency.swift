@@ -8,13 +8,11 @@ extension PolicySimulationReport {
         let header = ["true ratio", "test", "break", "clear", "undecided", "mean requests"]
         let rows = latencyGuard.map { result in
             [
-                LatencyGuard.times(result.trueRatio), Self.testName(result.method), percent(result.breakRate),
+                LatencyGuard.times(result.trueRatio), result.test, percent(result.breakRate),
                 percent(result.clearRate), percent(result.undecidedRate), String(format: "%.0f", result.meanRequests),
             ]
         }
-        let quantile = LatencyGuard(
-            limit: latencyLimit, quantile: policy.guards?.latencyQuantile ?? PolicyGuards.defaultLatencyQuantile,
-            confidence: policy.confidence, method: .betting).quantileName
+        let quantile = LatencyGuard(policy: policy, limit: latencyLimit, method: .betting).quantileName
         let atLimit = { (method: BoundMethod) in latencyGuard.first { $0.method == method && $0.trueRatio == latencyLimit } }
         let slowest = latencyGuard.filter { $0.method == .betting }.max { $0.trueRatio < $1.trueRatio }
         let accuracy = scenario(.labelled, trueDrop: trueDrops.large)
@@ -46,10 +44,6 @@ extension PolicySimulationReport {
         }
         return lines
     }
-
-    static func testName(_ method: BoundMethod) -> String {
-        method == .betting ? "sequential" : "plug-in"
-    }
 }
 
 /// The latency guard's JSON object in `policy simulate --json`.
@@ -61,7 +55,7 @@ struct LatencyGuardSummary: Encodable {
 
     init(_ report: PolicySimulationReport) {
         limit = report.latencyLimit
-        quantile = report.policy.guards?.latencyQuantile ?? PolicyGuards.defaultLatencyQuantile
+        quantile = LatencyGuard(policy: report.policy, limit: limit, method: .betting).quantile
         scenarios = report.latencyGuard
         coverage = report.latencyCoverage
     }

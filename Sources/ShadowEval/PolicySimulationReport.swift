@@ -41,10 +41,11 @@ public struct PolicySimulationReport: Sendable {
     public var coverage: [CoverageResult]
     /// The latency guard's runs: the sequential test, then the plug-in one, each at every true ratio.
     public var latencyGuard: [LatencyGuardResult] = []
-    /// The limit they were judged against, and, when coverage was measured, how often the latency
-    /// quantile's sequence ever excluded the true ratio, by true ratio.
-    public var latencyLimit: Double = 1
+    /// When coverage was measured, how often the latency quantile's sequence ever excluded the true
+    /// ratio, by true ratio.
     public var latencyCoverage: [LatencyCoverageResult] = []
+    /// The limit the latency guard's runs were judged against.
+    public var latencyLimit: Double { LatencyGuardSimulation.limit(of: policy) }
 
     /// The headline numbers for one kind of evidence.
     public struct Summary: Sendable, Equatable, Encodable {

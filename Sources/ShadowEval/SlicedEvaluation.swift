@@ -154,10 +154,7 @@ extension PolicyEvaluator {
         guard let guards = policy.guards else { return [] }
         var verdicts: [LatencyGuard.Verdict] = []
         if let limit = guards.maximumLatencyRatio {
-            let latency = LatencyGuard(
-                limit: limit, quantile: guards.latencyQuantile ?? PolicyGuards.defaultLatencyQuantile,
-                confidence: policy.confidence, method: policy.bounds)
-            if let verdict = latency.judge(cost) { verdicts.append(verdict) }
+            if let verdict = LatencyGuard(policy: policy, limit: limit, method: policy.bounds).judge(cost) { verdicts.append(verdict) }
         }
         if let limit = guards.maximumMemoryRatio,
             let reference = cost.referenceMemoryBytes, let candidate = cost.candidateMemoryBytes,
